@@ -1,0 +1,646 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration model and validation (core).
+ *
+ * Port options are described once, in xvs_port_cfg_keys[]: the key, a line of
+ * help and the port kinds it applies to. xvs_port_cfg_set() and
+ * xvs_port_cfg_get() are indexed by the same enum, so a key cannot be added to
+ * the table without the compiler pointing at the switch that must handle it.
+ * Every message names the object ("port vm1", "switch") and the rule.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+#define KIND(k) (1u << (k))
+#define ALL_KINDS ((1u << XVS_PORT__MAX) - 1)
+#define NETNS_MAX 63
+#define QUEUES_MAX 16
+#define START_QUEUE_MAX 63
+#define MTU_MIN 68   /* RFC 791: every IPv4 host must accept 68-octet datagrams */
+#define MTU_MAX 9000
+
+static const char *const kind_names[XVS_PORT__MAX] = {
+	[XVS_PORT_TAP] = "tap",     [XVS_PORT_AFXDP] = "afxdp", [XVS_PORT_AFPACKET] = "afpacket",
+	[XVS_PORT_VHOST] = "vhost", [XVS_PORT_PCAP] = "pcap",   [XVS_PORT_NULL] = "null",
+	[XVS_PORT_PCI] = "pci",
+};
+
+enum port_key {
+	PK_IFNAME,
+	PK_NETNS,
+	PK_MAC,
+	PK_PATH,
+	PK_TX_PATH,
+	PK_CLIENT,
+	PK_INFINITE,
+	PK_QUEUES,
+	PK_START_QUEUE,
+	PK_PCI,
+	PK_MTU,
+	PK_VLAN_MODE,
+	PK_VLAN,
+	PK_TRUNKS,
+	PK_NATIVE,
+	PK__MAX
+};
+
+const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
+	[PK_IFNAME] = {"ifname", "kernel interface: tap device to create, or netdev to attach to",
+		       KIND(XVS_PORT_TAP) | KIND(XVS_PORT_AFXDP) | KIND(XVS_PORT_AFPACKET)},
+	[PK_NETNS] = {"netns", "network namespace to move the tap's kernel side into",
+		      KIND(XVS_PORT_TAP)},
+	[PK_MAC] = {"mac", "MAC address of the tap's kernel side (default random)",
+		    KIND(XVS_PORT_TAP)},
+	[PK_PATH] = {"path", "vhost-user socket path, or pcap file to replay",
+		     KIND(XVS_PORT_VHOST) | KIND(XVS_PORT_PCAP)},
+	[PK_TX_PATH] = {"tx-path", "pcap file to write transmitted frames to", KIND(XVS_PORT_PCAP)},
+	[PK_CLIENT] = {"client", "connect to the vhost-user socket instead of listening (bool)",
+		       KIND(XVS_PORT_VHOST)},
+	[PK_INFINITE] = {"infinite", "replay the pcap file forever (bool)", KIND(XVS_PORT_PCAP)},
+	[PK_QUEUES] = {"queues", "rx/tx queue pairs, 1-16",
+		       KIND(XVS_PORT_TAP) | KIND(XVS_PORT_AFXDP) | KIND(XVS_PORT_AFPACKET) |
+			       KIND(XVS_PORT_VHOST)},
+	[PK_START_QUEUE] = {"start-queue", "first netdev queue used by AF_XDP, 0-63",
+			    KIND(XVS_PORT_AFXDP)},
+	[PK_PCI] = {"pci", "PCI address of the NIC, DDDD:BB:DD.F or BB:DD.F", KIND(XVS_PORT_PCI)},
+	[PK_MTU] = {"mtu", "largest L3 payload accepted, 68-9000", ALL_KINDS},
+	[PK_VLAN_MODE] = {"vlan-mode", "access or trunk", ALL_KINDS},
+	[PK_VLAN] = {"vlan", "access VLAN, 1-4094", ALL_KINDS},
+	[PK_TRUNKS] = {"trunks", "VLANs carried tagged on a trunk, e.g. 1-10,20", ALL_KINDS},
+	[PK_NATIVE] = {"native", "untagged VLAN of a trunk, 1-4094 or none", ALL_KINDS},
+	[PK__MAX] = {NULL, NULL, 0},
+};
+
+enum switch_key {
+	SK_AGING,
+	SK_FDB_MAX,
+	SK_WORKERS,
+	SK__MAX
+};
+
+const struct xvs_cfg_key xvs_switch_cfg_keys[SK__MAX + 1] = {
+	[SK_AGING] = {"aging", "FDB aging time in seconds, 10-1000000", 0},
+	[SK_FDB_MAX] = {"fdb-max", "FDB capacity in entries, 1-1048576 (restart to apply)", 0},
+	[SK_WORKERS] = {"workers", "active worker threads, 1 to the number started", 0},
+	[SK__MAX] = {NULL, NULL, 0},
+};
+
+/* ---- scalar parsers ---- */
+
+static bool
+name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+/* Shared rule of port, interface and namespace names: a leading '-' would be
+ * read as an option by ip(8), and '.' and '..' are special in sysfs paths. */
+static int
+name_check(const char *what, const char *name, size_t max, bool strict_first,
+	   struct xvs_err *err)
+{
+	size_t n;
+
+	if (name == NULL)
+		name = "";
+	n = strnlen(name, max + 1);
+	if (n == 0 || n > max)
+		goto bad;
+	if (strict_first && (name[0] == '-' || name[0] == '.'))
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char(name[i]))
+			goto bad;
+	return 0;
+bad:
+	return xvs_err_set(err, -EINVAL,
+			   "%s \"%.64s\" is not a valid name (1-%zu characters of A-Z a-z 0-9 _ . -%s)",
+			   what, name, max, strict_first ? ", not starting with - or ." : "");
+}
+
+int
+xvs_name_validate(const char *what, const char *name, struct xvs_err *err)
+{
+	return name_check(what, name, XVS_NAME_MAX, true, err);
+}
+
+static int
+netns_validate(const char *what, const char *name, struct xvs_err *err)
+{
+	/* Namespace names become files in /run/netns: "." and ".." are not
+	 * names, so the same first-character rule applies. */
+	return name_check(what, name, NETNS_MAX, true, err);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+xvs_mac_parse(const char *what, const char *s, uint8_t mac[6], struct xvs_err *err)
+{
+	uint8_t tmp[6];
+	int hi, lo;
+
+	if (s == NULL)
+		s = "";
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+
+		/* Check each character before reading the next, so a short
+		 * string ends the loop at its NUL. */
+		if ((hi = hexval(p[0])) < 0 || (lo = hexval(p[1])) < 0)
+			goto bad;
+		if (p[2] != (i == 5 ? '\0' : ':'))
+			goto bad;
+		tmp[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, tmp, 6);
+	return 0;
+bad:
+	return xvs_err_set(err, -EINVAL,
+			   "%s \"%.64s\" is not a MAC address (expected xx:xx:xx:xx:xx:xx)", what, s);
+}
+
+void
+xvs_mac_format(const uint8_t mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+int
+xvs_u32_parse(const char *what, const char *s, uint32_t min, uint32_t max, uint32_t *out,
+	      struct xvs_err *err)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (s == NULL)
+		s = "";
+	/* strtoul would accept "+5", " 5", "-1" (as a huge value) and "0x10":
+	 * none of them is a plain number to an operator. */
+	if (*s == '\0')
+		return xvs_err_set(err, -EINVAL, "%s: empty value (expected a number %u-%u)", what,
+				   min, max);
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return xvs_err_set(err, -EINVAL,
+					   "%s \"%.64s\" is not a number (expected %u-%u)", what, s,
+					   min, max);
+		if (v <= UINT32_MAX)
+			v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max)
+		return xvs_err_set(err, -EINVAL, "%s %.24s outside %u-%u", what, s, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+xvs_bool_parse(const char *what, const char *s, bool *out, struct xvs_err *err)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+
+	if (s != NULL) {
+		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+			if (strcasecmp(s, yes[i]) == 0) {
+				*out = true;
+				return 0;
+			}
+			if (strcasecmp(s, no[i]) == 0) {
+				*out = false;
+				return 0;
+			}
+		}
+	}
+	return xvs_err_set(err, -EINVAL, "%s \"%.64s\" is not a boolean (expected true or false)",
+			   what, s == NULL ? "" : s);
+}
+
+const char *
+xvs_port_kind_name(enum xvs_port_kind kind)
+{
+	if ((unsigned int)kind >= XVS_PORT__MAX)
+		return "unknown";
+	return kind_names[kind];
+}
+
+int
+xvs_port_kind_parse(const char *s, enum xvs_port_kind *kind, struct xvs_err *err)
+{
+	for (int k = 0; k < XVS_PORT__MAX; k++) {
+		if (s != NULL && strcmp(s, kind_names[k]) == 0) {
+			*kind = (enum xvs_port_kind)k;
+			return 0;
+		}
+	}
+	return xvs_err_set(err, -EINVAL,
+			   "port kind \"%.32s\" is unknown (valid: tap, afxdp, afpacket, vhost, pcap, "
+			   "null, pci)",
+			   s == NULL ? "" : s);
+}
+
+/* PCI address "DDDD:BB:DD.F" or "BB:DD.F" (hex); normalised to the long
+ * lowercase form DPDK prints. */
+static int
+pci_parse(const char *what, const char *s, char out[32], struct xvs_err *err)
+{
+	unsigned int dom = 0, bus, dev, fn;
+	const char *p = s;
+	size_t n = strlen(s);
+	int v;
+
+	if (n == 12) {
+		for (int i = 0; i < 4; i++) {
+			if ((v = hexval(p[i])) < 0)
+				goto bad;
+			dom = dom << 4 | (unsigned int)v;
+		}
+		if (p[4] != ':')
+			goto bad;
+		p += 5;
+	} else if (n != 7) {
+		goto bad;
+	}
+	if (hexval(p[0]) < 0 || hexval(p[1]) < 0 || p[2] != ':' || hexval(p[3]) < 0 ||
+	    hexval(p[4]) < 0 || p[5] != '.' || hexval(p[6]) < 0)
+		goto bad;
+	bus = (unsigned int)(hexval(p[0]) << 4 | hexval(p[1]));
+	dev = (unsigned int)(hexval(p[3]) << 4 | hexval(p[4]));
+	fn = (unsigned int)hexval(p[6]);
+	/* PCI Local Bus 3.0: 5-bit device, 3-bit function. */
+	if (dev > 0x1f || fn > 7)
+		return xvs_err_set(err, -EINVAL,
+				   "%s \"%s\": device must be 00-1f and function 0-7", what, s);
+	snprintf(out, 32, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+bad:
+	return xvs_err_set(err, -EINVAL,
+			   "%s \"%.64s\" is not a PCI address (expected DDDD:BB:DD.F or BB:DD.F)",
+			   what, s);
+}
+
+/* ---- ports ---- */
+
+void
+xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind kind)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (name != NULL)
+		snprintf(cfg->name, sizeof(cfg->name), "%s", name);
+	cfg->kind = kind;
+	snprintf(cfg->ifname, sizeof(cfg->ifname), "%s", cfg->name);
+	cfg->queues = 1;
+	cfg->mtu = 1500;
+	xvs_vlan_cfg_init(&cfg->vlan);
+}
+
+static int
+find_key(const struct xvs_cfg_key *table, const char *key)
+{
+	if (key == NULL)
+		return -1;
+	for (int i = 0; table[i].key != NULL; i++)
+		if (strcmp(table[i].key, key) == 0)
+			return i;
+	return -1;
+}
+
+static int
+unknown_port_key(const struct xvs_port_cfg *cfg, const char *key, struct xvs_err *err)
+{
+	char valid[160];
+	size_t used = 0;
+	int n;
+
+	valid[0] = '\0';
+	for (int i = 0; i < PK__MAX; i++) {
+		if ((xvs_port_cfg_keys[i].kinds & KIND(cfg->kind)) == 0)
+			continue;
+		n = snprintf(valid + used, sizeof(valid) - used, "%s%s", used ? ", " : "",
+			     xvs_port_cfg_keys[i].key);
+		if (n < 0 || (size_t)n >= sizeof(valid) - used)
+			break;
+		used += (size_t)n;
+	}
+	return xvs_err_set(err, -EINVAL, "port %s: unknown option \"%.32s\" (valid for %s: %s)",
+			   cfg->name, key == NULL ? "" : key, xvs_port_kind_name(cfg->kind), valid);
+}
+
+static int
+set_path(const char *port, const char *key, const char *value, char *dst, size_t size,
+	 bool may_be_empty, struct xvs_err *err)
+{
+	size_t n = strnlen(value, size);
+
+	if (n == 0 && !may_be_empty)
+		return xvs_err_set(err, -EINVAL, "port %s: %s must not be empty", port, key);
+	if (n >= size)
+		return xvs_err_set(err, -EINVAL, "port %s: %s longer than %zu characters", port,
+				   key, size - 1);
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+int
+xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
+		 struct xvs_err *err)
+{
+	struct xvs_port_cfg tmp;
+	char what[64];
+	uint8_t mac[6];
+	uint32_t v = 0;
+	int k, ret = 0;
+
+	if (cfg == NULL)
+		return xvs_err_set(err, -EINVAL, "port: no configuration given");
+	k = find_key(xvs_port_cfg_keys, key);
+	if (k < 0)
+		return unknown_port_key(cfg, key, err);
+	if ((xvs_port_cfg_keys[k].kinds & KIND(cfg->kind)) == 0)
+		return xvs_err_set(err, -EINVAL,
+				   "port %s: option \"%s\" does not apply to %s ports", cfg->name, key,
+				   xvs_port_kind_name(cfg->kind));
+	if (value == NULL)
+		value = "";
+
+	/* Work on a copy so a rejected value leaves cfg as it was. */
+	tmp = *cfg;
+	snprintf(what, sizeof(what), "port %s: %s", cfg->name, key);
+	switch ((enum port_key)k) {
+	case PK_IFNAME:
+		ret = xvs_name_validate(what, value, err);
+		if (ret == 0)
+			snprintf(tmp.ifname, sizeof(tmp.ifname), "%s", value);
+		break;
+	case PK_NETNS:
+		/* "" keeps the kernel side in the daemon's namespace. */
+		if (value[0] != '\0')
+			ret = netns_validate(what, value, err);
+		if (ret == 0)
+			snprintf(tmp.netns, sizeof(tmp.netns), "%s", value);
+		break;
+	case PK_MAC:
+		/* "" asks for a random address. */
+		if (value[0] == '\0') {
+			tmp.mac[0] = '\0';
+			break;
+		}
+		ret = xvs_mac_parse(what, value, mac, err);
+		if (ret == 0 && ((mac[0] & 1) || (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] |
+						  mac[5]) == 0))
+			ret = xvs_err_set(err, -EINVAL,
+					  "%s %s is not a unicast address (a port MAC must not be "
+					  "multicast or zero)", what, value);
+		if (ret == 0)
+			xvs_mac_format(mac, tmp.mac);
+		break;
+	case PK_PATH:
+		ret = set_path(cfg->name, key, value, tmp.path, sizeof(tmp.path), false, err);
+		break;
+	case PK_TX_PATH:
+		ret = set_path(cfg->name, key, value, tmp.tx_path, sizeof(tmp.tx_path), true, err);
+		break;
+	case PK_CLIENT:
+		ret = xvs_bool_parse(what, value, &tmp.vhost_client, err);
+		break;
+	case PK_INFINITE:
+		ret = xvs_bool_parse(what, value, &tmp.pcap_infinite, err);
+		break;
+	case PK_QUEUES:
+		ret = xvs_u32_parse(what, value, 1, QUEUES_MAX, &v, err);
+		tmp.queues = (uint16_t)v;
+		break;
+	case PK_START_QUEUE:
+		ret = xvs_u32_parse(what, value, 0, START_QUEUE_MAX, &v, err);
+		tmp.start_queue = (uint16_t)v;
+		break;
+	case PK_PCI:
+		ret = pci_parse(what, value, tmp.pci, err);
+		break;
+	case PK_MTU:
+		ret = xvs_u32_parse(what, value, MTU_MIN, MTU_MAX, &tmp.mtu, err);
+		break;
+	case PK_VLAN_MODE:
+		/* Switching to trunk before trunks= is set is allowed: the
+		 * caller may send keys in any order; validate checks the
+		 * result. */
+		if (strcmp(value, "access") == 0)
+			tmp.vlan.mode = XVS_VLAN_ACCESS;
+		else if (strcmp(value, "trunk") == 0)
+			tmp.vlan.mode = XVS_VLAN_TRUNK;
+		else
+			ret = xvs_err_set(err, -EINVAL,
+					  "%s \"%.32s\" is neither access nor trunk", what, value);
+		break;
+	case PK_VLAN:
+		ret = xvs_u32_parse(what, value, XVS_VLAN_MIN, XVS_VLAN_MAX, &v, err);
+		tmp.vlan.access_vid = (uint16_t)v;
+		break;
+	case PK_TRUNKS:
+		ret = xvs_vlan_list_parse(what, value, tmp.vlan.allowed, err);
+		break;
+	case PK_NATIVE:
+		if (strcmp(value, "none") == 0) {
+			tmp.vlan.native_vid = 0;
+			break;
+		}
+		ret = xvs_u32_parse(what, value, XVS_VLAN_MIN, XVS_VLAN_MAX, &v, err);
+		tmp.vlan.native_vid = (uint16_t)v;
+		break;
+	case PK__MAX:
+		ret = -EINVAL;
+		break;
+	}
+	if (ret < 0)
+		return ret;
+	*cfg = tmp;
+	return 0;
+}
+
+static int
+put(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+put(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int
+xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, size_t len)
+{
+	int k = find_key(xvs_port_cfg_keys, key);
+
+	if (k < 0 || (xvs_port_cfg_keys[k].kinds & KIND(cfg->kind)) == 0)
+		return -ENOENT;
+	if (buf == NULL || len == 0)
+		return -ENOSPC;
+	switch ((enum port_key)k) {
+	case PK_IFNAME:
+		return put(buf, len, "%s", cfg->ifname);
+	case PK_NETNS:
+		return put(buf, len, "%s", cfg->netns);
+	case PK_MAC:
+		return put(buf, len, "%s", cfg->mac);
+	case PK_PATH:
+		return put(buf, len, "%s", cfg->path);
+	case PK_TX_PATH:
+		return put(buf, len, "%s", cfg->tx_path);
+	case PK_CLIENT:
+		return put(buf, len, "%s", cfg->vhost_client ? "true" : "false");
+	case PK_INFINITE:
+		return put(buf, len, "%s", cfg->pcap_infinite ? "true" : "false");
+	case PK_QUEUES:
+		return put(buf, len, "%u", cfg->queues);
+	case PK_START_QUEUE:
+		return put(buf, len, "%u", cfg->start_queue);
+	case PK_PCI:
+		return put(buf, len, "%s", cfg->pci);
+	case PK_MTU:
+		return put(buf, len, "%u", cfg->mtu);
+	case PK_VLAN_MODE:
+		return put(buf, len, "%s", cfg->vlan.mode == XVS_VLAN_TRUNK ? "trunk" : "access");
+	case PK_VLAN:
+		return put(buf, len, "%u", cfg->vlan.access_vid);
+	case PK_TRUNKS:
+		return (size_t)xvs_vlan_list_format(cfg->vlan.allowed, buf, len) >= len ? -ENOSPC
+											 : 0;
+	case PK_NATIVE:
+		if (cfg->vlan.native_vid == 0)
+			return put(buf, len, "none");
+		return put(buf, len, "%u", cfg->vlan.native_vid);
+	case PK__MAX:
+		break;
+	}
+	return -ENOENT;
+}
+
+int
+xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
+{
+	struct xvs_err tmp;
+	uint8_t mac[6];
+	int ret;
+
+	if ((unsigned int)cfg->kind >= XVS_PORT__MAX)
+		return xvs_err_set(err, -EINVAL, "port %.15s: kind %d is unknown", cfg->name,
+				   (int)cfg->kind);
+	ret = xvs_name_validate("port name", cfg->name, err);
+	if (ret < 0)
+		return ret;
+
+	switch (cfg->kind) {
+	case XVS_PORT_TAP:
+	case XVS_PORT_AFXDP:
+	case XVS_PORT_AFPACKET:
+		if (cfg->ifname[0] == '\0')
+			return xvs_err_set(err, -EINVAL, "port %s: %s ports need ifname=NAME",
+					   cfg->name, xvs_port_kind_name(cfg->kind));
+		if (xvs_name_validate("ifname", cfg->ifname, &tmp) < 0)
+			return xvs_err_set(err, -EINVAL, "port %s: %s", cfg->name, tmp.msg);
+		break;
+	case XVS_PORT_VHOST:
+	case XVS_PORT_PCAP:
+		if (cfg->path[0] == '\0')
+			return xvs_err_set(err, -EINVAL, "port %s: %s ports need path=FILE",
+					   cfg->name, xvs_port_kind_name(cfg->kind));
+		break;
+	case XVS_PORT_PCI:
+		if (cfg->pci[0] == '\0')
+			return xvs_err_set(err, -EINVAL,
+					   "port %s: pci ports need pci=DDDD:BB:DD.F", cfg->name);
+		break;
+	default:
+		break;
+	}
+	if (cfg->kind == XVS_PORT_TAP && cfg->mac[0] != '\0' &&
+	    xvs_mac_parse("mac", cfg->mac, mac, &tmp) < 0)
+		return xvs_err_set(err, -EINVAL, "port %s: %s", cfg->name, tmp.msg);
+	if (cfg->queues < 1 || cfg->queues > QUEUES_MAX)
+		return xvs_err_set(err, -EINVAL, "port %s: queues %u outside 1-%d", cfg->name,
+				   cfg->queues, QUEUES_MAX);
+	/* A netdev has at most 64 queues that AF_XDP may bind. */
+	if (cfg->kind == XVS_PORT_AFXDP && cfg->start_queue + cfg->queues > START_QUEUE_MAX + 1)
+		return xvs_err_set(err, -EINVAL,
+				   "port %s: start-queue %u + queues %u goes past queue %d",
+				   cfg->name, cfg->start_queue, cfg->queues, START_QUEUE_MAX);
+	if (cfg->mtu < MTU_MIN || cfg->mtu > MTU_MAX)
+		return xvs_err_set(err, -EINVAL, "port %s: mtu %u outside %d-%d", cfg->name,
+				   cfg->mtu, MTU_MIN, MTU_MAX);
+	return xvs_vlan_cfg_validate(&cfg->vlan, cfg->name, err);
+}
+
+/* ---- switch ---- */
+
+void
+xvs_switch_cfg_init(struct xvs_switch_cfg *cfg)
+{
+	cfg->aging_s = 300;
+	cfg->fdb_max = 8192;
+	cfg->workers = 1;
+}
+
+int
+xvs_switch_cfg_set(struct xvs_switch_cfg *cfg, const char *key, const char *value,
+		   uint32_t max_workers, struct xvs_err *err)
+{
+	int k = find_key(xvs_switch_cfg_keys, key);
+
+	switch (k) {
+	case SK_AGING:
+		return xvs_u32_parse("switch: aging", value, 10, 1000000, &cfg->aging_s, err);
+	case SK_FDB_MAX:
+		return xvs_u32_parse("switch: fdb-max", value, 1, 1u << 20, &cfg->fdb_max, err);
+	case SK_WORKERS:
+		if (max_workers < 1)
+			return xvs_err_set(err, -EINVAL, "switch: workers cannot be set: no worker "
+							 "was started");
+		return xvs_u32_parse("switch: workers", value, 1, max_workers, &cfg->workers,
+				     err);
+	default:
+		return xvs_err_set(err, -EINVAL,
+				   "switch: unknown option \"%.32s\" (valid: aging, fdb-max, workers)",
+				   key == NULL ? "" : key);
+	}
+}
+
+int
+xvs_switch_cfg_get(const struct xvs_switch_cfg *cfg, const char *key, char *buf, size_t len)
+{
+	int k = find_key(xvs_switch_cfg_keys, key);
+
+	if (k < 0)
+		return -ENOENT;
+	if (buf == NULL || len == 0)
+		return -ENOSPC;
+	switch (k) {
+	case SK_AGING:
+		return put(buf, len, "%u", cfg->aging_s);
+	case SK_FDB_MAX:
+		return put(buf, len, "%u", cfg->fdb_max);
+	default:
+		return put(buf, len, "%u", cfg->workers);
+	}
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration model and validation (core, no DPDK).
+ *
+ * Everything an operator can set arrives as text (CLI key=value, JSON strings,
+ * rows of the SQLite store) and passes through these functions before it
+ * touches the running switch. One table per object (port keys, switch keys)
+ * drives parsing, validation and the help text, so the three never disagree.
+ * All functions are pure: no I/O, no globals, errors in struct xvs_err.
+ */
+#ifndef XVS_CONFIG_H
+#define XVS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vlan.h"
+#include "xvs_err.h"
+
+#define XVS_NAME_MAX 15   /* like IFNAMSIZ - 1: port and interface names */
+#define XVS_PATH_MAX 107  /* sun_path - 1 */
+
+enum xvs_port_kind {
+	XVS_PORT_TAP = 0,   /* kernel tap device (VM or namespace side) */
+	XVS_PORT_AFXDP,     /* AF_XDP socket on an existing netdev (uplink) */
+	XVS_PORT_AFPACKET,  /* AF_PACKET socket on an existing netdev (uplink fallback) */
+	XVS_PORT_VHOST,     /* vhost-user socket (QEMU guest or virtio-user) */
+	XVS_PORT_PCAP,      /* replay a pcap file; optionally write one */
+	XVS_PORT_NULL,      /* sink / synthetic source for benchmarks */
+	XVS_PORT_PCI,       /* DPDK-bound PCI NIC */
+	XVS_PORT__MAX
+};
+
+/* One port's configuration. Owned by the control thread. */
+struct xvs_port_cfg {
+	char name[XVS_NAME_MAX + 1];     /* switch-wide unique port name */
+	enum xvs_port_kind kind;
+	char ifname[XVS_NAME_MAX + 1];   /* tap: device to create (default: name);
+					  * afxdp/afpacket: existing netdev */
+	char netns[64];                  /* tap: namespace to move the kernel side into ("" = stay) */
+	char mac[18];                    /* tap: MAC of the kernel side ("" = random) */
+	char path[XVS_PATH_MAX + 1];     /* vhost: socket path; pcap: rx file */
+	char tx_path[XVS_PATH_MAX + 1];  /* pcap: tx file ("" = drop) */
+	char pci[32];                    /* pci: address, e.g. 0000:01:00.0 */
+	bool vhost_client;               /* vhost: connect to path instead of listening */
+	bool pcap_infinite;              /* pcap: replay forever */
+	uint16_t queues;                 /* requested rx/tx queue pairs, 1..16 */
+	uint16_t start_queue;            /* afxdp: first netdev queue */
+	uint32_t mtu;                    /* largest L3 payload accepted, 68..9000 */
+	struct xvs_vlan_cfg vlan;
+};
+
+/* Switch-wide settings. */
+struct xvs_switch_cfg {
+	uint32_t aging_s;     /* FDB aging, 10..1000000 s; default 300 */
+	uint32_t fdb_max;     /* FDB capacity (restart to change) */
+	uint32_t workers;     /* active workers, 1..lcores started */
+};
+
+/* Set defaults: kind, name as given; ifname = name; queues 1; mtu 1500; access VLAN 1. */
+void xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind kind);
+void xvs_switch_cfg_init(struct xvs_switch_cfg *cfg);
+
+/* Apply one "key=value" (key and value given separately) to a port config.
+ * Unknown keys, keys that do not apply to the port's kind, and bad values are
+ * rejected with a message naming the port, the key and the rule; cfg is then
+ * unchanged. VLAN keys: vlan-mode=access|trunk, vlan=ID (access VLAN),
+ * trunks=LIST, native=ID|none. */
+int xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
+		     struct xvs_err *err);
+
+/* Format the value of key into buf (for show and for the store). Returns 0,
+ * -ENOENT for an unknown key or one that does not apply to the port's kind (so
+ * storing every key for which get succeeds and replaying it through set works),
+ * or -ENOSPC if buf is too small. */
+int xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, size_t len);
+
+/* Whole-object checks that need several keys (e.g. afxdp needs ifname, vhost
+ * needs path, pcap needs path, pci needs pci). */
+int xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err);
+
+/* Key table, for help text and for storing a config as key/value rows. */
+struct xvs_cfg_key {
+	const char *key;
+	const char *help;     /* one line: "vhost socket path" */
+	uint32_t kinds;       /* bit (1u << kind) for each kind the key applies to */
+};
+extern const struct xvs_cfg_key xvs_port_cfg_keys[];  /* terminated by key == NULL */
+
+int xvs_switch_cfg_set(struct xvs_switch_cfg *cfg, const char *key, const char *value,
+		       uint32_t max_workers, struct xvs_err *err);
+int xvs_switch_cfg_get(const struct xvs_switch_cfg *cfg, const char *key, char *buf, size_t len);
+extern const struct xvs_cfg_key xvs_switch_cfg_keys[];
+
+const char *xvs_port_kind_name(enum xvs_port_kind kind);
+int xvs_port_kind_parse(const char *s, enum xvs_port_kind *kind, struct xvs_err *err);
+
+/* Scalar parsers; `what` names the field in messages. */
+int xvs_name_validate(const char *what, const char *name, struct xvs_err *err);
+int xvs_mac_parse(const char *what, const char *s, uint8_t mac[6], struct xvs_err *err);
+void xvs_mac_format(const uint8_t mac[6], char buf[18]);
+int xvs_u32_parse(const char *what, const char *s, uint32_t min, uint32_t max, uint32_t *out,
+		  struct xvs_err *err);
+int xvs_bool_parse(const char *what, const char *s, bool *out, struct xvs_err *err);
+
+#endif /* XVS_CONFIG_H */
