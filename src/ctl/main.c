@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xvsd: the xvs switch daemon. Parses its options, starts the DPDK EAL (on
+ * hugepages when they are mounted and free, otherwise --no-huge with a sized
+ * memory pool), creates the workers, rebuilds the switch from the config store
+ * and runs the control loop: RPC clients, learn requests, a 1 s tick (aging,
+ * load sampling), signals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "log.h"
+#include "xvsd.h"
+
+#define XVS_RPC_MAX (64 * 1024)
+#define XVS_MAX_CLIENTS 32
+#define DEFAULT_SOCKET "/run/xvs/xvsd.sock"
+#define DEFAULT_DB "/var/lib/xvs/xvs.db"
+
+struct xvs_dp xvs_dp;
+
+struct opts {
+	const char *db;
+	const char *socket;
+	int workers;          /* worker lcores to start; -1 = all cores but one */
+	const char *cpus;     /* CPUs for the workers, "1,2" or "1-3" */
+	unsigned int mem_mb;  /* EAL memory without hugepages */
+	unsigned int mbufs;
+	const char *eal;      /* extra EAL arguments */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xvsd [options]\n"
+		"  --db PATH          configuration database (default " DEFAULT_DB ")\n"
+		"  --socket PATH      control socket, root-only (default " DEFAULT_SOCKET ")\n"
+		"  --workers N        worker lcores to start (default: CPUs - 1, at least 1);\n"
+		"                     'xvsctl switch set workers=N' picks how many are active\n"
+		"  --cpus LIST        CPUs the workers run on, e.g. 1 or 1,2 (default: all but\n"
+		"                     CPU 0, which runs the control thread; CPU 0 on 1-CPU hosts)\n"
+		"  --mem MB           DPDK memory when no hugepages are available (default 512)\n"
+		"  --mbufs N          packet buffers in the pool (default 32767)\n"
+		"  --eal 'ARGS'       extra DPDK EAL arguments\n"
+		"  --log-level L      err|warning|info|debug (default info)\n"
+		"  -h, --help         this text\n");
+}
+
+static bool
+hugepages_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long free_pages = 0;
+	bool mounted = false;
+
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		sscanf(line, "HugePages_Free: %ld", &free_pages);
+	fclose(f);
+	f = fopen("/proc/mounts", "r");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, " hugetlbfs ") != NULL)
+			mounted = true;
+	fclose(f);
+	/* 64 free 2 MB pages = 128 MB: enough for the pool and rings. */
+	return mounted && free_pages >= 64;
+}
+
+static int
+parse_cpus(const char *s, int *cpus, int max)
+{
+	int n = 0;
+	char *copy = strdup(s), *save = NULL;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL && n < max;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int a, b;
+
+		if (sscanf(tok, "%d-%d", &a, &b) == 2) {
+			for (int c = a; c <= b && n < max; c++)
+				cpus[n++] = c;
+		} else if (sscanf(tok, "%d", &a) == 1) {
+			cpus[n++] = a;
+		} else {
+			n = -1;
+			break;
+		}
+	}
+	free(copy);
+	return n;
+}
+
+static int
+eal_start(const struct opts *o, const char *prog)
+{
+	static char lcores[512], mem[16], prefix[64];
+	char *argv[64];
+	int argc = 0, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), cpus[XVS_MAX_WORKERS];
+	int ncpus, nworkers;
+
+	if (o->cpus != NULL) {
+		ncpus = parse_cpus(o->cpus, cpus, XVS_MAX_WORKERS);
+		if (ncpus <= 0) {
+			XVS_ERR("main", "--cpus %s: expected a list like 1,2 or 1-3", o->cpus);
+			return -EINVAL;
+		}
+	} else {
+		ncpus = 0;
+		for (int c = 1; c < ncpu && ncpus < XVS_MAX_WORKERS; c++)
+			cpus[ncpus++] = c;
+		if (ncpus == 0)
+			cpus[ncpus++] = 0;
+	}
+	nworkers = o->workers > 0 ? o->workers : ncpus;
+	if (nworkers > XVS_MAX_WORKERS) {
+		XVS_ERR("main", "--workers %d: at most %d", nworkers, XVS_MAX_WORKERS);
+		return -EINVAL;
+	}
+	/* lcore 0 (control) on CPU 0; worker lcores 1..n round-robin over cpus. */
+	int len = snprintf(lcores, sizeof(lcores), "0@0");
+
+	for (int w = 0; w < nworkers; w++)
+		len += snprintf(lcores + len, sizeof(lcores) - (size_t)len, ",%d@%d", w + 1,
+				cpus[w % ncpus]);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=xvs%d", (int)getpid());
+	argv[argc++] = (char *)prog;
+	argv[argc++] = "--lcores";
+	argv[argc++] = lcores;
+	argv[argc++] = "--main-lcore";
+	argv[argc++] = "0";
+	argv[argc++] = prefix;
+	xvsd.hugepages = hugepages_available();
+	if (xvsd.hugepages) {
+		argv[argc++] = "--in-memory"; /* one process: no runtime files */
+	} else {
+		/* --no-huge implies legacy memory, which --in-memory refuses */
+		argv[argc++] = "--no-shconf";
+		snprintf(mem, sizeof(mem), "%u", o->mem_mb);
+		argv[argc++] = "--no-huge";
+		argv[argc++] = "-m";
+		argv[argc++] = mem;
+	}
+	argv[argc++] = "--log-level=lib.eal:warning";
+	if (o->eal != NULL) {
+		static char ealbuf[1024];
+		char *save = NULL;
+
+		snprintf(ealbuf, sizeof(ealbuf), "%s", o->eal);
+		for (char *t = strtok_r(ealbuf, " ", &save); t != NULL && argc < 60;
+		     t = strtok_r(NULL, " ", &save))
+			argv[argc++] = t;
+	}
+	argv[argc] = NULL;
+	XVS_INFO("main", "starting DPDK: %d worker lcore(s) [%s], %s", nworkers, lcores,
+		 xvsd.hugepages ? "hugepages" : "no hugepages");
+	if (rte_eal_init(argc, argv) < 0) {
+		XVS_ERR("main", "DPDK EAL init failed: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	return nworkers;
+}
+
+static int
+workers_create(int n)
+{
+	size_t qsz = rte_rcu_qsbr_get_memsize((uint32_t)n);
+	unsigned int lcore;
+	int w = 0;
+
+	xvs_dp.qsbr = rte_zmalloc("xvs_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (xvs_dp.qsbr == NULL || rte_rcu_qsbr_init(xvs_dp.qsbr, (uint32_t)n) != 0)
+		return -ENOMEM;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct xvs_worker *wk = rte_zmalloc("xvs_worker", sizeof(*wk), RTE_CACHE_LINE_SIZE);
+		char rname[RTE_RING_NAMESIZE];
+		struct epoll_event ev = {.events = EPOLLIN};
+
+		if (wk == NULL || w >= n)
+			return -ENOMEM;
+		wk->id = (uint16_t)w;
+		wk->lcore = lcore;
+		snprintf(rname, sizeof(rname), "xvs_learn%d", w);
+		wk->learn_ring = rte_ring_create_elem(rname, sizeof(struct xvs_learn_req),
+						      XVS_LEARN_RING_SIZE, rte_socket_id(),
+						      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
+		wk->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (wk->learn_ring == NULL || wk->epfd < 0 || wk->wakefd < 0)
+			return -ENOMEM;
+		ev.data.fd = wk->wakefd;
+		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, wk->wakefd, &ev);
+		xvs_dp.worker[w++] = wk;
+	}
+	xvs_dp.n_workers_max = (uint16_t)w;
+	return 0;
+}
+
+/* ---- control socket ---- */
+
+struct client {
+	int fd;
+	size_t len;
+	char *buf;   /* XVS_RPC_MAX + 1 */
+};
+
+static struct client clients[XVS_MAX_CLIENTS];
+
+static int
+listen_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path)];
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		XVS_ERR("rpc", "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	old = umask(0077); /* root-only: srw------- */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+
+		umask(old);
+		XVS_ERR("rpc", "cannot listen on %s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	umask(old);
+	return fd;
+}
+
+static void
+client_close(int epfd, struct client *c)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->buf);
+	c->fd = -1;
+	c->buf = NULL;
+	c->len = 0;
+}
+
+static void
+client_reply(int epfd, struct client *c, json_t *reply)
+{
+	char *out = json_dumps(reply, JSON_COMPACT);
+	size_t len = out != NULL ? strlen(out) : 0, off = 0;
+
+	json_decref(reply);
+	/* Replies are small; the client reads them at once. A client that does not
+	 * read is cut off rather than allowed to stall the control thread. */
+	if (out != NULL) {
+		int fl = fcntl(c->fd, F_GETFL);
+
+		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+		struct timeval tv = {.tv_sec = 1};
+
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		while (off < len) {
+			ssize_t k = send(c->fd, out + off, len - off, MSG_NOSIGNAL);
+
+			if (k <= 0)
+				break;
+			off += (size_t)k;
+		}
+		if (off == len)
+			(void)!send(c->fd, "\n", 1, MSG_NOSIGNAL);
+		free(out);
+	}
+	client_close(epfd, c);
+}
+
+static void
+client_read(int epfd, struct client *c)
+{
+	for (;;) {
+		ssize_t k = recv(c->fd, c->buf + c->len, XVS_RPC_MAX + 1 - c->len, 0);
+		char *nl;
+
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (k <= 0) {
+			client_close(epfd, c);
+			return;
+		}
+		c->len += (size_t)k;
+		nl = memchr(c->buf, '\n', c->len);
+		if (nl != NULL) {
+			client_reply(epfd, c, xvsd_rpc_handle(c->buf, (size_t)(nl - c->buf)));
+			return;
+		}
+		if (c->len > XVS_RPC_MAX) {
+			xvsd.rpc_requests++;
+			xvsd.rpc_errors++;
+			client_reply(epfd, c,
+				     json_pack("{s:{s:s,s:s}}", "error", "code", "E2BIG", "message",
+					       "request larger than 65536 bytes"));
+			return;
+		}
+	}
+}
+
+static void
+client_accept(int epfd, int lfd)
+{
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct client *c = NULL;
+
+		for (int i = 0; i < XVS_MAX_CLIENTS; i++)
+			if (clients[i].fd < 0) {
+				c = &clients[i];
+				break;
+			}
+		if (c == NULL) {
+			close(fd); /* too many concurrent clients; they may retry */
+			continue;
+		}
+		c->buf = malloc(XVS_RPC_MAX + 1);
+		if (c->buf == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->len = 0;
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+
+		epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+	}
+}
+
+int xvsd_restore_settings(struct xvs_err *err);
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"socket", required_argument, NULL, 's'},
+		{"workers", required_argument, NULL, 'w'},
+		{"cpus", required_argument, NULL, 'c'},
+		{"mem", required_argument, NULL, 'm'},
+		{"mbufs", required_argument, NULL, 'n'},
+		{"eal", required_argument, NULL, 'e'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct opts o = {.db = DEFAULT_DB, .socket = DEFAULT_SOCKET, .workers = -1,
+			 .mem_mb = 512, .mbufs = 32767};
+	struct xvs_fdb_params fp;
+	struct xvs_err err;
+	int c, epfd, lfd, tfd, sfd, nworkers;
+	sigset_t mask;
+
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.db = optarg; break;
+		case 's': o.socket = optarg; break;
+		case 'w': o.workers = atoi(optarg); break;
+		case 'c': o.cpus = optarg; break;
+		case 'm': o.mem_mb = (unsigned int)atoi(optarg); break;
+		case 'n': o.mbufs = (unsigned int)atoi(optarg); break;
+		case 'e': o.eal = optarg; break;
+		case 'l':
+			if (strcmp(optarg, "err") == 0) xvs_log_max = XVS_LOG_ERR;
+			else if (strcmp(optarg, "warning") == 0) xvs_log_max = XVS_LOG_WARNING;
+			else if (strcmp(optarg, "info") == 0) xvs_log_max = XVS_LOG_INFO;
+			else if (strcmp(optarg, "debug") == 0) xvs_log_max = XVS_LOG_DEBUG;
+			else { usage(stderr); return 2; }
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc || o.workers == 0 || o.mem_mb < 64 || o.mbufs < 1024) {
+		usage(stderr);
+		return 2;
+	}
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* The store first: a database we cannot open means nothing to run. */
+	{
+		char dir[512];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", o.db);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0700);
+		}
+	}
+	if (xvs_store_open(o.db, &xvsd.store, &err) < 0) {
+		XVS_ERR("store", "%s", err.msg);
+		return 1;
+	}
+	xvs_switch_cfg_init(&xvsd.sw);
+
+	/* net_tap signals SIGIO when a tap has data (its rx burst skips the read
+	 * syscall until then). The handler must run on the worker that polls the
+	 * tap, not interrupt the control thread's epoll_wait for every frame: block
+	 * it here, before EAL creates its threads (they inherit the mask), and let
+	 * workers unblock it (xvs_worker_main). */
+	{
+		sigset_t io;
+
+		sigemptyset(&io);
+		sigaddset(&io, SIGIO);
+		pthread_sigmask(SIG_BLOCK, &io, NULL);
+	}
+	nworkers = eal_start(&o, argv[0]);
+	if (nworkers < 0)
+		return 1;
+	xvs_dp.tsc_hz = rte_get_tsc_hz();
+	if (workers_create(nworkers) < 0) {
+		XVS_ERR("main", "cannot create workers");
+		return 1;
+	}
+	xvsd.sw.workers = xvs_dp.n_workers_max;
+	if (xvsd_restore_settings(&err) < 0) {
+		XVS_ERR("store", "%s", err.msg);
+		return 1;
+	}
+	xvs_dp.pool = rte_pktmbuf_pool_create("xvs_mbuf", o.mbufs, 256, 0,
+					      RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (xvs_dp.pool == NULL) {
+		XVS_ERR("main", "cannot create %u mbufs: %s (raise --mem)", o.mbufs,
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	fp.max_entries = xvsd.sw.fdb_max;
+	fp.aging_ns = (uint64_t)xvsd.sw.aging_s * 1000000000ull;
+	if (xvs_fdb_create(&fp, &xvs_dp.fdb, &err) < 0) {
+		XVS_ERR("fdb", "%s", err.msg);
+		return 1;
+	}
+	xvs_dp.learn_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	/* An empty snapshot before the workers start, so they never see NULL. */
+	{
+		struct xvs_snapshot *s = rte_zmalloc("xvs_snapshot", sizeof(*s),
+						     RTE_CACHE_LINE_SIZE);
+
+		if (s == NULL)
+			return 1;
+		s->n_workers = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
+		atomic_store(&xvs_dp.snap, s);
+	}
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
+		rte_eal_remote_launch(xvs_worker_main, xvs_dp.worker[w], xvs_dp.worker[w]->lcore);
+
+	if (xvsd_restore(&err) < 0) {
+		XVS_ERR("store", "restore failed: %s", err.msg);
+		xvs_dp.quit = true;
+		rte_eal_mp_wait_lcore();
+		return 1;
+	}
+
+	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
+		clients[i].fd = -1;
+	lfd = listen_socket(o.socket);
+	if (lfd < 0) {
+		xvs_dp.quit = true;
+		rte_eal_mp_wait_lcore();
+		return 1;
+	}
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	{
+		struct itimerspec its = {.it_interval = {.tv_sec = 1}, .it_value = {.tv_sec = 1}};
+
+		timerfd_settime(tfd, 0, &its, NULL);
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	/* Each fixed fd is told apart by the address of its tag; clients by their
+	 * struct client. */
+	static int tag_listen, tag_timer, tag_signal, tag_learn;
+	struct epoll_event ev;
+
+	ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &tag_listen};
+	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &tag_timer};
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &tag_signal};
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &tag_learn};
+	epoll_ctl(epfd, EPOLL_CTL_ADD, xvs_dp.learn_efd, &ev);
+
+	XVS_INFO("main", "xvsd ready: socket %s, database %s, %u worker(s), %u active",
+		 o.socket, o.db, xvs_dp.n_workers_max, xvsd.sw.workers);
+	bool quit = false;
+
+	while (!quit) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(epfd, evs, 16, -1);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			void *t = evs[i].data.ptr;
+			uint64_t v;
+
+			if (t == &tag_listen) {
+				client_accept(epfd, lfd);
+			} else if (t == &tag_timer) {
+				(void)!read(tfd, &v, sizeof(v));
+				xvsd_drain_learn();
+				xvsd_tick();
+			} else if (t == &tag_learn) {
+				(void)!read(xvs_dp.learn_efd, &v, sizeof(v));
+				xvsd_drain_learn();
+			} else if (t == &tag_signal) {
+				struct signalfd_siginfo si;
+
+				(void)!read(sfd, &si, sizeof(si));
+				XVS_INFO("main", "signal %u: shutting down", si.ssi_signo);
+				quit = true;
+			} else {
+				client_read(epfd, (struct client *)t);
+			}
+		}
+	}
+	xvs_dp.quit = true;
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
+		xvs_worker_wake(xvs_dp.worker[w]);
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		uint64_t one = 1;
+
+		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
+	}
+	rte_eal_mp_wait_lcore();
+	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			client_close(epfd, &clients[i]);
+	xvsd_shutdown_ports();
+	unlink(o.socket);
+	xvs_fdb_destroy(xvs_dp.fdb);
+	xvs_store_close(xvsd.store);
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		close(xvs_dp.worker[w]->epfd);
+		close(xvs_dp.worker[w]->wakefd);
+		rte_ring_free(xvs_dp.worker[w]->learn_ring);
+		rte_free(xvs_dp.worker[w]);
+	}
+	rte_free(atomic_load(&xvs_dp.snap));
+	rte_mempool_free(xvs_dp.pool);
+	rte_free(xvs_dp.qsbr);
+	close(epfd);
+	close(tfd);
+	close(sfd);
+	close(lfd);
+	close(xvs_dp.learn_efd);
+	rte_eal_cleanup();
+	XVS_INFO("main", "stopped");
+	return 0;
+}

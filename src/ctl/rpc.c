@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * RPC framing (control thread): one JSON object per line over a unix stream
+ * socket. Request {"method": "port.add", "params": {...}}; response
+ * {"result": ...} or {"error": {"code": "EINVAL", "message": "..."}}.
+ * A request longer than XVS_RPC_MAX bytes, or one that is not a JSON object
+ * with a string "method", gets an error and changes nothing.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "xvsd.h"
+
+static const char *
+errno_name(int e)
+{
+	switch (e) {
+	case EINVAL: return "EINVAL";
+	case ENOENT: return "ENOENT";
+	case EEXIST: return "EEXIST";
+	case ENOSPC: return "ENOSPC";
+	case EBUSY: return "EBUSY";
+	case ENOMEM: return "ENOMEM";
+	case EIO: return "EIO";
+	case EPERM: return "EPERM";
+	case ENOTSUP: return "ENOTSUP";
+	case E2BIG: return "E2BIG";
+	case ENODEV: return "ENODEV";
+	default: return "EFAULT";
+	}
+}
+
+static json_t *
+error_reply(int code, const char *msg)
+{
+	xvsd.rpc_errors++;
+	return json_pack("{s:{s:s,s:s}}", "error", "code", errno_name(-code), "message", msg);
+}
+
+json_t *
+xvsd_rpc_handle(const char *line, size_t len)
+{
+	struct xvs_err err;
+	json_error_t jerr;
+	json_t *req, *params, *result = NULL, *reply;
+	const char *method;
+	int r;
+
+	xvsd.rpc_requests++;
+	xvs_err_clear(&err);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (req == NULL) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "malformed request: %s (column %d)", jerr.text,
+			 jerr.column);
+		return error_reply(-EINVAL, msg);
+	}
+	if (!json_is_object(req) || !json_is_string(json_object_get(req, "method"))) {
+		json_decref(req);
+		return error_reply(-EINVAL, "malformed request: expected {\"method\": ..., "
+					    "\"params\": {...}}");
+	}
+	method = json_string_value(json_object_get(req, "method"));
+	params = json_object_get(req, "params");
+	if (params != NULL && !json_is_object(params)) {
+		json_decref(req);
+		return error_reply(-EINVAL, "malformed request: \"params\" must be an object");
+	}
+	for (const struct xvsd_method *m = xvsd_methods; m->name != NULL; m++) {
+		if (strcmp(m->name, method) != 0)
+			continue;
+		r = m->fn(params, &result, &err);
+		if (r < 0) {
+			XVS_DEBUG("rpc", "%s: %s", method, err.msg);
+			reply = error_reply(r, err.msg[0] ? err.msg : strerror(-r));
+		} else {
+			reply = json_pack("{s:o}", "result", result != NULL ? result : json_object());
+		}
+		json_decref(req);
+		return reply;
+	}
+	{
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "unknown method \"%.64s\" (see method \"help\")", method);
+		json_decref(req);
+		return error_reply(-EINVAL, msg);
+	}
+}

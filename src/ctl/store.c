@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* SQLite configuration store (control thread); see store.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct xvs_store {
+	sqlite3 *db;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS port(name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS port_option(port TEXT NOT NULL REFERENCES port(name)"
+	"  ON DELETE CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(port, key));"
+	"CREATE TABLE IF NOT EXISTS fdb_static(mac TEXT NOT NULL, vlan INTEGER NOT NULL,"
+	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, PRIMARY KEY(mac, vlan));"
+	"CREATE TABLE IF NOT EXISTS setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"PRAGMA user_version = 1;";
+
+static int
+db_err(struct xvs_store *st, struct xvs_err *err, const char *what)
+{
+	return xvs_err_set(err, -EIO, "config store: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static int
+exec(struct xvs_store *st, const char *sql, struct xvs_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = xvs_err_set(err, -EIO, "config store: %s", msg ? msg : "error");
+
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+int
+xvs_store_open(const char *path, struct xvs_store **out, struct xvs_err *err)
+{
+	struct xvs_store *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (st == NULL)
+		return xvs_err_set(err, -ENOMEM, "config store: out of memory");
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		r = xvs_err_set(err, -EIO, "config store %s: %s", path,
+				st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 2000);
+	/* WAL + FULL: a commit is on disk before we acknowledge it. */
+	r = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+		 err);
+	if (r < 0)
+		goto fail;
+	r = exec(st, schema, err);
+	if (r < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return r;
+}
+
+void
+xvs_store_close(struct xvs_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+xvs_store_begin(struct xvs_store *st, struct xvs_err *err)
+{
+	return exec(st, "BEGIN IMMEDIATE", err);
+}
+
+int
+xvs_store_commit(struct xvs_store *st, struct xvs_err *err)
+{
+	return exec(st, "COMMIT", err);
+}
+
+void
+xvs_store_rollback(struct xvs_store *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Prepare, bind text parameters (NULL-terminated list), step to completion. */
+static int
+run(struct xvs_store *st, struct xvs_err *err, const char *sql, const char *const *params)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "prepare");
+	for (int i = 0; params != NULL && params[i] != NULL; i++)
+		sqlite3_bind_text(s, i + 1, params[i], -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(st, err, sql);
+	return 0;
+}
+
+int
+xvs_store_port_put(struct xvs_store *st, const struct xvs_port_cfg *cfg, struct xvs_err *err)
+{
+	const char *kind = xvs_port_kind_name(cfg->kind);
+	int r;
+
+	{
+		const char *p[] = {cfg->name, kind, NULL};
+
+		r = run(st, err,
+			"INSERT INTO port(name, kind, seq) VALUES(?1, ?2,"
+			" (SELECT COALESCE(MAX(seq), 0) + 1 FROM port))"
+			" ON CONFLICT(name) DO UPDATE SET kind = excluded.kind", p);
+		if (r < 0)
+			return r;
+	}
+	{
+		const char *p[] = {cfg->name, NULL};
+
+		r = run(st, err, "DELETE FROM port_option WHERE port = ?1", p);
+		if (r < 0)
+			return r;
+	}
+	for (const struct xvs_cfg_key *k = xvs_port_cfg_keys; k->key != NULL; k++) {
+		char val[512];
+
+		if (!(k->kinds & (1u << cfg->kind)))
+			continue;
+		if (xvs_port_cfg_get(cfg, k->key, val, sizeof(val)) < 0)
+			continue;
+		const char *p[] = {cfg->name, k->key, val, NULL};
+
+		r = run(st, err, "INSERT INTO port_option(port, key, value) VALUES(?1, ?2, ?3)", p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+xvs_store_port_del(struct xvs_store *st, const char *name, struct xvs_err *err)
+{
+	const char *p[] = {name, NULL};
+
+	return run(st, err, "DELETE FROM port WHERE name = ?1", p);
+}
+
+int
+xvs_store_static_put(struct xvs_store *st, const char *mac, unsigned int vlan, const char *port,
+		     struct xvs_err *err)
+{
+	char v[8];
+
+	snprintf(v, sizeof(v), "%u", vlan);
+	const char *p[] = {mac, v, port, NULL};
+
+	return run(st, err, "INSERT OR REPLACE INTO fdb_static(mac, vlan, port) VALUES(?1, ?2, ?3)",
+		   p);
+}
+
+int
+xvs_store_static_del(struct xvs_store *st, const char *mac, unsigned int vlan, struct xvs_err *err)
+{
+	char v[8];
+
+	snprintf(v, sizeof(v), "%u", vlan);
+	const char *p[] = {mac, v, NULL};
+
+	return run(st, err, "DELETE FROM fdb_static WHERE mac = ?1 AND vlan = ?2", p);
+}
+
+int
+xvs_store_setting_put(struct xvs_store *st, const char *key, const char *value,
+		      struct xvs_err *err)
+{
+	const char *p[] = {key, value, NULL};
+
+	return run(st, err, "INSERT OR REPLACE INTO setting(key, value) VALUES(?1, ?2)", p);
+}
+
+/* Run a query with optional text parameters and hand each row's text columns to
+ * fn. */
+typedef int (*row_fn)(sqlite3_stmt *s, void *cb, void *arg);
+
+static int
+query(struct xvs_store *st, struct xvs_err *err, const char *sql, const char *param, row_fn fn,
+      void *cb, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "prepare");
+	if (param != NULL)
+		sqlite3_bind_text(s, 1, param, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r = fn(s, cb, arg);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(st, err, sql);
+	sqlite3_finalize(s);
+	return r;
+}
+
+static const char *
+col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+static int
+kv_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((xvs_store_kv_cb)cb)(col(s, 0), col(s, 1), arg);
+}
+
+static int
+port_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((xvs_store_port_cb)cb)(col(s, 0), col(s, 1), arg);
+}
+
+static int
+static_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((xvs_store_static_cb)cb)(col(s, 0), (unsigned int)sqlite3_column_int(s, 1),
+					 col(s, 2), arg);
+}
+
+int
+xvs_store_load_settings(struct xvs_store *st, xvs_store_kv_cb cb, void *arg, struct xvs_err *err)
+{
+	return query(st, err, "SELECT key, value FROM setting ORDER BY key", NULL, kv_row,
+		     (void *)cb, arg);
+}
+
+int
+xvs_store_load_ports(struct xvs_store *st, xvs_store_port_cb cb, void *arg, struct xvs_err *err)
+{
+	return query(st, err, "SELECT name, kind FROM port ORDER BY seq", NULL, port_row,
+		     (void *)cb, arg);
+}
+
+int
+xvs_store_load_port_options(struct xvs_store *st, const char *port, xvs_store_kv_cb cb,
+			    void *arg, struct xvs_err *err)
+{
+	/* vlan-mode first: the other VLAN keys are read in its light */
+	return query(st, err,
+		     "SELECT key, value FROM port_option WHERE port = ?1"
+		     " ORDER BY key <> 'vlan-mode', key", port, kv_row, (void *)cb, arg);
+}
+
+int
+xvs_store_load_static(struct xvs_store *st, xvs_store_static_cb cb, void *arg,
+		      struct xvs_err *err)
+{
+	return query(st, err, "SELECT mac, vlan, port FROM fdb_static ORDER BY rowid", NULL,
+		     static_row, (void *)cb, arg);
+}

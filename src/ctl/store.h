@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration store (control thread): SQLite in WAL mode with synchronous=FULL.
+ *
+ * Every change the control thread acknowledges has been committed here first,
+ * so a kill -9 (or a power cut) right after the acknowledgement loses nothing.
+ * On start xvsd rebuilds the whole switch from it. Only the control thread
+ * uses the connection.
+ *
+ * Schema (version 1):
+ *   port(name PK, kind, seq)            seq orders ports as they were added
+ *   port_option(port, key, value)       every key of xvs_port_cfg_keys that applies
+ *   fdb_static(mac, vlan, port)         static MAC entries
+ *   setting(key PK, value)              switch settings (xvs_switch_cfg_keys)
+ */
+#ifndef XVS_STORE_H
+#define XVS_STORE_H
+
+#include "config.h"
+#include "xvs_err.h"
+
+struct xvs_store;
+
+int xvs_store_open(const char *path, struct xvs_store **out, struct xvs_err *err);
+void xvs_store_close(struct xvs_store *st);
+
+/* Transactions: every mutation below runs inside begin/commit; rollback undoes. */
+int xvs_store_begin(struct xvs_store *st, struct xvs_err *err);
+int xvs_store_commit(struct xvs_store *st, struct xvs_err *err);
+void xvs_store_rollback(struct xvs_store *st);
+
+/* Insert or replace a port and all its options. */
+int xvs_store_port_put(struct xvs_store *st, const struct xvs_port_cfg *cfg, struct xvs_err *err);
+/* Delete a port with its options and static MACs. */
+int xvs_store_port_del(struct xvs_store *st, const char *name, struct xvs_err *err);
+int xvs_store_static_put(struct xvs_store *st, const char *mac, unsigned int vlan,
+			 const char *port, struct xvs_err *err);
+int xvs_store_static_del(struct xvs_store *st, const char *mac, unsigned int vlan,
+			 struct xvs_err *err);
+int xvs_store_setting_put(struct xvs_store *st, const char *key, const char *value,
+			  struct xvs_err *err);
+
+/* Loading, in the order a restore needs. Callbacks return 0 to go on. A row
+ * that fails validation is reported through the callback's own error path. */
+typedef int (*xvs_store_port_cb)(const char *name, const char *kind, void *arg);
+typedef int (*xvs_store_kv_cb)(const char *key, const char *value, void *arg);
+typedef int (*xvs_store_static_cb)(const char *mac, unsigned int vlan, const char *port,
+				   void *arg);
+int xvs_store_load_settings(struct xvs_store *st, xvs_store_kv_cb cb, void *arg,
+			    struct xvs_err *err);
+int xvs_store_load_ports(struct xvs_store *st, xvs_store_port_cb cb, void *arg,
+			 struct xvs_err *err);
+int xvs_store_load_port_options(struct xvs_store *st, const char *port, xvs_store_kv_cb cb,
+				void *arg, struct xvs_err *err);
+int xvs_store_load_static(struct xvs_store *st, xvs_store_static_cb cb, void *arg,
+			  struct xvs_err *err);
+
+#endif /* XVS_STORE_H */

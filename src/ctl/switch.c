@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control-thread switch logic: the port table, snapshot building and
+ * publication, queue-to-worker assignment, FDB learning from worker requests,
+ * aging, and restore from the store at start-up.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+
+#include "log.h"
+#include "xvsd.h"
+
+struct xvsd xvsd;
+
+uint64_t
+xvs_now_ns(void)
+{
+	return (uint64_t)((double)rte_rdtsc() * 1e9 / (double)xvs_dp.tsc_hz);
+}
+
+struct xvs_port *
+xvsd_port_find(const char *name)
+{
+	for (int i = 0; i < XVS_MAX_PORTS; i++)
+		if (xvsd.port[i] != NULL && strcmp(xvsd.port[i]->cfg.name, name) == 0)
+			return xvsd.port[i];
+	return NULL;
+}
+
+/* Bring each worker's epoll set in line with the rx queues it now polls. */
+static void
+update_epoll(const struct xvs_snapshot *s)
+{
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		int want[XVS_MAX_RXQ_PER_WORKER];
+		uint16_t nwant = 0;
+		struct xvs_worker *wk = xvs_dp.worker[w];
+
+		if (w < s->n_workers) {
+			const struct xvs_snap_worker *sw = &s->worker[w];
+
+			for (uint16_t i = 0; i < sw->n_rxq; i++) {
+				const struct xvs_port *p = xvsd.port[sw->rxq[i].port];
+				int fd = p != NULL ? p->rxq_fd[sw->rxq[i].queue] : -1;
+
+				if (fd >= 0)
+					want[nwant++] = fd;
+			}
+		}
+		/* remove fds no longer wanted */
+		for (uint16_t i = 0; i < xvsd.n_worker_fd[w]; i++) {
+			int fd = xvsd.worker_fd[w][i];
+			bool keep = false;
+
+			for (uint16_t j = 0; j < nwant; j++)
+				keep |= want[j] == fd;
+			if (!keep)
+				epoll_ctl(wk->epfd, EPOLL_CTL_DEL, fd, NULL);
+		}
+		for (uint16_t j = 0; j < nwant; j++) {
+			bool have = false;
+
+			for (uint16_t i = 0; i < xvsd.n_worker_fd[w]; i++)
+				have |= xvsd.worker_fd[w][i] == want[j];
+			if (!have) {
+				struct epoll_event ev = {.events = EPOLLIN, .data.fd = want[j]};
+
+				if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, want[j], &ev) < 0)
+					XVS_WARN("ctl", "worker %u: cannot watch rx fd %d: %s", w,
+						 want[j], strerror(errno));
+			}
+		}
+		memcpy(xvsd.worker_fd[w], want, sizeof(int) * nwant);
+		xvsd.n_worker_fd[w] = nwant;
+	}
+}
+
+int
+xvsd_publish(void)
+{
+	struct xvs_snapshot *s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
+	struct xvs_snapshot *old;
+	unsigned int rr = 0;
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->gen = ++xvsd.gen;
+	s->n_workers = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		const struct xvs_port *p = xvsd.port[slot];
+		struct xvs_snap_port *sp = &s->port[slot];
+
+		if (p == NULL || !p->open)
+			continue;
+		sp->active = true;
+		sp->eth_port = p->eth_port;
+		sp->n_txq = p->n_txq;
+		sp->tx_owner = 0;
+		sp->tx_ring = p->tx_ring;
+		sp->rx_intr = p->rx_intr;
+		sp->max_frame = p->cfg.mtu + XVS_ETH_HLEN;
+		sp->vlan = p->cfg.vlan;
+		s->flood[s->n_flood++] = slot;
+		/* Queues are spread round-robin over the active workers. */
+		for (uint16_t q = 0; q < p->n_rxq; q++) {
+			struct xvs_snap_worker *sw = &s->worker[rr++ % s->n_workers];
+
+			sw->rxq[sw->n_rxq].port = slot;
+			sw->rxq[sw->n_rxq].queue = q;
+			sw->n_rxq++;
+		}
+		if (p->tx_ring != NULL) {
+			struct xvs_snap_worker *ow = &s->worker[0];
+
+			ow->tx_owned[ow->n_tx_owned++] = slot;
+		}
+	}
+	old = atomic_exchange_explicit(&xvs_dp.snap, s, memory_order_acq_rel);
+	update_epoll(s);
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		uint64_t one = 1;
+
+		/* Unconditional: a worker about to block must see the new set. */
+		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
+	}
+	rte_rcu_qsbr_synchronize(xvs_dp.qsbr, RTE_QSBR_THRID_INVALID);
+	rte_free(old);
+	return 0;
+}
+
+void
+xvsd_drain_learn(void)
+{
+	uint64_t now = xvs_now_ns();
+
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		struct xvs_worker *wk = xvs_dp.worker[w];
+		struct xvs_learn_req req[64];
+		unsigned int n;
+
+		/* Clear the kick first: a request queued after this re-kicks us. */
+		atomic_store_explicit(&wk->learn_kicked, 0, memory_order_seq_cst);
+		while ((n = rte_ring_sc_dequeue_burst_elem(wk->learn_ring, req, sizeof(req[0]),
+							   RTE_DIM(req), NULL)) > 0) {
+			for (unsigned int i = 0; i < n; i++) {
+				const struct xvs_port *p =
+					req[i].port < XVS_MAX_PORTS ? xvsd.port[req[i].port] : NULL;
+				int r;
+
+				if (p == NULL || !p->open)
+					continue; /* port left while the request was queued */
+				r = xvs_fdb_learn(xvs_dp.fdb, req[i].mac, req[i].vid, req[i].port, now);
+				if (r == XVS_FDB_ADDED || r == XVS_FDB_MOVED)
+					xvsd.learned_total++;
+				else if (r == -ENOSPC)
+					xvsd.learn_refused_full++;
+				else if (r == -EPERM)
+					xvsd.learn_refused_static++;
+			}
+		}
+	}
+}
+
+void
+xvsd_tick(void)
+{
+	uint64_t now_tsc = rte_rdtsc();
+	uint64_t dt = now_tsc - xvsd.prev_sample_tsc;
+	uint32_t aged = xvs_fdb_age(xvs_dp.fdb, xvs_now_ns());
+
+	if (aged > 0)
+		XVS_DEBUG("fdb", "aged out %u entries", aged);
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		const struct xvs_worker *wk = xvs_dp.worker[w];
+		uint64_t busy = wk->busy_tsc, idle = wk->idle_tsc, slp = wk->sleep_tsc;
+		uint64_t db = busy - xvsd.prev_busy[w];
+		uint64_t tot = db + (idle - xvsd.prev_idle[w]) + (slp - xvsd.prev_sleep[w]);
+
+		xvsd.busy_pct[w] = tot > 0 ? 100.0 * (double)db / (double)tot : 0.0;
+		xvsd.rx_pps[w] = dt > 0 ? (double)(wk->rx_packets - xvsd.prev_rx[w]) *
+						  (double)xvs_dp.tsc_hz / (double)dt : 0.0;
+		xvsd.prev_busy[w] = busy;
+		xvsd.prev_idle[w] = idle;
+		xvsd.prev_sleep[w] = slp;
+		xvsd.prev_rx[w] = wk->rx_packets;
+	}
+	xvsd.prev_sample_tsc = now_tsc;
+}
+
+/* ---- restore from the store ---- */
+
+struct restore_ctx {
+	struct xvs_port_cfg *cfg;
+	struct xvs_err *err;
+};
+
+static int
+restore_setting(const char *key, const char *value, void *arg)
+{
+	struct xvs_err e;
+
+	(void)arg;
+	if (xvs_switch_cfg_set(&xvsd.sw, key, value, xvs_dp.n_workers_max, &e) < 0) {
+		/* e.g. workers=4 stored, fewer started now: keep going with the default */
+		XVS_WARN("store", "setting %s=%s not applied: %s", key, value, e.msg);
+	}
+	return 0;
+}
+
+static int
+restore_option(const char *key, const char *value, void *arg)
+{
+	struct restore_ctx *c = arg;
+
+	return xvs_port_cfg_set(c->cfg, key, value, c->err) < 0 ? -1 : 0;
+}
+
+static int
+restore_port(const char *name, const char *kind, void *arg)
+{
+	struct xvs_err *err = arg, e;
+	enum xvs_port_kind k;
+	struct xvs_port *p;
+	int slot = -1;
+
+	for (int i = 0; i < XVS_MAX_PORTS && slot < 0; i++)
+		if (xvsd.port[i] == NULL)
+			slot = i;
+	if (slot < 0) {
+		XVS_ERR("store", "port %s not restored: port table full", name);
+		return 0;
+	}
+	if (xvs_port_kind_parse(kind, &k, &e) < 0) {
+		XVS_ERR("store", "port %s not restored: %s", name, e.msg);
+		return 0;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return xvs_err_set(err, -ENOMEM, "out of memory");
+	xvs_port_cfg_init(&p->cfg, name, k);
+	struct restore_ctx ctx = {.cfg = &p->cfg, .err = &e};
+
+	if (xvs_store_load_port_options(xvsd.store, name, restore_option, &ctx, err) < 0 ||
+	    xvs_port_cfg_validate(&p->cfg, &e) < 0) {
+		XVS_ERR("store", "port %s not restored: %s", name, e.msg);
+		free(p);
+		return 0;
+	}
+	p->slot = (uint16_t)slot;
+	xvsd.port[slot] = p;
+	if (xvs_port_open(p, &e) < 0)
+		XVS_ERR("port", "%s: restored but not working: %s", name, e.msg);
+	else
+		XVS_INFO("port", "%s: restored (%s, %s, %u rx / %u tx queues%s)", name, kind,
+			 p->driver, p->n_rxq, p->n_txq, p->rx_intr ? ", rx interrupts" : "");
+	return 0;
+}
+
+static int
+restore_static(const char *mac, unsigned int vlan, const char *port, void *arg)
+{
+	struct xvs_port *p = xvsd_port_find(port);
+	uint8_t m[6];
+	struct xvs_err e;
+
+	(void)arg;
+	if (p == NULL || xvs_mac_parse("mac", mac, m, &e) < 0 ||
+	    xvs_fdb_add_static(xvs_dp.fdb, m, (uint16_t)vlan, p->slot, &e) < 0)
+		XVS_ERR("store", "static entry %s vlan %u on %s not restored", mac, vlan, port);
+	return 0;
+}
+
+int
+xvsd_restore(struct xvs_err *err)
+{
+	int r;
+
+	r = xvs_store_load_ports(xvsd.store, restore_port, err, err);
+	if (r < 0)
+		return r;
+	r = xvs_store_load_static(xvsd.store, restore_static, NULL, err);
+	if (r < 0)
+		return r;
+	return xvsd_publish();
+}
+
+/* Restore only the settings: needed before the FDB and workers exist. */
+int xvsd_restore_settings(struct xvs_err *err);
+
+int
+xvsd_restore_settings(struct xvs_err *err)
+{
+	return xvs_store_load_settings(xvsd.store, restore_setting, NULL, err);
+}
+
+void
+xvsd_shutdown_ports(void)
+{
+	for (int i = 0; i < XVS_MAX_PORTS; i++) {
+		if (xvsd.port[i] == NULL)
+			continue;
+		xvs_port_close(xvsd.port[i]);
+		free(xvsd.port[i]);
+		xvsd.port[i] = NULL;
+	}
+}

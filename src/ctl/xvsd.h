@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xvsd control thread: the one owner of configuration and decisions.
+ *
+ * Change order for every request (STYLE 7): validate everything, store in
+ * SQLite (commit), apply to devices, build a snapshot, publish it, then
+ * acknowledge. A rejected request changes nothing.
+ */
+#ifndef XVSD_H
+#define XVSD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "dp.h"
+#include "port.h"
+#include "store.h"
+
+struct xvsd {
+	struct xvs_store *store;
+	struct xvs_switch_cfg sw;                 /* switch settings in force */
+	struct xvs_port *port[XVS_MAX_PORTS];     /* NULL = free slot */
+	uint64_t gen;                             /* last snapshot generation */
+	int worker_fd[XVS_MAX_WORKERS][XVS_MAX_RXQ_PER_WORKER]; /* intr fds in each epoll set */
+	uint16_t n_worker_fd[XVS_MAX_WORKERS];
+	bool hugepages;                           /* EAL started on hugepages */
+	/* control-thread counters */
+	uint64_t learned_total;
+	uint64_t learn_refused_full;
+	uint64_t learn_refused_static;
+	uint64_t rpc_requests;
+	uint64_t rpc_errors;
+	/* last worker sample, for busy % over the last interval */
+	uint64_t prev_busy[XVS_MAX_WORKERS], prev_idle[XVS_MAX_WORKERS];
+	uint64_t prev_sleep[XVS_MAX_WORKERS];
+	double busy_pct[XVS_MAX_WORKERS];
+	uint64_t prev_rx[XVS_MAX_WORKERS];
+	double rx_pps[XVS_MAX_WORKERS];
+	uint64_t prev_sample_tsc;
+};
+
+extern struct xvsd xvsd;
+
+/* Nanoseconds on the datapath's clock (TSC), the FDB's timebase. */
+uint64_t xvs_now_ns(void);
+
+int xvsd_restore(struct xvs_err *err);
+int xvsd_publish(void);
+void xvsd_drain_learn(void);
+void xvsd_tick(void);
+void xvsd_shutdown_ports(void);
+
+struct xvs_port *xvsd_port_find(const char *name);
+
+/* RPC method handlers: params in, result out (new reference), or error in err. */
+typedef int (*xvsd_method_fn)(json_t *params, json_t **result, struct xvs_err *err);
+struct xvsd_method {
+	const char *name;
+	xvsd_method_fn fn;
+	const char *help;
+};
+extern const struct xvsd_method xvsd_methods[];
+
+/* Handle one request line; returns the response (new reference). */
+json_t *xvsd_rpc_handle(const char *line, size_t len);
+
+#endif /* XVSD_H */

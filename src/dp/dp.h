@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Datapath objects shared by the control thread and the workers.
+ *
+ * Threads and ownership
+ * ---------------------
+ * - The control thread (the EAL main lcore) owns every struct xvs_port and every
+ *   decision: which ports exist, their VLAN rules, which worker polls which rx
+ *   queue. It writes that down in a struct xvs_snapshot, which is immutable once
+ *   published, and publishes it with one atomic pointer store (xvs_dp_publish).
+ * - Workers (EAL worker lcores) load the snapshot pointer once per loop turn and
+ *   use only that snapshot for the whole turn. Each worker reports a quiescent
+ *   state to the QSBR variable once per turn (and goes offline while it sleeps),
+ *   so the control thread knows when no worker can still hold an old snapshot
+ *   or use a port that was removed from it; only then is the old snapshot freed
+ *   or the port's device closed (rte_rcu_qsbr_synchronize).
+ * - Per-worker state, counters included, lives in one cache-aligned struct
+ *   xvs_worker written only by its worker. The control thread reads the
+ *   counters (torn-free 64-bit loads) and sums them; it never writes them while
+ *   the worker may run, except to zero the counters of a port slot after that
+ *   port has left every snapshot and a grace period has passed.
+ * - The FDB is single-writer (the control thread); workers look up lock-free
+ *   and ask for learning through a per-worker ring (see fdb.h, xvs_learn_req).
+ */
+#ifndef XVS_DP_H
+#define XVS_DP_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "config.h"
+#include "fdb.h"
+#include "pkt_parse.h"
+#include "vlan.h"
+
+#define XVS_BURST 32
+#define XVS_MAX_PORTS RTE_MAX_ETHPORTS     /* one ethdev per port */
+#define XVS_MAX_WORKERS 16
+#define XVS_MAX_QUEUES 16                  /* rx/tx queue pairs per port */
+#define XVS_MAX_RXQ_PER_WORKER (XVS_MAX_PORTS * 2)
+#define XVS_LEARN_RING_SIZE 1024
+#define XVS_TX_RING_SIZE 2048
+
+/* Named per-port drop reasons. Order is the order shown to users. */
+#define XVS_DROP_REASONS(X)                                                      \
+	X(runt)             /* shorter than an Ethernet header */                  \
+	X(truncated_vlan)   /* 802.1Q tag cut off */                               \
+	X(stacked_vlan)     /* QinQ / double tag: not switched */                  \
+	X(bad_vid)          /* VID 4095 */                                         \
+	X(bad_src_mac)      /* multicast or zero source MAC */                     \
+	X(oversize)         /* longer than the port's MTU allows */                \
+	X(vlan_tagged_on_access) /* tagged frame on an access port */              \
+	X(vlan_not_allowed) /* tag outside the trunk's allowed VLANs */            \
+	X(vlan_untagged)    /* untagged on a trunk without native VLAN */          \
+	X(same_port)        /* destination is the port it came from */             \
+	X(no_dest)          /* flooded but no other port carries the VLAN */       \
+	X(copy_failed)      /* no mbuf for a flood copy */                         \
+	X(tx_full)          /* egress queue full after retries (egress port) */    \
+	X(port_down)        /* destination port being removed (egress port) */
+
+enum xvs_drop {
+#define XVS_DROP_ENUM(n) XVS_DROP_##n,
+	XVS_DROP_REASONS(XVS_DROP_ENUM)
+#undef XVS_DROP_ENUM
+	XVS_DROP__MAX
+};
+extern const char *const xvs_drop_names[XVS_DROP__MAX];
+
+/* Per worker, per port slot counters. Written only by the owning worker. */
+struct xvs_port_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t forwarded;             /* received frames sent to one known port */
+	uint64_t flooded;               /* received frames that were flooded */
+	uint64_t learn_requests;        /* learn/move requests queued for the control thread */
+	uint64_t learn_ring_full;       /* learn requests lost to a full ring */
+	uint64_t drop[XVS_DROP__MAX];
+};
+
+/* A learn request from a worker to the control thread. */
+struct xvs_learn_req {
+	uint8_t mac[6];
+	uint16_t vid;
+	uint16_t port;     /* port slot the source was seen on */
+	uint16_t pad[3];
+};
+static_assert(sizeof(struct xvs_learn_req) == 16, "learn request is two words");
+
+/* Remembers a recent learn request so a worker does not repeat it every packet. */
+struct xvs_learn_dedup {
+	uint64_t key;     /* mac | vid << 48 */
+	uint64_t tsc;     /* when it was requested */
+	uint16_t port;
+};
+
+/* A port as the workers see it in a snapshot. */
+struct xvs_snap_port {
+	bool active;                /* slot in use and started */
+	uint16_t eth_port;          /* DPDK ethdev id */
+	uint16_t n_txq;             /* tx queues configured on the device */
+	uint16_t tx_owner;          /* worker that transmits for workers without a txq */
+	struct rte_ring *tx_ring;   /* hand-off ring to tx_owner (NULL if every worker has a txq) */
+	bool rx_intr;               /* rx queues have interrupt fds (tap, vhost) */
+	uint32_t max_frame;         /* longest accepted frame, untagged (MTU + 14) */
+	struct xvs_vlan_cfg vlan;
+};
+
+struct xvs_snap_rxq {
+	uint16_t port;    /* port slot */
+	uint16_t queue;   /* rx queue id on the device */
+};
+
+/* What one worker does under a snapshot. */
+struct xvs_snap_worker {
+	uint16_t n_rxq;
+	struct xvs_snap_rxq rxq[XVS_MAX_RXQ_PER_WORKER];
+	uint16_t n_tx_owned;              /* ports whose tx hand-off ring this worker drains */
+	uint16_t tx_owned[XVS_MAX_PORTS];
+};
+
+/* Immutable once published. Built and freed by the control thread. */
+struct xvs_snapshot {
+	uint64_t gen;                      /* increases with every publication */
+	uint16_t n_workers;                /* active workers (the rest idle) */
+	uint16_t n_flood;                  /* active port slots, in slot order */
+	uint16_t flood[XVS_MAX_PORTS];
+	struct xvs_snap_port port[XVS_MAX_PORTS];
+	struct xvs_snap_worker worker[XVS_MAX_WORKERS];
+};
+
+/* TX buffer of one worker toward one port. */
+struct xvs_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[XVS_BURST];
+};
+
+/* Per-worker state: one per worker lcore, cache aligned, written by its worker. */
+struct xvs_worker {
+	/* Read-mostly, set up by the control thread before launch. */
+	uint16_t id;                      /* 0..n-1; also the worker's QSBR thread id and txq */
+	unsigned int lcore;               /* EAL lcore it runs on */
+	int epfd;                         /* epoll set: wakefd + rx interrupt fds */
+	int wakefd;                       /* eventfd: control thread wakes the worker */
+	struct rte_ring *learn_ring;      /* SP/SC: learn requests to the control thread */
+
+	/* Shared flags (one line of their own). */
+	alignas(RTE_CACHE_LINE_SIZE) atomic_int sleeping; /* 1 while blocked in epoll */
+	atomic_int learn_kicked;          /* 1 after the worker signalled pending learns */
+
+	/* Written only by the worker. */
+	alignas(RTE_CACHE_LINE_SIZE) uint64_t loops;     /* loop turns */
+	uint64_t busy_tsc;                /* TSC cycles of turns that did work */
+	uint64_t idle_tsc;                /* TSC cycles of turns that found nothing */
+	uint64_t sleep_tsc;               /* TSC cycles spent blocked */
+	uint64_t wakeups;                 /* returns from sleep */
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+	uint64_t snap_gen;                /* generation of the snapshot last used */
+	struct xvs_learn_dedup learn_dedup[256]; /* last learn request per hash slot */
+	uint16_t n_dirty;                 /* ports with buffered tx this turn */
+	uint16_t dirty[XVS_MAX_PORTS];
+	struct xvs_port_counters ctr[XVS_MAX_PORTS];
+	struct xvs_txbuf tx[XVS_MAX_PORTS];
+} __rte_cache_aligned;
+
+/* Global datapath context, owned by the control thread. */
+struct xvs_dp {
+	_Atomic(struct xvs_snapshot *) snap;   /* current snapshot (workers: acquire load) */
+	struct rte_rcu_qsbr *qsbr;             /* one thread per worker */
+	struct xvs_fdb *fdb;                   /* single writer: control thread */
+	struct rte_mempool *pool;              /* mbufs for every port */
+	uint16_t n_workers_max;                /* worker lcores started */
+	struct xvs_worker *worker[XVS_MAX_WORKERS];
+	int learn_efd;                         /* eventfd the workers kick on pending learns */
+	uint64_t tsc_hz;
+	volatile bool quit;                    /* set once at shutdown */
+};
+
+extern struct xvs_dp xvs_dp;
+
+/* Worker main loop (rte_eal_remote_launch target; arg is the struct xvs_worker). */
+int xvs_worker_main(void *arg);
+
+/* Process one received burst from port slot in_port on worker w under snapshot s:
+ * parse, VLAN ingress, learn, forward or flood into w's tx buffers. Frees or
+ * takes ownership of every mbuf. Returns n. */
+uint16_t xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port,
+			      struct rte_mbuf **pkts, uint16_t n, uint64_t now_tsc);
+
+/* Transmit what w has buffered for port slot out. */
+void xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out);
+
+/* Transmit everything buffered in w's tx buffers (and hand-off rings it owns). */
+void xvs_tx_flush_all(struct xvs_worker *w, const struct xvs_snapshot *s);
+
+/* Wake a worker if it sleeps (any thread). */
+void xvs_worker_wake(struct xvs_worker *w);
+
+#endif /* XVS_DP_H */

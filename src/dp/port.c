@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port devices (datapath, called from the control thread): devargs per port
+ * kind, hot-plug, queue setup, rx interrupts, and the tap's kernel side
+ * (namespace, MAC, link up).
+ */
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "port.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+extern char **environ;
+
+static unsigned int devname_seq; /* keeps DPDK device names unique across re-adds */
+
+/* Run iproute2 for the kernel side of a tap port: moving a link into a named
+ * namespace and configuring it there are control-plane, once-per-port actions;
+ * iproute2 already does them right for every kernel we run on. argv only, no
+ * shell. Returns 0 or -EIO with the command's exit status in err. */
+static int
+run_ip(struct xvs_err *err, const char *const argv[])
+{
+	pid_t pid;
+	int st, r;
+
+	r = posix_spawnp(&pid, "ip", NULL, NULL, (char *const *)argv, environ);
+	if (r != 0)
+		return xvs_err_set(err, -r, "cannot run ip: %s", strerror(r));
+	if (waitpid(pid, &st, 0) < 0)
+		return xvs_err_set(err, -errno, "waitpid: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char cmd[256] = "";
+
+		for (int i = 0; argv[i] != NULL; i++) {
+			strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 2);
+			strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
+		}
+		return xvs_err_set(err, -EIO, "'%s' failed (status %d)", cmd,
+				   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	return 0;
+}
+
+static int
+tap_kernel_side(const struct xvs_port *p, struct xvs_err *err)
+{
+	const struct xvs_port_cfg *c = &p->cfg;
+	const char *ns = c->netns;
+	int r;
+
+	if (ns[0] != '\0') {
+		const char *mv[] = {"ip", "link", "set", "dev", c->ifname, "netns", ns, NULL};
+
+		r = run_ip(err, mv);
+		if (r < 0)
+			return r;
+	}
+	if (c->mac[0] != '\0') {
+		const char *a[] = {"ip", "-n", ns[0] ? ns : "", "link", "set", "dev", c->ifname,
+				   "address", c->mac, NULL};
+		const char *b[] = {"ip", "link", "set", "dev", c->ifname, "address", c->mac, NULL};
+
+		r = run_ip(err, ns[0] ? a : b);
+		if (r < 0)
+			return r;
+	}
+	if (ns[0] != '\0') {
+		/* Moving a link to another namespace takes it down. */
+		const char *up[] = {"ip", "-n", ns, "link", "set", "dev", c->ifname, "up", NULL};
+
+		return run_ip(err, up);
+	}
+	return 0;
+}
+
+static int
+build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
+{
+	const struct xvs_port_cfg *c = &p->cfg;
+	unsigned int seq = devname_seq++;
+	uint16_t q = c->queues ? c->queues : 1;
+	int n;
+
+	*nq = q;
+	switch (c->kind) {
+	case XVS_PORT_TAP:
+		snprintf(p->devname, sizeof(p->devname), "net_tap_xvs%u", seq);
+		n = snprintf(buf, len, "%s,iface=%s", p->devname, c->ifname);
+		break;
+	case XVS_PORT_AFXDP:
+		snprintf(p->devname, sizeof(p->devname), "net_af_xdp_xvs%u", seq);
+		n = snprintf(buf, len, "%s,iface=%s,start_queue=%u,queue_count=%u", p->devname,
+			     c->ifname, c->start_queue, q);
+		break;
+	case XVS_PORT_AFPACKET:
+		snprintf(p->devname, sizeof(p->devname), "net_af_packet_xvs%u", seq);
+		n = snprintf(buf, len,
+			     "%s,iface=%s,qpairs=%u,qdisc_bypass=1,blocksz=4096,framesz=2048,"
+			     "framecnt=512", p->devname, c->ifname, q);
+		break;
+	case XVS_PORT_VHOST:
+		snprintf(p->devname, sizeof(p->devname), "net_vhost_xvs%u", seq);
+		n = snprintf(buf, len, "%s,iface=%s,queues=%u,client=%d", p->devname, c->path, q,
+			     c->vhost_client ? 1 : 0);
+		break;
+	case XVS_PORT_PCAP:
+		snprintf(p->devname, sizeof(p->devname), "net_pcap_xvs%u", seq);
+		n = snprintf(buf, len, "%s,rx_pcap=%s%s%s%s", p->devname, c->path,
+			     c->pcap_infinite ? ",infinite_rx=1" : "",
+			     c->tx_path[0] ? ",tx_pcap=" : "", c->tx_path);
+		*nq = 1;
+		break;
+	case XVS_PORT_NULL:
+		snprintf(p->devname, sizeof(p->devname), "net_null_xvs%u", seq);
+		n = snprintf(buf, len, "%s,no-rx=1", p->devname);
+		*nq = 1;
+		break;
+	case XVS_PORT_PCI:
+		snprintf(p->devname, sizeof(p->devname), "%s", c->pci);
+		n = snprintf(buf, len, "%s", c->pci);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+static int
+configure(struct xvs_port *p, uint16_t nrx, uint16_t ntx, bool intr, struct xvs_err *err)
+{
+	struct rte_eth_conf conf;
+	int r;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.rxq = intr ? 1 : 0;
+	r = rte_eth_dev_configure(p->eth_port, nrx, ntx, &conf);
+	if (r < 0)
+		return xvs_err_set(err, r, "port %s: configure %u rx / %u tx queues: %s",
+				   p->cfg.name, nrx, ntx, rte_strerror(-r));
+	for (uint16_t q = 0; q < nrx; q++) {
+		r = rte_eth_rx_queue_setup(p->eth_port, q, RX_DESC, rte_socket_id(), NULL,
+					   xvs_dp.pool);
+		if (r < 0)
+			return xvs_err_set(err, r, "port %s: rx queue %u: %s", p->cfg.name, q,
+					   rte_strerror(-r));
+	}
+	for (uint16_t q = 0; q < ntx; q++) {
+		r = rte_eth_tx_queue_setup(p->eth_port, q, TX_DESC, rte_socket_id(), NULL);
+		if (r < 0)
+			return xvs_err_set(err, r, "port %s: tx queue %u: %s", p->cfg.name, q,
+					   rte_strerror(-r));
+	}
+	return 0;
+}
+
+int
+xvs_port_open(struct xvs_port *p, struct xvs_err *err)
+{
+	struct rte_eth_dev_info info;
+	char devargs[512];
+	uint16_t nq, nrx, ntx;
+	int r;
+
+	p->open = false;
+	p->tx_ring = NULL;
+	for (int i = 0; i < XVS_MAX_QUEUES; i++)
+		p->rxq_fd[i] = -1;
+	r = build_devargs(p, devargs, sizeof(devargs), &nq);
+	if (r < 0) {
+		xvs_err_set(err, r, "port %s: device arguments too long", p->cfg.name);
+		goto out;
+	}
+	r = rte_dev_probe(devargs);
+	if (r < 0) {
+		xvs_err_set(err, r, "port %s: cannot create %s device (%s): %s", p->cfg.name,
+			    xvs_port_kind_name(p->cfg.kind), devargs, rte_strerror(-r));
+		goto out;
+	}
+	r = rte_eth_dev_get_port_by_name(p->devname, &p->eth_port);
+	if (r < 0) {
+		xvs_err_set(err, r, "port %s: device %s has no ethdev", p->cfg.name, p->devname);
+		goto remove;
+	}
+	r = rte_eth_dev_info_get(p->eth_port, &info);
+	if (r < 0) {
+		xvs_err_set(err, r, "port %s: device info: %s", p->cfg.name, rte_strerror(-r));
+		goto close;
+	}
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	nrx = RTE_MIN(nq, info.max_rx_queues);
+	ntx = RTE_MIN(RTE_MAX(nq, xvs_dp.n_workers_max), info.max_tx_queues);
+	if (p->cfg.kind == XVS_PORT_TAP)
+		nrx = ntx; /* the tap PMD pairs every rx queue with a tx queue */
+	if (nrx == 0 || ntx == 0) {
+		r = -ENOTSUP;
+		xvs_err_set(err, r, "port %s: device offers %u rx / %u tx queues", p->cfg.name,
+			    info.max_rx_queues, info.max_tx_queues);
+		goto close;
+	}
+	nrx = RTE_MIN(nrx, XVS_MAX_QUEUES);
+	ntx = RTE_MIN(ntx, XVS_MAX_QUEUES);
+	/* Rx interrupts let an idle worker sleep; PMDs without them refuse the
+	 * flag at configure time, and then the worker polls them on a timer. */
+	r = configure(p, nrx, ntx, true, err);
+	if (r < 0) {
+		xvs_err_clear(err);
+		r = configure(p, nrx, ntx, false, err);
+	}
+	if (r < 0)
+		goto close;
+	if (p->cfg.mtu != 1500) {
+		r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)p->cfg.mtu);
+		if (r < 0 && r != -ENOTSUP) {
+			xvs_err_set(err, r, "port %s: mtu %u: %s", p->cfg.name, p->cfg.mtu,
+				    rte_strerror(-r));
+			goto close;
+		}
+	}
+	r = rte_eth_dev_start(p->eth_port);
+	if (r < 0) {
+		xvs_err_set(err, r, "port %s: start: %s", p->cfg.name, rte_strerror(-r));
+		goto close;
+	}
+	/* A switch port receives every frame; not all PMDs have the notion. */
+	(void)rte_eth_promiscuous_enable(p->eth_port);
+	p->n_rxq = nrx;
+	p->n_txq = ntx;
+	p->rx_intr = true;
+	for (uint16_t q = 0; q < nrx; q++) {
+		p->rxq_fd[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(p->eth_port, q);
+		if (p->rxq_fd[q] < 0) {
+			p->rxq_fd[q] = -1;
+			p->rx_intr = false;
+		}
+	}
+	if (ntx < xvs_dp.n_workers_max) {
+		char rname[RTE_RING_NAMESIZE];
+
+		snprintf(rname, sizeof(rname), "xvs_tx%u_%u", p->slot, devname_seq);
+		p->tx_ring = rte_ring_create(rname, XVS_TX_RING_SIZE, rte_socket_id(),
+					     RING_F_SC_DEQ);
+		if (p->tx_ring == NULL) {
+			r = -rte_errno;
+			xvs_err_set(err, r, "port %s: tx hand-off ring: %s", p->cfg.name,
+				    rte_strerror(rte_errno));
+			goto stop;
+		}
+	}
+	{
+		struct rte_ether_addr mac;
+
+		if (rte_eth_macaddr_get(p->eth_port, &mac) == 0)
+			memcpy(p->mac, mac.addr_bytes, 6);
+	}
+	if (p->cfg.kind == XVS_PORT_TAP) {
+		r = tap_kernel_side(p, err);
+		if (r < 0)
+			goto ring;
+	}
+	p->open = true;
+	p->error[0] = '\0';
+	return 0;
+
+ring:
+	rte_ring_free(p->tx_ring);
+	p->tx_ring = NULL;
+stop:
+	rte_eth_dev_stop(p->eth_port);
+close:
+	rte_eth_dev_close(p->eth_port);
+remove:
+	rte_eal_hotplug_remove(p->cfg.kind == XVS_PORT_PCI ? "pci" : "vdev", p->devname);
+out:
+	snprintf(p->error, sizeof(p->error), "%s", err != NULL ? err->msg : "open failed");
+	return r;
+}
+
+void
+xvs_port_close(struct xvs_port *p)
+{
+	if (!p->open)
+		return;
+	(void)rte_eth_dev_stop(p->eth_port);
+	(void)rte_eth_dev_close(p->eth_port);
+	rte_eal_hotplug_remove(p->cfg.kind == XVS_PORT_PCI ? "pci" : "vdev", p->devname);
+	if (p->tx_ring != NULL) {
+		struct rte_mbuf *m;
+
+		while (rte_ring_dequeue(p->tx_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(p->tx_ring);
+		p->tx_ring = NULL;
+	}
+	p->open = false;
+}

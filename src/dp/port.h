@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ports: one attachment of the switch (a VM's tap or vhost-user socket, an
+ * uplink netdev through AF_XDP or AF_PACKET, a PCI NIC, a pcap or null device),
+ * each backed by a DPDK ethdev that is hot-plugged with rte_dev_probe() when the
+ * port is added and removed with rte_dev_remove() when it is deleted.
+ *
+ * Owned by the control thread. Workers see a port only through its
+ * struct xvs_snap_port in the current snapshot.
+ */
+#ifndef XVS_PORT_H
+#define XVS_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "dp.h"
+#include "xvs_err.h"
+
+struct xvs_port {
+	struct xvs_port_cfg cfg;     /* as stored */
+	uint16_t slot;               /* index in the port table and in snapshots */
+	bool open;                   /* device probed, configured and started */
+	char error[256];             /* why the device is not open ("" if open) */
+	char devname[64];            /* DPDK device name */
+	uint16_t eth_port;           /* ethdev id while open */
+	uint16_t n_rxq;              /* rx queues polled */
+	uint16_t n_txq;              /* tx queues (workers with id >= n_txq hand off) */
+	bool rx_intr;                /* every rx queue has an interrupt fd */
+	int rxq_fd[XVS_MAX_QUEUES];  /* interrupt fd per rx queue, -1 if none */
+	struct rte_ring *tx_ring;    /* hand-off ring when n_txq < workers */
+	char driver[32];             /* PMD name, for show */
+	uint8_t mac[6];              /* device MAC as DPDK reports it */
+};
+
+/* Probe, configure and start the device of p->cfg. On failure p->open is
+ * false, p->error and err say why, and nothing is left behind. */
+int xvs_port_open(struct xvs_port *p, struct xvs_err *err);
+
+/* Stop and remove the device. Call only after the port has left every snapshot
+ * and a QSBR grace period has passed. Frees mbufs left in the hand-off ring. */
+void xvs_port_close(struct xvs_port *p);
+
+#endif /* XVS_PORT_H */

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * L2 forwarding stage (datapath): parse, VLAN ingress rules, learning requests,
+ * FDB lookup, unicast or flood into the worker's per-port tx buffers, VLAN tag
+ * push/pop on egress.
+ *
+ * Runs on a worker for one received burst. The burst is parsed and classified
+ * first (prefetching headers ahead), then each frame is sent to its
+ * destination buffers; buffers are transmitted in bursts by xvs_tx_flush_all()
+ * once per loop turn, one tx burst per destination port.
+ *
+ * Every mbuf that enters is transmitted, buffered for transmission, or freed
+ * under a named drop counter of the ingress port (egress-side drops count on
+ * the egress port): rx_packets == unicast + flooded + sum(ingress drops).
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "dp.h"
+
+const char *const xvs_drop_names[XVS_DROP__MAX] = {
+#define XVS_DROP_NAME(n) #n,
+	XVS_DROP_REASONS(XVS_DROP_NAME)
+#undef XVS_DROP_NAME
+};
+
+static const uint8_t parse_to_drop[XVS_PARSE__MAX] = {
+	[XVS_PARSE_RUNT] = XVS_DROP_runt,
+	[XVS_PARSE_TRUNCATED_VLAN] = XVS_DROP_truncated_vlan,
+	[XVS_PARSE_STACKED_VLAN] = XVS_DROP_stacked_vlan,
+	[XVS_PARSE_BAD_VID] = XVS_DROP_bad_vid,
+	[XVS_PARSE_BAD_SRC_MAC] = XVS_DROP_bad_src_mac,
+};
+
+/* (mac, vid) packed in one word; the port is kept beside it. */
+static inline uint64_t
+mac_vid_key(const uint8_t *mac, uint16_t vid)
+{
+	uint64_t k = 0;
+
+	memcpy(&k, mac, 6);
+	return k | ((uint64_t)vid << 48);
+}
+
+/* Ask the control thread to learn (or move) src on in_port. Requests for the same
+ * (mac, vid, port) are sent at most every ~50 ms per worker, so a flow from an
+ * unknown source does not flood the ring while the control thread catches up. */
+static void
+learn_request(struct xvs_worker *w, const uint8_t *src, uint16_t vid, uint16_t in_port,
+	      uint64_t now_tsc)
+{
+	uint64_t key = mac_vid_key(src, vid);
+	unsigned int slot = (unsigned int)(((key ^ in_port) * 0x9e3779b97f4a7c15ull) >> 56);
+	struct xvs_learn_dedup *d = &w->learn_dedup[slot];
+	struct xvs_port_counters *c = &w->ctr[in_port];
+	struct xvs_learn_req req;
+
+	if (d->key == key && d->port == in_port && now_tsc - d->tsc < xvs_dp.tsc_hz / 20)
+		return;
+	d->key = key;
+	d->port = in_port;
+	d->tsc = now_tsc;
+
+	memcpy(req.mac, src, 6);
+	req.vid = vid;
+	req.port = in_port;
+	memset(req.pad, 0, sizeof(req.pad));
+	if (unlikely(rte_ring_sp_enqueue_elem(w->learn_ring, &req, sizeof(req)) != 0)) {
+		c->learn_ring_full++;
+		return;
+	}
+	c->learn_requests++;
+	if (atomic_load_explicit(&w->learn_kicked, memory_order_relaxed) == 0) {
+		uint64_t one = 1;
+
+		/* Rare: once per control-thread drain cycle, not per packet. */
+		atomic_store_explicit(&w->learn_kicked, 1, memory_order_relaxed);
+		/* Can only fail on counter overflow, impossible at one write per drain. */
+		(void)!write(xvs_dp.learn_efd, &one, sizeof(one));
+	}
+}
+
+/* Make the frame's tag state match what the egress port wants. Returns false if
+ * the mbuf could not be changed (no headroom: counted by the caller). */
+static inline bool
+vlan_fixup(struct rte_mbuf *m, bool tagged, bool want_tagged, uint16_t vid, uint8_t pcp)
+{
+	if (likely(tagged == want_tagged))
+		return true;
+	if (tagged) {
+		/* pop: move the MAC addresses 4 bytes forward over the tag */
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+		memmove(p + XVS_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
+		rte_pktmbuf_adj(m, XVS_VLAN_HLEN);
+		return true;
+	}
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, XVS_VLAN_HLEN);
+
+	if (unlikely(p == NULL))
+		return false;
+	memmove(p, p + XVS_VLAN_HLEN, 2 * RTE_ETHER_ADDR_LEN);
+	struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(p + 2 * RTE_ETHER_ADDR_LEN + 2);
+
+	*(uint16_t *)(p + 2 * RTE_ETHER_ADDR_LEN) = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+	vh->vlan_tci = rte_cpu_to_be_16((uint16_t)(pcp << 13) | vid);
+	/* vh->eth_proto already holds the original EtherType (it followed the MACs) */
+	return true;
+}
+
+static inline void
+tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out, struct rte_mbuf *m)
+{
+	struct xvs_txbuf *tb = &w->tx[out];
+
+	if (tb->n == 0)
+		w->dirty[w->n_dirty++] = out;
+	tb->pkts[tb->n++] = m;
+	if (unlikely(tb->n == XVS_BURST))
+		xvs_tx_flush_port(w, s, out);
+}
+
+/* Per-frame classification result. */
+struct l2_cls {
+	struct xvs_l2 l2;
+	uint16_t vid;
+};
+
+static void
+flood(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port, struct rte_mbuf *m,
+      const struct l2_cls *c)
+{
+	uint16_t targets[XVS_MAX_PORTS];
+	bool tagged_out[XVS_MAX_PORTS];
+	uint16_t nt = 0;
+
+	for (uint16_t i = 0; i < s->n_flood; i++) {
+		uint16_t p = s->flood[i];
+
+		if (p == in_port)
+			continue;
+		if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))
+			targets[nt++] = p;
+	}
+	if (nt == 0) {
+		w->ctr[in_port].drop[XVS_DROP_no_dest]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->ctr[in_port].flooded++;
+	/* Copies for all but the last target; the original goes to the last one, so
+	 * the common single-destination flood costs no copy. */
+	for (uint16_t i = 0; i + 1 < nt; i++) {
+		struct rte_mbuf *cp = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+
+		if (unlikely(cp == NULL)) {
+			w->ctr[targets[i]].drop[XVS_DROP_copy_failed]++;
+			continue;
+		}
+		if (unlikely(!vlan_fixup(cp, c->l2.tagged, tagged_out[i], c->vid, c->l2.pcp))) {
+			w->ctr[targets[i]].drop[XVS_DROP_copy_failed]++;
+			rte_pktmbuf_free(cp);
+			continue;
+		}
+		tx_enqueue(w, s, targets[i], cp);
+	}
+	if (unlikely(!vlan_fixup(m, c->l2.tagged, tagged_out[nt - 1], c->vid, c->l2.pcp))) {
+		w->ctr[targets[nt - 1]].drop[XVS_DROP_copy_failed]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	tx_enqueue(w, s, targets[nt - 1], m);
+}
+
+uint16_t
+xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port,
+		     struct rte_mbuf **pkts, uint16_t n, uint64_t now_tsc)
+{
+	const struct xvs_snap_port *ip = &s->port[in_port];
+	struct xvs_port_counters *ic = &w->ctr[in_port];
+	struct l2_cls cls[XVS_BURST];
+	uint64_t now_ns = (uint64_t)((double)now_tsc * 1e9 / (double)xvs_dp.tsc_hz);
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < n && i < 4; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+
+	/* Pass 1: parse and apply ingress VLAN rules; drop what fails, in place. */
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct l2_cls *c = &cls[k];
+		int r;
+
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+		bytes += m->pkt_len;
+		r = xvs_parse_l2(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+				 &c->l2);
+		if (unlikely(r != XVS_PARSE_OK)) {
+			ic->drop[parse_to_drop[r]]++;
+			goto drop;
+		}
+		if (unlikely(m->pkt_len > ip->max_frame + (c->l2.tagged || c->l2.prio_tagged ?
+							    XVS_VLAN_HLEN : 0))) {
+			ic->drop[XVS_DROP_oversize]++;
+			goto drop;
+		}
+		r = xvs_vlan_ingress(&ip->vlan, c->l2.tagged, c->l2.vid, &c->vid);
+		if (unlikely(r != XVS_VLAN_PASS)) {
+			ic->drop[r == XVS_VLAN_DROP_TAGGED_ON_ACCESS ? XVS_DROP_vlan_tagged_on_access :
+				 r == XVS_VLAN_DROP_NOT_ALLOWED ? XVS_DROP_vlan_not_allowed :
+				 XVS_DROP_vlan_untagged]++;
+			goto drop;
+		}
+		if (unlikely(c->l2.prio_tagged)) {
+			/* A priority tag (VID 0) is not a VLAN: remove it so the frame is
+			 * plain untagged from here on. */
+			uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+			memmove(p + XVS_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
+			rte_pktmbuf_adj(m, XVS_VLAN_HLEN);
+			c->l2.dst = rte_pktmbuf_mtod(m, const uint8_t *);
+			c->l2.src = c->l2.dst + RTE_ETHER_ADDR_LEN;
+			c->l2.prio_tagged = false;
+		}
+		pkts[k++] = m;
+		continue;
+drop:
+		rte_pktmbuf_free(m);
+	}
+	ic->rx_packets += n;
+	ic->rx_bytes += bytes;
+
+	/* Pass 2: learn and forward. */
+	for (uint16_t i = 0; i < k; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct l2_cls *c = &cls[i];
+		struct xvs_fdb_hit hit;
+
+		if (likely(xvs_fdb_lookup(xvs_dp.fdb, c->l2.src, c->vid, &hit))) {
+			if (likely(hit.port == in_port))
+				xvs_fdb_touch(xvs_dp.fdb, &hit, now_ns);
+			else if (!hit.is_static)
+				learn_request(w, c->l2.src, c->vid, in_port, now_tsc);
+		} else {
+			learn_request(w, c->l2.src, c->vid, in_port, now_tsc);
+		}
+
+		if (unlikely(c->l2.dst[0] & 1) ||
+		    !xvs_fdb_lookup(xvs_dp.fdb, c->l2.dst, c->vid, &hit)) {
+			flood(w, s, in_port, m, c);
+			continue;
+		}
+		bool want_tagged;
+		uint16_t out = hit.port;
+
+		if (unlikely(out == in_port)) {
+			ic->drop[XVS_DROP_same_port]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (unlikely(out >= XVS_MAX_PORTS || !s->port[out].active ||
+			     !xvs_vlan_egress(&s->port[out].vlan, c->vid, &want_tagged))) {
+			/* Stale entry (port leaving) or a static entry on a port that does
+			 * not carry the VLAN: treat as unknown. */
+			flood(w, s, in_port, m, c);
+			continue;
+		}
+		if (unlikely(!vlan_fixup(m, c->l2.tagged, want_tagged, c->vid, c->l2.pcp))) {
+			w->ctr[out].drop[XVS_DROP_copy_failed]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		ic->forwarded++;
+		tx_enqueue(w, s, out, m);
+	}
+	return n;
+}

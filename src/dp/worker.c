@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker poll loop (datapath).
+ *
+ * A worker polls the rx queues its snapshot entry lists, in bursts, runs the
+ * pipeline on each burst, transmits its per-port tx buffers once per turn and
+ * reports a QSBR quiescent state. It never takes a lock, allocates, or makes a
+ * syscall per packet or per burst.
+ *
+ * Idle: after XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
+ * its queues, takes one more look (so a frame that arrived while arming is not
+ * missed), goes QSBR-offline and blocks in epoll_pwait2() on its epoll set:
+ * the queues' interrupt fds (tap fds, vhost kick fds) plus its wake eventfd.
+ * Queues without interrupt support are looked at again after a short timeout
+ * that grows from XVS_SLEEP_MIN_NS to XVS_SLEEP_MAX_NS while nothing arrives,
+ * so an idle switch costs a few hundred wake-ups a second at most.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "dp.h"
+
+#define XVS_IDLE_SPIN_US 200
+#define XVS_SLEEP_MIN_NS 20000ull
+#define XVS_SLEEP_MAX_NS 500000ull
+#define XVS_SLEEP_INTR_NS 100000000ull  /* with interrupts on every queue */
+#define XVS_TX_RETRIES 8
+
+void
+xvs_worker_wake(struct xvs_worker *w)
+{
+	uint64_t one = 1;
+
+	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst) != 0)
+		(void)!write(w->wakefd, &one, sizeof(one));
+}
+
+/* Send pkts[0..n) on (eth_port, q), retrying while progress is made. Returns how
+ * many were sent; the caller owns the rest. */
+static uint16_t
+tx_burst_retry(uint16_t eth_port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent = 0;
+
+	for (int tries = 0; sent < n && tries < XVS_TX_RETRIES; tries++) {
+		uint16_t k = rte_eth_tx_burst(eth_port, q, pkts + sent, n - sent);
+
+		if (k == 0 && tries > 0)
+			break;
+		sent += k;
+	}
+	return sent;
+}
+
+static void
+tx_account(struct xvs_worker *w, uint16_t out, struct rte_mbuf **pkts, uint16_t n, uint16_t sent)
+{
+	struct xvs_port_counters *c = &w->ctr[out];
+
+	for (uint16_t i = sent; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+	c->drop[XVS_DROP_tx_full] += n - sent;
+	c->tx_packets += sent;
+	w->tx_packets += sent;
+}
+
+void
+xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out)
+{
+	struct xvs_txbuf *tb = &w->tx[out];
+	const struct xvs_snap_port *p = &s->port[out];
+	uint16_t n = tb->n, sent;
+	uint64_t bytes = 0;
+
+	if (n == 0)
+		return;
+	tb->n = 0;
+	if (unlikely(!p->active)) {
+		rte_pktmbuf_free_bulk(tb->pkts, n);
+		w->ctr[out].drop[XVS_DROP_port_down] += n;
+		return;
+	}
+	if (likely(w->id < p->n_txq)) {
+		for (uint16_t i = 0; i < n; i++)
+			bytes += tb->pkts[i]->pkt_len;
+		sent = tx_burst_retry(p->eth_port, w->id, tb->pkts, n);
+		for (uint16_t i = sent; i < n; i++)
+			bytes -= tb->pkts[i]->pkt_len;
+		w->ctr[out].tx_bytes += bytes;
+		tx_account(w, out, tb->pkts, n, sent);
+		return;
+	}
+	/* No tx queue of our own on this port: hand the burst to its owner. The
+	 * owner counts tx when it transmits; a full ring is a tx_full drop here. */
+	sent = (uint16_t)rte_ring_mp_enqueue_burst(p->tx_ring, (void **)tb->pkts, n, NULL);
+	for (uint16_t i = sent; i < n; i++)
+		rte_pktmbuf_free(tb->pkts[i]);
+	w->ctr[out].drop[XVS_DROP_tx_full] += n - sent;
+	if (sent > 0 && p->tx_owner < xvs_dp.n_workers_max)
+		xvs_worker_wake(xvs_dp.worker[p->tx_owner]);
+}
+
+/* Transmit what other workers handed over for ports this worker owns. */
+static uint32_t
+drain_tx_rings(struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	const struct xvs_snap_worker *sw = &s->worker[w->id];
+	struct rte_mbuf *pkts[XVS_BURST];
+	uint32_t total = 0;
+
+	for (uint16_t i = 0; i < sw->n_tx_owned; i++) {
+		uint16_t out = sw->tx_owned[i];
+		const struct xvs_snap_port *p = &s->port[out];
+		unsigned int n;
+
+		if (p->tx_ring == NULL)
+			continue;
+		while ((n = rte_ring_sc_dequeue_burst(p->tx_ring, (void **)pkts, XVS_BURST,
+						      NULL)) > 0) {
+			uint64_t bytes = 0;
+			uint16_t sent;
+
+			for (unsigned int j = 0; j < n; j++)
+				bytes += pkts[j]->pkt_len;
+			sent = tx_burst_retry(p->eth_port, w->id, pkts, (uint16_t)n);
+			for (unsigned int j = sent; j < n; j++)
+				bytes -= pkts[j]->pkt_len;
+			w->ctr[out].tx_bytes += bytes;
+			tx_account(w, out, pkts, (uint16_t)n, sent);
+			total += n;
+			if (n < XVS_BURST)
+				break;
+		}
+	}
+	return total;
+}
+
+void
+xvs_tx_flush_all(struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	for (uint16_t i = 0; i < w->n_dirty; i++)
+		xvs_tx_flush_port(w, s, w->dirty[i]);
+	w->n_dirty = 0;
+}
+
+/* Arm or disarm rx interrupts on every queue of the worker. Returns true if all
+ * of them support interrupts. */
+static bool
+intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on)
+{
+	bool all = true;
+
+	for (uint16_t i = 0; i < sw->n_rxq; i++) {
+		const struct xvs_snap_port *p = &s->port[sw->rxq[i].port];
+		int r;
+
+		if (!p->active || !p->rx_intr) {
+			all = false;
+			continue;
+		}
+		r = on ? rte_eth_dev_rx_intr_enable(p->eth_port, sw->rxq[i].queue) :
+			 rte_eth_dev_rx_intr_disable(p->eth_port, sw->rxq[i].queue);
+		if (r != 0)
+			all = false;
+	}
+	return all;
+}
+
+/* Leave the armed state. Interrupts are switched off only if the snapshot they
+ * were armed under is still the current one (an older one may be freed; leaving
+ * an unpolled queue armed costs at most a spurious wake-up). */
+static void
+disarm(struct xvs_worker *w, const struct xvs_snapshot *s, bool *armed, uint64_t armed_gen)
+{
+	if (s->gen == armed_gen && w->id < s->n_workers)
+		intr_set(s, &s->worker[w->id], false);
+	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
+	*armed = false;
+}
+
+static void
+block(struct xvs_worker *w, uint64_t timeout_ns)
+{
+	struct epoll_event ev[8];
+	struct timespec ts = {
+		.tv_sec = (time_t)(timeout_ns / 1000000000ull),
+		.tv_nsec = (long)(timeout_ns % 1000000000ull),
+	};
+	uint64_t t0 = rte_rdtsc();
+	int n;
+
+	rte_rcu_qsbr_thread_offline(xvs_dp.qsbr, w->id);
+	n = epoll_pwait2(w->epfd, ev, RTE_DIM(ev), &ts, NULL);
+	rte_rcu_qsbr_thread_online(xvs_dp.qsbr, w->id);
+	for (int i = 0; i < n; i++) {
+		uint64_t v;
+
+		if (ev[i].data.fd == w->wakefd)
+			(void)!read(w->wakefd, &v, sizeof(v));
+	}
+	w->sleep_tsc += rte_rdtsc() - t0;
+	w->wakeups++;
+}
+
+int
+xvs_worker_main(void *arg)
+{
+	struct xvs_worker *w = arg;
+	struct rte_mbuf *pkts[XVS_BURST];
+	uint64_t spin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_IDLE_SPIN_US;
+	uint64_t last_work = rte_rdtsc();
+	uint64_t sleep_ns = XVS_SLEEP_MIN_NS;
+	uint64_t armed_gen = 0;
+	bool armed = false, all_intr = false;
+
+	{
+		sigset_t io; /* see main(): tap data signals are handled here */
+
+		sigemptyset(&io);
+		sigaddset(&io, SIGIO);
+		pthread_sigmask(SIG_UNBLOCK, &io, NULL);
+	}
+	rte_rcu_qsbr_thread_register(xvs_dp.qsbr, w->id);
+	rte_rcu_qsbr_thread_online(xvs_dp.qsbr, w->id);
+
+	while (!xvs_dp.quit) {
+		const struct xvs_snapshot *s =
+			atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
+		uint64_t t0 = rte_rdtsc(), t1;
+		uint32_t got = 0;
+
+		w->snap_gen = s->gen;
+		if (likely(w->id < s->n_workers)) {
+			const struct xvs_snap_worker *sw = &s->worker[w->id];
+
+			for (uint16_t i = 0; i < sw->n_rxq; i++) {
+				const struct xvs_snap_rxq *q = &sw->rxq[i];
+				const struct xvs_snap_port *p = &s->port[q->port];
+				uint16_t n;
+
+				if (unlikely(!p->active))
+					continue;
+				n = rte_eth_rx_burst(p->eth_port, q->queue, pkts, XVS_BURST);
+				if (n == 0)
+					continue;
+				got += n;
+				w->rx_packets += n;
+				xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
+			}
+			xvs_tx_flush_all(w, s);
+			got += drain_tx_rings(w, s);
+		}
+		rte_rcu_qsbr_quiescent(xvs_dp.qsbr, w->id);
+		w->loops++;
+		t1 = rte_rdtsc();
+		if (got > 0) {
+			w->busy_tsc += t1 - t0;
+			last_work = t1;
+			sleep_ns = XVS_SLEEP_MIN_NS;
+			if (unlikely(armed))
+				disarm(w, s, &armed, armed_gen);
+			continue;
+		}
+		w->idle_tsc += t1 - t0;
+		if (t1 - last_work < spin_tsc)
+			continue;
+		if (armed && armed_gen != s->gen)
+			disarm(w, s, &armed, armed_gen);
+		if (!armed) {
+			/* Arm interrupts and announce sleep, then take one more turn: a
+			 * frame that arrived before arming is picked up by that turn, one
+			 * that arrives after it raises an interrupt or sees sleeping. */
+			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
+			atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
+			armed = true;
+			armed_gen = s->gen;
+			continue;
+		}
+		block(w, all_intr ? XVS_SLEEP_INTR_NS : sleep_ns);
+		if (!all_intr && sleep_ns < XVS_SLEEP_MAX_NS)
+			sleep_ns *= 2;
+		/* s may have been freed while we were offline: use the current one. */
+		disarm(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), &armed,
+		       armed_gen);
+		last_work = rte_rdtsc() - spin_tsc; /* look once, then sleep again if idle */
+	}
+	xvs_tx_flush_all(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire));
+	rte_rcu_qsbr_thread_offline(xvs_dp.qsbr, w->id);
+	rte_rcu_qsbr_thread_unregister(xvs_dp.qsbr, w->id);
+	return 0;
+}
