@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install what xvs needs on Debian 12 (root), then build it into build/.
+# Idempotent: skips apt when everything is already there. Used by demo.sh and
+# test.sh, so each of README's two commands works on a bare Debian 12 root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(build-essential meson ninja-build pkg-config git
+      dpdk dpdk-dev libdpdk-dev libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev
+      libpcap-dev libbpf-dev libxdp-dev
+      iproute2 iputils-ping ethtool procps iperf3 python3 python3-pytest python3-scapy
+      clang libclang-rt-14-dev)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: need root to install: ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f build/build.ninja ]; then
+	meson setup build --buildtype=debugoptimized >/dev/null
+fi
+ninja -C build >/dev/null
+echo "setup: built build/src/ctl/xvsd and build/cli/xvsctl"
