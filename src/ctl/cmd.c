@@ -164,6 +164,7 @@ port_json(const struct xvs_port *p)
 		json_object_set_new(o, "tx_queues", json_integer(p->n_txq));
 		json_object_set_new(o, "rx_interrupts", json_boolean(p->rx_intr));
 		json_object_set_new(o, "tx_handoff", json_boolean(p->tx_ring != NULL));
+		json_object_set_new(o, "tx_offload", json_boolean(p->tap != NULL));
 		json_object_set_new(o, "device_mac", json_string(mac));
 	}
 	return o;
@@ -212,7 +213,15 @@ port_stats_json(const struct xvs_port *p)
 	}
 	json_object_set_new(o, "drops", drops);
 	json_object_set_new(o, "drops_total", json_integer((json_int_t)total));
-	if (p->open) {
+	if (p->open && p->tap != NULL) {
+		struct xvs_tap_stats ts;
+
+		xvs_tap_get_stats(p->tap, &ts);
+		json_object_set_new(o, "dev_rx_missed", json_integer((json_int_t)ts.rx_nombuf));
+		json_object_set_new(o, "dev_rx_errors",
+				    json_integer((json_int_t)(ts.rx_errors + ts.rx_bad_offload)));
+		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)ts.tx_errors));
+	} else if (p->open) {
 		struct rte_eth_stats es;
 
 		/* Device-level counters: frames the device lost before we polled them. */
@@ -252,6 +261,9 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	if (xvsd_port_find(name) != NULL)
 		return xvs_err_set(err, -EEXIST, "port %s already exists", name);
+	if (kind == XVS_PORT_PCI && !xvsd.pci_bus)
+		return xvs_err_set(err, -ENOTSUP, "port %s: the PCI bus is not scanned; restart "
+				   "xvsd with --pci to add pci ports", name);
 	slot = find_free_slot();
 	if (slot < 0)
 		return xvs_err_set(err, -ENOSPC, "port %s: port table full (%d ports)", name,

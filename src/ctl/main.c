@@ -25,6 +25,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -48,6 +49,7 @@ struct opts {
 	unsigned int mem_mb;  /* EAL memory without hugepages */
 	unsigned int mbufs;
 	const char *eal;      /* extra EAL arguments */
+	bool pci;             /* scan the PCI bus (needed for pci ports) */
 };
 
 static void
@@ -63,6 +65,8 @@ usage(FILE *f)
 		"                     CPU 0, which runs the control thread; CPU 0 on 1-CPU hosts)\n"
 		"  --mem MB           DPDK memory when no hugepages are available (default 512)\n"
 		"  --mbufs N          packet buffers in the pool (default 32767)\n"
+		"  --pci              scan the PCI bus so pci ports can be added (on by\n"
+		"                     itself when the database has a pci port)\n"
 		"  --eal 'ARGS'       extra DPDK EAL arguments\n"
 		"  --log-level L      err|warning|info|debug (default info)\n"
 		"  -h, --help         this text\n");
@@ -166,6 +170,10 @@ eal_start(const struct opts *o, const char *prog)
 		argv[argc++] = "-m";
 		argv[argc++] = mem;
 	}
+	/* Without pci ports, leave the host's PCI devices alone entirely. */
+	if (!o->pci)
+		argv[argc++] = "--no-pci";
+	xvsd.pci_bus = o->pci;
 	argv[argc++] = "--log-level=lib.eal:warning";
 	if (o->eal != NULL) {
 		static char ealbuf[1024];
@@ -382,6 +390,7 @@ main(int argc, char **argv)
 		{"mem", required_argument, NULL, 'm'},
 		{"mbufs", required_argument, NULL, 'n'},
 		{"eal", required_argument, NULL, 'e'},
+		{"pci", no_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -402,6 +411,7 @@ main(int argc, char **argv)
 		case 'm': o.mem_mb = (unsigned int)atoi(optarg); break;
 		case 'n': o.mbufs = (unsigned int)atoi(optarg); break;
 		case 'e': o.eal = optarg; break;
+		case 'p': o.pci = true; break;
 		case 'l':
 			if (strcmp(optarg, "err") == 0) xvs_log_max = XVS_LOG_ERR;
 			else if (strcmp(optarg, "warning") == 0) xvs_log_max = XVS_LOG_WARNING;
@@ -437,6 +447,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	xvs_switch_cfg_init(&xvsd.sw);
+	if (xvs_store_count_kind(xvsd.store, "pci") > 0)
+		o.pci = true;
 
 	/* net_tap signals SIGIO when a tap has data (its rx burst skips the read
 	 * syscall until then). The handler must run on the worker that polls the
@@ -469,6 +481,23 @@ main(int argc, char **argv)
 		XVS_ERR("main", "cannot create %u mbufs: %s (raise --mem)", o.mbufs,
 			rte_strerror(rte_errno));
 		return 1;
+	}
+	/* GSO segments are a header mbuf plus a data-less one pointing into the
+	 * original frame. */
+	xvs_dp.indirect_pool = rte_pktmbuf_pool_create("xvs_indirect", o.mbufs / 2, 256, 0, 0,
+						       (int)rte_socket_id());
+	if (xvs_dp.indirect_pool == NULL) {
+		XVS_ERR("main", "cannot create indirect mbufs: %s", rte_strerror(rte_errno));
+		return 1;
+	}
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		struct rte_gso_ctx *g = &xvs_dp.worker[w]->gso;
+
+		g->direct_pool = xvs_dp.pool;
+		g->indirect_pool = xvs_dp.indirect_pool;
+		g->gso_types = RTE_ETH_TX_OFFLOAD_TCP_TSO;
+		g->gso_size = RTE_ETHER_MAX_LEN;
+		g->flag = 0;
 	}
 	fp.max_entries = xvsd.sw.fdb_max;
 	fp.aging_ns = (uint64_t)xvsd.sw.aging_s * 1000000000ull;
@@ -589,6 +618,7 @@ main(int argc, char **argv)
 	}
 	rte_free(atomic_load(&xvs_dp.snap));
 	rte_mempool_free(xvs_dp.pool);
+	rte_mempool_free(xvs_dp.indirect_pool);
 	rte_free(xvs_dp.qsbr);
 	close(epfd);
 	close(tfd);

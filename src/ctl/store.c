@@ -282,3 +282,19 @@ xvs_store_load_static(struct xvs_store *st, xvs_store_static_cb cb, void *arg,
 	return query(st, err, "SELECT mac, vlan, port FROM fdb_static ORDER BY rowid", NULL,
 		     static_row, (void *)cb, arg);
 }
+
+int
+xvs_store_count_kind(struct xvs_store *st, const char *kind)
+{
+	sqlite3_stmt *s = NULL;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT COUNT(*) FROM port WHERE kind = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}

@@ -40,6 +40,9 @@ int xvs_store_static_del(struct xvs_store *st, const char *mac, unsigned int vla
 int xvs_store_setting_put(struct xvs_store *st, const char *key, const char *value,
 			  struct xvs_err *err);
 
+/* How many stored ports are of kind (e.g. "pci"); 0 on error. */
+int xvs_store_count_kind(struct xvs_store *st, const char *kind);
+
 /* Loading, in the order a restore needs. Callbacks return 0 to go on. A row
  * that fails validation is reported through the callback's own error path. */
 typedef int (*xvs_store_port_cb)(const char *name, const char *kind, void *arg);

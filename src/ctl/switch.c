@@ -100,6 +100,8 @@ xvsd_publish(void)
 		if (p == NULL || !p->open)
 			continue;
 		sp->active = true;
+		sp->tap = p->tap;
+		sp->tx_offload = p->tap != NULL;
 		sp->eth_port = p->eth_port;
 		sp->n_txq = p->n_txq;
 		sp->tx_owner = 0;

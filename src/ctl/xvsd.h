@@ -27,6 +27,7 @@ struct xvsd {
 	int worker_fd[XVS_MAX_WORKERS][XVS_MAX_RXQ_PER_WORKER]; /* intr fds in each epoll set */
 	uint16_t n_worker_fd[XVS_MAX_WORKERS];
 	bool hugepages;                           /* EAL started on hugepages */
+	bool pci_bus;                             /* EAL scans the PCI bus */
 	/* control-thread counters */
 	uint64_t learned_total;
 	uint64_t learn_refused_full;

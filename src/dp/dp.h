@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_gso.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -38,6 +39,7 @@
 #include "config.h"
 #include "fdb.h"
 #include "pkt_parse.h"
+#include "port_tap.h"
 #include "vlan.h"
 
 #define XVS_BURST 32
@@ -63,6 +65,8 @@
 	X(no_dest)          /* flooded but no other port carries the VLAN */       \
 	X(copy_failed)      /* no mbuf for a flood copy */                         \
 	X(tx_full)          /* egress queue full after retries (egress port) */    \
+	X(tx_error)         /* the kernel refused a tap write (egress port) */     \
+	X(offload_failed)   /* software segmentation/checksum impossible (egress) */ \
 	X(port_down)        /* destination port being removed (egress port) */
 
 enum xvs_drop {
@@ -105,6 +109,8 @@ struct xvs_learn_dedup {
 /* A port as the workers see it in a snapshot. */
 struct xvs_snap_port {
 	bool active;                /* slot in use and started */
+	bool tx_offload;            /* takes GSO/checksum requests as metadata (tap) */
+	struct xvs_tap *tap;        /* xvs tap port, or NULL for an ethdev port */
 	uint16_t eth_port;          /* DPDK ethdev id */
 	uint16_t n_txq;             /* tx queues configured on the device */
 	uint16_t tx_owner;          /* worker that transmits for workers without a txq */
@@ -168,6 +174,7 @@ struct xvs_worker {
 	struct xvs_learn_dedup learn_dedup[256]; /* last learn request per hash slot */
 	uint16_t n_dirty;                 /* ports with buffered tx this turn */
 	uint16_t dirty[XVS_MAX_PORTS];
+	struct rte_gso_ctx gso;           /* software TCP segmentation at egress */
 	struct xvs_port_counters ctr[XVS_MAX_PORTS];
 	struct xvs_txbuf tx[XVS_MAX_PORTS];
 } __rte_cache_aligned;
@@ -178,6 +185,7 @@ struct xvs_dp {
 	struct rte_rcu_qsbr *qsbr;             /* one thread per worker */
 	struct xvs_fdb *fdb;                   /* single writer: control thread */
 	struct rte_mempool *pool;              /* mbufs for every port */
+	struct rte_mempool *indirect_pool;     /* data-less mbufs for GSO segments */
 	uint16_t n_workers_max;                /* worker lcores started */
 	struct xvs_worker *worker[XVS_MAX_WORKERS];
 	int learn_efd;                         /* eventfd the workers kick on pending learns */

@@ -55,36 +55,54 @@ run_ip(struct xvs_err *err, const char *const argv[])
 	return 0;
 }
 
+/* Move a tap's kernel side into its namespace and bring it up there (moving a
+ * link takes it down). The MAC was set before the move and travels with it. */
 static int
-tap_kernel_side(const struct xvs_port *p, struct xvs_err *err)
+tap_to_netns(const struct xvs_port *p, struct xvs_err *err)
 {
 	const struct xvs_port_cfg *c = &p->cfg;
-	const char *ns = c->netns;
+	const char *mv[] = {"ip", "link", "set", "dev", c->ifname, "netns", c->netns, NULL};
+	const char *up[] = {"ip", "-n", c->netns, "link", "set", "dev", c->ifname, "up", NULL};
 	int r;
 
-	if (ns[0] != '\0') {
-		const char *mv[] = {"ip", "link", "set", "dev", c->ifname, "netns", ns, NULL};
+	if (c->netns[0] == '\0')
+		return 0;
+	r = run_ip(err, mv);
+	return r < 0 ? r : run_ip(err, up);
+}
 
-		r = run_ip(err, mv);
-		if (r < 0)
-			return r;
-	}
-	if (c->mac[0] != '\0') {
-		const char *a[] = {"ip", "-n", ns[0] ? ns : "", "link", "set", "dev", c->ifname,
-				   "address", c->mac, NULL};
-		const char *b[] = {"ip", "link", "set", "dev", c->ifname, "address", c->mac, NULL};
+static int
+tap_open(struct xvs_port *p, struct xvs_err *err)
+{
+	uint8_t mac[6];
+	uint16_t nq = p->cfg.queues ? p->cfg.queues : 1;
+	bool has_mac = p->cfg.mac[0] != '\0' && xvs_mac_parse("mac", p->cfg.mac, mac, NULL) == 0;
+	int r;
 
-		r = run_ip(err, ns[0] ? a : b);
-		if (r < 0)
-			return r;
+	r = xvs_tap_open(p->cfg.ifname, nq, has_mac ? mac : NULL, xvs_dp.pool, &p->tap, err);
+	if (r < 0)
+		goto out;
+	r = tap_to_netns(p, err);
+	if (r < 0) {
+		xvs_tap_close(p->tap);
+		p->tap = NULL;
+		goto out;
 	}
-	if (ns[0] != '\0') {
-		/* Moving a link to another namespace takes it down. */
-		const char *up[] = {"ip", "-n", ns, "link", "set", "dev", c->ifname, "up", NULL};
-
-		return run_ip(err, up);
-	}
+	snprintf(p->devname, sizeof(p->devname), "%s", p->cfg.ifname);
+	snprintf(p->driver, sizeof(p->driver), "xvs_tap");
+	p->n_rxq = nq;
+	p->n_txq = XVS_MAX_WORKERS; /* any worker may write any queue */
+	p->rx_intr = true;
+	for (uint16_t q = 0; q < nq; q++)
+		p->rxq_fd[q] = xvs_tap_fd(p->tap, q);
+	if (has_mac)
+		memcpy(p->mac, mac, 6);
+	p->open = true;
+	p->error[0] = '\0';
 	return 0;
+out:
+	snprintf(p->error, sizeof(p->error), "%s", err != NULL ? err->msg : "open failed");
+	return r;
 }
 
 static int
@@ -97,10 +115,6 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 
 	*nq = q;
 	switch (c->kind) {
-	case XVS_PORT_TAP:
-		snprintf(p->devname, sizeof(p->devname), "net_tap_xvs%u", seq);
-		n = snprintf(buf, len, "%s,iface=%s", p->devname, c->ifname);
-		break;
 	case XVS_PORT_AFXDP:
 		snprintf(p->devname, sizeof(p->devname), "net_af_xdp_xvs%u", seq);
 		n = snprintf(buf, len, "%s,iface=%s,start_queue=%u,queue_count=%u", p->devname,
@@ -177,8 +191,11 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 
 	p->open = false;
 	p->tx_ring = NULL;
+	p->tap = NULL;
 	for (int i = 0; i < XVS_MAX_QUEUES; i++)
 		p->rxq_fd[i] = -1;
+	if (p->cfg.kind == XVS_PORT_TAP)
+		return tap_open(p, err);
 	r = build_devargs(p, devargs, sizeof(devargs), &nq);
 	if (r < 0) {
 		xvs_err_set(err, r, "port %s: device arguments too long", p->cfg.name);
@@ -247,6 +264,8 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 			p->rx_intr = false;
 		}
 	}
+	/* Software for everything: no PMD here takes GSO/checksum requests as we
+	 * carry them (vhost negotiates none by default, see doc/ports.md). */
 	if (ntx < xvs_dp.n_workers_max) {
 		char rname[RTE_RING_NAMESIZE];
 
@@ -266,18 +285,10 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 		if (rte_eth_macaddr_get(p->eth_port, &mac) == 0)
 			memcpy(p->mac, mac.addr_bytes, 6);
 	}
-	if (p->cfg.kind == XVS_PORT_TAP) {
-		r = tap_kernel_side(p, err);
-		if (r < 0)
-			goto ring;
-	}
 	p->open = true;
 	p->error[0] = '\0';
 	return 0;
 
-ring:
-	rte_ring_free(p->tx_ring);
-	p->tx_ring = NULL;
 stop:
 	rte_eth_dev_stop(p->eth_port);
 close:
@@ -294,6 +305,12 @@ xvs_port_close(struct xvs_port *p)
 {
 	if (!p->open)
 		return;
+	p->open = false;
+	if (p->tap != NULL) {
+		xvs_tap_close(p->tap);
+		p->tap = NULL;
+		return;
+	}
 	(void)rte_eth_dev_stop(p->eth_port);
 	(void)rte_eth_dev_close(p->eth_port);
 	rte_eal_hotplug_remove(p->cfg.kind == XVS_PORT_PCI ? "pci" : "vdev", p->devname);
@@ -305,5 +322,4 @@ xvs_port_close(struct xvs_port *p)
 		rte_ring_free(p->tx_ring);
 		p->tx_ring = NULL;
 	}
-	p->open = false;
 }

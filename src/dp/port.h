@@ -30,6 +30,7 @@ struct xvs_port {
 	bool rx_intr;                /* every rx queue has an interrupt fd */
 	int rxq_fd[XVS_MAX_QUEUES];  /* interrupt fd per rx queue, -1 if none */
 	struct rte_ring *tx_ring;    /* hand-off ring when n_txq < workers */
+	struct xvs_tap *tap;         /* tap ports: xvs's own tap device (no ethdev) */
 	char driver[32];             /* PMD name, for show */
 	uint8_t mac[6];              /* device MAC as DPDK reports it */
 };

@@ -25,6 +25,7 @@
 #include <rte_prefetch.h>
 
 #include "dp.h"
+#include "offload.h"
 
 const char *const xvs_drop_names[XVS_DROP__MAX] = {
 #define XVS_DROP_NAME(n) #n,
@@ -101,6 +102,8 @@ vlan_fixup(struct rte_mbuf *m, bool tagged, bool want_tagged, uint16_t vid, uint
 
 		memmove(p + XVS_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
 		rte_pktmbuf_adj(m, XVS_VLAN_HLEN);
+		if (m->ol_flags & XVS_OL_REQUESTS)
+			m->l2_len -= XVS_VLAN_HLEN; /* offload offsets follow the headers */
 		return true;
 	}
 	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, XVS_VLAN_HLEN);
@@ -113,6 +116,8 @@ vlan_fixup(struct rte_mbuf *m, bool tagged, bool want_tagged, uint16_t vid, uint
 	*(uint16_t *)(p + 2 * RTE_ETHER_ADDR_LEN) = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
 	vh->vlan_tci = rte_cpu_to_be_16((uint16_t)(pcp << 13) | vid);
 	/* vh->eth_proto already holds the original EtherType (it followed the MACs) */
+	if (m->ol_flags & XVS_OL_REQUESTS)
+		m->l2_len += XVS_VLAN_HLEN;
 	return true;
 }
 
@@ -210,8 +215,11 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			ic->drop[parse_to_drop[r]]++;
 			goto drop;
 		}
-		if (unlikely(m->pkt_len > ip->max_frame + (c->l2.tagged || c->l2.prio_tagged ?
-							    XVS_VLAN_HLEN : 0))) {
+		/* A GSO frame is as long as the segments it stands for; judge those. */
+		if (unlikely((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG ?
+			      (uint32_t)m->l2_len + m->l3_len + m->l4_len + m->tso_segsz :
+			      m->pkt_len) > ip->max_frame + (c->l2.tagged || c->l2.prio_tagged ?
+							     XVS_VLAN_HLEN : 0))) {
 			ic->drop[XVS_DROP_oversize]++;
 			goto drop;
 		}
@@ -229,6 +237,8 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 
 			memmove(p + XVS_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
 			rte_pktmbuf_adj(m, XVS_VLAN_HLEN);
+			if (m->ol_flags & XVS_OL_REQUESTS)
+				m->l2_len -= XVS_VLAN_HLEN;
 			c->l2.dst = rte_pktmbuf_mtod(m, const uint8_t *);
 			c->l2.src = c->l2.dst + RTE_ETHER_ADDR_LEN;
 			c->l2.prio_tagged = false;

@@ -30,6 +30,7 @@
 #include <rte_log.h>
 
 #include "dp.h"
+#include "offload.h"
 
 #define XVS_IDLE_SPIN_US 200
 #define XVS_SLEEP_MIN_NS 20000ull
@@ -75,13 +76,89 @@ tx_account(struct xvs_worker *w, uint16_t out, struct rte_mbuf **pkts, uint16_t 
 	w->tx_packets += sent;
 }
 
+/* Transmit pkts[0..n) to ethdev port out: on this worker's own tx queue, or
+ * through the port's hand-off ring when the device has fewer tx queues than
+ * there are workers. Consumes every mbuf. */
+static void
+tx_ethdev(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
+	  struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t bytes = 0;
+	uint16_t sent;
+
+	if (n == 0)
+		return;
+	if (likely(w->id < p->n_txq)) {
+		for (uint16_t i = 0; i < n; i++)
+			bytes += pkts[i]->pkt_len;
+		sent = tx_burst_retry(p->eth_port, w->id, pkts, n);
+		for (uint16_t i = sent; i < n; i++)
+			bytes -= pkts[i]->pkt_len;
+		w->ctr[out].tx_bytes += bytes;
+		tx_account(w, out, pkts, n, sent);
+		return;
+	}
+	/* The owner counts tx when it transmits; a full ring is a tx_full drop here. */
+	sent = (uint16_t)rte_ring_mp_enqueue_burst(p->tx_ring, (void **)pkts, n, NULL);
+	for (uint16_t i = sent; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+	w->ctr[out].drop[XVS_DROP_tx_full] += n - sent;
+	if (sent > 0 && p->tx_owner < xvs_dp.n_workers_max)
+		xvs_worker_wake(xvs_dp.worker[p->tx_owner]);
+}
+
+/* Carry out offload requests in software for a port that cannot take them,
+ * and flatten chains (DPDK PMDs here send single segments). Frames with
+ * requests are replaced by their resolved segments; what GSO makes beyond one
+ * burst is sent right away. Returns the new count in pkts. */
+static uint16_t
+resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
+		 struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *res[XVS_BURST + XVS_GSO_MAX_SEGS];
+	uint16_t k, i;
+
+	for (i = 0; i < n; i++)
+		if (xvs_offload_pending(pkts[i]) || pkts[i]->nb_segs > 1)
+			break;
+	if (likely(i == n))
+		return n;
+	memcpy(res, pkts, sizeof(pkts[0]) * i);
+	k = i;
+	for (; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (!xvs_offload_pending(m)) {
+			m = xvs_offload_linearize(m);
+			if (m != NULL)
+				res[k++] = m;
+			else
+				w->ctr[out].drop[XVS_DROP_offload_failed]++;
+		} else {
+			uint16_t r = xvs_offload_resolve(m, &w->gso, res + k, XVS_GSO_MAX_SEGS);
+
+			if (r == 0)
+				w->ctr[out].drop[XVS_DROP_offload_failed]++;
+			k += r;
+		}
+		if (k > XVS_BURST) {
+			uint16_t extra = k - XVS_BURST;
+
+			tx_ethdev(w, p, out, res, extra);
+			memmove(res, res + extra, sizeof(res[0]) * XVS_BURST);
+			k = XVS_BURST;
+		}
+	}
+	memcpy(pkts, res, sizeof(pkts[0]) * k);
+	return k;
+}
+
 void
 xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out)
 {
 	struct xvs_txbuf *tb = &w->tx[out];
 	const struct xvs_snap_port *p = &s->port[out];
 	uint16_t n = tb->n, sent;
-	uint64_t bytes = 0;
 
 	if (n == 0)
 		return;
@@ -91,24 +168,22 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 		w->ctr[out].drop[XVS_DROP_port_down] += n;
 		return;
 	}
-	if (likely(w->id < p->n_txq)) {
+	if (p->tap != NULL) {
+		/* Writes to a tap fd are per frame and thread-safe: no hand-off. */
+		uint64_t bytes = 0;
+
 		for (uint16_t i = 0; i < n; i++)
 			bytes += tb->pkts[i]->pkt_len;
-		sent = tx_burst_retry(p->eth_port, w->id, tb->pkts, n);
-		for (uint16_t i = sent; i < n; i++)
-			bytes -= tb->pkts[i]->pkt_len;
-		w->ctr[out].tx_bytes += bytes;
-		tx_account(w, out, tb->pkts, n, sent);
+		sent = xvs_tap_tx_burst(p->tap, w->id, tb->pkts, n);
+		w->ctr[out].tx_packets += sent;
+		w->ctr[out].tx_bytes += bytes; /* refused writes are rare: not subtracted */
+		w->ctr[out].drop[XVS_DROP_tx_error] += n - sent;
+		w->tx_packets += sent;
 		return;
 	}
-	/* No tx queue of our own on this port: hand the burst to its owner. The
-	 * owner counts tx when it transmits; a full ring is a tx_full drop here. */
-	sent = (uint16_t)rte_ring_mp_enqueue_burst(p->tx_ring, (void **)tb->pkts, n, NULL);
-	for (uint16_t i = sent; i < n; i++)
-		rte_pktmbuf_free(tb->pkts[i]);
-	w->ctr[out].drop[XVS_DROP_tx_full] += n - sent;
-	if (sent > 0 && p->tx_owner < xvs_dp.n_workers_max)
-		xvs_worker_wake(xvs_dp.worker[p->tx_owner]);
+	if (!p->tx_offload)
+		n = resolve_offloads(w, p, out, tb->pkts, n);
+	tx_ethdev(w, p, out, tb->pkts, n);
 }
 
 /* Transmit what other workers handed over for ports this worker owns. */
@@ -165,6 +240,8 @@ intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on
 		const struct xvs_snap_port *p = &s->port[sw->rxq[i].port];
 		int r;
 
+		if (p->active && p->tap != NULL)
+			continue; /* a tap fd is readable while frames wait: nothing to arm */
 		if (!p->active || !p->rx_intr) {
 			all = false;
 			continue;
@@ -251,7 +328,9 @@ xvs_worker_main(void *arg)
 
 				if (unlikely(!p->active))
 					continue;
-				n = rte_eth_rx_burst(p->eth_port, q->queue, pkts, XVS_BURST);
+				n = p->tap != NULL ?
+					    xvs_tap_rx_burst(p->tap, q->queue, pkts, XVS_BURST) :
+					    rte_eth_rx_burst(p->eth_port, q->queue, pkts, XVS_BURST);
 				if (n == 0)
 					continue;
 				got += n;

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Tap port with virtio-net headers (datapath); see port_tap.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dp.h"
+#include "port_tap.h"
+
+/* Enough segments for a 64 KB GSO frame plus headers in 2 KB mbufs. */
+#define TAP_RX_SEGS 34
+#define TAP_MAX_QUEUES XVS_MAX_QUEUES
+
+struct tap_rxq {
+	int fd;
+	uint16_t nseg;                         /* ready segments in seg[] */
+	struct rte_mbuf *seg[TAP_RX_SEGS];     /* next read lands here */
+	uint64_t nombuf;
+	uint64_t errors;
+	uint64_t bad_offload;
+} __rte_cache_aligned;
+
+struct xvs_tap {
+	uint16_t nq;
+	struct rte_mempool *pool;
+	int ctl_sock;                          /* for SIOCSIFFLAGS / SIOCSIFHWADDR */
+	char ifname[IFNAMSIZ];
+	uint64_t tx_errors[XVS_MAX_WORKERS];   /* per worker, no sharing */
+	struct tap_rxq rxq[TAP_MAX_QUEUES];
+};
+
+int
+xvs_tap_fd(const struct xvs_tap *t, uint16_t q)
+{
+	return q < t->nq ? t->rxq[q].fd : -1;
+}
+
+uint16_t
+xvs_tap_queues(const struct xvs_tap *t)
+{
+	return t->nq;
+}
+
+void
+xvs_tap_get_stats(const struct xvs_tap *t, struct xvs_tap_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (uint16_t q = 0; q < t->nq; q++) {
+		st->rx_nombuf += t->rxq[q].nombuf;
+		st->rx_errors += t->rxq[q].errors;
+		st->rx_bad_offload += t->rxq[q].bad_offload;
+	}
+	for (int w = 0; w < XVS_MAX_WORKERS; w++)
+		st->tx_errors += t->tx_errors[w];
+}
+
+static int
+open_queue(const char *ifname, struct xvs_err *err)
+{
+	struct ifreq ifr;
+	unsigned int offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+	int hdr = sizeof(struct virtio_net_hdr);
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return xvs_err_set(err, -errno, "tap %s: /dev/net/tun: %s", ifname, strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+
+		close(fd);
+		return xvs_err_set(err, -e, "tap %s: %s%s", ifname, strerror(e),
+				   e == EBUSY || e == EINVAL ? " (does a device of that name exist?)" :
+				   "");
+	}
+	/* What we accept from the kernel: partial checksums and TCP GSO frames. */
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, offload) < 0) {
+		int e = errno;
+
+		close(fd);
+		return xvs_err_set(err, -e, "tap %s: offload setup: %s", ifname, strerror(e));
+	}
+	return fd;
+}
+
+static void
+free_queues(struct xvs_tap *t)
+{
+	for (uint16_t q = 0; q < TAP_MAX_QUEUES; q++) {
+		struct tap_rxq *rq = &t->rxq[q];
+
+		if (rq->fd >= 0)
+			close(rq->fd);
+		rq->fd = -1;
+		for (uint16_t i = 0; i < rq->nseg; i++)
+			rte_pktmbuf_free(rq->seg[i]);
+		rq->nseg = 0;
+	}
+}
+
+int
+xvs_tap_open(const char *ifname, uint16_t nq, const uint8_t *mac, struct rte_mempool *pool,
+	     struct xvs_tap **out, struct xvs_err *err)
+{
+	struct xvs_tap *t;
+	struct ifreq ifr;
+	int r;
+
+	if (nq == 0 || nq > TAP_MAX_QUEUES)
+		return xvs_err_set(err, -EINVAL, "tap %s: %u queues (1-%d)", ifname, nq,
+				   TAP_MAX_QUEUES);
+	t = rte_zmalloc("xvs_tap", sizeof(*t), RTE_CACHE_LINE_SIZE);
+	if (t == NULL)
+		return xvs_err_set(err, -ENOMEM, "tap %s: out of memory", ifname);
+	t->pool = pool;
+	t->ctl_sock = -1;
+	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname);
+	for (uint16_t q = 0; q < TAP_MAX_QUEUES; q++)
+		t->rxq[q].fd = -1;
+	for (uint16_t q = 0; q < nq; q++) {
+		r = open_queue(ifname, err);
+		if (r < 0)
+			goto fail;
+		t->rxq[q].fd = r;
+	}
+	t->nq = nq;
+	t->ctl_sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (t->ctl_sock < 0) {
+		r = xvs_err_set(err, -errno, "tap %s: socket: %s", ifname, strerror(errno));
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (mac != NULL) {
+		ifr.ifr_hwaddr.sa_family = 1; /* ARPHRD_ETHER */
+		memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+		if (ioctl(t->ctl_sock, SIOCSIFHWADDR, &ifr) < 0) {
+			r = xvs_err_set(err, -errno, "tap %s: set MAC: %s", ifname, strerror(errno));
+			goto fail;
+		}
+	}
+	if (ioctl(t->ctl_sock, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(t->ctl_sock, SIOCSIFFLAGS, &ifr) < 0) {
+			r = xvs_err_set(err, -errno, "tap %s: link up: %s", ifname, strerror(errno));
+			goto fail;
+		}
+	}
+	*out = t;
+	return 0;
+fail:
+	free_queues(t);
+	if (t->ctl_sock >= 0)
+		close(t->ctl_sock);
+	rte_free(t);
+	return r;
+}
+
+void
+xvs_tap_close(struct xvs_tap *t)
+{
+	if (t == NULL)
+		return;
+	free_queues(t); /* the device goes away with its last fd */
+	close(t->ctl_sock);
+	rte_free(t);
+}
+
+/* Offload requests of a received frame: virtio-net header -> mbuf TX flags.
+ * Returns false for a header we cannot honour (the frame is dropped). */
+static bool
+vnet_to_mbuf(const struct virtio_net_hdr *vh, struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t l2 = RTE_ETHER_HDR_LEN, etype;
+
+	if (vh->flags == 0 && vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return true;
+	if (m->data_len < RTE_ETHER_HDR_LEN + 4)
+		return false;
+	etype = rte_be_to_cpu_16(*(const uint16_t *)(p + 12));
+	if (etype == RTE_ETHER_TYPE_VLAN) {
+		l2 += 4;
+		etype = rte_be_to_cpu_16(*(const uint16_t *)(p + 16));
+	}
+	if (etype == RTE_ETHER_TYPE_IPV4)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+	else if (etype == RTE_ETHER_TYPE_IPV6)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV6;
+	else
+		return false;
+	m->l2_len = l2;
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (vh->csum_start <= l2 || vh->csum_start >= m->data_len)
+			return false;
+		m->l3_len = vh->csum_start - l2;
+		if (vh->csum_offset == offsetof(struct rte_tcp_hdr, cksum))
+			m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+		else if (vh->csum_offset == offsetof(struct rte_udp_hdr, dgram_cksum))
+			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+		else
+			return false;
+	}
+	switch (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+	case VIRTIO_NET_HDR_GSO_TCPV6: {
+		uint32_t l4 = (uint32_t)m->l2_len + m->l3_len;
+
+		if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || vh->gso_size == 0 ||
+		    l4 + sizeof(struct rte_tcp_hdr) > m->data_len)
+			return false;
+		m->l4_len = (p[l4 + 12] >> 4) * 4;
+		m->tso_segsz = vh->gso_size;
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+		break;
+	}
+	default:
+		return false; /* UDP fragmentation offload: not negotiated */
+	}
+	return true;
+}
+
+uint16_t
+xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct tap_rxq *rq = &t->rxq[q];
+	struct iovec iov[TAP_RX_SEGS + 1];
+	struct virtio_net_hdr vh;
+	uint16_t k = 0;
+
+	while (k < n) {
+		ssize_t r;
+		uint32_t len, left;
+		uint16_t used;
+
+		if (rq->nseg < TAP_RX_SEGS) {
+			if (rte_pktmbuf_alloc_bulk(t->pool, rq->seg + rq->nseg,
+						   TAP_RX_SEGS - rq->nseg) != 0) {
+				rq->nombuf++;
+				break;
+			}
+			rq->nseg = TAP_RX_SEGS;
+		}
+		iov[0].iov_base = &vh;
+		iov[0].iov_len = sizeof(vh);
+		for (uint16_t i = 0; i < TAP_RX_SEGS; i++) {
+			iov[i + 1].iov_base = rte_pktmbuf_mtod(rq->seg[i], void *);
+			iov[i + 1].iov_len = rte_pktmbuf_tailroom(rq->seg[i]);
+		}
+		r = readv(rq->fd, iov, TAP_RX_SEGS + 1);
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				rq->errors++;
+			break;
+		}
+		if ((size_t)r <= sizeof(vh)) {
+			rq->errors++;
+			continue;
+		}
+		len = (uint32_t)((size_t)r - sizeof(vh));
+		/* Chain as many segments as the frame filled. */
+		struct rte_mbuf *head = rq->seg[0], *prev = NULL;
+
+		left = len;
+		used = 0;
+		while (left > 0) {
+			struct rte_mbuf *s = rq->seg[used++];
+			uint16_t dl = (uint16_t)RTE_MIN(left, (uint32_t)rte_pktmbuf_tailroom(s));
+
+			s->data_len = dl;
+			left -= dl;
+			if (prev != NULL)
+				prev->next = s;
+			prev = s;
+		}
+		prev->next = NULL;
+		head->nb_segs = used;
+		head->pkt_len = len;
+		head->port = 0;
+		head->ol_flags = 0;
+		memmove(rq->seg, rq->seg + used, sizeof(rq->seg[0]) * (TAP_RX_SEGS - used));
+		rq->nseg = (uint16_t)(TAP_RX_SEGS - used);
+		if (unlikely(!vnet_to_mbuf(&vh, head))) {
+			rq->bad_offload++;
+			rte_pktmbuf_free(head);
+			continue;
+		}
+		pkts[k++] = head;
+	}
+	return k;
+}
+
+static void
+mbuf_to_vnet(const struct rte_mbuf *m, struct virtio_net_hdr *vh)
+{
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+
+	memset(vh, 0, sizeof(*vh));
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+		vh->gso_type = (m->ol_flags & RTE_MBUF_F_TX_IPV6) ? VIRTIO_NET_HDR_GSO_TCPV6 :
+								     VIRTIO_NET_HDR_GSO_TCPV4;
+		vh->gso_size = m->tso_segsz;
+		vh->hdr_len = (uint16_t)(m->l2_len + m->l3_len + m->l4_len);
+		l4 = RTE_MBUF_F_TX_TCP_CKSUM;
+	}
+	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM || l4 == RTE_MBUF_F_TX_UDP_CKSUM) {
+		vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh->csum_start = (uint16_t)(m->l2_len + m->l3_len);
+		vh->csum_offset = l4 == RTE_MBUF_F_TX_TCP_CKSUM ?
+					  offsetof(struct rte_tcp_hdr, cksum) :
+					  offsetof(struct rte_udp_hdr, dgram_cksum);
+	}
+}
+
+uint16_t
+xvs_tap_tx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	int fd = t->rxq[q % t->nq].fd;
+	struct iovec iov[TAP_RX_SEGS + 8];
+	struct virtio_net_hdr vh;
+	uint16_t sent = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *s = m;
+		int niov = 1;
+
+		mbuf_to_vnet(m, &vh);
+		iov[0].iov_base = &vh;
+		iov[0].iov_len = sizeof(vh);
+		for (; s != NULL && niov < (int)RTE_DIM(iov); s = s->next, niov++) {
+			iov[niov].iov_base = rte_pktmbuf_mtod(s, void *);
+			iov[niov].iov_len = s->data_len;
+		}
+		if (likely(s == NULL && writev(fd, iov, niov) > 0))
+			sent++;
+		else
+			t->tx_errors[q % XVS_MAX_WORKERS]++;
+		rte_pktmbuf_free(m);
+	}
+	return sent;
+}

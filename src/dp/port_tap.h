@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tap port with offload metadata (datapath).
+ *
+ * Why not DPDK's net_tap: it reads without a virtio-net header, so the kernel
+ * must segment and checksum every TCP packet before handing it over (64 KB
+ * becomes 45 frames and 45 read syscalls), and it raises SIGIO for every frame
+ * that arrives. This port opens /dev/net/tun with IFF_VNET_HDR and
+ * TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6, as QEMU and vhost-net do: a guest's 64 KB
+ * TCP segment with a partial checksum crosses the switch as one multi-segment
+ * mbuf, and is segmented and checksummed in software only at an egress port
+ * that cannot take it (offload.h). Debian's DPDK ships no driver headers, so
+ * this is a port kind of xvs's own rather than an ethdev PMD.
+ *
+ * Threads: xvs_tap_open/close run on the control thread. A queue's rx side is
+ * used by the one worker that polls it; writes to a tap fd are atomic per
+ * frame in the kernel, so several workers may transmit on one queue.
+ */
+#ifndef XVS_PORT_TAP_H
+#define XVS_PORT_TAP_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "xvs_err.h"
+
+struct xvs_tap;
+
+/* Counters of one tap port, summed over queues (read by the control thread). */
+struct xvs_tap_stats {
+	uint64_t rx_nombuf;        /* reads skipped: mempool empty */
+	uint64_t rx_errors;        /* read errors other than EAGAIN */
+	uint64_t rx_bad_offload;   /* virtio-net header we cannot honour: dropped */
+	uint64_t tx_errors;        /* writes the kernel refused */
+};
+
+/* Create tap ifname with nq queues, in the caller's network namespace, and
+ * set its MAC (if mac != NULL) and bring it up. Returns 0 or a negative errno
+ * with the reason in err. */
+int xvs_tap_open(const char *ifname, uint16_t nq, const uint8_t *mac, struct rte_mempool *pool,
+		 struct xvs_tap **out, struct xvs_err *err);
+void xvs_tap_close(struct xvs_tap *t);
+
+/* The queue's fd: readable when frames wait (the worker's wake-up source). */
+int xvs_tap_fd(const struct xvs_tap *t, uint16_t q);
+uint16_t xvs_tap_queues(const struct xvs_tap *t);
+void xvs_tap_get_stats(const struct xvs_tap *t, struct xvs_tap_stats *st);
+
+/* Receive up to n frames from queue q (one worker per queue). Frames carry the
+ * kernel's offload requests as mbuf TX flags (RTE_MBUF_F_TX_TCP_SEG with
+ * tso_segsz, RTE_MBUF_F_TX_{TCP,UDP}_CKSUM with l2_len/l3_len/l4_len). */
+uint16_t xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+
+/* Write pkts[0..n) to queue q with their offload requests in the virtio-net
+ * header. Consumes every mbuf; returns how many the kernel accepted (the rest
+ * are counted in tx_errors and freed). */
+uint16_t xvs_tap_tx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+
+#endif /* XVS_PORT_TAP_H */
