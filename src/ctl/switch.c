@@ -107,6 +107,7 @@ xvsd_publish(void)
 		sp->tx_owner = 0;
 		sp->tx_ring = p->tx_ring;
 		sp->rx_intr = p->rx_intr;
+		sp->wake_fd = p->wake_fd;
 		sp->max_frame = p->cfg.mtu + XVS_ETH_HLEN;
 		sp->vlan = p->cfg.vlan;
 		s->flood[s->n_flood++] = slot;

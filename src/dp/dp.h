@@ -116,6 +116,7 @@ struct xvs_snap_port {
 	uint16_t tx_owner;          /* worker that transmits for workers without a txq */
 	struct rte_ring *tx_ring;   /* hand-off ring to tx_owner (NULL if every worker has a txq) */
 	bool rx_intr;               /* rx queues have interrupt fds (tap, vhost) */
+	int wake_fd;                /* wake-up socket standing in for interrupts, or -1 */
 	uint32_t max_frame;         /* longest accepted frame, untagged (MTU + 14) */
 	struct xvs_vlan_cfg vlan;
 };

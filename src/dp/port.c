@@ -5,6 +5,12 @@
  * (namespace, MAC, link up).
  */
 #include <errno.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +111,62 @@ out:
 	return r;
 }
 
+/* BPF for the wake-up socket: drop everything / keep 1 byte of incoming frames. */
+static struct sock_filter wake_drop_insn[] = {
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+static struct sock_filter wake_accept_insn[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 1, 0),
+	BPF_STMT(BPF_RET | BPF_K, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+static int
+wake_filter(int fd, bool accept)
+{
+	struct sock_fprog prog = {
+		.len = accept ? RTE_DIM(wake_accept_insn) : RTE_DIM(wake_drop_insn),
+		.filter = accept ? wake_accept_insn : wake_drop_insn,
+	};
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+int
+xvs_port_wake_arm(int fd)
+{
+	return wake_filter(fd, true);
+}
+
+void
+xvs_port_wake_disarm(int fd)
+{
+	char b[64];
+
+	(void)wake_filter(fd, false);
+	while (recv(fd, b, sizeof(b), MSG_DONTWAIT) > 0)
+		;
+}
+
+static int
+wake_open(const char *ifname)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	if (fd < 0)
+		return -1;
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (sll.sll_ifindex == 0 || wake_filter(fd, false) < 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		close(fd);
+		return -1;
+	}
+	xvs_port_wake_disarm(fd); /* frames that slipped in before the filter */
+	return fd;
+}
+
 static int
 build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 {
@@ -192,6 +254,7 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	p->open = false;
 	p->tx_ring = NULL;
 	p->tap = NULL;
+	p->wake_fd = -1;
 	for (int i = 0; i < XVS_MAX_QUEUES; i++)
 		p->rxq_fd[i] = -1;
 	if (p->cfg.kind == XVS_PORT_TAP)
@@ -285,6 +348,13 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 		if (rte_eth_macaddr_get(p->eth_port, &mac) == 0)
 			memcpy(p->mac, mac.addr_bytes, 6);
 	}
+	/* One rx queue without interrupts on a netdev: let a sleeping worker be
+	 * woken by the first frame instead of a timer. Best effort. */
+	if (!p->rx_intr && nrx == 1 &&
+	    (p->cfg.kind == XVS_PORT_AFPACKET || p->cfg.kind == XVS_PORT_AFXDP)) {
+		p->wake_fd = wake_open(p->cfg.ifname);
+		p->rxq_fd[0] = p->wake_fd;
+	}
 	p->open = true;
 	p->error[0] = '\0';
 	return 0;
@@ -314,6 +384,10 @@ xvs_port_close(struct xvs_port *p)
 	(void)rte_eth_dev_stop(p->eth_port);
 	(void)rte_eth_dev_close(p->eth_port);
 	rte_eal_hotplug_remove(p->cfg.kind == XVS_PORT_PCI ? "pci" : "vdev", p->devname);
+	if (p->wake_fd >= 0) {
+		close(p->wake_fd);
+		p->wake_fd = -1;
+	}
 	if (p->tx_ring != NULL) {
 		struct rte_mbuf *m;
 

@@ -10,10 +10,10 @@
  * Idle: after XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
  * its queues, takes one more look (so a frame that arrived while arming is not
  * missed), goes QSBR-offline and blocks in epoll_pwait2() on its epoll set:
- * the queues' interrupt fds (tap fds, vhost kick fds) plus its wake eventfd.
- * Queues without interrupt support are looked at again after a short timeout
- * that grows from XVS_SLEEP_MIN_NS to XVS_SLEEP_MAX_NS while nothing arrives,
- * so an idle switch costs a few hundred wake-ups a second at most.
+ * the queues' interrupt fds (tap fds, vhost kick fds, the wake-up sockets of
+ * af_packet/af_xdp ports, see port.h) plus its wake eventfd. Queues with none
+ * of those are looked at again after a timeout that grows from
+ * XVS_SLEEP_MIN_NS to XVS_SLEEP_MAX_NS while nothing arrives.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,10 +31,11 @@
 
 #include "dp.h"
 #include "offload.h"
+#include "port.h"
 
 #define XVS_IDLE_SPIN_US 200
 #define XVS_SLEEP_MIN_NS 20000ull
-#define XVS_SLEEP_MAX_NS 500000ull
+#define XVS_SLEEP_MAX_NS 2000000ull
 #define XVS_SLEEP_INTR_NS 100000000ull  /* with interrupts on every queue */
 #define XVS_TX_RETRIES 8
 
@@ -242,6 +243,13 @@ intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on
 
 		if (p->active && p->tap != NULL)
 			continue; /* a tap fd is readable while frames wait: nothing to arm */
+		if (p->active && p->wake_fd >= 0) {
+			if (on && xvs_port_wake_arm(p->wake_fd) < 0)
+				all = false;
+			else if (!on)
+				xvs_port_wake_disarm(p->wake_fd);
+			continue;
+		}
 		if (!p->active || !p->rx_intr) {
 			all = false;
 			continue;
@@ -372,7 +380,10 @@ xvs_worker_main(void *arg)
 		/* s may have been freed while we were offline: use the current one. */
 		disarm(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), &armed,
 		       armed_gen);
-		last_work = rte_rdtsc() - spin_tsc; /* look once, then sleep again if idle */
+		/* Poll a full spin period after waking: a wake-up socket fires as the
+		 * kernel delivers a frame, possibly a moment before the PMD's own ring
+		 * holds it. */
+		last_work = rte_rdtsc();
 	}
 	xvs_tx_flush_all(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire));
 	rte_rcu_qsbr_thread_offline(xvs_dp.qsbr, w->id);
