@@ -6,7 +6,7 @@
  * must segment and checksum every TCP packet before handing it over (64 KB
  * becomes 45 frames and 45 read syscalls), and it raises SIGIO for every frame
  * that arrives. This port opens /dev/net/tun with IFF_VNET_HDR and
- * TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6, as QEMU and vhost-net do: a guest's 64 KB
+ * TUN_F_CSUM|TUN_F_TSO4, as QEMU and vhost-net do: a guest's 64 KB
  * TCP segment with a partial checksum crosses the switch as one multi-segment
  * mbuf, and is segmented and checksummed in software only at an egress port
  * that cannot take it (offload.h). Debian's DPDK ships no driver headers, so
