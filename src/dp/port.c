@@ -348,10 +348,10 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 		if (rte_eth_macaddr_get(p->eth_port, &mac) == 0)
 			memcpy(p->mac, mac.addr_bytes, 6);
 	}
-	/* One rx queue without interrupts on a netdev: let a sleeping worker be
-	 * woken by the first frame instead of a timer. Best effort. */
-	if (!p->rx_intr && nrx == 1 &&
-	    (p->cfg.kind == XVS_PORT_AFPACKET || p->cfg.kind == XVS_PORT_AFXDP)) {
+	/* One af_packet rx queue: let a sleeping worker be woken by the first
+	 * frame instead of a timer. Not for af_xdp: its XDP program redirects
+	 * frames before any packet socket sees them. Best effort. */
+	if (!p->rx_intr && nrx == 1 && p->cfg.kind == XVS_PORT_AFPACKET) {
 		p->wake_fd = wake_open(p->cfg.ifname);
 		p->rxq_fd[0] = p->wake_fd;
 	}

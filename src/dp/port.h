@@ -31,7 +31,7 @@ struct xvs_port {
 	int rxq_fd[XVS_MAX_QUEUES];  /* interrupt fd per rx queue, -1 if none */
 	struct rte_ring *tx_ring;    /* hand-off ring when n_txq < workers */
 	struct xvs_tap *tap;         /* tap ports: xvs's own tap device (no ethdev) */
-	int wake_fd;                 /* afpacket/afxdp: wake-up socket (see port_wake_*), or -1 */
+	int wake_fd;                 /* afpacket: wake-up socket (see port_wake_*), or -1 */
 	char driver[32];             /* PMD name, for show */
 	uint8_t mac[6];              /* device MAC as DPDK reports it */
 };
@@ -44,8 +44,8 @@ int xvs_port_open(struct xvs_port *p, struct xvs_err *err);
  * and a QSBR grace period has passed. Frees mbufs left in the hand-off ring. */
 void xvs_port_close(struct xvs_port *p);
 
-/* Wake-up sockets stand in for rx interrupts on netdev ports whose PMD has none
- * (af_packet, af_xdp): an AF_PACKET socket on the same netdev whose BPF filter
+/* Wake-up sockets stand in for rx interrupts on af_packet ports (the PMD has
+ * none): an AF_PACKET socket on the same netdev whose BPF filter
  * drops everything while the worker polls, and lets incoming frames through
  * (1 byte each) while it sleeps, so the socket turns readable on the first frame.
  * Arm/disarm are called by the worker that polls the port's only rx queue. */

@@ -11,7 +11,7 @@
  * its queues, takes one more look (so a frame that arrived while arming is not
  * missed), goes QSBR-offline and blocks in epoll_pwait2() on its epoll set:
  * the queues' interrupt fds (tap fds, vhost kick fds, the wake-up sockets of
- * af_packet/af_xdp ports, see port.h) plus its wake eventfd. Queues with none
+ * af_packet ports, see port.h) plus its wake eventfd. Queues with none
  * of those are looked at again after a timeout that grows from
  * XVS_SLEEP_MIN_NS to XVS_SLEEP_MAX_NS while nothing arrives.
  */
@@ -274,7 +274,8 @@ disarm(struct xvs_worker *w, const struct xvs_snapshot *s, bool *armed, uint64_t
 	*armed = false;
 }
 
-static void
+/* Returns true if an fd woke the worker, false on timeout. */
+static bool
 block(struct xvs_worker *w, uint64_t timeout_ns)
 {
 	struct epoll_event ev[8];
@@ -296,6 +297,7 @@ block(struct xvs_worker *w, uint64_t timeout_ns)
 	}
 	w->sleep_tsc += rte_rdtsc() - t0;
 	w->wakeups++;
+	return n > 0;
 }
 
 int
@@ -374,16 +376,17 @@ xvs_worker_main(void *arg)
 			armed_gen = s->gen;
 			continue;
 		}
-		block(w, all_intr ? XVS_SLEEP_INTR_NS : sleep_ns);
-		if (!all_intr && sleep_ns < XVS_SLEEP_MAX_NS)
+		bool woken = block(w, all_intr ? XVS_SLEEP_INTR_NS : sleep_ns);
+
+		if (!woken && !all_intr && sleep_ns < XVS_SLEEP_MAX_NS)
 			sleep_ns *= 2;
 		/* s may have been freed while we were offline: use the current one. */
 		disarm(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), &armed,
 		       armed_gen);
-		/* Poll a full spin period after waking: a wake-up socket fires as the
-		 * kernel delivers a frame, possibly a moment before the PMD's own ring
-		 * holds it. */
-		last_work = rte_rdtsc();
+		/* Woken by an fd: poll a full spin period, since a wake-up socket
+		 * fires as the kernel delivers a frame, possibly a moment before the
+		 * PMD's own ring holds it. Timed out: look once, then sleep again. */
+		last_work = woken ? rte_rdtsc() : rte_rdtsc() - spin_tsc;
 	}
 	xvs_tx_flush_all(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire));
 	rte_rcu_qsbr_thread_offline(xvs_dp.qsbr, w->id);
