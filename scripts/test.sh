@@ -34,7 +34,7 @@ if command -v clang >/dev/null; then
 	fi
 	if ninja -C build-fuzz >/dev/null; then
 		for f in build-fuzz/tests/fuzz/fuzz_*; do
-			[ -x "$f" ] || continue
+			[ -f "$f" ] && [ -x "$f" ] || continue
 			name=$(basename "$f"); corpus=tests/fuzz/corpus/${name#fuzz_}
 			if "$f" -max_total_time=10 -print_final_stats=0 "$corpus" >/tmp/xvs-$name.log 2>&1; then
 				echo "ok: $name"; passed=$((passed + 1))
