@@ -246,22 +246,49 @@ bucket_lookup(const struct xvs_fdb *fdb, uint32_t b, uint64_t key, struct xvs_fd
 	return true;
 }
 
+void
+xvs_fdb_key_prepare(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
+		    struct xvs_fdb_key *k)
+{
+	k->key = make_key(mac, vid);
+	candidates(fdb, k->key, &k->b1, &k->b2);
+	__builtin_prefetch(&fdb->keys[k->b1]);
+	__builtin_prefetch(&fdb->meta[k->b1]);
+	__builtin_prefetch(&fdb->keys[k->b2]);
+	__builtin_prefetch(&fdb->meta[k->b2]);
+}
+
+void
+xvs_fdb_key_prefetch_age(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k)
+{
+	/* A bucket's 8 last-seen times are one cache line. */
+	__builtin_prefetch(&fdb->last_seen[(size_t)k->b1 * XVS_FDB_SLOTS]);
+	__builtin_prefetch(&fdb->last_seen[(size_t)k->b2 * XVS_FDB_SLOTS]);
+}
+
+bool
+xvs_fdb_lookup_key(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k,
+		   struct xvs_fdb_hit *hit)
+{
+	if (bucket_lookup(fdb, k->b1, k->key, hit) || bucket_lookup(fdb, k->b2, k->key, hit))
+		return true;
+	if (__atomic_load_n(&fdb->stash_used, __ATOMIC_RELAXED) == 0)
+		return false;
+	for (uint32_t b = fdb->nbuckets; b < fdb->nbuckets + FDB_STASH_BUCKETS; b++)
+		if (bucket_lookup(fdb, b, k->key, hit))
+			return true;
+	return false;
+}
+
 bool
 xvs_fdb_lookup(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
 	       struct xvs_fdb_hit *hit)
 {
-	uint64_t key = make_key(mac, vid);
-	uint32_t b1, b2, b;
+	struct xvs_fdb_key k;
 
-	candidates(fdb, key, &b1, &b2);
-	if (bucket_lookup(fdb, b1, key, hit) || bucket_lookup(fdb, b2, key, hit))
-		return true;
-	if (__atomic_load_n(&fdb->stash_used, __ATOMIC_RELAXED) == 0)
-		return false;
-	for (b = fdb->nbuckets; b < fdb->nbuckets + FDB_STASH_BUCKETS; b++)
-		if (bucket_lookup(fdb, b, key, hit))
-			return true;
-	return false;
+	k.key = make_key(mac, vid);
+	candidates(fdb, k.key, &k.b1, &k.b2);
+	return xvs_fdb_lookup_key(fdb, &k, hit);
 }
 
 void

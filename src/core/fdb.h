@@ -86,6 +86,26 @@ void xvs_fdb_destroy(struct xvs_fdb *fdb);
 bool xvs_fdb_lookup(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
 		    struct xvs_fdb_hit *hit);
 
+/* A looked-up key, prepared ahead: xvs_fdb_key_prepare() computes the hash and
+ * prefetches both candidate buckets, so a burst can prepare every frame's keys
+ * first and look them up once the cache lines have arrived. */
+struct xvs_fdb_key {
+	uint64_t key;  /* packed mac and vid */
+	uint32_t b1;   /* candidate buckets */
+	uint32_t b2;
+};
+
+void xvs_fdb_key_prepare(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
+			 struct xvs_fdb_key *k);
+
+/* Also prefetch the last-seen times of k's buckets, for a key that will be
+ * touched (a frame's source). */
+void xvs_fdb_key_prefetch_age(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k);
+
+/* xvs_fdb_lookup() for a prepared key. */
+bool xvs_fdb_lookup_key(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k,
+			struct xvs_fdb_hit *hit);
+
 /* Note that the entry behind hit was seen at now_ns (refreshes its age). Cheap:
  * stores only when the stored time is more than a second old. */
 void xvs_fdb_touch(const struct xvs_fdb *fdb, const struct xvs_fdb_hit *hit, uint64_t now_ns);

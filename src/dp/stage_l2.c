@@ -137,6 +137,8 @@ tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out, str
 struct l2_cls {
 	struct xvs_l2 l2;
 	uint16_t vid;
+	struct xvs_fdb_key src;  /* prepared (hashed, buckets prefetched) in pass 1 */
+	struct xvs_fdb_key dst;  /* only for unicast destinations */
 };
 
 static void
@@ -243,6 +245,12 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			c->l2.src = c->l2.dst + RTE_ETHER_ADDR_LEN;
 			c->l2.prio_tagged = false;
 		}
+		/* Hash both addresses now and prefetch their buckets: by pass 2
+		 * the lines are in cache. */
+		xvs_fdb_key_prepare(xvs_dp.fdb, c->l2.src, c->vid, &c->src);
+		xvs_fdb_key_prefetch_age(xvs_dp.fdb, &c->src);
+		if (!(c->l2.dst[0] & 1))
+			xvs_fdb_key_prepare(xvs_dp.fdb, c->l2.dst, c->vid, &c->dst);
 		pkts[k++] = m;
 		continue;
 drop:
@@ -257,7 +265,7 @@ drop:
 		const struct l2_cls *c = &cls[i];
 		struct xvs_fdb_hit hit;
 
-		if (likely(xvs_fdb_lookup(xvs_dp.fdb, c->l2.src, c->vid, &hit))) {
+		if (likely(xvs_fdb_lookup_key(xvs_dp.fdb, &c->src, &hit))) {
 			if (likely(hit.port == in_port))
 				xvs_fdb_touch(xvs_dp.fdb, &hit, now_ns);
 			else if (!hit.is_static)
@@ -266,8 +274,7 @@ drop:
 			learn_request(w, c->l2.src, c->vid, in_port, now_tsc);
 		}
 
-		if (unlikely(c->l2.dst[0] & 1) ||
-		    !xvs_fdb_lookup(xvs_dp.fdb, c->l2.dst, c->vid, &hit)) {
+		if (unlikely(c->l2.dst[0] & 1) || !xvs_fdb_lookup_key(xvs_dp.fdb, &c->dst, &hit)) {
 			flood(w, s, in_port, m, c);
 			continue;
 		}

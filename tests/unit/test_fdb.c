@@ -838,10 +838,47 @@ test_fdb_concurrent_reader_sees_no_torn_entry(void **state)
 	xvs_fdb_destroy(c.fdb);
 }
 
+/* A prepared key finds exactly what a plain lookup finds. */
+static void
+test_fdb_prepared_key_matches_lookup(void **state)
+{
+	struct xvs_fdb_params p = {.max_entries = 512, .aging_ns = 0};
+	struct xvs_fdb *fdb;
+	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0};
+
+	(void)state;
+	assert_int_equal(xvs_fdb_create(&p, &fdb, NULL), 0);
+	for (int i = 0; i < 400; i++) {
+		mac[4] = (uint8_t)(i >> 8);
+		mac[5] = (uint8_t)i;
+		assert_true(xvs_fdb_learn(fdb, mac, (uint16_t)(1 + i % 7), (uint16_t)(i % 5), 1) >= 0);
+	}
+	for (int i = 0; i < 800; i++) {
+		struct xvs_fdb_hit a, b;
+		struct xvs_fdb_key k;
+		bool fa, fb;
+
+		mac[4] = (uint8_t)(i >> 8);
+		mac[5] = (uint8_t)i;
+		xvs_fdb_key_prepare(fdb, mac, (uint16_t)(1 + i % 7), &k);
+		fa = xvs_fdb_lookup(fdb, mac, (uint16_t)(1 + i % 7), &a);
+		fb = xvs_fdb_lookup_key(fdb, &k, &b);
+		assert_int_equal(fa, fb);
+		assert_int_equal(fa, i < 400);
+		if (fa) {
+			assert_int_equal(a.port, b.port);
+			assert_int_equal(a.slot, b.slot);
+			assert_int_equal(b.port, i % 5);
+		}
+	}
+	xvs_fdb_destroy(fdb);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fdb_prepared_key_matches_lookup),
 		cmocka_unit_test(test_fdb_create_invalid_args),
 		cmocka_unit_test(test_fdb_create_boundaries),
 		cmocka_unit_test(test_fdb_learn_lookup),
