@@ -252,11 +252,12 @@ usage(FILE *f)
 		   "\nThe socket defaults to " DEFAULT_SOCKET " (root only).\n");
 }
 
+/* One line on stderr, exit status 2. */
 static int
 fail_usage(const char *msg, const char *arg)
 {
-	fprintf(stderr, "xvsctl: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-	fprintf(stderr, "try 'xvsctl --help'\n");
+	fprintf(stderr, "xvsctl: %s%s%s (see xvsctl --help)\n", msg, arg ? ": " : "",
+		arg ? arg : "");
 	return 2;
 }
 
@@ -416,8 +417,13 @@ main(int argc, char **argv)
 		if (a + 1 < argc && strcmp(c->words[1], argv[a + 1]) == 0)
 			break;
 	}
-	if (c->method == NULL)
-		return fail_usage("unknown command", argv[a + (a + 1 < argc && 0)]);
+	if (c->method == NULL) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s%s%s", argv[a], a + 1 < argc ? " " : "",
+			 a + 1 < argc ? argv[a + 1] : "");
+		return fail_usage("unknown command", what);
+	}
 	a += c->words[1] != NULL ? 2 : 1;
 	params = json_object();
 	r = build_params(c, argc - a, argv + a, params);

@@ -359,11 +359,10 @@ m_port_set(json_t *params, json_t **result, struct xvs_err *err)
 	r = apply_options(&cfg, params, true, err);
 	if (r < 0)
 		return r;
-	if (p->open && cfg.mtu != p->cfg.mtu) {
-		r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)cfg.mtu);
-		if (r < 0 && r != -ENOTSUP)
-			return xvs_err_set(err, r, "port %s: mtu %u: %s", cfg.name, cfg.mtu,
-					   rte_strerror(-r));
+	if (cfg.mtu != p->cfg.mtu) {
+		r = xvs_port_set_mtu(p, cfg.mtu, err);
+		if (r < 0)
+			return r;
 	}
 	r = xvs_store_begin(xvsd.store, err);
 	if (r < 0)

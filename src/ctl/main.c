@@ -6,6 +6,7 @@
  * and runs the control loop: RPC clients, learn requests, a 1 s tick (aging,
  * load sampling), signals.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -72,6 +73,27 @@ usage(FILE *f)
 		"  -h, --help         this text\n");
 }
 
+/* Remove a directory and the files in it (DPDK puts only files there). */
+static void
+remove_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char f[768];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", path, e->d_name);
+		unlink(f);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
 static bool
 hugepages_available(void)
 {
@@ -94,6 +116,32 @@ hugepages_available(void)
 	fclose(f);
 	/* 64 free 2 MB pages = 128 MB: enough for the pool and rings. */
 	return mounted && free_pages >= 64;
+}
+
+/* DPDK keeps a runtime directory per file prefix (ours: xvs<pid>) even with
+ * --no-shconf. Remove the ones of xvsd processes that are gone (kill -9). */
+static void
+remove_stale_runtime_dirs(void)
+{
+	const char *base = "/var/run/dpdk";
+	DIR *d = opendir(base);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[512], proc[64];
+		int pid;
+
+		if (sscanf(e->d_name, "xvs%d", &pid) != 1 || pid <= 0)
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/%d", pid);
+		if (access(proc, F_OK) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
+		remove_dir(path);
+	}
+	closedir(d);
 }
 
 static int
@@ -263,8 +311,9 @@ listen_socket(const char *path)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	old = umask(0077); /* root-only: srw------- */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+	old = umask(0077); /* never group/other-accessible, not even briefly */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
 		int e = errno;
 
 		umask(old);
@@ -455,13 +504,20 @@ main(int argc, char **argv)
 	 * tap, not interrupt the control thread's epoll_wait for every frame: block
 	 * it here, before EAL creates its threads (they inherit the mask), and let
 	 * workers unblock it (xvs_worker_main). */
+	/* SIGTERM/SIGINT are read by the control thread from a signalfd; block
+	 * them before EAL starts its threads too, or the kernel delivers them to
+	 * whichever thread does not block them, and the default action kills
+	 * the process without a clean stop. */
 	{
 		sigset_t io;
 
 		sigemptyset(&io);
 		sigaddset(&io, SIGIO);
+		sigaddset(&io, SIGTERM);
+		sigaddset(&io, SIGINT);
 		pthread_sigmask(SIG_BLOCK, &io, NULL);
 	}
+	remove_stale_runtime_dirs();
 	nworkers = eal_start(&o, argv[0]);
 	if (nworkers < 0)
 		return 1;
@@ -544,7 +600,6 @@ main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	/* Each fixed fd is told apart by the address of its tag; clients by their
 	 * struct client. */
@@ -625,7 +680,13 @@ main(int argc, char **argv)
 	close(sfd);
 	close(lfd);
 	close(xvs_dp.learn_efd);
-	rte_eal_cleanup();
+	{
+		char rundir[512];
+
+		snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+		rte_eal_cleanup();
+		remove_dir(rundir);
+	}
 	XVS_INFO("main", "stopped");
 	return 0;
 }

@@ -4,7 +4,9 @@
  * kind, hot-plug, queue setup, rx interrupts, and the tap's kernel side
  * (namespace, MAC, link up).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <linux/filter.h>
@@ -88,7 +90,15 @@ tap_open(struct xvs_port *p, struct xvs_err *err)
 	r = xvs_tap_open(p->cfg.ifname, nq, has_mac ? mac : NULL, xvs_dp.pool, &p->tap, err);
 	if (r < 0)
 		goto out;
-	r = tap_to_netns(p, err);
+	if (p->cfg.mtu != 1500) {
+		char mtu[16];
+		const char *set[] = {"ip", "link", "set", "dev", p->cfg.ifname, "mtu", mtu, NULL};
+
+		snprintf(mtu, sizeof(mtu), "%u", p->cfg.mtu);
+		r = run_ip(err, set);
+	}
+	if (r == 0)
+		r = tap_to_netns(p, err);
 	if (r < 0) {
 		xvs_tap_close(p->tap);
 		p->tap = NULL;
@@ -244,6 +254,76 @@ configure(struct xvs_port *p, uint16_t nrx, uint16_t ntx, bool intr, struct xvs_
 }
 
 int
+xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	char m[16];
+	int r;
+
+	if (!p->open)
+		return 0;
+	snprintf(m, sizeof(m), "%u", mtu);
+	if (p->tap != NULL) {
+		const char *here[] = {"ip", "link", "set", "dev", p->cfg.ifname, "mtu", m, NULL};
+		const char *there[] = {"ip", "-n", p->cfg.netns, "link", "set", "dev",
+				       p->cfg.ifname, "mtu", m, NULL};
+
+		return run_ip(err, p->cfg.netns[0] ? there : here);
+	}
+	r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)mtu);
+	if (r < 0 && r != -ENOTSUP)
+		return xvs_err_set(err, r, "port %s: mtu %u: %s", p->cfg.name, mtu,
+				   rte_strerror(-r));
+	return 0;
+}
+
+/* The af_packet PMD's socket also receives the frames this host's own stack
+ * sends on the netdev (PACKET_OUTGOING), which the switch would then forward
+ * to VMs as if they came from the wire. The PMD offers no option for it, and
+ * its sockets sit in a PACKET_FANOUT group, where the per-socket
+ * PACKET_IGNORE_OUTGOING has no effect. So find its sockets (AF_PACKET, bound
+ * to the netdev) among our fds and give each a BPF filter that drops outgoing
+ * frames; socket filters run after the fanout picks a socket. */
+static struct sock_filter no_outgoing_insn[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+};
+
+static int
+afpacket_ignore_outgoing(const char *ifname, int skip_fd)
+{
+	struct sock_fprog prog = {.len = RTE_DIM(no_outgoing_insn), .filter = no_outgoing_insn};
+	int ifindex = (int)if_nametoindex(ifname), n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (d == NULL || ifindex == 0) {
+		if (d != NULL)
+			closedir(d);
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct sockaddr_ll sll;
+		socklen_t len = sizeof(sll);
+		int fd = atoi(e->d_name), dom;
+		socklen_t dl = sizeof(dom);
+
+		if (fd <= 2 || fd == skip_fd || fd == dirfd(d))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_PACKET)
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&sll, &len) < 0 ||
+		    sll.sll_ifindex != ifindex)
+			continue;
+		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int
 xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 {
 	struct rte_eth_dev_info info;
@@ -263,6 +343,20 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	if (r < 0) {
 		xvs_err_set(err, r, "port %s: device arguments too long", p->cfg.name);
 		goto out;
+	}
+	if (p->cfg.kind == XVS_PORT_VHOST && !p->cfg.vhost_client) {
+		char dir[sizeof(p->cfg.path)];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", p->cfg.path);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir)
+			*slash = '\0';
+		if (slash != NULL && access(dir, W_OK) != 0) {
+			r = xvs_err_set(err, -errno, "port %s: cannot create socket %s: directory "
+					"%s: %s", p->cfg.name, p->cfg.path, dir, strerror(errno));
+			goto out;
+		}
 	}
 	r = rte_dev_probe(devargs);
 	if (r < 0) {
@@ -355,11 +449,24 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 		p->wake_fd = wake_open(p->cfg.ifname);
 		p->rxq_fd[0] = p->wake_fd;
 	}
+	if (p->cfg.kind == XVS_PORT_AFPACKET && afpacket_ignore_outgoing(p->cfg.ifname,
+									 p->wake_fd) == 0) {
+		r = -ENOTSUP;
+		xvs_err_set(err, r, "port %s: cannot make the AF_PACKET socket on %s ignore "
+			    "the host's own frames", p->cfg.name, p->cfg.ifname);
+		goto stop;
+	}
 	p->open = true;
 	p->error[0] = '\0';
 	return 0;
 
 stop:
+	if (p->wake_fd >= 0) {
+		close(p->wake_fd);
+		p->wake_fd = -1;
+	}
+	rte_ring_free(p->tx_ring);
+	p->tx_ring = NULL;
 	rte_eth_dev_stop(p->eth_port);
 close:
 	rte_eth_dev_close(p->eth_port);

@@ -44,6 +44,11 @@ int xvs_port_open(struct xvs_port *p, struct xvs_err *err);
  * and a QSBR grace period has passed. Frees mbufs left in the hand-off ring. */
 void xvs_port_close(struct xvs_port *p);
 
+/* Set the MTU of an open port's device (a tap's kernel side, wherever its
+ * namespace is; an ethdev through DPDK, which some PMDs do not support: then
+ * only xvs's own frame-size check changes). Returns 0 or a negative errno. */
+int xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err);
+
 /* Wake-up sockets stand in for rx interrupts on af_packet ports (the PMD has
  * none): an AF_PACKET socket on the same netdev whose BPF filter
  * drops everything while the worker polls, and lets incoming frames through

@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Forwarding database: aging, MAC moves, static entries, flush, a full table.
+
+   ns a                ns b                ns c
+   [a] 10.77.0.1       [b] 10.77.0.2       [c] 10.77.0.3     (c only where needed)
+    | tap               | tap               | tap
+  +-+-------------------+-------------------+-+
+  | a                   b                   c |
+  |        xvsd (ns xe<sfx>sw), VLAN 1        |
+  +-------------------------------------------+
+
+scapy in a/b sends frames with chosen source MACs; `fdb show --json` and
+`switch show --json` are the oracle.
+"""
+import os
+import time
+
+
+from conftest import scapy_or_skip, wait_for
+
+
+def _probe(src, dst="ff:ff:ff:ff:ff:ff", tag=b"probe"):
+    from scapy.layers.l2 import Ether
+
+    return Ether(src=src, dst=dst, type=0x88b5) / (tag + b"." * 46)
+
+
+def test_aging_removes_idle_entry(switch):
+    """aging=10: an entry not refreshed disappears 10-12 s after its last frame."""
+    scapy_or_skip()
+    a = switch.vm("a", ipv6=False)
+    switch.vm("b", ipv6=False)
+    r = switch.ctl("switch", "set", "aging=10")
+    assert r["settings"]["aging"] == "10"
+    mac = "02:a9:00:00:00:01"
+    aged_before = switch.show()["fdb"]["aged"]
+    a.send([_probe(mac)])
+    t0 = time.monotonic()
+    wait_for(lambda: switch.fdb_entry(mac), 2, what="entry learned")
+    time.sleep(7)
+    e = switch.fdb_entry(mac)
+    assert e is not None, "entry aged out before its aging time"
+    assert 6 <= e["age_s"] <= 9, e
+    wait_for(lambda: switch.fdb_entry(mac) is None, 7, interval=0.2, what="entry aged out")
+    gone_after = time.monotonic() - t0
+    assert 9.5 <= gone_after <= 13, f"aged out after {gone_after:.1f} s (aging=10)"
+    assert switch.show()["fdb"]["aged"] > aged_before
+
+
+def test_aging_minimum_is_10s(switch):
+    before = switch.show()["settings"]
+    argv, p = switch.xvsd.ctl_proc("switch", "set", "aging=9")
+    assert p.returncode != 0
+    assert "aging" in p.stderr
+    assert switch.show()["settings"] == before
+
+
+def test_mac_move(switch):
+    scapy_or_skip()
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    c = switch.vm("c", ipv6=False)
+    mac = "02:a9:00:00:00:02"
+    a.send([_probe(mac)])
+    assert wait_for(lambda: switch.fdb_entry(mac), 2, what="learned on a")["port"] == "a"
+    moved = switch.show()["fdb"]["moved"]
+    b.send([_probe(mac)])
+    wait_for(lambda: (switch.fdb_entry(mac) or {}).get("port") == "b", 2, what="moved to b")
+    assert switch.show()["fdb"]["moved"] == moved + 1
+    assert len([e for e in switch.fdb()["entries"] if e["mac"] == mac]) == 1
+    # traffic to the MAC now goes to b only
+    sa, sb = a.sniff(src=[c.mac]), b.sniff(src=[c.mac])
+    c.send([_probe(c.mac, dst=mac, tag=b"to-moved")])
+    assert len(sb.stop()) == 1 and sa.stop() == []
+
+
+def test_static_mac_add_del_and_restart(switch):
+    scapy_or_skip()
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    c = switch.vm("c", ipv6=False)
+    mac = "02:5a:00:00:00:01"
+    r = switch.ctl("fdb", "add", mac.upper(), "vlan=1", "port=a")
+    assert r["mac"] == mac and r["port"] == "a"
+    e = switch.fdb_entry(mac)
+    assert (e["port"], e["vlan"], e["type"]) == ("a", 1, "static"), e
+    assert switch.show()["fdb"]["static"] == 1
+
+    # frames to the static MAC are forwarded to a only (never flooded)
+    sa, sb = a.sniff(src=[c.mac]), b.sniff(src=[c.mac])
+    before = switch.stats("c")
+    c.send([_probe(c.mac, dst=mac, tag=b"to-static")] * 2)
+    assert len(sa.stop()) == 2 and sb.stop() == []
+    after = switch.stats("c")
+    assert after["forwarded"] - before["forwarded"] == 2 and after["flooded"] == before["flooded"]
+
+    # the same MAC as a source elsewhere does not move a static entry
+    b.send([_probe(mac)] * 3)
+    time.sleep(0.3)
+    e = switch.fdb_entry(mac)
+    assert (e["port"], e["type"]) == ("a", "static"), e
+
+    # flush removes dynamic entries only
+    switch.ctl("fdb", "flush")
+    assert switch.fdb_entry(mac)["type"] == "static"
+
+    switch.restart()
+    e = switch.fdb_entry(mac)
+    assert e is not None and (e["port"], e["vlan"], e["type"]) == ("a", 1, "static"), e
+
+    r = switch.ctl("fdb", "del", mac, "vlan=1")
+    assert r["deleted"] == mac
+    assert switch.fdb_entry(mac) is None
+    switch.restart()
+    assert switch.fdb_entry(mac) is None
+    assert switch.show()["fdb"]["static"] == 0
+
+
+def test_fdb_full(switch):
+    """fdb-max=16 (applied at restart): 100 source MACs fill the table to 16,
+    learn_full counts the refusals, known VMs keep talking."""
+    scapy_or_skip()
+    r = switch.ctl("switch", "set", "fdb-max=16")
+    assert r["settings"]["fdb-max"] == "16"
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    switch.restart()
+    assert switch.fdb()["max"] == 16
+    a.ping(b, count=1)
+    wait_for(lambda: switch.fdb_entry(a.mac) and switch.fdb_entry(b.mac), 2,
+             what="VMs learned")
+    macs = ["02:%02x:%02x:%02x:%02x:%02x" % tuple(os.urandom(5)) for _ in range(100)]
+    a.send([_probe(m, dst=b.mac) for m in macs])
+    wait_for(lambda: switch.show()["fdb"]["learn_full"] > 0, 3, what="learn_full counted")
+    fdb = switch.fdb()
+    assert fdb["count"] == 16 and len(fdb["entries"]) == 16, fdb["count"]
+    show = switch.show()["fdb"]
+    assert show["entries"] == 16 and show["max"] == 16 and show["learn_full"] > 0, show
+    a.ping(b, count=3)
+    assert switch.fdb_entry(a.mac)["port"] == "a" and switch.fdb_entry(b.mac)["port"] == "b"
+
+
+def test_fdb_flush_filters(switch):
+    scapy_or_skip()
+    from scapy.layers.l2 import Dot1Q, Ether
+
+    a = switch.vm("a", ipv6=False, opts=["vlan-mode=trunk", "trunks=10,20"])
+    b = switch.vm("b", ipv6=False, opts=["vlan-mode=trunk", "trunks=10,20"])
+
+    def tagged(src, vid):
+        return Ether(src=src, dst="ff:ff:ff:ff:ff:ff") / Dot1Q(vlan=vid, type=0x88b5) / (b"f" * 46)
+
+    a.send([tagged("02:f1:00:00:00:01", 10), tagged("02:f1:00:00:00:02", 20)])
+    b.send([tagged("02:f1:00:00:00:03", 10), tagged("02:f1:00:00:00:04", 20)])
+    switch.ctl("fdb", "add", "02:f1:00:00:00:05", "vlan=10", "port=a")
+    wait_for(lambda: switch.fdb()["count"] == 5, 2, what="4 learned + 1 static")
+    assert switch.ctl("fdb", "flush", "port=a", "vlan=20")["flushed"] == 1
+    assert switch.fdb_entry("02:f1:00:00:00:02") is None
+    assert switch.ctl("fdb", "flush", "vlan=10")["flushed"] == 2  # static entry stays
+    left = sorted((e["mac"], e["type"]) for e in switch.fdb()["entries"])
+    assert left == [("02:f1:00:00:00:04", "dynamic"), ("02:f1:00:00:00:05", "static")]
+    assert switch.ctl("fdb", "flush")["flushed"] == 1
+    assert switch.fdb()["count"] == 1

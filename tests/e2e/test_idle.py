@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""An idle switch does not burn a core.
+
+   ns a [a] --tap--+
+                   |  xvsd (ns xe<sfx>sw, 1 worker): no traffic for 3 s;
+   ns b [b] --tap--+  CPU time from /proc/PID/stat (all threads)
+"""
+import os
+import time
+
+
+def _cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_idle_cpu_below_10_percent(switch):
+    a = switch.vm("a", ipv6=False)
+    b = switch.vm("b", ipv6=False)
+    a.ping(b, count=1)
+    time.sleep(1.0)  # let the worker fall back from spinning to sleeping
+    pid = switch.xvsd.pid
+    rx0 = switch.stats()
+    c0, t0 = _cpu_s(pid), time.monotonic()
+    time.sleep(3.0)
+    c1, t1 = _cpu_s(pid), time.monotonic()
+    rx1 = switch.stats()
+    assert all(rx1[p]["rx_packets"] == rx0[p]["rx_packets"] for p in rx0), \
+        "not idle: frames arrived during the measurement"
+    frac = (c1 - c0) / (t1 - t0)
+    w = switch.ctl("worker", "stats")["workers"][0]
+    assert frac < 0.10, f"idle xvsd used {frac:.1%} of a core (worker: {w})"

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Port life cycle: add/remove under traffic, delete clean-up, live changes,
+AF_PACKET uplink behaviour.
+
+   ns a (ping -i 0.01)      ns b                 ns c (added/removed     ns up
+   [a] 10.77.0.1            [b] 10.77.0.2        repeatedly)             [xe<sfx>up]
+    | tap                    | tap                | tap                    | veth
+  +-+------------------------+--------------------+------------------+     |
+  | a                        b                    c            up    +-----+
+  |                    xvsd (ns xe<sfx>sw)                (afpacket, |  xe<sfx>ups in
+  +------------------------------------------------------------------+  the switch ns)
+"""
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import Sniffer, agent_send, nsrun, scapy_or_skip, wait_for
+
+
+def test_port_add_remove_while_traffic_flows(switch):
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    a.ping(b, count=1)
+    ping = switch.spawn(a.ns, ["ping", "-q", "-n", "-c", "300", "-i", "0.01", "-W", "1", b.ip4],
+                        stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    c = switch.vm("c", ipv6=False)
+    opts = [f"ifname={c.ifname}", f"netns={c.ns}", f"mac={c.mac}"]
+    for i in range(3):
+        switch.ctl("port", "del", "c")
+        time.sleep(0.1)
+        switch.ctl("port", "add", "c", "tap", *opts)
+        time.sleep(0.1)
+    switch.ctl("port", "del", "c")
+    switch.ctl("port", "add", "n0", "null")
+    switch.ctl("port", "del", "n0")
+    out, _ = ping.communicate(timeout=30)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+    assert m, out
+    sent, recv = int(m.group(1)), int(m.group(2))
+    assert sent == 300 and recv == 300, f"lost {sent - recv} of {sent} pings: {out}"
+    assert sorted(switch.ports()) == ["a", "b"]
+
+
+def test_port_del_cleans_up(switch):
+    scapy_or_skip()
+    from scapy.layers.l2 import Ether
+
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    a.ping(b, count=1)
+    wait_for(lambda: switch.fdb_entry(b.mac), 2, what="b learned")
+    r = switch.ctl("port", "del", "b")
+    assert r["deleted"] == "b"
+    assert "b" not in switch.ports()
+    assert switch.fdb(port="a")["entries"] and switch.fdb_entry(b.mac) is None
+    # the tap is gone from b's namespace
+    wait_for(lambda: nsrun(b.ns, ["ip", "link", "show", b.ifname], check=False).returncode != 0,
+             3, what="tap removed")
+    # port b's counters are gone with it; a stats query for it is an error
+    argv, p = switch.xvsd.ctl_proc("port", "stats", "b")
+    assert p.returncode != 0
+    # frames to b's MAC now have no destination but a's own port
+    before = switch.stats("a")
+    a.send([Ether(src=a.mac, dst=b.mac, type=0x88b5) / (b"x" * 46)])
+    wait_for(lambda: switch.stats("a")["drops"]["no_dest"] == before["drops"]["no_dest"] + 1, 2,
+             what="no_dest counted")
+    # the name can be used again, and the new port starts with zero counters
+    switch.ctl("port", "add", "b", "tap", f"ifname={b.ifname}", f"netns={b.ns}", f"mac={b.mac}")
+    b.configure()
+    st = switch.stats("b")
+    assert st["rx_packets"] <= 2 and st["tx_packets"] <= 2, st
+    a.ping(b, count=2)
+
+
+def test_port_show_list_and_stats_of_one_port(switch):
+    a = switch.vm("a", vlan=7, ipv6=False)
+    switch.ctl("port", "add", "n1", "null", "vlan-mode=trunk", "trunks=1-10,20", "native=5")
+    ports = switch.ports()
+    assert sorted(ports) == ["a", "n1"]
+    pa = ports["a"]
+    assert (pa["kind"], pa["state"]) == ("tap", "up") and pa["driver"]
+    assert pa["options"]["ifname"] == a.ifname and pa["options"]["netns"] == a.ns
+    assert pa["options"]["mac"] == a.mac and pa["options"]["vlan"] == "7"
+    n1 = switch.ctl("port", "show", "n1")["ports"]
+    assert len(n1) == 1 and n1[0]["options"]["trunks"] == "1-10,20"
+    assert n1[0]["options"]["native"] == "5" and n1[0]["options"]["vlan-mode"] == "trunk"
+    st = switch.ctl("port", "stats", "a")["ports"]
+    assert [s["name"] for s in st] == ["a"]
+    w = switch.ctl("worker", "stats")["workers"]
+    assert len(w) == 1 and w[0]["active"] and "a/0" in w[0]["queues"], w
+
+
+def test_port_set_mtu_on_tap_in_netns(switch):
+    scapy_or_skip()
+    from scapy.layers.l2 import Ether
+
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    r = switch.ctl("port", "set", "a", "mtu=1000")
+    assert r["options"]["mtu"] == "1000"
+    a.run(["ip", "link", "set", "dev", a.ifname, "mtu", "1500"])
+    before = switch.stats("a")
+    a.send([Ether(src=a.mac, dst=b.mac, type=0x88b5) / (b"k" * 1001)])
+    wait_for(lambda: switch.stats("a")["drops"]["oversize"] == before["drops"]["oversize"] + 1,
+             2, what="oversize after live mtu change")
+
+
+def test_afpacket_port_ignores_frames_the_host_sends(switch):
+    """The uplink netdev is shared with the host: what the host transmits on it
+    goes to the wire, not into the switch."""
+    scapy_or_skip()
+    from scapy.layers.l2 import Ether
+
+    c = switch.vm("c", ipv6=False)
+    up = switch.uplink("up", ipv6=False)
+    host_mac = "02:0b:0b:0b:0b:01"
+    sc = c.sniff(src=[host_mac])
+    sw_up = Sniffer(switch, up.ns, up.ifname, src=[host_mac])
+    before = switch.stats("up")
+    # the switch namespace's kernel sends on the switch-side netdev (think: the
+    # host's own management traffic on eth0)
+    f = Ether(src=host_mac, dst="ff:ff:ff:ff:ff:ff", type=0x88b5) / (b"host" * 12)
+    assert agent_send(switch.ns, up.sw_ifname, [f])["sent"] == 1
+    assert len(sw_up.stop()) == 1  # it did go out on the wire
+    got_c = sc.stop()
+    after = switch.stats("up")
+    assert got_c == [], "a frame the host sent on the uplink reached a VM"
+    assert after["rx_packets"] == before["rx_packets"]
+    assert switch.fdb_entry(host_mac) is None

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""vhost-user: dpdk-testpmd on virtio-user plays the guest.
+
+   ns g: dpdk-testpmd --vdev net_virtio_user0,path=tmp/vm1.sock   (--forward-mode=macswap)
+              | vhost-user (xvsd is the server)
+  +-----------+---------------------+
+  |  vm1 (vhost)         a (tap)    |     ns a: [a] scapy sends to an unknown MAC M,
+  |       xvsd (ns xe<sfx>sw)       |           sniffs the echo coming back from M
+  +---------------------------------+
+
+a -> M is flooded to vm1; testpmd swaps the MACs and sends it back, so the
+switch learns M on vm1 and forwards the echo to a.
+"""
+import subprocess
+import time
+
+from conftest import need_tool, scapy_or_skip, wait_for
+
+
+def _wait_line(path, text, proc, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if text in path.read_text(errors="replace"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_vhost_user_guest_testpmd_macswap(switch):
+    testpmd = need_tool("dpdk-testpmd")
+    scapy_or_skip()
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    vsock = switch.tmp / "vm1.sock"
+    r = switch.ctl("port", "add", "vm1", "vhost", f"path={vsock}")
+    assert r["state"] == "up" and r["kind"] == "vhost"
+    a = switch.vm("a", ipv6=False)
+    gns = switch.add_ns("g")
+    prefix = f"xe{switch.names.sfx}tp"
+    switch.dpdk_prefixes.append(prefix)
+    guest_mac = switch.names.mac(0x77)
+    log = switch.tmp / "testpmd.log"
+    # 2 CPUs: the forwarding lcore (1) shares CPU 1 with xvsd's worker; the main
+    # lcore only waits for "enter".
+    with open(log, "w") as lf:
+        # stdbuf: testpmd's stdout is a file, and "Press enter to exit" must not sit
+        # in a stdio buffer
+        tp = switch.spawn(gns, ["stdbuf", "-oL", testpmd, "-l", "0,1", "--no-huge",
+                                "-m", "512", "--no-pci", "--file-prefix", prefix,
+                                "--single-file-segments",
+                                "--vdev", f"net_virtio_user0,path={vsock},queues=1,"
+                                          f"mac={guest_mac}",
+                                "--", "--forward-mode=macswap", "--auto-start",
+                                "--nb-cores=1", "--total-num-mbufs=4096", "--txd=256",
+                                "--rxd=256"],
+                          stdin=subprocess.PIPE, stdout=lf, stderr=subprocess.STDOUT)
+    try:
+        assert _wait_line(log, "Press enter to exit", tp, 30), \
+            "testpmd did not start:\n" + log.read_text(errors="replace")[-3000:]
+        m = "02:77:77:77:77:01"
+        frames = [Ether(src=a.mac, dst=m) / IP(src=a.ip4, dst="10.77.0.77") / UDP(dport=9) /
+                  f"vhost-{i:03d}".encode() for i in range(20)]
+        before = switch.stats("vm1")
+        sn = a.sniff(src=[m], count=20, seconds=10)
+        a.send(frames, gap=0.01)
+        got = sn.stop(grace=0.5)
+        after = switch.stats("vm1")
+        payloads = sorted(bytes(Ether(f)[UDP].payload)[:9] for f in got)
+        assert len(got) == 20, f"{len(got)} echoes of 20: {payloads}"
+        assert payloads == sorted(f"vhost-{i:03d}".encode() for i in range(20))
+        assert after["tx_packets"] - before["tx_packets"] >= 20, after
+        assert after["rx_packets"] - before["rx_packets"] >= 20, after
+        e = wait_for(lambda: switch.fdb_entry(m), 2, what="echo source learned")
+        assert e["port"] == "vm1"
+        assert after["drops"]["tx_full"] == before["drops"]["tx_full"]
+    finally:
+        if tp.poll() is None:
+            try:
+                tp.stdin.write(b"\n")
+                tp.stdin.flush()
+                tp.wait(15)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                tp.kill()
+                tp.wait()
+    assert tp.returncode == 0, log.read_text(errors="replace")[-2000:]
+    # the guest went away: the port stays, and the switch keeps working
+    assert switch.ports()["vm1"]["state"] == "up"
