@@ -26,8 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Quiet when it works, the whole story when it does not.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 if [ ! -f build/build.ninja ]; then
-	meson setup build --buildtype=debugoptimized >/dev/null
+	meson setup build --buildtype=debugoptimized >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 fi
-ninja -C build >/dev/null
+ninja -C build >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 echo "setup: built build/src/ctl/xvsd and build/cli/xvsctl"
