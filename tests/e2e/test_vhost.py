@@ -29,14 +29,32 @@ def _wait_line(path, text, proc, timeout):
 
 
 def test_vhost_user_guest_testpmd_macswap(switch):
+    """xvsd listens on the socket (server mode, the default); the guest connects."""
+    _macswap_echo(switch, client=False)
+
+
+def test_vhost_user_client_mode(switch):
+    """The guest side owns the socket (as QEMU does with server=on); xvsd connects
+    to it with client=on."""
+    _macswap_echo(switch, client=True)
+
+
+def _add_vhost_port(switch, vsock, client):
+    args = ["port", "add", "vm1", "vhost", f"path={vsock}"] + (["client=on"] if client else [])
+    r = switch.ctl(*args)
+    assert r["state"] == "up" and r["kind"] == "vhost"
+    assert r["options"]["client"] == ("true" if client else "false")
+
+
+def _macswap_echo(switch, client):
     testpmd = need_tool("dpdk-testpmd")
     scapy_or_skip()
     from scapy.layers.inet import IP, UDP
     from scapy.layers.l2 import Ether
 
     vsock = switch.tmp / "vm1.sock"
-    r = switch.ctl("port", "add", "vm1", "vhost", f"path={vsock}")
-    assert r["state"] == "up" and r["kind"] == "vhost"
+    if not client:
+        _add_vhost_port(switch, vsock, client)
     a = switch.vm("a", ipv6=False)
     gns = switch.add_ns("g")
     prefix = f"xe{switch.names.sfx}tp"
@@ -52,12 +70,17 @@ def test_vhost_user_guest_testpmd_macswap(switch):
                                 "-m", "512", "--no-pci", "--file-prefix", prefix,
                                 "--single-file-segments",
                                 "--vdev", f"net_virtio_user0,path={vsock},queues=1,"
-                                          f"mac={guest_mac}",
+                                          f"mac={guest_mac}" + (",server=1" if client else ""),
                                 "--", "--forward-mode=macswap", "--auto-start",
                                 "--nb-cores=1", "--total-num-mbufs=4096", "--txd=256",
                                 "--rxd=256"],
                           stdin=subprocess.PIPE, stdout=lf, stderr=subprocess.STDOUT)
     try:
+        if client:
+            # virtio-user in server mode creates the socket and waits for xvsd
+            assert wait_for(lambda: vsock.exists() or tp.poll() is not None, 30,
+                            what="guest socket"), log.read_text(errors="replace")[-2000:]
+            _add_vhost_port(switch, vsock, client)
         assert _wait_line(log, "Press enter to exit", tp, 30), \
             "testpmd did not start:\n" + log.read_text(errors="replace")[-3000:]
         m = "02:77:77:77:77:01"
