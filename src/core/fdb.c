@@ -8,8 +8,9 @@
  * nbuckets (a power of two) buckets of XVS_FDB_SLOTS (8) slots. A bucket's keys
  * fill exactly one cache line, so a lookup compares all 8 candidates after a
  * single miss; the ports, the static bits and the bucket's sequence counter
- * sit in a separate 32-byte record, and last-seen times in a third array,
- * because readers touch them only on a hit (ports) or rarely (times).
+ * sit in a 32-byte record in the next cache line (struct fdb_bucket), and
+ * last-seen times in a separate array, because readers touch them only on a
+ * hit (ports) or rarely (times).
  *
  * A key is mac << 16 | vid; 0 marks a free slot (a zero MAC is never stored).
  * Each key has two candidate buckets from one 64-bit hash (two-choice
@@ -62,7 +63,19 @@ struct fdb_meta {
 	uint8_t pad[10];               /* keep two records per cache line */
 } __attribute__((aligned(32)));
 
+/* Keys and meta of a bucket side by side in one 128-byte block: a lookup
+ * prefetches the key line only, and the hardware's adjacent-line prefetcher
+ * brings the meta line with it. Prefetching both lines explicitly for both
+ * candidate buckets of both addresses of a 32-frame burst overran the line
+ * fill buffers (measured: 13.0 vs 14.3 Mpps). */
+struct fdb_bucket {
+	struct fdb_keys k;
+	struct fdb_meta m;
+	uint8_t pad[32];
+} __attribute__((aligned(128)));
+
 _Static_assert(sizeof(struct fdb_keys) == 64, "keys of a bucket must fill one cache line");
+_Static_assert(sizeof(struct fdb_bucket) == 128, "a bucket is two adjacent cache lines");
 _Static_assert(sizeof(struct fdb_meta) == 32, "bucket meta must be 32 bytes");
 
 /*
@@ -71,8 +84,7 @@ _Static_assert(sizeof(struct fdb_meta) == 32, "bucket meta must be 32 bytes");
  */
 struct xvs_fdb {
 	/* Read by every lookup; unchanged after create. */
-	struct fdb_keys *keys;      /* nbuckets + FDB_STASH_BUCKETS key lines */
-	struct fdb_meta *meta;      /* same indexing as keys */
+	struct fdb_bucket *bucket;  /* nbuckets + FDB_STASH_BUCKETS */
 	uint64_t *last_seen;        /* ns, per slot; relaxed atomics (touched by readers) */
 	uint64_t seed;              /* hash seed, from the table's address */
 	uint32_t mask;              /* nbuckets - 1 */
@@ -162,18 +174,13 @@ xvs_fdb_create(const struct xvs_fdb_params *params, struct xvs_fdb **out, struct
 	fdb = calloc(1, sizeof(*fdb));
 	if (fdb == NULL)
 		goto nomem;
-	fdb->keys = aligned_alloc(64, (size_t)total * sizeof(struct fdb_keys));
-	if (fdb->keys == NULL)
+	fdb->bucket = aligned_alloc(128, (size_t)total * sizeof(struct fdb_bucket));
+	if (fdb->bucket == NULL)
 		goto nomem_fdb;
-	/* Round up so the size is a multiple of the alignment (C11 aligned_alloc). */
-	fdb->meta = aligned_alloc(64, ((size_t)total * sizeof(struct fdb_meta) + 63) & ~(size_t)63);
-	if (fdb->meta == NULL)
-		goto nomem_keys;
 	fdb->last_seen = aligned_alloc(64, (size_t)total * XVS_FDB_SLOTS * sizeof(uint64_t));
 	if (fdb->last_seen == NULL)
-		goto nomem_meta;
-	memset(fdb->keys, 0, (size_t)total * sizeof(struct fdb_keys));
-	memset(fdb->meta, 0, (size_t)total * sizeof(struct fdb_meta));
+		goto nomem_bucket;
+	memset(fdb->bucket, 0, (size_t)total * sizeof(struct fdb_bucket));
 	memset(fdb->last_seen, 0, (size_t)total * XVS_FDB_SLOTS * sizeof(uint64_t));
 
 	fdb->nbuckets = nb;
@@ -187,10 +194,8 @@ xvs_fdb_create(const struct xvs_fdb_params *params, struct xvs_fdb **out, struct
 	*out = fdb;
 	return 0;
 
-nomem_meta:
-	free(fdb->meta);
-nomem_keys:
-	free(fdb->keys);
+nomem_bucket:
+	free(fdb->bucket);
 nomem_fdb:
 	free(fdb);
 nomem:
@@ -203,8 +208,7 @@ xvs_fdb_destroy(struct xvs_fdb *fdb)
 	if (fdb == NULL)
 		return;
 	free(fdb->last_seen);
-	free(fdb->meta);
-	free(fdb->keys);
+	free(fdb->bucket);
 	free(fdb);
 }
 
@@ -213,8 +217,8 @@ xvs_fdb_destroy(struct xvs_fdb *fdb)
 static inline bool
 bucket_lookup(const struct xvs_fdb *fdb, uint32_t b, uint64_t key, struct xvs_fdb_hit *hit)
 {
-	const struct fdb_keys *k = &fdb->keys[b];
-	const struct fdb_meta *m = &fdb->meta[b];
+	const struct fdb_keys *k = &fdb->bucket[b].k;
+	const struct fdb_meta *m = &fdb->bucket[b].m;
 	uint32_t s1, s2;
 	uint16_t port = 0;
 	uint8_t smask = 0;
@@ -252,18 +256,9 @@ xvs_fdb_key_prepare(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vi
 {
 	k->key = make_key(mac, vid);
 	candidates(fdb, k->key, &k->b1, &k->b2);
-	__builtin_prefetch(&fdb->keys[k->b1]);
-	__builtin_prefetch(&fdb->meta[k->b1]);
-	__builtin_prefetch(&fdb->keys[k->b2]);
-	__builtin_prefetch(&fdb->meta[k->b2]);
-}
-
-void
-xvs_fdb_key_prefetch_age(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k)
-{
-	/* A bucket's 8 last-seen times are one cache line. */
-	__builtin_prefetch(&fdb->last_seen[(size_t)k->b1 * XVS_FDB_SLOTS]);
-	__builtin_prefetch(&fdb->last_seen[(size_t)k->b2 * XVS_FDB_SLOTS]);
+	/* Key lines only; each bucket's meta line is next to its key line. */
+	__builtin_prefetch(&fdb->bucket[k->b1].k);
+	__builtin_prefetch(&fdb->bucket[k->b2].k);
 }
 
 bool
@@ -338,13 +333,13 @@ find(const struct xvs_fdb *fdb, uint64_t key, uint32_t *bucket, int *slot)
 	candidates(fdb, key, &cand[0], &cand[1]);
 	for (c = 0; c < 2; c++)
 		for (i = 0; i < XVS_FDB_SLOTS; i++)
-			if (fdb->keys[cand[c]].key[i] == key)
+			if (fdb->bucket[cand[c]].k.key[i] == key)
 				goto found;
 	if (fdb->stash_used == 0)
 		return false;
 	for (b = fdb->nbuckets; b < fdb->nbuckets + FDB_STASH_BUCKETS; b++)
 		for (i = 0; i < XVS_FDB_SLOTS; i++)
-			if (fdb->keys[b].key[i] == key) {
+			if (fdb->bucket[b].k.key[i] == key) {
 				*bucket = b;
 				*slot = i;
 				return true;
@@ -360,7 +355,7 @@ static int
 free_slot(const struct xvs_fdb *fdb, uint32_t b)
 {
 	for (int i = 0; i < XVS_FDB_SLOTS; i++)
-		if (fdb->keys[b].key[i] == 0)
+		if (fdb->bucket[b].k.key[i] == 0)
 			return i;
 	return -1;
 }
@@ -377,8 +372,8 @@ insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_
 	if (fdb->stats.entries >= fdb->stats.max_entries)
 		return -ENOSPC;
 	candidates(fdb, key, &b1, &b2);
-	b = fdb->meta[b2].used < fdb->meta[b1].used ? b2 : b1;
-	if (fdb->meta[b].used < XVS_FDB_SLOTS) {
+	b = fdb->bucket[b2].m.used < fdb->bucket[b1].m.used ? b2 : b1;
+	if (fdb->bucket[b].m.used < XVS_FDB_SLOTS) {
 		i = free_slot(fdb, b);
 	} else {
 		for (b = fdb->nbuckets; b < fdb->nbuckets + FDB_STASH_BUCKETS; b++) {
@@ -390,14 +385,14 @@ insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_
 			return -ENOSPC;
 	}
 
-	m = &fdb->meta[b];
+	m = &fdb->bucket[b].m;
 	__atomic_store_n(&fdb->last_seen[b * XVS_FDB_SLOTS + (uint32_t)i], now_ns,
 			 __ATOMIC_RELAXED);
 	write_begin(m);
 	__atomic_store_n(&m->port[i], port, __ATOMIC_RELEASE);
 	smask = is_static ? m->static_mask | 1u << i : m->static_mask & ~(1u << i);
 	__atomic_store_n(&m->static_mask, (uint8_t)smask, __ATOMIC_RELEASE);
-	__atomic_store_n(&fdb->keys[b].key[i], key, __ATOMIC_RELEASE);
+	__atomic_store_n(&fdb->bucket[b].k.key[i], key, __ATOMIC_RELEASE);
 	write_end(m);
 	m->used++;
 
@@ -414,14 +409,14 @@ insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_
 static void
 remove_locked(struct xvs_fdb *fdb, uint32_t b, int i)
 {
-	struct fdb_meta *m = &fdb->meta[b];
+	struct fdb_meta *m = &fdb->bucket[b].m;
 
 	if ((m->static_mask >> i) & 1) {
 		fdb->stats.static_entries--;
 		__atomic_store_n(&m->static_mask, (uint8_t)(m->static_mask & ~(1u << i)),
 				 __ATOMIC_RELEASE);
 	}
-	__atomic_store_n(&fdb->keys[b].key[i], 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&fdb->bucket[b].k.key[i], 0, __ATOMIC_RELEASE);
 	m->used--;
 	fdb->stats.entries--;
 	if (is_stash(fdb, b))
@@ -431,7 +426,7 @@ remove_locked(struct xvs_fdb *fdb, uint32_t b, int i)
 static void
 set_port(struct xvs_fdb *fdb, uint32_t b, int i, uint16_t port, bool is_static)
 {
-	struct fdb_meta *m = &fdb->meta[b];
+	struct fdb_meta *m = &fdb->bucket[b].m;
 	bool was_static = (m->static_mask >> i) & 1;
 
 	write_begin(m);
@@ -457,15 +452,15 @@ xvs_fdb_learn(struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid, uint16_t 
 	key = make_key(mac, vid);
 
 	if (find(fdb, key, &b, &i)) {
-		if ((fdb->meta[b].static_mask >> i) & 1) {
-			if (fdb->meta[b].port[i] == port)
+		if ((fdb->bucket[b].m.static_mask >> i) & 1) {
+			if (fdb->bucket[b].m.port[i] == port)
 				return XVS_FDB_REFRESHED;
 			fdb->stats.static_conflict++;
 			return -EPERM;
 		}
 		__atomic_store_n(&fdb->last_seen[b * XVS_FDB_SLOTS + (uint32_t)i], now_ns,
 				 __ATOMIC_RELAXED);
-		if (fdb->meta[b].port[i] == port)
+		if (fdb->bucket[b].m.port[i] == port)
 			return XVS_FDB_REFRESHED;
 		set_port(fdb, b, i, port, false);
 		fdb->stats.moved++;
@@ -520,9 +515,9 @@ xvs_fdb_del(struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid)
 
 	if (!find(fdb, make_key(mac, vid), &b, &i))
 		return -ENOENT;
-	write_begin(&fdb->meta[b]);
+	write_begin(&fdb->bucket[b].m);
 	remove_locked(fdb, b, i);
-	write_end(&fdb->meta[b]);
+	write_end(&fdb->bucket[b].m);
 	return 0;
 }
 
@@ -536,21 +531,21 @@ sweep(struct xvs_fdb *fdb, bool (*match)(const struct xvs_fdb *, uint32_t, int, 
 	bool open;
 
 	for (b = 0; b < fdb->nbuckets + FDB_STASH_BUCKETS; b++) {
-		if (fdb->meta[b].used == 0)
+		if (fdb->bucket[b].m.used == 0)
 			continue;
 		open = false;
 		for (int i = 0; i < XVS_FDB_SLOTS; i++) {
-			if (fdb->keys[b].key[i] == 0 || !match(fdb, b, i, arg))
+			if (fdb->bucket[b].k.key[i] == 0 || !match(fdb, b, i, arg))
 				continue;
 			if (!open) {
-				write_begin(&fdb->meta[b]);
+				write_begin(&fdb->bucket[b].m);
 				open = true;
 			}
 			remove_locked(fdb, b, i);
 			removed++;
 		}
 		if (open)
-			write_end(&fdb->meta[b]);
+			write_end(&fdb->bucket[b].m);
 	}
 	return removed;
 }
@@ -566,11 +561,11 @@ flush_match(const struct xvs_fdb *fdb, uint32_t b, int i, const void *arg)
 {
 	const struct flush_arg *f = arg;
 
-	if (!f->with_static && ((fdb->meta[b].static_mask >> i) & 1))
+	if (!f->with_static && ((fdb->bucket[b].m.static_mask >> i) & 1))
 		return false;
-	if (f->port >= 0 && fdb->meta[b].port[i] != f->port)
+	if (f->port >= 0 && fdb->bucket[b].m.port[i] != f->port)
 		return false;
-	if (f->vid >= 0 && (int32_t)(fdb->keys[b].key[i] & 0xffff) != f->vid)
+	if (f->vid >= 0 && (int32_t)(fdb->bucket[b].k.key[i] & 0xffff) != f->vid)
 		return false;
 	return true;
 }
@@ -594,7 +589,7 @@ age_match(const struct xvs_fdb *fdb, uint32_t b, int i, const void *arg)
 	const struct age_arg *a = arg;
 	uint64_t ls;
 
-	if ((fdb->meta[b].static_mask >> i) & 1)
+	if ((fdb->bucket[b].m.static_mask >> i) & 1)
 		return false;
 	ls = __atomic_load_n(&fdb->last_seen[b * XVS_FDB_SLOTS + (uint32_t)i], __ATOMIC_RELAXED);
 	/* A worker's clock may run slightly ahead of the caller's: not aged. */
@@ -635,16 +630,16 @@ xvs_fdb_walk(const struct xvs_fdb *fdb, uint64_t now_ns, xvs_fdb_walk_cb cb, voi
 	int i, ret;
 
 	for (b = 0; b < fdb->nbuckets + FDB_STASH_BUCKETS; b++) {
-		if (fdb->meta[b].used == 0)
+		if (fdb->bucket[b].m.used == 0)
 			continue;
 		for (i = 0; i < XVS_FDB_SLOTS; i++) {
-			key = fdb->keys[b].key[i];
+			key = fdb->bucket[b].k.key[i];
 			if (key == 0)
 				continue;
 			key_mac(key, e.mac);
 			e.vid = (uint16_t)(key & 0xffff);
-			e.port = fdb->meta[b].port[i];
-			e.is_static = (fdb->meta[b].static_mask >> i) & 1;
+			e.port = fdb->bucket[b].m.port[i];
+			e.is_static = (fdb->bucket[b].m.static_mask >> i) & 1;
 			ls = __atomic_load_n(&fdb->last_seen[b * XVS_FDB_SLOTS + (uint32_t)i],
 					     __ATOMIC_RELAXED);
 			e.age_ns = e.is_static || now_ns < ls ? 0 : now_ns - ls;

@@ -98,10 +98,6 @@ struct xvs_fdb_key {
 void xvs_fdb_key_prepare(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
 			 struct xvs_fdb_key *k);
 
-/* Also prefetch the last-seen times of k's buckets, for a key that will be
- * touched (a frame's source). */
-void xvs_fdb_key_prefetch_age(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k);
-
 /* xvs_fdb_lookup() for a prepared key. */
 bool xvs_fdb_lookup_key(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k,
 			struct xvs_fdb_hit *hit);
