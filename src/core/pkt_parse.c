@@ -26,64 +26,6 @@
 #define IPPROTO_DSTOPTS_ 60
 #define IPV6_MAX_EXT_HDRS 8
 
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-int
-xvs_parse_l2(const uint8_t *frame, uint32_t len, struct xvs_l2 *out)
-{
-	const uint8_t *src;
-	uint16_t etype, tci;
-
-	if (frame == NULL || len < XVS_ETH_MIN_FRAME)
-		return XVS_PARSE_RUNT;
-
-	src = frame + 6;
-	/* IEEE 802.3 clause 3.2.3: the I/G bit is the LSB of the first octet.
-	 * A group or all-zero source cannot be learned and is never legitimate. */
-	if ((src[0] & 1) != 0 || (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0)
-		return XVS_PARSE_BAD_SRC_MAC;
-
-	out->dst = frame;
-	out->src = src;
-	out->vid = 0;
-	out->pcp = 0;
-	out->tagged = false;
-	out->prio_tagged = false;
-
-	etype = rd16(frame + 12);
-	if (etype == XVS_ETYPE_QINQ)
-		return XVS_PARSE_STACKED_VLAN;
-	if (etype != XVS_ETYPE_VLAN) {
-		out->ethertype = etype;
-		out->l3_off = XVS_ETH_HLEN;
-		return XVS_PARSE_OK;
-	}
-
-	if (len < XVS_ETH_HLEN + XVS_VLAN_HLEN)
-		return XVS_PARSE_TRUNCATED_VLAN;
-	tci = rd16(frame + 14);
-	etype = rd16(frame + 16);
-	/* Only single-tagged frames are switched: a second tag would need a
-	 * service VLAN model xvs does not have. */
-	if (etype == XVS_ETYPE_VLAN || etype == XVS_ETYPE_QINQ)
-		return XVS_PARSE_STACKED_VLAN;
-	/* IEEE 802.1Q-2018 9.6: VID 0xFFF is reserved and must not be transmitted. */
-	if ((tci & 0x0fff) == 0x0fff)
-		return XVS_PARSE_BAD_VID;
-
-	out->vid = tci & 0x0fff;
-	out->pcp = (uint8_t)(tci >> 13);
-	/* VID 0 carries only a priority: the frame belongs to the port's VLAN. */
-	out->tagged = out->vid != 0;
-	out->prio_tagged = out->vid == 0;
-	out->ethertype = etype;
-	out->l3_off = XVS_ETH_HLEN + XVS_VLAN_HLEN;
-	return XVS_PARSE_OK;
-}
 
 static const char *const reason_names[XVS_PARSE__MAX] = {
 	[XVS_PARSE_OK] = "ok",
@@ -137,7 +79,7 @@ parse_ipv4(const uint8_t *frame, uint32_t len, uint32_t off, struct xvs_flow *fl
 	if ((ip[0] >> 4) != 4)
 		return -EINVAL;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-	tot_len = rd16(ip + 2);
+	tot_len = xvs_rd16(ip + 2);
 	/* RFC 791: IHL counts 32-bit words, minimum 5; the total length covers
 	 * the header. Trailing Ethernet padding beyond tot_len is allowed. */
 	if (ihl < IPV4_MIN_HLEN || tot_len < ihl || tot_len > len - off)
@@ -147,7 +89,7 @@ parse_ipv4(const uint8_t *frame, uint32_t len, uint32_t off, struct xvs_flow *fl
 	flow->proto = ip[9];
 	memcpy(flow->src, ip + 12, 4);
 	memcpy(flow->dst, ip + 16, 4);
-	frag = rd16(ip + 6);
+	frag = xvs_rd16(ip + 6);
 	/* MF flag or a non-zero fragment offset: ports are absent from later
 	 * fragments, so no fragment gets them and all hash alike. */
 	if ((frag & 0x3fff) != 0) {
@@ -172,7 +114,7 @@ parse_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, struct xvs_flow *fl
 		return -EINVAL;
 	if ((ip[0] >> 4) != 6)
 		return -EINVAL;
-	end = off + IPV6_HLEN + rd16(ip + 4);
+	end = off + IPV6_HLEN + xvs_rd16(ip + 4);
 	if (end > len)
 		return -EINVAL;
 
@@ -208,7 +150,7 @@ parse_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, struct xvs_flow *fl
 			flow->fragment = true;
 			flow->proto = frame[cur];
 			/* Only the first fragment (offset 0) holds the upper header. */
-			if ((rd16(frame + cur + 2) & 0xfff8) == 0 && cur + 8 <= UINT16_MAX)
+			if ((xvs_rd16(frame + cur + 2) & 0xfff8) == 0 && cur + 8 <= UINT16_MAX)
 				flow->l4_off = (uint16_t)(cur + 8);
 			return 0;
 		default:

@@ -11,6 +11,7 @@
 #define XVS_PKT_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define XVS_ETH_HLEN 14
@@ -45,10 +46,69 @@ struct xvs_l2 {
 	uint16_t l3_off;     /* offset of the L3 header */
 };
 
+/* Big-endian 16-bit read from a possibly unaligned address. */
+static inline uint16_t
+xvs_rd16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
 /* Parse the Ethernet header (and at most one 802.1Q tag) of frame[0..len).
  * Returns XVS_PARSE_OK and fills *out, or a reason code (out is then
- * unspecified). Thread-safe, no side effects. */
-int xvs_parse_l2(const uint8_t *frame, uint32_t len, struct xvs_l2 *out);
+ * unspecified). Thread-safe, no side effects. Inline: it runs per frame. */
+static inline int
+xvs_parse_l2(const uint8_t *frame, uint32_t len, struct xvs_l2 *out)
+{
+	const uint8_t *src;
+	uint16_t etype, tci;
+
+	if (frame == NULL || len < XVS_ETH_MIN_FRAME)
+		return XVS_PARSE_RUNT;
+
+	src = frame + 6;
+	/* IEEE 802.3 clause 3.2.3: the I/G bit is the LSB of the first octet.
+	 * A group or all-zero source cannot be learned and is never legitimate. */
+	if ((src[0] & 1) != 0 || (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0)
+		return XVS_PARSE_BAD_SRC_MAC;
+
+	out->dst = frame;
+	out->src = src;
+	out->vid = 0;
+	out->pcp = 0;
+	out->tagged = false;
+	out->prio_tagged = false;
+
+	etype = xvs_rd16(frame + 12);
+	if (etype == XVS_ETYPE_QINQ)
+		return XVS_PARSE_STACKED_VLAN;
+	if (etype != XVS_ETYPE_VLAN) {
+		out->ethertype = etype;
+		out->l3_off = XVS_ETH_HLEN;
+		return XVS_PARSE_OK;
+	}
+
+	if (len < XVS_ETH_HLEN + XVS_VLAN_HLEN)
+		return XVS_PARSE_TRUNCATED_VLAN;
+	tci = xvs_rd16(frame + 14);
+	etype = xvs_rd16(frame + 16);
+	/* Only single-tagged frames are switched: a second tag would need a
+	 * service VLAN model xvs does not have. */
+	if (etype == XVS_ETYPE_VLAN || etype == XVS_ETYPE_QINQ)
+		return XVS_PARSE_STACKED_VLAN;
+	/* IEEE 802.1Q-2018 9.6: VID 0xFFF is reserved and must not be transmitted. */
+	if ((tci & 0x0fff) == 0x0fff)
+		return XVS_PARSE_BAD_VID;
+
+	out->vid = tci & 0x0fff;
+	out->pcp = (uint8_t)(tci >> 13);
+	/* VID 0 carries only a priority: the frame belongs to the port's VLAN. */
+	out->tagged = out->vid != 0;
+	out->prio_tagged = out->vid == 0;
+	out->ethertype = etype;
+	out->l3_off = XVS_ETH_HLEN + XVS_VLAN_HLEN;
+	return XVS_PARSE_OK;
+}
+
 
 /* Name of a reason, for counters and logs: "runt", "truncated_vlan", ... */
 const char *xvs_parse_reason_name(int reason);

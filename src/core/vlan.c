@@ -9,12 +9,6 @@
 
 #include "vlan.h"
 
-static inline bool
-bit_test(const uint64_t *bm, uint16_t vid)
-{
-	return (bm[vid / 64] >> (vid % 64)) & 1;
-}
-
 static inline void
 bit_set(uint64_t *bm, uint16_t vid)
 {
@@ -24,7 +18,7 @@ bit_set(uint64_t *bm, uint16_t vid)
 static inline bool
 vid_valid(uint32_t vid)
 {
-	return vid >= XVS_VLAN_MIN && vid <= XVS_VLAN_MAX;
+	return xvs_vlan_vid_valid(vid);
 }
 
 void
@@ -33,51 +27,6 @@ xvs_vlan_cfg_init(struct xvs_vlan_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = XVS_VLAN_ACCESS;
 	cfg->access_vid = XVS_VLAN_DEFAULT;
-}
-
-bool
-xvs_vlan_carries(const struct xvs_vlan_cfg *cfg, uint16_t vid)
-{
-	if (!vid_valid(vid))
-		return false;
-	if (cfg->mode == XVS_VLAN_ACCESS)
-		return vid == cfg->access_vid;
-	return vid == cfg->native_vid || bit_test(cfg->allowed, vid);
-}
-
-int
-xvs_vlan_ingress(const struct xvs_vlan_cfg *cfg, bool tagged, uint16_t vid, uint16_t *out_vid)
-{
-	/* A VID 0 tag only carries a priority (802.1Q-2018 9.6): untagged. */
-	bool has_vid = tagged && vid != 0;
-
-	if (cfg->mode == XVS_VLAN_ACCESS) {
-		if (has_vid)
-			return XVS_VLAN_DROP_TAGGED_ON_ACCESS;
-		*out_vid = cfg->access_vid;
-		return XVS_VLAN_PASS;
-	}
-	if (!has_vid) {
-		if (cfg->native_vid == 0)
-			return XVS_VLAN_DROP_UNTAGGED;
-		*out_vid = cfg->native_vid;
-		return XVS_VLAN_PASS;
-	}
-	/* A tagged frame on the native VLAN is accepted, as most switches do:
-	 * the native VLAN is carried by the port either way. */
-	if (!xvs_vlan_carries(cfg, vid))
-		return XVS_VLAN_DROP_NOT_ALLOWED;
-	*out_vid = vid;
-	return XVS_VLAN_PASS;
-}
-
-bool
-xvs_vlan_egress(const struct xvs_vlan_cfg *cfg, uint16_t vid, bool *tagged)
-{
-	if (!xvs_vlan_carries(cfg, vid))
-		return false;
-	*tagged = cfg->mode == XVS_VLAN_TRUNK && vid != cfg->native_vid;
-	return true;
 }
 
 /* Parse a VLAN number at *p; advances *p. Returns -EINVAL with a message. */
@@ -166,12 +115,12 @@ xvs_vlan_list_format(const uint64_t bitmap[XVS_VLAN_WORDS], char *buf, size_t le
 	if (buf != NULL && len > 0)
 		buf[0] = '\0';
 	while (v < 4096) {
-		if (!bit_test(bitmap, (uint16_t)v)) {
+		if (!xvs_vlan_bit_test(bitmap, (uint16_t)v)) {
 			v++;
 			continue;
 		}
 		start = v;
-		while (v + 1 < 4096 && bit_test(bitmap, (uint16_t)(v + 1)))
+		while (v + 1 < 4096 && xvs_vlan_bit_test(bitmap, (uint16_t)(v + 1)))
 			v++;
 		if (start == v)
 			n = snprintf(buf == NULL || used >= len ? NULL : buf + used,
@@ -204,10 +153,10 @@ xvs_vlan_cfg_validate(const struct xvs_vlan_cfg *cfg, const char *port, struct x
 		if (cfg->native_vid != 0 && !vid_valid(cfg->native_vid))
 			return xvs_err_set(err, -EINVAL, "port %s: native %u outside %d-%d", port,
 					   cfg->native_vid, XVS_VLAN_MIN, XVS_VLAN_MAX);
-		if (bit_test(cfg->allowed, 0) || bit_test(cfg->allowed, 4095))
+		if (xvs_vlan_bit_test(cfg->allowed, 0) || xvs_vlan_bit_test(cfg->allowed, 4095))
 			return xvs_err_set(err, -EINVAL,
 					   "port %s: trunks contains reserved VLAN %u", port,
-					   bit_test(cfg->allowed, 0) ? 0 : 4095);
+					   xvs_vlan_bit_test(cfg->allowed, 0) ? 0 : 4095);
 		for (int i = 0; i < XVS_VLAN_WORDS; i++)
 			any |= cfg->allowed[i] != 0;
 		if (!any && cfg->native_vid == 0)

@@ -47,16 +47,70 @@ enum xvs_vlan_verdict {
 /* Default config: access, VLAN 1. */
 void xvs_vlan_cfg_init(struct xvs_vlan_cfg *cfg);
 
+/* The per-frame rules below are inline: the datapath runs them for every
+ * frame (ingress) and every destination (egress). */
+
+static inline bool
+xvs_vlan_vid_valid(uint32_t vid)
+{
+	return vid >= XVS_VLAN_MIN && vid <= XVS_VLAN_MAX;
+}
+
+static inline bool
+xvs_vlan_bit_test(const uint64_t *bm, uint16_t vid)
+{
+	return (bm[vid / 64] >> (vid % 64)) & 1;
+}
+
 /* Does the port carry vid (access VLAN, or trunk allowed set incl. native)? */
-bool xvs_vlan_carries(const struct xvs_vlan_cfg *cfg, uint16_t vid);
+static inline bool
+xvs_vlan_carries(const struct xvs_vlan_cfg *cfg, uint16_t vid)
+{
+	if (!xvs_vlan_vid_valid(vid))
+		return false;
+	if (cfg->mode == XVS_VLAN_ACCESS)
+		return vid == cfg->access_vid;
+	return vid == cfg->native_vid || xvs_vlan_bit_test(cfg->allowed, vid);
+}
 
 /* Classify an arriving frame: tagged/vid as parsed (vid 0 = untagged or
  * priority-tagged). On XVS_VLAN_PASS *out_vid is the frame's VLAN. */
-int xvs_vlan_ingress(const struct xvs_vlan_cfg *cfg, bool tagged, uint16_t vid, uint16_t *out_vid);
+static inline int
+xvs_vlan_ingress(const struct xvs_vlan_cfg *cfg, bool tagged, uint16_t vid, uint16_t *out_vid)
+{
+	/* A VID 0 tag only carries a priority (802.1Q-2018 9.6): untagged. */
+	bool has_vid = tagged && vid != 0;
+
+	if (cfg->mode == XVS_VLAN_ACCESS) {
+		if (has_vid)
+			return XVS_VLAN_DROP_TAGGED_ON_ACCESS;
+		*out_vid = cfg->access_vid;
+		return XVS_VLAN_PASS;
+	}
+	if (!has_vid) {
+		if (cfg->native_vid == 0)
+			return XVS_VLAN_DROP_UNTAGGED;
+		*out_vid = cfg->native_vid;
+		return XVS_VLAN_PASS;
+	}
+	/* A tagged frame on the native VLAN is accepted, as most switches do:
+	 * the native VLAN is carried by the port either way. */
+	if (!xvs_vlan_carries(cfg, vid))
+		return XVS_VLAN_DROP_NOT_ALLOWED;
+	*out_vid = vid;
+	return XVS_VLAN_PASS;
+}
 
 /* May a frame of VLAN vid leave through this port? Returns true and sets
  * *tagged to whether it must carry a tag; false if the port does not carry vid. */
-bool xvs_vlan_egress(const struct xvs_vlan_cfg *cfg, uint16_t vid, bool *tagged);
+static inline bool
+xvs_vlan_egress(const struct xvs_vlan_cfg *cfg, uint16_t vid, bool *tagged)
+{
+	if (!xvs_vlan_carries(cfg, vid))
+		return false;
+	*tagged = cfg->mode == XVS_VLAN_TRUNK && vid != cfg->native_vid;
+	return true;
+}
 
 /* Parse "10", "1-10,20,30-40" into a bitmap (cleared first). Each VLAN must be
  * 1-4094, ranges ascending, no empty items. err names `what`. */
