@@ -378,46 +378,38 @@ m_port_set(json_t *params, json_t **result, struct xvs_err *err)
 	return 0;
 }
 
+/* {"ports": [view(p) for every port, or only params.name]} */
 static int
-m_port_list(json_t *params, json_t **result, struct xvs_err *err)
+ports_view(json_t *params, json_t **result, struct xvs_err *err,
+	   json_t *(*view)(const struct xvs_port *p))
 {
-	json_t *a = json_array();
 	struct xvs_port *only = NULL;
+	json_t *a;
 	int r;
 
 	if (json_object_get(params, "name") != NULL) {
 		only = port_param(params, "name", true, err, &r);
-		if (only == NULL) {
-			json_decref(a);
+		if (only == NULL)
 			return r;
-		}
 	}
+	a = json_array();
 	for (int i = 0; i < XVS_MAX_PORTS; i++)
 		if (xvsd.port[i] != NULL && (only == NULL || only == xvsd.port[i]))
-			json_array_append_new(a, port_json(xvsd.port[i]));
+			json_array_append_new(a, view(xvsd.port[i]));
 	*result = json_pack("{s:o}", "ports", a);
 	return 0;
 }
 
 static int
+m_port_list(json_t *params, json_t **result, struct xvs_err *err)
+{
+	return ports_view(params, result, err, port_json);
+}
+
+static int
 m_port_stats(json_t *params, json_t **result, struct xvs_err *err)
 {
-	json_t *a = json_array();
-	struct xvs_port *only = NULL;
-	int r;
-
-	if (json_object_get(params, "name") != NULL) {
-		only = port_param(params, "name", true, err, &r);
-		if (only == NULL) {
-			json_decref(a);
-			return r;
-		}
-	}
-	for (int i = 0; i < XVS_MAX_PORTS; i++)
-		if (xvsd.port[i] != NULL && (only == NULL || only == xvsd.port[i]))
-			json_array_append_new(a, port_stats_json(xvsd.port[i]));
-	*result = json_pack("{s:o}", "ports", a);
-	return 0;
+	return ports_view(params, result, err, port_stats_json);
 }
 
 /* ---- worker methods ---- */
