@@ -52,7 +52,7 @@ cfg() {
   case "$1" in
     xvs-afxdp)    echo "$BENCH_DIR/run_xvs.sh XVS_PORT=afxdp" ;;
     xvs-afpacket) echo "$BENCH_DIR/run_xvs.sh XVS_PORT=afpacket" ;;
-    xvs-tap)      echo "$BENCH_DIR/run_xvs.sh XVS_PORT=tap" ;;
+    xvs-tap)      echo "$BENCH_DIR/run_xvs.sh XVS_PORT=tap HOST_TXCSUM=on" ;;
     linuxbridge)  echo "$XVS_ANCHORS/run_linuxbridge.sh HOST_TXCSUM=off" ;;
     linuxbridge-hostoffload-on) echo "$XVS_ANCHORS/run_linuxbridge.sh HOST_TXCSUM=on" ;;
     ovs-dpdk-afxdp-normal) echo "$XVS_ANCHORS/run_ovs.sh OVS_PORT=dpdk-afxdp" ;;
