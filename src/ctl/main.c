@@ -47,8 +47,8 @@ struct opts {
 	const char *socket;
 	int workers;          /* worker lcores to start; -1 = all cores but one */
 	const char *cpus;     /* CPUs for the workers, "1,2" or "1-3" */
-	unsigned int mem_mb;  /* EAL memory without hugepages */
-	unsigned int mbufs;
+	uint32_t mem_mb;      /* EAL memory without hugepages */
+	uint32_t mbufs;
 	const char *eal;      /* extra EAL arguments */
 	bool pci;             /* scan the PCI bus (needed for pci ports) */
 };
@@ -92,6 +92,18 @@ remove_dir(const char *path)
 	}
 	closedir(d);
 	rmdir(path);
+}
+
+/* A numeric option, with the core's parser and its message. */
+static bool
+opt_u32(const char *name, const char *arg, uint32_t min, uint32_t max, uint32_t *out)
+{
+	struct xvs_err e;
+
+	if (xvs_u32_parse(name, arg, min, max, out, &e) == 0)
+		return true;
+	fprintf(stderr, "xvsd: %s (see xvsd --help)\n", e.msg);
+	return false;
 }
 
 static bool
@@ -426,8 +438,6 @@ client_accept(int epfd, int lfd)
 	}
 }
 
-int xvsd_restore_settings(struct xvs_err *err);
-
 int
 main(int argc, char **argv)
 {
@@ -449,16 +459,27 @@ main(int argc, char **argv)
 	struct xvs_fdb_params fp;
 	struct xvs_err err;
 	int c, epfd, lfd, tfd, sfd, nworkers;
+	uint32_t u;
 	sigset_t mask;
 
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.db = optarg; break;
 		case 's': o.socket = optarg; break;
-		case 'w': o.workers = atoi(optarg); break;
+		case 'w':
+			if (!opt_u32("--workers", optarg, 1, XVS_MAX_WORKERS, &u))
+				return 2;
+			o.workers = (int)u;
+			break;
 		case 'c': o.cpus = optarg; break;
-		case 'm': o.mem_mb = (unsigned int)atoi(optarg); break;
-		case 'n': o.mbufs = (unsigned int)atoi(optarg); break;
+		case 'm':
+			if (!opt_u32("--mem", optarg, 64, 1u << 20, &o.mem_mb))
+				return 2;
+			break;
+		case 'n':
+			if (!opt_u32("--mbufs", optarg, 1024, 1u << 24, &o.mbufs))
+				return 2;
+			break;
 		case 'e': o.eal = optarg; break;
 		case 'p': o.pci = true; break;
 		case 'l':
@@ -472,8 +493,8 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc || o.workers == 0 || o.mem_mb < 64 || o.mbufs < 1024) {
-		usage(stderr);
+	if (optind < argc) {
+		fprintf(stderr, "xvsd: unexpected argument \"%s\" (see xvsd --help)\n", argv[optind]);
 		return 2;
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
@@ -650,11 +671,10 @@ main(int argc, char **argv)
 		}
 	}
 	xvs_dp.quit = true;
-	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
-		xvs_worker_wake(xvs_dp.worker[w]);
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
 		uint64_t one = 1;
 
+		/* Unconditional: a worker may be between its last check and epoll. */
 		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
 	}
 	rte_eal_mp_wait_lcore();

@@ -28,10 +28,7 @@ struct xvsd {
 	uint16_t n_worker_fd[XVS_MAX_WORKERS];
 	bool hugepages;                           /* EAL started on hugepages */
 	bool pci_bus;                             /* EAL scans the PCI bus */
-	/* control-thread counters */
-	uint64_t learned_total;
-	uint64_t learn_refused_full;
-	uint64_t learn_refused_static;
+	/* control-thread counters (learning is counted by the FDB's own stats) */
 	uint64_t rpc_requests;
 	uint64_t rpc_errors;
 	/* last worker sample, for busy % over the last interval */
@@ -48,6 +45,9 @@ extern struct xvsd xvsd;
 /* Nanoseconds on the datapath's clock (TSC), the FDB's timebase. */
 uint64_t xvs_now_ns(void);
 
+/* Settings only: read before the FDB (fdb-max, aging) is created. */
+int xvsd_restore_settings(struct xvs_err *err);
+/* Ports and static MACs, then publish. */
 int xvsd_restore(struct xvs_err *err);
 int xvsd_publish(void);
 void xvsd_drain_learn(void);

@@ -171,7 +171,6 @@ struct xvs_worker {
 	uint64_t wakeups;                 /* returns from sleep */
 	uint64_t rx_packets;
 	uint64_t tx_packets;
-	uint64_t snap_gen;                /* generation of the snapshot last used */
 	struct xvs_learn_dedup learn_dedup[256]; /* last learn request per hash slot */
 	uint16_t n_dirty;                 /* ports with buffered tx this turn */
 	uint16_t dirty[XVS_MAX_PORTS];

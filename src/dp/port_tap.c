@@ -52,12 +52,6 @@ xvs_tap_fd(const struct xvs_tap *t, uint16_t q)
 	return q < t->nq ? t->rxq[q].fd : -1;
 }
 
-uint16_t
-xvs_tap_queues(const struct xvs_tap *t)
-{
-	return t->nq;
-}
-
 void
 xvs_tap_get_stats(const struct xvs_tap *t, struct xvs_tap_stats *st)
 {

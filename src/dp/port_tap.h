@@ -44,7 +44,6 @@ void xvs_tap_close(struct xvs_tap *t);
 
 /* The queue's fd: readable when frames wait (the worker's wake-up source). */
 int xvs_tap_fd(const struct xvs_tap *t, uint16_t q);
-uint16_t xvs_tap_queues(const struct xvs_tap *t);
 void xvs_tap_get_stats(const struct xvs_tap *t, struct xvs_tap_stats *st);
 
 /* Receive up to n frames from queue q (one worker per queue). Frames carry the

@@ -327,7 +327,6 @@ xvs_worker_main(void *arg)
 		uint64_t t0 = rte_rdtsc(), t1;
 		uint32_t got = 0;
 
-		w->snap_gen = s->gen;
 		if (likely(w->id < s->n_workers)) {
 			const struct xvs_snap_worker *sw = &s->worker[w->id];
 

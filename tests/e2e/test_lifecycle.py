@@ -50,10 +50,13 @@ def test_unusable_database_fails_start(switch_unstarted, tmp_path):
 
 
 def test_bad_options_exit_2(switch_unstarted, tmp_path):
-    for extra in (["--workers", "0"], ["--bogus"], ["--mem", "1"]):
+    cases = [(["--workers", "0"], "--workers"), (["--workers", "-3"], "--workers"),
+             (["--mem", "1"], "--mem"), (["--mbufs", "12x"], "--mbufs"), (["--bogus"], "usage"),
+             (["stray"], "unexpected argument")]
+    for extra, says in cases:
         p = subprocess.run(["ip", "netns", "exec", switch_unstarted.ns, str(XVSD),
                             "--db", str(tmp_path / "z.db"), "--socket", str(tmp_path / "z.sock"),
                             *extra], capture_output=True, text=True, timeout=10)
         assert p.returncode == 2, (extra, p)
-        assert "usage" in p.stderr
+        assert says in p.stderr, (extra, p.stderr)
     assert not (tmp_path / "z.db").exists()
