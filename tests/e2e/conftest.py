@@ -246,6 +246,11 @@ class Xvsd:
     def rpc(self, req, timeout=5, raw=None):
         """One request on the control socket; req is a dict (sent as a JSON line) or raw bytes."""
         data = raw if raw is not None else (json.dumps(req) + "\n").encode()
+        buf = self.rpc_bytes(data, timeout)
+        return json.loads(buf) if buf.strip() else None
+
+    def rpc_bytes(self, data, timeout=5):
+        """Send data as is on a fresh connection; return every byte of the answer."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
             s.connect(str(self.sock))
@@ -262,7 +267,7 @@ class Xvsd:
                 if not k:
                     break
                 buf += k
-        return json.loads(buf) if buf.strip() else None
+        return buf
 
     def ctl_proc(self, *args, json_out=True, timeout=15):
         argv = [str(XVSCTL), "--socket", str(self.sock)] + (["--json"] if json_out else [])

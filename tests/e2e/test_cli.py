@@ -159,26 +159,6 @@ def test_unreachable_daemon_is_exit_3_with_one_line(switch_unstarted):
     assert len(p.stderr.splitlines()) == 1 and "cannot reach" in p.stderr
 
 
-def _raw(sw, data, timeout=5):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(str(sw.xvsd.sock))
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        buf = b""
-        while True:
-            try:
-                k = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not k:
-                break
-            buf += k
-    return buf
-
-
 def test_raw_socket_bad_requests(switch):
     pristine = _setup(switch)
     big_params = {"name": "big", "kind": "null", "options": {"vlan": "1" * 70000}}
@@ -204,7 +184,7 @@ def test_raw_socket_bad_requests(switch):
     ]
     problems = []
     for what, data, code in cases:
-        out = _raw(switch, data)
+        out = switch.xvsd.rpc_bytes(data)
         lines = out.split(b"\n")
         try:
             reply = json.loads(lines[0])
