@@ -45,6 +45,15 @@ enum port_key {
 	PK_VLAN,
 	PK_TRUNKS,
 	PK_NATIVE,
+	PK_RSS,
+	PK_RSS_BASE_CPU,
+	PK_RSS_MAX_CPU,
+	PK_RSS_MAX_CPUS,
+	PK_RSS_QUEUES,
+	PK_RSS_PROFILE,
+	PK_RSS_TYPES,
+	PK_RSS_KEY,
+	PK_RSS_RETA_SIZE,
 	PK__MAX
 };
 
@@ -72,6 +81,20 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 	[PK_VLAN] = {"vlan", "access VLAN, 1-4094", ALL_KINDS},
 	[PK_TRUNKS] = {"trunks", "VLANs carried tagged on a trunk, e.g. 1-10,20", ALL_KINDS},
 	[PK_NATIVE] = {"native", "untagged VLAN of a trunk, 1-4094 or none", ALL_KINDS},
+	[PK_RSS] = {"rss", "receive side scaling on or off (bool)", ALL_KINDS},
+	[PK_RSS_BASE_CPU] = {"rss-base-cpu", "lowest CPU whose worker takes RSS traffic, or auto",
+			     ALL_KINDS},
+	[PK_RSS_MAX_CPU] = {"rss-max-cpu", "highest CPU whose worker takes RSS traffic, or auto",
+			    ALL_KINDS},
+	[PK_RSS_MAX_CPUS] = {"rss-max-cpus", "workers RSS uses at most, 1-16 or all", ALL_KINDS},
+	[PK_RSS_QUEUES] = {"rss-queues", "rx queues RSS uses, 1 to the port's queues, or all",
+			   ALL_KINDS},
+	[PK_RSS_PROFILE] = {"rss-profile", "closest, static or conservative", ALL_KINDS},
+	[PK_RSS_TYPES] = {"rss-types", "hashed packet types, e.g. ipv4,tcp4,udp4,ipv6,tcp6,udp6",
+			  ALL_KINDS},
+	[PK_RSS_KEY] = {"rss-key", "Toeplitz key, 40 bytes in hex", ALL_KINDS},
+	[PK_RSS_RETA_SIZE] = {"rss-reta-size", "indirection table entries, a power of two 1-512",
+			      ALL_KINDS},
 	[PK__MAX] = {NULL, NULL, 0},
 };
 
@@ -308,6 +331,42 @@ xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind
 	cfg->queues = 1;
 	cfg->mtu = 1500;
 	xvs_vlan_cfg_init(&cfg->vlan);
+	xvs_rss_cfg_init(&cfg->rss);
+}
+
+/* "auto" (or -1 in the store) or a CPU number. */
+static int
+cpu_parse(const char *what, const char *value, int32_t *out, struct xvs_err *err)
+{
+	uint32_t v;
+
+	if (strcmp(value, "auto") == 0 || strcmp(value, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (xvs_u32_parse(what, value, 0, XVS_RSS_CPU_MAX, &v, err) < 0)
+		return xvs_err_set(err, -EINVAL, "%s \"%.32s\" is neither a CPU (0-%d) nor auto",
+				   what, value, XVS_RSS_CPU_MAX);
+	*out = (int32_t)v;
+	return 0;
+}
+
+/* "all" (or 0) or a count in [1, max]. */
+static int
+count_parse(const char *what, const char *value, uint32_t max, uint16_t *out,
+	    struct xvs_err *err)
+{
+	uint32_t v;
+
+	if (strcmp(value, "all") == 0 || strcmp(value, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (xvs_u32_parse(what, value, 1, max, &v, err) < 0)
+		return xvs_err_set(err, -EINVAL, "%s \"%.32s\" is neither 1-%u nor all", what,
+				   value, max);
+	*out = (uint16_t)v;
+	return 0;
 }
 
 static int
@@ -324,7 +383,7 @@ find_key(const struct xvs_cfg_key *table, const char *key)
 static int
 unknown_port_key(const struct xvs_port_cfg *cfg, const char *key, struct xvs_err *err)
 {
-	char valid[160];
+	char valid[200];
 	size_t used = 0;
 	int n;
 
@@ -332,8 +391,11 @@ unknown_port_key(const struct xvs_port_cfg *cfg, const char *key, struct xvs_err
 	for (int i = 0; i < PK__MAX; i++) {
 		if ((xvs_port_cfg_keys[i].kinds & KIND(cfg->kind)) == 0)
 			continue;
-		n = snprintf(valid + used, sizeof(valid) - used, "%s%s", used ? ", " : "",
-			     xvs_port_cfg_keys[i].key);
+		/* the RSS keys are listed as one family: the message has 256 bytes */
+		if (i > PK_RSS)
+			continue;
+		n = snprintf(valid + used, sizeof(valid) - used, "%s%s%s", used ? ", " : "",
+			     xvs_port_cfg_keys[i].key, i == PK_RSS ? ", rss-*" : "");
 		if (n < 0 || (size_t)n >= sizeof(valid) - used)
 			break;
 		used += (size_t)n;
@@ -463,6 +525,36 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 		ret = xvs_u32_parse(what, value, XVS_VLAN_MIN, XVS_VLAN_MAX, &v, err);
 		tmp.vlan.native_vid = (uint16_t)v;
 		break;
+	case PK_RSS:
+		ret = xvs_bool_parse(what, value, &tmp.rss.enabled, err);
+		break;
+	case PK_RSS_BASE_CPU:
+		ret = cpu_parse(what, value, &tmp.rss.base_cpu, err);
+		break;
+	case PK_RSS_MAX_CPU:
+		ret = cpu_parse(what, value, &tmp.rss.max_cpu, err);
+		break;
+	case PK_RSS_MAX_CPUS:
+		ret = count_parse(what, value, 16, &tmp.rss.max_cpus, err);
+		break;
+	case PK_RSS_QUEUES:
+		ret = count_parse(what, value, QUEUES_MAX, &tmp.rss.queues, err);
+		break;
+	case PK_RSS_PROFILE:
+		ret = xvs_rss_profile_parse(what, value, &tmp.rss.profile, err);
+		break;
+	case PK_RSS_TYPES:
+		ret = xvs_rss_types_parse(what, value, &tmp.rss.types, err);
+		break;
+	case PK_RSS_KEY:
+		ret = xvs_rss_key_parse(what, value, tmp.rss.key, err);
+		break;
+	case PK_RSS_RETA_SIZE:
+		ret = xvs_u32_parse(what, value, XVS_RSS_RETA_MIN, XVS_RSS_RETA_MAX, &v, err);
+		if (ret == 0 && (v & (v - 1)) != 0)
+			ret = xvs_err_set(err, -EINVAL, "%s %u is not a power of two", what, v);
+		tmp.rss.reta_size = (uint16_t)v;
+		break;
 	case PK__MAX:
 		ret = -EINVAL;
 		break;
@@ -531,6 +623,31 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		if (cfg->vlan.native_vid == 0)
 			return put(buf, len, "none");
 		return put(buf, len, "%u", cfg->vlan.native_vid);
+	case PK_RSS:
+		return put(buf, len, "%s", cfg->rss.enabled ? "true" : "false");
+	case PK_RSS_BASE_CPU:
+		return cfg->rss.base_cpu < 0 ? put(buf, len, "auto")
+					     : put(buf, len, "%d", cfg->rss.base_cpu);
+	case PK_RSS_MAX_CPU:
+		return cfg->rss.max_cpu < 0 ? put(buf, len, "auto")
+					    : put(buf, len, "%d", cfg->rss.max_cpu);
+	case PK_RSS_MAX_CPUS:
+		return cfg->rss.max_cpus == 0 ? put(buf, len, "all")
+					      : put(buf, len, "%u", cfg->rss.max_cpus);
+	case PK_RSS_QUEUES:
+		return cfg->rss.queues == 0 ? put(buf, len, "all")
+					    : put(buf, len, "%u", cfg->rss.queues);
+	case PK_RSS_PROFILE:
+		return put(buf, len, "%s", xvs_rss_profile_name(cfg->rss.profile));
+	case PK_RSS_TYPES:
+		return xvs_rss_types_format(cfg->rss.types, buf, len);
+	case PK_RSS_KEY:
+		if (len < 2 * XVS_RSS_KEY_LEN + 1)
+			return -ENOSPC;
+		xvs_rss_key_format(cfg->rss.key, buf);
+		return 0;
+	case PK_RSS_RETA_SIZE:
+		return put(buf, len, "%u", cfg->rss.reta_size);
 	case PK__MAX:
 		break;
 	}
@@ -586,6 +703,14 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 		return xvs_err_set(err, -EINVAL,
 				   "port %s: start-queue %u + queues %u goes past queue %d",
 				   cfg->name, cfg->start_queue, cfg->queues, START_QUEUE_MAX);
+	if (cfg->rss.queues > cfg->queues)
+		return xvs_err_set(err, -EINVAL,
+				   "port %s: rss-queues %u but the port has %u rx queue%s (set queues= "
+				   "when adding the port)", cfg->name, cfg->rss.queues, cfg->queues,
+				   cfg->queues == 1 ? "" : "s");
+	if (cfg->rss.base_cpu >= 0 && cfg->rss.max_cpu >= 0 && cfg->rss.max_cpu < cfg->rss.base_cpu)
+		return xvs_err_set(err, -EINVAL, "port %s: rss-max-cpu %d is below rss-base-cpu %d",
+				   cfg->name, cfg->rss.max_cpu, cfg->rss.base_cpu);
 	if (cfg->mtu < MTU_MIN || cfg->mtu > MTU_MAX)
 		return xvs_err_set(err, -EINVAL, "port %s: mtu %u outside %d-%d", cfg->name,
 				   cfg->mtu, MTU_MIN, MTU_MAX);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rss.h"
 #include "vlan.h"
 #include "xvs_err.h"
 
@@ -49,6 +50,7 @@ struct xvs_port_cfg {
 	uint16_t start_queue;            /* afxdp: first netdev queue */
 	uint32_t mtu;                    /* largest L3 payload accepted, 68..9000 */
 	struct xvs_vlan_cfg vlan;
+	struct xvs_rss_cfg rss;          /* receive side scaling (rss-* keys) */
 };
 
 /* Switch-wide settings. */
@@ -58,7 +60,8 @@ struct xvs_switch_cfg {
 	uint32_t workers;     /* active workers, 1..lcores started */
 };
 
-/* Set defaults: kind, name as given; ifname = name; queues 1; mtu 1500; access VLAN 1. */
+/* Set defaults: kind, name as given; ifname = name; queues 1; mtu 1500; access VLAN 1;
+ * RSS on with the defaults of xvs_rss_cfg_init(). */
 void xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind kind);
 void xvs_switch_cfg_init(struct xvs_switch_cfg *cfg);
 

@@ -214,7 +214,7 @@ test_config_port_unknown_key(void **state)
 	xvs_port_cfg_init(&cfg, "vm1", XVS_PORT_TAP);
 	set_expect(&cfg, "colour", "red", -EINVAL,
 		   "port vm1: unknown option \"colour\" (valid for tap: ifname, netns, mac, "
-		   "queues, mtu, vlan-mode, vlan, trunks, native)");
+		   "queues, mtu, vlan-mode, vlan, trunks, native, rss, rss-*)");
 	set_expect(&cfg, NULL, "x", -EINVAL, NULL);
 	set_expect(&cfg, "", "x", -EINVAL, NULL);
 }
@@ -245,6 +245,10 @@ test_config_port_key_table_kinds(void **state)
 		"infinite", "yes",    "queues",   "4",   "start-queue", "2",
 		"pci",    "01:00.0",  "mtu",      "1400", "vlan-mode", "trunk",
 		"vlan",   "10",       "trunks",   "1-5", "native", "none",
+		"rss",    "off",      "rss-base-cpu", "2", "rss-max-cpu", "auto",
+		"rss-max-cpus", "2",  "rss-queues", "all", "rss-profile", "static",
+		"rss-types", "tcp4,udp6", "rss-reta-size", "64",
+		"rss-key", "6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a6d5a",
 	};
 	struct xvs_port_cfg cfg;
 	int nkeys = 0;
@@ -272,7 +276,7 @@ test_config_port_key_table_kinds(void **state)
 					 applies ? 0 : -ENOENT);
 		}
 	}
-	assert_int_equal(nkeys, 15);
+	assert_int_equal(nkeys, 24);
 }
 
 static void
