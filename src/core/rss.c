@@ -124,7 +124,7 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 	const uint8_t *ip = frame + off;
 	const uint8_t *src, *dst;
 	uint32_t end, cur, hlen;
-	bool fragment = false, ex = false;
+	bool fragment = false;
 	uint8_t nh;
 	size_t r;
 
@@ -154,7 +154,6 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 		} else if (nh == IPPROTO_ROUTING_ && frame[cur + 2] == 2 && hlen == 24 &&
 			   frame[cur + 3] == 1) {
 			dst = frame + cur + 8;  /* type 2, one segment left: the home address */
-			ex = true;
 		} else if (nh == IPPROTO_DSTOPTS_) {
 			/* TLV options after the 2-byte header; Pad1 is a lone 0 byte. */
 			for (uint32_t o = cur + 2; o < cur + hlen;) {
@@ -168,7 +167,6 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 					break;
 				if (type == IPV6_OPT_HOME_ADDRESS && frame[o + 1] == 16) {
 					src = frame + o + 2;
-					ex = true;
 				}
 				o += 2u + frame[o + 1];
 			}
@@ -176,7 +174,9 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 		nh = frame[cur];
 		cur += hlen;
 	}
-	if (ex && (types & (XVS_RSS_IPV6_EX | XVS_RSS_TCP6_EX | XVS_RSS_UDP6_EX))) {
+	/* An "ex" type hashes the header's own addresses when the packet has no
+	 * such extension header (Microsoft, "RSS hashing types"). */
+	if (types & (XVS_RSS_IPV6_EX | XVS_RSS_TCP6_EX | XVS_RSS_UDP6_EX)) {
 		memcpy(in, src, 16);
 		memcpy(in + 16, dst, 16);
 		if (!fragment) {
@@ -271,7 +271,8 @@ xvs_rss_key_parse(const char *what, const char *s, uint8_t key[XVS_RSS_KEY_LEN],
 	for (const char *p = s; *p != '\0';) {
 		int hi, lo;
 
-		if ((*p == ':' || *p == '-') && p != s && n > 0) {
+		/* one separator between two bytes, never first, last or doubled */
+		if ((*p == ':' || *p == '-') && n > 0 && p[-1] != ':' && p[-1] != '-' && p[1] != '\0') {
 			p++;
 			continue;
 		}
@@ -308,6 +309,9 @@ xvs_rss_types_parse(const char *what, const char *s, uint32_t *types, struct xvs
 		size_t n = strcspn(p, ",");
 		unsigned int i;
 
+		if (n == 0 || (p[n] == ',' && p[n + 1] == '\0'))
+			return xvs_err_set(err, -EINVAL, "%s: empty hash type in \"%.64s\"", what,
+					   s);
 		for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
 			if (strlen(type_names[i]) == n && strncmp(type_names[i], p, n) == 0)
 				break;

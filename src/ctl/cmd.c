@@ -73,7 +73,37 @@ live_key(const char *key)
 	for (int i = 0; keys[i] != NULL; i++)
 		if (strcmp(keys[i], key) == 0)
 			return true;
-	return false;
+	/* RSS settings take effect with the next snapshot (see rss_check) */
+	return strcmp(key, "rss") == 0 || strncmp(key, "rss-", 4) == 0;
+}
+
+/* RSS checks that need the running switch: the CPUs workers run on and the
+ * queues the device has. cfg is the proposed configuration of port p (p may
+ * be NULL when the port is being added: queues are then checked at open). */
+static int
+rss_check(const struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_err *err)
+{
+	uint16_t cpu[XVS_MAX_WORKERS], set[XVS_MAX_WORKERS];
+	uint16_t n = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
+	bool steerable = cfg->kind == XVS_PORT_TAP || cfg->kind == XVS_PORT_PCI;
+	uint16_t nq = p != NULL && p->open ? p->n_rxq : cfg->queues;
+	struct xvs_err e;
+
+	for (uint16_t w = 0; w < n; w++)
+		cpu[w] = (uint16_t)rte_lcore_to_cpu_id((int)xvs_dp.worker[w]->lcore);
+	if (xvs_rss_select(&cfg->rss, cpu, n, set, &e) <= 0)
+		return xvs_err_set(err, -EINVAL, "port %s: %s", cfg->name,
+				   e.code ? e.msg : "rss: no worker between base-cpu and max-cpu");
+	if (cfg->rss.queues > nq)
+		return xvs_err_set(err, -EINVAL,
+				   "port %s: rss queues=%u but the port has %u rx queue%s", cfg->name,
+				   cfg->rss.queues, nq, nq == 1 ? "" : "s");
+	if (cfg->rss.queues != 0 && cfg->rss.queues < nq && !steerable)
+		return xvs_err_set(err, -EINVAL,
+				   "port %s: a %s port's traffic reaches all its %u rx queues (xvs "
+				   "cannot steer it): rss queues must be all", cfg->name,
+				   xvs_port_kind_name(cfg->kind), nq);
+	return 0;
 }
 
 /* Apply params.options to cfg (a copy); nothing else changes on error. */
@@ -276,6 +306,8 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 	r = apply_options(&p->cfg, params, false, err);
 	if (r == 0)
 		r = xvs_port_cfg_validate(&p->cfg, err);
+	if (r == 0)
+		r = rss_check(NULL, &p->cfg, err);
 	if (r < 0)
 		goto free;
 	for (int i = 0; i < XVS_MAX_PORTS; i++) {
@@ -345,6 +377,24 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 	return 0;
 }
 
+/* Store cfg as port p's configuration (committed), then put it in force. */
+static int
+port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_err *err)
+{
+	int r = xvs_store_begin(xvsd.store, err);
+
+	if (r < 0)
+		return r;
+	r = xvs_store_port_put(xvsd.store, cfg, err);
+	if (r < 0 || (r = xvs_store_commit(xvsd.store, err)) < 0) {
+		xvs_store_rollback(xvsd.store);
+		return r;
+	}
+	p->cfg = *cfg;
+	xvsd_publish();
+	return 0;
+}
+
 static int
 m_port_set(json_t *params, json_t **result, struct xvs_err *err)
 {
@@ -357,6 +407,10 @@ m_port_set(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	cfg = p->cfg;
 	r = apply_options(&cfg, params, true, err);
+	if (r == 0)
+		r = xvs_port_cfg_validate(&cfg, err);
+	if (r == 0)
+		r = rss_check(p, &cfg, err);
 	if (r < 0)
 		return r;
 	if (cfg.mtu != p->cfg.mtu) {
@@ -364,16 +418,9 @@ m_port_set(json_t *params, json_t **result, struct xvs_err *err)
 		if (r < 0)
 			return r;
 	}
-	r = xvs_store_begin(xvsd.store, err);
+	r = port_cfg_commit(p, &cfg, err);
 	if (r < 0)
 		return r;
-	r = xvs_store_port_put(xvsd.store, &cfg, err);
-	if (r < 0 || (r = xvs_store_commit(xvsd.store, err)) < 0) {
-		xvs_store_rollback(xvsd.store);
-		return r;
-	}
-	p->cfg = cfg;
-	xvsd_publish();
 	*result = port_json(p);
 	return 0;
 }
@@ -412,6 +459,135 @@ m_port_stats(json_t *params, json_t **result, struct xvs_err *err)
 	return ports_view(params, result, err, port_stats_json);
 }
 
+/* ---- rss methods ---- */
+
+static json_t *
+u16_array(const uint16_t *v, uint16_t n)
+{
+	json_t *a = json_array();
+
+	for (uint16_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+/* Settings as stored, plus what is in force: mode, queues, workers, RETA. */
+static json_t *
+rss_json(const struct xvs_port *p)
+{
+	static const struct {
+		const char *json, *key;
+	} keys[] = {
+		{"profile", "rss-profile"}, {"base_cpu", "rss-base-cpu"},
+		{"max_cpu", "rss-max-cpu"}, {"max_cpus", "rss-max-cpus"},
+		{"queues", "rss-queues"},   {"types", "rss-types"},
+		{"key", "rss-key"},
+	};
+	const struct xvs_rss_cfg *c = &p->cfg.rss;
+	json_t *o = json_object(), *qw = json_array(), *ppw = json_array();
+	const char *mode;
+	uint64_t drops = 0;
+
+	json_object_set_new(o, "name", json_string(p->cfg.name));
+	json_object_set_new(o, "enabled", json_boolean(c->enabled));
+	for (size_t i = 0; i < RTE_DIM(keys); i++) {
+		char buf[128];
+
+		if (xvs_port_cfg_get(&p->cfg, keys[i].key, buf, sizeof(buf)) == 0)
+			json_object_set_new(o, keys[i].json, json_string(buf));
+	}
+	json_object_set_new(o, "reta_size", json_integer(c->reta_size));
+	if (!p->open)
+		mode = "down";
+	else if (!c->enabled)
+		mode = "off";
+	else if (p->rss_spread)
+		mode = "software";
+	else if (p->rss_queues_used > 1 && p->rss_n_active > 1)
+		mode = "hardware";
+	else
+		mode = "single";
+	json_object_set_new(o, "mode", json_string(mode));
+	json_object_set_new(o, "queues_max", json_integer(p->open ? p->n_rxq : 0));
+	json_object_set_new(o, "queues_used", json_integer(p->open ? p->rss_queues_used : 0));
+	json_object_set_new(o, "workers", u16_array(p->rss_set, p->rss_n_set));
+	json_object_set_new(o, "workers_active", u16_array(p->rss_set, p->rss_n_active));
+	for (uint16_t q = 0; p->open && q < p->rss_queues_used; q++)
+		json_array_append_new(qw, json_pack("[i,i]", q, p->rss_queue_worker[q]));
+	json_object_set_new(o, "queue_workers", qw);
+	json_object_set_new(o, "reta", p->rss_spread ? u16_array(p->rss_reta, p->rss_reta_size)
+						     : json_array());
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		const struct xvs_port_counters *ctr = &xvs_dp.worker[w]->ctr[p->slot];
+
+		json_array_append_new(ppw, json_integer((json_int_t)ctr->rx_packets));
+		drops += ctr->drop[XVS_DROP_rss_ring_full];
+	}
+	json_object_set_new(o, "packets_per_worker", ppw);
+	json_object_set_new(o, "handoff_drops", json_integer((json_int_t)drops));
+	json_object_set_new(o, "rebalances", json_integer((json_int_t)p->rss_rebalances));
+	if (p->rss_error[0] != '\0')
+		json_object_set_new(o, "error", json_string(p->rss_error));
+	return o;
+}
+
+static int
+m_rss_show(json_t *params, json_t **result, struct xvs_err *err)
+{
+	return ports_view(params, result, err, rss_json);
+}
+
+/* {name, options: {enabled|base-cpu|max-cpu|max-cpus|queues|profile|types|key|
+ * reta-size: value}}: the port's rss-* options, checked, stored, then in force
+ * with the next snapshot. */
+static int
+m_rss_set(json_t *params, json_t **result, struct xvs_err *err)
+{
+	json_t *opts = json_object_get(params, "options");
+	struct xvs_port_cfg cfg;
+	struct xvs_port *p;
+	const char *key;
+	json_t *v;
+	int r;
+
+	p = port_param(params, "name", true, err, &r);
+	if (p == NULL)
+		return r;
+	if (!json_is_object(opts) || json_object_size(opts) == 0)
+		return xvs_err_set(err, -EINVAL, "rss.set needs \"options\": {key: value, ...}");
+	cfg = p->cfg;
+	json_object_foreach(opts, key, v) {
+		char val[512], full[32];
+
+		if (strcmp(key, "enabled") == 0)
+			snprintf(full, sizeof(full), "rss");
+		else
+			snprintf(full, sizeof(full), "rss-%.24s", key);
+		if (strcmp(full, "rss") != 0 && xvs_port_cfg_get(&cfg, full, val, sizeof(val)) == -ENOENT)
+			return xvs_err_set(err, -EINVAL,
+					   "port %s: unknown rss setting \"%.32s\" (valid: enabled, "
+					   "base-cpu, max-cpu, max-cpus, queues, profile, types, key, "
+					   "reta-size)", p->cfg.name, key);
+		r = value_str(key, v, val, sizeof(val), err);
+		if (r < 0 || (r = xvs_port_cfg_set(&cfg, full, val, err)) < 0)
+			return r;
+	}
+	r = xvs_port_cfg_validate(&cfg, err);
+	if (r == 0)
+		r = rss_check(p, &cfg, err);
+	if (r < 0)
+		return r;
+	r = port_cfg_commit(p, &cfg, err);
+	if (r < 0)
+		return r;
+	XVS_INFO("rss", "%s: rss %s, profile %s, %u of %u queues, workers %u of %u%s", p->cfg.name,
+		 cfg.rss.enabled ? "on" : "off", xvs_rss_profile_name(cfg.rss.profile),
+		 p->rss_queues_used, p->n_rxq, p->rss_n_active, p->rss_n_set,
+		 p->rss_spread ? ", software spreading" : "");
+	*result = rss_json(p);
+	return 0;
+}
+
 /* ---- worker methods ---- */
 
 static int
@@ -446,6 +622,12 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 		json_object_set_new(o, "rx_pps", json_real(xvsd.rx_pps[w]));
 		json_object_set_new(o, "rx_packets", json_integer((json_int_t)wk->rx_packets));
 		json_object_set_new(o, "tx_packets", json_integer((json_int_t)wk->tx_packets));
+		json_object_set_new(o, "switched_packets",
+				    json_integer((json_int_t)wk->switched_packets));
+		json_object_set_new(o, "switched_pps", json_real(xvsd.switched_pps[w]));
+		json_object_set_new(o, "rss_in", json_integer((json_int_t)wk->rss_in));
+		json_object_set_new(o, "rss_out", json_integer((json_int_t)wk->rss_out));
+		json_object_set_new(o, "rss_drops", json_integer((json_int_t)wk->rss_drops));
 		json_object_set_new(o, "loops", json_integer((json_int_t)wk->loops));
 		json_object_set_new(o, "wakeups", json_integer((json_int_t)wk->wakeups));
 		json_object_set_new(o, "queues", qs);
@@ -716,6 +898,9 @@ const struct xvsd_method xvsd_methods[] = {
 	{"port.list", m_port_list, "list ports (optional name)"},
 	{"port.stats", m_port_stats, "port counters (optional name)"},
 	{"worker.stats", m_worker_stats, "per-worker load, rates and queues"},
+	{"rss.show", m_rss_show, "RSS settings and state (optional name)"},
+	{"rss.set", m_rss_set, "change RSS settings: name, options {enabled, base-cpu, max-cpu, "
+			       "max-cpus, queues, profile, types, key, reta-size}"},
 	{"fdb.show", m_fdb_show, "FDB entries (optional port, vlan)"},
 	{"fdb.flush", m_fdb_flush, "remove dynamic FDB entries (optional port, vlan)"},
 	{"fdb.add", m_fdb_add, "add a static entry: mac, vlan, port"},

@@ -286,6 +286,20 @@ workers_create(int n)
 		xvs_dp.worker[w++] = wk;
 	}
 	xvs_dp.n_workers_max = (uint16_t)w;
+	/* Software RSS hand-off: one SP/SC ring per (source, destination) pair. */
+	for (int d = 0; d < w; d++)
+		for (int src = 0; src < w; src++) {
+			char rname[RTE_RING_NAMESIZE];
+
+			if (src == d)
+				continue;
+			snprintf(rname, sizeof(rname), "xvs_rss%d_%d", src, d);
+			xvs_dp.worker[d]->rss_ring[src] =
+				rte_ring_create(rname, XVS_RSS_RING_SIZE, rte_socket_id(),
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (xvs_dp.worker[d]->rss_ring[src] == NULL)
+				return -ENOMEM;
+		}
 	return 0;
 }
 
@@ -689,6 +703,14 @@ main(int argc, char **argv)
 		close(xvs_dp.worker[w]->epfd);
 		close(xvs_dp.worker[w]->wakefd);
 		rte_ring_free(xvs_dp.worker[w]->learn_ring);
+		for (uint16_t src = 0; src < xvs_dp.n_workers_max; src++) {
+			struct rte_ring *r = xvs_dp.worker[w]->rss_ring[src];
+			void *m = NULL;
+
+			while (r != NULL && rte_ring_sc_dequeue(r, &m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(r);
+		}
 		rte_free(xvs_dp.worker[w]);
 	}
 	rte_free(atomic_load(&xvs_dp.snap));

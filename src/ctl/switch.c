@@ -82,12 +82,98 @@ update_epoll(const struct xvs_snapshot *s)
 	}
 }
 
+/* CPU of every worker, for the RSS settings' base-cpu / max-cpu. */
+static void
+worker_cpus(uint16_t *cpu, uint16_t n)
+{
+	for (uint16_t w = 0; w < n; w++)
+		cpu[w] = (uint16_t)rte_lcore_to_cpu_id((int)xvs_dp.worker[w]->lcore);
+}
+
+/* Decide, from p->cfg.rss and the n active workers, which rx queues of p are
+ * used, which worker polls each, and whether (and over which workers) the
+ * pollers spread frames in software. Fills p->rss_*; keeps the RETA when the
+ * workers it spreads over did not change (the closest profile rebalances it in
+ * place, see xvsd_rss_tick). Returns the per-key table to free after the
+ * next grace period, if the key changed. */
+static struct xvs_rss_table *
+rss_plan(struct xvs_port *p, uint16_t n)
+{
+	const struct xvs_rss_cfg *c = &p->cfg.rss;
+	uint16_t cpu[XVS_MAX_WORKERS], set[XVS_MAX_WORKERS], k, used, nq = p->n_rxq;
+	struct xvs_rss_table *old = NULL;
+	struct xvs_err e;
+	int ns;
+
+	worker_cpus(cpu, n);
+	p->rss_error[0] = '\0';
+	ns = xvs_rss_select(c, cpu, n, set, &e);
+	if (ns <= 0) {
+		/* e.g. workers reduced below base-cpu: keep the port working on
+		 * the default set and say why */
+		struct xvs_rss_cfg dflt = *c;
+
+		snprintf(p->rss_error, sizeof(p->rss_error), "%s; using all workers",
+			 ns < 0 ? e.msg : "rss: no worker in range");
+		dflt.base_cpu = dflt.max_cpu = -1;
+		ns = xvs_rss_select(&dflt, cpu, n, set, NULL);
+		if (ns <= 0) {
+			set[0] = 0;
+			ns = 1;
+		}
+	}
+	if (!c->enabled) {
+		k = 1;
+		used = p->rss_steerable ? 1 : nq;
+	} else {
+		used = p->rss_steerable && c->queues != 0 ? RTE_MIN(c->queues, nq) : nq;
+		k = (uint16_t)ns;
+		if (c->profile == XVS_RSS_CONSERVATIVE)
+			k = (uint16_t)RTE_MAX(1, RTE_MIN(p->rss_k, ns));
+	}
+	p->rss_k = k;
+	if (used < 1)
+		used = 1;
+	for (uint16_t q = 0; q < used; q++)
+		p->rss_queue_worker[q] = set[q % k];
+	if (p->rss_n_set != ns || p->rss_n_active != k || memcmp(p->rss_set, set, sizeof(set[0]) * ns))
+		p->rss_reta_size = 0; /* other workers: refill */
+	memcpy(p->rss_set, set, sizeof(set[0]) * ns);
+	p->rss_n_set = (uint16_t)ns;
+	p->rss_n_active = k;
+	p->rss_queues_used = used;
+	p->rss_spread = c->enabled && used < k;
+	if (!p->rss_spread)
+		return NULL;
+	if (p->rss_reta_size != c->reta_size) {
+		for (uint16_t i = 0; i < c->reta_size; i++)
+			p->rss_reta[i] = set[i % k];
+		p->rss_reta_size = c->reta_size;
+	}
+	if (p->rss_table == NULL || memcmp(p->rss_table_key, c->key, XVS_RSS_KEY_LEN) != 0) {
+		struct xvs_rss_table *t = rte_malloc("xvs_rss_table", sizeof(*t), RTE_CACHE_LINE_SIZE);
+
+		if (t == NULL) {
+			snprintf(p->rss_error, sizeof(p->rss_error),
+				 "rss: no memory for the hash table; not spreading");
+			p->rss_spread = false;
+			return NULL;
+		}
+		xvs_rss_table_init(t, c->key);
+		old = p->rss_table;
+		p->rss_table = t;
+		memcpy(p->rss_table_key, c->key, XVS_RSS_KEY_LEN);
+	}
+	return old;
+}
+
 int
 xvsd_publish(void)
 {
 	struct xvs_snapshot *s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	struct xvs_snapshot *old;
-	unsigned int rr = 0;
+	struct xvs_rss_table *old_tables[XVS_MAX_PORTS];
+	uint16_t n_old_tables = 0;
 
 	if (s == NULL)
 		return -ENOMEM;
@@ -111,13 +197,31 @@ xvsd_publish(void)
 		sp->max_frame = p->cfg.mtu + XVS_ETH_HLEN;
 		sp->vlan = p->cfg.vlan;
 		s->flood[s->n_flood++] = slot;
-		/* Queues are spread round-robin over the active workers. */
-		for (uint16_t q = 0; q < p->n_rxq; q++) {
-			struct xvs_snap_worker *sw = &s->worker[rr++ % s->n_workers];
+		/* Queues go to workers as the port's RSS settings say. */
+		struct xvs_rss_table *ot = rss_plan(xvsd.port[slot], s->n_workers);
+		struct xvs_err e;
+
+		if (ot != NULL)
+			old_tables[n_old_tables++] = ot;
+		if (p->rss_queues_used > p->rss_attached) {
+			/* more queues: the device may deliver to them once polled */
+			if (xvs_port_rss_apply(xvsd.port[slot], p->rss_queues_used, &e) < 0)
+				XVS_WARN("rss", "%s", e.msg);
+			xvsd.port[slot]->rss_attached = p->rss_queues_used;
+		}
+		for (uint16_t q = 0; q < p->rss_queues_used; q++) {
+			struct xvs_snap_worker *sw = &s->worker[p->rss_queue_worker[q]];
 
 			sw->rxq[sw->n_rxq].port = slot;
 			sw->rxq[sw->n_rxq].queue = q;
 			sw->n_rxq++;
+		}
+		if (p->rss_spread) {
+			sp->rss_spread = true;
+			sp->rss_types = p->cfg.rss.types;
+			sp->rss_table = p->rss_table;
+			sp->rss_reta_mask = (uint16_t)(p->rss_reta_size - 1);
+			memcpy(sp->rss_reta, p->rss_reta, sizeof(p->rss_reta[0]) * p->rss_reta_size);
 		}
 		if (p->tx_ring != NULL) {
 			struct xvs_snap_worker *ow = &s->worker[0];
@@ -135,6 +239,19 @@ xvsd_publish(void)
 	}
 	rte_rcu_qsbr_synchronize(xvs_dp.qsbr, RTE_QSBR_THRID_INVALID);
 	rte_free(old);
+	for (uint16_t i = 0; i < n_old_tables; i++)
+		rte_free(old_tables[i]);
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		struct xvs_port *p = xvsd.port[slot];
+		struct xvs_err e;
+
+		/* fewer queues: detach only now that no worker polls them */
+		if (p != NULL && p->open && p->rss_queues_used < p->rss_attached) {
+			if (xvs_port_rss_apply(p, p->rss_queues_used, &e) < 0)
+				XVS_WARN("rss", "%s", e.msg);
+			p->rss_attached = p->rss_queues_used;
+		}
+	}
 	return 0;
 }
 
@@ -188,8 +305,89 @@ xvsd_tick(void)
 		xvsd.prev_idle[w] = idle;
 		xvsd.prev_sleep[w] = slp;
 		xvsd.prev_rx[w] = wk->rx_packets;
+		xvsd.switched_pps[w] = dt > 0 ? (double)(wk->switched_packets - xvsd.prev_switched[w]) *
+							(double)xvs_dp.tsc_hz / (double)dt : 0.0;
+		xvsd.prev_switched[w] = wk->switched_packets;
 	}
 	xvsd.prev_sample_tsc = now_tsc;
+	xvsd_rss_tick();
+}
+
+/* Closest profile: move RETA entries from the busiest of the port's workers to
+ * the least busy one when they differ a lot, in proportion to the gap. Flows
+ * of moved entries may see one reordering at the move; others never do. */
+static bool
+rss_rebalance(struct xvs_port *p)
+{
+	uint16_t b = p->rss_set[0], l = p->rss_set[0], nb = 0, m;
+	double gap;
+
+	for (uint16_t i = 1; i < p->rss_n_active; i++) {
+		uint16_t w = p->rss_set[i];
+
+		if (xvsd.busy_pct[w] > xvsd.busy_pct[b])
+			b = w;
+		if (xvsd.busy_pct[w] < xvsd.busy_pct[l])
+			l = w;
+	}
+	gap = xvsd.busy_pct[b] - xvsd.busy_pct[l];
+	if (b == l || xvsd.busy_pct[b] < XVS_RSS_REBALANCE_MIN_PCT ||
+	    gap < XVS_RSS_REBALANCE_GAP_PCT)
+		return false;
+	for (uint16_t i = 0; i < p->rss_reta_size; i++)
+		nb += p->rss_reta[i] == b;
+	m = (uint16_t)((double)nb * gap / (2.0 * xvsd.busy_pct[b]));
+	if (m < 1)
+		m = 1;
+	if (m >= nb)
+		m = nb > 1 ? nb - 1 : 0;
+	if (m == 0)
+		return false;
+	/* take every other entry of b's, from the top, so flows move evenly */
+	for (int i = p->rss_reta_size - 1; i >= 0 && m > 0; i -= 1)
+		if (p->rss_reta[i] == b && (i & 1)) {
+			p->rss_reta[i] = l;
+			m--;
+		}
+	for (int i = p->rss_reta_size - 1; i >= 0 && m > 0; i--)
+		if (p->rss_reta[i] == b) {
+			p->rss_reta[i] = l;
+			m--;
+		}
+	p->rss_rebalances++;
+	return true;
+}
+
+void
+xvsd_rss_tick(void)
+{
+	bool changed = false;
+
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		struct xvs_port *p = xvsd.port[slot];
+		double busy[XVS_MAX_WORKERS];
+
+		if (p == NULL || !p->open || !p->cfg.rss.enabled || p->rss_n_set < 2)
+			continue;
+		if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE) {
+			uint16_t k;
+
+			for (uint16_t i = 0; i < p->rss_n_active; i++)
+				busy[i] = xvsd.busy_pct[p->rss_set[i]];
+			k = xvs_rss_conservative_next(p->rss_n_active, p->rss_n_set, busy);
+			if (k != p->rss_n_active) {
+				XVS_INFO("rss", "%s: %s to %u worker%s (busy %.0f%% on worker %u)",
+					 p->cfg.name, k > p->rss_n_active ? "spreading" : "packing",
+					 k, k == 1 ? "" : "s", busy[0], p->rss_set[0]);
+				p->rss_k = k;
+				changed = true;
+			}
+		} else if (p->cfg.rss.profile == XVS_RSS_CLOSEST && p->rss_spread) {
+			changed |= rss_rebalance(p);
+		}
+	}
+	if (changed)
+		xvsd_publish();
 }
 
 /* ---- restore from the store ---- */

@@ -37,6 +37,8 @@ struct xvsd {
 	double busy_pct[XVS_MAX_WORKERS];
 	uint64_t prev_rx[XVS_MAX_WORKERS];
 	double rx_pps[XVS_MAX_WORKERS];
+	uint64_t prev_switched[XVS_MAX_WORKERS];
+	double switched_pps[XVS_MAX_WORKERS];
 	uint64_t prev_sample_tsc;
 };
 
@@ -52,6 +54,11 @@ int xvsd_restore(struct xvs_err *err);
 int xvsd_publish(void);
 void xvsd_drain_learn(void);
 void xvsd_tick(void);
+/* Once a second after the load sample: conservative profile grows/shrinks the
+ * workers in use, closest rebalances the software RETA. Publishes on change. */
+void xvsd_rss_tick(void);
+#define XVS_RSS_REBALANCE_MIN_PCT 60.0
+#define XVS_RSS_REBALANCE_GAP_PCT 25.0
 void xvsd_shutdown_ports(void);
 
 struct xvs_port *xvsd_port_find(const char *name);

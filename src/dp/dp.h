@@ -40,6 +40,7 @@
 #include "fdb.h"
 #include "pkt_parse.h"
 #include "port_tap.h"
+#include "rss.h"
 #include "vlan.h"
 
 #define XVS_BURST 32
@@ -49,6 +50,7 @@
 #define XVS_MAX_RXQ_PER_WORKER (XVS_MAX_PORTS * 2)
 #define XVS_LEARN_RING_SIZE 1024
 #define XVS_TX_RING_SIZE 2048
+#define XVS_RSS_RING_SIZE 1024               /* software RSS hand-off, per worker pair */
 
 /* Named per-port drop reasons. Order is the order shown to users. */
 #define XVS_DROP_REASONS(X)                                                      \
@@ -61,6 +63,7 @@
 	X(vlan_tagged_on_access) /* tagged frame on an access port */              \
 	X(vlan_not_allowed) /* tag outside the trunk's allowed VLANs */            \
 	X(vlan_untagged)    /* untagged on a trunk without native VLAN */          \
+	X(rss_ring_full)    /* software RSS: the chosen worker's hand-off ring is full */ \
 	X(same_port)        /* destination is the port it came from */             \
 	X(no_dest)          /* flooded but no other port carries the VLAN */       \
 	X(copy_failed)      /* no mbuf for a flood copy */                         \
@@ -119,6 +122,13 @@ struct xvs_snap_port {
 	int wake_fd;                /* wake-up socket standing in for interrupts, or -1 */
 	uint32_t max_frame;         /* longest accepted frame, untagged (MTU + 14) */
 	struct xvs_vlan_cfg vlan;
+	/* Software RSS: the polling worker hashes each frame and hands it to
+	 * rss_reta[hash & rss_reta_mask] (a worker id) unless that is itself. */
+	bool rss_spread;
+	uint16_t rss_reta_mask;     /* table size - 1 */
+	uint32_t rss_types;         /* XVS_RSS_* */
+	const struct xvs_rss_table *rss_table; /* per-key table, owned by the port */
+	uint16_t rss_reta[XVS_RSS_RETA_MAX];
 };
 
 struct xvs_snap_rxq {
@@ -158,6 +168,10 @@ struct xvs_worker {
 	int epfd;                         /* epoll set: wakefd + rx interrupt fds */
 	int wakefd;                       /* eventfd: control thread wakes the worker */
 	struct rte_ring *learn_ring;      /* SP/SC: learn requests to the control thread */
+	/* SP/SC hand-off rings into this worker, one per source worker (software
+	 * RSS): one producer and one consumer each, so FIFO order per source, and
+	 * a flow has one source (its queue's poller), so per-flow order holds. */
+	struct rte_ring *rss_ring[XVS_MAX_WORKERS];
 
 	/* Shared flags (one line of their own). */
 	alignas(RTE_CACHE_LINE_SIZE) atomic_int sleeping; /* 1 while blocked in epoll */
@@ -169,8 +183,12 @@ struct xvs_worker {
 	uint64_t idle_tsc;                /* TSC cycles of turns that found nothing */
 	uint64_t sleep_tsc;               /* TSC cycles spent blocked */
 	uint64_t wakeups;                 /* returns from sleep */
-	uint64_t rx_packets;
+	uint64_t rx_packets;              /* received from the queues it polls */
 	uint64_t tx_packets;
+	uint64_t switched_packets;        /* frames this worker ran through the pipeline */
+	uint64_t rss_out;                 /* frames handed to other workers (software RSS) */
+	uint64_t rss_in;                  /* frames taken from other workers' hand-off */
+	uint64_t rss_drops;               /* frames lost to a full hand-off ring */
 	struct xvs_learn_dedup learn_dedup[256]; /* last learn request per hash slot */
 	uint16_t n_dirty;                 /* ports with buffered tx this turn */
 	uint16_t dirty[XVS_MAX_PORTS];

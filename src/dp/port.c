@@ -23,6 +23,7 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 
@@ -108,6 +109,8 @@ tap_open(struct xvs_port *p, struct xvs_err *err)
 	snprintf(p->driver, sizeof(p->driver), "xvs_tap");
 	p->n_rxq = nq;
 	p->n_txq = XVS_MAX_WORKERS; /* any worker may write any queue */
+	p->rss_steerable = true;    /* queues attach and detach (TUNSETQUEUE) */
+	p->rss_attached = nq;
 	p->rx_intr = true;
 	for (uint16_t q = 0; q < nq; q++)
 		p->rxq_fd[q] = xvs_tap_fd(p->tap, q);
@@ -203,13 +206,31 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 		n = snprintf(buf, len, "%s,iface=%s,queues=%u,client=%d", p->devname, c->path, q,
 			     c->vhost_client ? 1 : 0);
 		break;
-	case XVS_PORT_PCAP:
+	case XVS_PORT_PCAP: {
+		/* One rx queue per rx_pcap file: with queues=N, queue i replays the
+		 * path with "{q}" replaced by i (a capture split the way a NIC's RSS
+		 * would split the traffic), or the same file when there is no {q}. */
+		const char *ph = strstr(c->path, "{q}");
+		size_t used;
+
 		snprintf(p->devname, sizeof(p->devname), "net_pcap_xvs%u", seq);
-		n = snprintf(buf, len, "%s,rx_pcap=%s%s%s%s", p->devname, c->path,
-			     c->pcap_infinite ? ",infinite_rx=1" : "",
-			     c->tx_path[0] ? ",tx_pcap=" : "", c->tx_path);
-		*nq = 1;
+		n = snprintf(buf, len, "%s", p->devname);
+		used = n > 0 ? (size_t)n : len;
+		for (uint16_t i = 0; i < q && used < len; i++) {
+			if (ph != NULL)
+				n = snprintf(buf + used, len - used, ",rx_pcap=%.*s%u%s",
+					     (int)(ph - c->path), c->path, i, ph + 3);
+			else
+				n = snprintf(buf + used, len - used, ",rx_pcap=%s", c->path);
+			used += n > 0 ? (size_t)n : len;
+		}
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s%s",
+						 c->pcap_infinite ? ",infinite_rx=1" : "",
+						 c->tx_path[0] ? ",tx_pcap=" : "", c->tx_path);
+		n = used < len ? (int)used : -1;
 		break;
+	}
 	case XVS_PORT_NULL:
 		snprintf(p->devname, sizeof(p->devname), "net_null_xvs%u", seq);
 		n = snprintf(buf, len, "%s,no-rx=1", p->devname);
@@ -225,6 +246,33 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
+/* xvs hash types -> ethdev RSS flags. */
+static uint64_t
+rss_hf(uint32_t types)
+{
+	uint64_t hf = 0;
+
+	if (types & XVS_RSS_IPV4)
+		hf |= RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER;
+	if (types & XVS_RSS_TCP4)
+		hf |= RTE_ETH_RSS_NONFRAG_IPV4_TCP;
+	if (types & XVS_RSS_UDP4)
+		hf |= RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	if (types & XVS_RSS_IPV6)
+		hf |= RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_OTHER;
+	if (types & XVS_RSS_TCP6)
+		hf |= RTE_ETH_RSS_NONFRAG_IPV6_TCP;
+	if (types & XVS_RSS_UDP6)
+		hf |= RTE_ETH_RSS_NONFRAG_IPV6_UDP;
+	if (types & XVS_RSS_IPV6_EX)
+		hf |= RTE_ETH_RSS_IPV6_EX;
+	if (types & XVS_RSS_TCP6_EX)
+		hf |= RTE_ETH_RSS_IPV6_TCP_EX;
+	if (types & XVS_RSS_UDP6_EX)
+		hf |= RTE_ETH_RSS_IPV6_UDP_EX;
+	return hf;
+}
+
 static int
 configure(struct xvs_port *p, uint16_t nrx, uint16_t ntx, bool intr, struct xvs_err *err)
 {
@@ -233,6 +281,14 @@ configure(struct xvs_port *p, uint16_t nrx, uint16_t ntx, bool intr, struct xvs_
 
 	memset(&conf, 0, sizeof(conf));
 	conf.intr_conf.rxq = intr ? 1 : 0;
+	if (p->cfg.kind == XVS_PORT_PCI && nrx > 1) {
+		/* The NIC hashes with our key and types; xvs_port_rss_apply()
+		 * programs the RETA once the device runs. */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = p->cfg.rss.key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = XVS_RSS_KEY_LEN;
+		conf.rx_adv_conf.rss_conf.rss_hf = rss_hf(p->cfg.rss.types) & p->rss_hf_capa;
+	}
 	r = rte_eth_dev_configure(p->eth_port, nrx, ntx, &conf);
 	if (r < 0)
 		return xvs_err_set(err, r, "port %s: configure %u rx / %u tx queues: %s",
@@ -327,11 +383,14 @@ int
 xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 {
 	struct rte_eth_dev_info info;
-	char devargs[512];
+	char devargs[2048];
 	uint16_t nq, nrx, ntx;
 	int r;
 
 	p->open = false;
+	p->rss_steerable = false;
+	p->rss_hw_reta = false;
+	p->rss_reta_size = 0;
 	p->tx_ring = NULL;
 	p->tap = NULL;
 	p->wake_fd = -1;
@@ -375,6 +434,7 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 		goto close;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	p->rss_hf_capa = info.flow_type_rss_offloads;
 	nrx = RTE_MIN(nq, info.max_rx_queues);
 	ntx = RTE_MIN(RTE_MAX(nq, xvs_dp.n_workers_max), info.max_tx_queues);
 	if (p->cfg.kind == XVS_PORT_TAP)
@@ -413,6 +473,7 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	(void)rte_eth_promiscuous_enable(p->eth_port);
 	p->n_rxq = nrx;
 	p->n_txq = ntx;
+	p->rss_attached = nrx; /* the device's own default spreads over all */
 	p->rx_intr = true;
 	for (uint16_t q = 0; q < nrx; q++) {
 		p->rxq_fd[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(p->eth_port, q);
@@ -456,6 +517,14 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 			    "the host's own frames", p->cfg.name, p->cfg.ifname);
 		goto stop;
 	}
+	/* A PCI NIC with several queues: steer with its RETA (needs a Toeplitz
+	 * hash over our key, which the device must report it supports). */
+	if (p->cfg.kind == XVS_PORT_PCI && nrx > 1 && info.reta_size > 0 &&
+	    info.hash_key_size == XVS_RSS_KEY_LEN) {
+		p->rss_steerable = true;
+		p->rss_hw_reta = true;
+		p->reta_size = info.reta_size;
+	}
 	p->open = true;
 	p->error[0] = '\0';
 	return 0;
@@ -477,9 +546,48 @@ out:
 	return r;
 }
 
+int
+xvs_port_rss_apply(struct xvs_port *p, uint16_t n, struct xvs_err *err)
+{
+	if (!p->open || !p->rss_steerable)
+		return 0;
+	if (n < 1 || n > p->n_rxq)
+		return xvs_err_set(err, -EINVAL, "port %s: %u rx queues to use, it has %u",
+				   p->cfg.name, n, p->n_rxq);
+	if (p->tap != NULL)
+		return xvs_tap_attach_queues(p->tap, n, err);
+	if (p->rss_hw_reta) {
+		struct rte_eth_rss_reta_entry64 reta[XVS_RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+		struct rte_eth_rss_conf conf = {
+			.rss_key = p->cfg.rss.key,
+			.rss_key_len = XVS_RSS_KEY_LEN,
+			.rss_hf = rss_hf(p->cfg.rss.types) & p->rss_hf_capa,
+		};
+		uint16_t size = RTE_MIN(p->reta_size, XVS_RSS_RETA_MAX);
+		int r;
+
+		memset(reta, 0, sizeof(reta));
+		for (uint16_t i = 0; i < size; i++) {
+			reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+			reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % n;
+		}
+		r = rte_eth_dev_rss_hash_update(p->eth_port, &conf);
+		if (r == 0)
+			r = rte_eth_dev_rss_reta_update(p->eth_port, reta, size);
+		if (r < 0)
+			return xvs_err_set(err, r, "port %s: program RSS (key, types, %u-entry "
+					   "table over %u queues): %s", p->cfg.name, size, n,
+					   rte_strerror(-r));
+	}
+	return 0;
+}
+
 void
 xvs_port_close(struct xvs_port *p)
 {
+	rte_free(p->rss_table);
+	p->rss_table = NULL;
+	p->rss_reta_size = 0;
 	if (!p->open)
 		return;
 	p->open = false;

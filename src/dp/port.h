@@ -34,6 +34,26 @@ struct xvs_port {
 	int wake_fd;                 /* afpacket: wake-up socket (see port_wake_*), or -1 */
 	char driver[32];             /* PMD name, for show */
 	uint8_t mac[6];              /* device MAC as DPDK reports it */
+
+	/* RSS in force (control thread; settings in cfg.rss, plan in switch.c). */
+	bool rss_steerable;          /* xvs picks which rx queues get traffic (tap, pci) */
+	bool rss_hw_reta;            /* the device hashes with our key and takes our RETA (pci) */
+	uint16_t reta_size;          /* the device's RETA entries (rss_hw_reta) */
+	uint64_t rss_hf_capa;        /* ethdev RSS hash types the device offers */
+	struct xvs_rss_table *rss_table; /* for cfg.rss.key (rte_malloc), NULL = none yet */
+	uint8_t rss_table_key[XVS_RSS_KEY_LEN];
+	uint16_t rss_k;              /* conservative profile: workers in use now */
+	uint16_t rss_n_set;          /* workers the settings allow, in rss_set */
+	uint16_t rss_set[XVS_MAX_WORKERS];
+	uint16_t rss_n_active;       /* of those, in use (the first rss_n_active) */
+	uint16_t rss_queues_used;    /* rx queues polled */
+	uint16_t rss_attached;       /* rx queues the device delivers to (steerable ports) */
+	uint16_t rss_queue_worker[XVS_MAX_QUEUES];
+	bool rss_spread;             /* software spreading over the active workers */
+	uint16_t rss_reta_size;      /* size rss_reta was filled for, 0 = refill */
+	uint16_t rss_reta[XVS_RSS_RETA_MAX]; /* worker ids */
+	uint64_t rss_rebalances;     /* RETA moves by the closest profile */
+	char rss_error[300];         /* why the settings could not be applied ("" = fine) */
 };
 
 /* Probe, configure and start the device of p->cfg. On failure p->open is
@@ -48,6 +68,11 @@ void xvs_port_close(struct xvs_port *p);
  * namespace is; an ethdev through DPDK, which some PMDs do not support: then
  * only xvs's own frame-size check changes). Returns 0 or a negative errno. */
 int xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err);
+
+/* Make the device deliver to rx queues 0..n-1 only: attach/detach tap queues,
+ * or program a PCI NIC's RETA (entry i -> queue i mod n), key and hash types
+ * from cfg.rss. A no-op for ports whose queues xvs cannot steer. */
+int xvs_port_rss_apply(struct xvs_port *p, uint16_t n, struct xvs_err *err);
 
 /* Wake-up sockets stand in for rx interrupts on af_packet ports (the PMD has
  * none): an AF_PACKET socket on the same netdev whose BPF filter

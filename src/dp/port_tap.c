@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Tap port with virtio-net headers (datapath); see port_tap.h. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ struct tap_rxq {
 
 struct xvs_tap {
 	uint16_t nq;
+	_Atomic uint16_t nq_attached;          /* queues 0..nq_attached-1 get traffic */
 	struct rte_mempool *pool;
 	int ctl_sock;                          /* for SIOCSIFFLAGS / SIOCSIFHWADDR */
 	char ifname[IFNAMSIZ];
@@ -140,6 +142,7 @@ xvs_tap_open(const char *ifname, uint16_t nq, const uint8_t *mac, struct rte_mem
 		t->rxq[q].fd = r;
 	}
 	t->nq = nq;
+	t->nq_attached = nq;
 	t->ctl_sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (t->ctl_sock < 0) {
 		r = xvs_err_set(err, -errno, "tap %s: socket: %s", ifname, strerror(errno));
@@ -170,6 +173,30 @@ fail:
 		close(t->ctl_sock);
 	rte_free(t);
 	return r;
+}
+
+int
+xvs_tap_attach_queues(struct xvs_tap *t, uint16_t n, struct xvs_err *err)
+{
+	if (n < 1 || n > t->nq)
+		return xvs_err_set(err, -EINVAL, "tap %s: %u queues to attach, it has %u", t->ifname,
+				   n, t->nq);
+	/* Attach first, then let writers use the queue; detach after writers
+	 * stopped using it (a write to a detached queue fails with EBADFD). */
+	for (uint16_t q = 0; q < t->nq; q++) {
+		struct ifreq ifr;
+
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = q < n ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+		if (q >= n)
+			atomic_store_explicit(&t->nq_attached, n, memory_order_relaxed);
+		/* EINVAL: already in that state */
+		if (ioctl(t->rxq[q].fd, TUNSETQUEUE, &ifr) < 0 && errno != EINVAL)
+			return xvs_err_set(err, -errno, "tap %s: %s queue %u: %s", t->ifname,
+					   q < n ? "attach" : "detach", q, strerror(errno));
+	}
+	atomic_store_explicit(&t->nq_attached, n, memory_order_relaxed);
+	return 0;
 }
 
 void
@@ -332,7 +359,8 @@ mbuf_to_vnet(const struct rte_mbuf *m, struct virtio_net_hdr *vh)
 uint16_t
 xvs_tap_tx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
-	int fd = t->rxq[q % t->nq].fd;
+	uint16_t na = atomic_load_explicit(&t->nq_attached, memory_order_relaxed);
+	int fd = t->rxq[q % (na ? na : 1)].fd;
 	struct iovec iov[TAP_RX_SEGS + 8];
 	struct virtio_net_hdr vh;
 	uint16_t sent = 0;

@@ -42,6 +42,12 @@ int xvs_tap_open(const char *ifname, uint16_t nq, const uint8_t *mac, struct rte
 		 struct xvs_tap **out, struct xvs_err *err);
 void xvs_tap_close(struct xvs_tap *t);
 
+/* Let the kernel steer frames to queues 0..n-1 only (TUNSETQUEUE attach /
+ * detach; the kernel picks among attached queues by flow hash) and transmit
+ * on those only. Control thread; call with n smaller only after no worker
+ * polls the queues being detached. */
+int xvs_tap_attach_queues(struct xvs_tap *t, uint16_t n, struct xvs_err *err);
+
 /* The queue's fd: readable when frames wait (the worker's wake-up source). */
 int xvs_tap_fd(const struct xvs_tap *t, uint16_t q);
 void xvs_tap_get_stats(const struct xvs_tap *t, struct xvs_tap_stats *st);

@@ -267,6 +267,7 @@ drop:
 		rte_pktmbuf_free(m);
 	}
 	ic->rx_packets += n;
+	w->switched_packets += n;
 	ic->rx_bytes += bytes;
 
 	/* Pass 2: learn and forward. */

@@ -28,6 +28,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_prefetch.h>
 
 #include "dp.h"
 #include "offload.h"
@@ -230,6 +231,119 @@ xvs_tx_flush_all(struct xvs_worker *w, const struct xvs_snapshot *s)
 	w->n_dirty = 0;
 }
 
+/* Software RSS (like Linux RPS, with the Toeplitz hash NICs use): hash every
+ * frame of a burst from port slot in_port and hand the frames whose RETA entry
+ * names another worker to that worker's ring from us. Keeps this worker's own
+ * frames in pkts, in order, and returns their count. */
+static uint16_t
+rss_spread(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t in_port,
+	   struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t dst[XVS_BURST], idx[XVS_BURST], start[XVS_MAX_WORKERS + 1];
+	struct rte_mbuf *out[XVS_BURST];
+	uint16_t keep = 0, nw = xvs_dp.n_workers_max;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t h = 0;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) {
+			h = m->hash.rss; /* the NIC's Toeplitz, programmed with our key */
+		} else {
+			const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+			uint8_t in[XVS_RSS_INPUT_MAX];
+			struct xvs_l2 l2;
+			size_t len;
+
+			if (xvs_parse_l2(d, m->data_len, &l2) == XVS_PARSE_OK) {
+				len = xvs_rss_input(d, m->data_len, &l2, p->rss_types, in);
+				h = xvs_rss_hash(p->rss_table, in, len);
+			}
+			m->hash.rss = h;
+			m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+		}
+		dst[i] = p->rss_reta[h & p->rss_reta_mask];
+		if (unlikely(dst[i] >= nw))
+			dst[i] = w->id;
+	}
+	xvs_rss_partition(dst, n, nw, start, idx);
+	for (uint16_t t = 0; t < nw; t++) {
+		uint16_t k = 0, sent;
+
+		for (uint16_t j = start[t]; j < start[t + 1]; j++)
+			out[k++] = pkts[idx[j]];
+		if (k == 0)
+			continue;
+		if (t == w->id) {
+			keep = k;
+			continue;
+		}
+		for (uint16_t j = 0; j < k; j++)
+			out[j]->port = in_port; /* the receiving worker needs the ingress slot */
+		sent = (uint16_t)rte_ring_sp_enqueue_burst(xvs_dp.worker[t]->rss_ring[w->id],
+							   (void **)out, k, NULL);
+		w->rss_out += sent;
+		if (unlikely(sent < k)) {
+			struct xvs_port_counters *c = &w->ctr[in_port];
+
+			for (uint16_t j = sent; j < k; j++) {
+				c->rx_bytes += out[j]->pkt_len;
+				rte_pktmbuf_free(out[j]);
+			}
+			c->rx_packets += k - sent;
+			c->drop[XVS_DROP_rss_ring_full] += k - sent;
+			w->rss_drops += k - sent;
+		}
+		if (sent > 0) {
+			/* Order the ring's tail store before the look at sleeping: the
+			 * other side stores sleeping, then looks at the ring. */
+			atomic_thread_fence(memory_order_seq_cst);
+			xvs_worker_wake(xvs_dp.worker[t]);
+		}
+	}
+	/* This worker's own frames go last, into pkts[0..keep), in order. */
+	for (uint16_t j = start[w->id], k = 0; j < start[w->id + 1]; j++)
+		pkts[k++] = pkts[idx[j]];
+	return keep;
+}
+
+/* Run what other workers handed over (software RSS) through the pipeline, in
+ * runs of frames from one ingress port. */
+static uint32_t
+rss_drain(struct xvs_worker *w, const struct xvs_snapshot *s, uint64_t now_tsc)
+{
+	struct rte_mbuf *pkts[XVS_BURST];
+	uint32_t total = 0;
+
+	for (uint16_t src = 0; src < xvs_dp.n_workers_max; src++) {
+		struct rte_ring *r = w->rss_ring[src];
+		unsigned int n;
+
+		if (r == NULL)
+			continue;
+		n = rte_ring_sc_dequeue_burst(r, (void **)pkts, XVS_BURST, NULL);
+		if (n == 0)
+			continue;
+		total += n;
+		w->rss_in += n;
+		for (unsigned int i = 0; i < n;) {
+			uint16_t port = pkts[i]->port;
+			unsigned int j = i + 1;
+
+			while (j < n && pkts[j]->port == port)
+				j++;
+			if (likely(port < XVS_MAX_PORTS && s->port[port].active))
+				xvs_l2_forward_burst(w, s, port, pkts + i, (uint16_t)(j - i), now_tsc);
+			else
+				rte_pktmbuf_free_bulk(pkts + i, j - i); /* port removed meanwhile */
+			i = j;
+		}
+	}
+	return total;
+}
+
 /* Arm or disarm rx interrupts on every queue of the worker. Returns true if all
  * of them support interrupts. */
 static bool
@@ -344,11 +458,19 @@ xvs_worker_main(void *arg)
 					continue;
 				got += n;
 				w->rx_packets += n;
+				if (p->rss_spread) {
+					n = rss_spread(w, p, q->port, pkts, n);
+					if (n == 0)
+						continue;
+				}
 				xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
 			}
-			xvs_tx_flush_all(w, s);
 			got += drain_tx_rings(w, s);
 		}
+		/* Even when no longer active: what was handed over before the
+		 * worker count dropped must not stay stuck in its rings. */
+		got += rss_drain(w, s, t0);
+		xvs_tx_flush_all(w, s);
 		rte_rcu_qsbr_quiescent(xvs_dp.qsbr, w->id);
 		w->loops++;
 		t1 = rte_rdtsc();

@@ -56,7 +56,8 @@ LOG_BAD = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} (ERR|WARNING) .*$", re.M)
 # a new counter gets classified here rather than silently ignored.
 INGRESS_DROPS = (
     "runt", "truncated_vlan", "stacked_vlan", "bad_vid", "bad_src_mac", "oversize",
-    "vlan_tagged_on_access", "vlan_not_allowed", "vlan_untagged", "same_port", "no_dest",
+    "vlan_tagged_on_access", "vlan_not_allowed", "vlan_untagged", "rss_ring_full", "same_port",
+    "no_dest",
 )
 EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed")
 
