@@ -89,8 +89,7 @@ rss_check(const struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	uint16_t nq = p != NULL && p->open ? p->n_rxq : cfg->queues;
 	struct xvs_err e;
 
-	for (uint16_t w = 0; w < n; w++)
-		cpu[w] = (uint16_t)rte_lcore_to_cpu_id((int)xvs_dp.worker[w]->lcore);
+	xvsd_worker_cpus(cpu, n);
 	if (xvs_rss_select(&cfg->rss, cpu, n, set, &e) <= 0)
 		return xvs_err_set(err, -EINVAL, "port %s: %s", cfg->name,
 				   e.code ? e.msg : "rss: no worker between base-cpu and max-cpu");
@@ -616,7 +615,7 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 		}
 		json_object_set_new(o, "worker", json_integer(w));
 		json_object_set_new(o, "lcore", json_integer(wk->lcore));
-		json_object_set_new(o, "cpu", json_integer(rte_lcore_to_cpu_id((int)wk->lcore)));
+		json_object_set_new(o, "cpu", json_integer(xvsd_worker_cpu(w)));
 		json_object_set_new(o, "active", json_boolean(w < s->n_workers));
 		json_object_set_new(o, "busy_pct", json_real(xvsd.busy_pct[w]));
 		json_object_set_new(o, "rx_pps", json_real(xvsd.rx_pps[w]));
@@ -627,6 +626,8 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 		json_object_set_new(o, "switched_pps", json_real(xvsd.switched_pps[w]));
 		json_object_set_new(o, "rss_in", json_integer((json_int_t)wk->rss_in));
 		json_object_set_new(o, "rss_out", json_integer((json_int_t)wk->rss_out));
+		json_object_set_new(o, "rss_in_pps", json_real(xvsd.rss_in_pps[w]));
+		json_object_set_new(o, "rss_out_pps", json_real(xvsd.rss_out_pps[w]));
 		json_object_set_new(o, "rss_drops", json_integer((json_int_t)wk->rss_drops));
 		json_object_set_new(o, "loops", json_integer((json_int_t)wk->loops));
 		json_object_set_new(o, "wakeups", json_integer((json_int_t)wk->wakeups));

@@ -82,12 +82,25 @@ update_epoll(const struct xvs_snapshot *s)
 	}
 }
 
+uint16_t
+xvsd_worker_cpu(uint16_t w)
+{
+	/* The lcore's CPU set, not rte_lcore_to_cpu_id(): with --lcores 1@0 that
+	 * returns the lcore id's core, not the CPU the thread is pinned to. */
+	rte_cpuset_t set = rte_lcore_cpuset(xvs_dp.worker[w]->lcore);
+
+	for (uint16_t c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			return c;
+	return 0;
+}
+
 /* CPU of every worker, for the RSS settings' base-cpu / max-cpu. */
-static void
-worker_cpus(uint16_t *cpu, uint16_t n)
+void
+xvsd_worker_cpus(uint16_t *cpu, uint16_t n)
 {
 	for (uint16_t w = 0; w < n; w++)
-		cpu[w] = (uint16_t)rte_lcore_to_cpu_id((int)xvs_dp.worker[w]->lcore);
+		cpu[w] = xvsd_worker_cpu(w);
 }
 
 /* Decide, from p->cfg.rss and the n active workers, which rx queues of p are
@@ -105,7 +118,7 @@ rss_plan(struct xvs_port *p, uint16_t n)
 	struct xvs_err e;
 	int ns;
 
-	worker_cpus(cpu, n);
+	xvsd_worker_cpus(cpu, n);
 	p->rss_error[0] = '\0';
 	ns = xvs_rss_select(c, cpu, n, set, &e);
 	if (ns <= 0) {
@@ -283,6 +296,16 @@ xvsd_drain_learn(void)
 	}
 }
 
+/* Rate of a counter since its previous sample, which it then becomes. */
+static double
+per_s(uint64_t now, uint64_t *prev, uint64_t dt_tsc)
+{
+	double r = dt_tsc > 0 ? (double)(now - *prev) * (double)xvs_dp.tsc_hz / (double)dt_tsc : 0.0;
+
+	*prev = now;
+	return r;
+}
+
 void
 xvsd_tick(void)
 {
@@ -305,9 +328,9 @@ xvsd_tick(void)
 		xvsd.prev_idle[w] = idle;
 		xvsd.prev_sleep[w] = slp;
 		xvsd.prev_rx[w] = wk->rx_packets;
-		xvsd.switched_pps[w] = dt > 0 ? (double)(wk->switched_packets - xvsd.prev_switched[w]) *
-							(double)xvs_dp.tsc_hz / (double)dt : 0.0;
-		xvsd.prev_switched[w] = wk->switched_packets;
+		xvsd.switched_pps[w] = per_s(wk->switched_packets, &xvsd.prev_switched[w], dt);
+		xvsd.rss_in_pps[w] = per_s(wk->rss_in, &xvsd.prev_rss_in[w], dt);
+		xvsd.rss_out_pps[w] = per_s(wk->rss_out, &xvsd.prev_rss_out[w], dt);
 	}
 	xvsd.prev_sample_tsc = now_tsc;
 	xvsd_rss_tick();

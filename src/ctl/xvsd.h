@@ -39,6 +39,8 @@ struct xvsd {
 	double rx_pps[XVS_MAX_WORKERS];
 	uint64_t prev_switched[XVS_MAX_WORKERS];
 	double switched_pps[XVS_MAX_WORKERS];
+	uint64_t prev_rss_in[XVS_MAX_WORKERS], prev_rss_out[XVS_MAX_WORKERS];
+	double rss_in_pps[XVS_MAX_WORKERS], rss_out_pps[XVS_MAX_WORKERS];
 	uint64_t prev_sample_tsc;
 };
 
@@ -62,6 +64,10 @@ void xvsd_rss_tick(void);
 void xvsd_shutdown_ports(void);
 
 struct xvs_port *xvsd_port_find(const char *name);
+
+/* The CPU worker w is pinned to (the first of its lcore's CPU set). */
+uint16_t xvsd_worker_cpu(uint16_t w);
+void xvsd_worker_cpus(uint16_t *cpu, uint16_t n);
 
 /* RPC method handlers: params in, result out (new reference), or error in err. */
 typedef int (*xvsd_method_fn)(json_t *params, json_t **result, struct xvs_err *err);

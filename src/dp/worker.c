@@ -45,7 +45,12 @@ xvs_worker_wake(struct xvs_worker *w)
 {
 	uint64_t one = 1;
 
-	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst) != 0)
+	/* The waker that takes the flag writes the eventfd, the others do not:
+	 * a producer handing over a burst every few microseconds to a worker
+	 * that takes a millisecond to wake (a halted vCPU) must not make a
+	 * syscall per burst. The worker sets the flag again before it sleeps. */
+	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst) != 0 &&
+	    atomic_exchange_explicit(&w->sleeping, 0, memory_order_seq_cst) != 0)
 		(void)!write(w->wakefd, &one, sizeof(one));
 }
 
@@ -326,6 +331,9 @@ rss_drain(struct xvs_worker *w, const struct xvs_snapshot *s, uint64_t now_tsc)
 		n = rte_ring_sc_dequeue_burst(r, (void **)pkts, XVS_BURST, NULL);
 		if (n == 0)
 			continue;
+		/* The mbufs and headers were last written on the producer's core. */
+		for (unsigned int i = 0; i < n; i++)
+			rte_prefetch0(pkts[i]);
 		total += n;
 		w->rss_in += n;
 		for (unsigned int i = 0; i < n;) {
