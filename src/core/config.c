@@ -334,13 +334,13 @@ xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind
 	xvs_rss_cfg_init(&cfg->rss);
 }
 
-/* "auto" (or -1 in the store) or a CPU number. */
+/* "auto" or a CPU number. */
 static int
 cpu_parse(const char *what, const char *value, int32_t *out, struct xvs_err *err)
 {
 	uint32_t v;
 
-	if (strcmp(value, "auto") == 0 || strcmp(value, "-1") == 0) {
+	if (strcmp(value, "auto") == 0) {
 		*out = -1;
 		return 0;
 	}
@@ -351,14 +351,14 @@ cpu_parse(const char *what, const char *value, int32_t *out, struct xvs_err *err
 	return 0;
 }
 
-/* "all" (or 0) or a count in [1, max]. */
+/* "all" or a count in [1, max]. */
 static int
 count_parse(const char *what, const char *value, uint32_t max, uint16_t *out,
 	    struct xvs_err *err)
 {
 	uint32_t v;
 
-	if (strcmp(value, "all") == 0 || strcmp(value, "0") == 0) {
+	if (strcmp(value, "all") == 0) {
 		*out = 0;
 		return 0;
 	}

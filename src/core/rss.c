@@ -78,15 +78,19 @@ xvs_rss_table_init(struct xvs_rss_table *t, const uint8_t key[XVS_RSS_KEY_LEN])
 #define IPV6_OPT_HOME_ADDRESS 0xc9   /* RFC 6275 6.3 */
 #define IPV6_MAX_EXT_HDRS 8
 
+/* In the functions below, cap is how many bytes of the frame can be read
+ * (its first segment) and wire its whole length: length fields are checked
+ * against wire, reads against cap. */
 static size_t
-add_ports(const uint8_t *frame, uint32_t l4_off, uint32_t end, uint8_t proto, uint32_t tcp_type,
-	  uint32_t udp_type, uint32_t types, uint8_t *in, size_t at)
+add_ports(const uint8_t *frame, uint32_t cap, uint32_t l4_off, uint32_t end, uint8_t proto,
+	  uint32_t tcp_type, uint32_t udp_type, uint32_t types, uint8_t *in, size_t at)
 {
 	/* The ports are the first 4 bytes of both headers; a header too short to
 	 * hold them is hashed on addresses, like a non-TCP/UDP packet. */
 	if (((proto == IPPROTO_TCP_ && (types & tcp_type)) ||
 	     (proto == IPPROTO_UDP_ && (types & udp_type))) &&
-	    l4_off <= end && end - l4_off >= (proto == IPPROTO_TCP_ ? 20u : 8u)) {
+	    l4_off <= end && end - l4_off >= (proto == IPPROTO_TCP_ ? 20u : 8u) &&
+	    l4_off <= cap && cap - l4_off >= 4) {
 		memcpy(in + at, frame + l4_off, 4);
 		return at + 4;
 	}
@@ -94,24 +98,25 @@ add_ports(const uint8_t *frame, uint32_t l4_off, uint32_t end, uint8_t proto, ui
 }
 
 static size_t
-input_ipv4(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uint8_t *in)
+input_ipv4(const uint8_t *frame, uint32_t cap, uint32_t wire, uint32_t off, uint32_t types,
+	   uint8_t *in)
 {
 	const uint8_t *ip = frame + off;
 	uint32_t ihl, tot;
 	size_t r;
 
-	if (len < off || len - off < 20 || (ip[0] >> 4) != 4)
+	if (cap < off || cap - off < 20 || (ip[0] >> 4) != 4)
 		return 0;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	tot = xvs_rd16(ip + 2);
-	if (ihl < 20 || tot < ihl || tot > len - off)
+	if (ihl < 20 || tot < ihl || tot > wire - off)
 		return 0;
 	memcpy(in, ip + 12, 8);
 	/* MF or a fragment offset: later fragments carry no ports, so no
 	 * fragment is hashed on them (all fragments of a datagram agree). */
 	if ((xvs_rd16(ip + 6) & 0x3fff) == 0) {
-		r = add_ports(frame, off + ihl, off + tot, ip[9], XVS_RSS_TCP4, XVS_RSS_UDP4, types,
-			      in, 8);
+		r = add_ports(frame, cap, off + ihl, off + tot, ip[9], XVS_RSS_TCP4, XVS_RSS_UDP4,
+			      types, in, 8);
 		if (r != 0)
 			return r;
 	}
@@ -119,7 +124,8 @@ input_ipv4(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 }
 
 static size_t
-input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uint8_t *in)
+input_ipv6(const uint8_t *frame, uint32_t cap, uint32_t wire, uint32_t off, uint32_t types,
+	   uint8_t *in)
 {
 	const uint8_t *ip = frame + off;
 	const uint8_t *src, *dst;
@@ -128,10 +134,10 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 	uint8_t nh;
 	size_t r;
 
-	if (len < off || len - off < 40 || (ip[0] >> 4) != 6)
+	if (cap < off || cap - off < 40 || (ip[0] >> 4) != 6)
 		return 0;
 	end = off + 40 + xvs_rd16(ip + 4);
-	if (end > len)
+	if (end > wire)
 		return 0;
 	src = ip + 8;
 	dst = ip + 24;
@@ -144,10 +150,10 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 		if (nh != IPPROTO_HOPOPTS_ && nh != IPPROTO_ROUTING_ && nh != IPPROTO_DSTOPTS_ &&
 		    nh != IPPROTO_FRAGMENT_)
 			break;
-		if (end - cur < 8)
+		if (end - cur < 8 || cap < cur || cap - cur < 8)
 			return 0;
 		hlen = nh == IPPROTO_FRAGMENT_ ? 8 : ((uint32_t)frame[cur + 1] + 1) * 8;
-		if (end - cur < hlen)
+		if (end - cur < hlen || cap - cur < hlen)
 			return 0;
 		if (nh == IPPROTO_FRAGMENT_) {
 			fragment = true;
@@ -180,8 +186,8 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 		memcpy(in, src, 16);
 		memcpy(in + 16, dst, 16);
 		if (!fragment) {
-			r = add_ports(frame, cur, end, nh, XVS_RSS_TCP6_EX, XVS_RSS_UDP6_EX, types, in,
-				      32);
+			r = add_ports(frame, cap, cur, end, nh, XVS_RSS_TCP6_EX, XVS_RSS_UDP6_EX,
+				      types, in, 32);
 			if (r != 0)
 				return r;
 		}
@@ -191,7 +197,7 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 	/* Without an "ex" type the packet's own header addresses are hashed. */
 	memcpy(in, ip + 8, 32);
 	if (!fragment) {
-		r = add_ports(frame, cur, end, nh, XVS_RSS_TCP6, XVS_RSS_UDP6, types, in, 32);
+		r = add_ports(frame, cap, cur, end, nh, XVS_RSS_TCP6, XVS_RSS_UDP6, types, in, 32);
 		if (r != 0)
 			return r;
 	}
@@ -199,16 +205,23 @@ input_ipv6(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t types, uin
 }
 
 size_t
+xvs_rss_input_seg(const uint8_t *frame, uint32_t cap, uint32_t wire, const struct xvs_l2 *l2,
+		  uint32_t types, uint8_t in[XVS_RSS_INPUT_MAX])
+{
+	if (frame == NULL || l2 == NULL || wire < cap)
+		return 0;
+	if (l2->ethertype == XVS_ETYPE_IPV4)
+		return input_ipv4(frame, cap, wire, l2->l3_off, types, in);
+	if (l2->ethertype == XVS_ETYPE_IPV6)
+		return input_ipv6(frame, cap, wire, l2->l3_off, types, in);
+	return 0;
+}
+
+size_t
 xvs_rss_input(const uint8_t *frame, uint32_t len, const struct xvs_l2 *l2, uint32_t types,
 	      uint8_t in[XVS_RSS_INPUT_MAX])
 {
-	if (frame == NULL || l2 == NULL)
-		return 0;
-	if (l2->ethertype == XVS_ETYPE_IPV4)
-		return input_ipv4(frame, len, l2->l3_off, types, in);
-	if (l2->ethertype == XVS_ETYPE_IPV6)
-		return input_ipv6(frame, len, l2->l3_off, types, in);
-	return 0;
+	return xvs_rss_input_seg(frame, len, len, l2, types, in);
 }
 
 void

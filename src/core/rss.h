@@ -90,6 +90,13 @@ xvs_rss_hash(const struct xvs_rss_table *t, const uint8_t *in, size_t len)
 size_t xvs_rss_input(const uint8_t *frame, uint32_t len, const struct xvs_l2 *l2, uint32_t types,
 		     uint8_t in[XVS_RSS_INPUT_MAX]);
 
+/* The same for a frame of wire bytes of which only the first cap can be read
+ * (the first segment of a chain, e.g. a 64 KB TSO frame from a tap): length
+ * fields are checked against wire, and headers that do not fit in cap leave
+ * the frame unhashed. */
+size_t xvs_rss_input_seg(const uint8_t *frame, uint32_t cap, uint32_t wire,
+			 const struct xvs_l2 *l2, uint32_t types, uint8_t in[XVS_RSS_INPUT_MAX]);
+
 /* RETA index of a hash: the low bits (size is a power of two). */
 static inline uint32_t
 xvs_rss_reta_index(uint32_t hash, uint32_t size)

@@ -99,9 +99,9 @@ rss_check(const struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 				   cfg->rss.queues, nq, nq == 1 ? "" : "s");
 	if (cfg->rss.queues != 0 && cfg->rss.queues < nq && !steerable)
 		return xvs_err_set(err, -EINVAL,
-				   "port %s: a %s port's traffic reaches all its %u rx queues (xvs "
-				   "cannot steer it): rss queues must be all", cfg->name,
-				   xvs_port_kind_name(cfg->kind), nq);
+				   "port %s: traffic reaches all %u rx queues of %s ports (xvs "
+				   "cannot steer it): rss queues must be all", cfg->name, nq,
+				   xvs_port_kind_name(cfg->kind));
 	return 0;
 }
 

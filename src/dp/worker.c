@@ -263,7 +263,8 @@ rss_spread(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t in_port
 			size_t len;
 
 			if (xvs_parse_l2(d, m->data_len, &l2) == XVS_PARSE_OK) {
-				len = xvs_rss_input(d, m->data_len, &l2, p->rss_types, in);
+				len = xvs_rss_input_seg(d, m->data_len, m->pkt_len, &l2,
+							p->rss_types, in);
 				h = xvs_rss_hash(p->rss_table, in, len);
 			}
 			m->hash.rss = h;

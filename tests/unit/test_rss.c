@@ -1631,6 +1631,44 @@ test_rss_flow_order_preserved(void **state)
 			assert_int_equal(last_seq[f], next_seq[f]);
 }
 
+/* A large frame of which only the first segment (the headers) can be read,
+ * as a 64 KB TSO frame from a tap: its length fields are judged against the
+ * whole frame and it hashes like the small one. */
+static void
+test_rss_input_first_segment_of_large_frame(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vecs); i++) {
+		struct frame_spec sp = {.v = &vecs[i]};
+		uint8_t f[256], in[XVS_RSS_INPUT_MAX];
+		uint32_t len = build_frame(&sp, f), wire = 60000;
+		struct xvs_l2 l2;
+		size_t want = vecs[i].af == AF_INET ? 12 : 36;
+
+		assert_int_equal(xvs_parse_l2(f, len, &l2), XVS_PARSE_OK);
+		if (vecs[i].af == AF_INET) {  /* IPv4 total length */
+			f[l2.l3_off + 2] = (uint8_t)((wire - l2.l3_off) >> 8);
+			f[l2.l3_off + 3] = (uint8_t)(wire - l2.l3_off);
+		} else {                      /* IPv6 payload length */
+			f[l2.l3_off + 4] = (uint8_t)((wire - l2.l3_off - 40) >> 8);
+			f[l2.l3_off + 5] = (uint8_t)(wire - l2.l3_off - 40);
+		}
+		/* the whole frame claimed but only len readable: not hashed */
+		assert_int_equal(xvs_rss_input(f, len, &l2, XVS_RSS_TYPES_DEFAULT, in), 0);
+		assert_int_equal(xvs_rss_input_seg(f, len, wire, &l2, XVS_RSS_TYPES_DEFAULT, in),
+				 want);
+		assert_int_equal(xvs_rss_hash(&default_tbl, in, want), vecs[i].l4);
+		/* ports cut off by the segment end: addresses only */
+		assert_int_equal(xvs_rss_input_seg(f, len - l4_len(IPPROTO_TCP) + 2, wire, &l2,
+						   XVS_RSS_TYPES_DEFAULT, in),
+				 want - 4);
+		assert_int_equal(xvs_rss_hash(&default_tbl, in, want - 4), vecs[i].l3);
+		/* a frame shorter than what is readable is nonsense: not hashed */
+		assert_int_equal(xvs_rss_input_seg(f, len, len - 1, &l2, XVS_RSS_TYPES_DEFAULT, in),
+				 0);
+	}
+}
+
 /* An "ex" type alone still hashes IPv6 without extension headers, on the
  * header's own addresses (Microsoft, "RSS hashing types"). */
 static void
@@ -1684,6 +1722,7 @@ main(void)
 		cmocka_unit_test(test_rss_input_ipv6_home_address_option),
 		cmocka_unit_test(test_rss_input_ipv6_type2_routing_header),
 		cmocka_unit_test(test_rss_input_ipv6_ex_types_without_ex_headers),
+		cmocka_unit_test(test_rss_input_first_segment_of_large_frame),
 		cmocka_unit_test(test_rss_parse_strict_separators),
 		cmocka_unit_test(test_rss_reta_vectors),
 		cmocka_unit_test(test_rss_reta_sizes),

@@ -1,0 +1,489 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Receive side scaling: software spreading of a single-queue port over the
+workers, per-flow order, RSS off, validation of rss.set, persistence, a
+multi-queue tap, a change of the worker count, the conservative profile.
+
+    ns xe<sfx>a                          ns xe<sfx>b
+    [xe<sfx>a] 10.77.0.1                 [xe<sfx>b] 10.77.0.2
+        | tap (queues=1, or 2)               | tap
+  +-----+------------------------------------+------------------------------+
+  |   port a --rx queue 0--> poller worker --+--> port b                    |
+  |                             | hash (Toeplitz), RETA                     |
+  |                             +--ring--> other worker --> port b          |
+  |                                                                         |
+  |   xvsd --workers 2 --cpus 0,1 (ns xe<sfx>sw)   null port n, afpacket up |
+  +-------------------------------------------------------------------+-----+
+                                                        veth xe<sfx>ups
+                                                                    |
+                                                 ns xe<sfx>up [xe<sfx>up] 10.77.0.N
+                                                 (validation only: queues=2)
+
+Spreading is checked against a Toeplitz hash computed here from the key and
+RETA that rss.show reports, so the tests choose flows whose split between the
+workers is known in advance instead of hoping for one.
+"""
+import json
+import os
+import re
+import struct
+import time
+
+import pytest
+
+from conftest import need_tool, scapy_or_skip, wait_for
+
+WORKERS = ["--workers", "2", "--cpus", "0,1"]
+SETTINGS = ("enabled", "profile", "base_cpu", "max_cpu", "max_cpus", "queues", "types", "key",
+            "reta_size")
+COUNTERS = ("packets_per_worker", "handoff_drops", "rebalances")
+MAGIC = b"xvs-rss-test"
+KEY2 = bytes(range(1, 41)).hex()   # any 40-byte key other than the default
+
+
+@pytest.fixture
+def sw(switch_unstarted):
+    """The switch with two workers, one per CPU. The fixture's own
+    `--workers 1` comes first; getopt keeps the last value."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("two CPUs are needed for two workers")
+    switch_unstarted.xvsd.extra += WORKERS
+    switch_unstarted.start()
+    assert len(workers(switch_unstarted)) == 2
+    return switch_unstarted
+
+
+# ---------------------------------------------------------------- helpers
+
+def rss(sw, port):
+    return sw.ctl("rss", "show", port)["ports"][0]
+
+
+def rss_set_reply(sw, port, opts):
+    return sw.rpc({"method": "rss.set", "params": {"name": port, "options": opts}})
+
+
+def rss_set(sw, port, **opts):
+    """rss.set with options given as python names (reta_size -> reta-size)."""
+    opts = {k.replace("_", "-"): v for k, v in opts.items()}
+    r = rss_set_reply(sw, port, opts)
+    assert "result" in r, f"rss.set {port} {opts} refused: {r}"
+    return r["result"]
+
+
+def settings(show):
+    return {k: show[k] for k in SETTINGS}
+
+
+def without_counters(show):
+    return {k: v for k, v in show.items() if k not in COUNTERS}
+
+
+def workers(sw):
+    return {w["worker"]: w for w in sw.ctl("worker", "stats")["workers"]}
+
+
+def poller_and_other(show):
+    """A single-queue port spreading in software: (worker polling queue 0, the other)."""
+    assert len(show["queue_workers"]) == 1, show
+    poller = show["queue_workers"][0][1]
+    others = [w for w in show["workers_active"] if w != poller]
+    assert len(others) == 1, show
+    return poller, others[0]
+
+
+def deltas(after, before):
+    return [x - y for x, y in zip(after, before)]
+
+
+def toeplitz(key, data):
+    """Microsoft RSS Toeplitz hash, bit by bit: for every set input bit, XOR the
+    32-bit window of the key that starts at that bit."""
+    k, klen, h = int.from_bytes(key, "big"), 8 * len(key), 0
+    for i, byte in enumerate(data):
+        for b in range(8):
+            if byte & (0x80 >> b):
+                h ^= (k >> (klen - 32 - (8 * i + b))) & 0xFFFFFFFF
+    return h
+
+
+def ip4(s):
+    return bytes(int(x) for x in s.split("."))
+
+
+def flow_worker(show, src_ip, dst_ip, sport, dport):
+    """Worker the RETA of `show` names for an IPv4 TCP/UDP flow."""
+    data = ip4(src_ip) + ip4(dst_ip) + struct.pack("!HH", sport, dport)
+    h = toeplitz(bytes.fromhex(show["key"]), data)
+    return show["reta"][h & (show["reta_size"] - 1)]
+
+
+def udp_frames(src, dst, sports, per_flow, dport=7777):
+    """per_flow frames of each flow (one flow per source port), interleaved:
+    round r carries sequence number r of every flow. Payload: MAGIC, flow, seq."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    frames = []
+    for seq in range(per_flow):
+        for f, sport in enumerate(sports):
+            frames.append(bytes(Ether(src=src.mac, dst=dst.mac) /
+                                IP(src=src.ip4, dst=dst.ip4) / UDP(sport=sport, dport=dport) /
+                                (MAGIC + struct.pack("!HH", f, seq))))
+    return frames
+
+
+def received_sequences(frames):
+    """{flow: [seq, ...]} in arrival order, of the test's UDP frames."""
+    from scapy.layers.inet import UDP
+    from scapy.layers.l2 import Ether
+
+    out = {}
+    for raw in frames:
+        p = Ether(raw)
+        if UDP not in p:
+            continue
+        payload = bytes(p[UDP].payload)
+        if not payload.startswith(MAGIC):
+            continue
+        f, seq = struct.unpack("!HH", payload[len(MAGIC):len(MAGIC) + 4])
+        out.setdefault(f, []).append(seq)
+    return out
+
+
+def learn_both(sw, a, b):
+    """Ping once and wait until the FDB knows both MACs, so test frames are unicast."""
+    a.ping(b, count=1)
+    wait_for(lambda: sw.fdb_entry(a.mac) and sw.fdb_entry(b.mac), 5, what="both MACs learned")
+
+
+def ping_loss(src, dst, count=10, interval=0.05):
+    r = src.ping(dst, count=count, interval=interval, check=False)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", r.stdout)
+    assert m, f"unexpected ping output: {r.stdout} {r.stderr}"
+    return int(m.group(1)) - int(m.group(2))
+
+
+def send_and_check_order(sw, a, b, sports, per_flow, gap):
+    """Send the interleaved UDP flows from a to b; sniff at b; require every frame,
+    each flow in order. Returns (per-worker rx delta of port a, worker.stats before, after)."""
+    frames = udp_frames(a, b, sports, per_flow)
+    before, wk0 = rss(sw, "a"), workers(sw)
+    sniffer = b.sniff(src=[a.mac], seconds=60, count=len(frames))
+    rep = a.send(frames, gap=gap)
+    assert rep["sent"] == len(frames)
+    got = received_sequences(sniffer.stop(grace=1.0))
+    after, wk1 = rss(sw, "a"), workers(sw)
+    lost = {f: per_flow - len(got.get(f, [])) for f in range(len(sports))
+            if len(got.get(f, [])) != per_flow}
+    assert not lost, f"frames lost (flow: missing): {lost}; handoff drops " \
+                     f"{after['handoff_drops'] - before['handoff_drops']}"
+    for f, seqs in got.items():
+        assert seqs == list(range(per_flow)), f"flow {f} out of order: {seqs}"
+    return deltas(after["packets_per_worker"], before["packets_per_worker"]), wk0, wk1
+
+
+def _settled_rss(sw, port):
+    """rss.show once every frame received on the port has been switched
+    (frames in a hand-off ring are counted by no worker yet)."""
+    def done():
+        st = rss(sw, port)
+        return st if sum(st["packets_per_worker"]) == sw.stats(port)["rx_packets"] else None
+    return wait_for(done, 5, what=f"packets_per_worker of {port} to add up to rx_packets")
+
+
+def _settled_workers(sw, before, src, dst):
+    """worker.stats once dst has taken in (rss_in) all that src handed over (rss_out)."""
+    def done():
+        w = workers(sw)
+        return w if (w[dst]["rss_in"] - before[dst]["rss_in"] ==
+                     w[src]["rss_out"] - before[src]["rss_out"]) else None
+    return wait_for(done, 5, what=f"worker {dst} to take in what worker {src} handed over")
+
+
+# ---------------------------------------------------------------- tests
+
+def test_toeplitz_reference_matches_the_spec():
+    """The helper above against the Microsoft RSS verification suite."""
+    key = bytes.fromhex("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c"
+                        "6a42b73bbeac01fa")
+    assert toeplitz(key, ip4("66.9.149.187") + ip4("161.142.100.80")) == 0x323e8fc2
+    assert toeplitz(key, ip4("66.9.149.187") + ip4("161.142.100.80") +
+                    struct.pack("!HH", 2794, 1766)) == 0x51ccc178
+    assert toeplitz(key, ip4("199.92.111.2") + ip4("65.69.140.83") +
+                    struct.pack("!HH", 14230, 4739)) == 0xc626b0ea
+
+
+@pytest.mark.parametrize("vm_offloads", ["on", "off"])
+def test_static_profile_spreads_tcp_streams_over_both_workers(sw, vm_offloads):
+    """8 iperf3 TCP streams from a to b, 4 of them on each worker by the RETA.
+    offloads on: the VM's kernel hands the tap GSO frames of up to 64 KB (the
+    default for a VM); off: frames of at most the MTU."""
+    need_tool("iperf3")
+    need_tool("ss")
+    a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    if vm_offloads == "off":
+        a.run(["ethtool", "-K", a.ifname, "tso", "off", "gso", "off"])
+    st = rss_set(sw, "a", profile="static")
+    assert st["mode"] == "software", st
+    assert sorted(st["workers_active"]) == [0, 1] and len(st["reta"]) == st["reta_size"] == 128
+    poller, other = poller_and_other(st)
+    # Client ports whose 8 streams the RETA splits 4:4 (iperf3 numbers the
+    # streams' ports from --cport up).
+    port = 5201
+    cport = next(c for c in range(20000, 60000, 8)
+                 if sum(flow_worker(st, a.ip4, b.ip4, c + i, port) == other
+                        for i in range(8)) == 4)
+    learn_both(sw, a, b)
+    before, wk0 = rss(sw, "a"), workers(sw)
+    srv = sw.spawn(b.ns, ["iperf3", "-s", "-1", "-B", b.ip4, "-p", port])
+    wait_for(lambda: b.run(["ss", "-Hltn", f"sport = :{port}"]).stdout.strip(), 10,
+             what="iperf3 server listening")
+    r = a.run(["iperf3", "-c", b.ip4, "-p", port, "-P", "8", "--cport", cport, "-t", "3",
+               "-J"], check=False, timeout=60)
+    assert r.returncode == 0, f"iperf3 failed: {r.stdout[-2000:]} {r.stderr}"
+    srv.wait(10)
+    res = json.loads(r.stdout)
+    assert sorted(c["local_port"] for c in res["start"]["connected"]) == \
+        list(range(cport, cport + 8))
+    streams = res["end"]["streams"]
+    assert len(streams) == 8 and all(s["receiver"]["bytes"] > 0 for s in streams), streams
+
+    d = deltas(_settled_rss(sw, "a")["packets_per_worker"], before["packets_per_worker"])
+    total = sum(d)
+    assert total > 2000, d
+    assert all(x >= total / 10 for x in d), f"packets per worker {d}: one worker got < 10%"
+    # the poller handed frames to the other worker, and nobody else handed any
+    wk1 = _settled_workers(sw, wk0, poller, other)
+    assert wk1[poller]["rss_out"] - wk0[poller]["rss_out"] > 0
+    assert wk1[other]["rss_in"] - wk0[other]["rss_in"] > 0
+    assert wk1[poller]["rss_in"] == wk0[poller]["rss_in"]
+    assert wk1[other]["rss_out"] == wk0[other]["rss_out"]
+
+
+def test_udp_flows_arrive_complete_and_in_order(sw):
+    """64 interleaved UDP flows x 40 frames at a moderate rate through a
+    spreading port: none lost, none reordered, split as the RETA says."""
+    scapy_or_skip()
+    a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    st = rss_set(sw, "a", profile="static")
+    poller, other = poller_and_other(st)
+    learn_both(sw, a, b)
+    sports = list(range(30000, 30064))
+    per_flow = 40
+    expect = {w: per_flow * sum(flow_worker(st, a.ip4, b.ip4, s, 7777) == w for s in sports)
+              for w in (0, 1)}
+    assert expect[0] > 0 and expect[1] > 0, expect   # holds for this key and these ports
+    d, wk0, wk1 = send_and_check_order(sw, a, b, sports, per_flow, gap=0.0005)
+    # Each worker switched its flows' frames (plus perhaps an ARP or two of a's
+    # kernel: not IP, RETA entry 0).
+    for w in (0, 1):
+        assert expect[w] <= d[w] <= expect[w] + 10, f"per worker {d}, expected {expect}"
+    assert wk1[poller]["rss_out"] - wk0[poller]["rss_out"] >= expect[other]
+    assert wk1[other]["rss_in"] - wk0[other]["rss_in"] >= expect[other]
+    assert rss(sw, "a")["handoff_drops"] == 0
+
+
+def test_rss_off_keeps_the_port_on_one_worker(sw):
+    scapy_or_skip()
+    a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    spread = rss_set(sw, "a", profile="static")
+    sports = list(range(31000, 31016))
+    # with RSS on, these flows would go to both workers
+    assert len({flow_worker(spread, a.ip4, b.ip4, s, 7777) for s in sports}) == 2
+    st = rss_set(sw, "a", enabled="off")
+    assert st["enabled"] is False and st["mode"] == "off", st
+    assert len(st["workers_active"]) == 1 and st["reta"] == [], st
+    only = st["workers_active"][0]
+    assert st["queue_workers"] == [[0, only]]
+    assert rss(sw, "a")["mode"] == "off"
+    learn_both(sw, a, b)
+    d, wk0, wk1 = send_and_check_order(sw, a, b, sports, 10, gap=0.001)
+    assert d[only] >= 160 and d[1 - only] == 0, f"per worker {d}, all on {only} expected"
+    for w in (0, 1):
+        assert wk1[w]["rss_out"] == wk0[w]["rss_out"] and wk1[w]["rss_in"] == wk0[w]["rss_in"]
+    # and on again
+    st = rss_set(sw, "a", enabled="on")
+    assert st["enabled"] is True and st["mode"] == "software", st
+
+
+# (port, options, what the message must say); every message also starts "port P: "
+BAD_SETTINGS = [
+    ("n", {"base-cpu": 7}, r"base-cpu 7"),
+    ("n", {"queues": 4}, r"4 .*1 rx queue"),
+    ("n", {"bogus": 1}, r'unknown rss setting "bogus"'),
+    ("n", {"key": "00" * 39}, r"key.*39 bytes"),
+    ("n", {"key": "zz" * 40}, r"key.*hex"),
+    ("n", {"key": "00" * 41}, r"key"),
+    ("n", {"reta-size": 100}, r"100 is not a power of two"),
+    ("n", {"reta-size": 1024}, r"1024 outside 1-512"),
+    ("n", {"profile": "fast"}, r'"fast" is not a profile'),
+    ("n", {"types": "ipv5"}, r'unknown hash type "ipv5"'),
+    ("n", {"types": ""}, r"at least one hash type"),
+    ("up", {"queues": 1}, r"reaches all 2 rx queues"),
+]
+
+
+def _rss_state(sw):
+    return {p: without_counters(rss(sw, p)) for p in ("n", "up")}
+
+
+def test_bad_settings_are_refused_and_change_nothing(sw):
+    sw.ctl("port", "add", "n", "null")
+    sw.uplink("up", ipv6=False, opts=["queues=2"])
+    rss_set(sw, "n", profile="static", reta_size=64)
+    up = rss(sw, "up")
+    assert (up["queues_max"], up["queues_used"]) == (2, 2), up
+    pristine = _rss_state(sw)
+    problems = []
+    for port, opts, msg in BAD_SETTINGS:
+        r = rss_set_reply(sw, port, opts)
+        err = r.get("error") if isinstance(r, dict) else None
+        if err is None:
+            problems.append(f"{port} {opts}: accepted: {r}")
+            continue
+        if err.get("code") != "EINVAL" or not err.get("message", "").startswith(f"port {port}: ") \
+                or not re.search(msg, err["message"]) or "\n" in err["message"]:
+            problems.append(f"{port} {opts}: error {err}, expected EINVAL /{msg}/")
+    assert not problems, "\n".join(problems)
+    assert _rss_state(sw) == pristine
+
+
+def test_bad_settings_through_xvsctl(sw):
+    argv, p = sw.xvsd.ctl_proc("--help", json_out=False)
+    if "rss set" not in p.stdout:
+        pytest.skip("xvsctl has no `rss set`")
+    sw.ctl("port", "add", "n", "null")
+    sw.uplink("up", ipv6=False, opts=["queues=2"])
+    pristine = _rss_state(sw)
+    problems = []
+    for port, opts, msg in BAD_SETTINGS:
+        args = ["rss", "set", port] + [f"{k}={v}" for k, v in opts.items()]
+        argv, p = sw.xvsd.ctl_proc(*args, json_out=False)
+        lines = p.stderr.splitlines()
+        if p.returncode == 0 or p.stdout.strip() or len(lines) != 1 or \
+                not re.search(msg, lines[0]):
+            problems.append(f"{args}: exit {p.returncode}, stdout {p.stdout!r}, "
+                            f"stderr {p.stderr!r}")
+        argv, p = sw.xvsd.ctl_proc(*args)
+        try:
+            code = json.loads(p.stdout)["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        if p.returncode == 0 or code != "EINVAL":
+            problems.append(f"{args} --json: exit {p.returncode}, stdout {p.stdout!r}")
+    assert not problems, "\n".join(problems)
+    assert _rss_state(sw) == pristine
+    # a good one goes through the same path
+    out = sw.ctl("rss", "set", "n", "profile=static", "reta-size=32")
+    assert (out["profile"], out["reta_size"]) == ("static", 32), out
+
+
+def test_settings_survive_restart_and_kill9(sw):
+    sw.ctl("port", "add", "n", "null")
+    cpus = sorted(w["cpu"] for w in workers(sw).values())
+    st = rss_set(sw, "n", profile="closest", base_cpu=cpus[0], reta_size=64,
+                 types="tcp4,udp4", key=KEY2)
+    want = settings(st)
+    assert want == {"enabled": True, "profile": "closest", "base_cpu": str(cpus[0]),
+                    "max_cpu": "auto", "max_cpus": "all", "queues": "all",
+                    "types": "tcp4,udp4", "key": KEY2, "reta_size": 64}, want
+    assert st["mode"] == "software" and len(st["reta"]) == 64, st
+    sw.restart()
+    st = rss(sw, "n")
+    assert settings(st) == want
+    assert st["mode"] == "software" and len(st["reta"]) == 64, st
+
+    # kill -9 right after the acknowledgement: the change is on disk already
+    for opts in ({"profile": "static", "reta-size": 256, "max-cpus": 1},
+                 {"enabled": "off", "types": "ipv4", "key": KEY2[2:] + KEY2[:2]}):
+        want = settings(rss_set(sw, "n", **{k.replace("-", "_"): v for k, v in opts.items()}))
+        sw.kill9()
+        sw.start()
+        assert settings(rss(sw, "n")) == want, opts
+    assert want["enabled"] is False and want["types"] == "ipv4"
+
+
+def test_multiqueue_tap_hardware_then_one_queue_software(sw):
+    a = sw.vm("a", ipv6=False, opts=["queues=2", "rss-profile=static"])
+    b = sw.vm("b", ipv6=False)
+    st = rss(sw, "a")
+    assert st["profile"] == "static" and st["mode"] == "hardware", st
+    assert (st["queues_max"], st["queues_used"]) == (2, 2), st
+    qw = dict(st["queue_workers"])
+    assert sorted(qw) == [0, 1] and qw[0] != qw[1], st
+    wk = workers(sw)
+    for q, w in qw.items():
+        assert f"a/{q}" in wk[w]["queues"], wk[w]
+    assert ping_loss(a, b) == 0 and ping_loss(b, a) == 0
+
+    st = rss_set(sw, "a", queues=1)
+    assert (st["queues"], st["queues_used"], st["mode"]) == ("1", 1, "software"), st
+    assert len(st["queue_workers"]) == 1 and sorted(st["workers_active"]) == [0, 1]
+    assert not any("a/1" in w["queues"] for w in workers(sw).values())
+    assert ping_loss(a, b) == 0 and ping_loss(b, a) == 0
+
+    st = rss_set(sw, "a", queues="all")
+    assert (st["queues"], st["queues_used"], st["mode"]) == ("all", 2, "hardware"), st
+    assert ping_loss(a, b) == 0 and ping_loss(b, a) == 0
+
+
+def test_worker_count_change_moves_the_port(sw):
+    a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    assert rss_set(sw, "a", profile="static")["mode"] == "software"
+
+    r = sw.rpc({"method": "switch.set", "params": {"options": {"workers": 1}}})
+    assert "result" in r, r
+    active = [w for w, x in workers(sw).items() if x["active"]]
+    assert len(active) == 1, workers(sw)
+    st = rss(sw, "a")
+    assert st["workers_active"] == active and st["mode"] != "software", st
+    assert st["queue_workers"] == [[0, active[0]]] and st["reta"] == [], st
+    assert ping_loss(a, b) == 0 and ping_loss(b, a) == 0
+
+    r = sw.rpc({"method": "switch.set", "params": {"options": {"workers": 2}}})
+    assert "result" in r, r
+    st = rss(sw, "a")
+    assert sorted(st["workers_active"]) == [0, 1] and st["mode"] == "software", st
+    assert ping_loss(a, b) == 0 and ping_loss(b, a) == 0
+
+
+def test_conservative_profile_uses_one_worker_when_idle(sw):
+    sw.vm("a", ipv6=False)
+    st = rss(sw, "a")
+    assert st["enabled"] is True and st["profile"] == "conservative", st
+    assert sorted(st["workers"]) == [0, 1], st
+    seen = set()
+    for _ in range(7):   # a few load samples of the control thread
+        st = rss(sw, "a")
+        assert len(st["workers_active"]) == 1 and st["mode"] == "single", st
+        seen.add(tuple(st["workers_active"]))
+        time.sleep(0.5)
+    assert len(seen) == 1, seen
+
+
+def test_worker_cpu_is_the_cpu_the_worker_runs_on(sw):
+    """worker.stats' cpu, and the CPUs RSS base-cpu/max-cpu name, are those the
+    worker threads (DPDK names them rte-worker-<lcore>) are pinned to, not
+    rte_lcore_to_cpu_id(), which under --lcores 1@0,2@1 said 1 and 0."""
+    sw.ctl("port", "add", "n", "null")
+    pid = sw.xvsd.pid   # `ip netns exec` execs xvsd: same pid
+    pinned = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            m = re.fullmatch(r"rte-worker-(\d+)", f.read().strip())
+        if m:
+            pinned[int(m.group(1))] = os.sched_getaffinity(int(tid))
+    wk = workers(sw)
+    assert sorted(pinned) == sorted(w["lcore"] for w in wk.values()), pinned
+    problems = []
+    for w in wk.values():
+        real = pinned[w["lcore"]]
+        if {w["cpu"]} != real:
+            problems.append(f"worker {w['worker']} (lcore {w['lcore']}) runs on CPUs "
+                            f"{sorted(real)}, worker.stats says cpu {w['cpu']}")
+        (cpu,) = real
+        st = rss_set(sw, "n", base_cpu=cpu, max_cpu=cpu)
+        if st["workers"] != [w["worker"]]:
+            problems.append(f"base-cpu=max-cpu={cpu} selects workers {st['workers']}, "
+                            f"not worker {w['worker']} that runs on CPU {cpu}")
+    assert not problems, "\n".join(problems)
