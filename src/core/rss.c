@@ -463,6 +463,19 @@ xvs_rss_conservative_next(uint16_t k, uint16_t n, const double *busy_pct)
 	return k;
 }
 
+bool
+xvs_rss_spread_paid(double pps_before, double busiest_pct_before, double pps_after,
+		    double busiest_pct_after)
+{
+	double before, after;
+
+	if (busiest_pct_before <= 0 || busiest_pct_after <= 0)
+		return true; /* no load to judge by: keep the decision */
+	before = pps_before * 100.0 / busiest_pct_before;
+	after = pps_after * 100.0 / busiest_pct_after;
+	return after >= before * XVS_RSS_PAY_GAIN;
+}
+
 void
 xvs_rss_partition(const uint16_t *dst, uint16_t n, uint16_t n_targets, uint16_t *start,
 		  uint16_t *idx)

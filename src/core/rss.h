@@ -148,6 +148,15 @@ int xvs_rss_select(const struct xvs_rss_cfg *cfg, const uint16_t *worker_cpu, ui
 #define XVS_RSS_SHRINK_PCT 50.0
 uint16_t xvs_rss_conservative_next(uint16_t k, uint16_t n, const double *busy_pct);
 
+/* Did adding a worker pay? Software spreading costs every frame a hash, a
+ * hand-off and cache misses on the other core, which can exceed what the
+ * extra worker brings (a memory-only source). Compares the port's capacity,
+ * its rate divided by the busiest worker's busy fraction, before and after:
+ * true when it grew by at least XVS_RSS_PAY_GAIN. */
+#define XVS_RSS_PAY_GAIN 1.10
+bool xvs_rss_spread_paid(double pps_before, double busiest_pct_before, double pps_after,
+			 double busiest_pct_after);
+
 /* Split a burst for software spreading: dst[i] is the target (0..n_targets-1)
  * of item i. Writes, per target t, the indices of its items in their original
  * order to idx[start[t] .. start[t+1]), where start has n_targets + 1 entries.

@@ -525,6 +525,7 @@ rss_json(const struct xvs_port *p)
 	json_object_set_new(o, "packets_per_worker", ppw);
 	json_object_set_new(o, "handoff_drops", json_integer((json_int_t)drops));
 	json_object_set_new(o, "rebalances", json_integer((json_int_t)p->rss_rebalances));
+	json_object_set_new(o, "spread_not_paid", json_integer((json_int_t)p->rss_unpaid));
 	if (p->rss_error[0] != '\0')
 		json_object_set_new(o, "error", json_string(p->rss_error));
 	return o;

@@ -333,7 +333,7 @@ xvsd_tick(void)
 		xvsd.rss_out_pps[w] = per_s(wk->rss_out, &xvsd.prev_rss_out[w], dt);
 	}
 	xvsd.prev_sample_tsc = now_tsc;
-	xvsd_rss_tick();
+	xvsd_rss_tick(dt);
 }
 
 /* Closest profile: move RETA entries from the busiest of the port's workers to
@@ -382,26 +382,69 @@ rss_rebalance(struct xvs_port *p)
 }
 
 void
-xvsd_rss_tick(void)
+xvsd_rss_tick(uint64_t dt_tsc)
 {
 	bool changed = false;
 
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
 		struct xvs_port *p = xvsd.port[slot];
 		double busy[XVS_MAX_WORKERS];
+		uint64_t rx = 0;
+
+		if (p == NULL)
+			continue;
+		/* the port's switched (or hand-off dropped) frames, all workers */
+		for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
+			rx += xvs_dp.worker[w]->ctr[slot].rx_packets;
+		p->rss_rx_pps = dt_tsc > 0 && rx >= p->rss_prev_rx ?
+			(double)(rx - p->rss_prev_rx) * (double)xvs_dp.tsc_hz / (double)dt_tsc : 0;
+		p->rss_prev_rx = rx;
 
 		if (p == NULL || !p->open || !p->cfg.rss.enabled || p->rss_n_set < 2)
 			continue;
 		if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE) {
 			uint16_t k;
+			double busiest = 0;
 
-			for (uint16_t i = 0; i < p->rss_n_active; i++)
+			for (uint16_t i = 0; i < p->rss_n_active; i++) {
 				busy[i] = xvsd.busy_pct[p->rss_set[i]];
+				busiest = RTE_MAX(busiest, busy[i]);
+			}
+			if (p->rss_trial > 0) {
+				/* judge a growth on the second full sample after it */
+				if (--p->rss_trial > 0)
+					continue;
+				if (p->rss_n_active > 1 &&
+				    !xvs_rss_spread_paid(p->rss_trial_pps, p->rss_trial_busy,
+							 p->rss_rx_pps, busiest)) {
+					XVS_INFO("rss", "%s: spreading to %u workers did not pay "
+						 "(%.2f Mpps at %.0f%% busy before, %.2f Mpps at "
+						 "%.0f%% after): back to %u for %u s", p->cfg.name,
+						 p->rss_n_active, p->rss_trial_pps / 1e6,
+						 p->rss_trial_busy, p->rss_rx_pps / 1e6, busiest,
+						 p->rss_n_active - 1, XVS_RSS_HOLD_S);
+					p->rss_k = p->rss_n_active - 1;
+					p->rss_hold = XVS_RSS_HOLD_S;
+					p->rss_unpaid++;
+					changed = true;
+				}
+				continue;
+			}
 			k = xvs_rss_conservative_next(p->rss_n_active, p->rss_n_set, busy);
+			if (p->rss_hold > 0)
+				p->rss_hold--;
+			/* growing helps only a port with traffic of its own */
+			if (k > p->rss_n_active && (p->rss_hold > 0 || p->rss_rx_pps <= 0))
+				continue;
 			if (k != p->rss_n_active) {
 				XVS_INFO("rss", "%s: %s to %u worker%s (busy %.0f%% on worker %u)",
 					 p->cfg.name, k > p->rss_n_active ? "spreading" : "packing",
 					 k, k == 1 ? "" : "s", busy[0], p->rss_set[0]);
+				if (k > p->rss_n_active) {
+					p->rss_trial = 2;
+					p->rss_trial_pps = p->rss_rx_pps;
+					p->rss_trial_busy = busiest;
+				}
 				p->rss_k = k;
 				changed = true;
 			}

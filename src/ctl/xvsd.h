@@ -56,9 +56,12 @@ int xvsd_restore(struct xvs_err *err);
 int xvsd_publish(void);
 void xvsd_drain_learn(void);
 void xvsd_tick(void);
-/* Once a second after the load sample: conservative profile grows/shrinks the
- * workers in use, closest rebalances the software RETA. Publishes on change. */
-void xvsd_rss_tick(void);
+/* Once a second after the load sample (dt_tsc since the previous one):
+ * conservative profile grows/shrinks the workers in use and takes a growth
+ * back when it did not raise the port's capacity, closest rebalances the
+ * software RETA. Publishes on change. */
+void xvsd_rss_tick(uint64_t dt_tsc);
+#define XVS_RSS_HOLD_S 30   /* conservative: no new growth this long after one that did not pay */
 #define XVS_RSS_REBALANCE_MIN_PCT 60.0
 #define XVS_RSS_REBALANCE_GAP_PCT 25.0
 void xvsd_shutdown_ports(void);

@@ -53,6 +53,13 @@ struct xvs_port {
 	uint16_t rss_reta_size;      /* size rss_reta was filled for, 0 = refill */
 	uint16_t rss_reta[XVS_RSS_RETA_MAX]; /* worker ids */
 	uint64_t rss_rebalances;     /* RETA moves by the closest profile */
+	uint64_t rss_prev_rx;        /* port rx_packets at the last tick */
+	double rss_rx_pps;           /* over the last tick */
+	uint16_t rss_trial;          /* conservative: ticks until a growth is judged */
+	double rss_trial_pps;        /* rate and busiest worker's busy % before it */
+	double rss_trial_busy;
+	uint16_t rss_hold;           /* ticks of no growth left after one that did not pay */
+	uint64_t rss_unpaid;         /* growths taken back */
 	char rss_error[300];         /* why the settings could not be applied ("" = fine) */
 };
 

@@ -1669,6 +1669,23 @@ test_rss_input_first_segment_of_large_frame(void **state)
 	}
 }
 
+/* Capacity = rate / busiest worker's busy fraction, before vs after. */
+static void
+test_rss_spread_paid(void **state)
+{
+	(void)state;
+	/* memory-only source: 15 Mpps on one saturated worker, 11 on two */
+	assert_false(xvs_rss_spread_paid(15e6, 100, 11e6, 100));
+	/* tap traffic: same rate, the busiest worker half as busy */
+	assert_true(xvs_rss_spread_paid(1e6, 90, 1e6, 50));
+	/* more traffic at the same busy %: paid */
+	assert_true(xvs_rss_spread_paid(1e6, 100, 1.8e6, 100));
+	/* a gain under XVS_RSS_PAY_GAIN is not worth the hand-off */
+	assert_false(xvs_rss_spread_paid(1e6, 100, 1.05e6, 100));
+	/* nothing measured: no judgement against the growth */
+	assert_true(xvs_rss_spread_paid(0, 0, 0, 0));
+}
+
 /* An "ex" type alone still hashes IPv6 without extension headers, on the
  * header's own addresses (Microsoft, "RSS hashing types"). */
 static void
@@ -1723,6 +1740,7 @@ main(void)
 		cmocka_unit_test(test_rss_input_ipv6_type2_routing_header),
 		cmocka_unit_test(test_rss_input_ipv6_ex_types_without_ex_headers),
 		cmocka_unit_test(test_rss_input_first_segment_of_large_frame),
+		cmocka_unit_test(test_rss_spread_paid),
 		cmocka_unit_test(test_rss_parse_strict_separators),
 		cmocka_unit_test(test_rss_reta_vectors),
 		cmocka_unit_test(test_rss_reta_sizes),
