@@ -8,13 +8,30 @@ xvs gets the same input: port p1 = "pcap path=<file> infinite=on" (net_pcap
 rx_pcap=<file>,infinite_rx=1), port p2 = "null" (net_null no-rx=1), one worker on
 XB_SW_CORE (xvsd --workers 1 --cpus 1), control thread on CPU 0.
 
-xvs configs:
-  xvs-fdb      the pcap's dst MACs installed as static FDB entries on p2 (what OVS
-               "normal-fdb" does with ovs-appctl fdb/add): unicast forwarding.
-  xvs-flood    no FDB entries: every frame is flooded (p2 is the only other port, so
-               one copy; OVS's flood also copies to its down internal port).
-  xvs-fdb-2w   as xvs-fdb with xvsd --workers 2 --cpus 0,1 (pcap has 1 rx queue:
-               worker 2 can only help through the tx hand-off; see README).
+xvs configs (every one but xvs-flood installs the static FDB; see XVS_CONFIGS):
+  xvs-fdb            the pcap's dst MACs installed as static FDB entries on p2 (what OVS
+                     "normal-fdb" does with ovs-appctl fdb/add): unicast forwarding.
+  xvs-flood          no FDB entries: every frame is flooded (p2 is the only other port, so
+                     one copy; OVS's flood also copies to its down internal port).
+RSS configs (run only on the --rss-pcaps, default the 10k-flow pcap), xvsd --workers 2
+--cpus 0,1 unless "1w":
+  xvs-fdb-1w-hwq     1 worker polling both queues of the 2-queue port (p1 = pcap queues=2
+                     over the capture split by scripts/rss_split.py): the denominator of
+                     the hardware-RSS scaling ratio (same port, only the worker count differs)
+  xvs-fdb-2w-hwq     2 workers, the same 2-queue port, rss-profile=static: "hardware" RSS,
+                     one queue per worker
+  xvs-fdb-2w-swrss   2 workers, 1-queue port, rss-profile=static: "software" RSS, the polling
+                     worker hashes every frame and hands the other worker its share via rings
+  xvs-fdb-2w-hwq-cons  as xvs-fdb-2w-hwq with the default profile (conservative: starts on one
+                     worker, grows under load); records what it converged to
+  xvs-fdb-2w-norss   2 workers, 1-queue port, rss=off (opt-in; what the old xvs-fdb-2w
+                     measured: the second worker only drains the null port's tx ring)
+  testpmd-mac-2q     anchor: dpdk-testpmd mac fwd, 1 forwarding core, the same 2-queue split
+  testpmd-mac-2q-2c  anchor: the same with 2 forwarding cores (--nb-cores=2 --rxq=2 --txq=2)
+RSS records add: packets_per_worker deltas of p1 (xvsctl rss show), share_pct per worker of
+the packets switched from p1 (packets_per_worker minus that worker's hand-off drops),
+imbalance_pct = max share - 100/workers, handoff drops, per worker busy_pct / switched rate /
+rss_in/out and the CPU its thread is pinned to and got, the RSS state at window start and end.
 Both xvs ports are VLAN trunks (trunks=1-4094 native=1) for every pcap, like OVS's
 default ports: the 10k-flow pcap carries VLAN 10 and 20 and untagged frames; an
 untagged dst MAC is installed in the native VLAN 1.
@@ -23,14 +40,18 @@ Rate = delta tx_packets of p2 (xvs's own port counter, `xvsctl --json port stats
 over --secs after --warm seconds of warm-up. Records (one JSON line per run) go to --out.
 Interference check, every record: run_cpu_pressure_pct = share of the whole run (start
 to stop) during which some task waited for a CPU (/proc/pressure/cpu); xvs records also
-have worker_cpu_pct (CPU share its worker thread got in the window, ~100 when alone on
-its core) and window_cpu_pressure_pct.
+have worker_cpu_pct (lowest CPU share a worker thread got in the window, ~100 when alone
+on its core) and window_cpu_pressure_pct.
 
-Usage: datapath_xvs.py [--reps 3] [--warm 3] [--secs 6] [--pcaps a,b]
-                       [--configs testpmd-io,testpmd-mac,ovs-normal-fdb,ovs-normal-flood,xvs-fdb,xvs-flood]
+The 2-queue port replays PCAPS/<pcap stem>_rss2_{q}.pcap (queue i: {q} = i), written by
+scripts/rss_split.py (run.sh runs it once per run; this script runs it when missing).
+
+Usage: datapath_xvs.py [--reps 3] [--warm 3] [--secs 6] [--pcaps a,b] [--rss-pcaps a]
+                       [--configs testpmd-io,testpmd-mac,ovs-normal-fdb,xvs-fdb,xvs-flood,
+                                  xvs-fdb-1w-hwq,xvs-fdb-2w-hwq,xvs-fdb-2w-swrss,...]
                        [--out FILE] [--run-id ID]
 """
-import argparse, importlib.util, json, os, signal, subprocess, sys, time
+import argparse, importlib.util, json, os, re, signal, statistics, struct, subprocess, sys, time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 E = os.environ
@@ -40,6 +61,27 @@ STATE = E.get("XB_STATE", "/tmp/xbstate")
 SW_CORE = E.get("XB_SW_CORE", "1")
 RUNNER = os.path.join(BENCH, "run_xvs.sh")
 XVSCTL = E.get("XVSCTL", os.path.join(BENCH, "..", "build", "cli", "xvsctl"))
+RSS_SPLIT = os.path.join(BENCH, "..", "scripts", "rss_split.py")
+SPLIT_QUEUES = 2
+
+# xvs configs: workers (2 = xvsd --workers 2 --cpus 0,1), fdb (static entries for the
+# pcap's dst MACs), split (p1 = 2-queue pcap port over the RSS-split capture), opts (extra
+# options of p1), rss (an RSS config: only on --rss-pcaps)
+XVS_CONFIGS = {
+    "xvs-fdb": dict(workers=1, fdb=True, split=False, opts=[], rss=False),
+    "xvs-flood": dict(workers=1, fdb=False, split=False, opts=[], rss=False),
+    "xvs-fdb-1w-hwq": dict(workers=1, fdb=True, split=True, opts=["rss-profile=static"], rss=True),
+    "xvs-fdb-2w-hwq": dict(workers=2, fdb=True, split=True, opts=["rss-profile=static"], rss=True),
+    "xvs-fdb-2w-swrss": dict(workers=2, fdb=True, split=False, opts=["rss-profile=static"], rss=True),
+    "xvs-fdb-2w-hwq-cons": dict(workers=2, fdb=True, split=True, opts=[], rss=True),
+    "xvs-fdb-2w-norss": dict(workers=2, fdb=True, split=False, opts=["rss=off"], rss=True),
+}
+# anchor configs on the split capture: forwarding cores
+TESTPMD_Q = {"testpmd-mac-2q": 1, "testpmd-mac-2q-2c": 2}
+
+
+def is_rss_config(c):
+    return c in TESTPMD_Q or XVS_CONFIGS.get(c, {}).get("rss", False)
 
 
 def load_anchor_datapath():
@@ -52,6 +94,40 @@ def load_anchor_datapath():
 
 def sh(cmd, timeout=120, env=None):
     return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def split_path(pcap):
+    """the per-queue capture pattern of pcap ({q} = queue number)"""
+    return os.path.join(PCAPS, pcap[:-len(".pcap")] + f"_rss{SPLIT_QUEUES}_{{q}}.pcap")
+
+
+def pcap_frames(path):
+    """number of frames in a pcap file (record headers only)"""
+    n = 0
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        if len(hdr) < 24:
+            return 0
+        end = "<" if hdr[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                return n
+            f.seek(struct.unpack(end + "I", rec[8:12])[0], 1)
+            n += 1
+
+
+def ensure_split(pcap):
+    """frames per queue of the split capture; writes it with rss_split.py when missing"""
+    pat = split_path(pcap)
+    files = [pat.replace("{q}", str(q)) for q in range(SPLIT_QUEUES)]
+    if not all(os.path.exists(f) for f in files):
+        r = sh(f"/usr/bin/python3 {RSS_SPLIT} {os.path.join(PCAPS, pcap)} '{pat}' --queues {SPLIT_QUEUES}",
+               timeout=300)
+        print(r.stdout.strip(), r.stderr.strip()[-400:], file=sys.stderr, flush=True)
+        if r.returncode:
+            raise RuntimeError(f"rss_split.py failed: {r.stderr[-400:]}")
+    return [pcap_frames(f) for f in files]
 
 
 class Xvs:
@@ -89,6 +165,13 @@ class Xvs:
     def workers(self):
         return self.ctl("worker", "stats", json_out=True)["workers"]
 
+    def rss(self, port):
+        """the port's RSS state, None from an xvsd without rss.show"""
+        try:
+            return self.ctl("rss", "show", port, json_out=True)["ports"][0]
+        except (RuntimeError, ValueError, KeyError, IndexError):
+            return None
+
 
 def psi_total():
     """microseconds some task waited for a CPU (PSI), None without /proc/pressure"""
@@ -104,16 +187,31 @@ def psi_pct(t0, p0, t1, p1):
     return round((p1 - p0) / 1e6 / (t1 - t0) * 100, 1) if p0 is not None and p1 is not None else None
 
 
-def thread_ticks(pid):
-    """{tid: utime+stime} of every thread of pid"""
+def threads(pid):
+    """{tid: (name, utime+stime ticks, allowed CPUs)} of every thread of pid"""
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            f = open(f"/proc/{pid}/task/{tid}/stat").read()
+            d = f"/proc/{pid}/task/{tid}"
+            f = open(f"{d}/stat").read()
+            name = f[f.index("(") + 1:f.rindex(")")]
             f = f[f.rindex(")") + 2:].split()
-            out[tid] = int(f[11]) + int(f[12])
-        except (OSError, ValueError):
+            cpus = next((l.split()[1] for l in open(f"{d}/status") if l.startswith("Cpus_allowed_list")), "?")
+            out[tid] = (name, int(f[11]) + int(f[12]), cpus)
+        except (OSError, ValueError, IndexError):
             pass
+    return out
+
+
+def worker_threads(th0, th1, dt):
+    """{lcore: (allowed CPUs, CPU % in the window)} of the DPDK worker threads
+    ("rte-worker-<lcore>" in DPDK 22.11, "lcore-worker-<lcore>" in older ones)"""
+    hz = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for tid, (name, ticks, cpus) in th1.items():
+        m = re.fullmatch(r"(?:rte|lcore)-worker-(\d+)", name)
+        if m:
+            out[int(m.group(1))] = (cpus, round((ticks - th0.get(tid, (name, 0, cpus))[1]) * 100.0 / hz / dt, 1))
     return out
 
 
@@ -126,43 +224,85 @@ def fdb_entries(pcap):
     return [(int(v) or 1, m) for v, m in ent]
 
 
+def rss_state(r):
+    keys = ("mode", "profile", "queues_used", "workers_active", "rebalances")
+    return {k: r.get(k) for k in keys} if r else None
+
+
 def run_xvs(pcap, mode, a):
-    workers, cpus = (2, "0,1") if mode.endswith("-2w") else (1, SW_CORE)
+    cfg = XVS_CONFIGS[mode]
+    workers, cpus = (2, "0,1") if cfg["workers"] == 2 else (1, SW_CORE)
     x = Xvs(workers, cpus)
     try:
+        split = ensure_split(pcap) if cfg["split"] else None
         x.start()
         vlan = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
         x.ctl("port", "add", "p2", "null", *vlan)
         ent = fdb_entries(pcap)
-        if mode.startswith("xvs-fdb"):
+        if cfg["fdb"]:
             x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in ent])
         # the pcap port last: traffic starts with the FDB already in place
-        x.ctl("port", "add", "p1", "pcap", f"path={os.path.join(PCAPS, pcap)}", "infinite=on", *vlan)
+        port = ([f"path={split_path(pcap)}", f"queues={SPLIT_QUEUES}"] if split
+                else [f"path={os.path.join(PCAPS, pcap)}"])
+        x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *cfg["opts"])
         time.sleep(a.warm)
         pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
-        s0, t0, psi0, th0 = x.ports(), time.time(), psi_total(), thread_ticks(pid)
+        s0, t0, psi0, th0 = x.ports(), time.time(), psi_total(), threads(pid)
+        r0, w0 = x.rss("p1"), {w["worker"]: w for w in x.workers()}
         time.sleep(a.secs)
-        s1, t1, psi1, th1 = x.ports(), time.time(), psi_total(), thread_ticks(pid)
-        w = x.workers()
+        s1, t1, psi1, th1 = x.ports(), time.time(), psi_total(), threads(pid)
+        r1, w1 = x.rss("p1"), {w["worker"]: w for w in x.workers()}
         sw = x.ctl("switch", "show")
         dt = t1 - t0
         d = lambda p, k: (s1[p][k] - s0[p][k]) / dt
         drops = {k: s1["p1"]["drops"][k] - s0["p1"]["drops"][k] for k in s1["p1"]["drops"]
                  if s1["p1"]["drops"][k] - s0["p1"]["drops"][k]}
         static = next((l.split()[1] for l in sw.splitlines() if l.strip().startswith("static")), None)
+        wt = worker_threads(th0, th1, dt)
+        # Per worker: packets of p1 it took (packets_per_worker counts a frame on the
+        # worker that switched it, and a hand-off drop on the polling worker), minus its
+        # hand-off drops (rss_drops: only p1 receives here) = packets it switched from p1.
+        dw = lambda i, k: w1[i].get(k, 0) - w0[i].get(k, 0)
+        hdrop = [dw(i, "rss_drops") for i in range(workers)]
+        if r0 and r1:
+            ppw = [b - a_ for a_, b in zip(r0["packets_per_worker"], r1["packets_per_worker"])][:workers]
+        else:  # an xvsd without rss.show: what each worker switched (only p1 receives)
+            ppw = [dw(i, "switched_packets") + hdrop[i] for i in range(workers)]
+        swp = [p - h for p, h in zip(ppw, hdrop)]
+        share = [round(100.0 * v / sum(swp), 2) for v in swp] if sum(swp) > 0 else None
+        wk = []
+        for i in range(workers):
+            cpus_aff, cpu_pct = wt.get(w1[i].get("lcore"), (None, None))
+            wk.append({"worker": i, "lcore": w1[i].get("lcore"), "cpu_reported": w1[i].get("cpu"),
+                       "cpu_pinned": cpus_aff, "thread_cpu_pct": cpu_pct, "busy_pct": w1[i].get("busy_pct"),
+                       "queues": w1[i].get("queues"),
+                       "switched_mpps": round(dw(i, "switched_packets") / dt / 1e6, 3),
+                       "rss_in_mpps": round(dw(i, "rss_in") / dt / 1e6, 3),
+                       "rss_out_mpps": round(dw(i, "rss_out") / dt / 1e6, 3),
+                       "p1_packets": ppw[i], "handoff_drops": hdrop[i]})
+        # workers with something to do (a queue or hand-offs): an idle second worker
+        # (rss=off) does not count as starved
+        cpu_pcts = [w["thread_cpu_pct"] for w in wk if w["thread_cpu_pct"] is not None
+                    and (w["queues"] and any(q.startswith("p1/") for q in w["queues"]) or w["rss_in_mpps"])] \
+            or [w["thread_cpu_pct"] for w in wk if w["thread_cpu_pct"] is not None]
         res = {"ok": True, "mpps": round(d("p2", "tx_packets") / 1e6, 3),
                "p1_rx_mpps": round(d("p1", "rx_packets") / 1e6, 3),
                "p1_forwarded_mpps": round(d("p1", "forwarded") / 1e6, 3),
                "p1_flooded_mpps": round(d("p1", "flooded") / 1e6, 3),
                "p1_drops_mpps": round(d("p1", "drops_total") / 1e6, 3),
                "p1_drops": drops, "fdb_static": int(static) if static else None,
-               "fdb_expected": len(ent) if mode.startswith("xvs-fdb") else 0,
-               "workers": [{k: wk.get(k) for k in ("worker", "cpu", "busy_pct", "rx_pps", "queues")} for wk in w],
-               "secs": round(dt, 2), "xvsd_workers": workers, "xvsd_cpus": cpus,
-               # CPU share the busiest xvsd thread (the worker) got in the window: < ~95 %
-               # means something else ran on its core; PSI: anything waiting for a CPU
-               "worker_cpu_pct": round(max((th1[t] - th0.get(t, 0)) for t in th1) * 100.0
-                                       / os.sysconf("SC_CLK_TCK") / dt, 1) if th1 else None,
+               "fdb_expected": len(ent) if cfg["fdb"] else 0,
+               "p1_queues": SPLIT_QUEUES if split else 1, "p1_opts": cfg["opts"],
+               "split_frames": split,
+               "share_pct": share,
+               "imbalance_pct": round(max(share) - 100.0 / workers, 2) if share else None,
+               "handoff_drops": sum(hdrop), "handoff_drop_mpps": round(sum(hdrop) / dt / 1e6, 3),
+               "handoff_drops_rss_show": r1["handoff_drops"] - r0["handoff_drops"] if r0 and r1 else None,
+               "rss_start": rss_state(r0), "rss_end": rss_state(r1),
+               "workers": wk, "secs": round(dt, 2), "xvsd_workers": workers, "xvsd_cpus": cpus,
+               # lowest CPU share a worker thread got in the window: < ~95 % means
+               # something else ran on its core; PSI: anything waiting for a CPU
+               "worker_cpu_pct": min(cpu_pcts) if cpu_pcts else None,
                "window_cpu_pressure_pct": psi_pct(t0, psi0, t1, psi1)}
         if res["mpps"] <= 0:
             res["ok"] = False
@@ -176,12 +316,63 @@ def run_xvs(pcap, mode, a):
         x.stop()
 
 
+def testpmd_periods(logf):
+    """Tx-pps summed over the ports, one value per stats period printed so far"""
+    txt = open(logf, errors="replace").read()
+    blocks = re.findall(r"NIC statistics for port (\d+).*?Tx-pps:\s+(\d+)", txt, re.S)
+    nports = len({b[0] for b in blocks}) or 1
+    return [sum(int(b[1]) for b in blocks[i:i + nports]) for i in range(0, len(blocks) - nports + 1, nports)], txt
+
+
+def run_testpmd_q(dp, pcap, cores, a):
+    """testpmd mac fwd over the 2-queue split (net_pcap with one rx_pcap per queue), with
+    the anchors' EAL memory, mbufs and Tx-pps accounting (run_testpmd() in datapath.py).
+    The window is timed from the first stats period, not from the start of the process
+    (start-up takes several seconds on a busy host). 2 cores: lcores 1@0 and 2@1 beside
+    the main lcore 0@0, the placement of xvsd's 2 workers and control thread."""
+    split = ensure_split(pcap)
+    pat = split_path(pcap)
+    rx = ",".join(f"rx_pcap={pat.replace('{q}', str(q))}" for q in range(SPLIT_QUEUES))
+    lcores = f"-l 0,{SW_CORE}" if cores == 1 else "--lcores 0@0,1@0,2@1"
+    logf = os.path.join(STATE, "dp_testpmd_q.log")
+    cmd = (f"dpdk-testpmd {dp.EAL_MEM} {lcores} --main-lcore 0 --file-prefix xbdptpmdq "
+           f"--vdev net_pcap1,{rx},infinite_rx=1 --vdev net_null2,no-rx=1 -- --forward-mode=mac "
+           f"--nb-cores={cores} --rxq={SPLIT_QUEUES} --txq={SPLIT_QUEUES} --total-num-mbufs=32768 "
+           f"--stats-period 1 --auto-start")
+    with open(logf, "w") as lf:
+        p = subprocess.Popen(cmd.split(), stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    try:
+        for _ in range(300):  # up to 30 s for EAL init and the pcap load
+            if testpmd_periods(logf)[0] or p.poll() is not None:
+                break
+            time.sleep(0.1)
+        time.sleep(a.warm)
+        n0 = len(testpmd_periods(logf)[0])
+        time.sleep(a.secs)
+        per, txt = testpmd_periods(logf)
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill(); p.wait()
+    win = per[n0:]
+    streams = re.findall(r"RX P=\d+/Q=\d+ .*?-> TX P=\d+/Q=\d+", txt)
+    if not win or max(win) == 0:
+        return {"ok": False, "err": txt[-600:]}
+    return {"ok": True, "mpps": round(statistics.mean(win) / 1e6, 3), "samples": len(win),
+            "fwd_cores": cores, "p1_queues": SPLIT_QUEUES, "split_frames": split, "streams": len(streams)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warm", type=float, default=3)
     ap.add_argument("--secs", type=float, default=6)
     ap.add_argument("--pcaps", default="udp64_1flow.pcap,udp64_10kflows.pcap,imix.pcap")
+    ap.add_argument("--rss-pcaps", default="udp64_10kflows.pcap",
+                    help="pcaps on which the RSS configs (2 workers, 2-queue split) run")
     ap.add_argument("--configs", default="testpmd-io,testpmd-mac,ovs-normal-fdb,ovs-normal-flood,xvs-fdb,xvs-flood")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "datapath.jsonl"))
     ap.add_argument("--run-id", default=time.strftime("%Y%m%d-%H%M%S"))
@@ -189,6 +380,10 @@ def main():
     # TERM (timeout, interrupted run.sh) -> SystemExit, so the finally blocks stop the
     # switch under test (the anchors' testpmd has no pid file)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    configs = a.configs.split(",")
+    for c in configs:
+        if not (c.startswith(("testpmd-", "ovs-")) or c in XVS_CONFIGS):
+            sys.exit(f"unknown config {c} (xvs configs: {', '.join(XVS_CONFIGS)})")
     dp = load_anchor_datapath()
     for p in a.pcaps.split(","):
         if not os.path.exists(os.path.join(PCAPS, p)):
@@ -198,20 +393,27 @@ def main():
     if r.returncode:
         sys.exit("topo.sh up failed: " + r.stderr)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    rss_pcaps = a.rss_pcaps.split(",")
     try:
         with open(a.out, "a") as out:
             for pcap in a.pcaps.split(","):
                 for rep in range(1, a.reps + 1):
-                    for c in a.configs.split(","):
+                    # configs alternate within each rep (A/B interleaving across reps)
+                    for c in configs:
+                        if is_rss_config(c) and pcap not in rss_pcaps:
+                            continue
                         t, psi0 = time.time(), psi_total()
-                        if c.startswith("testpmd-"):
-                            res = dp.run_testpmd(pcap, c.split("-", 1)[1], a)
-                        elif c.startswith("ovs-"):
-                            res = dp.run_ovs(pcap, c, a)
-                        elif c.startswith("xvs-"):
-                            res = run_xvs(pcap, c, a)
-                        else:
-                            sys.exit(f"unknown config {c}")
+                        try:
+                            if c in TESTPMD_Q:
+                                res = run_testpmd_q(dp, pcap, TESTPMD_Q[c], a)
+                            elif c.startswith("testpmd-"):
+                                res = dp.run_testpmd(pcap, c.split("-", 1)[1], a)
+                            elif c.startswith("ovs-"):
+                                res = dp.run_ovs(pcap, c, a)
+                            else:
+                                res = run_xvs(pcap, c, a)
+                        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+                            res = {"ok": False, "err": str(e)}
                         rec = {"run": a.run_id, "part": "datapath", "label": c, "pcap": pcap, "rep": rep,
                                "ts": time.strftime("%F %T"), "warm": a.warm, "secs": a.secs,
                                "wall_s": round(time.time() - t, 1),

@@ -4,11 +4,12 @@
 # Measures xvs beside the anchor switches in the same run and prints one markdown
 # table with xvs/anchor ratios (also written to bench/results/latest.md).
 #   datapath : memory-only pcap replay -> null, 1 worker core (datapath_xvs.py, which
-#              runs the anchors' datapath.py functions for testpmd io/mac and OVS)
+#              runs the anchors' datapath.py functions for testpmd io/mac and OVS), plus
+#              RSS at 1 and 2 workers on the 10k-flow pcap (scaling, per-worker share)
 #   traffic  : namespace topology, the anchors' bench_switch.sh + traffic.py with
 #              run_xvs.sh (afxdp, [afpacket], tap) and the anchor runners
 #   cold     : first ping after 10 s of silence vs steady median, + idle CPU (coldping.sh)
-# --quick: 1 rep and short windows (~8 min); default: 3 reps (~30 min).
+# --quick: 1 rep and short windows (~9 min); default: 3 reps (~33 min).
 # Raw records: bench/results/{datapath,traffic,coldping}-RUNID.jsonl, log run-RUNID.log.
 # Needs root, 2 CPUs to itself (do not run it beside another benchmark).
 set -u -o pipefail
@@ -23,23 +24,26 @@ while [ $# -gt 0 ]; do
     --parts) PARTS=$2; shift ;;
     --parts=*) PARTS=${1#*=} ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 [ "$(id -u)" = 0 ] || { echo "run.sh needs root (namespaces, AF_XDP)" >&2; exit 1; }
 
+# RSS at 1 and 2 workers (10k-flow pcap only; datapath_xvs.py skips them on the others),
+# right after xvs-fdb, their 1-queue 1-worker baseline
+RSS_CONFIGS=xvs-fdb-1w-hwq,xvs-fdb-2w-hwq,xvs-fdb-2w-swrss,xvs-fdb-2w-hwq-cons
 if [ $QUICK = 1 ]; then
   MODE=quick; REPS=${REPS:-1}
   DP_WARM=2; DP_SECS=5
-  DP_CONFIGS=${DP_CONFIGS:-testpmd-io,testpmd-mac,ovs-normal-fdb,xvs-fdb,xvs-flood}
+  DP_CONFIGS=${DP_CONFIGS:-testpmd-io,testpmd-mac,testpmd-mac-2q,testpmd-mac-2q-2c,ovs-normal-fdb,xvs-fdb,$RSS_CONFIGS,xvs-flood}
   TR_ARGS="--tcp-secs 3 --pps-secs 3 --pps-warm 1"
   TR_CONFIGS=${TR_CONFIGS:-xvs-afxdp xvs-tap linuxbridge linuxbridge-hostoffload-on ovs-dpdk-afxdp-normal}
 else
   MODE=full; REPS=${REPS:-3}
   DP_WARM=3; DP_SECS=6
-  DP_CONFIGS=${DP_CONFIGS:-testpmd-io,testpmd-mac,ovs-normal-fdb,ovs-normal-flood,xvs-fdb,xvs-flood}
+  DP_CONFIGS=${DP_CONFIGS:-testpmd-io,testpmd-mac,testpmd-mac-2q,testpmd-mac-2q-2c,ovs-normal-fdb,ovs-normal-flood,xvs-fdb,$RSS_CONFIGS,xvs-flood}
   TR_ARGS="--tcp-secs 8 --pps-secs 6 --pps-warm 2"
   TR_CONFIGS=${TR_CONFIGS:-xvs-afxdp xvs-afpacket xvs-tap linuxbridge linuxbridge-hostoffload-on ovs-dpdk-afxdp-normal}
 fi
@@ -116,6 +120,15 @@ for f in udp64_1flow.pcap udp64_10kflows.pcap imix.pcap fdb_10kflows.txt; do
   "$BENCH_PY" "$XVS_ANCHORS/gen_pcaps.py" "$BENCH_PCAPS" || { say "gen_pcaps.py failed"; exit 1; }
   break
 done
+# The stand-in for a 2-queue NIC: the 10k-flow capture split per queue as a NIC's Toeplitz
+# RSS would split it (default key, 128-entry table i mod 2), regenerated every run so it
+# matches the current scripts/rss_split.py. datapath_xvs.py replays it on a queues=2 port.
+if [[ ,$PARTS, == *,datapath,* ]]; then
+  rm -f "$BENCH_PCAPS"/udp64_10kflows_rss2_*.pcap
+  if SPLIT_OUT=$("$BENCH_PY" "$XVS_REPO/scripts/rss_split.py" "$BENCH_PCAPS/udp64_10kflows.pcap" \
+                 "$BENCH_PCAPS/udp64_10kflows_rss2_{q}.pcap" --queues 2 2>&1); then say "$SPLIT_OUT"
+  else say "WARNING: rss_split.py failed, the 2-queue configs will fail: $(echo "$SPLIT_OUT" | tail -1)"; fi
+fi
 cleanup
 # How busy is the host before we start (other people's builds/tests)? 3 s of /proc/stat.
 host_busy() {
@@ -176,7 +189,8 @@ HDR=$BENCH_RESULTS/header-$RID.md
   echo "Command: \`bench/run.sh$([ $QUICK = 1 ] && echo ' --quick') --reps $REPS --parts $PARTS\`;" \
        "xvsd built $XVSD_BUILT, sha256 $XVSD_SHA ($BUILD_NOTE); host: $(nproc) CPUs, kernel $(uname -r)," \
        "load average at start $LOAD0, at end $(cut -d' ' -f1-3 /proc/loadavg); $BUSY_NOTE. Cells: median [min–max] over the reps (one value: n=1)."
-  echo "xvsd --workers 1 --cpus $XB_SW_CORE (control thread CPU 0) everywhere unless noted; anchors' forwarding" \
+  echo "xvsd --workers 1 --cpus $XB_SW_CORE (control thread CPU 0) everywhere unless noted (2-worker RSS rows:" \
+       "--workers 2 --cpus 0,1, worker 0 on CPU 0 beside the idle control thread); anchors' forwarding" \
        "core is CPU $XB_SW_CORE too. Datapath: ${DP_WARM} s warm-up, ${DP_SECS} s window; namespaces: traffic.py $TR_ARGS;" \
        "cold ping: ${SILENCE} s silence."
 } >"$HDR"

@@ -13,11 +13,34 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 
 # anchors each xvs number is compared with
 DP_ANCHORS = {"testpmd-io": "testpmd-io", "testpmd-mac": "testpmd-mac"}
-DP_ROWS = [  # (xvs label, description, OVS label to compare with)
-    ("xvs-fdb", "static FDB, 1 worker", "ovs-normal-fdb"),
-    ("xvs-flood", "flood (no FDB), 1 worker", "ovs-normal-flood"),
-    ("xvs-fdb-2w", "static FDB, 2 workers (cpus 0,1)", "ovs-normal-fdb"),
+DP_ROWS = [  # (xvs label, description, OVS label to compare with, testpmd-mac label to compare with)
+    ("xvs-fdb", "static FDB, 1 worker", "ovs-normal-fdb", "testpmd-mac"),
+    ("xvs-flood", "flood (no FDB), 1 worker", "ovs-normal-flood", "testpmd-mac"),
+    ("xvs-fdb-1w-hwq", "static FDB, 1 worker, 2-queue port (RSS-split pcap)", "ovs-normal-fdb", "testpmd-mac-2q"),
+    ("xvs-fdb-2w-hwq", "static FDB, 2 workers, hardware RSS (2-queue port, profile static)", None,
+     "testpmd-mac-2q-2c"),
+    ("xvs-fdb-2w-swrss", "static FDB, 2 workers, software RSS (1-queue port, profile static)", None,
+     "testpmd-mac-2q-2c"),
+    ("xvs-fdb-2w-hwq-cons", "static FDB, 2 workers, 2-queue port, profile conservative", None,
+     "testpmd-mac-2q-2c"),
+    ("xvs-fdb-2w-norss", "static FDB, 2 workers, 1-queue port, rss=off", None, "testpmd-mac"),
+    ("xvs-fdb-2w", "static FDB, 2 workers (cpus 0,1), before RSS", "ovs-normal-fdb", "testpmd-mac"),
 ]
+TESTPMD_NOTE = {"testpmd-mac-2q": " (1 core, 2 queues)", "testpmd-mac-2q-2c": " (2 cores, 2 queues)"}
+# RSS scaling rows: (2-worker label, 1-worker label, description, the testpmd pair (2 cores,
+# 1 core) doing the same, shown beside it). The first one with data is the ratio the target
+# applies to (the same 2-queue port, only the worker count differs).
+RSS_TARGET = 1.8
+TP2, TP1Q, TP1 = "testpmd-mac-2q-2c", "testpmd-mac-2q", "testpmd-mac"
+RSS_SCALING = [
+    ("xvs-fdb-2w-hwq", "xvs-fdb-1w-hwq", "hardware RSS: 2w-hwq / 1w-hwq (same 2-queue port)", (TP2, TP1Q)),
+    ("xvs-fdb-2w-hwq", "xvs-fdb", "hardware RSS: 2w-hwq / xvs-fdb (1 worker, 1-queue port)", (TP2, TP1)),
+    ("xvs-fdb-2w-swrss", "xvs-fdb", "software RSS: 2w-swrss / xvs-fdb (same 1-queue port)", None),
+    ("xvs-fdb-2w-hwq-cons", "xvs-fdb-1w-hwq", "conservative profile: 2w-hwq-cons / 1w-hwq", (TP2, TP1Q)),
+]
+RSS_SPREAD = [("xvs-fdb-2w-hwq", "hardware RSS"), ("xvs-fdb-2w-swrss", "software RSS"),
+              ("xvs-fdb-2w-hwq-cons", "conservative profile, 2-queue port"),
+              ("xvs-fdb-2w-norss", "rss=off")]
 PCAP_NAMES = OrderedDict([("udp64_1flow.pcap", "64B 1 flow"),
                           ("udp64_10kflows.pcap", "64B 10k flows/256 MACs/VLAN"),
                           ("imix.pcap", "IMIX 64/576/1500 7:4:1")])
@@ -120,15 +143,21 @@ def headline(dp, tr):
     for pcap, pname in PCAP_NAMES.items():
         if not any(r["pcap"] == pcap for r in dp):
             continue
-        for xl, desc, ovsl in DP_ROWS:
+        for xl, desc, ovsl, macl in DP_ROWS:
             xs, xc = dpcell(xl, pcap)
             if xc == "—":
                 continue
-            io, ioc = dpcell("testpmd-io", pcap)
-            mac, macc = dpcell("testpmd-mac", pcap)
-            ov, ovc = dpcell(ovsl, pcap)
+            # testpmd io: the 1-queue input ceiling, shown beside 1-queue testpmd-mac only
+            io, ioc = dpcell("testpmd-io", pcap) if macl == "testpmd-mac" else (None, "—")
+            mac, macc = dpcell(macl, pcap)
+            if macc != "—":
+                macc += TESTPMD_NOTE.get(macl, "")
+            ov, ovc = dpcell(ovsl, pcap) if ovsl else (None, "—")
+            if ovsl and ovc != "—":
+                ovc += f" ({ovsl.replace('ovs-', '')})"
             out.append(f"| a. pcap→null | {pname}, Mpps | {desc} | {xc} | {ioc} | {macc} | {ovc} "
-                       f"({ovsl.replace('ovs-', '')}) | — | — | {ratio(xs, mac)} | {ratio(xs, ov)} | — |")
+                       f"| — | — | {ratio(xs, mac)} | {ratio(xs, ov)} | — |")
+        out += rss_rows(dp, pcap, pname, dpcell)
     for m in TR_METRICS:
         part = "c. idle" if m[2] in ("idle", "coldping") else "b. namespaces"
         for xl, desc in TR_XVS:
@@ -143,6 +172,117 @@ def headline(dp, tr):
             ref = lbon if "tap" in xl else lb
             out.append(f"| {part} | {m[0]}, {m[1]} | {desc} | {xc} | — | — | {ovc} | {lbc} | {lbonc} | — "
                        f"| {ratio(xs, ov, m[5])} | {ratio(xs, ref, m[5])} |")
+    return out
+
+
+def share_cell(rs):
+    """per-worker share "w0/w1" (median of each worker's share) and imbalance median [min–max]"""
+    sh = [r["share_pct"] for r in rs if r.get("ok") and r.get("share_pct")]
+    if not sh:
+        return None, "—"
+    med = [statistics.median(s[i] for s in sh) for i in range(len(sh[0]))]
+    imb = stats([r.get("imbalance_pct") for r in rs if r.get("ok") and r.get("share_pct")])
+    return imb, "/".join(f"{v:.1f}" for v in med) + f", imbalance {fmt(imb, 1)} pp"
+
+
+def rss_rows(dp, pcap, pname, dpcell):
+    """scaling (2-worker / 1-worker median Mpps, target RSS_TARGET) and per-worker spread"""
+    out = []
+    short = pname.split(",")[0].split("/")[0]
+    first = True
+    for two, one, desc, tp in RSS_SCALING:
+        a, _ = dpcell(two, pcap)
+        b, _ = dpcell(one, pcap)
+        if a is None or b is None or not b[0]:
+            continue
+        tp2, tp1 = (dpcell(tp[0], pcap)[0], dpcell(tp[1], pcap)[0]) if tp else (None, None)
+        tpc = (f"{tp2[0] / tp1[0]:.2f} ({tp[0]} / {tp[1]}: {tp2[0]:.2f} / {tp1[0]:.2f})"
+               if tp2 and tp1 and tp1[0] else "—")
+        r = a[0] / b[0]
+        verdict = f"meets ≥ {RSS_TARGET}" if r >= RSS_TARGET else f"below {RSS_TARGET}"
+        cell = f"{r:.2f} ({a[0]:.2f} / {b[0]:.2f}; {verdict})"
+        if first:
+            cell = f"**{cell}**"
+        out.append(f"| a. RSS scaling | {short}, 2-worker / 1-worker median Mpps (target ≥ {RSS_TARGET}) "
+                   f"| {desc} | {cell} | — | {tpc} | — | — | — | — | — | — |")
+        first = False
+    for xl, desc in RSS_SPREAD:
+        rs = [r for r in dp if r["label"] == xl and r["pcap"] == pcap]
+        _, cell = share_cell(rs)
+        if cell == "—":
+            continue
+        okr = [r for r in rs if r.get("ok")]
+        hd = stats([r.get("handoff_drop_mpps") for r in okr])
+        if hd and hd[2] > 0:
+            pct = stats([100.0 * r["handoff_drop_mpps"] / r["p1_rx_mpps"] for r in okr
+                         if r.get("handoff_drop_mpps") is not None and r.get("p1_rx_mpps")])
+            cell += f"; hand-off drops {fmt(hd, 2)} Mpps = {fmt(pct, 0)} % of p1 rx"
+        out.append(f"| a. RSS spread | {short}, share of p1's switched packets per worker, w0/w1 % "
+                   f"(ideal 50/50) | {desc} | {cell} | — | — | — | — | — | — | — | — |")
+    return out
+
+
+def per_core(r):
+    """Mpps per fully used worker core: Mpps / (sum of the worker threads' CPU share)"""
+    cpu = sum(w.get("thread_cpu_pct") or 0 for w in r.get("workers", []))
+    return r["mpps"] / cpu * 100 if cpu > 0 else None
+
+
+def rss_detail(dp):
+    """per-config RSS detail of the pcaps that have 2-worker records"""
+    out = []
+    for pcap, pname in PCAP_NAMES.items():
+        labels = list(OrderedDict.fromkeys(r["label"] for r in dp if r["pcap"] == pcap
+                                           and r.get("xvsd_workers") is not None
+                                           and (r["xvsd_workers"] > 1 or r.get("p1_queues", 1) > 1
+                                                or r["label"] == "xvs-fdb")))
+        if not any(r.get("xvsd_workers", 1) > 1 for r in dp if r["pcap"] == pcap):
+            continue
+        out += ["", f"### Detail: RSS, {pname} (pcap → null)", "",
+                "| config | p1 queues × workers | Mpps | share w0/w1 % | hand-off drops, Mpps | busy % w0/w1 "
+                "(xvs) | worker thread CPU % w0/w1 [pinned CPU] | RSS mode, active workers (window start → end) "
+                "| CPU pressure % (run) | Mpps per worker core |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for lab in labels:
+            rs = [r for r in dp if r["label"] == lab and r["pcap"] == pcap]
+            okr = [r for r in rs if r.get("ok")]
+            if not okr:
+                out.append(f"| {lab} | — | FAIL | — | — | — | — | — | — | — |")
+                continue
+            nw = okr[0]["xvsd_workers"]
+            per_w = lambda k, nd: "/".join(
+                fmt(stats([r["workers"][i].get(k) for r in okr if len(r.get("workers", [])) > i]), nd)
+                for i in range(nw))
+            pinned = ",".join(str(w.get("cpu_pinned")) for w in okr[0].get("workers", []))
+
+            def state(r, k):
+                st = r.get(k) or {}
+                return f"{st.get('mode')} {st.get('workers_active')}"
+            modes = sorted({f"{state(r, 'rss_start')} → {state(r, 'rss_end')}" for r in okr})
+            out.append(f"| {lab} | {okr[0].get('p1_queues', 1)} × {nw} | "
+                       f"{fmt(stats([r['mpps'] for r in okr]), 2, len(rs) - len(okr))} | "
+                       f"{share_cell(rs)[1] if nw > 1 else '100'} | "
+                       f"{fmt(stats([r.get('handoff_drop_mpps') for r in okr]), 2)} | {per_w('busy_pct', 0)} | "
+                       f"{per_w('thread_cpu_pct', 0)} [{pinned}] | {'; '.join(modes)} | "
+                       f"{fmt(stats([r.get('run_cpu_pressure_pct') for r in okr]), 0)} | "
+                       f"{fmt(stats([per_core(r) for r in okr]), 2)} |")
+        pc = {lab: stats([per_core(r) for r in dp if r["label"] == lab and r["pcap"] == pcap and r.get("ok")])
+              for lab in ("xvs-fdb-2w-hwq", "xvs-fdb-1w-hwq")}
+        if all(pc.values()) and pc["xvs-fdb-1w-hwq"][0]:
+            out += ["", f"Mpps per worker core = Mpps ÷ the CPU share the worker threads got (summed): what "
+                    f"each worker would do with its core to itself, an estimate of what host noise costs, "
+                    f"not a measurement. On it, 2w-hwq / 1w-hwq would be "
+                    f"{2 * pc['xvs-fdb-2w-hwq'][0] / pc['xvs-fdb-1w-hwq'][0]:.2f} "
+                    f"(2 × {pc['xvs-fdb-2w-hwq'][0]:.2f} / {pc['xvs-fdb-1w-hwq'][0]:.2f})."]
+        split = next((r["split_frames"] for r in dp if r["pcap"] == pcap and r.get("split_frames")), None)
+        if split:
+            tot = sum(split) or 1
+            out += ["", "The 2-queue port replays the capture split by scripts/rss_split.py (Toeplitz, default "
+                    "key, 128-entry table i mod 2): " + ", ".join(f"queue {q} {n} frames ({100.0 * n / tot:.1f} %)"
+                                                                  for q, n in enumerate(split))
+                    + ". Each queue replays its file forever, so with one worker per queue the share is the "
+                    "ratio of the two workers' speeds; in software RSS it follows the hash (the same split) "
+                    "unless hand-offs are dropped. Pinned CPU from the worker threads' affinity (xvsctl's "
+                    "`cpu` field can differ, see README)."]
     return out
 
 
@@ -232,6 +372,7 @@ def main():
     if d:
         lines += ["", "### Detail: memory-only datapath (every config of this run)", ""] + d
         lines += [""] + dp_interference(dp)
+        lines += rss_detail(dp)
     t = tr_detail(tr)
     if t:
         lines += ["", "### Detail: namespace topology (every config of this run)", ""] + t
