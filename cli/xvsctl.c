@@ -346,7 +346,8 @@ print_rss(json_t *r)
 		print_reta_summary(json_object_get(p, "reta"));
 		print_rss_packets(p);
 		if (json_object_get(p, "rebalances") != NULL)
-			printf("  rebalances: %lld\n", i(p, "rebalances"));
+			printf("  rebalances (closest): %lld   spreads taken back, not paid "
+			       "(conservative): %lld\n", i(p, "rebalances"), i(p, "spread_not_paid"));
 		if (json_object_get(p, "error") != NULL)
 			printf("  error: %s\n", s(p, "error"));
 	}

@@ -389,6 +389,10 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
+	/* conservative starts over from one worker */
+	if (cfg->rss.profile == XVS_RSS_CONSERVATIVE &&
+	    (p->cfg.rss.profile != XVS_RSS_CONSERVATIVE || !p->cfg.rss.enabled))
+		p->rss_k = 1;
 	p->cfg = *cfg;
 	xvsd_publish();
 	return 0;

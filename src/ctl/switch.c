@@ -393,9 +393,10 @@ xvsd_rss_tick(uint64_t dt_tsc)
 
 		if (p == NULL)
 			continue;
-		/* the port's switched (or hand-off dropped) frames, all workers */
+		/* the port's frames through the pipeline (not lost at hand-off) */
 		for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
-			rx += xvs_dp.worker[w]->ctr[slot].rx_packets;
+			rx += xvs_dp.worker[w]->ctr[slot].rx_packets -
+			      xvs_dp.worker[w]->ctr[slot].drop[XVS_DROP_rss_ring_full];
 		p->rss_rx_pps = dt_tsc > 0 && rx >= p->rss_prev_rx ?
 			(double)(rx - p->rss_prev_rx) * (double)xvs_dp.tsc_hz / (double)dt_tsc : 0;
 		p->rss_prev_rx = rx;
