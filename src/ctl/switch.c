@@ -135,6 +135,16 @@ rss_plan(struct xvs_port *p, uint16_t n)
 			ns = 1;
 		}
 	}
+	/* Without an explicit base-cpu, ports start on different workers (by
+	 * slot, so a port keeps its worker when others come and go): n
+	 * one-queue ports on n workers get one each, as before RSS. */
+	if (c->base_cpu < 0 && ns > 1) {
+		uint16_t rot[XVS_MAX_WORKERS], h = (uint16_t)(p->slot % ns);
+
+		for (int i = 0; i < ns; i++)
+			rot[i] = set[(h + i) % ns];
+		memcpy(set, rot, sizeof(set[0]) * ns);
+	}
 	if (!c->enabled) {
 		k = 1;
 		used = p->rss_steerable ? 1 : nq;

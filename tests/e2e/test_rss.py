@@ -223,6 +223,9 @@ def test_static_profile_spreads_tcp_streams_over_both_workers(sw, vm_offloads):
     a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
     if vm_offloads == "off":
         a.run(["ethtool", "-K", a.ifname, "tso", "off", "gso", "off"])
+    # b's ACKs stay on its one worker: the hand-off counters below are a's alone
+    # (b's default profile could otherwise spread them under this load)
+    rss_set(sw, "b", enabled="off")
     st = rss_set(sw, "a", profile="static")
     assert st["mode"] == "software", st
     assert sorted(st["workers_active"]) == [0, 1] and len(st["reta"]) == st["reta_size"] == 128
@@ -487,3 +490,18 @@ def test_worker_cpu_is_the_cpu_the_worker_runs_on(sw):
             problems.append(f"base-cpu=max-cpu={cpu} selects workers {st['workers']}, "
                             f"not worker {w['worker']} that runs on CPU {cpu}")
     assert not problems, "\n".join(problems)
+
+
+def test_one_queue_ports_start_on_different_workers(sw):
+    """Default settings (base-cpu auto): two one-queue ports are polled by
+    different workers, so two busy VMs do not share one core; an explicit
+    base-cpu puts a port on that CPU's worker."""
+    a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    qa, qb = rss(sw, "a")["queue_workers"], rss(sw, "b")["queue_workers"]
+    assert len(qa) == len(qb) == 1 and qa[0][1] != qb[0][1], (qa, qb)
+    cpus = {w: s["cpu"] for w, s in workers(sw).items()}
+    for port in ("a", "b"):
+        for w, cpu in cpus.items():
+            st = rss_set(sw, port, base_cpu=str(cpu))
+            assert st["queue_workers"][0][1] == w, (port, cpu, st)
+    a.ping(b.ip4, count=3)
