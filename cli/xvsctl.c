@@ -852,7 +852,8 @@ term_size(int *cols, int *rows)
 	}
 }
 
-static const int top_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP};
+/* SIGPIPE (top | head) and SIGQUIT (Ctrl-\\) quit like SIGINT: the terminal is restored. */
+static const int top_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP};
 
 static void
 top_handlers(bool install)
@@ -884,7 +885,7 @@ top_suspend(struct top_tty *t)
 enum top_event {
 	TOP_TICK,   /* time for the next poll */
 	TOP_REDRAW, /* same data again: the terminal changed */
-	TOP_QUIT,   /* 'q', SIGINT, SIGTERM or SIGHUP */
+	TOP_QUIT,   /* 'q', SIGINT, SIGTERM, SIGHUP, SIGQUIT or SIGPIPE */
 };
 
 /* Wait until deadline (monotonic s) for a key or a signal. */

@@ -85,7 +85,9 @@ rss_check(const struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 {
 	uint16_t cpu[XVS_MAX_WORKERS], set[XVS_MAX_WORKERS];
 	uint16_t n = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
-	bool steerable = cfg->kind == XVS_PORT_TAP || cfg->kind == XVS_PORT_PCI;
+	/* an open port knows (a PCI NIC may refuse our key or RETA) */
+	bool steerable = p != NULL && p->open ? p->rss_steerable :
+		cfg->kind == XVS_PORT_TAP || cfg->kind == XVS_PORT_PCI;
 	uint16_t nq = p != NULL && p->open ? p->n_rxq : cfg->queues;
 	struct xvs_err e;
 
@@ -366,6 +368,7 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 	/* Leave the snapshot first; after the grace period no worker touches it. */
 	xvsd.port[p->slot] = NULL;
 	xvsd_publish();
+	xvsd_rss_rings_wait_empty();
 	xvs_port_close(p);
 	xvs_fdb_flush(xvs_dp.fdb, p->slot, -1, true);
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
@@ -523,7 +526,9 @@ rss_json(const struct xvs_port *p)
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
 		const struct xvs_port_counters *ctr = &xvs_dp.worker[w]->ctr[p->slot];
 
-		json_array_append_new(ppw, json_integer((json_int_t)ctr->rx_packets));
+		/* switched by that worker: not those lost at its hand-off */
+		json_array_append_new(ppw, json_integer((json_int_t)(ctr->rx_packets -
+							ctr->drop[XVS_DROP_rss_ring_full])));
 		drops += ctr->drop[XVS_DROP_rss_ring_full];
 	}
 	json_object_set_new(o, "packets_per_worker", ppw);

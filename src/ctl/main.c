@@ -255,7 +255,7 @@ eal_start(const struct opts *o, const char *prog)
 }
 
 static int
-workers_create(int n)
+workers_create(int n, uint32_t mbufs)
 {
 	size_t qsz = rte_rcu_qsbr_get_memsize((uint32_t)n);
 	unsigned int lcore;
@@ -286,7 +286,13 @@ workers_create(int n)
 		xvs_dp.worker[w++] = wk;
 	}
 	xvs_dp.n_workers_max = (uint16_t)w;
-	/* Software RSS hand-off: one SP/SC ring per (source, destination) pair. */
+	/* Software RSS hand-off: one SP/SC ring per (source, destination) pair,
+	 * XVS_RSS_RING_SIZE deep unless that would let the rings hold more than
+	 * half the mbufs (a halted worker must not starve every port's rx). */
+	uint32_t ring_size = XVS_RSS_RING_SIZE;
+
+	while (ring_size > 256 && (uint64_t)ring_size * (uint32_t)w * (uint32_t)(w - 1) > mbufs / 2)
+		ring_size /= 2;
 	for (int d = 0; d < w; d++)
 		for (int src = 0; src < w; src++) {
 			char rname[RTE_RING_NAMESIZE];
@@ -295,7 +301,7 @@ workers_create(int n)
 				continue;
 			snprintf(rname, sizeof(rname), "xvs_rss%d_%d", src, d);
 			xvs_dp.worker[d]->rss_ring[src] =
-				rte_ring_create(rname, XVS_RSS_RING_SIZE, rte_socket_id(),
+				rte_ring_create(rname, ring_size, rte_socket_id(),
 						RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (xvs_dp.worker[d]->rss_ring[src] == NULL)
 				return -ENOMEM;
@@ -557,7 +563,7 @@ main(int argc, char **argv)
 	if (nworkers < 0)
 		return 1;
 	xvs_dp.tsc_hz = rte_get_tsc_hz();
-	if (workers_create(nworkers) < 0) {
+	if (workers_create(nworkers, o.mbufs) < 0) {
 		XVS_ERR("main", "cannot create workers");
 		return 1;
 	}

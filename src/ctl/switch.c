@@ -159,8 +159,11 @@ rss_plan(struct xvs_port *p, uint16_t n)
 		used = 1;
 	for (uint16_t q = 0; q < used; q++)
 		p->rss_queue_worker[q] = set[q % k];
-	if (p->rss_n_set != ns || p->rss_n_active != k || memcmp(p->rss_set, set, sizeof(set[0]) * ns))
-		p->rss_reta_size = 0; /* other workers: refill */
+	/* other workers, or a profile that may not keep closest's moves: refill */
+	if (p->rss_n_set != ns || p->rss_n_active != k || memcmp(p->rss_set, set, sizeof(set[0]) * ns) ||
+	    p->rss_reta_profile != c->profile)
+		p->rss_reta_size = 0;
+	p->rss_reta_profile = c->profile;
 	memcpy(p->rss_set, set, sizeof(set[0]) * ns);
 	p->rss_n_set = (uint16_t)ns;
 	p->rss_n_active = k;
@@ -190,21 +193,110 @@ rss_plan(struct xvs_port *p, uint16_t n)
 	return old;
 }
 
+/* Swap in s, let every worker see it, and free the snapshot it replaces once
+ * no worker can hold it any more. */
+static void
+swap_snapshot(struct xvs_snapshot *s)
+{
+	struct xvs_snapshot *old = atomic_exchange_explicit(&xvs_dp.snap, s, memory_order_acq_rel);
+
+	update_epoll(s);
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		uint64_t one = 1;
+
+		/* Unconditional: a worker about to block must see the new set. */
+		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
+	}
+	rte_rcu_qsbr_synchronize(xvs_dp.qsbr, RTE_QSBR_THRID_INVALID);
+	rte_free(old);
+}
+
+/* The worker that polls rx queue q of port slot in s, or -1. */
+static int
+queue_owner(const struct xvs_snapshot *s, uint16_t slot, uint16_t q)
+{
+	for (uint16_t w = 0; w < s->n_workers; w++)
+		for (uint16_t i = 0; i < s->worker[w].n_rxq; i++)
+			if (s->worker[w].rxq[i].port == slot && s->worker[w].rxq[i].queue == q)
+				return w;
+	return -1;
+}
+
+/* A queue whose worker changes (RSS settings, the conservative profile,
+ * the worker count) must never be polled by both workers at once: rx queues
+ * have one consumer. If s moves any, publish first a copy of s without the
+ * moved queues, so that after its grace period nobody polls them, then s.
+ * Returns that intermediate snapshot, or NULL when nothing moves (or on no
+ * memory: then s goes out as is, as before RSS). */
+static struct xvs_snapshot *
+without_moved_queues(const struct xvs_snapshot *cur, const struct xvs_snapshot *s)
+{
+	struct xvs_snapshot *mid;
+	bool moved = false;
+
+	for (uint16_t w = 0; w < s->n_workers && !moved; w++)
+		for (uint16_t i = 0; i < s->worker[w].n_rxq && !moved; i++) {
+			int o = queue_owner(cur, s->worker[w].rxq[i].port, s->worker[w].rxq[i].queue);
+
+			moved = o >= 0 && o != w;
+		}
+	if (!moved)
+		return NULL;
+	mid = rte_malloc("xvs_snapshot", sizeof(*mid), RTE_CACHE_LINE_SIZE);
+	if (mid == NULL)
+		return NULL;
+	memcpy(mid, s, sizeof(*mid));
+	for (uint16_t w = 0; w < s->n_workers; w++) {
+		uint16_t k = 0;
+
+		for (uint16_t i = 0; i < s->worker[w].n_rxq; i++) {
+			int o = queue_owner(cur, s->worker[w].rxq[i].port, s->worker[w].rxq[i].queue);
+
+			if (o < 0 || o == w)
+				mid->worker[w].rxq[k++] = s->worker[w].rxq[i];
+		}
+		mid->worker[w].n_rxq = k;
+	}
+	return mid;
+}
+
+/* Make the device deliver to n rx queues; on failure stop steering it (every
+ * queue is then polled) and say why in rss show. Returns false on failure. */
+static bool
+rss_apply(struct xvs_port *p, uint16_t n)
+{
+	struct xvs_err e;
+
+	if (xvs_port_rss_apply(p, n, &e) == 0) {
+		p->rss_attached = n;
+		memcpy(p->rss_hw_key, p->cfg.rss.key, XVS_RSS_KEY_LEN);
+		p->rss_hw_types = p->cfg.rss.types;
+		return true;
+	}
+	XVS_WARN("rss", "%s; polling all %u rx queues instead", e.msg, p->n_rxq);
+	snprintf(p->rss_error, sizeof(p->rss_error), "%s; polling all rx queues", e.msg);
+	p->rss_steerable = false;
+	p->rss_attached = p->n_rxq;
+	return false;
+}
+
 int
 xvsd_publish(void)
 {
 	struct xvs_snapshot *s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
-	struct xvs_snapshot *old;
+	struct xvs_snapshot *mid;
 	struct xvs_rss_table *old_tables[XVS_MAX_PORTS];
 	uint16_t n_old_tables = 0;
+	bool replan = false;
 
 	if (s == NULL)
 		return -ENOMEM;
 	s->gen = ++xvsd.gen;
 	s->n_workers = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
-		const struct xvs_port *p = xvsd.port[slot];
+		struct xvs_port *p = xvsd.port[slot];
 		struct xvs_snap_port *sp = &s->port[slot];
+		struct xvs_rss_table *ot;
 
 		if (p == NULL || !p->open)
 			continue;
@@ -221,17 +313,19 @@ xvsd_publish(void)
 		sp->vlan = p->cfg.vlan;
 		s->flood[s->n_flood++] = slot;
 		/* Queues go to workers as the port's RSS settings say. */
-		struct xvs_rss_table *ot = rss_plan(xvsd.port[slot], s->n_workers);
-		struct xvs_err e;
-
+		ot = rss_plan(p, s->n_workers);
 		if (ot != NULL)
 			old_tables[n_old_tables++] = ot;
-		if (p->rss_queues_used > p->rss_attached) {
-			/* more queues: the device may deliver to them once polled */
-			if (xvs_port_rss_apply(xvsd.port[slot], p->rss_queues_used, &e) < 0)
-				XVS_WARN("rss", "%s", e.msg);
-			xvsd.port[slot]->rss_attached = p->rss_queues_used;
+		if (p->rss_steerable &&
+		    (p->rss_queues_used > p->rss_attached ||
+		     (p->rss_hw_reta && (p->rss_hw_types != p->cfg.rss.types ||
+					 memcmp(p->rss_hw_key, p->cfg.rss.key, XVS_RSS_KEY_LEN))))) {
+			/* more queues (or a new key): the device may deliver to
+			 * them once they are polled, so before publishing */
+			replan |= !rss_apply(p, RTE_MAX(p->rss_queues_used, p->rss_attached));
 		}
+		if (p->tap != NULL && p->rss_queues_used < p->rss_attached)
+			xvs_tap_limit_tx(p->tap, p->rss_queues_used); /* detached after the swap */
 		for (uint16_t q = 0; q < p->rss_queues_used; q++) {
 			struct xvs_snap_worker *sw = &s->worker[p->rss_queue_worker[q]];
 
@@ -252,30 +346,44 @@ xvsd_publish(void)
 			ow->tx_owned[ow->n_tx_owned++] = slot;
 		}
 	}
-	old = atomic_exchange_explicit(&xvs_dp.snap, s, memory_order_acq_rel);
-	update_epoll(s);
-	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
-		uint64_t one = 1;
-
-		/* Unconditional: a worker about to block must see the new set. */
-		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
+	mid = without_moved_queues(atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), s);
+	if (mid != NULL) {
+		mid->gen = s->gen;
+		s->gen = ++xvsd.gen;
+		swap_snapshot(mid);
 	}
-	rte_rcu_qsbr_synchronize(xvs_dp.qsbr, RTE_QSBR_THRID_INVALID);
-	rte_free(old);
+	swap_snapshot(s);
 	for (uint16_t i = 0; i < n_old_tables; i++)
 		rte_free(old_tables[i]);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
 		struct xvs_port *p = xvsd.port[slot];
-		struct xvs_err e;
 
 		/* fewer queues: detach only now that no worker polls them */
-		if (p != NULL && p->open && p->rss_queues_used < p->rss_attached) {
-			if (xvs_port_rss_apply(p, p->rss_queues_used, &e) < 0)
-				XVS_WARN("rss", "%s", e.msg);
-			p->rss_attached = p->rss_queues_used;
-		}
+		if (p != NULL && p->open && p->rss_steerable && p->rss_queues_used < p->rss_attached)
+			replan |= !rss_apply(p, p->rss_queues_used);
 	}
-	return 0;
+	/* a device refused to steer: plan again, now polling all its queues
+	 * (at most once: such a port is no longer steerable) */
+	return replan ? xvsd_publish() : 0;
+}
+
+void
+xvsd_rss_rings_wait_empty(void)
+{
+	/* Frames of a deleted port may still wait in hand-off rings, tagged with
+	 * its slot; let the workers drain them (they do, every turn) before the
+	 * slot can be reused. */
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned int n = 0;
+
+		for (uint16_t d = 0; d < xvs_dp.n_workers_max; d++)
+			for (uint16_t src = 0; src < xvs_dp.n_workers_max; src++)
+				if (xvs_dp.worker[d]->rss_ring[src] != NULL)
+					n += rte_ring_count(xvs_dp.worker[d]->rss_ring[src]);
+		if (n == 0)
+			return;
+		rte_delay_us_sleep(1000);
+	}
 }
 
 void

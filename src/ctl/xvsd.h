@@ -55,6 +55,9 @@ int xvsd_restore_settings(struct xvs_err *err);
 int xvsd_restore(struct xvs_err *err);
 int xvsd_publish(void);
 void xvsd_drain_learn(void);
+/* After a port left the snapshot: wait (up to 100 ms) until no frame of it
+ * waits in a software-RSS hand-off ring, before its slot may be reused. */
+void xvsd_rss_rings_wait_empty(void);
 void xvsd_tick(void);
 /* Once a second after the load sample (dt_tsc since the previous one):
  * conservative profile grows/shrinks the workers in use and takes a growth

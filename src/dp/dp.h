@@ -47,7 +47,7 @@
 #define XVS_MAX_PORTS RTE_MAX_ETHPORTS     /* one ethdev per port */
 #define XVS_MAX_WORKERS 16
 #define XVS_MAX_QUEUES 16                  /* rx/tx queue pairs per port */
-#define XVS_MAX_RXQ_PER_WORKER (XVS_MAX_PORTS * 2)
+#define XVS_MAX_RXQ_PER_WORKER (XVS_MAX_PORTS * XVS_MAX_QUEUES) /* all on one worker */
 #define XVS_LEARN_RING_SIZE 1024
 #define XVS_TX_RING_SIZE 2048
 #define XVS_RSS_RING_SIZE 4096               /* software RSS hand-off, per worker pair: ~1 ms at
@@ -158,6 +158,7 @@ struct xvs_snapshot {
 /* TX buffer of one worker toward one port. */
 struct xvs_txbuf {
 	uint16_t n;
+	bool listed;                      /* in the worker's dirty list this turn */
 	struct rte_mbuf *pkts[XVS_BURST];
 };
 

@@ -48,9 +48,12 @@ struct xvs_port {
 	uint16_t rss_n_active;       /* of those, in use (the first rss_n_active) */
 	uint16_t rss_queues_used;    /* rx queues polled */
 	uint16_t rss_attached;       /* rx queues the device delivers to (steerable ports) */
+	uint8_t rss_hw_key[XVS_RSS_KEY_LEN]; /* key and types the device was given (pci) */
+	uint32_t rss_hw_types;
 	uint16_t rss_queue_worker[XVS_MAX_QUEUES];
 	bool rss_spread;             /* software spreading over the active workers */
 	uint16_t rss_reta_size;      /* size rss_reta was filled for, 0 = refill */
+	enum xvs_rss_profile rss_reta_profile; /* profile it was filled under */
 	uint16_t rss_reta[XVS_RSS_RETA_MAX]; /* worker ids */
 	uint64_t rss_rebalances;     /* RETA moves by the closest profile */
 	uint64_t rss_prev_rx;        /* port rx_packets at the last tick */

@@ -175,6 +175,13 @@ fail:
 	return r;
 }
 
+void
+xvs_tap_limit_tx(struct xvs_tap *t, uint16_t n)
+{
+	if (n >= 1 && n <= t->nq)
+		atomic_store_explicit(&t->nq_attached, n, memory_order_relaxed);
+}
+
 int
 xvs_tap_attach_queues(struct xvs_tap *t, uint16_t n, struct xvs_err *err)
 {

@@ -48,6 +48,10 @@ void xvs_tap_close(struct xvs_tap *t);
  * polls the queues being detached. */
 int xvs_tap_attach_queues(struct xvs_tap *t, uint16_t n, struct xvs_err *err);
 
+/* Transmit on queues 0..n-1 only, from now on: call before the grace period
+ * that precedes detaching the others. */
+void xvs_tap_limit_tx(struct xvs_tap *t, uint16_t n);
+
 /* The queue's fd: readable when frames wait (the worker's wake-up source). */
 int xvs_tap_fd(const struct xvs_tap *t, uint16_t q);
 void xvs_tap_get_stats(const struct xvs_tap *t, struct xvs_tap_stats *st);

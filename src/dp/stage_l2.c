@@ -126,8 +126,12 @@ tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out, str
 {
 	struct xvs_txbuf *tb = &w->tx[out];
 
-	if (tb->n == 0)
+	/* Listed once per turn, also when a full buffer went out mid-turn and
+	 * fills again (many queues or hand-off frames in one turn). */
+	if (!tb->listed) {
+		tb->listed = true;
 		w->dirty[w->n_dirty++] = out;
+	}
 	tb->pkts[tb->n++] = m;
 	if (unlikely(tb->n == XVS_BURST))
 		xvs_tx_flush_port(w, s, out);

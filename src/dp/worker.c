@@ -49,6 +49,10 @@ xvs_worker_wake(struct xvs_worker *w)
 	 * a producer handing over a burst every few microseconds to a worker
 	 * that takes a millisecond to wake (a halted vCPU) must not make a
 	 * syscall per burst. The worker sets the flag again before it sleeps. */
+	/* Order the caller's ring store before the look at sleeping (x86 may
+	 * reorder a store with a later load): the worker stores sleeping, then
+	 * looks at its rings. */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst) != 0 &&
 	    atomic_exchange_explicit(&w->sleeping, 0, memory_order_seq_cst) != 0)
 		(void)!write(w->wakefd, &one, sizeof(one));
@@ -231,8 +235,10 @@ drain_tx_rings(struct xvs_worker *w, const struct xvs_snapshot *s)
 void
 xvs_tx_flush_all(struct xvs_worker *w, const struct xvs_snapshot *s)
 {
-	for (uint16_t i = 0; i < w->n_dirty; i++)
+	for (uint16_t i = 0; i < w->n_dirty; i++) {
+		w->tx[w->dirty[i]].listed = false;
 		xvs_tx_flush_port(w, s, w->dirty[i]);
+	}
 	w->n_dirty = 0;
 }
 
@@ -302,12 +308,8 @@ rss_spread(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t in_port
 			c->drop[XVS_DROP_rss_ring_full] += k - sent;
 			w->rss_drops += k - sent;
 		}
-		if (sent > 0) {
-			/* Order the ring's tail store before the look at sleeping: the
-			 * other side stores sleeping, then looks at the ring. */
-			atomic_thread_fence(memory_order_seq_cst);
+		if (sent > 0)
 			xvs_worker_wake(xvs_dp.worker[t]);
-		}
 	}
 	/* This worker's own frames go last, into pkts[0..keep), in order. */
 	for (uint16_t j = start[w->id], k = 0; j < start[w->id + 1]; j++)
@@ -502,6 +504,7 @@ xvs_worker_main(void *arg)
 			 * that arrives after it raises an interrupt or sees sleeping. */
 			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
 			atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
+			atomic_thread_fence(memory_order_seq_cst); /* before the next look at the rings */
 			armed = true;
 			armed_gen = s->gen;
 			continue;
