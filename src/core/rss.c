@@ -463,6 +463,48 @@ xvs_rss_conservative_next(uint16_t k, uint16_t n, const double *busy_pct)
 	return k;
 }
 
+uint16_t
+xvs_rss_rebalance(uint16_t *reta, uint32_t size, const uint16_t *w, uint16_t n,
+		  const double *busy_pct)
+{
+	uint16_t b, l, nb = 0, m, moved;
+	double gap;
+
+	if (n < 2)
+		return 0;
+	b = l = w[0];
+	for (uint16_t i = 1; i < n; i++) {
+		if (busy_pct[w[i]] > busy_pct[b])
+			b = w[i];
+		if (busy_pct[w[i]] < busy_pct[l])
+			l = w[i];
+	}
+	gap = busy_pct[b] - busy_pct[l];
+	if (b == l || busy_pct[b] < XVS_RSS_REBALANCE_MIN_PCT || gap < XVS_RSS_REBALANCE_GAP_PCT)
+		return 0;
+	for (uint32_t i = 0; i < size; i++)
+		nb += reta[i] == b;
+	m = (uint16_t)((double)nb * gap / (2.0 * busy_pct[b]));
+	if (m < 1)
+		m = 1;
+	if (m >= nb)
+		m = nb > 1 ? (uint16_t)(nb - 1) : 0;
+	moved = m;
+	/* every other one of b's entries first, so the moved flows are spread
+	 * over the hash space rather than one block of it */
+	for (uint32_t i = 0, seen = 0; i < size && m > 0; i++)
+		if (reta[i] == b && (seen++ & 1)) {
+			reta[i] = l;
+			m--;
+		}
+	for (uint32_t i = 0; i < size && m > 0; i++)
+		if (reta[i] == b) {
+			reta[i] = l;
+			m--;
+		}
+	return moved;
+}
+
 bool
 xvs_rss_spread_paid(double pps_before, double busiest_pct_before, double pps_after,
 		    double busiest_pct_after)

@@ -148,6 +148,16 @@ int xvs_rss_select(const struct xvs_rss_cfg *cfg, const uint16_t *worker_cpu, ui
 #define XVS_RSS_SHRINK_PCT 50.0
 uint16_t xvs_rss_conservative_next(uint16_t k, uint16_t n, const double *busy_pct);
 
+/* Closest profile: when the busiest of the workers w[0..n) is over
+ * XVS_RSS_REBALANCE_MIN_PCT busy and XVS_RSS_REBALANCE_GAP_PCT points above
+ * the least busy, move a share of its RETA entries (gap / (2 x its busy %))
+ * to the least busy; it keeps at least one. busy_pct is indexed by worker id.
+ * Returns the number of entries moved. */
+#define XVS_RSS_REBALANCE_MIN_PCT 60.0
+#define XVS_RSS_REBALANCE_GAP_PCT 25.0
+uint16_t xvs_rss_rebalance(uint16_t *reta, uint32_t size, const uint16_t *w, uint16_t n,
+			   const double *busy_pct);
+
 /* Did adding a worker pay? Software spreading costs every frame a hash, a
  * hand-off and cache misses on the other core, which can exceed what the
  * extra worker brings (a memory-only source). Compares the port's capacity,

@@ -454,47 +454,14 @@ xvsd_tick(void)
 	xvsd_rss_tick(dt);
 }
 
-/* Closest profile: move RETA entries from the busiest of the port's workers to
- * the least busy one when they differ a lot, in proportion to the gap. Flows
- * of moved entries may see one reordering at the move; others never do. */
+/* Closest profile: see xvs_rss_rebalance(). Flows of moved entries may see
+ * one reordering at the move; others never do. */
 static bool
 rss_rebalance(struct xvs_port *p)
 {
-	uint16_t b = p->rss_set[0], l = p->rss_set[0], nb = 0, m;
-	double gap;
-
-	for (uint16_t i = 1; i < p->rss_n_active; i++) {
-		uint16_t w = p->rss_set[i];
-
-		if (xvsd.busy_pct[w] > xvsd.busy_pct[b])
-			b = w;
-		if (xvsd.busy_pct[w] < xvsd.busy_pct[l])
-			l = w;
-	}
-	gap = xvsd.busy_pct[b] - xvsd.busy_pct[l];
-	if (b == l || xvsd.busy_pct[b] < XVS_RSS_REBALANCE_MIN_PCT ||
-	    gap < XVS_RSS_REBALANCE_GAP_PCT)
+	if (xvs_rss_rebalance(p->rss_reta, p->rss_reta_size, p->rss_set, p->rss_n_active,
+			      xvsd.busy_pct) == 0)
 		return false;
-	for (uint16_t i = 0; i < p->rss_reta_size; i++)
-		nb += p->rss_reta[i] == b;
-	m = (uint16_t)((double)nb * gap / (2.0 * xvsd.busy_pct[b]));
-	if (m < 1)
-		m = 1;
-	if (m >= nb)
-		m = nb > 1 ? nb - 1 : 0;
-	if (m == 0)
-		return false;
-	/* take every other entry of b's, from the top, so flows move evenly */
-	for (int i = p->rss_reta_size - 1; i >= 0 && m > 0; i -= 1)
-		if (p->rss_reta[i] == b && (i & 1)) {
-			p->rss_reta[i] = l;
-			m--;
-		}
-	for (int i = p->rss_reta_size - 1; i >= 0 && m > 0; i--)
-		if (p->rss_reta[i] == b) {
-			p->rss_reta[i] = l;
-			m--;
-		}
 	p->rss_rebalances++;
 	return true;
 }

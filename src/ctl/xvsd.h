@@ -65,8 +65,6 @@ void xvsd_tick(void);
  * software RETA. Publishes on change. */
 void xvsd_rss_tick(uint64_t dt_tsc);
 #define XVS_RSS_HOLD_S 30   /* conservative: no new growth this long after one that did not pay */
-#define XVS_RSS_REBALANCE_MIN_PCT 60.0
-#define XVS_RSS_REBALANCE_GAP_PCT 25.0
 void xvsd_shutdown_ports(void);
 
 struct xvs_port *xvsd_port_find(const char *name);

@@ -1669,6 +1669,43 @@ test_rss_input_first_segment_of_large_frame(void **state)
 	}
 }
 
+/* Closest profile: entries move from the busiest to the least busy worker,
+ * in proportion to the gap, only past the thresholds, never all of them. */
+static void
+test_rss_rebalance(void **state)
+{
+	uint16_t reta[128], w[2] = {3, 5};
+	double busy[8] = {0};
+	uint16_t n3 = 0, n5 = 0, moved;
+
+	(void)state;
+	for (int i = 0; i < 128; i++)
+		reta[i] = w[i % 2];
+	/* under the thresholds: nothing moves */
+	busy[3] = 55, busy[5] = 10;
+	assert_int_equal(xvs_rss_rebalance(reta, 128, w, 2, busy), 0);
+	busy[3] = 90, busy[5] = 70;
+	assert_int_equal(xvs_rss_rebalance(reta, 128, w, 2, busy), 0);
+	assert_int_equal(xvs_rss_rebalance(reta, 128, w, 1, busy), 0);
+	/* 100 % vs 40 %: 64 * 60 / 200 = 19 entries from worker 3 to 5 */
+	busy[3] = 100, busy[5] = 40;
+	moved = xvs_rss_rebalance(reta, 128, w, 2, busy);
+	assert_int_equal(moved, 19);
+	for (int i = 0; i < 128; i++) {
+		n3 += reta[i] == 3;
+		n5 += reta[i] == 5;
+	}
+	assert_int_equal(n3, 64 - 19);
+	assert_int_equal(n5, 64 + 19);
+	/* the busiest worker always keeps an entry */
+	for (int i = 0; i < 128; i++)
+		reta[i] = 5;
+	reta[7] = 3;
+	busy[3] = 100, busy[5] = 0;
+	assert_int_equal(xvs_rss_rebalance(reta, 128, w, 2, busy), 0);
+	assert_int_equal(reta[7], 3);
+}
+
 /* Capacity = rate / busiest worker's busy fraction, before vs after. */
 static void
 test_rss_spread_paid(void **state)
@@ -1741,6 +1778,7 @@ main(void)
 		cmocka_unit_test(test_rss_input_ipv6_ex_types_without_ex_headers),
 		cmocka_unit_test(test_rss_input_first_segment_of_large_frame),
 		cmocka_unit_test(test_rss_spread_paid),
+		cmocka_unit_test(test_rss_rebalance),
 		cmocka_unit_test(test_rss_parse_strict_separators),
 		cmocka_unit_test(test_rss_reta_vectors),
 		cmocka_unit_test(test_rss_reta_sizes),
