@@ -26,6 +26,7 @@ import json
 import os
 import re
 import struct
+import subprocess
 import time
 
 import pytest
@@ -505,3 +506,50 @@ def test_one_queue_ports_start_on_different_workers(sw):
             st = rss_set(sw, port, base_cpu=str(cpu))
             assert st["queue_workers"][0][1] == w, (port, cpu, st)
     a.ping(b.ip4, count=3)
+
+
+def test_reconfiguration_under_traffic(sw):
+    """RSS settings, queue counts and the worker count change every 0.1 s while
+    4 TCP streams run through a 2-queue tap: queues move between workers (each
+    first unpolled for a grace period), tables refill, hand-off rings fill and
+    drain. xvsd stays up, every stream completes, and the fixture's teardown
+    checks counter conservation on both ports."""
+    need_tool("iperf3")
+    need_tool("ss")
+    a = sw.vm("a", ipv6=False, opts=("queues=2",))
+    b = sw.vm("b", ipv6=False)
+    learn_both(sw, a, b)
+    changes = [
+        ("rss.set", "a", {"profile": "static"}), ("rss.set", "a", {"queues": "1"}),
+        ("rss.set", "b", {"profile": "closest"}), ("switch.set", None, {"workers": "1"}),
+        ("switch.set", None, {"workers": "2"}),
+        ("rss.set", "a", {"queues": "all", "profile": "conservative"}),
+        ("rss.set", "a", {"enabled": "off"}),
+        ("rss.set", "a", {"enabled": "on", "reta-size": "64", "key": "6d5a" * 20}),
+        ("rss.set", "b", {"enabled": "off"}), ("rss.set", "b", {"enabled": "on"}),
+    ]
+    port = "5202"
+    srv = sw.spawn(b.ns, ["iperf3", "-s", "-1", "-B", b.ip4, "-p", port])
+    wait_for(lambda: b.run(["ss", "-Hltn", f"sport = :{port}"]).stdout.strip(), 10,
+             what="iperf3 server listening")
+    cli = sw.spawn(a.ns, ["iperf3", "-c", b.ip4, "-p", port, "-P", "4", "-t", "6", "-J"],
+                   stdout=subprocess.PIPE, text=True)
+    n = 0
+    deadline = time.time() + 30
+    while cli.poll() is None and time.time() < deadline:
+        method, name, opts = changes[n % len(changes)]
+        params = {"options": opts}
+        if name is not None:
+            params["name"] = name
+        r = sw.rpc({"method": method, "params": params})
+        assert "result" in r, (method, params, r)
+        n += 1
+        time.sleep(0.1)
+    out, _ = cli.communicate(timeout=30)
+    assert cli.returncode == 0, out[-2000:]
+    srv.wait(10)
+    res = json.loads(out)
+    assert n >= 20, n
+    assert all(s["receiver"]["bytes"] > 0 for s in res["end"]["streams"]), res["end"]["streams"]
+    a.ping(b.ip4, count=3)
+    assert sw.xvsd.running()
