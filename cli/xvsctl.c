@@ -75,15 +75,25 @@ i(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
+/* The ports of a list result ({"ports": [...]}), or the one port a
+ * port.add / port.set / rss.set result is. New reference. */
+static json_t *
+ports_of(json_t *r)
+{
+	json_t *a = json_object_get(r, "ports");
+
+	return json_is_array(a) ? json_incref(a) : json_pack("[O]", r);
+}
+
 static void
 print_ports(json_t *r)
 {
-	json_t *p;
+	json_t *p, *ports = ports_of(r);
 	size_t idx;
 
 	printf("%-15s %-9s %-6s %-24s %-6s %-12s %s\n", "NAME", "KIND", "STATE", "VLAN", "QUEUES",
 	       "DRIVER", "ATTACHMENT");
-	json_array_foreach(json_object_get(r, "ports"), idx, p) {
+	json_array_foreach(ports, idx, p) {
 		json_t *o = json_object_get(p, "options");
 		char vlan[64], q[16], att[160];
 		const char *mode = s(o, "vlan-mode");
@@ -111,15 +121,7 @@ print_ports(json_t *r)
 		if (json_object_get(p, "error") != NULL)
 			printf("  error: %s\n", s(p, "error"));
 	}
-}
-
-static void
-print_ports_one(json_t *r)
-{
-	json_t *w = json_pack("{s:[O]}", "ports", r);
-
-	print_ports(w);
-	json_decref(w);
+	json_decref(ports);
 }
 
 static void
@@ -316,12 +318,12 @@ print_rss_packets(json_t *p)
 static void
 print_rss(json_t *r)
 {
-	json_t *p;
+	json_t *p, *ports = ports_of(r);
 	size_t idx;
 
-	if (json_array_size(json_object_get(r, "ports")) == 0)
+	if (json_array_size(ports) == 0)
 		printf("no ports\n");
-	json_array_foreach(json_object_get(r, "ports"), idx, p) {
+	json_array_foreach(ports, idx, p) {
 		char ws[512], act[512];
 		json_t *qw;
 		size_t j;
@@ -351,15 +353,7 @@ print_rss(json_t *r)
 		if (json_object_get(p, "error") != NULL)
 			printf("  error: %s\n", s(p, "error"));
 	}
-}
-
-static void
-print_rss_one(json_t *r)
-{
-	json_t *w = json_pack("{s:[O]}", "ports", r);
-
-	print_rss(w);
-	json_decref(w);
+	json_decref(ports);
 }
 
 static int
@@ -367,10 +361,10 @@ run_top(const struct cmd *c, const char *sock, bool as_json, int argc, char **ar
 
 static const struct cmd cmds[] = {
 	{{"port", "add"}, "port.add", ARGS_NAME_KIND_KV, "NAME KIND [key=value ...]",
-	 "add a port; KIND: tap afxdp afpacket vhost pcap null pci", print_ports_one},
+	 "add a port; KIND: tap afxdp afpacket vhost pcap null pci", print_ports},
 	{{"port", "del"}, "port.del", ARGS_NAME, "NAME", "delete a port", print_kv},
 	{{"port", "set"}, "port.set", ARGS_NAME_KV, "NAME key=value ...",
-	 "change vlan-mode, vlan, trunks, native or mtu of a port", print_ports_one},
+	 "change vlan-mode, vlan, trunks, native or mtu of a port", print_ports},
 	{{"port", "list"}, "port.list", ARGS_NONE, "", "list ports", print_ports},
 	{{"port", "show"}, "port.list", ARGS_NAME, "NAME", "show one port", print_ports},
 	{{"port", "stats"}, "port.stats", ARGS_OPT_NAME, "[NAME]", "port counters",
@@ -382,7 +376,7 @@ static const struct cmd cmds[] = {
 	{{"rss", "show"}, "rss.show", ARGS_OPT_NAME, "[NAME]", "RSS settings, workers and spread",
 	 print_rss},
 	{{"rss", "set"}, "rss.set", ARGS_NAME_KV, "NAME key=value ...",
-	 "change RSS settings of a port (keys below)", print_rss_one},
+	 "change RSS settings of a port (keys below)", print_rss},
 	{{"fdb", "show"}, "fdb.show", ARGS_FILTER, "[port=NAME] [vlan=ID]", "show the FDB",
 	 print_fdb},
 	{{"fdb", "flush"}, "fdb.flush", ARGS_FILTER, "[port=NAME] [vlan=ID]",

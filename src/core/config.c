@@ -160,8 +160,8 @@ netns_validate(const char *what, const char *name, struct xvs_err *err)
 	return name_check(what, name, NETNS_MAX, true, err);
 }
 
-static int
-hexval(char c)
+int
+xvs_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -185,7 +185,7 @@ xvs_mac_parse(const char *what, const char *s, uint8_t mac[6], struct xvs_err *e
 
 		/* Check each character before reading the next, so a short
 		 * string ends the loop at its NUL. */
-		if ((hi = hexval(p[0])) < 0 || (lo = hexval(p[1])) < 0)
+		if ((hi = xvs_hex_digit(p[0])) < 0 || (lo = xvs_hex_digit(p[1])) < 0)
 			goto bad;
 		if (p[2] != (i == 5 ? '\0' : ':'))
 			goto bad;
@@ -290,7 +290,7 @@ pci_parse(const char *what, const char *s, char out[32], struct xvs_err *err)
 
 	if (n == 12) {
 		for (int i = 0; i < 4; i++) {
-			if ((v = hexval(p[i])) < 0)
+			if ((v = xvs_hex_digit(p[i])) < 0)
 				goto bad;
 			dom = dom << 4 | (unsigned int)v;
 		}
@@ -300,12 +300,12 @@ pci_parse(const char *what, const char *s, char out[32], struct xvs_err *err)
 	} else if (n != 7) {
 		goto bad;
 	}
-	if (hexval(p[0]) < 0 || hexval(p[1]) < 0 || p[2] != ':' || hexval(p[3]) < 0 ||
-	    hexval(p[4]) < 0 || p[5] != '.' || hexval(p[6]) < 0)
+	if (xvs_hex_digit(p[0]) < 0 || xvs_hex_digit(p[1]) < 0 || p[2] != ':' || xvs_hex_digit(p[3]) < 0 ||
+	    xvs_hex_digit(p[4]) < 0 || p[5] != '.' || xvs_hex_digit(p[6]) < 0)
 		goto bad;
-	bus = (unsigned int)(hexval(p[0]) << 4 | hexval(p[1]));
-	dev = (unsigned int)(hexval(p[3]) << 4 | hexval(p[4]));
-	fn = (unsigned int)hexval(p[6]);
+	bus = (unsigned int)(xvs_hex_digit(p[0]) << 4 | xvs_hex_digit(p[1]));
+	dev = (unsigned int)(xvs_hex_digit(p[3]) << 4 | xvs_hex_digit(p[4]));
+	fn = (unsigned int)xvs_hex_digit(p[6]);
 	/* PCI Local Bus 3.0: 5-bit device, 3-bit function. */
 	if (dev > 0x1f || fn > 7)
 		return xvs_err_set(err, -EINVAL,

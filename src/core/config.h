@@ -106,5 +106,7 @@ void xvs_mac_format(const uint8_t mac[6], char buf[18]);
 int xvs_u32_parse(const char *what, const char *s, uint32_t min, uint32_t max, uint32_t *out,
 		  struct xvs_err *err);
 int xvs_bool_parse(const char *what, const char *s, bool *out, struct xvs_err *err);
+/* Value of a hex digit (either case), or -1. */
+int xvs_hex_digit(char c);
 
 #endif /* XVS_CONFIG_H */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "rss.h"
 
 const uint8_t xvs_rss_default_key[XVS_RSS_KEY_LEN] = {
@@ -260,18 +261,6 @@ xvs_rss_cfg_init(struct xvs_rss_cfg *cfg)
 	memcpy(cfg->key, xvs_rss_default_key, XVS_RSS_KEY_LEN);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 xvs_rss_key_parse(const char *what, const char *s, uint8_t key[XVS_RSS_KEY_LEN],
 		  struct xvs_err *err)
@@ -289,8 +278,8 @@ xvs_rss_key_parse(const char *what, const char *s, uint8_t key[XVS_RSS_KEY_LEN],
 			p++;
 			continue;
 		}
-		hi = hexval(p[0]);
-		lo = hi < 0 ? -1 : hexval(p[1]);
+		hi = xvs_hex_digit(p[0]);
+		lo = hi < 0 ? -1 : xvs_hex_digit(p[1]);
 		if (hi < 0 || lo < 0 || n == XVS_RSS_KEY_LEN)
 			return xvs_err_set(err, -EINVAL,
 					   "%s: expected %d bytes in hex (80 hex digits, optionally "

@@ -418,7 +418,9 @@ xvsd_drain_learn(void)
 static double
 per_s(uint64_t now, uint64_t *prev, uint64_t dt_tsc)
 {
-	double r = dt_tsc > 0 ? (double)(now - *prev) * (double)xvs_dp.tsc_hz / (double)dt_tsc : 0.0;
+	/* now < prev: the counters were zeroed (a port slot deleted) */
+	double r = dt_tsc > 0 && now >= *prev ?
+			   (double)(now - *prev) * (double)xvs_dp.tsc_hz / (double)dt_tsc : 0.0;
 
 	*prev = now;
 	return r;
@@ -440,12 +442,10 @@ xvsd_tick(void)
 		uint64_t tot = db + (idle - xvsd.prev_idle[w]) + (slp - xvsd.prev_sleep[w]);
 
 		xvsd.busy_pct[w] = tot > 0 ? 100.0 * (double)db / (double)tot : 0.0;
-		xvsd.rx_pps[w] = dt > 0 ? (double)(wk->rx_packets - xvsd.prev_rx[w]) *
-						  (double)xvs_dp.tsc_hz / (double)dt : 0.0;
+		xvsd.rx_pps[w] = per_s(wk->rx_packets, &xvsd.prev_rx[w], dt);
 		xvsd.prev_busy[w] = busy;
 		xvsd.prev_idle[w] = idle;
 		xvsd.prev_sleep[w] = slp;
-		xvsd.prev_rx[w] = wk->rx_packets;
 		xvsd.switched_pps[w] = per_s(wk->switched_packets, &xvsd.prev_switched[w], dt);
 		xvsd.rss_in_pps[w] = per_s(wk->rss_in, &xvsd.prev_rss_in[w], dt);
 		xvsd.rss_out_pps[w] = per_s(wk->rss_out, &xvsd.prev_rss_out[w], dt);
@@ -482,9 +482,7 @@ xvsd_rss_tick(uint64_t dt_tsc)
 		for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
 			rx += xvs_dp.worker[w]->ctr[slot].rx_packets -
 			      xvs_dp.worker[w]->ctr[slot].drop[XVS_DROP_rss_ring_full];
-		p->rss_rx_pps = dt_tsc > 0 && rx >= p->rss_prev_rx ?
-			(double)(rx - p->rss_prev_rx) * (double)xvs_dp.tsc_hz / (double)dt_tsc : 0;
-		p->rss_prev_rx = rx;
+		p->rss_rx_pps = per_s(rx, &p->rss_prev_rx, dt_tsc);
 
 		if (p == NULL || !p->open || !p->cfg.rss.enabled || p->rss_n_set < 2)
 			continue;
