@@ -16,6 +16,7 @@
 #include <pthread.h>
 
 #include "fdb.h"
+#include "test_rng.h"
 
 #define NS UINT64_C(1000000000)
 
@@ -641,18 +642,6 @@ ref_age(struct ref_fdb *r, uint64_t now)
 		}
 	}
 	return removed;
-}
-
-static uint64_t rng_state;
-
-static uint32_t
-rnd(uint32_t bound)
-{
-	/* xorshift64*: reproducible across libcs, unlike rand() */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * UINT64_C(2685821657736338717)) >> 32) % bound;
 }
 
 static void

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "pkt_parse.h"
 #include "rss.h"
+#include "test_rng.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XVS_BURST_TEST 32   /* XVS_BURST of the datapath */
@@ -100,24 +101,6 @@ vec_input(const struct rss_vec *v, bool ports, bool reversed, uint8_t in[XVS_RSS
 	in[2 * alen + 2] = (uint8_t)(dp >> 8);
 	in[2 * alen + 3] = (uint8_t)dp;
 	return 2 * alen + 4;
-}
-
-static uint64_t rng_state;
-
-/* xorshift64*: reproducible across libcs, unlike rand() */
-static uint32_t
-rnd32(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * UINT64_C(2685821657736338717)) >> 32);
-}
-
-static uint32_t
-rnd(uint32_t bound)
-{
-	return rnd32() % bound;
 }
 
 static void

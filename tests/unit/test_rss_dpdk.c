@@ -24,6 +24,7 @@
 #include <rte_thash.h>
 
 #include "rss.h"
+#include "test_rng.h"
 
 #define N_RANDOM 10000
 
@@ -31,18 +32,6 @@ union rss_key {
 	uint8_t b[XVS_RSS_KEY_LEN];
 	uint32_t w[XVS_RSS_KEY_LEN / 4];
 };
-
-static uint64_t rng_state;
-
-/* xorshift64*: reproducible across libcs, unlike rand() */
-static uint32_t
-rnd32(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * UINT64_C(2685821657736338717)) >> 32);
-}
 
 /* The hash input bytes as rte_softrss() words: network order -> host order. */
 static void
