@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "xvs_err.h"
 
@@ -86,17 +87,32 @@ void xvs_fdb_destroy(struct xvs_fdb *fdb);
 bool xvs_fdb_lookup(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
 		    struct xvs_fdb_hit *hit);
 
+/* The table's key for (mac, vid): the address bytes as they lie in memory,
+ * first byte lowest, above the VID. mac must be followed by two more readable
+ * bytes (8 in all), as both addresses in a frame's header are: the key comes
+ * from one 8-byte load, not six byte loads. */
+static inline uint64_t
+xvs_fdb_key_of(const uint8_t *mac, uint16_t vid)
+{
+	uint64_t v;
+
+	memcpy(&v, mac, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v << 16 | vid;
+}
+
 /* A looked-up key, prepared ahead: xvs_fdb_key_prepare() computes the hash and
- * prefetches both candidate buckets, so a burst can prepare every frame's keys
- * first and look them up once the cache lines have arrived. */
+ * prefetches the first candidate bucket, so a burst can prepare every frame's
+ * keys first and look them up once the cache lines have arrived. */
 struct xvs_fdb_key {
-	uint64_t key;  /* packed mac and vid */
+	uint64_t key;  /* xvs_fdb_key_of() */
 	uint32_t b1;   /* candidate buckets */
 	uint32_t b2;
 };
 
-void xvs_fdb_key_prepare(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
-			 struct xvs_fdb_key *k);
+void xvs_fdb_key_prepare(const struct xvs_fdb *fdb, uint64_t key, struct xvs_fdb_key *k);
 
 /* xvs_fdb_lookup() for a prepared key. */
 bool xvs_fdb_lookup_key(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k,

@@ -159,6 +159,7 @@ struct xvs_snapshot {
 struct xvs_txbuf {
 	uint16_t n;
 	bool listed;                      /* in the worker's dirty list this turn */
+	bool needs_resolve;               /* holds a frame with offload requests or segments */
 	struct rte_mbuf *pkts[XVS_BURST];
 };
 

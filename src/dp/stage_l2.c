@@ -132,6 +132,9 @@ tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out, str
 		tb->listed = true;
 		w->dirty[w->n_dirty++] = out;
 	}
+	/* Noted here, where the mbuf's first line is in cache, so that a flush
+	 * toward a port without offloads need not look at every frame again. */
+	tb->needs_resolve |= xvs_offload_pending(m) | (m->nb_segs > 1);
 	tb->pkts[tb->n++] = m;
 	if (unlikely(tb->n == XVS_BURST))
 		xvs_tx_flush_port(w, s, out);
@@ -155,7 +158,26 @@ struct l2_cls {
 	uint16_t vid;
 	struct xvs_fdb_key src;  /* prepared (hashed, buckets prefetched) in pass 1 */
 	struct xvs_fdb_key dst;  /* only for unicast destinations */
+	bool same;               /* same addresses and VLAN as the frame before it */
 };
+
+/* Same destination, source and VLAN as the previous frame of the burst: its
+ * FDB answers hold for this one too. A burst of one flow (a TCP stream, a
+ * replayed capture) then costs one pair of lookups, not one per frame. The 12
+ * address bytes are contiguous (dst, then src) also after a priority tag was
+ * removed. */
+static inline bool
+same_addrs(const struct l2_cls *a, const struct l2_cls *b)
+{
+	uint64_t a8, b8;
+	uint32_t a4, b4;
+
+	memcpy(&a8, a->l2.dst, 8);
+	memcpy(&b8, b->l2.dst, 8);
+	memcpy(&a4, a->l2.dst + 8, 4);
+	memcpy(&b4, b->l2.dst + 8, 4);
+	return ((a8 ^ b8) | (a4 ^ b4) | (uint32_t)(a->vid ^ b->vid)) == 0;
+}
 
 static void
 flood(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port, struct rte_mbuf *m,
@@ -262,9 +284,16 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 		}
 		/* Hash both addresses now and prefetch their buckets: by pass 2
 		 * the lines are in cache. */
-		xvs_fdb_key_prepare(xvs_dp.fdb, c->l2.src, c->vid, &c->src);
-		if (!(c->l2.dst[0] & 1))
-			xvs_fdb_key_prepare(xvs_dp.fdb, c->l2.dst, c->vid, &c->dst);
+		c->same = k > 0 && same_addrs(c, &cls[k - 1]);
+		if (c->same) {
+			c->src = cls[k - 1].src;
+			c->dst = cls[k - 1].dst;
+		} else {
+			xvs_fdb_key_prepare(xvs_dp.fdb, xvs_fdb_key_of(c->l2.src, c->vid), &c->src);
+			if (!(c->l2.dst[0] & 1))
+				xvs_fdb_key_prepare(xvs_dp.fdb, xvs_fdb_key_of(c->l2.dst, c->vid),
+						    &c->dst);
+		}
 		pkts[k++] = m;
 		continue;
 drop:
@@ -274,12 +303,26 @@ drop:
 	w->switched_packets += n;
 	ic->rx_bytes += bytes;
 
-	/* Pass 2: learn and forward. */
+	/* Pass 2: learn and forward. last_out is the unicast destination of the
+	 * frame before (XVS_MAX_PORTS: it was not unicast), which a frame with
+	 * the same addresses reuses without looking anything up: the source was
+	 * checked (and refreshed, or its learning requested) for the first one. */
+	uint16_t last_out = XVS_MAX_PORTS;
+	bool last_tagged = false;
+
 	for (uint16_t i = 0; i < k; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct l2_cls *c = &cls[i];
 		struct xvs_fdb_hit hit;
+		bool want_tagged;
+		uint16_t out;
 
+		if (c->same && last_out < XVS_MAX_PORTS) {
+			out = last_out;
+			want_tagged = last_tagged;
+			goto unicast;
+		}
+		last_out = XVS_MAX_PORTS;
 		if (likely(xvs_fdb_lookup_key(xvs_dp.fdb, &c->src, &hit))) {
 			if (likely(hit.port == in_port))
 				xvs_fdb_touch(xvs_dp.fdb, &hit, now_ns);
@@ -293,9 +336,7 @@ drop:
 			flood(w, s, in_port, m, c);
 			continue;
 		}
-		bool want_tagged;
-		uint16_t out = hit.port;
-
+		out = hit.port;
 		if (unlikely(out == in_port)) {
 			ic->drop[XVS_DROP_same_port]++;
 			rte_pktmbuf_free(m);
@@ -308,6 +349,9 @@ drop:
 			flood(w, s, in_port, m, c);
 			continue;
 		}
+		last_out = out;
+		last_tagged = want_tagged;
+unicast:
 		if (unlikely(!vlan_fixup(m, c->l2.tagged, want_tagged, c->vid, c->l2.pcp))) {
 			w->ctr[out].drop[XVS_DROP_copy_failed]++;
 			rte_pktmbuf_free(m);

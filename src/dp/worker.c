@@ -170,10 +170,12 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 	struct xvs_txbuf *tb = &w->tx[out];
 	const struct xvs_snap_port *p = &s->port[out];
 	uint16_t n = tb->n, sent;
+	bool needs_resolve = tb->needs_resolve;
 
 	if (n == 0)
 		return;
 	tb->n = 0;
+	tb->needs_resolve = false;
 	if (unlikely(!p->active)) {
 		rte_pktmbuf_free_bulk(tb->pkts, n);
 		w->ctr[out].drop[XVS_DROP_port_down] += n;
@@ -192,7 +194,7 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 		w->tx_packets += sent;
 		return;
 	}
-	if (!p->tx_offload)
+	if (!p->tx_offload && needs_resolve)
 		n = resolve_offloads(w, p, out, tb->pkts, n);
 	tx_ethdev(w, p, out, tb->pkts, n);
 }

@@ -82,6 +82,42 @@ def test_trunk_ingress_tagged_untagged_and_disallowed(switch):
                       if e["mac"] == src} == want, 2, what="src learned on VLANs 10, 20, 30")
 
 
+def test_runs_of_same_addresses_follow_their_own_vlan(switch):
+    """Back-to-back frames with the same addresses share one FDB answer (the
+    stage reuses it within a burst); a change of VLAN, however, must not. A
+    run to a's MAC in VLAN 10 reaches a; the same addresses in VLAN 20 and
+    untagged (native 30) are unknown there and flood to b and c only."""
+    scapy_or_skip()
+    from scapy.layers.l2 import Dot1Q, Ether
+
+    a, b, c, up = _trunk_topology(switch)
+    a.send([Ether(src=a.mac, dst="ff:ff:ff:ff:ff:ff", type=0x88b5) / (b"hello" + b"." * 40)])
+    wait_for(lambda: switch.fdb_entry(a.mac, vlan=10), 2, what="a learned in VLAN 10")
+    src = "02:55:00:00:00:02"
+
+    def run(tag, n):
+        body = b"run-" + tag.encode() + b"." * 40
+        if tag == "u":
+            return [Ether(src=src, dst=a.mac, type=0x88b5) / body] * n
+        return [Ether(src=src, dst=a.mac) / Dot1Q(vlan=int(tag), type=0x88b5) / body] * n
+
+    frames = run("10", 4) + run("20", 4) + run("u", 4) + run("10", 4)
+    sn = {h.port: h.sniff(src=[src]) for h in (a, b, c)}
+    before = switch.stats("up")
+    up.send(frames)
+    got = {p: s.stop() for p, s in sn.items()}
+    after = switch.stats("up")
+
+    def tags(port):
+        return sorted(bytes(f).split(b"run-")[1][:2] for f in got[port])
+
+    assert tags("a") == [b"10"] * 8, got["a"]
+    assert tags("b") == [b"20"] * 4, got["b"]
+    assert tags("c") == [b"u."] * 4, got["c"]
+    assert after["forwarded"] - before["forwarded"] == 8
+    assert after["flooded"] - before["flooded"] == 8
+
+
 def test_trunk_egress_tags_by_vlan(switch):
     scapy_or_skip()
     from scapy.layers.l2 import Dot1Q, Ether
