@@ -186,6 +186,7 @@ struct xvs_worker {
 	uint64_t idle_tsc;                /* TSC cycles of turns that found nothing */
 	uint64_t sleep_tsc;               /* TSC cycles spent blocked */
 	uint64_t wakeups;                 /* returns from sleep */
+	bool away;                        /* allowed on every CPU (asleep or just woken) */
 	uint64_t rx_packets;              /* received from the queues it polls */
 	uint64_t tx_packets;
 	uint64_t switched_packets;        /* frames this worker ran through the pipeline */

@@ -401,6 +401,35 @@ disarm(struct xvs_worker *w, const struct xvs_snapshot *s, bool *armed, uint64_t
 	*armed = false;
 }
 
+/* While it sleeps, a worker may run on any CPU, and it goes back to its own
+ * once it has been busy for XVS_REPIN_US without a break.
+ *
+ * Why: the frame that ends a silence is written by a task on some CPU, and
+ * waking a worker pinned to another CPU that has halted means waking that
+ * vCPU: 0.4-2.4 ms on this kind of VM (measured), against tens of
+ * microseconds wanted. Unpinned, the scheduler may run the woken worker
+ * where the writer is (a wake-up from a socket write is a sync wake-up), so
+ * the first frames after idle cross without that cost; a ping and its reply
+ * stay well under XVS_REPIN_US. A sustained load goes back to the worker's
+ * own core, where the rest of the design (one worker per core) expects it. */
+#define XVS_REPIN_US 2000
+
+static void
+set_home(struct xvs_worker *w, bool home)
+{
+	rte_cpuset_t set;
+
+	if (home) {
+		set = rte_lcore_cpuset(w->lcore);
+	} else {
+		CPU_ZERO(&set);
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			CPU_SET(c, &set); /* the kernel keeps the allowed ones */
+	}
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0)
+		w->away = !home;
+}
+
 /* Returns true if an fd woke the worker, false on timeout. */
 static bool
 block(struct xvs_worker *w, uint64_t timeout_ns)
@@ -414,6 +443,8 @@ block(struct xvs_worker *w, uint64_t timeout_ns)
 	int n;
 
 	rte_rcu_qsbr_thread_offline(xvs_dp.qsbr, w->id);
+	if (!w->away)
+		set_home(w, false);
 	n = epoll_pwait2(w->epfd, ev, RTE_DIM(ev), &ts, NULL);
 	rte_rcu_qsbr_thread_online(xvs_dp.qsbr, w->id);
 	for (int i = 0; i < n; i++) {
@@ -433,6 +464,8 @@ xvs_worker_main(void *arg)
 	struct xvs_worker *w = arg;
 	struct rte_mbuf *pkts[XVS_BURST];
 	uint64_t spin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_IDLE_SPIN_US;
+	uint64_t repin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_REPIN_US;
+	uint64_t woke_tsc = 0;
 	uint64_t last_work = rte_rdtsc();
 	uint64_t sleep_ns = XVS_SLEEP_MIN_NS;
 	uint64_t armed_gen = 0;
@@ -489,6 +522,8 @@ xvs_worker_main(void *arg)
 		t1 = rte_rdtsc();
 		if (got > 0) {
 			w->busy_tsc += t1 - t0;
+			if (unlikely(w->away) && t1 - woke_tsc > repin_tsc)
+				set_home(w, true);
 			last_work = t1;
 			sleep_ns = XVS_SLEEP_MIN_NS;
 			if (unlikely(armed))
@@ -521,7 +556,8 @@ xvs_worker_main(void *arg)
 		/* Woken by an fd: poll a full spin period, since a wake-up socket
 		 * fires as the kernel delivers a frame, possibly a moment before the
 		 * PMD's own ring holds it. Timed out: look once, then sleep again. */
-		last_work = woken ? rte_rdtsc() : rte_rdtsc() - spin_tsc;
+		woke_tsc = rte_rdtsc();
+		last_work = woken ? woke_tsc : woke_tsc - spin_tsc;
 	}
 	xvs_tx_flush_all(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire));
 	rte_rcu_qsbr_thread_offline(xvs_dp.qsbr, w->id);

@@ -458,20 +458,47 @@ def test_conservative_profile_uses_one_worker_when_idle(sw):
     assert len(seen) == 1, seen
 
 
-def test_worker_cpu_is_the_cpu_the_worker_runs_on(sw):
-    """worker.stats' cpu, and the CPUs RSS base-cpu/max-cpu name, are those the
-    worker threads (DPDK names them rte-worker-<lcore>) are pinned to, not
-    rte_lcore_to_cpu_id(), which under --lcores 1@0,2@1 said 1 and 0."""
-    sw.ctl("port", "add", "n", "null")
+def worker_threads(sw):
+    """lcore -> tid of xvsd's worker threads (DPDK names them rte-worker-<lcore>)."""
     pid = sw.xvsd.pid   # `ip netns exec` execs xvsd: same pid
-    pinned = {}
+    out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{tid}/comm") as f:
             m = re.fullmatch(r"rte-worker-(\d+)", f.read().strip())
         if m:
-            pinned[int(m.group(1))] = os.sched_getaffinity(int(tid))
+            out[int(m.group(1))] = int(tid)
+    return out
+
+
+def test_worker_cpu_is_the_cpu_the_worker_runs_on(sw, tmp_path):
+    """worker.stats' cpu, and the CPUs RSS base-cpu/max-cpu name, are those the
+    worker threads run on under load, not rte_lcore_to_cpu_id(), which under
+    --lcores 1@0,2@1 said 1 and 0. An idle worker may run on any CPU (so the
+    frame that ends a silence need not wake a halted vCPU); a busy one is back
+    on its own within milliseconds."""
+    scapy_or_skip()
+    from scapy.all import Ether, IP, UDP, wrpcap
+    for q in range(2):
+        wrpcap(str(tmp_path / f"q{q}.pcap"),
+               [Ether(src="02:00:00:00:aa:0%d" % (q + 1), dst="02:00:00:00:99:99") /
+                IP(src="10.1.0.%d" % (q + 1), dst="10.2.0.1") / UDP()] * 64)
+    everywhere = os.sched_getaffinity(0)
+    threads = worker_threads(sw)
     wk = workers(sw)
-    assert sorted(pinned) == sorted(w["lcore"] for w in wk.values()), pinned
+    assert sorted(threads) == sorted(w["lcore"] for w in wk.values()), threads
+    # idle: off their cores (more than one CPU allowed)
+    wait_for(lambda: all(len(os.sched_getaffinity(t)) > 1 for t in threads.values()), 5,
+             what="idle workers allowed on every CPU")
+    # busy: one queue each, replayed forever
+    assert "result" in sw.rpc({"method": "port.add", "params": {
+        "name": "n", "kind": "null", "options": {}}})
+    assert "result" in sw.rpc({"method": "port.add", "params": {
+        "name": "src", "kind": "pcap", "options": {
+            "path": str(tmp_path / "q{q}.pcap"), "queues": "2", "infinite": "on",
+            "rss-profile": "static"}}})
+    pinned = wait_for(lambda: (lambda a: a if all(len(c) == 1 for c in a.values()) else None)(
+        {lc: os.sched_getaffinity(t) for lc, t in threads.items()}), 5,
+        what="busy workers back on their own CPUs")
     problems = []
     for w in wk.values():
         real = pinned[w["lcore"]]
@@ -484,6 +511,9 @@ def test_worker_cpu_is_the_cpu_the_worker_runs_on(sw):
             problems.append(f"base-cpu=max-cpu={cpu} selects workers {st['workers']}, "
                             f"not worker {w['worker']} that runs on CPU {cpu}")
     assert not problems, "\n".join(problems)
+    sw.ctl("port", "del", "src")
+    wait_for(lambda: all(os.sched_getaffinity(t) == everywhere for t in threads.values()), 5,
+             what="workers off their cores again once idle")
 
 
 def test_one_queue_ports_start_on_different_workers(sw):
