@@ -114,6 +114,10 @@ struct xvs_fdb_key {
 
 void xvs_fdb_key_prepare(const struct xvs_fdb *fdb, uint64_t key, struct xvs_fdb_key *k);
 
+/* The same for a source address, which is touched when found: also
+ * prefetches the last-seen times of the first bucket's slots. */
+void xvs_fdb_key_prepare_src(const struct xvs_fdb *fdb, uint64_t key, struct xvs_fdb_key *k);
+
 /* xvs_fdb_lookup() for a prepared key. */
 bool xvs_fdb_lookup_key(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k,
 			struct xvs_fdb_hit *hit);

@@ -289,7 +289,7 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			c->src = cls[k - 1].src;
 			c->dst = cls[k - 1].dst;
 		} else {
-			xvs_fdb_key_prepare(xvs_dp.fdb, xvs_fdb_key_of(c->l2.src, c->vid), &c->src);
+			xvs_fdb_key_prepare_src(xvs_dp.fdb, xvs_fdb_key_of(c->l2.src, c->vid), &c->src);
 			if (!(c->l2.dst[0] & 1))
 				xvs_fdb_key_prepare(xvs_dp.fdb, xvs_fdb_key_of(c->l2.dst, c->vid),
 						    &c->dst);
