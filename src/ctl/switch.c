@@ -484,7 +484,7 @@ xvsd_rss_tick(uint64_t dt_tsc)
 			      xvs_dp.worker[w]->ctr[slot].drop[XVS_DROP_rss_ring_full];
 		p->rss_rx_pps = per_s(rx, &p->rss_prev_rx, dt_tsc);
 
-		if (p == NULL || !p->open || !p->cfg.rss.enabled || p->rss_n_set < 2)
+		if (!p->open || !p->cfg.rss.enabled || p->rss_n_set < 2)
 			continue;
 		if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE) {
 			uint16_t k;

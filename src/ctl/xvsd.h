@@ -69,7 +69,8 @@ void xvsd_shutdown_ports(void);
 
 struct xvs_port *xvsd_port_find(const char *name);
 
-/* The CPU worker w is pinned to (the first of its lcore's CPU set). */
+/* Worker w's own CPU, the first of its lcore's CPU set: where it runs under
+ * load (asleep it may run on any CPU, see worker.c). */
 uint16_t xvsd_worker_cpu(uint16_t w);
 void xvsd_worker_cpus(uint16_t *cpu, uint16_t n);
 

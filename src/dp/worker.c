@@ -48,10 +48,10 @@ xvs_worker_wake(struct xvs_worker *w)
 	/* The waker that takes the flag writes the eventfd, the others do not:
 	 * a producer handing over a burst every few microseconds to a worker
 	 * that takes a millisecond to wake (a halted vCPU) must not make a
-	 * syscall per burst. The worker sets the flag again before it sleeps. */
-	/* Order the caller's ring store before the look at sleeping (x86 may
-	 * reorder a store with a later load): the worker stores sleeping, then
-	 * looks at its rings. */
+	 * syscall per burst. The worker sets the flag again before it sleeps.
+	 * The fence orders the caller's ring store before the look at sleeping
+	 * (x86 may reorder a store with a later load): the worker stores
+	 * sleeping, then looks at its rings. */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&w->sleeping, memory_order_seq_cst) != 0 &&
 	    atomic_exchange_explicit(&w->sleeping, 0, memory_order_seq_cst) != 0)
@@ -406,7 +406,7 @@ disarm(struct xvs_worker *w, const struct xvs_snapshot *s, bool *armed, uint64_t
  *
  * Why: the frame that ends a silence is written by a task on some CPU, and
  * waking a worker pinned to another CPU that has halted means waking that
- * vCPU: 0.4-2.4 ms on this kind of VM (measured), against tens of
+ * vCPU: 0.4-2.6 ms on this kind of VM after 10 s idle (measured), against tens of
  * microseconds wanted. Unpinned, the scheduler may run the woken worker
  * where the writer is (a wake-up from a socket write is a sync wake-up), so
  * the first frames after idle cross without that cost; a ping and its reply
