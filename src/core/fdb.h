@@ -36,7 +36,7 @@
 #define XVS_FDB_DEFAULT_MAX 8192
 #define XVS_FDB_MAX_MAX (1u << 20)
 
-struct xvs_fdb;
+struct xvs_fdb; /* layout in fdb_table.h */
 
 struct xvs_fdb_params {
 	uint32_t max_entries; /* 1 .. XVS_FDB_MAX_MAX */
@@ -112,30 +112,29 @@ struct xvs_fdb_key {
 	uint32_t b2;
 };
 
-void xvs_fdb_key_prepare(const struct xvs_fdb *fdb, uint64_t key, struct xvs_fdb_key *k);
-
-/* The same for a source address, which is touched when found: also
- * prefetches the last-seen times of the first bucket's slots. */
-void xvs_fdb_key_prepare_src(const struct xvs_fdb *fdb, uint64_t key, struct xvs_fdb_key *k);
-
-/* xvs_fdb_lookup() for a prepared key. */
-bool xvs_fdb_lookup_key(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k,
-			struct xvs_fdb_hit *hit);
-
-/* Note that the entry behind hit was seen at now_ns (refreshes its age). Cheap:
- * stores only when the stored time is more than a second old. */
-void xvs_fdb_touch(const struct xvs_fdb *fdb, const struct xvs_fdb_hit *hit, uint64_t now_ns);
+/* The reader functions below are inline (fdb_table.h): a worker runs them
+ * for both addresses of every frame.
+ *
+ * xvs_fdb_key_prepare(fdb, key, k): compute k's buckets, prefetch the first.
+ * xvs_fdb_key_prepare_src(fdb, key, k): the same for a source address, which
+ *   is touched when found: also prefetches the bucket's last-seen times.
+ * xvs_fdb_lookup_key(fdb, k, hit): xvs_fdb_lookup() for a prepared key.
+ * xvs_fdb_touch(fdb, hit, now_ns): note that the entry behind hit was seen at
+ *   now_ns (refreshes its age). Cheap: stores only when the stored time is
+ *   more than a second old. */
+#include "fdb_table.h"
 
 /* ---- writer side: the control thread only ---- */
 
 /* Learn mac/vid on port. Returns an xvs_fdb_learn_result, or -ENOSPC (full),
  * -EPERM (a static entry holds the address on another port: not moved),
- * -EINVAL (multicast/zero MAC, vid outside 1-4094). */
+ * -EINVAL (multicast/zero MAC, vid outside 1-4094, port above
+ * XVS_FDB_PORT_MAX). */
 int xvs_fdb_learn(struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid, uint16_t port,
 		  uint64_t now_ns);
 
 /* Add or replace a static entry. Replacing a dynamic entry is allowed. Returns
- * 0, -ENOSPC, -EINVAL (with messages in err). */
+ * 0, -ENOSPC, -EINVAL (with messages in err; the same cases as learning). */
 int xvs_fdb_add_static(struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid, uint16_t port,
 		       struct xvs_err *err);
 

@@ -45,6 +45,7 @@
 
 #define XVS_BURST 32
 #define XVS_MAX_PORTS RTE_MAX_ETHPORTS     /* one ethdev per port */
+_Static_assert(XVS_MAX_PORTS <= XVS_FDB_PORT_MAX + 1, "the fdb stores a port index in a byte");
 #define XVS_MAX_WORKERS 16
 #define XVS_MAX_QUEUES 16                  /* rx/tx queue pairs per port */
 #define XVS_MAX_RXQ_PER_WORKER (XVS_MAX_PORTS * XVS_MAX_QUEUES) /* all on one worker */
