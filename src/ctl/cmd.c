@@ -252,6 +252,9 @@ port_stats_json(const struct xvs_port *p)
 		json_object_set_new(o, "dev_rx_errors",
 				    json_integer((json_int_t)(ts.rx_errors + ts.rx_bad_offload)));
 		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)ts.tx_errors));
+		json_object_set_new(o, "dev_rx_reads", json_integer((json_int_t)ts.rx_reads));
+		json_object_set_new(o, "dev_rx_reads_empty",
+				    json_integer((json_int_t)ts.rx_reads_empty));
 	} else if (p->open) {
 		struct rte_eth_stats es;
 

@@ -34,12 +34,15 @@ xvsd_port_find(const char *name)
 	return NULL;
 }
 
-/* Bring each worker's epoll set in line with the rx queues it now polls. */
+/* Bring each worker's epoll set in line with the rx queues it now polls. A
+ * tap queue's fd is watched with its port slot and queue in the event data
+ * (XVS_EV_TAP), so an fd whose number now belongs to another slot or queue is
+ * watched again with the new data. */
 static void
 update_epoll(const struct xvs_snapshot *s)
 {
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
-		int want[XVS_MAX_RXQ_PER_WORKER];
+		struct xvsd_watch want[XVS_MAX_RXQ_PER_WORKER];
 		uint16_t nwant = 0;
 		struct xvs_worker *wk = xvs_dp.worker[w];
 
@@ -47,37 +50,43 @@ update_epoll(const struct xvs_snapshot *s)
 			const struct xvs_snap_worker *sw = &s->worker[w];
 
 			for (uint16_t i = 0; i < sw->n_rxq; i++) {
-				const struct xvs_port *p = xvsd.port[sw->rxq[i].port];
-				int fd = p != NULL ? p->rxq_fd[sw->rxq[i].queue] : -1;
+				const struct xvs_snap_rxq *q = &sw->rxq[i];
+				const struct xvs_port *p = xvsd.port[q->port];
+				int fd = p != NULL ? p->rxq_fd[q->queue] : -1;
 
-				if (fd >= 0)
-					want[nwant++] = fd;
+				if (fd < 0)
+					continue;
+				want[nwant].fd = fd;
+				want[nwant].data = p->tap != NULL ? XVS_EV_TAP_DATA(q->port, q->queue) :
+								    (uint64_t)(uint32_t)fd;
+				nwant++;
 			}
 		}
-		/* remove fds no longer wanted */
+		/* remove fds no longer wanted, or wanted with other data */
 		for (uint16_t i = 0; i < xvsd.n_worker_fd[w]; i++) {
-			int fd = xvsd.worker_fd[w][i];
+			const struct xvsd_watch *h = &xvsd.worker_fd[w][i];
 			bool keep = false;
 
 			for (uint16_t j = 0; j < nwant; j++)
-				keep |= want[j] == fd;
+				keep |= want[j].fd == h->fd && want[j].data == h->data;
 			if (!keep)
-				epoll_ctl(wk->epfd, EPOLL_CTL_DEL, fd, NULL);
+				epoll_ctl(wk->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 		}
 		for (uint16_t j = 0; j < nwant; j++) {
 			bool have = false;
 
 			for (uint16_t i = 0; i < xvsd.n_worker_fd[w]; i++)
-				have |= xvsd.worker_fd[w][i] == want[j];
+				have |= xvsd.worker_fd[w][i].fd == want[j].fd &&
+					xvsd.worker_fd[w][i].data == want[j].data;
 			if (!have) {
-				struct epoll_event ev = {.events = EPOLLIN, .data.fd = want[j]};
+				struct epoll_event ev = {.events = EPOLLIN, .data.u64 = want[j].data};
 
-				if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, want[j], &ev) < 0)
+				if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, want[j].fd, &ev) < 0)
 					XVS_WARN("ctl", "worker %u: cannot watch rx fd %d: %s", w,
-						 want[j], strerror(errno));
+						 want[j].fd, strerror(errno));
 			}
 		}
-		memcpy(xvsd.worker_fd[w], want, sizeof(int) * nwant);
+		memcpy(xvsd.worker_fd[w], want, sizeof(want[0]) * nwant);
 		xvsd.n_worker_fd[w] = nwant;
 	}
 }

@@ -24,7 +24,10 @@ struct xvsd {
 	struct xvs_switch_cfg sw;                 /* switch settings in force */
 	struct xvs_port *port[XVS_MAX_PORTS];     /* NULL = free slot */
 	uint64_t gen;                             /* last snapshot generation */
-	int worker_fd[XVS_MAX_WORKERS][XVS_MAX_RXQ_PER_WORKER]; /* intr fds in each epoll set */
+	struct xvsd_watch {                       /* an rx fd in a worker's epoll set */
+		int fd;
+		uint64_t data;                    /* epoll_event.data.u64 (dp.h, XVS_EV_TAP) */
+	} worker_fd[XVS_MAX_WORKERS][XVS_MAX_RXQ_PER_WORKER];
 	uint16_t n_worker_fd[XVS_MAX_WORKERS];
 	bool hugepages;                           /* EAL started on hugepages */
 	bool pci_bus;                             /* EAL scans the PCI bus */

@@ -164,6 +164,13 @@ struct xvs_txbuf {
 	struct rte_mbuf *pkts[XVS_BURST];
 };
 
+/* What a worker's epoll set reports (epoll_event.data.u64): a tap queue's
+ * fd carries XVS_EV_TAP with the port slot and queue, so that the worker
+ * reads just that queue; any other fd (the wake eventfd, interrupt fds)
+ * carries the fd itself. */
+#define XVS_EV_TAP (UINT64_C(1) << 63)
+#define XVS_EV_TAP_DATA(slot, q) (XVS_EV_TAP | (uint64_t)(slot) << 16 | (uint64_t)(q))
+
 /* Per-worker state: one per worker lcore, cache aligned, written by its worker. */
 struct xvs_worker {
 	/* Read-mostly, set up by the control thread before launch. */
@@ -188,6 +195,12 @@ struct xvs_worker {
 	uint64_t sleep_tsc;               /* TSC cycles spent blocked */
 	uint64_t wakeups;                 /* returns from sleep */
 	bool away;                        /* allowed on every CPU (asleep or just woken) */
+	/* Tap queues worth a read: bit q of tap_ready[slot]. Reading a tap is a
+	 * syscall, so a tap that was found empty is read again only when epoll
+	 * reports its fd (see xvs_worker_main). */
+	uint16_t tap_ready[XVS_MAX_PORTS];
+	uint64_t tap_gen;                 /* snapshot generation tap_ready is for */
+	uint64_t tap_sweep_tsc;           /* when every tap queue was last marked ready */
 	uint64_t rx_packets;              /* received from the queues it polls */
 	uint64_t tx_packets;
 	uint64_t switched_packets;        /* frames this worker ran through the pipeline */

@@ -36,6 +36,8 @@ struct tap_rxq {
 	uint64_t nombuf;
 	uint64_t errors;
 	uint64_t bad_offload;
+	uint64_t reads;                        /* read syscalls */
+	uint64_t reads_empty;                  /* of which found nothing (EAGAIN) */
 } __rte_cache_aligned;
 
 struct xvs_tap {
@@ -62,6 +64,8 @@ xvs_tap_get_stats(const struct xvs_tap *t, struct xvs_tap_stats *st)
 		st->rx_nombuf += t->rxq[q].nombuf;
 		st->rx_errors += t->rxq[q].errors;
 		st->rx_bad_offload += t->rxq[q].bad_offload;
+		st->rx_reads += t->rxq[q].reads;
+		st->rx_reads_empty += t->rxq[q].reads_empty;
 	}
 	for (int w = 0; w < XVS_MAX_WORKERS; w++)
 		st->tx_errors += t->tx_errors[w];
@@ -299,8 +303,11 @@ xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t
 			iov[i + 1].iov_len = rte_pktmbuf_tailroom(rq->seg[i]);
 		}
 		r = readv(rq->fd, iov, TAP_RX_SEGS + 1);
+		rq->reads++;
 		if (r < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EAGAIN)
+				rq->reads_empty++;
+			else if (errno != EINTR)
 				rq->errors++;
 			break;
 		}

@@ -33,6 +33,9 @@ struct xvs_tap_stats {
 	uint64_t rx_errors;        /* read errors other than EAGAIN */
 	uint64_t rx_bad_offload;   /* virtio-net header we cannot honour: dropped */
 	uint64_t tx_errors;        /* writes the kernel refused */
+	uint64_t rx_reads;         /* read syscalls */
+	uint64_t rx_reads_empty;   /* of which found no frame (the worker reads a tap
+				    * only when epoll reports it: few of these) */
 };
 
 /* Create tap ifname with nq queues, in the caller's network namespace, and
