@@ -7,10 +7,10 @@
  * reports a QSBR quiescent state. It never takes a lock, allocates, or makes a
  * syscall per packet or per burst.
  *
- * Taps: reading one is a syscall, so a tap queue is read only while it is
- * known to have frames: a read that finds none marks it empty, and its fd in the epoll
- * set (data: XVS_EV_TAP, slot, queue) marks it ready again; the worker looks
- * at the epoll set (timeout 0) once per turn while any of its taps is empty.
+ * Taps: reading one is a syscall, so a tap queue is read only while it may
+ * have frames: a read that finds none marks it empty, and its fd in the
+ * epoll set (data: XVS_EV_TAP, slot, queue) marks it ready again; the worker
+ * looks at the epoll set (timeout 0) once per turn while any tap is empty.
  *
  * Idle: after XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
  * its queues, takes one more look (so a frame that arrived while arming is not
