@@ -34,6 +34,12 @@ xvsd_port_find(const char *name)
 	return NULL;
 }
 
+static bool
+watch_eq(const struct xvsd_watch *a, const struct xvsd_watch *b)
+{
+	return a->fd == b->fd && a->data == b->data;
+}
+
 /* Bring each worker's epoll set in line with the rx queues it now polls. A
  * tap queue's fd is watched with its port slot and queue in the event data
  * (XVS_EV_TAP), so an fd whose number now belongs to another slot or queue is
@@ -68,7 +74,7 @@ update_epoll(const struct xvs_snapshot *s)
 			bool keep = false;
 
 			for (uint16_t j = 0; j < nwant; j++)
-				keep |= want[j].fd == h->fd && want[j].data == h->data;
+				keep |= watch_eq(&want[j], h);
 			if (!keep)
 				epoll_ctl(wk->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 		}
@@ -76,8 +82,7 @@ update_epoll(const struct xvs_snapshot *s)
 			bool have = false;
 
 			for (uint16_t i = 0; i < xvsd.n_worker_fd[w]; i++)
-				have |= xvsd.worker_fd[w][i].fd == want[j].fd &&
-					xvsd.worker_fd[w][i].data == want[j].data;
+				have |= watch_eq(&xvsd.worker_fd[w][i], &want[j]);
 			if (!have) {
 				struct epoll_event ev = {.events = EPOLLIN, .data.u64 = want[j].data};
 

@@ -41,24 +41,14 @@ static const uint8_t parse_to_drop[XVS_PARSE__MAX] = {
 	[XVS_PARSE_BAD_SRC_MAC] = XVS_DROP_bad_src_mac,
 };
 
-/* (mac, vid) packed in one word; the port is kept beside it. */
-static inline uint64_t
-mac_vid_key(const uint8_t *mac, uint16_t vid)
-{
-	uint64_t k = 0;
-
-	memcpy(&k, mac, 6);
-	return k | ((uint64_t)vid << 48);
-}
-
 /* Ask the control thread to learn (or move) src on in_port. Requests for the same
  * (mac, vid, port) are sent at most every ~50 ms per worker, so a flow from an
- * unknown source does not flood the ring while the control thread catches up. */
+ * unknown source does not flood the ring while the control thread catches up.
+ * key is the source's FDB key (xvs_fdb_key_of), already computed for its lookup. */
 static void
-learn_request(struct xvs_worker *w, const uint8_t *src, uint16_t vid, uint16_t in_port,
-	      uint64_t now_tsc)
+learn_request(struct xvs_worker *w, const uint8_t *src, uint16_t vid, uint64_t key,
+	      uint16_t in_port, uint64_t now_tsc)
 {
-	uint64_t key = mac_vid_key(src, vid);
 	unsigned int slot = (unsigned int)(((key ^ in_port) * 0x9e3779b97f4a7c15ull) >> 56);
 	struct xvs_learn_dedup *d = &w->learn_dedup[slot];
 	struct xvs_port_counters *c = &w->ctr[in_port];
@@ -327,9 +317,9 @@ drop:
 			if (likely(hit.port == in_port))
 				xvs_fdb_touch(xvs_dp.fdb, &hit, now_ns);
 			else if (!hit.is_static)
-				learn_request(w, c->l2.src, c->vid, in_port, now_tsc);
+				learn_request(w, c->l2.src, c->vid, c->src.key, in_port, now_tsc);
 		} else {
-			learn_request(w, c->l2.src, c->vid, in_port, now_tsc);
+			learn_request(w, c->l2.src, c->vid, c->src.key, in_port, now_tsc);
 		}
 
 		if (unlikely(c->l2.dst[0] & 1) || !xvs_fdb_lookup_key(xvs_dp.fdb, &c->dst, &hit)) {

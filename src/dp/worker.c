@@ -540,7 +540,7 @@ xvs_worker_main(void *arg)
 			atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
 		uint64_t t0 = rte_rdtsc(), t1;
 		uint32_t got = 0;
-		bool polled_pmd = false;
+		bool polled_pmd = false, polled_tap = false;
 
 		/* Which taps to read this turn: all of them after a change of
 		 * queues and every XVS_TAP_SWEEP_US, else those epoll reports. */
@@ -566,6 +566,7 @@ xvs_worker_main(void *arg)
 				if (p->tap != NULL) {
 					uint16_t bit = (uint16_t)(1u << q->queue);
 
+					polled_tap = true;
 					if (!(w->tap_ready[q->port] & bit)) {
 						tap_skipped = true;
 						continue;
@@ -613,7 +614,9 @@ xvs_worker_main(void *arg)
 			continue;
 		}
 		w->idle_tsc += t1 - t0;
-		if (t1 - last_work < (polled_pmd ? spin_tsc : spin_fd_tsc))
+		/* Short spin only for a worker whose every queue is a tap: one
+		 * that only drains hand-off rings polls memory, which is cheap. */
+		if (t1 - last_work < (polled_tap && !polled_pmd ? spin_fd_tsc : spin_tsc))
 			continue;
 		if (armed && armed_gen != s->gen)
 			disarm(w, s, &armed, armed_gen);
