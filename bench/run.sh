@@ -7,8 +7,10 @@
 #              runs the anchors' datapath.py functions for testpmd io/mac and OVS), plus
 #              RSS at 1 and 2 workers on the 10k-flow pcap (scaling, per-worker share)
 #   traffic  : namespace topology, the anchors' bench_switch.sh + traffic.py with
-#              run_xvs.sh (afxdp, [afpacket], tap) and the anchor runners
-#   cold     : first ping after 10 s of silence vs steady median, + idle CPU (coldping.sh)
+#              run_xvs.sh (afxdp, [afpacket], tap), the anchor runners and the bare
+#              tap relay (run_taprelay.sh: the ceiling of any tap-based switch here)
+#   cold     : first ping after 10 s of silence vs steady median, + idle CPU (coldping.sh);
+#              also the tap relay sleeping in epoll and spinning (the machine's floor)
 # --quick: 1 rep and short windows (~9 min); default: 3 reps (~33 min).
 # Raw records: bench/results/{datapath,traffic,coldping}-RUNID.jsonl, log run-RUNID.log.
 # Needs root, 2 CPUs to itself (do not run it beside another benchmark).
@@ -39,16 +41,18 @@ if [ $QUICK = 1 ]; then
   DP_WARM=2; DP_SECS=5
   DP_CONFIGS=${DP_CONFIGS:-testpmd-io,testpmd-mac,testpmd-mac-2q,testpmd-mac-2q-2c,ovs-normal-fdb,xvs-fdb,$RSS_CONFIGS,xvs-flood}
   TR_ARGS="--tcp-secs 3 --pps-secs 3 --pps-warm 1"
-  TR_CONFIGS=${TR_CONFIGS:-xvs-afxdp xvs-tap linuxbridge linuxbridge-hostoffload-on ovs-dpdk-afxdp-normal}
+  TR_CONFIGS=${TR_CONFIGS:-xvs-afxdp xvs-tap taprelay linuxbridge linuxbridge-hostoffload-on ovs-dpdk-afxdp-normal}
 else
   MODE=full; REPS=${REPS:-3}
   DP_WARM=3; DP_SECS=6
   DP_CONFIGS=${DP_CONFIGS:-testpmd-io,testpmd-mac,testpmd-mac-2q,testpmd-mac-2q-2c,ovs-normal-fdb,ovs-normal-flood,xvs-fdb,$RSS_CONFIGS,xvs-flood}
   TR_ARGS="--tcp-secs 8 --pps-secs 6 --pps-warm 2"
-  TR_CONFIGS=${TR_CONFIGS:-xvs-afxdp xvs-afpacket xvs-tap linuxbridge linuxbridge-hostoffload-on ovs-dpdk-afxdp-normal}
+  TR_CONFIGS=${TR_CONFIGS:-xvs-afxdp xvs-afpacket xvs-tap taprelay linuxbridge linuxbridge-hostoffload-on ovs-dpdk-afxdp-normal}
 fi
-# cold ping: the same switches (host TX offload does not matter for a ping)
-COLD_CONFIGS=${COLD_CONFIGS:-$(for c in $TR_CONFIGS; do [ "$c" = linuxbridge-hostoffload-on ] || echo "$c"; done)}
+# cold ping: the same switches (host TX offload does not matter for a ping), and the
+# relay spinning: what a first ping costs here when nothing sleeps on the switch side
+COLD_CONFIGS=${COLD_CONFIGS:-$(for c in $TR_CONFIGS; do [ "$c" = linuxbridge-hostoffload-on ] || echo "$c"
+  [ "$c" = taprelay ] && echo taprelay-spin; done)}
 SILENCE=${SILENCE:-10}
 
 # label -> "runner env..." for the namespace tests
@@ -57,6 +61,8 @@ cfg() {
     xvs-afxdp)    echo "$BENCH_DIR/run_xvs.sh XVS_PORT=afxdp" ;;
     xvs-afpacket) echo "$BENCH_DIR/run_xvs.sh XVS_PORT=afpacket" ;;
     xvs-tap)      echo "$BENCH_DIR/run_xvs.sh XVS_PORT=tap HOST_TXCSUM=on" ;;
+    taprelay)     echo "$BENCH_DIR/run_taprelay.sh HOST_TXCSUM=on" ;;
+    taprelay-spin) echo "$BENCH_DIR/run_taprelay.sh HOST_TXCSUM=on RELAY_MODE=spin" ;;
     linuxbridge)  echo "$XVS_ANCHORS/run_linuxbridge.sh HOST_TXCSUM=off" ;;
     linuxbridge-hostoffload-on) echo "$XVS_ANCHORS/run_linuxbridge.sh HOST_TXCSUM=on" ;;
     ovs-dpdk-afxdp-normal) echo "$XVS_ANCHORS/run_ovs.sh OVS_PORT=dpdk-afxdp" ;;
@@ -80,6 +86,7 @@ cleanup() {
   XVS_STATE=$XB_STATE/xvs "$BENCH_DIR/run_xvs.sh" stop 2>/dev/null
   XVS_STATE=$XB_STATE/xvs-dp "$BENCH_DIR/run_xvs.sh" stop 2>/dev/null
   "$XVS_ANCHORS/run_ovs.sh" stop >/dev/null 2>&1
+  "$BENCH_DIR/run_taprelay.sh" stop >/dev/null 2>&1
   "$XVS_ANCHORS/run_testpmd.sh" stop >/dev/null 2>&1
   "$XVS_ANCHORS/topo.sh" down >/dev/null 2>&1
 }

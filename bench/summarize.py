@@ -47,6 +47,9 @@ PCAP_NAMES = OrderedDict([("udp64_1flow.pcap", "64B 1 flow"),
 TR_XVS = [("xvs-afxdp", "afxdp"), ("xvs-afpacket", "afpacket"), ("xvs-tap", "tap")]
 TR_OVS = "ovs-dpdk-afxdp-normal"
 TR_LB, TR_LB_ON = "linuxbridge", "linuxbridge-hostoffload-on"
+# The bare tap-to-tap relay (bench/taprelay.c): beside the tap rows, the most a switch on
+# tap devices reaches on this machine (sleeping in epoll; the spinning one for the cold ping)
+TR_RELAY, TR_RELAY_SPIN = "taprelay", "taprelay-spin"
 # (metric name, unit, source test, value function, digits, ratio meaningful)
 TR_METRICS = [
     ("ping RTT median", "µs", "ping", lambda r: r["p50_us"], 0, True),
@@ -129,8 +132,9 @@ class Traffic:
 
 def headline(dp, tr):
     out = ["| part | metric | xvs config | xvs | testpmd-io | testpmd-mac | OVS | linuxbridge "
-           "| linuxbridge, host offload on | xvs/testpmd-mac | xvs/OVS | xvs/linuxbridge |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| linuxbridge, host offload on | xvs/testpmd-mac | xvs/OVS | xvs/linuxbridge "
+           "| tap relay (epoll / spin) | xvs/tap relay |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def dpcell(label, pcap):
         rs = [r for r in dp if r["label"] == label and r["pcap"] == pcap]
@@ -156,7 +160,7 @@ def headline(dp, tr):
             if ovsl and ovc != "—":
                 ovc += f" ({ovsl.replace('ovs-', '')})"
             out.append(f"| a. pcap→null | {pname}, Mpps | {desc} | {xc} | {ioc} | {macc} | {ovc} "
-                       f"| — | — | {ratio(xs, mac)} | {ratio(xs, ov)} | — |")
+                       f"| — | — | {ratio(xs, mac)} | {ratio(xs, ov)} | — | — | — |")
         out += rss_rows(dp, pcap, pname, dpcell)
     for m in TR_METRICS:
         part = "c. idle" if m[2] in ("idle", "coldping") else "b. namespaces"
@@ -170,8 +174,11 @@ def headline(dp, tr):
             # Tap ports carry offloads, so the tap variant runs with host offloads on
             # and is compared with the bridge in the same setting.
             ref = lbon if "tap" in xl else lb
+            rl, rlc = tr.cell(TR_RELAY, m) if "tap" in xl else (None, "—")
+            if "tap" in xl and m[2] == "coldping" and TR_RELAY_SPIN in tr.labels:
+                rlc += " / " + tr.cell(TR_RELAY_SPIN, m)[1]
             out.append(f"| {part} | {m[0]}, {m[1]} | {desc} | {xc} | — | — | {ovc} | {lbc} | {lbonc} | — "
-                       f"| {ratio(xs, ov, m[5])} | {ratio(xs, ref, m[5])} |")
+                       f"| {ratio(xs, ov, m[5])} | {ratio(xs, ref, m[5])} | {rlc} | {ratio(xs, rl, m[5])} |")
     return out
 
 
@@ -204,7 +211,7 @@ def rss_rows(dp, pcap, pname, dpcell):
         if first:
             cell = f"**{cell}**"
         out.append(f"| a. RSS scaling | {short}, 2-worker / 1-worker median Mpps (target ≥ {RSS_TARGET}) "
-                   f"| {desc} | {cell} | — | {tpc} | — | — | — | — | — | — |")
+                   f"| {desc} | {cell} | — | {tpc} | — | — | — | — | — | — | — | — |")
         first = False
     for xl, desc in RSS_SPREAD:
         rs = [r for r in dp if r["label"] == xl and r["pcap"] == pcap]
@@ -218,7 +225,7 @@ def rss_rows(dp, pcap, pname, dpcell):
                          if r.get("handoff_drop_mpps") is not None and r.get("p1_rx_mpps")])
             cell += f"; hand-off drops {fmt(hd, 2)} Mpps = {fmt(pct, 0)} % of p1 rx"
         out.append(f"| a. RSS spread | {short}, share of p1's switched packets per worker, w0/w1 % "
-                   f"(ideal 50/50) | {desc} | {cell} | — | — | — | — | — | — | — | — |")
+                   f"(ideal 50/50) | {desc} | {cell} | — | — | — | — | — | — | — | — | — | — |")
     return out
 
 
@@ -367,7 +374,10 @@ def main():
               "flood variant as named; namespaces: net_af_xdp ports). xvs/linuxbridge uses the bridge with "
               "host TX checksum offload off (the same host setting as xvs and OVS) for the afxdp and "
               "afpacket variants, and with host offloads on for the tap variant, whose ports carry "
-              "TSO/checksum metadata (that variant runs with host offloads on)."]
+              "TSO/checksum metadata (that variant runs with host offloads on). The tap relay "
+              "(bench/taprelay.c) moves frames between the same two taps with one read and one write "
+              "each and nothing else: what any switch on tap devices can reach on this machine "
+              "(cold ping: the relay sleeping in epoll / the relay spinning)."]
     d = dp_detail(dp)
     if d:
         lines += ["", "### Detail: memory-only datapath (every config of this run)", ""] + d
