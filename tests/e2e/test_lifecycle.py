@@ -6,6 +6,7 @@
    ns b [b] --tap--+   signals: kill(2) to the process, as systemd and kill(1) do
 """
 import os
+import re
 import signal
 import subprocess
 
@@ -60,3 +61,43 @@ def test_bad_options_exit_2(switch_unstarted, tmp_path):
         assert p.returncode == 2, (extra, p)
         assert says in p.stderr, (extra, p.stderr)
     assert not (tmp_path / "z.db").exists()
+
+
+def _thp_mode():
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return f.read().split("[", 1)[1].split("]", 1)[0]
+    except (OSError, IndexError):
+        return "never"
+
+
+def test_packet_buffers_on_transparent_huge_pages(switch):
+    """Without hugepages the mbufs get a region of their own that asks for
+    transparent huge pages (doc/architecture.md, "Packet buffers")."""
+    if "no hugepages" not in switch.xvsd.log_text():
+        pytest.skip("xvsd runs on hugepages here: the mbufs are in DPDK's heap")
+    if _thp_mode() == "never":
+        pytest.skip("transparent huge pages are off on this kernel")
+    a = switch.vm("a", ipv6=False)
+    b = switch.vm("b", ipv6=False)
+    a.ping(b, count=3)
+    log = switch.xvsd.log_text()
+    m = re.search(r"packet buffers: (\d+) MB of anonymous memory", log)
+    assert m, "no 'packet buffers' line in the log:\n" + switch.xvsd.log_tail()
+    size_kb = int(m.group(1)) * 1024
+    # the region: one mapping of that size, marked for huge pages (VmFlags hg),
+    # and backed by some (here: all used) 2 MB pages
+    maps, cur = [], None
+    with open(f"/proc/{switch.xvsd.pid}/smaps") as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                cur = {"hdr": line}
+                maps.append(cur)
+            elif cur is not None and ":" in line:
+                k, v = line.split(":", 1)
+                cur[k] = v.strip()
+    region = [mp for mp in maps if mp.get("Size") == f"{size_kb} kB"]
+    assert region, f"no {size_kb} kB mapping in smaps"
+    assert " hg" in " " + region[0].get("VmFlags", ""), region[0]
+    huge_kb = int(region[0].get("AnonHugePages", "0 kB").split()[0])
+    assert huge_kb >= 2048, f"no huge page backs the packet buffers: {region[0]}"
