@@ -255,6 +255,8 @@ port_stats_json(const struct xvs_port *p)
 		json_object_set_new(o, "dev_rx_reads", json_integer((json_int_t)ts.rx_reads));
 		json_object_set_new(o, "dev_rx_reads_empty",
 				    json_integer((json_int_t)ts.rx_reads_empty));
+		json_object_set_new(o, "dev_rx_reads_chained",
+				    json_integer((json_int_t)ts.rx_reads_chained));
 	} else if (p->open) {
 		struct rte_eth_stats es;
 

@@ -50,6 +50,7 @@ struct opts {
 	const char *cpus;     /* CPUs for the workers, "1,2" or "1-3" */
 	uint32_t mem_mb;      /* EAL memory without hugepages */
 	uint32_t mbufs;
+	uint32_t tap_mbufs;   /* 64 KB mbufs for tap reads; UINT32_MAX = mbufs / 32 */
 	const char *eal;      /* extra EAL arguments */
 	bool pci;             /* scan the PCI bus (needed for pci ports) */
 };
@@ -67,6 +68,8 @@ usage(FILE *f)
 		"                     CPU 0, which runs the control thread; CPU 0 on 1-CPU hosts)\n"
 		"  --mem MB           DPDK memory when no hugepages are available (default 512)\n"
 		"  --mbufs N          packet buffers in the pool (default 32767)\n"
+		"  --tap-mbufs N      64 KB buffers that tap ports read into (default: --mbufs/32,\n"
+		"                     at least 255; 0: taps read into chains of 2 KB buffers)\n"
 		"  --pci              scan the PCI bus so pci ports can be added (on by\n"
 		"                     itself when the database has a pci port)\n"
 		"  --eal 'ARGS'       extra DPDK EAL arguments\n"
@@ -255,11 +258,21 @@ eal_start(const struct opts *o, const char *prog)
 	return nworkers;
 }
 
+/* 64 KB mbufs for tap reads (--tap-mbufs): one per frame a worker holds (up
+ * to a burst per tap queue per turn, freed when written); by default 1/32 of
+ * --mbufs, at least 255. */
+static uint32_t
+tap_mbufs(const struct opts *o)
+{
+	return o->tap_mbufs != UINT32_MAX ? o->tap_mbufs : RTE_MAX(o->mbufs / 32, 255u);
+}
+
 /* Where the packet buffers live. With hugepages: DPDK's own heap. Without,
  * that heap is a memfd of 4 KB shared-memory pages, which transparent huge
  * pages do not cover (shmem_enabled is "never" by default), so the mbufs go to
  * an external heap of anonymous memory that asks for huge pages, sized from
- * --mbufs (about 140 MB for the default), besides --mem.
+ * --mbufs (about 210 MB for the default: 2 KB mbufs, and 64 KB ones for tap
+ * reads), besides --mem.
  * Why: a frame touches its mbufs' headers and data, spread over many pages,
  * and a host that ages guest memory makes the first touch of each page after
  * an aging pass slow (this VM's kdamond samples access bits every 0.5 s: 10 ms
@@ -268,10 +281,11 @@ eal_start(const struct opts *o, const char *prog)
  * p99 was 0.2 ms, and with the mbufs on 2 MB pages 0.4 ms).
  * Falls back to DPDK's heap if any step fails. */
 static int
-pool_socket(uint32_t mbufs)
+pool_socket(const struct opts *o)
 {
 	const size_t pg = (size_t)2 << 20;
-	size_t len = (size_t)mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 2 * sizeof(struct rte_mbuf)) * 3 / 2 +
+	size_t len = (size_t)o->mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 2 * sizeof(struct rte_mbuf)) * 3 / 2 +
+		     (size_t)tap_mbufs(o) * (UINT16_MAX + 4 * sizeof(struct rte_mbuf)) +
 		     ((size_t)16 << 20);
 	rte_iova_t *iova = NULL;
 	const char *step;
@@ -545,6 +559,7 @@ main(int argc, char **argv)
 		{"cpus", required_argument, NULL, 'c'},
 		{"mem", required_argument, NULL, 'm'},
 		{"mbufs", required_argument, NULL, 'n'},
+		{"tap-mbufs", required_argument, NULL, 't'},
 		{"eal", required_argument, NULL, 'e'},
 		{"pci", no_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'l'},
@@ -552,7 +567,7 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.db = DEFAULT_DB, .socket = DEFAULT_SOCKET, .workers = -1,
-			 .mem_mb = 512, .mbufs = 32767};
+			 .mem_mb = 512, .mbufs = 32767, .tap_mbufs = UINT32_MAX};
 	struct xvs_fdb_params fp;
 	struct xvs_err err;
 	int c, epfd, lfd, tfd, sfd, nworkers;
@@ -575,6 +590,10 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			if (!opt_u32("--mbufs", optarg, 1024, 1u << 24, &o.mbufs))
+				return 2;
+			break;
+		case 't':
+			if (!opt_u32("--tap-mbufs", optarg, 0, 1u << 16, &o.tap_mbufs))
 				return 2;
 			break;
 		case 'e': o.eal = optarg; break;
@@ -649,7 +668,7 @@ main(int argc, char **argv)
 		XVS_ERR("store", "%s", err.msg);
 		return 1;
 	}
-	int pkt_socket = pool_socket(o.mbufs);
+	int pkt_socket = pool_socket(&o);
 
 	xvs_dp.pool = rte_pktmbuf_pool_create("xvs_mbuf", o.mbufs, 256, 0,
 					      RTE_MBUF_DEFAULT_BUF_SIZE, pkt_socket);
@@ -666,6 +685,15 @@ main(int argc, char **argv)
 		XVS_ERR("main", "cannot create indirect mbufs: %s", rte_strerror(rte_errno));
 		return 1;
 	}
+	/* Tap reads: a whole 64 KB TSO frame in one mbuf (port_tap.c). Optional:
+	 * without it taps read into chains of 2 KB mbufs. */
+	if (tap_mbufs(&o) > 0)
+		xvs_dp.tap_pool = rte_pktmbuf_pool_create("xvs_tap", tap_mbufs(&o),
+							  RTE_MIN(32u, tap_mbufs(&o) / 2), 0,
+							  UINT16_MAX, pkt_socket);
+	if (xvs_dp.tap_pool == NULL && tap_mbufs(&o) > 0)
+		XVS_WARN("main", "no 64 KB tap read buffers (%s): taps read into 2 KB mbufs",
+			 rte_strerror(rte_errno));
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
 		struct rte_gso_ctx *g = &xvs_dp.worker[w]->gso;
 
@@ -801,6 +829,7 @@ main(int argc, char **argv)
 	rte_free(atomic_load(&xvs_dp.snap));
 	rte_mempool_free(xvs_dp.pool);
 	rte_mempool_free(xvs_dp.indirect_pool);
+	rte_mempool_free(xvs_dp.tap_pool);
 	rte_free(xvs_dp.qsbr);
 	close(epfd);
 	close(tfd);

@@ -88,7 +88,8 @@ tap_open(struct xvs_port *p, struct xvs_err *err)
 	bool has_mac = p->cfg.mac[0] != '\0' && xvs_mac_parse("mac", p->cfg.mac, mac, NULL) == 0;
 	int r;
 
-	r = xvs_tap_open(p->cfg.ifname, nq, has_mac ? mac : NULL, xvs_dp.pool, &p->tap, err);
+	r = xvs_tap_open(p->cfg.ifname, nq, has_mac ? mac : NULL, xvs_dp.pool,
+			 xvs_dp.tap_pool, &p->tap, err);
 	if (r < 0)
 		goto out;
 	if (p->cfg.mtu != 1500) {

@@ -36,13 +36,17 @@ struct xvs_tap_stats {
 	uint64_t rx_reads;         /* read syscalls */
 	uint64_t rx_reads_empty;   /* of which found no frame (the worker reads a tap
 				    * only when epoll reports it: few of these) */
+	uint64_t rx_reads_chained; /* of which went to 2 KB segments: no 64 KB mbuf
+				    * was free */
 };
 
 /* Create tap ifname with nq queues, in the caller's network namespace, and
- * set its MAC (if mac != NULL) and bring it up. Returns 0 or a negative errno
- * with the reason in err. */
+ * set its MAC (if mac != NULL) and bring it up. Frames are read into one mbuf
+ * of big_pool (data room up to 64 KB) plus a 2 KB one of pool for what does
+ * not fit, or, when big_pool is NULL or empty, into a chain of pool's mbufs.
+ * Returns 0 or a negative errno with the reason in err. */
 int xvs_tap_open(const char *ifname, uint16_t nq, const uint8_t *mac, struct rte_mempool *pool,
-		 struct xvs_tap **out, struct xvs_err *err);
+		 struct rte_mempool *big_pool, struct xvs_tap **out, struct xvs_err *err);
 void xvs_tap_close(struct xvs_tap *t);
 
 /* Let the kernel steer frames to queues 0..n-1 only (TUNSETQUEUE attach /

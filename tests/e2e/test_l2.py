@@ -76,6 +76,25 @@ def test_iperf3_tcp_vm_to_vm(switch):
     # every byte crossed the switch, in frames of at most 64 KB (TSO)
     assert st["a"]["forwarded"] * 65536 >= got["bytes"], st["a"]
     assert st["a"]["drops"]["no_dest"] == 0 and st["b"]["drops"]["no_dest"] == 0
+    # each frame was read into one 64 KB buffer (+ a 2 KB one for the tail),
+    # not into a chain of 2 KB buffers
+    assert st["a"]["dev_rx_reads_chained"] == 0 and st["b"]["dev_rx_reads_chained"] == 0, st
+
+
+def test_iperf3_tcp_vm_to_vm_without_64k_read_buffers(switch_unstarted):
+    """--tap-mbufs 0: taps read into chains of 2 KB mbufs, and TSO frames
+    still cross whole."""
+    switch_unstarted.xvsd.extra += ["--tap-mbufs", "0"]
+    switch_unstarted.start()
+    sw = switch_unstarted
+    a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    got = _iperf(sw, a, b)
+    assert got["bytes"] > 10 * 1024 * 1024, got
+    st = sw.stats()
+    assert st["a"]["forwarded"] * 65536 >= got["bytes"], st["a"]
+    # frames of more than one 2 KB mbuf crossed: far fewer frames than 2 KB pieces
+    assert st["a"]["forwarded"] * 4096 < got["bytes"], st["a"]
+    assert st["a"]["dev_rx_reads_chained"] >= st["a"]["rx_packets"] > 0, st["a"]
 
 
 def test_iperf3_tcp_vm_to_uplink(switch):
