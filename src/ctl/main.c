@@ -262,7 +262,7 @@ static void *pkt_va; /* the region pool_socket() maps, NULL: none */
 
 /* Say how much of pool_socket()'s region the kernel backed with huge pages
  * once the pools filled it (/proc/self/smaps): the datapath's speed depends on
- * it (pcap->null, 10k flows: 18 Mpps on 4 KB pages, 25-27 on 2 MB ones). */
+ * it (pcap->null, 1 flow: 28-29 Mpps on 4 KB pages, 44-47 on 2 MB ones). */
 static void
 log_pkt_thp(void)
 {
@@ -303,8 +303,8 @@ tap_mbufs(const struct opts *o)
  * that heap is a memfd of 4 KB shared-memory pages, which transparent huge
  * pages do not cover (shmem_enabled is "never" by default), so the mbufs go to
  * an external heap of anonymous memory that asks for huge pages, sized from
- * --mbufs (about 210 MB for the default: 2 KB mbufs, and 64 KB ones for tap
- * reads), besides --mem.
+ * --mbufs and --tap-mbufs (196 MB for the defaults: 2 KB mbufs, and 64 KB
+ * ones for tap reads), besides --mem.
  * Why: a frame touches its mbufs' headers and data, spread over many pages,
  * and a host that ages guest memory makes the first touch of each page after
  * an aging pass slow (this VM's kdamond samples access bits every 0.5 s: 10 ms
@@ -720,11 +720,12 @@ main(int argc, char **argv)
 	}
 	/* Tap reads: a whole 64 KB TSO frame in one mbuf (port_tap.c). Optional:
 	 * without it taps read into chains of 2 KB mbufs. */
-	if (tap_mbufs(&o) > 0)
-		xvs_dp.tap_pool = rte_pktmbuf_pool_create("xvs_tap", tap_mbufs(&o),
-							  RTE_MIN(32u, tap_mbufs(&o) / 2), 0,
+	uint32_t ntap = tap_mbufs(&o);
+
+	if (ntap > 0)
+		xvs_dp.tap_pool = rte_pktmbuf_pool_create("xvs_tap", ntap, RTE_MIN(32u, ntap / 2), 0,
 							  UINT16_MAX, pkt_socket);
-	if (xvs_dp.tap_pool == NULL && tap_mbufs(&o) > 0)
+	if (xvs_dp.tap_pool == NULL && ntap > 0)
 		XVS_WARN("main", "no 64 KB tap read buffers (%s): taps read into 2 KB mbufs",
 			 rte_strerror(rte_errno));
 	log_pkt_thp();

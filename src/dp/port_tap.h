@@ -7,8 +7,9 @@
  * becomes 45 frames and 45 read syscalls), and it raises SIGIO for every frame
  * that arrives. This port opens /dev/net/tun with IFF_VNET_HDR and
  * TUN_F_CSUM|TUN_F_TSO4, as QEMU and vhost-net do: a guest's 64 KB
- * TCP segment with a partial checksum crosses the switch as one multi-segment
- * mbuf, and is segmented and checksummed in software only at an egress port
+ * TCP segment with a partial checksum crosses the switch as one mbuf (a 64 KB
+ * one of the tap read pool, plus a 2 KB one for the last bytes of the largest
+ * frames; a chain of 2 KB mbufs when that pool is empty), and is segmented and checksummed in software only at an egress port
  * that cannot take it (offload.h). Debian's DPDK ships no driver headers, so
  * this is a port kind of xvs's own rather than an ethdev PMD.
  *
