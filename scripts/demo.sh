@@ -22,6 +22,7 @@
 #   rss    receive side scaling: one uplink saturating one worker with RSS off,
 #          spread over both workers with RSS on (software, then hardware queues)
 set -euo pipefail
+. "$(dirname "$0")/need_root.sh"
 cd "$(dirname "$0")/.."
 SCENARIO=${1:-all}
 case "$SCENARIO" in

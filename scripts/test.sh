@@ -3,6 +3,7 @@
 # and the end-to-end suite on network namespaces. Installs and builds first.
 # Ends with one line "N passed, N failed[, N skipped]".
 set -uo pipefail
+. "$(dirname "$0")/need_root.sh"
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 ./scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
