@@ -34,9 +34,9 @@
 #include <rte_mbuf.h>
 
 #include "log.h"
+#include "params.h"
 #include "xvsd.h"
 
-#define XVS_RPC_MAX (64 * 1024)
 #define XVS_MAX_CLIENTS 32
 #define DEFAULT_SOCKET "/run/xvs/xvsd.sock"
 #define DEFAULT_DB "/var/lib/xvs/xvs.db"
@@ -74,6 +74,8 @@ usage(FILE *f)
 		"                     itself when the database has a pci port)\n"
 		"  --eal 'ARGS'       extra DPDK EAL arguments\n"
 		"  --log-level L      err|warning|info|debug (default info)\n"
+		"  --test-faults      allow the test.fault method, which makes chosen steps of\n"
+		"                     later commands fail (for tests; never in production)\n"
 		"  -h, --help         this text\n");
 }
 
@@ -527,7 +529,8 @@ client_read(int epfd, struct client *c)
 {
 	for (;;) {
 		ssize_t k = recv(c->fd, c->buf + c->len, XVS_RPC_MAX + 1 - c->len, 0);
-		char *nl;
+		size_t line;
+		int f;
 
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
@@ -536,12 +539,12 @@ client_read(int epfd, struct client *c)
 			return;
 		}
 		c->len += (size_t)k;
-		nl = memchr(c->buf, '\n', c->len);
-		if (nl != NULL) {
-			client_reply(epfd, c, xvsd_rpc_handle(c->buf, (size_t)(nl - c->buf)));
+		f = xvs_rpc_frame(c->buf, c->len, &line);
+		if (f > 0) {
+			client_reply(epfd, c, xvsd_rpc_handle(c->buf, line));
 			return;
 		}
-		if (c->len > XVS_RPC_MAX) {
+		if (f < 0) {
 			xvsd.rpc_requests++;
 			xvsd.rpc_errors++;
 			client_reply(epfd, c,
@@ -596,6 +599,7 @@ main(int argc, char **argv)
 		{"eal", required_argument, NULL, 'e'},
 		{"pci", no_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"test-faults", no_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -638,6 +642,7 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "debug") == 0) xvs_log_max = XVS_LOG_DEBUG;
 			else { usage(stderr); return 2; }
 			break;
+		case 'F': xvsd.test_faults = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

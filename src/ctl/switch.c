@@ -294,17 +294,37 @@ rss_apply(struct xvs_port *p, uint16_t n)
 	return false;
 }
 
+bool
+xvsd_fault(enum xvsd_fault_point p)
+{
+	struct xvsd_fault *f = &xvsd.fault[p];
+
+	if (!xvsd.test_faults || f->count == 0)
+		return false;
+	if (f->after > 0) {
+		f->after--;
+		return false;
+	}
+	f->count--;
+	f->fired++;
+	return true;
+}
+
 int
 xvsd_publish(void)
 {
-	struct xvs_snapshot *s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
-	struct xvs_snapshot *mid;
+	struct xvs_snapshot *s, *mid;
 	struct xvs_rss_table *old_tables[XVS_MAX_PORTS];
 	uint16_t n_old_tables = 0;
 	bool replan = false;
 
+	/* The only way to fail, and before anything changed (see xvsd.h). */
+	if (xvsd_fault(XVSD_FAULT_PUBLISH))
+		return -ENOMEM;
+	s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	if (s == NULL)
 		return -ENOMEM;
+	xvsd.republish = false;
 	s->gen = ++xvsd.gen;
 	s->n_workers = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
@@ -377,8 +397,11 @@ xvsd_publish(void)
 			replan |= !rss_apply(p, p->rss_queues_used);
 	}
 	/* a device refused to steer: plan again, now polling all its queues
-	 * (at most once: such a port is no longer steerable) */
-	return replan ? xvsd_publish() : 0;
+	 * (at most once: such a port is no longer steerable). s is out and in
+	 * force, so a failure here is not the caller's: the tick retries. */
+	if (replan && xvsd_publish() < 0)
+		xvsd.republish = true;
+	return 0;
 }
 
 void
@@ -550,8 +573,9 @@ xvsd_rss_tick(uint64_t dt_tsc)
 			changed |= rss_rebalance(p);
 		}
 	}
-	if (changed)
-		xvsd_publish();
+	/* on failure the previous snapshot stays in force; try again next second */
+	if ((changed || xvsd.republish) && xvsd_publish() < 0)
+		xvsd.republish = true;
 }
 
 /* ---- restore from the store ---- */
