@@ -321,7 +321,10 @@ xvs_params_check(const char *method, json_t *params, const struct xvs_port_cfg *
 	if (strcmp(method, "port.set") == 0 || strcmp(method, "rss.set") == 0) {
 		if ((r = name_param(params, "name", true, err)) < 0)
 			return r;
-		cfg = *base;
+		if (base != NULL)
+			cfg = *base;
+		else
+			xvs_port_cfg_init(&cfg, "p0", XVS_PORT_TAP);
 		return method[0] == 'p' ? xvs_params_port_options(params, &cfg, true, err) :
 					  xvs_params_rss_options(params, &cfg, err);
 	}

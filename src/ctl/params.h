@@ -101,7 +101,7 @@ int xvs_params_fault(json_t *params, struct xvs_req_fault *r, struct xvs_err *er
 
 /* Run the parser of method on params, as xvsd would before looking at the
  * switch: port.set and rss.set apply their options to a copy of base (the
- * port as it is). -ENOENT for an unknown method. For the fuzz target and the
+ * port as it is; NULL: a tap port with the defaults). -ENOENT for an unknown method. For the fuzz target and the
  * unit tests; xvsd calls the parsers above from its handlers. */
 int xvs_params_check(const char *method, json_t *params, const struct xvs_port_cfg *base,
 		     uint32_t max_workers, struct xvs_err *err);
