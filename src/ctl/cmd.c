@@ -870,6 +870,9 @@ m_switch_show(json_t *params, json_t **result, struct xvs_err *err)
 	json_object_set_new(o, "max_ports", json_integer(XVS_MAX_PORTS));
 	json_object_set_new(o, "rpc_requests", json_integer((json_int_t)xvsd.rpc_requests));
 	json_object_set_new(o, "rpc_errors", json_integer((json_int_t)xvsd.rpc_errors));
+	json_object_set_new(o, "rpc_clients", json_integer(xvsd.rpc_clients));
+	json_object_set_new(o, "rpc_idle_closed", json_integer((json_int_t)xvsd.rpc_idle_closed));
+	json_object_set_new(o, "rpc_evicted", json_integer((json_int_t)xvsd.rpc_evicted));
 	*result = o;
 	return 0;
 }

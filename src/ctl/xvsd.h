@@ -52,6 +52,9 @@ struct xvsd {
 	/* control-thread counters (learning is counted by the FDB's own stats) */
 	uint64_t rpc_requests;
 	uint64_t rpc_errors;
+	uint32_t rpc_clients;                     /* connections open now */
+	uint64_t rpc_idle_closed;                 /* closed after --client-timeout idle */
+	uint64_t rpc_evicted;                     /* closed to make room for a new one */
 	/* last worker sample, for busy % over the last interval */
 	uint64_t prev_busy[XVS_MAX_WORKERS], prev_idle[XVS_MAX_WORKERS];
 	uint64_t prev_sleep[XVS_MAX_WORKERS];
