@@ -78,9 +78,9 @@ usage(FILE *f)
 		"                     itself when the database has a pci port)\n"
 		"  --eal 'ARGS'       extra DPDK EAL arguments\n"
 		"  --log-level L      err|warning|info|debug (default info)\n"
-		"  --client-timeout S close a control connection idle S seconds (default 30,\n"
-		"                     1-3600); when all 32 are taken, a new one closes the\n"
-		"                     longest idle\n"
+		"  --client-timeout S close a control connection that has not sent its request\n"
+		"                     S seconds after connecting (default 30, 1-3600); when\n"
+		"                     all 32 are taken, a new one closes the oldest\n"
 		"  --test-faults      allow the test.fault method, which makes chosen steps of\n"
 		"                     later commands fail (for tests; never in production)\n"
 		"  -h, --help         this text\n");
@@ -444,15 +444,16 @@ workers_create(int n, uint32_t mbufs)
 
 /* ---- control socket ---- */
 
-/* A control connection. A client that holds its slot without finishing a
- * request is closed after --client-timeout s, and when every slot is taken
- * a new connection closes the one idle longest, so idle or slow clients can
- * never lock the operator out (they may hold at most 32 slots, briefly). */
+/* A control connection: one request, one reply. A client that has not sent
+ * its whole request --client-timeout s after connecting is closed, and when
+ * every slot is taken a new connection closes the oldest, so idle or slow
+ * clients (trickling a byte now and then included) can never lock the
+ * operator out. */
 struct client {
 	int fd;
 	size_t len;
 	char *buf;          /* XVS_RPC_MAX + 1 */
-	uint64_t last_ns;   /* CLOCK_MONOTONIC of connect or the last bytes received */
+	uint64_t since_ns;  /* CLOCK_MONOTONIC at accept */
 };
 
 static struct client clients[XVS_MAX_CLIENTS];
@@ -627,7 +628,6 @@ client_read(int epfd, struct client *c)
 			return;
 		}
 		c->len += (size_t)k;
-		c->last_ns = mono_ns();
 		f = xvs_rpc_frame(c->buf, c->len, &line);
 		if (f > 0) {
 			client_reply(epfd, c, xvsd_rpc_handle(c->buf, line));
@@ -644,14 +644,15 @@ client_read(int epfd, struct client *c)
 	}
 }
 
-/* Close the clients idle for timeout_s or more (called every second). */
+/* Close the clients connected timeout_s ago or more (called every second):
+ * a request is sent at once, a reply needs no more from the client. */
 static void
 clients_expire(int epfd, uint32_t timeout_s)
 {
 	uint64_t now = mono_ns();
 
 	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
-		if (clients[i].fd >= 0 && now - clients[i].last_ns >= timeout_s * 1000000000ull) {
+		if (clients[i].fd >= 0 && now - clients[i].since_ns >= timeout_s * 1000000000ull) {
 			client_close(epfd, &clients[i]);
 			xvsd.rpc_idle_closed++;
 		}
@@ -671,11 +672,12 @@ client_accept(int epfd, int lfd)
 				break;
 			}
 		if (c == NULL) {
-			/* all taken: the one idle longest goes (a client sends its
-			 * request right after connecting) */
+			/* all taken: the oldest goes (a client sends its request
+			 * right after connecting, so the oldest is the least likely
+			 * to be a working one) */
 			c = &clients[0];
 			for (int i = 1; i < XVS_MAX_CLIENTS; i++)
-				if (clients[i].last_ns < c->last_ns)
+				if (clients[i].since_ns < c->since_ns)
 					c = &clients[i];
 			client_close(epfd, c);
 			xvsd.rpc_evicted++;
@@ -687,7 +689,7 @@ client_accept(int epfd, int lfd)
 		}
 		c->fd = fd;
 		c->len = 0;
-		c->last_ns = mono_ns();
+		c->since_ns = mono_ns();
 		xvsd.rpc_clients++;
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 

@@ -11,6 +11,7 @@ idle or hostile clients cannot take away from the operator.
 """
 import socket
 import subprocess
+import threading
 import time
 
 from conftest import XVSD, wait_for
@@ -97,21 +98,38 @@ def test_idle_clients_cannot_lock_the_operator_out(switch):
 
 
 def test_idle_client_is_closed_after_the_timeout(switch_unstarted):
+    """With --client-timeout 1, a silent client, one whose request never ends
+    and one that trickles a byte every 0.2 s are all closed within seconds."""
     sw = switch_unstarted
     sw.xvsd.extra = ["--client-timeout", "1"]
     sw.start()
-    s = _idle_clients(sw, 1)[0]
-    half = _idle_clients(sw, 1)[0]
+    silent, half, trickle = _idle_clients(sw, 3)
     half.sendall(b'{"method": "help"')   # a request that never ends
+    out = {}
+
+    def trickler():
+        while time.monotonic() - t0 < 5:
+            try:
+                trickle.sendall(b" ")
+            except (BrokenPipeError, ConnectionResetError):
+                out["closed"] = time.monotonic() - t0
+                return
+            time.sleep(0.2)
+
+    t0 = time.monotonic()
+    th = threading.Thread(target=trickler)
+    th.start()
     try:
-        s.settimeout(5)
-        t0 = time.monotonic()
-        assert s.recv(1) == b""          # closed by xvsd, not by us
+        for s in (silent, half):
+            s.settimeout(5)
+            assert s.recv(1) == b""      # closed by xvsd, not by us
         assert time.monotonic() - t0 < 4.5
-        half.settimeout(5)
-        assert half.recv(1) == b""
+        th.join(10)
+        assert out.get("closed", 99) < 4.5, "a trickling client kept its slot"
         show = sw.show()
-        assert show["rpc_idle_closed"] >= 2 and show["rpc_evicted"] == 0, show
+        assert show["rpc_idle_closed"] >= 3 and show["rpc_evicted"] == 0, show
+        assert show["rpc_clients"] == 1   # this switch.show
     finally:
-        s.close()
-        half.close()
+        th.join(10)
+        for s in (silent, half, trickle):
+            s.close()
