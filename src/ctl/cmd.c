@@ -315,6 +315,7 @@ free:
 /* A deleted port as it was stored: its configuration and static MACs. */
 struct port_undo {
 	const struct xvs_port *p;
+	int64_t seq;       /* its place among the stored ports */
 	json_t *statics;   /* [[mac, vlan], ...] */
 };
 
@@ -339,6 +340,8 @@ store_put_port_back(struct xvs_store *st, void *arg, struct xvs_err *e)
 	json_t *v;
 	int r = xvs_store_port_put(st, &u->p->cfg, e);
 
+	if (r == 0 && u->seq > 0)
+		r = xvs_store_port_set_seq(st, u->p->cfg.name, u->seq, e);
 	json_array_foreach(u->statics, i, v) {
 		if (r < 0)
 			break;
@@ -359,6 +362,7 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 	p = port_param(params, "name", true, err, &r);
 	if (p == NULL)
 		return r;
+	u.seq = xvs_store_port_seq(xvsd.store, p->cfg.name);
 	r = xvs_store_begin(xvsd.store, err);
 	if (r < 0)
 		return r;

@@ -73,9 +73,11 @@ def test_publish_failure_fails_port_add_and_port_del(switch_unstarted):
     sw = switch_unstarted
     _start(sw)
     a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    sw.ctl("port", "add", "c", "null")
     sw.ctl("fdb", "add", MAC, "vlan=1", "port=b")
     a.ping(b, count=1)
     before = _config(sw)
+    order = list(sw.ports())
 
     # port.add: the port was opened and stored, but no worker polls it
     _arm(sw, "publish")
@@ -99,14 +101,15 @@ def test_publish_failure_fails_port_add_and_port_del(switch_unstarted):
     rx = sw.stats("b")["rx_packets"]
     assert rx > 0
 
-    # neither failed command reached the database
+    # neither failed command reached the database, nor changed the port order
     sw.restart()
     assert _config(sw) == before
+    assert list(sw.ports()) == order
     a.ping(b, count=1)
     # and without the fault both work
     sw.ctl("port", "add", "x", "tap", f"ifname={xif}")
     sw.ctl("port", "del", "b")
-    assert sorted(sw.ports()) == ["a", "x"]
+    assert sorted(sw.ports()) == ["a", "c", "x"]
 
 
 def test_port_set_mtu_commit_and_apply_failures(switch_unstarted):
