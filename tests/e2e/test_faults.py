@@ -18,6 +18,7 @@ Each test checks the reply, `xvsctl --json` state, the fault's "fired" count,
 the configuration after a restart, and that the switch still forwards.
 """
 import json
+import sqlite3
 
 import pytest
 
@@ -202,3 +203,25 @@ def test_switch_set_publish_failure(switch_unstarted):
     sw.restart()
     assert _config(sw) == before
     a.ping(b, count=1)
+
+
+def test_busy_database_refuses_changes_and_changes_nothing(switch):
+    """No fault hook: another process holds the database's write lock, so the
+    store fails for real (SQLITE_BUSY after xvsd's 2 s busy timeout)."""
+    a = switch.vm("a", ipv6=False)
+    switch.ctl("port", "add", "p", "null")
+    before = _config(switch)
+    con = sqlite3.connect(str(switch.xvsd.db), timeout=5, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        _fails(switch, "port", "add", "q", "null", code="EIO")
+        _fails(switch, "port", "set", "a", "mtu=1400", code="EIO")
+        _fails(switch, "fdb", "add", MAC, "vlan=1", "port=p", code="EIO")
+        assert _dev_mtu(a) == 1500
+        assert _config(switch) == before
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    switch.ctl("fdb", "add", MAC, "vlan=1", "port=p")
+    switch.restart()
+    assert [e["mac"] for e in switch.fdb()["entries"] if e["type"] == "static"] == [MAC]
