@@ -15,67 +15,12 @@
 #include <rte_malloc.h>
 
 #include "log.h"
+#include "params.h"
 #include "xvsd.h"
 
 #define XVS_VERSION "0.1.0"
 
-/* ---- parameter helpers ---- */
-
-/* Get a string parameter; numbers and booleans are accepted and converted, so
- * JSON clients may send {"vlan": 10} as well as {"vlan": "10"}. */
-static int
-param_str(json_t *params, const char *key, bool required, char *buf, size_t len,
-	  struct xvs_err *err)
-{
-	json_t *v = params != NULL ? json_object_get(params, key) : NULL;
-
-	buf[0] = '\0';
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return xvs_err_set(err, -EINVAL, "missing parameter \"%s\"", key);
-		return 1;
-	}
-	if (json_is_string(v)) {
-		if (json_string_length(v) >= len)
-			return xvs_err_set(err, -EINVAL, "parameter \"%s\" is too long", key);
-		snprintf(buf, len, "%s", json_string_value(v));
-	} else if (json_is_integer(v)) {
-		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-	} else if (json_is_boolean(v)) {
-		snprintf(buf, len, "%s", json_is_true(v) ? "on" : "off");
-	} else {
-		return xvs_err_set(err, -EINVAL, "parameter \"%s\" must be a string or number", key);
-	}
-	return 0;
-}
-
-static int
-value_str(const char *key, json_t *v, char *buf, size_t len, struct xvs_err *err)
-{
-	if (json_is_string(v) && json_string_length(v) < len)
-		snprintf(buf, len, "%s", json_string_value(v));
-	else if (json_is_integer(v))
-		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-	else if (json_is_boolean(v))
-		snprintf(buf, len, "%s", json_is_true(v) ? "on" : "off");
-	else
-		return xvs_err_set(err, -EINVAL, "option \"%s\": value must be a string or number",
-				   key);
-	return 0;
-}
-
-/* Only these may change on a running port: they touch no device state. */
-static bool
-live_key(const char *key)
-{
-	static const char *const keys[] = {"vlan-mode", "vlan", "trunks", "native", "mtu", NULL};
-
-	for (int i = 0; keys[i] != NULL; i++)
-		if (strcmp(keys[i], key) == 0)
-			return true;
-	/* RSS settings take effect with the next snapshot (see rss_check) */
-	return strcmp(key, "rss") == 0 || strncmp(key, "rss-", 4) == 0;
-}
+/* ---- parameter helpers (parsing itself: params.c) ---- */
 
 /* RSS checks that need the running switch: the CPUs workers run on and the
  * queues the device has. cfg is the proposed configuration of port p (p may
@@ -107,62 +52,76 @@ rss_check(const struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	return 0;
 }
 
-/* Apply params.options to cfg (a copy); nothing else changes on error. */
-static int
-apply_options(struct xvs_port_cfg *cfg, json_t *params, bool live_only, struct xvs_err *err)
+static struct xvs_port *
+port_named(const char *name, struct xvs_err *err, int *rc)
 {
-	json_t *opts = json_object_get(params, "options");
-	const char *key;
-	json_t *v;
-	int r;
+	struct xvs_port *p = xvsd_port_find(name);
 
-	if (opts == NULL || json_is_null(opts))
-		return 0;
-	if (!json_is_object(opts))
-		return xvs_err_set(err, -EINVAL, "\"options\" must be an object of key: value");
-	/* vlan-mode first, so vlan/trunks/native are judged against the new mode */
-	v = json_object_get(opts, "vlan-mode");
-	if (v != NULL) {
-		char val[512];
-
-		r = value_str("vlan-mode", v, val, sizeof(val), err);
-		if (r < 0 || (r = xvs_port_cfg_set(cfg, "vlan-mode", val, err)) < 0)
-			return r;
-	}
-	json_object_foreach(opts, key, v) {
-		char val[512];
-
-		if (strcmp(key, "vlan-mode") == 0)
-			continue;
-		if (live_only && !live_key(key) && xvs_port_cfg_get(cfg, key, val, sizeof(val)) == 0)
-			return xvs_err_set(err, -EBUSY,
-					   "port %s: option \"%s\" cannot change on a running "
-					   "port; delete the port and add it again",
-					   cfg->name, key);
-		r = value_str(key, v, val, sizeof(val), err);
-		if (r < 0)
-			return r;
-		r = xvs_port_cfg_set(cfg, key, val, err);
-		if (r < 0)
-			return r;
-	}
-	return xvs_port_cfg_validate(cfg, err);
+	*rc = 0;
+	if (p == NULL)
+		*rc = xvs_err_set(err, -ENOENT, "no port named \"%s\" (see: xvsctl port list)", name);
+	return p;
 }
 
 static struct xvs_port *
 port_param(json_t *params, const char *key, bool required, struct xvs_err *err, int *rc)
 {
-	char name[64];
-	struct xvs_port *p;
-	int r = param_str(params, key, required, name, sizeof(name), err);
+	char name[XVS_PARAM_NAME_LEN];
+	int r = xvs_param_str(params, key, required, name, sizeof(name), err);
 
 	*rc = r < 0 ? r : 0;
 	if (r != 0)
 		return NULL;
-	p = xvsd_port_find(name);
-	if (p == NULL)
-		*rc = xvs_err_set(err, -ENOENT, "no port named \"%s\" (see: xvsctl port list)", name);
-	return p;
+	return port_named(name, err, rc);
+}
+
+/* ---- the steps after validation, and their undo ---- */
+
+/* Commit the open transaction; on failure it is rolled back. */
+static int
+store_commit(struct xvs_err *err)
+{
+	int r = xvsd_fault(XVSD_FAULT_COMMIT) ?
+			xvs_err_set(err, -EIO, "config store: commit failed (injected fault)") :
+			xvs_store_commit(xvsd.store, err);
+
+	if (r < 0)
+		xvs_store_rollback(xvsd.store);
+	return r;
+}
+
+static int
+publish(struct xvs_err *err)
+{
+	int r = xvsd_publish();
+
+	if (r < 0)
+		return xvs_err_set(err, r, "cannot publish the change to the workers (%s); "
+				   "nothing changed, try again", strerror(-r));
+	return 0;
+}
+
+/* A step after the commit failed (err says which) and the running state is
+ * back as it was: commit what was stored before, run by undo(st, arg). If
+ * that fails too, store and switch disagree until the next restart: say so
+ * to the operator, in the log and in the reply. */
+static void
+store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), void *arg,
+	      struct xvs_err *err)
+{
+	struct xvs_err e;
+	int r = xvs_store_begin(xvsd.store, &e);
+
+	if (r == 0 && (r = undo(xvsd.store, arg, &e)) < 0)
+		xvs_store_rollback(xvsd.store);
+	if (r == 0)
+		r = store_commit(&e);
+	if (r == 0)
+		return;
+	XVS_ERR("store", "stored configuration no longer matches the running switch (%s) "
+		"after: %s", e.msg, err->msg);
+	snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
+		 "; and the stored configuration could not be restored: %s", e.msg);
 }
 
 /* ---- JSON views ---- */
@@ -282,97 +241,151 @@ find_free_slot(void)
 }
 
 static int
+store_del_port(struct xvs_store *st, void *arg, struct xvs_err *e)
+{
+	return xvs_store_port_del(st, arg, e);
+}
+
+static int
 m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 {
-	char name[64], kind_s[32];
-	enum xvs_port_kind kind;
+	struct xvs_req_port_add req;
 	struct xvs_port *p;
 	int r, slot;
 
-	if ((r = param_str(params, "name", true, name, sizeof(name), err)) < 0 ||
-	    (r = param_str(params, "kind", true, kind_s, sizeof(kind_s), err)) < 0)
+	r = xvs_params_port_add(params, &req, err);
+	if (r < 0)
 		return r;
-	if ((r = xvs_name_validate("port name", name, err)) < 0 ||
-	    (r = xvs_port_kind_parse(kind_s, &kind, err)) < 0)
-		return r;
-	if (xvsd_port_find(name) != NULL)
-		return xvs_err_set(err, -EEXIST, "port %s already exists", name);
-	if (kind == XVS_PORT_PCI && !xvsd.pci_bus)
+	if (xvsd_port_find(req.name) != NULL)
+		return xvs_err_set(err, -EEXIST, "port %s already exists", req.name);
+	if (req.cfg.kind == XVS_PORT_PCI && !xvsd.pci_bus)
 		return xvs_err_set(err, -ENOTSUP, "port %s: the PCI bus is not scanned; restart "
-				   "xvsd with --pci to add pci ports", name);
+				   "xvsd with --pci to add pci ports", req.name);
 	slot = find_free_slot();
 	if (slot < 0)
-		return xvs_err_set(err, -ENOSPC, "port %s: port table full (%d ports)", name,
+		return xvs_err_set(err, -ENOSPC, "port %s: port table full (%d ports)", req.name,
 				   XVS_MAX_PORTS);
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return xvs_err_set(err, -ENOMEM, "out of memory");
-	xvs_port_cfg_init(&p->cfg, name, kind);
-	p->slot = (uint16_t)slot;
-	r = apply_options(&p->cfg, params, false, err);
-	if (r == 0)
-		r = xvs_port_cfg_validate(&p->cfg, err);
-	if (r == 0)
-		r = rss_check(NULL, &p->cfg, err);
+	r = rss_check(NULL, &req.cfg, err);
 	if (r < 0)
-		goto free;
+		return r;
 	for (int i = 0; i < XVS_MAX_PORTS; i++) {
 		const struct xvs_port *o = xvsd.port[i];
 
-		if (o != NULL && o->cfg.kind == kind && kind == XVS_PORT_TAP &&
-		    strcmp(o->cfg.ifname, p->cfg.ifname) == 0) {
-			r = xvs_err_set(err, -EEXIST, "port %s: tap %s is already port %s", name,
-					p->cfg.ifname, o->cfg.name);
-			goto free;
-		}
+		if (o != NULL && o->cfg.kind == XVS_PORT_TAP && req.cfg.kind == XVS_PORT_TAP &&
+		    strcmp(o->cfg.ifname, req.cfg.ifname) == 0)
+			return xvs_err_set(err, -EEXIST, "port %s: tap %s is already port %s",
+					   req.name, req.cfg.ifname, o->cfg.name);
 	}
-	r = xvs_store_begin(xvsd.store, err);
-	if (r < 0)
-		goto free;
-	r = xvs_store_port_put(xvsd.store, &p->cfg, err);
-	if (r < 0)
-		goto rollback;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return xvs_err_set(err, -ENOMEM, "out of memory");
+	p->cfg = req.cfg;
+	p->slot = (uint16_t)slot;
+	/* Opening is the last check: no worker sees the port until it is published. */
 	r = xvs_port_open(p, err);
 	if (r < 0)
-		goto rollback;
-	r = xvs_store_commit(xvsd.store, err);
-	if (r < 0) {
-		xvs_port_close(p);
-		goto rollback;
+		goto free;
+	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
+		goto close;
+	if ((r = xvs_store_port_put(xvsd.store, &p->cfg, err)) < 0) {
+		xvs_store_rollback(xvsd.store);
+		goto close;
 	}
+	if ((r = store_commit(err)) < 0)
+		goto close;
 	xvsd.port[slot] = p;
-	xvsd_publish();
-	XVS_INFO("port", "%s: added (%s, %s, %u rx / %u tx queues%s)", name, kind_s, p->driver,
-		 p->n_rxq, p->n_txq, p->rx_intr ? ", rx interrupts" : "");
+	r = publish(err);
+	if (r < 0) {
+		/* not published: no worker ever saw p */
+		xvsd.port[slot] = NULL;
+		store_restore(store_del_port, p->cfg.name, err);
+		goto close;
+	}
+	XVS_INFO("port", "%s: added (%s, %s, %u rx / %u tx queues%s)", req.name, req.kind,
+		 p->driver, p->n_rxq, p->n_txq, p->rx_intr ? ", rx interrupts" : "");
 	*result = port_json(p);
 	return 0;
-rollback:
-	xvs_store_rollback(xvsd.store);
+close:
+	xvs_port_close(p);
 free:
 	free(p);
+	return r;
+}
+
+/* A deleted port as it was stored: its configuration and static MACs. */
+struct port_undo {
+	const struct xvs_port *p;
+	int64_t seq;       /* its place among the stored ports */
+	json_t *statics;   /* [[mac, vlan], ...] */
+};
+
+static int
+static_of_port(const struct xvs_fdb_entry_info *e, void *arg)
+{
+	struct port_undo *u = arg;
+	char mac[18];
+
+	if (e->is_static && e->port == u->p->slot) {
+		xvs_mac_format(e->mac, mac);
+		json_array_append_new(u->statics, json_pack("[s,i]", mac, (int)e->vid));
+	}
+	return 0;
+}
+
+static int
+store_put_port_back(struct xvs_store *st, void *arg, struct xvs_err *e)
+{
+	struct port_undo *u = arg;
+	size_t i;
+	json_t *v;
+	int r = xvs_store_port_put(st, &u->p->cfg, e);
+
+	if (r == 0 && u->seq > 0)
+		r = xvs_store_port_set_seq(st, u->p->cfg.name, u->seq, e);
+	json_array_foreach(u->statics, i, v) {
+		if (r < 0)
+			break;
+		r = xvs_store_static_put(st, json_string_value(json_array_get(v, 0)),
+					 (unsigned int)json_integer_value(json_array_get(v, 1)),
+					 u->p->cfg.name, e);
+	}
 	return r;
 }
 
 static int
 m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 {
+	struct port_undo u;
 	struct xvs_port *p;
 	int r;
 
 	p = port_param(params, "name", true, err, &r);
 	if (p == NULL)
 		return r;
+	u.seq = xvs_store_port_seq(xvsd.store, p->cfg.name);
 	r = xvs_store_begin(xvsd.store, err);
 	if (r < 0)
 		return r;
-	r = xvs_store_port_del(xvsd.store, p->cfg.name, err);
-	if (r < 0 || (r = xvs_store_commit(xvsd.store, err)) < 0) {
+	if ((r = xvs_store_port_del(xvsd.store, p->cfg.name, err)) < 0) {
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
+	if ((r = store_commit(err)) < 0)
+		return r;
 	/* Leave the snapshot first; after the grace period no worker touches it. */
 	xvsd.port[p->slot] = NULL;
-	xvsd_publish();
+	r = publish(err);
+	if (r < 0) {
+		/* Still in the snapshot in force, so still open and in use: back
+		 * in the table, and in the store with its static MACs. */
+		xvsd.port[p->slot] = p;
+		u.p = p;
+		u.statics = json_array();
+		xvs_fdb_walk(xvs_dp.fdb, xvs_now_ns(), static_of_port, &u);
+		store_restore(store_put_port_back, &u, err);
+		json_decref(u.statics);
+		return r;
+	}
 	xvsd_rss_rings_wait_empty();
 	xvs_port_close(p);
 	xvs_fdb_flush(xvs_dp.fdb, p->slot, -1, true);
@@ -384,26 +397,62 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 	return 0;
 }
 
-/* Store cfg as port p's configuration (committed), then put it in force. */
+static int
+store_put_cfg(struct xvs_store *st, void *arg, struct xvs_err *e)
+{
+	return xvs_store_port_put(st, arg, e);
+}
+
+static int
+set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	if (xvsd_fault(XVSD_FAULT_APPLY))
+		return xvs_err_set(err, -EIO, "port %s: mtu %u: device refused (injected fault)",
+				   p->cfg.name, mtu);
+	return xvs_port_set_mtu(p, mtu, err);
+}
+
+/* Port p's new configuration cfg, validated: stored (committed), applied to
+ * the device (MTU), then in force with the next snapshot. On a failure after
+ * the commit, the device, p and the store are put back as they were. */
 static int
 port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_err *err)
 {
+	struct xvs_port_cfg old = p->cfg;
+	uint16_t old_k = p->rss_k;
+	bool mtu = cfg->mtu != old.mtu;
 	int r = xvs_store_begin(xvsd.store, err);
 
 	if (r < 0)
 		return r;
-	r = xvs_store_port_put(xvsd.store, cfg, err);
-	if (r < 0 || (r = xvs_store_commit(xvsd.store, err)) < 0) {
+	if ((r = xvs_store_port_put(xvsd.store, cfg, err)) < 0) {
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
+	if ((r = store_commit(err)) < 0)
+		return r;
+	if (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)
+		goto restore_store;
 	/* conservative starts over from one worker */
 	if (cfg->rss.profile == XVS_RSS_CONSERVATIVE &&
-	    (p->cfg.rss.profile != XVS_RSS_CONSERVATIVE || !p->cfg.rss.enabled))
+	    (old.rss.profile != XVS_RSS_CONSERVATIVE || !old.rss.enabled))
 		p->rss_k = 1;
 	p->cfg = *cfg;
-	xvsd_publish();
-	return 0;
+	r = publish(err);
+	if (r == 0)
+		return 0;
+	p->cfg = old;
+	p->rss_k = old_k;
+	if (mtu) {
+		struct xvs_err e;
+
+		if (xvs_port_set_mtu(p, old.mtu, &e) < 0)
+			XVS_ERR("port", "%s: mtu left at %u, not %u as stored: %s", p->cfg.name,
+				cfg->mtu, old.mtu, e.msg);
+	}
+restore_store:
+	store_restore(store_put_cfg, &old, err);
+	return r;
 }
 
 static int
@@ -417,18 +466,11 @@ m_port_set(json_t *params, json_t **result, struct xvs_err *err)
 	if (p == NULL)
 		return r;
 	cfg = p->cfg;
-	r = apply_options(&cfg, params, true, err);
-	if (r == 0)
-		r = xvs_port_cfg_validate(&cfg, err);
+	r = xvs_params_port_options(params, &cfg, true, err);
 	if (r == 0)
 		r = rss_check(p, &cfg, err);
 	if (r < 0)
 		return r;
-	if (cfg.mtu != p->cfg.mtu) {
-		r = xvs_port_set_mtu(p, cfg.mtu, err);
-		if (r < 0)
-			return r;
-	}
 	r = port_cfg_commit(p, &cfg, err);
 	if (r < 0)
 		return r;
@@ -557,36 +599,15 @@ m_rss_show(json_t *params, json_t **result, struct xvs_err *err)
 static int
 m_rss_set(json_t *params, json_t **result, struct xvs_err *err)
 {
-	json_t *opts = json_object_get(params, "options");
 	struct xvs_port_cfg cfg;
 	struct xvs_port *p;
-	const char *key;
-	json_t *v;
 	int r;
 
 	p = port_param(params, "name", true, err, &r);
 	if (p == NULL)
 		return r;
-	if (!json_is_object(opts) || json_object_size(opts) == 0)
-		return xvs_err_set(err, -EINVAL, "rss.set needs \"options\": {key: value, ...}");
 	cfg = p->cfg;
-	json_object_foreach(opts, key, v) {
-		char val[512], full[32];
-
-		if (strcmp(key, "enabled") == 0)
-			snprintf(full, sizeof(full), "rss");
-		else
-			snprintf(full, sizeof(full), "rss-%.24s", key);
-		if (strcmp(full, "rss") != 0 && xvs_port_cfg_get(&cfg, full, val, sizeof(val)) == -ENOENT)
-			return xvs_err_set(err, -EINVAL,
-					   "port %s: unknown rss setting \"%.32s\" (valid: enabled, "
-					   "base-cpu, max-cpu, max-cpus, queues, profile, types, key, "
-					   "reta-size)", p->cfg.name, key);
-		r = value_str(key, v, val, sizeof(val), err);
-		if (r < 0 || (r = xvs_port_cfg_set(&cfg, full, val, err)) < 0)
-			return r;
-	}
-	r = xvs_port_cfg_validate(&cfg, err);
+	r = xvs_params_rss_options(params, &cfg, err);
 	if (r == 0)
 		r = rss_check(p, &cfg, err);
 	if (r < 0)
@@ -682,28 +703,19 @@ fdb_row(const struct xvs_fdb_entry_info *e, void *arg)
 static int
 fdb_filter_params(json_t *params, struct fdb_filter *f, struct xvs_err *err)
 {
-	char v[32];
-	int r;
+	struct xvs_req_fdb_filter req;
+	int r = xvs_params_fdb_filter(params, &req, err);
 
+	if (r < 0)
+		return r;
 	f->port = -1;
-	f->vid = -1;
-	if (json_object_get(params, "port") != NULL) {
-		struct xvs_port *p = port_param(params, "port", true, err, &r);
+	f->vid = req.vid;
+	if (req.port[0] != '\0') {
+		struct xvs_port *p = port_named(req.port, err, &r);
 
 		if (p == NULL)
 			return r;
 		f->port = p->slot;
-	}
-	r = param_str(params, "vlan", false, v, sizeof(v), err);
-	if (r < 0)
-		return r;
-	if (r == 0) {
-		uint32_t vid;
-
-		r = xvs_u32_parse("vlan", v, XVS_VLAN_MIN, XVS_VLAN_MAX, &vid, err);
-		if (r < 0)
-			return r;
-		f->vid = (int32_t)vid;
 	}
 	return 0;
 }
@@ -740,82 +752,97 @@ m_fdb_flush(json_t *params, json_t **result, struct xvs_err *err)
 	return 0;
 }
 
-static int
-static_params(json_t *params, bool need_port, char mac_s[18], uint8_t mac[6], uint32_t *vid,
-	      struct xvs_port **port, struct xvs_err *err)
-{
-	char v[32], m[64];
-	int r;
+/* The static entry (mac, vid) as it was stored before a change: on port
+ * (a name), or none (port NULL). */
+struct static_undo {
+	const struct xvs_req_fdb_static *s;
+	const char *port;
+};
 
-	if ((r = param_str(params, "mac", true, m, sizeof(m), err)) < 0 ||
-	    (r = xvs_mac_parse("mac", m, mac, err)) < 0)
-		return r;
-	if (mac[0] & 1)
-		return xvs_err_set(err, -EINVAL, "mac %s is a multicast address", m);
-	xvs_mac_format(mac, mac_s);
-	if ((r = param_str(params, "vlan", true, v, sizeof(v), err)) < 0 ||
-	    (r = xvs_u32_parse("vlan", v, XVS_VLAN_MIN, XVS_VLAN_MAX, vid, err)) < 0)
-		return r;
-	if (need_port) {
-		*port = port_param(params, "port", true, err, &r);
-		if (*port == NULL)
-			return r;
-	}
-	return 0;
+static int
+store_put_static_back(struct xvs_store *st, void *arg, struct xvs_err *e)
+{
+	const struct static_undo *u = arg;
+
+	if (u->port == NULL)
+		return xvs_store_static_del(st, u->s->mac_s, u->s->vid, e);
+	return xvs_store_static_put(st, u->s->mac_s, u->s->vid, u->port, e);
+}
+
+/* The FDB's entry for (mac, vid), if any. */
+static bool
+fdb_find(const struct xvs_req_fdb_static *s, struct xvs_fdb_hit *hit)
+{
+	uint8_t mac[8] = {0}; /* xvs_fdb_key_of() reads 8 bytes */
+
+	memcpy(mac, s->mac, 6);
+	return xvs_fdb_lookup(xvs_dp.fdb, mac, (uint16_t)s->vid, hit);
 }
 
 static int
 m_fdb_add(json_t *params, json_t **result, struct xvs_err *err)
 {
-	struct xvs_port *p = NULL;
-	uint8_t mac[6];
-	char mac_s[18];
-	uint32_t vid;
+	struct xvs_req_fdb_static s;
+	struct static_undo u = {.s = &s};
+	struct xvs_fdb_hit prior;
+	struct xvs_port *p;
 	int r;
 
-	r = static_params(params, true, mac_s, mac, &vid, &p, err);
+	r = xvs_params_fdb_static(params, true, &s, err);
 	if (r < 0)
 		return r;
+	p = port_named(s.port, err, &r);
+	if (p == NULL)
+		return r;
+	if (fdb_find(&s, &prior) && prior.is_static && prior.port < XVS_MAX_PORTS &&
+	    xvsd.port[prior.port] != NULL)
+		u.port = xvsd.port[prior.port]->cfg.name;
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		return r;
-	r = xvs_store_static_put(xvsd.store, mac_s, vid, p->cfg.name, err);
-	if (r == 0)
-		r = xvs_fdb_add_static(xvs_dp.fdb, mac, (uint16_t)vid, p->slot, err);
-	if (r < 0) {
+	if ((r = xvs_store_static_put(xvsd.store, s.mac_s, s.vid, p->cfg.name, err)) < 0) {
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	r = xvs_store_commit(xvsd.store, err);
+	if ((r = store_commit(err)) < 0)
+		return r;
+	/* A failed add leaves the FDB as it was: only the store needs undoing. */
+	r = xvsd_fault(XVSD_FAULT_APPLY) ?
+		    xvs_err_set(err, -ENOSPC, "fdb: no room for %s vlan %u (injected fault)",
+				s.mac_s, s.vid) :
+		    xvs_fdb_add_static(xvs_dp.fdb, s.mac, (uint16_t)s.vid, p->slot, err);
 	if (r < 0) {
-		xvs_store_rollback(xvsd.store);
-		xvs_fdb_del(xvs_dp.fdb, mac, (uint16_t)vid);
+		store_restore(store_put_static_back, &u, err);
 		return r;
 	}
-	*result = json_pack("{s:s,s:i,s:s}", "mac", mac_s, "vlan", (int)vid, "port", p->cfg.name);
+	*result = json_pack("{s:s,s:i,s:s}", "mac", s.mac_s, "vlan", (int)s.vid, "port",
+			    p->cfg.name);
 	return 0;
 }
 
 static int
 m_fdb_del(json_t *params, json_t **result, struct xvs_err *err)
 {
-	uint8_t mac[6];
-	char mac_s[18];
-	uint32_t vid;
+	struct xvs_req_fdb_static s;
+	struct xvs_fdb_hit hit;
 	int r;
 
-	r = static_params(params, false, mac_s, mac, &vid, NULL, err);
+	r = xvs_params_fdb_static(params, false, &s, err);
 	if (r < 0)
 		return r;
+	/* Checked first, so that a refusal changes nothing; only the control
+	 * thread writes the FDB, so the entry is still there below. */
+	if (!fdb_find(&s, &hit))
+		return xvs_err_set(err, -ENOENT, "no entry for %s vlan %u", s.mac_s, s.vid);
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		return r;
-	r = xvs_store_static_del(xvsd.store, mac_s, vid, err);
-	if (r < 0 || (r = xvs_store_commit(xvsd.store, err)) < 0) {
+	if ((r = xvs_store_static_del(xvsd.store, s.mac_s, s.vid, err)) < 0) {
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if (xvs_fdb_del(xvs_dp.fdb, mac, (uint16_t)vid) < 0)
-		return xvs_err_set(err, -ENOENT, "no entry for %s vlan %u", mac_s, vid);
-	*result = json_pack("{s:s,s:i}", "deleted", mac_s, "vlan", (int)vid);
+	if ((r = store_commit(err)) < 0)
+		return r;
+	xvs_fdb_del(xvs_dp.fdb, s.mac, (uint16_t)s.vid);
+	*result = json_pack("{s:s,s:i}", "deleted", s.mac_s, "vlan", (int)s.vid);
 	return 0;
 }
 
@@ -847,61 +874,105 @@ m_switch_show(json_t *params, json_t **result, struct xvs_err *err)
 	json_object_set_new(o, "max_ports", json_integer(XVS_MAX_PORTS));
 	json_object_set_new(o, "rpc_requests", json_integer((json_int_t)xvsd.rpc_requests));
 	json_object_set_new(o, "rpc_errors", json_integer((json_int_t)xvsd.rpc_errors));
+	json_object_set_new(o, "rpc_clients", json_integer(xvsd.rpc_clients));
+	json_object_set_new(o, "rpc_idle_closed", json_integer((json_int_t)xvsd.rpc_idle_closed));
+	json_object_set_new(o, "rpc_evicted", json_integer((json_int_t)xvsd.rpc_evicted));
 	*result = o;
 	return 0;
+}
+
+/* Switch settings as stored before a change: the keys of the request. */
+struct settings_undo {
+	json_t *opts;
+	const struct xvs_switch_cfg *cfg;
+};
+
+static int
+store_put_settings(struct xvs_store *st, void *arg, struct xvs_err *e)
+{
+	const struct settings_undo *u = arg;
+	const char *key;
+	json_t *v;
+	int r = 0;
+
+	json_object_foreach(u->opts, key, v) {
+		char val[64];
+
+		xvs_switch_cfg_get(u->cfg, key, val, sizeof(val));
+		if ((r = xvs_store_setting_put(st, key, val, e)) < 0)
+			break;
+	}
+	return r;
 }
 
 static int
 m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 {
-	json_t *opts = json_object_get(params, "options");
-	struct xvs_switch_cfg cfg = xvsd.sw;
-	const char *key;
-	json_t *v;
+	struct xvs_switch_cfg cfg = xvsd.sw, old = xvsd.sw;
+	struct settings_undo u = {.opts = json_object_get(params, "options"), .cfg = &cfg};
 	int r;
 
-	if (opts == NULL || !json_is_object(opts) || json_object_size(opts) == 0)
-		return xvs_err_set(err, -EINVAL, "switch set needs at least one key=value");
-	json_object_foreach(opts, key, v) {
-		char val[64];
-
-		r = value_str(key, v, val, sizeof(val), err);
-		if (r < 0)
-			return r;
-		r = xvs_switch_cfg_set(&cfg, key, val, xvs_dp.n_workers_max, err);
-		if (r < 0)
-			return r;
-	}
-	if (cfg.fdb_max != xvsd.sw.fdb_max)
-		XVS_INFO("ctl", "fdb-max %u stored; it takes effect when xvsd restarts", cfg.fdb_max);
-	r = xvs_store_begin(xvsd.store, err);
+	r = xvs_params_switch_set(params, &cfg, xvs_dp.n_workers_max, err);
 	if (r < 0)
 		return r;
-	json_object_foreach(opts, key, v) {
-		char val[64];
-
-		xvs_switch_cfg_get(&cfg, key, val, sizeof(val));
-		r = xvs_store_setting_put(xvsd.store, key, val, err);
-		if (r < 0) {
-			xvs_store_rollback(xvsd.store);
-			return r;
-		}
-	}
-	r = xvs_store_commit(xvsd.store, err);
-	if (r < 0) {
+	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
+		return r;
+	if ((r = store_put_settings(xvsd.store, &u, err)) < 0) {
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if (cfg.aging_s != xvsd.sw.aging_s)
+	if ((r = store_commit(err)) < 0)
+		return r;
+	if (cfg.fdb_max != old.fdb_max)
+		XVS_INFO("ctl", "fdb-max %u stored; it takes effect when xvsd restarts", cfg.fdb_max);
+	if (cfg.aging_s != old.aging_s)
 		xvs_fdb_set_aging(xvs_dp.fdb, (uint64_t)cfg.aging_s * 1000000000ull);
-	bool republish = cfg.workers != xvsd.sw.workers;
-
 	xvsd.sw = cfg;
-	if (republish) {
+	if (cfg.workers != old.workers) {
+		r = publish(err);
+		if (r < 0) {
+			xvsd.sw = old;
+			if (cfg.aging_s != old.aging_s)
+				xvs_fdb_set_aging(xvs_dp.fdb, (uint64_t)old.aging_s * 1000000000ull);
+			u.cfg = &old;
+			store_restore(store_put_settings, &u, err);
+			return r;
+		}
 		XVS_INFO("ctl", "active workers now %u", cfg.workers);
-		xvsd_publish();
 	}
 	return m_switch_show(NULL, result, err);
+}
+
+/* test.fault {point, after, count}: arm a fault point (xvsd.h); only with
+ * --test-faults. Returns every point's state. */
+static int
+m_test_fault(json_t *params, json_t **result, struct xvs_err *err)
+{
+	static const char *const names[] = {"publish", "commit", "apply"};
+	struct xvs_req_fault req;
+	json_t *o;
+	int r;
+
+	if (!xvsd.test_faults)
+		return xvs_err_set(err, -EPERM, "test.fault needs xvsd --test-faults");
+	r = xvs_params_fault(params, &req, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < RTE_DIM(names); i++) {
+		if (strcmp(req.point, "none") == 0)
+			xvsd.fault[i].count = 0;
+		else if (strcmp(req.point, names[i]) == 0)
+			xvsd.fault[i] = (struct xvsd_fault){.after = req.after, .count = req.count,
+							    .fired = xvsd.fault[i].fired};
+	}
+	o = json_object();
+	for (size_t i = 0; i < RTE_DIM(names); i++)
+		json_object_set_new(o, names[i],
+				    json_pack("{s:i,s:i,s:I}", "after", (int)xvsd.fault[i].after,
+					      "count", (int)xvsd.fault[i].count, "fired",
+					      (json_int_t)xvsd.fault[i].fired));
+	*result = o;
+	return 0;
 }
 
 static int
@@ -923,6 +994,8 @@ const struct xvsd_method xvsd_methods[] = {
 	{"fdb.del", m_fdb_del, "delete an entry: mac, vlan"},
 	{"switch.show", m_switch_show, "settings, FDB totals, version"},
 	{"switch.set", m_switch_set, "change settings: options {aging, fdb-max, workers}"},
+	{"test.fault", m_test_fault, "testing only (xvsd --test-faults): make a step fail: "
+				     "point publish|commit|apply|none, after, count"},
 	{"help", m_help, "list methods"},
 	{NULL, NULL, NULL},
 };

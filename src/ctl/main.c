@@ -17,12 +17,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -34,10 +36,11 @@
 #include <rte_mbuf.h>
 
 #include "log.h"
+#include "params.h"
 #include "xvsd.h"
 
-#define XVS_RPC_MAX (64 * 1024)
 #define XVS_MAX_CLIENTS 32
+#define DEFAULT_CLIENT_TIMEOUT_S 30
 #define DEFAULT_SOCKET "/run/xvs/xvsd.sock"
 #define DEFAULT_DB "/var/lib/xvs/xvs.db"
 
@@ -53,6 +56,7 @@ struct opts {
 	uint32_t tap_mbufs;   /* 64 KB mbufs for tap reads; UINT32_MAX = mbufs / 32 */
 	const char *eal;      /* extra EAL arguments */
 	bool pci;             /* scan the PCI bus (needed for pci ports) */
+	uint32_t client_timeout_s; /* close a control client idle this long */
 };
 
 static void
@@ -74,6 +78,11 @@ usage(FILE *f)
 		"                     itself when the database has a pci port)\n"
 		"  --eal 'ARGS'       extra DPDK EAL arguments\n"
 		"  --log-level L      err|warning|info|debug (default info)\n"
+		"  --client-timeout S close a control connection that has not sent its request\n"
+		"                     S seconds after connecting (default 30, 1-3600); when\n"
+		"                     all 32 are taken, a new one closes the oldest\n"
+		"  --test-faults      allow the test.fault method, which makes chosen steps of\n"
+		"                     later commands fail (for tests; never in production)\n"
 		"  -h, --help         this text\n");
 }
 
@@ -435,19 +444,103 @@ workers_create(int n, uint32_t mbufs)
 
 /* ---- control socket ---- */
 
+/* A control connection: one request, one reply. A client that has not sent
+ * its whole request --client-timeout s after connecting is closed, and when
+ * every slot is taken a new connection closes the oldest, so idle or slow
+ * clients (trickling a byte now and then included) can never lock the
+ * operator out. */
 struct client {
 	int fd;
 	size_t len;
-	char *buf;   /* XVS_RPC_MAX + 1 */
+	char *buf;          /* XVS_RPC_MAX + 1 */
+	uint64_t since_ns;  /* CLOCK_MONOTONIC at accept */
 };
 
 static struct client clients[XVS_MAX_CLIENTS];
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Create the directory that will hold path (one level, as before). */
+static void
+mkdir_parent(const char *path, mode_t mode)
+{
+	char dir[512];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, mode);
+	}
+}
+
+/* One xvsd per database and per control socket: an exclusive flock on
+ * "<path>.lock", held as long as the process lives. The kernel releases it
+ * on any exit, kill -9 included, so a crashed xvsd never blocks a restart.
+ * The file holds the owner's pid, for the message. Returns the fd or < 0. */
+static int
+lock_beside(const char *path, const char *what)
+{
+	char lp[600], pid[16] = "";
+	int fd;
+
+	snprintf(lp, sizeof(lp), "%s.lock", path);
+	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		XVS_ERR("main", "cannot open %s: %s", lp, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		ssize_t n = read(fd, pid, sizeof(pid) - 1);
+
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (e == EWOULDBLOCK)
+			XVS_ERR("main", "%s %s is in use by another xvsd (pid %s); stop it, or "
+				"give this one another --db and --socket", what, path,
+				pid[0] ? pid : "?");
+		else
+			XVS_ERR("main", "cannot lock %s: %s", lp, strerror(e));
+		close(fd);
+		return -EBUSY;
+	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%d\n", (int)getpid());
+	return fd;
+}
+
+/* A socket file at path that accepts connections belongs to a live server
+ * (an xvsd of another database, or anything else): never take it over. One
+ * that refuses them is what a killed xvsd left behind. */
+static bool
+socket_alive(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool alive;
+
+	if (fd < 0)
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	/* EAGAIN: its backlog is full, so it is alive too */
+	alive = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;
+	close(fd);
+	return alive;
+}
 
 static int
 listen_socket(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char dir[sizeof(sa.sun_path)];
 	mode_t old;
 	int fd;
 
@@ -455,12 +548,9 @@ listen_socket(const char *path)
 		XVS_ERR("rpc", "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);
+	if (socket_alive(path)) {
+		XVS_ERR("rpc", "%s is served by another process; not taking it over", path);
+		return -EADDRINUSE;
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -487,6 +577,7 @@ client_close(int epfd, struct client *c)
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->buf);
+	xvsd.rpc_clients--;
 	c->fd = -1;
 	c->buf = NULL;
 	c->len = 0;
@@ -527,7 +618,8 @@ client_read(int epfd, struct client *c)
 {
 	for (;;) {
 		ssize_t k = recv(c->fd, c->buf + c->len, XVS_RPC_MAX + 1 - c->len, 0);
-		char *nl;
+		size_t line;
+		int f;
 
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
@@ -536,12 +628,12 @@ client_read(int epfd, struct client *c)
 			return;
 		}
 		c->len += (size_t)k;
-		nl = memchr(c->buf, '\n', c->len);
-		if (nl != NULL) {
-			client_reply(epfd, c, xvsd_rpc_handle(c->buf, (size_t)(nl - c->buf)));
+		f = xvs_rpc_frame(c->buf, c->len, &line);
+		if (f > 0) {
+			client_reply(epfd, c, xvsd_rpc_handle(c->buf, line));
 			return;
 		}
-		if (c->len > XVS_RPC_MAX) {
+		if (f < 0) {
 			xvsd.rpc_requests++;
 			xvsd.rpc_errors++;
 			client_reply(epfd, c,
@@ -550,6 +642,20 @@ client_read(int epfd, struct client *c)
 			return;
 		}
 	}
+}
+
+/* Close the clients connected timeout_s ago or more (called every second):
+ * a request is sent at once, a reply needs no more from the client. */
+static void
+clients_expire(int epfd, uint32_t timeout_s)
+{
+	uint64_t now = mono_ns();
+
+	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0 && now - clients[i].since_ns >= timeout_s * 1000000000ull) {
+			client_close(epfd, &clients[i]);
+			xvsd.rpc_idle_closed++;
+		}
 }
 
 static void
@@ -566,8 +672,15 @@ client_accept(int epfd, int lfd)
 				break;
 			}
 		if (c == NULL) {
-			close(fd); /* too many concurrent clients; they may retry */
-			continue;
+			/* all taken: the oldest goes (a client sends its request
+			 * right after connecting, so the oldest is the least likely
+			 * to be a working one) */
+			c = &clients[0];
+			for (int i = 1; i < XVS_MAX_CLIENTS; i++)
+				if (clients[i].since_ns < c->since_ns)
+					c = &clients[i];
+			client_close(epfd, c);
+			xvsd.rpc_evicted++;
 		}
 		c->buf = malloc(XVS_RPC_MAX + 1);
 		if (c->buf == NULL) {
@@ -576,6 +689,8 @@ client_accept(int epfd, int lfd)
 		}
 		c->fd = fd;
 		c->len = 0;
+		c->since_ns = mono_ns();
+		xvsd.rpc_clients++;
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 
 		epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -596,11 +711,14 @@ main(int argc, char **argv)
 		{"eal", required_argument, NULL, 'e'},
 		{"pci", no_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"test-faults", no_argument, NULL, 'F'},
+		{"client-timeout", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.db = DEFAULT_DB, .socket = DEFAULT_SOCKET, .workers = -1,
-			 .mem_mb = 512, .mbufs = 32767, .tap_mbufs = UINT32_MAX};
+			 .mem_mb = 512, .mbufs = 32767, .tap_mbufs = UINT32_MAX,
+			 .client_timeout_s = DEFAULT_CLIENT_TIMEOUT_S};
 	struct xvs_fdb_params fp;
 	struct xvs_err err;
 	int c, epfd, lfd, tfd, sfd, nworkers;
@@ -638,6 +756,11 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "debug") == 0) xvs_log_max = XVS_LOG_DEBUG;
 			else { usage(stderr); return 2; }
 			break;
+		case 'F': xvsd.test_faults = true; break;
+		case 'T':
+			if (!opt_u32("--client-timeout", optarg, 1, 3600, &o.client_timeout_s))
+				return 2;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -649,18 +772,18 @@ main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* The store first: a database we cannot open means nothing to run. */
-	{
-		char dir[512];
-		char *slash;
-
-		snprintf(dir, sizeof(dir), "%s", o.db);
-		slash = strrchr(dir, '/');
-		if (slash != NULL && slash != dir) {
-			*slash = '\0';
-			mkdir(dir, 0700);
-		}
+	/* Before anything else: a second xvsd on the same database or socket
+	 * stops here, having touched neither. */
+	mkdir_parent(o.db, 0700);
+	mkdir_parent(o.socket, 0755);
+	if (lock_beside(o.db, "database") < 0 || lock_beside(o.socket, "control socket") < 0)
+		return 1;
+	if (socket_alive(o.socket)) {
+		XVS_ERR("main", "control socket %s is served by another process; not taking it "
+			"over (give this xvsd another --socket)", o.socket);
+		return 1;
 	}
+	/* The store first: a database we cannot open means nothing to run. */
 	if (xvs_store_open(o.db, &xvsd.store, &err) < 0) {
 		XVS_ERR("store", "%s", err.msg);
 		return 1;
@@ -816,6 +939,7 @@ main(int argc, char **argv)
 				client_accept(epfd, lfd);
 			} else if (t == &tag_timer) {
 				(void)!read(tfd, &v, sizeof(v));
+				clients_expire(epfd, o.client_timeout_s);
 				xvsd_drain_learn();
 				xvsd_tick();
 			} else if (t == &tag_learn) {

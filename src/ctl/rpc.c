@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "params.h"
 #include "xvsd.h"
 
 static const char *
@@ -42,32 +43,15 @@ json_t *
 xvsd_rpc_handle(const char *line, size_t len)
 {
 	struct xvs_err err;
-	json_error_t jerr;
 	json_t *req, *params, *result = NULL, *reply;
 	const char *method;
 	int r;
 
 	xvsd.rpc_requests++;
 	xvs_err_clear(&err);
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (req == NULL) {
-		char msg[200];
-
-		snprintf(msg, sizeof(msg), "malformed request: %s (column %d)", jerr.text,
-			 jerr.column);
-		return error_reply(-EINVAL, msg);
-	}
-	if (!json_is_object(req) || !json_is_string(json_object_get(req, "method"))) {
-		json_decref(req);
-		return error_reply(-EINVAL, "malformed request: expected {\"method\": ..., "
-					    "\"params\": {...}}");
-	}
-	method = json_string_value(json_object_get(req, "method"));
-	params = json_object_get(req, "params");
-	if (params != NULL && !json_is_object(params)) {
-		json_decref(req);
-		return error_reply(-EINVAL, "malformed request: \"params\" must be an object");
-	}
+	r = xvs_rpc_decode(line, len, &req, &method, &params, &err);
+	if (r < 0)
+		return error_reply(r, err.msg);
 	for (const struct xvsd_method *m = xvsd_methods; m->name != NULL; m++) {
 		if (strcmp(m->name, method) != 0)
 			continue;

@@ -157,6 +157,33 @@ xvs_store_port_put(struct xvs_store *st, const struct xvs_port_cfg *cfg, struct 
 	return 0;
 }
 
+int64_t
+xvs_store_port_seq(struct xvs_store *st, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t seq = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT seq FROM port WHERE name = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		seq = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return seq;
+}
+
+int
+xvs_store_port_set_seq(struct xvs_store *st, const char *name, int64_t seq, struct xvs_err *err)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%lld", (long long)seq);
+	const char *p[] = {name, v, NULL};
+
+	return run(st, err, "UPDATE port SET seq = ?2 WHERE name = ?1", p);
+}
+
 int
 xvs_store_port_del(struct xvs_store *st, const char *name, struct xvs_err *err)
 {

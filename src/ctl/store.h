@@ -31,6 +31,12 @@ void xvs_store_rollback(struct xvs_store *st);
 
 /* Insert or replace a port and all its options. */
 int xvs_store_port_put(struct xvs_store *st, const struct xvs_port_cfg *cfg, struct xvs_err *err);
+/* A port's place in the order of ports (seq), 0 when it is not stored; and
+ * setting it back, for undoing a delete (restore opens ports in this order,
+ * and their slots follow from it). */
+int64_t xvs_store_port_seq(struct xvs_store *st, const char *name);
+int xvs_store_port_set_seq(struct xvs_store *st, const char *name, int64_t seq,
+			   struct xvs_err *err);
 /* Delete a port with its options and static MACs. */
 int xvs_store_port_del(struct xvs_store *st, const char *name, struct xvs_err *err);
 int xvs_store_static_put(struct xvs_store *st, const char *mac, unsigned int vlan,

@@ -240,12 +240,12 @@ queue_owner(const struct xvs_snapshot *s, uint16_t slot, uint16_t q)
  * the worker count) must never be polled by both workers at once: rx queues
  * have one consumer. If s moves any, publish first a copy of s without the
  * moved queues, so that after its grace period nobody polls them, then s.
- * Returns that intermediate snapshot, or NULL when nothing moves (or on no
- * memory: then s goes out as is, as before RSS). */
+ * Returns that intermediate snapshot, built in mid (allocated beforehand, so
+ * that this step cannot fail), or NULL when nothing moves. */
 static struct xvs_snapshot *
-without_moved_queues(const struct xvs_snapshot *cur, const struct xvs_snapshot *s)
+without_moved_queues(const struct xvs_snapshot *cur, const struct xvs_snapshot *s,
+		     struct xvs_snapshot *mid)
 {
-	struct xvs_snapshot *mid;
 	bool moved = false;
 
 	for (uint16_t w = 0; w < s->n_workers && !moved; w++)
@@ -255,9 +255,6 @@ without_moved_queues(const struct xvs_snapshot *cur, const struct xvs_snapshot *
 			moved = o >= 0 && o != w;
 		}
 	if (!moved)
-		return NULL;
-	mid = rte_malloc("xvs_snapshot", sizeof(*mid), RTE_CACHE_LINE_SIZE);
-	if (mid == NULL)
 		return NULL;
 	memcpy(mid, s, sizeof(*mid));
 	for (uint16_t w = 0; w < s->n_workers; w++) {
@@ -294,17 +291,42 @@ rss_apply(struct xvs_port *p, uint16_t n)
 	return false;
 }
 
+bool
+xvsd_fault(enum xvsd_fault_point p)
+{
+	struct xvsd_fault *f = &xvsd.fault[p];
+
+	if (!xvsd.test_faults || f->count == 0)
+		return false;
+	if (f->after > 0) {
+		f->after--;
+		return false;
+	}
+	f->count--;
+	f->fired++;
+	return true;
+}
+
 int
 xvsd_publish(void)
 {
-	struct xvs_snapshot *s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
-	struct xvs_snapshot *mid;
+	struct xvs_snapshot *s, *mid, *spare;
 	struct xvs_rss_table *old_tables[XVS_MAX_PORTS];
 	uint16_t n_old_tables = 0;
 	bool replan = false;
 
-	if (s == NULL)
+	/* The only way to fail, and before anything changed (see xvsd.h). */
+	if (xvsd_fault(XVSD_FAULT_PUBLISH))
 		return -ENOMEM;
+	/* Both snapshots a publish may swap in, before anything changes. */
+	s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
+	spare = rte_malloc("xvs_snapshot", sizeof(*spare), RTE_CACHE_LINE_SIZE);
+	if (s == NULL || spare == NULL) {
+		rte_free(s);
+		rte_free(spare);
+		return -ENOMEM;
+	}
+	xvsd.republish = false;
 	s->gen = ++xvsd.gen;
 	s->n_workers = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
@@ -360,11 +382,14 @@ xvsd_publish(void)
 			ow->tx_owned[ow->n_tx_owned++] = slot;
 		}
 	}
-	mid = without_moved_queues(atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), s);
+	mid = without_moved_queues(atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), s,
+				   spare);
 	if (mid != NULL) {
 		mid->gen = s->gen;
 		s->gen = ++xvsd.gen;
 		swap_snapshot(mid);
+	} else {
+		rte_free(spare);
 	}
 	swap_snapshot(s);
 	for (uint16_t i = 0; i < n_old_tables; i++)
@@ -377,8 +402,11 @@ xvsd_publish(void)
 			replan |= !rss_apply(p, p->rss_queues_used);
 	}
 	/* a device refused to steer: plan again, now polling all its queues
-	 * (at most once: such a port is no longer steerable) */
-	return replan ? xvsd_publish() : 0;
+	 * (at most once: such a port is no longer steerable). s is out and in
+	 * force, so a failure here is not the caller's: the tick retries. */
+	if (replan && xvsd_publish() < 0)
+		xvsd.republish = true;
+	return 0;
 }
 
 void
@@ -550,8 +578,9 @@ xvsd_rss_tick(uint64_t dt_tsc)
 			changed |= rss_rebalance(p);
 		}
 	}
-	if (changed)
-		xvsd_publish();
+	/* on failure the previous snapshot stays in force; try again next second */
+	if ((changed || xvsd.republish) && xvsd_publish() < 0)
+		xvsd.republish = true;
 }
 
 /* ---- restore from the store ---- */

@@ -2,9 +2,19 @@
 /*
  * xvsd control thread: the one owner of configuration and decisions.
  *
- * Change order for every request (STYLE 7): validate everything, store in
- * SQLite (commit), apply to devices, build a snapshot, publish it, then
- * acknowledge. A rejected request changes nothing.
+ * Change order for every request (STYLE 7): validate everything (a new
+ * port's device is opened here, unseen by any worker), store in SQLite
+ * (commit), apply to devices and the FDB, publish a snapshot, then
+ * acknowledge. A rejected request changes nothing. When a step after the
+ * commit fails, the handler puts back the running state it changed and
+ * commits the previous configuration again (cmd.c, store_restore_*), so the
+ * store and the running switch never disagree after a reply; only if that
+ * second commit fails too do they, and xvsd logs it at ERR.
+ *
+ * Fault injection: with --test-faults, the test.fault method arms a point
+ * (publish, commit, apply) to fail on its next hits, so the e2e tests can
+ * drive the paths above. Without the flag the method is refused and the
+ * points cost one branch on the control thread.
  */
 #ifndef XVSD_H
 #define XVSD_H
@@ -24,6 +34,14 @@ struct xvsd {
 	struct xvs_switch_cfg sw;                 /* switch settings in force */
 	struct xvs_port *port[XVS_MAX_PORTS];     /* NULL = free slot */
 	uint64_t gen;                             /* last snapshot generation */
+	bool republish;                           /* a publish after the switch had
+						   * changed failed: retry on the tick */
+	bool test_faults;                         /* --test-faults: test.fault allowed */
+	struct xvsd_fault {                       /* an armed fault point */
+		uint32_t after;                   /* hits that still succeed */
+		uint32_t count;                   /* then this many fail */
+		uint64_t fired;                   /* failures injected so far */
+	} fault[3];                               /* enum xvsd_fault_point */
 	struct xvsd_watch {                       /* an rx fd in a worker's epoll set */
 		int fd;
 		uint64_t data;                    /* epoll_event.data.u64 (dp.h, XVS_EV_TAP) */
@@ -34,6 +52,9 @@ struct xvsd {
 	/* control-thread counters (learning is counted by the FDB's own stats) */
 	uint64_t rpc_requests;
 	uint64_t rpc_errors;
+	uint32_t rpc_clients;                     /* connections open now */
+	uint64_t rpc_idle_closed;                 /* closed after --client-timeout idle */
+	uint64_t rpc_evicted;                     /* closed to make room for a new one */
 	/* last worker sample, for busy % over the last interval */
 	uint64_t prev_busy[XVS_MAX_WORKERS], prev_idle[XVS_MAX_WORKERS];
 	uint64_t prev_sleep[XVS_MAX_WORKERS];
@@ -56,7 +77,20 @@ uint64_t xvs_now_ns(void);
 int xvsd_restore_settings(struct xvs_err *err);
 /* Ports and static MACs, then publish. */
 int xvsd_restore(struct xvs_err *err);
+/* Build a snapshot of the port table and settings and swap it in; returns
+ * once no worker can see the previous one. All or nothing: on failure
+ * (-ENOMEM, or the publish fault point) no snapshot was swapped, no port's
+ * state was touched, and every worker still runs on the previous snapshot,
+ * so whatever only the new one would have dropped may not be freed. */
 int xvsd_publish(void);
+
+enum xvsd_fault_point {
+	XVSD_FAULT_PUBLISH,   /* xvsd_publish() fails with -ENOMEM before it builds anything */
+	XVSD_FAULT_COMMIT,    /* a command's store commit fails with -EIO */
+	XVSD_FAULT_APPLY,     /* a command's device/FDB change fails (port.set mtu, fdb.add) */
+};
+/* True when the point is armed and this hit must fail (counts it). */
+bool xvsd_fault(enum xvsd_fault_point p);
 void xvsd_drain_learn(void);
 /* After a port left the snapshot: wait (up to 100 ms) until no frame of it
  * waits in a software-RSS hand-off ring, before its slot may be reused. */
