@@ -314,6 +314,9 @@ xvsd_publish(void)
 
 		if (p == NULL || !p->open)
 			continue;
+		/* The FDB is the control thread's: its limits change here, with
+		 * the rest of the port's configuration. */
+		xvs_fdb_set_port_limit(xvs_dp.fdb, slot, p->cfg.mac_limit);
 		sp->active = true;
 		sp->tap = p->tap;
 		sp->tx_offload = p->tap != NULL;
@@ -420,7 +423,9 @@ xvsd_drain_learn(void)
 
 				if (p == NULL || !p->open)
 					continue; /* port left while the request was queued */
-				/* Outcomes, refusals included, land in the FDB's stats. */
+				/* Outcomes, refusals included, land in the FDB's stats
+				 * and its per-port counters (learn_limit,
+				 * static_conflict). */
 				(void)xvs_fdb_learn(xvs_dp.fdb, req[i].mac, req[i].vid, req[i].port,
 						    now);
 			}

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Forwarding database: aging, MAC moves, static entries, flush, a full table.
+"""Forwarding database: aging, MAC moves, static entries, flush, a full table,
+the per-port limit on learned MACs.
 
    ns a                ns b                ns c
    [a] 10.77.0.1       [b] 10.77.0.2       [c] 10.77.0.3     (c only where needed)
@@ -158,3 +159,47 @@ def test_fdb_flush_filters(switch):
     assert left == [("02:f1:00:00:00:04", "dynamic"), ("02:f1:00:00:00:05", "static")]
     assert switch.ctl("fdb", "flush")["flushed"] == 1
     assert switch.fdb()["count"] == 1
+
+
+def test_mac_limit(switch):
+    """mac-limit=8 on a: 60 source MACs from a leave 8 learned there, the rest
+    refused under learn_limit but still forwarded; b keeps learning; a raised
+    limit (live) lets a learn again."""
+    scapy_or_skip()
+    a = switch.vm("a", ipv6=False, opts=["mac-limit=8"])
+    b, c = switch.vm("b", ipv6=False), switch.vm("c", ipv6=False)
+    assert switch.ports()["a"]["options"]["mac-limit"] == "8"
+    assert switch.ports()["b"]["options"]["mac-limit"] == "4096"
+    c.send([_probe(c.mac)])
+    wait_for(lambda: switch.fdb_entry(c.mac), 2, what="c learned")
+    macs = ["02:1a:00:00:%02x:%02x" % (i >> 8, i & 255) for i in range(60)]
+    sc = c.sniff(dst=[c.mac])
+    a.send([_probe(m, dst=c.mac, tag=b"many") for m in macs])
+    assert len(sc.stop()) == 60, "frames from sources over the limit must still be forwarded"
+    f = wait_for(lambda: (lambda f: f if f["learn_limit"] > 0 else None)(
+        switch.stats("a")["fdb"]), 3, what="learn_limit counted on a")
+    assert f["learned"] == 8 and f["mac_limit"] == 8, f
+    on_a = [e for e in switch.fdb()["entries"] if e["port"] == "a"]
+    assert len(on_a) == 8, on_a
+    assert switch.fdb(port="a")["ports"] == {"a": f}
+    assert switch.show()["fdb"]["learn_full"] == 0
+
+    # other ports keep learning
+    b.send([_probe("02:1b:00:00:00:%02x" % i) for i in range(20)])
+    wait_for(lambda: switch.stats("b")["fdb"]["learned"] == 20, 3, what="b learns 20")
+    assert switch.stats("b")["fdb"]["learn_limit"] == 0
+
+    # a MAC known on b does not move to the full port a
+    moved = switch.show()["fdb"]["moved"]
+    before = switch.stats("a")["fdb"]["learn_limit"]
+    a.send([_probe("02:1b:00:00:00:00")])
+    wait_for(lambda: switch.stats("a")["fdb"]["learn_limit"] > before, 2,
+             what="refused move counted")
+    assert switch.fdb_entry("02:1b:00:00:00:00")["port"] == "b"
+    assert switch.show()["fdb"]["moved"] == moved
+
+    # raising the limit on the running port lets a learn again
+    r = switch.ctl("port", "set", "a", "mac-limit=0")
+    assert r["options"]["mac-limit"] == "0"
+    a.send([_probe(m) for m in macs[8:20]])
+    wait_for(lambda: switch.stats("a")["fdb"]["learned"] >= 20, 3, what="a learns again")
