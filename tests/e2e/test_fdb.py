@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Forwarding database: aging, MAC moves, static entries, flush, a full table,
-the per-port limit on learned MACs.
+the per-port limit on learned MACs, sources held by static entries.
 
    ns a                ns b                ns c
    [a] 10.77.0.1       [b] 10.77.0.2       [c] 10.77.0.3     (c only where needed)
@@ -95,7 +95,8 @@ def test_static_mac_add_del_and_restart(switch):
 
     # the same MAC as a source elsewhere does not move a static entry
     b.send([_probe(mac)] * 3)
-    time.sleep(0.3)
+    wait_for(lambda: switch.stats("b")["fdb"]["static_conflict"] > 0, 2,
+             what="static_conflict counted on b")
     e = switch.fdb_entry(mac)
     assert (e["port"], e["type"]) == ("a", "static"), e
 
@@ -159,6 +160,33 @@ def test_fdb_flush_filters(switch):
     assert left == [("02:f1:00:00:00:04", "dynamic"), ("02:f1:00:00:00:05", "static")]
     assert switch.ctl("fdb", "flush")["flushed"] == 1
     assert switch.fdb()["count"] == 1
+
+
+def test_static_conflict_forwarded_not_learned(switch):
+    """A source MAC that a static entry holds on another port: the frame is
+    forwarded (as Linux and OVS do), the entry stays, and the refusal is
+    counted on the port the frame came in on."""
+    scapy_or_skip()
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    c = switch.vm("c", ipv6=False)
+    mac = "02:5a:00:00:00:02"
+    switch.ctl("fdb", "add", mac, "vlan=1", "port=a")
+    c.send([_probe(c.mac)])
+    wait_for(lambda: switch.fdb_entry(c.mac), 2, what="c learned")
+    total = switch.show()["fdb"]["static_conflict"]
+    sc = c.sniff(src=[mac])
+    b.send([_probe(mac, dst=c.mac, tag=b"spoof")] * 3)
+    assert len(sc.stop()) == 3, "frames from a static source on another port not forwarded"
+    f = wait_for(lambda: (lambda f: f if f["static_conflict"] > 0 else None)(
+        switch.stats("b")["fdb"]), 2, what="static_conflict on b")
+    assert f["learned"] == 0, f
+    assert switch.stats("a")["fdb"]["static_conflict"] == 0
+    assert switch.stats("c")["fdb"]["static_conflict"] == 0
+    assert switch.show()["fdb"]["static_conflict"] > total
+    assert switch.fdb()["ports"]["b"]["static_conflict"] == f["static_conflict"]
+    e = switch.fdb_entry(mac)
+    assert (e["port"], e["type"]) == ("a", "static"), e
+    assert not [x for x in switch.fdb()["entries"] if x["port"] == "b"]
 
 
 def test_mac_limit(switch):
