@@ -27,7 +27,10 @@ def _probe(src, dst="ff:ff:ff:ff:ff:ff", tag=b"probe"):
 
 
 def test_aging_removes_idle_entry(switch):
-    """aging=10: an entry not refreshed disappears 10-12 s after its last frame."""
+    """Smoke test: aging=10 reaches the FDB in seconds, and the control thread
+    ages: an entry not refreshed disappears 10-12 s after its last frame. The
+    aging rules (boundaries, refresh, static entries, a clock behind) are
+    unit-tested on a fake clock in tests/unit/test_fdb.c."""
     scapy_or_skip()
     a = switch.vm("a", ipv6=False)
     switch.vm("b", ipv6=False)
@@ -37,12 +40,9 @@ def test_aging_removes_idle_entry(switch):
     aged_before = switch.show()["fdb"]["aged"]
     a.send([_probe(mac)])
     t0 = time.monotonic()
-    wait_for(lambda: switch.fdb_entry(mac), 2, what="entry learned")
-    time.sleep(7)
-    e = switch.fdb_entry(mac)
-    assert e is not None, "entry aged out before its aging time"
-    assert 6 <= e["age_s"] <= 9, e
-    wait_for(lambda: switch.fdb_entry(mac) is None, 7, interval=0.2, what="entry aged out")
+    e = wait_for(lambda: switch.fdb_entry(mac), 2, what="entry learned")
+    assert e["age_s"] < 2, e
+    wait_for(lambda: switch.fdb_entry(mac) is None, 14, interval=0.2, what="entry aged out")
     gone_after = time.monotonic() - t0
     assert 9.5 <= gone_after <= 13, f"aged out after {gone_after:.1f} s (aging=10)"
     assert switch.show()["fdb"]["aged"] > aged_before
