@@ -231,3 +231,12 @@ def test_mac_limit(switch):
     assert r["options"]["mac-limit"] == "0"
     a.send([_probe(m) for m in macs[8:20]])
     wait_for(lambda: switch.stats("a")["fdb"]["learned"] >= 20, 3, what="a learns again")
+
+    # stored with the port's options, and in force again after a restart
+    switch.ctl("port", "set", "a", "mac-limit=5")
+    switch.restart()
+    assert switch.ports()["a"]["options"]["mac-limit"] == "5"
+    a.send([_probe(m) for m in macs[:10]])
+    f = wait_for(lambda: (lambda f: f if f["learn_limit"] > 0 else None)(
+        switch.stats("a")["fdb"]), 3, what="learn_limit after restart")
+    assert f["learned"] == 5 and f["mac_limit"] == 5, f
