@@ -124,6 +124,18 @@ print_ports(json_t *r)
 	json_decref(ports);
 }
 
+/* A port's learning state (fdb.show "ports", port.stats "fdb"); with all
+ * false only when something was refused. */
+static void
+print_fdb_port(const char *name, json_t *f, bool all)
+{
+	if (f == NULL || (!all && i(f, "learn_limit") == 0 && i(f, "static_conflict") == 0))
+		return;
+	printf("  %s: %lld learned of mac-limit %lld%s, learn_limit %lld, static_conflict %lld\n",
+	       name, i(f, "learned"), i(f, "mac_limit"), i(f, "mac_limit") ? "" : " (none)",
+	       i(f, "learn_limit"), i(f, "static_conflict"));
+}
+
 static void
 print_port_stats(json_t *r)
 {
@@ -148,6 +160,7 @@ print_port_stats(json_t *r)
 				       (long long)json_integer_value(v));
 		if (i(p, "dev_rx_missed") != 0)
 			printf("  %s dev_rx_missed: %lld\n", s(p, "name"), i(p, "dev_rx_missed"));
+		print_fdb_port(s(p, "name"), json_object_get(p, "fdb"), false);
 	}
 }
 
@@ -179,7 +192,8 @@ print_workers(json_t *r)
 static void
 print_fdb(json_t *r)
 {
-	json_t *e;
+	json_t *e, *f;
+	const char *k;
 	size_t idx;
 
 	printf("%-17s %5s %-15s %-8s %8s\n", "MAC", "VLAN", "PORT", "TYPE", "AGE(s)");
@@ -187,6 +201,8 @@ print_fdb(json_t *r)
 		printf("%-17s %5lld %-15s %-8s %8.0f\n", s(e, "mac"), i(e, "vlan"), s(e, "port"),
 		       s(e, "type"), json_real_value(json_object_get(e, "age_s")));
 	printf("%lld of %lld entries\n", i(r, "count"), i(r, "max"));
+	json_object_foreach(json_object_get(r, "ports"), k, f)
+		print_fdb_port(k, f, true);
 }
 
 /* Key: value lines for a flat or one-level nested object. */
@@ -364,7 +380,7 @@ static const struct cmd cmds[] = {
 	 "add a port; KIND: tap afxdp afpacket vhost pcap null pci", print_ports},
 	{{"port", "del"}, "port.del", ARGS_NAME, "NAME", "delete a port", print_kv},
 	{{"port", "set"}, "port.set", ARGS_NAME_KV, "NAME key=value ...",
-	 "change vlan-mode, vlan, trunks, native or mtu of a port", print_ports},
+	 "change vlan-mode, vlan, trunks, native, mtu or mac-limit of a port", print_ports},
 	{{"port", "list"}, "port.list", ARGS_NONE, "", "list ports", print_ports},
 	{{"port", "show"}, "port.list", ARGS_NAME, "NAME", "show one port", print_ports},
 	{{"port", "stats"}, "port.stats", ARGS_OPT_NAME, "[NAME]", "port counters",
@@ -408,6 +424,7 @@ usage(FILE *f)
 		   "  path=FILE (vhost socket, pcap rx)   tx-path=FILE infinite=on (pcap)\n"
 		   "  client=on (vhost)   queues=N   start-queue=N (afxdp)   pci=ADDR (pci)\n"
 		   "  mtu=N   vlan-mode=access|trunk   vlan=ID   trunks=LIST   native=ID|none\n"
+		   "  mac-limit=N (MACs learned on the port, 0 = no limit, default 4096)\n"
 		   "\nrss set options (key=value):\n"
 		   "  enabled=on|off   profile=closest|static|conservative   reta-size=1..512 (2^n)\n"
 		   "  base-cpu=CPU|auto   max-cpu=CPU|auto   max-cpus=N|all   queues=N|all\n"

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "fdb.h"
 
 #define KIND(k) (1u << (k))
 #define ALL_KINDS ((1u << XVS_PORT__MAX) - 1)
@@ -45,6 +46,7 @@ enum port_key {
 	PK_VLAN,
 	PK_TRUNKS,
 	PK_NATIVE,
+	PK_MAC_LIMIT,
 	PK_RSS,
 	PK_RSS_BASE_CPU,
 	PK_RSS_MAX_CPU,
@@ -81,6 +83,8 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 	[PK_VLAN] = {"vlan", "access VLAN, 1-4094", ALL_KINDS},
 	[PK_TRUNKS] = {"trunks", "VLANs carried tagged on a trunk, e.g. 1-10,20", ALL_KINDS},
 	[PK_NATIVE] = {"native", "untagged VLAN of a trunk, 1-4094 or none", ALL_KINDS},
+	[PK_MAC_LIMIT] = {"mac-limit", "most MACs learned on the port, 0-1048576 (0: no limit)",
+			  ALL_KINDS},
 	[PK_RSS] = {"rss", "receive side scaling on or off (bool)", ALL_KINDS},
 	[PK_RSS_BASE_CPU] = {"rss-base-cpu", "lowest CPU whose worker takes RSS traffic, or auto",
 			     ALL_KINDS},
@@ -330,6 +334,7 @@ xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind
 	snprintf(cfg->ifname, sizeof(cfg->ifname), "%s", cfg->name);
 	cfg->queues = 1;
 	cfg->mtu = 1500;
+	cfg->mac_limit = XVS_FDB_DEFAULT_PORT_LIMIT;
 	xvs_vlan_cfg_init(&cfg->vlan);
 	xvs_rss_cfg_init(&cfg->rss);
 }
@@ -525,6 +530,9 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 		ret = xvs_u32_parse(what, value, XVS_VLAN_MIN, XVS_VLAN_MAX, &v, err);
 		tmp.vlan.native_vid = (uint16_t)v;
 		break;
+	case PK_MAC_LIMIT:
+		ret = xvs_u32_parse(what, value, 0, XVS_FDB_MAX_MAX, &tmp.mac_limit, err);
+		break;
 	case PK_RSS:
 		ret = xvs_bool_parse(what, value, &tmp.rss.enabled, err);
 		break;
@@ -623,6 +631,8 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		if (cfg->vlan.native_vid == 0)
 			return put(buf, len, "none");
 		return put(buf, len, "%u", cfg->vlan.native_vid);
+	case PK_MAC_LIMIT:
+		return put(buf, len, "%u", cfg->mac_limit);
 	case PK_RSS:
 		return put(buf, len, "%s", cfg->rss.enabled ? "true" : "false");
 	case PK_RSS_BASE_CPU:

@@ -50,6 +50,7 @@ struct xvs_port_cfg {
 	uint16_t start_queue;            /* afxdp: first netdev queue */
 	uint32_t mtu;                    /* largest L3 payload accepted, 68..9000 */
 	struct xvs_vlan_cfg vlan;
+	uint32_t mac_limit;              /* most dynamic FDB entries of the port; 0 = no limit */
 	struct xvs_rss_cfg rss;          /* receive side scaling (rss-* keys) */
 };
 
@@ -61,6 +62,7 @@ struct xvs_switch_cfg {
 };
 
 /* Set defaults: kind, name as given; ifname = name; queues 1; mtu 1500; access VLAN 1;
+ * mac-limit XVS_FDB_DEFAULT_PORT_LIMIT;
  * RSS on with the defaults of xvs_rss_cfg_init(). */
 void xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind kind);
 void xvs_switch_cfg_init(struct xvs_switch_cfg *cfg);

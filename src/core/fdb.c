@@ -233,6 +233,8 @@ insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_
 	fdb->stats.entries++;
 	if (is_static)
 		fdb->stats.static_entries++;
+	else
+		fdb->port[port].learned++;
 	return 0;
 }
 
@@ -247,6 +249,8 @@ remove_locked(struct xvs_fdb *fdb, uint32_t b, int i)
 		fdb->stats.static_entries--;
 		__atomic_store_n(&m->static_mask, (uint8_t)(m->static_mask & ~(1u << i)),
 				 __ATOMIC_RELEASE);
+	} else {
+		fdb->port[m->port[i]].learned--;
 	}
 	__atomic_store_n(&fdb->bucket[b].key[i], 0, __ATOMIC_RELEASE);
 	m->used--;
@@ -261,6 +265,11 @@ set_port(struct xvs_fdb *fdb, uint32_t b, int i, uint16_t port, bool is_static)
 	struct xvs_fdb_bucket *m = &fdb->bucket[b];
 	bool was_static = (m->static_mask >> i) & 1;
 
+	/* Only dynamic entries count against a port's limit. */
+	if (!was_static)
+		fdb->port[m->port[i]].learned--;
+	if (!is_static)
+		fdb->port[port].learned++;
 	write_begin(m);
 	__atomic_store_n(&m->port[i], (uint8_t)port, __ATOMIC_RELEASE);
 	if (is_static != was_static)
@@ -269,6 +278,18 @@ set_port(struct xvs_fdb *fdb, uint32_t b, int i, uint16_t port, bool is_static)
 	write_end(m);
 	if (is_static && !was_static)
 		fdb->stats.static_entries++;
+}
+
+/* Is port at its limit of learned entries? Counts the refusal if so. */
+static bool
+port_full(struct xvs_fdb *fdb, uint16_t port)
+{
+	struct xvs_fdb_port_stats *ps = &fdb->port[port];
+
+	if (ps->limit == 0 || ps->learned < ps->limit)
+		return false;
+	ps->learn_limit++;
+	return true;
 }
 
 int
@@ -288,17 +309,27 @@ xvs_fdb_learn(struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid, uint16_t 
 			if (fdb->bucket[b].port[i] == port)
 				return XVS_FDB_REFRESHED;
 			fdb->stats.static_conflict++;
+			fdb->port[port].static_conflict++;
 			return -EPERM;
 		}
+		if (fdb->bucket[b].port[i] == port) {
+			__atomic_store_n(&fdb->last_seen[b * XVS_FDB_SEEN_STRIDE + (uint32_t)i],
+					 now_ns, __ATOMIC_RELAXED);
+			return XVS_FDB_REFRESHED;
+		}
+		/* A refused move leaves the entry's age alone: frames on the full
+		 * port must not keep the old port's entry alive. */
+		if (port_full(fdb, port))
+			return -EDQUOT;
 		__atomic_store_n(&fdb->last_seen[b * XVS_FDB_SEEN_STRIDE + (uint32_t)i], now_ns,
 				 __ATOMIC_RELAXED);
-		if (fdb->bucket[b].port[i] == port)
-			return XVS_FDB_REFRESHED;
 		set_port(fdb, b, i, port, false);
 		fdb->stats.moved++;
 		return XVS_FDB_MOVED;
 	}
 
+	if (port_full(fdb, port))
+		return -EDQUOT;
 	if (insert(fdb, key, port, false, now_ns) < 0) {
 		fdb->stats.learn_full++;
 		return -ENOSPC;
@@ -490,4 +521,32 @@ void
 xvs_fdb_get_stats(const struct xvs_fdb *fdb, struct xvs_fdb_stats *st)
 {
 	*st = fdb->stats;
+}
+
+int
+xvs_fdb_set_port_limit(struct xvs_fdb *fdb, uint16_t port, uint32_t limit)
+{
+	if (port > XVS_FDB_PORT_MAX)
+		return -EINVAL;
+	fdb->port[port].limit = limit;
+	return 0;
+}
+
+void
+xvs_fdb_get_port_stats(const struct xvs_fdb *fdb, uint16_t port, struct xvs_fdb_port_stats *st)
+{
+	if (port > XVS_FDB_PORT_MAX) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
+	*st = fdb->port[port];
+}
+
+void
+xvs_fdb_port_reset(struct xvs_fdb *fdb, uint16_t port)
+{
+	if (port > XVS_FDB_PORT_MAX)
+		return;
+	fdb->port[port].learn_limit = 0;
+	fdb->port[port].static_conflict = 0;
 }

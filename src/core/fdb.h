@@ -21,6 +21,12 @@
  * fails with -ENOSPC and is counted (stats.learn_full); existing entries are never
  * evicted or corrupted, and frames to unknown addresses are flooded as usual.
  *
+ * Each port may also be limited to a number of learned (dynamic) entries
+ * (xvs_fdb_set_port_limit), so that one port sending from many source MACs
+ * cannot fill the table for every other port. A learn or a move that would
+ * take a port over its limit fails with -EDQUOT and is counted on that port
+ * (learn_limit); static entries do not count against the limit.
+ *
  * Time is passed in (now_ns); the FDB reads no clock.
  */
 #ifndef XVS_FDB_H
@@ -35,6 +41,12 @@
 #define XVS_FDB_DEFAULT_AGING_S 300
 #define XVS_FDB_DEFAULT_MAX 8192
 #define XVS_FDB_MAX_MAX (1u << 20)
+/* Learned entries a port may hold unless configured otherwise (mac-limit):
+ * half the default table, so that one port flooding the switch with source
+ * MACs leaves the other half to the rest, while an uplink with a large LAN
+ * behind it still learns thousands. Linux (fdb_max_learned) and OVS
+ * (mac-table-size, 2048) bound only the whole table. */
+#define XVS_FDB_DEFAULT_PORT_LIMIT 4096
 
 struct xvs_fdb; /* layout in fdb_table.h */
 
@@ -66,6 +78,15 @@ struct xvs_fdb_stats {
 	uint64_t aged;           /* entries removed by aging */
 	uint64_t learn_full;     /* learns refused because the table was full */
 	uint64_t static_conflict; /* learns refused because a static entry holds the address */
+};
+
+/* Per-port learning state, written by the writer only. */
+struct xvs_fdb_port_stats {
+	uint32_t learned;         /* dynamic entries on the port now (all VLANs) */
+	uint32_t limit;           /* most dynamic entries the port may have; 0 = no limit */
+	uint64_t learn_limit;     /* learns and moves refused because of the limit */
+	uint64_t static_conflict; /* learns refused: a static entry on another port holds the
+				   * address */
 };
 
 struct xvs_fdb_entry_info {
@@ -127,9 +148,12 @@ struct xvs_fdb_key {
 /* ---- writer side: the control thread only ---- */
 
 /* Learn mac/vid on port. Returns an xvs_fdb_learn_result, or -ENOSPC (full),
+ * -EDQUOT (port is at its limit of learned entries: a new address is not
+ * added, a known one is not moved and keeps its port and age),
  * -EPERM (a static entry holds the address on another port: not moved),
  * -EINVAL (multicast/zero MAC, vid outside 1-4094, port above
- * XVS_FDB_PORT_MAX). */
+ * XVS_FDB_PORT_MAX). -EDQUOT and -EPERM are counted on port
+ * (xvs_fdb_get_port_stats), -ENOSPC and -EPERM in the table's stats. */
 int xvs_fdb_learn(struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid, uint16_t port,
 		  uint64_t now_ns);
 
@@ -157,5 +181,20 @@ typedef int (*xvs_fdb_walk_cb)(const struct xvs_fdb_entry_info *e, void *arg);
 int xvs_fdb_walk(const struct xvs_fdb *fdb, uint64_t now_ns, xvs_fdb_walk_cb cb, void *arg);
 
 void xvs_fdb_get_stats(const struct xvs_fdb *fdb, struct xvs_fdb_stats *st);
+
+/* Limit port to limit learned entries (0 = no limit). Entries already there
+ * stay when the limit is lowered below their number; learning resumes once
+ * aging or a flush brings the port under it. Returns 0 or -EINVAL (port above
+ * XVS_FDB_PORT_MAX). Writer thread only. */
+int xvs_fdb_set_port_limit(struct xvs_fdb *fdb, uint16_t port, uint32_t limit);
+
+/* The port's learned count, limit and refusal counters (writer thread only;
+ * zeroes for a port above XVS_FDB_PORT_MAX). */
+void xvs_fdb_get_port_stats(const struct xvs_fdb *fdb, uint16_t port,
+			    struct xvs_fdb_port_stats *st);
+
+/* Zero port's refusal counters, for a port slot that is being reused. Its
+ * entries must have been flushed first (the learned count is not touched). */
+void xvs_fdb_port_reset(struct xvs_fdb *fdb, uint16_t port);
 
 #endif /* XVS_FDB_H */

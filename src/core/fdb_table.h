@@ -81,6 +81,7 @@ struct xvs_fdb {
 	/* Writer only. */
 	uint64_t aging_ns;             /* 0 = never age */
 	struct xvs_fdb_stats stats;    /* entries, counters */
+	struct xvs_fdb_port_stats port[XVS_FDB_PORT_MAX + 1]; /* per-port limit and counts */
 };
 
 static inline void

@@ -507,6 +507,51 @@ xvs_rss_spread_paid(double pps_before, double busiest_pct_before, double pps_aft
 	return after >= before * XVS_RSS_PAY_GAIN;
 }
 
+uint16_t
+xvs_rss_conservative_step(struct xvs_rss_cons *st, uint16_t k, uint16_t n,
+			  const double *busy_pct, double rx_pps, uint64_t now_ns,
+			  enum xvs_rss_cons_verdict *verdict)
+{
+	enum xvs_rss_cons_verdict v = XVS_RSS_CONS_KEEP;
+	double busiest = 0;
+	uint16_t next;
+
+	for (uint16_t i = 0; i < k && i < n; i++)
+		if (busy_pct[i] > busiest)
+			busiest = busy_pct[i];
+	if (st->trial > 0) {
+		/* judge a growth on a sample taken wholly after it */
+		if (--st->trial > 0 || k <= 1) {
+			next = k;
+			goto out;
+		}
+		if (xvs_rss_spread_paid(st->trial_pps, st->trial_busy, rx_pps, busiest)) {
+			next = k;
+			goto out;
+		}
+		st->hold_until_ns = now_ns + XVS_RSS_HOLD_NS;
+		next = (uint16_t)(k - 1);
+		v = XVS_RSS_CONS_NOT_PAID;
+		goto out;
+	}
+	next = xvs_rss_conservative_next(k, n, busy_pct);
+	/* growing helps only a port with traffic of its own */
+	if (next > k && (now_ns < st->hold_until_ns || rx_pps <= 0))
+		next = k;
+	if (next > k) {
+		st->trial = XVS_RSS_TRIAL_SAMPLES;
+		st->trial_pps = rx_pps;
+		st->trial_busy = busiest;
+		v = XVS_RSS_CONS_GROW;
+	} else if (next < k) {
+		v = XVS_RSS_CONS_SHRINK;
+	}
+out:
+	if (verdict != NULL)
+		*verdict = v;
+	return next;
+}
+
 void
 xvs_rss_partition(const uint16_t *dst, uint16_t n, uint16_t n_targets, uint16_t *start,
 		  uint16_t *idx)

@@ -167,6 +167,40 @@ uint16_t xvs_rss_rebalance(uint16_t *reta, uint32_t size, const uint16_t *w, uin
 bool xvs_rss_spread_paid(double pps_before, double busiest_pct_before, double pps_after,
 			 double busiest_pct_after);
 
+/* Conservative profile over time: the state a port carries between load
+ * samples, and the step that decides on each sample. Growth is a trial: the
+ * growth is judged on the XVS_RSS_TRIAL_SAMPLES-th sample after it (the first
+ * is partly before the new snapshot); if it did not pay
+ * (xvs_rss_spread_paid), the worker goes back and no growth is tried for
+ * XVS_RSS_HOLD_NS. A port without traffic of its own (rx_pps 0) never grows.
+ * Time is passed in (now_ns, monotonic); nothing here reads a clock. */
+#define XVS_RSS_TRIAL_SAMPLES 2
+#define XVS_RSS_HOLD_NS (30 * UINT64_C(1000000000))
+
+struct xvs_rss_cons {
+	uint16_t trial;         /* samples left until a growth is judged; 0 = no trial */
+	double trial_pps;       /* port rate on the sample that grew */
+	double trial_busy;      /* busiest worker's busy % on that sample */
+	uint64_t hold_until_ns; /* no growth before this (after one that did not pay) */
+};
+
+enum xvs_rss_cons_verdict {
+	XVS_RSS_CONS_KEEP = 0,  /* same number of workers (also: trial under way, paid) */
+	XVS_RSS_CONS_GROW,      /* one more worker, on trial */
+	XVS_RSS_CONS_SHRINK,    /* one fewer: the load fits */
+	XVS_RSS_CONS_NOT_PAID,  /* the last growth did not pay: one fewer, hold */
+};
+
+/* One load sample of a port under the conservative profile: k workers of its
+ * set of n in use, busy_pct[0..k) their busy %, rx_pps the port's rate over
+ * the sample, now_ns the sample's time. Updates *st and returns the number
+ * of workers to use from now on; *verdict (if not NULL) says why. Call it
+ * again with fresh state (zeroed) when the port starts over from one
+ * worker. */
+uint16_t xvs_rss_conservative_step(struct xvs_rss_cons *st, uint16_t k, uint16_t n,
+				   const double *busy_pct, double rx_pps, uint64_t now_ns,
+				   enum xvs_rss_cons_verdict *verdict);
+
 /* Split a burst for software spreading: dst[i] is the target (0..n_targets-1)
  * of item i. Writes, per target t, the indices of its items in their original
  * order to idx[start[t] .. start[t+1]), where start has n_targets + 1 entries.

@@ -180,6 +180,18 @@ port_counters_sum(uint16_t slot, struct xvs_port_counters *sum)
 	}
 }
 
+/* The port's learning state in the FDB (control thread: the FDB's writer). */
+static json_t *
+fdb_port_json(const struct xvs_port *p)
+{
+	struct xvs_fdb_port_stats ps;
+
+	xvs_fdb_get_port_stats(xvs_dp.fdb, p->slot, &ps);
+	return json_pack("{s:I,s:I,s:I,s:I}", "learned", (json_int_t)ps.learned, "mac_limit",
+			 (json_int_t)p->cfg.mac_limit, "learn_limit", (json_int_t)ps.learn_limit,
+			 "static_conflict", (json_int_t)ps.static_conflict);
+}
+
 static json_t *
 port_stats_json(const struct xvs_port *p)
 {
@@ -197,6 +209,7 @@ port_stats_json(const struct xvs_port *p)
 	json_object_set_new(o, "flooded", json_integer((json_int_t)c.flooded));
 	json_object_set_new(o, "learn_requests", json_integer((json_int_t)c.learn_requests));
 	json_object_set_new(o, "learn_ring_full", json_integer((json_int_t)c.learn_ring_full));
+	json_object_set_new(o, "fdb", fdb_port_json(p));
 	for (int d = 0; d < XVS_DROP__MAX; d++) {
 		json_object_set_new(drops, xvs_drop_names[d], json_integer((json_int_t)c.drop[d]));
 		total += c.drop[d];
@@ -389,6 +402,7 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 	xvsd_rss_rings_wait_empty();
 	xvs_port_close(p);
 	xvs_fdb_flush(xvs_dp.fdb, p->slot, -1, true);
+	xvs_fdb_port_reset(xvs_dp.fdb, p->slot);
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
 		memset(&xvs_dp.worker[w]->ctr[p->slot], 0, sizeof(struct xvs_port_counters));
 	XVS_INFO("port", "%s: deleted", p->cfg.name);
@@ -725,6 +739,7 @@ m_fdb_show(json_t *params, json_t **result, struct xvs_err *err)
 {
 	struct fdb_filter f;
 	struct xvs_fdb_stats st;
+	json_t *ports;
 	int r = fdb_filter_params(params, &f, err);
 
 	if (r < 0)
@@ -732,8 +747,13 @@ m_fdb_show(json_t *params, json_t **result, struct xvs_err *err)
 	f.out = json_array();
 	xvs_fdb_walk(xvs_dp.fdb, xvs_now_ns(), fdb_row, &f);
 	xvs_fdb_get_stats(xvs_dp.fdb, &st);
-	*result = json_pack("{s:o,s:i,s:i}", "entries", f.out, "count", (int)st.entries, "max",
-			    (int)st.max_entries);
+	ports = json_object();
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++)
+		if (xvsd.port[slot] != NULL && (f.port < 0 || f.port == slot))
+			json_object_set_new(ports, xvsd.port[slot]->cfg.name,
+					    fdb_port_json(xvsd.port[slot]));
+	*result = json_pack("{s:o,s:i,s:i,s:o}", "entries", f.out, "count", (int)st.entries, "max",
+			    (int)st.max_entries, "ports", ports);
 	return 0;
 }
 

@@ -336,6 +336,9 @@ xvsd_publish(void)
 
 		if (p == NULL || !p->open)
 			continue;
+		/* The FDB is the control thread's: its limits change here, with
+		 * the rest of the port's configuration. */
+		xvs_fdb_set_port_limit(xvs_dp.fdb, slot, p->cfg.mac_limit);
 		sp->active = true;
 		sp->tap = p->tap;
 		sp->tx_offload = p->tap != NULL;
@@ -448,7 +451,9 @@ xvsd_drain_learn(void)
 
 				if (p == NULL || !p->open)
 					continue; /* port left while the request was queued */
-				/* Outcomes, refusals included, land in the FDB's stats. */
+				/* Outcomes, refusals included, land in the FDB's stats
+				 * and its per-port counters (learn_limit,
+				 * static_conflict). */
 				(void)xvs_fdb_learn(xvs_dp.fdb, req[i].mac, req[i].vid, req[i].port,
 						    now);
 			}
@@ -511,6 +516,7 @@ rss_rebalance(struct xvs_port *p)
 void
 xvsd_rss_tick(uint64_t dt_tsc)
 {
+	uint64_t now_ns = xvs_now_ns();
 	bool changed = false;
 
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
@@ -529,48 +535,31 @@ xvsd_rss_tick(uint64_t dt_tsc)
 		if (!p->open || !p->cfg.rss.enabled || p->rss_n_set < 2)
 			continue;
 		if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE) {
-			uint16_t k;
+			struct xvs_rss_cons before = p->rss_cons;
+			enum xvs_rss_cons_verdict v;
 			double busiest = 0;
+			uint16_t k;
 
 			for (uint16_t i = 0; i < p->rss_n_active; i++) {
 				busy[i] = xvsd.busy_pct[p->rss_set[i]];
 				busiest = RTE_MAX(busiest, busy[i]);
 			}
-			if (p->rss_trial > 0) {
-				/* judge a growth on the second full sample after it */
-				if (--p->rss_trial > 0)
-					continue;
-				if (p->rss_n_active > 1 &&
-				    !xvs_rss_spread_paid(p->rss_trial_pps, p->rss_trial_busy,
-							 p->rss_rx_pps, busiest)) {
-					XVS_INFO("rss", "%s: spreading to %u workers did not pay "
-						 "(%.2f Mpps at %.0f%% busy before, %.2f Mpps at "
-						 "%.0f%% after): back to %u for %u s", p->cfg.name,
-						 p->rss_n_active, p->rss_trial_pps / 1e6,
-						 p->rss_trial_busy, p->rss_rx_pps / 1e6, busiest,
-						 p->rss_n_active - 1, XVS_RSS_HOLD_S);
-					p->rss_k = p->rss_n_active - 1;
-					p->rss_hold = XVS_RSS_HOLD_S;
-					p->rss_unpaid++;
-					changed = true;
-				}
-				continue;
-			}
-			k = xvs_rss_conservative_next(p->rss_n_active, p->rss_n_set, busy);
-			if (p->rss_hold > 0)
-				p->rss_hold--;
-			/* growing helps only a port with traffic of its own */
-			if (k > p->rss_n_active && (p->rss_hold > 0 || p->rss_rx_pps <= 0))
-				continue;
-			if (k != p->rss_n_active) {
+			k = xvs_rss_conservative_step(&p->rss_cons, p->rss_n_active, p->rss_n_set,
+						      busy, p->rss_rx_pps, now_ns, &v);
+			if (v == XVS_RSS_CONS_NOT_PAID) {
+				XVS_INFO("rss", "%s: spreading to %u workers did not pay "
+					 "(%.2f Mpps at %.0f%% busy before, %.2f Mpps at %.0f%% "
+					 "after): back to %u for %u s", p->cfg.name, p->rss_n_active,
+					 before.trial_pps / 1e6, before.trial_busy,
+					 p->rss_rx_pps / 1e6, busiest, k,
+					 (unsigned int)(XVS_RSS_HOLD_NS / 1000000000u));
+				p->rss_unpaid++;
+			} else if (v != XVS_RSS_CONS_KEEP) {
 				XVS_INFO("rss", "%s: %s to %u worker%s (busy %.0f%% on worker %u)",
 					 p->cfg.name, k > p->rss_n_active ? "spreading" : "packing",
 					 k, k == 1 ? "" : "s", busy[0], p->rss_set[0]);
-				if (k > p->rss_n_active) {
-					p->rss_trial = 2;
-					p->rss_trial_pps = p->rss_rx_pps;
-					p->rss_trial_busy = busiest;
-				}
+			}
+			if (k != p->rss_n_active) {
 				p->rss_k = k;
 				changed = true;
 			}

@@ -101,7 +101,6 @@ void xvsd_tick(void);
  * back when it did not raise the port's capacity, closest rebalances the
  * software RETA. Publishes on change. */
 void xvsd_rss_tick(uint64_t dt_tsc);
-#define XVS_RSS_HOLD_S 30   /* conservative: no new growth this long after one that did not pay */
 void xvsd_shutdown_ports(void);
 
 struct xvs_port *xvsd_port_find(const char *name);

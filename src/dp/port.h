@@ -58,10 +58,7 @@ struct xvs_port {
 	uint64_t rss_rebalances;     /* RETA moves by the closest profile */
 	uint64_t rss_prev_rx;        /* port rx_packets at the last tick */
 	double rss_rx_pps;           /* over the last tick */
-	uint16_t rss_trial;          /* conservative: ticks until a growth is judged */
-	double rss_trial_pps;        /* rate and busiest worker's busy % before it */
-	double rss_trial_busy;
-	uint16_t rss_hold;           /* ticks of no growth left after one that did not pay */
+	struct xvs_rss_cons rss_cons; /* conservative profile: trial and hold (core/rss.h) */
 	uint64_t rss_unpaid;         /* growths taken back */
 	char rss_error[300];         /* why the settings could not be applied ("" = fine) */
 };

@@ -316,7 +316,11 @@ drop:
 		if (likely(xvs_fdb_lookup_key(xvs_dp.fdb, &c->src, &hit))) {
 			if (likely(hit.port == in_port))
 				xvs_fdb_touch(xvs_dp.fdb, &hit, now_ns);
-			else if (!hit.is_static)
+			else
+				/* A move, or a source a static entry holds on
+				 * another port: the control thread refuses that
+				 * one and counts it (static_conflict). The frame
+				 * is forwarded either way, as by Linux and OVS. */
 				learn_request(w, c->l2.src, c->vid, c->src.key, in_port, now_tsc);
 		} else {
 			learn_request(w, c->l2.src, c->vid, c->src.key, in_port, now_tsc);

@@ -12,13 +12,14 @@
  * epoll set (data: XVS_EV_TAP, slot, queue) marks it ready again; the worker
  * looks at the epoll set (timeout 0) once per turn while any tap is empty.
  *
- * Idle: after XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
+ * Idle (policy and thresholds in core/idle.h, unit-tested there): after
+ * XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
  * its queues, takes one more look (so a frame that arrived while arming is not
  * missed), goes QSBR-offline and blocks in epoll_pwait2() on its epoll set:
  * the queues' interrupt fds (tap fds, vhost kick fds, the wake-up sockets of
  * af_packet ports, see port.h) plus its wake eventfd. Queues with none
  * of those are looked at again after a timeout that grows from
- * XVS_SLEEP_MIN_NS to XVS_SLEEP_MAX_NS while nothing arrives.
+ * XVS_IDLE_SLEEP_MIN_NS to XVS_IDLE_SLEEP_MAX_NS while nothing arrives.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -36,19 +37,13 @@
 #include <rte_prefetch.h>
 
 #include "dp.h"
+#include "idle.h"
 #include "offload.h"
 #include "port.h"
 
-#define XVS_IDLE_SPIN_US 200
-/* A worker that polls only taps: each empty look is a syscall (epoll_wait),
- * and on a 2-CPU host the CPU it spins on is one a VM could use. */
-#define XVS_IDLE_SPIN_FD_US 10
 /* Every tap queue is read at least this often while the worker is awake,
  * whatever epoll says: insurance against an fd that could not be watched. */
 #define XVS_TAP_SWEEP_US 10000
-#define XVS_SLEEP_MIN_NS 20000ull
-#define XVS_SLEEP_MAX_NS 2000000ull
-#define XVS_SLEEP_INTR_NS 100000000ull  /* with interrupts on every queue */
 #define XVS_TX_RETRIES 8
 
 void
@@ -514,14 +509,18 @@ xvs_worker_main(void *arg)
 {
 	struct xvs_worker *w = arg;
 	struct rte_mbuf *pkts[XVS_BURST];
-	uint64_t spin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_IDLE_SPIN_US;
-	uint64_t spin_fd_tsc = xvs_dp.tsc_hz / 1000000 * XVS_IDLE_SPIN_FD_US;
+	const struct xvs_idle_params idle_p = {
+		.spin = xvs_dp.tsc_hz / 1000000 * XVS_IDLE_SPIN_US,
+		.spin_fd = xvs_dp.tsc_hz / 1000000 * XVS_IDLE_SPIN_FD_US,
+		.sleep_min_ns = XVS_IDLE_SLEEP_MIN_NS,
+		.sleep_max_ns = XVS_IDLE_SLEEP_MAX_NS,
+		.sleep_intr_ns = XVS_IDLE_SLEEP_INTR_NS,
+	};
+	struct xvs_idle idle;
 	uint64_t sweep_tsc = xvs_dp.tsc_hz / 1000000 * XVS_TAP_SWEEP_US;
 	bool tap_skipped = false;
 	uint64_t repin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_REPIN_US;
 	uint64_t woke_tsc = 0;
-	uint64_t last_work = rte_rdtsc();
-	uint64_t sleep_ns = XVS_SLEEP_MIN_NS;
 	uint64_t armed_gen = 0;
 	bool armed = false, all_intr = false;
 
@@ -534,6 +533,7 @@ xvs_worker_main(void *arg)
 	}
 	rte_rcu_qsbr_thread_register(xvs_dp.qsbr, w->id);
 	rte_rcu_qsbr_thread_online(xvs_dp.qsbr, w->id);
+	xvs_idle_init(&idle, &idle_p, rte_rdtsc());
 
 	while (!xvs_dp.quit) {
 		const struct xvs_snapshot *s =
@@ -607,8 +607,7 @@ xvs_worker_main(void *arg)
 			w->busy_tsc += t1 - t0;
 			if (unlikely(w->away) && t1 - woke_tsc > repin_tsc)
 				set_home(w, true);
-			last_work = t1;
-			sleep_ns = XVS_SLEEP_MIN_NS;
+			xvs_idle_work(&idle, &idle_p, t1);
 			if (unlikely(armed))
 				disarm(w, s, &armed, armed_gen);
 			continue;
@@ -616,7 +615,7 @@ xvs_worker_main(void *arg)
 		w->idle_tsc += t1 - t0;
 		/* Short spin only for a worker whose every queue is a tap: one
 		 * that only drains hand-off rings polls memory, which is cheap. */
-		if (t1 - last_work < (polled_tap && !polled_pmd ? spin_fd_tsc : spin_tsc))
+		if (!xvs_idle_may_sleep(&idle, &idle_p, t1, polled_tap && !polled_pmd))
 			continue;
 		if (armed && armed_gen != s->gen)
 			disarm(w, s, &armed, armed_gen);
@@ -631,18 +630,13 @@ xvs_worker_main(void *arg)
 			armed_gen = s->gen;
 			continue;
 		}
-		bool woken = block(w, all_intr ? XVS_SLEEP_INTR_NS : sleep_ns);
+		bool woken = block(w, xvs_idle_timeout_ns(&idle, &idle_p, all_intr));
 
-		if (!woken && !all_intr && sleep_ns < XVS_SLEEP_MAX_NS)
-			sleep_ns *= 2;
 		/* s may have been freed while we were offline: use the current one. */
 		disarm(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), &armed,
 		       armed_gen);
-		/* Woken by an fd: poll a full spin period, since a wake-up socket
-		 * fires as the kernel delivers a frame, possibly a moment before the
-		 * PMD's own ring holds it. Timed out: look once, then sleep again. */
 		woke_tsc = rte_rdtsc();
-		last_work = woken ? woke_tsc : woke_tsc - spin_tsc;
+		xvs_idle_woke(&idle, &idle_p, woke_tsc, woken, all_intr);
 	}
 	xvs_tx_flush_all(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire));
 	rte_rcu_qsbr_thread_offline(xvs_dp.qsbr, w->id);

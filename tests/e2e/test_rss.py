@@ -445,17 +445,18 @@ def test_worker_count_change_moves_the_port(sw):
 
 
 def test_conservative_profile_uses_one_worker_when_idle(sw):
+    """Smoke test: the default profile, on an idle port, after a load sample.
+    The decisions themselves (grow, trial, hold, shrink) are unit-tested on
+    synthetic traces (test_rss_conservative_step_* in tests/unit/test_rss.c)."""
     sw.vm("a", ipv6=False)
     st = rss(sw, "a")
     assert st["enabled"] is True and st["profile"] == "conservative", st
     assert sorted(st["workers"]) == [0, 1], st
-    seen = set()
-    for _ in range(7):   # a few load samples of the control thread
-        st = rss(sw, "a")
-        assert len(st["workers_active"]) == 1 and st["mode"] == "single", st
-        seen.add(tuple(st["workers_active"]))
-        time.sleep(0.5)
-    assert len(seen) == 1, seen
+    first = st["workers_active"]
+    assert len(first) == 1 and st["mode"] == "single", st
+    time.sleep(1.2)   # the control thread samples the load once a second
+    st = rss(sw, "a")
+    assert st["workers_active"] == first and st["mode"] == "single", st
 
 
 def worker_threads(sw):
@@ -581,8 +582,9 @@ def test_reconfiguration_under_traffic(sw):
 def test_conservative_profile_tries_a_second_worker_under_load(sw, tmp_path):
     """A one-queue source that keeps its worker at 100 % (a pcap replayed
     forever): the default profile must add the second worker within a few
-    seconds, then either keep it (the port's capacity grew) or give it back
-    counted as spread_not_paid. Either way the growth happened."""
+    seconds (or have added it and given it back, counted as spread_not_paid).
+    Whether it keeps it is the trial's decision, unit-tested on synthetic
+    traces in tests/unit/test_rss.c."""
     scapy_or_skip()
     from scapy.all import Ether, IP, UDP, wrpcap
     pcap = tmp_path / "flows.pcap"
@@ -602,9 +604,6 @@ def test_conservative_profile_tries_a_second_worker_under_load(sw, tmp_path):
         st = rss(sw, "src")
         return st if len(st["workers_active"]) == 2 or st["spread_not_paid"] > 0 else None
     st = wait_for(grew, 10, what="the conservative profile to try a second worker")
-    # the trial is judged two samples after the growth: wait for a verdict
-    time.sleep(3.5)
-    st = rss(sw, "src")
     if st["spread_not_paid"] > 0:
         assert st["workers_active"] == st["workers"][:1] and st["mode"] == "single", st
     else:

@@ -198,6 +198,7 @@ test_config_port_init_defaults(void **state)
 	assert_string_equal(cfg.ifname, "vm1");
 	assert_int_equal(cfg.queues, 1);
 	assert_int_equal(cfg.mtu, 1500);
+	assert_int_equal(cfg.mac_limit, 4096);
 	assert_int_equal(cfg.vlan.mode, XVS_VLAN_ACCESS);
 	assert_int_equal(cfg.vlan.access_vid, 1);
 	assert_string_equal(cfg.netns, "");
@@ -214,7 +215,7 @@ test_config_port_unknown_key(void **state)
 	xvs_port_cfg_init(&cfg, "vm1", XVS_PORT_TAP);
 	set_expect(&cfg, "colour", "red", -EINVAL,
 		   "port vm1: unknown option \"colour\" (valid for tap: ifname, netns, mac, "
-		   "queues, mtu, vlan-mode, vlan, trunks, native, rss, rss-*)");
+		   "queues, mtu, vlan-mode, vlan, trunks, native, mac-limit, rss, rss-*)");
 	set_expect(&cfg, NULL, "x", -EINVAL, NULL);
 	set_expect(&cfg, "", "x", -EINVAL, NULL);
 }
@@ -245,6 +246,7 @@ test_config_port_key_table_kinds(void **state)
 		"infinite", "yes",    "queues",   "4",   "start-queue", "2",
 		"pci",    "01:00.0",  "mtu",      "1400", "vlan-mode", "trunk",
 		"vlan",   "10",       "trunks",   "1-5", "native", "none",
+		"mac-limit", "16",
 		"rss",    "off",      "rss-base-cpu", "2", "rss-max-cpu", "auto",
 		"rss-max-cpus", "2",  "rss-queues", "all", "rss-profile", "static",
 		"rss-types", "tcp4,udp6", "rss-reta-size", "64",
@@ -276,7 +278,29 @@ test_config_port_key_table_kinds(void **state)
 					 applies ? 0 : -ENOENT);
 		}
 	}
-	assert_int_equal(nkeys, 24);
+	assert_int_equal(nkeys, 25);
+}
+
+static void
+test_config_port_mac_limit(void **state)
+{
+	struct xvs_port_cfg cfg;
+
+	(void)state;
+	xvs_port_cfg_init(&cfg, "vm1", XVS_PORT_TAP);
+	get_expect(&cfg, "mac-limit", "4096");
+	set_expect(&cfg, "mac-limit", "0", 0, NULL);
+	get_expect(&cfg, "mac-limit", "0");
+	set_expect(&cfg, "mac-limit", "1", 0, NULL);
+	set_expect(&cfg, "mac-limit", "1048576", 0, NULL);
+	get_expect(&cfg, "mac-limit", "1048576");
+	set_expect(&cfg, "mac-limit", "1048577", -EINVAL, "port vm1: mac-limit 1048577 outside 0-1048576");
+	set_expect(&cfg, "mac-limit", "-1", -EINVAL, NULL);
+	set_expect(&cfg, "mac-limit", "many", -EINVAL, NULL);
+	set_expect(&cfg, "mac-limit", "", -EINVAL, NULL);
+	/* a refused value changes nothing */
+	get_expect(&cfg, "mac-limit", "1048576");
+	assert_int_equal(xvs_port_cfg_validate(&cfg, NULL), 0);
 }
 
 static void
@@ -561,6 +585,7 @@ main(void)
 		cmocka_unit_test(test_config_port_unknown_key),
 		cmocka_unit_test(test_config_port_key_wrong_kind),
 		cmocka_unit_test(test_config_port_key_table_kinds),
+		cmocka_unit_test(test_config_port_mac_limit),
 		cmocka_unit_test(test_config_port_set_get_round_trip),
 		cmocka_unit_test(test_config_port_get_invalid_args),
 		cmocka_unit_test(test_config_port_ranges),

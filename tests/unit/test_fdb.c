@@ -542,6 +542,242 @@ test_fdb_walk(void **state)
 	xvs_fdb_destroy(fdb);
 }
 
+/* ---- per-port limit on learned entries ---- */
+
+static uint32_t
+port_learned(const struct xvs_fdb *fdb, uint16_t port)
+{
+	struct xvs_fdb_port_stats ps;
+
+	xvs_fdb_get_port_stats(fdb, port, &ps);
+	return ps.learned;
+}
+
+static uint64_t
+port_refused(const struct xvs_fdb *fdb, uint16_t port)
+{
+	struct xvs_fdb_port_stats ps;
+
+	xvs_fdb_get_port_stats(fdb, port, &ps);
+	return ps.learn_limit;
+}
+
+static void
+test_fdb_port_limit_boundaries(void **state)
+{
+	struct xvs_fdb_port_stats ps;
+	struct xvs_fdb_stats st;
+	struct xvs_fdb *fdb;
+
+	(void)state;
+	fdb = mk(64, 0);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, XVS_FDB_PORT_MAX + 1, 1), -EINVAL);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, XVS_FDB_PORT_MAX, 1), 0);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 1, 3), 0);
+	/* up to the limit, across VLANs */
+	assert_int_equal(learn(fdb, 1, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 2, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 2, 7, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(port_learned(fdb, 1), 3);
+	/* one more is refused, counted on the port, not as a full table */
+	assert_int_equal(learn(fdb, 3, 1, 1, 0), -EDQUOT);
+	assert_int_equal(learn(fdb, 4, 1, 1, 0), -EDQUOT);
+	assert_int_equal(lookup_port(fdb, 3, 1), -1);
+	xvs_fdb_get_port_stats(fdb, 1, &ps);
+	assert_int_equal(ps.learned, 3);
+	assert_int_equal(ps.limit, 3);
+	assert_int_equal(ps.learn_limit, 2);
+	xvs_fdb_get_stats(fdb, &st);
+	assert_int_equal(st.learn_full, 0);
+	assert_int_equal(st.entries, 3);
+	/* known addresses on the full port are still refreshed */
+	assert_int_equal(learn(fdb, 1, 1, 1, 5), XVS_FDB_REFRESHED);
+	assert_int_equal(port_refused(fdb, 1), 2);
+	/* other ports keep learning; 0 means no limit */
+	for (uint32_t i = 100; i < 120; i++)
+		assert_int_equal(learn(fdb, i, 1, 2, 0), XVS_FDB_ADDED);
+	assert_int_equal(port_learned(fdb, 2), 20);
+	assert_int_equal(port_refused(fdb, 2), 0);
+	/* a limit of 1 */
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 3, 1), 0);
+	assert_int_equal(learn(fdb, 200, 1, 3, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 201, 1, 3, 0), -EDQUOT);
+	/* lowering the limit keeps what is there, raising it lets learning resume */
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 1, 1), 0);
+	assert_int_equal(port_learned(fdb, 1), 3);
+	assert_int_equal(lookup_port(fdb, 2, 7), 1);
+	assert_int_equal(learn(fdb, 5, 1, 1, 0), -EDQUOT);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 1, 0), 0);
+	assert_int_equal(learn(fdb, 5, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(port_learned(fdb, 1), 4);
+	/* a port index the table cannot hold reads as zeroes */
+	xvs_fdb_get_port_stats(fdb, XVS_FDB_PORT_MAX + 1, &ps);
+	assert_int_equal(ps.learned + ps.limit + ps.learn_limit + ps.static_conflict, 0);
+	/* reset clears the refusals, not the count */
+	xvs_fdb_port_reset(fdb, 3);
+	xvs_fdb_get_port_stats(fdb, 3, &ps);
+	assert_int_equal(ps.learn_limit, 0);
+	assert_int_equal(ps.learned, 1);
+	xvs_fdb_destroy(fdb);
+}
+
+static void
+test_fdb_port_limit_moves(void **state)
+{
+	struct xvs_fdb_stats st;
+	struct xvs_fdb *fdb;
+
+	(void)state;
+	fdb = mk(64, 0);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 1, 2), 0);
+	assert_int_equal(learn(fdb, 1, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 2, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 9, 1, 2, 10 * NS), XVS_FDB_ADDED);
+	/* a move into the full port is refused: the entry stays, not refreshed */
+	assert_int_equal(learn(fdb, 9, 1, 1, 20 * NS), -EDQUOT);
+	assert_int_equal(lookup_port(fdb, 9, 1), 2);
+	assert_int_equal(port_learned(fdb, 1), 2);
+	assert_int_equal(port_learned(fdb, 2), 1);
+	assert_int_equal(port_refused(fdb, 1), 1);
+	xvs_fdb_get_stats(fdb, &st);
+	assert_int_equal(st.moved, 0);
+	/* a move out of the full port makes room, and the counts follow */
+	assert_int_equal(learn(fdb, 1, 1, 2, 30 * NS), XVS_FDB_MOVED);
+	assert_int_equal(port_learned(fdb, 1), 1);
+	assert_int_equal(port_learned(fdb, 2), 2);
+	assert_int_equal(learn(fdb, 9, 1, 1, 40 * NS), XVS_FDB_MOVED);
+	assert_int_equal(lookup_port(fdb, 9, 1), 1);
+	assert_int_equal(port_learned(fdb, 1), 2);
+	assert_int_equal(port_learned(fdb, 2), 1);
+	assert_int_equal(learn(fdb, 3, 1, 1, 40 * NS), -EDQUOT);
+	xvs_fdb_destroy(fdb);
+}
+
+static void
+test_fdb_port_limit_refused_move_keeps_age(void **state)
+{
+	struct xvs_fdb *fdb;
+
+	(void)state;
+	fdb = mk(64, 100 * NS);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 1, 1), 0);
+	assert_int_equal(learn(fdb, 1, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 9, 1, 2, 10 * NS), XVS_FDB_ADDED);
+	/* frames from the full port do not keep the other port's entry alive */
+	assert_int_equal(learn(fdb, 9, 1, 1, 90 * NS), -EDQUOT);
+	assert_int_equal(xvs_fdb_age(fdb, 105 * NS), 1);
+	assert_int_equal(lookup_port(fdb, 1, 1), -1);
+	assert_int_equal(lookup_port(fdb, 9, 1), 2);
+	assert_int_equal(xvs_fdb_age(fdb, 110 * NS), 1);
+	assert_int_equal(lookup_port(fdb, 9, 1), -1);
+	xvs_fdb_destroy(fdb);
+}
+
+static void
+test_fdb_port_limit_aging_and_flush_free_room(void **state)
+{
+	struct xvs_fdb *fdb;
+	uint8_t mac[6];
+
+	(void)state;
+	fdb = mk(64, 10 * NS);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 1, 2), 0);
+	assert_int_equal(learn(fdb, 1, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 2, 1, 1, 5 * NS), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 3, 1, 1, 6 * NS), -EDQUOT);
+	/* entry 1 ages out: room for one */
+	assert_int_equal(xvs_fdb_age(fdb, 10 * NS), 1);
+	assert_int_equal(port_learned(fdb, 1), 1);
+	assert_int_equal(learn(fdb, 3, 1, 1, 11 * NS), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 4, 1, 1, 11 * NS), -EDQUOT);
+	/* a delete and a flush free room too */
+	mac_of(2, mac);
+	assert_int_equal(xvs_fdb_del(fdb, mac, 1), 0);
+	assert_int_equal(port_learned(fdb, 1), 1);
+	assert_int_equal(learn(fdb, 4, 1, 1, 12 * NS), XVS_FDB_ADDED);
+	assert_int_equal(xvs_fdb_flush(fdb, 1, -1, false), 2);
+	assert_int_equal(port_learned(fdb, 1), 0);
+	assert_int_equal(learn(fdb, 5, 1, 1, 13 * NS), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 6, 1, 1, 13 * NS), XVS_FDB_ADDED);
+	assert_int_equal(port_refused(fdb, 1), 2);
+	xvs_fdb_destroy(fdb);
+}
+
+static void
+test_fdb_port_limit_static_not_counted(void **state)
+{
+	struct xvs_fdb *fdb;
+	uint8_t mac[6];
+
+	(void)state;
+	fdb = mk(64, 0);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 1, 2), 0);
+	/* static entries on the port take none of its room */
+	for (uint32_t i = 50; i < 55; i++) {
+		mac_of(i, mac);
+		assert_int_equal(xvs_fdb_add_static(fdb, mac, 1, 1, NULL), 0);
+	}
+	assert_int_equal(port_learned(fdb, 1), 0);
+	assert_int_equal(learn(fdb, 1, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 2, 1, 1, 0), XVS_FDB_ADDED);
+	assert_int_equal(learn(fdb, 3, 1, 1, 0), -EDQUOT);
+	/* a learned entry made static gives its room back */
+	mac_of(2, mac);
+	assert_int_equal(xvs_fdb_add_static(fdb, mac, 1, 1, NULL), 0);
+	assert_int_equal(port_learned(fdb, 1), 1);
+	assert_int_equal(learn(fdb, 3, 1, 1, 0), XVS_FDB_ADDED);
+	/* so does one made static on another port, which then does not count there */
+	mac_of(3, mac);
+	assert_int_equal(xvs_fdb_add_static(fdb, mac, 1, 2, NULL), 0);
+	assert_int_equal(port_learned(fdb, 1), 1);
+	assert_int_equal(port_learned(fdb, 2), 0);
+	/* a static entry moved between ports, or deleted, changes no count */
+	assert_int_equal(xvs_fdb_add_static(fdb, mac, 1, 1, NULL), 0);
+	assert_int_equal(xvs_fdb_del(fdb, mac, 1), 0);
+	assert_int_equal(xvs_fdb_flush(fdb, 1, -1, true), 7);
+	assert_int_equal(port_learned(fdb, 1), 0);
+	assert_int_equal(port_learned(fdb, 2), 0);
+	xvs_fdb_destroy(fdb);
+}
+
+/* A source that a static entry holds on another port: not learned, not moved,
+ * counted on the port the frame came in on (and in the table's total). */
+static void
+test_fdb_static_conflict_counted_per_port(void **state)
+{
+	struct xvs_fdb_port_stats ps;
+	struct xvs_fdb_stats st;
+	struct xvs_fdb *fdb;
+	uint8_t mac[6];
+
+	(void)state;
+	fdb = mk(64, 0);
+	assert_int_equal(xvs_fdb_set_port_limit(fdb, 2, 1), 0);
+	mac_of(5, mac);
+	assert_int_equal(xvs_fdb_add_static(fdb, mac, 1, 1, NULL), 0);
+	assert_int_equal(xvs_fdb_learn(fdb, mac, 1, 2, 0), -EPERM);
+	assert_int_equal(xvs_fdb_learn(fdb, mac, 1, 2, 0), -EPERM);
+	assert_int_equal(xvs_fdb_learn(fdb, mac, 1, 3, 0), -EPERM);
+	assert_int_equal(xvs_fdb_learn(fdb, mac, 1, 1, 0), XVS_FDB_REFRESHED);
+	/* the same MAC in another VLAN is another entry */
+	assert_int_equal(xvs_fdb_learn(fdb, mac, 2, 2, 0), XVS_FDB_ADDED);
+	xvs_fdb_get_port_stats(fdb, 2, &ps);
+	assert_int_equal(ps.static_conflict, 2);
+	assert_int_equal(ps.learn_limit, 0);
+	assert_int_equal(ps.learned, 1);
+	xvs_fdb_get_port_stats(fdb, 3, &ps);
+	assert_int_equal(ps.static_conflict, 1);
+	xvs_fdb_get_port_stats(fdb, 1, &ps);
+	assert_int_equal(ps.static_conflict, 0);
+	xvs_fdb_get_stats(fdb, &st);
+	assert_int_equal(st.static_conflict, 3);
+	assert_int_equal(lookup_port(fdb, 5, 1), 1);
+	xvs_fdb_port_reset(fdb, 2);
+	xvs_fdb_get_port_stats(fdb, 2, &ps);
+	assert_int_equal(ps.static_conflict, 0);
+	xvs_fdb_destroy(fdb);
+}
+
 /* ---- randomized comparison with a linear list ---- */
 
 struct ref_entry {
@@ -552,12 +788,31 @@ struct ref_entry {
 	uint64_t last_seen; /* ns */
 };
 
+#define REF_PORTS 8
+
 struct ref_fdb {
 	struct ref_entry *e; /* unordered */
 	uint32_t count;
 	uint32_t max;
 	uint64_t aging_ns;
+	uint32_t limit[REF_PORTS]; /* learned entries per port; 0 = no limit */
 };
+
+static uint32_t
+ref_learned(const struct ref_fdb *r, uint16_t port)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < r->count; i++)
+		n += !r->e[i].is_static && r->e[i].port == port;
+	return n;
+}
+
+static bool
+ref_port_full(const struct ref_fdb *r, uint16_t port)
+{
+	return r->limit[port] != 0 && ref_learned(r, port) >= r->limit[port];
+}
 
 static struct ref_entry *
 ref_find(struct ref_fdb *r, uint32_t n, uint16_t vid)
@@ -582,12 +837,18 @@ ref_learn(struct ref_fdb *r, uint32_t n, uint16_t vid, uint16_t port, uint64_t n
 	if (e != NULL) {
 		if (e->is_static)
 			return e->port == port ? XVS_FDB_REFRESHED : -EPERM;
-		e->last_seen = now;
-		if (e->port == port)
+		if (e->port == port) {
+			e->last_seen = now;
 			return XVS_FDB_REFRESHED;
+		}
+		if (ref_port_full(r, port))
+			return -EDQUOT;
+		e->last_seen = now;
 		e->port = port;
 		return XVS_FDB_MOVED;
 	}
+	if (ref_port_full(r, port))
+		return -EDQUOT;
 	if (r->count == r->max)
 		return -ENOSPC;
 	r->e[r->count++] = (struct ref_entry){n, vid, port, false, now};
@@ -650,7 +911,8 @@ ref_age(struct ref_fdb *r, uint64_t now)
 }
 
 static void
-random_vs_reference(uint32_t max, uint32_t nmacs, uint32_t nvids, uint32_t ops, uint64_t seed)
+random_vs_reference(uint32_t max, uint32_t nmacs, uint32_t nvids, uint32_t ops, uint64_t seed,
+		    const uint32_t limit[REF_PORTS])
 {
 	struct ref_fdb ref = {.max = max, .aging_ns = 30 * NS};
 	struct xvs_fdb_stats st;
@@ -667,11 +929,15 @@ random_vs_reference(uint32_t max, uint32_t nmacs, uint32_t nvids, uint32_t ops, 
 	ref.e = calloc(max, sizeof(*ref.e));
 	assert_non_null(ref.e);
 	fdb = mk(max, ref.aging_ns);
+	for (uint16_t p = 0; p < REF_PORTS && limit != NULL; p++) {
+		ref.limit[p] = limit[p];
+		assert_int_equal(xvs_fdb_set_port_limit(fdb, p, limit[p]), 0);
+	}
 
 	for (uint32_t op = 0; op < ops; op++) {
 		n = rnd(nmacs) + 1;
 		vid = (uint16_t)(rnd(nvids) + 1);
-		port = (uint16_t)rnd(8);
+		port = (uint16_t)rnd(REF_PORTS);
 		mac_of(n, mac);
 		now += rnd(200) * NS / 100;
 
@@ -732,6 +998,8 @@ random_vs_reference(uint32_t max, uint32_t nmacs, uint32_t nvids, uint32_t ops, 
 			}
 			xvs_fdb_get_stats(fdb, &st);
 			assert_int_equal(st.entries, ref.count);
+			for (uint16_t p = 0; p < REF_PORTS; p++)
+				assert_int_equal(port_learned(fdb, p), ref_learned(&ref, p));
 		}
 	}
 	xvs_fdb_destroy(fdb);
@@ -742,16 +1010,24 @@ static void
 test_fdb_random_vs_reference_small(void **state)
 {
 	(void)state;
+	static const uint32_t limits[REF_PORTS] = {1, 2, 3, 0, 5, 0, 2, 4};
+
 	/* more keys than room: exercises -ENOSPC constantly */
-	random_vs_reference(16, 24, 2, 50000, 1);
-	random_vs_reference(1, 3, 1, 5000, 2);
+	random_vs_reference(16, 24, 2, 50000, 1, NULL);
+	random_vs_reference(1, 3, 1, 5000, 2, NULL);
+	/* per-port limits below the table's room: -EDQUOT and refused moves */
+	random_vs_reference(32, 24, 2, 50000, 4, limits);
+	random_vs_reference(12, 24, 2, 50000, 5, limits);
 }
 
 static void
 test_fdb_random_vs_reference_large(void **state)
 {
 	(void)state;
-	random_vs_reference(500, 400, 3, 100000, 3);
+	static const uint32_t limits[REF_PORTS] = {40, 0, 100, 7, 0, 60, 1, 150};
+
+	random_vs_reference(500, 400, 3, 100000, 3, NULL);
+	random_vs_reference(500, 400, 3, 100000, 6, limits);
 }
 
 /* ---- one writer, one reader ---- */
@@ -891,6 +1167,12 @@ main(void)
 		cmocka_unit_test(test_fdb_touch_rate_limited),
 		cmocka_unit_test(test_fdb_flush),
 		cmocka_unit_test(test_fdb_walk),
+		cmocka_unit_test(test_fdb_port_limit_boundaries),
+		cmocka_unit_test(test_fdb_port_limit_moves),
+		cmocka_unit_test(test_fdb_port_limit_refused_move_keeps_age),
+		cmocka_unit_test(test_fdb_port_limit_aging_and_flush_free_room),
+		cmocka_unit_test(test_fdb_port_limit_static_not_counted),
+		cmocka_unit_test(test_fdb_static_conflict_counted_per_port),
 		cmocka_unit_test(test_fdb_random_vs_reference_small),
 		cmocka_unit_test(test_fdb_random_vs_reference_large),
 		cmocka_unit_test(test_fdb_concurrent_reader_sees_no_torn_entry),

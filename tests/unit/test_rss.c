@@ -1690,6 +1690,135 @@ test_rss_rebalance(void **state)
 }
 
 /* Capacity = rate / busiest worker's busy fraction, before vs after. */
+/* One sample of a synthetic trace: the busy % of the workers in use, the
+ * port's rate, and the verdict and worker count the profile must give. */
+struct cons_sample {
+	double busy[4];
+	double pps;
+	uint16_t k_after;
+	enum xvs_rss_cons_verdict verdict;
+};
+
+#define SEC UINT64_C(1000000000)
+
+/* Feed samples one second apart from t0 (s), starting with k workers of n. */
+static uint16_t
+cons_run(struct xvs_rss_cons *st, uint16_t k, uint16_t n, uint64_t t0, const struct cons_sample *tr,
+	 size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		enum xvs_rss_cons_verdict v;
+		uint16_t next = xvs_rss_conservative_step(st, k, n, tr[i].busy, tr[i].pps,
+							  (t0 + i) * SEC, &v);
+
+		if (next != tr[i].k_after || v != tr[i].verdict)
+			fail_msg("sample %zu (t=%llu s): k %u -> %u verdict %d, expected %u verdict %d",
+				 i, (unsigned long long)(t0 + i), k, next, v, tr[i].k_after,
+				 tr[i].verdict);
+		k = next;
+	}
+	return k;
+}
+
+static void
+test_rss_conservative_step_idle_stays_on_one(void **state)
+{
+	static const struct cons_sample tr[] = {
+		{{0}, 0, 1, XVS_RSS_CONS_KEEP},
+		{{30}, 1e5, 1, XVS_RSS_CONS_KEEP},
+		{{75}, 1e6, 1, XVS_RSS_CONS_KEEP},     /* at the threshold is not above */
+		/* busy, but with no traffic of its own (other ports load the worker) */
+		{{100}, 0, 1, XVS_RSS_CONS_KEEP},
+		{{100}, 0, 1, XVS_RSS_CONS_KEEP},
+	};
+	struct xvs_rss_cons st = {0};
+
+	(void)state;
+	assert_int_equal(cons_run(&st, 1, 2, 100, tr, sizeof(tr) / sizeof(tr[0])), 1);
+	assert_int_equal(st.trial, 0);
+	/* a set of one never grows */
+	assert_int_equal(xvs_rss_conservative_step(&st, 1, 1, (const double[]){100}, 1e6, 0, NULL),
+			 1);
+}
+
+static void
+test_rss_conservative_step_growth_that_pays_stays(void **state)
+{
+	static const struct cons_sample tr[] = {
+		{{95}, 2e6, 2, XVS_RSS_CONS_GROW},
+		/* first sample after: partly before the new snapshot, not judged
+		 * (judged, it would not pay) */
+		{{100, 10}, 2e6, 2, XVS_RSS_CONS_KEEP},
+		/* second: capacity 2e6/0.95 = 2.1 M -> 3e6/0.6 = 5 M: paid */
+		{{60, 55}, 3e6, 2, XVS_RSS_CONS_KEEP},
+		/* still heavy: the next worker of the set */
+		{{80, 70}, 3e6, 3, XVS_RSS_CONS_GROW},
+		{{60, 60, 20}, 3.5e6, 3, XVS_RSS_CONS_KEEP},
+		{{50, 50, 50}, 4.5e6, 3, XVS_RSS_CONS_KEEP},
+		/* load falls: pack one step per sample */
+		{{20, 20, 20}, 1e6, 2, XVS_RSS_CONS_SHRINK},
+		{{20, 20}, 1e6, 1, XVS_RSS_CONS_SHRINK},
+		{{40}, 1e6, 1, XVS_RSS_CONS_KEEP},
+	};
+	struct xvs_rss_cons st = {0};
+
+	(void)state;
+	assert_int_equal(cons_run(&st, 1, 4, 10, tr, sizeof(tr) / sizeof(tr[0])), 1);
+}
+
+static void
+test_rss_conservative_step_unpaid_growth_goes_back_and_holds(void **state)
+{
+	static const struct cons_sample grow[] = {
+		{{100}, 1e6, 2, XVS_RSS_CONS_GROW},
+		/* during the trial nothing else is decided, not even a shrink */
+		{{10, 10}, 1e6, 2, XVS_RSS_CONS_KEEP},
+		/* capacity 1e6/1.0 -> 1.05e6/1.0: under 10 % more, taken back */
+		{{100, 50}, 1.05e6, 1, XVS_RSS_CONS_NOT_PAID},
+	};
+	static const struct cons_sample busy[] = {{{100}, 1e6, 1, XVS_RSS_CONS_KEEP}};
+	static const struct cons_sample regrow[] = {{{100}, 1e6, 2, XVS_RSS_CONS_GROW}};
+	struct xvs_rss_cons st = {0};
+	uint64_t t;
+
+	(void)state;
+	assert_int_equal(cons_run(&st, 1, 2, 1000, grow, 3), 1);
+	/* judged at t = 1002 s: no growth until 30 s later, however busy */
+	assert_int_equal(st.hold_until_ns, 1032 * SEC);
+	for (t = 1003; t < 1032; t++)
+		cons_run(&st, 1, 2, t, busy, 1);
+	/* a sample 1 ns before the end of the hold still holds */
+	assert_int_equal(xvs_rss_conservative_step(&st, 1, 2, (const double[]){100}, 1e6,
+						   1032 * SEC - 1, NULL),
+			 1);
+	cons_run(&st, 1, 2, 1032, regrow, 1);
+	/* a shrink is not held back */
+	st = (struct xvs_rss_cons){.hold_until_ns = UINT64_MAX};
+	assert_int_equal(xvs_rss_conservative_step(&st, 2, 2, (const double[]){5, 5}, 1e6, 0, NULL),
+			 1);
+}
+
+static void
+test_rss_conservative_step_trial_without_load_data(void **state)
+{
+	static const struct cons_sample tr[] = {
+		{{90}, 1e6, 2, XVS_RSS_CONS_GROW},
+		{{0, 0}, 0, 2, XVS_RSS_CONS_KEEP},
+		/* no busy figure to judge by: the growth stands */
+		{{0, 0}, 0, 2, XVS_RSS_CONS_KEEP},
+		{{0, 0}, 0, 1, XVS_RSS_CONS_SHRINK},
+	};
+	struct xvs_rss_cons st = {0};
+
+	(void)state;
+	assert_int_equal(cons_run(&st, 1, 2, 0, tr, sizeof(tr) / sizeof(tr[0])), 1);
+	/* a trial that finds the port already back on one worker ends quietly */
+	st = (struct xvs_rss_cons){.trial = 1};
+	assert_int_equal(xvs_rss_conservative_step(&st, 1, 2, (const double[]){100}, 1e6, 0, NULL),
+			 1);
+	assert_int_equal(st.trial, 0);
+}
+
 static void
 test_rss_spread_paid(void **state)
 {
@@ -1761,6 +1890,10 @@ main(void)
 		cmocka_unit_test(test_rss_input_ipv6_ex_types_without_ex_headers),
 		cmocka_unit_test(test_rss_input_first_segment_of_large_frame),
 		cmocka_unit_test(test_rss_spread_paid),
+		cmocka_unit_test(test_rss_conservative_step_idle_stays_on_one),
+		cmocka_unit_test(test_rss_conservative_step_growth_that_pays_stays),
+		cmocka_unit_test(test_rss_conservative_step_unpaid_growth_goes_back_and_holds),
+		cmocka_unit_test(test_rss_conservative_step_trial_without_load_data),
 		cmocka_unit_test(test_rss_rebalance),
 		cmocka_unit_test(test_rss_parse_strict_separators),
 		cmocka_unit_test(test_rss_reta_vectors),
