@@ -216,6 +216,9 @@ port_counters_sum(uint16_t slot, struct xvs_port_counters *sum)
 		sum->flooded += c->flooded;
 		sum->learn_requests += c->learn_requests;
 		sum->learn_ring_full += c->learn_ring_full;
+		sum->egress_packets += c->egress_packets;
+		sum->tx_gso_segments += c->tx_gso_segments;
+		sum->rx_events += c->rx_events;
 		for (int d = 0; d < XVS_DROP__MAX; d++)
 			sum->drop[d] += c->drop[d];
 	}
@@ -238,6 +241,11 @@ port_stats_json(const struct xvs_port *p)
 	json_object_set_new(o, "flooded", json_integer((json_int_t)c.flooded));
 	json_object_set_new(o, "learn_requests", json_integer((json_int_t)c.learn_requests));
 	json_object_set_new(o, "learn_ring_full", json_integer((json_int_t)c.learn_ring_full));
+	json_object_set_new(o, "egress_packets", json_integer((json_int_t)c.egress_packets));
+	json_object_set_new(o, "tx_gso_segments", json_integer((json_int_t)c.tx_gso_segments));
+	json_object_set_new(o, "tx_queued", json_integer(p->open && p->tx_ring != NULL ?
+							 (json_int_t)rte_ring_count(p->tx_ring) : 0));
+	json_object_set_new(o, "rx_events", json_integer((json_int_t)c.rx_events));
 	for (int d = 0; d < XVS_DROP__MAX; d++) {
 		json_object_set_new(drops, xvs_drop_names[d], json_integer((json_int_t)c.drop[d]));
 		total += c.drop[d];
