@@ -167,6 +167,21 @@ port_param(json_t *params, const char *key, bool required, struct xvs_err *err, 
 
 /* ---- JSON views ---- */
 
+/* Whether the port can carry frames now: a vhost port has a guest attached,
+ * an uplink's netdev has carrier. A tap is up while it exists. */
+static bool
+port_link_up(const struct xvs_port *p)
+{
+	struct rte_eth_link link;
+
+	if (!p->open)
+		return false;
+	if (p->tap != NULL)
+		return true;
+	return rte_eth_link_get_nowait(p->eth_port, &link) == 0 &&
+	       link.link_status == RTE_ETH_LINK_UP;
+}
+
 static json_t *
 port_json(const struct xvs_port *p)
 {
@@ -176,6 +191,7 @@ port_json(const struct xvs_port *p)
 	json_object_set_new(o, "name", json_string(p->cfg.name));
 	json_object_set_new(o, "kind", json_string(xvs_port_kind_name(p->cfg.kind)));
 	json_object_set_new(o, "state", json_string(p->open ? "up" : "error"));
+	json_object_set_new(o, "link", json_string(port_link_up(p) ? "up" : "down"));
 	if (!p->open)
 		json_object_set_new(o, "error", json_string(p->error));
 	json_object_set_new(o, "slot", json_integer(p->slot));
