@@ -13,6 +13,8 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -179,6 +181,37 @@ wake_open(const char *ifname)
 	}
 	xvs_port_wake_disarm(fd); /* frames that slipped in before the filter */
 	return fd;
+}
+
+/* A vhost-user server socket left behind by an xvsd that was killed (kill -9
+ * skips the close that removes it) makes DPDK's bind fail, and the vhost PMD
+ * then removes the file on its way out: a second try works, but only after the
+ * first configure failed, which cost the port its rx interrupts. So remove a
+ * leftover first: a socket file that nobody listens on. One that somebody
+ * listens on belongs to a running process: refuse. Returns 0 or -EADDRINUSE. */
+static int
+vhost_stale_socket_remove(const struct xvs_port *p, struct xvs_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = p->cfg.path;
+	struct stat st;
+	int fd, r, e;
+
+	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) || strlen(path) >= sizeof(sa.sun_path))
+		return 0; /* absent, or not a socket: DPDK's bind says why */
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	close(fd);
+	if (r == 0)
+		return xvs_err_set(err, -EADDRINUSE, "port %s: socket %s is in use: another "
+				   "process listens on it", p->cfg.name, path);
+	if (e == ECONNREFUSED)
+		(void)unlink(path); /* if that fails, DPDK's bind says so */
+	return 0;
 }
 
 static int
@@ -417,6 +450,9 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 					"%s: %s", p->cfg.name, p->cfg.path, dir, strerror(errno));
 			goto out;
 		}
+		r = vhost_stale_socket_remove(p, err);
+		if (r < 0)
+			goto out;
 	}
 	r = rte_dev_probe(devargs);
 	if (r < 0) {

@@ -169,6 +169,39 @@ def test_vhost_server_link_follows_guest_restarts(switch):
     assert g.stop() == 0
 
 
+def test_vhost_server_xvsd_kill9_with_guest_attached(switch):
+    """kill -9 leaves xvsd's listening socket file behind. The restarted xvsd
+    must take the path over as on a clean start: port up, with its rx
+    interrupts (a failed first configure cost them), and a guest that
+    connects again gets traffic. (virtio-user as a client does not reconnect
+    by itself, QEMU's reconnect= does: the guest is restarted here.)"""
+    vsock = switch.tmp / "vm1.sock"
+    _vhost_port(switch, vsock, client=False)
+    a = switch.vm("a", ipv6=False)
+    g = Guest(switch, "g", vsock, fwd="icmpecho").start()
+    _ping_guest(a)
+    fresh = switch.ports()["vm1"]
+    switch.kill9()
+    assert vsock.exists()
+    switch.start()
+    switch.reconfigure_hosts()
+    p = switch.ports()["vm1"]
+    assert p["state"] == "up" and p["link"] == "down", p
+    assert p["rx_interrupts"] == fresh["rx_interrupts"] is True, p
+    assert "failed to bind" not in switch.xvsd.log_text()
+    g.kill()
+    g.start()
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    # and a clean restart under an attached guest
+    switch.restart()
+    g.kill()
+    g.start()
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    assert g.stop() == 0
+
+
 def test_vhost_client_mode_survives_restarts_on_both_sides(switch):
     """The guest owns the socket (virtio-user server=1, QEMU's server=on); xvsd
     connects (client=on). xvsd killed or stopped and started, the guest
