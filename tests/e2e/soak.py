@@ -425,7 +425,8 @@ class Soak:
         if isinstance(req, list):  # readd: two requests
             for r, a in req:
                 if not self.apply(label, r, a):
-                    break
+                    # the port worked with these options a moment ago
+                    raise SoakFailure(f"'{label}': {r['method']} refused")
             self.check_state(f"after '{label}'")
             return
         if roll < 0.20:
