@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -516,6 +517,28 @@ objs_note_new(struct xvs_port *p, const struct obj_set *before)
 			p->objs[p->n_objs++] = now.key[i];
 }
 
+/* Unmap what is still mapped of the sockets in set (their rings): a mapping
+ * holds the socket's file open as much as an fd does. */
+static void
+objs_unmap(const struct obj_set *set)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long start, end, ino;
+		const char *sock = strstr(line, "socket:[");
+
+		if (sock == NULL || sscanf(line, "%lx-%lx", &start, &end) != 2 ||
+		    sscanf(sock, "socket:[%lu]", &ino) != 1 || !obj_set_has(set, (uint64_t)ino))
+			continue;
+		(void)munmap((void *)start, end - start);
+	}
+	fclose(f);
+}
+
 static void
 objs_close_left(struct xvs_port *p)
 {
@@ -523,8 +546,10 @@ objs_close_left(struct xvs_port *p)
 
 	for (uint8_t i = 0; i < p->n_objs; i++)
 		mine.key[mine.n++] = p->objs[i];
-	if (mine.n > 0)
+	if (mine.n > 0) {
 		objs_walk(NULL, &mine);
+		objs_unmap(&mine);
+	}
 	p->n_objs = 0;
 }
 
@@ -781,6 +806,13 @@ xvs_port_close(struct xvs_port *p)
 		xvs_tap_close(p->tap);
 		p->tap = NULL;
 		return;
+	}
+	if (p->cfg.kind == XVS_PORT_AFXDP) {
+		/* Frames stop reaching the AF_XDP socket before its device goes
+		 * (see objs_close_left): the XDP program that redirects them off. */
+		const char *off[] = {"ip", "link", "set", "dev", p->cfg.ifname, "xdp", "off", NULL};
+
+		(void)run_ip(NULL, off);
 	}
 	(void)rte_eth_dev_stop(p->eth_port);
 	(void)rte_eth_dev_close(p->eth_port);

@@ -254,8 +254,10 @@ class Soak:
             after["static"] = {k: v for k, v in after["static"].items() if v != name}
             return (f"del {name}", {"method": "port.del", "params": {"name": name}}, after)
         if kind == "readd":
-            # a traffic port deleted and added again (as a VM's is on migration)
-            name = rng.choice(ports)
+            # a traffic port deleted and added again (as a VM's is on migration);
+            # not the afxdp one: under traffic the kernel keeps a deleted AF_XDP
+            # socket's queue for a while (doc/ports.md)
+            name = rng.choice([p for p in ports if m["ports"][p]["kind"] != "afxdp"])
             p = m["ports"][name]
             return (f"readd {name}", [
                 ({"method": "port.del", "params": {"name": name}},
@@ -377,6 +379,11 @@ class Soak:
             self.check_conservation("at the end")
         except SoakFailure as e:
             result = f"FAIL: {e}"
+        except Exception as e:  # noqa: BLE001 - a failed xvsctl call is a result too
+            x = self.sw.xvsd
+            died = x.proc is not None and x.proc.poll() is not None
+            result = (f"FAIL: {type(e).__name__}: {e}" + (
+                f"\nxvsd died (status {x.proc.returncode}):\n{x.log_tail()}" if died else ""))
         finally:
             s = self.stats
             line = (f"soak: seed {self.seed}, {self.seconds} s, {s['ops']} operations "
