@@ -750,11 +750,28 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	 * the rx queue setup). Give it up to half a second. */
 	for (int tries = 0;; tries++) {
 		r = ethdev_open(p, err);
-		if (r != -EINVAL || p->cfg.kind != XVS_PORT_AFXDP || tries == 50)
+		if (r != -EINVAL || p->cfg.kind != XVS_PORT_AFXDP)
 			return r;
+		if (tries == 50)
+			break;
 		xvs_err_clear(err);
 		rte_delay_us_sleep(10000);
 	}
+	/* With frames arriving while the old port was deleted, the kernel can
+	 * keep its queue until the process exits (doc/ports.md). */
+	if (err != NULL) {
+		char msg[2 * sizeof(err->msg)];
+		size_t n;
+
+		snprintf(msg, sizeof(msg), "%s; if an afxdp port on %s was deleted while "
+			 "traffic arrived, the kernel may still hold its queue: restart xvsd",
+			 err->msg, p->cfg.ifname);
+		n = RTE_MIN(strlen(msg), sizeof(err->msg) - 1);
+		memcpy(err->msg, msg, n);
+		err->msg[n] = '\0';
+		memcpy(p->error, err->msg, n + 1);
+	}
+	return r;
 }
 
 int
