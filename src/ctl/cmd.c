@@ -126,6 +126,21 @@ store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), v
 
 /* ---- JSON views ---- */
 
+/* Whether the port can carry frames now: a vhost port has a guest attached,
+ * an uplink's netdev has carrier. A tap is up while it exists. */
+static bool
+port_link_up(const struct xvs_port *p)
+{
+	struct rte_eth_link link;
+
+	if (!p->open)
+		return false;
+	if (p->tap != NULL)
+		return true;
+	return rte_eth_link_get_nowait(p->eth_port, &link) == 0 &&
+	       link.link_status == RTE_ETH_LINK_UP;
+}
+
 static json_t *
 port_json(const struct xvs_port *p)
 {
@@ -135,6 +150,7 @@ port_json(const struct xvs_port *p)
 	json_object_set_new(o, "name", json_string(p->cfg.name));
 	json_object_set_new(o, "kind", json_string(xvs_port_kind_name(p->cfg.kind)));
 	json_object_set_new(o, "state", json_string(p->open ? "up" : "error"));
+	json_object_set_new(o, "link", json_string(port_link_up(p) ? "up" : "down"));
 	if (!p->open)
 		json_object_set_new(o, "error", json_string(p->error));
 	json_object_set_new(o, "slot", json_integer(p->slot));
@@ -175,6 +191,9 @@ port_counters_sum(uint16_t slot, struct xvs_port_counters *sum)
 		sum->flooded += c->flooded;
 		sum->learn_requests += c->learn_requests;
 		sum->learn_ring_full += c->learn_ring_full;
+		sum->egress_packets += c->egress_packets;
+		sum->tx_gso_segments += c->tx_gso_segments;
+		sum->rx_events += c->rx_events;
 		for (int d = 0; d < XVS_DROP__MAX; d++)
 			sum->drop[d] += c->drop[d];
 	}
@@ -210,6 +229,11 @@ port_stats_json(const struct xvs_port *p)
 	json_object_set_new(o, "learn_requests", json_integer((json_int_t)c.learn_requests));
 	json_object_set_new(o, "learn_ring_full", json_integer((json_int_t)c.learn_ring_full));
 	json_object_set_new(o, "fdb", fdb_port_json(p));
+	json_object_set_new(o, "egress_packets", json_integer((json_int_t)c.egress_packets));
+	json_object_set_new(o, "tx_gso_segments", json_integer((json_int_t)c.tx_gso_segments));
+	json_object_set_new(o, "tx_queued", json_integer(p->open && p->tx_ring != NULL ?
+							 (json_int_t)rte_ring_count(p->tx_ring) : 0));
+	json_object_set_new(o, "rx_events", json_integer((json_int_t)c.rx_events));
 	for (int d = 0; d < XVS_DROP__MAX; d++) {
 		json_object_set_new(drops, xvs_drop_names[d], json_integer((json_int_t)c.drop[d]));
 		total += c.drop[d];

@@ -64,7 +64,7 @@ update_epoll(const struct xvs_snapshot *s)
 					continue;
 				want[nwant].fd = fd;
 				want[nwant].data = p->tap != NULL ? XVS_EV_TAP_DATA(q->port, q->queue) :
-								    (uint64_t)(uint32_t)fd;
+								    XVS_EV_RXQ_DATA(q->port, q->queue);
 				nwant++;
 			}
 		}

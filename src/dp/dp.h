@@ -92,6 +92,14 @@ struct xvs_port_counters {
 	uint64_t flooded;               /* received frames that were flooded */
 	uint64_t learn_requests;        /* learn/move requests queued for the control thread */
 	uint64_t learn_ring_full;       /* learn requests lost to a full ring */
+	/* Egress: frames handed to this port's transmit path (counted per tx
+	 * buffer flush, so once per burst) and the segments software GSO made
+	 * beyond the frames they came from. Egress conservation (doc/l2.md):
+	 * egress_packets + tx_gso_segments == tx_packets + tx_full + tx_error +
+	 * offload_failed + port_down + frames waiting in the tx hand-off ring. */
+	uint64_t egress_packets;
+	uint64_t tx_gso_segments;
+	uint64_t rx_events;             /* epoll reported one of the port's rx fds readable */
 	uint64_t drop[XVS_DROP__MAX];
 };
 
@@ -166,10 +174,13 @@ struct xvs_txbuf {
 
 /* What a worker's epoll set reports (epoll_event.data.u64): a tap queue's
  * fd carries XVS_EV_TAP with the port slot and queue, so that the worker
- * reads just that queue; any other fd (the wake eventfd, interrupt fds)
- * carries the fd itself. */
+ * reads just that queue; another rx fd (an interrupt fd, a vhost kick, a
+ * wake-up socket) carries XVS_EV_RXQ with its slot and queue, so that the
+ * port's rx_events counts it; the wake eventfd carries the fd itself. */
 #define XVS_EV_TAP (UINT64_C(1) << 63)
+#define XVS_EV_RXQ (UINT64_C(1) << 62)
 #define XVS_EV_TAP_DATA(slot, q) (XVS_EV_TAP | (uint64_t)(slot) << 16 | (uint64_t)(q))
+#define XVS_EV_RXQ_DATA(slot, q) (XVS_EV_RXQ | (uint64_t)(slot) << 16 | (uint64_t)(q))
 
 /* Per-worker state: one per worker lcore, cache aligned, written by its worker. */
 struct xvs_worker {

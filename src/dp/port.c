@@ -12,7 +12,10 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -179,6 +182,37 @@ wake_open(const char *ifname)
 	}
 	xvs_port_wake_disarm(fd); /* frames that slipped in before the filter */
 	return fd;
+}
+
+/* A vhost-user server socket left behind by an xvsd that was killed (kill -9
+ * skips the close that removes it) makes DPDK's bind fail, and the vhost PMD
+ * then removes the file on its way out: a second try works, but only after the
+ * first configure failed, which cost the port its rx interrupts. So remove a
+ * leftover first: a socket file that nobody listens on. One that somebody
+ * listens on belongs to a running process: refuse. Returns 0 or -EADDRINUSE. */
+static int
+vhost_stale_socket_remove(const struct xvs_port *p, struct xvs_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = p->cfg.path;
+	struct stat st;
+	int fd, r, e;
+
+	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) || strlen(path) >= sizeof(sa.sun_path))
+		return 0; /* absent, or not a socket: DPDK's bind says why */
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	close(fd);
+	if (r == 0)
+		return xvs_err_set(err, -EADDRINUSE, "port %s: socket %s is in use: another "
+				   "process listens on it", p->cfg.name, path);
+	if (e == ECONNREFUSED)
+		(void)unlink(path); /* if that fails, DPDK's bind says so */
+	return 0;
 }
 
 static int
@@ -380,9 +414,149 @@ afpacket_ignore_outgoing(const char *ifname, int skip_fd)
 	return n;
 }
 
-int
-xvs_port_open(struct xvs_port *p, struct xvs_err *err)
+/* The af_xdp PMD of DPDK 22.11 (with libxdp) leaves its AF_XDP socket and
+ * BPF program and map fds open when its device is closed (and opens the
+ * program once more while closing). The socket stays bound to the netdev
+ * queue, so the next port on that netdev fails to create its own ("rx queue
+ * 0: Invalid argument") until xvsd exits. So note which of those objects
+ * the device's probe opened, by an identity that is never reused while the
+ * object lives (a BPF object's kernel id, a socket's inode), and after the
+ * device is closed, close every fd that still refers to one of them. */
+#define OBJ_BPF (UINT64_C(1) << 63)
+
+/* Identity of the object behind fd if it is a BPF map or program, or an
+ * AF_XDP socket; 0 for anything else. */
+static uint64_t
+obj_key(int fd, const char *target)
 {
+	char path[64], line[128];
+	uint32_t id = 0;
+	FILE *f;
+
+	if (strncmp(target, "socket:", 7) == 0) {
+		struct stat st;
+		int dom;
+		socklen_t dl = sizeof(dom);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_XDP ||
+		    fstat(fd, &st) < 0)
+			return 0;
+		return (uint64_t)st.st_ino & ~OBJ_BPF;
+	}
+	if (strcmp(target, "anon_inode:bpf-map") != 0 && strcmp(target, "anon_inode:bpf-prog") != 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (id == 0 && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "map_id: %u", &id) != 1 && sscanf(line, "prog_id: %u", &id) != 1)
+			id = 0;
+	fclose(f);
+	return id != 0 ? OBJ_BPF | id : 0;
+}
+
+struct obj_set {
+	uint16_t n;
+	uint64_t key[64];
+};
+
+static bool
+obj_set_has(const struct obj_set *s, uint64_t key)
+{
+	for (uint16_t i = 0; i < s->n; i++)
+		if (s->key[i] == key)
+			return true;
+	return false;
+}
+
+/* Walk our fds: with close_in == NULL, add every object's key to seen; else
+ * close the fds whose object is in close_in. */
+static void
+objs_walk(struct obj_set *seen, const struct obj_set *close_in)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[64], target[64];
+		int fd = atoi(e->d_name);
+		ssize_t n;
+		uint64_t key;
+
+		if (fd <= 2 || fd == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		key = obj_key(fd, target);
+		if (key == 0)
+			continue;
+		if (close_in != NULL && obj_set_has(close_in, key))
+			close(fd);
+		else if (close_in == NULL && !obj_set_has(seen, key) && seen->n < RTE_DIM(seen->key))
+			seen->key[seen->n++] = key;
+	}
+	closedir(d);
+}
+
+/* After the probe: p->objs gets the objects that were not there before. */
+static void
+objs_note_new(struct xvs_port *p, const struct obj_set *before)
+{
+	struct obj_set now = {.n = 0};
+
+	objs_walk(&now, NULL);
+	p->n_objs = 0;
+	for (uint16_t i = 0; i < now.n && p->n_objs < XVS_PORT_OBJS_MAX; i++)
+		if (!obj_set_has(before, now.key[i]))
+			p->objs[p->n_objs++] = now.key[i];
+}
+
+/* Unmap what is still mapped of the sockets in set (their rings): a mapping
+ * holds the socket's file open as much as an fd does. */
+static void
+objs_unmap(const struct obj_set *set)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long start, end, ino;
+		const char *sock = strstr(line, "socket:[");
+
+		if (sock == NULL || sscanf(line, "%lx-%lx", &start, &end) != 2 ||
+		    sscanf(sock, "socket:[%lu]", &ino) != 1 || !obj_set_has(set, (uint64_t)ino))
+			continue;
+		(void)munmap((void *)start, end - start);
+	}
+	fclose(f);
+}
+
+static void
+objs_close_left(struct xvs_port *p)
+{
+	struct obj_set mine = {.n = 0};
+
+	for (uint8_t i = 0; i < p->n_objs; i++)
+		mine.key[mine.n++] = p->objs[i];
+	if (mine.n > 0) {
+		objs_walk(NULL, &mine);
+		objs_unmap(&mine);
+	}
+	p->n_objs = 0;
+}
+
+static int
+ethdev_open(struct xvs_port *p, struct xvs_err *err)
+{
+	struct obj_set *objs_before = NULL;
 	struct rte_eth_dev_info info;
 	char devargs[2048];
 	uint16_t nq, nrx, ntx;
@@ -397,8 +571,6 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	p->wake_fd = -1;
 	for (int i = 0; i < XVS_MAX_QUEUES; i++)
 		p->rxq_fd[i] = -1;
-	if (p->cfg.kind == XVS_PORT_TAP)
-		return tap_open(p, err);
 	r = build_devargs(p, devargs, sizeof(devargs), &nq);
 	if (r < 0) {
 		xvs_err_set(err, r, "port %s: device arguments too long", p->cfg.name);
@@ -417,6 +589,15 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 					"%s: %s", p->cfg.name, p->cfg.path, dir, strerror(errno));
 			goto out;
 		}
+		r = vhost_stale_socket_remove(p, err);
+		if (r < 0)
+			goto out;
+	}
+	p->n_objs = 0;
+	if (p->cfg.kind == XVS_PORT_AFXDP) {
+		objs_before = calloc(1, sizeof(*objs_before));
+		if (objs_before != NULL)
+			objs_walk(objs_before, NULL);
 	}
 	r = rte_dev_probe(devargs);
 	if (r < 0) {
@@ -526,6 +707,10 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 		p->rss_hw_reta = true;
 		p->reta_size = info.reta_size;
 	}
+	if (objs_before != NULL) {
+		objs_note_new(p, objs_before);
+		free(objs_before);
+	}
 	p->open = true;
 	p->error[0] = '\0';
 	return 0;
@@ -542,8 +727,50 @@ close:
 	rte_eth_dev_close(p->eth_port);
 remove:
 	rte_eal_hotplug_remove(p->cfg.kind == XVS_PORT_PCI ? "pci" : "vdev", p->devname);
+	if (objs_before != NULL) {
+		objs_note_new(p, objs_before);
+		objs_close_left(p);
+	}
 out:
+	free(objs_before);
 	snprintf(p->error, sizeof(p->error), "%s", err != NULL ? err->msg : "open failed");
+	return r;
+}
+
+int
+xvs_port_open(struct xvs_port *p, struct xvs_err *err)
+{
+	int r;
+
+	if (p->cfg.kind == XVS_PORT_TAP)
+		return tap_open(p, err);
+	/* af_xdp: the kernel lets go of a closed AF_XDP socket, and so of its
+	 * netdev queue, in deferred work a moment after the close: a port
+	 * deleted and added again may find the queue still taken (EINVAL from
+	 * the rx queue setup). Give it up to half a second. */
+	for (int tries = 0;; tries++) {
+		r = ethdev_open(p, err);
+		if (r != -EINVAL || p->cfg.kind != XVS_PORT_AFXDP)
+			return r;
+		if (tries == 50)
+			break;
+		xvs_err_clear(err);
+		rte_delay_us_sleep(10000);
+	}
+	/* With frames arriving while the old port was deleted, the kernel can
+	 * keep its queue until the process exits (doc/ports.md). */
+	if (err != NULL) {
+		char msg[2 * sizeof(err->msg)];
+		size_t n;
+
+		snprintf(msg, sizeof(msg), "%s; if an afxdp port on %s was deleted while "
+			 "traffic arrived, the kernel may still hold its queue: restart xvsd",
+			 err->msg, p->cfg.ifname);
+		n = RTE_MIN(strlen(msg), sizeof(err->msg) - 1);
+		memcpy(err->msg, msg, n);
+		err->msg[n] = '\0';
+		memcpy(p->error, err->msg, n + 1);
+	}
 	return r;
 }
 
@@ -597,9 +824,17 @@ xvs_port_close(struct xvs_port *p)
 		p->tap = NULL;
 		return;
 	}
+	if (p->cfg.kind == XVS_PORT_AFXDP) {
+		/* Frames stop reaching the AF_XDP socket before its device goes
+		 * (see objs_close_left): the XDP program that redirects them off. */
+		const char *off[] = {"ip", "link", "set", "dev", p->cfg.ifname, "xdp", "off", NULL};
+
+		(void)run_ip(NULL, off);
+	}
 	(void)rte_eth_dev_stop(p->eth_port);
 	(void)rte_eth_dev_close(p->eth_port);
 	rte_eal_hotplug_remove(p->cfg.kind == XVS_PORT_PCI ? "pci" : "vdev", p->devname);
+	objs_close_left(p);
 	if (p->wake_fd >= 0) {
 		close(p->wake_fd);
 		p->wake_fd = -1;

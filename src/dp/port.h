@@ -18,6 +18,8 @@
 #include "dp.h"
 #include "xvs_err.h"
 
+#define XVS_PORT_OBJS_MAX 16
+
 struct xvs_port {
 	struct xvs_port_cfg cfg;     /* as stored */
 	uint16_t slot;               /* index in the port table and in snapshots */
@@ -34,6 +36,10 @@ struct xvs_port {
 	int wake_fd;                 /* afpacket: wake-up socket (see port_wake_*), or -1 */
 	char driver[32];             /* PMD name, for show */
 	uint8_t mac[6];              /* device MAC as DPDK reports it */
+	/* af_xdp: the sockets and BPF objects the PMD opened, closed after the
+	 * device if it left them open (see port.c, objs_close_left) */
+	uint8_t n_objs;
+	uint64_t objs[XVS_PORT_OBJS_MAX];
 
 	/* RSS in force (control thread; settings in cfg.rss, plan in switch.c). */
 	bool rss_steerable;          /* xvs picks which rx queues get traffic (tap, pci) */

@@ -156,6 +156,8 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 
 			if (r == 0)
 				w->ctr[out].drop[XVS_DROP_offload_failed]++;
+			else
+				w->ctr[out].tx_gso_segments += r - 1u;
 			k += r;
 		}
 		if (k > XVS_BURST) {
@@ -182,6 +184,7 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 		return;
 	tb->n = 0;
 	tb->needs_resolve = false;
+	w->ctr[out].egress_packets += n;
 	if (unlikely(!p->active)) {
 		rte_pktmbuf_free_bulk(tb->pkts, n);
 		w->ctr[out].drop[XVS_DROP_port_down] += n;
@@ -459,10 +462,13 @@ take_events(struct xvs_worker *w, const struct timespec *ts)
 	for (int i = 0; i < n; i++) {
 		uint64_t d = ev[i].data.u64;
 
-		if (d & XVS_EV_TAP) {
+		if (d & (XVS_EV_TAP | XVS_EV_RXQ)) {
 			uint16_t slot = (uint16_t)(d >> 16), q = (uint16_t)d;
 
-			if (slot < XVS_MAX_PORTS && q < XVS_MAX_QUEUES)
+			if (slot >= XVS_MAX_PORTS || q >= XVS_MAX_QUEUES)
+				continue;
+			w->ctr[slot].rx_events++;
+			if (d & XVS_EV_TAP)
 				w->tap_ready[slot] |= (uint16_t)(1u << q);
 		} else if ((int)d == w->wakefd) {
 			uint64_t v;

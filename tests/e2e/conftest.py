@@ -12,8 +12,8 @@ easy to attribute and to detect. The `switch` fixture:
     "uplinks" (a veth pair: one end in the switch namespace attached as an
     afpacket port, the other in a "physical network" namespace);
   * at teardown, whatever happened: checks rx == forwarded + flooded + ingress
-    drops on every port, stops the helper processes, stops xvsd with SIGTERM
-    and requires exit status 0, deletes every namespace it created, fails on
+    drops and egress conservation (egress_errors) on every port, stops the
+    helper processes, stops xvsd with SIGTERM and requires exit status 0, deletes every namespace it created, fails on
     WARNING/ERR lines in the daemon log that the test did not declare with
     switch.expect_log(), and fails if a device, namespace or process carrying
     the suffix is left behind.
@@ -60,6 +60,9 @@ INGRESS_DROPS = (
     "no_dest",
 )
 EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed")
+# Egress drops of frames that reached the port's transmit path (egress_packets);
+# copy_failed frames never got there (doc/l2.md, "Conservation").
+EGRESS_TX_DROPS = ("tx_full", "port_down", "tx_error", "offload_failed")
 
 SUBNET4 = "10.77.0."
 SUBNET6 = "fd77::"
@@ -560,6 +563,7 @@ class Switch:
                 errs.append(f"port {name}: rx_packets {s['rx_packets']} != forwarded "
                             f"{s['forwarded']} + flooded {s['flooded']} + ingress drops "
                             f"{ingress} ({s['drops']})")
+            errs += egress_errors(name, s)
         return errs
 
     def assert_conservation(self, tries=5):
@@ -616,6 +620,19 @@ class Switch:
             errors.append("unexpected WARNING/ERR lines in the xvsd log:\n  " + "\n  ".join(bad))
         errors += leftovers(self.names.sfx, str(self.tmp))
         return errors
+
+
+def egress_errors(name, s):
+    """Egress conservation of one port's stats (doc/l2.md): every frame handed
+    to its transmit path (plus the segments GSO made of them) was sent,
+    dropped with an egress reason, or waits in its tx hand-off ring."""
+    into = s["egress_packets"] + s["tx_gso_segments"]
+    dropped = sum(s["drops"][k] for k in EGRESS_TX_DROPS)
+    if into != s["tx_packets"] + dropped + s["tx_queued"]:
+        return [f"port {name}: egress_packets {s['egress_packets']} + tx_gso_segments "
+                f"{s['tx_gso_segments']} != tx_packets {s['tx_packets']} + egress drops "
+                f"{dropped} + tx_queued {s['tx_queued']} ({s['drops']})"]
+    return []
 
 
 def leftovers(sfx, tmpdir, timeout=5.0):

@@ -9,6 +9,8 @@ AF_PACKET uplink behaviour.
   | a                        b                    c            up    +-----+
   |                    xvsd (ns xe<sfx>sw)                (afpacket, |  xe<sfx>ups in
   +------------------------------------------------------------------+  the switch ns)
+
+  ns x [xe<sfx>x] -- veth -- xe<sfx>xs: an afxdp port deleted and added again
 """
 import re
 import subprocess
@@ -127,3 +129,52 @@ def test_afpacket_port_ignores_frames_the_host_sends(switch):
     assert got_c == [], "a frame the host sent on the uplink reached a VM"
     assert after["rx_packets"] == before["rx_packets"]
     assert switch.fdb_entry(host_mac) is None
+
+
+def _afxdp_add(switch, up):
+    r = switch.rpc({"method": "port.add", "params": {
+        "name": "x", "kind": "afxdp", "options": {"ifname": up.sw_ifname}}}, timeout=30)
+    return r.get("error")
+
+
+def test_afxdp_port_delete_and_add_again(switch):
+    """DPDK 22.11's af_xdp PMD left its AF_XDP socket (and BPF fds) open when
+    the port was deleted; the socket kept the veth queue, so adding a port on
+    the same netdev again failed ("rx queue 0: Invalid argument") until xvsd
+    restarted. xvsd now closes what the PMD left behind."""
+    a = switch.vm("a", ipv6=False)
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    err = _afxdp_add(switch, x)
+    if err is not None:
+        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    for i in range(3):
+        switch.ctl("port", "del", "x")
+        err = _afxdp_add(switch, x)
+        assert err is None, f"afxdp port added again ({i + 1}) refused: {err}"
+    assert switch.ports()["x"]["state"] == "up"
+    wait_for(lambda: x.ping(a, count=1, check=False).returncode == 0, 20, interval=0.2,
+             what="ping over the re-added afxdp port")
+
+
+def test_afxdp_port_readded_under_traffic_works_or_says_what_to_do(switch):
+    """Frames arriving while an afxdp port is deleted can leave its netdev queue
+    held by the kernel until xvsd exits (doc/ports.md). Re-adding the port then
+    either works or is refused with a message that says what to do, not only
+    "rx queue 0: Invalid argument"; the switch keeps running either way."""
+    a = switch.vm("a", ipv6=False)
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    err = _afxdp_add(switch, x)
+    if err is not None:
+        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    x.run(["ip", "neigh", "replace", "10.77.0.99", "lladdr", "02:99:99:99:99:99", "dev",
+           x.ifname, "nud", "permanent"])
+    switch.spawn(x.ns, ["ping", "-q", "-n", "-i", "0.002", "10.77.0.99"])
+    for _ in range(10):
+        switch.ctl("port", "del", "x")
+        err = _afxdp_add(switch, x)
+        if err is not None:
+            assert "restart xvsd" in err["message"], err
+            assert "x" not in switch.ports()
+            break
+    b = switch.vm("b", ipv6=False)
+    a.ping(b, count=2)

@@ -10,11 +10,22 @@
 
 a -> M is flooded to vm1; testpmd swaps the MACs and sends it back, so the
 switch learns M on vm1 and forwards the echo to a.
+
+Restarts (guest.py's Guest: testpmd that can be killed and started again):
+
+   ns g: testpmd icmpecho (answers ARP and ping for any address)
+   ns g: testpmd io between virtio-user and a kernel tap [g0] (the guest's
+         own stack pings through it)
+              | vhost-user: xvsd server (virtio-user client) or xvsd client
+              | (virtio-user server=1)
+   vm1 (vhost) + a (tap, ns a) in xvsd; xvsd killed (-9) or stopped and started,
+   the guest killed and started: the link state follows, traffic comes back.
 """
 import subprocess
 import time
 
 from conftest import need_tool, scapy_or_skip, wait_for
+from guest import Guest
 
 
 def _wait_line(path, text, proc, timeout):
@@ -111,3 +122,136 @@ def _macswap_echo(switch, client):
     assert tp.returncode == 0, log.read_text(errors="replace")[-2000:]
     # the guest went away: the port stays, and the switch keeps working
     assert switch.ports()["vm1"]["state"] == "up"
+
+
+# ---------------------------------------------------------------- restarts
+
+GUEST_IP = "10.77.0.200"
+
+
+def _link(switch):
+    return switch.ports()["vm1"]["link"]
+
+
+def _wait_link(switch, state, timeout=30):
+    wait_for(lambda: _link(switch) == state, timeout, interval=0.2,
+             what=f"vm1 link {state}")
+
+
+def _ping_guest(a, timeout=40):
+    """a pings the icmpecho guest until one answer comes back: traffic resumed
+    without anybody touching the switch."""
+    wait_for(lambda: a.ping(GUEST_IP, count=1, check=False).returncode == 0, timeout,
+             interval=0.2, what=f"a -> guest {GUEST_IP} ping")
+
+
+def _vhost_port(switch, vsock, client):
+    switch.ctl("port", "add", "vm1", "vhost", f"path={vsock}", *(["client=on"] if client else []))
+
+
+def test_vhost_server_link_follows_guest_restarts(switch):
+    """xvsd listens; the guest comes, crashes and comes back: link down/up in
+    port list, and pings flow again each time."""
+    vsock = switch.tmp / "vm1.sock"
+    _vhost_port(switch, vsock, client=False)
+    assert _link(switch) == "down"
+    a = switch.vm("a", ipv6=False)
+    g = Guest(switch, "g", vsock, fwd="icmpecho").start()
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    for _ in range(2):
+        g.kill()
+        _wait_link(switch, "down")
+        g.start()
+        _wait_link(switch, "up")
+        _ping_guest(a)
+    assert switch.ports()["vm1"]["rx_interrupts"]
+    assert g.stop() == 0
+
+
+def test_vhost_server_xvsd_kill9_with_guest_attached(switch):
+    """kill -9 leaves xvsd's listening socket file behind. The restarted xvsd
+    must take the path over as on a clean start: port up, with its rx
+    interrupts (a failed first configure cost them), and a guest that
+    connects again gets traffic. (virtio-user as a client does not reconnect
+    by itself, QEMU's reconnect= does: the guest is restarted here.)"""
+    vsock = switch.tmp / "vm1.sock"
+    _vhost_port(switch, vsock, client=False)
+    a = switch.vm("a", ipv6=False)
+    g = Guest(switch, "g", vsock, fwd="icmpecho").start()
+    _ping_guest(a)
+    fresh = switch.ports()["vm1"]
+    switch.kill9()
+    assert vsock.exists()
+    switch.start()
+    switch.reconfigure_hosts()
+    p = switch.ports()["vm1"]
+    assert p["state"] == "up" and p["link"] == "down", p
+    assert p["rx_interrupts"] == fresh["rx_interrupts"] is True, p
+    assert "failed to bind" not in switch.xvsd.log_text()
+    g.kill()
+    g.start()
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    # and a clean restart under an attached guest
+    switch.restart()
+    g.kill()
+    g.start()
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    assert g.stop() == 0
+
+
+def test_vhost_client_mode_survives_restarts_on_both_sides(switch):
+    """The guest owns the socket (virtio-user server=1, QEMU's server=on); xvsd
+    connects (client=on). xvsd killed or stopped and started, the guest
+    killed and started: each side reconnects by itself, traffic resumes and
+    the link follows."""
+    vsock = switch.tmp / "vm1.sock"
+    a = switch.vm("a", ipv6=False)
+    g = Guest(switch, "g", vsock, server=True, fwd="icmpecho").start(wait=False)
+    _vhost_port(switch, vsock, client=True)
+    g.wait_running()
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    switch.kill9()
+    switch.start()
+    switch.reconfigure_hosts()
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    switch.restart()
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    g.kill()
+    _wait_link(switch, "down")
+    g.start(wait=False)
+    _wait_link(switch, "up")
+    _ping_guest(a)
+    assert switch.ports()["vm1"]["state"] == "up"
+    assert g.stop() == 0
+
+
+def test_vhost_idle_worker_wakes_on_new_kick_fd_after_guest_restart(switch):
+    """After the guest reconnects, its queues have new kick eventfds. The
+    worker, asleep, must wake on the new one: the guest's own pings (sent
+    through testpmd into virtio-user while the worker sleeps) show up as rx
+    events of vm1, i.e. wake-ups from its kick fd, not from a timer."""
+    vsock = switch.tmp / "vm1.sock"
+    _vhost_port(switch, vsock, client=False)
+    a = switch.vm("a", ipv6=False)
+    gtap = switch.names.dev("g0")
+    g = Guest(switch, "g", vsock, tap=gtap, mac=switch.names.mac(0x71)).start()
+    g.kill()
+    g.start()
+    _wait_link(switch, "up")
+    g.sw_run(["ip", "link", "set", gtap, "up"])
+    g.sw_run(["ip", "addr", "replace", f"{GUEST_IP}/24", "dev", gtap])
+    wait_for(lambda: g.sw_run(["ping", "-c", "1", "-W", "1", a.ip4], check=False).returncode == 0,
+             30, interval=0.2, what="guest -> a ping")
+    time.sleep(0.5)  # everything quiet: the worker sleeps
+    before = switch.stats("vm1")["rx_events"]
+    r = g.sw_run(["ping", "-q", "-c", "5", "-i", "0.3", "-W", "2", a.ip4], check=False)
+    after = switch.stats("vm1")["rx_events"]
+    assert r.returncode == 0, r.stdout
+    assert after > before, f"no kick woke the worker: rx_events {before} -> {after}"
+    assert g.stop() == 0
