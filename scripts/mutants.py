@@ -130,6 +130,12 @@ MUTANTS = [
        "p->rss_queue_worker[q] = set[q % k];", "p->rss_queue_worker[q] = set[q % ns];")],
      [e2e("test_rss.py", "hardware_queues_each_on_its_worker")]),
 
+    ("queue-on-stopped-worker", "after the worker count drops, ports keep queues on "
+     "the workers that stopped",
+     [("src/ctl/switch.c",
+       "ot = rss_plan(p, s->n_workers);", "ot = rss_plan(p, xvs_dp.n_workers_max);")],
+     [e2e("test_rss.py", "worker_count_change_moves_the_port")]),
+
     ("top-rate-wrong", "live xvsctl top shows half the packet rate",
      [("cli/xvsctl.c",
        "return (now - then) / dt;", "return (now - then) / dt / 2;")],
