@@ -11,7 +11,8 @@ standing in for a multi-queue NIC that spreads the same traffic in hardware.
 
 This is the bit-serial definition written out in Python (xvs's own C
 implementations are in src/core/rss.c and are unit-tested against the
-published vectors); `--selftest` checks it against two of those vectors.
+published vectors); `--selftest` checks it against the whole verification suite (IPv4 and
+IPv6, with and without ports).
 
 usage: rss_split.py IN.pcap OUT_{q}.pcap --queues N [--reta-size 128] [--key HEX]
        rss_split.py --selftest
@@ -57,11 +58,34 @@ def hash_input(frame):
     return b""
 
 
-def selftest():
-    v4 = ipaddress.IPv4Address("66.9.149.187").packed + ipaddress.IPv4Address("161.142.100.80").packed
-    assert toeplitz(DEFAULT_KEY, v4) == 0x323e8fc2
-    assert toeplitz(DEFAULT_KEY, v4 + struct.pack("!HH", 2794, 1766)) == 0x51ccc178
-    print("rss_split selftest: ok")
+# The Microsoft RSS verification suite ("Verifying the RSS Hash Calculation"),
+# default key: source, destination, source port, destination port, hash of
+# the addresses only, hash of addresses and ports. Same table as
+# tests/unit/test_rss.c.
+MS_VECTORS = [
+    ("66.9.149.187", "161.142.100.80", 2794, 1766, 0x323e8fc2, 0x51ccc178),
+    ("199.92.111.2", "65.69.140.83", 14230, 4739, 0xd718262a, 0xc626b0ea),
+    ("24.19.198.95", "12.22.207.184", 12898, 38024, 0xd2d0a5de, 0x5c2b394a),
+    ("38.27.205.30", "209.142.163.6", 48228, 2217, 0x82989176, 0xafc7327f),
+    ("153.39.163.191", "202.188.127.2", 44251, 1303, 0x5d1809c5, 0x10e828a2),
+    ("3ffe:2501:200:1fff::7", "3ffe:2501:200:3::1", 2794, 1766, 0x2cc18cd5, 0x40207d3d),
+    ("3ffe:501:8::260:97ff:fe40:efab", "ff02::1", 14230, 4739, 0x0f0c461c, 0xdde51bbf),
+    ("3ffe:1900:4545:3:200:f8ff:fe21:67cf", "fe80::200:f8ff:fe21:67cf", 44251, 38024,
+     0x4b61e985, 0x02d1feef),
+]
+
+
+def selftest(verbose=False):
+    """toeplitz() against every vector of the verification suite (IPv4 and
+    IPv6, with and without ports); raises AssertionError on a mismatch."""
+    for src, dst, sport, dport, l3, l4 in MS_VECTORS:
+        addrs = ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed
+        for data, want in ((addrs, l3), (addrs + struct.pack("!HH", sport, dport), l4)):
+            got = toeplitz(DEFAULT_KEY, data)
+            assert got == want, f"toeplitz({src} -> {dst}, {len(data)} bytes) = " \
+                                f"{got:#010x}, the suite says {want:#010x}"
+    if verbose:
+        print(f"rss_split selftest: {2 * len(MS_VECTORS)} verification-suite vectors ok")
 
 
 def main():
@@ -74,7 +98,7 @@ def main():
     ap.add_argument("--selftest", action="store_true")
     a = ap.parse_args()
     if a.selftest:
-        return selftest()
+        return selftest(verbose=True)
     if not a.inp or not a.out or "{q}" not in a.out:
         ap.error("IN and OUT (containing {q}) are needed")
     from scapy.utils import RawPcapReader, RawPcapWriter

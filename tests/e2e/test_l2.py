@@ -36,6 +36,7 @@ def test_arp_resolution(switch):
     a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
     a.run(["ip", "neigh", "flush", "dev", a.ifname])
     assert a.neigh(b.ip4) is None
+    echo = a.sniff(src=[a.mac])   # frames from a that come back to a
     before = switch.stats()
     a.ping(b, count=1)
     # the request was broadcast (flooded from a), the reply unicast (forwarded from b)
@@ -47,8 +48,11 @@ def test_arp_resolution(switch):
     # inserts entries), so a reply right behind the request may still be flooded
     sent_b = lambda s: s["b"]["forwarded"] + s["b"]["flooded"]  # noqa: E731
     assert sent_b(after) - sent_b(before) >= 2, after["b"]
-    # nothing was flooded back to the port it came from
-    assert after["a"]["drops"]["same_port"] == 0
+    # nothing was flooded back to the port it came from: a's sniffer (which
+    # skips what a itself sends) saw none of a's frames, and the switch sent a
+    # no more than b's two replies (ARP and echo)
+    assert echo.stop() == [], "a's broadcast came back to a"
+    assert after["a"]["tx_packets"] - before["a"]["tx_packets"] == 2, after["a"]
 
 
 def _iperf(switch, client, server, seconds=2):
@@ -166,6 +170,33 @@ def test_flood_reaches_only_same_vlan_ports(switch):
     # flooding learned the source
     e = wait_for(lambda: switch.fdb_entry(src), 2, what="source learned")
     assert (e["port"], e["vlan"]) == ("a", 10)
+
+
+def test_unicast_to_a_mac_on_its_own_port_is_dropped_as_same_port(switch):
+    """A frame from a to a MAC learned on a (a host behind a's port) is
+    neither sent back out of a nor flooded: dropped and counted same_port."""
+    scapy_or_skip()
+    from scapy.layers.l2 import Ether
+
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    up = switch.uplink("up", ipv6=False)
+    x = "02:99:99:99:99:03"   # a host behind port a
+    a.send([Ether(src=x, dst="ff:ff:ff:ff:ff:ff", type=0x88b5) / (b"learn me" * 6)])
+    e = wait_for(lambda: switch.fdb_entry(x), 3, what="x learned")
+    assert e["port"] == "a", e
+    sniffers = {h.port: h.sniff(dst=[x]) for h in (a, b, up)}
+    before = switch.stats()
+    a.send([Ether(src=a.mac, dst=x, type=0x88b5) / (b"to x" * 12)] * 5)
+    wait_for(lambda: switch.stats("a")["rx_packets"] - before["a"]["rx_packets"] >= 5, 3,
+             what="frames received")
+    got = {p: s.stop() for p, s in sniffers.items()}
+    after = switch.stats()
+    assert got == {"a": [], "b": [], "up": []}, got
+    d = {k: after["a"][k] - before["a"][k] for k in ("rx_packets", "forwarded", "flooded")}
+    assert d == {"rx_packets": 5, "forwarded": 0, "flooded": 0}, d
+    assert after["a"]["drops"]["same_port"] - before["a"]["drops"]["same_port"] == 5
+    for p in ("a", "b", "up"):
+        assert after[p]["tx_packets"] == before[p]["tx_packets"], (p, after[p])
 
 
 def test_unknown_unicast_with_no_other_port_is_no_dest(switch):

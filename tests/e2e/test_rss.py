@@ -18,9 +18,17 @@ multi-queue tap, a change of the worker count, the conservative profile.
                                                  ns xe<sfx>up [xe<sfx>up] 10.77.0.N
                                                  (validation only: queues=2)
 
+  Per-flow placement (end of file): pcap port "src" (1 queue, software
+  spreading; or 2 queues, one per worker) --> static FDB entry --> null
+  port "sink". No kernel is involved, so every frame counted is one the test
+  wrote.
+
 Spreading is checked against the Toeplitz hash of scripts/rss_split.py (the
-bench's and demo's), computed from the key and RETA that rss.show reports, so the tests choose flows whose split between the
-workers is known in advance instead of hoping for one.
+bench's and demo's; checked against the Microsoft verification suite before
+any test here runs), computed from the key and RETA that rss.show reports, so
+the tests choose flows whose split between the workers is known in advance
+instead of hoping for one. The per-flow tests give flow i 2**i frames, so the
+per-worker counts name each flow's worker exactly.
 """
 import json
 import os
@@ -35,7 +43,8 @@ import pytest
 from conftest import need_tool, scapy_or_skip, wait_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from rss_split import toeplitz  # noqa: E402  (bit-serial, checked below against the spec)
+import rss_split  # noqa: E402
+from rss_split import DEFAULT_KEY, toeplitz  # noqa: E402  (bit-serial, see _reference_hash_checked)
 
 WORKERS = ["--workers", "2", "--cpus", "0,1"]
 SETTINGS = ("enabled", "profile", "base_cpu", "max_cpu", "max_cpus", "queues", "types", "key",
@@ -162,7 +171,9 @@ def send_and_check_order(sw, a, b, sports, per_flow, gap):
     each flow in order. Returns (per-worker rx delta of port a, worker.stats before, after)."""
     frames = udp_frames(a, b, sports, per_flow)
     before, wk0 = rss(sw, "a"), workers(sw)
-    sniffer = b.sniff(src=[a.mac], seconds=60, count=len(frames))
+    # No count limit: a's kernel may add an ARP frame of its own (same source),
+    # and a sniffer stopping at len(frames) then missed the last test frame.
+    sniffer = b.sniff(src=[a.mac], seconds=60)
     rep = a.send(frames, gap=gap)
     assert rep["sent"] == len(frames)
     got = received_sequences(sniffer.stop(grace=1.0))
@@ -196,15 +207,13 @@ def _settled_workers(sw, before, src, dst):
 
 # ---------------------------------------------------------------- tests
 
-def test_toeplitz_reference_matches_the_spec():
-    """The helper above against the Microsoft RSS verification suite."""
-    key = bytes.fromhex("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c"
-                        "6a42b73bbeac01fa")
-    assert toeplitz(key, ip4("66.9.149.187") + ip4("161.142.100.80")) == 0x323e8fc2
-    assert toeplitz(key, ip4("66.9.149.187") + ip4("161.142.100.80") +
-                    struct.pack("!HH", 2794, 1766)) == 0x51ccc178
-    assert toeplitz(key, ip4("199.92.111.2") + ip4("65.69.140.83") +
-                    struct.pack("!HH", 14230, 4739)) == 0xc626b0ea
+@pytest.fixture(autouse=True, scope="module")
+def _reference_hash_checked():
+    """The Python Toeplitz every expectation here is computed with must itself
+    agree with the Microsoft RSS verification suite: a check of the test's own
+    tool, not of the switch, so it is not a test of its own; a wrong reference
+    fails every test of this file instead."""
+    rss_split.selftest()
 
 
 @pytest.mark.parametrize("vm_offloads", ["on", "off"])
@@ -257,19 +266,39 @@ def test_static_profile_spreads_tcp_streams_over_both_workers(sw, vm_offloads):
     assert wk1[other]["rss_out"] == wk0[other]["rss_out"]
 
 
+def _uneven_sports(src_ip, dst_ip, key, n_even, n_odd, size=128):
+    """UDP source ports (to port 7777) of n_even flows whose RETA entry under
+    `key` is even and n_odd whose entry is odd, each entry of the other parity
+    under the default key: with a table filled i mod 2, a switch that used the
+    default key or a neighbouring entry would swap the two workers' shares."""
+    def entry(k, sp):
+        return toeplitz(k, ip4(src_ip) + ip4(dst_ip) + struct.pack("!HH", sp, 7777)) & (size - 1)
+    out, want = [], {0: n_even, 1: n_odd}
+    for sp in range(30000, 60000):
+        par = entry(key, sp) % 2
+        if want[par] > 0 and entry(DEFAULT_KEY, sp) % 2 != par:
+            out.append(sp)
+            want[par] -= 1
+        if not any(want.values()):
+            return out
+    raise AssertionError("no such ports")
+
+
 def test_udp_flows_arrive_complete_and_in_order(sw):
     """64 interleaved UDP flows x 40 frames at a moderate rate through a
-    spreading port: none lost, none reordered, split as the RETA says."""
+    spreading port with a key of its own: none lost, none reordered, split
+    40:24 flows as the RETA says (uneven, so swapped workers would show)."""
     scapy_or_skip()
     a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
-    st = rss_set(sw, "a", profile="static")
+    st = rss_set(sw, "a", profile="static", key=KEY2)
+    assert st["key"] == KEY2
     poller, other = poller_and_other(st)
     learn_both(sw, a, b)
-    sports = list(range(30000, 30064))
+    sports = _uneven_sports(a.ip4, b.ip4, bytes.fromhex(KEY2), 40, 24)
     per_flow = 40
     expect = {w: per_flow * sum(flow_worker(st, a.ip4, b.ip4, s, 7777) == w for s in sports)
               for w in (0, 1)}
-    assert expect[0] > 0 and expect[1] > 0, expect   # holds for this key and these ports
+    assert sorted(expect.values()) == [24 * per_flow, 40 * per_flow], expect
     d, wk0, wk1 = send_and_check_order(sw, a, b, sports, per_flow, gap=0.0005)
     # Each worker switched its flows' frames (plus perhaps an ARP or two of a's
     # kernel: not IP, RETA entry 0).
@@ -609,3 +638,179 @@ def test_conservative_profile_tries_a_second_worker_under_load(sw, tmp_path):
     else:
         assert len(st["workers_active"]) == 2 and st["mode"] == "software", st
     assert "result" in sw.rpc({"method": "port.del", "params": {"name": "src"}})
+
+
+# ---------------------------------------------------------------- per-flow placement
+#
+# Per-worker totals cannot tell a right mapping from a swapped one when the
+# flows split evenly. Here flow i of a set carries 2**i frames, so a worker's
+# packet count, written in binary, names exactly the flows that worker switched:
+# each flow's worker is read back and compared with
+# reta[toeplitz(key, input) & (size - 1)], flow by flow. The frames come from
+# pcap ports (no kernel adds a frame of its own) and go to a null port through
+# a static FDB entry.
+
+SINK_MAC = "02:00:00:00:99:99"
+FLOW_SRC, FLOW_DST = "10.1.0.1", "10.2.0.1"
+
+
+def _flow_frame(kind, sport, seq):
+    from scapy.layers.inet import IP, TCP, UDP
+    from scapy.layers.l2 import ARP, Ether
+
+    eth = Ether(src="02:00:00:00:aa:01", dst=SINK_MAC)
+    if kind == "arp":   # not IP: not hashed, RETA entry 0
+        return eth / ARP(psrc=FLOW_SRC, pdst=FLOW_DST)
+    l4 = (UDP if kind == "udp" else TCP)(sport=sport, dport=7777)
+    return eth / IP(src=FLOW_SRC, dst=FLOW_DST) / l4 / struct.pack("!I", seq)
+
+
+def _flow_input(kind, sport):
+    if kind == "arp":
+        return b""
+    return ip4(FLOW_SRC) + ip4(FLOW_DST) + struct.pack("!HH", sport, 7777)
+
+
+def _entry(key, kind, sport, size):
+    inp = _flow_input(kind, sport)
+    return (toeplitz(key, inp) if inp else 0) & (size - 1)
+
+
+def _pick_flows(key, size, want):
+    """Flows (kind, sport) whose RETA entry under `key` has the parity `want`
+    lists (a table filled i mod 2 puts even and odd entries on different
+    workers) and, under the default key, the other parity: a switch that
+    hashed with the default key, or read the entry next to the right one,
+    would put every one of them on the other worker."""
+    out = []
+    for kind, parity in want:
+        out.append(next((kind, sp) for sp in range(1000, 60000)
+                        if (kind, sp) not in out and
+                        _entry(key, kind, sp, size) % 2 == parity and
+                        _entry(DEFAULT_KEY, kind, sp, size) % 2 != parity))
+    return out
+
+
+def _weighted_frames(flows, only=None):
+    """2**i frames of flow i (of the flows whose index is in `only`, if
+    given), interleaved: each flow's frames spread over the capture, as real
+    traffic would be."""
+    frames = []
+    for i, (kind, sport) in enumerate(flows):
+        if only is None or i in only:
+            frames += [(j / 2 ** i, i, _flow_frame(kind, sport, j)) for j in range(2 ** i)]
+    return [f for _, _, f in sorted(frames, key=lambda x: x[:2])]
+
+
+def _flows_by_worker(counts, n_flows):
+    """{flow index: worker} read back from per-worker counts of weighted flows."""
+    got = {}
+    for w, c in enumerate(counts):
+        assert c < 2 ** n_flows, f"worker {w} counted {c} frames, more than were sent"
+        for i in range(n_flows):
+            if c >> i & 1:
+                assert i not in got, f"flow {i} counted on two workers: {counts}"
+                got[i] = w
+    return got
+
+
+def _pcap_sink(sw):
+    assert "result" in sw.rpc({"method": "port.add", "params": {
+        "name": "sink", "kind": "null", "options": {}}})
+    assert "result" in sw.rpc({"method": "fdb.add", "params": {
+        "mac": SINK_MAC, "vlan": 1, "port": "sink"}})
+
+
+def _all_switched(sw, port, total):
+    def done():
+        st = rss(sw, port)
+        return st if sum(st["packets_per_worker"]) >= total else None
+    st = wait_for(done, 10, what=f"all {total} frames of {port} switched")
+    time.sleep(0.2)   # nothing more may come
+    st = rss(sw, port)
+    assert sum(st["packets_per_worker"]) == total, st["packets_per_worker"]
+    assert sw.stats(port)["rx_packets"] == total
+    return st
+
+
+def test_software_rss_puts_each_flow_on_its_reta_worker(sw, tmp_path):
+    """One-queue port spreading in software with a key of its own (not the
+    default) and a 64-entry table: each of 9 flows (UDP, TCP, and a non-IP
+    frame, which takes entry 0) is switched by reta[toeplitz(key) & 63],
+    read back flow by flow, 511 frames split unevenly over the workers."""
+    scapy_or_skip()
+    from scapy.all import wrpcap
+    size = 64
+    key = bytes.fromhex(KEY2)
+    flows = [("arp", 0)] + _pick_flows(key, size, [("udp", 0), ("udp", 1), ("udp", 1),
+                                                  ("tcp", 0), ("tcp", 1), ("tcp", 0),
+                                                  ("udp", 0), ("tcp", 1)])
+    frames = _weighted_frames(flows)
+    wrpcap(str(tmp_path / "flows.pcap"), frames)
+    _pcap_sink(sw)
+    assert "result" in sw.rpc({"method": "port.add", "params": {
+        "name": "src", "kind": "pcap", "options": {
+            "path": str(tmp_path / "flows.pcap"), "rss-profile": "static",
+            "rss-key": KEY2, "rss-reta-size": str(size)}}})
+    st = _all_switched(sw, "src", len(frames))
+    assert st["mode"] == "software" and st["key"] == KEY2 and st["reta_size"] == size, st
+    assert sorted(st["workers_active"]) == [0, 1] and len(st["reta"]) == size, st
+    # a table filled i mod 2: even and odd entries on different workers
+    assert st["reta"][0] != st["reta"][1] and all(
+        st["reta"][i] == st["reta"][i % 2] for i in range(size)), st["reta"]
+    want = {i: st["reta"][_entry(key, kind, sp, size)] for i, (kind, sp) in enumerate(flows)}
+    got = _flows_by_worker(st["packets_per_worker"], len(flows))
+    wrong = {f"{flows[i]}": (got.get(i), want[i]) for i in want if got.get(i) != want[i]}
+    assert not wrong, f"flows on the wrong worker (flow: (worker, expected)): {wrong}; " \
+                      f"per worker {st['packets_per_worker']}"
+    assert len(set(want.values())) == 2   # both workers had flows
+
+
+@pytest.mark.parametrize("profile", ["static", "conservative"])
+def test_hardware_queues_each_on_its_worker(sw, tmp_path, profile):
+    """A two-queue port (a pcap port stands in for a NIC: its capture is split
+    per queue by the port's own key, as rss_split.py does) is polled queue by
+    queue, with no software spreading. static: queue q on the worker rss.show
+    names for it, the two queues on different workers; conservative at idle:
+    both queues on the one worker in use, none on a worker not in use. Every
+    flow's frames are counted on its queue's worker (per-flow read-back as
+    above; the queues carry 25 and 486 frames)."""
+    scapy_or_skip()
+    from scapy.all import wrpcap
+    key = bytes.fromhex(KEY2)
+    size = 128
+    flows = _pick_flows(key, size, [("udp", 0), ("tcp", 1), ("udp", 1), ("tcp", 0),
+                                    ("udp", 0), ("tcp", 1), ("udp", 1), ("udp", 1),
+                                    ("tcp", 1)])
+    queue_of = [_entry(key, kind, sp, size) % 2 for kind, sp in flows]  # reta i mod 2 queues
+    per_queue = [sum(2 ** i for i in range(len(flows)) if queue_of[i] == q) for q in (0, 1)]
+    assert per_queue == [25, 486], per_queue   # uneven, and 0 + 1 would not be mistaken
+    for q in (0, 1):
+        wrpcap(str(tmp_path / f"q{q}.pcap"),
+               _weighted_frames(flows, only={i for i in range(len(flows)) if queue_of[i] == q}))
+    _pcap_sink(sw)
+    opts = {"path": str(tmp_path / "q{q}.pcap"), "queues": "2", "rss-key": KEY2}
+    if profile != "conservative":
+        opts["rss-profile"] = profile
+    assert "result" in sw.rpc({"method": "port.add", "params": {
+        "name": "src", "kind": "pcap", "options": opts}})
+    total = 2 ** len(flows) - 1
+    st = _all_switched(sw, "src", total)
+    assert st["profile"] == profile and (st["queues_max"], st["queues_used"]) == (2, 2), st
+    assert st["mode"] != "software" and st["reta"] == [], st
+    qw = dict(st["queue_workers"])
+    assert sorted(qw) == [0, 1], st
+    if profile == "static":
+        assert st["mode"] == "hardware" and qw[0] != qw[1], st
+        assert sorted(st["workers_active"]) == [0, 1], st
+    else:
+        assert len(st["workers_active"]) == 1, st
+        assert set(qw.values()) == set(st["workers_active"]), \
+            f"a queue is polled by a worker the port does not use: {st}"
+    wk = workers(sw)
+    for q, w in qw.items():
+        assert f"src/{q}" in wk[w]["queues"], (q, w, wk[w]["queues"])
+    want = {i: qw[queue_of[i]] for i in range(len(flows))}
+    got = _flows_by_worker(st["packets_per_worker"], len(flows))
+    assert got == want, f"flow -> worker {got}, expected {want}; per worker " \
+                        f"{st['packets_per_worker']}"

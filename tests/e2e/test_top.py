@@ -7,9 +7,11 @@
    |  xvsd (ns xe<sfx>sw,       |
    |        1 worker)           |
    |  ports: n1, n2 (null)      |
+   |  (rates: pcap src -> null) |
    +----------------------------+
 
-No kernel device is created: null ports only. The rss tests that need the
+No kernel device is created: null ports, and for the live rates a pcap port
+read once into a null port. The rss tests that need the
 daemon's rss.show/rss.set skip, with a reason, on an xvsd that lacks them.
 """
 import fcntl
@@ -25,7 +27,7 @@ import time
 
 import pytest
 
-from conftest import XVSCTL
+from conftest import XVSCTL, scapy_or_skip, wait_for
 
 # worker.stats fields of every xvsd, and those added with software RSS
 BASE_FIELDS = {"worker": int, "lcore": int, "cpu": int, "active": bool, "busy_pct": float,
@@ -150,6 +152,7 @@ class PtyTop:
             finally:
                 os._exit(127)
         self.out = b""
+        self.chunks = []   # (monotonic time read, offset in out) of every read
         self.status = None
 
     def read_for(self, seconds):
@@ -164,10 +167,24 @@ class PtyTop:
                 return
             if not data:
                 return
+            self.chunks.append((time.monotonic(), len(self.out)))
             self.out += data
 
     def frames(self):
         return self.out.count(CLEAR)
+
+    def timed_frames(self):
+        """[(time the frame was read, its text)] of the complete frames (each
+        followed by another), in order."""
+        starts, off = [], self.out.find(CLEAR)
+        while off >= 0:
+            starts.append(off)
+            off = self.out.find(CLEAR, off + 1)
+        out = []
+        for a, b in zip(starts, starts[1:]):
+            t = max(t for t, o in self.chunks if o <= a)
+            out.append((t, self.out[a + len(CLEAR):b].decode(errors="replace")))
+        return out
 
     def lflag(self):
         return termios.tcgetattr(self.fd)[3]
@@ -256,20 +273,64 @@ def test_top_live_quits_on_q_and_sigterm(switch, pty_top):
     assert t.out.rstrip().endswith(b"\x1b[?25h\x1b[?1049l")
 
 
-def test_top_live_rates_come_from_counter_deltas(switch, pty_top):
-    """The first frame shows the daemon's own one-second rates, later frames
-    rates from counter deltas: every rate column is a number in both."""
-    t = pty_top("--interval", "0.3")
-    t.read_for(1.2)
+def _rate(v):
+    """A rate column: "123", "4.56k", "7.89M"; "-" (unknown) is None."""
+    if v == "-":
+        return None
+    m = re.fullmatch(r"([\d.]+)([kM]?)", v)
+    assert m, f"not a rate: {v!r}"
+    return float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6}[m.group(2)]
+
+
+def test_top_live_rates_come_from_counter_deltas(switch, pty_top, tmp_path):
+    """Live top's packet rates are the worker counters' deltas over the time
+    between two polls: N frames switched while top runs (a pcap port read
+    once, into a null port) show up as rates whose sum, each times the time
+    between its frame and the one before, is N, within 20 % (the frame times
+    are taken where the test reads them, not where xvsctl polls)."""
+    scapy_or_skip()
+    from scapy.all import Ether, IP, UDP, wrpcap
+
+    n = 3000
+    sink = "02:00:00:00:99:99"
+    wrpcap(str(tmp_path / "burst.pcap"),
+           [Ether(src="02:00:00:00:aa:01", dst=sink) / IP(src="10.1.0.1", dst="10.2.0.1") /
+            UDP(sport=1024 + i % 64, dport=4789) for i in range(n)])
+    switch.ctl("port", "add", "sink", "null")
+    switch.ctl("fdb", "add", sink, "vlan=1", "port=sink")
+    t = pty_top("--interval", "1")
+    deadline = time.monotonic() + 10
+    while t.frames() < 3 and time.monotonic() < deadline:
+        t.read_for(0.1)
+    assert t.frames() >= 3, t.out[-300:]
+    w0 = switch.ctl("worker", "stats")["workers"]
+    switch.ctl("port", "add", "src", "pcap", f"path={tmp_path / 'burst.pcap'}")
+    wait_for(lambda: sum(w["rx_packets"] for w in switch.ctl("worker", "stats")["workers"]) -
+             sum(w["rx_packets"] for w in w0) >= n, 10, what="the capture switched")
+    seen = t.frames()
+    while t.frames() < seen + 3 and time.monotonic() < deadline + 20:
+        t.read_for(0.1)
     os.kill(t.pid, signal.SIGINT)
     assert t.wait() == 0
-    frames = [f for f in t.text().split(CLEAR.decode())[1:] if "WORKER" in f]
-    first = [l for l in frames[0].splitlines() if ROW.match(l)]
-    later = [l for l in frames[1].splitlines() if ROW.match(l)]
+    w1 = switch.ctl("worker", "stats")["workers"]
+    for k in ("rx_packets", "switched_packets"):
+        assert sum(w[k] for w in w1) - sum(w[k] for w in w0) == n, (k, w0, w1)
+
+    frames = [(tm, [l for l in f.splitlines() if ROW.match(l)])
+              for tm, f in t.timed_frames() if "WORKER" in f]
+    assert len(frames) >= 5, frames
     # columns after the busy %: SWITCH/s RX/s RSS_IN/s RSS_OUT/s QUEUES
-    for rows in (first, later):
-        assert rows and all(re.fullmatch(r"[\d.]+[kM]?", v) for l in rows
-                            for v in l.split("%", 1)[1].split()[0:4]), rows
+    total = {"switch": 0.0, "rx": 0.0}
+    for (t_prev, _), (t_cur, rows) in zip(frames, frames[1:]):
+        assert len(rows) == len(w1), rows
+        for row in rows:
+            sw_rate, rx_rate = (_rate(v) for v in row.split("%", 1)[1].split()[0:2])
+            assert sw_rate is not None and rx_rate is not None, row
+            total["switch"] += sw_rate * (t_cur - t_prev)
+            total["rx"] += rx_rate * (t_cur - t_prev)
+    for k, v in total.items():
+        assert 0.8 * n <= v <= 1.2 * n, f"{k} rates x frame times add up to {v:.0f}, " \
+                                        f"the counters grew by {n}"
 
 
 def test_top_live_daemon_gone_is_one_line_and_exit_3(switch, pty_top):

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""mutants.py — the mutants of scripts/mutants.sh, and the helper that applies them.
+
+Each mutant is a deliberate bug in one of the switch's main behaviours: one
+or more edits (file, exact original text, replacement) and the tests that
+must catch it, a short targeted subset (unit test binaries, `pytest -k`
+selections). The original text must occur exactly once in its file: other
+branches change these sources, and a mutant that no longer applies must say
+so rather than mutate something else.
+
+usage (from the repository root; mutants.sh is the driver):
+  mutants.py count                number of mutants
+  mutants.py name N               "<id> <one-line description>" of mutant N (1-based)
+  mutants.py check                every mutant applies (originals found once); no change
+  mutants.py apply N              apply mutant N, keeping the originals in BUILD/mutants/
+  mutants.py restore              put back every file apply changed (idempotent)
+  mutants.py tests N              the test commands of mutant N, one per line (shell words)
+  mutants.py alltests             every distinct test command (for the baseline run)
+"""
+import os
+import shlex
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BUILD = Path(os.environ.get("XVS_BUILD", REPO / "build")).resolve()
+BACKUP = BUILD / "mutants"
+
+
+def unit(name):
+    return [str(BUILD / "tests" / "unit" / name)]
+
+
+def e2e(path, expr=None):
+    argv = ["/usr/bin/python3", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+            f"tests/e2e/{path}"]
+    return argv + (["-k", expr] if expr else [])
+
+
+# (id, description, [(file, original, replacement), ...], [test argv, ...])
+MUTANTS = [
+    ("flood-to-ingress", "flooding also sends the frame back out of its ingress port",
+     [("src/dp/stage_l2.c",
+       "\t\tif (p == in_port)\n\t\t\tcontinue;\n", "")],
+     [e2e("test_l2.py", "flood_reaches_only_same_vlan or arp_resolution")]),
+
+    ("vlan-leak-flood", "flooding ignores the egress VLAN membership",
+     [("src/dp/stage_l2.c",
+       "if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))",
+       "if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]) || true)")],
+     [e2e("test_l2.py", "flood_reaches_only_same_vlan")]),
+
+    ("no-tag-push", "an untagged frame leaves a trunk port without its VLAN tag",
+     [("src/dp/stage_l2.c",
+       "\tuint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, XVS_VLAN_HLEN);\n",
+       "\treturn true;\n\tuint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, XVS_VLAN_HLEN);\n")],
+     [e2e("test_vlan.py", "trunk_egress_tags_by_vlan or trunk_ingress_tagged")]),
+
+    ("no-tag-pop", "a tagged frame leaves an access port still tagged",
+     [("src/dp/stage_l2.c",
+       "\t\tmemmove(p + XVS_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);\n"
+       "\t\trte_pktmbuf_adj(m, XVS_VLAN_HLEN);\n"
+       "\t\tif (m->ol_flags & XVS_OL_REQUESTS)\n"
+       "\t\t\tm->l2_len -= XVS_VLAN_HLEN; /* offload offsets follow the headers */\n",
+       "")],
+     [e2e("test_vlan.py", "trunk_egress_tags_by_vlan or trunk_ingress_tagged")]),
+
+    ("no-mac-move", "a learned MAC seen on another port stays on its old port",
+     [("src/core/fdb.c",
+       "\t\tset_port(fdb, b, i, port, false);\n\t\tfdb->stats.moved++;\n",
+       "\t\tfdb->stats.moved++;\n")],
+     [unit("test_fdb"), e2e("test_fdb.py", "mac_move")]),
+
+    ("no-aging", "dynamic entries never age out",
+     [("src/core/fdb.c",
+       "return a->now_ns > ls && a->now_ns - ls >= a->aging_ns;",
+       "return a->now_ns > ls && a->now_ns - ls >= a->aging_ns && false;")],
+     [unit("test_fdb")]),
+
+    ("static-overwritten", "learning overwrites a static entry (and makes it dynamic)",
+     [("src/core/fdb.c",
+       "\t\t\tfdb->stats.static_conflict++;\n\t\t\treturn -EPERM;\n",
+       "\t\t\tfdb->stats.static_conflict++;\n")],
+     [unit("test_fdb"), e2e("test_fdb.py", "static_mac_add_del")]),
+
+    ("uncounted-drop", "a unicast frame to its own ingress port is dropped uncounted",
+     [("src/dp/stage_l2.c",
+       "\t\t\tic->drop[XVS_DROP_same_port]++;\n", "")],
+     [e2e("test_l2.py", "same_port")]),
+
+    ("hairpin", "a unicast frame to a MAC on its own ingress port is sent back out of it",
+     [("src/dp/stage_l2.c",
+       "if (unlikely(out == in_port)) {", "if (unlikely(out == in_port && false)) {")],
+     [e2e("test_l2.py", "same_port")]),
+
+    ("truncated-accepted", "a frame whose 802.1Q tag is cut off is parsed as tagged",
+     [("src/core/pkt_parse.h",
+       "if (len < XVS_ETH_HLEN + XVS_VLAN_HLEN)\n\t\treturn XVS_PARSE_TRUNCATED_VLAN;",
+       "if (len < XVS_ETH_HLEN + 2)\n\t\treturn XVS_PARSE_TRUNCATED_VLAN;")],
+     [unit("test_pkt_parse"), e2e("test_malformed.py", "malformed_frames_are_counted")]),
+
+    ("commit-after-reply", "a command is committed when the next one starts, after its reply",
+     [("src/ctl/store.c",
+       "\treturn exec(st, \"BEGIN IMMEDIATE\", err);\n",
+       "\tsqlite3_exec(st->db, \"COMMIT\", NULL, NULL, NULL);\n"
+       "\treturn exec(st, \"BEGIN IMMEDIATE\", err);\n"),
+      ("src/ctl/store.c",
+       "\treturn exec(st, \"COMMIT\", err);\n", "\t(void)err;\n\treturn 0;\n")],
+     [e2e("test_persistence.py", "kill9_after_ack")]),
+
+    ("out-of-range", "a number one above its range is accepted",
+     [("src/core/config.c",
+       "if (v < min || v > max)", "if (v < min || v > max + 1)")],
+     [unit("test_config")]),
+
+    ("rss-key-ignored", "software RSS hashes with the default key, not the port's",
+     [("src/ctl/switch.c",
+       "xvs_rss_table_init(t, c->key);", "xvs_rss_table_init(t, xvs_rss_default_key);")],
+     [e2e("test_rss.py", "software_rss_puts_each_flow")]),
+
+    ("reta-off-by-one", "software RSS reads the RETA entry after the right one",
+     [("src/dp/worker.c",
+       "dst[i] = p->rss_reta[h & p->rss_reta_mask];",
+       "dst[i] = p->rss_reta[(h + 1) & p->rss_reta_mask];")],
+     [e2e("test_rss.py", "software_rss_puts_each_flow")]),
+
+    ("queue-on-inactive-worker", "rx queues are placed over the whole worker set, "
+     "also on workers the port does not use",
+     [("src/ctl/switch.c",
+       "p->rss_queue_worker[q] = set[q % k];", "p->rss_queue_worker[q] = set[q % ns];")],
+     [e2e("test_rss.py", "hardware_queues_each_on_its_worker")]),
+
+    ("queue-on-stopped-worker", "after the worker count drops, ports keep queues on "
+     "the workers that stopped",
+     [("src/ctl/switch.c",
+       "ot = rss_plan(p, s->n_workers);", "ot = rss_plan(p, xvs_dp.n_workers_max);")],
+     [e2e("test_rss.py", "worker_count_change_moves_the_port")]),
+
+    ("top-rate-wrong", "live xvsctl top shows half the packet rate",
+     [("cli/xvsctl.c",
+       "return (now - then) / dt;", "return (now - then) / dt / 2;")],
+     [e2e("test_top.py", "rates_come_from_counter_deltas")]),
+]
+
+
+def _backup_path(rel):
+    return BACKUP / (rel.replace("/", "__") + ".orig")
+
+
+def _mutant(n):
+    try:
+        n = int(n)
+    except ValueError:
+        sys.exit(f"mutants.py: {n!r} is not a mutant number")
+    if not 1 <= n <= len(MUTANTS):
+        sys.exit(f"mutants.py: no mutant {n} (1-{len(MUTANTS)})")
+    return n, MUTANTS[n - 1]
+
+
+def _mutated_text(n, m):
+    """{file: new text} for mutant n, or SystemExit "mutant N not applicable"."""
+    texts = {}
+    for rel, orig, repl in m[2]:
+        path = REPO / rel
+        text = texts.get(rel) or path.read_text()
+        count = text.count(orig)
+        if count != 1:
+            sys.exit(f"mutant {n} not applicable: {m[0]}: the original text occurs {count} times "
+                     f"in {rel} (expected once):\n{orig}")
+        texts[rel] = text.replace(orig, repl)
+    return texts
+
+
+def restore():
+    if not BACKUP.is_dir():
+        return
+    for b in sorted(BACKUP.glob("*.orig")):
+        rel = b.name[:-len(".orig")].replace("__", "/")
+        data = b.read_bytes()
+        target = REPO / rel
+        if target.read_bytes() != data:
+            target.write_bytes(data)
+        b.unlink()
+
+
+def main(argv):
+    if not argv:
+        sys.exit(__doc__)
+    cmd = argv[0]
+    if cmd == "count":
+        print(len(MUTANTS))
+    elif cmd == "name":
+        n, m = _mutant(argv[1])
+        print(f"{m[0]} {m[1]}")
+    elif cmd == "check":
+        bad = 0
+        for n, m in enumerate(MUTANTS, 1):
+            try:
+                _mutated_text(n, m)
+            except SystemExit as e:
+                print(e, file=sys.stderr)
+                bad += 1
+        sys.exit(1 if bad else 0)
+    elif cmd == "apply":
+        n, m = _mutant(argv[1])
+        if BACKUP.is_dir() and any(BACKUP.glob("*.orig")):
+            sys.exit(f"mutants.py: {BACKUP} holds originals of an earlier mutant: restore first")
+        texts = _mutated_text(n, m)
+        BACKUP.mkdir(parents=True, exist_ok=True)
+        for rel, text in texts.items():
+            path = REPO / rel
+            _backup_path(rel).write_bytes(path.read_bytes())
+            path.write_text(text)
+    elif cmd == "restore":
+        restore()
+    elif cmd == "tests":
+        n, m = _mutant(argv[1])
+        for t in m[3]:
+            print(shlex.join(t))
+    elif cmd == "alltests":
+        seen = []
+        for m in MUTANTS:
+            for t in m[3]:
+                if t not in seen:
+                    seen.append(t)
+        for t in seen:
+            print(shlex.join(t))
+    else:
+        sys.exit(f"mutants.py: unknown command {cmd!r}\n{__doc__}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
