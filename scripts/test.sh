@@ -28,27 +28,24 @@ ninja -C build-asan >/dev/null && meson test -C build-asan --print-errorlogs || 
 count_meson build-asan
 
 if command -v clang >/dev/null; then
-	echo "== fuzz targets (short run)"
-	if [ ! -f build-fuzz/build.ninja ]; then
-		CC=clang meson setup build-fuzz -Ddatapath=disabled -Dfuzz=true >/dev/null
-	fi
-	if ninja -C build-fuzz >/dev/null; then
-		for f in build-fuzz/tests/fuzz/fuzz_*; do
-			[ -f "$f" ] && [ -x "$f" ] || continue
-			name=$(basename "$f"); corpus=tests/fuzz/corpus/${name#fuzz_}
-			# New inputs go to a scratch directory (libFuzzer writes to the
-			# first one), so the seed corpus in the tree stays as committed.
+	echo "== fuzz targets (short run; scripts/fuzz.sh runs them longer)"
+	. scripts/fuzz_lib.sh
+	if fuzz_build /tmp/xvs-fuzz-build.log; then
+		for f in $(fuzz_targets); do
+			name=$(basename "$f")
+			# New inputs go to a scratch directory, so the corpus in the
+			# tree stays as committed (fuzz.sh merges them).
 			scratch=$(mktemp -d)
-			if "$f" -max_total_time=10 -print_final_stats=0 "$scratch" "$corpus" \
-				>/tmp/xvs-$name.log 2>&1; then
+			if fuzz_run "$f" 10 "$scratch" /tmp/xvs-$name.log; then
 				echo "ok: $name"; passed=$((passed + 1))
 			else
-				echo "FAIL: $name (see /tmp/xvs-$name.log)"; failed=$((failed + 1))
+				echo "FAIL: $name (see /tmp/xvs-$name.log; input in $FUZZ_CRASHES/)"
+				failed=$((failed + 1))
 			fi
 			rm -rf "$scratch"
 		done
 	else
-		echo "FAIL: fuzz build"; failed=$((failed + 1))
+		echo "FAIL: fuzz build (see /tmp/xvs-fuzz-build.log)"; failed=$((failed + 1))
 	fi
 fi
 
