@@ -73,7 +73,8 @@ EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_fail
 # (lsan.supp). A variable the user sets replaces the default; log_path is
 # always added.
 SAN_DEFAULTS = {
-    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=0",
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:"
+                    "strict_string_checks=1:check_initialization_order=1:strict_init_order=1",
     "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
     "LSAN_OPTIONS": f"suppressions={E2E_DIR / 'lsan.supp'}:print_suppressions=0",
 }
@@ -426,6 +427,7 @@ class Switch:
         self.hosts = {}
         self.next_idx = 1
         self.check_conservation_at_teardown = True
+        self.san_dir = None     # sanitizer log_path directory of the test
         sock = tmp_path / "x.sock"
         assert len(str(sock)) < 100, f"socket path too long: {sock}"
         self.xvsd = Xvsd(self.ns, tmp_path / "x.db", sock, tmp_path / "xvsd.log")
@@ -640,6 +642,9 @@ class Switch:
         if SAN_REPORT.search(self.xvsd.log_text()):
             errors.append("sanitizer report in the xvsd log:\n" + self.xvsd.log_tail(80))
         errors += [f"sanitizer report from {r}" for r in self.xvsd.san_reports]
+        # also here, not only in the sanitizer_reports fixture: pytest shows only
+        # the first teardown error, and a report explains a bad exit status
+        errors += san_report_files(self.san_dir)
         errors += leftovers(self.names.sfx, str(self.tmp))
         return errors
 
@@ -678,6 +683,16 @@ def pytest_configure(config):
         "on purpose (same as calling switch.expect_log)")
 
 
+def san_report_files(d):
+    """The sanitizer reports written under log_path directory d, one text per file."""
+    reports = []
+    for f in sorted(d.iterdir()) if d is not None else []:
+        text = f.read_text(errors="replace")
+        if text.strip():
+            reports.append(f"--- {f.name}\n{text[-6000:]}")
+    return reports
+
+
 @pytest.fixture(autouse=True)
 def sanitizer_reports(tmp_path_factory):
     """Point the sanitizers' log_path at a fresh directory for this test; fail the
@@ -696,11 +711,7 @@ def sanitizer_reports(tmp_path_factory):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    reports = []
-    for f in sorted(d.iterdir()):
-        text = f.read_text(errors="replace")
-        if text.strip():
-            reports.append(f"--- {f.name}\n{text[-6000:]}")
+    reports = san_report_files(d)
     if reports:
         pytest.fail("sanitizer reports:\n" + "\n".join(reports), pytrace=False)
 
@@ -728,10 +739,11 @@ def names():
 
 
 @pytest.fixture
-def switch_unstarted(build_dir, names, tmp_path, request):
+def switch_unstarted(build_dir, names, tmp_path, request, sanitizer_reports):
     """Switch namespace and xvsd configuration, not started yet (for tests that
     prepare the database or start options first). Same teardown as `switch`."""
     sw = Switch(names, tmp_path)
+    sw.san_dir = sanitizer_reports
     for m in request.node.iter_markers("xvsd_expect_log"):
         for pattern in m.args:
             sw.expect_log(pattern)
