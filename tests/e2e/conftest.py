@@ -64,6 +64,26 @@ EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_fail
 # copy_failed frames never got there (doc/l2.md, "Conservation").
 EGRESS_TX_DROPS = ("tx_full", "port_down", "tx_error", "offload_failed")
 
+# Sanitizer runtime options for a build with -Db_sanitize=address,undefined
+# (tests/e2e/README.md, "Sanitizers"); an uninstrumented build ignores them. Address and
+# leak reports go to files in a per-test directory (log_path, one file per
+# process), which the autouse fixture `sanitizer_reports` turns into a test
+# failure whoever wrote them: xvsd, any xvsctl (also test_top.py's on a pty),
+# test_lifecycle.py's own xvsd runs. UBSan (GCC's libubsan) ignores log_path
+# and prints on stderr: halt_on_error makes the process exit non-zero, and
+# xvsd's log (its stderr) and xvsctl's stderr are searched for SAN_REPORT.
+# Leak reports are on; the only suppressions are for allocations inside DPDK
+# (lsan.supp). A variable the user sets replaces the default; log_path is
+# always added.
+SAN_DEFAULTS = {
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:"
+                    "strict_string_checks=1:check_initialization_order=1:strict_init_order=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    "LSAN_OPTIONS": f"suppressions={E2E_DIR / 'lsan.supp'}:print_suppressions=0",
+}
+SAN_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|"
+                        r"SUMMARY: \w+Sanitizer")
+
 SUBNET4 = "10.77.0."
 SUBNET6 = "fd77::"
 
@@ -172,6 +192,7 @@ class Xvsd:
         self.proc = None
         self.pids = []          # every pid this object started, for clean-up checks
         self.exit_codes = []
+        self.san_reports = []   # sanitizer reports xvsctl printed (see SAN_REPORT)
 
     @property
     def pid(self):
@@ -276,7 +297,10 @@ class Xvsd:
     def ctl_proc(self, *args, json_out=True, timeout=15):
         argv = [str(XVSCTL), "--socket", str(self.sock)] + (["--json"] if json_out else [])
         argv += [str(a) for a in args]
-        return argv, subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if SAN_REPORT.search(p.stderr):
+            self.san_reports.append(f"xvsctl {' '.join(argv[3:])}:\n{p.stderr[-4000:]}")
+        return argv, p
 
     def ctl(self, *args, timeout=15):
         """xvsctl --json ARGS; the parsed result, or CtlError."""
@@ -406,6 +430,7 @@ class Switch:
         self.hosts = {}
         self.next_idx = 1
         self.check_conservation_at_teardown = True
+        self.san_dir = None     # sanitizer log_path directory of the test
         sock = tmp_path / "x.sock"
         assert len(str(sock)) < 100, f"socket path too long: {sock}"
         self.xvsd = Xvsd(self.ns, tmp_path / "x.db", sock, tmp_path / "xvsd.log")
@@ -618,6 +643,12 @@ class Switch:
                if not any(a.search(m.group(0)) for a in self.allowed_log)]
         if bad:
             errors.append("unexpected WARNING/ERR lines in the xvsd log:\n  " + "\n  ".join(bad))
+        if SAN_REPORT.search(self.xvsd.log_text()):
+            errors.append("sanitizer report in the xvsd log:\n" + self.xvsd.log_tail(80))
+        errors += [f"sanitizer report from {r}" for r in self.xvsd.san_reports]
+        # also here, not only in the sanitizer_reports fixture: pytest shows only
+        # the first teardown error, and a report explains a bad exit status
+        errors += san_report_files(self.san_dir)
         errors += leftovers(self.names.sfx, str(self.tmp))
         return errors
 
@@ -669,6 +700,39 @@ def pytest_configure(config):
         "on purpose (same as calling switch.expect_log)")
 
 
+def san_report_files(d):
+    """The sanitizer reports written under log_path directory d, one text per file."""
+    reports = []
+    for f in sorted(d.iterdir()) if d is not None else []:
+        text = f.read_text(errors="replace")
+        if text.strip():
+            reports.append(f"--- {f.name}\n{text[-6000:]}")
+    return reports
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports(tmp_path_factory):
+    """Point the sanitizers' log_path at a fresh directory for this test; fail the
+    test if any process wrote a report there. (UBSan's, on stderr, are found by
+    Switch.teardown and test_lifecycle.py.)"""
+    d = tmp_path_factory.mktemp("san")
+    saved = {k: os.environ.get(k) for k in SAN_DEFAULTS}
+    for k, v in SAN_DEFAULTS.items():
+        base = saved[k] if saved[k] is not None else v
+        os.environ[k] = f"{base}:log_path={d}/report"
+    try:
+        yield d
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    reports = san_report_files(d)
+    if reports:
+        pytest.fail("sanitizer reports:\n" + "\n".join(reports), pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def build_dir():
     if os.geteuid() != 0:
@@ -692,10 +756,11 @@ def names():
 
 
 @pytest.fixture
-def switch_unstarted(build_dir, names, tmp_path, request):
+def switch_unstarted(build_dir, names, tmp_path, request, sanitizer_reports):
     """Switch namespace and xvsd configuration, not started yet (for tests that
     prepare the database or start options first). Same teardown as `switch`."""
     sw = Switch(names, tmp_path)
+    sw.san_dir = sanitizer_reports
     for m in request.node.iter_markers("xvsd_expect_log"):
         for pattern in m.args:
             sw.expect_log(pattern)

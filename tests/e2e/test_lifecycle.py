@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import DPDK_RUN, XVSD, run
+from conftest import DPDK_RUN, SAN_REPORT, XVSD, run
 
 
 def test_sigterm_to_process_exits_0(switch):
@@ -47,6 +47,7 @@ def test_unusable_database_fails_start(switch_unstarted, tmp_path):
                         str(tmp_path / "notadb"), "--socket", str(tmp_path / "y.sock"),
                         "--workers", "1"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 1, p
+    assert not SAN_REPORT.search(p.stderr), p.stderr
     assert not (tmp_path / "y.sock").exists()
 
 
@@ -60,6 +61,7 @@ def test_bad_options_exit_2(switch_unstarted, tmp_path):
                             *extra], capture_output=True, text=True, timeout=10)
         assert p.returncode == 2, (extra, p)
         assert says in p.stderr, (extra, p.stderr)
+        assert not SAN_REPORT.search(p.stderr), (extra, p.stderr)
     assert not (tmp_path / "z.db").exists()
 
 
