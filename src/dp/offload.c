@@ -176,7 +176,8 @@ xvs_offload_linearize(struct rte_mbuf *m)
 	rte_pktmbuf_read(m, 0, m->pkt_len, rte_pktmbuf_mtod(c, void *));
 	c->data_len = (uint16_t)m->pkt_len;
 	c->pkt_len = m->pkt_len;
-	c->ol_flags = m->ol_flags;
+	/* Only the requests: m's own flags (an external buffer) are not c's. */
+	c->ol_flags = m->ol_flags & (XVS_OL_REQUESTS | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6);
 	c->tx_offload = m->tx_offload;
 	rte_pktmbuf_free(m);
 	return c;
@@ -309,7 +310,8 @@ make_segment(struct xvs_offload_iter *it)
 
 		ip->payload_len = rte_cpu_to_be_16(l3_payload);
 	}
-	s->ol_flags = m->ol_flags & ~RTE_MBUF_F_TX_TCP_SEG;
+	s->ol_flags = m->ol_flags & ((XVS_OL_REQUESTS & ~RTE_MBUF_F_TX_TCP_SEG) |
+				     RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6);
 	s->l2_len = m->l2_len;
 	s->l3_len = m->l3_len;
 	s->l4_len = m->l4_len;
