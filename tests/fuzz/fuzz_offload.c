@@ -101,6 +101,7 @@ frame_mbuf(const uint8_t *f, uint32_t len, bool chain, uint16_t piece)
 
 	if (!chain)
 		piece = UINT16_MAX;
+	piece = (uint16_t)RTE_MAX((uint32_t)piece, len / 128 + 1); /* hdr_pool holds 256 */
 	do {
 		uint16_t n = (uint16_t)RTE_MIN((uint32_t)piece, len - off);
 		struct rte_mbuf *m = ext_mbuf(f + off, n);
