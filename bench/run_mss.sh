@@ -89,7 +89,8 @@ for c in $CONFIGS; do
     for r in $(seq 1 "$REPS"); do
       read -r bps retr < <(measure "$m")
       echo "$c $m $r $bps $retr" >>"$OUT"
-      log "$c MSS $m rep $r: $(awk -v b="$bps" 'BEGIN{printf "%.2f", b/1e9}') Gbit/s, $retr retransmits"
+      gbps=$(awk -v b="$bps" 'BEGIN{printf "%.2f", b/1e9}')
+      log "$c MSS $m rep $r: $gbps Gbit/s, $retr retransmits"
     done
   done
   if [ "$c" != linuxbridge ]; then
@@ -100,7 +101,8 @@ cleanup
 
 "$BENCH_PY" - "$OUT" "$CONFIGS" "$MSS" "$REPS" "$SECS" <<'EOF'
 import statistics, sys
-path, configs, msss, reps, secs = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4], sys.argv[5]
+path, reps, secs = sys.argv[1], sys.argv[4], sys.argv[5]
+configs, msss = sys.argv[2].split(), sys.argv[3].split()
 rows = {}
 for line in open(path):
     c, m, _, bps, retr = line.split()

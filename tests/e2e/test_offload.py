@@ -155,7 +155,7 @@ def test_partial_checksum_frames_lying_about_lengths_are_dropped(switch):
     bad_doff[14 + 20 + 12] = 0xf0                        # TCP header of 60 bytes in 30
     bad_doff_small = tcp()
     struct.pack_into("!H", bad_doff_small, 14 + 2, 20 + 20 + 30)
-    bad_doff_small[14 + 20 + 12] = 0xf0                  # 60-byte TCP header in a 50-byte IP payload
+    bad_doff_small[14 + 20 + 12] = 0xf0                  # 60-byte TCP header, 50-byte IP payload
     ihl_big = tcp()
     ihl_big[14] = 0x4f                                   # IHL 60, csum_start says 20
     csum = _vnet_csum(14 + 20, 16)

@@ -199,13 +199,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				uint32_t seg = s->pkt_len - hdr;
 
 				CHECK(s->pkt_len > hdr && seg <= mss);
+				const struct rte_ipv4_hdr *ip4 = (const void *)(p + l2);
+				const struct rte_ipv6_hdr *ip6 = (const void *)(p + l2);
+
 				if (fl & RTE_MBUF_F_TX_IPV4)
-					CHECK(rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)(p + l2))
-								       ->total_length) ==
-					      s->pkt_len - l2);
+					CHECK(rte_be_to_cpu_16(ip4->total_length) == s->pkt_len - l2);
 				else
-					CHECK(rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)(p + l2))
-								       ->payload_len) ==
+					CHECK(rte_be_to_cpu_16(ip6->payload_len) ==
 					      s->pkt_len - l2 - l3);
 				got += seg;
 				nseg++;

@@ -186,12 +186,14 @@ check_tso(bool v6, bool vlan, bool chain, uint32_t payload, uint16_t mss, uint16
 			if (v6) {
 				const struct rte_ipv6_hdr *ip = (const void *)(p + f.l2);
 
-				assert_int_equal(rte_be_to_cpu_16(ip->payload_len), s->pkt_len - f.l4_off);
+				assert_int_equal(rte_be_to_cpu_16(ip->payload_len),
+						 s->pkt_len - f.l4_off);
 				assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, th), 0);
 			} else {
 				const struct rte_ipv4_hdr *ip = (const void *)(p + f.l2);
 
-				assert_int_equal(rte_be_to_cpu_16(ip->total_length), s->pkt_len - f.l2);
+				assert_int_equal(rte_be_to_cpu_16(ip->total_length),
+						 s->pkt_len - f.l2);
 				assert_int_equal(rte_be_to_cpu_16(ip->packet_id), 1000 + nseg);
 				assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
 				assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, th), 0);
@@ -256,8 +258,9 @@ test_offload_tso_mss_beyond_mbuf(void **state)
 		uint16_t k = xvs_offload_next(&it, out, RTE_DIM(out));
 
 		for (uint16_t i = 0; i < k; i++) {
-			assert_true(out[i]->pkt_len <=
-				    (uint32_t)rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM);
+			uint32_t room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+
+			assert_true(out[i]->pkt_len <= room);
 			got += out[i]->pkt_len - (f.l4_off + 32);
 			rte_pktmbuf_free(out[i]);
 		}
@@ -481,7 +484,8 @@ static const struct lie lies[] = {
 	{"not IP", false, XVS_DROP_bad_offload, not_ip},
 	{"16-byte frame", false, XVS_DROP_bad_offload, runt},
 	{"TCP header cut short", false, XVS_DROP_bad_l3_len, headers_cut},
-	{"IPv4 total length past the frame", false, XVS_DROP_bad_l3_len, ip_total_length_past_frame},
+	{"IPv4 total length past the frame", false, XVS_DROP_bad_l3_len,
+	 ip_total_length_past_frame},
 	{"IPv4 total length below the headers", false, XVS_DROP_bad_l3_len,
 	 ip_total_length_below_headers},
 	{"IHL below 5", false, XVS_DROP_bad_l3_len, ihl_below_5},
