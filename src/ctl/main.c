@@ -833,14 +833,6 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	/* GSO segments are a header mbuf plus a data-less one pointing into the
-	 * original frame. */
-	xvs_dp.indirect_pool = rte_pktmbuf_pool_create("xvs_indirect", o.mbufs / 2, 256, 0, 0,
-						       pkt_socket);
-	if (xvs_dp.indirect_pool == NULL) {
-		XVS_ERR("main", "cannot create indirect mbufs: %s", rte_strerror(rte_errno));
-		return 1;
-	}
 	/* Tap reads: a whole 64 KB TSO frame in one mbuf (port_tap.c). Optional:
 	 * without it taps read into chains of 2 KB mbufs. */
 	uint32_t ntap = tap_mbufs(&o);
@@ -852,15 +844,6 @@ main(int argc, char **argv)
 		XVS_WARN("main", "no 64 KB tap read buffers (%s): taps read into 2 KB mbufs",
 			 rte_strerror(rte_errno));
 	log_pkt_thp();
-	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
-		struct rte_gso_ctx *g = &xvs_dp.worker[w]->gso;
-
-		g->direct_pool = xvs_dp.pool;
-		g->indirect_pool = xvs_dp.indirect_pool;
-		g->gso_types = RTE_ETH_TX_OFFLOAD_TCP_TSO;
-		g->gso_size = RTE_ETHER_MAX_LEN;
-		g->flag = 0;
-	}
 	fp.max_entries = xvsd.sw.fdb_max;
 	fp.aging_ns = (uint64_t)xvsd.sw.aging_s * 1000000000ull;
 	if (xvs_fdb_create(&fp, &xvs_dp.fdb, &err) < 0) {
@@ -987,7 +970,6 @@ main(int argc, char **argv)
 	}
 	rte_free(atomic_load(&xvs_dp.snap));
 	rte_mempool_free(xvs_dp.pool);
-	rte_mempool_free(xvs_dp.indirect_pool);
 	rte_mempool_free(xvs_dp.tap_pool);
 	rte_free(xvs_dp.qsbr);
 	close(epfd);

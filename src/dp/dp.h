@@ -31,7 +31,6 @@
 #include <stdint.h>
 
 #include <rte_common.h>
-#include <rte_gso.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -62,6 +61,10 @@ _Static_assert(XVS_MAX_PORTS <= XVS_FDB_PORT_MAX + 1, "the fdb stores a port ind
 	X(bad_vid)          /* VID 4095 */                                         \
 	X(bad_src_mac)      /* multicast or zero source MAC */                     \
 	X(oversize)         /* longer than the port's MTU allows */                \
+	X(bad_offload)      /* tap: virtio-net header asks the impossible or        \
+			     * disagrees with the frame */                          \
+	X(bad_l3_len)       /* tap, with an offload request: IP or TCP length       \
+			     * field disagrees with the frame */                    \
 	X(vlan_tagged_on_access) /* tagged frame on an access port */              \
 	X(vlan_not_allowed) /* tag outside the trunk's allowed VLANs */            \
 	X(vlan_untagged)    /* untagged on a trunk without native VLAN */          \
@@ -221,7 +224,6 @@ struct xvs_worker {
 	struct xvs_learn_dedup learn_dedup[256]; /* last learn request per hash slot */
 	uint16_t n_dirty;                 /* ports with buffered tx this turn */
 	uint16_t dirty[XVS_MAX_PORTS];
-	struct rte_gso_ctx gso;           /* software TCP segmentation at egress */
 	struct xvs_port_counters ctr[XVS_MAX_PORTS];
 	struct xvs_txbuf tx[XVS_MAX_PORTS];
 } __rte_cache_aligned;
@@ -232,7 +234,6 @@ struct xvs_dp {
 	struct rte_rcu_qsbr *qsbr;             /* one thread per worker */
 	struct xvs_fdb *fdb;                   /* single writer: control thread */
 	struct rte_mempool *pool;              /* mbufs for every port */
-	struct rte_mempool *indirect_pool;     /* data-less mbufs for GSO segments */
 	struct rte_mempool *tap_pool;          /* 64 KB mbufs for tap reads (NULL: none) */
 	uint16_t n_workers_max;                /* worker lcores started */
 	struct xvs_worker *worker[XVS_MAX_WORKERS];

@@ -23,6 +23,7 @@
 #include <rte_udp.h>
 
 #include "dp.h"
+#include "offload.h"
 #include "port_tap.h"
 
 /* Enough segments for a 64 KB GSO frame plus headers in 2 KB mbufs. */
@@ -87,10 +88,9 @@ static int
 open_queue(const char *ifname, struct xvs_err *err)
 {
 	struct ifreq ifr;
-	/* TSO6 is not offered: DPDK 22.11's GSO library segments TCP over IPv4
-	 * only, and a 64 KB IPv6 frame could not leave through a port without
-	 * offloads. The kernel segments IPv6 TCP before handing it over. */
-	unsigned int offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN;
+	/* TCP segmentation for both IP versions: offload.c segments either for
+	 * ports without offloads. */
+	unsigned int offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
 	int hdr = sizeof(struct virtio_net_hdr);
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
@@ -235,67 +235,14 @@ xvs_tap_close(struct xvs_tap *t)
 	rte_free(t);
 }
 
-/* Offload requests of a received frame: virtio-net header -> mbuf TX flags.
- * Returns false for a header we cannot honour (the frame is dropped). */
-static bool
-vnet_to_mbuf(const struct virtio_net_hdr *vh, struct rte_mbuf *m)
-{
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint16_t l2 = RTE_ETHER_HDR_LEN, etype;
-
-	if (vh->flags == 0 && vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		return true;
-	if (m->data_len < RTE_ETHER_HDR_LEN + 4)
-		return false;
-	etype = rte_be_to_cpu_16(*(const uint16_t *)(p + 12));
-	if (etype == RTE_ETHER_TYPE_VLAN) {
-		l2 += 4;
-		etype = rte_be_to_cpu_16(*(const uint16_t *)(p + 16));
-	}
-	if (etype == RTE_ETHER_TYPE_IPV4)
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
-	else if (etype == RTE_ETHER_TYPE_IPV6)
-		m->ol_flags |= RTE_MBUF_F_TX_IPV6;
-	else
-		return false;
-	m->l2_len = l2;
-	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		if (vh->csum_start <= l2 || vh->csum_start >= m->data_len)
-			return false;
-		m->l3_len = vh->csum_start - l2;
-		if (vh->csum_offset == offsetof(struct rte_tcp_hdr, cksum))
-			m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
-		else if (vh->csum_offset == offsetof(struct rte_udp_hdr, dgram_cksum))
-			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
-		else
-			return false;
-	}
-	switch (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		break;
-	case VIRTIO_NET_HDR_GSO_TCPV4: {
-		uint32_t l4 = (uint32_t)m->l2_len + m->l3_len;
-
-		if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || vh->gso_size == 0 ||
-		    l4 + sizeof(struct rte_tcp_hdr) > m->data_len)
-			return false;
-		m->l4_len = (p[l4 + 12] >> 4) * 4;
-		m->tso_segsz = vh->gso_size;
-		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
-		break;
-	}
-	default:
-		return false; /* UDP fragmentation offload: not negotiated */
-	}
-	return true;
-}
-
 uint16_t
-xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
+		 struct xvs_port_counters *c)
 {
 	struct tap_rxq *rq = &t->rxq[q];
 	struct iovec iov[TAP_RX_SEGS + 1];
 	struct virtio_net_hdr vh;
+	enum xvs_drop why;
 	uint16_t k = 0;
 
 	while (k < n) {
@@ -376,8 +323,13 @@ xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t
 		head->ol_flags = 0;
 		memmove(rq->seg, rq->seg + used, sizeof(rq->seg[0]) * (TAP_RX_SEGS - used));
 		rq->nseg = (uint16_t)(TAP_RX_SEGS - used);
-		if (unlikely(!vnet_to_mbuf(&vh, head))) {
+		why = xvs_offload_from_vnet(&vh, head);
+		if (unlikely(why != XVS_OFFLOAD_OK)) {
+			/* Received and dropped here, so counted as both. */
 			rq->bad_offload++;
+			c->rx_packets++;
+			c->rx_bytes += len;
+			c->drop[why]++;
 			rte_pktmbuf_free(head);
 			continue;
 		}

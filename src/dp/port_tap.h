@@ -27,12 +27,14 @@
 #include "xvs_err.h"
 
 struct xvs_tap;
+struct xvs_port_counters;
 
 /* Counters of one tap port, summed over queues (read by the control thread). */
 struct xvs_tap_stats {
 	uint64_t rx_nombuf;        /* reads skipped: mempool empty */
 	uint64_t rx_errors;        /* read errors other than EAGAIN */
-	uint64_t rx_bad_offload;   /* virtio-net header we cannot honour: dropped */
+	uint64_t rx_bad_offload;   /* offload request we cannot honour or that lies:
+				    * dropped (also in the port's drop reasons) */
 	uint64_t tx_errors;        /* writes the kernel refused */
 	uint64_t rx_reads;         /* read syscalls */
 	uint64_t rx_reads_empty;   /* of which found no frame (the worker reads a tap
@@ -66,8 +68,12 @@ void xvs_tap_get_stats(const struct xvs_tap *t, struct xvs_tap_stats *st);
 
 /* Receive up to n frames from queue q (one worker per queue). Frames carry the
  * kernel's offload requests as mbuf TX flags (RTE_MBUF_F_TX_TCP_SEG with
- * tso_segsz, RTE_MBUF_F_TX_{TCP,UDP}_CKSUM with l2_len/l3_len/l4_len). */
-uint16_t xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+ * tso_segsz, RTE_MBUF_F_TX_{TCP,UDP}_CKSUM with l2_len/l3_len/l4_len), checked
+ * against the frame (xvs_offload_from_vnet). A frame whose virtio-net header
+ * or length fields lie is freed and counted in c (the port's counters of the
+ * calling worker) as received and dropped under its reason. */
+uint16_t xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
+			  struct xvs_port_counters *c);
 
 /* Write pkts[0..n) to queue q with their offload requests in the virtio-net
  * header. Consumes every mbuf; returns how many the kernel accepted (the rest

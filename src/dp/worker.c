@@ -126,13 +126,14 @@ tx_ethdev(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
 
 /* Carry out offload requests in software for a port that cannot take them,
  * and flatten chains (DPDK PMDs here send single segments). Frames with
- * requests are replaced by their resolved segments; what GSO makes beyond one
- * burst is sent right away. Returns the new count in pkts. */
+ * requests are replaced by their resolved segments, in order; whenever the
+ * burst is full it is sent, so a frame may turn into any number of segments
+ * (a 64 KB one at MSS 88 is ~750). Returns the count left in pkts. */
 static uint16_t
 resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
 		 struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *res[XVS_BURST + XVS_GSO_MAX_SEGS];
+	struct rte_mbuf *res[XVS_BURST];
 	uint16_t k, i;
 
 	for (i = 0; i < n; i++)
@@ -143,29 +144,29 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 	memcpy(res, pkts, sizeof(pkts[0]) * i);
 	k = i;
 	for (; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
+		struct xvs_offload_iter it;
+		uint32_t segs = 0;
 
-		if (!xvs_offload_pending(m)) {
-			m = xvs_offload_linearize(m);
-			if (m != NULL)
-				res[k++] = m;
-			else
-				w->ctr[out].drop[XVS_DROP_offload_failed]++;
-		} else {
-			uint16_t r = xvs_offload_resolve(m, &w->gso, res + k, XVS_GSO_MAX_SEGS);
+		xvs_offload_begin(&it, pkts[i], xvs_dp.pool);
+		while (it.m != NULL) {
+			uint16_t r;
 
-			if (r == 0)
-				w->ctr[out].drop[XVS_DROP_offload_failed]++;
-			else
-				w->ctr[out].tx_gso_segments += r - 1u;
+			if (k == XVS_BURST) {
+				tx_ethdev(w, p, out, res, k);
+				k = 0;
+			}
+			r = xvs_offload_next(&it, res + k, XVS_BURST - k);
 			k += r;
+			segs += r;
 		}
-		if (k > XVS_BURST) {
-			uint16_t extra = k - XVS_BURST;
-
-			tx_ethdev(w, p, out, res, extra);
-			memmove(res, res + extra, sizeof(res[0]) * XVS_BURST);
-			k = XVS_BURST;
+		/* Conservation (dp.h): one frame in; segments out beyond it are
+		 * tx_gso_segments, and a frame that failed part-way is one drop
+		 * whose segments already made are all extra. */
+		if (unlikely(it.failed)) {
+			w->ctr[out].drop[XVS_DROP_offload_failed]++;
+			w->ctr[out].tx_gso_segments += segs;
+		} else {
+			w->ctr[out].tx_gso_segments += segs - 1u;
 		}
 	}
 	memcpy(pkts, res, sizeof(pkts[0]) * k);
@@ -577,7 +578,8 @@ xvs_worker_main(void *arg)
 						tap_skipped = true;
 						continue;
 					}
-					n = xvs_tap_rx_burst(p->tap, q->queue, pkts, XVS_BURST);
+					n = xvs_tap_rx_burst(p->tap, q->queue, pkts, XVS_BURST,
+							     &w->ctr[q->port]);
 					/* Nothing: the fd is dry (or the pool is; epoll
 					 * will say it is readable). A tap that gave
 					 * frames is read again next turn without asking

@@ -51,12 +51,13 @@ DPDK_RUN = Path("/var/run/dpdk")
 # DPDK's own library messages have no such prefix and are not judged here.
 LOG_BAD = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} (ERR|WARNING) .*$", re.M)
 
-# Drop reasons counted on the ingress port (src/dp/stage_l2.c), and those counted
+# Drop reasons counted on the ingress port (src/dp/stage_l2.c; bad_offload and
+# bad_l3_len in src/dp/port_tap.c), and those counted
 # on the egress port. A reason in neither list fails the conservation check, so
 # a new counter gets classified here rather than silently ignored.
 INGRESS_DROPS = (
     "runt", "truncated_vlan", "stacked_vlan", "bad_vid", "bad_src_mac", "oversize",
-    "vlan_tagged_on_access", "vlan_not_allowed", "vlan_untagged", "rss_ring_full", "same_port",
+    "bad_offload", "bad_l3_len", "vlan_tagged_on_access", "vlan_not_allowed", "vlan_untagged", "rss_ring_full", "same_port",
     "no_dest",
 )
 EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed")
