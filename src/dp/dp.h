@@ -72,6 +72,7 @@ _Static_assert(XVS_MAX_PORTS <= XVS_FDB_PORT_MAX + 1, "the fdb stores a port ind
 	X(tx_full)          /* egress queue full after retries (egress port) */    \
 	X(tx_error)         /* the kernel refused a tap write (egress port) */     \
 	X(offload_failed)   /* software segmentation/checksum impossible (egress) */ \
+	X(tx_oversize)      /* longer than the egress port's MTU allows (egress port) */ \
 	X(port_down)        /* destination port being removed (egress port) */
 
 enum xvs_drop {

@@ -169,24 +169,52 @@ same_addrs(const struct l2_cls *a, const struct l2_cls *b)
 	return ((a8 ^ b8) | (a4 ^ b4) | (uint32_t)(a->vid ^ b->vid)) == 0;
 }
 
+/* Does m, received on a port whose frames may be max_in long, exceed what
+ * egress port out carries? An L2 switch cannot fragment, so such a frame is
+ * dropped on the egress port (tx_oversize), as a bridge does. Ports of equal
+ * MTU, the common case, cost one comparison of two snapshot fields; the
+ * frame's length is looked at only behind a port with a smaller MTU. The
+ * length compared is the untagged one, as at ingress: a tag pushed at egress
+ * does not count. */
+static inline bool
+egress_oversize(const struct xvs_snap_port *out, uint32_t max_in, const struct rte_mbuf *m,
+		const struct l2_cls *c)
+{
+	if (likely(max_in <= out->max_frame))
+		return false;
+	return frame_len(m) - (c->l2.tagged ? XVS_VLAN_HLEN : 0u) > out->max_frame;
+}
+
 static void
 flood(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port, struct rte_mbuf *m,
       const struct l2_cls *c)
 {
 	uint16_t targets[XVS_MAX_PORTS];
 	bool tagged_out[XVS_MAX_PORTS];
-	uint16_t nt = 0;
+	uint32_t max_in = s->port[in_port].max_frame;
+	uint16_t nt = 0, n_big = 0;
 
 	for (uint16_t i = 0; i < s->n_flood; i++) {
 		uint16_t p = s->flood[i];
 
 		if (p == in_port)
 			continue;
-		if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))
-			targets[nt++] = p;
+		if (!xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))
+			continue;
+		if (unlikely(egress_oversize(&s->port[p], max_in, m, c))) {
+			w->ctr[p].drop[XVS_DROP_tx_oversize]++;
+			n_big++;
+			continue;
+		}
+		targets[nt++] = p;
 	}
 	if (nt == 0) {
-		w->ctr[in_port].drop[XVS_DROP_no_dest]++;
+		/* Every port of the VLAN had too small an MTU: flooded, and
+		 * dropped on each of them (counted above). */
+		if (n_big > 0)
+			w->ctr[in_port].flooded++;
+		else
+			w->ctr[in_port].drop[XVS_DROP_no_dest]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -342,6 +370,12 @@ drop:
 		last_out = out;
 		last_tagged = want_tagged;
 unicast:
+		if (unlikely(egress_oversize(&s->port[out], ip->max_frame, m, c))) {
+			ic->forwarded++;
+			w->ctr[out].drop[XVS_DROP_tx_oversize]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		if (unlikely(!vlan_fixup(m, c->l2.tagged, want_tagged, c->vid, c->l2.pcp))) {
 			w->ctr[out].drop[XVS_DROP_copy_failed]++;
 			rte_pktmbuf_free(m);

@@ -59,7 +59,8 @@ INGRESS_DROPS = (
     "vlan_tagged_on_access", "vlan_not_allowed", "vlan_untagged", "rss_ring_full", "same_port",
     "no_dest",
 )
-EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed")
+EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed",
+                "tx_oversize")
 
 SUBNET4 = "10.77.0."
 SUBNET6 = "fd77::"
