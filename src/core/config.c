@@ -76,7 +76,7 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 	[PK_START_QUEUE] = {"start-queue", "first netdev queue used by AF_XDP, 0-63",
 			    KIND(XVS_PORT_AFXDP)},
 	[PK_PCI] = {"pci", "PCI address of the NIC, DDDD:BB:DD.F or BB:DD.F", KIND(XVS_PORT_PCI)},
-	[PK_MTU] = {"mtu", "largest L3 payload accepted, 68-9000", ALL_KINDS},
+	[PK_MTU] = {"mtu", "largest L3 payload carried, 68-9000 (afxdp: 1774)", ALL_KINDS},
 	[PK_VLAN_MODE] = {"vlan-mode", "access or trunk", ALL_KINDS},
 	[PK_VLAN] = {"vlan", "access VLAN, 1-4094", ALL_KINDS},
 	[PK_TRUNKS] = {"trunks", "VLANs carried tagged on a trunk, e.g. 1-10,20", ALL_KINDS},

@@ -865,6 +865,7 @@ main(int argc, char **argv)
 	rte_mempool_free(xvs_dp.pool);
 	rte_mempool_free(xvs_dp.indirect_pool);
 	rte_mempool_free(xvs_dp.tap_pool);
+	rte_mempool_free(xvs_dp.jumbo_pool);
 	rte_free(xvs_dp.qsbr);
 	close(epfd);
 	close(tfd);

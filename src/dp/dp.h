@@ -224,6 +224,7 @@ struct xvs_dp {
 	struct rte_mempool *pool;              /* mbufs for every port */
 	struct rte_mempool *indirect_pool;     /* data-less mbufs for GSO segments */
 	struct rte_mempool *tap_pool;          /* 64 KB mbufs for tap reads (NULL: none) */
+	struct rte_mempool *jumbo_pool;        /* 9 KB mbufs for jumbo rx, made on first use */
 	uint16_t n_workers_max;                /* worker lcores started */
 	struct xvs_worker *worker[XVS_MAX_WORKERS];
 	int learn_efd;                         /* eventfd the workers kick on pending learns */

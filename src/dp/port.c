@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -31,6 +32,123 @@
 
 #define RX_DESC 1024
 #define TX_DESC 1024
+
+/* Longest frame a port of MTU mtu receives: Ethernet header, one 802.1Q tag. */
+#define FRAME_MAX(mtu) ((mtu) + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)
+/* Frame data one mbuf of xvs_dp.pool holds. */
+#define POOL_DATA (RTE_MBUF_DEFAULT_DATAROOM)
+/* Jumbo receive buffers: one mbuf holds a frame of the largest MTU (9000). */
+#define JUMBO_DATA 9216u
+#define JUMBO_MBUFS 2047u
+
+/* AF_PACKET: the kernel writes a frame at TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
+ * - 14 into its ring slot (af_packet.c, tpacket_rcv), and the slot is the PMD's
+ * framesz; what does not fit is cut off (tp_snaplen < tp_len), silently. */
+#define AFP_MAC_OFF (TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - RTE_ETHER_HDR_LEN)
+#define AFP_FRAMES 512u
+/* AF_XDP receives into one umem chunk per frame, here an mbuf of xvs_dp.pool,
+ * after XDP_PACKET_HEADROOM (256) bytes. */
+#define AFXDP_MTU_MAX (POOL_DATA - 256u - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN)
+
+/* MTU per port kind: the largest each can carry, and what sets the limit (for the
+ * message that refuses more). A device's own max_mtu (ethdev kinds) is checked too. */
+static const struct {
+	uint32_t mtu_max;
+	const char *limit;
+} kind_caps[XVS_PORT__MAX] = {
+	[XVS_PORT_TAP] = {9000, "kernel tap"},
+	[XVS_PORT_AFXDP] = {AFXDP_MTU_MAX, "one 2 KB umem frame per packet"},
+	[XVS_PORT_AFPACKET] = {9000, "ring slots sized from the MTU"},
+	[XVS_PORT_VHOST] = {9000, "chained mbufs"},
+	[XVS_PORT_PCAP] = {9000, "chained mbufs"},
+	[XVS_PORT_NULL] = {9000, "no frames"},
+	[XVS_PORT_PCI] = {9000, "scattered rx or jumbo mbufs; the NIC may allow less"},
+};
+
+static int
+mtu_refuse(const struct xvs_port *p, uint32_t mtu, uint32_t max, const char *limit,
+	   struct xvs_err *err)
+{
+	return xvs_err_set(err, -EINVAL, "port %s: mtu %u is more than %s ports carry (at most %u: %s)",
+			   p->cfg.name, mtu, xvs_port_kind_name(p->cfg.kind), max, limit);
+}
+
+/* Refuse an MTU the port's kind cannot carry (before anything is created). */
+static int
+mtu_check_kind(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	enum xvs_port_kind k = p->cfg.kind;
+
+	if ((unsigned int)k < XVS_PORT__MAX && mtu > kind_caps[k].mtu_max)
+		return mtu_refuse(p, mtu, kind_caps[k].mtu_max, kind_caps[k].limit, err);
+	return 0;
+}
+
+/* AF_PACKET ring geometry for an MTU: a slot holds the largest frame (with a
+ * tag) after the kernel's header; a block is a power-of-two number of pages
+ * (the kernel allocates it so) with little left over, and the frame count a
+ * whole number of blocks. MTU 1500 keeps the PMD's own 2048/4096. */
+static void
+afpacket_ring(uint32_t mtu, unsigned int *framesz, unsigned int *blocksz, unsigned int *framecnt)
+{
+	unsigned int page = (unsigned int)getpagesize();
+	unsigned int f = RTE_ALIGN_CEIL(AFP_MAC_OFF + FRAME_MAX(mtu), TPACKET_ALIGNMENT);
+	unsigned int b = page, fpb;
+
+	if (f <= 2048)
+		f = 2048;
+	/* at most 1/8 of a block unused, within 32 pages */
+	while (b < f || ((b % f) * 8 > b && b < 32 * page))
+		b *= 2;
+	fpb = b / f;
+	*framesz = f;
+	*blocksz = b;
+	*framecnt = (AFP_FRAMES + fpb - 1) / fpb * fpb;
+}
+
+/* Most frame data one AF_PACKET ring slot of framesz holds, as an MTU. */
+static uint32_t
+afpacket_mtu_max(unsigned int framesz)
+{
+	return framesz - AFP_MAC_OFF - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN;
+}
+
+/* The pool of jumbo receive buffers, created the first time a port needs it
+ * (an af_packet port, or a NIC that cannot scatter, with an MTU beyond what a
+ * 2 KB mbuf holds). Control thread. */
+static struct rte_mempool *
+jumbo_pool(struct xvs_err *err)
+{
+	if (xvs_dp.jumbo_pool == NULL) {
+		xvs_dp.jumbo_pool = rte_pktmbuf_pool_create("xvs_jumbo", JUMBO_MBUFS, 64, 0,
+							    RTE_PKTMBUF_HEADROOM + JUMBO_DATA,
+							    (int)rte_socket_id());
+		if (xvs_dp.jumbo_pool == NULL)
+			xvs_err_set(err, -ENOMEM, "no memory for %u jumbo receive buffers: %s "
+				    "(raise --mem)", JUMBO_MBUFS, rte_strerror(rte_errno));
+	}
+	return xvs_dp.jumbo_pool;
+}
+
+/* Set a netdev's MTU (af_packet: the PMD's own mtu_set is refused by ethdev
+ * above 1500, its max_rx_pktlen being 1518). */
+static int
+netdev_set_mtu(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return xvs_err_set(err, -errno, "port %s: socket: %s", p->cfg.name, strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->cfg.ifname);
+	ifr.ifr_mtu = (int)mtu;
+	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+		r = xvs_err_set(err, -errno, "port %s: set mtu %u on %s: %s", p->cfg.name, mtu,
+				p->cfg.ifname, strerror(errno));
+	close(fd);
+	return r;
+}
 
 extern char **environ;
 
@@ -187,6 +305,7 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 	const struct xvs_port_cfg *c = &p->cfg;
 	unsigned int seq = devname_seq++;
 	uint16_t q = c->queues ? c->queues : 1;
+	unsigned int bs, fc;
 	int n;
 
 	*nq = q;
@@ -198,9 +317,9 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 		break;
 	case XVS_PORT_AFPACKET:
 		snprintf(p->devname, sizeof(p->devname), "net_af_packet_xvs%u", seq);
-		n = snprintf(buf, len,
-			     "%s,iface=%s,qpairs=%u,qdisc_bypass=1,blocksz=4096,framesz=2048,"
-			     "framecnt=512", p->devname, c->ifname, q);
+		afpacket_ring(c->mtu, &p->afp_framesz, &bs, &fc);
+		n = snprintf(buf, len, "%s,iface=%s,qpairs=%u,qdisc_bypass=1,blocksz=%u,framesz=%u,"
+			     "framecnt=%u", p->devname, c->ifname, q, bs, p->afp_framesz, fc);
 		break;
 	case XVS_PORT_VHOST:
 		snprintf(p->devname, sizeof(p->devname), "net_vhost_xvs%u", seq);
@@ -274,14 +393,47 @@ rss_hf(uint32_t types)
 	return hf;
 }
 
-static int
-configure(struct xvs_port *p, uint16_t nrx, uint16_t ntx, bool intr, struct xvs_err *err)
+/* Where the device receives p's frames: 2 KB mbufs where a frame of the MTU fits
+ * them or the device chains (vhost, pcap: always; a NIC: with scattered rx, if
+ * it offers it), else one jumbo mbuf per frame (af_packet copies each frame
+ * into a single mbuf and refuses a queue whose ring slot is larger). Also
+ * sets the rx offloads that go with it. */
+static struct rte_mempool *
+rx_pool(struct xvs_port *p, const struct rte_eth_dev_info *info, struct rte_eth_conf *conf,
+	struct xvs_err *err)
 {
+	switch (p->cfg.kind) {
+	case XVS_PORT_AFPACKET:
+		/* the PMD's test: a slot's data must fit one mbuf */
+		if (p->afp_framesz - (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) <= POOL_DATA)
+			return xvs_dp.pool;
+		return jumbo_pool(err);
+	case XVS_PORT_PCI:
+		if (FRAME_MAX(p->cfg.mtu) <= POOL_DATA)
+			return xvs_dp.pool;
+		if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+			conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+			return xvs_dp.pool;
+		}
+		return jumbo_pool(err);
+	default:
+		return xvs_dp.pool;
+	}
+}
+
+static int
+configure(struct xvs_port *p, const struct rte_eth_dev_info *info, uint16_t nrx, uint16_t ntx,
+	  bool intr, struct xvs_err *err)
+{
+	struct rte_mempool *pool;
 	struct rte_eth_conf conf;
 	int r;
 
 	memset(&conf, 0, sizeof(conf));
 	conf.intr_conf.rxq = intr ? 1 : 0;
+	pool = rx_pool(p, info, &conf, err);
+	if (pool == NULL)
+		return -ENOMEM;
 	if (p->cfg.kind == XVS_PORT_PCI && nrx > 1) {
 		/* The NIC hashes with our key and types; xvs_port_rss_apply()
 		 * programs the RETA once the device runs. */
@@ -295,8 +447,7 @@ configure(struct xvs_port *p, uint16_t nrx, uint16_t ntx, bool intr, struct xvs_
 		return xvs_err_set(err, r, "port %s: configure %u rx / %u tx queues: %s",
 				   p->cfg.name, nrx, ntx, rte_strerror(-r));
 	for (uint16_t q = 0; q < nrx; q++) {
-		r = rte_eth_rx_queue_setup(p->eth_port, q, RX_DESC, rte_socket_id(), NULL,
-					   xvs_dp.pool);
+		r = rte_eth_rx_queue_setup(p->eth_port, q, RX_DESC, rte_socket_id(), NULL, pool);
 		if (r < 0)
 			return xvs_err_set(err, r, "port %s: rx queue %u: %s", p->cfg.name, q,
 					   rte_strerror(-r));
@@ -326,6 +477,19 @@ xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 
 		return run_ip(err, p->cfg.netns[0] ? there : here);
 	}
+	r = mtu_check_kind(p, mtu, err);
+	if (r < 0)
+		return r;
+	if (p->cfg.kind == XVS_PORT_AFPACKET) {
+		/* The ring's slots were sized for the MTU the port was opened with. */
+		if (mtu > afpacket_mtu_max(p->afp_framesz))
+			return xvs_err_set(err, -EINVAL, "port %s: mtu %u does not fit the AF_PACKET "
+					   "ring opened for mtu %u: delete and add the port again",
+					   p->cfg.name, mtu, p->cfg.mtu);
+		return netdev_set_mtu(p, mtu, err);
+	}
+	if (p->mtu_max != 0 && mtu > p->mtu_max)
+		return mtu_refuse(p, mtu, p->mtu_max, "the device's own limit", err);
 	r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)mtu);
 	if (r < 0 && r != -ENOTSUP)
 		return xvs_err_set(err, r, "port %s: mtu %u: %s", p->cfg.name, mtu,
@@ -397,6 +561,10 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	p->wake_fd = -1;
 	for (int i = 0; i < XVS_MAX_QUEUES; i++)
 		p->rxq_fd[i] = -1;
+	p->mtu_max = 0;
+	r = mtu_check_kind(p, p->cfg.mtu, err);
+	if (r < 0)
+		goto out;
 	if (p->cfg.kind == XVS_PORT_TAP)
 		return tap_open(p, err);
 	r = build_devargs(p, devargs, sizeof(devargs), &nq);
@@ -436,6 +604,13 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
 	p->rss_hf_capa = info.flow_type_rss_offloads;
+	/* af_packet reports ethdev's defaults (1518-byte frames), not its ring's. */
+	if (p->cfg.kind != XVS_PORT_AFPACKET && info.max_mtu != UINT16_MAX)
+		p->mtu_max = info.max_mtu;
+	if (p->mtu_max != 0 && p->cfg.mtu > p->mtu_max) {
+		r = mtu_refuse(p, p->cfg.mtu, p->mtu_max, info.driver_name, err);
+		goto close;
+	}
 	nrx = RTE_MIN(nq, info.max_rx_queues);
 	ntx = RTE_MIN(RTE_MAX(nq, xvs_dp.n_workers_max), info.max_tx_queues);
 	if (p->cfg.kind == XVS_PORT_TAP)
@@ -450,14 +625,18 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	ntx = RTE_MIN(ntx, XVS_MAX_QUEUES);
 	/* Rx interrupts let an idle worker sleep; PMDs without them refuse the
 	 * flag at configure time, and then the worker polls them on a timer. */
-	r = configure(p, nrx, ntx, true, err);
+	r = configure(p, &info, nrx, ntx, true, err);
 	if (r < 0) {
 		xvs_err_clear(err);
-		r = configure(p, nrx, ntx, false, err);
+		r = configure(p, &info, nrx, ntx, false, err);
 	}
 	if (r < 0)
 		goto close;
-	if (p->cfg.mtu != 1500) {
+	if (p->cfg.mtu != 1500 && p->cfg.kind == XVS_PORT_AFPACKET) {
+		r = netdev_set_mtu(p, p->cfg.mtu, err);
+		if (r < 0)
+			goto close;
+	} else if (p->cfg.mtu != 1500) {
 		r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)p->cfg.mtu);
 		if (r < 0 && r != -ENOTSUP) {
 			xvs_err_set(err, r, "port %s: mtu %u: %s", p->cfg.name, p->cfg.mtu,

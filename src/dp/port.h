@@ -33,6 +33,8 @@ struct xvs_port {
 	struct xvs_tap *tap;         /* tap ports: xvs's own tap device (no ethdev) */
 	int wake_fd;                 /* afpacket: wake-up socket (see port_wake_*), or -1 */
 	char driver[32];             /* PMD name, for show */
+	uint32_t mtu_max;            /* the device's own MTU limit (0: none reported) */
+	unsigned int afp_framesz;    /* af_packet: ring slot size the device was opened with */
 	uint8_t mac[6];              /* device MAC as DPDK reports it */
 
 	/* RSS in force (control thread; settings in cfg.rss, plan in switch.c). */

@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""MTU at ingress and egress, jumbo frames end to end.
+"""MTU at ingress and egress, jumbo frames end to end on every port kind that carries them.
 
-   ns j1 (mtu 9000)     ns j2 (mtu 9000)     ns s (mtu 1500)
-   [j1] 10.77.0.1       [j2] 10.77.0.2       [s] 10.77.0.3
-    | tap mtu=9000       | tap mtu=9000       | tap (1500)
-  +-+--------------------+--------------------+-------------+
-  | j1                   j2                   s             |
-  |                    xvsd (ns xe<sfx>sw)                  |
-  +---------------------------------------------------------+
+   ns j1 (mtu 9000)     ns j2 (mtu 9000)     ns s (mtu 1500)      ns up (mtu 9000)
+   [j1] 10.77.0.1       [j2] 10.77.0.2       [s] 10.77.0.3        [xe<sfx>up] 10.77.0.4
+    | tap mtu=9000       | tap mtu=9000       | tap (1500)          | veth mtu 9000
+  +-+--------------------+--------------------+-------------+       |
+  | j1                   j2                   s       up    +-------+  xe<sfx>ups in the
+  |                    xvsd (ns xe<sfx>sw)    (afpacket mtu=9000)   |  switch namespace
+  +-----------------------------------------------------------------+
 
 ping -s 8000 -M do (no fragmentation) must cross between jumbo ports; a 9000-byte
 frame towards the 1500-byte port s is dropped on s's egress (tx_oversize), for
@@ -15,7 +15,9 @@ unicast and for floods, while small frames still reach it.
 """
 import re
 
-from conftest import scapy_or_skip, wait_for
+import pytest
+
+from conftest import nsrun, scapy_or_skip, wait_for
 
 JUMBO = "mtu=9000"
 
@@ -27,6 +29,10 @@ def _jumbo_ping(src, dst, size=8000, count=3):
     assert m and m.group(2) == str(count), f"jumbo ping {src.port} -> {dst.port}:\n{r.stdout}{r.stderr}"
 
 
+def _set_host_mtu(h, mtu):
+    h.run(["ip", "link", "set", "dev", h.ifname, "mtu", str(mtu)])
+
+
 def test_jumbo_ping_between_taps(switch):
     j1 = switch.vm("j1", ipv6=False, opts=[JUMBO])
     j2 = switch.vm("j2", ipv6=False, opts=[JUMBO])
@@ -34,6 +40,52 @@ def test_jumbo_ping_between_taps(switch):
     _jumbo_ping(j1, j2)
     _jumbo_ping(j2, j1)
     assert switch.stats("j1")["drops"]["oversize"] == 0
+
+
+def test_jumbo_ping_tap_to_afpacket_uplink(switch):
+    j1 = switch.vm("j1", ipv6=False, opts=[JUMBO])
+    up = switch.uplink("up", ipv6=False, add_port=False)
+    _set_host_mtu(up, 9000)
+    nsrun(switch.ns, ["ip", "link", "set", "dev", up.sw_ifname, "mtu", "9000"])
+    r = switch.ctl("port", "add", "up", "afpacket", f"ifname={up.sw_ifname}", JUMBO)
+    assert r["state"] == "up" and r["options"]["mtu"] == "9000"
+    _jumbo_ping(j1, up)
+    _jumbo_ping(up, j1)
+    d = switch.stats("up")["drops"]
+    assert d["oversize"] == 0 and d["tx_oversize"] == 0, d
+
+
+def test_afpacket_mtu_sets_the_netdev_and_fits_its_frames(switch):
+    """An afpacket port opened with mtu=9000 gives the netdev that MTU (as the PMD does
+    for smaller ones); frames of every size up to it arrive whole, none truncated to
+    the AF_PACKET ring's old 2 KB slots."""
+    j1 = switch.vm("j1", ipv6=False, opts=[JUMBO])
+    up = switch.uplink("up", ipv6=False, add_port=False)
+    _set_host_mtu(up, 9000)
+    switch.ctl("port", "add", "up", "afpacket", f"ifname={up.sw_ifname}", JUMBO)
+    out = nsrun(switch.ns, ["ip", "-o", "link", "show", "dev", up.sw_ifname]).stdout
+    assert " mtu 9000 " in out, out
+    for size in (1472, 2000, 4000, 8972):
+        r = up.run(["ping", "-q", "-n", "-M", "do", "-s", str(size), "-c", "1", "-W", "2",
+                    j1.ip4], check=False, timeout=15)
+        assert " 1 received" in r.stdout, f"size {size}: {r.stdout}"
+
+
+def test_afxdp_refuses_an_mtu_it_cannot_carry(switch):
+    """AF_XDP receives into one umem frame per packet: an MTU beyond it is refused with
+    the port, the kind and the limit, and nothing is created."""
+    up = switch.uplink("up", ipv6=False, add_port=False)
+    nsrun(switch.ns, ["ip", "link", "set", "dev", up.sw_ifname, "mtu", "9000"])
+    argv, p = switch.xvsd.ctl_proc("port", "add", "x", "afxdp", f"ifname={up.sw_ifname}", JUMBO)
+    if p.returncode == 0:
+        switch.ctl("port", "del", "x")
+        pytest.fail("afxdp port with mtu=9000 was accepted")
+    msg = p.stdout + p.stderr
+    if "cannot create afxdp device" in msg:
+        pytest.skip(f"AF_XDP is not available here: {msg.strip()[:300]}")
+    assert "port x" in msg and "afxdp" in msg and "at most" in msg, msg
+    assert "x" not in switch.ports()
+    switch.expect_log(r"port x")
 
 
 def test_jumbo_towards_1500_port_dropped_on_egress(switch):
@@ -85,3 +137,17 @@ def test_jumbo_flood_with_only_small_ports_is_flooded_not_no_dest(switch):
     a = switch.stats("j1")
     assert a["drops"]["no_dest"] == before_j1["drops"]["no_dest"]
     assert a["flooded"] == before_j1["flooded"] + 1
+
+
+def test_afpacket_live_mtu_change_within_its_ring(switch):
+    """An afpacket port's ring is sized when it is added: a live change within it sets the
+    netdev's MTU, one beyond it is refused (and changes nothing)."""
+    up = switch.uplink("up", ipv6=False)
+    r = switch.ctl("port", "set", "up", "mtu=1900")
+    assert r["options"]["mtu"] == "1900"
+    out = nsrun(switch.ns, ["ip", "-o", "link", "show", "dev", up.sw_ifname]).stdout
+    assert " mtu 1900 " in out, out
+    argv, p = switch.xvsd.ctl_proc("port", "set", "up", "mtu=9000")
+    assert p.returncode != 0
+    assert "port up" in p.stdout and "delete and add the port again" in p.stdout, p.stdout
+    assert switch.ports()["up"]["options"]["mtu"] == "1900"
