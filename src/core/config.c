@@ -64,9 +64,9 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 		      KIND(XVS_PORT_TAP)},
 	[PK_MAC] = {"mac", "MAC address of the tap's kernel side (default random)",
 		    KIND(XVS_PORT_TAP)},
-	[PK_PATH] = {"path", "vhost-user socket path, or pcap file to replay ({q}: queue number)",
+	[PK_PATH] = {"path", "absolute path: vhost-user socket, or pcap file to replay ({q}: queue)",
 		     KIND(XVS_PORT_VHOST) | KIND(XVS_PORT_PCAP)},
-	[PK_TX_PATH] = {"tx-path", "pcap file to write transmitted frames to", KIND(XVS_PORT_PCAP)},
+	[PK_TX_PATH] = {"tx-path", "absolute path of a pcap file to write transmitted frames to", KIND(XVS_PORT_PCAP)},
 	[PK_CLIENT] = {"client", "connect to the vhost-user socket instead of listening (bool)",
 		       KIND(XVS_PORT_VHOST)},
 	[PK_INFINITE] = {"infinite", "replay the pcap file forever (bool)", KIND(XVS_PORT_PCAP)},
@@ -404,19 +404,52 @@ unknown_port_key(const struct xvs_port_cfg *cfg, const char *key, struct xvs_err
 			   cfg->name, key == NULL ? "" : key, xvs_port_kind_name(cfg->kind), valid);
 }
 
+/* A file path that goes into a DPDK device argument string ("iface=PATH",
+ * "rx_pcap=PATH,tx_pcap=PATH"), where ',' starts the next argument and '='
+ * separates a key from its value: "path=/x.pcap,tx_pcap=/y" would make the
+ * pcap device write /y. Control characters would end up in logs and error
+ * messages as they are. Relative paths would depend on xvsd's working
+ * directory. The daemon takes none of them. */
+static int
+path_check(const char *port, const char *key, const char *value, size_t size, bool may_be_empty,
+	   struct xvs_err *err)
+{
+	size_t n = strnlen(value, size);
+
+	if (n == 0) {
+		if (may_be_empty)
+			return 0;
+		return xvs_err_set(err, -EINVAL, "port %s: %s must not be empty", port, key);
+	}
+	if (n >= size)
+		return xvs_err_set(err, -EINVAL, "port %s: %s longer than %zu characters", port,
+				   key, size - 1);
+	if (value[0] != '/')
+		return xvs_err_set(err, -EINVAL, "port %s: %s \"%.64s\" is not an absolute path "
+				   "(start it with /)", port, key, value);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return xvs_err_set(err, -EINVAL, "port %s: %s contains a control character "
+					   "(byte 0x%02x at %zu)", port, key, c, i);
+		if (c == ',' || c == '=')
+			return xvs_err_set(err, -EINVAL, "port %s: %s \"%.64s\" contains '%c', which "
+					   "separates DPDK device arguments: rename the file",
+					   port, key, value, c);
+	}
+	return 0;
+}
+
 static int
 set_path(const char *port, const char *key, const char *value, char *dst, size_t size,
 	 bool may_be_empty, struct xvs_err *err)
 {
-	size_t n = strnlen(value, size);
+	int r = path_check(port, key, value, size, may_be_empty, err);
 
-	if (n == 0 && !may_be_empty)
-		return xvs_err_set(err, -EINVAL, "port %s: %s must not be empty", port, key);
-	if (n >= size)
-		return xvs_err_set(err, -EINVAL, "port %s: %s longer than %zu characters", port,
-				   key, size - 1);
-	memcpy(dst, value, n + 1);
-	return 0;
+	if (r == 0)
+		memcpy(dst, value, strlen(value) + 1);
+	return r;
 }
 
 int
@@ -683,6 +716,13 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 		if (cfg->path[0] == '\0')
 			return xvs_err_set(err, -EINVAL, "port %s: %s ports need path=FILE",
 					   cfg->name, xvs_port_kind_name(cfg->kind));
+		/* also for a config that did not come through xvs_port_cfg_set() */
+		ret = path_check(cfg->name, "path", cfg->path, sizeof(cfg->path), false, err);
+		if (ret == 0 && cfg->kind == XVS_PORT_PCAP)
+			ret = path_check(cfg->name, "tx-path", cfg->tx_path, sizeof(cfg->tx_path),
+					 true, err);
+		if (ret < 0)
+			return ret;
 		break;
 	case XVS_PORT_PCI:
 		if (cfg->pci[0] == '\0')
@@ -694,6 +734,9 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 	}
 	if (cfg->kind == XVS_PORT_TAP && cfg->mac[0] != '\0' &&
 	    xvs_mac_parse("mac", cfg->mac, mac, &tmp) < 0)
+		return xvs_err_set(err, -EINVAL, "port %s: %s", cfg->name, tmp.msg);
+	if (cfg->kind == XVS_PORT_TAP && cfg->netns[0] != '\0' &&
+	    netns_validate("netns", cfg->netns, &tmp) < 0)
 		return xvs_err_set(err, -EINVAL, "port %s: %s", cfg->name, tmp.msg);
 	if (cfg->queues < 1 || cfg->queues > QUEUES_MAX)
 		return xvs_err_set(err, -EINVAL, "port %s: queues %u outside 1-%d", cfg->name,
