@@ -38,7 +38,6 @@
 /* Frame data one mbuf of xvs_dp.pool holds. */
 #define POOL_DATA (RTE_MBUF_DEFAULT_DATAROOM)
 /* Jumbo receive buffers: one mbuf holds a frame of the largest MTU (9000). */
-#define JUMBO_DATA 9216u
 #define JUMBO_MBUFS 2047u
 
 /* AF_PACKET: the kernel writes a frame at TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
@@ -121,7 +120,7 @@ jumbo_pool(struct xvs_err *err)
 {
 	if (xvs_dp.jumbo_pool == NULL) {
 		xvs_dp.jumbo_pool = rte_pktmbuf_pool_create("xvs_jumbo", JUMBO_MBUFS, 64, 0,
-							    RTE_PKTMBUF_HEADROOM + JUMBO_DATA,
+							    RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA,
 							    (int)rte_socket_id());
 		if (xvs_dp.jumbo_pool == NULL)
 			xvs_err_set(err, -ENOMEM, "no memory for %u jumbo receive buffers: %s "

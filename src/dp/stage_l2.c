@@ -220,9 +220,17 @@ flood(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port, stru
 	}
 	w->ctr[in_port].flooded++;
 	/* Copies for all but the last target; the original goes to the last one, so
-	 * the common single-destination flood costs no copy. */
+	 * the common single-destination flood costs no copy. Copies come from the
+	 * flood pools, not from m's (a tap's 64 KB read pool, or the pool every
+	 * ethdev port receives into), so that a broadcast storm from one port
+	 * cannot leave the others without receive buffers; a frame longer than a
+	 * 2 KB mbuf is copied into one jumbo mbuf (a port without offloads could
+	 * not send it as a chain of 2 KB ones: it would linearize it into one). */
+	struct rte_mempool *cp_pool = likely(m->pkt_len <= RTE_MBUF_DEFAULT_DATAROOM) ?
+					      xvs_dp.flood_pool : xvs_dp.flood_big_pool;
+
 	for (uint16_t i = 0; i + 1 < nt; i++) {
-		struct rte_mbuf *cp = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+		struct rte_mbuf *cp = rte_pktmbuf_copy(m, cp_pool, 0, UINT32_MAX);
 
 		if (unlikely(cp == NULL)) {
 			w->ctr[targets[i]].drop[XVS_DROP_copy_failed]++;
