@@ -83,22 +83,22 @@ mtu_check_kind(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 	return 0;
 }
 
-/* AF_PACKET ring geometry for an MTU: a slot holds the largest frame (with a
- * tag) after the kernel's header; a block is a power-of-two number of pages
- * (the kernel allocates it so) with little left over, and the frame count a
- * whole number of blocks. MTU 1500 keeps the PMD's own 2048/4096. */
+/* AF_PACKET ring geometry for an MTU. A slot (framesz) holds the largest frame,
+ * with a tag, after the kernel's header, rounded up to 1 KB. The PMD finds slot
+ * i at i * framesz across the whole ring, while the kernel starts every block
+ * afresh, so a block must be a whole number of slots with nothing left over:
+ * the least common multiple of the slot and the page size (4 slots of 9 KB in
+ * 36 KB for MTU 9000). The frame count is a whole number of blocks. MTU 1500
+ * keeps the PMD's own 2048/4096/512. */
 static void
 afpacket_ring(uint32_t mtu, unsigned int *framesz, unsigned int *blocksz, unsigned int *framecnt)
 {
 	unsigned int page = (unsigned int)getpagesize();
-	unsigned int f = RTE_ALIGN_CEIL(AFP_MAC_OFF + FRAME_MAX(mtu), TPACKET_ALIGNMENT);
-	unsigned int b = page, fpb;
+	unsigned int f = RTE_MAX(RTE_ALIGN_CEIL(AFP_MAC_OFF + FRAME_MAX(mtu), 1024u), 2048u);
+	unsigned int b = f, fpb;
 
-	if (f <= 2048)
-		f = 2048;
-	/* at most 1/8 of a block unused, within 32 pages */
-	while (b < f || ((b % f) * 8 > b && b < 32 * page))
-		b *= 2;
+	while (b % page != 0)
+		b += f;
 	fpb = b / f;
 	*framesz = f;
 	*blocksz = b;
@@ -392,32 +392,36 @@ rss_hf(uint32_t types)
 	return hf;
 }
 
-/* Where the device receives p's frames: 2 KB mbufs where a frame of the MTU fits
- * them or the device chains (vhost, pcap: always; a NIC: with scattered rx, if
- * it offers it), else one jumbo mbuf per frame (af_packet copies each frame
- * into a single mbuf and refuses a queue whose ring slot is larger). Also
- * sets the rx offloads that go with it. */
+/* Where the device receives p's frames, and the largest MTU whose frames it
+ * then receives whole into one mbuf (p->rx_mtu_max: a live MTU change may not
+ * go past it). 2 KB mbufs while a frame of the MTU fits one, or a NIC scatters
+ * (and ethdev egress flattens chains at a cost: only NICs). Past that, one
+ * jumbo mbuf per frame: af_packet copies a frame into one mbuf and refuses a
+ * queue whose ring slot is larger; vhost and pcap would chain 2 KB mbufs,
+ * which a port without offloads could then not send (it flattens a chain
+ * into one 2 KB mbuf). af_xdp's MTU is capped to what a 2 KB umem chunk holds.
+ * Also sets the rx offloads that go with it. */
 static struct rte_mempool *
 rx_pool(struct xvs_port *p, const struct rte_eth_dev_info *info, struct rte_eth_conf *conf,
 	struct xvs_err *err)
 {
-	switch (p->cfg.kind) {
-	case XVS_PORT_AFPACKET:
+	bool fits;
+
+	if (p->cfg.kind == XVS_PORT_AFPACKET) {
 		/* the PMD's test: a slot's data must fit one mbuf */
-		if (p->afp_framesz - (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) <= POOL_DATA)
-			return xvs_dp.pool;
-		return jumbo_pool(err);
-	case XVS_PORT_PCI:
-		if (FRAME_MAX(p->cfg.mtu) <= POOL_DATA)
-			return xvs_dp.pool;
-		if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
-			conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
-			return xvs_dp.pool;
-		}
-		return jumbo_pool(err);
-	default:
+		fits = p->afp_framesz - (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) <= POOL_DATA;
+		p->rx_mtu_max = afpacket_mtu_max(p->afp_framesz);
+	} else {
+		fits = FRAME_MAX(p->cfg.mtu) <= POOL_DATA || p->cfg.kind == XVS_PORT_AFXDP;
+		p->rx_mtu_max = fits ? POOL_DATA - FRAME_MAX(0) : XVS_JUMBO_DATA - FRAME_MAX(0);
+	}
+	if (fits)
+		return xvs_dp.pool;
+	if (p->cfg.kind == XVS_PORT_PCI && (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 		return xvs_dp.pool;
 	}
+	return jumbo_pool(err);
 }
 
 static int
@@ -479,14 +483,16 @@ xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 	r = mtu_check_kind(p, mtu, err);
 	if (r < 0)
 		return r;
-	if (p->cfg.kind == XVS_PORT_AFPACKET) {
-		/* The ring's slots were sized for the MTU the port was opened with. */
-		if (mtu > afpacket_mtu_max(p->afp_framesz))
-			return xvs_err_set(err, -EINVAL, "port %s: mtu %u does not fit the AF_PACKET "
-					   "ring opened for mtu %u: delete and add the port again",
-					   p->cfg.name, mtu, p->cfg.mtu);
+	/* Ring slots and receive buffers were sized for the MTU the port was
+	 * opened with. */
+	if (p->rx_mtu_max != 0 && mtu > p->rx_mtu_max)
+		return xvs_err_set(err, -EINVAL, "port %s: mtu %u does not fit the %s receive "
+				   "buffers the port was opened with (mtu up to %u): delete and add "
+				   "the port again", p->cfg.name, mtu,
+				   p->cfg.kind == XVS_PORT_AFPACKET ? "AF_PACKET ring's" : "device's",
+				   p->rx_mtu_max);
+	if (p->cfg.kind == XVS_PORT_AFPACKET)
 		return netdev_set_mtu(p, mtu, err);
-	}
 	if (p->mtu_max != 0 && mtu > p->mtu_max)
 		return mtu_refuse(p, mtu, p->mtu_max, "the device's own limit", err);
 	r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)mtu);
@@ -561,6 +567,7 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	for (int i = 0; i < XVS_MAX_QUEUES; i++)
 		p->rxq_fd[i] = -1;
 	p->mtu_max = 0;
+	p->rx_mtu_max = 0;
 	r = mtu_check_kind(p, p->cfg.mtu, err);
 	if (r < 0)
 		goto out;

@@ -35,6 +35,7 @@ struct xvs_port {
 	char driver[32];             /* PMD name, for show */
 	uint32_t mtu_max;            /* the device's own MTU limit (0: none reported) */
 	unsigned int afp_framesz;    /* af_packet: ring slot size the device was opened with */
+	uint32_t rx_mtu_max;         /* largest MTU its receive buffers hold (0: any, tap) */
 	uint8_t mac[6];              /* device MAC as DPDK reports it */
 
 	/* RSS in force (control thread; settings in cfg.rss, plan in switch.c). */

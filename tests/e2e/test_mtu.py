@@ -22,9 +22,9 @@ from conftest import nsrun, scapy_or_skip, wait_for
 JUMBO = "mtu=9000"
 
 
-def _jumbo_ping(src, dst, size=8000, count=3):
-    r = src.run(["ping", "-q", "-n", "-M", "do", "-s", str(size), "-c", str(count), "-i", "0.2",
-                 "-W", "2", dst.ip4], check=False, timeout=30)
+def _jumbo_ping(src, dst, size=8000, count=3, interval=0.2):
+    r = src.run(["ping", "-q", "-n", "-M", "do", "-s", str(size), "-c", str(count), "-i",
+                 str(interval), "-W", "2", dst.ip4], check=False, timeout=30)
     m = re.search(r"(\d+) packets transmitted, (\d+) received", r.stdout)
     assert m and m.group(2) == str(count), f"jumbo ping {src.port} -> {dst.port}:\n{r.stdout}{r.stderr}"
 
@@ -49,8 +49,9 @@ def test_jumbo_ping_tap_to_afpacket_uplink(switch):
     nsrun(switch.ns, ["ip", "link", "set", "dev", up.sw_ifname, "mtu", "9000"])
     r = switch.ctl("port", "add", "up", "afpacket", f"ifname={up.sw_ifname}", JUMBO)
     assert r["state"] == "up" and r["options"]["mtu"] == "9000"
-    _jumbo_ping(j1, up)
-    _jumbo_ping(up, j1)
+    # more frames than one block of the AF_PACKET ring holds, in both directions
+    _jumbo_ping(j1, up, count=20, interval=0.02)
+    _jumbo_ping(up, j1, count=20, interval=0.02)
     d = switch.stats("up")["drops"]
     assert d["oversize"] == 0 and d["tx_oversize"] == 0, d
 
