@@ -89,6 +89,24 @@ def test_afxdp_refuses_an_mtu_it_cannot_carry(switch):
     switch.expect_log(r"port x")
 
 
+def test_afxdp_carries_its_largest_mtu(switch):
+    """AF_XDP cannot carry jumbo frames here (one 2 KB umem chunk per frame), so this is
+    its jumbo test: frames of its largest MTU, 1774, cross whole both ways."""
+    j1 = switch.vm("j1", ipv6=False, opts=["mtu=1774"])
+    up = switch.uplink("up", ipv6=False, add_port=False)
+    _set_host_mtu(up, 1774)
+    nsrun(switch.ns, ["ip", "link", "set", "dev", up.sw_ifname, "mtu", "1774"])
+    argv, p = switch.xvsd.ctl_proc("port", "add", "up", "afxdp", f"ifname={up.sw_ifname}",
+                                   "mtu=1774")
+    if p.returncode != 0:
+        switch.expect_log(r"port up")
+        pytest.skip(f"AF_XDP is not available here: {p.stdout.strip()[:300]}")
+    _jumbo_ping(up, j1, size=1746, count=10, interval=0.02)
+    _jumbo_ping(j1, up, size=1746, count=10, interval=0.02)
+    argv, p = switch.xvsd.ctl_proc("port", "set", "up", "mtu=1775")
+    assert p.returncode != 0 and "at most 1774" in p.stdout, p.stdout
+
+
 def test_jumbo_towards_1500_port_dropped_on_egress(switch):
     scapy_or_skip()
     from scapy.layers.l2 import Ether
