@@ -58,8 +58,8 @@ static const struct {
 	[XVS_PORT_TAP] = {9000, "kernel tap"},
 	[XVS_PORT_AFXDP] = {AFXDP_MTU_MAX, "one 2 KB umem frame per packet"},
 	[XVS_PORT_AFPACKET] = {9000, "ring slots sized from the MTU"},
-	[XVS_PORT_VHOST] = {9000, "chained mbufs"},
-	[XVS_PORT_PCAP] = {9000, "chained mbufs"},
+	[XVS_PORT_VHOST] = {9000, "one jumbo mbuf per frame"},
+	[XVS_PORT_PCAP] = {9000, "one jumbo mbuf per frame"},
 	[XVS_PORT_NULL] = {9000, "no frames"},
 	[XVS_PORT_PCI] = {9000, "scattered rx or jumbo mbufs; the NIC may allow less"},
 };
@@ -84,7 +84,9 @@ mtu_check_kind(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 }
 
 /* AF_PACKET ring geometry for an MTU. A slot (framesz) holds the largest frame,
- * with a tag, after the kernel's header, rounded up to 1 KB. The PMD finds slot
+ * with a tag, after the kernel's header, and one byte more (so that a longer
+ * frame, cut to the slot, is still too long for the MTU check and is dropped as
+ * oversize rather than passed on truncated), rounded up to 1 KB. The PMD finds slot
  * i at i * framesz across the whole ring, while the kernel starts every block
  * afresh, so a block must be a whole number of slots with nothing left over:
  * the least common multiple of the slot and the page size (4 slots of 9 KB in
@@ -94,7 +96,7 @@ static void
 afpacket_ring(uint32_t mtu, unsigned int *framesz, unsigned int *blocksz, unsigned int *framecnt)
 {
 	unsigned int page = (unsigned int)getpagesize();
-	unsigned int f = RTE_MAX(RTE_ALIGN_CEIL(AFP_MAC_OFF + FRAME_MAX(mtu), 1024u), 2048u);
+	unsigned int f = RTE_MAX(RTE_ALIGN_CEIL(AFP_MAC_OFF + FRAME_MAX(mtu) + 1, 1024u), 2048u);
 	unsigned int b = f, fpb;
 
 	while (b % page != 0)
@@ -105,11 +107,11 @@ afpacket_ring(uint32_t mtu, unsigned int *framesz, unsigned int *blocksz, unsign
 	*framecnt = (AFP_FRAMES + fpb - 1) / fpb * fpb;
 }
 
-/* Most frame data one AF_PACKET ring slot of framesz holds, as an MTU. */
+/* Largest MTU a ring of slots of framesz carries (see afpacket_ring()). */
 static uint32_t
 afpacket_mtu_max(unsigned int framesz)
 {
-	return framesz - AFP_MAC_OFF - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN;
+	return framesz - AFP_MAC_OFF - FRAME_MAX(0) - 1;
 }
 
 /* The pool of jumbo receive buffers, created the first time a port needs it
