@@ -64,9 +64,10 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 		      KIND(XVS_PORT_TAP)},
 	[PK_MAC] = {"mac", "MAC address of the tap's kernel side (default random)",
 		    KIND(XVS_PORT_TAP)},
-	[PK_PATH] = {"path", "absolute path: vhost-user socket, or pcap file to replay ({q}: queue)",
+	[PK_PATH] = {"path", "absolute path: vhost-user socket, or pcap to replay ({q}: queue)",
 		     KIND(XVS_PORT_VHOST) | KIND(XVS_PORT_PCAP)},
-	[PK_TX_PATH] = {"tx-path", "absolute path of a pcap file to write transmitted frames to", KIND(XVS_PORT_PCAP)},
+	[PK_TX_PATH] = {"tx-path", "absolute path of a pcap file to write transmitted frames to",
+			KIND(XVS_PORT_PCAP)},
 	[PK_CLIENT] = {"client", "connect to the vhost-user socket instead of listening (bool)",
 		       KIND(XVS_PORT_VHOST)},
 	[PK_INFINITE] = {"infinite", "replay the pcap file forever (bool)", KIND(XVS_PORT_PCAP)},
@@ -434,8 +435,9 @@ path_check(const char *port, const char *key, const char *value, size_t size, bo
 			return xvs_err_set(err, -EINVAL, "port %s: %s contains a control character "
 					   "(byte 0x%02x at %zu)", port, key, c, i);
 		if (c == ',' || c == '=')
-			return xvs_err_set(err, -EINVAL, "port %s: %s \"%.64s\" contains '%c', which "
-					   "separates DPDK device arguments: rename the file",
+			return xvs_err_set(err, -EINVAL,
+					   "port %s: %s \"%.64s\" contains '%c', which separates "
+					   "DPDK device arguments: rename the file",
 					   port, key, value, c);
 	}
 	return 0;

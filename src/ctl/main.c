@@ -329,8 +329,10 @@ pool_socket(const struct opts *o)
 	const size_t pg = (size_t)2 << 20;
 	size_t len = (size_t)o->mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 2 * sizeof(struct rte_mbuf)) * 3 / 2 +
 		     (size_t)tap_mbufs(o) * (UINT16_MAX + 4 * sizeof(struct rte_mbuf)) +
-		     (size_t)flood_mbufs(o) * (RTE_MBUF_DEFAULT_BUF_SIZE + 2 * sizeof(struct rte_mbuf)) * 3 / 2 +
-		     (size_t)FLOOD_BIG_MBUFS * (RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA + 4 * sizeof(struct rte_mbuf)) +
+		     (size_t)flood_mbufs(o) *
+			     (RTE_MBUF_DEFAULT_BUF_SIZE + 2 * sizeof(struct rte_mbuf)) * 3 / 2 +
+		     (size_t)FLOOD_BIG_MBUFS *
+			     (RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA + 4 * sizeof(struct rte_mbuf)) +
 		     ((size_t)16 << 20);
 	rte_iova_t *iova = NULL;
 	const char *step;

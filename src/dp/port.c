@@ -68,7 +68,8 @@ static int
 mtu_refuse(const struct xvs_port *p, uint32_t mtu, uint32_t max, const char *limit,
 	   struct xvs_err *err)
 {
-	return xvs_err_set(err, -EINVAL, "port %s: mtu %u is more than %s ports carry (at most %u: %s)",
+	return xvs_err_set(err, -EINVAL,
+			   "port %s: mtu %u is more than %s ports carry (at most %u: %s)",
 			   p->cfg.name, mtu, xvs_port_kind_name(p->cfg.kind), max, limit);
 }
 
@@ -140,7 +141,8 @@ netdev_set_mtu(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
 
 	if (fd < 0)
-		return xvs_err_set(err, -errno, "port %s: socket: %s", p->cfg.name, strerror(errno));
+		return xvs_err_set(err, -errno, "port %s: socket: %s", p->cfg.name,
+				   strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->cfg.ifname);
 	ifr.ifr_mtu = (int)mtu;
@@ -488,10 +490,12 @@ xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 	/* Ring slots and receive buffers were sized for the MTU the port was
 	 * opened with. */
 	if (p->rx_mtu_max != 0 && mtu > p->rx_mtu_max)
-		return xvs_err_set(err, -EINVAL, "port %s: mtu %u does not fit the %s receive "
-				   "buffers the port was opened with (mtu up to %u): delete and add "
-				   "the port again", p->cfg.name, mtu,
-				   p->cfg.kind == XVS_PORT_AFPACKET ? "AF_PACKET ring's" : "device's",
+		return xvs_err_set(err, -EINVAL,
+				   "port %s: mtu %u does not fit the %s receive buffers the port "
+				   "was opened with (mtu up to %u): delete and add the port again",
+				   p->cfg.name, mtu,
+				   p->cfg.kind == XVS_PORT_AFPACKET ? "AF_PACKET ring's" :
+								      "device's",
 				   p->rx_mtu_max);
 	if (p->cfg.kind == XVS_PORT_AFPACKET)
 		return netdev_set_mtu(p, mtu, err);

@@ -526,8 +526,8 @@ test_config_port_ifname_netns_rejects(void **state)
 	set_expect(&cfg, "ifname", "a2345678901234.", 0, NULL);
 	set_expect(&cfg, "netns", "", 0, NULL);
 	set_expect(&cfg, "ifname", "x,y", -EINVAL,
-		   "port t1: ifname \"x,y\" is not a valid name (1-15 characters of A-Z a-z 0-9 _ . -, "
-		   "not starting with - or .)");
+		   "port t1: ifname \"x,y\" is not a valid name (1-15 characters of "
+		   "A-Z a-z 0-9 _ . -, not starting with - or .)");
 }
 
 static void
