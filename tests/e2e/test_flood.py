@@ -20,8 +20,10 @@ within a few seconds of one Python sender.
 import json
 import re
 import subprocess
+import threading
+import time
 
-from conftest import AGENT, PYTHON
+from conftest import AGENT, PYTHON, need_tool
 
 
 def test_broadcast_storm_does_not_starve_other_ports(switch_unstarted):
@@ -63,3 +65,39 @@ def test_broadcast_storm_does_not_starve_other_ports(switch_unstarted):
         assert d == {"copy_failed": 0, "tx_error": 0}, (n, d, rep)
     m = re.search(r"(\d+) packets transmitted, (\d+) received", ping_out)
     assert m and int(m.group(2)) >= 90, f"b -> c lost pings during a's storm: {ping_out}"
+
+
+def test_flooded_tso_frames_reach_a_port_without_offloads(switch):
+    """A TCP stream from a tap VM to an uplink while its FDB entries keep being
+    flushed: 64 KB TSO frames are flooded to the uplink and to a third VM, the
+    copies (from the flood pools, in 9 KB pieces) are segmented in software for
+    the AF_PACKET uplink, and nothing is lost for want of a buffer or a segmentation."""
+    need_tool("iperf3")
+    a = switch.vm("a", ipv6=False)
+    switch.vm("c", ipv6=False)
+    up = switch.uplink("up", ipv6=False)
+    srv = switch.spawn(up.ns, ["iperf3", "-s", "-1"])
+    time.sleep(0.5)
+    stop = threading.Event()
+
+    def flusher():
+        while not stop.is_set():
+            switch.ctl("fdb", "flush")
+            time.sleep(0.05)
+
+    t = threading.Thread(target=flusher)
+    t.start()
+    try:
+        r = a.run(["iperf3", "-c", up.ip4, "-t", "3", "-J"], check=False, timeout=30)
+    finally:
+        stop.set()
+        t.join()
+    srv.wait(10)
+    assert r.returncode == 0, r.stdout[-1500:] + r.stderr
+    got = json.loads(r.stdout)["end"]["sum_received"]["bytes"]
+    st = switch.stats()
+    assert got > 1024 * 1024, got
+    assert st["a"]["flooded"] > 10, st["a"]
+    for n in ("up", "c"):
+        assert st[n]["drops"]["copy_failed"] == 0 and st[n]["drops"]["offload_failed"] == 0, \
+            (n, st[n]["drops"])
