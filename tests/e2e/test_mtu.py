@@ -170,3 +170,23 @@ def test_afpacket_live_mtu_change_within_its_ring(switch):
     assert p.returncode != 0
     assert "port up" in p.stdout and "delete and add the port again" in p.stdout, p.stdout
     assert switch.ports()["up"]["options"]["mtu"] == "1900"
+
+
+def test_egress_mtu_counts_the_untagged_length(switch):
+    """A tagged frame from a jumbo trunk to a 1500-byte access port loses its tag on
+    the way out: 1514 bytes untagged (1518 tagged) fits, one byte more does not."""
+    scapy_or_skip()
+    from scapy.layers.l2 import Dot1Q, Ether
+
+    t = switch.vm("t", ipv6=False, opts=[JUMBO, "vlan-mode=trunk", "trunks=5", "native=none"])
+    s = switch.vm("s", ipv6=False, opts=["vlan=5"])
+    before = switch.stats("s")["drops"]["tx_oversize"]
+    fits = Ether(src=t.mac, dst=s.mac) / Dot1Q(vlan=5, type=0x88b5) / (b"f" * 1500)
+    big = Ether(src=t.mac, dst=s.mac) / Dot1Q(vlan=5, type=0x88b5) / (b"g" * 1501)
+    assert (len(fits), len(big)) == (1518, 1519)
+    sn = s.sniff(src=[t.mac], seconds=10)
+    t.send([fits, big])
+    got = sn.stop(grace=0.5)
+    assert [len(f) for f in got] == [1514], [len(f) for f in got]
+    wait_for(lambda: switch.stats("s")["drops"]["tx_oversize"] == before + 1, 2,
+             what="one tx_oversize on s")
