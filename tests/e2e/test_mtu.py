@@ -13,11 +13,13 @@ ping -s 8000 -M do (no fragmentation) must cross between jumbo ports; a 9000-byt
 frame towards the 1500-byte port s is dropped on s's egress (tx_oversize), for
 unicast and for floods, while small frames still reach it.
 """
+import json
 import re
+import time
 
 import pytest
 
-from conftest import nsrun, scapy_or_skip, wait_for
+from conftest import need_tool, nsrun, scapy_or_skip, wait_for
 
 JUMBO = "mtu=9000"
 
@@ -190,3 +192,23 @@ def test_egress_mtu_counts_the_untagged_length(switch):
     assert [len(f) for f in got] == [1514], [len(f) for f in got]
     wait_for(lambda: switch.stats("s")["drops"]["tx_oversize"] == before + 1, 2,
              what="one tx_oversize on s")
+
+
+def test_tcp_between_jumbo_and_1500_ports_is_judged_by_segment_size(switch):
+    """TCP from a 9000-byte VM to a 1500-byte one: the MSS both ends agree on keeps every
+    segment within 1500, and the 64 KB TSO frames that carry them are judged by their
+    segment size at egress (not their length), so the stream crosses without a drop."""
+    need_tool("iperf3")
+    j1 = switch.vm("j1", ipv6=False, opts=[JUMBO])
+    s = switch.vm("s", ipv6=False)
+    srv = switch.spawn(s.ns, ["iperf3", "-s", "-1"])
+    time.sleep(0.5)
+    r = j1.run(["iperf3", "-c", s.ip4, "-t", "2", "-J"], check=False, timeout=30)
+    srv.wait(10)
+    assert r.returncode == 0, r.stdout[-1500:] + r.stderr
+    got = json.loads(r.stdout)["end"]["sum_received"]["bytes"]
+    st = switch.stats()
+    assert got > 1024 * 1024, got
+    # TSO frames did cross: far fewer frames than 1448-byte segments
+    assert st["j1"]["forwarded"] * 4096 < got, st["j1"]
+    assert st["s"]["drops"]["tx_oversize"] == 0, st["s"]["drops"]
