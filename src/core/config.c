@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "port_mtu.h"
 
 #define KIND(k) (1u << (k))
 #define ALL_KINDS ((1u << XVS_PORT__MAX) - 1)
@@ -759,6 +760,9 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 	if (cfg->mtu < MTU_MIN || cfg->mtu > MTU_MAX)
 		return xvs_err_set(err, -EINVAL, "port %s: mtu %u outside %d-%d", cfg->name,
 				   cfg->mtu, MTU_MIN, MTU_MAX);
+	ret = xvs_port_mtu_check(cfg->name, cfg->kind, cfg->mtu, err);
+	if (ret < 0)
+		return ret;
 	return xvs_vlan_cfg_validate(&cfg->vlan, cfg->name, err);
 }
 

@@ -29,40 +29,23 @@
 #include <rte_log.h>
 
 #include "port.h"
+#include "port_mtu.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
 
-/* Longest frame a port of MTU mtu receives: Ethernet header, one 802.1Q tag. */
-#define FRAME_MAX(mtu) ((mtu) + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)
 /* Frame data one mbuf of xvs_dp.pool holds. */
 #define POOL_DATA (RTE_MBUF_DEFAULT_DATAROOM)
+#define FRAME_MAX(mtu) XVS_FRAME_MAX(mtu)
 /* Jumbo receive buffers: one mbuf holds a frame of the largest MTU (9000). */
 #define JUMBO_MBUFS 2047u
 
-/* AF_PACKET: the kernel writes a frame at TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
- * - 14 into its ring slot (af_packet.c, tpacket_rcv), and the slot is the PMD's
- * framesz; what does not fit is cut off (tp_snaplen < tp_len), silently. */
-#define AFP_MAC_OFF (TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - RTE_ETHER_HDR_LEN)
-#define AFP_FRAMES 512u
-/* AF_XDP receives into one umem chunk per frame, here an mbuf of xvs_dp.pool,
- * after XDP_PACKET_HEADROOM (256) bytes. */
-#define AFXDP_MTU_MAX (POOL_DATA - 256u - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN)
-
-/* MTU per port kind: the largest each can carry, and what sets the limit (for the
- * message that refuses more). A device's own max_mtu (ethdev kinds) is checked too. */
-static const struct {
-	uint32_t mtu_max;
-	const char *limit;
-} kind_caps[XVS_PORT__MAX] = {
-	[XVS_PORT_TAP] = {9000, "kernel tap"},
-	[XVS_PORT_AFXDP] = {AFXDP_MTU_MAX, "one 2 KB umem frame per packet"},
-	[XVS_PORT_AFPACKET] = {9000, "ring slots sized from the MTU"},
-	[XVS_PORT_VHOST] = {9000, "one jumbo mbuf per frame"},
-	[XVS_PORT_PCAP] = {9000, "one jumbo mbuf per frame"},
-	[XVS_PORT_NULL] = {9000, "no frames"},
-	[XVS_PORT_PCI] = {9000, "scattered rx or jumbo mbufs; the NIC may allow less"},
-};
+/* The core's MTU arithmetic (port_mtu.h) stands for these DPDK and kernel numbers. */
+static_assert(XVS_MBUF_DATA == RTE_MBUF_DEFAULT_DATAROOM, "2 KB mbuf data room");
+static_assert(XVS_AFP_MAC_OFF == TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - RTE_ETHER_HDR_LEN,
+	      "where AF_PACKET puts a frame in its slot");
+static_assert(XVS_FRAME_MAX(0) == RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN, "frame overhead");
+static_assert(XVS_JUMBO_DATA >= XVS_FRAME_MAX(9000), "a jumbo mbuf holds a 9000-byte frame");
 
 static int
 mtu_refuse(const struct xvs_port *p, uint32_t mtu, uint32_t max, const char *limit,
@@ -71,48 +54,6 @@ mtu_refuse(const struct xvs_port *p, uint32_t mtu, uint32_t max, const char *lim
 	return xvs_err_set(err, -EINVAL,
 			   "port %s: mtu %u is more than %s ports carry (at most %u: %s)",
 			   p->cfg.name, mtu, xvs_port_kind_name(p->cfg.kind), max, limit);
-}
-
-/* Refuse an MTU the port's kind cannot carry (before anything is created). */
-static int
-mtu_check_kind(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
-{
-	enum xvs_port_kind k = p->cfg.kind;
-
-	if ((unsigned int)k < XVS_PORT__MAX && mtu > kind_caps[k].mtu_max)
-		return mtu_refuse(p, mtu, kind_caps[k].mtu_max, kind_caps[k].limit, err);
-	return 0;
-}
-
-/* AF_PACKET ring geometry for an MTU. A slot (framesz) holds the largest frame,
- * with a tag, after the kernel's header, and one byte more (so that a longer
- * frame, cut to the slot, is still too long for the MTU check and is dropped as
- * oversize rather than passed on truncated), rounded up to 1 KB. The PMD finds slot
- * i at i * framesz across the whole ring, while the kernel starts every block
- * afresh, so a block must be a whole number of slots with nothing left over:
- * the least common multiple of the slot and the page size (4 slots of 9 KB in
- * 36 KB for MTU 9000). The frame count is a whole number of blocks. MTU 1500
- * keeps the PMD's own 2048/4096/512. */
-static void
-afpacket_ring(uint32_t mtu, unsigned int *framesz, unsigned int *blocksz, unsigned int *framecnt)
-{
-	unsigned int page = (unsigned int)getpagesize();
-	unsigned int f = RTE_MAX(RTE_ALIGN_CEIL(AFP_MAC_OFF + FRAME_MAX(mtu) + 1, 1024u), 2048u);
-	unsigned int b = f, fpb;
-
-	while (b % page != 0)
-		b += f;
-	fpb = b / f;
-	*framesz = f;
-	*blocksz = b;
-	*framecnt = (AFP_FRAMES + fpb - 1) / fpb * fpb;
-}
-
-/* Largest MTU a ring of slots of framesz carries (see afpacket_ring()). */
-static uint32_t
-afpacket_mtu_max(unsigned int framesz)
-{
-	return framesz - AFP_MAC_OFF - FRAME_MAX(0) - 1;
 }
 
 /* The pool of jumbo receive buffers, created the first time a port needs it
@@ -308,7 +249,7 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 	const struct xvs_port_cfg *c = &p->cfg;
 	unsigned int seq = devname_seq++;
 	uint16_t q = c->queues ? c->queues : 1;
-	unsigned int bs, fc;
+	struct xvs_afp_ring ring;
 	int n;
 
 	*nq = q;
@@ -320,9 +261,11 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 		break;
 	case XVS_PORT_AFPACKET:
 		snprintf(p->devname, sizeof(p->devname), "net_af_packet_xvs%u", seq);
-		afpacket_ring(c->mtu, &p->afp_framesz, &bs, &fc);
+		xvs_afp_ring_for_mtu(c->mtu, (uint32_t)getpagesize(), &ring);
+		p->afp_framesz = ring.framesz;
 		n = snprintf(buf, len, "%s,iface=%s,qpairs=%u,qdisc_bypass=1,blocksz=%u,framesz=%u,"
-			     "framecnt=%u", p->devname, c->ifname, q, bs, p->afp_framesz, fc);
+			     "framecnt=%u", p->devname, c->ifname, q, ring.blocksz, ring.framesz,
+			     ring.framecnt);
 		break;
 	case XVS_PORT_VHOST:
 		snprintf(p->devname, sizeof(p->devname), "net_vhost_xvs%u", seq);
@@ -414,7 +357,7 @@ rx_pool(struct xvs_port *p, const struct rte_eth_dev_info *info, struct rte_eth_
 	if (p->cfg.kind == XVS_PORT_AFPACKET) {
 		/* the PMD's test: a slot's data must fit one mbuf */
 		fits = p->afp_framesz - (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) <= POOL_DATA;
-		p->rx_mtu_max = afpacket_mtu_max(p->afp_framesz);
+		p->rx_mtu_max = xvs_afp_ring_mtu_max(p->afp_framesz);
 	} else {
 		fits = FRAME_MAX(p->cfg.mtu) <= POOL_DATA || p->cfg.kind == XVS_PORT_AFXDP;
 		p->rx_mtu_max = fits ? POOL_DATA - FRAME_MAX(0) : XVS_JUMBO_DATA - FRAME_MAX(0);
@@ -484,7 +427,7 @@ xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 
 		return run_ip(err, p->cfg.netns[0] ? there : here);
 	}
-	r = mtu_check_kind(p, mtu, err);
+	r = xvs_port_mtu_check(p->cfg.name, p->cfg.kind, mtu, err);
 	if (r < 0)
 		return r;
 	/* Ring slots and receive buffers were sized for the MTU the port was
@@ -574,7 +517,7 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 		p->rxq_fd[i] = -1;
 	p->mtu_max = 0;
 	p->rx_mtu_max = 0;
-	r = mtu_check_kind(p, p->cfg.mtu, err);
+	r = xvs_port_mtu_check(p->cfg.name, p->cfg.kind, p->cfg.mtu, err);
 	if (r < 0)
 		goto out;
 	if (p->cfg.kind == XVS_PORT_TAP)

@@ -530,6 +530,26 @@ test_config_port_ifname_netns_rejects(void **state)
 		   "A-Z a-z 0-9 _ . -, not starting with - or .)");
 }
 
+/* An MTU the kind cannot carry is refused by validation, before anything is stored. */
+static void
+test_config_port_validate_mtu_per_kind(void **state)
+{
+	struct xvs_port_cfg cfg;
+	struct xvs_err err;
+
+	(void)state;
+	xvs_port_cfg_init(&cfg, "up0", XVS_PORT_AFXDP);
+	set_expect(&cfg, "mtu", "9000", 0, NULL);
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "port up0: mtu 9000 is more than afxdp ports carry (at most "
+				     "1774: one 2 KB umem frame per packet)");
+	set_expect(&cfg, "mtu", "1774", 0, NULL);
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), 0);
+	xvs_port_cfg_init(&cfg, "up1", XVS_PORT_AFPACKET);
+	set_expect(&cfg, "mtu", "9000", 0, NULL);
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), 0);
+}
+
 static void
 test_config_port_pci(void **state)
 {
@@ -686,6 +706,7 @@ main(void)
 		cmocka_unit_test(test_config_port_path_rejects_injection),
 		cmocka_unit_test(test_config_port_validate_rejects_injected_strings),
 		cmocka_unit_test(test_config_port_ifname_netns_rejects),
+		cmocka_unit_test(test_config_port_validate_mtu_per_kind),
 		cmocka_unit_test(test_config_port_pci),
 		cmocka_unit_test(test_config_port_validate),
 		cmocka_unit_test(test_config_switch_defaults_and_keys),
