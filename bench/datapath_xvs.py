@@ -13,6 +13,8 @@ xvs configs (every one but xvs-flood installs the static FDB; see XVS_CONFIGS):
                      "normal-fdb" does with ovs-appctl fdb/add): unicast forwarding.
   xvs-flood          no FDB entries: every frame is flooded (p2 is the only other port, so
                      one copy; OVS's flood also copies to its down internal port).
+  xvs-flood3         as xvs-flood with two more null ports p3, p4: every frame is flooded to
+                     3 ports, 2 copies and the original (rate: p2's tx, as everywhere)
 RSS configs (run only on the --rss-pcaps, default the 10k-flow pcap), xvsd --workers 2
 --cpus 0,1 unless "1w":
   xvs-fdb-1w-hwq     1 worker polling both queues of the 2-queue port (p1 = pcap queues=2
@@ -70,6 +72,8 @@ SPLIT_QUEUES = 2
 XVS_CONFIGS = {
     "xvs-fdb": dict(workers=1, fdb=True, split=False, opts=[], rss=False),
     "xvs-flood": dict(workers=1, fdb=False, split=False, opts=[], rss=False),
+    # flood to 3 null ports (p2, p3, p4): 2 copies per frame, what flood copies cost
+    "xvs-flood3": dict(workers=1, fdb=False, split=False, opts=[], rss=False, extra_null=2),
     "xvs-fdb-1w-hwq": dict(workers=1, fdb=True, split=True, opts=["rss-profile=static"], rss=True),
     "xvs-fdb-2w-hwq": dict(workers=2, fdb=True, split=True, opts=["rss-profile=static"], rss=True),
     "xvs-fdb-2w-swrss": dict(workers=2, fdb=True, split=False, opts=["rss-profile=static"], rss=True),
@@ -238,6 +242,8 @@ def run_xvs(pcap, mode, a):
         x.start()
         vlan = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
         x.ctl("port", "add", "p2", "null", *vlan)
+        for i in range(cfg.get("extra_null", 0)):
+            x.ctl("port", "add", f"p{3 + i}", "null", *vlan)
         ent = fdb_entries(pcap)
         if cfg["fdb"]:
             x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in ent])

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "fdb.h"
+#include "port_mtu.h"
 
 #define KIND(k) (1u << (k))
 #define ALL_KINDS ((1u << XVS_PORT__MAX) - 1)
@@ -66,9 +67,10 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 		      KIND(XVS_PORT_TAP)},
 	[PK_MAC] = {"mac", "MAC address of the tap's kernel side (default random)",
 		    KIND(XVS_PORT_TAP)},
-	[PK_PATH] = {"path", "vhost-user socket path, or pcap file to replay ({q}: queue number)",
+	[PK_PATH] = {"path", "absolute path: vhost-user socket, or pcap to replay ({q}: queue)",
 		     KIND(XVS_PORT_VHOST) | KIND(XVS_PORT_PCAP)},
-	[PK_TX_PATH] = {"tx-path", "pcap file to write transmitted frames to", KIND(XVS_PORT_PCAP)},
+	[PK_TX_PATH] = {"tx-path", "absolute path of a pcap file to write transmitted frames to",
+			KIND(XVS_PORT_PCAP)},
 	[PK_CLIENT] = {"client", "connect to the vhost-user socket instead of listening (bool)",
 		       KIND(XVS_PORT_VHOST)},
 	[PK_INFINITE] = {"infinite", "replay the pcap file forever (bool)", KIND(XVS_PORT_PCAP)},
@@ -78,7 +80,7 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 	[PK_START_QUEUE] = {"start-queue", "first netdev queue used by AF_XDP, 0-63",
 			    KIND(XVS_PORT_AFXDP)},
 	[PK_PCI] = {"pci", "PCI address of the NIC, DDDD:BB:DD.F or BB:DD.F", KIND(XVS_PORT_PCI)},
-	[PK_MTU] = {"mtu", "largest L3 payload accepted, 68-9000", ALL_KINDS},
+	[PK_MTU] = {"mtu", "largest L3 payload carried, 68-9000 (afxdp: 1774)", ALL_KINDS},
 	[PK_VLAN_MODE] = {"vlan-mode", "access or trunk", ALL_KINDS},
 	[PK_VLAN] = {"vlan", "access VLAN, 1-4094", ALL_KINDS},
 	[PK_TRUNKS] = {"trunks", "VLANs carried tagged on a trunk, e.g. 1-10,20", ALL_KINDS},
@@ -409,19 +411,53 @@ unknown_port_key(const struct xvs_port_cfg *cfg, const char *key, struct xvs_err
 			   cfg->name, key == NULL ? "" : key, xvs_port_kind_name(cfg->kind), valid);
 }
 
+/* A file path that goes into a DPDK device argument string ("iface=PATH",
+ * "rx_pcap=PATH,tx_pcap=PATH"), where ',' starts the next argument and '='
+ * separates a key from its value: "path=/x.pcap,tx_pcap=/y" would make the
+ * pcap device write /y. Control characters would end up in logs and error
+ * messages as they are. Relative paths would depend on xvsd's working
+ * directory. The daemon takes none of them. */
+static int
+path_check(const char *port, const char *key, const char *value, size_t size, bool may_be_empty,
+	   struct xvs_err *err)
+{
+	size_t n = strnlen(value, size);
+
+	if (n == 0) {
+		if (may_be_empty)
+			return 0;
+		return xvs_err_set(err, -EINVAL, "port %s: %s must not be empty", port, key);
+	}
+	if (n >= size)
+		return xvs_err_set(err, -EINVAL, "port %s: %s longer than %zu characters", port,
+				   key, size - 1);
+	if (value[0] != '/')
+		return xvs_err_set(err, -EINVAL, "port %s: %s \"%.64s\" is not an absolute path "
+				   "(start it with /)", port, key, value);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return xvs_err_set(err, -EINVAL, "port %s: %s contains a control character "
+					   "(byte 0x%02x at %zu)", port, key, c, i);
+		if (c == ',' || c == '=')
+			return xvs_err_set(err, -EINVAL,
+					   "port %s: %s \"%.64s\" contains '%c', which separates "
+					   "DPDK device arguments: rename the file",
+					   port, key, value, c);
+	}
+	return 0;
+}
+
 static int
 set_path(const char *port, const char *key, const char *value, char *dst, size_t size,
 	 bool may_be_empty, struct xvs_err *err)
 {
-	size_t n = strnlen(value, size);
+	int r = path_check(port, key, value, size, may_be_empty, err);
 
-	if (n == 0 && !may_be_empty)
-		return xvs_err_set(err, -EINVAL, "port %s: %s must not be empty", port, key);
-	if (n >= size)
-		return xvs_err_set(err, -EINVAL, "port %s: %s longer than %zu characters", port,
-				   key, size - 1);
-	memcpy(dst, value, n + 1);
-	return 0;
+	if (r == 0)
+		memcpy(dst, value, strlen(value) + 1);
+	return r;
 }
 
 int
@@ -693,6 +729,13 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 		if (cfg->path[0] == '\0')
 			return xvs_err_set(err, -EINVAL, "port %s: %s ports need path=FILE",
 					   cfg->name, xvs_port_kind_name(cfg->kind));
+		/* also for a config that did not come through xvs_port_cfg_set() */
+		ret = path_check(cfg->name, "path", cfg->path, sizeof(cfg->path), false, err);
+		if (ret == 0 && cfg->kind == XVS_PORT_PCAP)
+			ret = path_check(cfg->name, "tx-path", cfg->tx_path, sizeof(cfg->tx_path),
+					 true, err);
+		if (ret < 0)
+			return ret;
 		break;
 	case XVS_PORT_PCI:
 		if (cfg->pci[0] == '\0')
@@ -704,6 +747,9 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 	}
 	if (cfg->kind == XVS_PORT_TAP && cfg->mac[0] != '\0' &&
 	    xvs_mac_parse("mac", cfg->mac, mac, &tmp) < 0)
+		return xvs_err_set(err, -EINVAL, "port %s: %s", cfg->name, tmp.msg);
+	if (cfg->kind == XVS_PORT_TAP && cfg->netns[0] != '\0' &&
+	    netns_validate("netns", cfg->netns, &tmp) < 0)
 		return xvs_err_set(err, -EINVAL, "port %s: %s", cfg->name, tmp.msg);
 	if (cfg->queues < 1 || cfg->queues > QUEUES_MAX)
 		return xvs_err_set(err, -EINVAL, "port %s: queues %u outside 1-%d", cfg->name,
@@ -724,6 +770,9 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 	if (cfg->mtu < MTU_MIN || cfg->mtu > MTU_MAX)
 		return xvs_err_set(err, -EINVAL, "port %s: mtu %u outside %d-%d", cfg->name,
 				   cfg->mtu, MTU_MIN, MTU_MAX);
+	ret = xvs_port_mtu_check(cfg->name, cfg->kind, cfg->mtu, err);
+	if (ret < 0)
+		return ret;
 	return xvs_vlan_cfg_validate(&cfg->vlan, cfg->name, err);
 }
 

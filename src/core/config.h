@@ -71,7 +71,11 @@ void xvs_switch_cfg_init(struct xvs_switch_cfg *cfg);
  * Unknown keys, keys that do not apply to the port's kind, and bad values are
  * rejected with a message naming the port, the key and the rule; cfg is then
  * unchanged. VLAN keys: vlan-mode=access|trunk, vlan=ID (access VLAN),
- * trunks=LIST, native=ID|none. */
+ * trunks=LIST, native=ID|none. Every string that reaches a DPDK device
+ * argument, a file name or a command line is checked here: names (port,
+ * ifname, netns) are 1-15 (netns 63) characters of A-Z a-z 0-9 _ . - not
+ * starting with - or .; paths (path, tx-path) are absolute, at most 107
+ * characters, without control characters, ',' or '='. */
 int xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 		     struct xvs_err *err);
 

@@ -308,12 +308,23 @@ tap_mbufs(const struct opts *o)
 	return o->tap_mbufs != UINT32_MAX ? o->tap_mbufs : RTE_MAX(o->mbufs / 32, 255u);
 }
 
+/* Flood copies (2 KB mbufs): a copy lives until its egress port's tx buffer is
+ * written out, at most a burst per port per worker turn, or a hand-off ring's
+ * worth; a quarter of --mbufs. Jumbo copies: fewer, they are rare. */
+#define FLOOD_BIG_MBUFS 511u
+
+static uint32_t
+flood_mbufs(const struct opts *o)
+{
+	return o->mbufs / 4;
+}
+
 /* Where the packet buffers live. With hugepages: DPDK's own heap. Without,
  * that heap is a memfd of 4 KB shared-memory pages, which transparent huge
  * pages do not cover (shmem_enabled is "never" by default), so the mbufs go to
  * an external heap of anonymous memory that asks for huge pages, sized from
- * --mbufs and --tap-mbufs (196 MB for the defaults: 2 KB mbufs, and 64 KB
- * ones for tap reads), besides --mem.
+ * --mbufs and --tap-mbufs (228 MB for the defaults: 2 KB mbufs, 64 KB ones
+ * for tap reads, and the flood copy pools), besides --mem.
  * Why: a frame touches its mbufs' headers and data, spread over many pages,
  * and a host that ages guest memory makes the first touch of each page after
  * an aging pass slow (this VM's kdamond samples access bits every 0.5 s: 10 ms
@@ -327,6 +338,10 @@ pool_socket(const struct opts *o)
 	const size_t pg = (size_t)2 << 20;
 	size_t len = (size_t)o->mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 2 * sizeof(struct rte_mbuf)) * 3 / 2 +
 		     (size_t)tap_mbufs(o) * (UINT16_MAX + 4 * sizeof(struct rte_mbuf)) +
+		     (size_t)flood_mbufs(o) *
+			     (RTE_MBUF_DEFAULT_BUF_SIZE + 2 * sizeof(struct rte_mbuf)) * 3 / 2 +
+		     (size_t)FLOOD_BIG_MBUFS *
+			     (RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA + 4 * sizeof(struct rte_mbuf)) +
 		     ((size_t)16 << 20);
 	rte_iova_t *iova = NULL;
 	const char *step;
@@ -843,6 +858,17 @@ main(int argc, char **argv)
 	if (xvs_dp.tap_pool == NULL && ntap > 0)
 		XVS_WARN("main", "no 64 KB tap read buffers (%s): taps read into 2 KB mbufs",
 			 rte_strerror(rte_errno));
+	/* Flood copies: pools no port receives into (stage_l2.c, flood()). */
+	xvs_dp.flood_pool = rte_pktmbuf_pool_create("xvs_flood", flood_mbufs(&o), 256, 0,
+						    RTE_MBUF_DEFAULT_BUF_SIZE, pkt_socket);
+	xvs_dp.flood_big_pool = rte_pktmbuf_pool_create("xvs_flood_big", FLOOD_BIG_MBUFS, 32, 0,
+							RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA,
+							pkt_socket);
+	if (xvs_dp.flood_pool == NULL || xvs_dp.flood_big_pool == NULL) {
+		XVS_ERR("main", "cannot create flood copy buffers: %s (raise --mem)",
+			rte_strerror(rte_errno));
+		return 1;
+	}
 	log_pkt_thp();
 	fp.max_entries = xvsd.sw.fdb_max;
 	fp.aging_ns = (uint64_t)xvsd.sw.aging_s * 1000000000ull;
@@ -971,6 +997,9 @@ main(int argc, char **argv)
 	rte_free(atomic_load(&xvs_dp.snap));
 	rte_mempool_free(xvs_dp.pool);
 	rte_mempool_free(xvs_dp.tap_pool);
+	rte_mempool_free(xvs_dp.jumbo_pool);
+	rte_mempool_free(xvs_dp.flood_pool);
+	rte_mempool_free(xvs_dp.flood_big_pool);
 	rte_free(xvs_dp.qsbr);
 	close(epfd);
 	close(tfd);

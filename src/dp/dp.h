@@ -50,6 +50,7 @@ _Static_assert(XVS_MAX_PORTS <= XVS_FDB_PORT_MAX + 1, "the fdb stores a port ind
 #define XVS_MAX_RXQ_PER_WORKER (XVS_MAX_PORTS * XVS_MAX_QUEUES) /* all on one worker */
 #define XVS_LEARN_RING_SIZE 1024
 #define XVS_TX_RING_SIZE 2048
+#define XVS_JUMBO_DATA 9216u                /* data room of a jumbo mbuf: MTU 9000 + headers */
 #define XVS_RSS_RING_SIZE 4096               /* software RSS hand-off, per worker pair: ~1 ms at
                                              * 4 Mpps, what waking a halted vCPU takes */
 
@@ -75,6 +76,7 @@ _Static_assert(XVS_MAX_PORTS <= XVS_FDB_PORT_MAX + 1, "the fdb stores a port ind
 	X(tx_full)          /* egress queue full after retries (egress port) */    \
 	X(tx_error)         /* the kernel refused a tap write (egress port) */     \
 	X(offload_failed)   /* software segmentation/checksum impossible (egress) */ \
+	X(tx_oversize)      /* longer than the egress port's MTU allows (egress port) */ \
 	X(port_down)        /* destination port being removed (egress port) */
 
 enum xvs_drop {
@@ -235,6 +237,12 @@ struct xvs_dp {
 	struct xvs_fdb *fdb;                   /* single writer: control thread */
 	struct rte_mempool *pool;              /* mbufs for every port */
 	struct rte_mempool *tap_pool;          /* 64 KB mbufs for tap reads (NULL: none) */
+	struct rte_mempool *jumbo_pool;        /* 9 KB mbufs for jumbo rx, made on first use */
+	/* Flood copies come from pools of their own, never from a port's receive
+	 * pool: a storm from one port then exhausts at most these, and the others
+	 * keep receiving (a copy failing is copy_failed on its egress port). */
+	struct rte_mempool *flood_pool;        /* 2 KB mbufs: copies of frames that fit one */
+	struct rte_mempool *flood_big_pool;    /* XVS_JUMBO_DATA mbufs: copies of longer frames */
 	uint16_t n_workers_max;                /* worker lcores started */
 	struct xvs_worker *worker[XVS_MAX_WORKERS];
 	int learn_efd;                         /* eventfd the workers kick on pending learns */

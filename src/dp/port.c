@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,9 +32,70 @@
 #include <rte_log.h>
 
 #include "port.h"
+#include "port_mtu.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
+
+/* Frame data one mbuf of xvs_dp.pool holds. */
+#define POOL_DATA (RTE_MBUF_DEFAULT_DATAROOM)
+#define FRAME_MAX(mtu) XVS_FRAME_MAX(mtu)
+/* Jumbo receive buffers: one mbuf holds a frame of the largest MTU (9000). */
+#define JUMBO_MBUFS 2047u
+
+/* The core's MTU arithmetic (port_mtu.h) stands for these DPDK and kernel numbers. */
+static_assert(XVS_MBUF_DATA == RTE_MBUF_DEFAULT_DATAROOM, "2 KB mbuf data room");
+static_assert(XVS_AFP_MAC_OFF == TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - RTE_ETHER_HDR_LEN,
+	      "where AF_PACKET puts a frame in its slot");
+static_assert(XVS_FRAME_MAX(0) == RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN, "frame overhead");
+static_assert(XVS_JUMBO_DATA >= XVS_FRAME_MAX(9000), "a jumbo mbuf holds a 9000-byte frame");
+
+static int
+mtu_refuse(const struct xvs_port *p, uint32_t mtu, uint32_t max, const char *limit,
+	   struct xvs_err *err)
+{
+	return xvs_err_set(err, -EINVAL,
+			   "port %s: mtu %u is more than %s ports carry (at most %u: %s)",
+			   p->cfg.name, mtu, xvs_port_kind_name(p->cfg.kind), max, limit);
+}
+
+/* The pool of jumbo receive buffers, created the first time a port needs it
+ * (an af_packet port, or a NIC that cannot scatter, with an MTU beyond what a
+ * 2 KB mbuf holds). Control thread. */
+static struct rte_mempool *
+jumbo_pool(struct xvs_err *err)
+{
+	if (xvs_dp.jumbo_pool == NULL) {
+		xvs_dp.jumbo_pool = rte_pktmbuf_pool_create("xvs_jumbo", JUMBO_MBUFS, 64, 0,
+							    RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA,
+							    (int)rte_socket_id());
+		if (xvs_dp.jumbo_pool == NULL)
+			xvs_err_set(err, -ENOMEM, "no memory for %u jumbo receive buffers: %s "
+				    "(raise --mem)", JUMBO_MBUFS, rte_strerror(rte_errno));
+	}
+	return xvs_dp.jumbo_pool;
+}
+
+/* Set a netdev's MTU (af_packet: the PMD's own mtu_set is refused by ethdev
+ * above 1500, its max_rx_pktlen being 1518). */
+static int
+netdev_set_mtu(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return xvs_err_set(err, -errno, "port %s: socket: %s", p->cfg.name,
+				   strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->cfg.ifname);
+	ifr.ifr_mtu = (int)mtu;
+	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+		r = xvs_err_set(err, -errno, "port %s: set mtu %u on %s: %s", p->cfg.name, mtu,
+				p->cfg.ifname, strerror(errno));
+	close(fd);
+	return r;
+}
 
 extern char **environ;
 
@@ -221,6 +283,7 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 	const struct xvs_port_cfg *c = &p->cfg;
 	unsigned int seq = devname_seq++;
 	uint16_t q = c->queues ? c->queues : 1;
+	struct xvs_afp_ring ring;
 	int n;
 
 	*nq = q;
@@ -232,9 +295,11 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 		break;
 	case XVS_PORT_AFPACKET:
 		snprintf(p->devname, sizeof(p->devname), "net_af_packet_xvs%u", seq);
-		n = snprintf(buf, len,
-			     "%s,iface=%s,qpairs=%u,qdisc_bypass=1,blocksz=4096,framesz=2048,"
-			     "framecnt=512", p->devname, c->ifname, q);
+		xvs_afp_ring_for_mtu(c->mtu, (uint32_t)getpagesize(), &ring);
+		p->afp_framesz = ring.framesz;
+		n = snprintf(buf, len, "%s,iface=%s,qpairs=%u,qdisc_bypass=1,blocksz=%u,framesz=%u,"
+			     "framecnt=%u", p->devname, c->ifname, q, ring.blocksz, ring.framesz,
+			     ring.framecnt);
 		break;
 	case XVS_PORT_VHOST:
 		snprintf(p->devname, sizeof(p->devname), "net_vhost_xvs%u", seq);
@@ -308,14 +373,51 @@ rss_hf(uint32_t types)
 	return hf;
 }
 
-static int
-configure(struct xvs_port *p, uint16_t nrx, uint16_t ntx, bool intr, struct xvs_err *err)
+/* Where the device receives p's frames, and the largest MTU whose frames it
+ * then receives whole into one mbuf (p->rx_mtu_max: a live MTU change may not
+ * go past it). 2 KB mbufs while a frame of the MTU fits one, or a NIC scatters
+ * (and ethdev egress flattens chains at a cost: only NICs). Past that, one
+ * jumbo mbuf per frame: af_packet copies a frame into one mbuf and refuses a
+ * queue whose ring slot is larger; vhost and pcap would chain 2 KB mbufs,
+ * which a port without offloads could then not send (it flattens a chain
+ * into one 2 KB mbuf). af_xdp's MTU is capped to what a 2 KB umem chunk holds.
+ * Also sets the rx offloads that go with it. */
+static struct rte_mempool *
+rx_pool(struct xvs_port *p, const struct rte_eth_dev_info *info, struct rte_eth_conf *conf,
+	struct xvs_err *err)
 {
+	bool fits;
+
+	if (p->cfg.kind == XVS_PORT_AFPACKET) {
+		/* the PMD's test: a slot's data must fit one mbuf */
+		fits = p->afp_framesz - (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) <= POOL_DATA;
+		p->rx_mtu_max = xvs_afp_ring_mtu_max(p->afp_framesz);
+	} else {
+		fits = FRAME_MAX(p->cfg.mtu) <= POOL_DATA || p->cfg.kind == XVS_PORT_AFXDP;
+		p->rx_mtu_max = fits ? POOL_DATA - FRAME_MAX(0) : XVS_JUMBO_DATA - FRAME_MAX(0);
+	}
+	if (fits)
+		return xvs_dp.pool;
+	if (p->cfg.kind == XVS_PORT_PCI && (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		return xvs_dp.pool;
+	}
+	return jumbo_pool(err);
+}
+
+static int
+configure(struct xvs_port *p, const struct rte_eth_dev_info *info, uint16_t nrx, uint16_t ntx,
+	  bool intr, struct xvs_err *err)
+{
+	struct rte_mempool *pool;
 	struct rte_eth_conf conf;
 	int r;
 
 	memset(&conf, 0, sizeof(conf));
 	conf.intr_conf.rxq = intr ? 1 : 0;
+	pool = rx_pool(p, info, &conf, err);
+	if (pool == NULL)
+		return -ENOMEM;
 	if (p->cfg.kind == XVS_PORT_PCI && nrx > 1) {
 		/* The NIC hashes with our key and types; xvs_port_rss_apply()
 		 * programs the RETA once the device runs. */
@@ -329,8 +431,7 @@ configure(struct xvs_port *p, uint16_t nrx, uint16_t ntx, bool intr, struct xvs_
 		return xvs_err_set(err, r, "port %s: configure %u rx / %u tx queues: %s",
 				   p->cfg.name, nrx, ntx, rte_strerror(-r));
 	for (uint16_t q = 0; q < nrx; q++) {
-		r = rte_eth_rx_queue_setup(p->eth_port, q, RX_DESC, rte_socket_id(), NULL,
-					   xvs_dp.pool);
+		r = rte_eth_rx_queue_setup(p->eth_port, q, RX_DESC, rte_socket_id(), NULL, pool);
 		if (r < 0)
 			return xvs_err_set(err, r, "port %s: rx queue %u: %s", p->cfg.name, q,
 					   rte_strerror(-r));
@@ -360,6 +461,23 @@ xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 
 		return run_ip(err, p->cfg.netns[0] ? there : here);
 	}
+	r = xvs_port_mtu_check(p->cfg.name, p->cfg.kind, mtu, err);
+	if (r < 0)
+		return r;
+	/* Ring slots and receive buffers were sized for the MTU the port was
+	 * opened with. */
+	if (p->rx_mtu_max != 0 && mtu > p->rx_mtu_max)
+		return xvs_err_set(err, -EINVAL,
+				   "port %s: mtu %u does not fit the %s receive buffers the port "
+				   "was opened with (mtu up to %u): delete and add the port again",
+				   p->cfg.name, mtu,
+				   p->cfg.kind == XVS_PORT_AFPACKET ? "AF_PACKET ring's" :
+								      "device's",
+				   p->rx_mtu_max);
+	if (p->cfg.kind == XVS_PORT_AFPACKET)
+		return netdev_set_mtu(p, mtu, err);
+	if (p->mtu_max != 0 && mtu > p->mtu_max)
+		return mtu_refuse(p, mtu, p->mtu_max, "the device's own limit", err);
 	r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)mtu);
 	if (r < 0 && r != -ENOTSUP)
 		return xvs_err_set(err, r, "port %s: mtu %u: %s", p->cfg.name, mtu,
@@ -617,6 +735,13 @@ ethdev_open(struct xvs_port *p, struct xvs_err *err)
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
 	p->rss_hf_capa = info.flow_type_rss_offloads;
+	/* af_packet reports ethdev's defaults (1518-byte frames), not its ring's. */
+	if (p->cfg.kind != XVS_PORT_AFPACKET && info.max_mtu != UINT16_MAX)
+		p->mtu_max = info.max_mtu;
+	if (p->mtu_max != 0 && p->cfg.mtu > p->mtu_max) {
+		r = mtu_refuse(p, p->cfg.mtu, p->mtu_max, info.driver_name, err);
+		goto close;
+	}
 	nrx = RTE_MIN(nq, info.max_rx_queues);
 	ntx = RTE_MIN(RTE_MAX(nq, xvs_dp.n_workers_max), info.max_tx_queues);
 	if (p->cfg.kind == XVS_PORT_TAP)
@@ -631,14 +756,18 @@ ethdev_open(struct xvs_port *p, struct xvs_err *err)
 	ntx = RTE_MIN(ntx, XVS_MAX_QUEUES);
 	/* Rx interrupts let an idle worker sleep; PMDs without them refuse the
 	 * flag at configure time, and then the worker polls them on a timer. */
-	r = configure(p, nrx, ntx, true, err);
+	r = configure(p, &info, nrx, ntx, true, err);
 	if (r < 0) {
 		xvs_err_clear(err);
-		r = configure(p, nrx, ntx, false, err);
+		r = configure(p, &info, nrx, ntx, false, err);
 	}
 	if (r < 0)
 		goto close;
-	if (p->cfg.mtu != 1500) {
+	if (p->cfg.mtu != 1500 && p->cfg.kind == XVS_PORT_AFPACKET) {
+		r = netdev_set_mtu(p, p->cfg.mtu, err);
+		if (r < 0)
+			goto close;
+	} else if (p->cfg.mtu != 1500) {
 		r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)p->cfg.mtu);
 		if (r < 0 && r != -ENOTSUP) {
 			xvs_err_set(err, r, "port %s: mtu %u: %s", p->cfg.name, p->cfg.mtu,
@@ -742,6 +871,14 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 {
 	int r;
 
+	p->open = false;
+	p->mtu_max = 0;
+	p->rx_mtu_max = 0;
+	r = xvs_port_mtu_check(p->cfg.name, p->cfg.kind, p->cfg.mtu, err);
+	if (r < 0) {
+		snprintf(p->error, sizeof(p->error), "%s", err != NULL ? err->msg : "open failed");
+		return r;
+	}
 	if (p->cfg.kind == XVS_PORT_TAP)
 		return tap_open(p, err);
 	/* af_xdp: the kernel lets go of a closed AF_XDP socket, and so of its

@@ -35,6 +35,9 @@ struct xvs_port {
 	struct xvs_tap *tap;         /* tap ports: xvs's own tap device (no ethdev) */
 	int wake_fd;                 /* afpacket: wake-up socket (see port_wake_*), or -1 */
 	char driver[32];             /* PMD name, for show */
+	uint32_t mtu_max;            /* the device's own MTU limit (0: none reported) */
+	unsigned int afp_framesz;    /* af_packet: ring slot size the device was opened with */
+	uint32_t rx_mtu_max;         /* largest MTU its receive buffers hold (0: any, tap) */
 	uint8_t mac[6];              /* device MAC as DPDK reports it */
 	/* af_xdp: the sockets and BPF objects the PMD opened, closed after the
 	 * device if it left them open (see port.c, objs_close_left) */

@@ -169,32 +169,68 @@ same_addrs(const struct l2_cls *a, const struct l2_cls *b)
 	return ((a8 ^ b8) | (a4 ^ b4) | (uint32_t)(a->vid ^ b->vid)) == 0;
 }
 
+/* Does m, received on a port whose frames may be max_in long, exceed what
+ * egress port out carries? An L2 switch cannot fragment, so such a frame is
+ * dropped on the egress port (tx_oversize), as a bridge does. Ports of equal
+ * MTU, the common case, cost one comparison of two snapshot fields; the
+ * frame's length is looked at only behind a port with a smaller MTU. The
+ * length compared is the untagged one, as at ingress: a tag pushed at egress
+ * does not count. */
+static inline bool
+egress_oversize(const struct xvs_snap_port *out, uint32_t max_in, const struct rte_mbuf *m,
+		const struct l2_cls *c)
+{
+	if (likely(max_in <= out->max_frame))
+		return false;
+	return frame_len(m) - (c->l2.tagged ? XVS_VLAN_HLEN : 0u) > out->max_frame;
+}
+
 static void
 flood(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port, struct rte_mbuf *m,
       const struct l2_cls *c)
 {
 	uint16_t targets[XVS_MAX_PORTS];
 	bool tagged_out[XVS_MAX_PORTS];
-	uint16_t nt = 0;
+	uint32_t max_in = s->port[in_port].max_frame;
+	uint16_t nt = 0, n_big = 0;
 
 	for (uint16_t i = 0; i < s->n_flood; i++) {
 		uint16_t p = s->flood[i];
 
 		if (p == in_port)
 			continue;
-		if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))
-			targets[nt++] = p;
+		if (!xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))
+			continue;
+		if (unlikely(egress_oversize(&s->port[p], max_in, m, c))) {
+			w->ctr[p].drop[XVS_DROP_tx_oversize]++;
+			n_big++;
+			continue;
+		}
+		targets[nt++] = p;
 	}
 	if (nt == 0) {
-		w->ctr[in_port].drop[XVS_DROP_no_dest]++;
+		/* Every port of the VLAN had too small an MTU: flooded, and
+		 * dropped on each of them (counted above). */
+		if (n_big > 0)
+			w->ctr[in_port].flooded++;
+		else
+			w->ctr[in_port].drop[XVS_DROP_no_dest]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	w->ctr[in_port].flooded++;
 	/* Copies for all but the last target; the original goes to the last one, so
-	 * the common single-destination flood costs no copy. */
+	 * the common single-destination flood costs no copy. Copies come from the
+	 * flood pools, not from m's (a tap's 64 KB read pool, or the pool every
+	 * ethdev port receives into), so that a broadcast storm from one port
+	 * cannot leave the others without receive buffers; a frame longer than a
+	 * 2 KB mbuf is copied into one jumbo mbuf (a port without offloads could
+	 * not send it as a chain of 2 KB ones: it would linearize it into one). */
+	struct rte_mempool *cp_pool = likely(m->pkt_len <= RTE_MBUF_DEFAULT_DATAROOM) ?
+					      xvs_dp.flood_pool : xvs_dp.flood_big_pool;
+
 	for (uint16_t i = 0; i + 1 < nt; i++) {
-		struct rte_mbuf *cp = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+		struct rte_mbuf *cp = rte_pktmbuf_copy(m, cp_pool, 0, UINT32_MAX);
 
 		if (unlikely(cp == NULL)) {
 			w->ctr[targets[i]].drop[XVS_DROP_copy_failed]++;
@@ -346,6 +382,12 @@ drop:
 		last_out = out;
 		last_tagged = want_tagged;
 unicast:
+		if (unlikely(egress_oversize(&s->port[out], ip->max_frame, m, c))) {
+			ic->forwarded++;
+			w->ctr[out].drop[XVS_DROP_tx_oversize]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		if (unlikely(!vlan_fixup(m, c->l2.tagged, want_tagged, c->vid, c->l2.pcp))) {
 			w->ctr[out].drop[XVS_DROP_copy_failed]++;
 			rte_pktmbuf_free(m);

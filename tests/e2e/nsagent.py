@@ -10,6 +10,11 @@ NS, and the test process itself never leaves the root namespace.
       A frame the kernel refuses (e.g. shorter than the Ethernet header) is
       reported in "errors", not padded: the tests need to know.
 
+  nsagent.py storm IFACE --seconds S   stdin: one hex frame
+      Sends that frame as fast as one process can for S seconds (a VM's
+      broadcast storm); a full device queue (ENOBUFS) is retried, not fatal.
+      Prints {"sent": N, "nobufs": N}.
+
   nsagent.py sniff IFACE [--seconds S] [--count N] [--src MAC ...] [--dst MAC ...]
       Prints "READY" once the socket is bound, then collects incoming frames
       (not the ones this host sends) until S seconds pass, N matching frames
@@ -41,6 +46,23 @@ def cmd_send(args):
             time.sleep(args.gap)
     s.close()
     print(json.dumps({"sent": sent, "errors": errors}), flush=True)
+
+
+def cmd_storm(args):
+    frame = bytes.fromhex(sys.stdin.read().strip())
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.bind((args.iface, 0))
+    sent = nobufs = 0
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        for _ in range(256):
+            try:
+                s.send(frame)
+                sent += 1
+            except OSError:
+                nobufs += 1
+    s.close()
+    print(json.dumps({"sent": sent, "nobufs": nobufs}), flush=True)
 
 
 def cmd_sniff(args):
@@ -100,6 +122,10 @@ def main():
     s.add_argument("iface")
     s.add_argument("--gap", type=float, default=0.0, help="seconds between frames")
     s.set_defaults(fn=cmd_send)
+    t = sub.add_parser("storm")
+    t.add_argument("iface")
+    t.add_argument("--seconds", type=float, default=2.0)
+    t.set_defaults(fn=cmd_storm)
     n = sub.add_parser("sniff")
     n.add_argument("iface")
     n.add_argument("--seconds", type=float, default=5.0)

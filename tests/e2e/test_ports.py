@@ -15,6 +15,7 @@ AF_PACKET uplink behaviour.
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -178,3 +179,32 @@ def test_afxdp_port_readded_under_traffic_works_or_says_what_to_do(switch):
             break
     b = switch.vm("b", ipv6=False)
     a.ping(b, count=2)
+
+
+def test_port_add_refuses_strings_that_inject_device_arguments(switch):
+    """A path is pasted into DPDK's device arguments: "path=/x.pcap,tx_pcap=F" would
+    make the pcap device write F. xvsctl gets the error naming the option, and
+    nothing is created, written or stored (not there after a restart either)."""
+    # short names: path= holds at most 107 characters
+    rx = Path(f"/tmp/xe{switch.names.sfx}r.pcap")
+    victim = Path(f"/tmp/xe{switch.names.sfx}v.pcap")
+    rx.write_bytes(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    try:
+        argv, p = switch.xvsd.ctl_proc("port", "add", "p1", "pcap",
+                                       f"path={rx},tx_pcap={victim}")
+        assert p.returncode != 0
+        assert "port p1: path" in p.stdout and "contains ','" in p.stdout, p.stdout
+        argv, p = switch.xvsd.ctl_proc("port", "add", "p1", "pcap", "path=rel.pcap")
+        assert p.returncode != 0 and "not an absolute path" in p.stdout, p.stdout
+        argv, p = switch.xvsd.ctl_proc("port", "add", "p1", "pcap", f"path={rx}",
+                                       "tx-path=/tmp/a\nb")
+        assert p.returncode != 0 and "control character" in p.stdout, p.stdout
+        assert "p1" not in switch.ports()
+        time.sleep(0.2)
+        assert not victim.exists()
+        switch.restart()
+        assert "p1" not in switch.ports()
+        assert not victim.exists()
+    finally:
+        rx.unlink(missing_ok=True)
+        victim.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ Restarts (guest.py's Guest: testpmd that can be killed and started again):
 import subprocess
 import time
 
-from conftest import need_tool, scapy_or_skip, wait_for
+from conftest import need_tool, nsrun, scapy_or_skip, wait_for
 from guest import Guest
 
 
@@ -50,23 +50,48 @@ def test_vhost_user_client_mode(switch):
     _macswap_echo(switch, client=True)
 
 
-def _add_vhost_port(switch, vsock, client):
-    args = ["port", "add", "vm1", "vhost", f"path={vsock}"] + (["client=on"] if client else [])
+def test_vhost_user_jumbo_frames(switch):
+    """mtu=9000 on both sides: 8000-byte frames from a jumbo tap reach the guest (xvs
+    enqueues a 64 KB-buffer frame into mergeable rx buffers) and come back (the vhost
+    library dequeues them into jumbo mbufs), whole."""
+    _macswap_echo(switch, client=False, size=8000)
+
+
+def test_vhost_user_jumbo_frames_to_afpacket(switch):
+    """The same between the guest and an AF_PACKET uplink (mtu 9000 on the veth): the
+    echo leaves through a port without offloads, which sends one mbuf per frame; a
+    chain of 2 KB mbufs from the vhost side could not be made one and was dropped
+    (offload_failed)."""
+    _macswap_echo(switch, client=False, size=8000, uplink=True)
+
+
+def _add_vhost_port(switch, vsock, client, opts=()):
+    args = ["port", "add", "vm1", "vhost", f"path={vsock}", *opts] + \
+        (["client=on"] if client else [])
     r = switch.ctl(*args)
     assert r["state"] == "up" and r["kind"] == "vhost"
     assert r["options"]["client"] == ("true" if client else "false")
 
 
-def _macswap_echo(switch, client):
+def _macswap_echo(switch, client, size=0, uplink=False):
     testpmd = need_tool("dpdk-testpmd")
     scapy_or_skip()
     from scapy.layers.inet import IP, UDP
     from scapy.layers.l2 import Ether
 
     vsock = switch.tmp / "vm1.sock"
+    mtu = ["mtu=9000"] if size else []
+    # jumbo: one 10 KB mbuf per frame in the guest, and its MTU raised to match
+    jumbo = ["--mbuf-size=10240", "--max-pkt-len=9018"] if size else []
     if not client:
-        _add_vhost_port(switch, vsock, client)
-    a = switch.vm("a", ipv6=False)
+        _add_vhost_port(switch, vsock, client, mtu)
+    if uplink:
+        a = switch.uplink("a", ipv6=False, add_port=False)
+        a.run(["ip", "link", "set", "dev", a.ifname, "mtu", "9000"])
+        nsrun(switch.ns, ["ip", "link", "set", "dev", a.sw_ifname, "mtu", "9000"])
+        switch.ctl("port", "add", "a", "afpacket", f"ifname={a.sw_ifname}", *mtu)
+    else:
+        a = switch.vm("a", ipv6=False, opts=mtu)
     gns = switch.add_ns("g")
     prefix = f"xe{switch.names.sfx}tp"
     switch.dpdk_prefixes.append(prefix)
@@ -84,32 +109,34 @@ def _macswap_echo(switch, client):
                                           f"mac={guest_mac}" + (",server=1" if client else ""),
                                 "--", "--forward-mode=macswap", "--auto-start",
                                 "--nb-cores=1", "--total-num-mbufs=4096", "--txd=256",
-                                "--rxd=256"],
+                                "--rxd=256", *jumbo],
                           stdin=subprocess.PIPE, stdout=lf, stderr=subprocess.STDOUT)
     try:
         if client:
             # virtio-user in server mode creates the socket and waits for xvsd
             assert wait_for(lambda: vsock.exists() or tp.poll() is not None, 30,
                             what="guest socket"), log.read_text(errors="replace")[-2000:]
-            _add_vhost_port(switch, vsock, client)
+            _add_vhost_port(switch, vsock, client, mtu)
         assert _wait_line(log, "Press enter to exit", tp, 30), \
             "testpmd did not start:\n" + log.read_text(errors="replace")[-3000:]
         m = "02:77:77:77:77:01"
         frames = [Ether(src=a.mac, dst=m) / IP(src=a.ip4, dst="10.77.0.77") / UDP(dport=9) /
-                  f"vhost-{i:03d}".encode() for i in range(20)]
+                  f"vhost-{i:03d}".encode().ljust(size, b".") for i in range(20)]
         before = switch.stats("vm1")
         sn = a.sniff(src=[m], count=20, seconds=10)
         a.send(frames, gap=0.01)
         got = sn.stop(grace=0.5)
         after = switch.stats("vm1")
         payloads = sorted(bytes(Ether(f)[UDP].payload)[:9] for f in got)
-        assert len(got) == 20, f"{len(got)} echoes of 20: {payloads}"
+        assert len(got) == 20, f"{len(got)} echoes of 20: {payloads[:2]} {switch.stats()}"
+        assert {len(f) for f in got} == {len(frames[0])}, sorted({len(f) for f in got})
         assert payloads == sorted(f"vhost-{i:03d}".encode() for i in range(20))
         assert after["tx_packets"] - before["tx_packets"] >= 20, after
         assert after["rx_packets"] - before["rx_packets"] >= 20, after
         e = wait_for(lambda: switch.fdb_entry(m), 2, what="echo source learned")
         assert e["port"] == "vm1"
         assert after["drops"]["tx_full"] == before["drops"]["tx_full"]
+        assert switch.stats("a")["drops"]["offload_failed"] == 0
     finally:
         if tp.poll() is None:
             try:

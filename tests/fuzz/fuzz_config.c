@@ -3,7 +3,8 @@
  * libFuzzer target for the configuration parsers. Input: "key=value"; the
  * first byte also picks the port kind. Checks that a rejected value leaves
  * the config unchanged, that an accepted one validates through get/set round
- * trip, and runs the VLAN list and MAC parsers on the value.
+ * trip, that no accepted path or name can inject DPDK device arguments or
+ * options, and runs the VLAN list and MAC parsers on the value.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,6 +58,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	xvs_port_cfg_validate(&cfg, &err);
+	/* Strings pasted into DPDK device arguments and command lines: whatever
+	 * was accepted cannot start another argument or option. */
+	if ((cfg.path[0] != '\0' && (cfg.path[0] != '/' || strpbrk(cfg.path, ",=\n") != NULL)) ||
+	    (cfg.tx_path[0] != '\0' &&
+	     (cfg.tx_path[0] != '/' || strpbrk(cfg.tx_path, ",=\n") != NULL)) ||
+	    strpbrk(cfg.ifname, ",= /:\n") != NULL || cfg.ifname[0] == '-' ||
+	    strpbrk(cfg.netns, ",= /\n") != NULL || cfg.netns[0] == '-')
+		abort();
 
 	if (xvs_vlan_list_parse("fuzz", value, bm, &err) == 0) {
 		int n = xvs_vlan_list_format(bm, fmt, sizeof(fmt));

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -436,6 +437,143 @@ test_config_port_paths_and_bools(void **state)
 	assert_true(cfg.pcap_infinite);
 }
 
+/* Strings that reach DPDK device arguments ("iface=PATH", "rx_pcap=PATH,tx_pcap=PATH"):
+ * one test per way of breaking out of them, for each key that carries a path. */
+static void
+test_config_port_path_rejects_injection(void **state)
+{
+	static const struct {
+		enum xvs_port_kind kind;
+		const char *key, *value, *msg;
+	} bad[] = {
+		{XVS_PORT_PCAP, "path", "/x.pcap,tx_pcap=/some/file",
+		 "port p1: path \"/x.pcap,tx_pcap=/some/file\" contains ',', which separates DPDK "
+		 "device arguments: rename the file"},
+		{XVS_PORT_PCAP, "path", "/x=y.pcap",
+		 "port p1: path \"/x=y.pcap\" contains '=', which separates DPDK device arguments: "
+		 "rename the file"},
+		{XVS_PORT_PCAP, "tx-path", "/out.pcap,infinite_rx=1", NULL},
+		{XVS_PORT_PCAP, "tx-path", "out.pcap",
+		 "port p1: tx-path \"out.pcap\" is not an absolute path (start it with /)"},
+		{XVS_PORT_PCAP, "path", "x.pcap", NULL},
+		{XVS_PORT_PCAP, "path", "./x.pcap", NULL},
+		{XVS_PORT_PCAP, "path", "~/x.pcap", NULL},
+		{XVS_PORT_PCAP, "path", "/x\n.pcap",
+		 "port p1: path contains a control character (byte 0x0a at 2)"},
+		{XVS_PORT_PCAP, "path", "/x\t.pcap", NULL},
+		{XVS_PORT_PCAP, "path", "/x\x7f.pcap", NULL},
+		{XVS_PORT_PCAP, "path", "/x\x1b[2J", NULL},
+		{XVS_PORT_PCAP, "tx-path", "/x\r", NULL},
+		{XVS_PORT_VHOST, "path", "/run/vm1.sock,client=1", NULL},
+		{XVS_PORT_VHOST, "path", "/run/vm1.sock,queues=16", NULL},
+		{XVS_PORT_VHOST, "path", "vm1.sock", NULL},
+		{XVS_PORT_VHOST, "path", "", "port p1: path must not be empty"},
+	};
+	struct xvs_port_cfg cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		xvs_port_cfg_init(&cfg, "p1", bad[i].kind);
+		set_expect(&cfg, bad[i].key, bad[i].value, -EINVAL, bad[i].msg);
+	}
+	/* what is fine: spaces, unicode, {q}, dots inside */
+	xvs_port_cfg_init(&cfg, "p1", XVS_PORT_PCAP);
+	set_expect(&cfg, "path", "/tmp/my caps/q{q}.pcap", 0, NULL);
+	set_expect(&cfg, "path", "/tmp/\xc3\xa9t\xc3\xa9/../a.pcap", 0, NULL);
+	set_expect(&cfg, "tx-path", "/tmp/out.pcap", 0, NULL);
+}
+
+/* The same rules hold for a config that did not come through set (a store row
+ * written by an older xvsd, a caller filling the struct). */
+static void
+test_config_port_validate_rejects_injected_strings(void **state)
+{
+	struct xvs_port_cfg cfg;
+	struct xvs_err err;
+
+	(void)state;
+	xvs_port_cfg_init(&cfg, "p1", XVS_PORT_PCAP);
+	snprintf(cfg.path, sizeof(cfg.path), "/x.pcap,tx_pcap=/some/file");
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "port p1: path"));
+	snprintf(cfg.path, sizeof(cfg.path), "/x.pcap");
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), 0);
+	snprintf(cfg.tx_path, sizeof(cfg.tx_path), "rel.pcap");
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "port p1: tx-path"));
+	/* not NUL-terminated within its array */
+	memset(cfg.tx_path, 'a', sizeof(cfg.tx_path));
+	cfg.tx_path[0] = '/';
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), -EINVAL);
+
+	xvs_port_cfg_init(&cfg, "vm1", XVS_PORT_VHOST);
+	snprintf(cfg.path, sizeof(cfg.path), "vm1.sock");
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), -EINVAL);
+
+	xvs_port_cfg_init(&cfg, "t1", XVS_PORT_TAP);
+	snprintf(cfg.ifname, sizeof(cfg.ifname), "t1,iface=x");
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "port t1: ifname"));
+	xvs_port_cfg_init(&cfg, "t1", XVS_PORT_TAP);
+	snprintf(cfg.netns, sizeof(cfg.netns), "../../etc");
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "port t1: netns"));
+}
+
+/* Interface and namespace names reach iproute2's command line (argv, no shell)
+ * and the kernel's ifname: each way a name can be wrong, one case. */
+static void
+test_config_port_ifname_netns_rejects(void **state)
+{
+	static const char *const bad_if[] = {
+		"", "a234567890123456", "-n", ".", "..", ".x", "a/b", "a:b", "a b", "a,b", "a=b",
+		"a\nb", "a\tb", "a\x7f", "\xc3\xa9", "a;b", "$(id)",
+	};
+	static const char *const bad_ns[] = {
+		"-x", ".", "..", "../x", "a/b", "a b", "a\nb", "a,b",
+		"a234567890123456789012345678901234567890123456789012345678901234",
+	};
+	struct xvs_port_cfg cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_if) / sizeof(bad_if[0]); i++) {
+		xvs_port_cfg_init(&cfg, "t1", XVS_PORT_TAP);
+		set_expect(&cfg, "ifname", bad_if[i], -EINVAL, NULL);
+		xvs_port_cfg_init(&cfg, "u1", XVS_PORT_AFPACKET);
+		set_expect(&cfg, "ifname", bad_if[i], -EINVAL, NULL);
+	}
+	for (size_t i = 0; i < sizeof(bad_ns) / sizeof(bad_ns[0]); i++) {
+		xvs_port_cfg_init(&cfg, "t1", XVS_PORT_TAP);
+		set_expect(&cfg, "netns", bad_ns[i], -EINVAL, NULL);
+	}
+	xvs_port_cfg_init(&cfg, "t1", XVS_PORT_TAP);
+	set_expect(&cfg, "ifname", "a2345678901234.", 0, NULL);
+	set_expect(&cfg, "netns", "", 0, NULL);
+	set_expect(&cfg, "ifname", "x,y", -EINVAL,
+		   "port t1: ifname \"x,y\" is not a valid name (1-15 characters of "
+		   "A-Z a-z 0-9 _ . -, not starting with - or .)");
+}
+
+/* An MTU the kind cannot carry is refused by validation, before anything is stored. */
+static void
+test_config_port_validate_mtu_per_kind(void **state)
+{
+	struct xvs_port_cfg cfg;
+	struct xvs_err err;
+
+	(void)state;
+	xvs_port_cfg_init(&cfg, "up0", XVS_PORT_AFXDP);
+	set_expect(&cfg, "mtu", "9000", 0, NULL);
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "port up0: mtu 9000 is more than afxdp ports carry (at most "
+				     "1774: one 2 KB umem frame per packet)");
+	set_expect(&cfg, "mtu", "1774", 0, NULL);
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), 0);
+	xvs_port_cfg_init(&cfg, "up1", XVS_PORT_AFPACKET);
+	set_expect(&cfg, "mtu", "9000", 0, NULL);
+	assert_int_equal(xvs_port_cfg_validate(&cfg, &err), 0);
+}
+
 static void
 test_config_port_pci(void **state)
 {
@@ -590,6 +728,10 @@ main(void)
 		cmocka_unit_test(test_config_port_get_invalid_args),
 		cmocka_unit_test(test_config_port_ranges),
 		cmocka_unit_test(test_config_port_paths_and_bools),
+		cmocka_unit_test(test_config_port_path_rejects_injection),
+		cmocka_unit_test(test_config_port_validate_rejects_injected_strings),
+		cmocka_unit_test(test_config_port_ifname_netns_rejects),
+		cmocka_unit_test(test_config_port_validate_mtu_per_kind),
 		cmocka_unit_test(test_config_port_pci),
 		cmocka_unit_test(test_config_port_validate),
 		cmocka_unit_test(test_config_switch_defaults_and_keys),
