@@ -308,6 +308,20 @@ static const struct key keys[] = {
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* The message lists the keys from the table, so it never goes stale. */
+static int
+unknown_key(const char *key, size_t klen, struct xvs_err *err)
+{
+	char list[160];
+	size_t off = 0, k;
+
+	for (k = 0; k < N_KEYS && off < sizeof(list); k++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", k ? " " : "",
+					keys[k].name);
+	return xvs_err_set(err, -EINVAL, "acl: unknown key '%.*s' (keys: %s)",
+			   (int)(klen > 32 ? 32 : klen), key, list);
+}
+
 int
 xvs_acl_rule_parse(const char *const *tokens, unsigned n, struct xvs_acl_rule *out,
 		   struct xvs_err *err)
@@ -336,11 +350,7 @@ xvs_acl_rule_parse(const char *const *tokens, unsigned n, struct xvs_acl_rule *o
 			    strncmp(keys[k].name, tokens[i], klen) == 0)
 				break;
 		if (k == N_KEYS)
-			return xvs_err_set(err, -EINVAL,
-					   "acl: unknown key '%.*s' (keys: dir action rate local-ip "
-					   "remote-ip local-mac remote-mac proto local-port "
-					   "remote-port weight stateful timeout)",
-					   (int)(klen > 32 ? 32 : klen), tokens[i]);
+			return unknown_key(tokens[i], klen, err);
 		if (seen[k])
 			return xvs_err_set(err, -EINVAL, "acl: %s given twice", keys[k].name);
 		seen[k] = true;
@@ -370,7 +380,8 @@ xvs_acl_rule_parse_str(const char *line, struct xvs_acl_rule *out, struct xvs_er
 		return xvs_err_set(err, -EINVAL, "acl: rule longer than %zu characters",
 				   sizeof(buf) - 1);
 	strcpy(buf, line);
-	for (tok = strtok_r(buf, " \t\n", &save); tok != NULL; tok = strtok_r(NULL, " \t\n", &save)) {
+	for (tok = strtok_r(buf, " \t\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
 		if (n > XVS_ACL_MAX_TOKENS)
 			break;
 		tokens[n++] = tok;
@@ -419,9 +430,10 @@ xvs_acl_rule_check(const struct xvs_acl_rule *r, struct xvs_err *err)
 	if (r->action < XVS_ACL_ALLOW || r->action > XVS_ACL_METER)
 		return xvs_err_set(err, -EINVAL, "acl: action %u is not allow, deny or meter",
 				   r->action);
-	if ((r->action == XVS_ACL_METER) != (r->rate_bps != 0))
-		return xvs_err_set(err, -EINVAL, r->rate_bps == 0 ? "acl: action=meter needs rate="
-								  : "acl: rate= is only for action=meter");
+	if (r->action == XVS_ACL_METER && r->rate_bps == 0)
+		return xvs_err_set(err, -EINVAL, "acl: action=meter needs rate=");
+	if (r->action != XVS_ACL_METER && r->rate_bps != 0)
+		return xvs_err_set(err, -EINVAL, "acl: rate= is only for action=meter");
 	rc = check_prefix("local-ip", &r->local_ip, err);
 	if (rc == 0)
 		rc = check_prefix("remote-ip", &r->remote_ip, err);
@@ -430,7 +442,8 @@ xvs_acl_rule_check(const struct xvs_acl_rule *r, struct xvs_err *err)
 	if (r->local_ip.family != 0 && r->remote_ip.family != 0 &&
 	    r->local_ip.family != r->remote_ip.family)
 		return xvs_err_set(err, -EINVAL,
-				   "acl: local-ip is IPv%u but remote-ip is IPv%u; no packet is both",
+				   "acl: local-ip is IPv%u but remote-ip is IPv%u; "
+				   "no packet is both",
 				   r->local_ip.family, r->remote_ip.family);
 	fam = r->local_ip.family | r->remote_ip.family;
 	if ((r->has_local_port || r->has_remote_port) &&

@@ -95,7 +95,9 @@ test_acl_parse_errors(void **state)
 		{"dir=up action=deny", "dir 'up': use in, out or both"},
 		{"dir=in action=drop", "use allow, deny or meter"},
 		{"dir=in action=deny dir=out", "dir given twice"},
-		{"dir=in action=deny colour=red", "unknown key 'colour'"},
+		{"dir=in action=deny colour=red",
+		 "unknown key 'colour' (keys: dir action rate local-ip remote-ip local-mac "
+		 "remote-mac proto local-port remote-port weight stateful timeout)"},
 		{"dir=in action=deny remote-ip", "'remote-ip' is not key=value"},
 		{"dir=in action=deny remote-ip=10.0.0.1/8",
 		 "has host bits set; did you mean 10.0.0.0/8?"},
