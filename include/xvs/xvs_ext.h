@@ -84,6 +84,9 @@ enum xvs_ext_verdict {
 	XVS_VERDICT_MODIFIED = 2, /* continue; the extension changed bytes: xvsd re-parses */
 	XVS_VERDICT_EXCLUDE = 3,  /* egress only: not to this destination port; others unaffected */
 };
+/* A verdict an extension may not give (anything but PASS from capture,
+ * EXCLUDE on ingress, an unknown value) is a contract violation: xvsd treats
+ * it as PASS and counts it under the extension's "bad_verdict" counter. */
 
 /* Destination set: the forward stage's output, compact on purpose (a switch
  * has thousands of ports and the metadata area is tens of bytes). A flood is
@@ -202,8 +205,8 @@ struct xvs_ext_ops {
 	 * and, for DROP, reason[i] (index into desc->drop_reasons) for i < b->n.
 	 * Returns nothing: every packet keeps a verdict, so xvsd can account for
 	 * all of them (rx = tx + dropped). Must not free, keep or transmit pkts.
-	 * A capture extension must leave all verdicts PASS; xvsd ignores and
-	 * counts any other. Required. */
+	 * A capture extension must leave all verdicts PASS (see enum
+	 * xvs_ext_verdict for what xvsd does otherwise). Required. */
 	void (*process)(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict,
 			uint8_t *reason);
 

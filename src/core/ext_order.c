@@ -154,7 +154,8 @@ xvs_ext_desc_check(const struct xvs_ext_desc *d, struct xvs_err *err)
 				   "egress or both", name, d->places);
 	if (d->kind == XVS_EXT_FORWARD && d->places != XVS_EXT_INGRESS)
 		return xvs_err_set(err, -EINVAL,
-				   "extension '%s': a forward extension runs on ingress only", name);
+				   "extension '%s': a forward extension runs on ingress only",
+				   name);
 	if (d->flags != 0)
 		return xvs_err_set(err, -EINVAL, "extension '%s': flags 0x%x are reserved (0)",
 				   name, d->flags);
