@@ -112,9 +112,10 @@ struct xvs_dest {
 /* Per-packet metadata. xvsd registers it as an mbuf dynamic field at
  * start-up and fills it once, after parsing and before the first ingress
  * stage; every stage reads the same copy (process() gets a pointer per
- * packet). Stages other than forward write only drop_reason (through their
- * verdict) and tclass; forward writes dst. Offsets count from the first byte
- * of the frame. Size is part of the ABI: it may only grow into rsvd. */
+ * packet). Stages write only tclass (filters) and dst (forward); xvsd sets
+ * drop_reason from a DROP verdict and re-parses after MODIFIED. Offsets count
+ * from the first byte of the frame. Size is part of the ABI: it may only grow
+ * into rsvd. */
 struct xvs_pkt_meta {
 	uint32_t flow_hash;   /* RSS / software flow hash; 0 when not computed */
 	uint16_t in_port;     /* input port index */
@@ -140,6 +141,10 @@ static_assert(sizeof(struct xvs_dest) == 4, "xvs_dest is 4 bytes (ABI)");
  * destination port being processed. data[i]/len[i] are the first segment of
  * pkts[i], which always holds every header up to and including L4. */
 struct xvs_ext_burst {
+	uint32_t size;                      /* sizeof(struct xvs_ext_burst) in xvsd: an
+					     * extension built against a newer header
+					     * reads a newer field only if it fits */
+	uint32_t rsvd0;                     /* zero */
 	struct rte_mbuf *const *pkts;       /* n packets, owned by xvsd */
 	uint8_t *const *data;               /* first byte of each frame */
 	const uint32_t *len;                /* bytes at data[i] */
@@ -201,7 +206,8 @@ struct xvs_ext_ops {
 	 * with state_free before. Releases ctx. Optional. */
 	void (*fini)(void *ctx);
 
-	/* Worker, once per burst. Reads b (and packet bytes), writes verdict[i]
+	/* Worker, once per burst (b->n >= 1; bursts of one port may run on
+	 * several workers at once). Reads b (and packet bytes), writes verdict[i]
 	 * and, for DROP, reason[i] (index into desc->drop_reasons) for i < b->n.
 	 * Returns nothing: every packet keeps a verdict, so xvsd can account for
 	 * all of them (rx = tx + dropped). Must not free, keep or transmit pkts.

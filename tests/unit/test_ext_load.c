@@ -46,7 +46,7 @@ test_ext_load_current_abi(void **state)
 	uint8_t verdict[2] = {0}, reason[2] = {0};
 	uint64_t counters[2] = {0};
 	struct xvs_ext_burst b = {
-		.data = data, .len = len, .meta = mp, .n = 2, .place = XVS_EXT_INGRESS,
+		.size = sizeof(struct xvs_ext_burst), .data = data, .len = len, .meta = mp, .n = 2, .place = XVS_EXT_INGRESS,
 		.counters = counters,
 	};
 	struct xvs_err err;
