@@ -32,9 +32,11 @@
  *    allow, deny, or meter (allow up to rate bits per second, drop the excess;
  *    the metering itself is the datapath's token bucket, not part of the
  *    match). When no rule matches, the packet is allowed.
- *    (rte_acl needs unique priorities: the datapath maps rule i of n to
- *    weight * XVS_ACL_MAX_RULES + (XVS_ACL_MAX_RULES - 1 - i), which fits
- *    RTE_ACL_MAX_PRIORITY for every weight and index allowed here.)
+ *    (rte_acl returns the highest priority and does not define ties, so the
+ *    datapath gives rule i the unique priority
+ *    weight * XVS_ACL_MAX_RULES + (XVS_ACL_MAX_RULES - i), which for every
+ *    weight and i < XVS_ACL_MAX_RULES lies in [RTE_ACL_MIN_PRIORITY 1,
+ *    RTE_ACL_MAX_PRIORITY 2^29 - 1].)
  *  - Stateful rules (stateful=on, action allow only): a packet that this rule
  *    allows records its flow (IP family, protocol, local/remote address and
  *    port; ports 0 when the packet has none) with the rule's idle timeout.
