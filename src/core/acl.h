@@ -146,6 +146,15 @@ int xvs_acl_pkt_from_frame(const uint8_t *frame, uint32_t len, struct xvs_acl_pk
 bool xvs_acl_rule_matches(const struct xvs_acl_rule *r, const struct xvs_acl_pkt *p,
 			  uint8_t dir);
 
+/* The unique rte_acl priority of rule idx (< XVS_ACL_MAX_RULES) of weight
+ * (see the semantics above): a higher priority is exactly a rule that wins
+ * over the other in xvs_acl_match_slow. */
+static inline uint32_t
+xvs_acl_priority(uint16_t weight, unsigned idx)
+{
+	return (uint32_t)weight * XVS_ACL_MAX_RULES + (XVS_ACL_MAX_RULES - idx);
+}
+
 /* Reference matcher: index of the winning rule of rules[0..n) for p in dir,
  * or -1 when none matches (the packet is then allowed). Linear; for tests
  * and as the definition the fast classifier is held to. */

@@ -302,6 +302,11 @@ test_acl_match_weight_ties_default(void **state)
 	assert_int_equal(xvs_acl_match_slow(rs + 2, 2, &p, XVS_ACL_IN), 0);
 	assert_int_equal(xvs_acl_match_slow(rs + 3, 1, &p, XVS_ACL_OUT), -1);
 	assert_int_equal(xvs_acl_match_slow(rs, 0, &p, XVS_ACL_IN), -1);
+	/* Priorities for rte_acl: unique, ordered, within 1 .. 2^29 - 1. */
+	assert_int_equal(xvs_acl_priority(0, XVS_ACL_MAX_RULES - 1), 1);
+	assert_true(xvs_acl_priority(65535, 0) <= (1u << 29) - 1);
+	assert_true(xvs_acl_priority(1, XVS_ACL_MAX_RULES - 1) > xvs_acl_priority(0, 0));
+	assert_true(xvs_acl_priority(7, 3) > xvs_acl_priority(7, 4));
 	/* Order, not specificity, breaks a tie. */
 	rs[0] = rule("dir=in action=allow remote-ip=10.0.0.0/8");
 	rs[1] = rule("dir=in action=deny remote-ip=10.0.0.1/32");
@@ -633,6 +638,20 @@ test_acl_random_rules_against_reference(void **state)
 				fail_msg("iter %u pkt %u dir %u: match_slow %d, reference %d", iter,
 					 i, dir, got, want);
 			hits += got >= 0;
+			/* The rte_acl priorities pick the same winner. */
+			{
+				int best = -1;
+				unsigned j;
+
+				for (j = 0; j < n; j++)
+					if (xvs_acl_rule_matches(&rs[j], &p, dir) &&
+					    (best < 0 ||
+					     xvs_acl_priority(rs[j].weight, j) >
+						     xvs_acl_priority(rs[best].weight,
+								      (unsigned)best)))
+						best = (int)j;
+				assert_int_equal(best, got);
+			}
 			/* A rule written from the packet itself always matches,
 			 * and a higher weight makes it win. */
 			if (p.l3 != 0 && n < 64) {
