@@ -53,6 +53,26 @@ enum xvs_guard_class {
 /* Classify frame[0..len). Never reads past len. Thread-safe, no state. */
 enum xvs_guard_class xvs_guard_classify(const uint8_t *frame, uint32_t len);
 
+/* Should a frame of class cls be dropped on a port with these guards on?
+ * An incomplete header chain is dropped by either guard: it could hide what
+ * both look for. */
+static inline bool
+xvs_guard_drops(enum xvs_guard_class cls, bool dhcp_guard, bool router_guard)
+{
+	switch (cls) {
+	case XVS_GUARD_DHCP4_SERVER:
+	case XVS_GUARD_DHCP6_SERVER:
+		return dhcp_guard;
+	case XVS_GUARD_ROUTER6:
+	case XVS_GUARD_ROUTER4:
+		return router_guard;
+	case XVS_GUARD_INCOMPLETE:
+		return dhcp_guard || router_guard;
+	default:
+		return false;
+	}
+}
+
 /* "none", "dhcp4_server", ... (also the drop reason names of the stages). */
 const char *xvs_guard_class_name(int cls);
 

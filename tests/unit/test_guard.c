@@ -372,6 +372,36 @@ test_guard_truncation_every_length(void **state)
 	}
 }
 
+static void
+test_guard_drops_by_enabled_guard(void **state)
+{
+	int c, on;
+
+	(void)state;
+	for (c = 0; c < XVS_GUARD__MAX; c++) {
+		for (on = 0; on < 4; on++) {
+			bool dhcp = on & 1, router = on & 2, want;
+
+			switch (c) {
+			case XVS_GUARD_DHCP4_SERVER:
+			case XVS_GUARD_DHCP6_SERVER:
+				want = dhcp;
+				break;
+			case XVS_GUARD_ROUTER4:
+			case XVS_GUARD_ROUTER6:
+				want = router;
+				break;
+			case XVS_GUARD_INCOMPLETE:
+				want = dhcp || router;
+				break;
+			default:
+				want = false;
+			}
+			assert_int_equal(xvs_guard_drops(c, dhcp, router), want);
+		}
+	}
+}
+
 static const uint8_t M1[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t M2[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x02};
 static const uint8_t M3[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x03};
@@ -527,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_guard_router4),
 		cmocka_unit_test(test_guard_not_ip_and_malformed),
 		cmocka_unit_test(test_guard_truncation_every_length),
+		cmocka_unit_test(test_guard_drops_by_enabled_guard),
 		cmocka_unit_test(test_guard_mac_assigned),
 		cmocka_unit_test(test_guard_mac_sticky),
 		cmocka_unit_test(test_guard_mac_invalid),
