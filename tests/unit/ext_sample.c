@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A minimal third-party extension, built as a shared object against nothing
+ * but <xvs/xvs_ext.h>, for test_ext_load.c. It counts IPv4 packets per burst
+ * and drops frames shorter than 60 bytes. Built three times: as is, with
+ * SAMPLE_ABI=2 (a future ABI version) and with SAMPLE_TAIL (a descriptor from
+ * a newer header that sets a field this xvsd does not know).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xvs/xvs_ext.h>
+
+#ifndef SAMPLE_ABI
+#define SAMPLE_ABI XVS_EXT_ABI_VERSION
+#endif
+
+enum { CNT_IPV4, CNT_BURSTS };
+enum { DROP_RUNT };
+
+static const char *const counters[] = {"ipv4", "bursts", NULL};
+static const char *const drop_reasons[] = {"runt", NULL};
+static const char *const runs_before[] = {"acl", NULL};
+
+static void
+sample_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+{
+	uint16_t i;
+
+	(void)ctx;
+	b->counters[CNT_BURSTS]++;
+	for (i = 0; i < b->n; i++) {
+		if (b->meta[i]->l3 == 4)
+			b->counters[CNT_IPV4]++;
+		if (b->len[i] < 60) {
+			verdict[i] = XVS_VERDICT_DROP;
+			reason[i] = DROP_RUNT;
+		}
+	}
+}
+
+static const struct xvs_ext_ops sample_ops = {
+	.size = sizeof(struct xvs_ext_ops),
+	.process = sample_process,
+};
+
+/* A descriptor as a newer header could lay it out: one more field. */
+static const struct {
+	struct xvs_ext_desc d;
+	uint64_t newer_field;
+} sample = {
+	.d = {
+		.abi_version = SAMPLE_ABI,
+#ifdef SAMPLE_TAIL
+		.size = sizeof(sample),
+#else
+		.size = sizeof(struct xvs_ext_desc),
+#endif
+		.name = "sample",
+		.description = "counts IPv4, drops runts",
+		.kind = XVS_EXT_FILTER,
+		.places = XVS_EXT_INGRESS,
+		.runs_before = runs_before,
+		.counters = counters,
+		.drop_reasons = drop_reasons,
+		.ops = &sample_ops,
+	},
+#ifdef SAMPLE_TAIL
+	.newer_field = 1,
+#endif
+};
+
+const struct xvs_ext_desc *
+xvs_ext_register(uint32_t host_abi_version)
+{
+	(void)host_abi_version;
+	return &sample.d;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The extension ABI across dlopen: shared objects built from ext_sample.c
+ * against <xvs/xvs_ext.h> alone are loaded, their xvs_ext_register() called
+ * and the descriptor checked with xvs_ext_desc_check(), as xvsd's loader will
+ * do. A current object is accepted and its process() runs on a burst; one
+ * built for ABI version 2, and one from a "newer header" that sets an unknown
+ * field, are refused with their messages.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ext_order.h"
+
+static const struct xvs_ext_desc *
+load(const char *file, void **handle)
+{
+	char path[512];
+	xvs_ext_register_fn *reg;
+
+	snprintf(path, sizeof(path), "%s/%s", EXT_SAMPLE_DIR, file);
+	*handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (*handle == NULL)
+		fail_msg("dlopen %s: %s", path, dlerror());
+	reg = (xvs_ext_register_fn *)dlsym(*handle, XVS_EXT_REGISTER_SYMBOL);
+	assert_non_null(reg);
+	return reg(XVS_EXT_ABI_VERSION);
+}
+
+static void
+test_ext_load_current_abi(void **state)
+{
+	const struct xvs_ext_desc *d;
+	struct xvs_pkt_meta meta[2] = {{.l3 = 4}, {.l3 = 6}};
+	struct xvs_pkt_meta *mp[2] = {&meta[0], &meta[1]};
+	uint8_t f0[64] = {0}, f1[40] = {0};
+	uint8_t *data[2] = {f0, f1};
+	uint32_t len[2] = {64, 40};
+	uint8_t verdict[2] = {0}, reason[2] = {0};
+	uint64_t counters[2] = {0};
+	struct xvs_ext_burst b = {
+		.size = sizeof(struct xvs_ext_burst), .data = data, .len = len, .meta = mp, .n = 2, .place = XVS_EXT_INGRESS,
+		.counters = counters,
+	};
+	struct xvs_err err;
+	void *h;
+
+	(void)state;
+	d = load("libext_sample.so", &h);
+	assert_int_equal(xvs_ext_desc_check(d, &err), 0);
+	assert_string_equal(d->name, "sample");
+	assert_string_equal(d->drop_reasons[0], "runt");
+	d->ops->process(NULL, &b, verdict, reason);
+	assert_int_equal(verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(verdict[1], XVS_VERDICT_DROP);
+	assert_int_equal(reason[1], 0);
+	assert_int_equal(counters[0], 1);
+	assert_int_equal(counters[1], 1);
+	dlclose(h);
+}
+
+static void
+test_ext_load_wrong_abi_refused(void **state)
+{
+	const struct xvs_ext_desc *d;
+	struct xvs_err err;
+	void *h;
+
+	(void)state;
+	d = load("libext_sample_abi2.so", &h);
+	assert_int_equal(xvs_ext_desc_check(d, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "ABI version 2, xvsd supports 1"));
+	dlclose(h);
+
+	d = load("libext_sample_tail.so", &h);
+	assert_int_equal(xvs_ext_desc_check(d, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "extension 'sample': descriptor of"));
+	assert_non_null(strstr(err.msg, "upgrade xvsd"));
+	dlclose(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ext_load_current_abi),
+		cmocka_unit_test(test_ext_load_wrong_abi_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
