@@ -7,8 +7,8 @@
 # runs fail (deterministically caught); it survives if either run passes.
 # The tree is always restored, also on Ctrl-C or an error, and rebuilt.
 #
-#   sudo ./scripts/mutants.sh            all mutants (about 7 minutes; not run by CI)
-#   sudo ./scripts/mutants.sh 3 12       only mutants 3 and 12
+#   ./scripts/mutants.sh                 all mutants (about 7 minutes; not run by CI)
+#   ./scripts/mutants.sh 3 12            only mutants 3 and 12
 #   MUTANTS_BASELINE=0 ...               skip the first pass, which requires every
 #                                        selected test set to pass on the unmutated tree
 #

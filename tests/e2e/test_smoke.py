@@ -89,6 +89,7 @@ def _calls():
         ("fdb.del", {"mac": "02:00:00:00:00:aa", "vlan": 20},
          {"mac": "02:00:00:00:00:aa", "vlan": 20}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
+        ("test.fault", {"point": "none"}, {"point": "bogus"}),
     ]
 
 
@@ -102,6 +103,8 @@ def _state(sw):
 
 
 def test_every_rpc_method(switch):
+    switch.xvsd.extra = ["--test-faults"]   # so that test.fault answers too
+    switch.restart()
     methods = {m["method"] for m in switch.rpc({"method": "help"})["result"]["methods"]}
     missing = methods - {c[0] for c in _calls()}
     assert not missing, f"RPC methods not exercised by test_smoke.py _calls(): {missing}"
