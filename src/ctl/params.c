@@ -96,7 +96,8 @@ options_of(json_t *params)
 static bool
 live_key(const char *key)
 {
-	static const char *const keys[] = {"vlan-mode", "vlan", "trunks", "native", "mtu", NULL};
+	static const char *const keys[] = {"vlan-mode", "vlan", "trunks", "native", "mtu",
+					   "mac-limit", NULL};
 
 	for (int i = 0; keys[i] != NULL; i++)
 		if (strcmp(keys[i], key) == 0)
