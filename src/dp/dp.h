@@ -242,7 +242,8 @@ struct xvs_dp {
 	 * pool: a storm from one port then exhausts at most these, and the others
 	 * keep receiving (a copy failing is copy_failed on its egress port). */
 	struct rte_mempool *flood_pool;        /* 2 KB mbufs: copies of frames that fit one */
-	struct rte_mempool *flood_big_pool;    /* XVS_JUMBO_DATA mbufs: copies of longer frames */
+	struct rte_mempool *flood_big_pool;    /* XVS_JUMBO_DATA mbufs: copies of longer frames,
+					 * and long chains flattened at egress (worker.c) */
 	uint16_t n_workers_max;                /* worker lcores started */
 	struct xvs_worker *worker[XVS_MAX_WORKERS];
 	int learn_efd;                         /* eventfd the workers kick on pending learns */

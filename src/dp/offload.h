@@ -75,6 +75,7 @@ enum xvs_drop xvs_offload_check(const struct rte_mbuf *m);
 struct xvs_offload_iter {
 	struct rte_mbuf *m;          /* frame being resolved; NULL when done */
 	struct rte_mempool *pool;    /* where segments come from */
+	struct rte_mempool *big;     /* where a long chain is flattened into (or NULL) */
 	uint32_t off;                /* offset in m of the next segment's payload */
 	uint32_t end;                /* end of the TCP payload: end of the IP packet */
 	uint32_t seq;                /* TCP sequence number at off (host order) */
@@ -87,8 +88,11 @@ struct xvs_offload_iter {
 
 /* Start resolving m (consumed: owned by it until done). Segments are
  * allocated from pool, whose data room bounds their size: a segment carries
- * less than tso_segsz when hdr + tso_segsz does not fit (legal TCP). */
-void xvs_offload_begin(struct xvs_offload_iter *it, struct rte_mbuf *m, struct rte_mempool *pool);
+ * less than tso_segsz when hdr + tso_segsz does not fit (legal TCP). A chain
+ * that needs no segmentation is flattened as xvs_offload_linearize(m, big)
+ * does. */
+void xvs_offload_begin(struct xvs_offload_iter *it, struct rte_mbuf *m, struct rte_mempool *pool,
+		       struct rte_mempool *big);
 
 /* Write up to max (>= 1) single-segment frames with every request carried
  * out to out[] and return their number; the caller owns them. m itself is
@@ -97,8 +101,11 @@ void xvs_offload_begin(struct xvs_offload_iter *it, struct rte_mbuf *m, struct r
  * made (failed check, no mbuf, frame too long for one mbuf): count one drop. */
 uint16_t xvs_offload_next(struct xvs_offload_iter *it, struct rte_mbuf **out, uint16_t max);
 
-/* Make m a single segment (for ports that cannot send chains). Returns m,
- * or NULL (m freed) when the frame does not fit one mbuf. */
-struct rte_mbuf *xvs_offload_linearize(struct rte_mbuf *m);
+/* Make m a single segment (for ports that cannot send chains): in place when
+ * its first segment has the tailroom, else copied into a fresh mbuf of
+ * m->pool, or of big (may be NULL) when the frame is longer than an mbuf of
+ * m->pool holds. Returns m or the copy, or NULL (m freed) when the frame does
+ * not fit one mbuf. */
+struct rte_mbuf *xvs_offload_linearize(struct rte_mbuf *m, struct rte_mempool *big);
 
 #endif /* XVS_OFFLOAD_H */

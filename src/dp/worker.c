@@ -147,7 +147,12 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 		struct xvs_offload_iter it;
 		uint32_t segs = 0;
 
-		xvs_offload_begin(&it, pkts[i], xvs_dp.pool);
+		/* A chain longer than 2 KB (a tap read without its 64 KB
+		 * buffers, a NIC that scatters) is flattened into a jumbo mbuf
+		 * of the flood copy pool: no port receives into it, so egress
+		 * copies cannot leave a port without receive buffers, and it
+		 * exists whether or not a port made the jumbo receive pool. */
+		xvs_offload_begin(&it, pkts[i], xvs_dp.pool, xvs_dp.flood_big_pool);
 		while (it.m != NULL) {
 			uint16_t r;
 

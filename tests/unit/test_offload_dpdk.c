@@ -161,7 +161,7 @@ check_tso(bool v6, bool vlan, bool chain, uint32_t payload, uint16_t mss, uint16
 	m = to_mbuf(&f, chain);
 	vh = vnet_tso(&f, v6, mss);
 	assert_int_equal(xvs_offload_from_vnet(&vh, m), XVS_OFFLOAD_OK);
-	xvs_offload_begin(&it, m, pool);
+	xvs_offload_begin(&it, m, pool, NULL);
 	while (it.m != NULL) {
 		uint16_t k = xvs_offload_next(&it, out, chunk);
 
@@ -253,7 +253,7 @@ test_offload_tso_mss_beyond_mbuf(void **state)
 	m = to_mbuf(&f, false);
 	vh = vnet_tso(&f, false, 9000);
 	assert_int_equal(xvs_offload_from_vnet(&vh, m), XVS_OFFLOAD_OK);
-	xvs_offload_begin(&it, m, pool);
+	xvs_offload_begin(&it, m, pool, NULL);
 	while (it.m != NULL) {
 		uint16_t k = xvs_offload_next(&it, out, RTE_DIM(out));
 
@@ -296,7 +296,7 @@ test_offload_partial_checksums(void **state)
 				  udp ? offsetof(struct rte_udp_hdr, dgram_cksum) :
 					offsetof(struct rte_tcp_hdr, cksum));
 			assert_int_equal(xvs_offload_from_vnet(&vh, m), XVS_OFFLOAD_OK);
-			xvs_offload_begin(&it, m, pool);
+			xvs_offload_begin(&it, m, pool, NULL);
 			assert_int_equal(xvs_offload_next(&it, &s, 1), 1);
 			assert_null(it.m);
 			assert_false(xvs_offload_pending(s));
@@ -564,7 +564,7 @@ test_offload_external_buffer_flags_not_copied(void **state)
 	m->pkt_len = f.len;
 	vh = vnet_tso(&f, false, 1000);
 	assert_int_equal(xvs_offload_from_vnet(&vh, m), XVS_OFFLOAD_OK);
-	xvs_offload_begin(&it, m, pool);
+	xvs_offload_begin(&it, m, pool, NULL);
 	while (it.m != NULL) {
 		k = xvs_offload_next(&it, out, RTE_DIM(out));
 		for (uint16_t i = 0; i < k; i++, n++) {
@@ -574,6 +574,37 @@ test_offload_external_buffer_flags_not_copied(void **state)
 	}
 	assert_int_equal(n, 3);
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+/* A jumbo frame without requests that arrives as a chain of 2 KB mbufs (a
+ * tap read without its 64 KB buffers) is flattened into one mbuf of the big
+ * pool; without one it cannot be, and is one failed frame. */
+static void
+test_offload_long_chain_flattened_into_big_pool(void **state)
+{
+	static struct frame f;
+	struct xvs_offload_iter it;
+	struct rte_mbuf *m, *out[4];
+
+	build_tcp(&f, false, false, 8000, TCP_F_ACK);
+	m = to_mbuf(&f, true);
+	assert_true(m->nb_segs > 1);
+	xvs_offload_begin(&it, m, pool, big_pool);
+	assert_int_equal(xvs_offload_next(&it, out, RTE_DIM(out)), 1);
+	assert_null(it.m);
+	assert_false(it.failed);
+	assert_int_equal(out[0]->nb_segs, 1);
+	assert_ptr_equal(out[0]->pool, big_pool);
+	assert_int_equal(out[0]->pkt_len, f.len);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), f.b, f.len);
+	rte_pktmbuf_free(out[0]);
+
+	m = to_mbuf(&f, true);
+	xvs_offload_begin(&it, m, pool, NULL);
+	assert_int_equal(xvs_offload_next(&it, out, RTE_DIM(out)), 0);
+	assert_true(it.failed);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	assert_int_equal(rte_mempool_in_use_count(big_pool), 0);
 }
 
 static int
@@ -600,6 +631,7 @@ main(void)
 		cmocka_unit_test(test_offload_partial_checksums),
 		cmocka_unit_test(test_offload_vnet_lies_are_dropped),
 		cmocka_unit_test(test_offload_external_buffer_flags_not_copied),
+		cmocka_unit_test(test_offload_long_chain_flattened_into_big_pool),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
