@@ -17,7 +17,7 @@
  * in software: TCP segmentation (IPv4 and IPv6), IPv4 header and TCP/UDP
  * checksums, flattening of chains. Segmentation hands segments out in chunks
  * the caller transmits as it goes, so no MSS needs a bigger array: a 64 KB
- * frame at the smallest MSS allowed (XVS_TSO_MSS_MIN) is ~8000 segments.
+ * frame at the smallest MSS allowed (XVS_TSO_MSS_MIN) is ~1400 segments.
  *
  * Called by the worker that receives (checks) or transmits (resolution);
  * nothing here allocates beyond mbufs, locks or makes a syscall.
@@ -36,11 +36,13 @@
 
 #define XVS_OL_REQUESTS (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
 
-/* Smallest TSO segment payload accepted. Linux never sends less: its floor
- * tcp_min_snd_mss (48) "reserves room for full set of TCP options and 8
- * bytes of data" (net/ipv4/tcp_output.c, __tcp_mtu_to_mss). Bounds the work
- * one frame can cause at ~8000 segments. */
-#define XVS_TSO_MSS_MIN 8
+/* Smallest TSO segment payload accepted: Linux's own floor. Its MSS never
+ * goes below tcp_min_snd_mss, which cannot be set below TCP_MIN_SND_MSS (48,
+ * "room for full set of TCP options and 8 bytes of data",
+ * net/ipv4/tcp_output.c, __tcp_mtu_to_mss), so an honest guest never asks for
+ * less. Bounds the work one frame can make a worker do at ~1400 segments
+ * (a floor of 8 let a guest make ~8000 per 64 KB frame). */
+#define XVS_TSO_MSS_MIN 48
 
 /* No drop: the verdict of a check that passed. */
 #define XVS_OFFLOAD_OK XVS_DROP__MAX

@@ -214,7 +214,7 @@ check_tso(bool v6, bool vlan, bool chain, uint32_t payload, uint16_t mss, uint16
 static void
 test_offload_tso_ipv4_every_mss(void **state)
 {
-	static const uint16_t mss[] = {8, 88, 536, 1000, 1220, 1400, 1448, 1460};
+	static const uint16_t mss[] = {XVS_TSO_MSS_MIN, 88, 536, 1000, 1220, 1400, 1448, 1460};
 
 	for (size_t i = 0; i < RTE_DIM(mss); i++)
 		check_tso(false, false, false, 65535 - 20 - 32, mss[i], 32);
@@ -382,6 +382,14 @@ gso_size_below_floor(struct frame *f, struct virtio_net_hdr *vh)
 	vh->gso_size = XVS_TSO_MSS_MIN - 1;
 }
 
+/* Linux never segments below 48 (TCP_MIN_SND_MSS); a guest that asks for
+ * less only wants to make the worker copy more segments. */
+static void
+gso_size_below_linux(struct frame *f, struct virtio_net_hdr *vh)
+{
+	vh->gso_size = 47;
+}
+
 static void
 not_ip(struct frame *f, struct virtio_net_hdr *vh)
 {
@@ -481,6 +489,7 @@ static const struct lie lies[] = {
 	{"GSO without NEEDS_CSUM", false, XVS_DROP_bad_offload, gso_without_csum},
 	{"gso_size 0", false, XVS_DROP_bad_offload, gso_size_zero},
 	{"gso_size below the floor", false, XVS_DROP_bad_offload, gso_size_below_floor},
+	{"gso_size below Linux's 48", false, XVS_DROP_bad_offload, gso_size_below_linux},
 	{"not IP", false, XVS_DROP_bad_offload, not_ip},
 	{"16-byte frame", false, XVS_DROP_bad_offload, runt},
 	{"TCP header cut short", false, XVS_DROP_bad_l3_len, headers_cut},
