@@ -97,6 +97,8 @@ struct xvs_port_counters {
 	uint64_t flooded;               /* received frames that were flooded */
 	uint64_t learn_requests;        /* learn/move requests queued for the control thread */
 	uint64_t learn_ring_full;       /* learn requests lost to a full ring */
+	uint64_t learn_limit;           /* learn/move requests not sent: the port was at its
+					 * mac-limit (xvs_fdb_port_full); part of fdb.learn_limit */
 	/* Egress: frames handed to this port's transmit path (counted per tx
 	 * buffer flush, so once per burst) and the segments software GSO made
 	 * beyond the frames they came from. Egress conservation (doc/l2.md):

@@ -54,6 +54,14 @@ learn_request(struct xvs_worker *w, const uint8_t *src, uint16_t vid, uint64_t k
 	struct xvs_port_counters *c = &w->ctr[in_port];
 	struct xvs_learn_req req;
 
+	/* A port at its mac-limit would have every request refused: sending
+	 * them anyway lets a source-MAC spray fill this worker's learn ring,
+	 * which the dedup below cannot stop for random addresses, and other
+	 * ports' requests are lost. */
+	if (unlikely(xvs_fdb_port_full(xvs_dp.fdb, in_port))) {
+		c->learn_limit++;
+		return;
+	}
 	if (d->key == key && d->port == in_port && now_tsc - d->tsc < xvs_dp.tsc_hz / 20)
 		return;
 	d->key = key;
