@@ -465,9 +465,12 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	struct xvs_port_cfg old = p->cfg;
 	uint16_t old_k = p->rss_k;
 	bool mtu = cfg->mtu != old.mtu;
-	int r = xvs_store_begin(xvsd.store, err);
+	int r;
 
-	if (r < 0)
+	/* A refused MTU must not reach the store. */
+	if (mtu && (r = xvs_port_mtu_allowed(p, cfg->mtu, err)) < 0)
+		return r;
+	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		return r;
 	if ((r = xvs_store_port_put(xvsd.store, cfg, err)) < 0) {
 		xvs_store_rollback(xvsd.store);
