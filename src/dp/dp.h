@@ -213,6 +213,8 @@ struct xvs_worker {
 	uint64_t sleep_tsc;               /* TSC cycles spent blocked */
 	uint64_t wakeups;                 /* returns from sleep */
 	bool away;                        /* allowed on every CPU (asleep or just woken) */
+	bool offline;                     /* QSBR-offline (blocked): writes no counter, as
+					   * the control thread may be zeroing a slot's */
 	/* Tap queues worth a read: bit q of tap_ready[slot]. Reading a tap is a
 	 * syscall, so a tap that was found empty is read again only when epoll
 	 * reports its fd (see xvs_worker_main). */
