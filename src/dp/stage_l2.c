@@ -390,8 +390,11 @@ drop:
 		last_out = out;
 		last_tagged = want_tagged;
 unicast:
+		/* Forwarded on ingress whatever becomes of the frame next: a
+		 * loss on the way out is the egress port's (tx_oversize,
+		 * copy_failed), so rx == forwarded + flooded + drops holds. */
+		ic->forwarded++;
 		if (unlikely(egress_oversize(&s->port[out], ip->max_frame, m, c))) {
-			ic->forwarded++;
 			w->ctr[out].drop[XVS_DROP_tx_oversize]++;
 			rte_pktmbuf_free(m);
 			continue;
@@ -401,7 +404,6 @@ unicast:
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		ic->forwarded++;
 		tx_enqueue(w, s, out, m);
 	}
 	return n;
