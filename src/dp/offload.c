@@ -109,9 +109,13 @@ xvs_offload_check(const struct rte_mbuf *m)
 		return XVS_DROP_bad_offload;
 	if (v4) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + l2);
-		uint32_t ihl = (ip->version_ihl & 0xf) * 4u, tot;
+		uint32_t ihl, tot;
 
-		if (l3 < sizeof(*ip) || (ip->version_ihl >> 4) != 4)
+		/* l3 >= 20 first: only then is the header inside the segment. */
+		if (l3 < sizeof(*ip))
+			return XVS_DROP_bad_offload;
+		ihl = (ip->version_ihl & 0xf) * 4u;
+		if ((ip->version_ihl >> 4) != 4)
 			return XVS_DROP_bad_offload;
 		if (ihl != l3)
 			return ihl < sizeof(*ip) ? XVS_DROP_bad_l3_len : XVS_DROP_bad_offload;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -616,6 +618,47 @@ test_offload_long_chain_flattened_into_big_pool(void **state)
 	assert_int_equal(rte_mempool_in_use_count(big_pool), 0);
 }
 
+static void
+ext_keep(void *addr, void *opaque)
+{
+}
+
+/* A frame that is only an Ethernet header asking for an IPv4 header checksum
+ * with l3_len 0 (as a caller other than xvs_offload_from_vnet() could set
+ * it): the check must refuse it without reading the IP header that is not
+ * there. The frame ends at a page boundary followed by an inaccessible page,
+ * so a read past it faults. */
+static void
+test_offload_check_short_l3_reads_nothing_past_the_frame(void **state)
+{
+	static const uint8_t eth[RTE_ETHER_HDR_LEN] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1,
+						       0x08, 0x00};
+	struct rte_mbuf_ext_shared_info sh = {.free_cb = ext_keep};
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf;
+	struct rte_mbuf *m;
+
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+	buf = map + pg - sizeof(eth);
+	memcpy(buf, eth, sizeof(eth));
+	m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	rte_mbuf_ext_refcnt_set(&sh, 1);
+	rte_pktmbuf_attach_extbuf(m, buf, 0, sizeof(eth), &sh);
+	m->data_off = 0;
+	m->data_len = sizeof(eth);
+	m->pkt_len = sizeof(eth);
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = 0;
+	assert_int_equal(xvs_offload_check(m), XVS_DROP_bad_offload);
+	rte_pktmbuf_free(m);
+	munmap(map, (size_t)pg * 2);
+}
+
 static int
 setup(void **state)
 {
@@ -641,6 +684,7 @@ main(void)
 		cmocka_unit_test(test_offload_vnet_lies_are_dropped),
 		cmocka_unit_test(test_offload_external_buffer_flags_not_copied),
 		cmocka_unit_test(test_offload_long_chain_flattened_into_big_pool),
+		cmocka_unit_test(test_offload_check_short_l3_reads_nothing_past_the_frame),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
