@@ -30,6 +30,25 @@ key_mac(uint64_t key, uint8_t mac[6])
 		mac[i] = (uint8_t)(key >> (16 + 8 * i));
 }
 
+/* Publish whether port is at its limit, for the workers (xvs_fdb_port_full),
+ * after its learned count or limit changed. */
+static void
+publish_full(struct xvs_fdb *fdb, uint16_t port)
+{
+	const struct xvs_fdb_port_stats *ps = &fdb->port[port];
+	uint8_t full = ps->limit != 0 && ps->learned >= ps->limit;
+
+	if (fdb->port_full[port] != full)
+		__atomic_store_n(&fdb->port_full[port], full, __ATOMIC_RELAXED);
+}
+
+static void
+learned_add(struct xvs_fdb *fdb, uint16_t port, int d)
+{
+	fdb->port[port].learned += (uint32_t)d;
+	publish_full(fdb, port);
+}
+
 static inline bool
 mac_learnable(const uint8_t mac[6])
 {
@@ -65,9 +84,10 @@ xvs_fdb_create(const struct xvs_fdb_params *params, struct xvs_fdb **out, struct
 		nb = 2;
 	total = nb + XVS_FDB_STASH_BUCKETS;
 
-	fdb = calloc(1, sizeof(*fdb));
+	fdb = aligned_alloc(alignof(struct xvs_fdb), sizeof(*fdb)); /* port_full in lines of its own */
 	if (fdb == NULL)
 		goto nomem;
+	memset(fdb, 0, sizeof(*fdb));
 	fdb->bucket = aligned_alloc(64, (size_t)total * sizeof(struct xvs_fdb_bucket));
 	if (fdb->bucket == NULL)
 		goto nomem_fdb;
@@ -234,7 +254,7 @@ insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_
 	if (is_static)
 		fdb->stats.static_entries++;
 	else
-		fdb->port[port].learned++;
+		learned_add(fdb, port, 1);
 	return 0;
 }
 
@@ -250,7 +270,7 @@ remove_locked(struct xvs_fdb *fdb, uint32_t b, int i)
 		__atomic_store_n(&m->static_mask, (uint8_t)(m->static_mask & ~(1u << i)),
 				 __ATOMIC_RELEASE);
 	} else {
-		fdb->port[m->port[i]].learned--;
+		learned_add(fdb, m->port[i], -1);
 	}
 	__atomic_store_n(&fdb->bucket[b].key[i], 0, __ATOMIC_RELEASE);
 	m->used--;
@@ -267,9 +287,9 @@ set_port(struct xvs_fdb *fdb, uint32_t b, int i, uint16_t port, bool is_static)
 
 	/* Only dynamic entries count against a port's limit. */
 	if (!was_static)
-		fdb->port[m->port[i]].learned--;
+		learned_add(fdb, m->port[i], -1);
 	if (!is_static)
-		fdb->port[port].learned++;
+		learned_add(fdb, port, 1);
 	write_begin(m);
 	__atomic_store_n(&m->port[i], (uint8_t)port, __ATOMIC_RELEASE);
 	if (is_static != was_static)
@@ -529,6 +549,7 @@ xvs_fdb_set_port_limit(struct xvs_fdb *fdb, uint16_t port, uint32_t limit)
 	if (port > XVS_FDB_PORT_MAX)
 		return -EINVAL;
 	fdb->port[port].limit = limit;
+	publish_full(fdb, port);
 	return 0;
 }
 

@@ -142,7 +142,10 @@ struct xvs_fdb_key {
  * xvs_fdb_lookup_key(fdb, k, hit): xvs_fdb_lookup() for a prepared key.
  * xvs_fdb_touch(fdb, hit, now_ns): note that the entry behind hit was seen at
  *   now_ns (refreshes its age). Cheap: stores only when the stored time is
- *   more than a second old. */
+ *   more than a second old.
+ * xvs_fdb_port_full(fdb, port): port is at its limit of learned entries, so
+ *   a learn or move request for it would be refused; the writer updates it
+ *   whenever the port's learned count or limit changes. */
 #include "fdb_table.h"
 
 /* ---- writer side: the control thread only ---- */

@@ -46,6 +46,7 @@
 #ifndef XVS_FDB_TABLE_H
 #define XVS_FDB_TABLE_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -78,8 +79,14 @@ struct xvs_fdb {
 	uint32_t nbuckets;             /* power of two, >= 2 */
 	uint32_t stash_used;           /* entries in the stash; atomic, readers skip it at 0 */
 
+	/* Written by the writer whenever a port's learned count or limit
+	 * changes, read by workers before they ask to learn on the port
+	 * (xvs_fdb_port_full): 1 while the port is at its limit. Relaxed
+	 * atomics; stored only when it changes, in lines of its own. */
+	alignas(64) uint8_t port_full[XVS_FDB_PORT_MAX + 1];
+
 	/* Writer only. */
-	uint64_t aging_ns;             /* 0 = never age */
+	alignas(64) uint64_t aging_ns; /* 0 = never age */
 	struct xvs_fdb_stats stats;    /* entries, counters */
 	struct xvs_fdb_port_stats port[XVS_FDB_PORT_MAX + 1]; /* per-port limit and counts */
 };
@@ -186,6 +193,17 @@ xvs_fdb_lookup_key(const struct xvs_fdb *fdb, const struct xvs_fdb_key *k,
 	if (__builtin_expect(__atomic_load_n(&fdb->stash_used, __ATOMIC_RELAXED) == 0, 1))
 		return false;
 	return xvs_fdb_lookup_stash(fdb, k->key, hit);
+}
+
+/* Is port at its limit of learned entries (mac-limit)? A learn or move
+ * request for it would be refused: workers skip it. May lag the writer by a
+ * moment: a request too many is refused as before, one too few is asked
+ * again by the source's next frame. */
+static inline bool
+xvs_fdb_port_full(const struct xvs_fdb *fdb, uint16_t port)
+{
+	return port <= XVS_FDB_PORT_MAX &&
+	       __atomic_load_n(&fdb->port_full[port], __ATOMIC_RELAXED) != 0;
 }
 
 static inline void

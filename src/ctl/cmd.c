@@ -191,6 +191,7 @@ port_counters_sum(uint16_t slot, struct xvs_port_counters *sum)
 		sum->flooded += c->flooded;
 		sum->learn_requests += c->learn_requests;
 		sum->learn_ring_full += c->learn_ring_full;
+		sum->learn_limit += c->learn_limit;
 		sum->egress_packets += c->egress_packets;
 		sum->tx_gso_segments += c->tx_gso_segments;
 		sum->rx_events += c->rx_events;
@@ -199,16 +200,21 @@ port_counters_sum(uint16_t slot, struct xvs_port_counters *sum)
 	}
 }
 
-/* The port's learning state in the FDB (control thread: the FDB's writer). */
+/* The port's learning state in the FDB (control thread: the FDB's writer).
+ * learn_limit adds the requests workers did not send because the port was
+ * at its limit to those the FDB refused. */
 static json_t *
 fdb_port_json(const struct xvs_port *p)
 {
 	struct xvs_fdb_port_stats ps;
+	struct xvs_port_counters c;
 
 	xvs_fdb_get_port_stats(xvs_dp.fdb, p->slot, &ps);
+	port_counters_sum(p->slot, &c);
 	return json_pack("{s:I,s:I,s:I,s:I}", "learned", (json_int_t)ps.learned, "mac_limit",
-			 (json_int_t)p->cfg.mac_limit, "learn_limit", (json_int_t)ps.learn_limit,
-			 "static_conflict", (json_int_t)ps.static_conflict);
+			 (json_int_t)p->cfg.mac_limit, "learn_limit",
+			 (json_int_t)(ps.learn_limit + c.learn_limit), "static_conflict",
+			 (json_int_t)ps.static_conflict);
 }
 
 static json_t *
@@ -459,9 +465,12 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	struct xvs_port_cfg old = p->cfg;
 	uint16_t old_k = p->rss_k;
 	bool mtu = cfg->mtu != old.mtu;
-	int r = xvs_store_begin(xvsd.store, err);
+	int r;
 
-	if (r < 0)
+	/* A refused MTU must not reach the store. */
+	if (mtu && (r = xvs_port_mtu_allowed(p, cfg->mtu, err)) < 0)
+		return r;
+	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		return r;
 	if ((r = xvs_store_port_put(xvsd.store, cfg, err)) < 0) {
 		xvs_store_rollback(xvsd.store);

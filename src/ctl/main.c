@@ -586,9 +586,12 @@ listen_socket(const char *path)
 	return fd;
 }
 
+/* Idempotent: a client closed already (fd -1) is left alone. */
 static void
 client_close(int epfd, struct client *c)
 {
+	if (c->fd < 0)
+		return;
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->buf);
@@ -628,9 +631,14 @@ client_reply(int epfd, struct client *c, json_t *reply)
 	client_close(epfd, c);
 }
 
+/* c's fd is readable, or was: the timer (clients_expire) may have closed c
+ * earlier in the same batch of epoll events, which then still holds c's
+ * stale event. */
 static void
 client_read(int epfd, struct client *c)
 {
+	if (c->fd < 0)
+		return;
 	for (;;) {
 		ssize_t k = recv(c->fd, c->buf + c->len, XVS_RPC_MAX + 1 - c->len, 0);
 		size_t line;

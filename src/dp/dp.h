@@ -97,6 +97,8 @@ struct xvs_port_counters {
 	uint64_t flooded;               /* received frames that were flooded */
 	uint64_t learn_requests;        /* learn/move requests queued for the control thread */
 	uint64_t learn_ring_full;       /* learn requests lost to a full ring */
+	uint64_t learn_limit;           /* learn/move requests not sent: the port was at its
+					 * mac-limit (xvs_fdb_port_full); part of fdb.learn_limit */
 	/* Egress: frames handed to this port's transmit path (counted per tx
 	 * buffer flush, so once per burst) and the segments software GSO made
 	 * beyond the frames they came from. Egress conservation (doc/l2.md):
@@ -211,6 +213,8 @@ struct xvs_worker {
 	uint64_t sleep_tsc;               /* TSC cycles spent blocked */
 	uint64_t wakeups;                 /* returns from sleep */
 	bool away;                        /* allowed on every CPU (asleep or just woken) */
+	bool offline;                     /* QSBR-offline (blocked): writes no counter, as
+					   * the control thread may be zeroing a slot's */
 	/* Tap queues worth a read: bit q of tap_ready[slot]. Reading a tap is a
 	 * syscall, so a tap that was found empty is read again only when epoll
 	 * reports its fd (see xvs_worker_main). */
@@ -242,7 +246,8 @@ struct xvs_dp {
 	 * pool: a storm from one port then exhausts at most these, and the others
 	 * keep receiving (a copy failing is copy_failed on its egress port). */
 	struct rte_mempool *flood_pool;        /* 2 KB mbufs: copies of frames that fit one */
-	struct rte_mempool *flood_big_pool;    /* XVS_JUMBO_DATA mbufs: copies of longer frames */
+	struct rte_mempool *flood_big_pool;    /* XVS_JUMBO_DATA mbufs: copies of longer frames,
+					 * and long chains flattened at egress (worker.c) */
 	uint16_t n_workers_max;                /* worker lcores started */
 	struct xvs_worker *worker[XVS_MAX_WORKERS];
 	int learn_efd;                         /* eventfd the workers kick on pending learns */

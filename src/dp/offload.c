@@ -109,9 +109,13 @@ xvs_offload_check(const struct rte_mbuf *m)
 		return XVS_DROP_bad_offload;
 	if (v4) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + l2);
-		uint32_t ihl = (ip->version_ihl & 0xf) * 4u, tot;
+		uint32_t ihl, tot;
 
-		if (l3 < sizeof(*ip) || (ip->version_ihl >> 4) != 4)
+		/* l3 >= 20 first: only then is the header inside the segment. */
+		if (l3 < sizeof(*ip))
+			return XVS_DROP_bad_offload;
+		ihl = (ip->version_ihl & 0xf) * 4u;
+		if ((ip->version_ihl >> 4) != 4)
 			return XVS_DROP_bad_offload;
 		if (ihl != l3)
 			return ihl < sizeof(*ip) ? XVS_DROP_bad_l3_len : XVS_DROP_bad_offload;
@@ -159,14 +163,17 @@ xvs_offload_check(const struct rte_mbuf *m)
 }
 
 struct rte_mbuf *
-xvs_offload_linearize(struct rte_mbuf *m)
+xvs_offload_linearize(struct rte_mbuf *m, struct rte_mempool *big)
 {
 	if (m->nb_segs == 1)
 		return m;
 	if (rte_pktmbuf_linearize(m) == 0)
 		return m;
-	/* Not enough tailroom in the first segment: copy into a fresh mbuf. */
-	struct rte_mbuf *c = rte_pktmbuf_alloc(m->pool);
+	/* Not enough tailroom in the first segment: copy into a fresh mbuf,
+	 * one of big when the frame is longer than an mbuf of m's pool holds
+	 * (a jumbo frame read as a chain of 2 KB mbufs). */
+	bool fits = m->pkt_len + RTE_PKTMBUF_HEADROOM <= rte_pktmbuf_data_room_size(m->pool);
+	struct rte_mbuf *c = rte_pktmbuf_alloc(fits || big == NULL ? m->pool : big);
 
 	if (c == NULL || m->pkt_len > rte_pktmbuf_tailroom(c)) {
 		rte_pktmbuf_free(c);
@@ -223,13 +230,15 @@ checksum(struct rte_mbuf *m)
  * flat anyway. Copying each segment once into a fresh mbuf does the same
  * work without the chain, for both IP versions, in chunks of any size. */
 void
-xvs_offload_begin(struct xvs_offload_iter *it, struct rte_mbuf *m, struct rte_mempool *pool)
+xvs_offload_begin(struct xvs_offload_iter *it, struct rte_mbuf *m, struct rte_mempool *pool,
+		  struct rte_mempool *big)
 {
 	uint32_t room, payload;
 
 	memset(it, 0, sizeof(*it));
 	it->m = m;
 	it->pool = pool;
+	it->big = big;
 	if (!xvs_offload_pending(m))
 		return;
 	if (xvs_offload_check(m) != XVS_OFFLOAD_OK)
@@ -333,7 +342,7 @@ xvs_offload_next(struct xvs_offload_iter *it, struct rte_mbuf **out, uint16_t ma
 		return 0;
 	if (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
 		it->m = NULL;
-		m = xvs_offload_linearize(m);
+		m = xvs_offload_linearize(m, it->big);
 		if (m == NULL) {
 			it->failed = true;
 			return 0;

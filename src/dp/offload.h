@@ -17,7 +17,7 @@
  * in software: TCP segmentation (IPv4 and IPv6), IPv4 header and TCP/UDP
  * checksums, flattening of chains. Segmentation hands segments out in chunks
  * the caller transmits as it goes, so no MSS needs a bigger array: a 64 KB
- * frame at the smallest MSS allowed (XVS_TSO_MSS_MIN) is ~8000 segments.
+ * frame at the smallest MSS allowed (XVS_TSO_MSS_MIN) is ~1400 segments.
  *
  * Called by the worker that receives (checks) or transmits (resolution);
  * nothing here allocates beyond mbufs, locks or makes a syscall.
@@ -36,11 +36,13 @@
 
 #define XVS_OL_REQUESTS (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
 
-/* Smallest TSO segment payload accepted. Linux never sends less: its floor
- * tcp_min_snd_mss (48) "reserves room for full set of TCP options and 8
- * bytes of data" (net/ipv4/tcp_output.c, __tcp_mtu_to_mss). Bounds the work
- * one frame can cause at ~8000 segments. */
-#define XVS_TSO_MSS_MIN 8
+/* Smallest TSO segment payload accepted: Linux's own floor. Its MSS never
+ * goes below tcp_min_snd_mss, which cannot be set below TCP_MIN_SND_MSS (48,
+ * "room for full set of TCP options and 8 bytes of data",
+ * net/ipv4/tcp_output.c, __tcp_mtu_to_mss), so an honest guest never asks for
+ * less. Bounds the work one frame can make a worker do at ~1400 segments
+ * (a floor of 8 let a guest make ~8000 per 64 KB frame). */
+#define XVS_TSO_MSS_MIN 48
 
 /* No drop: the verdict of a check that passed. */
 #define XVS_OFFLOAD_OK XVS_DROP__MAX
@@ -75,6 +77,7 @@ enum xvs_drop xvs_offload_check(const struct rte_mbuf *m);
 struct xvs_offload_iter {
 	struct rte_mbuf *m;          /* frame being resolved; NULL when done */
 	struct rte_mempool *pool;    /* where segments come from */
+	struct rte_mempool *big;     /* where a long chain is flattened into (or NULL) */
 	uint32_t off;                /* offset in m of the next segment's payload */
 	uint32_t end;                /* end of the TCP payload: end of the IP packet */
 	uint32_t seq;                /* TCP sequence number at off (host order) */
@@ -87,8 +90,11 @@ struct xvs_offload_iter {
 
 /* Start resolving m (consumed: owned by it until done). Segments are
  * allocated from pool, whose data room bounds their size: a segment carries
- * less than tso_segsz when hdr + tso_segsz does not fit (legal TCP). */
-void xvs_offload_begin(struct xvs_offload_iter *it, struct rte_mbuf *m, struct rte_mempool *pool);
+ * less than tso_segsz when hdr + tso_segsz does not fit (legal TCP). A chain
+ * that needs no segmentation is flattened as xvs_offload_linearize(m, big)
+ * does. */
+void xvs_offload_begin(struct xvs_offload_iter *it, struct rte_mbuf *m, struct rte_mempool *pool,
+		       struct rte_mempool *big);
 
 /* Write up to max (>= 1) single-segment frames with every request carried
  * out to out[] and return their number; the caller owns them. m itself is
@@ -97,8 +103,11 @@ void xvs_offload_begin(struct xvs_offload_iter *it, struct rte_mbuf *m, struct r
  * made (failed check, no mbuf, frame too long for one mbuf): count one drop. */
 uint16_t xvs_offload_next(struct xvs_offload_iter *it, struct rte_mbuf **out, uint16_t max);
 
-/* Make m a single segment (for ports that cannot send chains). Returns m,
- * or NULL (m freed) when the frame does not fit one mbuf. */
-struct rte_mbuf *xvs_offload_linearize(struct rte_mbuf *m);
+/* Make m a single segment (for ports that cannot send chains): in place when
+ * its first segment has the tailroom, else copied into a fresh mbuf of
+ * m->pool, or of big (may be NULL) when the frame is longer than an mbuf of
+ * m->pool holds. Returns m or the copy, or NULL (m freed) when the frame does
+ * not fit one mbuf. */
+struct rte_mbuf *xvs_offload_linearize(struct rte_mbuf *m, struct rte_mempool *big);
 
 #endif /* XVS_OFFLOAD_H */

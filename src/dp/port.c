@@ -446,6 +446,31 @@ configure(struct xvs_port *p, const struct rte_eth_dev_info *info, uint16_t nrx,
 }
 
 int
+xvs_port_mtu_allowed(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	int r;
+
+	if (!p->open || p->tap != NULL)
+		return 0; /* a tap's kernel side takes what its kind allows */
+	r = xvs_port_mtu_check(p->cfg.name, p->cfg.kind, mtu, err);
+	if (r < 0)
+		return r;
+	/* Ring slots and receive buffers were sized for the MTU the port was
+	 * opened with. */
+	if (p->rx_mtu_max != 0 && mtu > p->rx_mtu_max)
+		return xvs_err_set(err, -EINVAL,
+				   "port %s: mtu %u does not fit the %s receive buffers the port "
+				   "was opened with (mtu up to %u): delete and add the port again",
+				   p->cfg.name, mtu,
+				   p->cfg.kind == XVS_PORT_AFPACKET ? "AF_PACKET ring's" :
+								      "device's",
+				   p->rx_mtu_max);
+	if (p->cfg.kind != XVS_PORT_AFPACKET && p->mtu_max != 0 && mtu > p->mtu_max)
+		return mtu_refuse(p, mtu, p->mtu_max, "the device's own limit", err);
+	return 0;
+}
+
+int
 xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 {
 	char m[16];
@@ -461,23 +486,11 @@ xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 
 		return run_ip(err, p->cfg.netns[0] ? there : here);
 	}
-	r = xvs_port_mtu_check(p->cfg.name, p->cfg.kind, mtu, err);
+	r = xvs_port_mtu_allowed(p, mtu, err);
 	if (r < 0)
 		return r;
-	/* Ring slots and receive buffers were sized for the MTU the port was
-	 * opened with. */
-	if (p->rx_mtu_max != 0 && mtu > p->rx_mtu_max)
-		return xvs_err_set(err, -EINVAL,
-				   "port %s: mtu %u does not fit the %s receive buffers the port "
-				   "was opened with (mtu up to %u): delete and add the port again",
-				   p->cfg.name, mtu,
-				   p->cfg.kind == XVS_PORT_AFPACKET ? "AF_PACKET ring's" :
-								      "device's",
-				   p->rx_mtu_max);
 	if (p->cfg.kind == XVS_PORT_AFPACKET)
 		return netdev_set_mtu(p, mtu, err);
-	if (p->mtu_max != 0 && mtu > p->mtu_max)
-		return mtu_refuse(p, mtu, p->mtu_max, "the device's own limit", err);
 	r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)mtu);
 	if (r < 0 && r != -ENOTSUP)
 		return xvs_err_set(err, r, "port %s: mtu %u: %s", p->cfg.name, mtu,

@@ -85,6 +85,12 @@ void xvs_port_close(struct xvs_port *p);
  * only xvs's own frame-size check changes). Returns 0 or a negative errno. */
 int xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err);
 
+/* Would xvs_port_set_mtu() take mtu, as far as xvs's own rules go (the kind's
+ * limit, the receive buffers the port was opened with, the device's limit)?
+ * Changes nothing: for validating a request before it is stored. Returns 0 or
+ * -EINVAL with the rule in err. The device itself may still refuse. */
+int xvs_port_mtu_allowed(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err);
+
 /* Make the device deliver to rx queues 0..n-1 only: attach/detach tap queues,
  * or program a PCI NIC's RETA (entry i -> queue i mod n), key and hash types
  * from cfg.rss. A no-op for ports whose queues xvs cannot steer. */

@@ -54,6 +54,14 @@ learn_request(struct xvs_worker *w, const uint8_t *src, uint16_t vid, uint64_t k
 	struct xvs_port_counters *c = &w->ctr[in_port];
 	struct xvs_learn_req req;
 
+	/* A port at its mac-limit would have every request refused: sending
+	 * them anyway lets a source-MAC spray fill this worker's learn ring,
+	 * which the dedup below cannot stop for random addresses, and other
+	 * ports' requests are lost. */
+	if (unlikely(xvs_fdb_port_full(xvs_dp.fdb, in_port))) {
+		c->learn_limit++;
+		return;
+	}
 	if (d->key == key && d->port == in_port && now_tsc - d->tsc < xvs_dp.tsc_hz / 20)
 		return;
 	d->key = key;
@@ -382,8 +390,11 @@ drop:
 		last_out = out;
 		last_tagged = want_tagged;
 unicast:
+		/* Forwarded on ingress whatever becomes of the frame next: a
+		 * loss on the way out is the egress port's (tx_oversize,
+		 * copy_failed), so rx == forwarded + flooded + drops holds. */
+		ic->forwarded++;
 		if (unlikely(egress_oversize(&s->port[out], ip->max_frame, m, c))) {
-			ic->forwarded++;
 			w->ctr[out].drop[XVS_DROP_tx_oversize]++;
 			rte_pktmbuf_free(m);
 			continue;
@@ -393,7 +404,6 @@ unicast:
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		ic->forwarded++;
 		tx_enqueue(w, s, out, m);
 	}
 	return n;

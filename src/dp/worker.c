@@ -21,6 +21,7 @@
  * of those are looked at again after a timeout that grows from
  * XVS_IDLE_SLEEP_MIN_NS to XVS_IDLE_SLEEP_MAX_NS while nothing arrives.
  */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -147,7 +148,12 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 		struct xvs_offload_iter it;
 		uint32_t segs = 0;
 
-		xvs_offload_begin(&it, pkts[i], xvs_dp.pool);
+		/* A chain longer than 2 KB (a tap read without its 64 KB
+		 * buffers, a NIC that scatters) is flattened into a jumbo mbuf
+		 * of the flood copy pool: no port receives into it, so egress
+		 * copies cannot leave a port without receive buffers, and it
+		 * exists whether or not a port made the jumbo receive pool. */
+		xvs_offload_begin(&it, pkts[i], xvs_dp.pool, xvs_dp.flood_big_pool);
 		while (it.m != NULL) {
 			uint16_t r;
 
@@ -451,24 +457,30 @@ tap_ready_all(struct xvs_worker *w, uint64_t now_tsc)
 	w->tap_sweep_tsc = now_tsc;
 }
 
+#define EVENTS_MAX 16
+
 /* Wait up to ts for the worker's epoll set (ts 0: just look) and take in what
  * it reports: a tap queue's fd marks that queue ready, the wake eventfd is
- * drained. Returns the number of events, 0 on timeout. */
+ * drained. The port slot of each rx event goes to slots[] (XVS_MAX_PORTS for
+ * other events), for count_events() once the worker is QSBR-online: this may
+ * run offline, where counters are not written. Returns the number of events,
+ * 0 on timeout. */
 static int
-take_events(struct xvs_worker *w, const struct timespec *ts)
+take_events(struct xvs_worker *w, const struct timespec *ts, uint16_t slots[EVENTS_MAX])
 {
-	struct epoll_event ev[16];
+	struct epoll_event ev[EVENTS_MAX];
 	int n = epoll_pwait2(w->epfd, ev, RTE_DIM(ev), ts, NULL);
 
 	for (int i = 0; i < n; i++) {
 		uint64_t d = ev[i].data.u64;
 
+		slots[i] = XVS_MAX_PORTS;
 		if (d & (XVS_EV_TAP | XVS_EV_RXQ)) {
 			uint16_t slot = (uint16_t)(d >> 16), q = (uint16_t)d;
 
 			if (slot >= XVS_MAX_PORTS || q >= XVS_MAX_QUEUES)
 				continue;
-			w->ctr[slot].rx_events++;
+			slots[i] = slot;
 			if (d & XVS_EV_TAP)
 				w->tap_ready[slot] |= (uint16_t)(1u << q);
 		} else if ((int)d == w->wakefd) {
@@ -480,30 +492,46 @@ take_events(struct xvs_worker *w, const struct timespec *ts)
 	return n;
 }
 
+/* Count the rx events take_events() returned. QSBR-online only: a slot's
+ * counters are zeroed by the control thread after a grace period, which an
+ * offline worker does not hold up. */
+static void
+count_events(struct xvs_worker *w, const uint16_t *slots, int n)
+{
+	assert(!w->offline);
+	for (int i = 0; i < n; i++)
+		if (slots[i] < XVS_MAX_PORTS)
+			w->ctr[slots[i]].rx_events++;
+}
+
 /* Returns true if an fd woke the worker, false on timeout. */
 static bool
 block(struct xvs_worker *w, uint64_t timeout_ns)
 {
 	uint64_t t0 = rte_rdtsc();
 	uint64_t first_ns = timeout_ns;
+	uint16_t slots[EVENTS_MAX];
 	struct timespec ts;
 	int n;
 
 	rte_rcu_qsbr_thread_offline(xvs_dp.qsbr, w->id);
+	w->offline = true;
 	/* Pinned for the first XVS_UNPIN_AFTER_US: a stream's next frame comes
 	 * within that, and the worker should not wander between frames. */
 	if (!w->away && first_ns > XVS_UNPIN_AFTER_US * 1000)
 		first_ns = XVS_UNPIN_AFTER_US * 1000;
 	ts.tv_sec = (time_t)(first_ns / 1000000000ull);
 	ts.tv_nsec = (long)(first_ns % 1000000000ull);
-	n = take_events(w, &ts);
+	n = take_events(w, &ts, slots);
 	if (n == 0 && first_ns < timeout_ns) {
 		set_home(w, false);
 		ts.tv_sec = (time_t)((timeout_ns - first_ns) / 1000000000ull);
 		ts.tv_nsec = (long)((timeout_ns - first_ns) % 1000000000ull);
-		n = take_events(w, &ts);
+		n = take_events(w, &ts, slots);
 	}
 	rte_rcu_qsbr_thread_online(xvs_dp.qsbr, w->id);
+	w->offline = false;
+	count_events(w, slots, n);
 	w->sleep_tsc += rte_rdtsc() - t0;
 	w->wakeups++;
 	if (n <= 0)
@@ -556,8 +584,9 @@ xvs_worker_main(void *arg)
 			tap_ready_all(w, t0);
 		} else if (tap_skipped) {
 			static const struct timespec now = {0, 0};
+			uint16_t slots[EVENTS_MAX];
 
-			take_events(w, &now);
+			count_events(w, slots, take_events(w, &now, slots));
 		}
 		tap_skipped = false;
 		if (likely(w->id < s->n_workers)) {

@@ -152,6 +152,24 @@ def test_port_set_mtu_commit_and_apply_failures(switch_unstarted):
     assert _dev_mtu(a) == 1400
 
 
+def test_port_set_mtu_beyond_the_ring_is_refused_before_the_commit(switch_unstarted):
+    """An af_packet port opened at MTU 1500 cannot take 9000 without being added
+    again: port set refuses it before anything reaches the store (the armed commit
+    fault does not fire), and changes nothing."""
+    sw = switch_unstarted
+    _start(sw)
+    sw.uplink("up", ipv6=False)
+    before = _config(sw)
+    _arm(sw, "commit")
+    msg = _fails(sw, "port", "set", "up", "mtu=9000", code="EINVAL")
+    assert "port up" in msg and "delete and add the port again" in msg, msg
+    # the fault (count 1) is still armed: the next change, one that is
+    # allowed, meets it (reading "fired" disarms, so read it only now)
+    _fails(sw, "port", "set", "up", "mtu=1400", code="EIO")
+    assert _fired(sw, "commit") == 1
+    assert _config(sw) == before
+
+
 def test_fdb_add_failures_keep_the_prior_entry(switch_unstarted):
     sw = switch_unstarted
     _start(sw)

@@ -34,3 +34,22 @@ def test_idle_cpu_below_10_percent(switch):
     frac = (c1 - c0) / (t1 - t0)
     w = switch.ctl("worker", "stats")["workers"][0]
     assert frac < 0.10, f"idle xvsd used {frac:.1%} of a core (worker: {w})"
+
+
+def test_a_sleeping_worker_woken_by_a_tap_counts_the_event(switch):
+    """A worker asleep in epoll is woken by a tap's frame: the event counts in the
+    port's rx_events, written once the worker is QSBR-online again (xvsd's debug
+    builds assert it: a counter written offline could land in a port slot the
+    control thread is zeroing for reuse)."""
+    a = switch.vm("a", ipv6=False)
+    b = switch.vm("b", ipv6=False)
+    a.ping(b, count=1)
+    for _ in range(3):
+        time.sleep(0.5)  # the worker sleeps 200 us after the last frame
+        before = switch.stats("a")["rx_events"]
+        w0 = switch.ctl("worker", "stats")["workers"][0]
+        a.ping(b, count=1)
+        w1 = switch.ctl("worker", "stats")["workers"][0]
+        assert switch.stats("a")["rx_events"] > before
+    assert w1["wakeups"] > w0["wakeups"], (w0, w1)
+    assert switch.xvsd.proc.poll() is None

@@ -133,3 +133,48 @@ def test_idle_client_is_closed_after_the_timeout(switch_unstarted):
         th.join(10)
         for s in (silent, half, trickle):
             s.close()
+
+
+def test_clients_closed_by_the_timeout_with_a_pending_request_are_closed_once(switch_unstarted):
+    """The one-second timer closes idle clients whose bytes are waiting in the same
+    batch of epoll events: those stale events must not close them a second time
+    (rpc_clients would wrap around below 0). Made to happen: the control thread is
+    held in SQLite's 2 s busy timeout while the timer ticks and then 20 clients
+    connected over a second ago each send a byte, so the timer's event and theirs
+    are in the batch xvsd reads when it comes back. Not strictly deterministic: if
+    the timer fired in the few ms between xvsd reading the stalling request and
+    handling it, the clients are closed before their bytes are read, and the test
+    passes without exercising the stale events."""
+    import sqlite3
+
+    sw = switch_unstarted
+    sw.xvsd.extra = ["--client-timeout", "1"]
+    sw.start()
+    conns = _idle_clients(sw, 20)
+    time.sleep(0.2)  # accepted
+    con = sqlite3.connect(str(sw.xvsd.db), timeout=5, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    stuck = threading.Thread(target=sw.xvsd.ctl_proc, args=("port", "add", "q", "null"))
+    try:
+        stuck.start()
+        time.sleep(1.3)  # the control thread is stuck; its timer has ticked
+        for s in conns:
+            s.sendall(b"{")
+    finally:
+        time.sleep(0.1)
+        con.execute("ROLLBACK")
+        con.close()
+        stuck.join()
+    try:
+        for s in conns:
+            s.settimeout(5)
+            try:
+                assert s.recv(1) == b""  # closed by xvsd
+            except ConnectionResetError:
+                pass                     # closed by xvsd with our byte unread
+        show = sw.show()
+        assert 1 <= show["rpc_clients"] <= 32, show   # this request's own connection
+        assert show["rpc_idle_closed"] >= 20, show
+    finally:
+        for s in conns:
+            s.close()

@@ -58,6 +58,24 @@ def test_jumbo_ping_tap_to_afpacket_uplink(switch):
     assert d["oversize"] == 0 and d["tx_oversize"] == 0, d
 
 
+def test_jumbo_chain_from_tap_crosses_to_afpacket_uplink(switch_unstarted):
+    """--tap-mbufs 0: a tap reads a jumbo frame into a chain of 2 KB mbufs. The
+    af_packet port sends single segments, so the chain is copied into one jumbo
+    mbuf at egress, not dropped as offload_failed."""
+    switch_unstarted.xvsd.extra += ["--tap-mbufs", "0"]
+    switch_unstarted.start()
+    sw = switch_unstarted
+    j1 = sw.vm("j1", ipv6=False, opts=[JUMBO])
+    up = sw.uplink("up", ipv6=False, add_port=False)
+    _set_host_mtu(up, 9000)
+    nsrun(sw.ns, ["ip", "link", "set", "dev", up.sw_ifname, "mtu", "9000"])
+    sw.ctl("port", "add", "up", "afpacket", f"ifname={up.sw_ifname}", JUMBO)
+    _jumbo_ping(j1, up, count=20, interval=0.02)
+    assert sw.stats("j1")["dev_rx_reads_chained"] > 0, sw.stats("j1")
+    d = sw.stats("up")["drops"]
+    assert d["offload_failed"] == 0 and d["tx_oversize"] == 0, d
+
+
 def test_afpacket_mtu_sets_the_netdev_and_fits_its_frames(switch):
     """An afpacket port opened with mtu=9000 gives the netdev that MTU (as the PMD does
     for smaller ones); frames of every size up to it arrive whole, none truncated to

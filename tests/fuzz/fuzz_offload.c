@@ -180,7 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)(p + l2))
 							   ->payload_len) - l4;
 	}
-	xvs_offload_begin(&it, m, pool);
+	xvs_offload_begin(&it, m, pool, NULL);
 	tso = it.seg_payload != 0; /* segmenting: more than one segment's worth */
 	while (it.m != NULL) {
 		uint16_t max = (uint16_t)(1 + (mode >> 4) % RTE_DIM(out));

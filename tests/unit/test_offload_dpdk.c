@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -161,7 +163,7 @@ check_tso(bool v6, bool vlan, bool chain, uint32_t payload, uint16_t mss, uint16
 	m = to_mbuf(&f, chain);
 	vh = vnet_tso(&f, v6, mss);
 	assert_int_equal(xvs_offload_from_vnet(&vh, m), XVS_OFFLOAD_OK);
-	xvs_offload_begin(&it, m, pool);
+	xvs_offload_begin(&it, m, pool, NULL);
 	while (it.m != NULL) {
 		uint16_t k = xvs_offload_next(&it, out, chunk);
 
@@ -214,7 +216,7 @@ check_tso(bool v6, bool vlan, bool chain, uint32_t payload, uint16_t mss, uint16
 static void
 test_offload_tso_ipv4_every_mss(void **state)
 {
-	static const uint16_t mss[] = {8, 88, 536, 1000, 1220, 1400, 1448, 1460};
+	static const uint16_t mss[] = {XVS_TSO_MSS_MIN, 88, 536, 1000, 1220, 1400, 1448, 1460};
 
 	for (size_t i = 0; i < RTE_DIM(mss); i++)
 		check_tso(false, false, false, 65535 - 20 - 32, mss[i], 32);
@@ -253,7 +255,7 @@ test_offload_tso_mss_beyond_mbuf(void **state)
 	m = to_mbuf(&f, false);
 	vh = vnet_tso(&f, false, 9000);
 	assert_int_equal(xvs_offload_from_vnet(&vh, m), XVS_OFFLOAD_OK);
-	xvs_offload_begin(&it, m, pool);
+	xvs_offload_begin(&it, m, pool, NULL);
 	while (it.m != NULL) {
 		uint16_t k = xvs_offload_next(&it, out, RTE_DIM(out));
 
@@ -296,7 +298,7 @@ test_offload_partial_checksums(void **state)
 				  udp ? offsetof(struct rte_udp_hdr, dgram_cksum) :
 					offsetof(struct rte_tcp_hdr, cksum));
 			assert_int_equal(xvs_offload_from_vnet(&vh, m), XVS_OFFLOAD_OK);
-			xvs_offload_begin(&it, m, pool);
+			xvs_offload_begin(&it, m, pool, NULL);
 			assert_int_equal(xvs_offload_next(&it, &s, 1), 1);
 			assert_null(it.m);
 			assert_false(xvs_offload_pending(s));
@@ -380,6 +382,14 @@ static void
 gso_size_below_floor(struct frame *f, struct virtio_net_hdr *vh)
 {
 	vh->gso_size = XVS_TSO_MSS_MIN - 1;
+}
+
+/* Linux never segments below 48 (TCP_MIN_SND_MSS); a guest that asks for
+ * less only wants to make the worker copy more segments. */
+static void
+gso_size_below_linux(struct frame *f, struct virtio_net_hdr *vh)
+{
+	vh->gso_size = 47;
 }
 
 static void
@@ -481,6 +491,7 @@ static const struct lie lies[] = {
 	{"GSO without NEEDS_CSUM", false, XVS_DROP_bad_offload, gso_without_csum},
 	{"gso_size 0", false, XVS_DROP_bad_offload, gso_size_zero},
 	{"gso_size below the floor", false, XVS_DROP_bad_offload, gso_size_below_floor},
+	{"gso_size below Linux's 48", false, XVS_DROP_bad_offload, gso_size_below_linux},
 	{"not IP", false, XVS_DROP_bad_offload, not_ip},
 	{"16-byte frame", false, XVS_DROP_bad_offload, runt},
 	{"TCP header cut short", false, XVS_DROP_bad_l3_len, headers_cut},
@@ -564,7 +575,7 @@ test_offload_external_buffer_flags_not_copied(void **state)
 	m->pkt_len = f.len;
 	vh = vnet_tso(&f, false, 1000);
 	assert_int_equal(xvs_offload_from_vnet(&vh, m), XVS_OFFLOAD_OK);
-	xvs_offload_begin(&it, m, pool);
+	xvs_offload_begin(&it, m, pool, NULL);
 	while (it.m != NULL) {
 		k = xvs_offload_next(&it, out, RTE_DIM(out));
 		for (uint16_t i = 0; i < k; i++, n++) {
@@ -574,6 +585,78 @@ test_offload_external_buffer_flags_not_copied(void **state)
 	}
 	assert_int_equal(n, 3);
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+/* A jumbo frame without requests that arrives as a chain of 2 KB mbufs (a
+ * tap read without its 64 KB buffers) is flattened into one mbuf of the big
+ * pool; without one it cannot be, and is one failed frame. */
+static void
+test_offload_long_chain_flattened_into_big_pool(void **state)
+{
+	static struct frame f;
+	struct xvs_offload_iter it;
+	struct rte_mbuf *m, *out[4];
+
+	build_tcp(&f, false, false, 8000, TCP_F_ACK);
+	m = to_mbuf(&f, true);
+	assert_true(m->nb_segs > 1);
+	xvs_offload_begin(&it, m, pool, big_pool);
+	assert_int_equal(xvs_offload_next(&it, out, RTE_DIM(out)), 1);
+	assert_null(it.m);
+	assert_false(it.failed);
+	assert_int_equal(out[0]->nb_segs, 1);
+	assert_ptr_equal(out[0]->pool, big_pool);
+	assert_int_equal(out[0]->pkt_len, f.len);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), f.b, f.len);
+	rte_pktmbuf_free(out[0]);
+
+	m = to_mbuf(&f, true);
+	xvs_offload_begin(&it, m, pool, NULL);
+	assert_int_equal(xvs_offload_next(&it, out, RTE_DIM(out)), 0);
+	assert_true(it.failed);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	assert_int_equal(rte_mempool_in_use_count(big_pool), 0);
+}
+
+static void
+ext_keep(void *addr, void *opaque)
+{
+}
+
+/* A frame that is only an Ethernet header asking for an IPv4 header checksum
+ * with l3_len 0 (as a caller other than xvs_offload_from_vnet() could set
+ * it): the check must refuse it without reading the IP header that is not
+ * there. The frame ends at a page boundary followed by an inaccessible page,
+ * so a read past it faults. */
+static void
+test_offload_check_short_l3_reads_nothing_past_the_frame(void **state)
+{
+	static const uint8_t eth[RTE_ETHER_HDR_LEN] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1,
+						       0x08, 0x00};
+	struct rte_mbuf_ext_shared_info sh = {.free_cb = ext_keep};
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf;
+	struct rte_mbuf *m;
+
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+	buf = map + pg - sizeof(eth);
+	memcpy(buf, eth, sizeof(eth));
+	m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	rte_mbuf_ext_refcnt_set(&sh, 1);
+	rte_pktmbuf_attach_extbuf(m, buf, 0, sizeof(eth), &sh);
+	m->data_off = 0;
+	m->data_len = sizeof(eth);
+	m->pkt_len = sizeof(eth);
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = 0;
+	assert_int_equal(xvs_offload_check(m), XVS_DROP_bad_offload);
+	rte_pktmbuf_free(m);
+	munmap(map, (size_t)pg * 2);
 }
 
 static int
@@ -600,6 +683,8 @@ main(void)
 		cmocka_unit_test(test_offload_partial_checksums),
 		cmocka_unit_test(test_offload_vnet_lies_are_dropped),
 		cmocka_unit_test(test_offload_external_buffer_flags_not_copied),
+		cmocka_unit_test(test_offload_long_chain_flattened_into_big_pool),
+		cmocka_unit_test(test_offload_check_short_l3_reads_nothing_past_the_frame),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
