@@ -46,8 +46,8 @@ MUTANTS = [
 
     ("vlan-leak-flood", "flooding ignores the egress VLAN membership",
      [("src/dp/stage_l2.c",
-       "if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))",
-       "if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]) || true)")],
+       "if (!xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))",
+       "if (!xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]) && false)")],
      [e2e("test_l2.py", "flood_reaches_only_same_vlan")]),
 
     ("no-tag-push", "an untagged frame leaves a trunk port without its VLAN tag",
@@ -79,8 +79,8 @@ MUTANTS = [
 
     ("static-overwritten", "learning overwrites a static entry (and makes it dynamic)",
      [("src/core/fdb.c",
-       "\t\t\tfdb->stats.static_conflict++;\n\t\t\treturn -EPERM;\n",
-       "\t\t\tfdb->stats.static_conflict++;\n")],
+       "\t\t\tfdb->port[port].static_conflict++;\n\t\t\treturn -EPERM;\n",
+       "\t\t\tfdb->port[port].static_conflict++;\n")],
      [unit("test_fdb"), e2e("test_fdb.py", "static_mac_add_del")]),
 
     ("uncounted-drop", "a unicast frame to its own ingress port is dropped uncounted",
