@@ -254,6 +254,30 @@ MUTANTS = [
        "if (best < 0 || rules[i].weight > rules[best].weight)",
        "if (best < 0 || rules[i].weight >= rules[best].weight)")],
      [unit("test_acl")]),
+
+    # -- control plane, the other halves of two features above
+    ("mtu-before-commit", "port.set changes the device MTU before the store commit",
+     [("src/ctl/cmd.c",
+       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)\n\t\tgoto restore_store;\n",
+       "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0) {\n"
+       "\t\txvs_store_rollback(xvsd.store);\n\t\treturn r;\n\t}\n"
+       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif (false)\n\t\tgoto restore_store;\n")],
+     [e2e("test_faults.py", "port_set_mtu_commit_and_apply_failures")]),
+
+    ("no-client-eviction", "with every control slot taken, a new connection is refused "
+     "instead of closing the oldest idle one",
+     [("src/ctl/main.c",
+       "\t\t\tclient_close(epfd, c);\n\t\t\txvsd.rpc_evicted++;\n",
+       "\t\t\tclose(fd);\n\t\t\tcontinue;\n")],
+     [e2e("test_instances.py", "idle_clients_cannot_lock_the_operator_out")]),
+
+    ("no-client-timeout", "an idle control client is never closed",
+     [("src/ctl/main.c",
+       "now - clients[i].since_ns >= timeout_s * 1000000000ull) {",
+       "now - clients[i].since_ns >= timeout_s * 1000000000ull && false) {")],
+     [e2e("test_instances.py", "idle_client_is_closed_after_the_timeout")]),
 ]
 
 
