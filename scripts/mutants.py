@@ -46,8 +46,8 @@ MUTANTS = [
 
     ("vlan-leak-flood", "flooding ignores the egress VLAN membership",
      [("src/dp/stage_l2.c",
-       "if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))",
-       "if (xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]) || true)")],
+       "if (!xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]))",
+       "if (!xvs_vlan_egress(&s->port[p].vlan, c->vid, &tagged_out[nt]) && false)")],
      [e2e("test_l2.py", "flood_reaches_only_same_vlan")]),
 
     ("no-tag-push", "an untagged frame leaves a trunk port without its VLAN tag",
@@ -79,8 +79,8 @@ MUTANTS = [
 
     ("static-overwritten", "learning overwrites a static entry (and makes it dynamic)",
      [("src/core/fdb.c",
-       "\t\t\tfdb->stats.static_conflict++;\n\t\t\treturn -EPERM;\n",
-       "\t\t\tfdb->stats.static_conflict++;\n")],
+       "\t\t\tfdb->port[port].static_conflict++;\n\t\t\treturn -EPERM;\n",
+       "\t\t\tfdb->port[port].static_conflict++;\n")],
      [unit("test_fdb"), e2e("test_fdb.py", "static_mac_add_del")]),
 
     ("uncounted-drop", "a unicast frame to its own ingress port is dropped uncounted",
@@ -140,6 +140,144 @@ MUTANTS = [
      [("cli/xvsctl.c",
        "return (now - then) / dt;", "return (now - then) / dt / 2;")],
      [e2e("test_top.py", "rates_come_from_counter_deltas")]),
+
+    # -- software TCP segmentation and guest length checks (src/dp/offload.c)
+    ("tso-seq-wrong", "software TSO advances the sequence number by headers and payload",
+     [("src/dp/offload.c",
+       "\tit->seq += len;\n", "\tit->seq += it->hdr_len + len;\n")],
+     [unit("test_offload_dpdk")]),
+
+    ("tso-fin-every-segment", "software TSO leaves FIN and PSH on every segment, not the last only",
+     [("src/dp/offload.c",
+       "\tif (!last)\n\t\tflags_clear |= TCP_F_FIN | TCP_F_PSH;\n", "")],
+     [unit("test_offload_dpdk")]),
+
+    ("tso-cap-64", "a TSO frame of more segments than a tx burst is dropped (the old rte_gso cap)",
+     [("src/dp/worker.c",
+       "\t\t\tif (k == XVS_BURST) {\n\t\t\t\ttx_ethdev(w, p, out, res, k);\n\t\t\t\tk = 0;\n",
+       "\t\t\tif (k == XVS_BURST) {\n\t\t\t\trte_pktmbuf_free(it.m);\n"
+       "\t\t\t\tit.m = NULL;\n\t\t\t\tit.failed = true;\n\t\t\t\tbreak;\n")],
+     [e2e("test_offload.py", "v4-536")]),
+
+    ("guest-ip-len-unchecked", "a guest's IPv4 total length past the frame is not refused",
+     [("src/dp/offload.c",
+       "if (tot < ihl || l2 + tot > m->pkt_len)", "if (tot < ihl)")],
+     [unit("test_offload_dpdk")]),
+
+    # -- MTU: egress drop and the af_packet ring
+    ("no-egress-mtu", "a frame longer than the egress port's MTU is sent, not dropped",
+     [("src/dp/stage_l2.c",
+       "\tif (likely(max_in <= out->max_frame))\n\t\treturn false;\n",
+       "\tif (likely(max_in <= out->max_frame) || true)\n\t\treturn false;\n")],
+     [e2e("test_mtu.py", "jumbo_towards_1500_port_dropped_on_egress")]),
+
+    ("afp-ring-1500", "an af_packet port's ring is sized for MTU 1500 whatever its MTU",
+     [("src/dp/port.c",
+       "xvs_afp_ring_for_mtu(c->mtu, (uint32_t)getpagesize(), &ring);",
+       "xvs_afp_ring_for_mtu(1500, (uint32_t)getpagesize(), &ring);")],
+     [e2e("test_mtu.py", "jumbo_ping_tap_to_afpacket_uplink")]),
+
+    # -- flooding, config paths, FDB limit
+    ("flood-copy-own-pool", "flood copies come from the frame's own pool (a tap's read pool)",
+     [("src/dp/stage_l2.c",
+       "struct rte_mempool *cp_pool = likely(m->pkt_len <= RTE_MBUF_DEFAULT_DATAROOM) ?\n"
+       "\t\t\t\t\t      xvs_dp.flood_pool : xvs_dp.flood_big_pool;",
+       "struct rte_mempool *cp_pool = m->pool;")],
+     [e2e("test_flood.py", "broadcast_storm_does_not_starve")]),
+
+    ("path-comma-allowed", "a path with ',' (a second DPDK device argument) is accepted",
+     [("src/core/config.c",
+       "if (c == ',' || c == '=')", "if (c == '=')")],
+     [unit("test_config")]),
+
+    ("mac-limit-plus-one", "a port learns one MAC more than its mac-limit",
+     [("src/core/fdb.c",
+       "if (ps->limit == 0 || ps->learned < ps->limit)",
+       "if (ps->limit == 0 || ps->learned <= ps->limit)")],
+     [unit("test_fdb")]),
+
+    # -- control plane
+    ("publish-ignored", "port.add acknowledges a port whose publish failed",
+     [("src/ctl/cmd.c",
+       "\txvsd.port[slot] = p;\n\tr = publish(err);\n",
+       "\txvsd.port[slot] = p;\n\tr = 0;\n\t(void)publish(err);\n")],
+     [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
+
+    ("no-instance-lock", "a second xvsd on the same database or socket is not refused",
+     [("src/ctl/main.c",
+       "if (flock(fd, LOCK_EX | LOCK_NB) < 0) {",
+       "if (flock(fd, LOCK_EX | LOCK_NB) < 0 && false) {")],
+     [e2e("test_instances.py", "second_instance_on_same_database")]),
+
+    # -- core policies: RSS conservative profile, worker idle
+    ("rss-hold-ignored", "the conservative profile grows again during its 30 s hold",
+     [("src/core/rss.c",
+       "if (next > k && (now_ns < st->hold_until_ns || rx_pps <= 0))",
+       "if (next > k && rx_pps <= 0)")],
+     [unit("test_rss")]),
+
+    ("idle-sleep-uncapped", "a worker's timed sleeps keep doubling past their maximum",
+     [("src/core/idle.h",
+       "s->sleep_ns >= p->sleep_max_ns / 2 ? p->sleep_max_ns : 2 * s->sleep_ns",
+       "2 * s->sleep_ns")],
+     [unit("test_idle")]),
+
+    # -- egress conservation counters, vhost restart
+    ("gso-segments-miscounted", "tx_gso_segments counts every segment, not those beyond "
+     "the first",
+     [("src/dp/worker.c",
+       "w->ctr[out].tx_gso_segments += segs - 1u;", "w->ctr[out].tx_gso_segments += segs;")],
+     [e2e("test_offload.py", "v4-536")]),
+
+    ("vhost-stale-socket-kept", "a vhost-user socket that kill -9 left behind is not removed",
+     [("src/dp/port.c",
+       "\t\t(void)unlink(path); /* if that fails, DPDK's bind says so */\n",
+       "\t\t(void)path;\n")],
+     [e2e("test_vhost.py", "xvsd_kill9_with_guest_attached")]),
+
+    # -- extension ABI core
+    ("ext-cycle-accepted", "an extension order with a cycle is accepted, cut short",
+     [("src/core/ext_order.c",
+       "\t\tif (best < 0)\n\t\t\treturn report_cycle(g, done, err);\n",
+       "\t\tif (best < 0)\n\t\t\treturn 0;\n")],
+     [unit("test_ext_order")]),
+
+    ("dhcp4-guard-needs-both-ports", "the DHCP guard takes only 67 -> 68 for a server frame "
+     "(relays and odd client ports pass)",
+     [("src/core/guard.c",
+       "return sport == DHCP4_SERVER_PORT || dport == DHCP4_CLIENT_PORT",
+       "return sport == DHCP4_SERVER_PORT && dport == DHCP4_CLIENT_PORT")],
+     [unit("test_guard")]),
+
+    ("acl-tie-takes-later", "of two matching ACL rules of equal weight the later one wins",
+     [("src/core/acl.c",
+       "if (best < 0 || rules[i].weight > rules[best].weight)",
+       "if (best < 0 || rules[i].weight >= rules[best].weight)")],
+     [unit("test_acl")]),
+
+    # -- control plane, the other halves of two features above
+    ("mtu-before-commit", "port.set changes the device MTU before the store commit",
+     [("src/ctl/cmd.c",
+       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)\n\t\tgoto restore_store;\n",
+       "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0) {\n"
+       "\t\txvs_store_rollback(xvsd.store);\n\t\treturn r;\n\t}\n"
+       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif (false)\n\t\tgoto restore_store;\n")],
+     [e2e("test_faults.py", "port_set_mtu_commit_and_apply_failures")]),
+
+    ("no-client-eviction", "with every control slot taken, a new connection is refused "
+     "instead of closing the oldest idle one",
+     [("src/ctl/main.c",
+       "\t\t\tclient_close(epfd, c);\n\t\t\txvsd.rpc_evicted++;\n",
+       "\t\t\tclose(fd);\n\t\t\tcontinue;\n")],
+     [e2e("test_instances.py", "idle_clients_cannot_lock_the_operator_out")]),
+
+    ("no-client-timeout", "an idle control client is never closed",
+     [("src/ctl/main.c",
+       "now - clients[i].since_ns >= timeout_s * 1000000000ull) {",
+       "now - clients[i].since_ns >= timeout_s * 1000000000ull && false) {")],
+     [e2e("test_instances.py", "idle_client_is_closed_after_the_timeout")]),
 ]
 
 
