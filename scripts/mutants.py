@@ -278,6 +278,18 @@ MUTANTS = [
        "now - clients[i].since_ns >= timeout_s * 1000000000ull) {",
        "now - clients[i].since_ns >= timeout_s * 1000000000ull && false) {")],
      [e2e("test_instances.py", "idle_client_is_closed_after_the_timeout")]),
+
+    ("learn-at-limit", "a port at its mac-limit still sends a learn request per new source",
+     [("src/dp/stage_l2.c",
+       "if (unlikely(xvs_fdb_port_full(xvs_dp.fdb, in_port))) {",
+       "if (unlikely(xvs_fdb_port_full(xvs_dp.fdb, in_port) && false)) {")],
+     [e2e("test_fdb.py", "port_at_mac_limit_does_not_fill_the_learn_ring")]),
+
+    ("chain-flattened-small", "a jumbo chain is flattened into an mbuf of its own 2 KB pool",
+     [("src/dp/offload.c",
+       "rte_pktmbuf_alloc(fits || big == NULL ? m->pool : big);",
+       "rte_pktmbuf_alloc(m->pool);")],
+     [e2e("test_mtu.py", "jumbo_chain_from_tap_crosses_to_afpacket_uplink")]),
 ]
 
 
