@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * xvsctl: command-line client of xvsd. It only speaks the JSON protocol over
- * the control socket (see src/ctl/rpc.c). One table, cmds[], gives every
- * command its words, its RPC method, how its arguments map to parameters, its
- * help line and its human table; --json prints the daemon's result as is.
+ * the control socket (see src/ctl/rpc.c). Tables of commands, one per
+ * feature (xvsctl_tables, struct cmd in xvsctl.h), give every command its
+ * words, its RPC method, how its arguments map to parameters, its help line
+ * and its human table; --json prints the daemon's result as is.
  * A command that is more than one request and one reply (top) names its own
  * run function in the table instead.
  * Errors: the daemon's message on stderr, exit status 1 (2 for usage errors,
@@ -28,38 +29,9 @@
 
 #include <jansson.h>
 
-#define DEFAULT_SOCKET "/run/xvs/xvsd.sock"
+#include "xvsctl.h"
 
-enum argmode {
-	ARGS_NONE,       /* no arguments */
-	ARGS_NAME_KV,    /* NAME [key=value ...] -> name, options */
-	ARGS_NAME_KIND_KV, /* NAME KIND [key=value ...] -> name, kind, options */
-	ARGS_NAME,       /* NAME -> name */
-	ARGS_OPT_NAME,   /* [NAME] -> name */
-	ARGS_FILTER,     /* [key=value ...] -> params */
-	ARGS_MAC_KV,     /* MAC key=value ... -> mac, params */
-	ARGS_KV,         /* key=value ... -> options */
-};
-
-typedef void (*print_fn)(json_t *result);
-
-struct cmd;
-
-/* A command with its own loop and options (top): gets the words after the
- * command and returns the exit status. */
-typedef int (*run_fn)(const struct cmd *c, const char *sock, bool as_json, int argc, char **argv);
-
-struct cmd {
-	const char *words[2];
-	const char *method;
-	enum argmode args;   /* ignored when run is set */
-	const char *usage;
-	const char *help;
-	print_fn print;
-	run_fn run;          /* NULL: one request, print the reply */
-};
-
-static const char *
+const char *
 s(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
@@ -69,7 +41,7 @@ s(json_t *o, const char *k)
 	return "-";
 }
 
-static long long
+long long
 i(json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
@@ -206,7 +178,7 @@ print_fdb(json_t *r)
 }
 
 /* Key: value lines for a flat or one-level nested object. */
-static void
+void
 print_kv(json_t *r)
 {
 	const char *k, *k2;
@@ -375,7 +347,7 @@ print_rss(json_t *r)
 static int
 run_top(const struct cmd *c, const char *sock, bool as_json, int argc, char **argv);
 
-static const struct cmd cmds[] = {
+static const struct cmd base_cmds[] = {
 	{{"port", "add"}, "port.add", ARGS_NAME_KIND_KV, "NAME KIND [key=value ...]",
 	 "add a port; KIND: tap afxdp afpacket vhost pcap null pci", print_ports},
 	{{"port", "del"}, "port.del", ARGS_NAME, "NAME", "delete a port", print_kv},
@@ -408,35 +380,46 @@ static const struct cmd cmds[] = {
 	{{NULL, NULL}, NULL, ARGS_NONE, NULL, NULL, NULL},
 };
 
+#define BASE_OPTIONS_HELP \
+	"\nport options (key=value):\n" \
+	"  ifname=IF (tap, afxdp, afpacket)   netns=NS mac=MAC (tap)\n" \
+	"  path=FILE (vhost socket, pcap rx)   tx-path=FILE infinite=on (pcap)\n" \
+	"  client=on (vhost)   queues=N   start-queue=N (afxdp)   pci=ADDR (pci)\n" \
+	"  mtu=N   vlan-mode=access|trunk   vlan=ID   trunks=LIST   native=ID|none\n" \
+	"  mac-limit=N (MACs learned on the port, 0 = no limit, default 4096)\n" \
+	"\nrss set options (key=value):\n" \
+	"  enabled=on|off   profile=closest|static|conservative   reta-size=1..512 (2^n)\n" \
+	"  base-cpu=CPU|auto   max-cpu=CPU|auto   max-cpus=N|all   queues=N|all\n" \
+	"  types=LIST (ipv4,tcp4,udp4,ipv6,tcp6,udp6,ipv6-ex,tcp6-ex,udp6-ex)\n" \
+	"  key=HEX (40 bytes: 80 hex digits, ':' or '-' between bytes allowed)\n" \
+	"\ntop: --once prints one frame (with --json: the worker.stats result and\n" \
+	"  \"time\"); --interval SECONDS (0.2-60, default 1) between live frames.\n"
+
+/* Every feature's table; a new feature adds one line. */
+static const struct cmd_table xvsctl_tables[] = {
+	{base_cmds, BASE_OPTIONS_HELP},
+	{NULL, NULL},
+};
+
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: xvsctl [--socket PATH] [--json] COMMAND [ARGS]\n\ncommands:\n");
-	for (const struct cmd *c = cmds; c->method != NULL; c++) {
-		char w[64];
+	for (const struct cmd_table *t = xvsctl_tables; t->cmds != NULL; t++)
+		for (const struct cmd *c = t->cmds; c->method != NULL; c++) {
+			char w[64];
 
-		snprintf(w, sizeof(w), "%s%s%s %s", c->words[0], c->words[1] ? " " : "",
-			 c->words[1] ? c->words[1] : "", c->usage);
-		fprintf(f, "  %-44s %s\n", w, c->help);
-	}
-	fprintf(f, "\nport options (key=value):\n"
-		   "  ifname=IF (tap, afxdp, afpacket)   netns=NS mac=MAC (tap)\n"
-		   "  path=FILE (vhost socket, pcap rx)   tx-path=FILE infinite=on (pcap)\n"
-		   "  client=on (vhost)   queues=N   start-queue=N (afxdp)   pci=ADDR (pci)\n"
-		   "  mtu=N   vlan-mode=access|trunk   vlan=ID   trunks=LIST   native=ID|none\n"
-		   "  mac-limit=N (MACs learned on the port, 0 = no limit, default 4096)\n"
-		   "\nrss set options (key=value):\n"
-		   "  enabled=on|off   profile=closest|static|conservative   reta-size=1..512 (2^n)\n"
-		   "  base-cpu=CPU|auto   max-cpu=CPU|auto   max-cpus=N|all   queues=N|all\n"
-		   "  types=LIST (ipv4,tcp4,udp4,ipv6,tcp6,udp6,ipv6-ex,tcp6-ex,udp6-ex)\n"
-		   "  key=HEX (40 bytes: 80 hex digits, ':' or '-' between bytes allowed)\n"
-		   "\ntop: --once prints one frame (with --json: the worker.stats result and\n"
-		   "  \"time\"); --interval SECONDS (0.2-60, default 1) between live frames.\n"
-		   "\nThe socket defaults to " DEFAULT_SOCKET " (root only).\n");
+			snprintf(w, sizeof(w), "%s%s%s %s", c->words[0], c->words[1] ? " " : "",
+				 c->words[1] ? c->words[1] : "", c->usage);
+			fprintf(f, "  %-44s %s\n", w, c->help);
+		}
+	for (const struct cmd_table *t = xvsctl_tables; t->cmds != NULL; t++)
+		fputs(t->options_help, f);
+	fprintf(f, "\nThe socket defaults to " DEFAULT_SOCKET " (root only).\n");
 }
 
 /* One line on stderr, exit status 2. */
-static int
+int
 fail_usage(const char *msg, const char *arg)
 {
 	fprintf(stderr, "xvsctl: %s%s%s (see xvsctl --help)\n", msg, arg ? ": " : "",
@@ -445,7 +428,7 @@ fail_usage(const char *msg, const char *arg)
 }
 
 /* key=value words into obj; returns 0 or prints an error and returns 2. */
-static int
+int
 kv_into(json_t *obj, int argc, char **argv)
 {
 	for (int k = 0; k < argc; k++) {
@@ -514,7 +497,7 @@ build_params(const struct cmd *c, int argc, char **argv, json_t *params)
 
 /* Send one request line, read one reply line. timeout_ms > 0 bounds each
  * send and receive. On failure returns NULL with one line in why (no prefix). */
-static json_t *
+json_t *
 call(const char *path, json_t *req, int timeout_ms, char *why, size_t why_len)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -1110,15 +1093,18 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (c = cmds; c->method != NULL; c++) {
-		if (strcmp(c->words[0], argv[a]) != 0)
-			continue;
-		if (c->words[1] == NULL)
-			break;
-		if (a + 1 < argc && strcmp(c->words[1], argv[a + 1]) == 0)
-			break;
-	}
-	if (c->method == NULL) {
+	c = NULL;
+	for (const struct cmd_table *t = xvsctl_tables; t->cmds != NULL && c == NULL; t++)
+		for (const struct cmd *k = t->cmds; k->method != NULL; k++) {
+			if (strcmp(k->words[0], argv[a]) != 0)
+				continue;
+			if (k->words[1] == NULL ||
+			    (a + 1 < argc && strcmp(k->words[1], argv[a + 1]) == 0)) {
+				c = k;
+				break;
+			}
+		}
+	if (c == NULL) {
 		char what[128];
 
 		snprintf(what, sizeof(what), "%s%s%s", argv[a], a + 1 < argc ? " " : "",

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * RPC methods of xvsd (control thread). One table, xvsd_methods[], names every
- * method with its handler and help line. Handlers validate all parameters
+ * RPC methods of xvsd (control thread) for ports, FDB, RSS, workers and the
+ * switch. xvsd_methods[] names each with its handler and help line; other
+ * features keep theirs in cmd_<feature>.c (see xvsd_method_tables, rpc.c). Handlers validate all parameters
  * before they change anything, commit to the store, apply, publish, and only
  * then return success.
  */
@@ -1060,8 +1061,10 @@ m_help(json_t *params, json_t **result, struct xvs_err *err)
 
 	(void)params;
 	(void)err;
-	for (const struct xvsd_method *m = xvsd_methods; m->name != NULL; m++)
-		json_array_append_new(a, json_pack("{s:s,s:s}", "method", m->name, "help", m->help));
+	for (const struct xvsd_method *const *tb = xvsd_method_tables; *tb != NULL; tb++)
+		for (const struct xvsd_method *m = *tb; m->name != NULL; m++)
+			json_array_append_new(a, json_pack("{s:s,s:s}", "method", m->name, "help",
+							   m->help));
 	*result = json_pack("{s:o}", "methods", a);
 	return 0;
 }

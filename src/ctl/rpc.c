@@ -39,6 +39,12 @@ error_reply(int code, const char *msg)
 	return json_pack("{s:{s:s,s:s}}", "error", "code", errno_name(-code), "message", msg);
 }
 
+/* Every feature's method table; a new feature adds one line. */
+const struct xvsd_method *const xvsd_method_tables[] = {
+	xvsd_methods,
+	NULL,
+};
+
 json_t *
 xvsd_rpc_handle(const char *line, size_t len)
 {
@@ -52,18 +58,21 @@ xvsd_rpc_handle(const char *line, size_t len)
 	r = xvs_rpc_decode(line, len, &req, &method, &params, &err);
 	if (r < 0)
 		return error_reply(r, err.msg);
-	for (const struct xvsd_method *m = xvsd_methods; m->name != NULL; m++) {
-		if (strcmp(m->name, method) != 0)
-			continue;
-		r = m->fn(params, &result, &err);
-		if (r < 0) {
-			XVS_DEBUG("rpc", "%s: %s", method, err.msg);
-			reply = error_reply(r, err.msg[0] ? err.msg : strerror(-r));
-		} else {
-			reply = json_pack("{s:o}", "result", result != NULL ? result : json_object());
+	for (const struct xvsd_method *const *tb = xvsd_method_tables; *tb != NULL; tb++) {
+		for (const struct xvsd_method *m = *tb; m->name != NULL; m++) {
+			if (strcmp(m->name, method) != 0)
+				continue;
+			r = m->fn(params, &result, &err);
+			if (r < 0) {
+				XVS_DEBUG("rpc", "%s: %s", method, err.msg);
+				reply = error_reply(r, err.msg[0] ? err.msg : strerror(-r));
+			} else {
+				reply = json_pack("{s:o}", "result",
+						  result != NULL ? result : json_object());
+			}
+			json_decref(req);
+			return reply;
 		}
-		json_decref(req);
-		return reply;
 	}
 	{
 		char msg[200];

@@ -117,7 +117,10 @@ struct xvsd_method {
 	xvsd_method_fn fn;
 	const char *help;
 };
+/* Each feature's methods are a NULL-name-terminated table in its own
+ * cmd_<feature>.c; xvsd_method_tables (rpc.c) lists every table once. */
 extern const struct xvsd_method xvsd_methods[];
+extern const struct xvsd_method *const xvsd_method_tables[];
 
 /* Handle one request line; returns the response (new reference). */
 json_t *xvsd_rpc_handle(const char *line, size_t len);

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xvsctl's command tables and the helpers feature files share. Each feature
+ * (port, fdb, rss, acl, ext, ...) has its commands in a table of its own,
+ * listed once in xvsctl.c (xvsctl_tables); a command's words, RPC method,
+ * argument mapping, help and printer live together in its feature's file.
+ */
+#ifndef XVSCTL_H
+#define XVSCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define DEFAULT_SOCKET "/run/xvs/xvsd.sock"
+
+enum argmode {
+	ARGS_NONE,       /* no arguments */
+	ARGS_NAME_KV,    /* NAME [key=value ...] -> name, options */
+	ARGS_NAME_KIND_KV, /* NAME KIND [key=value ...] -> name, kind, options */
+	ARGS_NAME,       /* NAME -> name */
+	ARGS_OPT_NAME,   /* [NAME] -> name */
+	ARGS_FILTER,     /* [key=value ...] -> params */
+	ARGS_MAC_KV,     /* MAC key=value ... -> mac, params */
+	ARGS_KV,         /* key=value ... -> options */
+};
+
+typedef void (*print_fn)(json_t *result);
+
+struct cmd;
+
+/* A command with its own loop and options (top): gets the words after the
+ * command and returns the exit status. */
+typedef int (*run_fn)(const struct cmd *c, const char *sock, bool as_json, int argc, char **argv);
+
+struct cmd {
+	const char *words[2];
+	const char *method;
+	enum argmode args;   /* ignored when run is set */
+	const char *usage;
+	const char *help;
+	print_fn print;
+	run_fn run;          /* NULL: one request, print the reply */
+};
+
+/* A feature's commands: NULL-method-terminated, plus lines for --help's
+ * option section ("" for none). */
+struct cmd_table {
+	const struct cmd *cmds;
+	const char *options_help;
+};
+
+/* Helpers for feature files. */
+const char *s(json_t *o, const char *k);   /* string member or "-" */
+long long i(json_t *o, const char *k);     /* integer member or 0 */
+void print_kv(json_t *r);                  /* key: value lines */
+int fail_usage(const char *msg, const char *arg); /* one line on stderr, returns 2 */
+int kv_into(json_t *obj, int argc, char **argv);   /* key=value words; 0 or 2 */
+/* One request, one reply; NULL with a line in why on failure. */
+json_t *call(const char *path, json_t *req, int timeout_ms, char *why, size_t why_len);
+
+#endif /* XVSCTL_H */
