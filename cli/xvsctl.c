@@ -385,6 +385,7 @@ static const struct cmd base_cmds[] = {
 	"  ifname=IF (tap, afxdp, afpacket)   netns=NS mac=MAC (tap)\n" \
 	"  path=FILE (vhost socket, pcap rx)   tx-path=FILE infinite=on (pcap)\n" \
 	"  client=on (vhost)   queues=N   start-queue=N (afxdp)   pci=ADDR (pci)\n" \
+	"  xdp-mode=auto|copy|zero-copy (afxdp)\n" \
 	"  mtu=N   vlan-mode=access|trunk   vlan=ID   trunks=LIST   native=ID|none\n" \
 	"  mac-limit=N (MACs learned on the port, 0 = no limit, default 4096)\n" \
 	"\nrss set options (key=value):\n" \

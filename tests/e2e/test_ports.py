@@ -235,6 +235,52 @@ def test_afxdp_port_says_its_xdp_mode(switch):
     switch.expect_log(r"port y")
 
 
+def _veth_queues(switch, h, n):
+    """Give uplink h's veth pair n rx/tx queues (a veth has 1 by default)."""
+    nsrun(switch.ns, ["ip", "link", "del", h.sw_ifname])
+    q = ["numtxqueues", str(n), "numrxqueues", str(n)]
+    nsrun(switch.ns, ["ip", "link", "add", "name", h.sw_ifname, *q, "type", "veth", "peer",
+                      "name", h.ifname, "address", h.mac, "netns", h.ns, *q])
+    nsrun(switch.ns, ["ip", "link", "set", h.sw_ifname, "up"])
+    h.run(["ethtool", "-K", h.ifname, "tx", "off"])
+    h.configure()
+
+
+def test_afxdp_multi_queue_and_tx_hand_off(switch_unstarted):
+    """queues=N start-queue=S binds one AF_XDP socket per netdev queue S..S+N-1.
+    With two workers, a one-queue afxdp port's single tx ring has one producer:
+    the worker without a queue of its own hands its frames to the owner."""
+    switch_unstarted.xvsd.extra += ["--workers", "2", "--cpus", "0,1"]
+    switch_unstarted.start()
+    switch = switch_unstarted
+    a = switch.vm("a", ipv6=False)
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    _veth_queues(switch, x, 2)
+    err = _afxdp_add(switch, x, "queues=2")
+    if err is not None:
+        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    p = switch.ports()["x"]
+    assert p["rx_queues"] == 2 and p["tx_queues"] == 2 and not p["tx_handoff"], p
+    x.ping(a, count=20, interval=0.01)
+    switch.ctl("port", "del", "x")
+    assert _afxdp_add(switch, x, "queues=1", "start-queue=1") is None
+    p = switch.ports()["x"]
+    assert p["rx_queues"] == 1 and p["tx_handoff"], p
+    # Frames from the VM that worker 1 polls: worker 1 has no tx queue on x.
+    # (Frames the peer sends on its queue 0 reach the switch namespace's
+    # kernel, not the port: only a -> x is checked.)
+    src = switch.vm("b", ipv6=False, opts=["rss-base-cpu=1"])
+    ws = switch.ctl("worker", "stats")["workers"]
+    assert "b/0" in ws[1]["queues"], ws
+    src.run(["ip", "neigh", "replace", x.ip4, "lladdr", x.mac, "dev", src.ifname, "nud",
+             "permanent"])
+    before = switch.stats("x")["tx_packets"]
+    sn = x.sniff(src=[src.mac])
+    src.ping(x.ip4, count=10, interval=0.01, check=False)
+    assert len(sn.stop()) >= 10
+    assert switch.stats("x")["tx_packets"] >= before + 10
+
+
 def test_port_add_refuses_strings_that_inject_device_arguments(switch):
     """A path is pasted into DPDK's device arguments: "path=/x.pcap,tx_pcap=F" would
     make the pcap device write F. xvsctl gets the error naming the option, and
