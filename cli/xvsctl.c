@@ -92,6 +92,9 @@ print_ports(json_t *r)
 		       s(p, "state"), vlan, q, s(p, "driver"), att);
 		if (json_object_get(p, "error") != NULL)
 			printf("  error: %s\n", s(p, "error"));
+		if (json_object_get(p, "xdp_mode") != NULL)
+			printf("  xdp-mode: %s in force (%s), XDP program attached %s\n",
+			       s(p, "xdp_mode"), s(o, "xdp-mode"), s(p, "xdp_attach"));
 	}
 	json_decref(ports);
 }

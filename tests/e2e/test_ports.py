@@ -226,6 +226,8 @@ def test_afxdp_port_says_its_xdp_mode(switch):
     assert p["xdp_mode"] == "copy" and p["options"]["xdp-mode"] == "auto", p
     assert p["driver"] == "xvs_afxdp" and p["rx_interrupts"] is True, p
     assert p["xdp_attach"] in ("native", "generic"), p
+    argv, r = switch.xvsd.ctl_proc("port", "show", "x", json_out=False)
+    assert "xdp-mode: copy in force (auto)" in r.stdout, r.stdout
     x.ping(a, count=2, interval=0.05)
     argv, r = switch.xvsd.ctl_proc("port", "set", "x", "xdp-mode=copy")
     assert r.returncode != 0 and "cannot change on a running port" in r.stdout, r.stdout
