@@ -6,9 +6,13 @@ clock in tests/unit/test_idle.c.
    ns a [a] --tap--+
                    |  xvsd (ns xe<sfx>sw, 1 worker): no traffic for 3 s;
    ns b [b] --tap--+  CPU time from /proc/PID/stat (all threads)
+   ns x [x] ==veth== [xs] afxdp port x (the afxdp tests)
 """
 import os
+import re
 import time
+
+import pytest
 
 
 def _cpu_s(pid):
@@ -55,18 +59,23 @@ def test_a_sleeping_worker_woken_by_a_tap_counts_the_event(switch):
     assert switch.xvsd.proc.poll() is None
 
 
+def _afxdp_uplink(switch):
+    """Uplink x on an afxdp port (skip where the kernel refuses AF_XDP)."""
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    r = switch.rpc({"method": "port.add", "params": {
+        "name": "x", "kind": "afxdp", "options": {"ifname": x.sw_ifname}}}, timeout=30)
+    if r.get("error"):
+        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {r['error']['message']}")
+    return x
+
+
 def test_idle_afxdp_port_sleeps_and_its_first_frame_wakes_the_worker(switch):
     """An afxdp port's AF_XDP socket fd is its queue's wake-up fd in the worker's
     epoll set, as a tap's fd is (DPDK's af_xdp PMD had no rx interrupt: the
     worker polled it on a timer). So with an idle afxdp port the worker sleeps,
     and the first frame wakes it: counted in the port's rx_events."""
     a = switch.vm("a", ipv6=False)
-    x = switch.uplink("x", ipv6=False, add_port=False)
-    r = switch.rpc({"method": "port.add", "params": {
-        "name": "x", "kind": "afxdp", "options": {"ifname": x.sw_ifname}}}, timeout=30)
-    if r.get("error"):
-        import pytest
-        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {r['error']['message']}")
+    x = _afxdp_uplink(switch)
     assert switch.ports()["x"]["rx_interrupts"] is True
     x.ping(a, count=1)
     time.sleep(0.5)
@@ -96,15 +105,9 @@ def test_idle_afxdp_port_does_not_stall_the_other_ports_of_its_worker(switch):
     worker polls. xvs's own port never blocks: taps on the same worker as an
     idle afxdp port keep their latency. (A guard: on this kernel a veth did not
     set the fill ring's flag, and the PMD passed this too.)"""
-    import re
     a = switch.vm("a", ipv6=False)
     b = switch.vm("b", ipv6=False)
-    x = switch.uplink("x", ipv6=False, add_port=False)
-    r = switch.rpc({"method": "port.add", "params": {
-        "name": "x", "kind": "afxdp", "options": {"ifname": x.sw_ifname}}}, timeout=30)
-    if r.get("error"):
-        import pytest
-        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {r['error']['message']}")
+    x = _afxdp_uplink(switch)
     x.ping(a, count=1)
     a.ping(b, count=1)
     out = a.run(["ping", "-n", "-c", "150", "-i", "0.01", "-W", "2", b.ip4], check=False,
