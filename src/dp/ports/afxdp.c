@@ -494,8 +494,7 @@ xvs_xsk_tx_burst(struct xvs_xsk *x, uint16_t qi, struct rte_mbuf **pkts, uint16_
 		uint32_t idx;
 
 		if (unlikely(m->pkt_len > XSK_FRAME_SIZE)) {
-			q->t.too_long++;
-			rte_pktmbuf_free(m);
+			q->t.too_long++; /* freed below with the others taken */
 			continue;
 		}
 		if (q->t.n_free == 0 || xsk_ring_prod__reserve(&q->t.tx, 1, &idx) != 1)
@@ -512,8 +511,8 @@ xvs_xsk_tx_burst(struct xvs_xsk *x, uint16_t qi, struct rte_mbuf **pkts, uint16_
 		d->len = m->pkt_len;
 		d->options = 0;
 		queued++;
-		rte_pktmbuf_free(m);
 	}
+	rte_pktmbuf_free_bulk(pkts, i);
 	if (queued > 0) {
 		xsk_ring_prod__submit(&q->t.tx, queued);
 		if (xsk_ring_prod__needs_wakeup(&q->t.tx))
