@@ -12,7 +12,6 @@ AF_PACKET uplink behaviour.
 
   ns x [xe<sfx>x] -- veth -- xe<sfx>xs: an afxdp port deleted and added again
 """
-import json
 import re
 import subprocess
 import time
@@ -20,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Sniffer, agent_send, nsrun, scapy_or_skip, wait_for
+from conftest import (Sniffer, agent_send, iperf3_received, need_tool, nsrun, scapy_or_skip,
+                      wait_for)
 
 
 def test_port_add_remove_while_traffic_flows(switch):
@@ -243,8 +243,7 @@ def test_afxdp_port_carries_tcp_both_ways(switch):
     are segmented in software before the AF_XDP tx ring (the port takes no
     offload metadata), and the uplink's frames are copied out of the UMEM into
     mbufs, with nothing dropped for want of a UMEM frame or an mbuf."""
-    if subprocess.run(["which", "iperf3"], capture_output=True).returncode != 0:
-        pytest.skip("iperf3 is not installed")
+    need_tool("iperf3")
     a = switch.vm("a", ipv6=False)
     x = switch.uplink("x", ipv6=False, add_port=False)
     err = _afxdp_add(switch, x)
@@ -252,12 +251,7 @@ def test_afxdp_port_carries_tcp_both_ways(switch):
         pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
     x.ping(a, count=1)
     for client, server in ((a, x), (x, a)):
-        srv = switch.spawn(server.ns, ["iperf3", "-s", "-1"])
-        time.sleep(0.5)
-        r = client.run(["iperf3", "-c", server.ip4, "-t", "2", "-J"], check=False, timeout=30)
-        srv.wait(10)
-        assert r.returncode == 0, r.stdout[-1500:] + r.stderr
-        got = json.loads(r.stdout)["end"]["sum_received"]["bytes"]
+        got = iperf3_received(switch, client, server)
         assert got > 1024 * 1024, (client.port, got)
     st = switch.stats("x")
     assert st["dev_tx_errors"] == 0 and st["drops"]["offload_failed"] == 0, st
