@@ -258,6 +258,26 @@ def test_afxdp_port_carries_tcp_both_ways(switch):
     assert st["tx_gso_segments"] > 0, st
 
 
+def test_afxdp_port_whose_netdev_vanishes(switch):
+    """The netdev of an afxdp port is deleted under it: the port's link goes
+    down, the switch keeps forwarding between its other ports, and the port
+    is deleted cleanly (its sockets were unbound by the kernel)."""
+    a = switch.vm("a", ipv6=False)
+    b = switch.vm("b", ipv6=False)
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    err = _afxdp_add(switch, x)
+    if err is not None:
+        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    x.ping(a, count=1)
+    nsrun(switch.ns, ["ip", "link", "del", x.sw_ifname])
+    wait_for(lambda: switch.ports()["x"]["link"] == "down", 5, what="x link down")
+    a.ping(b, count=3, interval=0.05)  # flooded to x too: dropped there, not stuck
+    switch.ctl("port", "del", "x")
+    assert "x" not in switch.ports()
+    a.ping(b, count=2, interval=0.05)
+    assert switch.xvsd.proc.poll() is None
+
+
 def _veth_queues(switch, h, n):
     """Give uplink h's veth pair n rx/tx queues (a veth has 1 by default)."""
     nsrun(switch.ns, ["ip", "link", "del", h.sw_ifname])
