@@ -141,6 +141,15 @@ def _afxdp_add(switch, up, *opts):
     return r.get("error")
 
 
+def _afxdp_uplink(switch):
+    """Uplink x on an afxdp port (skip where the kernel refuses AF_XDP on a veth)."""
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    err = _afxdp_add(switch, x)
+    if err is not None:
+        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    return x
+
+
 def _xvsd_bpf_fds(switch):
     """BPF maps and programs xvsd holds open (the PMD left its own behind)."""
     n = 0
@@ -165,10 +174,7 @@ def test_afxdp_port_delete_and_add_again(switch):
     xvs's own (src/dp/ports/afxdp.c): deleting it releases everything, and it
     is added again 20 times in a row, each time carrying frames."""
     a = switch.vm("a", ipv6=False)
-    x = switch.uplink("x", ipv6=False, add_port=False)
-    err = _afxdp_add(switch, x)
-    if err is not None:
-        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    x = _afxdp_uplink(switch)
     bpf0 = _xvsd_bpf_fds(switch)
     for i in range(20):
         switch.ctl("port", "del", "x")
@@ -189,10 +195,7 @@ def test_afxdp_port_readded_under_traffic_works(switch):
     open). Deleted and added again 20 times under a 2 ms ping, the port now
     simply comes back every time and carries frames."""
     a = switch.vm("a", ipv6=False)
-    x = switch.uplink("x", ipv6=False, add_port=False)
-    err = _afxdp_add(switch, x)
-    if err is not None:
-        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    x = _afxdp_uplink(switch)
     x.run(["ip", "neigh", "replace", "10.77.0.99", "lladdr", "02:99:99:99:99:99", "dev",
            x.ifname, "nud", "permanent"])
     switch.spawn(x.ns, ["ping", "-q", "-n", "-i", "0.002", "10.77.0.99"])
@@ -245,10 +248,7 @@ def test_afxdp_port_carries_tcp_both_ways(switch):
     mbufs, with nothing dropped for want of a UMEM frame or an mbuf."""
     need_tool("iperf3")
     a = switch.vm("a", ipv6=False)
-    x = switch.uplink("x", ipv6=False, add_port=False)
-    err = _afxdp_add(switch, x)
-    if err is not None:
-        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    x = _afxdp_uplink(switch)
     x.ping(a, count=1)
     for client, server in ((a, x), (x, a)):
         got = iperf3_received(switch, client, server)
@@ -264,10 +264,7 @@ def test_afxdp_port_whose_netdev_vanishes(switch):
     is deleted cleanly (its sockets were unbound by the kernel)."""
     a = switch.vm("a", ipv6=False)
     b = switch.vm("b", ipv6=False)
-    x = switch.uplink("x", ipv6=False, add_port=False)
-    err = _afxdp_add(switch, x)
-    if err is not None:
-        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    x = _afxdp_uplink(switch)
     x.ping(a, count=1)
     nsrun(switch.ns, ["ip", "link", "del", x.sw_ifname])
     wait_for(lambda: switch.ports()["x"]["link"] == "down", 5, what="x link down")
