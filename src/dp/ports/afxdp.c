@@ -183,8 +183,8 @@ prog_load(int map_fd, struct xvs_err *err)
 	return fd;
 }
 
-/* The id of a program named XSK_PROG_NAME attached to ifindex in mode, or 0:
- * one an xvsd that died left behind, which we may replace. */
+/* An fd of the program named XSK_PROG_NAME attached to ifindex in mode (one an
+ * xvsd that was killed left behind, which we may replace), or -1. */
 static int
 stale_prog_fd(int ifindex, uint32_t mode)
 {
