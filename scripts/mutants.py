@@ -303,6 +303,12 @@ MUTANTS = [
        "\t\t(void)bpf_xdp_detach(x->ifindex, x->xdp_flags, &opts);\n",
        "\t\t(void)opts;\n")],
      [e2e("test_ports.py", "afxdp_port_delete_and_add_again")]),
+
+    ("afxdp-no-stale-replace", "an XDP program left by a killed xvsd is not replaced",
+     [("src/dp/ports/afxdp.c",
+       "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id == 0)\n",
+       "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id != 0)\n")],
+     [e2e("test_ports.py", "afxdp_port_back_after_kill9")]),
 ]
 
 

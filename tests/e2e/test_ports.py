@@ -275,6 +275,24 @@ def test_afxdp_port_whose_netdev_vanishes(switch):
     assert switch.xvsd.proc.poll() is None
 
 
+def test_afxdp_port_back_after_kill9(switch):
+    """xvsd killed with -9 leaves its XDP program attached to the netdev (the
+    sockets die with the process). The next xvsd replaces a program of its own
+    name, and the port comes back up and carries frames; a program of anyone
+    else's it would refuse to replace."""
+    a = switch.vm("a", ipv6=False)
+    x = _afxdp_uplink(switch)
+    x.ping(a, count=1)
+    switch.kill9()
+    assert _xdp_prog_attached(switch, x.sw_ifname)
+    switch.start()
+    switch.reconfigure_hosts()
+    p = switch.ports()["x"]
+    assert p["state"] == "up", p
+    wait_for(lambda: x.ping(a, count=1, check=False).returncode == 0, 10, interval=0.2,
+             what="ping over the afxdp port after kill -9")
+
+
 def _veth_queues(switch, h, n):
     """Give uplink h's veth pair n rx/tx queues (a veth has 1 by default)."""
     nsrun(switch.ns, ["ip", "link", "del", h.sw_ifname])
