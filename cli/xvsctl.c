@@ -92,6 +92,9 @@ print_ports(json_t *r)
 		       s(p, "state"), vlan, q, s(p, "driver"), att);
 		if (json_object_get(p, "error") != NULL)
 			printf("  error: %s\n", s(p, "error"));
+		if (json_object_get(p, "xdp_mode") != NULL)
+			printf("  xdp-mode: %s in force (%s), XDP program attached %s\n",
+			       s(p, "xdp_mode"), s(o, "xdp-mode"), s(p, "xdp_attach"));
 	}
 	json_decref(ports);
 }
@@ -385,6 +388,7 @@ static const struct cmd base_cmds[] = {
 	"  ifname=IF (tap, afxdp, afpacket)   netns=NS mac=MAC (tap)\n" \
 	"  path=FILE (vhost socket, pcap rx)   tx-path=FILE infinite=on (pcap)\n" \
 	"  client=on (vhost)   queues=N   start-queue=N (afxdp)   pci=ADDR (pci)\n" \
+	"  xdp-mode=auto|copy|zero-copy (afxdp)\n" \
 	"  mtu=N   vlan-mode=access|trunk   vlan=ID   trunks=LIST   native=ID|none\n" \
 	"  mac-limit=N (MACs learned on the port, 0 = no limit, default 4096)\n" \
 	"\nrss set options (key=value):\n" \

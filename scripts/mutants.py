@@ -290,6 +290,25 @@ MUTANTS = [
        "rte_pktmbuf_alloc(fits || big == NULL ? m->pool : big);",
        "rte_pktmbuf_alloc(m->pool);")],
      [e2e("test_mtu.py", "jumbo_chain_from_tap_crosses_to_afpacket_uplink")]),
+
+    # -- afxdp: xvs's own AF_XDP port (src/dp/ports/afxdp.c)
+    ("afxdp-fd-not-watched", "an afxdp queue's socket fd is not the worker's wake-up fd",
+     [("src/dp/port.c",
+       "\t\tp->rxq_fd[q] = xvs_xsk_fd(p->xsk, q);\n",
+       "\t\tp->rxq_fd[q] = -1;\n")],
+     [e2e("test_idle.py", "afxdp_port_sleeps")]),
+
+    ("afxdp-prog-left", "deleting an afxdp port leaves its XDP program attached",
+     [("src/dp/ports/afxdp.c",
+       "\t\t(void)bpf_xdp_detach(x->ifindex, x->xdp_flags, &opts);\n",
+       "\t\t(void)opts;\n")],
+     [e2e("test_ports.py", "afxdp_port_delete_and_add_again")]),
+
+    ("afxdp-no-stale-replace", "an XDP program left by a killed xvsd is not replaced",
+     [("src/dp/ports/afxdp.c",
+       "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id == 0)\n",
+       "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id != 0)\n")],
+     [e2e("test_ports.py", "afxdp_port_back_after_kill9")]),
 ]
 
 

@@ -41,6 +41,7 @@ enum port_key {
 	PK_INFINITE,
 	PK_QUEUES,
 	PK_START_QUEUE,
+	PK_XDP_MODE,
 	PK_PCI,
 	PK_MTU,
 	PK_VLAN_MODE,
@@ -58,6 +59,10 @@ enum port_key {
 	PK_RSS_KEY,
 	PK_RSS_RETA_SIZE,
 	PK__MAX
+};
+
+static const char *const xdp_mode_names[] = {
+	[XVS_XDP_AUTO] = "auto", [XVS_XDP_COPY] = "copy", [XVS_XDP_ZEROCOPY] = "zero-copy",
 };
 
 const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
@@ -79,6 +84,8 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 			       KIND(XVS_PORT_VHOST) | KIND(XVS_PORT_PCAP) | KIND(XVS_PORT_PCI)},
 	[PK_START_QUEUE] = {"start-queue", "first netdev queue used by AF_XDP, 0-63",
 			    KIND(XVS_PORT_AFXDP)},
+	[PK_XDP_MODE] = {"xdp-mode", "AF_XDP sockets: auto (zero-copy if the driver can, else "
+			 "copy), copy or zero-copy", KIND(XVS_PORT_AFXDP)},
 	[PK_PCI] = {"pci", "PCI address of the NIC, DDDD:BB:DD.F or BB:DD.F", KIND(XVS_PORT_PCI)},
 	[PK_MTU] = {"mtu", "largest L3 payload carried, 68-9000 (afxdp: 1774)", ALL_KINDS},
 	[PK_VLAN_MODE] = {"vlan-mode", "access or trunk", ALL_KINDS},
@@ -533,6 +540,17 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 		ret = xvs_u32_parse(what, value, 0, START_QUEUE_MAX, &v, err);
 		tmp.start_queue = (uint16_t)v;
 		break;
+	case PK_XDP_MODE:
+		ret = -EINVAL;
+		for (unsigned int m = 0; m < sizeof(xdp_mode_names) / sizeof(xdp_mode_names[0]); m++)
+			if (strcmp(value, xdp_mode_names[m]) == 0) {
+				tmp.xdp_mode = (enum xvs_xdp_mode)m;
+				ret = 0;
+			}
+		if (ret < 0)
+			xvs_err_set(err, ret, "%s \"%.32s\" is not auto, copy or zero-copy", what,
+				    value);
+		break;
 	case PK_PCI:
 		ret = pci_parse(what, value, tmp.pci, err);
 		break;
@@ -652,6 +670,8 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		return put(buf, len, "%u", cfg->queues);
 	case PK_START_QUEUE:
 		return put(buf, len, "%u", cfg->start_queue);
+	case PK_XDP_MODE:
+		return put(buf, len, "%s", xdp_mode_names[cfg->xdp_mode]);
 	case PK_PCI:
 		return put(buf, len, "%s", cfg->pci);
 	case PK_MTU:
@@ -754,6 +774,9 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 	if (cfg->queues < 1 || cfg->queues > QUEUES_MAX)
 		return xvs_err_set(err, -EINVAL, "port %s: queues %u outside 1-%d", cfg->name,
 				   cfg->queues, QUEUES_MAX);
+	if ((unsigned int)cfg->xdp_mode > XVS_XDP_ZEROCOPY)
+		return xvs_err_set(err, -EINVAL, "port %s: xdp-mode %d is unknown", cfg->name,
+				   (int)cfg->xdp_mode);
 	/* A netdev has at most 64 queues that AF_XDP may bind. */
 	if (cfg->kind == XVS_PORT_AFXDP && cfg->start_queue + cfg->queues > START_QUEUE_MAX + 1)
 		return xvs_err_set(err, -EINVAL,

@@ -33,6 +33,13 @@ enum xvs_port_kind {
 	XVS_PORT__MAX
 };
 
+/* afxdp: how the AF_XDP sockets bind (the xdp-mode option). */
+enum xvs_xdp_mode {
+	XVS_XDP_AUTO = 0,   /* zero-copy where the driver takes it, else copy */
+	XVS_XDP_COPY,
+	XVS_XDP_ZEROCOPY,
+};
+
 /* One port's configuration. Owned by the control thread. */
 struct xvs_port_cfg {
 	char name[XVS_NAME_MAX + 1];     /* switch-wide unique port name */
@@ -48,6 +55,7 @@ struct xvs_port_cfg {
 	bool pcap_infinite;              /* pcap: replay forever */
 	uint16_t queues;                 /* requested rx/tx queue pairs, 1..16 */
 	uint16_t start_queue;            /* afxdp: first netdev queue */
+	enum xvs_xdp_mode xdp_mode;      /* afxdp: copy, zero-copy or auto (default) */
 	uint32_t mtu;                    /* largest L3 payload accepted, 68..9000 */
 	struct xvs_vlan_cfg vlan;
 	uint32_t mac_limit;              /* most dynamic FDB entries of the port; 0 = no limit */

@@ -15,6 +15,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
+#include "afxdp.h"
 #include "log.h"
 #include "params.h"
 #include "xvsd.h"
@@ -138,6 +139,8 @@ port_link_up(const struct xvs_port *p)
 		return false;
 	if (p->tap != NULL)
 		return true;
+	if (p->xsk != NULL)
+		return xvs_xsk_link_up(p->xsk);
 	return rte_eth_link_get_nowait(p->eth_port, &link) == 0 &&
 	       link.link_status == RTE_ETH_LINK_UP;
 }
@@ -173,6 +176,11 @@ port_json(const struct xvs_port *p)
 		json_object_set_new(o, "tx_handoff", json_boolean(p->tx_ring != NULL));
 		json_object_set_new(o, "tx_offload", json_boolean(p->tap != NULL));
 		json_object_set_new(o, "device_mac", json_string(mac));
+		if (p->xsk != NULL) {
+			json_object_set_new(o, "xdp_mode", json_string(xvs_xsk_mode_name(p->xsk)));
+			json_object_set_new(o, "xdp_attach",
+					    json_string(xvs_xsk_attach_name(p->xsk)));
+		}
 	}
 	return o;
 }
@@ -260,6 +268,17 @@ port_stats_json(const struct xvs_port *p)
 				    json_integer((json_int_t)ts.rx_reads_empty));
 		json_object_set_new(o, "dev_rx_reads_chained",
 				    json_integer((json_int_t)ts.rx_reads_chained));
+	} else if (p->open && p->xsk != NULL) {
+		struct xvs_xsk_stats xs;
+
+		xvs_xsk_get_stats(p->xsk, &xs);
+		json_object_set_new(o, "dev_rx_missed",
+				    json_integer((json_int_t)(xs.rx_nombuf + xs.rx_kernel_dropped)));
+		json_object_set_new(o, "dev_rx_errors", json_integer((json_int_t)xs.rx_invalid));
+		json_object_set_new(o, "dev_tx_errors",
+				    json_integer((json_int_t)(xs.tx_invalid + xs.tx_too_long)));
+		json_object_set_new(o, "dev_tx_kicks", json_integer((json_int_t)xs.tx_kicks));
+		json_object_set_new(o, "dev_rx_kicks", json_integer((json_int_t)xs.rx_kicks));
 	} else if (p->open) {
 		struct rte_eth_stats es;
 

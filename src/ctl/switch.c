@@ -341,6 +341,7 @@ xvsd_publish(void)
 		xvs_fdb_set_port_limit(xvs_dp.fdb, slot, p->cfg.mac_limit);
 		sp->active = true;
 		sp->tap = p->tap;
+		sp->xsk = p->xsk;
 		sp->tx_offload = p->tap != NULL;
 		sp->eth_port = p->eth_port;
 		sp->n_txq = p->n_txq;

@@ -126,11 +126,14 @@ struct xvs_learn_dedup {
 	uint16_t port;
 };
 
+struct xvs_xsk; /* ports/afxdp.h */
+
 /* A port as the workers see it in a snapshot. */
 struct xvs_snap_port {
 	bool active;                /* slot in use and started */
 	bool tx_offload;            /* takes GSO/checksum requests as metadata (tap) */
 	struct xvs_tap *tap;        /* xvs tap port, or NULL for an ethdev port */
+	struct xvs_xsk *xsk;        /* xvs afxdp port (ports/afxdp.h), or NULL */
 	uint16_t eth_port;          /* DPDK ethdev id */
 	uint16_t n_txq;             /* tx queues configured on the device */
 	uint16_t tx_owner;          /* worker that transmits for workers without a txq */

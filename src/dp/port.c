@@ -31,6 +31,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "afxdp.h"
 #include "port.h"
 #include "port_mtu.h"
 
@@ -288,11 +289,6 @@ build_devargs(struct xvs_port *p, char *buf, size_t len, uint16_t *nq)
 
 	*nq = q;
 	switch (c->kind) {
-	case XVS_PORT_AFXDP:
-		snprintf(p->devname, sizeof(p->devname), "net_af_xdp_xvs%u", seq);
-		n = snprintf(buf, len, "%s,iface=%s,start_queue=%u,queue_count=%u", p->devname,
-			     c->ifname, c->start_queue, q);
-		break;
 	case XVS_PORT_AFPACKET:
 		snprintf(p->devname, sizeof(p->devname), "net_af_packet_xvs%u", seq);
 		xvs_afp_ring_for_mtu(c->mtu, (uint32_t)getpagesize(), &ring);
@@ -380,7 +376,7 @@ rss_hf(uint32_t types)
  * jumbo mbuf per frame: af_packet copies a frame into one mbuf and refuses a
  * queue whose ring slot is larger; vhost and pcap would chain 2 KB mbufs,
  * which a port without offloads could then not send (it flattens a chain
- * into one 2 KB mbuf). af_xdp's MTU is capped to what a 2 KB umem chunk holds.
+ * into one 2 KB mbuf).
  * Also sets the rx offloads that go with it. */
 static struct rte_mempool *
 rx_pool(struct xvs_port *p, const struct rte_eth_dev_info *info, struct rte_eth_conf *conf,
@@ -393,7 +389,7 @@ rx_pool(struct xvs_port *p, const struct rte_eth_dev_info *info, struct rte_eth_
 		fits = p->afp_framesz - (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) <= POOL_DATA;
 		p->rx_mtu_max = xvs_afp_ring_mtu_max(p->afp_framesz);
 	} else {
-		fits = FRAME_MAX(p->cfg.mtu) <= POOL_DATA || p->cfg.kind == XVS_PORT_AFXDP;
+		fits = FRAME_MAX(p->cfg.mtu) <= POOL_DATA;
 		p->rx_mtu_max = fits ? POOL_DATA - FRAME_MAX(0) : XVS_JUMBO_DATA - FRAME_MAX(0);
 	}
 	if (fits)
@@ -489,7 +485,7 @@ xvs_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 	r = xvs_port_mtu_allowed(p, mtu, err);
 	if (r < 0)
 		return r;
-	if (p->cfg.kind == XVS_PORT_AFPACKET)
+	if (p->cfg.kind == XVS_PORT_AFPACKET || p->xsk != NULL)
 		return netdev_set_mtu(p, mtu, err);
 	r = rte_eth_dev_set_mtu(p->eth_port, (uint16_t)mtu);
 	if (r < 0 && r != -ENOTSUP)
@@ -545,149 +541,115 @@ afpacket_ignore_outgoing(const char *ifname, int skip_fd)
 	return n;
 }
 
-/* The af_xdp PMD of DPDK 22.11 (with libxdp) leaves its AF_XDP socket and
- * BPF program and map fds open when its device is closed (and opens the
- * program once more while closing). The socket stays bound to the netdev
- * queue, so the next port on that netdev fails to create its own ("rx queue
- * 0: Invalid argument") until xvsd exits. So note which of those objects
- * the device's probe opened, by an identity that is never reused while the
- * object lives (a BPF object's kernel id, a socket's inode), and after the
- * device is closed, close every fd that still refers to one of them. */
-#define OBJ_BPF (UINT64_C(1) << 63)
-
-/* Identity of the object behind fd if it is a BPF map or program, or an
- * AF_XDP socket; 0 for anything else. */
-static uint64_t
-obj_key(int fd, const char *target)
+/* The hand-off ring of a port with fewer tx queues (ntx) than workers: the
+ * others hand their frames to the owner (worker.c). */
+static int
+tx_ring_make(struct xvs_port *p, uint16_t ntx, struct xvs_err *err)
 {
-	char path[64], line[128];
-	uint32_t id = 0;
-	FILE *f;
+	char rname[RTE_RING_NAMESIZE];
 
-	if (strncmp(target, "socket:", 7) == 0) {
-		struct stat st;
-		int dom;
-		socklen_t dl = sizeof(dom);
-
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_XDP ||
-		    fstat(fd, &st) < 0)
-			return 0;
-		return (uint64_t)st.st_ino & ~OBJ_BPF;
-	}
-	if (strcmp(target, "anon_inode:bpf-map") != 0 && strcmp(target, "anon_inode:bpf-prog") != 0)
+	p->tx_ring = NULL;
+	if (ntx >= xvs_dp.n_workers_max)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return 0;
-	while (id == 0 && fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "map_id: %u", &id) != 1 && sscanf(line, "prog_id: %u", &id) != 1)
-			id = 0;
-	fclose(f);
-	return id != 0 ? OBJ_BPF | id : 0;
+	snprintf(rname, sizeof(rname), "xvs_tx%u_%u", p->slot, devname_seq);
+	p->tx_ring = rte_ring_create(rname, XVS_TX_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
+	if (p->tx_ring == NULL)
+		return xvs_err_set(err, -rte_errno, "port %s: tx hand-off ring: %s", p->cfg.name,
+				   rte_strerror(rte_errno));
+	return 0;
 }
 
-struct obj_set {
-	uint16_t n;
-	uint64_t key[64];
+/* Frees the mbufs left in it. */
+static void
+tx_ring_free(struct xvs_port *p)
+{
+	struct rte_mbuf *m;
+
+	if (p->tx_ring == NULL)
+		return;
+	while (rte_ring_dequeue(p->tx_ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(p->tx_ring);
+	p->tx_ring = NULL;
+}
+
+static const enum xvs_xsk_mode xsk_mode[] = {
+	[XVS_XDP_AUTO] = XVS_XSK_AUTO,
+	[XVS_XDP_COPY] = XVS_XSK_COPY,
+	[XVS_XDP_ZEROCOPY] = XVS_XSK_ZEROCOPY,
 };
 
-static bool
-obj_set_has(const struct obj_set *s, uint64_t key)
+/* afxdp: xvs's own AF_XDP sockets rather than DPDK's af_xdp PMD, which left
+ * sockets and BPF objects behind on close, had no rx interrupt and was not
+ * safe to retry after a failed queue setup (ports/afxdp.h). */
+static int
+afxdp_open(struct xvs_port *p, struct xvs_err *err)
 {
-	for (uint16_t i = 0; i < s->n; i++)
-		if (s->key[i] == key)
-			return true;
-	return false;
-}
+	uint16_t nq = p->cfg.queues ? p->cfg.queues : 1;
+	struct ifreq ifr;
+	int r, fd;
 
-/* Walk our fds: with close_in == NULL, add every object's key to seen; else
- * close the fds whose object is in close_in. */
-static void
-objs_walk(struct obj_set *seen, const struct obj_set *close_in)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
+	p->tap = NULL;
+	p->tx_ring = NULL;
+	p->wake_fd = -1;
+	p->rss_steerable = false;
+	p->rss_hw_reta = false;
+	p->rss_reta_size = 0;
+	p->eth_port = RTE_MAX_ETHPORTS; /* none: nothing may take it for an ethdev */
+	for (int i = 0; i < XVS_MAX_QUEUES; i++)
+		p->rxq_fd[i] = -1;
+	/* One UMEM frame per packet (static_assert in ports/afxdp.c). */
+	p->mtu_max = XVS_AFXDP_MTU_MAX;
+	p->rx_mtu_max = XVS_AFXDP_MTU_MAX;
+	r = p->cfg.mtu != 1500 ? netdev_set_mtu(p, p->cfg.mtu, err) : 0;
+	if (r < 0)
+		goto out;
+	r = xvs_xsk_open(p->cfg.ifname, nq, p->cfg.start_queue, xsk_mode[p->cfg.xdp_mode],
+			 xvs_dp.pool, &p->xsk, err);
+	if (r < 0) {
+		char msg[sizeof(err->msg)];
 
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char path[64], target[64];
-		int fd = atoi(e->d_name);
-		ssize_t n;
-		uint64_t key;
-
-		if (fd <= 2 || fd == dirfd(d))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		key = obj_key(fd, target);
-		if (key == 0)
-			continue;
-		if (close_in != NULL && obj_set_has(close_in, key))
-			close(fd);
-		else if (close_in == NULL && !obj_set_has(seen, key) && seen->n < RTE_DIM(seen->key))
-			seen->key[seen->n++] = key;
+		if (err != NULL) {
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			xvs_err_set(err, r, "port %s: cannot create afxdp device on %s: %s",
+				    p->cfg.name, p->cfg.ifname, msg);
+		}
+		goto out;
 	}
-	closedir(d);
-}
-
-/* After the probe: p->objs gets the objects that were not there before. */
-static void
-objs_note_new(struct xvs_port *p, const struct obj_set *before)
-{
-	struct obj_set now = {.n = 0};
-
-	objs_walk(&now, NULL);
-	p->n_objs = 0;
-	for (uint16_t i = 0; i < now.n && p->n_objs < XVS_PORT_OBJS_MAX; i++)
-		if (!obj_set_has(before, now.key[i]))
-			p->objs[p->n_objs++] = now.key[i];
-}
-
-/* Unmap what is still mapped of the sockets in set (their rings): a mapping
- * holds the socket's file open as much as an fd does. */
-static void
-objs_unmap(const struct obj_set *set)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned long start, end, ino;
-		const char *sock = strstr(line, "socket:[");
-
-		if (sock == NULL || sscanf(line, "%lx-%lx", &start, &end) != 2 ||
-		    sscanf(sock, "socket:[%lu]", &ino) != 1 || !obj_set_has(set, (uint64_t)ino))
-			continue;
-		(void)munmap((void *)start, end - start);
+	/* A worker without a tx queue of its own hands off (the tx ring of an
+	 * AF_XDP socket has one producer). */
+	r = tx_ring_make(p, nq, err);
+	if (r < 0) {
+		xvs_xsk_close(p->xsk);
+		p->xsk = NULL;
+		goto out;
 	}
-	fclose(f);
-}
-
-static void
-objs_close_left(struct xvs_port *p)
-{
-	struct obj_set mine = {.n = 0};
-
-	for (uint8_t i = 0; i < p->n_objs; i++)
-		mine.key[mine.n++] = p->objs[i];
-	if (mine.n > 0) {
-		objs_walk(NULL, &mine);
-		objs_unmap(&mine);
-	}
-	p->n_objs = 0;
+	snprintf(p->devname, sizeof(p->devname), "%s", p->cfg.ifname);
+	snprintf(p->driver, sizeof(p->driver), "xvs_afxdp");
+	p->n_rxq = nq;
+	p->n_txq = nq;
+	p->rss_attached = nq; /* the NIC's own hash spreads over them */
+	p->rx_intr = true;
+	for (uint16_t q = 0; q < nq; q++)
+		p->rxq_fd[q] = xvs_xsk_fd(p->xsk, q);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->cfg.ifname);
+	if (fd >= 0 && ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (fd >= 0)
+		close(fd);
+	p->open = true;
+	p->error[0] = '\0';
+	return 0;
+out:
+	snprintf(p->error, sizeof(p->error), "%s", err != NULL ? err->msg : "open failed");
+	return r;
 }
 
 static int
 ethdev_open(struct xvs_port *p, struct xvs_err *err)
 {
-	struct obj_set *objs_before = NULL;
 	struct rte_eth_dev_info info;
 	char devargs[2048];
 	uint16_t nq, nrx, ntx;
@@ -723,12 +685,6 @@ ethdev_open(struct xvs_port *p, struct xvs_err *err)
 		r = vhost_stale_socket_remove(p, err);
 		if (r < 0)
 			goto out;
-	}
-	p->n_objs = 0;
-	if (p->cfg.kind == XVS_PORT_AFXDP) {
-		objs_before = calloc(1, sizeof(*objs_before));
-		if (objs_before != NULL)
-			objs_walk(objs_before, NULL);
 	}
 	r = rte_dev_probe(devargs);
 	if (r < 0) {
@@ -808,19 +764,9 @@ ethdev_open(struct xvs_port *p, struct xvs_err *err)
 	}
 	/* Software for everything: no PMD here takes GSO/checksum requests as we
 	 * carry them (vhost negotiates none by default, see doc/ports.md). */
-	if (ntx < xvs_dp.n_workers_max) {
-		char rname[RTE_RING_NAMESIZE];
-
-		snprintf(rname, sizeof(rname), "xvs_tx%u_%u", p->slot, devname_seq);
-		p->tx_ring = rte_ring_create(rname, XVS_TX_RING_SIZE, rte_socket_id(),
-					     RING_F_SC_DEQ);
-		if (p->tx_ring == NULL) {
-			r = -rte_errno;
-			xvs_err_set(err, r, "port %s: tx hand-off ring: %s", p->cfg.name,
-				    rte_strerror(rte_errno));
-			goto stop;
-		}
-	}
+	r = tx_ring_make(p, ntx, err);
+	if (r < 0)
+		goto stop;
 	{
 		struct rte_ether_addr mac;
 
@@ -828,8 +774,7 @@ ethdev_open(struct xvs_port *p, struct xvs_err *err)
 			memcpy(p->mac, mac.addr_bytes, 6);
 	}
 	/* One af_packet rx queue: let a sleeping worker be woken by the first
-	 * frame instead of a timer. Not for af_xdp: its XDP program redirects
-	 * frames before any packet socket sees them. Best effort. */
+	 * frame instead of a timer. Best effort. */
 	if (!p->rx_intr && nrx == 1 && p->cfg.kind == XVS_PORT_AFPACKET) {
 		p->wake_fd = wake_open(p->cfg.ifname);
 		p->rxq_fd[0] = p->wake_fd;
@@ -849,10 +794,6 @@ ethdev_open(struct xvs_port *p, struct xvs_err *err)
 		p->rss_hw_reta = true;
 		p->reta_size = info.reta_size;
 	}
-	if (objs_before != NULL) {
-		objs_note_new(p, objs_before);
-		free(objs_before);
-	}
 	p->open = true;
 	p->error[0] = '\0';
 	return 0;
@@ -869,12 +810,7 @@ close:
 	rte_eth_dev_close(p->eth_port);
 remove:
 	rte_eal_hotplug_remove(p->cfg.kind == XVS_PORT_PCI ? "pci" : "vdev", p->devname);
-	if (objs_before != NULL) {
-		objs_note_new(p, objs_before);
-		objs_close_left(p);
-	}
 out:
-	free(objs_before);
 	snprintf(p->error, sizeof(p->error), "%s", err != NULL ? err->msg : "open failed");
 	return r;
 }
@@ -894,34 +830,9 @@ xvs_port_open(struct xvs_port *p, struct xvs_err *err)
 	}
 	if (p->cfg.kind == XVS_PORT_TAP)
 		return tap_open(p, err);
-	/* af_xdp: the kernel lets go of a closed AF_XDP socket, and so of its
-	 * netdev queue, in deferred work a moment after the close: a port
-	 * deleted and added again may find the queue still taken (EINVAL from
-	 * the rx queue setup). Give it up to half a second. */
-	for (int tries = 0;; tries++) {
-		r = ethdev_open(p, err);
-		if (r != -EINVAL || p->cfg.kind != XVS_PORT_AFXDP)
-			return r;
-		if (tries == 50)
-			break;
-		xvs_err_clear(err);
-		rte_delay_us_sleep(10000);
-	}
-	/* With frames arriving while the old port was deleted, the kernel can
-	 * keep its queue until the process exits (doc/ports.md). */
-	if (err != NULL) {
-		char msg[2 * sizeof(err->msg)];
-		size_t n;
-
-		snprintf(msg, sizeof(msg), "%s; if an afxdp port on %s was deleted while "
-			 "traffic arrived, the kernel may still hold its queue: restart xvsd",
-			 err->msg, p->cfg.ifname);
-		n = RTE_MIN(strlen(msg), sizeof(err->msg) - 1);
-		memcpy(err->msg, msg, n);
-		err->msg[n] = '\0';
-		memcpy(p->error, err->msg, n + 1);
-	}
-	return r;
+	if (p->cfg.kind == XVS_PORT_AFXDP)
+		return afxdp_open(p, err);
+	return ethdev_open(p, err);
 }
 
 int
@@ -974,27 +885,18 @@ xvs_port_close(struct xvs_port *p)
 		p->tap = NULL;
 		return;
 	}
-	if (p->cfg.kind == XVS_PORT_AFXDP) {
-		/* Frames stop reaching the AF_XDP socket before its device goes
-		 * (see objs_close_left): the XDP program that redirects them off. */
-		const char *off[] = {"ip", "link", "set", "dev", p->cfg.ifname, "xdp", "off", NULL};
-
-		(void)run_ip(NULL, off);
+	if (p->xsk != NULL) {
+		xvs_xsk_close(p->xsk);
+		p->xsk = NULL;
+		tx_ring_free(p);
+		return;
 	}
 	(void)rte_eth_dev_stop(p->eth_port);
 	(void)rte_eth_dev_close(p->eth_port);
 	rte_eal_hotplug_remove(p->cfg.kind == XVS_PORT_PCI ? "pci" : "vdev", p->devname);
-	objs_close_left(p);
 	if (p->wake_fd >= 0) {
 		close(p->wake_fd);
 		p->wake_fd = -1;
 	}
-	if (p->tx_ring != NULL) {
-		struct rte_mbuf *m;
-
-		while (rte_ring_dequeue(p->tx_ring, (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-		rte_ring_free(p->tx_ring);
-		p->tx_ring = NULL;
-	}
+	tx_ring_free(p);
 }

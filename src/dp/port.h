@@ -3,7 +3,8 @@
  * Ports: one attachment of the switch (a VM's tap or vhost-user socket, an
  * uplink netdev through AF_XDP or AF_PACKET, a PCI NIC, a pcap or null device),
  * each backed by a DPDK ethdev that is hot-plugged with rte_dev_probe() when the
- * port is added and removed with rte_dev_remove() when it is deleted.
+ * port is added and removed with rte_dev_remove() when it is deleted; tap and
+ * afxdp ports are xvs's own (port_tap.h, ports/afxdp.h), without an ethdev.
  *
  * Owned by the control thread. Workers see a port only through its
  * struct xvs_snap_port in the current snapshot.
@@ -18,7 +19,7 @@
 #include "dp.h"
 #include "xvs_err.h"
 
-#define XVS_PORT_OBJS_MAX 16
+struct xvs_xsk;
 
 struct xvs_port {
 	struct xvs_port_cfg cfg;     /* as stored */
@@ -33,16 +34,13 @@ struct xvs_port {
 	int rxq_fd[XVS_MAX_QUEUES];  /* interrupt fd per rx queue, -1 if none */
 	struct rte_ring *tx_ring;    /* hand-off ring when n_txq < workers */
 	struct xvs_tap *tap;         /* tap ports: xvs's own tap device (no ethdev) */
+	struct xvs_xsk *xsk;         /* afxdp ports: xvs's own AF_XDP sockets (no ethdev) */
 	int wake_fd;                 /* afpacket: wake-up socket (see port_wake_*), or -1 */
 	char driver[32];             /* PMD name, for show */
 	uint32_t mtu_max;            /* the device's own MTU limit (0: none reported) */
 	unsigned int afp_framesz;    /* af_packet: ring slot size the device was opened with */
 	uint32_t rx_mtu_max;         /* largest MTU its receive buffers hold (0: any, tap) */
 	uint8_t mac[6];              /* device MAC as DPDK reports it */
-	/* af_xdp: the sockets and BPF objects the PMD opened, closed after the
-	 * device if it left them open (see port.c, objs_close_left) */
-	uint8_t n_objs;
-	uint64_t objs[XVS_PORT_OBJS_MAX];
 
 	/* RSS in force (control thread; settings in cfg.rss, plan in switch.c). */
 	bool rss_steerable;          /* xvs picks which rx queues get traffic (tap, pci) */

@@ -16,8 +16,8 @@
  * XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
  * its queues, takes one more look (so a frame that arrived while arming is not
  * missed), goes QSBR-offline and blocks in epoll_pwait2() on its epoll set:
- * the queues' interrupt fds (tap fds, vhost kick fds, the wake-up sockets of
- * af_packet ports, see port.h) plus its wake eventfd. Queues with none
+ * the queues' interrupt fds (tap fds, AF_XDP socket fds, vhost kick fds, the
+ * wake-up sockets of af_packet ports, see port.h) plus its wake eventfd. Queues with none
  * of those are looked at again after a timeout that grows from
  * XVS_IDLE_SLEEP_MIN_NS to XVS_IDLE_SLEEP_MAX_NS while nothing arrives.
  */
@@ -37,6 +37,7 @@
 #include <rte_log.h>
 #include <rte_prefetch.h>
 
+#include "afxdp.h"
 #include "dp.h"
 #include "idle.h"
 #include "offload.h"
@@ -65,15 +66,16 @@ xvs_worker_wake(struct xvs_worker *w)
 		(void)!write(w->wakefd, &one, sizeof(one));
 }
 
-/* Send pkts[0..n) on (eth_port, q), retrying while progress is made. Returns how
- * many were sent; the caller owns the rest. */
+/* Send pkts[0..n) on queue q of port p (an ethdev or an afxdp port), retrying
+ * while progress is made. Returns how many were sent; the caller owns the rest. */
 static uint16_t
-tx_burst_retry(uint16_t eth_port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+tx_burst_retry(const struct xvs_snap_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t sent = 0;
 
 	for (int tries = 0; sent < n && tries < XVS_TX_RETRIES; tries++) {
-		uint16_t k = rte_eth_tx_burst(eth_port, q, pkts + sent, n - sent);
+		uint16_t k = p->xsk != NULL ? xvs_xsk_tx_burst(p->xsk, q, pkts + sent, n - sent) :
+			     rte_eth_tx_burst(p->eth_port, q, pkts + sent, n - sent);
 
 		if (k == 0 && tries > 0)
 			break;
@@ -109,7 +111,7 @@ tx_ethdev(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
 	if (likely(w->id < p->n_txq)) {
 		for (uint16_t i = 0; i < n; i++)
 			bytes += pkts[i]->pkt_len;
-		sent = tx_burst_retry(p->eth_port, w->id, pkts, n);
+		sent = tx_burst_retry(p, w->id, pkts, n);
 		for (uint16_t i = sent; i < n; i++)
 			bytes -= pkts[i]->pkt_len;
 		w->ctr[out].tx_bytes += bytes;
@@ -237,7 +239,7 @@ drain_tx_rings(struct xvs_worker *w, const struct xvs_snapshot *s)
 
 			for (unsigned int j = 0; j < n; j++)
 				bytes += pkts[j]->pkt_len;
-			sent = tx_burst_retry(p->eth_port, w->id, pkts, (uint16_t)n);
+			sent = tx_burst_retry(p, w->id, pkts, (uint16_t)n);
 			for (unsigned int j = sent; j < n; j++)
 				bytes -= pkts[j]->pkt_len;
 			w->ctr[out].tx_bytes += bytes;
@@ -384,8 +386,9 @@ intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on
 		const struct xvs_snap_port *p = &s->port[sw->rxq[i].port];
 		int r;
 
-		if (p->active && p->tap != NULL)
-			continue; /* a tap fd is readable while frames wait: nothing to arm */
+		if (p->active && (p->tap != NULL || p->xsk != NULL))
+			continue; /* a tap's or AF_XDP socket's fd is readable while frames
+				   * wait: nothing to arm */
 		if (p->active && p->wake_fd >= 0) {
 			if (on && xvs_port_wake_arm(p->wake_fd) < 0)
 				all = false;
@@ -616,6 +619,10 @@ xvs_worker_main(void *arg)
 					 * less per turn. */
 					if (n == 0)
 						w->tap_ready[q->port] &= (uint16_t)~bit;
+				} else if (p->xsk != NULL) {
+					/* a look at a ring in memory, no syscall */
+					polled_pmd = true;
+					n = xvs_xsk_rx_burst(p->xsk, q->queue, pkts, XVS_BURST);
 				} else {
 					polled_pmd = true;
 					n = rte_eth_rx_burst(p->eth_port, q->queue, pkts, XVS_BURST);

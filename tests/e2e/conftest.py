@@ -153,6 +153,19 @@ def need_tool(name):
     return path
 
 
+def iperf3_received(switch, client, server, secs=2):
+    """Bytes an iperf3 TCP stream from Host client to Host server delivered in secs
+    (skip without iperf3; fail if the run fails)."""
+    need_tool("iperf3")
+    srv = switch.spawn(server.ns, ["iperf3", "-s", "-1"])
+    time.sleep(0.5)
+    r = client.run(["iperf3", "-c", server.ip4, "-t", str(secs), "-J"], check=False,
+                   timeout=secs + 30)
+    srv.wait(10)
+    assert r.returncode == 0, r.stdout[-1500:] + r.stderr
+    return json.loads(r.stdout)["end"]["sum_received"]["bytes"]
+
+
 def frame_hex(f):
     return bytes(f).hex()
 

@@ -245,6 +245,7 @@ test_config_port_key_table_kinds(void **state)
 		"ifname", "eth1",     "netns",    "ns1", "mac",   "02:00:00:00:00:01",
 		"path",   "/tmp/s",   "tx-path",  "/tmp/o", "client", "true",
 		"infinite", "yes",    "queues",   "4",   "start-queue", "2",
+		"xdp-mode", "copy",
 		"pci",    "01:00.0",  "mtu",      "1400", "vlan-mode", "trunk",
 		"vlan",   "10",       "trunks",   "1-5", "native", "none",
 		"mac-limit", "16",
@@ -279,7 +280,7 @@ test_config_port_key_table_kinds(void **state)
 					 applies ? 0 : -ENOENT);
 		}
 	}
-	assert_int_equal(nkeys, 25);
+	assert_int_equal(nkeys, 26);
 }
 
 static void
@@ -406,6 +407,12 @@ test_config_port_ranges(void **state)
 	set_expect(&cfg, "start-queue", "63", 0, NULL);
 	set_expect(&cfg, "start-queue", "64", -EINVAL, NULL);
 	set_expect(&cfg, "start-queue", "0", 0, NULL);
+	set_expect(&cfg, "xdp-mode", "zero-copy", 0, NULL);
+	assert_int_equal(cfg.xdp_mode, XVS_XDP_ZEROCOPY);
+	set_expect(&cfg, "xdp-mode", "zerocopy", -EINVAL,
+		   "port up0: xdp-mode \"zerocopy\" is not auto, copy or zero-copy");
+	assert_int_equal(cfg.xdp_mode, XVS_XDP_ZEROCOPY);
+	set_expect(&cfg, "xdp-mode", "auto", 0, NULL);
 }
 
 static void
