@@ -2,10 +2,15 @@
 /*
  * A minimal third-party extension, built as a shared object against nothing
  * but <xvs/xvs_ext.h>, for test_ext_load.c. It counts IPv4 packets per burst
- * and drops frames shorter than 60 bytes. Built three times: as is, with
+ * and drops frames shorter than 60 bytes. Built several times: as is, with
  * SAMPLE_ABI=2 (a future ABI version) and with SAMPLE_TAIL (a descriptor from
- * a newer header that sets a field this xvsd does not know).
+ * a newer header that sets a field this xvsd does not know); and for the
+ * loader's refusals (test_ext_load.c): SAMPLE_NO_SYMBOL (no entry point),
+ * SAMPLE_NULL (the entry point returns NULL), SAMPLE_SIZE (a size that lies),
+ * SAMPLE_NAME / SAMPLE_BEFORE (bad names, an ordering cycle between two
+ * objects), SAMPLE_INIT_FAIL (init fails).
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +25,14 @@ enum { DROP_RUNT };
 
 static const char *const counters[] = {"ipv4", "bursts", NULL};
 static const char *const drop_reasons[] = {"runt", NULL};
-static const char *const runs_before[] = {"acl", NULL};
+#ifndef SAMPLE_NAME
+#define SAMPLE_NAME "sample"
+#endif
+#ifndef SAMPLE_BEFORE
+#define SAMPLE_BEFORE "acl"
+#endif
+
+static const char *const runs_before[] = {SAMPLE_BEFORE, NULL};
 
 static void
 sample_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
@@ -39,8 +51,21 @@ sample_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8
 	}
 }
 
+#ifdef SAMPLE_INIT_FAIL
+static int
+sample_init(const struct xvs_ext_host *host, void **ctx)
+{
+	(void)host;
+	(void)ctx;
+	return -EIO;
+}
+#endif
+
 static const struct xvs_ext_ops sample_ops = {
 	.size = sizeof(struct xvs_ext_ops),
+#ifdef SAMPLE_INIT_FAIL
+	.init = sample_init,
+#endif
 	.process = sample_process,
 };
 
@@ -51,12 +76,14 @@ static const struct {
 } sample = {
 	.d = {
 		.abi_version = SAMPLE_ABI,
-#ifdef SAMPLE_TAIL
+#if defined(SAMPLE_TAIL)
 		.size = sizeof(sample),
+#elif defined(SAMPLE_SIZE)
+		.size = SAMPLE_SIZE,
 #else
 		.size = sizeof(struct xvs_ext_desc),
 #endif
-		.name = "sample",
+		.name = SAMPLE_NAME,
 		.description = "counts IPv4, drops runts",
 		.kind = XVS_EXT_FILTER,
 		.places = XVS_EXT_INGRESS,
@@ -70,9 +97,19 @@ static const struct {
 #endif
 };
 
+#ifdef SAMPLE_NO_SYMBOL
+#define xvs_ext_register xvs_ext_register_v0 /* a typo in the entry point's name */
+const struct xvs_ext_desc *xvs_ext_register(uint32_t host_abi_version);
+#endif
+
 const struct xvs_ext_desc *
 xvs_ext_register(uint32_t host_abi_version)
 {
 	(void)host_abi_version;
+#ifdef SAMPLE_NULL
+	(void)&sample;
+	return NULL;
+#else
 	return &sample.d;
+#endif
 }
