@@ -199,8 +199,8 @@ MUTANTS = [
     # -- control plane
     ("publish-ignored", "port.add acknowledges a port whose publish failed",
      [("src/ctl/cmd.c",
-       "\txvsd.port[slot] = p;\n\tr = publish(err);\n",
-       "\txvsd.port[slot] = p;\n\tr = 0;\n\t(void)publish(err);\n")],
+       "\txvsd.port[slot] = p;\n\tr = xvsd_publish_err(err);\n",
+       "\txvsd.port[slot] = p;\n\tr = 0;\n\t(void)xvsd_publish_err(err);\n")],
      [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
 
     ("no-instance-lock", "a second xvsd on the same database or socket is not refused",
@@ -258,11 +258,11 @@ MUTANTS = [
     # -- control plane, the other halves of two features above
     ("mtu-before-commit", "port.set changes the device MTU before the store commit",
      [("src/ctl/cmd.c",
-       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n"
        "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)\n\t\tgoto restore_store;\n",
        "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0) {\n"
        "\t\txvs_store_rollback(xvsd.store);\n\t\treturn r;\n\t}\n"
-       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n"
        "\tif (false)\n\t\tgoto restore_store;\n")],
      [e2e("test_faults.py", "port_set_mtu_commit_and_apply_failures")]),
 
@@ -290,6 +290,30 @@ MUTANTS = [
        "rte_pktmbuf_alloc(fits || big == NULL ? m->pool : big);",
        "rte_pktmbuf_alloc(m->pool);")],
      [e2e("test_mtu.py", "jumbo_chain_from_tap_crosses_to_afpacket_uplink")]),
+
+    ("ext-set-not-stored", "ext.set applies an extension's settings without storing them",
+     [("src/ctl/cmd_ext.c",
+       "\tif ((r = store_txn(store_settings, &undo, err)) < 0)\n\t\treturn r;\n",
+       "")],
+     [e2e("test_ext.py", "settings_survive_restart and kill9")]),
+
+    ("ext-ports-not-replayed", "stored extension enablement is not restored when it loads",
+     [("src/ctl/cmd_ext.c",
+       "\txvs_store_load_ext(xvsd.store, XVS_STORE_EXT_PORT, rp->name, replay_port, rp, &e);\n",
+       "")],
+     [e2e("test_ext.py", "settings_survive_restart and restart")]),
+
+    ("ext-dir-stops-at-refusal", "one refused object in --ext-dir stops loading the rest",
+     [("src/ctl/cmd_ext.c",
+       "not loaded, xvsd goes on without it\", e.msg);\n\t\treturn 0;",
+       "not loaded, xvsd goes on without it\", e.msg);\n\t\treturn 1;")],
+     [e2e("test_ext.py", "ext_dir_loads_good_objects")]),
+
+    ("ext-size-unbounded", "the loader checks the tail of a descriptor whatever size it claims",
+     [("src/ctl/ext_load.c",
+       "(d->size > XVS_EXT_STRUCT_MAX ||",
+       "(false ||")],
+     [unit("test_ext_load")]),
 ]
 
 

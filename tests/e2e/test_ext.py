@@ -269,6 +269,8 @@ def test_settings_survive_restart(switch_unstarted, example_so, how):
     else:
         sw.restart()
     got = sw.ctl("ext", "show", "udp_filter")
+    assert want["stored"]["global"] == {"dport": "53"}, want["stored"]
+    assert want["stored"]["ports"] == {"a": {"dport": "5555"}}, want["stored"]
     for k in ("ports", "stored", "runs"):
         assert got[k] == want[k], (k, got[k], want[k])
     assert exts(sw)["sample"]["loaded"]
