@@ -107,6 +107,9 @@ def _calls():
         ("ext.unload", {"name": "sample"}, {"name": "sample"}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
         ("test.fault", {"point": "none"}, {"point": "bogus"}),
+        ("pipeline.stages", {}, None),
+        ("test.stage", {"stage": "passthrough0", "port": "n1", "on": True},
+         {"stage": "nope", "port": "n1"}),
     ]
 
 
