@@ -199,8 +199,8 @@ MUTANTS = [
     # -- control plane
     ("publish-ignored", "port.add acknowledges a port whose publish failed",
      [("src/ctl/cmd.c",
-       "\txvsd.port[slot] = p;\n\tr = xvsd_publish_err(err);\n",
-       "\txvsd.port[slot] = p;\n\tr = 0;\n\t(void)xvsd_publish_err(err);\n")],
+       "\tif (r == 0)\n\t\tr = xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published",
+       "\tif (r == 0)\n\t\t(void)xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published")],
      [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
 
     ("no-instance-lock", "a second xvsd on the same database or socket is not refused",
