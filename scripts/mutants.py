@@ -314,6 +314,12 @@ MUTANTS = [
        "(d->size > XVS_EXT_STRUCT_MAX ||",
        "(false ||")],
      [unit("test_ext_load")]),
+
+    ("ext-example-passes", "the example extension gives its drop verdict as PASS",
+     [("examples/udp-filter/udp_filter.c",
+       "\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",
+       "\t\t\tverdict[i] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_ext.py", "example_drops_its_port")]),
 ]
 
 
