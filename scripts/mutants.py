@@ -293,18 +293,18 @@ MUTANTS = [
 
     ("ext-set-not-stored", "ext.set applies an extension's settings without storing them",
      [("src/ctl/cmd_ext.c",
-       "\tif ((r = store_txn(store_settings, &undo, err)) < 0)\n\t\treturn r;\n",
+       "\tif ((r = xvsd_ext_store_txn(store_settings, &undo, err)) < 0)\n\t\treturn r;\n",
        "")],
      [e2e("test_ext.py", "settings_survive_restart and kill9")]),
 
     ("ext-ports-not-replayed", "stored extension enablement is not restored when it loads",
-     [("src/ctl/cmd_ext.c",
+     [("src/ctl/ext_state.c",
        "\txvs_store_load_ext(xvsd.store, XVS_STORE_EXT_PORT, rp->name, replay_port, rp, &e);\n",
        "")],
      [e2e("test_ext.py", "settings_survive_restart and restart")]),
 
     ("ext-dir-stops-at-refusal", "one refused object in --ext-dir stops loading the rest",
-     [("src/ctl/cmd_ext.c",
+     [("src/ctl/ext_state.c",
        "not loaded, xvsd goes on without it\", e.msg);\n\t\treturn 0;",
        "not loaded, xvsd goes on without it\", e.msg);\n\t\treturn 1;")],
      [e2e("test_ext.py", "ext_dir_loads_good_objects")]),

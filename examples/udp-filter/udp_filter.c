@@ -96,8 +96,8 @@ parse(const struct xvs_ext_kv *kv, unsigned n, uint16_t *dport, char *err, size_
 		unsigned long v;
 
 		if (strcmp(kv[i].key, "dport") != 0) {
-			snprintf(err, err_len, "udp_filter: unknown setting \"%s\" (it takes dport)",
-				 kv[i].key);
+			snprintf(err, err_len,
+				 "udp_filter: unknown setting \"%s\" (it takes dport)", kv[i].key);
 			return -EINVAL;
 		}
 		errno = 0;

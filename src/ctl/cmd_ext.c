@@ -1,15 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Extensions on the control thread: loading (--ext-dir at start-up, ext.load
- * and ext.unload at run time), the ext.* RPC methods, and what the store
- * keeps of them (store.h, "Extensions").
+ * The ext.* RPC methods (control thread): loading and unloading at run
+ * time, enabling on ports, order constraints, settings, and the views.
  *
- * The pipeline registry (src/dp/pipeline.h) holds the running state: loaded
- * stages, where each is enabled, their per-port states, order constraints.
- * The store holds what the operator asked for, by extension name, so it
- * outlives a shared object: when an extension is registered (at start-up or
- * by ext.load), its stored settings, ports and order constraints are replayed
- * into the registry; until then `ext list` shows them as waiting.
+ * What the store holds and how it is replayed into the stage registry:
+ * ext_state.c.
  *
  * Every method: validate (nothing changes), store and commit, apply to the
  * registry, publish, reply. A callback that refuses after the commit (a
@@ -21,58 +16,15 @@
  * quiescent state, and only then xvs_stage_reclaim() frees its states, calls
  * fini and dlclose()s the object.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "ext_load.h"
-#include "ext_order.h"
+#include "ext_state.h"
 #include "log.h"
 #include "params.h"
-#include "pipeline.h"
 #include "xvsd.h"
-
-#define EXT_SETTINGS_MAX 64  /* settings per extension and port */
-#define EXT_KEY_MAX 64       /* setting key length with the NUL */
-#define EXT_VALUE_MAX 256    /* setting value length with the NUL */
-#define EXT_ORDERS_MAX 64    /* operator order constraints (the registry's limit) */
-#define BUILT_IN "built-in"  /* origin of the stages xvsd registers itself */
-
-/* The settings of one (extension, port), as the store has them. */
-struct ext_settings {
-	unsigned n;
-	char key[EXT_SETTINGS_MAX][EXT_KEY_MAX];
-	char value[EXT_SETTINGS_MAX][EXT_VALUE_MAX];
-	struct xvs_ext_kv kv[EXT_SETTINGS_MAX]; /* pointing at key/value */
-};
-
-/* One stored operator constraint: ext runs rel ("before"/"after") other. */
-struct ext_order_row {
-	char ext[XVS_EXT_NAME_MAX];
-	bool before;
-	char other[XVS_EXT_NAME_MAX];
-};
-
-struct ext_orders {
-	unsigned n;
-	struct ext_order_row row[EXT_ORDERS_MAX];
-};
-
-/* ---- small helpers ---- */
-
-static const char *
-kind_name(uint8_t kind)
-{
-	switch (kind) {
-	case XVS_EXT_CAPTURE: return "capture";
-	case XVS_EXT_FILTER: return "filter";
-	case XVS_EXT_FORWARD: return "forward";
-	default: return "?";
-	}
-}
 
 static json_t *
 places_json(uint8_t places)
@@ -94,12 +46,6 @@ names_json(const char *const *names)
 	for (unsigned i = 0; names != NULL && names[i] != NULL; i++)
 		json_array_append_new(a, json_string(names[i]));
 	return a;
-}
-
-static bool
-built_in(const struct xvs_stage *st)
-{
-	return strcmp(xvs_stage_origin(st), BUILT_IN) == 0;
 }
 
 static struct xvs_stage *
@@ -125,7 +71,7 @@ stage_param(json_t *params, struct xvs_err *err, int *rc)
 	if (*rc < 0)
 		return NULL;
 	st = stage_named(name, err, rc);
-	if (st != NULL && built_in(st)) {
+	if (st != NULL && xvsd_ext_built_in(st)) {
 		*rc = xvs_err_set(err, -EPERM, "extension %s is built into xvsd and set through "
 				  "its port options (see doc/extensions.md)", name);
 		return NULL;
@@ -150,337 +96,6 @@ port_param(json_t *params, const char *key, bool required, struct xvs_err *err, 
 				  name);
 	return p;
 }
-
-/* Run put(store, arg) in a transaction and commit it (the commit fault
- * point applies); on failure nothing of it stays. */
-static int
-store_txn(int (*put)(struct xvs_store *st, void *arg, struct xvs_err *e), void *arg,
-	  struct xvs_err *err)
-{
-	int r = xvs_store_begin(xvsd.store, err);
-
-	if (r < 0)
-		return r;
-	if ((r = put(xvsd.store, arg, err)) < 0) {
-		xvs_store_rollback(xvsd.store);
-		return r;
-	}
-	return xvsd_store_commit(err);
-}
-
-/* ---- stored settings ---- */
-
-static void
-settings_link(struct ext_settings *s)
-{
-	for (unsigned i = 0; i < s->n; i++) {
-		s->kv[i].key = s->key[i];
-		s->kv[i].value = s->value[i];
-	}
-}
-
-/* Set key to value ("" removes it). */
-static int
-settings_put(struct ext_settings *s, const char *key, const char *value, struct xvs_err *err)
-{
-	unsigned i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->key[i], key) == 0)
-			break;
-	if (value[0] == '\0') {
-		if (i < s->n) {
-			s->n--;
-			memmove(&s->key[i], &s->key[i + 1], sizeof(s->key[0]) * (s->n - i));
-			memmove(&s->value[i], &s->value[i + 1], sizeof(s->value[0]) * (s->n - i));
-		}
-		settings_link(s);
-		return 0;
-	}
-	if (i == s->n && s->n == EXT_SETTINGS_MAX)
-		return xvs_err_set(err, -ENOSPC, "at most %d settings per extension and port",
-				   EXT_SETTINGS_MAX);
-	if (strlen(key) >= EXT_KEY_MAX || strlen(value) >= EXT_VALUE_MAX)
-		return xvs_err_set(err, -EINVAL, "setting \"%.64s\": key at most %d, value at "
-				   "most %d characters", key, EXT_KEY_MAX - 1, EXT_VALUE_MAX - 1);
-	snprintf(s->key[i], EXT_KEY_MAX, "%s", key);
-	snprintf(s->value[i], EXT_VALUE_MAX, "%s", value);
-	if (i == s->n)
-		s->n++;
-	settings_link(s);
-	return 0;
-}
-
-struct settings_query {
-	const char *port;          /* "" = global */
-	struct ext_settings *out;
-};
-
-static int
-settings_row(const char *const *c, unsigned n, void *arg)
-{
-	struct settings_query *q = arg;
-
-	if (n == 4 && strcmp(c[1], q->port) == 0)
-		settings_put(q->out, c[2], c[3], NULL);
-	return 0;
-}
-
-static int
-settings_load(const char *ext, const char *port, struct ext_settings *out, struct xvs_err *err)
-{
-	struct settings_query q = {.port = port, .out = out};
-
-	out->n = 0;
-	return xvs_store_load_ext(xvsd.store, XVS_STORE_EXT_SETTING, ext, settings_row, &q, err);
-}
-
-/* ---- order ---- */
-
-static int
-order_row(const char *const *c, unsigned n, void *arg)
-{
-	struct ext_orders *o = arg;
-	struct ext_order_row *r;
-
-	if (n != 3 || o->n == EXT_ORDERS_MAX)
-		return 0;
-	r = &o->row[o->n++];
-	snprintf(r->ext, sizeof(r->ext), "%s", c[0]);
-	r->before = strcmp(c[1], "before") == 0;
-	snprintf(r->other, sizeof(r->other), "%s", c[2]);
-	return 0;
-}
-
-static int
-orders_load(struct ext_orders *o, struct xvs_err *err)
-{
-	o->n = 0;
-	return xvs_store_load_ext(xvsd.store, XVS_STORE_EXT_ORDER, NULL, order_row, o, err);
-}
-
-/* The order the registry will resolve, computed here as a pure check: the
- * loaded stages with their descriptors' constraints, the stored operator
- * constraints and, if extra is not NULL, one more. Returns 0 with the order
- * per place, or -ELOOP (cycle) / -EINVAL with the resolver's message. */
-static int
-order_resolve(const struct ext_orders *o, const struct ext_order_row *extra,
-	      struct xvs_ext_order *in, struct xvs_ext_order *out, struct xvs_err *err)
-{
-	enum { LIST = XVS_EXT_MAX_CONSTRAINTS + EXT_ORDERS_MAX + 2 };
-	static struct xvs_ext_order_in ext[XVS_STAGES_MAX];
-	static const char *before[XVS_STAGES_MAX][LIST], *after[XVS_STAGES_MAX][LIST];
-	unsigned n = xvs_stage_count();
-
-	for (unsigned i = 0; i < n; i++) {
-		const struct xvs_ext_desc *d = xvs_stage_desc(xvs_stage_at(i));
-		unsigned nb = 0, na = 0;
-
-		for (unsigned k = 0; d->runs_before != NULL && d->runs_before[k] != NULL; k++)
-			before[i][nb++] = d->runs_before[k];
-		for (unsigned k = 0; d->runs_after != NULL && d->runs_after[k] != NULL; k++)
-			after[i][na++] = d->runs_after[k];
-		for (unsigned k = 0; k <= o->n; k++) {
-			const struct ext_order_row *r = k < o->n ? &o->row[k] : extra;
-
-			if (r == NULL || strcmp(r->ext, d->name) != 0)
-				continue;
-			if (r->before)
-				before[i][nb++] = r->other;
-			else
-				after[i][na++] = r->other;
-		}
-		before[i][nb] = NULL;
-		after[i][na] = NULL;
-		ext[i] = (struct xvs_ext_order_in){.name = d->name, .kind = d->kind,
-						   .places = d->places, .runs_before = before[i],
-						   .runs_after = after[i]};
-	}
-	return xvs_ext_order_resolve(ext, n, in, out, NULL, NULL, err);
-}
-
-/* ---- replaying the store into the registry ---- */
-
-struct replay {
-	struct xvs_stage *st;
-	const char *name;
-	unsigned ports, settings, orders; /* applied */
-	unsigned refused;
-};
-
-static void
-replay_settings(struct replay *rp, const char *port_name, uint16_t slot)
-{
-	static struct ext_settings s;
-	struct xvs_err e;
-
-	if (settings_load(rp->name, port_name, &s, &e) < 0 || s.n == 0)
-		return;
-	if (xvs_stage_configure(rp->st, slot, s.kv, s.n, false, &e) < 0 ||
-	    xvs_stage_configure(rp->st, slot, s.kv, s.n, true, &e) < 0) {
-		XVS_ERR("ext", "extension %s: stored settings%s%s refused: %s; kept in the store, "
-			"not applied", rp->name, port_name[0] ? " of port " : "", port_name, e.msg);
-		rp->refused++;
-		return;
-	}
-	rp->settings += s.n;
-}
-
-static int
-replay_port_setting(const char *const *c, unsigned n, void *arg)
-{
-	struct replay *rp = arg;
-	struct xvs_port *p;
-
-	/* one call per (ext, port): the rows come sorted by port */
-	static char last[XVS_PARAM_NAME_LEN];
-
-	if (n != 4 || c[1][0] == '\0' || strcmp(c[1], last) == 0)
-		return 0;
-	snprintf(last, sizeof(last), "%s", c[1]);
-	p = xvsd_port_find(c[1]);
-	if (p != NULL)
-		replay_settings(rp, p->cfg.name, p->slot);
-	return 0;
-}
-
-static int
-replay_port(const char *const *c, unsigned n, void *arg)
-{
-	struct replay *rp = arg;
-	struct xvs_port *p;
-	struct xvs_err e;
-
-	if (n != 2 || (p = xvsd_port_find(c[1])) == NULL)
-		return 0;
-	if (xvs_stage_port_enable(rp->st, p->slot, p->cfg.name, true, &e) < 0) {
-		XVS_ERR("ext", "extension %s: stored enable on port %s refused: %s; kept in the "
-			"store", rp->name, p->cfg.name, e.msg);
-		rp->refused++;
-		return 0;
-	}
-	rp->ports++;
-	return 0;
-}
-
-static int
-replay_order(const char *const *c, unsigned n, void *arg)
-{
-	struct replay *rp = arg;
-	struct xvs_err e;
-
-	if (n != 3 || xvs_stage_find(c[0]) == NULL || xvs_stage_find(c[2]) == NULL)
-		return 0; /* waits for the other one */
-	if (xvs_stage_order_add(c[0], strcmp(c[1], "before") == 0, c[2], &e) < 0) {
-		XVS_ERR("ext", "extension %s: stored order \"%s %s %s\" refused: %s; kept in the "
-			"store", rp->name, c[0], c[1], c[2], e.msg);
-		rp->refused++;
-		return 0;
-	}
-	rp->orders++;
-	return 0;
-}
-
-/* Apply what the store holds for the stage just registered. Refusals are
- * logged and leave the stored rows alone. */
-static void
-replay(struct replay *rp)
-{
-	struct xvs_err e;
-
-	replay_settings(rp, "", XVS_EXT_PORT_NONE);
-	xvs_store_load_ext(xvsd.store, XVS_STORE_EXT_SETTING, rp->name, replay_port_setting, rp,
-			   &e);
-	xvs_store_load_ext(xvsd.store, XVS_STORE_EXT_PORT, rp->name, replay_port, rp, &e);
-	xvs_store_load_ext(xvsd.store, XVS_STORE_EXT_ORDER, rp->name, replay_order, rp, &e);
-}
-
-/* ---- loading ---- */
-
-static struct xvs_stage *
-stage_of_origin(const char *path)
-{
-	for (unsigned i = 0; i < xvs_stage_count(); i++)
-		if (strcmp(xvs_stage_origin(xvs_stage_at(i)), path) == 0)
-			return xvs_stage_at(i);
-	return NULL;
-}
-
-/* Open, check and register the object at path (not published). */
-static struct xvs_stage *
-load(const char *path, struct xvs_err *err)
-{
-	const struct xvs_ext_desc *d;
-	struct xvs_err e;
-	void *dl;
-	int r;
-
-	if (xvs_ext_open(path, &d, &dl, err) < 0)
-		return NULL;
-	r = xvs_stage_register(d, dl, path, &e);
-	if (r < 0) {
-		dlclose(dl);
-		xvs_err_set(err, r, "extension %s: %s", path, e.msg);
-		return NULL;
-	}
-	return xvs_stage_find(d->name);
-}
-
-static void
-log_loaded(const struct replay *rp, const char *path)
-{
-	const struct xvs_ext_desc *d = xvs_stage_desc(rp->st);
-
-	XVS_INFO("ext", "extension %s: loaded from %s (%s, %s%s%s): %u port(s), %u setting(s), "
-		 "%u order constraint(s) restored", d->name, path, kind_name(d->kind),
-		 d->places & XVS_EXT_INGRESS ? "ingress" : "",
-		 d->places == XVS_EXT_BOTH ? "+" : "", d->places & XVS_EXT_EGRESS ? "egress" : "",
-		 rp->ports, rp->settings, rp->orders);
-}
-
-/* Start-up: one object; a refusal is one log line and xvsd goes on. */
-static int
-load_at_start(const char *path, void *arg)
-{
-	struct replay rp = {0};
-	struct xvs_err e;
-	unsigned *loaded = arg;
-
-	if (stage_of_origin(path) != NULL)
-		return 0; /* in --ext-dir and stored by ext.load */
-	rp.st = load(path, &e);
-	if (rp.st == NULL) {
-		XVS_ERR("ext", "%s; not loaded, xvsd goes on without it", e.msg);
-		return 0;
-	}
-	rp.name = xvs_stage_desc(rp.st)->name;
-	replay(&rp);
-	log_loaded(&rp, path);
-	(*loaded)++;
-	return 0;
-}
-
-static int
-module_row(const char *const *c, unsigned n, void *arg)
-{
-	return n == 1 ? load_at_start(c[0], arg) : 0;
-}
-
-int
-xvsd_ext_restore(void)
-{
-	unsigned loaded = 0;
-	struct xvs_err e;
-
-	if (xvsd.ext_dir != NULL &&
-	    xvs_ext_dir_scan(xvsd.ext_dir, load_at_start, &loaded, &e) < 0)
-		XVS_ERR("ext", "%s; no extensions loaded from it", e.msg);
-	if (xvs_store_load_ext(xvsd.store, XVS_STORE_EXT_MODULE, NULL, module_row, &loaded, &e) <
-	    0)
-		XVS_ERR("ext", "%s", e.msg);
-	return (int)loaded;
-}
-
 /* ---- views ---- */
 
 static json_t *
@@ -539,7 +154,7 @@ stage_json(const struct xvs_stage *st)
 
 	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:o}", "name", d->name, "description",
 			 d->description != NULL ? d->description : "", "kind",
-			 kind_name(d->kind), "places", places_json(d->places), "origin",
+			 xvsd_ext_kind_name(d->kind), "places", places_json(d->places), "origin",
 			 xvs_stage_origin(st), "loaded", 1, "disabled", xvs_stage_disabled(st),
 			 "ports", ports_json(st));
 }
@@ -553,7 +168,8 @@ runs_json(const struct xvs_stage *st)
 	struct xvs_err e;
 	json_t *r = json_object();
 
-	if (orders_load(&o, &e) < 0 || order_resolve(&o, NULL, &in, &out, &e) < 0) {
+	if (xvsd_ext_orders_load(&o, &e) < 0 ||
+	    xvsd_ext_order_resolve(&o, NULL, &in, &out, &e) < 0) {
 		json_object_set_new(r, "error", json_string(e.msg));
 		return r;
 	}
@@ -583,7 +199,8 @@ counters_json(const struct xvs_stage *st)
 	json_t *o = json_object();
 
 	for (unsigned i = 0; i < n; i++)
-		json_object_set_new(o, xvs_stage_counter_name(st, i), json_integer((json_int_t)v[i]));
+		json_object_set_new(o, xvs_stage_counter_name(st, i),
+				    json_integer((json_int_t)v[i]));
 	return o;
 }
 
@@ -693,7 +310,7 @@ static int
 m_ext_load(json_t *params, json_t **result, struct xvs_err *err)
 {
 	char path[PATH_MAX];
-	struct replay rp = {0};
+	struct xvsd_ext_replay rp = {0};
 	int r;
 
 	r = xvs_param_str(params, "path", true, path, sizeof(path), err);
@@ -701,25 +318,25 @@ m_ext_load(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	if (path[0] != '/')
 		return xvs_err_set(err, -EINVAL, "extension path \"%s\" must be absolute", path);
-	if (stage_of_origin(path) != NULL)
+	if (xvsd_ext_stage_of_origin(path) != NULL)
 		return xvs_err_set(err, -EEXIST, "extension %s is loaded already (as %s)", path,
-				   xvs_stage_desc(stage_of_origin(path))->name);
-	rp.st = load(path, err);
+				   xvs_stage_desc(xvsd_ext_stage_of_origin(path))->name);
+	rp.st = xvsd_ext_load(path, err);
 	if (rp.st == NULL)
 		return err->code;
 	rp.name = xvs_stage_desc(rp.st)->name;
 	/* Registered but in no snapshot yet: on failure it goes without a grace
 	 * period. */
-	if ((r = store_txn(store_module_put, path, err)) < 0)
+	if ((r = xvsd_ext_store_txn(store_module_put, path, err)) < 0)
 		goto unregister;
-	replay(&rp);
+	xvsd_ext_replay(&rp);
 	r = xvsd_publish_err(err);
 	if (r < 0) {
 		xvsd_store_restore(store_module_del, path, err);
 		goto unregister;
 	}
 	xvs_stage_reclaim();
-	log_loaded(&rp, path);
+	xvsd_ext_log_loaded(&rp, path);
 	*result = stage_json(rp.st);
 	return 0;
 unregister:
@@ -745,14 +362,14 @@ m_ext_unload(json_t *params, json_t **result, struct xvs_err *err)
 	r = xvs_param_str(params, "name", true, arg, sizeof(arg), err);
 	if (r < 0)
 		return r;
-	st = arg[0] == '/' ? stage_of_origin(arg) : xvs_stage_find(arg);
+	st = arg[0] == '/' ? xvsd_ext_stage_of_origin(arg) : xvs_stage_find(arg);
 	if (st == NULL && arg[0] == '/') {
 		/* stored by ext.load, but the object is missing: forget it */
 		unsigned stored = 0;
 
 		xvs_store_load_ext(xvsd.store, XVS_STORE_EXT_MODULE, arg, count_row, &stored, err);
 		if (stored > 0) {
-			if ((r = store_txn(store_module_del, arg, err)) < 0)
+			if ((r = xvsd_ext_store_txn(store_module_del, arg, err)) < 0)
 				return r;
 			XVS_INFO("ext", "extension %s: no longer loaded at start-up", arg);
 			*result = json_pack("{s:s}", "forgotten", arg);
@@ -761,12 +378,12 @@ m_ext_unload(json_t *params, json_t **result, struct xvs_err *err)
 	}
 	if (st == NULL)
 		return stage_named(arg, err, &r), r;
-	if (built_in(st))
+	if (xvsd_ext_built_in(st))
 		return xvs_err_set(err, -EPERM, "extension %s is built into xvsd and cannot be "
 				   "unloaded", arg);
 	snprintf(name, sizeof(name), "%s", xvs_stage_desc(st)->name);
 	snprintf(origin, sizeof(origin), "%s", xvs_stage_origin(st));
-	if ((r = store_txn(store_module_del, origin, err)) < 0)
+	if ((r = xvsd_ext_store_txn(store_module_del, origin, err)) < 0)
 		return r;
 	r = unload(name, err);
 	if (r < 0) {
@@ -903,13 +520,13 @@ m_ext_order(json_t *params, json_t **result, struct xvs_err *err)
 	snprintf(row.other, sizeof(row.other), "%.31s", other);
 	row.before = rel[0] == 'b';
 	/* the whole order with the new constraint, before anything is stored */
-	if ((r = orders_load(&o, err)) < 0)
+	if ((r = xvsd_ext_orders_load(&o, err)) < 0)
 		return r;
 	if (o.n == EXT_ORDERS_MAX)
 		return xvs_err_set(err, -ENOSPC, "order: at most %d constraints", EXT_ORDERS_MAX);
-	if ((r = order_resolve(&o, &row, &in, &out, err)) < 0)
+	if ((r = xvsd_ext_order_resolve(&o, &row, &in, &out, err)) < 0)
 		return r;
-	if ((r = store_txn(store_order_put, &row, err)) < 0)
+	if ((r = xvsd_ext_store_txn(store_order_put, &row, err)) < 0)
 		return r;
 	if ((r = xvs_stage_order_add(name, row.before, other, err)) < 0) {
 		xvsd_store_restore(store_order_del, &row, err);
@@ -979,31 +596,31 @@ m_ext_set(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	port = p != NULL ? p->cfg.name : "";
 	slot = p != NULL ? p->slot : XVS_EXT_PORT_NONE;
-	if ((r = settings_load(name, port, &old, err)) < 0)
+	if ((r = xvsd_ext_settings_load(name, port, &old, err)) < 0)
 		return r;
 	cur = old;
-	settings_link(&cur);
+	xvsd_ext_settings_link(&cur);
 	json_object_foreach(opts, k, v) {
 		char val[EXT_VALUE_MAX];
 
 		if (strcmp(k, "port") == 0)
 			continue;
 		if (!key_ok(k) || strlen(k) >= EXT_KEY_MAX)
-			return xvs_err_set(err, -EINVAL, "extension %s: setting \"%.64s\": keys are "
-					   "[a-z0-9_.-], at most %d characters", name, k,
-					   EXT_KEY_MAX - 1);
+			return xvs_err_set(err, -EINVAL,
+					   "extension %s: setting \"%.64s\": keys are [a-z0-9_.-], "
+					   "at most %d characters", name, k, EXT_KEY_MAX - 1);
 		if ((r = xvs_param_value(k, v, val, sizeof(val), err)) < 0 ||
-		    (r = settings_put(&cur, k, val, err)) < 0)
+		    (r = xvsd_ext_settings_put(&cur, k, val, err)) < 0)
 			return r;
 	}
 	/* the extension checks the complete list, without side effects */
 	if ((r = xvs_stage_configure(st, slot, cur.kv, cur.n, false, err)) < 0)
 		return r;
 	undo = (struct settings_row){.ext = name, .port = port, .s = &cur};
-	if ((r = store_txn(store_settings, &undo, err)) < 0)
+	if ((r = xvsd_ext_store_txn(store_settings, &undo, err)) < 0)
 		return r;
 	undo.s = &old;
-	settings_link(&old);
+	xvsd_ext_settings_link(&old);
 	/* a failing config_apply leaves the state in force as it was */
 	if ((r = xvs_stage_configure(st, slot, cur.kv, cur.n, true, err)) < 0) {
 		xvsd_store_restore(store_settings, &undo, err);

@@ -19,6 +19,7 @@ xvs_ext_open(const char *path, const struct xvs_ext_desc **desc, void **dl, stru
 	struct xvs_err e;
 	const char *why;
 	struct stat sb;
+	uint32_t ops_size;
 	void *h;
 	int r;
 
@@ -54,14 +55,12 @@ xvs_ext_open(const char *path, const struct xvs_ext_desc **desc, void **dl, stru
 		goto close;
 	}
 	/* abi_version and size are the first fields of every version */
+	ops_size = d->size >= XVS_EXT_DESC_SIZE_V1 && d->ops != NULL ? d->ops->size : 0;
 	if (d->abi_version == XVS_EXT_ABI_VERSION &&
-	    (d->size > XVS_EXT_STRUCT_MAX ||
-	     (d->size >= XVS_EXT_DESC_SIZE_V1 && d->ops != NULL &&
-	      d->ops->size > XVS_EXT_STRUCT_MAX))) {
+	    (d->size > XVS_EXT_STRUCT_MAX || ops_size > XVS_EXT_STRUCT_MAX)) {
 		r = xvs_err_set(err, -EPROTO,
 				"extension %s: descriptor size %u or ops size %u above %u bytes: "
-				"not a descriptor of this ABI", path, d->size,
-				d->size >= XVS_EXT_DESC_SIZE_V1 && d->ops != NULL ? d->ops->size : 0,
+				"not a descriptor of this ABI", path, d->size, ops_size,
 				XVS_EXT_STRUCT_MAX);
 		goto close;
 	}
@@ -105,8 +104,8 @@ xvs_ext_dir_scan(const char *dir, int (*fn)(const char *path, void *arg), void *
 			char **more = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
 
 			if (more == NULL) {
-				r = xvs_err_set(err, -ENOMEM, "extension directory %s: out of memory",
-						dir);
+				r = xvs_err_set(err, -ENOMEM,
+						"extension directory %s: out of memory", dir);
 				goto out;
 			}
 			names = more;
