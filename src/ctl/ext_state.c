@@ -207,11 +207,9 @@ replay_port_setting(const char *const *c, unsigned n, void *arg)
 	struct xvs_port *p;
 
 	/* one call per (ext, port): the rows come sorted by port */
-	static char last[XVS_PARAM_NAME_LEN];
-
-	if (n != 4 || c[1][0] == '\0' || strcmp(c[1], last) == 0)
+	if (n != 4 || c[1][0] == '\0' || strcmp(c[1], rp->last_port) == 0)
 		return 0;
-	snprintf(last, sizeof(last), "%s", c[1]);
+	snprintf(rp->last_port, sizeof(rp->last_port), "%s", c[1]);
 	p = xvsd_port_find(c[1]);
 	if (p != NULL)
 		replay_settings(rp, p->cfg.name, p->slot);

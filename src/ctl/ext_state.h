@@ -57,6 +57,7 @@ struct xvsd_ext_replay {
 	const char *name;
 	unsigned ports, settings, orders; /* applied */
 	unsigned refused;
+	char last_port[64];               /* replay's own: the port replayed last */
 };
 
 /* "capture", "filter", "forward". */

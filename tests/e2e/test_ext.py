@@ -153,6 +153,17 @@ def test_example_drops_its_port_counts_and_disables(switch_unstarted, example_so
     a.send(_udp(a, b, 5555, 3, "again"))
     assert _udp_dports(sniff.stop()) == [5555] * 3
     assert sw.ctl("ext", "show", "udp_filter")["counters"]["drop_udp_dport"] == 5
+    # enabled again, unloaded and loaded again in the same xvsd: the stored
+    # port and its setting are replayed, and drop again
+    sw.ctl("ext", "enable", "udp_filter", "a")
+    path = sw.ctl("ext", "show", "udp_filter")["origin"]
+    for k in range(2):
+        sw.ctl("ext", "unload", "udp_filter")
+        sw.ctl("ext", "load", path)
+        sniff = b.sniff(src=[a.mac])
+        a.send(_udp(a, b, 5555, 3, "reloaded") + _udp(a, b, 6666, 1, "reloaded"))
+        assert _udp_dports(sniff.stop()) == [6666], f"settings not replayed on reload {k}"
+        assert sw.ctl("ext", "show", "udp_filter")["counters"]["drop_udp_dport"] == 3
     a.ping(b, count=2)
 
 
