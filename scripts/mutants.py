@@ -320,6 +320,12 @@ MUTANTS = [
        "\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",
        "\t\t\tverdict[i] = XVS_VERDICT_PASS;\n")],
      [e2e("test_ext.py", "example_drops_its_port")]),
+
+    ("ext-apply-fail-kept", "a config_apply failing after the commit leaves the new settings stored",
+     [("src/ctl/cmd_ext.c",
+       "cur.n, true, err)) < 0) {\n\t\txvsd_store_restore(store_settings, &undo, err);\n",
+       "cur.n, true, err)) < 0) {\n")],
+     [e2e("test_ext.py", "failing_apply_and_refused_port")]),
 ]
 
 

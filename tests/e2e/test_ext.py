@@ -265,6 +265,30 @@ def test_order_and_bad_input_change_nothing(switch_unstarted, example_so):
     assert p.returncode == 2, p.stderr
 
 
+def test_failing_apply_and_refused_port_change_nothing(switch):
+    """A config_apply that fails after the commit: the error is the extension's,
+    the stored settings and the state in force stay as they were. A port the
+    extension refuses is not stored as enabled."""
+    sw = switch
+    sw.ctl("port", "add", "n1", "null")
+    sw.ctl("port", "add", "up0", "null")
+    sw.ctl("ext", "load", str(unit_so("ext_sample_config")))
+    sw.ctl("ext", "set", "cfg", "port=n1", "mode=ok")
+    before = sw.ctl("ext", "show", "cfg")
+    e = rpc_error(sw, "ext.set", name="cfg", options={"port": "n1", "mode": "fail"})
+    assert e["code"] == "ENOMEM" and "mode=fail: no memory" in e["message"], e
+    e = rpc_error(sw, "ext.set", name="cfg", options={"mode": "other"})
+    assert e["code"] == "EINVAL" and "only mode=ok|fail" in e["message"], e
+    e = rpc_error(sw, "ext.enable", name="cfg", port="up0")
+    assert e["code"] == "EPERM" and "not on uplink up0" in e["message"], e
+    after = sw.ctl("ext", "show", "cfg")
+    assert after["stored"] == before["stored"] and after["ports"] == [], after
+    sw.ctl("ext", "enable", "cfg", "n1")
+    sw.restart()
+    got = sw.ctl("ext", "show", "cfg")
+    assert got["stored"]["ports"] == {"n1": {"mode": "ok"}} and got["ports"] == ["n1"], got
+
+
 @pytest.mark.parametrize("how", ["restart", "kill9"])
 def test_settings_survive_restart(switch_unstarted, example_so, how):
     """Enablement, settings (global and per port), order constraints and objects

@@ -8,11 +8,15 @@
  * loader's refusals (test_ext_load.c): SAMPLE_NO_SYMBOL (no entry point),
  * SAMPLE_NULL (the entry point returns NULL), SAMPLE_SIZE (a size that lies),
  * SAMPLE_NAME / SAMPLE_BEFORE (bad names, an ordering cycle between two
- * objects), SAMPLE_INIT_FAIL (init fails).
+ * objects), SAMPLE_INIT_FAIL (init fails); and SAMPLE_CONFIG (settings whose
+ * apply fails, ports it refuses) for test_ext.py.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <xvs/xvs_ext.h>
 
@@ -61,12 +65,72 @@ sample_init(const struct xvs_ext_host *host, void **ctx)
 }
 #endif
 
+#ifdef SAMPLE_CONFIG
+/* mode=ok|fail: both valid; applying "fail" fails as if out of memory. */
+static int
+sample_validate(void *ctx, uint16_t port, const struct xvs_ext_kv *kv, unsigned n, char *err,
+		size_t err_len)
+{
+	(void)ctx;
+	(void)port;
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(kv[i].key, "mode") != 0 ||
+		    (strcmp(kv[i].value, "ok") != 0 && strcmp(kv[i].value, "fail") != 0)) {
+			snprintf(err, err_len, "%s: only mode=ok|fail", SAMPLE_NAME);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static int
+sample_apply(void *ctx, uint16_t port, const struct xvs_ext_kv *kv, unsigned n, void **state,
+	     char *err, size_t err_len)
+{
+	(void)ctx;
+	(void)port;
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(kv[i].value, "fail") == 0) {
+			snprintf(err, err_len, "%s: mode=fail: no memory for the state",
+				 SAMPLE_NAME);
+			return -ENOMEM;
+		}
+	*state = malloc(1);
+	return *state != NULL ? 0 : -ENOMEM;
+}
+
+static void
+sample_state_free(void *ctx, void *state)
+{
+	(void)ctx;
+	free(state);
+}
+
+/* Refuses ports whose name starts with "up" (as a guard refuses uplinks). */
+static int
+sample_port_enable(void *ctx, const struct xvs_ext_port *port, bool on, char *err,
+		   size_t err_len)
+{
+	(void)ctx;
+	if (on && strncmp(port->name, "up", 2) == 0) {
+		snprintf(err, err_len, "%s: not on uplink %s", SAMPLE_NAME, port->name);
+		return -EPERM;
+	}
+	return 0;
+}
+#endif
+
 static const struct xvs_ext_ops sample_ops = {
 	.size = sizeof(struct xvs_ext_ops),
 #ifdef SAMPLE_INIT_FAIL
 	.init = sample_init,
 #endif
 	.process = sample_process,
+#ifdef SAMPLE_CONFIG
+	.config_validate = sample_validate,
+	.config_apply = sample_apply,
+	.state_free = sample_state_free,
+	.port_enable = sample_port_enable,
+#endif
 };
 
 /* A descriptor as a newer header could lay it out: one more field. */
