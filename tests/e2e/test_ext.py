@@ -289,6 +289,21 @@ def test_failing_apply_and_refused_port_change_nothing(switch):
     assert got["stored"]["ports"] == {"n1": {"mode": "ok"}} and got["ports"] == ["n1"], got
 
 
+def test_bad_verdicts_are_counted_and_passed(switch):
+    """A capture extension that drops, or answers a verdict that does not exist,
+    breaks its contract: every such verdict is counted as bad_verdict and the
+    packet passes; the switch forwards as if the extension were not there."""
+    sw = switch
+    a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    sw.ctl("ext", "load", str(unit_so("ext_sample_badverdict")))
+    sw.ctl("ext", "enable", "liar", "a")
+    a.ping(b, count=5, interval=0.05)
+    c = sw.ctl("ext", "show", "liar")["counters"]
+    assert c["bad_verdict"] >= 5, c
+    assert c["drop_runt"] == 0, c
+    assert sw.stats("a")["drops"].get("policy", 0) == 0
+
+
 @pytest.mark.parametrize("how", ["restart", "kill9"])
 def test_settings_survive_restart(switch_unstarted, example_so, how):
     """Enablement, settings (global and per port), order constraints and objects

@@ -9,7 +9,8 @@
  * SAMPLE_NULL (the entry point returns NULL), SAMPLE_SIZE (a size that lies),
  * SAMPLE_NAME / SAMPLE_BEFORE (bad names, an ordering cycle between two
  * objects), SAMPLE_INIT_FAIL (init fails); and SAMPLE_CONFIG (settings whose
- * apply fails, ports it refuses) for test_ext.py.
+ * apply fails, ports it refuses) and SAMPLE_BAD_VERDICT (a capture extension
+ * that gives verdicts it may not) for test_ext.py.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -46,6 +47,10 @@ sample_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8
 	(void)ctx;
 	b->counters[CNT_BURSTS]++;
 	for (i = 0; i < b->n; i++) {
+#ifdef SAMPLE_BAD_VERDICT
+		verdict[i] = i % 2 ? XVS_VERDICT_DROP : 200; /* capture may only PASS */
+		continue;
+#endif
 		if (b->meta[i]->l3 == 4)
 			b->counters[CNT_IPV4]++;
 		if (b->len[i] < 60) {
@@ -149,7 +154,11 @@ static const struct {
 #endif
 		.name = SAMPLE_NAME,
 		.description = "counts IPv4, drops runts",
+#ifdef SAMPLE_BAD_VERDICT
+		.kind = XVS_EXT_CAPTURE,
+#else
 		.kind = XVS_EXT_FILTER,
+#endif
 		.places = XVS_EXT_INGRESS,
 		.runs_before = runs_before,
 		.counters = counters,
