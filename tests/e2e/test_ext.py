@@ -29,7 +29,7 @@ EXAMPLE = REPO / "examples" / "udp-filter"
 @pytest.fixture(scope="session")
 def example_so(tmp_path_factory):
     """examples/udp-filter built against the installed header only."""
-    for tool in ("make", "cc", "pkg-config"):
+    for tool in ("make", "cc", "pkg-config", "meson"):
         need_tool(tool)
     top = tmp_path_factory.mktemp("xvs-ext-build")
     dest, out = top / "dest", top / "out"
