@@ -326,6 +326,36 @@ MUTANTS = [
        "cur.n, true, err)) < 0) {\n\t\txvsd_store_restore(store_settings, &undo, err);\n",
        "cur.n, true, err)) < 0) {\n")],
      [e2e("test_ext.py", "failing_apply_and_refused_port")]),
+
+    ("spoof-passes", "mac_spoof lets a frame from a foreign source MAC through",
+     [("src/dp/stages/mac_spoof.c",
+       "\t\tcase XVS_MAC_SPOOF:\n\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",
+       "\t\tcase XVS_MAC_SPOOF:\n\t\t\tverdict[i] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_guard.py", "spoofed_source or sticky")]),
+
+    ("dhcp-guard-off", "dhcp_guard lets DHCP server messages through",
+     [("src/dp/stages/guards.c",
+       "if (!xvs_guard_drops(cls, dhcp, !dhcp))",
+       "if (!xvs_guard_drops(cls, false, !dhcp))")],
+     [e2e("test_guard.py", "rogue_dhcp")]),
+
+    ("router-guard-off", "router_guard lets router advertisements and redirects through",
+     [("src/dp/stages/guards.c",
+       "if (!xvs_guard_drops(cls, dhcp, !dhcp))",
+       "if (!xvs_guard_drops(cls, dhcp, false))")],
+     [e2e("test_guard.py", "rogue_router")]),
+
+    ("storm-unlimited", "storm_limit admits every broadcast frame",
+     [("src/dp/stages/storm_limit.c",
+       "\t\tverdict[counted[j]] = XVS_VERDICT_DROP;\n",
+       "\t\tverdict[counted[j]] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_guard.py", "storm")]),
+
+    ("stage-drop-kept", "the pipeline counts a stage's DROP but still forwards the frame",
+     [("src/dp/pipeline_run.c",
+       "\t\t\trte_pktmbuf_free(pkts[i]);\n\t\t\tcontinue;\n",
+       "\t\t\t(void)0;\n")],
+     [e2e("test_guard.py", "spoofed_source or rogue_router")]),
 ]
 
 
