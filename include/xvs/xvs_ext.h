@@ -198,7 +198,8 @@ struct xvs_ext_ops {
 
 	/* Control thread, once, after the descriptor was accepted and before any
 	 * other callback. Allocates the extension's context into *ctx (may stay
-	 * NULL). Failure unloads the extension. Optional. */
+	 * NULL). *host stays valid until fini returns, so ctx may keep the
+	 * pointer. Failure unloads the extension. Optional. */
 	int (*init)(const struct xvs_ext_host *host, void **ctx);
 
 	/* Control thread, once, after the extension was removed from every

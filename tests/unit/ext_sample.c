@@ -71,6 +71,17 @@ sample_init(const struct xvs_ext_host *host, void **ctx)
 #endif
 
 #ifdef SAMPLE_CONFIG
+/* The host's services, kept by pointer as xvs_ext.h allows. */
+static const struct xvs_ext_host *sample_host;
+
+static int
+sample_init(const struct xvs_ext_host *host, void **ctx)
+{
+	(void)ctx;
+	sample_host = host;
+	return 0;
+}
+
 /* mode=ok|fail: both valid; applying "fail" fails as if out of memory. */
 static int
 sample_validate(void *ctx, uint16_t port, const struct xvs_ext_kv *kv, unsigned n, char *err,
@@ -116,6 +127,8 @@ sample_port_enable(void *ctx, const struct xvs_ext_port *port, bool on, char *er
 		   size_t err_len)
 {
 	(void)ctx;
+	sample_host->log(sample_host->host_ctx, 6 /* LOG_INFO */, "port %s %s", port->name,
+			 on ? "on" : "off");
 	if (on && strncmp(port->name, "up", 2) == 0) {
 		snprintf(err, err_len, "%s: not on uplink %s", SAMPLE_NAME, port->name);
 		return -EPERM;
@@ -126,7 +139,7 @@ sample_port_enable(void *ctx, const struct xvs_ext_port *port, bool on, char *er
 
 static const struct xvs_ext_ops sample_ops = {
 	.size = sizeof(struct xvs_ext_ops),
-#ifdef SAMPLE_INIT_FAIL
+#if defined(SAMPLE_INIT_FAIL) || defined(SAMPLE_CONFIG)
 	.init = sample_init,
 #endif
 	.process = sample_process,
