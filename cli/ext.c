@@ -200,6 +200,8 @@ const struct cmd ext_cmds[] = {
 	 "stop running an extension on a port", print_done, run_switch},
 	{{"ext", "order"}, "ext.order", ARGS_NONE, "NAME before|after OTHER",
 	 "order two extensions", print_done, run_order},
+	{{"ext", "unorder"}, "ext.unorder", ARGS_NONE, "NAME before|after OTHER",
+	 "take an order constraint back", print_done, run_order},
 	{{"ext", "set"}, "ext.set", ARGS_NAME_KV, "NAME [port=PORT] key=value ...",
 	 "change an extension's settings", print_set},
 	{{NULL, NULL}, NULL, ARGS_NONE, NULL, NULL, NULL},

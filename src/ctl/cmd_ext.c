@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ext_order.h"
 #include "ext_state.h"
 #include "log.h"
 #include "params.h"
@@ -494,14 +495,11 @@ store_order_put(struct xvs_store *st, void *arg, struct xvs_err *e)
 	return xvs_store_ext_order_put(st, r->ext, r->before ? "before" : "after", r->other, e);
 }
 
+/* name, rel (before|after), other: into row. */
 static int
-m_ext_order(json_t *params, json_t **result, struct xvs_err *err)
+order_params(json_t *params, struct ext_order_row *row, struct xvs_err *err)
 {
-	static struct ext_orders o;
-	struct ext_order_row row;
-	struct xvs_ext_order in, out;
 	char rel[16], name[XVS_PARAM_NAME_LEN], other[XVS_PARAM_NAME_LEN];
-	struct xvs_stage *st;
 	int r;
 
 	if ((r = xvs_param_str(params, "name", true, name, sizeof(name), err)) < 0 ||
@@ -511,36 +509,117 @@ m_ext_order(json_t *params, json_t **result, struct xvs_err *err)
 	if (strcmp(rel, "before") != 0 && strcmp(rel, "after") != 0)
 		return xvs_err_set(err, -EINVAL, "order: expected \"before\" or \"after\", not "
 				   "\"%s\"", rel);
-	if ((st = stage_named(name, err, &r)) == NULL || stage_named(other, err, &r) == NULL)
-		return r;
+	if (!xvs_ext_name_ok(name) || !xvs_ext_name_ok(other))
+		return xvs_err_set(err, -EINVAL, "order: \"%s\" or \"%s\" is not an extension "
+				   "name", name, other);
 	if (strcmp(name, other) == 0)
 		return xvs_err_set(err, -EINVAL, "order: extension %s cannot run %s itself", name,
 				   rel);
-	snprintf(row.ext, sizeof(row.ext), "%.31s", name); /* registered: fits */
-	snprintf(row.other, sizeof(row.other), "%.31s", other);
-	row.before = rel[0] == 'b';
-	/* the whole order with the new constraint, before anything is stored */
+	snprintf(row->ext, sizeof(row->ext), "%.31s", name); /* name_ok: fits */
+	snprintf(row->other, sizeof(row->other), "%.31s", other);
+	row->before = rel[0] == 'b';
+	return 0;
+}
+
+static json_t *
+order_reply(const struct ext_order_row *row)
+{
+	struct xvs_stage *st = xvs_stage_find(row->ext);
+
+	return json_pack("{s:s,s:s,s:s,s:o}", "name", row->ext, "rel",
+			 row->before ? "before" : "after", "other", row->other, "runs",
+			 st != NULL ? runs_json(st) : json_object());
+}
+
+static int
+m_ext_order(json_t *params, json_t **result, struct xvs_err *err)
+{
+	static struct ext_orders o;
+	struct ext_order_row row;
+	struct xvs_ext_order in, out;
+	struct xvs_err e;
+	int r;
+
+	if ((r = order_params(params, &row, err)) < 0)
+		return r;
+	if (stage_named(row.ext, err, &r) == NULL || stage_named(row.other, err, &r) == NULL)
+		return r;
+	/* the whole order with the new constraint, before anything is stored:
+	 * the registry checks only after the commit */
 	if ((r = xvsd_ext_orders_load(&o, err)) < 0)
 		return r;
 	if (o.n == EXT_ORDERS_MAX)
-		return xvs_err_set(err, -ENOSPC, "order: at most %d constraints", EXT_ORDERS_MAX);
+		return xvs_err_set(err, -ENOSPC, "order: at most %d constraints (see ext unorder)",
+				   EXT_ORDERS_MAX);
 	if ((r = xvsd_ext_order_resolve(&o, &row, &in, &out, err)) < 0)
 		return r;
 	if ((r = xvsd_ext_store_txn(store_order_put, &row, err)) < 0)
 		return r;
-	if ((r = xvs_stage_order_add(name, row.before, other, err)) < 0) {
+	if ((r = xvs_stage_order_add(row.ext, row.before, row.other, err)) < 0) {
 		xvsd_store_restore(store_order_del, &row, err);
 		return r;
 	}
-	/* The registry has no way to take a constraint back: if this publish
-	 * fails, the tick publishes it (store and registry agree already). */
-	if (xvsd_publish() < 0)
-		xvsd.republish = true;
-	else
-		xvs_stage_reclaim();
-	XVS_INFO("ext", "extension order: %s runs %s %s", name, rel, other);
-	*result = json_pack("{s:s,s:s,s:s,s:o}", "name", name, "rel", rel, "other", other, "runs",
-			    runs_json(st));
+	if ((r = xvsd_publish_err(err)) < 0) {
+		xvs_stage_order_del(row.ext, row.before, row.other, &e);
+		xvsd_store_restore(store_order_del, &row, err);
+		return r;
+	}
+	XVS_INFO("ext", "extension order: %s runs %s %s", row.ext, row.before ? "before" : "after",
+		 row.other);
+	*result = order_reply(&row);
+	return 0;
+}
+
+/* Both spellings of one constraint: "a before b" is "b after a". */
+static int
+store_order_del_both(struct xvs_store *st, void *arg, struct xvs_err *e)
+{
+	const struct ext_order_row *r = arg;
+	struct ext_order_row flip = {.before = !r->before};
+	int rc = store_order_del(st, arg, e);
+
+	snprintf(flip.ext, sizeof(flip.ext), "%.31s", r->other);
+	snprintf(flip.other, sizeof(flip.other), "%.31s", r->ext);
+	return rc < 0 ? rc : store_order_del(st, &flip, e);
+}
+
+static int
+m_ext_unorder(json_t *params, json_t **result, struct xvs_err *err)
+{
+	static struct ext_orders o;
+	struct ext_order_row row;
+	bool stored = false;
+	struct xvs_err e;
+	int r;
+
+	if ((r = order_params(params, &row, err)) < 0)
+		return r;
+	if ((r = xvsd_ext_orders_load(&o, err)) < 0)
+		return r;
+	for (unsigned i = 0; i < o.n; i++) {
+		const struct ext_order_row *k = &o.row[i];
+
+		stored |= (strcmp(k->ext, row.ext) == 0 && strcmp(k->other, row.other) == 0 &&
+			   k->before == row.before) ||
+			  (strcmp(k->ext, row.other) == 0 && strcmp(k->other, row.ext) == 0 &&
+			   k->before != row.before);
+	}
+	if (!stored)
+		return xvs_err_set(err, -ENOENT, "no order rule \"%s %s %s\" (see: xvsctl ext show)",
+				   row.ext, row.before ? "before" : "after", row.other);
+	if ((r = xvsd_ext_store_txn(store_order_del_both, &row, err)) < 0)
+		return r;
+	/* absent from the registry when one side was never loaded: nothing to do */
+	xvs_stage_order_del(row.ext, row.before, row.other, &e);
+	if ((r = xvsd_publish_err(err)) < 0) {
+		if (xvs_stage_find(row.ext) != NULL && xvs_stage_find(row.other) != NULL)
+			xvs_stage_order_add(row.ext, row.before, row.other, &e);
+		xvsd_store_restore(store_order_put, &row, err);
+		return r;
+	}
+	XVS_INFO("ext", "extension order: %s no longer runs %s %s", row.ext,
+		 row.before ? "before" : "after", row.other);
+	*result = order_reply(&row);
 	return 0;
 }
 
@@ -654,6 +733,7 @@ const struct xvsd_method xvsd_ext_methods[] = {
 	{"ext.enable", m_ext_enable, "{name, port}: run the extension on a port"},
 	{"ext.disable", m_ext_disable, "{name, port}: stop running it on a port"},
 	{"ext.order", m_ext_order, "{name, rel: before|after, other}: an order constraint"},
+	{"ext.unorder", m_ext_unorder, "{name, rel, other}: take an order constraint back"},
 	{"ext.set", m_ext_set, "{name, options: {[port], key: value}}: settings (\"\" removes)"},
 	{NULL, NULL, NULL},
 };

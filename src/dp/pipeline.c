@@ -559,6 +559,25 @@ xvs_stage_order_add(const char *name, bool before, const char *other, struct xvs
 	return 0;
 }
 
+int
+xvs_stage_order_del(const char *name, bool before, const char *other, struct xvs_err *err)
+{
+	const char *first = before ? name : other, *second = before ? other : name;
+
+	for (unsigned i = 0; i < reg.n_rules; i++) {
+		if (strcmp(reg.rules[i].first, first) != 0 || strcmp(reg.rules[i].second, second) != 0)
+			continue;
+		memmove(&reg.rules[i], &reg.rules[i + 1],
+			(reg.n_rules - i - 1) * sizeof(reg.rules[0]));
+		reg.n_rules--;
+		/* fewer constraints: no new cycle */
+		resolve(reg.live, reg.n_live, NULL, true, NULL);
+		return 0;
+	}
+	return xvs_err_set(err, -ENOENT, "no order rule '%s' %s '%s'", name,
+			   before ? "before" : "after", other);
+}
+
 void
 xvs_stage_set_disabled(struct xvs_stage *st, bool disabled, const char *why)
 {

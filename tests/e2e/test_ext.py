@@ -228,6 +228,13 @@ def test_order_and_bad_input_change_nothing(switch_unstarted, example_so):
     ing = r["runs"]["ingress"]["order"]
     assert ing.index("sample") + 1 == ing.index("udp_filter"), r
     assert r["runs"]["ingress"]["position"] == ing.index("sample")
+    # taken back (spelled the other way round), and again: nothing to take back
+    r = sw.ctl("ext", "unorder", "udp_filter", "after", "sample")
+    ing = r["runs"]["ingress"]["order"]
+    assert ing.index("udp_filter") < ing.index("sample"), r
+    e = rpc_error(sw, "ext.unorder", name="udp_filter", rel="after", other="sample")
+    assert e["code"] == "ENOENT" and "no order rule" in e["message"], e
+    sw.ctl("ext", "order", "sample", "before", "udp_filter")
 
     def state():
         return (sw.ctl("ext", "list"), sw.ctl("ext", "show", "udp_filter")["stored"],

@@ -103,6 +103,8 @@ def _calls():
          {"name": "sample", "options": {"x": "1"}}),
         ("ext.order", {"name": "sample", "rel": "before", "other": "cycle_a"},
          {"name": "cycle_a", "rel": "before", "other": "sample"}),
+        ("ext.unorder", {"name": "sample", "rel": "before", "other": "cycle_a"},
+         {"name": "sample", "rel": "before", "other": "cycle_a"}),
         ("ext.disable", {"name": "sample", "port": "n1"}, {"name": "nope", "port": "n1"}),
         ("ext.unload", {"name": "sample"}, {"name": "sample"}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),

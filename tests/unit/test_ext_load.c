@@ -169,6 +169,11 @@ test_ext_load_register_refusals(void **state)
 	assert_non_null(strstr(err.msg, "cycle"));
 	assert_null(xvs_stage_find("cycle_b"));
 	assert_int_equal(xvs_stage_count(), 2);
+	/* an operator constraint, taken back spelled the other way round */
+	assert_int_equal(xvs_stage_order_add("cycle_a", false, "sample", &err), 0);
+	assert_int_equal(xvs_stage_order_del("sample", true, "cycle_a", &err), 0);
+	assert_int_equal(xvs_stage_order_del("sample", true, "cycle_a", &err), -ENOENT);
+	assert_int_equal(xvs_stage_order_add("cycle_a", true, "sample", &err), 0);
 	xvs_stage_registry_clear();
 	assert_int_equal(xvs_stage_count(), 0);
 }
