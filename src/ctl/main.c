@@ -1021,8 +1021,7 @@ main(int argc, char **argv)
 		if (clients[i].fd >= 0)
 			client_close(epfd, &clients[i]);
 	xvsd_shutdown_ports();
-	/* workers stopped: every stage's states freed, fini called, objects closed */
-	xvs_stage_registry_clear();
+	xvs_stage_registry_clear(); /* the workers have stopped: states, contexts, stages */
 	unlink(o.socket);
 	xvs_fdb_destroy(xvs_dp.fdb);
 	xvs_store_close(xvsd.store);
