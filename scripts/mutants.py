@@ -327,6 +327,12 @@ MUTANTS = [
        "cur.n, true, err)) < 0) {\n")],
      [e2e("test_ext.py", "failing_apply_and_refused_port")]),
 
+    ("store-no-migration", "a version-1 database is opened without the extension tables",
+     [("src/ctl/store.c",
+       "\tif (v == SCHEMA_VERSION)\n\t\treturn 0;\n",
+       "\tif (v >= 1)\n\t\treturn 0;\n")],
+     [e2e("test_ext.py", "version_1_database")]),
+
     ("spoof-passes", "mac_spoof lets a frame from a foreign source MAC through",
      [("src/dp/stages/mac_spoof.c",
        "\t\tcase XVS_MAC_SPOOF:\n\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",

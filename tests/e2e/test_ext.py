@@ -13,6 +13,7 @@ prefix into the destdir). Bad objects come from the unit-test build
 (tests/unit/meson.build: ext_samples).
 """
 import shutil
+import sqlite3
 import subprocess
 import threading
 import time
@@ -97,6 +98,9 @@ def test_ext_dir_loads_good_objects_and_refuses_bad_ones(switch_unstarted, examp
            "ext_sample_nosym": "no symbol xvs_ext_register",
            "ext_sample_tail": "upgrade xvsd",
            "ext_sample_initfail": "init failed",
+           "ext_sample_badname": "Bad-Name",
+           "ext_sample_huge": "above 4096 bytes",
+           "ext_sample_null": "returned no descriptor",
            "ext_cycle_b": "cycle"}
     d = ext_dir(sw, example_so, unit_so("ext_cycle_a"), *[unit_so(n) for n in bad])
     (d / "README.txt").write_text("not an extension: ignored\n")
@@ -354,3 +358,39 @@ def test_settings_survive_restart(switch_unstarted, example_so, how):
     sw.ctl("ext", "load", str(d / "udp_filter.so"))
     got = sw.ctl("ext", "show", "udp_filter")
     assert got["ports"] == ["a"] and got["runs"] == want["runs"], got
+
+
+def test_version_1_database_is_migrated_and_newer_refused(switch_unstarted, example_so):
+    """A database written before the extension tables (schema version 1) opens
+    with its ports and takes extension settings; one of a newer schema is
+    refused with a message, untouched."""
+    sw = switch_unstarted
+    db = sqlite3.connect(sw.xvsd.db)
+    db.executescript(
+        "CREATE TABLE port(name TEXT PRIMARY KEY, kind TEXT NOT NULL, seq INTEGER NOT NULL);"
+        "CREATE TABLE port_option(port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE,"
+        " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(port, key));"
+        "CREATE TABLE fdb_static(mac TEXT NOT NULL, vlan INTEGER NOT NULL, port TEXT NOT NULL"
+        " REFERENCES port(name) ON DELETE CASCADE, PRIMARY KEY(mac, vlan));"
+        "CREATE TABLE setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO port VALUES('n1', 'null', 1);"
+        "PRAGMA user_version = 1;")
+    db.close()
+    start_with_ext_dir(sw, ext_dir(sw, example_so))
+    assert "n1" in sw.ports()
+    sw.ctl("ext", "enable", "udp_filter", "n1")
+    sw.ctl("ext", "set", "udp_filter", "port=n1", "dport=7")
+    sw.restart()
+    assert sw.ctl("ext", "show", "udp_filter")["ports"] == ["n1"]
+    sw.stop()
+    db = sqlite3.connect(sw.xvsd.db)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    sw.expect_log(r"ERR store: config store .*: schema version 99 is newer than this xvsd's 2")
+    with pytest.raises(AssertionError, match="exited with 1"):
+        sw.start()
+    db = sqlite3.connect(sw.xvsd.db)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 99
+    db.close()
