@@ -31,6 +31,10 @@ xvs_ext_open(const char *path, const struct xvs_ext_desc **desc, void **dl, stru
 	}
 	if (!S_ISREG(sb.st_mode))
 		return xvs_err_set(err, -ENOEXEC, "extension %s: not a regular file", path);
+	/* code xvsd will run: nobody but its owner may have changed it */
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return xvs_err_set(err, -EPERM, "extension %s: writable by group or others "
+				   "(mode %03o); chmod go-w it", path, sb.st_mode & 0777);
 	dlerror();
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {

@@ -28,8 +28,8 @@
  * into other extensions), call its XVS_EXT_REGISTER_SYMBOL with
  * XVS_EXT_ABI_VERSION and check the descriptor. Returns 0 with *desc and *dl
  * (the caller dlclose()s dl when done), or a negative errno with a message
- * that starts with path: -ENOENT (no such file), -ENOEXEC (dlopen failed, or
- * no entry point), -EPROTO (NULL descriptor, ABI version or size), -EINVAL
+ * that starts with path: -ENOENT (no such file), -EPERM (the file is writable
+ * by group or others), -ENOEXEC (dlopen failed, or no entry point), -EPROTO (NULL descriptor, ABI version or size), -EINVAL
  * (names, kind, places, ops); nothing stays open then. */
 int xvs_ext_open(const char *path, const struct xvs_ext_desc **desc, void **dl,
 		 struct xvs_err *err);

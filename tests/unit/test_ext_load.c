@@ -18,7 +18,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -130,6 +134,39 @@ test_ext_load_open_refusals(void **state)
 	open_refused("libext_no_such_file.so", -ENOENT, "No such file");
 }
 
+static void
+test_ext_load_refuses_writable_object(void **state)
+{
+	const struct xvs_ext_desc *d;
+	char src[512], dst[] = "/tmp/xvs_ext_test_XXXXXX";
+	struct xvs_err err;
+	FILE *in, *out;
+	void *dl = NULL;
+	char buf[4096];
+	size_t k;
+	int fd;
+
+	(void)state;
+	path_of("libext_sample.so", src, sizeof(src));
+	fd = mkstemp(dst);
+	assert_true(fd >= 0);
+	in = fopen(src, "rb");
+	out = fdopen(fd, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, k, out), k);
+	fclose(in);
+	fclose(out);
+	chmod(dst, 0666);
+	assert_int_equal(xvs_ext_open(dst, &d, &dl, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "writable by group or others"));
+	chmod(dst, 0644);
+	assert_int_equal(xvs_ext_open(dst, &d, &dl, &err), 0);
+	dlclose(dl);
+	unlink(dst);
+}
+
 /* Open and register as xvsd does (cmd_ext.c); returns the registry's code. */
 static int
 open_register(const char *file, struct xvs_err *err)
@@ -185,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_ext_load_current_abi),
 		cmocka_unit_test(test_ext_load_wrong_abi_refused),
 		cmocka_unit_test(test_ext_load_open_refusals),
+		cmocka_unit_test(test_ext_load_refuses_writable_object),
 		cmocka_unit_test(test_ext_load_register_refusals),
 	};
 
