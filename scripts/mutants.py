@@ -333,6 +333,12 @@ MUTANTS = [
        "\tif (v >= 1)\n\t\treturn 0;\n")],
      [e2e("test_ext.py", "version_1_database")]),
 
+    ("ext-writable-loaded", "an extension object others may rewrite is loaded",
+     [("src/ctl/ext_load.c",
+       "\tif (sb.st_mode & (S_IWGRP | S_IWOTH))\n",
+       "\tif (false)\n")],
+     [unit("test_ext_load")]),
+
     ("spoof-passes", "mac_spoof lets a frame from a foreign source MAC through",
      [("src/dp/stages/mac_spoof.c",
        "\t\tcase XVS_MAC_SPOOF:\n\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",
