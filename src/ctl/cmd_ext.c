@@ -667,7 +667,8 @@ m_ext_set(json_t *params, json_t **result, struct xvs_err *err)
 	if (st == NULL)
 		return r;
 	name = xvs_stage_desc(st)->name;
-	if (!json_is_object(opts) || json_object_size(opts) == 0)
+	if (!json_is_object(opts) ||
+	    json_object_size(opts) == (json_object_get(opts, "port") != NULL ? 1u : 0u))
 		return xvs_err_set(err, -EINVAL, "extension %s: nothing to set (key=value ...)",
 				   name);
 	p = port_param(opts, "port", false, err, &r);
