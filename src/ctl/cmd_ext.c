@@ -27,6 +27,8 @@
 #include "params.h"
 #include "xvsd.h"
 
+/* ---- parameters and small views ---- */
+
 static json_t *
 places_json(uint8_t places)
 {
@@ -97,6 +99,7 @@ port_param(json_t *params, const char *key, bool required, struct xvs_err *err, 
 				  name);
 	return p;
 }
+
 /* ---- views ---- */
 
 static json_t *
