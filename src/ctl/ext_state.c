@@ -181,7 +181,6 @@ xvsd_ext_order_resolve(const struct ext_orders *o, const struct ext_order_row *e
 
 /* ---- replaying the store into the registry ---- */
 
-
 static void
 replay_settings(struct xvsd_ext_replay *rp, const char *port_name, uint16_t slot)
 {
