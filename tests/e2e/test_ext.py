@@ -402,3 +402,26 @@ def test_version_1_database_is_migrated_and_newer_refused(switch_unstarted, exam
     db = sqlite3.connect(sw.xvsd.db)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 99
     db.close()
+
+
+def test_stored_object_missing_at_start_is_reported_and_can_be_forgotten(switch, example_so):
+    """An object loaded with ext load is gone at the next start: one ERR line,
+    xvsd runs; its settings wait; ext unload PATH forgets the object."""
+    sw = switch
+    so = sw.tmp / "udp_filter.so"
+    shutil.copy(example_so, so)
+    sw.ctl("port", "add", "n1", "null")
+    sw.ctl("ext", "load", str(so))
+    sw.ctl("ext", "enable", "udp_filter", "n1")
+    sw.stop()
+    so.unlink()
+    sw.expect_log(rf"ERR ext: extension {so}: No such file or directory; not loaded")
+    sw.start()
+    e = exts(sw)["udp_filter"]
+    assert not e["loaded"] and e["stored"]["enabled_on"] == ["n1"], e
+    assert sw.ctl("ext", "unload", str(so)) == {"forgotten": str(so)}
+    err = rpc_error(sw, "ext.unload", name=str(so))
+    assert err["code"] == "ENOENT", err
+    sw.restart()
+    assert sw.xvsd.log_text().count(f"extension {so}: No such file") == 1
+    assert not exts(sw)["udp_filter"]["loaded"]
