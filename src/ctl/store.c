@@ -15,7 +15,8 @@ struct xvs_store {
 /* Schema migrations: migrations[v] takes a database from user_version v to
  * v + 1. A new database runs them all; an existing one the ones it lacks, in
  * one transaction with the version bump. A feature that needs tables appends
- * one entry (never edits a published one). */
+ * one entry (never edits a published one); IF NOT EXISTS keeps each one safe
+ * to run on a database that has the table already. */
 static const char *const migrations[] = {
 	/* 0 -> 1: ports, their options, static MACs, switch settings */
 	"CREATE TABLE IF NOT EXISTS port(name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
@@ -27,12 +28,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE IF NOT EXISTS setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 	/* 1 -> 2: extensions (store.h, "Extensions"). No foreign key from ext
 	 * names: an extension's rows outlive its shared object. */
-	"CREATE TABLE ext_module(path TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
-	"CREATE TABLE ext_port(ext TEXT NOT NULL, port TEXT NOT NULL REFERENCES port(name)"
+	"CREATE TABLE IF NOT EXISTS ext_module(path TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS ext_port(ext TEXT NOT NULL, port TEXT NOT NULL REFERENCES port(name)"
 	"  ON DELETE CASCADE, PRIMARY KEY(ext, port));"
-	"CREATE TABLE ext_setting(ext TEXT NOT NULL, port TEXT NOT NULL, key TEXT NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS ext_setting(ext TEXT NOT NULL, port TEXT NOT NULL, key TEXT NOT NULL,"
 	"  value TEXT NOT NULL, PRIMARY KEY(ext, port, key));"
-	"CREATE TABLE ext_order(ext TEXT NOT NULL, rel TEXT NOT NULL, other TEXT NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS ext_order(ext TEXT NOT NULL, rel TEXT NOT NULL, other TEXT NOT NULL,"
 	"  seq INTEGER NOT NULL, PRIMARY KEY(ext, rel, other));",
 };
 
