@@ -29,12 +29,12 @@ static const char *const migrations[] = {
 	/* 1 -> 2: extensions (store.h, "Extensions"). No foreign key from ext
 	 * names: an extension's rows outlive its shared object. */
 	"CREATE TABLE IF NOT EXISTS ext_module(path TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS ext_port(ext TEXT NOT NULL, port TEXT NOT NULL REFERENCES port(name)"
-	"  ON DELETE CASCADE, PRIMARY KEY(ext, port));"
-	"CREATE TABLE IF NOT EXISTS ext_setting(ext TEXT NOT NULL, port TEXT NOT NULL, key TEXT NOT NULL,"
-	"  value TEXT NOT NULL, PRIMARY KEY(ext, port, key));"
-	"CREATE TABLE IF NOT EXISTS ext_order(ext TEXT NOT NULL, rel TEXT NOT NULL, other TEXT NOT NULL,"
-	"  seq INTEGER NOT NULL, PRIMARY KEY(ext, rel, other));",
+	"CREATE TABLE IF NOT EXISTS ext_port(ext TEXT NOT NULL,"
+	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, PRIMARY KEY(ext, port));"
+	"CREATE TABLE IF NOT EXISTS ext_setting(ext TEXT NOT NULL, port TEXT NOT NULL,"
+	"  key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(ext, port, key));"
+	"CREATE TABLE IF NOT EXISTS ext_order(ext TEXT NOT NULL, rel TEXT NOT NULL,"
+	"  other TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(ext, rel, other));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
