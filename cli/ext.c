@@ -85,11 +85,37 @@ print_stored(json_t *st)
 	printf("\n");
 }
 
+/* "ingress order, position N: a b c" per place of runs. */
+static void
+print_runs(json_t *runs)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(runs, k, v) {
+		if (!json_is_object(v)) {
+			printf("order: %s\n", json_string_value(v));
+			continue;
+		}
+		printf("%s order, position %lld", k, i(v, "position"));
+		print_names("", json_object_get(v, "order"));
+	}
+}
+
+static void
+print_order(json_t *r)
+{
+	printf("%s %s %s %s\n", s(r, "name"),
+	       json_is_true(json_object_get(r, "removed")) ? "no longer runs" : "runs", s(r, "rel"),
+	       s(r, "other"));
+	print_runs(json_object_get(r, "runs"));
+}
+
 static void
 print_show(json_t *r)
 {
 	const char *k;
-	json_t *v, *runs;
+	json_t *v;
 
 	printf("extension %s%s\n", s(r, "name"),
 	       json_is_true(json_object_get(r, "loaded")) ? "" : " (not loaded: settings wait)");
@@ -104,15 +130,7 @@ print_show(json_t *r)
 	print_names("runs after", json_object_get(r, "runs_after"));
 	if (json_is_true(json_object_get(r, "disabled")))
 		printf("disabled: %s\n", s(r, "disabled_why"));
-	runs = json_object_get(r, "runs");
-	json_object_foreach(runs, k, v) {
-		if (!json_is_object(v)) {
-			printf("order: %s\n", json_string_value(v));
-			continue;
-		}
-		printf("%s order, position %lld", k, i(v, "position"));
-		print_names("", json_object_get(v, "order"));
-	}
+	print_runs(json_object_get(r, "runs"));
 	print_names("ports", json_object_get(r, "ports"));
 	print_stored(json_object_get(r, "stored"));
 	printf("counters:\n");
@@ -199,9 +217,9 @@ const struct cmd ext_cmds[] = {
 	{{"ext", "disable"}, "ext.disable", ARGS_NONE, "NAME PORT",
 	 "stop running an extension on a port", print_done, run_switch},
 	{{"ext", "order"}, "ext.order", ARGS_NONE, "NAME before|after OTHER",
-	 "order two extensions", print_done, run_order},
+	 "order two extensions", print_order, run_order},
 	{{"ext", "unorder"}, "ext.unorder", ARGS_NONE, "NAME before|after OTHER",
-	 "take an order constraint back", print_done, run_order},
+	 "take an order constraint back", print_order, run_order},
 	{{"ext", "set"}, "ext.set", ARGS_NAME_KV, "NAME [port=PORT] key=value ...",
 	 "change an extension's settings", print_set},
 	{{NULL, NULL}, NULL, ARGS_NONE, NULL, NULL, NULL},

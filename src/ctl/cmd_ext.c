@@ -623,6 +623,7 @@ m_ext_unorder(json_t *params, json_t **result, struct xvs_err *err)
 	XVS_INFO("ext", "extension order: %s no longer runs %s %s", row.ext,
 		 row.before ? "before" : "after", row.other);
 	*result = order_reply(&row);
+	json_object_set_new(*result, "removed", json_true());
 	return 0;
 }
 
