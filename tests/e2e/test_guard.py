@@ -194,3 +194,29 @@ def test_broadcast_storm_limited(switch):
     assert 0 < len(got) <= 200 + 200 * 3, f"{len(got)} storm frames reached b"
     assert switch.stats("s")["drops"]["policy"] == dropped
     s.ping(b, count=3, interval=0.1)          # known unicast: not limited
+
+
+def test_guard_options_survive_a_restart(switch):
+    """The guard options are stored like every option: after kill -9 and a
+    restart the same stages are enabled with the same settings, and a bad value
+    changes nothing."""
+    scapy_or_skip()
+    a = switch.vm("a", ipv6=False, mac_spoof="on",
+                  opts=("dhcp-guard=on", "router-guard=on", "storm-limit=300"))
+    b = switch.vm("b", ipv6=False)
+    stages = ["mac_spoof", "dhcp_guard", "router_guard", "storm_limit"]
+    assert switch.ports()["a"]["stages"] == stages
+    before = switch.ports()["a"]
+    argv, p = switch.xvsd.ctl_proc("port", "set", "a", "storm-limit=-1")
+    assert p.returncode != 0 and "storm-limit" in p.stderr
+    assert switch.ports()["a"] == before
+    switch.kill9()
+    switch.start()
+    switch.reconfigure_hosts()
+    assert switch.ports()["a"]["stages"] == stages
+    assert switch.ports()["a"]["options"]["storm-limit"] == "300"
+    fake = "02:ba:d0:00:00:03"
+    sb = b.sniff(src=[fake])
+    a.send([_probe(fake)])
+    assert sb.stop() == []
+    a.ping(b)
