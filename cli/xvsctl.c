@@ -402,6 +402,7 @@ static const struct cmd base_cmds[] = {
 /* Every feature's table; a new feature adds one line. */
 static const struct cmd_table xvsctl_tables[] = {
 	{base_cmds, BASE_OPTIONS_HELP},
+	{ext_cmds, EXT_OPTIONS_HELP},
 	{NULL, NULL},
 };
 
@@ -1061,14 +1062,47 @@ run_top(const struct cmd *c, const char *sock, bool as_json, int argc, char **ar
 	return top_live(c, sock, &o);
 }
 
+/* Send c's method with params (a reference taken over) and print the reply
+ * as every command does: the result through c->print or as JSON, an error's
+ * message on stderr. Returns the exit status. */
+int
+request(const struct cmd *c, const char *sock, bool as_json, json_t *params)
+{
+	json_t *req, *reply;
+	char why[512];
+	int r;
+
+	req = json_pack("{s:s,s:o}", "method", c->method, "params", params);
+	reply = call(sock, req, 0, why, sizeof(why));
+	json_decref(req);
+	if (reply == NULL) {
+		fprintf(stderr, "xvsctl: %s\n", why);
+		return 3;
+	}
+	if (json_object_get(reply, "error") != NULL) {
+		r = print_error(reply, as_json);
+		json_decref(reply);
+		return r;
+	}
+	if (as_json) {
+		char *t = json_dumps(json_object_get(reply, "result"), JSON_INDENT(2));
+
+		printf("%s\n", t);
+		free(t);
+	} else {
+		c->print(json_object_get(reply, "result"));
+	}
+	json_decref(reply);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *sock = getenv("XVS_SOCKET") ? getenv("XVS_SOCKET") : DEFAULT_SOCKET;
 	bool as_json = false;
 	const struct cmd *c;
-	json_t *params, *req, *reply;
-	char why[512];
+	json_t *params;
 	int a = 1, r;
 
 	while (a < argc && argv[a][0] == '-') {
@@ -1124,26 +1158,5 @@ main(int argc, char **argv)
 		json_decref(params);
 		return r;
 	}
-	req = json_pack("{s:s,s:o}", "method", c->method, "params", params);
-	reply = call(sock, req, 0, why, sizeof(why));
-	json_decref(req);
-	if (reply == NULL) {
-		fprintf(stderr, "xvsctl: %s\n", why);
-		return 3;
-	}
-	if (json_object_get(reply, "error") != NULL) {
-		r = print_error(reply, as_json);
-		json_decref(reply);
-		return r;
-	}
-	if (as_json) {
-		char *t = json_dumps(json_object_get(reply, "result"), JSON_INDENT(2));
-
-		printf("%s\n", t);
-		free(t);
-	} else {
-		c->print(json_object_get(reply, "result"));
-	}
-	json_decref(reply);
-	return 0;
+	return request(c, sock, as_json, params);
 }

@@ -60,4 +60,15 @@ int kv_into(json_t *obj, int argc, char **argv);   /* key=value words; 0 or 2 */
 /* One request, one reply; NULL with a line in why on failure. */
 json_t *call(const char *path, json_t *req, int timeout_ms, char *why, size_t why_len);
 
+/* Send c->method with params (reference taken over), print the reply the
+ * way every command does; returns the exit status. For run functions. */
+int request(const struct cmd *c, const char *sock, bool as_json, json_t *params);
+
+/* The features' tables (cli/<feature>.c). */
+extern const struct cmd ext_cmds[];
+#define EXT_OPTIONS_HELP \
+	"\next: \"ext set NAME [port=PORT] key=value ...\" changes the extension's settings\n" \
+	"  (global, or of one port); key= (empty) removes a setting. ext load PATH keeps the\n" \
+	"  object loaded across restarts until ext unload NAME (or PATH).\n"
+
 #endif /* XVSCTL_H */

@@ -199,10 +199,8 @@ MUTANTS = [
     # -- control plane
     ("publish-ignored", "port.add acknowledges a port whose publish failed",
      [("src/ctl/cmd.c",
-       "\tr = xvsd_guard_apply(p, err);\n\tif (r == 0)\n\t\tr = publish(err);\n\tif (r < 0) {\n"
-       "\t\t/* not published",
-       "\tr = xvsd_guard_apply(p, err);\n\tif (r == 0)\n\t\t(void)publish(err);\n\tif (r < 0) {\n"
-       "\t\t/* not published")],
+       "\tif (r == 0)\n\t\tr = xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published",
+       "\tif (r == 0)\n\t\t(void)xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published")],
      [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
 
     ("no-instance-lock", "a second xvsd on the same database or socket is not refused",
@@ -260,11 +258,11 @@ MUTANTS = [
     # -- control plane, the other halves of two features above
     ("mtu-before-commit", "port.set changes the device MTU before the store commit",
      [("src/ctl/cmd.c",
-       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n"
        "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)\n\t\tgoto restore_store;\n",
        "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0) {\n"
        "\t\txvs_store_rollback(xvsd.store);\n\t\treturn r;\n\t}\n"
-       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n"
        "\tif (false)\n\t\tgoto restore_store;\n")],
      [e2e("test_faults.py", "port_set_mtu_commit_and_apply_failures")]),
 
@@ -311,6 +309,54 @@ MUTANTS = [
        "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id == 0)\n",
        "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id != 0)\n")],
      [e2e("test_ports.py", "afxdp_port_back_after_kill9")]),
+
+    ("ext-set-not-stored", "ext.set applies an extension's settings without storing them",
+     [("src/ctl/cmd_ext.c",
+       "\tif ((r = xvsd_ext_store_txn(store_settings, &undo, err)) < 0)\n\t\treturn r;\n",
+       "")],
+     [e2e("test_ext.py", "settings_survive_restart and kill9")]),
+
+    ("ext-ports-not-replayed", "stored extension enablement is not restored when it loads",
+     [("src/ctl/ext_state.c",
+       "\txvs_store_load_ext(xvsd.store, XVS_STORE_EXT_PORT, rp->name, replay_port, rp, &e);\n",
+       "")],
+     [e2e("test_ext.py", "settings_survive_restart and restart")]),
+
+    ("ext-dir-stops-at-refusal", "one refused object in --ext-dir stops loading the rest",
+     [("src/ctl/ext_state.c",
+       "not loaded, xvsd goes on without it\", e.msg);\n\t\treturn 0;",
+       "not loaded, xvsd goes on without it\", e.msg);\n\t\treturn 1;")],
+     [e2e("test_ext.py", "ext_dir_loads_good_objects")]),
+
+    ("ext-size-unbounded", "the loader checks the tail of a descriptor whatever size it claims",
+     [("src/ctl/ext_load.c",
+       "(d->size > XVS_EXT_STRUCT_MAX ||",
+       "(false ||")],
+     [unit("test_ext_load")]),
+
+    ("ext-example-passes", "the example extension gives its drop verdict as PASS",
+     [("examples/udp-filter/udp_filter.c",
+       "\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",
+       "\t\t\tverdict[i] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_ext.py", "example_drops_its_port")]),
+
+    ("ext-apply-fail-kept", "a config_apply failing after the commit leaves the new settings stored",
+     [("src/ctl/cmd_ext.c",
+       "cur.n, true, err)) < 0) {\n\t\txvsd_store_restore(store_settings, &undo, err);\n",
+       "cur.n, true, err)) < 0) {\n")],
+     [e2e("test_ext.py", "failing_apply_and_refused_port")]),
+
+    ("store-no-migration", "a version-1 database is opened without the extension tables",
+     [("src/ctl/store.c",
+       "\tif (v == SCHEMA_VERSION)\n\t\treturn 0;\n",
+       "\tif (v >= 1)\n\t\treturn 0;\n")],
+     [e2e("test_ext.py", "version_1_database")]),
+
+    ("ext-writable-loaded", "an extension object others may rewrite is loaded",
+     [("src/ctl/ext_load.c",
+       "\tif (sb.st_mode & (S_IWGRP | S_IWOTH))\n",
+       "\tif (false)\n")],
+     [unit("test_ext_load")]),
 
     ("spoof-passes", "mac_spoof lets a frame from a foreign source MAC through",
      [("src/dp/stages/mac_spoof.c",

@@ -79,9 +79,8 @@ port_param(json_t *params, const char *key, bool required, struct xvs_err *err, 
 
 /* ---- the steps after validation, and their undo ---- */
 
-/* Commit the open transaction; on failure it is rolled back. */
-static int
-store_commit(struct xvs_err *err)
+int
+xvsd_store_commit(struct xvs_err *err)
 {
 	int r = xvsd_fault(XVSD_FAULT_COMMIT) ?
 			xvs_err_set(err, -EIO, "config store: commit failed (injected fault)") :
@@ -92,8 +91,8 @@ store_commit(struct xvs_err *err)
 	return r;
 }
 
-static int
-publish(struct xvs_err *err)
+int
+xvsd_publish_err(struct xvs_err *err)
 {
 	int r = xvsd_publish();
 
@@ -103,12 +102,8 @@ publish(struct xvs_err *err)
 	return 0;
 }
 
-/* A step after the commit failed (err says which) and the running state is
- * back as it was: commit what was stored before, run by undo(st, arg). If
- * that fails too, store and switch disagree until the next restart: say so
- * to the operator, in the log and in the reply. */
-static void
-store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), void *arg,
+void
+xvsd_store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), void *arg,
 	      struct xvs_err *err)
 {
 	struct xvs_err e;
@@ -117,7 +112,7 @@ store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), v
 	if (r == 0 && (r = undo(xvsd.store, arg, &e)) < 0)
 		xvs_store_rollback(xvsd.store);
 	if (r == 0)
-		r = store_commit(&e);
+		r = xvsd_store_commit(&e);
 	if (r == 0)
 		return;
 	XVS_ERR("store", "stored configuration no longer matches the running switch (%s) "
@@ -357,17 +352,17 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		goto close;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		goto close;
 	xvsd.port[slot] = p;
 	r = xvsd_guard_apply(p, err);
 	if (r == 0)
-		r = publish(err);
+		r = xvsd_publish_err(err);
 	if (r < 0) {
 		/* not published: no worker ever saw p */
 		xvsd_guard_port_removed(p);
 		xvsd.port[slot] = NULL;
-		store_restore(store_del_port, p->cfg.name, err);
+		xvsd_store_restore(store_del_port, p->cfg.name, err);
 		goto close;
 	}
 	XVS_INFO("port", "%s: added (%s, %s, %u rx / %u tx queues%s)", req.name, req.kind,
@@ -439,11 +434,11 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	/* Leave the snapshot first; after the grace period no worker touches it. */
 	xvsd.port[p->slot] = NULL;
-	r = publish(err);
+	r = xvsd_publish_err(err);
 	if (r < 0) {
 		/* Still in the snapshot in force, so still open and in use: back
 		 * in the table, and in the store with its static MACs. */
@@ -451,7 +446,7 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 		u.p = p;
 		u.statics = json_array();
 		xvs_fdb_walk(xvs_dp.fdb, xvs_now_ns(), static_of_port, &u);
-		store_restore(store_put_port_back, &u, err);
+		xvsd_store_restore(store_put_port_back, &u, err);
 		json_decref(u.statics);
 		return r;
 	}
@@ -503,7 +498,7 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	if (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)
 		goto restore_store;
@@ -514,7 +509,7 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	p->cfg = *cfg;
 	r = xvsd_guard_apply(p, err);
 	if (r == 0)
-		r = publish(err);
+		r = xvsd_publish_err(err);
 	if (r == 0)
 		return 0;
 	p->cfg = old;
@@ -536,7 +531,7 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 				cfg->mtu, old.mtu, e.msg);
 	}
 restore_store:
-	store_restore(store_put_cfg, &old, err);
+	xvsd_store_restore(store_put_cfg, &old, err);
 	return r;
 }
 
@@ -894,7 +889,7 @@ m_fdb_add(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	/* A failed add leaves the FDB as it was: only the store needs undoing. */
 	r = xvsd_fault(XVSD_FAULT_APPLY) ?
@@ -902,7 +897,7 @@ m_fdb_add(json_t *params, json_t **result, struct xvs_err *err)
 				s.mac_s, s.vid) :
 		    xvs_fdb_add_static(xvs_dp.fdb, s.mac, (uint16_t)s.vid, p->slot, err);
 	if (r < 0) {
-		store_restore(store_put_static_back, &u, err);
+		xvsd_store_restore(store_put_static_back, &u, err);
 		return r;
 	}
 	*result = json_pack("{s:s,s:i,s:s}", "mac", s.mac_s, "vlan", (int)s.vid, "port",
@@ -930,7 +925,7 @@ m_fdb_del(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	xvs_fdb_del(xvs_dp.fdb, s.mac, (uint16_t)s.vid);
 	*result = json_pack("{s:s,s:i}", "deleted", s.mac_s, "vlan", (int)s.vid);
@@ -1012,7 +1007,7 @@ m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	if (cfg.fdb_max != old.fdb_max)
 		XVS_INFO("ctl", "fdb-max %u stored; it takes effect when xvsd restarts", cfg.fdb_max);
@@ -1020,13 +1015,13 @@ m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_fdb_set_aging(xvs_dp.fdb, (uint64_t)cfg.aging_s * 1000000000ull);
 	xvsd.sw = cfg;
 	if (cfg.workers != old.workers) {
-		r = publish(err);
+		r = xvsd_publish_err(err);
 		if (r < 0) {
 			xvsd.sw = old;
 			if (cfg.aging_s != old.aging_s)
 				xvs_fdb_set_aging(xvs_dp.fdb, (uint64_t)old.aging_s * 1000000000ull);
 			u.cfg = &old;
-			store_restore(store_put_settings, &u, err);
+			xvsd_store_restore(store_put_settings, &u, err);
 			return r;
 		}
 		XVS_INFO("ctl", "active workers now %u", cfg.workers);

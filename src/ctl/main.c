@@ -83,6 +83,8 @@ usage(FILE *f)
 		"  --client-timeout S close a control connection that has not sent its request\n"
 		"                     S seconds after connecting (default 30, 1-3600); when\n"
 		"                     all 32 are taken, a new one closes the oldest\n"
+		"  --ext-dir DIR      load every *.so in DIR as an extension at start-up (one\n"
+		"                     refused is logged and skipped; see doc/extensions.md)\n"
 		"  --test-faults      allow the test.fault method, which makes chosen steps of\n"
 		"                     later commands fail (for tests; never in production)\n"
 		"  -h, --help         this text\n");
@@ -756,6 +758,7 @@ main(int argc, char **argv)
 		{"pci", no_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"test-faults", no_argument, NULL, 'F'},
+		{"ext-dir", required_argument, NULL, 'x'},
 		{"client-timeout", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -801,6 +804,7 @@ main(int argc, char **argv)
 			else { usage(stderr); return 2; }
 			break;
 		case 'F': xvsd.test_faults = true; break;
+		case 'x': xvsd.ext_dir = optarg; break;
 		case 'T':
 			if (!opt_u32("--client-timeout", optarg, 1, 3600, &o.client_timeout_s))
 				return 2;

@@ -12,15 +12,32 @@ struct xvs_store {
 	sqlite3 *db;
 };
 
-static const char schema[] =
+/* Schema migrations: migrations[v] takes a database from user_version v to
+ * v + 1. A new database runs them all; an existing one the ones it lacks, in
+ * one transaction with the version bump. A feature that needs tables appends
+ * one entry (never edits a published one); IF NOT EXISTS keeps each one safe
+ * to run on a database that has the table already. */
+static const char *const migrations[] = {
+	/* 0 -> 1: ports, their options, static MACs, switch settings */
 	"CREATE TABLE IF NOT EXISTS port(name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
 	"  seq INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS port_option(port TEXT NOT NULL REFERENCES port(name)"
 	"  ON DELETE CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(port, key));"
 	"CREATE TABLE IF NOT EXISTS fdb_static(mac TEXT NOT NULL, vlan INTEGER NOT NULL,"
 	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, PRIMARY KEY(mac, vlan));"
-	"CREATE TABLE IF NOT EXISTS setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"PRAGMA user_version = 1;";
+	"CREATE TABLE IF NOT EXISTS setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 1 -> 2: extensions (store.h, "Extensions"). No foreign key from ext
+	 * names: an extension's rows outlive its shared object. */
+	"CREATE TABLE IF NOT EXISTS ext_module(path TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS ext_port(ext TEXT NOT NULL,"
+	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, PRIMARY KEY(ext, port));"
+	"CREATE TABLE IF NOT EXISTS ext_setting(ext TEXT NOT NULL, port TEXT NOT NULL,"
+	"  key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(ext, port, key));"
+	"CREATE TABLE IF NOT EXISTS ext_order(ext TEXT NOT NULL, rel TEXT NOT NULL,"
+	"  other TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(ext, rel, other));",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static int
 db_err(struct xvs_store *st, struct xvs_err *err, const char *what)
@@ -40,6 +57,49 @@ exec(struct xvs_store *st, const char *sql, struct xvs_err *err)
 		return r;
 	}
 	return 0;
+}
+
+static int
+user_version(struct xvs_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Bring the schema to SCHEMA_VERSION; a database of a newer xvs is refused
+ * rather than guessed at. */
+static int
+migrate(struct xvs_store *st, const char *path, struct xvs_err *err)
+{
+	int v = user_version(st), r;
+	char bump[48];
+
+	if (v < 0)
+		return db_err(st, err, "PRAGMA user_version");
+	if (v > SCHEMA_VERSION)
+		return xvs_err_set(err, -EPROTO, "config store %s: schema version %d is newer than "
+				   "this xvsd's %d; use the xvsd that wrote it", path, v,
+				   SCHEMA_VERSION);
+	if (v == SCHEMA_VERSION)
+		return 0;
+	r = exec(st, "BEGIN IMMEDIATE", err);
+	for (int i = v; r == 0 && i < SCHEMA_VERSION; i++)
+		r = exec(st, migrations[i], err);
+	snprintf(bump, sizeof(bump), "PRAGMA user_version = %d;", SCHEMA_VERSION);
+	if (r == 0)
+		r = exec(st, bump, err);
+	if (r == 0)
+		r = exec(st, "COMMIT", err);
+	if (r < 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
 }
 
 int
@@ -62,7 +122,7 @@ xvs_store_open(const char *path, struct xvs_store **out, struct xvs_err *err)
 		 err);
 	if (r < 0)
 		goto fail;
-	r = exec(st, schema, err);
+	r = migrate(st, path, err);
 	if (r < 0)
 		goto fail;
 	*out = st;
@@ -188,8 +248,13 @@ int
 xvs_store_port_del(struct xvs_store *st, const char *name, struct xvs_err *err)
 {
 	const char *p[] = {name, NULL};
+	int r = run(st, err, "DELETE FROM port WHERE name = ?1", p);
 
-	return run(st, err, "DELETE FROM port WHERE name = ?1", p);
+	/* ext_port rows go by the foreign key; per-port settings have none
+	 * (port "" holds the global ones) */
+	if (r == 0)
+		r = run(st, err, "DELETE FROM ext_setting WHERE port = ?1 AND port <> ''", p);
+	return r;
 }
 
 int
@@ -324,4 +389,107 @@ xvs_store_count_kind(struct xvs_store *st, const char *kind)
 		n = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return n;
+}
+
+/* ---- extensions ---- */
+
+int
+xvs_store_ext_module_put(struct xvs_store *st, const char *path, struct xvs_err *err)
+{
+	const char *p[] = {path, NULL};
+
+	return run(st, err,
+		   "INSERT OR IGNORE INTO ext_module(path, seq) VALUES(?1,"
+		   " (SELECT COALESCE(MAX(seq), 0) + 1 FROM ext_module))", p);
+}
+
+int
+xvs_store_ext_module_del(struct xvs_store *st, const char *path, struct xvs_err *err)
+{
+	const char *p[] = {path, NULL};
+
+	return run(st, err, "DELETE FROM ext_module WHERE path = ?1", p);
+}
+
+int
+xvs_store_ext_port_put(struct xvs_store *st, const char *ext, const char *port, bool on,
+		       struct xvs_err *err)
+{
+	const char *p[] = {ext, port, NULL};
+
+	return run(st, err,
+		   on ? "INSERT OR IGNORE INTO ext_port(ext, port) VALUES(?1, ?2)"
+		      : "DELETE FROM ext_port WHERE ext = ?1 AND port = ?2", p);
+}
+
+int
+xvs_store_ext_settings_put(struct xvs_store *st, const char *ext, const char *port,
+			   const struct xvs_ext_kv *kv, unsigned n, struct xvs_err *err)
+{
+	const char *p[] = {ext, port, NULL};
+	int r = run(st, err, "DELETE FROM ext_setting WHERE ext = ?1 AND port = ?2", p);
+
+	for (unsigned i = 0; r == 0 && i < n; i++) {
+		const char *q[] = {ext, port, kv[i].key, kv[i].value, NULL};
+
+		r = run(st, err,
+			"INSERT INTO ext_setting(ext, port, key, value) VALUES(?1, ?2, ?3, ?4)", q);
+	}
+	return r;
+}
+
+int
+xvs_store_ext_order_put(struct xvs_store *st, const char *ext, const char *rel,
+			const char *other, struct xvs_err *err)
+{
+	const char *p[] = {ext, rel, other, NULL};
+
+	return run(st, err,
+		   "INSERT OR IGNORE INTO ext_order(ext, rel, other, seq) VALUES(?1, ?2, ?3,"
+		   " (SELECT COALESCE(MAX(seq), 0) + 1 FROM ext_order))", p);
+}
+
+int
+xvs_store_ext_order_del(struct xvs_store *st, const char *ext, const char *rel,
+			const char *other, struct xvs_err *err)
+{
+	const char *p[] = {ext, rel, other, NULL};
+
+	return run(st, err, "DELETE FROM ext_order WHERE ext = ?1 AND rel = ?2 AND other = ?3",
+		   p);
+}
+
+static int
+rows_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	const char *c[4];
+	int n = sqlite3_column_count(s);
+
+	for (int i = 0; i < n && i < 4; i++)
+		c[i] = col(s, i);
+	return ((xvs_store_row_cb)cb)(c, (unsigned)(n < 4 ? n : 4), arg);
+}
+
+int
+xvs_store_load_ext(struct xvs_store *st, enum xvs_store_ext_table t, const char *ext,
+		   xvs_store_row_cb cb, void *arg, struct xvs_err *err)
+{
+	static const char *const all[] = {
+		[XVS_STORE_EXT_MODULE] = "SELECT path FROM ext_module ORDER BY seq",
+		[XVS_STORE_EXT_PORT] = "SELECT ext, port FROM ext_port ORDER BY ext, rowid",
+		[XVS_STORE_EXT_SETTING] = "SELECT ext, port, key, value FROM ext_setting"
+					  " ORDER BY ext, port, key",
+		[XVS_STORE_EXT_ORDER] = "SELECT ext, rel, other FROM ext_order ORDER BY seq",
+	};
+	static const char *const one[] = {
+		[XVS_STORE_EXT_MODULE] = "SELECT path FROM ext_module WHERE path = ?1",
+		[XVS_STORE_EXT_PORT] = "SELECT ext, port FROM ext_port WHERE ext = ?1"
+				       " ORDER BY rowid",
+		[XVS_STORE_EXT_SETTING] = "SELECT ext, port, key, value FROM ext_setting"
+					  " WHERE ext = ?1 ORDER BY port, key",
+		[XVS_STORE_EXT_ORDER] = "SELECT ext, rel, other FROM ext_order"
+					" WHERE ext = ?1 OR other = ?1 ORDER BY seq",
+	};
+
+	return query(st, err, ext != NULL ? one[t] : all[t], ext, rows_row, (void *)cb, arg);
 }

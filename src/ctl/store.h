@@ -7,14 +7,26 @@
  * On start xvsd rebuilds the whole switch from it. Only the control thread
  * uses the connection.
  *
- * Schema (version 1):
+ * Schema (version 2; PRAGMA user_version, migrated forward at open, a newer
+ * one refused):
  *   port(name PK, kind, seq)            seq orders ports as they were added
  *   port_option(port, key, value)       every key of xvs_port_cfg_keys that applies
  *   fdb_static(mac, vlan, port)         static MAC entries
  *   setting(key PK, value)              switch settings (xvs_switch_cfg_keys)
+ * Extensions (version 2). Rows are keyed by extension name, not tied to a
+ * loaded object: they wait for their extension to be loaded.
+ *   ext_module(path PK, seq)            objects loaded with ext.load, reloaded at start
+ *   ext_port(ext, port)                 extension enabled on a port (gone with the port)
+ *   ext_setting(ext, port, key, value)  settings; port "" holds the global ones
+ *   ext_order(ext, rel, other, seq)     operator order: ext runs rel ("before",
+ *                                       "after") other
  */
 #ifndef XVS_STORE_H
 #define XVS_STORE_H
+
+#include <stdbool.h>
+
+#include <xvs/xvs_ext.h>
 
 #include "config.h"
 #include "xvs_err.h"
@@ -63,5 +75,32 @@ int xvs_store_load_port_options(struct xvs_store *st, const char *port, xvs_stor
 				void *arg, struct xvs_err *err);
 int xvs_store_load_static(struct xvs_store *st, xvs_store_static_cb cb, void *arg,
 			  struct xvs_err *err);
+
+/* Extensions: each put runs inside begin/commit like the rest. */
+int xvs_store_ext_module_put(struct xvs_store *st, const char *path, struct xvs_err *err);
+int xvs_store_ext_module_del(struct xvs_store *st, const char *path, struct xvs_err *err);
+/* on: insert the (ext, port) row; off: delete it. */
+int xvs_store_ext_port_put(struct xvs_store *st, const char *ext, const char *port, bool on,
+			   struct xvs_err *err);
+/* Replace every setting of ext for port ("" = global) with kv[0..n). */
+int xvs_store_ext_settings_put(struct xvs_store *st, const char *ext, const char *port,
+			       const struct xvs_ext_kv *kv, unsigned n, struct xvs_err *err);
+int xvs_store_ext_order_put(struct xvs_store *st, const char *ext, const char *rel,
+			    const char *other, struct xvs_err *err);
+int xvs_store_ext_order_del(struct xvs_store *st, const char *ext, const char *rel,
+			    const char *other, struct xvs_err *err);
+
+enum xvs_store_ext_table {
+	XVS_STORE_EXT_MODULE,   /* columns: path */
+	XVS_STORE_EXT_PORT,     /* ext, port */
+	XVS_STORE_EXT_SETTING,  /* ext, port, key, value */
+	XVS_STORE_EXT_ORDER,    /* ext, rel, other (rows naming ext on either side) */
+};
+/* A row's text columns. Returns 0 to go on. */
+typedef int (*xvs_store_row_cb)(const char *const *col, unsigned n, void *arg);
+/* Rows of table t in stored order, all of them (ext NULL) or those of ext
+ * (for XVS_STORE_EXT_MODULE, ext is a path). */
+int xvs_store_load_ext(struct xvs_store *st, enum xvs_store_ext_table t, const char *ext,
+		       xvs_store_row_cb cb, void *arg, struct xvs_err *err);
 
 #endif /* XVS_STORE_H */

@@ -682,6 +682,9 @@ xvsd_restore(struct xvs_err *err)
 	r = xvs_store_load_static(xvsd.store, restore_static, NULL, err);
 	if (r < 0)
 		return r;
+	/* with the ports there, before any traffic: the first snapshot runs
+	 * the extensions the operator enabled */
+	xvsd_ext_restore();
 	return xvsd_publish();
 }
 

@@ -37,6 +37,7 @@ struct xvsd {
 	bool republish;                           /* a publish after the switch had
 						   * changed failed: retry on the tick */
 	bool test_faults;                         /* --test-faults: test.fault allowed */
+	const char *ext_dir;                      /* --ext-dir: extensions loaded at start */
 	struct xvsd_fault {                       /* an armed fault point */
 		uint32_t after;                   /* hits that still succeed */
 		uint32_t count;                   /* then this many fail */
@@ -120,6 +121,24 @@ struct xvs_port *xvsd_port_find(const char *name);
 uint16_t xvsd_worker_cpu(uint16_t w);
 void xvsd_worker_cpus(uint16_t *cpu, uint16_t n);
 
+/* Extensions (cmd_ext.c). At start-up, after the ports and before the first
+ * publish: load every *.so of --ext-dir, then the objects stored by ext.load,
+ * and replay each one's stored settings, ports and order. A refused object is
+ * one ERR line; xvsd goes on. Returns how many were loaded. */
+int xvsd_ext_restore(void);
+
+/* Steps shared by every command (cmd.c). Commit the open transaction (the
+ * commit fault point applies); on failure it is rolled back. */
+int xvsd_store_commit(struct xvs_err *err);
+/* xvsd_publish() with the message a client gets when it fails. */
+int xvsd_publish_err(struct xvs_err *err);
+/* A step after the commit failed (err says which) and the running state is
+ * back as it was: commit what was stored before, run by undo(st, arg). If
+ * that fails too, store and switch disagree until the next restart: say so
+ * to the operator, in the log and in the reply. */
+void xvsd_store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e),
+			void *arg, struct xvs_err *err);
+
 /* RPC method handlers: params in, result out (new reference), or error in err. */
 typedef int (*xvsd_method_fn)(json_t *params, json_t **result, struct xvs_err *err);
 struct xvsd_method {
@@ -131,6 +150,7 @@ struct xvsd_method {
  * cmd_<feature>.c; xvsd_method_tables (rpc.c) lists every table once. */
 extern const struct xvsd_method xvsd_methods[];
 extern const struct xvsd_method xvsd_pipeline_methods[];
+extern const struct xvsd_method xvsd_ext_methods[];   /* cmd_ext.c */
 extern const struct xvsd_method *const xvsd_method_tables[];
 
 /* Handle one request line; returns the response (new reference). */

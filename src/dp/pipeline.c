@@ -38,6 +38,7 @@ struct xvs_stage {
 	void *dl;                        /* dlopen handle, NULL for built-ins */
 	char origin[256];                /* "built-in" or the shared object's path */
 	void *ctx;                       /* from ops->init */
+	struct xvs_ext_host host;        /* given to init; valid until fini (xvs_ext.h) */
 	uint16_t id;                     /* counter index in the workers */
 	uint8_t n_counters;
 	uint8_t n_reasons;
@@ -262,7 +263,7 @@ xvs_stage_register(const struct xvs_ext_desc *desc, void *dl, const char *origin
 		   struct xvs_err *err)
 {
 	struct xvs_stage *cand[XVS_STAGES_MAX];
-	struct xvs_ext_host host;
+	struct xvs_ext_host *host;
 	struct xvs_stage *st;
 	int rc, id = -1;
 	unsigned i;
@@ -299,12 +300,14 @@ xvs_stage_register(const struct xvs_ext_desc *desc, void *dl, const char *origin
 	st->n_reasons = (uint8_t)list_len(desc->drop_reasons);
 	make_names(st);
 	if (OPS_HAS(desc->ops, init)) {
-		memset(&host, 0, sizeof(host));
-		host.abi_version = XVS_EXT_ABI_VERSION;
-		host.size = sizeof(host);
-		host.log = host_log;
-		host.host_ctx = st;
-		rc = desc->ops->init(&host, &st->ctx);
+		/* in the stage, not on the stack: an extension may keep the
+		 * pointer (the example does not, an older xvsd gave a stack copy) */
+		host = &st->host;
+		host->abi_version = XVS_EXT_ABI_VERSION;
+		host->size = sizeof(*host);
+		host->log = host_log;
+		host->host_ctx = st;
+		rc = desc->ops->init(host, &st->ctx);
 		if (rc < 0) {
 			xvs_err_set(err, rc, "extension '%s': init failed: %s", desc->name,
 				    strerror(-rc));
@@ -554,6 +557,25 @@ xvs_stage_order_add(const char *name, bool before, const char *other, struct xvs
 	reg.rules[reg.n_rules++] = rule;
 	resolve(reg.live, reg.n_live, NULL, true, NULL);
 	return 0;
+}
+
+int
+xvs_stage_order_del(const char *name, bool before, const char *other, struct xvs_err *err)
+{
+	const char *first = before ? name : other, *second = before ? other : name;
+
+	for (unsigned i = 0; i < reg.n_rules; i++) {
+		if (strcmp(reg.rules[i].first, first) != 0 || strcmp(reg.rules[i].second, second) != 0)
+			continue;
+		memmove(&reg.rules[i], &reg.rules[i + 1],
+			(reg.n_rules - i - 1) * sizeof(reg.rules[0]));
+		reg.n_rules--;
+		/* fewer constraints: no new cycle */
+		resolve(reg.live, reg.n_live, NULL, true, NULL);
+		return 0;
+	}
+	return xvs_err_set(err, -ENOENT, "no order rule '%s' %s '%s'", name,
+			   before ? "before" : "after", other);
 }
 
 void

@@ -158,6 +158,12 @@ void *xvs_stage_ctx(const struct xvs_stage *st);
 /* Why st is disabled ("" when it is not). */
 const char *xvs_stage_disabled_why(const struct xvs_stage *st);
 
+/* Take back an operator constraint of xvs_stage_order_add ("a before b" and
+ * "b after a" are the same one). The stages need not be registered. Returns
+ * 0, or -ENOENT when there is no such constraint. Removing one cannot make a
+ * cycle. (Added for xvsctl ext unorder.) */
+int xvs_stage_order_del(const char *name, bool before, const char *other, struct xvs_err *err);
+
 /* Remove every stage, built-ins included, and free everything (shutdown,
  * tests). No worker may run. */
 void xvs_stage_registry_clear(void);

@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from conftest import SUBNET4, wait_for
+from conftest import BUILD, SUBNET4, wait_for
 
 
 def _afxdp_or_skip(switch, host):
@@ -64,6 +64,9 @@ def test_every_port_kind_forwards(switch, tmp_path):
 
 # Each method: a valid call, then an invalid one that must be refused and
 # change nothing. A method "help" lists but this table lacks fails the test.
+EXT_UNIT = BUILD / "tests" / "unit"
+
+
 def _calls():
     return [
         ("help", {}, None),
@@ -88,6 +91,22 @@ def _calls():
         ("fdb.flush", {"port": "n1"}, {"port": "nope"}),
         ("fdb.del", {"mac": "02:00:00:00:00:aa", "vlan": 20},
          {"mac": "02:00:00:00:00:aa", "vlan": 20}),
+        # extensions: objects of the unit-test build (tests/unit/meson.build)
+        ("ext.load", {"path": str(EXT_UNIT / "libext_sample.so")},
+         {"path": str(EXT_UNIT / "libext_sample_abi2.so")}),
+        ("ext.load", {"path": str(EXT_UNIT / "libext_cycle_a.so")}, {"path": "rel.so"}),
+        ("ext.list", {}, None),
+        ("ext.show", {"name": "sample"}, {"name": "nope"}),
+        ("ext.enable", {"name": "sample", "port": "n1"}, {"name": "sample", "port": "nope"}),
+        # sample takes no settings: removing one is the only setting it accepts
+        ("ext.set", {"name": "sample", "options": {"x": ""}},
+         {"name": "sample", "options": {"x": "1"}}),
+        ("ext.order", {"name": "sample", "rel": "before", "other": "cycle_a"},
+         {"name": "cycle_a", "rel": "before", "other": "sample"}),
+        ("ext.unorder", {"name": "sample", "rel": "before", "other": "cycle_a"},
+         {"name": "sample", "rel": "before", "other": "cycle_a"}),
+        ("ext.disable", {"name": "sample", "port": "n1"}, {"name": "nope", "port": "n1"}),
+        ("ext.unload", {"name": "sample"}, {"name": "sample"}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
         ("test.fault", {"point": "none"}, {"point": "bogus"}),
         ("pipeline.stages", {}, None),
