@@ -37,6 +37,8 @@
 #include <rte_mbuf.h>
 
 #include "log.h"
+#include "stages/capture.h"
+#include "stages/mirror.h"
 #include "params.h"
 #include "xvsd.h"
 
@@ -865,6 +867,11 @@ main(int argc, char **argv)
 	xvsd.sw.workers = xvs_dp.n_workers_max;
 	xvs_stage_set_counters(stage_counters_of, NULL);
 	xvs_stage_set_log(stage_log);
+	if (xvs_stage_register(&xvs_mirror_desc, NULL, "built-in", &err) < 0 ||
+	    xvs_stage_register(&xvs_capture_desc, NULL, "built-in", &err) < 0) {
+		XVS_ERR("pipeline", "%s", err.msg);
+		return 1;
+	}
 	if (xvsd_restore_settings(&err) < 0) {
 		XVS_ERR("store", "%s", err.msg);
 		return 1;
@@ -966,7 +973,7 @@ main(int argc, char **argv)
 
 	while (!quit) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(epfd, evs, 16, -1);
+		int n = epoll_wait(epfd, evs, 16, xvsd_capture_poll_ms());
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -994,6 +1001,7 @@ main(int argc, char **argv)
 				client_read(epfd, (struct client *)t);
 			}
 		}
+		xvsd_capture_poll();
 	}
 	xvs_dp.quit = true;
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
@@ -1003,6 +1011,7 @@ main(int argc, char **argv)
 		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
 	}
 	rte_eal_mp_wait_lcore();
+	xvsd_capture_shutdown();
 	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			client_close(epfd, &clients[i]);

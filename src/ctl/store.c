@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 
+#include <rte_common.h>
+
 #include "store.h"
 
 struct xvs_store {
@@ -20,7 +22,15 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS fdb_static(mac TEXT NOT NULL, vlan INTEGER NOT NULL,"
 	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, PRIMARY KEY(mac, vlan));"
 	"CREATE TABLE IF NOT EXISTS setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"PRAGMA user_version = 1;";
+	/* version 2: mirror sessions; ports by name, not foreign keys: a
+	 * session outlives a port deleted and added again */
+	"CREATE TABLE IF NOT EXISTS mirror(name TEXT PRIMARY KEY, src TEXT NOT NULL,"
+	"  dst TEXT NOT NULL, dir TEXT NOT NULL);";
+
+/* The schema this xvsd writes. Older stores are brought up to it by the
+ * CREATE ... IF NOT EXISTS above (every version only added tables); a newer
+ * one is refused, as its tables may mean what this xvsd cannot know. */
+#define XVS_STORE_SCHEMA 2
 
 static int
 db_err(struct xvs_store *st, struct xvs_err *err, const char *what)
@@ -39,6 +49,26 @@ exec(struct xvs_store *st, const char *sql, struct xvs_err *err)
 		sqlite3_free(msg);
 		return r;
 	}
+	return 0;
+}
+
+/* Refuse a store written by a newer xvsd. */
+static int
+schema_version(struct xvs_store *st, struct xvs_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "schema version");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v > XVS_STORE_SCHEMA)
+		return xvs_err_set(err, -EIO,
+				   "config store: schema version %d is newer than this xvsd's (%d); "
+				   "run the xvsd that wrote it, or start from an empty database",
+				   v, XVS_STORE_SCHEMA);
 	return 0;
 }
 
@@ -62,7 +92,13 @@ xvs_store_open(const char *path, struct xvs_store **out, struct xvs_err *err)
 		 err);
 	if (r < 0)
 		goto fail;
+	r = schema_version(st, err);
+	if (r < 0)
+		goto fail;
 	r = exec(st, schema, err);
+	if (r < 0)
+		goto fail;
+	r = exec(st, "PRAGMA user_version = " RTE_STR(XVS_STORE_SCHEMA), err);
 	if (r < 0)
 		goto fail;
 	*out = st;
@@ -308,6 +344,38 @@ xvs_store_load_static(struct xvs_store *st, xvs_store_static_cb cb, void *arg,
 {
 	return query(st, err, "SELECT mac, vlan, port FROM fdb_static ORDER BY rowid", NULL,
 		     static_row, (void *)cb, arg);
+}
+
+int
+xvs_store_mirror_put(struct xvs_store *st, const char *name, const char *src, const char *dst,
+		     const char *dir, struct xvs_err *err)
+{
+	const char *p[] = {name, src, dst, dir, NULL};
+
+	return run(st, err, "INSERT OR REPLACE INTO mirror(name, src, dst, dir) VALUES(?1, ?2, ?3, ?4)",
+		   p);
+}
+
+int
+xvs_store_mirror_del(struct xvs_store *st, const char *name, struct xvs_err *err)
+{
+	const char *p[] = {name, NULL};
+
+	return run(st, err, "DELETE FROM mirror WHERE name = ?1", p);
+}
+
+static int
+mirror_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((xvs_store_mirror_cb)cb)(col(s, 0), col(s, 1), col(s, 2), col(s, 3), arg);
+}
+
+int
+xvs_store_load_mirrors(struct xvs_store *st, xvs_store_mirror_cb cb, void *arg,
+		       struct xvs_err *err)
+{
+	return query(st, err, "SELECT name, src, dst, dir FROM mirror ORDER BY rowid", NULL,
+		     mirror_row, (void *)cb, arg);
 }
 
 int

@@ -105,10 +105,37 @@ void xvsd_shutdown_ports(void);
 
 struct xvs_port *xvsd_port_find(const char *name);
 
+/* The steps of a change after validation (cmd.c), for every feature's
+ * handlers: commit the open store transaction (rolled back on failure);
+ * publish, with the message for the client; after a later step failed and
+ * the running state was put back, commit again what undo() stores (the
+ * configuration as it was), saying so in err if even that fails. */
+int xvsd_cmd_commit(struct xvs_err *err);
+int xvsd_cmd_publish(struct xvs_err *err);
+void xvsd_cmd_store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e),
+			    void *arg, struct xvs_err *err);
+
 /* Worker w's own CPU, the first of its lcore's CPU set: where it runs under
  * load (asleep it may run on any CPU, see worker.c). */
 uint16_t xvsd_worker_cpu(uint16_t w);
 void xvsd_worker_cpus(uint16_t *cpu, uint16_t n);
+
+/* Mirror sessions (cmd_mirror.c). sync: give the mirror stage every port's
+ * sessions as they stand (ports come and go), called by xvsd_publish before
+ * it builds a snapshot; restore: load the stored sessions (start-up, before
+ * the first publish); port_mirrored: copies sent to port by its sessions. */
+void xvsd_mirror_sync(void);
+int xvsd_mirror_restore(struct xvs_err *err);
+uint64_t xvsd_mirror_port_mirrored(const char *port);
+
+/* Captures (cmd_capture.c), runtime only. The control loop waits at most
+ * poll_ms (-1: no capture runs) and then calls poll, which writes what the
+ * workers copied and stops captures that reached their limit; shutdown
+ * closes every file once the workers have stopped. */
+#define XVS_CAPTURE_POLL_MS 10
+int xvsd_capture_poll_ms(void);
+void xvsd_capture_poll(void);
+void xvsd_capture_shutdown(void);
 
 /* RPC method handlers: params in, result out (new reference), or error in err. */
 typedef int (*xvsd_method_fn)(json_t *params, json_t **result, struct xvs_err *err);
@@ -120,6 +147,8 @@ struct xvsd_method {
 /* Each feature's methods are a NULL-name-terminated table in its own
  * cmd_<feature>.c; xvsd_method_tables (rpc.c) lists every table once. */
 extern const struct xvsd_method xvsd_methods[];
+extern const struct xvsd_method xvsd_mirror_methods[];
+extern const struct xvsd_method xvsd_capture_methods[];
 extern const struct xvsd_method *const xvsd_method_tables[];
 
 /* Handle one request line; returns the response (new reference). */
