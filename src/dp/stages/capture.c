@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -13,6 +14,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pcapng.h>
+#include <rte_time.h>
 
 #include "capture.h"
 
@@ -39,6 +41,13 @@ xvs_capture_create(unsigned id, uint16_t slot, uint8_t dirs, uint16_t n_workers,
 	c->slot = slot;
 	c->dirs = dirs;
 	c->n_workers = n_workers;
+	{
+		struct timespec ts;
+
+		c->base_tsc = rte_get_tsc_cycles();
+		clock_gettime(CLOCK_REALTIME, &ts);
+		c->base_ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	}
 	/* One mbuf per copy, never a chain: the pcapng block of a copy must be
 	 * one segment (rte_pcapng_mbuf_size, as dpdk-dumpcap sizes its pool). */
 	snprintf(name, sizeof(name), "xvs_cap%u", id);
@@ -92,6 +101,19 @@ xvs_capture_counters(const struct xvs_capture *c, struct xvs_capture_worker *sum
 	}
 }
 
+/* Wall-clock nanoseconds of TSC value tsc. rte_pcapng_copy's own conversion
+ * in DPDK 22.11 gave dates centuries ahead here (its cycles-to-ns product
+ * overflows once the process has run a few seconds), so the packet block's
+ * timestamp is set from the capture's base instead; whole seconds first, so
+ * nothing overflows for any TSC below 18 GHz. */
+static inline uint64_t
+wall_ns(const struct xvs_capture *c, uint64_t tsc)
+{
+	uint64_t hz = rte_get_tsc_hz(), d = tsc - c->base_tsc;
+
+	return c->base_ns + d / hz * NS_PER_S + d % hz * NS_PER_S / hz;
+}
+
 static void
 capture_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
 {
@@ -100,7 +122,7 @@ capture_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint
 	struct rte_mbuf *copy[XVS_EXT_BURST_MAX];
 	enum rte_pcapng_direction dir;
 	unsigned n = 0, sent;
-	uint64_t tsc;
+	uint64_t tsc, ns;
 
 	(void)ctx; /* a capture stage leaves every verdict PASS */
 	(void)verdict;
@@ -110,15 +132,21 @@ capture_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint
 	cw = (struct xvs_capture_worker *)&c->ctr[b->worker];
 	dir = b->place == XVS_EXT_INGRESS ? RTE_PCAPNG_DIRECTION_IN : RTE_PCAPNG_DIRECTION_OUT;
 	tsc = rte_get_tsc_cycles();
+	ns = wall_ns(c, tsc);
 	for (uint16_t i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = rte_pcapng_copy(c->slot, 0, b->pkts[i], c->pool,
 						     XVS_CAPTURE_SNAPLEN, tsc, dir);
+		uint32_t *epb;
 
 		if (unlikely(m == NULL)) {
 			cw->drop_nombuf++;
 			b->counters[CTR_DROPS]++;
 			continue;
 		}
+		/* pcapng EPB: timestamp high and low words at bytes 12 and 16 */
+		epb = rte_pktmbuf_mtod(m, uint32_t *);
+		epb[3] = (uint32_t)(ns >> 32);
+		epb[4] = (uint32_t)ns;
 		copy[n++] = m;
 	}
 	if (n == 0)

@@ -48,6 +48,8 @@ struct xvs_capture {
 	uint16_t slot;                   /* captured port (pcapng copy's port id) */
 	uint8_t dirs;                    /* XVS_EXT_INGRESS / XVS_EXT_EGRESS bits */
 	uint16_t n_workers;              /* rings made */
+	uint64_t base_tsc;               /* TSC at start ... */
+	uint64_t base_ns;                /* ... and the wall-clock time then (ns since 1970) */
 	struct rte_mempool *pool;        /* pcapng-formatted copies */
 	struct rte_ring *ring[XVS_MAX_WORKERS];
 	struct xvs_capture_worker ctr[XVS_MAX_WORKERS];
