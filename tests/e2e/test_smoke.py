@@ -102,6 +102,9 @@ def _calls():
          {"mac": "02:00:00:00:00:aa", "vlan": 20}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
         ("test.fault", {"point": "none"}, {"point": "bogus"}),
+        ("pipeline.stages", {}, None),
+        ("test.stage", {"stage": "passthrough0", "port": "n1", "on": True},
+         {"stage": "nope", "port": "n1"}),
     ]
 
 
