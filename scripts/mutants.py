@@ -290,6 +290,30 @@ MUTANTS = [
        "rte_pktmbuf_alloc(fits || big == NULL ? m->pool : big);",
        "rte_pktmbuf_alloc(m->pool);")],
      [e2e("test_mtu.py", "jumbo_chain_from_tap_crosses_to_afpacket_uplink")]),
+
+    ("mirror-swapped-dir", "a mirror session copies the other direction than asked",
+     [("src/dp/stages/mirror.c",
+       "unsigned d = b->place == XVS_EXT_INGRESS ? 0 : 1;",
+       "unsigned d = b->place == XVS_EXT_INGRESS ? 1 : 0;")],
+     [e2e("test_mirror.py", "copies_to_destination_only and in")]),
+
+    ("mirror-feedback", "a mirror destination may also be the source of a session",
+     [("src/ctl/cmd_mirror.c",
+       "\t\tif (strcmp(o->src, m->dst) == 0)\n",
+       "\t\tif (strcmp(o->src, m->dst) == 0 && false)\n")],
+     [e2e("test_mirror.py", "refuses_bad_sessions")]),
+
+    ("capture-no-limit", "a capture writes past its size limit",
+     [("src/ctl/cmd_capture.c",
+       "if (f->limit != 0 && f->bytes + bytes + len > f->limit)",
+       "if (f->limit != 0 && f->bytes + bytes + len > 2 * f->limit)")],
+     [e2e("test_capture.py", "limits_stop_cleanly")]),
+
+    ("capture-swapped-dir", "captured frames carry the opposite pcapng direction",
+     [("src/dp/stages/capture.c",
+       "? RTE_PCAPNG_DIRECTION_IN : RTE_PCAPNG_DIRECTION_OUT;",
+       "? RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;")],
+     [e2e("test_capture.py", "ping_exchange and both")]),
 ]
 
 
