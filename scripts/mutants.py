@@ -297,6 +297,12 @@ MUTANTS = [
        "unsigned d = b->place == XVS_EXT_INGRESS ? 1 : 0;")],
      [e2e("test_mirror.py", "copies_to_destination_only and in")]),
 
+    ("mirror-truncated-copy", "a mirror copy of a TSO frame keeps only its first 2 KB",
+     [("src/dp/stages/mirror.c",
+       "xvs_dp.flood_pool : xvs_dp.flood_big_pool, 0, UINT32_MAX);",
+       "xvs_dp.flood_pool : xvs_dp.flood_big_pool, 0, RTE_MBUF_DEFAULT_DATAROOM);")],
+     [e2e("test_mirror.py", "tso_frames")]),
+
     ("mirror-feedback", "a mirror destination may also be the source of a session",
      [("src/ctl/cmd_mirror.c",
        "\t\tif (strcmp(o->src, m->dst) == 0)\n",

@@ -6,8 +6,9 @@
  * what it sends into the switch) and/or the frames the switch delivers to it
  * (its egress) to a destination port, as Hyper-V's port mirroring does. The
  * stage runs on the source port only; its per-port state lists where each
- * direction's copies go. Copies leave through the pipeline's emit service:
- * emitted frames go straight to the destination's transmit path, so they are
+ * direction's copies go. Copies (mbuf copies with the frame's offload
+ * requests, see mirror_copy) go on the worker's emit queue, which sends them
+ * straight to the destination's transmit path after the burst, so they are
  * never forwarded, learned, flooded or mirrored again.
  *
  * Configuration (control thread, cmd_mirror.c) is the stage's per-port
@@ -32,7 +33,7 @@ extern const struct xvs_ext_desc xvs_mirror_desc;
 struct xvs_mirror_counters {
 	uint64_t packets;     /* copies handed to the destination */
 	uint64_t bytes;
-	uint64_t drops;       /* copies lost: emit queue full or frame too long */
+	uint64_t drops;       /* copies lost: emit queue or copy pool empty */
 };
 
 /* Sum over workers of session id's counters since xvsd started (any thread;
