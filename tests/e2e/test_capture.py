@@ -167,3 +167,15 @@ def test_capture_refuses_bad_requests(switch, tmp_path):
         capture(switch, a.port, tmp_path / "two.pcapng")
     assert "already captured" in str(e.value)
     switch.ctl("capture", "stop", a.port)
+
+
+def test_capture_ends_when_its_port_is_deleted(switch, tmp_path):
+    a, b = pair(switch)
+    path = tmp_path / "gone.pcapng"
+    capture(switch, a.port, path)
+    a.ping(b, count=2, interval=0.1)
+    switch.ctl("port", "del", a.port)
+    wait_for(lambda: shown(switch, a.port)["state"] == "stopped", 5, what="capture stop")
+    c = shown(switch, a.port)
+    assert c["reason"] == "port deleted" and c["packets"] >= 4, c
+    assert len(tshark_rows(path, "frame.number", display="")) == c["packets"]

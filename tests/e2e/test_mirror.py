@@ -148,3 +148,27 @@ def test_mirror_copies_tso_frames_of_a_tcp_stream(switch):
     assert s["drops"] == 0, s
     assert s["mirrored_bytes"] == sent, (s, sent)
     assert after[m.port]["tx_bytes"] - before[m.port]["tx_bytes"] >= sent
+
+
+def test_mirror_change_that_cannot_be_published_changes_nothing(switch_unstarted):
+    """A failed publish or commit leaves the sessions, stored and running, as they were."""
+    sw = switch_unstarted
+    sw.xvsd.extra = ["--test-faults"]
+    sw.start()
+    a, b, m = (sw.vm(r, ipv6=False) for r in "abm")
+    sw.ctl("mirror", "add", "s1", f"src={a.port}", f"dst={m.port}", "dir=in")
+    before = sw.ctl("mirror", "show")
+    for point, msg in (("publish", "cannot publish"), ("commit", "commit failed")):
+        r = sw.rpc({"method": "test.fault", "params": {"point": point, "count": 2}})
+        assert "result" in r, r
+        with pytest.raises(CtlError) as e:
+            sw.ctl("mirror", "add", "s2", f"src={b.port}", f"dst={m.port}")
+        assert msg in str(e.value)
+        with pytest.raises(CtlError) as e:
+            sw.ctl("mirror", "del", "s1")
+        assert msg in str(e.value)
+        r = sw.rpc({"method": "test.fault", "params": {"point": "none"}})["result"]
+        assert r[point]["fired"] >= 2, r
+        assert sw.ctl("mirror", "show") == before
+    sw.restart()
+    assert [s["name"] for s in sw.ctl("mirror", "show")["mirrors"]] == ["s1"]
