@@ -106,8 +106,11 @@ xvsd_mirror_sync(void)
 						 len ? "," : "", dst, i);
 			}
 		}
+		/* Unchanged, and still enabled: the registry also disables stages
+		 * by itself (a port removed, a stage switched off). */
 		if (applied[slot].port == p && strcmp(applied[slot].kv[0], kv[0]) == 0 &&
-		    strcmp(applied[slot].kv[1], kv[1]) == 0)
+		    strcmp(applied[slot].kv[1], kv[1]) == 0 &&
+		    ((kv[0][0] == '\0' && kv[1][0] == '\0') || xvs_stage_port_enabled(st, slot)))
 			continue;
 		if (kv[0][0] != '\0')
 			list[n++] = (struct xvs_ext_kv){"in", kv[0]};

@@ -117,11 +117,18 @@ def test_mirror_survives_restart_and_port_readd(switch):
     a.ping(b, count=1)
     got = exchange(switch, a, b, m, c)
     assert icmp_between(got[m], a, b, 8) == PINGS
-    # the destination goes: the session waits for it
-    switch.ctl("port", "del", m.port)
-    s = switch.ctl("mirror", "show", "s1")["mirrors"][0]
-    assert not s["active"] and s["state"] == "dst port missing", s
-    a.ping(b, count=2, interval=0.1)
+    # a port goes: the session waits for it, and works again when it is back
+    for h in (m, a):
+        switch.ctl("port", "del", h.port)
+        s = switch.ctl("mirror", "show", "s1")["mirrors"][0]
+        assert not s["active"] and s["state"] == f"{'dst' if h is m else 'src'} port missing", s
+        switch.ctl("port", "add", h.port, "tap", f"ifname={h.ifname}", f"netns={h.ns}",
+                   f"mac={h.mac}")
+        h.configure()
+        assert switch.ctl("mirror", "show", "s1")["mirrors"][0]["active"]
+        a.ping(b, count=1)
+        got = exchange(switch, a, b, m, c)
+        assert icmp_between(got[m], a, b, 8) == PINGS
 
 
 def test_mirror_copies_tso_frames_of_a_tcp_stream(switch):
