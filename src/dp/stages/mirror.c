@@ -99,6 +99,8 @@ mirror_copy(struct xvs_worker *w, uint16_t dst, const struct rte_mbuf *m)
 				xvs_dp.flood_pool : xvs_dp.flood_big_pool, 0, UINT32_MAX);
 	if (unlikely(c == NULL))
 		return -ENOBUFS;
+	/* the metadata lives in the private area, which the copy does not carry */
+	*xvs_meta(c) = *xvs_meta((struct rte_mbuf *)(uintptr_t)m);
 	xvs_meta(c)->dst = (struct xvs_dest){.kind = XVS_DEST_PORT, .id = dst};
 	q->port[q->n] = dst;
 	q->m[q->n++] = c;
@@ -164,6 +166,8 @@ parse_list(const char *key, const char *v, struct mirror_to *to, char *err, size
 		to[n].dst = (uint16_t)dst;
 		to[n].sess = (uint16_t)sess;
 		n++;
+		if (*end == ',' && end[1] == '\0')
+			goto bad;
 		v = *end == ',' ? end + 1 : end;
 	}
 	return n;
