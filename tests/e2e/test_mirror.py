@@ -181,3 +181,24 @@ def test_mirror_change_that_cannot_be_published_changes_nothing(switch_unstarted
         assert sw.ctl("mirror", "show") == before
     sw.restart()
     assert [s["name"] for s in sw.ctl("mirror", "show")["mirrors"]] == ["s1"]
+
+
+def test_mirror_copies_what_a_guard_then_drops(switch):
+    """Ingress copies are taken before the filters: a frame from a spoofed source
+    that mac_spoof drops still reaches the mirror destination, and nobody else."""
+    scapy_or_skip()
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+
+    a = switch.vm("a", ipv6=False, mac_spoof=None)   # xvsd's default: on
+    b, m = switch.vm("b", ipv6=False), switch.vm("m", ipv6=False)
+    switch.ctl("mirror", "add", "s1", f"src={a.port}", f"dst={m.port}", "dir=in")
+    spoof = "02:99:99:99:99:01"
+    frames = [Ether(src=spoof, dst="ff:ff:ff:ff:ff:ff", type=0x88b5) / Raw(b"spoofed" * 8)
+              for _ in range(3)]
+    sm, sb = m.sniff(src=[spoof]), b.sniff(src=[spoof])
+    a.send(frames)
+    assert len(sm.stop()) == 3   # the copies; the frames themselves were dropped
+    assert sb.stop() == []
+    assert switch.stats(a.port)["drops"]["policy"] == 3
+    assert switch.ctl("mirror", "show", "s1")["mirrors"][0]["mirrored_packets"] == 3
