@@ -157,11 +157,19 @@ session_check(const struct mirror_session *m, struct xvs_err *err)
 	if (strcmp(m->src, m->dst) == 0)
 		return xvs_err_set(err, -EINVAL, "mirror %s: src and dst are both %s: a port "
 				   "cannot mirror to itself", m->name, m->src);
+	unsigned per_dir[2] = {0, 0};
+
 	for (unsigned i = 0; i < XVS_MIRROR_MAX; i++) {
 		const struct mirror_session *o = &sessions[i];
 
 		if (!o->used)
 			continue;
+		for (unsigned d = 0; d < 2; d++)
+			if (strcmp(o->src, m->src) == 0 && (o->dirs & m->dirs & (1u << d)) &&
+			    ++per_dir[d] >= XVS_MIRROR_PER_PORT)
+				return xvs_err_set(err, -ENOSPC, "mirror %s: %s already has %d "
+						   "mirror destinations for dir %s", m->name,
+						   m->src, XVS_MIRROR_PER_PORT, d ? "out" : "in");
 		if (strcmp(o->src, m->dst) == 0)
 			return xvs_err_set(err, -EINVAL, "mirror %s: dst %s is the source of "
 					   "mirror %s: copies would feed back (a port is a mirror "

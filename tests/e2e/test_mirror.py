@@ -105,6 +105,15 @@ def test_mirror_refuses_bad_sessions(switch):
     assert switch.ctl("mirror", "show") == before
     # two sources into one destination are fine
     switch.ctl("mirror", "add", "s2", f"src={b.port}", f"dst={m.port}", "dir=out")
+    # at most 8 destinations per source and direction
+    for k in range(8):
+        switch.ctl("port", "add", f"d{k}", "null")
+    for k in range(7):
+        switch.ctl("mirror", "add", f"t{k}", f"src={b.port}", f"dst=d{k}", "dir=out")
+    with pytest.raises(CtlError) as e:
+        switch.ctl("mirror", "add", "t7", f"src={b.port}", "dst=d7")
+    assert "already has 8 mirror destinations for dir out" in str(e.value)
+    switch.ctl("mirror", "add", "t7", f"src={b.port}", "dst=d7", "dir=in")
 
 
 def test_mirror_survives_restart_and_port_readd(switch):
