@@ -15,6 +15,15 @@ xvs configs (every one but xvs-flood installs the static FDB; see XVS_CONFIGS):
                      one copy; OVS's flood also copies to its down internal port).
   xvs-flood3         as xvs-flood with two more null ports p3, p4: every frame is flooded to
                      3 ports, 2 copies and the original (rate: p2's tx, as everywhere)
+Pipeline configs (xvsd --test-faults, which registers the pass-through stages), all as
+xvs-fdb otherwise:
+  xvs-fdb-stages0    no stage: the baseline of the ones below, under the same flags
+  xvs-fdb-stagesN    N = 1, 4, 8 pass-through ingress stages (passthrough0..N-1) on p1: the
+                     cost of the stage machinery (metadata, one call per stage and burst)
+  xvs-fdb-guards     p1 with dhcp-guard=on router-guard=on storm-limit=100000000, and
+                     mac-spoof=on mac=SRC when the pcap has one source MAC
+Their records add stage_ns_per_packet (ns per frame against xvs-fdb-stages0 of the same
+rep, divided by N) when the baseline ran before them in the rep.
 RSS configs (run only on the --rss-pcaps, default the 10k-flow pcap), xvsd --workers 2
 --cpus 0,1 unless "1w":
   xvs-fdb-1w-hwq     1 worker polling both queues of the 2-queue port (p1 = pcap queues=2
@@ -53,7 +62,7 @@ Usage: datapath_xvs.py [--reps 3] [--warm 3] [--secs 6] [--pcaps a,b] [--rss-pca
                                   xvs-fdb-1w-hwq,xvs-fdb-2w-hwq,xvs-fdb-2w-swrss,...]
                        [--out FILE] [--run-id ID]
 """
-import argparse, importlib.util, json, os, re, signal, statistics, struct, subprocess, sys, time
+import argparse, importlib.util, json, os, re, signal, socket, statistics, struct, subprocess, sys, time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 E = os.environ
@@ -79,6 +88,18 @@ XVS_CONFIGS = {
     "xvs-fdb-2w-swrss": dict(workers=2, fdb=True, split=False, opts=["rss-profile=static"], rss=True),
     "xvs-fdb-2w-hwq-cons": dict(workers=2, fdb=True, split=True, opts=[], rss=True),
     "xvs-fdb-2w-norss": dict(workers=2, fdb=True, split=False, opts=["rss=off"], rss=True),
+    # the pipeline: pass-through stages (registered under --test-faults) and the guards
+    "xvs-fdb-stages0": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=0),
+    "xvs-fdb-stages1": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=1),
+    "xvs-fdb-stages4": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=4),
+    "xvs-fdb-stages8": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=8),
+    "xvs-fdb-guards": dict(workers=1, fdb=True, split=False, rss=False, args="--test-faults",
+                           opts=["dhcp-guard=on", "router-guard=on", "storm-limit=100000000"],
+                           guards=True),
 }
 # anchor configs on the split capture: forwarding cores
 TESTPMD_Q = {"testpmd-mac-2q": 1, "testpmd-mac-2q-2c": 2}
@@ -135,9 +156,9 @@ def ensure_split(pcap):
 
 
 class Xvs:
-    def __init__(self, workers, cpus):
+    def __init__(self, workers, cpus, args=""):
         self.env = dict(E, XVS_PORT="none", XVS_WORKERS=str(workers), XVS_CPUS=cpus,
-                        XVS_STATE=os.path.join(STATE, "xvs-dp"))
+                        XVS_STATE=os.path.join(STATE, "xvs-dp"), XVS_ARGS=args)
         self.sock = os.path.join(self.env["XVS_STATE"], "xvsd.sock")
 
     def start(self):
@@ -162,6 +183,23 @@ class Xvs:
         fails = [l for l in r.stdout.splitlines() if l.startswith("FAIL")]
         if fails:
             raise RuntimeError(f"{len(fails)} xvsctl calls failed, first: {fails[0]} {r.stderr[-300:]}")
+
+    def rpc(self, method, params):
+        """one request on the control socket (methods xvsctl has no command for)"""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.sock)
+            s.sendall((json.dumps({"method": method, "params": params}) + "\n").encode())
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        r = json.loads(buf)
+        if "error" in r:
+            raise RuntimeError(f"{method}: {r['error']}")
+        return r["result"]
 
     def ports(self):
         return {p["name"]: p for p in self.ctl("port", "stats", json_out=True)["ports"]}
@@ -219,6 +257,18 @@ def worker_threads(th0, th1, dt):
     return out
 
 
+def pcap_sources(pcap):
+    """distinct source MACs of a pcap (for mac-spoof=on in xvs-fdb-guards)"""
+    from scapy.utils import RawPcapReader
+
+    srcs = set()
+    for data, _ in RawPcapReader(os.path.join(PCAPS, pcap)):
+        srcs.add(":".join(f"{b:02x}" for b in data[6:12]))
+        if len(srcs) > 1:
+            break
+    return sorted(srcs)
+
+
 def fdb_entries(pcap):
     """(vlan, mac) of the pcap's destinations; VLAN 0 (untagged) -> native VLAN 1"""
     if "10k" in pcap:
@@ -236,7 +286,7 @@ def rss_state(r):
 def run_xvs(pcap, mode, a):
     cfg = XVS_CONFIGS[mode]
     workers, cpus = (2, "0,1") if cfg["workers"] == 2 else (1, SW_CORE)
-    x = Xvs(workers, cpus)
+    x = Xvs(workers, cpus, cfg.get("args", ""))
     try:
         split = ensure_split(pcap) if cfg["split"] else None
         x.start()
@@ -250,7 +300,14 @@ def run_xvs(pcap, mode, a):
         # the pcap port last: traffic starts with the FDB already in place
         port = ([f"path={split_path(pcap)}", f"queues={SPLIT_QUEUES}"] if split
                 else [f"path={os.path.join(PCAPS, pcap)}"])
-        x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *cfg["opts"])
+        opts = list(cfg["opts"])
+        if cfg.get("guards"):
+            srcs = pcap_sources(pcap)
+            opts += ["mac-spoof=on", f"mac={srcs[0]}"] if len(srcs) == 1 else ["mac-spoof=off"]
+        x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *opts)
+        for i in range(cfg.get("stages", 0)):
+            x.rpc("test.stage", {"stage": f"passthrough{i}", "port": "p1", "on": True})
+        p1_stages = x.ctl("port", "show", "p1", json_out=True)["ports"][0].get("stages", [])
         time.sleep(a.warm)
         pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
         s0, t0, psi0, th0 = x.ports(), time.time(), psi_total(), threads(pid)
@@ -298,7 +355,8 @@ def run_xvs(pcap, mode, a):
                "p1_drops_mpps": round(d("p1", "drops_total") / 1e6, 3),
                "p1_drops": drops, "fdb_static": int(static) if static else None,
                "fdb_expected": len(ent) if cfg["fdb"] else 0,
-               "p1_queues": SPLIT_QUEUES if split else 1, "p1_opts": cfg["opts"],
+               "p1_queues": SPLIT_QUEUES if split else 1, "p1_opts": opts,
+               "p1_stages": p1_stages,
                "split_frames": split,
                "share_pct": share,
                "imbalance_pct": round(max(share) - 100.0 / workers, 2) if share else None,
@@ -400,6 +458,7 @@ def main():
         sys.exit("topo.sh up failed: " + r.stderr)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     rss_pcaps = a.rss_pcaps.split(",")
+    baseline = {}  # (pcap, rep) -> xvs-fdb-stages0 Mpps
     try:
         with open(a.out, "a") as out:
             for pcap in a.pcaps.split(","):
@@ -420,6 +479,15 @@ def main():
                                 res = run_xvs(pcap, c, a)
                         except (OSError, RuntimeError, subprocess.SubprocessError) as e:
                             res = {"ok": False, "err": str(e)}
+                        n_st = XVS_CONFIGS.get(c, {}).get("stages", 0)
+                        base = baseline.get((pcap, rep))
+                        if c == "xvs-fdb-stages0" and res.get("ok"):
+                            baseline[(pcap, rep)] = res["mpps"]
+                        elif n_st and base and res.get("ok") and res["mpps"] > 0:
+                            res["stage_ns_per_packet"] = round(
+                                (1e3 / res["mpps"] - 1e3 / base) / n_st, 3)
+                        if c == "xvs-fdb-guards" and base and res.get("ok"):
+                            res["guards_pct_of_stages0"] = round(100.0 * res["mpps"] / base, 1)
                         rec = {"run": a.run_id, "part": "datapath", "label": c, "pcap": pcap, "rep": rep,
                                "ts": time.strftime("%F %T"), "warm": a.warm, "secs": a.secs,
                                "wall_s": round(time.time() - t, 1),
