@@ -232,6 +232,11 @@ drain(struct capture_file *f)
 					f->bytes += bytes;
 				}
 			}
+			/* the count is exact: stop now, not at the next frame */
+			if (!done && f->count != 0 && f->packets >= f->count) {
+				snprintf(f->stopped, sizeof(f->stopped), "count reached");
+				done = true;
+			}
 			f->not_written += n - k;
 			rte_pktmbuf_free_bulk(pkts, n);
 		}
