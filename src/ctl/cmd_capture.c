@@ -82,6 +82,8 @@ struct blk {
 static void
 put(struct blk *k, const void *v, size_t n)
 {
+	if (n == 0)
+		return; /* opt_endofopt has no value: v may be NULL */
 	memcpy(k->b + k->len, v, n);
 	k->len += n;
 }
