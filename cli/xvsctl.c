@@ -403,6 +403,8 @@ static const struct cmd base_cmds[] = {
 static const struct cmd_table xvsctl_tables[] = {
 	{base_cmds, BASE_OPTIONS_HELP},
 	{ext_cmds, EXT_OPTIONS_HELP},
+	{mirror_cmds, mirror_options_help},
+	{capture_cmds, capture_options_help},
 	{NULL, NULL},
 };
 
@@ -490,6 +492,19 @@ build_params(const struct cmd *c, int argc, char **argv, json_t *params)
 			return fail_usage("missing MAC, expected", c->usage);
 		json_object_set_new(params, "mac", json_string(argv[0]));
 		return kv_into(params, argc - 1, argv + 1);
+	case ARGS_PORT:
+		if (argc != 1)
+			return fail_usage("expected one PORT", NULL);
+		json_object_set_new(params, "port", json_string(argv[0]));
+		return 0;
+	case ARGS_PORT_FILE_KV:
+		if (argc < 2)
+			return fail_usage("missing arguments, expected", c->usage);
+		json_object_set_new(params, "port", json_string(argv[0]));
+		json_object_set_new(params, "file", json_string(argv[1]));
+		opts = json_object();
+		json_object_set_new(params, "options", opts);
+		return kv_into(opts, argc - 2, argv + 2);
 	case ARGS_KV:
 		if (argc == 0)
 			return fail_usage("nothing to set, expected", c->usage);

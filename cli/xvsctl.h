@@ -24,6 +24,8 @@ enum argmode {
 	ARGS_FILTER,     /* [key=value ...] -> params */
 	ARGS_MAC_KV,     /* MAC key=value ... -> mac, params */
 	ARGS_KV,         /* key=value ... -> options */
+	ARGS_PORT,       /* PORT -> port */
+	ARGS_PORT_FILE_KV, /* PORT FILE [key=value ...] -> port, file, options */
 };
 
 typedef void (*print_fn)(json_t *result);
@@ -50,6 +52,12 @@ struct cmd_table {
 	const struct cmd *cmds;
 	const char *options_help;
 };
+
+/* Features' tables (cli/<feature>.c). */
+extern const struct cmd mirror_cmds[];
+extern const char mirror_options_help[];
+extern const struct cmd capture_cmds[];
+extern const char capture_options_help[];
 
 /* Helpers for feature files. */
 const char *s(json_t *o, const char *k);   /* string member or "-" */

@@ -393,6 +393,35 @@ MUTANTS = [
        "\t\tcase XVS_VERDICT_DROP:\n\t\t\tif (kind == XVS_EXT_CAPTURE)\n\t\t\t\tgoto bad;\n",
        "\t\tcase XVS_VERDICT_DROP:\n")],
      [[str(BUILD / "test_pipeline_dp")]]),
+    ("mirror-swapped-dir", "a mirror session copies the other direction than asked",
+     [("src/dp/stages/mirror.c",
+       "unsigned d = b->place == XVS_EXT_INGRESS ? 0 : 1;",
+       "unsigned d = b->place == XVS_EXT_INGRESS ? 1 : 0;")],
+     [e2e("test_mirror.py", "copies_to_destination_only and in")]),
+
+    ("mirror-truncated-copy", "a mirror copy of a TSO frame keeps only its first 2 KB",
+     [("src/dp/stages/mirror.c",
+       "xvs_dp.flood_pool : xvs_dp.flood_big_pool, 0, UINT32_MAX);",
+       "xvs_dp.flood_pool : xvs_dp.flood_big_pool, 0, RTE_MBUF_DEFAULT_DATAROOM);")],
+     [e2e("test_mirror.py", "tso_frames")]),
+
+    ("mirror-feedback", "a mirror destination may also be the source of a session",
+     [("src/ctl/cmd_mirror.c",
+       "\t\tif (strcmp(o->src, m->dst) == 0)\n",
+       "\t\tif (strcmp(o->src, m->dst) == 0 && false)\n")],
+     [e2e("test_mirror.py", "refuses_bad_sessions")]),
+
+    ("capture-no-limit", "a capture writes past its size limit",
+     [("src/ctl/cmd_capture.c",
+       "if (f->limit != 0 && f->bytes + bytes + len > f->limit)",
+       "if (f->limit != 0 && f->bytes + bytes + len > 2 * f->limit)")],
+     [e2e("test_capture.py", "limits_stop_cleanly")]),
+
+    ("capture-swapped-dir", "captured frames carry the opposite pcapng direction",
+     [("src/dp/stages/capture.c",
+       "? RTE_PCAPNG_DIRECTION_IN : RTE_PCAPNG_DIRECTION_OUT;",
+       "? RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;")],
+     [e2e("test_capture.py", "ping_exchange and both")]),
 ]
 
 

@@ -247,6 +247,9 @@ port_stats_json(const struct xvs_port *p)
 	json_object_set_new(o, "tx_queued", json_integer(p->open && p->tx_ring != NULL ?
 							 (json_int_t)rte_ring_count(p->tx_ring) : 0));
 	json_object_set_new(o, "rx_events", json_integer((json_int_t)c.rx_events));
+	/* copies mirror sessions sent to the port: not forwarded traffic */
+	json_object_set_new(o, "mirrored",
+			    json_integer((json_int_t)xvsd_mirror_port_mirrored(p->cfg.name)));
 	for (int d = 0; d < XVS_DROP__MAX; d++) {
 		json_object_set_new(drops, xvs_drop_names[d], json_integer((json_int_t)c.drop[d]));
 		total += c.drop[d];

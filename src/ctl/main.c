@@ -980,7 +980,7 @@ main(int argc, char **argv)
 
 	while (!quit) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(epfd, evs, 16, -1);
+		int n = epoll_wait(epfd, evs, 16, xvsd_capture_poll_ms());
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -1008,6 +1008,7 @@ main(int argc, char **argv)
 				client_read(epfd, (struct client *)t);
 			}
 		}
+		xvsd_capture_poll();
 	}
 	xvs_dp.quit = true;
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
@@ -1017,6 +1018,7 @@ main(int argc, char **argv)
 		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
 	}
 	rte_eal_mp_wait_lcore();
+	xvsd_capture_shutdown();
 	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			client_close(epfd, &clients[i]);

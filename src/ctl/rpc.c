@@ -47,6 +47,8 @@ const struct xvsd_method *const xvsd_method_tables[] = {
 	xvsd_methods,
 	xvsd_pipeline_methods,
 	xvsd_ext_methods,
+	xvsd_mirror_methods,
+	xvsd_capture_methods,
 	NULL,
 };
 

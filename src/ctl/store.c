@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 
+#include <rte_common.h>
+
 #include "store.h"
 
 struct xvs_store {
@@ -35,6 +37,10 @@ static const char *const migrations[] = {
 	"  key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(ext, port, key));"
 	"CREATE TABLE IF NOT EXISTS ext_order(ext TEXT NOT NULL, rel TEXT NOT NULL,"
 	"  other TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(ext, rel, other));",
+	/* 2 -> 3: mirror sessions; ports by name, not foreign keys: a session
+	 * outlives a port deleted and added again */
+	"CREATE TABLE IF NOT EXISTS mirror(name TEXT PRIMARY KEY, src TEXT NOT NULL,"
+	"  dst TEXT NOT NULL, dir TEXT NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -373,6 +379,38 @@ xvs_store_load_static(struct xvs_store *st, xvs_store_static_cb cb, void *arg,
 {
 	return query(st, err, "SELECT mac, vlan, port FROM fdb_static ORDER BY rowid", NULL,
 		     static_row, (void *)cb, arg);
+}
+
+int
+xvs_store_mirror_put(struct xvs_store *st, const char *name, const char *src, const char *dst,
+		     const char *dir, struct xvs_err *err)
+{
+	const char *p[] = {name, src, dst, dir, NULL};
+
+	return run(st, err, "INSERT OR REPLACE INTO mirror(name, src, dst, dir) VALUES(?1, ?2, ?3, ?4)",
+		   p);
+}
+
+int
+xvs_store_mirror_del(struct xvs_store *st, const char *name, struct xvs_err *err)
+{
+	const char *p[] = {name, NULL};
+
+	return run(st, err, "DELETE FROM mirror WHERE name = ?1", p);
+}
+
+static int
+mirror_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((xvs_store_mirror_cb)cb)(col(s, 0), col(s, 1), col(s, 2), col(s, 3), arg);
+}
+
+int
+xvs_store_load_mirrors(struct xvs_store *st, xvs_store_mirror_cb cb, void *arg,
+		       struct xvs_err *err)
+{
+	return query(st, err, "SELECT name, src, dst, dir FROM mirror ORDER BY rowid", NULL,
+		     mirror_row, (void *)cb, arg);
 }
 
 int

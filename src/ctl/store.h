@@ -7,7 +7,7 @@
  * On start xvsd rebuilds the whole switch from it. Only the control thread
  * uses the connection.
  *
- * Schema (version 2; PRAGMA user_version, migrated forward at open, a newer
+ * Schema (version 3; PRAGMA user_version, migrated forward at open, a newer
  * one refused):
  *   port(name PK, kind, seq)            seq orders ports as they were added
  *   port_option(port, key, value)       every key of xvs_port_cfg_keys that applies
@@ -20,6 +20,7 @@
  *   ext_setting(ext, port, key, value)  settings; port "" holds the global ones
  *   ext_order(ext, rel, other, seq)     operator order: ext runs rel ("before",
  *                                       "after") other
+ *   mirror(name PK, src, dst, dir)      mirror sessions (version 3), ports by name
  */
 #ifndef XVS_STORE_H
 #define XVS_STORE_H
@@ -57,6 +58,15 @@ int xvs_store_static_del(struct xvs_store *st, const char *mac, unsigned int vla
 			 struct xvs_err *err);
 int xvs_store_setting_put(struct xvs_store *st, const char *key, const char *value,
 			  struct xvs_err *err);
+
+/* Insert or replace a mirror session; delete one. dir: in, out or both. */
+int xvs_store_mirror_put(struct xvs_store *st, const char *name, const char *src, const char *dst,
+			 const char *dir, struct xvs_err *err);
+int xvs_store_mirror_del(struct xvs_store *st, const char *name, struct xvs_err *err);
+typedef int (*xvs_store_mirror_cb)(const char *name, const char *src, const char *dst,
+				   const char *dir, void *arg);
+int xvs_store_load_mirrors(struct xvs_store *st, xvs_store_mirror_cb cb, void *arg,
+			   struct xvs_err *err);
 
 /* How many stored ports are of kind (e.g. "pci"); 0 on error. */
 int xvs_store_count_kind(struct xvs_store *st, const char *kind);

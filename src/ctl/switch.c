@@ -318,6 +318,7 @@ xvsd_publish(void)
 	/* The only way to fail, and before anything changed (see xvsd.h). */
 	if (xvsd_fault(XVSD_FAULT_PUBLISH))
 		return -ENOMEM;
+	xvsd_mirror_sync(); /* sessions follow their ports into this snapshot */
 	/* Both snapshots a publish may swap in, before anything changes. */
 	s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	spare = rte_malloc("xvs_snapshot", sizeof(*spare), RTE_CACHE_LINE_SIZE);
@@ -680,6 +681,9 @@ xvsd_restore(struct xvs_err *err)
 	if (r < 0)
 		return r;
 	r = xvs_store_load_static(xvsd.store, restore_static, NULL, err);
+	if (r < 0)
+		return r;
+	r = xvsd_mirror_restore(err);
 	if (r < 0)
 		return r;
 	/* with the ports there, before any traffic: the first snapshot runs

@@ -139,6 +139,23 @@ int xvsd_publish_err(struct xvs_err *err);
 void xvsd_store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e),
 			void *arg, struct xvs_err *err);
 
+/* Mirror sessions (cmd_mirror.c). sync: give the mirror stage every port's
+ * sessions as they stand (ports come and go), called by xvsd_publish before
+ * it builds a snapshot; restore: load the stored sessions (start-up, before
+ * the first publish); port_mirrored: copies sent to port by its sessions. */
+void xvsd_mirror_sync(void);
+int xvsd_mirror_restore(struct xvs_err *err);
+uint64_t xvsd_mirror_port_mirrored(const char *port);
+
+/* Captures (cmd_capture.c), runtime only. The control loop waits at most
+ * poll_ms (-1: no capture runs) and then calls poll, which writes what the
+ * workers copied and stops captures that reached their limit; shutdown
+ * closes every file once the workers have stopped. */
+#define XVS_CAPTURE_POLL_MS 10
+int xvsd_capture_poll_ms(void);
+void xvsd_capture_poll(void);
+void xvsd_capture_shutdown(void);
+
 /* RPC method handlers: params in, result out (new reference), or error in err. */
 typedef int (*xvsd_method_fn)(json_t *params, json_t **result, struct xvs_err *err);
 struct xvsd_method {
@@ -151,6 +168,9 @@ struct xvsd_method {
 extern const struct xvsd_method xvsd_methods[];
 extern const struct xvsd_method xvsd_pipeline_methods[];
 extern const struct xvsd_method xvsd_ext_methods[];   /* cmd_ext.c */
+
+extern const struct xvsd_method xvsd_mirror_methods[];
+extern const struct xvsd_method xvsd_capture_methods[];
 extern const struct xvsd_method *const xvsd_method_tables[];
 
 /* Handle one request line; returns the response (new reference). */

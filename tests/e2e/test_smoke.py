@@ -12,6 +12,7 @@ the whole daemon, first of all for the run under AddressSanitizer and UBSan
 vhost-user (with a virtio-user guest) is test_vhost.py; pci ports need a NIC.
 """
 import json
+import os
 
 import pytest
 
@@ -65,6 +66,7 @@ def test_every_port_kind_forwards(switch, tmp_path):
 # Each method: a valid call, then an invalid one that must be refused and
 # change nothing. A method "help" lists but this table lacks fails the test.
 EXT_UNIT = BUILD / "tests" / "unit"
+SMOKE_PCAPNG = f"/tmp/xvs-smoke-{os.getpid()}.pcapng"
 
 
 def _calls():
@@ -85,6 +87,14 @@ def _calls():
         ("rss.show", {}, {"name": "nope"}),
         ("rss.set", {"name": "n1", "options": {"enabled": "on", "profile": "static"}},
          {"name": "n1", "options": {"bogus": 1}}),
+        ("mirror.add", {"name": "m1", "options": {"src": "n1", "dst": "n2", "dir": "in"}},
+         {"name": "m2", "options": {"src": "n1", "dst": "n1"}}),
+        ("mirror.show", {}, {"name": "nope"}),
+        ("mirror.del", {"name": "m1"}, {"name": "m1"}),
+        ("capture.start", {"port": "n1", "file": SMOKE_PCAPNG},
+         {"port": "n1", "file": "relative.pcapng"}),
+        ("capture.show", {}, None),
+        ("capture.stop", {"port": "n1"}, {"port": "n1"}),
         ("fdb.add", {"mac": "02:00:00:00:00:aa", "vlan": 20, "port": "n1"},
          {"mac": "zz", "vlan": 20, "port": "n1"}),
         ("fdb.show", {"port": "n1", "vlan": 20}, {"vlan": 0}),
@@ -140,7 +150,9 @@ def test_every_rpc_method(switch):
             assert _state(switch) == before, (method, bad)
     # and the same through xvsctl's table output, which formats every view
     for args in (("switch", "show"), ("port", "list"), ("port", "stats"), ("fdb", "show"),
-                 ("rss", "show"), ("worker", "stats")):
+                 ("rss", "show"), ("worker", "stats"), ("mirror", "show"), ("capture", "show")):
         argv, p = switch.xvsd.ctl_proc(*args, json_out=False)
         assert p.returncode == 0, (argv, p.stderr)
+    if os.path.exists(SMOKE_PCAPNG):
+        os.unlink(SMOKE_PCAPNG)
 

@@ -4,13 +4,16 @@
  */
 #include "pipeline.h"
 #include "stages.h"
+#include "capture.h"
+#include "mirror.h"
 
 int
 xvs_stages_builtin_register(bool passthrough, struct xvs_err *err)
 {
 	const struct xvs_ext_desc *const builtin[] = {
 		&xvs_stage_l2_forward, &xvs_stage_mac_spoof, &xvs_stage_dhcp_guard,
-		&xvs_stage_router_guard, &xvs_stage_storm_limit,
+		&xvs_stage_router_guard, &xvs_stage_storm_limit, &xvs_mirror_desc,
+		&xvs_capture_desc,
 	};
 	int rc;
 
