@@ -309,6 +309,22 @@ MUTANTS = [
        "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id == 0)\n",
        "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id != 0)\n")],
      [e2e("test_ports.py", "afxdp_port_back_after_kill9")]),
+
+    ("afxdp-kick-only-when-queued", "an afxdp tx kick only when this call queued frames",
+     [("src/dp/ports/afxdp.c",
+       "\tif (tx_unsent(&q->t) > 0 && xsk_ring_prod__needs_wakeup(&q->t.tx))\n",
+       "\tif (0 && tx_unsent(&q->t) > 0 && xsk_ring_prod__needs_wakeup(&q->t.tx))\n"),
+      ("src/dp/ports/afxdp.c",
+       "\tif (queued > 0)\n\t\txsk_ring_prod__submit(&q->t.tx, queued);\n\ttx_kick_pending(q);\n",
+       "\tif (queued > 0) {\n\t\txsk_ring_prod__submit(&q->t.tx, queued);\n"
+       "\t\tif (xsk_ring_prod__needs_wakeup(&q->t.tx))\n\t\t\ttx_kick(q);\n\t}\n")],
+     [e2e("test_ports.py", "afxdp_tx_ring_left_full_is_kicked_again")]),
+
+    ("afxdp-second-port-same-netdev", "a second afxdp port on a netdev is not refused",
+     [("src/ctl/cmd.c",
+       "\t\tif (o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&\n",
+       "\t\tif (0 && o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&\n")],
+     [e2e("test_ports.py", "afxdp_second_port_on_same_netdev_refused")]),
 ]
 
 

@@ -12,7 +12,9 @@ AF_PACKET uplink behaviour.
 
   ns x [xe<sfx>x] -- veth -- xe<sfx>xs: an afxdp port deleted and added again
 """
+import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -291,6 +293,55 @@ def test_afxdp_port_back_after_kill9(switch):
     assert p["state"] == "up", p
     wait_for(lambda: x.ping(a, count=1, check=False).returncode == 0, 10, interval=0.2,
              what="ping over the afxdp port after kill -9")
+
+
+def test_afxdp_tx_ring_left_full_is_kicked_again(switch):
+    """With the peer's link down, a copy-mode kick sends one frame and says
+    EBUSY: a 3000-frame burst to the afxdp port leaves its tx ring full. A
+    kick was sent only when a call queued something, so after the link came
+    back the frames stayed in the ring (the worker slept) and a ping's reply
+    queued behind ~1000 of them did not come out. Now whatever the kernel
+    has not taken is kicked again before the worker sleeps: the first ping
+    after the link is back is answered."""
+    scapy_or_skip()
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    a = switch.vm("a", ipv6=False)
+    x = _afxdp_uplink(switch)
+    x.ping(a, count=1)
+    x.run(["ip", "link", "set", "dev", x.ifname, "down"])
+    f = (Ether(src=a.mac, dst=x.mac) / IP(src=a.ip4, dst=x.ip4) / UDP(dport=9) /
+         (b"z" * 64))
+    # xvsd stopped while they are sent: they wait in a's tap and come in
+    # full bursts, faster than the link-down kicks take them.
+    a.run(["ip", "link", "set", "dev", a.ifname, "txqueuelen", "5000"])
+    os.kill(switch.xvsd.pid, signal.SIGSTOP)
+    try:
+        agent_send(a.ns, a.ifname, [f] * 3000)
+    finally:
+        os.kill(switch.xvsd.pid, signal.SIGCONT)
+    x.run(["ip", "link", "set", "dev", x.ifname, "up"])
+    wait_for(lambda: switch.ports()["x"]["link"] == "up", 5, what="x link up")
+    time.sleep(0.5)
+    x.ping(a, count=1)
+    st = switch.stats("x")
+    assert st["dev_tx_kick_busy"] > 0, st  # the kernel did refuse kicks
+
+
+def test_afxdp_second_port_on_same_netdev_refused(switch):
+    """A second afxdp port on a netdev that already has one (another
+    start-queue) would share its XDP program; it was taken for one a dead
+    xvsd left and replaced, cutting the first port off. It is refused with the
+    reason, and the first port keeps its program and carries frames."""
+    a = switch.vm("a", ipv6=False)
+    x = _afxdp_uplink(switch)
+    argv, r = switch.xvsd.ctl_proc("port", "add", "y", "afxdp", f"ifname={x.sw_ifname}",
+                                   "start-queue=1")
+    assert r.returncode != 0 and "already afxdp port x" in r.stdout, r.stdout
+    switch.expect_log(r"port y")
+    assert "y" not in switch.ports()
+    x.ping(a, count=2, interval=0.05)
 
 
 def _veth_queues(switch, h, n):
