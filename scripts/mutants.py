@@ -325,6 +325,18 @@ MUTANTS = [
        "\t\tif (o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&\n",
        "\t\tif (0 && o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&\n")],
      [e2e("test_ports.py", "afxdp_second_port_on_same_netdev_refused")]),
+
+    ("afxdp-mtu-not-restored", "a failed afxdp open leaves the netdev MTU changed",
+     [("src/dp/port.c",
+       "\tif (mtu0 > 0 && (uint32_t)mtu0 != p->cfg.mtu)\n",
+       "\tif (0 && mtu0 > 0 && (uint32_t)mtu0 != p->cfg.mtu)\n")],
+     [e2e("test_ports.py", "afxdp_queue_past_tx_queues_refused_mtu_restored")]),
+
+    ("afxdp-tx-queues-unchecked", "an afxdp port binds queues past the netdev's tx queues",
+     [("src/dp/ports/afxdp.c",
+       "\t\t    (uint32_t)start_queue + nq > txq) {\n",
+       "\t\t    (uint32_t)start_queue + nq > txq + 64) {\n")],
+     [e2e("test_ports.py", "afxdp_queue_past_tx_queues_refused_mtu_restored")]),
 ]
 
 

@@ -344,6 +344,21 @@ def test_afxdp_second_port_on_same_netdev_refused(switch):
     x.ping(a, count=2, interval=0.05)
 
 
+def test_afxdp_queue_past_tx_queues_refused_mtu_restored(switch):
+    """A copy-mode sendto() on a queue id at or past the netdev's tx queue
+    count sends nothing and says nothing: start-queue=1 on a one-queue veth
+    is refused with the reason. The open had set the netdev's MTU first and
+    left it changed; now it is put back."""
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    argv, r = switch.xvsd.ctl_proc("port", "add", "x", "afxdp", f"ifname={x.sw_ifname}",
+                                   "start-queue=1", "mtu=1700")
+    assert r.returncode != 0 and "has 1 tx queues" in r.stdout, r.stdout
+    switch.expect_log(r"port x")
+    assert "x" not in switch.ports()
+    out = nsrun(switch.ns, ["ip", "-j", "link", "show", "dev", x.sw_ifname]).stdout
+    assert '"mtu":1500' in out, out
+
+
 def _veth_queues(switch, h, n):
     """Give uplink h's veth pair n rx/tx queues (a veth has 1 by default)."""
     nsrun(switch.ns, ["ip", "link", "del", h.sw_ifname])
