@@ -278,8 +278,9 @@ port_stats_json(const struct xvs_port *p)
 				    json_integer((json_int_t)xs.rx_alloc_failed));
 		json_object_set_new(o, "dev_tx_kick_busy", json_integer((json_int_t)xs.tx_kick_busy));
 		json_object_set_new(o, "dev_rx_errors", json_integer((json_int_t)xs.rx_invalid));
-		json_object_set_new(o, "dev_tx_errors",
-				    json_integer((json_int_t)(xs.tx_invalid + xs.tx_too_long)));
+		/* A too-long frame is one count, tx_too_long, not a tx error too. */
+		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)xs.tx_invalid));
+		json_object_set_new(o, "dev_tx_too_long", json_integer((json_int_t)xs.tx_too_long));
 		json_object_set_new(o, "dev_tx_kicks", json_integer((json_int_t)xs.tx_kicks));
 		json_object_set_new(o, "dev_rx_kicks", json_integer((json_int_t)xs.rx_kicks));
 	} else if (p->open) {

@@ -64,7 +64,9 @@ struct xvs_xsk_stats {
 	uint64_t rx_kernel_dropped;  /* kernel: no fill frame, rx ring full, or other */
 	uint64_t rx_invalid;         /* kernel: invalid fill descriptors */
 	uint64_t tx_invalid;         /* kernel: invalid tx descriptors */
-	uint64_t tx_too_long;        /* frames longer than a UMEM frame: dropped */
+	uint64_t tx_too_long;        /* frames longer than a UMEM frame: dropped (a
+				      * guard: the egress MTU check drops them first,
+				      * as tx_oversize) */
 	uint64_t tx_kicks;           /* sendto() calls */
 	uint64_t tx_kick_busy;       /* of which the kernel said EAGAIN/EBUSY */
 	uint64_t rx_kicks;           /* recvfrom() calls for the fill ring */
