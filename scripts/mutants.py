@@ -337,6 +337,12 @@ MUTANTS = [
        "\t\t    (uint32_t)start_queue + nq > txq) {\n",
        "\t\t    (uint32_t)start_queue + nq > txq + 64) {\n")],
      [e2e("test_ports.py", "afxdp_queue_past_tx_queues_refused_mtu_restored")]),
+
+    ("afxdp-live-prog-replaced", "a live xvsd's XDP program is taken for a dead one's",
+     [("src/dp/ports/afxdp.c",
+       "\treturn kill((pid_t)pid, 0) < 0 && errno == ESRCH;\n",
+       "\treturn true;\n")],
+     [e2e("test_ports.py", "afxdp_live_program_of_another_xvsd_not_replaced")]),
 ]
 
 

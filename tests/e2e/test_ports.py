@@ -12,6 +12,7 @@ AF_PACKET uplink behaviour.
 
   ns x [xe<sfx>x] -- veth -- xe<sfx>xs: an afxdp port deleted and added again
 """
+import json
 import os
 import re
 import signal
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (Sniffer, agent_send, iperf3_received, need_tool, nsrun, scapy_or_skip,
+from conftest import (Sniffer, Xvsd, agent_send, iperf3_received, need_tool, nsrun, scapy_or_skip,
                       wait_for)
 
 
@@ -379,6 +380,35 @@ def test_afxdp_queue_past_tx_queues_refused_mtu_restored(switch):
     assert "x" not in switch.ports()
     out = nsrun(switch.ns, ["ip", "-j", "link", "show", "dev", x.sw_ifname]).stdout
     assert '"mtu":1500' in out, out
+
+
+def _xdp_prog_id(switch, ifname):
+    out = json.loads(nsrun(switch.ns, ["ip", "-j", "-d", "link", "show", "dev", ifname]).stdout)
+    return out[0].get("xdp", {}).get("prog", {}).get("id")
+
+
+def test_afxdp_live_program_of_another_xvsd_not_replaced(switch):
+    """Any program named xvs_xsk was taken for one a dead xvsd left: a second
+    xvsd adding an afxdp port on another queue of the same netdev replaced
+    the first one's program, cutting its port off. The name now carries the
+    attaching pid, and a live owner's program is left alone (refused)."""
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    _veth_queues(switch, x, 2)
+    err = _afxdp_add(switch, x)
+    if err is not None:
+        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    prog = _xdp_prog_id(switch, x.sw_ifname)
+    assert prog is not None
+    other = Xvsd(switch.ns, switch.tmp / "o.db", switch.tmp / "o.sock", switch.tmp / "o.log")
+    other.start()
+    try:
+        argv, r = other.ctl_proc("port", "add", "x", "afxdp", f"ifname={x.sw_ifname}",
+                                 "start-queue=1")
+        assert r.returncode != 0 and "not a dead xvsd's" in r.stdout, r.stdout
+    finally:
+        other.stop()
+    assert _xdp_prog_id(switch, x.sw_ifname) == prog
+    assert switch.ports()["x"]["state"] == "up"
 
 
 def _veth_queues(switch, h, n):
