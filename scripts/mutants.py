@@ -422,6 +422,40 @@ MUTANTS = [
        "? RTE_PCAPNG_DIRECTION_IN : RTE_PCAPNG_DIRECTION_OUT;",
        "? RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;")],
      [e2e("test_capture.py", "ping_exchange and both")]),
+
+    ("afxdp-kick-only-when-queued", "an afxdp tx kick only when this call queued frames",
+     [("src/dp/ports/afxdp.c",
+       "\tif (tx_unsent(&q->t) > 0 && xsk_ring_prod__needs_wakeup(&q->t.tx))\n",
+       "\tif (0 && tx_unsent(&q->t) > 0 && xsk_ring_prod__needs_wakeup(&q->t.tx))\n"),
+      ("src/dp/ports/afxdp.c",
+       "\tif (queued > 0)\n\t\txsk_ring_prod__submit(&q->t.tx, queued);\n\ttx_kick_pending(q);\n",
+       "\tif (queued > 0) {\n\t\txsk_ring_prod__submit(&q->t.tx, queued);\n"
+       "\t\tif (xsk_ring_prod__needs_wakeup(&q->t.tx))\n\t\t\ttx_kick(q);\n\t}\n")],
+     [e2e("test_ports.py", "afxdp_tx_ring_left_full_is_kicked_again")]),
+
+    ("afxdp-second-port-same-netdev", "a second afxdp port on a netdev is not refused",
+     [("src/ctl/cmd.c",
+       "\t\tif (o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&\n",
+       "\t\tif (0 && o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&\n")],
+     [e2e("test_ports.py", "afxdp_second_port_on_same_netdev_refused")]),
+
+    ("afxdp-mtu-not-restored", "a failed afxdp open leaves the netdev MTU changed",
+     [("src/dp/port.c",
+       "\tif (mtu0 > 0 && (uint32_t)mtu0 != p->cfg.mtu)\n",
+       "\tif (0 && mtu0 > 0 && (uint32_t)mtu0 != p->cfg.mtu)\n")],
+     [e2e("test_ports.py", "afxdp_queue_past_tx_queues_refused_mtu_restored")]),
+
+    ("afxdp-tx-queues-unchecked", "an afxdp port binds queues past the netdev's tx queues",
+     [("src/dp/ports/afxdp.c",
+       "\t\t    (uint32_t)start_queue + nq > txq) {\n",
+       "\t\t    (uint32_t)start_queue + nq > txq + 64) {\n")],
+     [e2e("test_ports.py", "afxdp_queue_past_tx_queues_refused_mtu_restored")]),
+
+    ("afxdp-live-prog-replaced", "a live xvsd's XDP program is taken for a dead one's",
+     [("src/dp/ports/afxdp.c",
+       "\treturn kill((pid_t)pid, 0) < 0 && errno == ESRCH;\n",
+       "\treturn true;\n")],
+     [e2e("test_ports.py", "afxdp_live_program_of_another_xvsd_not_replaced")]),
 ]
 
 

@@ -274,10 +274,14 @@ port_stats_json(const struct xvs_port *p)
 
 		xvs_xsk_get_stats(p->xsk, &xs);
 		json_object_set_new(o, "dev_rx_missed",
-				    json_integer((json_int_t)(xs.rx_nombuf + xs.rx_kernel_dropped)));
+				    json_integer((json_int_t)xs.rx_kernel_dropped));
+		json_object_set_new(o, "dev_rx_alloc_failed",
+				    json_integer((json_int_t)xs.rx_alloc_failed));
+		json_object_set_new(o, "dev_tx_kick_busy", json_integer((json_int_t)xs.tx_kick_busy));
 		json_object_set_new(o, "dev_rx_errors", json_integer((json_int_t)xs.rx_invalid));
-		json_object_set_new(o, "dev_tx_errors",
-				    json_integer((json_int_t)(xs.tx_invalid + xs.tx_too_long)));
+		/* A too-long frame is one count, tx_too_long, not a tx error too. */
+		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)xs.tx_invalid));
+		json_object_set_new(o, "dev_tx_too_long", json_integer((json_int_t)xs.tx_too_long));
 		json_object_set_new(o, "dev_tx_kicks", json_integer((json_int_t)xs.tx_kicks));
 		json_object_set_new(o, "dev_rx_kicks", json_integer((json_int_t)xs.rx_kicks));
 	} else if (p->open) {
@@ -338,6 +342,13 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		if (o != NULL && o->cfg.kind == XVS_PORT_TAP && req.cfg.kind == XVS_PORT_TAP &&
 		    strcmp(o->cfg.ifname, req.cfg.ifname) == 0)
 			return xvs_err_set(err, -EEXIST, "port %s: tap %s is already port %s",
+					   req.name, req.cfg.ifname, o->cfg.name);
+		/* One XDP program per netdev: a second afxdp port (another
+		 * start-queue) would have to share it; use queues= instead. */
+		if (o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&
+		    strcmp(o->cfg.ifname, req.cfg.ifname) == 0)
+			return xvs_err_set(err, -EEXIST, "port %s: %s is already afxdp port %s "
+					   "(one afxdp port per netdev; give it more queues)",
 					   req.name, req.cfg.ifname, o->cfg.name);
 	}
 	p = calloc(1, sizeof(*p));

@@ -588,7 +588,7 @@ afxdp_open(struct xvs_port *p, struct xvs_err *err)
 {
 	uint16_t nq = p->cfg.queues ? p->cfg.queues : 1;
 	struct ifreq ifr;
-	int r, fd;
+	int r, fd, mtu0 = 0;
 
 	p->tap = NULL;
 	p->tx_ring = NULL;
@@ -602,6 +602,14 @@ afxdp_open(struct xvs_port *p, struct xvs_err *err)
 	/* One UMEM frame per packet (static_assert in ports/afxdp.c). */
 	p->mtu_max = XVS_AFXDP_MTU_MAX;
 	p->rx_mtu_max = XVS_AFXDP_MTU_MAX;
+	/* The netdev's MTU before: a failed open puts it back. */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->cfg.ifname);
+	if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		mtu0 = ifr.ifr_mtu;
+	if (fd >= 0)
+		close(fd);
 	r = p->cfg.mtu != 1500 ? netdev_set_mtu(p, p->cfg.mtu, err) : 0;
 	if (r < 0)
 		goto out;
@@ -644,6 +652,8 @@ afxdp_open(struct xvs_port *p, struct xvs_err *err)
 	p->error[0] = '\0';
 	return 0;
 out:
+	if (mtu0 > 0 && (uint32_t)mtu0 != p->cfg.mtu)
+		(void)netdev_set_mtu(p, (uint32_t)mtu0, NULL);
 	snprintf(p->error, sizeof(p->error), "%s", err != NULL ? err->msg : "open failed");
 	return r;
 }

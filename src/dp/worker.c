@@ -423,6 +423,25 @@ intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on
 	return all;
 }
 
+/* Before sleeping: kick what the kernel has not yet taken from the tx rings
+ * of the afxdp ports whose tx queue is this worker's (a kick sends at most 32
+ * frames in copy mode). True if frames remain: sleep with a timeout then,
+ * since no fd says when the kernel could take them. */
+static bool
+xsk_tx_pending(const struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	bool pending = false;
+
+	for (uint16_t i = 0; i < s->n_flood; i++) {
+		const struct xvs_snap_port *p = &s->port[s->flood[i]];
+
+		if (p->xsk != NULL && p->active && w->id < p->n_txq &&
+		    xvs_xsk_tx_flush(p->xsk, w->id))
+			pending = true;
+	}
+	return pending;
+}
+
 /* Leave the armed state. Interrupts are switched off only if the snapshot they
  * were armed under is still the current one (an older one may be freed; leaving
  * an unpolled queue armed costs at most a spurious wake-up). */
@@ -635,7 +654,9 @@ xvs_worker_main(void *arg)
 					if (n == 0)
 						w->tap_ready[q->port] &= (uint16_t)~bit;
 				} else if (p->xsk != NULL) {
-					/* a look at a ring in memory, no syscall */
+					/* a look at rings in memory; a syscall only to
+					 * wake a zero-copy driver out of fill frames,
+					 * or to back off when the mempool is empty */
 					polled_pmd = true;
 					n = xvs_xsk_rx_burst(p->xsk, q->queue, pkts, XVS_BURST);
 				} else {
@@ -683,6 +704,8 @@ xvs_worker_main(void *arg)
 			 * frame that arrived before arming is picked up by that turn, one
 			 * that arrives after it raises an interrupt or sees sleeping. */
 			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
+			if (xsk_tx_pending(w, s))
+				all_intr = false;
 			atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 			atomic_thread_fence(memory_order_seq_cst); /* before the next look at the rings */
 			armed = true;

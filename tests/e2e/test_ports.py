@@ -12,14 +12,17 @@ AF_PACKET uplink behaviour.
 
   ns x [xe<sfx>x] -- veth -- xe<sfx>xs: an afxdp port deleted and added again
 """
+import json
+import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import (Sniffer, agent_send, iperf3_received, need_tool, nsrun, scapy_or_skip,
+from conftest import (Sniffer, Xvsd, agent_send, iperf3_received, need_tool, nsrun, scapy_or_skip,
                       wait_for)
 
 
@@ -291,6 +294,121 @@ def test_afxdp_port_back_after_kill9(switch):
     assert p["state"] == "up", p
     wait_for(lambda: x.ping(a, count=1, check=False).returncode == 0, 10, interval=0.2,
              what="ping over the afxdp port after kill -9")
+
+
+def test_afxdp_tx_ring_left_full_is_kicked_again(switch):
+    """With the peer's link down, a copy-mode kick sends one frame and says
+    EBUSY: a 3000-frame burst to the afxdp port leaves its tx ring full. A
+    kick was sent only when a call queued something, so after the link came
+    back the frames stayed in the ring (the worker slept) and a ping's reply
+    queued behind ~1000 of them did not come out. Now whatever the kernel
+    has not taken is kicked again before the worker sleeps: the first ping
+    after the link is back is answered."""
+    scapy_or_skip()
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    a = switch.vm("a", ipv6=False)
+    x = _afxdp_uplink(switch)
+    x.ping(a, count=1)
+    x.run(["ip", "link", "set", "dev", x.ifname, "down"])
+    f = (Ether(src=a.mac, dst=x.mac) / IP(src=a.ip4, dst=x.ip4) / UDP(dport=9) /
+         (b"z" * 64))
+    # xvsd stopped while they are sent: they wait in a's tap and come in
+    # full bursts, faster than the link-down kicks take them.
+    a.run(["ip", "link", "set", "dev", a.ifname, "txqueuelen", "5000"])
+    os.kill(switch.xvsd.pid, signal.SIGSTOP)
+    try:
+        agent_send(a.ns, a.ifname, [f] * 3000)
+    finally:
+        os.kill(switch.xvsd.pid, signal.SIGCONT)
+    x.run(["ip", "link", "set", "dev", x.ifname, "up"])
+    wait_for(lambda: switch.ports()["x"]["link"] == "up", 5, what="x link up")
+    time.sleep(0.5)
+    x.ping(a, count=1)
+    st = switch.stats("x")
+    assert st["dev_tx_kick_busy"] > 0, st  # the kernel did refuse kicks
+
+
+def test_afxdp_rx_keeps_going_under_a_udp_flood(switch):
+    """The fill ring held exactly the rx frames and a failed reservation was
+    ignored: the kernel publishes a received frame before it moves the fill
+    ring's consumer, so under load a reservation could fail, stale addresses
+    were posted again and frames leaked until rx stopped. A 3 s flood of
+    small UDP frames in through the afxdp port: afterwards the port still
+    receives (ping) and the kernel reports no invalid fill descriptors."""
+    need_tool("iperf3")
+    a = switch.vm("a", ipv6=False)
+    x = _afxdp_uplink(switch)
+    x.ping(a, count=1)
+    srv = switch.spawn(a.ns, ["iperf3", "-s", "-1"])
+    time.sleep(0.5)
+    x.run(["iperf3", "-c", a.ip4, "-u", "-b", "0", "-l", "64", "-t", "3", "-P", "2"],
+          check=False, timeout=40)
+    srv.kill()
+    x.ping(a, count=3, interval=0.05)
+    st = switch.stats("x")
+    assert st["dev_rx_errors"] == 0, st
+    assert st["rx_packets"] > 10000, st
+
+
+def test_afxdp_second_port_on_same_netdev_refused(switch):
+    """A second afxdp port on a netdev that already has one (another
+    start-queue) would share its XDP program; it was taken for one a dead
+    xvsd left and replaced, cutting the first port off. It is refused with the
+    reason, and the first port keeps its program and carries frames."""
+    a = switch.vm("a", ipv6=False)
+    x = _afxdp_uplink(switch)
+    argv, r = switch.xvsd.ctl_proc("port", "add", "y", "afxdp", f"ifname={x.sw_ifname}",
+                                   "start-queue=1")
+    assert r.returncode != 0 and "already afxdp port x" in r.stdout, r.stdout
+    switch.expect_log(r"port y")
+    assert "y" not in switch.ports()
+    x.ping(a, count=2, interval=0.05)
+
+
+def test_afxdp_queue_past_tx_queues_refused_mtu_restored(switch):
+    """A copy-mode sendto() on a queue id at or past the netdev's tx queue
+    count sends nothing and says nothing: start-queue=1 on a one-queue veth
+    is refused with the reason. The open had set the netdev's MTU first and
+    left it changed; now it is put back."""
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    argv, r = switch.xvsd.ctl_proc("port", "add", "x", "afxdp", f"ifname={x.sw_ifname}",
+                                   "start-queue=1", "mtu=1700")
+    assert r.returncode != 0 and "has 1 tx queues" in r.stdout, r.stdout
+    switch.expect_log(r"port x")
+    assert "x" not in switch.ports()
+    out = nsrun(switch.ns, ["ip", "-j", "link", "show", "dev", x.sw_ifname]).stdout
+    assert '"mtu":1500' in out, out
+
+
+def _xdp_prog_id(switch, ifname):
+    out = json.loads(nsrun(switch.ns, ["ip", "-j", "-d", "link", "show", "dev", ifname]).stdout)
+    return out[0].get("xdp", {}).get("prog", {}).get("id")
+
+
+def test_afxdp_live_program_of_another_xvsd_not_replaced(switch):
+    """Any program named xvs_xsk was taken for one a dead xvsd left: a second
+    xvsd adding an afxdp port on another queue of the same netdev replaced
+    the first one's program, cutting its port off. The name now carries the
+    attaching pid, and a live owner's program is left alone (refused)."""
+    x = switch.uplink("x", ipv6=False, add_port=False)
+    _veth_queues(switch, x, 2)
+    err = _afxdp_add(switch, x)
+    if err is not None:
+        pytest.skip(f"the kernel refuses AF_XDP on a veth here: {err['message']}")
+    prog = _xdp_prog_id(switch, x.sw_ifname)
+    assert prog is not None
+    other = Xvsd(switch.ns, switch.tmp / "o.db", switch.tmp / "o.sock", switch.tmp / "o.log")
+    other.start()
+    try:
+        argv, r = other.ctl_proc("port", "add", "x", "afxdp", f"ifname={x.sw_ifname}",
+                                 "start-queue=1")
+        assert r.returncode != 0 and "not a dead xvsd's" in r.stdout, r.stdout
+    finally:
+        other.stop()
+    assert _xdp_prog_id(switch, x.sw_ifname) == prog
+    assert switch.ports()["x"]["state"] == "up"
 
 
 def _veth_queues(switch, h, n):

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* AF_XDP port on libxdp's xsk API (datapath); see afxdp.h for why. */
 #include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,6 +14,8 @@
 #include <unistd.h>
 
 #include <linux/bpf.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 
@@ -32,8 +37,12 @@
  * frame, so it receives frames of up to 1792 bytes, the MTU limit of the
  * kind (core/port_mtu.h). */
 #define XSK_FRAME_SIZE 2048u
-#define XSK_RX_FRAMES 2048u   /* rx half: as many as the fill ring holds */
+#define XSK_RX_FRAMES 2048u   /* rx half: circulates fill ring -> rx ring -> fill ring */
 #define XSK_TX_FRAMES 1024u   /* tx half: as many as the completion ring holds */
+/* The fill ring holds twice the rx frames: the kernel publishes a frame in the
+ * rx ring before it moves the fill ring's consumer, so a ring of exactly the
+ * frame count can look full while frames it took are already back with us. */
+#define XSK_FILL_RING (2u * XSK_RX_FRAMES)
 #define XSK_RX_RING XSK_RX_FRAMES
 #define XSK_TX_RING XSK_TX_FRAMES
 #define XSK_MAX_QUEUES XVS_MAX_QUEUES
@@ -43,18 +52,32 @@
 /* The kernel lets go of a closed socket's netdev queue in deferred work: a
  * bind right after a close on the same queue may find it still taken. */
 #define XSK_BIND_WAIT_MS 1000
+/* Program name: XSK_PROG_NAME "_" and the pid of the xvsd that attached it
+ * (BPF_OBJ_NAME_LEN 16: "xvs_xsk_" and up to 7 digits, pid_max is 2^22). */
 #define XSK_PROG_NAME "xvs_xsk"
+/* An rx burst the mempool could not serve at all: the socket fd stays
+ * readable (level-triggered), so back off this long rather than spin. */
+#define XSK_NOMBUF_BACKOFF_US 50
 
 static_assert(XVS_FRAME_MAX(XVS_AFXDP_MTU_MAX) <= XSK_FRAME_SIZE - XDP_PACKET_HEADROOM,
 	      "a frame of the afxdp MTU fits one UMEM frame after the XDP headroom");
+/* The egress stage drops a frame longer than the port's MTU as tx_oversize
+ * (stage_l2.c); one that passes, with a VLAN tag pushed at egress, fits a tx
+ * frame: the too-long guard in xvs_xsk_tx_burst never fires for it. */
+static_assert(XVS_FRAME_MAX(XVS_AFXDP_MTU_MAX) + 4u <= XSK_FRAME_SIZE,
+	      "a frame the egress MTU check passes fits one tx UMEM frame");
 static_assert(XSK_FRAME_SIZE - XDP_PACKET_HEADROOM <= RTE_MBUF_DEFAULT_DATAROOM,
 	      "a received frame fits one 2 KB mbuf");
 
 struct xsk_rxq {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod fill;
-	uint64_t nombuf;
+	uint32_t n_stash;
+	uint64_t alloc_failed;
 	uint64_t kicks;
+	/* Frames back from the rx ring not yet posted to the fill ring (it had
+	 * no room; cannot happen with XSK_FILL_RING, kept as the safety net). */
+	uint64_t stash[XSK_RX_FRAMES];
 } __rte_cache_aligned;
 
 struct xsk_txq {
@@ -64,6 +87,7 @@ struct xsk_txq {
 	uint64_t free[XSK_TX_FRAMES]; /* UMEM addresses of free tx frames */
 	uint64_t too_long;
 	uint64_t kicks;
+	uint64_t kick_busy;           /* kicks the kernel answered EAGAIN/EBUSY to */
 } __rte_cache_aligned;
 
 struct xsk_q {
@@ -138,13 +162,17 @@ xvs_xsk_get_stats(const struct xvs_xsk *x, struct xvs_xsk_stats *st)
 		struct xdp_statistics ks;
 		socklen_t len = sizeof(ks);
 
-		st->rx_nombuf += q->r.nombuf;
+		memset(&ks, 0, sizeof(ks));
+		st->rx_alloc_failed += q->r.alloc_failed;
+		st->tx_kick_busy += q->t.kick_busy;
 		st->rx_kicks += q->r.kicks;
 		st->tx_too_long += q->t.too_long;
 		st->tx_kicks += q->t.kicks;
-		if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &ks, &len) == 0) {
-			st->rx_kernel_dropped += ks.rx_dropped + ks.rx_ring_full +
-						 ks.rx_fill_ring_empty_descs;
+		/* A frame lost for want of a fill frame counts in rx_dropped and
+		 * rx_fill_ring_empty_descs both: only the first is a drop count. */
+		if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &ks, &len) == 0 &&
+		    len >= offsetof(struct xdp_statistics, tx_invalid_descs) + sizeof(ks.tx_invalid_descs)) {
+			st->rx_kernel_dropped += ks.rx_dropped + ks.rx_ring_full;
 			st->rx_invalid += ks.rx_invalid_descs;
 			st->tx_invalid += ks.tx_invalid_descs;
 		}
@@ -176,15 +204,42 @@ prog_load(int map_fd, struct xvs_err *err)
 		{.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect_map},
 		{.code = BPF_JMP | BPF_EXIT},
 	};
-	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, XSK_PROG_NAME, "GPL", insn, RTE_DIM(insn), NULL);
+	char name[BPF_OBJ_NAME_LEN + 16]; /* the kernel takes BPF_OBJ_NAME_LEN - 1 */
+	int fd;
+
+	snprintf(name, sizeof(name), XSK_PROG_NAME "_%ld", (long)getpid());
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, name, "GPL", insn, RTE_DIM(insn), NULL);
 
 	if (fd < 0)
 		return xvs_err_set(err, -errno, "load XDP program: %s", strerror(errno));
 	return fd;
 }
 
-/* An fd of the program named XSK_PROG_NAME attached to ifindex in mode (one an
- * xvsd that was killed left behind, which we may replace), or -1. */
+/* Whether a program of ours named name was attached by an xvsd that is gone:
+ * its name carries the attaching pid (prog_load), and a live pid, this
+ * process's included (another port on the netdev), still owns it. A name
+ * without a pid is from an xvsd before the pid was recorded: stale. */
+static bool
+prog_owner_gone(const char *name)
+{
+	const char *p = name + strlen(XSK_PROG_NAME);
+	char *end;
+	long pid;
+
+	if (strncmp(name, XSK_PROG_NAME, strlen(XSK_PROG_NAME)) != 0)
+		return false;
+	if (*p == '\0')
+		return true;
+	if (*p != '_')
+		return false;
+	pid = strtol(p + 1, &end, 10);
+	if (*end != '\0' || pid <= 0)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* An fd of a program of ours attached to ifindex in mode by an xvsd that was
+ * killed (which we may replace), or -1. */
 static int
 stale_prog_fd(int ifindex, uint32_t mode)
 {
@@ -198,7 +253,7 @@ stale_prog_fd(int ifindex, uint32_t mode)
 	if (fd < 0)
 		return -1;
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || strcmp(info.name, XSK_PROG_NAME) != 0) {
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || !prog_owner_gone(info.name)) {
 		close(fd);
 		return -1;
 	}
@@ -227,8 +282,9 @@ prog_attach(struct xvs_xsk *x, bool need_native, struct xvs_err *err)
 			return 0;
 		}
 		if (r == -EBUSY || r == -EEXIST)
-			return xvs_err_set(err, r, "%s has an XDP program of someone else's "
-					   "attached (ip link set dev %s xdp off)", x->ifname,
+			return xvs_err_set(err, r, "%s has an XDP program attached that is not "
+					   "a dead xvsd's (another port, another xvsd or someone "
+					   "else's; ip link set dev %s xdp off)", x->ifname,
 					   x->ifname);
 	}
 	return xvs_err_set(err, r, "attach XDP program to %s%s: %s", x->ifname,
@@ -236,6 +292,31 @@ prog_attach(struct xvs_xsk *x, bool need_native, struct xvs_err *err)
 }
 
 /* ---- sockets ---- */
+
+/* The netdev's rx and tx queue counts (ETHTOOL_GCHANNELS), or -EOPNOTSUPP
+ * for a driver that does not say. A copy-mode sendto() on a queue id at or
+ * past real_num_tx_queues sends nothing and says nothing: check first. */
+static int
+netdev_queues(const char *ifname, uint32_t *rxq, uint32_t *txq)
+{
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ch;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		r = -errno;
+	close(fd);
+	if (r < 0)
+		return r;
+	*rxq = ch.rx_count + ch.combined_count;
+	*txq = ch.tx_count + ch.combined_count;
+	return 0;
+}
 
 static void
 queue_free(struct xsk_q *q)
@@ -256,7 +337,7 @@ static int
 queue_try(struct xvs_xsk *x, struct xsk_q *q, bool zc)
 {
 	const struct xsk_umem_config ucfg = {
-		.fill_size = XSK_RX_FRAMES,
+		.fill_size = XSK_FILL_RING,
 		.comp_size = XSK_TX_FRAMES,
 		.frame_size = XSK_FRAME_SIZE,
 		.frame_headroom = 0,
@@ -388,6 +469,18 @@ xvs_xsk_open(const char *ifname, uint16_t nq, uint16_t start_queue, enum xvs_xsk
 		r = xvs_err_set(err, -ENODEV, "%s: no such netdev", ifname);
 		goto fail;
 	}
+	{
+		uint32_t rxq = 0, txq = 0;
+
+		if (netdev_queues(ifname, &rxq, &txq) == 0 && txq > 0 &&
+		    (uint32_t)start_queue + nq > txq) {
+			r = xvs_err_set(err, -EINVAL, "%s has %u tx queues; queues %u-%u need %u "
+					"(ethtool -L %s tx %u, or fewer queues)", ifname, txq,
+					start_queue, start_queue + nq - 1, start_queue + nq,
+					ifname, start_queue + nq);
+			goto fail;
+		}
+	}
 	x->map_fd = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "xvs_xsks", sizeof(uint32_t),
 				   sizeof(int), (uint32_t)start_queue + nq, NULL);
 	if (x->map_fd < 0) {
@@ -419,12 +512,29 @@ fail:
 
 /* ---- datapath ---- */
 
+/* Post the stashed rx frames to the fill ring: all of them or, when it has
+ * no room for all, none (next call tries again). */
+static inline void
+fill_post(struct xsk_rxq *r)
+{
+	uint32_t idx;
+
+	if (unlikely(xsk_ring_prod__reserve(&r->fill, r->n_stash, &idx) != r->n_stash))
+		return;
+	for (uint32_t i = 0; i < r->n_stash; i++)
+		*xsk_ring_prod__fill_addr(&r->fill, idx + i) = r->stash[i];
+	xsk_ring_prod__submit(&r->fill, r->n_stash);
+	r->n_stash = 0;
+}
+
 uint16_t
 xvs_xsk_rx_burst(struct xvs_xsk *x, uint16_t qi, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct xsk_q *q = &x->q[qi];
-	uint32_t idx, fidx = 0, got;
+	uint32_t idx, got, take;
 
+	if (unlikely(q->r.n_stash > 0))
+		fill_post(&q->r);
 	got = xsk_ring_cons__peek(&q->r.rx, n, &idx);
 	if (got == 0) {
 		/* A zero-copy driver that ran out of fill frames waits to be told. */
@@ -434,13 +544,24 @@ xvs_xsk_rx_burst(struct xvs_xsk *x, uint16_t qi, struct rte_mbuf **pkts, uint16_
 		}
 		return 0;
 	}
-	if (unlikely(rte_pktmbuf_alloc_bulk(x->pool, pkts, got) != 0)) {
-		xsk_ring_cons__cancel(&q->r.rx, got); /* the frames wait in the ring */
-		q->r.nombuf += got;
-		return 0;
+	/* rte_pktmbuf_alloc_bulk is all or nothing: with fewer mbufs free than
+	 * frames waiting, take as many as there are (halving) rather than none. */
+	for (take = got; take > 0; take /= 2)
+		if (rte_pktmbuf_alloc_bulk(x->pool, pkts, take) == 0)
+			break;
+	if (unlikely(take < got)) {
+		/* The rest wait in the ring (the kernel counts rx_ring_full if it
+		 * fills): one event, however often it is retried. */
+		xsk_ring_cons__cancel(&q->r.rx, got - take);
+		q->r.alloc_failed++;
+		got = take;
+		if (got == 0) {
+			/* The fd stays readable: without a pause the worker would spin
+			 * at loop rate until mbufs come back. */
+			rte_delay_us_sleep(XSK_NOMBUF_BACKOFF_US);
+			return 0;
+		}
 	}
-	/* The fill ring holds every rx frame, so there is room for these. */
-	(void)xsk_ring_prod__reserve(&q->r.fill, got, &fidx);
 	for (uint32_t i = 0; i < got; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->r.rx, idx + i);
 		struct rte_mbuf *m = pkts[i];
@@ -448,11 +569,11 @@ xvs_xsk_rx_burst(struct xvs_xsk *x, uint16_t qi, struct rte_mbuf **pkts, uint16_
 		rte_memcpy(rte_pktmbuf_mtod(m, void *), xsk_umem__get_data(q->area, d->addr), d->len);
 		m->data_len = (uint16_t)d->len;
 		m->pkt_len = d->len;
-		*xsk_ring_prod__fill_addr(&q->r.fill, fidx + i) =
+		q->r.stash[q->r.n_stash++] =
 			xsk_umem__extract_addr(d->addr) & ~(uint64_t)(XSK_FRAME_SIZE - 1);
 	}
 	xsk_ring_cons__release(&q->r.rx, got);
-	xsk_ring_prod__submit(&q->r.fill, got);
+	fill_post(&q->r);
 	return (uint16_t)got;
 }
 
@@ -461,10 +582,19 @@ tx_kick(struct xsk_q *q)
 {
 	for (int i = 0; i < XSK_KICKS_MAX; i++) {
 		q->t.kicks++;
-		if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 ||
-		    (errno != EAGAIN && errno != EBUSY))
+		if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 			break;
+		if (errno != EAGAIN && errno != EBUSY)
+			break;
+		q->t.kick_busy++;
 	}
+}
+
+/* Entries in the tx ring the kernel has not taken yet. */
+static inline uint32_t
+tx_unsent(const struct xsk_txq *t)
+{
+	return t->tx.cached_prod - __atomic_load_n(t->tx.consumer, __ATOMIC_ACQUIRE);
 }
 
 /* Take back the tx frames the kernel has sent. */
@@ -476,6 +606,27 @@ tx_reclaim(struct xsk_q *q)
 	for (uint32_t i = 0; i < n; i++)
 		q->t.free[q->t.n_free++] = *xsk_ring_cons__comp_addr(&q->t.comp, idx + i);
 	xsk_ring_cons__release(&q->t.comp, n);
+}
+
+/* Kick the kernel if the tx ring holds frames it has not taken and it waits
+ * to be told, whether or not this call queued any: a kick that met EAGAIN
+ * (copy mode sends 32 a kick) or a busy device left them there, and with
+ * every tx frame in the ring nothing else would ever kick again. */
+static inline void
+tx_kick_pending(struct xsk_q *q)
+{
+	if (tx_unsent(&q->t) > 0 && xsk_ring_prod__needs_wakeup(&q->t.tx))
+		tx_kick(q);
+}
+
+bool
+xvs_xsk_tx_flush(struct xvs_xsk *x, uint16_t qi)
+{
+	struct xsk_q *q = &x->q[qi];
+
+	tx_reclaim(q);
+	tx_kick_pending(q);
+	return tx_unsent(&q->t) > 0;
 }
 
 uint16_t
@@ -513,10 +664,8 @@ xvs_xsk_tx_burst(struct xvs_xsk *x, uint16_t qi, struct rte_mbuf **pkts, uint16_
 		queued++;
 	}
 	rte_pktmbuf_free_bulk(pkts, i);
-	if (queued > 0) {
+	if (queued > 0)
 		xsk_ring_prod__submit(&q->t.tx, queued);
-		if (xsk_ring_prod__needs_wakeup(&q->t.tx))
-			tx_kick(q);
-	}
+	tx_kick_pending(q);
 	return i;
 }

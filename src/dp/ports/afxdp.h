@@ -25,8 +25,12 @@
  * Waking: XDP_USE_NEED_WAKEUP. The socket fd is readable while its rx ring
  * holds frames; it is the queue's wake-up fd in the worker's epoll set, so an
  * idle port costs no CPU and the first frame wakes the worker. No blocking
- * poll() anywhere: tx kicks are sendto(MSG_DONTWAIT) when the tx ring asks
- * for one, rx kicks recvfrom(MSG_DONTWAIT) when the fill ring does.
+ * poll() anywhere: tx kicks are sendto(MSG_DONTWAIT) when the tx ring holds
+ * unsent frames and asks for one (a copy-mode socket sends at most 32 a
+ * kick), rx kicks recvfrom(MSG_DONTWAIT) when the fill ring asks. Frames a
+ * kick left in the tx ring are kicked again by the next tx burst and by
+ * xvs_xsk_tx_flush(), which the tx queue's worker calls before it sleeps
+ * (sleeping then with a timeout while any remain).
  *
  * Threads: open/close/stats/link on the control thread.
  */
@@ -54,20 +58,28 @@ uint32_t xvs_xsk_frame_max(void);
 
 /* Counters of one port, summed over queues (control thread). */
 struct xvs_xsk_stats {
-	uint64_t rx_nombuf;          /* frames left in the rx ring: mempool empty */
+	uint64_t rx_alloc_failed;    /* rx bursts the mempool could not serve in full
+				      * (the frames wait in the rx ring; lost ones the
+				      * kernel counts in rx_kernel_dropped) */
 	uint64_t rx_kernel_dropped;  /* kernel: no fill frame, rx ring full, or other */
 	uint64_t rx_invalid;         /* kernel: invalid fill descriptors */
 	uint64_t tx_invalid;         /* kernel: invalid tx descriptors */
-	uint64_t tx_too_long;        /* frames longer than a UMEM frame: dropped */
+	uint64_t tx_too_long;        /* frames longer than a UMEM frame: dropped (a
+				      * guard: the egress MTU check drops them first,
+				      * as tx_oversize) */
 	uint64_t tx_kicks;           /* sendto() calls */
+	uint64_t tx_kick_busy;       /* of which the kernel said EAGAIN/EBUSY */
 	uint64_t rx_kicks;           /* recvfrom() calls for the fill ring */
 };
 
 /* Attach an XDP program redirecting netdev ifname's queues start_queue ..
  * start_queue + nq - 1 to AF_XDP sockets bound to them in the given mode,
  * in the caller's network namespace. pool gives the mbufs frames are
- * received into. Returns 0 or a negative errno with the reason in err (and
- * nothing left behind). */
+ * received into. A program of ours that a killed xvsd left on the netdev is
+ * replaced; a live one (another port, another xvsd) is not: -EBUSY. Returns 0
+ * or a negative errno with the reason in err; on failure every socket, UMEM
+ * and BPF object made here is released again (the netdev's MTU is the
+ * caller's to restore). */
 int xvs_xsk_open(const char *ifname, uint16_t nq, uint16_t start_queue, enum xvs_xsk_mode mode,
 		 struct rte_mempool *pool, struct xvs_xsk **out, struct xvs_err *err);
 
@@ -95,7 +107,13 @@ uint16_t xvs_xsk_rx_burst(struct xvs_xsk *x, uint16_t q, struct rte_mbuf **pkts,
  * rte_eth_tx_burst does: returns how many were taken from the front (a frame
  * too long for a UMEM frame is taken, dropped and counted in tx_too_long);
  * the caller keeps the rest (no free tx frame or tx ring slot). One worker
- * per queue. */
+ * per queue. Kicks the kernel whenever the tx ring holds frames it has not
+ * taken, whether or not this call queued any. */
 uint16_t xvs_xsk_tx_burst(struct xvs_xsk *x, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+
+/* Take back sent tx frames of queue q and kick the kernel for frames still in
+ * its tx ring (the tx queue's worker, before it sleeps). Returns true if some
+ * remain unsent: the caller must come back (sleep with a timeout). */
+bool xvs_xsk_tx_flush(struct xvs_xsk *x, uint16_t q);
 
 #endif /* XVS_PORTS_AFXDP_H */
