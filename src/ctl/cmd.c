@@ -431,6 +431,7 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	}
 	xvsd_rss_rings_wait_empty();
+	xvs_stage_port_removed(p->slot, p->cfg.name);
 	xvs_port_close(p);
 	xvs_fdb_flush(xvs_dp.fdb, p->slot, -1, true);
 	xvs_fdb_port_reset(xvs_dp.fdb, p->slot);

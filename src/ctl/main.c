@@ -25,6 +25,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -720,6 +721,25 @@ client_accept(int epfd, int lfd)
 	}
 }
 
+/* The stage registry's view of the workers' counters (pipeline.h). */
+static struct xvs_stage_ctr *
+stage_counters_of(void *arg, unsigned w)
+{
+	return w < xvs_dp.n_workers_max ? xvs_dp.worker[w]->stage_ctr : NULL;
+}
+
+/* Stages log under their own name, with syslog levels. */
+static void
+stage_log(int level, const char *stage, const char *msg)
+{
+	enum xvs_log_level l = level <= LOG_ERR       ? XVS_LOG_ERR :
+			       level == LOG_WARNING   ? XVS_LOG_WARNING :
+			       level <= LOG_INFO      ? XVS_LOG_INFO :
+							XVS_LOG_DEBUG;
+
+	xvs_log(l, stage, "%s", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -843,6 +863,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	xvsd.sw.workers = xvs_dp.n_workers_max;
+	xvs_stage_set_counters(stage_counters_of, NULL);
+	xvs_stage_set_log(stage_log);
 	if (xvsd_restore_settings(&err) < 0) {
 		XVS_ERR("store", "%s", err.msg);
 		return 1;

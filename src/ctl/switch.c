@@ -350,6 +350,7 @@ xvsd_publish(void)
 		sp->wake_fd = p->wake_fd;
 		sp->max_frame = p->cfg.mtu + XVS_ETH_HLEN;
 		sp->vlan = p->cfg.vlan;
+		xvs_stage_fill_port(slot, &sp->pipe);
 		s->flood[s->n_flood++] = slot;
 		/* Queues go to workers as the port's RSS settings say. */
 		ot = rss_plan(p, s->n_workers);
@@ -395,6 +396,8 @@ xvsd_publish(void)
 		rte_free(spare);
 	}
 	swap_snapshot(s);
+	/* s replaced every stage state and stage it does not hold: free them. */
+	xvs_stage_reclaim();
 	for (uint16_t i = 0; i < n_old_tables; i++)
 		rte_free(old_tables[i]);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {

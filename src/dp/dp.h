@@ -37,6 +37,7 @@
 
 #include "config.h"
 #include "fdb.h"
+#include "pipeline.h"
 #include "pkt_parse.h"
 #include "port_tap.h"
 #include "rss.h"
@@ -45,6 +46,7 @@
 #define XVS_BURST 32
 #define XVS_MAX_PORTS RTE_MAX_ETHPORTS     /* one ethdev per port */
 _Static_assert(XVS_MAX_PORTS <= XVS_FDB_PORT_MAX + 1, "the fdb stores a port index in a byte");
+_Static_assert(XVS_MAX_PORTS <= XVS_STAGE_PORT_SLOTS, "the stage registry keeps every port slot");
 #define XVS_MAX_WORKERS 16
 #define XVS_MAX_QUEUES 16                  /* rx/tx queue pairs per port */
 #define XVS_MAX_RXQ_PER_WORKER (XVS_MAX_PORTS * XVS_MAX_QUEUES) /* all on one worker */
@@ -146,6 +148,7 @@ struct xvs_snap_port {
 	uint32_t rss_types;         /* XVS_RSS_* */
 	const struct xvs_rss_table *rss_table; /* per-key table, owned by the port */
 	uint16_t rss_reta[XVS_RSS_RETA_MAX];
+	struct xvs_snap_pipeline pipe;  /* stages enabled on the port (xvs_stage_fill_port) */
 };
 
 struct xvs_snap_rxq {
@@ -232,6 +235,7 @@ struct xvs_worker {
 	uint16_t dirty[XVS_MAX_PORTS];
 	struct xvs_port_counters ctr[XVS_MAX_PORTS];
 	struct xvs_txbuf tx[XVS_MAX_PORTS];
+	struct xvs_stage_ctr stage_ctr[XVS_STAGES_MAX]; /* per stage registry id (pipeline.h) */
 } __rte_cache_aligned;
 
 /* Global datapath context, owned by the control thread. */
