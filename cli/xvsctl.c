@@ -398,6 +398,7 @@ static const struct cmd base_cmds[] = {
 /* Every feature's table; a new feature adds one line. */
 static const struct cmd_table xvsctl_tables[] = {
 	{base_cmds, BASE_OPTIONS_HELP},
+	{xvsctl_acl_cmds, xvsctl_acl_help},
 	{NULL, NULL},
 };
 
@@ -485,6 +486,12 @@ build_params(const struct cmd *c, int argc, char **argv, json_t *params)
 			return fail_usage("missing MAC, expected", c->usage);
 		json_object_set_new(params, "mac", json_string(argv[0]));
 		return kv_into(params, argc - 1, argv + 1);
+	case ARGS_NAME_ID:
+		if (argc != 2)
+			return fail_usage("expected", c->usage);
+		json_object_set_new(params, "name", json_string(argv[0]));
+		json_object_set_new(params, "id", json_string(argv[1]));
+		return 0;
 	case ARGS_KV:
 		if (argc == 0)
 			return fail_usage("nothing to set, expected", c->usage);

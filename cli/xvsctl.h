@@ -24,6 +24,7 @@ enum argmode {
 	ARGS_FILTER,     /* [key=value ...] -> params */
 	ARGS_MAC_KV,     /* MAC key=value ... -> mac, params */
 	ARGS_KV,         /* key=value ... -> options */
+	ARGS_NAME_ID,    /* NAME ID -> name, id */
 };
 
 typedef void (*print_fn)(json_t *result);
@@ -50,6 +51,10 @@ struct cmd_table {
 	const struct cmd *cmds;
 	const char *options_help;
 };
+
+/* Feature tables (one per cli/<feature>.c). */
+extern const struct cmd xvsctl_acl_cmds[];
+extern const char xvsctl_acl_help[];
 
 /* Helpers for feature files. */
 const char *s(json_t *o, const char *k);   /* string member or "-" */

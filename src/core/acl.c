@@ -308,6 +308,41 @@ static const struct key keys[] = {
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* Short names from FEATURES.md ("remote=10.0.0.0/8"): the same key as the
+ * long one, so giving both is "given twice". */
+static const struct {
+	const char *alias, *name;
+} aliases[] = {
+	{"local", "local-ip"},
+	{"remote", "remote-ip"},
+};
+
+/* The alias key[0..klen) stands for, or NULL. */
+static const char *
+alias_of(const char *key, size_t klen, const char **typed)
+{
+	size_t a;
+
+	for (a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++) {
+		if (strlen(aliases[a].alias) == klen && strncmp(aliases[a].alias, key, klen) == 0) {
+			*typed = aliases[a].alias;
+			return aliases[a].name;
+		}
+	}
+	return NULL;
+}
+
+static size_t
+key_index(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < N_KEYS; k++)
+		if (strcmp(keys[k].name, name) == 0)
+			break;
+	return k;
+}
+
 /* The message lists the keys from the table, so it never goes stale. */
 static int
 unknown_key(const char *key, size_t klen, struct xvs_err *err)
@@ -344,17 +379,22 @@ xvs_acl_rule_parse(const char *const *tokens, unsigned n, struct xvs_acl_rule *o
 		if (eq == NULL)
 			return xvs_err_set(err, -EINVAL, "acl: '%s' is not key=value",
 					   tokens[i] != NULL ? tokens[i] : "(null)");
+		const char *name, *typed = NULL;
+
 		klen = (size_t)(eq - tokens[i]);
+		name = alias_of(tokens[i], klen, &typed);
 		for (k = 0; k < N_KEYS; k++)
 			if (strlen(keys[k].name) == klen &&
 			    strncmp(keys[k].name, tokens[i], klen) == 0)
 				break;
+		if (name != NULL)
+			k = key_index(name);
 		if (k == N_KEYS)
 			return unknown_key(tokens[i], klen, err);
 		if (seen[k])
 			return xvs_err_set(err, -EINVAL, "acl: %s given twice", keys[k].name);
 		seen[k] = true;
-		rc = keys[k].parse(keys[k].name, eq + 1, out, err);
+		rc = keys[k].parse(typed != NULL ? typed : keys[k].name, eq + 1, out, err);
 		if (rc < 0)
 			return rc;
 	}

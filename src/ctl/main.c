@@ -865,6 +865,10 @@ main(int argc, char **argv)
 	xvsd.sw.workers = xvs_dp.n_workers_max;
 	xvs_stage_set_counters(stage_counters_of, NULL);
 	xvs_stage_set_log(stage_log);
+	if (xvsd_acl_init(&err) < 0) {
+		XVS_ERR("main", "%s", err.msg);
+		return 1;
+	}
 	if (xvsd_restore_settings(&err) < 0) {
 		XVS_ERR("store", "%s", err.msg);
 		return 1;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* SQLite configuration store (control thread); see store.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,25 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS fdb_static(mac TEXT NOT NULL, vlan INTEGER NOT NULL,"
 	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, PRIMARY KEY(mac, vlan));"
 	"CREATE TABLE IF NOT EXISTS setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"PRAGMA user_version = 1;";
+	/* version 2: port ACL rules; a version-1 store gains the table as is */
+	"CREATE TABLE IF NOT EXISTS acl_rule(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, rule TEXT NOT NULL);"
+	"PRAGMA user_version = " XVS_STR(XVS_STORE_VERSION) ";";
+
+/* The schema version of the open store (PRAGMA user_version), or -1. */
+static int
+schema_version(struct xvs_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
 
 static int
 db_err(struct xvs_store *st, struct xvs_err *err, const char *what)
@@ -62,6 +81,14 @@ xvs_store_open(const char *path, struct xvs_store **out, struct xvs_err *err)
 		 err);
 	if (r < 0)
 		goto fail;
+	/* Older versions are upgraded by the schema script; a newer one may
+	 * hold what this xvsd would drop. */
+	if (schema_version(st) > XVS_STORE_VERSION) {
+		r = xvs_err_set(err, -EPROTO, "config store %s has schema version %d; this xvsd "
+				"knows up to %d (run the newer xvsd, or move the file away)", path,
+				schema_version(st), XVS_STORE_VERSION);
+		goto fail;
+	}
 	r = exec(st, schema, err);
 	if (r < 0)
 		goto fail;
@@ -257,6 +284,58 @@ col(sqlite3_stmt *s, int i)
 	const unsigned char *t = sqlite3_column_text(s, i);
 
 	return t != NULL ? (const char *)t : "";
+}
+
+int
+xvs_store_acl_put(struct xvs_store *st, const char *port, const char *rule, int64_t *id,
+		  struct xvs_err *err)
+{
+	char v[24];
+	int r;
+
+	snprintf(v, sizeof(v), "%lld", (long long)*id);
+	{
+		const char *p[] = {port, rule, v, NULL};
+
+		r = run(st, err,
+			*id > 0 ? "INSERT INTO acl_rule(port, rule, id) VALUES(?1, ?2, ?3)"
+				: "INSERT INTO acl_rule(port, rule) VALUES(?1, ?2)",
+			*id > 0 ? p : (const char *[]){port, rule, NULL});
+	}
+	if (r == 0 && *id <= 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+int
+xvs_store_acl_del(struct xvs_store *st, const char *port, int64_t id, struct xvs_err *err)
+{
+	char v[24];
+	int r;
+
+	snprintf(v, sizeof(v), "%lld", (long long)id);
+	const char *p[] = {port, id > 0 ? v : NULL, NULL};
+
+	r = run(st, err, id > 0 ? "DELETE FROM acl_rule WHERE port = ?1 AND id = ?2"
+				: "DELETE FROM acl_rule WHERE port = ?1", p);
+	if (r == 0 && id > 0 && sqlite3_changes(st->db) == 0)
+		return xvs_err_set(err, -ENOENT, "port %s has no ACL rule %lld (see: xvsctl acl "
+				   "show %s)", port, (long long)id, port);
+	return r;
+}
+
+static int
+acl_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((xvs_store_acl_cb)cb)(sqlite3_column_int64(s, 0), col(s, 1), arg);
+}
+
+int
+xvs_store_load_acl(struct xvs_store *st, const char *port, xvs_store_acl_cb cb, void *arg,
+		   struct xvs_err *err)
+{
+	return query(st, err, "SELECT id, rule FROM acl_rule WHERE port = ?1 ORDER BY id", port,
+		     acl_row, (void *)cb, arg);
 }
 
 static int

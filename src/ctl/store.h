@@ -7,17 +7,26 @@
  * On start xvsd rebuilds the whole switch from it. Only the control thread
  * uses the connection.
  *
- * Schema (version 1):
+ * Schema (version XVS_STORE_VERSION; an older store is upgraded in place, a
+ * newer one refused):
  *   port(name PK, kind, seq)            seq orders ports as they were added
  *   port_option(port, key, value)       every key of xvs_port_cfg_keys that applies
  *   fdb_static(mac, vlan, port)         static MAC entries
  *   setting(key PK, value)              switch settings (xvs_switch_cfg_keys)
+ *   acl_rule(id PK, port, rule)         port ACL rules in canonical text (v2);
+ *                                       id orders them (weight ties: lowest wins)
  */
 #ifndef XVS_STORE_H
 #define XVS_STORE_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "xvs_err.h"
+
+#define XVS_STORE_VERSION 2
+#define XVS_STR_(x) #x
+#define XVS_STR(x) XVS_STR_(x)
 
 struct xvs_store;
 
@@ -45,6 +54,18 @@ int xvs_store_static_del(struct xvs_store *st, const char *mac, unsigned int vla
 			 struct xvs_err *err);
 int xvs_store_setting_put(struct xvs_store *st, const char *key, const char *value,
 			  struct xvs_err *err);
+
+/* Port ACL rules. put inserts rule (canonical text) for port with *id, or
+ * with a new id written to *id when *id <= 0. del removes rule id of port
+ * (-ENOENT with a message when there is none), or every rule of the port
+ * when id <= 0. */
+int xvs_store_acl_put(struct xvs_store *st, const char *port, const char *rule, int64_t *id,
+		      struct xvs_err *err);
+int xvs_store_acl_del(struct xvs_store *st, const char *port, int64_t id, struct xvs_err *err);
+typedef int (*xvs_store_acl_cb)(int64_t id, const char *rule, void *arg);
+/* A port's rules in id order. */
+int xvs_store_load_acl(struct xvs_store *st, const char *port, xvs_store_acl_cb cb, void *arg,
+		       struct xvs_err *err);
 
 /* How many stored ports are of kind (e.g. "pci"); 0 on error. */
 int xvs_store_count_kind(struct xvs_store *st, const char *kind);

@@ -669,6 +669,9 @@ xvsd_restore(struct xvs_err *err)
 	r = xvs_store_load_static(xvsd.store, restore_static, NULL, err);
 	if (r < 0)
 		return r;
+	r = xvsd_acl_restore(err);
+	if (r < 0)
+		return r;
 	return xvsd_publish();
 }
 

@@ -121,6 +121,12 @@ struct xvsd_method {
  * cmd_<feature>.c; xvsd_method_tables (rpc.c) lists every table once. */
 extern const struct xvsd_method xvsd_methods[];
 extern const struct xvsd_method *const xvsd_method_tables[];
+extern const struct xvsd_method xvsd_acl_methods[];
+
+/* Port ACLs (cmd_acl.c): register the stage (start-up, before the restore),
+ * and compile every port's stored rules (restore, before its publish). */
+int xvsd_acl_init(struct xvs_err *err);
+int xvsd_acl_restore(struct xvs_err *err);
 
 /* Handle one request line; returns the response (new reference). */
 json_t *xvsd_rpc_handle(const char *line, size_t len);

@@ -88,6 +88,12 @@ def _calls():
         ("fdb.flush", {"port": "n1"}, {"port": "nope"}),
         ("fdb.del", {"mac": "02:00:00:00:00:aa", "vlan": 20},
          {"mac": "02:00:00:00:00:aa", "vlan": 20}),
+        ("acl.add", {"name": "n1", "options": {"dir": "in", "action": "deny",
+                                               "remote": "10.0.0.0/8"}},
+         {"name": "n1", "options": {"dir": "in", "action": "deny", "remote": "10.0.0.1/8"}}),
+        ("acl.show", {"name": "n1"}, {"name": "nope"}),
+        ("acl.del", {"name": "n1", "id": 1}, {"name": "n1", "id": 1}),
+        ("acl.clear", {"name": "n1"}, {"name": "nope"}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
         ("test.fault", {"point": "none"}, {"point": "bogus"}),
     ]
@@ -98,7 +104,8 @@ def _state(sw):
     fdb = [e for e in sw.rpc({"method": "fdb.show"})["result"]["entries"]
            if e["type"] == "static"]
     return json.dumps([sw.rpc({"method": "port.list"})["result"],
-                       sw.rpc({"method": "switch.show"})["result"]["settings"], fdb],
+                       sw.rpc({"method": "switch.show"})["result"]["settings"], fdb,
+                       sw.rpc({"method": "acl.show"})["result"]["ports"]],
                       sort_keys=True)
 
 
@@ -118,7 +125,7 @@ def test_every_rpc_method(switch):
             assert _state(switch) == before, (method, bad)
     # and the same through xvsctl's table output, which formats every view
     for args in (("switch", "show"), ("port", "list"), ("port", "stats"), ("fdb", "show"),
-                 ("rss", "show"), ("worker", "stats")):
+                 ("rss", "show"), ("worker", "stats"), ("acl", "show")):
         argv, p = switch.xvsd.ctl_proc(*args, json_out=False)
         assert p.returncode == 0, (argv, p.stderr)
 

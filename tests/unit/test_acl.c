@@ -75,6 +75,23 @@ test_acl_parse_known(void **state)
 	r = rule("  dir=out\taction=allow stateful=on timeout=5 proto=icmpv6 ");
 	assert_int_equal(r.timeout_s, 5);
 	assert_int_equal(r.proto, 58);
+	/* local= and remote= are local-ip= and remote-ip= (FEATURES.md). */
+	r = rule("dir=in action=deny remote=10.0.0.0/8 local=10.1.0.0/16 weight=10");
+	assert_int_equal(r.remote_ip.len, 8);
+	assert_int_equal(r.local_ip.addr[1], 1);
+	{
+		struct xvs_err e;
+
+		assert_int_equal(xvs_acl_rule_parse_str("dir=in action=deny remote=10.0.0.0/8 "
+							"remote-ip=10.0.0.0/8", &r, &e),
+				 -EINVAL);
+		assert_string_equal(e.msg, "acl: remote-ip given twice");
+		assert_int_equal(xvs_acl_rule_parse_str("dir=in action=deny remote=10.0.0.1/8", &r,
+							&e),
+				 -EINVAL);
+		assert_string_equal(e.msg, "acl: remote '10.0.0.1/8' has host bits set; did you "
+				    "mean 10.0.0.0/8?");
+	}
 	r = rule("dir=in action=allow proto=0 local-ip=0.0.0.0/0");
 	assert_true(r.has_proto);
 	assert_int_equal(r.proto, 0);

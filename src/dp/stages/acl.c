@@ -15,7 +15,7 @@
  * as in the reference matcher.
  *
  * Meters: rte_meter srTCM (color blind, committed rate = the rule's rate,
- * committed burst 20 ms of it but at least 16 KB so a jumbo frame fits, no
+ * committed burst 20 ms of it but at least 64.5 KB so a TSO frame fits, no
  * excess burst: yellow and red drop). One meter per rule per worker, not
  * shared: rte_meter is not thread-safe and a shared one would need a lock or
  * an atomic bucket on a contended line. A port's traffic in one direction is
@@ -61,7 +61,7 @@
 #define KIND_PORTS 0x8u /* TCP/UDP ports present */
 
 #define SWEEP_PER_BURST 8            /* flow entries an owner examines per burst */
-#define METER_BURST_MIN 16384u       /* bytes: a jumbo frame always fits */
+#define METER_BURST_MIN 66048u       /* bytes: a 64 KB TSO frame from a tap always fits */
 
 /* What rte_acl classifies, built per packet in local/remote terms. Every
  * multi-byte field is in network order, as rte_acl reads its input. */
