@@ -539,18 +539,54 @@ to_acl_rule(const struct xvs_acl_rule *r, unsigned idx, struct acl_rule *a)
 	a->field[F_RPORT].mask_range.u16 = r->has_remote_port ? r->remote_port_hi : UINT16_MAX;
 }
 
+/* Is field f of a (built by to_acl_rule) anything but "any"? */
+static bool
+field_used(const struct acl_rule *a, unsigned f)
+{
+	const struct rte_acl_field *x = &a->field[f];
+
+	if (field_defs[f].type == RTE_ACL_FIELD_TYPE_RANGE)
+		return x->value.u16 != 0 || x->mask_range.u16 != UINT16_MAX;
+	return x->mask_range.u32 != 0 || x->mask_range.u8 != 0;
+}
+
+/* The fields rte_acl compares: only those some rule sets, because its cost
+ * grows with every key byte it walks (a 100-rule IPv4 set walks 17 bytes
+ * instead of 53). Fields sharing a 4-byte input group stay together, and
+ * the first field (one byte, rte_acl's rule) is always there. Returns how
+ * many, with their original indexes in idx[]. */
+static unsigned
+pick_fields(const struct acl_rule *ar, unsigned m, uint8_t *idx)
+{
+	bool used[F__MAX] = {[F_PROTO] = true};
+	unsigned i, f, n = 0;
+
+	for (i = 0; i < m; i++)
+		for (f = 0; f < F__MAX; f++)
+			used[f] = used[f] || field_used(&ar[i], f);
+	for (f = 0; f < F__MAX; f++)
+		for (i = 0; i < F__MAX; i++)
+			if (used[i] && field_defs[i].input_index == field_defs[f].input_index)
+				used[f] = true;
+	for (f = 0; f < F__MAX; f++)
+		if (used[f])
+			idx[n++] = (uint8_t)f;
+	return n;
+}
+
 /* Compile the rules of one direction (XVS_ACL_IN or _OUT) into *out (NULL
  * when none applies). */
 static int
 build_dir(struct acl_ctx *c, const struct xvs_acl_rule *rules, unsigned n, uint8_t dir,
 	  struct rte_acl_ctx **out, char *err, size_t err_len)
 {
-	struct rte_acl_config cfg = {.num_categories = 1, .num_fields = F__MAX};
-	struct rte_acl_param prm = {.socket_id = SOCKET_ID_ANY,
-				    .rule_size = RTE_ACL_RULE_SZ(F__MAX)};
+	struct rte_acl_config cfg = {.num_categories = 1};
+	struct rte_acl_param prm = {.socket_id = SOCKET_ID_ANY};
 	struct acl_rule *ar;
+	uint8_t idx[F__MAX], *packed = NULL;
 	char name[RTE_ACL_NAMESIZE];
-	unsigned i, m = 0;
+	unsigned i, f, m = 0, nf;
+	size_t sz;
 	int rc;
 
 	*out = NULL;
@@ -565,15 +601,36 @@ build_dir(struct acl_ctx *c, const struct xvs_acl_rule *rules, unsigned n, uint8
 	for (i = 0; i < n; i++)
 		if ((rules[i].dir & dir) != 0)
 			to_acl_rule(&rules[i], i, &ar[m++]);
+	/* Rules and field definitions with the unused fields left out. */
+	nf = pick_fields(ar, m, idx);
+	sz = RTE_ACL_RULE_SZ(nf);
+	packed = calloc(m, sz);
+	rc = packed == NULL ? -ENOMEM : 0;
+	for (i = 0; rc == 0 && i < m; i++) {
+		struct rte_acl_rule *pr = (struct rte_acl_rule *)(packed + i * sz);
+
+		pr->data = ar[i].data;
+		for (f = 0; f < nf; f++)
+			pr->field[f] = ar[i].field[idx[f]];
+	}
+	cfg.num_fields = nf;
+	for (f = 0; f < nf; f++) {
+		cfg.defs[f] = field_defs[idx[f]];
+		cfg.defs[f].field_index = (uint8_t)f;
+	}
 	snprintf(name, sizeof(name), "xvsacl%u", c->seq++);
 	prm.name = name;
+	prm.rule_size = (uint32_t)sz;
 	prm.max_rule_num = m;
-	*out = rte_acl_create(&prm);
-	rc = *out == NULL ? -ENOMEM : rte_acl_add_rules(*out, (struct rte_acl_rule *)ar, m);
-	memcpy(cfg.defs, field_defs, sizeof(field_defs));
+	if (rc == 0) {
+		*out = rte_acl_create(&prm);
+		rc = *out == NULL ? -ENOMEM
+				  : rte_acl_add_rules(*out, (struct rte_acl_rule *)packed, m);
+	}
 	if (rc == 0)
 		rc = rte_acl_build(*out, &cfg);
 	free(ar);
+	free(packed);
 	if (rc != 0) {
 		snprintf(err, err_len, "acl: compiling %u rules (dir %s) failed: %s", m,
 			 dir == XVS_ACL_IN ? "in" : "out", strerror(-rc));
