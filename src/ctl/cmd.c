@@ -162,6 +162,9 @@ port_json(const struct xvs_port *p)
 			json_object_set_new(opts, k->key, json_string(val));
 	}
 	json_object_set_new(o, "options", opts);
+	json_object_set_new(o, "stages", xvsd_guard_json(p));
+	if (p->cfg.mac_sticky)
+		json_object_set_new(o, "sticky_macs", xvsd_guard_sticky_json(p));
 	if (p->open) {
 		char mac[18];
 
@@ -338,9 +341,12 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 	if ((r = store_commit(err)) < 0)
 		goto close;
 	xvsd.port[slot] = p;
-	r = publish(err);
+	r = xvsd_guard_apply(p, err);
+	if (r == 0)
+		r = publish(err);
 	if (r < 0) {
 		/* not published: no worker ever saw p */
+		xvsd_guard_port_removed(p);
 		xvsd.port[slot] = NULL;
 		store_restore(store_del_port, p->cfg.name, err);
 		goto close;
@@ -431,7 +437,7 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	}
 	xvsd_rss_rings_wait_empty();
-	xvs_stage_port_removed(p->slot, p->cfg.name);
+	xvsd_guard_port_removed(p);
 	xvs_port_close(p);
 	xvs_fdb_flush(xvs_dp.fdb, p->slot, -1, true);
 	xvs_fdb_port_reset(xvs_dp.fdb, p->slot);
@@ -487,11 +493,22 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	    (old.rss.profile != XVS_RSS_CONSERVATIVE || !old.rss.enabled))
 		p->rss_k = 1;
 	p->cfg = *cfg;
-	r = publish(err);
+	r = xvsd_guard_apply(p, err);
+	if (r == 0)
+		r = publish(err);
 	if (r == 0)
 		return 0;
 	p->cfg = old;
 	p->rss_k = old_k;
+	{
+		struct xvs_err e;
+
+		/* back to the stages of the settings in force (no publish
+		 * happened, so they are what the workers run) */
+		if (xvsd_guard_apply(p, &e) < 0)
+			XVS_ERR("port", "%s: port security settings not restored: %s",
+				p->cfg.name, e.msg);
+	}
 	if (mtu) {
 		struct xvs_err e;
 

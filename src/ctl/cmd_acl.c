@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Port ACL methods of xvsd (control thread): acl.add, acl.del, acl.clear,
- * acl.show, and the start-up steps (register the stage, restore the rules).
+ * acl.show, and the restore of the stored rules at start-up (the stage is
+ * registered with the other built-in ones, src/dp/stages/builtin.c).
  *
  * The rules of a port live in the store (acl_rule, in id order) and nowhere
  * else on the control side: after every change the port's complete list is
@@ -398,12 +399,6 @@ m_acl_show(json_t *params, json_t **result, struct xvs_err *err)
 		json_object_set_new(ctr, xvs_stage_counter_name(st, k), json_integer((json_int_t)v[k]));
 	*result = json_pack("{s:o, s:o}", "ports", ports, "counters", ctr);
 	return 0;
-}
-
-int
-xvsd_acl_init(struct xvs_err *err)
-{
-	return xvs_stage_register(&xvs_acl_stage_desc, NULL, "built-in", err);
 }
 
 int

@@ -38,6 +38,7 @@
 
 #include "log.h"
 #include "params.h"
+#include "stages.h"
 #include "xvsd.h"
 
 #define XVS_MAX_CLIENTS 32
@@ -865,8 +866,10 @@ main(int argc, char **argv)
 	xvsd.sw.workers = xvs_dp.n_workers_max;
 	xvs_stage_set_counters(stage_counters_of, NULL);
 	xvs_stage_set_log(stage_log);
-	if (xvsd_acl_init(&err) < 0) {
-		XVS_ERR("main", "%s", err.msg);
+	/* Before ports are restored: their options enable these. The
+	 * pass-through stages are for tests and benchmarks only. */
+	if (xvs_stages_builtin_register(xvsd.test_faults, &err) < 0) {
+		XVS_ERR("pipeline", "%s", err.msg);
 		return 1;
 	}
 	if (xvsd_restore_settings(&err) < 0) {
@@ -875,7 +878,7 @@ main(int argc, char **argv)
 	}
 	int pkt_socket = pool_socket(&o);
 
-	xvs_dp.pool = rte_pktmbuf_pool_create("xvs_mbuf", o.mbufs, 256, 0,
+	xvs_dp.pool = rte_pktmbuf_pool_create("xvs_mbuf", o.mbufs, 256, XVS_MBUF_PRIV_SIZE,
 					      RTE_MBUF_DEFAULT_BUF_SIZE, pkt_socket);
 	if (xvs_dp.pool == NULL) {
 		XVS_ERR("main", "cannot create %u mbufs: %s (raise --mem)", o.mbufs,
@@ -887,15 +890,18 @@ main(int argc, char **argv)
 	uint32_t ntap = tap_mbufs(&o);
 
 	if (ntap > 0)
-		xvs_dp.tap_pool = rte_pktmbuf_pool_create("xvs_tap", ntap, RTE_MIN(32u, ntap / 2), 0,
+		xvs_dp.tap_pool = rte_pktmbuf_pool_create("xvs_tap", ntap, RTE_MIN(32u, ntap / 2),
+							  XVS_MBUF_PRIV_SIZE,
 							  UINT16_MAX, pkt_socket);
 	if (xvs_dp.tap_pool == NULL && ntap > 0)
 		XVS_WARN("main", "no 64 KB tap read buffers (%s): taps read into 2 KB mbufs",
 			 rte_strerror(rte_errno));
 	/* Flood copies: pools no port receives into (stage_l2.c, flood()). */
-	xvs_dp.flood_pool = rte_pktmbuf_pool_create("xvs_flood", flood_mbufs(&o), 256, 0,
+	xvs_dp.flood_pool = rte_pktmbuf_pool_create("xvs_flood", flood_mbufs(&o), 256,
+						    XVS_MBUF_PRIV_SIZE,
 						    RTE_MBUF_DEFAULT_BUF_SIZE, pkt_socket);
-	xvs_dp.flood_big_pool = rte_pktmbuf_pool_create("xvs_flood_big", FLOOD_BIG_MBUFS, 32, 0,
+	xvs_dp.flood_big_pool = rte_pktmbuf_pool_create("xvs_flood_big", FLOOD_BIG_MBUFS, 32,
+							XVS_MBUF_PRIV_SIZE,
 							RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA,
 							pkt_socket);
 	if (xvs_dp.flood_pool == NULL || xvs_dp.flood_big_pool == NULL) {

@@ -351,6 +351,7 @@ xvsd_publish(void)
 		sp->max_frame = p->cfg.mtu + XVS_ETH_HLEN;
 		sp->vlan = p->cfg.vlan;
 		xvs_stage_fill_port(slot, &sp->pipe);
+		s->egress_stages |= sp->pipe.n_out > 0;
 		s->flood[s->n_flood++] = slot;
 		/* Queues go to workers as the port's RSS settings say. */
 		ot = rss_plan(p, s->n_workers);
@@ -372,6 +373,14 @@ xvsd_publish(void)
 			sw->rxq[sw->n_rxq].port = slot;
 			sw->rxq[sw->n_rxq].queue = q;
 			sw->n_rxq++;
+		}
+		{
+			uint32_t seen = 0; /* workers polling one of its queues */
+
+			for (uint16_t q = 0; q < p->rss_queues_used; q++)
+				seen |= 1u << p->rss_queue_worker[q];
+			sp->n_rx_workers = p->rss_spread ? s->n_workers :
+							   (uint16_t)__builtin_popcount(seen);
 		}
 		if (p->rss_spread) {
 			sp->rss_spread = true;
@@ -501,6 +510,7 @@ xvsd_tick(void)
 		xvsd.rss_out_pps[w] = per_s(wk->rss_out, &xvsd.prev_rss_out[w], dt);
 	}
 	xvsd.prev_sample_tsc = now_tsc;
+	xvsd_guard_tick();
 	xvsd_rss_tick(dt);
 }
 
@@ -636,6 +646,8 @@ restore_port(const char *name, const char *kind, void *arg)
 	}
 	p->slot = (uint16_t)slot;
 	xvsd.port[slot] = p;
+	if (xvsd_guard_apply(p, &e) < 0)
+		XVS_ERR("port", "%s: port security not in force: %s", name, e.msg);
 	if (xvs_port_open(p, &e) < 0)
 		XVS_ERR("port", "%s: restored but not working: %s", name, e.msg);
 	else

@@ -96,6 +96,16 @@ void xvsd_drain_learn(void);
  * waits in a software-RSS hand-off ring, before its slot may be reused. */
 void xvsd_rss_rings_wait_empty(void);
 void xvsd_tick(void);
+
+/* Port security (guard.c): enable and configure the guard stages on p as its
+ * options say (before the publish that puts them in force); forget p's
+ * stages and sticky MACs when it goes; adopt sticky MACs (1 s tick); the
+ * stages enabled on p and its adopted MACs, for port show. */
+int xvsd_guard_apply(const struct xvs_port *p, struct xvs_err *err);
+void xvsd_guard_port_removed(const struct xvs_port *p);
+void xvsd_guard_tick(void);
+json_t *xvsd_guard_json(const struct xvs_port *p);
+json_t *xvsd_guard_sticky_json(const struct xvs_port *p);
 /* Once a second after the load sample (dt_tsc since the previous one):
  * conservative profile grows/shrinks the workers in use and takes a growth
  * back when it did not raise the port's capacity, closest rebalances the
@@ -120,12 +130,12 @@ struct xvsd_method {
 /* Each feature's methods are a NULL-name-terminated table in its own
  * cmd_<feature>.c; xvsd_method_tables (rpc.c) lists every table once. */
 extern const struct xvsd_method xvsd_methods[];
+extern const struct xvsd_method xvsd_pipeline_methods[];
 extern const struct xvsd_method *const xvsd_method_tables[];
 extern const struct xvsd_method xvsd_acl_methods[];
 
-/* Port ACLs (cmd_acl.c): register the stage (start-up, before the restore),
- * and compile every port's stored rules (restore, before its publish). */
-int xvsd_acl_init(struct xvs_err *err);
+/* Port ACLs (cmd_acl.c): compile every port's stored rules (restore, before
+ * its publish). */
 int xvsd_acl_restore(struct xvs_err *err);
 
 /* Handle one request line; returns the response (new reference). */

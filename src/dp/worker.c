@@ -197,6 +197,14 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 		w->ctr[out].drop[XVS_DROP_port_down] += n;
 		return;
 	}
+	/* Egress stages see the frames as the port will send them: floods
+	 * resolved into this port's copies, tags fixed up. */
+	if (unlikely(p->pipe.n_out > 0)) {
+		n = xvs_stages_run(w, s, p->pipe.out, p->pipe.n_out, XVS_EXT_EGRESS, out, tb->pkts,
+				   n, xvs_tsc_ns(rte_rdtsc()), NULL, NULL);
+		if (n == 0)
+			return;
+	}
 	if (p->tap != NULL) {
 		/* Writes to a tap fd are per frame and thread-safe: no hand-off. */
 		uint64_t bytes = 0;
@@ -253,11 +261,18 @@ drain_tx_rings(struct xvs_worker *w, const struct xvs_snapshot *s)
 void
 xvs_tx_flush_all(struct xvs_worker *w, const struct xvs_snapshot *s)
 {
-	for (uint16_t i = 0; i < w->n_dirty; i++) {
-		w->tx[w->dirty[i]].listed = false;
-		xvs_tx_flush_port(w, s, w->dirty[i]);
+	/* Frames egress stages emitted while flushing go out in a second round;
+	 * what that round emits waits for the next burst or turn. */
+	for (int round = 0; round < 2; round++) {
+		for (uint16_t i = 0; i < w->n_dirty; i++) {
+			w->tx[w->dirty[i]].listed = false;
+			xvs_tx_flush_port(w, s, w->dirty[i]);
+		}
+		w->n_dirty = 0;
+		if (likely(w->emitq.n == 0))
+			break;
+		xvs_emit_flush(w, s);
 	}
-	w->n_dirty = 0;
 }
 
 /* Software RSS (like Linux RPS, with the Toeplitz hash NICs use): hash every

@@ -58,13 +58,13 @@ LOG_BAD = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} (ERR|WARNING) .*$", re.M)
 INGRESS_DROPS = (
     "runt", "truncated_vlan", "stacked_vlan", "bad_vid", "bad_src_mac", "oversize",
     "bad_offload", "bad_l3_len", "vlan_tagged_on_access", "vlan_not_allowed", "vlan_untagged",
-    "rss_ring_full", "same_port", "no_dest",
+    "rss_ring_full", "same_port", "no_dest", "policy",
 )
 EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed",
-                "tx_oversize")
+                "tx_oversize", "tx_policy")
 # Egress drops of frames that reached the port's transmit path (egress_packets);
 # copy_failed and tx_oversize frames never got there (doc/l2.md, "Conservation").
-EGRESS_TX_DROPS = ("tx_full", "port_down", "tx_error", "offload_failed")
+EGRESS_TX_DROPS = ("tx_full", "port_down", "tx_error", "offload_failed", "tx_policy")
 
 # Sanitizer runtime options for a build with -Db_sanitize=address,undefined
 # (tests/e2e/README.md, "Sanitizers"); an uninstrumented build ignores them. Address and

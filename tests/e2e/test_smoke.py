@@ -96,6 +96,9 @@ def _calls():
         ("acl.clear", {"name": "n1"}, {"name": "nope"}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
         ("test.fault", {"point": "none"}, {"point": "bogus"}),
+        ("pipeline.stages", {}, None),
+        ("test.stage", {"stage": "passthrough0", "port": "n1", "on": True},
+         {"stage": "nope", "port": "n1"}),
     ]
 
 

@@ -182,7 +182,7 @@ static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == XVS_ACL_CTR__M
 	      "a name per counter");
 static const char *const drop_names[] = {"deny", "meter", NULL};
 /* Guards and storm limit drop what they must before any rule is counted. */
-static const char *const after[] = {"mac_guard", "dhcp_guard", "router_guard", "storm_limit",
+static const char *const after[] = {"mac_spoof", "dhcp_guard", "router_guard", "storm_limit",
 				    NULL};
 
 static inline void
