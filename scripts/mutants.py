@@ -199,8 +199,10 @@ MUTANTS = [
     # -- control plane
     ("publish-ignored", "port.add acknowledges a port whose publish failed",
      [("src/ctl/cmd.c",
-       "\txvsd.port[slot] = p;\n\tr = publish(err);\n",
-       "\txvsd.port[slot] = p;\n\tr = 0;\n\t(void)publish(err);\n")],
+       "\tr = xvsd_guard_apply(p, err);\n\tif (r == 0)\n\t\tr = publish(err);\n\tif (r < 0) {\n"
+       "\t\t/* not published",
+       "\tr = xvsd_guard_apply(p, err);\n\tif (r == 0)\n\t\t(void)publish(err);\n\tif (r < 0) {\n"
+       "\t\t/* not published")],
      [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
 
     ("no-instance-lock", "a second xvsd on the same database or socket is not refused",
@@ -322,6 +324,36 @@ MUTANTS = [
        "rte_pktmbuf_alloc(fits || big == NULL ? m->pool : big);",
        "rte_pktmbuf_alloc(m->pool);")],
      [e2e("test_mtu.py", "jumbo_chain_from_tap_crosses_to_afpacket_uplink")]),
+
+    ("spoof-passes", "mac_spoof lets a frame from a foreign source MAC through",
+     [("src/dp/stages/mac_spoof.c",
+       "\t\tcase XVS_MAC_SPOOF:\n\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",
+       "\t\tcase XVS_MAC_SPOOF:\n\t\t\tverdict[i] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_guard.py", "spoofed_source or sticky")]),
+
+    ("dhcp-guard-off", "dhcp_guard lets DHCP server messages through",
+     [("src/dp/stages/guards.c",
+       "if (!xvs_guard_drops(cls, dhcp, !dhcp))",
+       "if (!xvs_guard_drops(cls, false, !dhcp))")],
+     [e2e("test_guard.py", "rogue_dhcp")]),
+
+    ("router-guard-off", "router_guard lets router advertisements and redirects through",
+     [("src/dp/stages/guards.c",
+       "if (!xvs_guard_drops(cls, dhcp, !dhcp))",
+       "if (!xvs_guard_drops(cls, dhcp, false))")],
+     [e2e("test_guard.py", "rogue_router")]),
+
+    ("storm-unlimited", "storm_limit admits every broadcast frame",
+     [("src/dp/stages/storm_limit.c",
+       "\t\tverdict[counted[j]] = XVS_VERDICT_DROP;\n",
+       "\t\tverdict[counted[j]] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_guard.py", "storm")]),
+
+    ("stage-drop-kept", "the pipeline counts a stage's DROP but still forwards the frame",
+     [("src/dp/pipeline_run.c",
+       "\t\t\trte_pktmbuf_free(pkts[i]);\n\t\t\tcontinue;\n",
+       "\t\t\t(void)0;\n")],
+     [e2e("test_guard.py", "spoofed_source or rogue_router")]),
 ]
 
 

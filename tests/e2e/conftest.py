@@ -538,18 +538,28 @@ class Switch:
 
     # -- topology helpers
 
-    def vm(self, role, *, vlan=None, ipv6=True, port=None, opts=(), mac=None):
+    def vm(self, role, *, vlan=None, ipv6=True, port=None, opts=(), mac=None, mac_spoof="off"):
         """A VM: tap port `port` (default role) whose kernel side xvsd creates and moves
-        into namespace xe<sfx><role>, with a fixed MAC and 10.77.0.N/24 (+ fd77::N/64)."""
+        into namespace xe<sfx><role>, with a fixed MAC and 10.77.0.N/24 (+ fd77::N/64).
+        The suite's VMs send from any source MAC they like (FDB, VLAN, malformed
+        frames), so MAC spoofing protection, on by default for a tap with a MAC, is
+        off unless a test asks: mac_spoof="on", or None for xvsd's default."""
         ns = self.add_ns(role)
         self._quiet_ns(ns, ipv6)
         idx = self._new_idx()
         h = Host(self, port or role, ns, self.names.dev(role), mac or self.names.mac(idx), idx,
                  ipv6)
-        o = [f"ifname={h.ifname}", f"netns={ns}", f"mac={h.mac}"]
+        o = [f"ifname={h.ifname}", f"netns={ns}"]
+        if not any(str(x).startswith("mac=") for x in opts):
+            o.append(f"mac={h.mac}")
         if vlan is not None:
             o.append(f"vlan={vlan}")
+        if mac_spoof is not None:
+            o.append(f"mac-spoof={mac_spoof}")
         self.ctl("port", "add", h.port, "tap", *o, *opts)
+        if f"mac={h.mac}" not in o:     # e.g. mac=sticky: the kernel picked one
+            link = json.loads(nsrun(ns, ["ip", "-j", "link", "show", h.ifname]).stdout)
+            h.mac = link[0]["address"]
         h.configure()
         self.hosts[h.port] = h
         return h
