@@ -54,6 +54,15 @@ def test_acl_deny_remote_prefix(switch):
     b.ping(a, count=1)
 
 
+def test_acl_deny_ipv6_prefix(switch):
+    a, b = switch.vm("a"), switch.vm("b")
+    a.ping(b, count=1, v6=True)
+    _add(switch, "a", "dir=in", "action=deny", "remote=fd77::/120")
+    assert b.ping(a, count=2, v6=True, check=False).returncode != 0
+    b.ping(a, count=1)            # IPv4 is another family: not matched
+    assert _show(switch, "a")["rules"][0]["hits"] >= 2
+
+
 def test_acl_allow_with_higher_weight_overrides_deny(switch):
     a, b, c = (switch.vm(r, ipv6=False) for r in "abc")
     _add(switch, "a", "dir=in", "action=deny", "remote=10.77.0.0/24", "weight=1")
