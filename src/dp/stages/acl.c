@@ -32,7 +32,7 @@
  * table would need a lock for writers. Refreshing a flow's idle time is one
  * relaxed 64-bit store by whichever worker saw the packet (a lost race only
  * costs a few nanoseconds of idle time). Expired flows are deleted by their
- * owner in a sweep of a few entries per burst, and the hash frees their
+ * owner in a sweep of a few entries at most once a millisecond, and the hash frees their
  * slots after the QSBR grace period of xvs_dp.qsbr (rte_hash_rcu_qsbr_add),
  * so a reader never sees a slot reused under it.
  */
@@ -60,7 +60,9 @@
 #define KIND_IP 0x4u    /* either: proto is valid */
 #define KIND_PORTS 0x8u /* TCP/UDP ports present */
 
-#define SWEEP_PER_BURST 8            /* flow entries an owner examines per burst */
+#define SWEEP_ENTRIES 64             /* flow entries an owner examines per sweep */
+#define SWEEP_INTERVAL_NS 1000000ull /* at most one sweep per ms: rte_hash_iterate walks
+				      * empty slots too, a whole table when it is empty */
 #define METER_BURST_MIN 66048u       /* bytes: a 64 KB TSO frame from a tap always fits */
 
 /* What rte_acl classifies, built per packet in local/remote terms. Every
@@ -150,6 +152,9 @@ struct acl_worker {
 	struct rte_hash *flows;         /* stateful flows this worker recorded, or NULL */
 	struct flow_ent *ent;           /* by key position in flows */
 	uint32_t sweep_next;            /* rte_hash_iterate cursor of the sweep */
+	uint32_t n_flows;               /* adds minus deletes: an upper bound (re-adding an
+					 * expired flow counts twice); only gates the sweep */
+	uint64_t sweep_ns;              /* last sweep */
 } __rte_cache_aligned;
 
 /* A port's compiled rules. Immutable once published, apart from the
@@ -268,12 +273,14 @@ flow_add(const struct acl_state *st, struct acl_worker *w, const struct flow_key
 	}
 	w->ent[pos].timeout_ns = ri->timeout_ns;
 	atomic_store_explicit(&w->ent[pos].last_ns, now_ns, memory_order_relaxed);
+	w->n_flows++;
 	ctr[XVS_ACL_CTR_FLOW_ADDED]++;
 }
 
-/* Delete a few expired flows of the worker's own table. The slots are
- * reclaimed after the grace period (rte_hash_rcu_qsbr_add), so the readers'
- * lookups stay valid; without a QSBR variable nothing is deleted. */
+/* Delete a few expired flows of the worker's own table, at most once per
+ * SWEEP_INTERVAL_NS. The slots are reclaimed after the grace period
+ * (rte_hash_rcu_qsbr_add), so the readers' lookups stay valid; without a
+ * QSBR variable nothing is deleted. */
 static void
 flow_sweep(struct acl_worker *w, uint64_t now_ns, uint64_t *ctr)
 {
@@ -281,7 +288,10 @@ flow_sweep(struct acl_worker *w, uint64_t now_ns, uint64_t *ctr)
 	void *data;
 	unsigned i;
 
-	for (i = 0; i < SWEEP_PER_BURST; i++) {
+	if (w->n_flows == 0 || now_ns - w->sweep_ns < SWEEP_INTERVAL_NS)
+		return;
+	w->sweep_ns = now_ns;
+	for (i = 0; i < SWEEP_ENTRIES; i++) {
 		struct flow_key copy;
 		int32_t pos = rte_hash_iterate(w->flows, &key, &data, &w->sweep_next);
 		uint64_t last;
@@ -294,8 +304,10 @@ flow_sweep(struct acl_worker *w, uint64_t now_ns, uint64_t *ctr)
 		if (!(now_ns > last && now_ns - last > w->ent[pos].timeout_ns))
 			continue;
 		memcpy(&copy, key, sizeof(copy));
-		if (rte_hash_del_key(w->flows, &copy) >= 0)
+		if (rte_hash_del_key(w->flows, &copy) >= 0) {
+			w->n_flows--;
 			ctr[XVS_ACL_CTR_FLOW_EXPIRED]++;
+		}
 	}
 }
 

@@ -28,7 +28,8 @@
 #include <xvs/xvs_ext.h>
 
 #define XVS_ACL_STAGE_NAME "acl"
-#define XVS_ACL_FLOWS_PER_WORKER 16384 /* stateful flows one worker records, per port */
+#define XVS_ACL_FLOWS_PER_WORKER 8192 /* stateful flows one worker records, per port
+				      * (~1 MB of DPDK memory per worker and port) */
 
 /* The stage's descriptor, registered by xvsd at start-up. */
 extern const struct xvs_ext_desc xvs_acl_stage_desc;
