@@ -17,8 +17,17 @@ xvs configs (every one but xvs-flood installs the static FDB; see XVS_CONFIGS):
                      3 ports, 2 copies and the original (rate: p2's tx, as everywhere)
   xvs-fdb-acl100     xvs-fdb with 100 ACL rules on p1 (acl_rules(): 99 miss, 1 allows all)
   xvs-fdb-sec-acl100 the same plus the port-security set on p1: dhcp-guard, router-guard,
-                     storm-limit, and mac-spoof=on with mac= where the pcap has one source
+                     storm-limit, mac-spoof (as xvs-fdb-guards)
   ovs-acl100         anchor: ovs-normal-fdb plus 100 OpenFlow rules of the same shape
+Pipeline configs (xvsd --test-faults, which registers the pass-through stages), all as
+xvs-fdb otherwise:
+  xvs-fdb-stages0    no stage: the baseline of the ones below, under the same flags
+  xvs-fdb-stagesN    N = 1, 4, 8 pass-through ingress stages (passthrough0..N-1) on p1: the
+                     cost of the stage machinery (metadata, one call per stage and burst)
+  xvs-fdb-guards     p1 with dhcp-guard=on router-guard=on storm-limit=100000000, and
+                     mac-spoof=on mac=SRC when the pcap has one source MAC
+Their records add stage_ns_per_packet (ns per frame against xvs-fdb-stages0 of the same
+rep, divided by N) when the baseline ran before them in the rep.
 RSS configs (run only on the --rss-pcaps, default the 10k-flow pcap), xvsd --workers 2
 --cpus 0,1 unless "1w":
   xvs-fdb-1w-hwq     1 worker polling both queues of the 2-queue port (p1 = pcap queues=2
@@ -57,7 +66,7 @@ Usage: datapath_xvs.py [--reps 3] [--warm 3] [--secs 6] [--pcaps a,b] [--rss-pca
                                   xvs-fdb-1w-hwq,xvs-fdb-2w-hwq,xvs-fdb-2w-swrss,...]
                        [--out FILE] [--run-id ID]
 """
-import argparse, importlib.util, json, os, re, signal, statistics, struct, subprocess, sys, time
+import argparse, importlib.util, json, os, re, signal, socket, statistics, struct, subprocess, sys, time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 E = os.environ
@@ -83,17 +92,25 @@ XVS_CONFIGS = {
     "xvs-fdb-2w-swrss": dict(workers=2, fdb=True, split=False, opts=["rss-profile=static"], rss=True),
     "xvs-fdb-2w-hwq-cons": dict(workers=2, fdb=True, split=True, opts=[], rss=True),
     "xvs-fdb-2w-norss": dict(workers=2, fdb=True, split=False, opts=["rss=off"], rss=True),
+    # the pipeline: pass-through stages (registered under --test-faults) and the guards
+    "xvs-fdb-stages0": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=0),
+    "xvs-fdb-stages1": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=1),
+    "xvs-fdb-stages4": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=4),
+    "xvs-fdb-stages8": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=8),
+    "xvs-fdb-guards": dict(workers=1, fdb=True, split=False, rss=False, args="--test-faults",
+                           opts=["dhcp-guard=on", "router-guard=on", "storm-limit=100000000"],
+                           guards=True),
     # port ACLs (doc/acl.md): 100 rules on p1 (acl_rules() below), alone and with the
-    # port-security set (guards; mac-spoof too where the pcap has one source MAC)
+    # port-security set (the guards of xvs-fdb-guards)
     "xvs-fdb-acl100": dict(workers=1, fdb=True, split=False, opts=[], rss=False, acl=100),
     "xvs-fdb-sec-acl100": dict(workers=1, fdb=True, split=False, rss=False, acl=100,
-                               opts=["dhcp-guard=on", "router-guard=on", "storm-limit=1000000"],
-                               spoof=True),
+                               opts=["dhcp-guard=on", "router-guard=on",
+                                     "storm-limit=100000000"], guards=True),
 }
-# the pcaps' one source MAC (gen_pcaps.py SMAC): mac-spoof=on passes it
-PCAP_SMAC = {"udp64_1flow.pcap": "02:00:00:00:01:01", "imix.pcap": "02:00:00:00:01:01"}
-
-
 def acl_rules(n=100):
     """The benchmark's ACL (also bench/micro/bench_acl.c): n - 1 rules that miss the
     pcaps' traffic (other prefixes, TCP, other ports, both directions, weights), then
@@ -183,9 +200,9 @@ def ensure_split(pcap):
 
 
 class Xvs:
-    def __init__(self, workers, cpus):
+    def __init__(self, workers, cpus, args=""):
         self.env = dict(E, XVS_PORT="none", XVS_WORKERS=str(workers), XVS_CPUS=cpus,
-                        XVS_STATE=os.path.join(STATE, "xvs-dp"))
+                        XVS_STATE=os.path.join(STATE, "xvs-dp"), XVS_ARGS=args)
         self.sock = os.path.join(self.env["XVS_STATE"], "xvsd.sock")
 
     def start(self):
@@ -210,6 +227,23 @@ class Xvs:
         fails = [l for l in r.stdout.splitlines() if l.startswith("FAIL")]
         if fails:
             raise RuntimeError(f"{len(fails)} xvsctl calls failed, first: {fails[0]} {r.stderr[-300:]}")
+
+    def rpc(self, method, params):
+        """one request on the control socket (methods xvsctl has no command for)"""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.sock)
+            s.sendall((json.dumps({"method": method, "params": params}) + "\n").encode())
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        r = json.loads(buf)
+        if "error" in r:
+            raise RuntimeError(f"{method}: {r['error']}")
+        return r["result"]
 
     def ports(self):
         return {p["name"]: p for p in self.ctl("port", "stats", json_out=True)["ports"]}
@@ -267,6 +301,18 @@ def worker_threads(th0, th1, dt):
     return out
 
 
+def pcap_sources(pcap):
+    """distinct source MACs of a pcap (for mac-spoof=on in xvs-fdb-guards)"""
+    from scapy.utils import RawPcapReader
+
+    srcs = set()
+    for data, _ in RawPcapReader(os.path.join(PCAPS, pcap)):
+        srcs.add(":".join(f"{b:02x}" for b in data[6:12]))
+        if len(srcs) > 1:
+            break
+    return sorted(srcs)
+
+
 def fdb_entries(pcap):
     """(vlan, mac) of the pcap's destinations; VLAN 0 (untagged) -> native VLAN 1"""
     if "10k" in pcap:
@@ -284,7 +330,7 @@ def rss_state(r):
 def run_xvs(pcap, mode, a):
     cfg = XVS_CONFIGS[mode]
     workers, cpus = (2, "0,1") if cfg["workers"] == 2 else (1, SW_CORE)
-    x = Xvs(workers, cpus)
+    x = Xvs(workers, cpus, cfg.get("args", ""))
     try:
         split = ensure_split(pcap) if cfg["split"] else None
         x.start()
@@ -299,11 +345,15 @@ def run_xvs(pcap, mode, a):
         port = ([f"path={split_path(pcap)}", f"queues={SPLIT_QUEUES}"] if split
                 else [f"path={os.path.join(PCAPS, pcap)}"])
         opts = list(cfg["opts"])
-        if cfg.get("spoof") and pcap in PCAP_SMAC:
-            opts += [f"mac={PCAP_SMAC[pcap]}", "mac-spoof=on"]
+        if cfg.get("guards"):
+            srcs = pcap_sources(pcap)
+            opts += ["mac-spoof=on", f"mac={srcs[0]}"] if len(srcs) == 1 else ["mac-spoof=off"]
         x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *opts)
         if cfg.get("acl"):
             x.ctl_batch([f"acl add p1 {r}" for r in acl_rules(cfg["acl"])])
+        for i in range(cfg.get("stages", 0)):
+            x.rpc("test.stage", {"stage": f"passthrough{i}", "port": "p1", "on": True})
+        p1_stages = x.ctl("port", "show", "p1", json_out=True)["ports"][0].get("stages", [])
         time.sleep(a.warm)
         pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
         s0, t0, psi0, th0 = x.ports(), time.time(), psi_total(), threads(pid)
@@ -352,6 +402,7 @@ def run_xvs(pcap, mode, a):
                "p1_drops": drops, "fdb_static": int(static) if static else None,
                "fdb_expected": len(ent) if cfg["fdb"] else 0,
                "p1_queues": SPLIT_QUEUES if split else 1, "p1_opts": opts,
+               "p1_stages": p1_stages,
                "acl_rules": cfg.get("acl", 0),
                "split_frames": split,
                "share_pct": share,
@@ -479,6 +530,7 @@ def main():
         sys.exit("topo.sh up failed: " + r.stderr)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     rss_pcaps = a.rss_pcaps.split(",")
+    baseline = {}  # (pcap, rep) -> xvs-fdb-stages0 Mpps
     try:
         with open(a.out, "a") as out:
             for pcap in a.pcaps.split(","):
@@ -501,6 +553,15 @@ def main():
                                 res = run_xvs(pcap, c, a)
                         except (OSError, RuntimeError, subprocess.SubprocessError) as e:
                             res = {"ok": False, "err": str(e)}
+                        n_st = XVS_CONFIGS.get(c, {}).get("stages", 0)
+                        base = baseline.get((pcap, rep))
+                        if c == "xvs-fdb-stages0" and res.get("ok"):
+                            baseline[(pcap, rep)] = res["mpps"]
+                        elif n_st and base and res.get("ok") and res["mpps"] > 0:
+                            res["stage_ns_per_packet"] = round(
+                                (1e3 / res["mpps"] - 1e3 / base) / n_st, 3)
+                        if c == "xvs-fdb-guards" and base and res.get("ok"):
+                            res["guards_pct_of_stages0"] = round(100.0 * res["mpps"] / base, 1)
                         rec = {"run": a.run_id, "part": "datapath", "label": c, "pcap": pcap, "rep": rep,
                                "ts": time.strftime("%F %T"), "warm": a.warm, "secs": a.secs,
                                "wall_s": round(time.time() - t, 1),

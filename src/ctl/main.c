@@ -1017,6 +1017,7 @@ main(int argc, char **argv)
 		if (clients[i].fd >= 0)
 			client_close(epfd, &clients[i]);
 	xvsd_shutdown_ports();
+	xvs_stage_registry_clear(); /* the workers have stopped: states, contexts, stages */
 	unlink(o.socket);
 	xvs_fdb_destroy(xvs_dp.fdb);
 	xvs_store_close(xvsd.store);

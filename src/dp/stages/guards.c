@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "guard.h"
+#include "pkt_parse.h"
 #include "stages.h"
 
 /* Indices into each stage's drop_reasons. */
@@ -20,8 +21,13 @@ guard_burst(const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason, bo
 	for (uint16_t i = 0; i < b->n; i++) {
 		enum xvs_guard_class cls;
 
-		/* Neither guard acts on a frame that is not IP. */
-		if (b->meta[i]->l3 == 0)
+		/* Neither guard acts on a frame that is not IP. The EtherType,
+		 * not meta.l3: an IP header the parser gave up on (too many IPv6
+		 * extension headers) must still reach the classifier, which
+		 * drops what it cannot see through. */
+		uint16_t et = xvs_rd16(b->data[i] + b->meta[i]->l3_off - 2);
+
+		if (et != XVS_ETYPE_IPV4 && et != XVS_ETYPE_IPV6)
 			continue;
 		cls = xvs_guard_classify(b->data[i], b->len[i]);
 		if (!xvs_guard_drops(cls, dhcp, !dhcp))
