@@ -326,6 +326,8 @@ acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t
 	uint16_t i;
 
 	(void)vctx;
+	/* A state has an area for every started worker (xvs_dp.n_workers_max),
+	 * so the second test never passes a packet unchecked in xvsd. */
 	if (st == NULL || b->worker >= st->n_workers)
 		return;
 	acl = st->acl[out];
