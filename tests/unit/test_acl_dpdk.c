@@ -2,7 +2,7 @@
 /*
  * The ACL stage (src/dp/stages/acl.c) on real DPDK: its rte_acl classifier
  * against the reference matcher xvs_acl_match_slow on random rules and
- * frames in both directions, stateful return traffic across two workers with
+ * frames (a third of them 802.1Q-tagged) in both directions, stateful return traffic across two workers with
  * a controlled clock (and the sweep that expires flows), meters (rte_meter)
  * and refused settings. The EAL runs with --no-huge, no PCI, one lcore.
  */
@@ -38,9 +38,10 @@ static const struct xvs_ext_ops *ops;
 #define SEC 1000000000ull
 
 /* A frame with p's fields; IPv4 or IPv6 fragments where p has TCP/UDP
- * without ports. Returns its length. */
+ * without ports; with an 802.1Q tag (VID 10) when tagged. Returns its
+ * length. */
 static uint32_t
-build_frame(const struct xvs_acl_pkt *p, uint8_t *f)
+build_frame(const struct xvs_acl_pkt *p, uint8_t *f, bool tagged)
 {
 	uint32_t off = 14, l4len;
 	bool frag = (p->proto == 6 || p->proto == 17) && !p->has_ports;
@@ -48,6 +49,11 @@ build_frame(const struct xvs_acl_pkt *p, uint8_t *f)
 	memset(f, 0, 128);
 	memcpy(f, p->dst_mac, 6);
 	memcpy(f + 6, p->src_mac, 6);
+	if (tagged) {
+		f[12] = 0x81;
+		f[15] = 10;
+		f += 4; /* the rest as untagged, 4 bytes on */
+	}
 	l4len = p->proto == 6 && !frag ? 20 : 8;
 	if (p->l3 == 0) {
 		f[12] = 0x08;
@@ -92,9 +98,10 @@ build_frame(const struct xvs_acl_pkt *p, uint8_t *f)
 		else
 			f[off + 5] = 8;
 	}
-	off += l4len;
+	off += l4len + (tagged ? 4 : 0);
 	return off < 60 ? 60 : off;
 }
+
 
 /* Metadata as the pipeline fills it (xvs_parse_l2 + xvs_parse_flow). */
 static void
@@ -132,15 +139,21 @@ struct burst {
 };
 
 static void
-burst_add(struct burst *b, const struct xvs_acl_pkt *p, uint32_t pkt_len)
+burst_add_tagged(struct burst *b, const struct xvs_acl_pkt *p, uint32_t pkt_len, bool tagged)
 {
 	uint16_t i = b->n++;
 
-	b->len[i] = build_frame(p, b->frame[i]);
+	b->len[i] = build_frame(p, b->frame[i], tagged);
 	b->data[i] = b->frame[i];
 	fill_meta(b->frame[i], b->len[i], &b->meta_s[i]);
 	b->meta[i] = &b->meta_s[i];
 	b->pkts[i]->pkt_len = pkt_len != 0 ? pkt_len : b->len[i];
+}
+
+static void
+burst_add(struct burst *b, const struct xvs_acl_pkt *p, uint32_t pkt_len)
+{
+	burst_add_tagged(b, p, pkt_len, false);
 }
 
 static void
@@ -273,7 +286,7 @@ test_acl_dpdk_random_against_reference(void **state)
 			int want, got;
 
 			rand_pkt(&p);
-			burst_add(b, &p, 0);
+			burst_add_tagged(b, &p, 0, rnd(3) == 0);
 			/* The reference sees the frame as the core parses it. */
 			assert_int_equal(xvs_acl_pkt_from_frame(b->frame[0], b->len[0], &seen), 0);
 			want = xvs_acl_match_slow(rs, n, &seen, dir);
