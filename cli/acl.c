@@ -63,7 +63,7 @@ const struct cmd xvsctl_acl_cmds[] = {
 
 const char xvsctl_acl_help[] =
 	"\nacl add keys (dir and action required; in = to the port, out = from it):\n"
-	"  dir=in|out|both   action=allow|deny|meter   rate=BITS/S[k|m|g] (meter)\n"
+	"  dir=in|out|both   action=allow|deny|meter   rate=BITS/S[k|m|g] or rate=N[k]pps\n"
 	"  local=PREFIX remote=PREFIX (also local-ip=, remote-ip=; IPv4 or IPv6)\n"
 	"  local-mac=MAC remote-mac=MAC   proto=tcp|udp|icmp|icmpv6|N\n"
 	"  local-port=N[-M] remote-port=N[-M] (tcp, udp)   weight=0-65535 (higher wins;\n"

@@ -14,6 +14,7 @@ to the port's VM, dir=out is traffic the VM sends; local is the VM's side.
 Rules here match IP only, so ARP always passes.
 """
 import json
+import re
 import time
 
 import pytest
@@ -131,6 +132,23 @@ def test_acl_meter_limits_udp_rate(switch):
     assert 1.4e6 < got_bps < 2.6e6, res
     c = _counters(switch)
     assert c["meter_drop"] > 0 and c["meter_pass"] > 0, c
+
+
+def test_acl_meter_in_packets_per_second(switch):
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    _add(switch, "a", "dir=in", "action=meter", "rate=100pps", "proto=icmp")
+    # 400 requests every 2 ms: at most 100/s over ping's time plus a burst of 32
+    # get in (ping may send slower than asked on a busy host: its time says).
+    r = b.run(["ping", "-q", "-n", "-c", "400", "-i", "0.002", "-W", "1", a.ip4],
+              check=False, timeout=30)
+    m = re.search(r"(\d+) received.* time (\d+)ms", r.stdout)
+    assert m, r.stdout
+    got, secs = int(m.group(1)), int(m.group(2)) / 1000
+    allowed = 100 * secs + 32
+    print(f"meter 100 pps: {got} of 400 echo requests in {secs:.2f} s answered "
+          f"(at most {allowed:.0f})")
+    assert 0.6 * min(allowed, 400) <= got <= 1.1 * allowed + 2, r.stdout
+    assert got < 400 and _counters(switch)["meter_drop"] == 400 - got
 
 
 def test_acl_stateful_allow_out_lets_replies_in(switch):

@@ -60,6 +60,7 @@ test_acl_parse_known(void **state)
 		 "remote-mac=FF:ff:ff:ff:ff:ff proto=udp remote-port=1000-2000");
 	assert_int_equal(r.dir, XVS_ACL_BOTH);
 	assert_int_equal(r.rate_bps, 10000000);
+	assert_int_equal(r.rate_pps, 0);
 	assert_int_equal(r.local_ip.family, 6);
 	assert_int_equal(r.local_ip.len, 32);
 	assert_int_equal(r.local_ip.addr[1], 0x01);
@@ -146,6 +147,10 @@ test_acl_parse_errors(void **state)
 		{"dir=in action=meter rate=k", "above 0"},
 		{"dir=in action=meter rate=99999999999999999999", "above 0"},
 		{"dir=in action=meter rate=20000000000g", "above 0"},
+		{"dir=in action=meter rate=0pps", "packets per second above 0"},
+		{"dir=in action=meter rate=1gpps", "packets per second above 0"},
+		{"dir=in action=meter rate=5000000kpps", "packets per second above 0"},
+		{"dir=in action=deny rate=10pps", "rate= is only for action=meter"},
 		{"dir=in action=deny stateful=on", "stateful=on is for action=allow only"},
 		{"dir=in action=allow stateful=yes", "use on or off"},
 		{"dir=in action=allow timeout=5", "timeout= is only for stateful=on"},
@@ -214,6 +219,11 @@ test_acl_format_round_trip(void **state)
 	r = rule(lines[0]);
 	assert_int_equal(xvs_acl_rule_format(&r, buf, 10), strlen(lines[0]));
 	assert_string_equal(buf, "dir=in ac");
+	r = rule("dir=out action=meter rate=3kpps");
+	assert_int_equal(r.rate_pps, 3000);
+	assert_int_equal(r.rate_bps, 0);
+	xvs_acl_rule_format(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "dir=out action=meter rate=3000pps");
 	r = rule("dir=out action=meter rate=2k");
 	xvs_acl_rule_format(&r, buf, sizeof(buf));
 	assert_string_equal(buf, "dir=out action=meter rate=2000");

@@ -277,7 +277,8 @@ test_acl_dpdk_random_against_reference(void **state)
 			rs[i].stateful = false; /* flows would decide before the rules */
 			rs[i].timeout_s = 0;
 			if (rs[i].action == XVS_ACL_METER)
-				rs[i].rate_bps = 1000000000000ull; /* never limits here */
+				rs[i].rate_bps = 1000000000000ull, /* never limits here */
+				rs[i].rate_pps = 0;
 		}
 		st = compile(rs, n);
 		for (i = 0; i < 150; i++) {
@@ -324,7 +325,7 @@ test_acl_dpdk_burst_matches_singles(void **state)
 		rs[i].stateful = false;
 		rs[i].timeout_s = 0;
 		if (rs[i].action == XVS_ACL_METER)
-			rs[i].action = XVS_ACL_ALLOW, rs[i].rate_bps = 0;
+			rs[i].action = XVS_ACL_ALLOW, rs[i].rate_bps = 0, rs[i].rate_pps = 0;
 	}
 	st = compile(rs, 100);
 	for (j = 0; j < 20; j++) {
@@ -454,6 +455,26 @@ test_acl_dpdk_stateful_across_workers(void **state)
 	burst_free(b);
 }
 
+/* n UDP frames at one instant through st in dir, alternately len_even and
+ * len_odd bytes long; how many passed (the others must be meter drops). */
+static unsigned
+meter_run(struct burst *b, const void *st, uint8_t dir, unsigned n, uint32_t len_even,
+	  uint32_t len_odd)
+{
+	struct xvs_acl_pkt p = udp_pkt("10.0.0.1", "10.0.0.2", 4000, 53);
+	unsigned i, pass = 0;
+
+	for (i = 0; i < n; i++) {
+		burst_add(b, &p, i % 2 ? len_odd : len_even);
+		run(b, st, dir, 0, SEC);
+		if (b->verdict[0] == XVS_VERDICT_PASS)
+			pass++;
+		else
+			assert_int_equal(b->reason[0], XVS_ACL_DROP_METER);
+	}
+	return pass;
+}
+
 /* A meter rule passes its committed burst and then drops: 8 Mbit/s is
  * 1 MB/s, whose burst is max(20 ms = 20000 B, 66048 B) = 66 frames of 1000
  * bytes when they come all at once. */
@@ -461,28 +482,34 @@ static void
 test_acl_dpdk_meter(void **state)
 {
 	static const char *const lines[] = {"dir=out action=meter rate=8m proto=udp"};
-	struct xvs_acl_pkt p = udp_pkt("10.0.0.1", "10.0.0.2", 4000, 53);
 	struct burst *b = burst_new();
-	unsigned i, pass = 0;
+	unsigned pass;
 	void *st;
 
 	(void)state;
 	st = compile_str(lines, 1);
-	for (i = 0; i < 200; i++) {
-		burst_add(b, &p, 1000);
-		run(b, st, XVS_ACL_OUT, 0, SEC);
-		if (b->verdict[0] == XVS_VERDICT_PASS)
-			pass++;
-		else
-			assert_int_equal(b->reason[0], XVS_ACL_DROP_METER);
-	}
+	pass = meter_run(b, st, XVS_ACL_OUT, 200, 1000, 1000);
 	assert_in_range(pass, 65, 67);
 	assert_int_equal(b->ctr[XVS_ACL_CTR_METER_PASS], pass);
 	assert_int_equal(b->ctr[XVS_ACL_CTR_METER_DROP], 200 - pass);
 	/* The other direction is not metered. */
-	burst_add(b, &p, 1000);
-	run(b, st, XVS_ACL_IN, 0, SEC);
-	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(meter_run(b, st, XVS_ACL_IN, 1, 1000, 1000), 1);
+	ops->state_free(ctx, st);
+	burst_free(b);
+}
+
+/* A packet rate: 1000 pps has a burst of max(20 ms = 20, 32) packets,
+ * whatever their size. */
+static void
+test_acl_dpdk_meter_pps(void **state)
+{
+	static const char *const lines[] = {"dir=in action=meter rate=1kpps"};
+	struct burst *b = burst_new();
+	void *st;
+
+	(void)state;
+	st = compile_str(lines, 1);
+	assert_in_range(meter_run(b, st, XVS_ACL_IN, 100, 9000, 60), 32, 33);
 	ops->state_free(ctx, st);
 	burst_free(b);
 }
@@ -565,6 +592,7 @@ main(void)
 		cmocka_unit_test(test_acl_dpdk_burst_matches_singles),
 		cmocka_unit_test(test_acl_dpdk_stateful_across_workers),
 		cmocka_unit_test(test_acl_dpdk_meter),
+		cmocka_unit_test(test_acl_dpdk_meter_pps),
 		cmocka_unit_test(test_acl_dpdk_hits_carry_over),
 		cmocka_unit_test(test_acl_dpdk_bad_settings),
 	};

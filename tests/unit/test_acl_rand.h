@@ -49,8 +49,10 @@ rand_rule(struct xvs_acl_rule *r)
 	memset(r, 0, sizeof(*r));
 	r->dir = 1 + rnd(3);
 	r->action = 1 + rnd(3);
-	if (r->action == XVS_ACL_METER)
+	if (r->action == XVS_ACL_METER && rnd(2))
 		r->rate_bps = 1 + rnd(1000000);
+	else if (r->action == XVS_ACL_METER)
+		r->rate_pps = 1 + rnd(100000);
 	if (fam != 0 && rnd(2))
 		rand_prefix(fam, &r->local_ip);
 	if (fam != 0 && rnd(2))

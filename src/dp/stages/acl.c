@@ -16,8 +16,9 @@
  *
  * Meters: rte_meter srTCM (color blind, committed rate = the rule's rate,
  * committed burst 20 ms of it but at least 64.5 KB so a TSO frame fits, no
- * excess burst: yellow and red drop). One meter per rule per worker, not
- * shared: rte_meter is not thread-safe and a shared one would need a lock or
+ * excess burst: yellow and red drop); a rate in packets/s meters every
+ * packet as one byte, with a burst of at least 32 packets. One meter per
+ * rule per worker, not shared: rte_meter is not thread-safe and a shared one would need a lock or
  * an atomic bucket on a contended line. A port's traffic in one direction is
  * handled by the worker(s) polling its queues (ingress) or its peers' queues
  * (egress), so a rule whose traffic spreads over k workers may pass up to k
@@ -64,6 +65,7 @@
 #define SWEEP_INTERVAL_NS 1000000ull /* at most one sweep per ms: rte_hash_iterate walks
 				      * empty slots too, a whole table when it is empty */
 #define METER_BURST_MIN 66048u       /* bytes: a 64 KB TSO frame from a tap always fits */
+#define METER_BURST_MIN_PKTS 32u     /* packets: one burst */
 
 /* What rte_acl classifies, built per packet in local/remote terms. Every
  * multi-byte field is in network order, as rte_acl reads its input. */
@@ -141,6 +143,7 @@ struct rule_info {
 	uint8_t action;       /* enum xvs_acl_action */
 	bool stateful;
 	uint16_t meter;       /* index into the meters (meter rules) */
+	bool per_packet;      /* meter in packets/s: every packet weighs 1 */
 	uint64_t timeout_ns;  /* stateful idle timeout */
 };
 
@@ -369,6 +372,7 @@ acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t
 		case XVS_ACL_METER:
 			if (rte_meter_srtcm_color_blind_check(&w->meter[ri->meter],
 							      &st->prof[ri->meter], tsc,
+							      ri->per_packet ? 1 :
 							      rte_pktmbuf_pkt_len(b->pkts[i])) ==
 			    RTE_COLOR_GREEN) {
 				ctr[XVS_ACL_CTR_METER_PASS]++;
@@ -756,15 +760,23 @@ acl_config_apply(void *vctx, uint16_t port, const struct xvs_ext_kv *kv, unsigne
 		ri->timeout_ns = (uint64_t)rules[i].timeout_s * 1000000000ull;
 		st->stateful |= ri->stateful;
 		if (ri->action == XVS_ACL_METER) {
-			struct rte_meter_srtcm_params mp = {.cir = rules[i].rate_bps / 8};
+			/* A packet rate is metered as a byte rate of packets 1 byte long. */
+			struct rte_meter_srtcm_params mp = {
+				.cir = rules[i].rate_pps != 0 ? rules[i].rate_pps
+							      : rules[i].rate_bps / 8};
+			uint64_t min = rules[i].rate_pps != 0 ? METER_BURST_MIN_PKTS
+							      : METER_BURST_MIN;
 
+			ri->per_packet = rules[i].rate_pps != 0;
 			if (mp.cir == 0)
 				mp.cir = 1;
-			mp.cbs = mp.cir / 50 > METER_BURST_MIN ? mp.cir / 50 : METER_BURST_MIN;
+			mp.cbs = mp.cir / 50 > min ? mp.cir / 50 : min;
 			ri->meter = (uint16_t)n_meter;
 			if (rte_meter_srtcm_profile_config(&st->prof[n_meter], &mp) != 0) {
-				snprintf(err, err_len, "rule %u: meter rate %llu rejected", ids[i],
-					 (unsigned long long)rules[i].rate_bps);
+				snprintf(err, err_len, "rule %u: meter rate %llu%s rejected", ids[i],
+					 (unsigned long long)(ri->per_packet ? rules[i].rate_pps
+									     : rules[i].rate_bps),
+					 ri->per_packet ? "pps" : "");
 				rc = -EINVAL;
 				goto out;
 			}
