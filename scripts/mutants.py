@@ -283,6 +283,12 @@ MUTANTS = [
        "\t\t\t    RTE_COLOR_GREEN || true) {")],
      [unit("test_acl_dpdk"), e2e("test_acl.py", "meter")]),
 
+    ("acl-stage-pps-meters-bytes", "a meter in packets/s counts bytes instead of packets",
+     [("src/dp/stages/acl.c",
+       "\t\t\t\t\t\t\t      ri->per_packet ? 1 :\n",
+       "\t\t\t\t\t\t\t      ri->per_packet && false ? 1 :\n")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "packets_per_second")]),
+
     ("acl-not-restored", "stored ACL rules are not compiled at start-up",
      [("src/ctl/cmd_acl.c",
        "\t\tif (r == 0 && list.n == 0)\n\t\t\tcontinue;",
