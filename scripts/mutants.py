@@ -360,6 +360,12 @@ MUTANTS = [
        "\t\t\trte_pktmbuf_free(pkts[i]);\n\t\t\tcontinue;\n",
        "\t\t\t(void)0;\n")],
      [e2e("test_guard.py", "spoofed_source or rogue_router")]),
+
+    ("capture-may-drop", "a capture stage's DROP verdict is obeyed instead of counted as bad",
+     [("src/dp/pipeline_run.c",
+       "\t\tcase XVS_VERDICT_DROP:\n\t\t\tif (kind == XVS_EXT_CAPTURE)\n\t\t\t\tgoto bad;\n",
+       "\t\tcase XVS_VERDICT_DROP:\n")],
+     [[str(BUILD / "test_pipeline_dp")]]),
 ]
 
 

@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
@@ -307,10 +308,64 @@ xvs_meta(struct rte_mbuf *m)
 	return (struct xvs_pkt_meta *)(m + 1);
 }
 
+/* L3/L4 fields of md from frame d[0..len) whose L2 header is l2 (l3_off as
+ * in the frame now): what xvs_parse_flow finds, without the addresses and
+ * ports. IPv4 inline (the common case, per frame), IPv6 through
+ * xvs_parse_flow. */
+void xvs_meta_l34_slow(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len,
+		       const struct xvs_l2 *l2);
+
+static inline void
+xvs_meta_l34(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
+{
+	const uint8_t *ip = d + l2->l3_off;
+	uint32_t off = l2->l3_off, ihl, tot;
+	uint16_t frag;
+
+	md->l3_off = l2->l3_off;
+	if (l2->ethertype != XVS_ETYPE_IPV4) {
+		xvs_meta_l34_slow(md, d, len, l2);
+		return;
+	}
+	/* The checks of pkt_parse.c's parse_ipv4 (RFC 791): a header that
+	 * fails them leaves the frame "not IP" for the stages. */
+	if (len < off + 20 || (ip[0] >> 4) != 4)
+		return;
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	tot = xvs_rd16(ip + 2);
+	if (ihl < 20 || tot < ihl || tot > len - off)
+		return;
+	md->l3 = 4;
+	md->l4_proto = ip[9];
+	frag = xvs_rd16(ip + 6);
+	if ((frag & 0x3fff) != 0) {
+		md->flags |= XVS_META_FRAGMENT;
+		if ((frag & 0x1fff) == 0)
+			md->l4_off = (uint16_t)(off + ihl);
+		return;
+	}
+	md->l4_off = (uint16_t)(off + ihl);
+	if ((md->l4_proto == 6 && tot - ihl >= 20) || (md->l4_proto == 17 && tot - ihl >= 8))
+		md->flags |= XVS_META_HAS_PORTS;
+}
+
 /* Fill m's metadata from its parsed L2 header (l2->l3_off as in the frame
  * now): L3/L4 offsets, protocol and flags; in_port, vid; dst and the rest
- * cleared. */
-void xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uint16_t vid);
+ * cleared. Inline: it runs per frame when stages are on. */
+static inline void
+xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uint16_t vid)
+{
+	struct xvs_pkt_meta *md = xvs_meta(m);
+
+	memset(md, 0, sizeof(*md));
+	md->in_port = in_port;
+	md->vid = vid;
+	md->pcp = l2->pcp;
+	md->flags = l2->tagged ? XVS_META_TAGGED : 0;
+	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+		md->flow_hash = m->hash.rss;
+	xvs_meta_l34(md, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), l2);
+}
 
 /* Run stages st[0..n_st) of place (XVS_EXT_INGRESS / XVS_EXT_EGRESS) of port
  * on pkts[0..n), whose metadata is filled. Applies the verdicts as xvs_ext.h

@@ -18,16 +18,12 @@
 
 #include "dp.h"
 
-static inline void
-meta_l34(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
+void
+xvs_meta_l34_slow(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
 {
 	struct xvs_flow f;
 
 	md->l3_off = l2->l3_off;
-	md->l3 = 0;
-	md->l4_proto = 0;
-	md->l4_off = 0;
-	md->flags &= (uint8_t)~(XVS_META_FRAGMENT | XVS_META_HAS_PORTS);
 	/* A malformed IP header leaves l3 0: stages see a non-IP frame. */
 	if (xvs_parse_flow(d, len, l2, &f) != 0 || f.l3 == 0)
 		return;
@@ -38,21 +34,6 @@ meta_l34(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct x
 		md->flags |= XVS_META_FRAGMENT;
 	if (f.has_ports)
 		md->flags |= XVS_META_HAS_PORTS;
-}
-
-void
-xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uint16_t vid)
-{
-	struct xvs_pkt_meta *md = xvs_meta(m);
-
-	memset(md, 0, sizeof(*md));
-	md->in_port = in_port;
-	md->vid = vid;
-	md->pcp = l2->pcp;
-	md->flags = l2->tagged ? XVS_META_TAGGED : 0;
-	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
-		md->flow_hash = m->hash.rss;
-	meta_l34(md, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), l2);
 }
 
 /* What emit_cb needs: the worker, its snapshot and the emitting stage. */
@@ -182,7 +163,11 @@ apply_verdicts(struct xvs_worker *w, const struct xvs_snap_stage *sg, uint8_t pl
 				drop = true;
 				break;
 			}
-			meta_l34(meta[i], data[i], len[i], &l2);
+			meta[i]->l3 = 0;
+			meta[i]->l4_proto = 0;
+			meta[i]->l4_off = 0;
+			meta[i]->flags &= (uint8_t)~(XVS_META_FRAGMENT | XVS_META_HAS_PORTS);
+			xvs_meta_l34(meta[i], data[i], len[i], &l2);
 			if (mod != NULL)
 				mod[i] = 1;
 			break;

@@ -15,19 +15,45 @@
 enum { DHCP_R_DHCP4, DHCP_R_DHCP6, DHCP_R_INCOMPLETE };
 enum { ROUTER_R_ROUTER6, ROUTER_R_ROUTER4, ROUTER_R_INCOMPLETE };
 
+#define PROTO_ICMP 1
+#define PROTO_UDP 17
+#define PROTO_ICMPV6 58
+
+/* Can the metadata alone clear the frame? Only when the parser saw the whole
+ * header chain (an L4 offset, not a fragment) and the protocol or ports are
+ * not what the guard looks for; anything else goes to the classifier, which
+ * also drops what it cannot see through (an IPv6 chain longer than the parser
+ * walks has no L4 offset). A frame that is not IP is cleared by its EtherType,
+ * not by meta.l3, which a malformed IP header also leaves 0. */
+static inline bool
+surely_clean(const struct xvs_pkt_meta *md, const uint8_t *d, bool dhcp)
+{
+	uint16_t et = xvs_rd16(d + md->l3_off - 2);
+	uint16_t sport, dport;
+
+	if (et != XVS_ETYPE_IPV4 && et != XVS_ETYPE_IPV6)
+		return true;
+	if (md->l3 == 0 || md->l4_off == 0 || (md->flags & XVS_META_FRAGMENT))
+		return false;
+	if (!dhcp)
+		return md->l4_proto != PROTO_ICMP && md->l4_proto != PROTO_ICMPV6;
+	if (md->l4_proto != PROTO_UDP)
+		return true;
+	if (!(md->flags & XVS_META_HAS_PORTS))
+		return false;
+	/* guard.h: DHCPv4 from 67 or to 68; DHCPv6 from 547 or to 546/547. */
+	sport = xvs_rd16(d + md->l4_off);
+	dport = xvs_rd16(d + md->l4_off + 2);
+	return sport != 67 && dport != 68 && sport != 547 && dport != 546 && dport != 547;
+}
+
 static inline void
 guard_burst(const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason, bool dhcp)
 {
 	for (uint16_t i = 0; i < b->n; i++) {
 		enum xvs_guard_class cls;
 
-		/* Neither guard acts on a frame that is not IP. The EtherType,
-		 * not meta.l3: an IP header the parser gave up on (too many IPv6
-		 * extension headers) must still reach the classifier, which
-		 * drops what it cannot see through. */
-		uint16_t et = xvs_rd16(b->data[i] + b->meta[i]->l3_off - 2);
-
-		if (et != XVS_ETYPE_IPV4 && et != XVS_ETYPE_IPV6)
+		if (surely_clean(b->meta[i], b->data[i], dhcp))
 			continue;
 		cls = xvs_guard_classify(b->data[i], b->len[i]);
 		if (!xvs_guard_drops(cls, dhcp, !dhcp))

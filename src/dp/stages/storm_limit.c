@@ -55,14 +55,26 @@ storm_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_
 
 	if (st == NULL || st->pps == 0 || b->port >= XVS_MAX_PORTS)
 		return;
+	uint64_t last_key = UINT64_MAX;
+	bool last_known = false;
+
 	for (uint16_t i = 0; i < b->n; i++) {
 		const uint8_t *dst = b->data[i];
 		struct xvs_fdb_hit hit;
-		bool known = (dst[0] & 1) == 0 &&
-			     xvs_fdb_lookup(xvs_dp.fdb, dst, b->meta[i]->vid, &hit);
+		uint64_t key;
 
-		if (xvs_storm_counts(dst, known))
-			counted[n_counted++] = (uint8_t)i;
+		if ((dst[0] & 1) == 0) {
+			/* A burst is mostly a few flows: look each destination up
+			 * once (the forward stage looks again, in cache). */
+			key = xvs_fdb_key_of(dst, b->meta[i]->vid);
+			if (key != last_key) {
+				last_key = key;
+				last_known = xvs_fdb_lookup(xvs_dp.fdb, dst, b->meta[i]->vid, &hit);
+			}
+			if (last_known)
+				continue;
+		}
+		counted[n_counted++] = (uint8_t)i;
 	}
 	if (n_counted == 0)
 		return;
