@@ -15,6 +15,10 @@ xvs configs (every one but xvs-flood installs the static FDB; see XVS_CONFIGS):
                      one copy; OVS's flood also copies to its down internal port).
   xvs-flood3         as xvs-flood with two more null ports p3, p4: every frame is flooded to
                      3 ports, 2 copies and the original (rate: p2's tx, as everywhere)
+  xvs-fdb-acl100     xvs-fdb with 100 ACL rules on p1 (acl_rules(): 99 miss, 1 allows all)
+  xvs-fdb-sec-acl100 the same plus the port-security set on p1: dhcp-guard, router-guard,
+                     storm-limit, mac-spoof (as xvs-fdb-guards)
+  ovs-acl100         anchor: ovs-normal-fdb plus 100 OpenFlow rules of the same shape
 Pipeline configs (xvsd --test-faults, which registers the pass-through stages), all as
 xvs-fdb otherwise:
   xvs-fdb-stages0    no stage: the baseline of the ones below, under the same flags
@@ -100,7 +104,47 @@ XVS_CONFIGS = {
     "xvs-fdb-guards": dict(workers=1, fdb=True, split=False, rss=False, args="--test-faults",
                            opts=["dhcp-guard=on", "router-guard=on", "storm-limit=100000000"],
                            guards=True),
+    # port ACLs (doc/acl.md): 100 rules on p1 (acl_rules() below), alone and with the
+    # port-security set (the guards of xvs-fdb-guards)
+    "xvs-fdb-acl100": dict(workers=1, fdb=True, split=False, opts=[], rss=False, acl=100),
+    "xvs-fdb-sec-acl100": dict(workers=1, fdb=True, split=False, rss=False, acl=100,
+                               opts=["dhcp-guard=on", "router-guard=on",
+                                     "storm-limit=100000000"], guards=True),
 }
+def acl_rules(n=100):
+    """The benchmark's ACL (also bench/micro/bench_acl.c): n - 1 rules that miss the
+    pcaps' traffic (other prefixes, TCP, other ports, both directions, weights), then
+    one allow that matches all of it (dst 10.200/16 or 192.0.2.2 is remote on p1)."""
+    rules = []
+    for i in range(n - 1):
+        if i % 3 == 0:
+            rules.append(f"dir=out action=deny remote-ip=172.16.{i}.0/24 proto=udp "
+                         f"remote-port={1000 + i}-{1100 + i} weight={i % 7}")
+        elif i % 3 == 1:
+            rules.append(f"dir=both action=deny local-ip=192.168.{i}.0/24 proto=tcp "
+                         f"local-port={2000 + i} weight={i % 5}")
+        else:
+            rules.append(f"dir=in action=deny remote-ip=10.{100 + i}.0.0/16 weight={i % 3}")
+    rules.append("dir=both action=allow proto=udp")
+    return rules
+
+
+# OpenFlow rules of the same shape for OVS (ovs-acl100): port ranges as one masked
+# match each (OpenFlow has no ranges), dir=both as the source-side match only.
+def ovs_acl_flows(n=100):
+    flows = []
+    for i in range(n - 1):
+        pr = 100 + (i % 7)
+        if i % 3 == 0:
+            flows.append(f"priority={pr},udp,in_port=1,nw_dst=172.16.{i}.0/24,"
+                         f"tp_dst={(1000 + i) & ~0x3f}/0xffc0,actions=drop")
+        elif i % 3 == 1:
+            flows.append(f"priority={pr},tcp,in_port=1,nw_src=192.168.{i}.0/24,"
+                         f"tp_src={2000 + i},actions=drop")
+        else:
+            flows.append(f"priority={pr},ip,in_port=2,nw_src=10.{100 + i}.0.0/16,actions=drop")
+    flows.append("priority=50,udp,actions=NORMAL")
+    return flows
 # anchor configs on the split capture: forwarding cores
 TESTPMD_Q = {"testpmd-mac-2q": 1, "testpmd-mac-2q-2c": 2}
 
@@ -305,6 +349,8 @@ def run_xvs(pcap, mode, a):
             srcs = pcap_sources(pcap)
             opts += ["mac-spoof=on", f"mac={srcs[0]}"] if len(srcs) == 1 else ["mac-spoof=off"]
         x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *opts)
+        if cfg.get("acl"):
+            x.ctl_batch([f"acl add p1 {r}" for r in acl_rules(cfg["acl"])])
         for i in range(cfg.get("stages", 0)):
             x.rpc("test.stage", {"stage": f"passthrough{i}", "port": "p1", "on": True})
         p1_stages = x.ctl("port", "show", "p1", json_out=True)["ports"][0].get("stages", [])
@@ -357,6 +403,7 @@ def run_xvs(pcap, mode, a):
                "fdb_expected": len(ent) if cfg["fdb"] else 0,
                "p1_queues": SPLIT_QUEUES if split else 1, "p1_opts": opts,
                "p1_stages": p1_stages,
+               "acl_rules": cfg.get("acl", 0),
                "split_frames": split,
                "share_pct": share,
                "imbalance_pct": round(max(share) - 100.0 / workers, 2) if share else None,
@@ -378,6 +425,31 @@ def run_xvs(pcap, mode, a):
         return {"ok": False, "err": f"{e} | {tail}"}
     finally:
         x.stop()
+
+
+def run_ovs_acl(dp, pcap, a):
+    """ovs-normal-fdb with ovs_acl_flows() added: the anchor's own run_ovs, whose
+    FDB step is followed by ovs-ofctl add-flows (dp.sh wrapped for that call)."""
+    flows_file = os.path.join(STATE, "ovs-acl100.flows")
+    os.makedirs(STATE, exist_ok=True)
+    with open(flows_file, "w") as f:
+        f.write("\n".join(ovs_acl_flows()) + "\n")
+    orig, n_flows = dp.sh, []
+
+    def sh_then_flows(cmd, **kw):
+        r = orig(cmd, **kw)
+        if "fdb/add" in cmd:
+            orig(f"{dp.HERE}/run_ovs.sh ofctl add-flows xbovsbr {flows_file}", env=kw.get("env"))
+            out = orig(f"{dp.HERE}/run_ovs.sh ofctl dump-flows xbovsbr", env=kw.get("env")).stdout
+            n_flows.append(sum(1 for l in out.splitlines() if "actions=" in l))
+        return r
+    dp.sh = sh_then_flows
+    try:
+        res = dp.run_ovs(pcap, "ovs-normal-fdb", a)
+    finally:
+        dp.sh = orig
+    res["ovs_flows"] = n_flows[0] if n_flows else None
+    return res
 
 
 def testpmd_periods(logf):
@@ -473,6 +545,8 @@ def main():
                                 res = run_testpmd_q(dp, pcap, TESTPMD_Q[c], a)
                             elif c.startswith("testpmd-"):
                                 res = dp.run_testpmd(pcap, c.split("-", 1)[1], a)
+                            elif c == "ovs-acl100":
+                                res = run_ovs_acl(dp, pcap, a)
                             elif c.startswith("ovs-"):
                                 res = dp.run_ovs(pcap, c, a)
                             else:

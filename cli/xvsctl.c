@@ -405,6 +405,7 @@ static const struct cmd_table xvsctl_tables[] = {
 	{ext_cmds, EXT_OPTIONS_HELP},
 	{mirror_cmds, mirror_options_help},
 	{capture_cmds, capture_options_help},
+	{xvsctl_acl_cmds, xvsctl_acl_help},
 	{NULL, NULL},
 };
 
@@ -505,6 +506,12 @@ build_params(const struct cmd *c, int argc, char **argv, json_t *params)
 		opts = json_object();
 		json_object_set_new(params, "options", opts);
 		return kv_into(opts, argc - 2, argv + 2);
+	case ARGS_NAME_ID:
+		if (argc != 2)
+			return fail_usage("expected", c->usage);
+		json_object_set_new(params, "name", json_string(argv[0]));
+		json_object_set_new(params, "id", json_string(argv[1]));
+		return 0;
 	case ARGS_KV:
 		if (argc == 0)
 			return fail_usage("nothing to set, expected", c->usage);

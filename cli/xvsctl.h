@@ -26,6 +26,7 @@ enum argmode {
 	ARGS_KV,         /* key=value ... -> options */
 	ARGS_PORT,       /* PORT -> port */
 	ARGS_PORT_FILE_KV, /* PORT FILE [key=value ...] -> port, file, options */
+	ARGS_NAME_ID,    /* NAME ID -> name, id */
 };
 
 typedef void (*print_fn)(json_t *result);
@@ -58,6 +59,9 @@ extern const struct cmd mirror_cmds[];
 extern const char mirror_options_help[];
 extern const struct cmd capture_cmds[];
 extern const char capture_options_help[];
+/* Feature tables (one per cli/<feature>.c). */
+extern const struct cmd xvsctl_acl_cmds[];
+extern const char xvsctl_acl_help[];
 
 /* Helpers for feature files. */
 const char *s(json_t *o, const char *k);   /* string member or "-" */

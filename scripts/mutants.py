@@ -255,6 +255,44 @@ MUTANTS = [
        "if (best < 0 || rules[i].weight >= rules[best].weight)")],
      [unit("test_acl")]),
 
+    # -- the ACL stage on rte_acl (src/dp/stages/acl.c) and its control
+    ("acl-stage-local-remote-swapped", "the ACL stage reads an IPv4 source as the remote "
+     "side of traffic the VM sends",
+     [("src/dp/stages/acl.c",
+       "\t\tmemcpy(out ? k->local : k->remote, src, 4);",
+       "\t\tmemcpy(out ? k->remote : k->local, src, 4);")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "deny_remote_prefix")]),
+
+    ("acl-stage-ties-unordered", "the ACL stage gives equal-weight rules the same priority",
+     [("src/dp/stages/acl.c",
+       "a->data.priority = (int32_t)xvs_acl_priority(r->weight, idx);",
+       "a->data.priority = (int32_t)xvs_acl_priority(r->weight, 0);")],
+     [unit("test_acl_dpdk")]),
+
+    ("acl-stage-no-flow-lookup", "a recorded stateful flow does not let its replies in",
+     [("src/dp/stages/acl.c",
+       "\t\t\tif (flow_hit(st, &f, b->now_ns)) {",
+       "\t\t\tif (flow_hit(st, &f, b->now_ns) && false) {")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "stateful")]),
+
+    ("acl-stage-meter-passes-all", "a meter rule passes everything above its rate",
+     [("src/dp/stages/acl.c",
+       "\t\t\t    RTE_COLOR_GREEN) {",
+       "\t\t\t    RTE_COLOR_GREEN || true) {")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "meter")]),
+
+    ("acl-stage-pps-meters-bytes", "a meter in packets/s counts bytes instead of packets",
+     [("src/dp/stages/acl.c",
+       "\t\t\t\t\t\t\t      ri->per_packet ? 1 :\n",
+       "\t\t\t\t\t\t\t      ri->per_packet && false ? 1 :\n")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "packets_per_second")]),
+
+    ("acl-not-restored", "stored ACL rules are not compiled at start-up",
+     [("src/ctl/cmd_acl.c",
+       "\t\tif (r == 0 && list.n == 0)\n\t\t\tcontinue;",
+       "\t\tif (r == 0)\n\t\t\tcontinue;")],
+     [e2e("test_acl.py", "survive_restart")]),
+
     # -- control plane, the other halves of two features above
     ("mtu-before-commit", "port.set changes the device MTU before the store commit",
      [("src/ctl/cmd.c",

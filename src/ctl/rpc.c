@@ -49,6 +49,7 @@ const struct xvsd_method *const xvsd_method_tables[] = {
 	xvsd_ext_methods,
 	xvsd_mirror_methods,
 	xvsd_capture_methods,
+	xvsd_acl_methods,
 	NULL,
 };
 

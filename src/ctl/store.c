@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* SQLite configuration store (control thread); see store.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,9 @@ static const char *const migrations[] = {
 	 * outlives a port deleted and added again */
 	"CREATE TABLE IF NOT EXISTS mirror(name TEXT PRIMARY KEY, src TEXT NOT NULL,"
 	"  dst TEXT NOT NULL, dir TEXT NOT NULL);",
+	/* 3 -> 4: port ACL rules in canonical text; id orders them */
+	"CREATE TABLE IF NOT EXISTS acl_rule(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, rule TEXT NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -328,6 +332,58 @@ col(sqlite3_stmt *s, int i)
 	const unsigned char *t = sqlite3_column_text(s, i);
 
 	return t != NULL ? (const char *)t : "";
+}
+
+int
+xvs_store_acl_put(struct xvs_store *st, const char *port, const char *rule, int64_t *id,
+		  struct xvs_err *err)
+{
+	char v[24];
+	int r;
+
+	snprintf(v, sizeof(v), "%lld", (long long)*id);
+	{
+		const char *p[] = {port, rule, v, NULL};
+
+		r = run(st, err,
+			*id > 0 ? "INSERT INTO acl_rule(port, rule, id) VALUES(?1, ?2, ?3)"
+				: "INSERT INTO acl_rule(port, rule) VALUES(?1, ?2)",
+			*id > 0 ? p : (const char *[]){port, rule, NULL});
+	}
+	if (r == 0 && *id <= 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+int
+xvs_store_acl_del(struct xvs_store *st, const char *port, int64_t id, struct xvs_err *err)
+{
+	char v[24];
+	int r;
+
+	snprintf(v, sizeof(v), "%lld", (long long)id);
+	const char *p[] = {port, id > 0 ? v : NULL, NULL};
+
+	r = run(st, err, id > 0 ? "DELETE FROM acl_rule WHERE port = ?1 AND id = ?2"
+				: "DELETE FROM acl_rule WHERE port = ?1", p);
+	if (r == 0 && id > 0 && sqlite3_changes(st->db) == 0)
+		return xvs_err_set(err, -ENOENT, "port %s has no ACL rule %lld (see: xvsctl acl "
+				   "show %s)", port, (long long)id, port);
+	return r;
+}
+
+static int
+acl_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((xvs_store_acl_cb)cb)(sqlite3_column_int64(s, 0), col(s, 1), arg);
+}
+
+int
+xvs_store_load_acl(struct xvs_store *st, const char *port, xvs_store_acl_cb cb, void *arg,
+		   struct xvs_err *err)
+{
+	return query(st, err, "SELECT id, rule FROM acl_rule WHERE port = ?1 ORDER BY id", port,
+		     acl_row, (void *)cb, arg);
 }
 
 static int

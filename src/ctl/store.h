@@ -7,7 +7,7 @@
  * On start xvsd rebuilds the whole switch from it. Only the control thread
  * uses the connection.
  *
- * Schema (version 3; PRAGMA user_version, migrated forward at open, a newer
+ * Schema (version 4; PRAGMA user_version, migrated forward at open, a newer
  * one refused):
  *   port(name PK, kind, seq)            seq orders ports as they were added
  *   port_option(port, key, value)       every key of xvs_port_cfg_keys that applies
@@ -21,11 +21,14 @@
  *   ext_order(ext, rel, other, seq)     operator order: ext runs rel ("before",
  *                                       "after") other
  *   mirror(name PK, src, dst, dir)      mirror sessions (version 3), ports by name
+ *   acl_rule(id PK, port, rule)         port ACL rules in canonical text (v4);
+ *                                       id orders them (weight ties: lowest wins)
  */
 #ifndef XVS_STORE_H
 #define XVS_STORE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <xvs/xvs_ext.h>
 
@@ -67,6 +70,17 @@ typedef int (*xvs_store_mirror_cb)(const char *name, const char *src, const char
 				   const char *dir, void *arg);
 int xvs_store_load_mirrors(struct xvs_store *st, xvs_store_mirror_cb cb, void *arg,
 			   struct xvs_err *err);
+/* Port ACL rules. put inserts rule (canonical text) for port with *id, or
+ * with a new id written to *id when *id <= 0. del removes rule id of port
+ * (-ENOENT with a message when there is none), or every rule of the port
+ * when id <= 0. */
+int xvs_store_acl_put(struct xvs_store *st, const char *port, const char *rule, int64_t *id,
+		      struct xvs_err *err);
+int xvs_store_acl_del(struct xvs_store *st, const char *port, int64_t id, struct xvs_err *err);
+typedef int (*xvs_store_acl_cb)(int64_t id, const char *rule, void *arg);
+/* A port's rules in id order. */
+int xvs_store_load_acl(struct xvs_store *st, const char *port, xvs_store_acl_cb cb, void *arg,
+		       struct xvs_err *err);
 
 /* How many stored ports are of kind (e.g. "pci"); 0 on error. */
 int xvs_store_count_kind(struct xvs_store *st, const char *kind);

@@ -686,6 +686,9 @@ xvsd_restore(struct xvs_err *err)
 	r = xvsd_mirror_restore(err);
 	if (r < 0)
 		return r;
+	r = xvsd_acl_restore(err);
+	if (r < 0)
+		return r;
 	/* with the ports there, before any traffic: the first snapshot runs
 	 * the extensions the operator enabled */
 	xvsd_ext_restore();

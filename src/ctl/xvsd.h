@@ -172,6 +172,11 @@ extern const struct xvsd_method xvsd_ext_methods[];   /* cmd_ext.c */
 extern const struct xvsd_method xvsd_mirror_methods[];
 extern const struct xvsd_method xvsd_capture_methods[];
 extern const struct xvsd_method *const xvsd_method_tables[];
+extern const struct xvsd_method xvsd_acl_methods[];
+
+/* Port ACLs (cmd_acl.c): compile every port's stored rules (restore, before
+ * its publish). */
+int xvsd_acl_restore(struct xvs_err *err);
 
 /* Handle one request line; returns the response (new reference). */
 json_t *xvsd_rpc_handle(const char *line, size_t len);

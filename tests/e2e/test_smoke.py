@@ -117,6 +117,12 @@ def _calls():
          {"name": "sample", "rel": "before", "other": "cycle_a"}),
         ("ext.disable", {"name": "sample", "port": "n1"}, {"name": "nope", "port": "n1"}),
         ("ext.unload", {"name": "sample"}, {"name": "sample"}),
+        ("acl.add", {"name": "n1", "options": {"dir": "in", "action": "deny",
+                                               "remote": "10.0.0.0/8"}},
+         {"name": "n1", "options": {"dir": "in", "action": "deny", "remote": "10.0.0.1/8"}}),
+        ("acl.show", {"name": "n1"}, {"name": "nope"}),
+        ("acl.del", {"name": "n1", "id": 1}, {"name": "n1", "id": 1}),
+        ("acl.clear", {"name": "n1"}, {"name": "nope"}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
         ("test.fault", {"point": "none"}, {"point": "bogus"}),
         ("pipeline.stages", {}, None),
@@ -130,7 +136,8 @@ def _state(sw):
     fdb = [e for e in sw.rpc({"method": "fdb.show"})["result"]["entries"]
            if e["type"] == "static"]
     return json.dumps([sw.rpc({"method": "port.list"})["result"],
-                       sw.rpc({"method": "switch.show"})["result"]["settings"], fdb],
+                       sw.rpc({"method": "switch.show"})["result"]["settings"], fdb,
+                       sw.rpc({"method": "acl.show"})["result"]["ports"]],
                       sort_keys=True)
 
 
@@ -150,7 +157,8 @@ def test_every_rpc_method(switch):
             assert _state(switch) == before, (method, bad)
     # and the same through xvsctl's table output, which formats every view
     for args in (("switch", "show"), ("port", "list"), ("port", "stats"), ("fdb", "show"),
-                 ("rss", "show"), ("worker", "stats"), ("mirror", "show"), ("capture", "show")):
+                 ("rss", "show"), ("worker", "stats"), ("mirror", "show"), ("capture", "show"),
+                 ("acl", "show")):
         argv, p = switch.xvsd.ctl_proc(*args, json_out=False)
         assert p.returncode == 0, (argv, p.stderr)
     if os.path.exists(SMOKE_PCAPNG):

@@ -2,6 +2,7 @@
 /*
  * Registration of the built-in stages (datapath, control thread).
  */
+#include "acl_stage.h"
 #include "pipeline.h"
 #include "stages.h"
 #include "capture.h"
@@ -12,8 +13,8 @@ xvs_stages_builtin_register(bool passthrough, struct xvs_err *err)
 {
 	const struct xvs_ext_desc *const builtin[] = {
 		&xvs_stage_l2_forward, &xvs_stage_mac_spoof, &xvs_stage_dhcp_guard,
-		&xvs_stage_router_guard, &xvs_stage_storm_limit, &xvs_mirror_desc,
-		&xvs_capture_desc,
+		&xvs_stage_router_guard, &xvs_stage_storm_limit, &xvs_acl_stage_desc,
+		&xvs_mirror_desc, &xvs_capture_desc,
 	};
 	int rc;
 

@@ -11,6 +11,8 @@
  *   router_guard filter   ingress: router advertisements/redirects dropped
  *   storm_limit  filter   ingress: broadcast + multicast + unknown unicast
  *                         packets/s per port; the rest dropped
+ *   acl          filter   ingress and egress: port ACLs on rte_acl (acl_stage.h;
+ *                         settings from src/ctl/cmd_acl.c, not port options)
  *   passthroughN filter   ingress, only with --test-faults / benchmarks: does
  *                         nothing, measures what a stage costs
  *
