@@ -451,6 +451,12 @@ MUTANTS = [
        "worst = a > b ? a : b;", "worst = a;")],
      [unit("test_balancer")]),
 
+    ("bal-wake-parked", "on a tie a spread wakes a parked worker rather than use an active one",
+     [("src/core/balancer.c",
+       "(found && worst == best && best_parked && !parked)",
+       "(found && worst == best && best_parked && !parked && false)")],
+     [unit("test_balancer")]),
+
     ("vmq-lightest-first", "a freed VMQ queue goes to the waiter of lowest weight",
      [("src/core/balancer.c",
        "if (best < 0 || p->wait[i].weight > p->wait[best].weight ||",

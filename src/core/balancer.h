@@ -217,7 +217,8 @@ int xvs_vmq_request(struct xvs_vmq_pool *p, uint32_t port, uint8_t weight,
  * port just leaves the wait list. Returns the queue freed, or 0. */
 uint16_t xvs_vmq_release(struct xvs_vmq_pool *p, uint32_t port, uint32_t *to_port);
 
-/* Where the port stands now: 0 and *out, or -ENOENT if it never asked. */
+/* Where the port stands now: 0 and *out, or -ENOENT if it holds no queue and
+ * does not wait (it never asked, released, or asked with weight 0). */
 int xvs_vmq_lookup(const struct xvs_vmq_pool *p, uint32_t port, struct xvs_vmq_alloc *out);
 
 #endif /* XVS_BALANCER_H */
