@@ -494,6 +494,47 @@ MUTANTS = [
        "\treturn kill((pid_t)pid, 0) < 0 && errno == ESRCH;\n",
        "\treturn true;\n")],
      [e2e("test_ports.py", "afxdp_live_program_of_another_xvsd_not_replaced")]),
+
+    ("bal-no-hold", "a queue just moved may move straight back (flapping)",
+     [("src/core/balancer.c",
+       "return st->moved[qi] && now - st->moved_ns[qi] < hold;",
+       "return st->moved[qi] && now - st->moved_ns[qi] < hold && false;")],
+     [unit("test_balancer")]),
+
+    ("bal-no-hysteresis", "a worker over high for one sample already spreads",
+     [("src/core/balancer.c",
+       "if (!stuck[i] && st->over[i] >= cfg->hysteresis &&",
+       "if (!stuck[i] && st->over[i] >= 1 &&")],
+     [unit("test_balancer")]),
+
+    ("bal-pack-to-high", "coalescing packs a worker up to high instead of the midpoint",
+     [("src/core/balancer.c",
+       "if (plan->load_after[t] + add[t] + q[qi].busy_pct <= pack) {",
+       "if (plan->load_after[t] + add[t] + q[qi].busy_pct <= cfg->high_pct) {")],
+     [unit("test_balancer")]),
+
+    ("bal-siblings-first", "the topology order ignores hyper-thread siblings",
+     [("src/core/balancer.c",
+       "if (cfg->cores_first && round == 0 && !is_primary(w, n, i))",
+       "if (cfg->cores_first && round == 0 && !is_primary(w, n, i) && false)")],
+     [unit("test_balancer")]),
+
+    ("bal-worst-target", "a spread move takes the first target that lowers the source",
+     [("src/core/balancer.c",
+       "worst = a > b ? a : b;", "worst = a;")],
+     [unit("test_balancer")]),
+
+    ("bal-wake-parked", "on a tie a spread wakes a parked worker rather than use an active one",
+     [("src/core/balancer.c",
+       "(found && worst == best && best_parked && !parked)",
+       "(found && worst == best && best_parked && !parked && false)")],
+     [unit("test_balancer")]),
+
+    ("vmq-lightest-first", "a freed VMQ queue goes to the waiter of lowest weight",
+     [("src/core/balancer.c",
+       "if (best < 0 || p->wait[i].weight > p->wait[best].weight ||",
+       "if (best < 0 || p->wait[i].weight < p->wait[best].weight ||")],
+     [unit("test_balancer")]),
 ]
 
 
