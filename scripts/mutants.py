@@ -276,6 +276,13 @@ MUTANTS = [
        "if (best < 0 || (int64_t)(tag - best_tag) > 0) {")],
      [unit("test_qos")]),
 
+    ("qos-strict-last", "ETS strict-priority classes are served only when no weighted "
+     "class has a frame (last instead of first)",
+     [("src/core/qos.c",
+       "\tif (best_strict >= 0)\n\t\tbest = best_strict;\n",
+       "\tif (best_strict >= 0 && best < 0)\n\t\tbest = best_strict;\n")],
+     [unit("test_qos")]),
+
     ("qos-abs-sum-unchecked", "absolute minimums summing above the link are accepted",
      [("src/core/qos.c",
        "if (sum_abs < c->min_bps || sum_abs > cfg->capacity_bps)",

@@ -72,6 +72,13 @@ xvs_qos_validate(const struct xvs_qos_cfg *cfg, struct xvs_err *err)
 			if (strncmp(c->name, cfg->cls[j].name, XVS_QOS_NAME_LEN) == 0)
 				return xvs_err_set(err, -EINVAL, "qos: class name '%.*s' used twice",
 						   XVS_QOS_NAME_LEN, c->name);
+		if (c->strict > 8)
+			return xvs_err_set(err, -EINVAL, "qos class '%.*s': strict priority %u "
+					   "outside 1-8", XVS_QOS_NAME_LEN, c->name, c->strict);
+		if (c->strict != 0 && has_min(c))
+			return xvs_err_set(err, -EINVAL, "qos class '%.*s': a strict priority "
+					   "class has no minimum (it is served first)",
+					   XVS_QOS_NAME_LEN, c->name);
 		if (c->weight > XVS_QOS_WEIGHT_MAX)
 			return xvs_err_set(err, -EINVAL, "qos class '%.*s': weight %u outside 0-%u",
 					   XVS_QOS_NAME_LEN, c->name, c->weight,
@@ -276,6 +283,7 @@ xvs_qos_sched_init(struct xvs_qos_sched *s, const struct xvs_qos_cfg *cfg,
 		uint64_t w = (uint64_t)((unsigned __int128)raw[i] * WNORM / max);
 
 		s->cls[i].inv_w = VSCALE / (w ? w : 1);
+		s->cls[i].strict = cfg->cls[i].strict;
 		tb_init(&s->cls[i].cap, cfg->cls[i].max_bps, now_ns);
 	}
 	tb_init(&s->port, cfg->shape_port ? cfg->capacity_bps : 0, now_ns);
@@ -286,7 +294,7 @@ xvs_qos_pick(struct xvs_qos_sched *s, const uint32_t *head_len,
 	     uint64_t now_ns, uint64_t *wake_ns)
 {
 	uint64_t wake = UINT64_MAX, best_tag = 0;
-	int best = -1;
+	int best = -1, best_strict = -1;
 
 	for (uint32_t i = 0; i < s->n; i++) {
 		struct xvs_qos_class *c = &s->cls[i];
@@ -307,6 +315,11 @@ xvs_qos_pick(struct xvs_qos_sched *s, const uint32_t *head_len,
 				wake = ready;
 			continue;
 		}
+		if (c->strict != 0) {
+			if (best_strict < 0 || c->strict > s->cls[best_strict].strict)
+				best_strict = (int)i;
+			continue;
+		}
 		if (!c->active) {
 			/* Back from idle: start at the system's virtual time,
 			 * unless its last tag is still ahead of it. */
@@ -323,6 +336,8 @@ xvs_qos_pick(struct xvs_qos_sched *s, const uint32_t *head_len,
 			best_tag = tag;
 		}
 	}
+	if (best_strict >= 0)
+		best = best_strict;
 	if (best < 0) {
 		if (wake_ns != NULL)
 			*wake_ns = wake;
@@ -340,8 +355,10 @@ xvs_qos_pick(struct xvs_qos_sched *s, const uint32_t *head_len,
 	}
 	struct xvs_qos_class *c = &s->cls[best];
 
-	c->finish = best_tag;
-	s->vtime = best_tag;
+	if (c->strict == 0) {
+		c->finish = best_tag;
+		s->vtime = best_tag;
+	}
 	if (c->cap.rate_bps != 0)
 		c->cap.tokens -= tb_cost(len);
 	if (s->port.rate_bps != 0)

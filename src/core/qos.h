@@ -39,6 +39,12 @@
  * so it cannot give N classes weighted work-conserving minimums; rte_meter
  * only polices (drops), it neither queues nor shares.
  *
+ * ETS (802.1Qaz) groups: a class may be strict priority (level 1-8) instead
+ * of weighted. Backlogged strict classes are served first, higher level
+ * first, limited only by their caps (give them one, or they can starve the
+ * weighted classes, as in ETS); the weighted classes share what is left. A
+ * strict class has no minimum.
+ *
  * Time is passed in (nanoseconds, any origin, monotonic). The scheduler does
  * not own frames: the caller tells it each class's head-of-line frame size
  * (0 = empty), and it picks the class that sends next and charges it.
@@ -70,6 +76,8 @@ struct xvs_qos_class_cfg {
 	uint32_t weight;             /* weight mode: 1-100, 0 = no minimum */
 	uint64_t min_bps;            /* absolute mode: bit/s, 0 = no minimum */
 	uint64_t max_bps;            /* cap in bit/s, 0 = none */
+	uint8_t strict;              /* 0: weighted (ETS); 1-8: strict priority,
+				      * higher first, before every weighted class */
 };
 
 /* One egress port's scheduling point. class[0] is the default flow. */
@@ -86,7 +94,8 @@ struct xvs_qos_cfg {
  * set in absolute mode or an absolute set in weight mode (mixing), any
  * minimum in mode none, absolute minimums summing above the capacity, a cap
  * below the class's minimum (absolute; in weight mode, below the weight's
- * share with every class backlogged), duplicate class names. */
+ * share with every class backlogged), duplicate class names, a strict
+ * priority level above 8 or a strict class with a minimum. */
 int xvs_qos_validate(const struct xvs_qos_cfg *cfg, struct xvs_err *err);
 
 /* May the switch's mode change from cfg->mode to mode? Refused (-EBUSY)
@@ -142,6 +151,7 @@ struct xvs_qos_class {
 	uint64_t inv_w;      /* virtual time per byte: XVS_QOS_VSCALE / weight */
 	uint64_t finish;     /* virtual finish tag of the last frame served */
 	bool active;         /* was backlogged at the previous pick */
+	uint8_t strict;      /* 0 weighted, else strict priority level */
 	struct xvs_qos_tb cap;
 	uint64_t sent_bytes, sent_frames;
 };

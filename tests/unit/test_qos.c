@@ -173,7 +173,26 @@ simulate(const struct xvs_qos_cfg *cfg, const uint32_t *frame,
 		double rate[MAXC];
 		uint32_t nwin = (uint32_t)llround(ph[p].dur_s / win_s);
 
-		fluid(C, n, w, ph[p].demand, cap, rate);
+		/* Strict classes first, higher level first; the weighted ones
+		 * share what is left. */
+		double rem = C, dem[MAXC], srate[MAXC] = {0};
+
+		memcpy(dem, ph[p].demand, sizeof(dem));
+		for (int lvl = 8; lvl >= 1; lvl--)
+			for (uint32_t i = 0; i < n; i++) {
+				if (cfg->cls[i].strict != lvl)
+					continue;
+				double need = dem[i] == SAT ? INFINITY : dem[i];
+
+				need = fmin(need, cap[i] > 0 ? cap[i] : INFINITY);
+				srate[i] = fmin(need, rem);
+				rem -= srate[i];
+				dem[i] = 0;
+			}
+		fluid(rem, n, w, dem, cap, rate);
+		for (uint32_t i = 0; i < n; i++)
+			if (cfg->cls[i].strict != 0)
+				rate[i] = srate[i];
 		for (uint32_t k = 0; k < nwin; k++) {
 			uint64_t end_ps = t_ps + (uint64_t)llround(win_s * 1e12);
 			double sent[MAXC] = {0};
@@ -273,6 +292,8 @@ frames_all(uint32_t *f, uint32_t n, uint32_t len)
 	for (uint32_t i = 0; i < n; i++)
 		f[i] = len;
 }
+
+static void expect_err(const struct xvs_qos_cfg *c, const char *needle);
 
 /* ---- Acceptance vectors (acceptance-vectors.md 5). ------------------------ */
 
@@ -496,6 +517,35 @@ test_absolute(void **state)
 	struct sim_result r = simulate(&c, f, ph, 3, 0.002);
 
 	report("absolute 1G/4G/2G(cap 5G)", r);
+}
+
+/* ETS (V5): tc-bw 50/30/20, then a strict class capped at 2G and a strict
+ * class asking 1G at a higher level served before them. */
+static void
+test_ets(void **state)
+{
+	(void)state;
+	const uint32_t w[] = {50, 30, 20, 0, 0};
+	struct xvs_qos_cfg c = cfg_weights(10 * GBIT, 5, w);
+	uint32_t f[5] = {1500, 1500, 1500, 1500, 300};
+	struct xvs_err e = {0};
+
+	c.cls[3].strict = 1;
+	c.cls[3].max_bps = 2 * GBIT;
+	c.cls[4].strict = 2;
+	assert_int_equal(xvs_qos_validate(&c, &e), 0);
+	struct phase ph[] = {
+		{0.01, {SAT, SAT, SAT, 0, 0}},      /* V5: 5 / 3 / 2 */
+		{0.01, {SAT, SAT, 0, 0, 0}},        /* V5b: 6.25 / 3.75 */
+		{0.01, {SAT, SAT, SAT, SAT, 0}},    /* strict 2G (cap), 8G by 5:3:2 */
+		{0.01, {SAT, SAT, SAT, SAT, 1e9}},  /* 1G, 2G, then 7G by 5:3:2 */
+	};
+	report("ETS 50/30/20 + strict", simulate(&c, f, ph, 4, 0.002));
+	c.cls[4].strict = 9;
+	expect_err(&c, "strict priority 9 outside 1-8");
+	c.cls[4].strict = 1;
+	c.cls[4].weight = 5;
+	expect_err(&c, "strict priority class has no minimum");
 }
 
 /* An idle class's share is taken over within one round, and a class waking
@@ -852,6 +902,7 @@ main(void)
 		cmocka_unit_test(test_one_second_10g),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_absolute),
+		cmocka_unit_test(test_ets),
 		cmocka_unit_test(test_takeover),
 		cmocka_unit_test(test_cap_idle_link_wake),
 		cmocka_unit_test(test_port_shaping),
