@@ -293,6 +293,40 @@ MUTANTS = [
        "\t\tif (r == 0)\n\t\t\tcontinue;")],
      [e2e("test_acl.py", "survive_restart")]),
 
+    ("qos-idle-banks-credit", "a QoS class back from idle keeps its old virtual tag "
+     "(it bursts on waking instead of rejoining at the system's virtual time)",
+     [("src/core/qos.c",
+       "\t\t\tif (d == 0 || d > TAG_AHEAD_MAX)\n\t\t\t\tc->finish = s->vtime;\n",
+       "\t\t\tif (d == 0)\n\t\t\t\tc->finish = s->vtime;\n")],
+     [unit("test_qos")]),
+
+    ("qos-cap-not-charged", "a capped QoS class is not charged for what it sends "
+     "(the cap stops holding after the first bucket)",
+     [("src/core/qos.c",
+       "\tif (c->cap.rate_bps != 0)\n\t\tc->cap.tokens -= tb_cost(len);\n",
+       "\tif (c->cap.rate_bps == 0)\n\t\tc->cap.tokens -= tb_cost(len);\n")],
+     [unit("test_qos")]),
+
+    ("qos-weight-inverted", "the QoS scheduler picks the largest virtual finish tag "
+     "(shares go against the weights)",
+     [("src/core/qos.c",
+       "if (best < 0 || (int64_t)(tag - best_tag) < 0) {",
+       "if (best < 0 || (int64_t)(tag - best_tag) > 0) {")],
+     [unit("test_qos")]),
+
+    ("qos-strict-last", "ETS strict-priority classes are served only when no weighted "
+     "class has a frame (last instead of first)",
+     [("src/core/qos.c",
+       "\tif (best_strict >= 0)\n\t\tbest = best_strict;\n",
+       "\tif (best_strict >= 0 && best < 0)\n\t\tbest = best_strict;\n")],
+     [unit("test_qos")]),
+
+    ("qos-abs-sum-unchecked", "absolute minimums summing above the link are accepted",
+     [("src/core/qos.c",
+       "if (sum_abs < c->min_bps || sum_abs > cfg->capacity_bps)",
+       "if (sum_abs < c->min_bps)")],
+     [unit("test_qos")]),
+
     # -- control plane, the other halves of two features above
     ("mtu-before-commit", "port.set changes the device MTU before the store commit",
      [("src/ctl/cmd.c",

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * QoS model, validation, classifier and scheduler arithmetic (see qos.h for
+ * the semantics and why SCFQ + token buckets rather than rte_sched).
+ * Hand-written: no DPDK library gives weighted work-conserving minimums with
+ * caps (rte_sched's weights exist only inside its best-effort class), and the
+ * core has no DPDK by design.
+ */
+#include <string.h>
+
+#include "qos.h"
+
+/* Virtual time per byte of a class of normalized weight w is VSCALE / w.
+ * Weights are normalized so the largest is WNORM: the ratios of absolute
+ * minimums (bit/s, up to 2^40) keep 20 bits of precision and inv_w stays
+ * >= 2^25. A frame costs at most FRAME_MAX x VSCALE = 2^62 of virtual time,
+ * so live tags are within 2^62 of vtime and wrap-aware comparison is safe. */
+#define VSCALE (1ull << 45)
+#define WNORM (1ull << 20)
+#define FRAME_MAX (1u << 17)
+#define TAG_AHEAD_MAX (1ull << 62)
+#define NS_PER_S 1000000000ull
+
+int
+xvs_qos_mode_parse(const char *s, enum xvs_qos_mode *mode)
+{
+	if (strcmp(s, "none") == 0)
+		*mode = XVS_QOS_MODE_NONE;
+	else if (strcmp(s, "weight") == 0)
+		*mode = XVS_QOS_MODE_WEIGHT;
+	else if (strcmp(s, "absolute") == 0)
+		*mode = XVS_QOS_MODE_ABSOLUTE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *
+xvs_qos_mode_name(enum xvs_qos_mode mode)
+{
+	switch (mode) {
+	case XVS_QOS_MODE_NONE:
+		return "none";
+	case XVS_QOS_MODE_WEIGHT:
+		return "weight";
+	case XVS_QOS_MODE_ABSOLUTE:
+		return "absolute";
+	}
+	return "?";
+}
+
+static bool
+has_min(const struct xvs_qos_class_cfg *c)
+{
+	return c->weight != 0 || c->min_bps != 0;
+}
+
+int
+xvs_qos_validate(const struct xvs_qos_cfg *cfg, struct xvs_err *err)
+{
+	uint64_t sum_abs = 0, sum_w = 0;
+
+	if (cfg->capacity_bps == 0)
+		return xvs_err_set(err, -EINVAL, "qos: capacity must be > 0 bit/s");
+	if (cfg->n_classes < 1 || cfg->n_classes > XVS_QOS_MAX_CLASSES)
+		return xvs_err_set(err, -EINVAL, "qos: %u classes, must be 1-%u",
+				   cfg->n_classes, XVS_QOS_MAX_CLASSES);
+	for (uint32_t i = 0; i < cfg->n_classes; i++) {
+		const struct xvs_qos_class_cfg *c = &cfg->cls[i];
+
+		for (uint32_t j = 0; j < i; j++)
+			if (strncmp(c->name, cfg->cls[j].name, XVS_QOS_NAME_LEN) == 0)
+				return xvs_err_set(err, -EINVAL, "qos: class name '%.*s' used twice",
+						   XVS_QOS_NAME_LEN, c->name);
+		if (c->strict > 8)
+			return xvs_err_set(err, -EINVAL, "qos class '%.*s': strict priority %u "
+					   "outside 1-8", XVS_QOS_NAME_LEN, c->name, c->strict);
+		if (c->strict != 0 && has_min(c))
+			return xvs_err_set(err, -EINVAL, "qos class '%.*s': a strict priority "
+					   "class has no minimum (it is served first)",
+					   XVS_QOS_NAME_LEN, c->name);
+		if (c->weight > XVS_QOS_WEIGHT_MAX)
+			return xvs_err_set(err, -EINVAL, "qos class '%.*s': weight %u outside 0-%u",
+					   XVS_QOS_NAME_LEN, c->name, c->weight,
+					   XVS_QOS_WEIGHT_MAX);
+		if (c->weight != 0 && c->min_bps != 0)
+			return xvs_err_set(err, -EINVAL,
+					   "qos class '%.*s': weight and absolute minimum both set "
+					   "(they cannot be mixed)", XVS_QOS_NAME_LEN, c->name);
+		if (cfg->mode == XVS_QOS_MODE_NONE && has_min(c))
+			return xvs_err_set(err, -EINVAL,
+					   "qos class '%.*s': minimum set but the bandwidth mode is none",
+					   XVS_QOS_NAME_LEN, c->name);
+		if (cfg->mode == XVS_QOS_MODE_WEIGHT && c->min_bps != 0)
+			return xvs_err_set(err, -EINVAL,
+					   "qos class '%.*s': absolute minimum in weight mode "
+					   "(weights and absolutes cannot be mixed)",
+					   XVS_QOS_NAME_LEN, c->name);
+		if (cfg->mode == XVS_QOS_MODE_ABSOLUTE && c->weight != 0)
+			return xvs_err_set(err, -EINVAL,
+					   "qos class '%.*s': weight in absolute mode "
+					   "(weights and absolutes cannot be mixed)",
+					   XVS_QOS_NAME_LEN, c->name);
+		if (c->max_bps != 0 && c->max_bps < c->min_bps)
+			return xvs_err_set(err, -EINVAL,
+					   "qos class '%.*s': cap %llu bit/s below its minimum %llu bit/s",
+					   XVS_QOS_NAME_LEN, c->name,
+					   (unsigned long long)c->max_bps,
+					   (unsigned long long)c->min_bps);
+		sum_abs += c->min_bps;
+		sum_w += c->weight;
+		if (sum_abs < c->min_bps || sum_abs > cfg->capacity_bps)
+			return xvs_err_set(err, -EINVAL,
+					   "qos: absolute minimums sum above the capacity %llu bit/s "
+					   "(at class '%.*s')",
+					   (unsigned long long)cfg->capacity_bps,
+					   XVS_QOS_NAME_LEN, c->name);
+	}
+	/* In weight mode a cap below the class's share with every class
+	 * backlogged would make its minimum a promise the cap breaks. */
+	if (cfg->mode == XVS_QOS_MODE_WEIGHT && sum_w != 0) {
+		for (uint32_t i = 0; i < cfg->n_classes; i++) {
+			const struct xvs_qos_class_cfg *c = &cfg->cls[i];
+			unsigned __int128 share = (unsigned __int128)cfg->capacity_bps *
+						  c->weight / sum_w;
+
+			if (c->max_bps != 0 && c->weight != 0 && c->max_bps < share)
+				return xvs_err_set(err, -EINVAL,
+						   "qos class '%.*s': cap %llu bit/s below its weight's "
+						   "minimum %llu bit/s", XVS_QOS_NAME_LEN, c->name,
+						   (unsigned long long)c->max_bps,
+						   (unsigned long long)share);
+		}
+	}
+	return 0;
+}
+
+int
+xvs_qos_mode_change(const struct xvs_qos_cfg *cfg, enum xvs_qos_mode mode,
+		    struct xvs_err *err)
+{
+	if (mode == cfg->mode)
+		return 0;
+	for (uint32_t i = 0; i < cfg->n_classes && i < XVS_QOS_MAX_CLASSES; i++)
+		if (has_min(&cfg->cls[i]))
+			return xvs_err_set(err, -EBUSY,
+					   "qos: cannot change the bandwidth mode from %s to %s while "
+					   "class '%.*s' has a minimum; remove the minimums first",
+					   xvs_qos_mode_name(cfg->mode), xvs_qos_mode_name(mode),
+					   XVS_QOS_NAME_LEN, cfg->cls[i].name);
+	return 0;
+}
+
+/* ---- Classifier. ---------------------------------------------------------- */
+
+static bool
+proto_has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136;
+}
+
+int
+xvs_qos_match_validate(const struct xvs_qos_match *m, uint32_t n_classes,
+		       struct xvs_err *err)
+{
+	bool ports = m->port_lo != 0 || m->port_hi != 0;
+
+	if (m->cls >= n_classes)
+		return xvs_err_set(err, -EINVAL, "qos match: class %u does not exist", m->cls);
+	if (ports && m->port_lo > m->port_hi)
+		return xvs_err_set(err, -EINVAL, "qos match: port range %u-%u is empty "
+				   "(matches nothing)", m->port_lo, m->port_hi);
+	if (ports && m->proto != 0 && !proto_has_ports(m->proto))
+		return xvs_err_set(err, -EINVAL, "qos match: IP protocol %u has no ports "
+				   "(matches nothing)", m->proto);
+	return 0;
+}
+
+static bool
+match_one(const struct xvs_qos_match *m, const struct xvs_qos_pkt *p)
+{
+	if (m->pcp_mask != 0 &&
+	    !(p->has_pcp && p->pcp < 8 && (m->pcp_mask >> p->pcp) & 1))
+		return false;
+	if (m->dscp_mask != 0 &&
+	    !(p->is_ip && p->dscp < 64 && (m->dscp_mask >> p->dscp) & 1))
+		return false;
+	if (m->proto != 0 && !(p->is_ip && p->proto == m->proto))
+		return false;
+	if (m->port_lo != 0 || m->port_hi != 0) {
+		uint16_t port = m->port_is_src ? p->sport : p->dport;
+
+		if (!p->is_ip || !p->has_ports || port < m->port_lo || port > m->port_hi)
+			return false;
+	}
+	return true;
+}
+
+uint8_t
+xvs_qos_classify(const struct xvs_qos_match *rules, uint32_t n_rules,
+		 const struct xvs_qos_pkt *p)
+{
+	for (uint32_t i = 0; i < n_rules; i++)
+		if (match_one(&rules[i], p))
+			return rules[i].cls;
+	return 0;
+}
+
+/* ---- Scheduler. ----------------------------------------------------------- */
+
+static void
+tb_init(struct xvs_qos_tb *tb, uint64_t rate_bps, uint64_t now_ns)
+{
+	uint64_t depth_bits = rate_bps / (NS_PER_S / XVS_QOS_BURST_NS);
+
+	if (depth_bits < 2ull * 65536 * 8)
+		depth_bits = 2ull * 65536 * 8;
+	tb->rate_bps = rate_bps;
+	tb->depth = (int64_t)(depth_bits * NS_PER_S);
+	tb->tokens = tb->depth;
+	tb->last_ns = now_ns;
+}
+
+static void
+tb_refill(struct xvs_qos_tb *tb, uint64_t now_ns)
+{
+	if (tb->rate_bps == 0 || now_ns <= tb->last_ns)
+		return;
+	/* rate x dt may overflow 64 bits after a long idle: clamp in 128. */
+	unsigned __int128 add = (unsigned __int128)tb->rate_bps * (now_ns - tb->last_ns);
+	__int128 t = (__int128)tb->tokens + (__int128)add;
+
+	tb->tokens = t > tb->depth ? tb->depth : (int64_t)t;
+	tb->last_ns = now_ns;
+}
+
+/* Bit-ns a frame of len bytes costs. */
+static int64_t
+tb_cost(uint32_t len)
+{
+	return (int64_t)len * 8 * (int64_t)NS_PER_S;
+}
+
+/* When will tb hold cost (now if it does)? */
+static uint64_t
+tb_ready_at(const struct xvs_qos_tb *tb, int64_t cost, uint64_t now_ns)
+{
+	if (tb->rate_bps == 0 || tb->tokens >= cost)
+		return now_ns;
+	uint64_t need = (uint64_t)(cost - tb->tokens);
+
+	return now_ns + (need + tb->rate_bps - 1) / tb->rate_bps;
+}
+
+void
+xvs_qos_sched_init(struct xvs_qos_sched *s, const struct xvs_qos_cfg *cfg,
+		   uint64_t now_ns)
+{
+	uint64_t raw[XVS_QOS_MAX_CLASSES], max = 1;
+
+	memset(s, 0, sizeof(*s));
+	s->n = cfg->n_classes;
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct xvs_qos_class_cfg *c = &cfg->cls[i];
+
+		switch (cfg->mode) {
+		case XVS_QOS_MODE_WEIGHT:
+			raw[i] = c->weight;
+			break;
+		case XVS_QOS_MODE_ABSOLUTE:
+			raw[i] = c->min_bps;
+			break;
+		default:
+			raw[i] = 1;
+			break;
+		}
+		if (raw[i] == 0)
+			raw[i] = 1; /* no minimum: the smallest share */
+		if (raw[i] > max)
+			max = raw[i];
+	}
+	for (uint32_t i = 0; i < s->n; i++) {
+		uint64_t w = (uint64_t)((unsigned __int128)raw[i] * WNORM / max);
+
+		s->cls[i].inv_w = VSCALE / (w ? w : 1);
+		s->cls[i].strict = cfg->cls[i].strict;
+		tb_init(&s->cls[i].cap, cfg->cls[i].max_bps, now_ns);
+	}
+	tb_init(&s->port, cfg->shape_port ? cfg->capacity_bps : 0, now_ns);
+}
+
+int
+xvs_qos_pick(struct xvs_qos_sched *s, const uint32_t *head_len,
+	     uint64_t now_ns, uint64_t *wake_ns)
+{
+	uint64_t wake = UINT64_MAX, best_tag = 0;
+	int best = -1, best_strict = -1;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		struct xvs_qos_class *c = &s->cls[i];
+		uint32_t len = head_len[i] < FRAME_MAX ? head_len[i] : FRAME_MAX;
+
+		if (len == 0) {
+			c->active = false;
+			continue;
+		}
+		tb_refill(&c->cap, now_ns);
+		uint64_t ready = tb_ready_at(&c->cap, tb_cost(len), now_ns);
+
+		if (ready > now_ns) {
+			/* Held by its cap: out of the sharing until it may send,
+			 * so it earns no credit while it waits. */
+			c->active = false;
+			if (ready < wake)
+				wake = ready;
+			continue;
+		}
+		if (c->strict != 0) {
+			if (best_strict < 0 || c->strict > s->cls[best_strict].strict)
+				best_strict = (int)i;
+			continue;
+		}
+		if (!c->active) {
+			/* Back from idle: start at the system's virtual time,
+			 * unless its last tag is still ahead of it. */
+			uint64_t d = c->finish - s->vtime;
+
+			if (d == 0 || d > TAG_AHEAD_MAX)
+				c->finish = s->vtime;
+			c->active = true;
+		}
+		uint64_t tag = c->finish + (uint64_t)len * c->inv_w;
+
+		if (best < 0 || (int64_t)(tag - best_tag) < 0) {
+			best = (int)i;
+			best_tag = tag;
+		}
+	}
+	if (best_strict >= 0)
+		best = best_strict;
+	if (best < 0) {
+		if (wake_ns != NULL)
+			*wake_ns = wake;
+		return -1;
+	}
+	uint32_t len = head_len[best] < FRAME_MAX ? head_len[best] : FRAME_MAX;
+
+	tb_refill(&s->port, now_ns);
+	uint64_t ready = tb_ready_at(&s->port, tb_cost(len), now_ns);
+
+	if (ready > now_ns) {
+		if (wake_ns != NULL)
+			*wake_ns = ready;
+		return -1;
+	}
+	struct xvs_qos_class *c = &s->cls[best];
+
+	if (c->strict == 0) {
+		c->finish = best_tag;
+		s->vtime = best_tag;
+	}
+	if (c->cap.rate_bps != 0)
+		c->cap.tokens -= tb_cost(len);
+	if (s->port.rate_bps != 0)
+		s->port.tokens -= tb_cost(len);
+	c->sent_bytes += head_len[best];
+	c->sent_frames++;
+	return best;
+}

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * QoS for converged networks: the model, its validation, the traffic-class
+ * classifier and the egress scheduler's arithmetic (core, no DPDK, no clock).
+ *
+ * Model. One scheduling point per egress port, scheduling against a
+ * capacity in bit/s (the link speed, or a configured rate for links that
+ * report none). Its classes are: the default flow (class 0: every port or
+ * frame without a minimum of its own), ports with a minimum, and traffic
+ * classes (matched by 802.1p priority, DSCP, IP protocol and L4 port). Each
+ * class has a minimum, by weight (1-100, 0 = none) or absolute (bit/s), and an
+ * optional cap (maximum bit/s, 0 = none) that holds even on an idle link. The
+ * bandwidth mode is per switch: weight, absolute or none, never mixed.
+ *
+ * Semantics (Hyper-V's, ../shared/reference/FEATURES.md 7): under congestion
+ * each backlogged class gets capacity x weight / sum of the backlogged
+ * weights; what a class does not use goes to the others by weight (work
+ * conservation: weighted max-min fairness); caps always hold; absolute
+ * minimums hold. In absolute mode a class's weight is its minimum in bit/s:
+ * since validation keeps the minimums' sum within the capacity, each
+ * backlogged class gets at least its minimum and the spare is shared in
+ * proportion. A class without a minimum gets the smallest weight (1, or
+ * 1 bit/s in absolute mode). In mode none every class has weight 1 (plain
+ * fair queueing); caps still hold.
+ *
+ * Algorithm: self-clocked fair queueing (SCFQ, Golestani 1994: virtual
+ * finish tags, the system's virtual time is the tag of the frame last
+ * served) for the weighted share, with a token bucket per class for its cap
+ * and an optional one for the port when the capacity is a configured rate.
+ * Why: virtual-time tags give each class its share within one maximum frame
+ * per class at any instant, whatever the frame sizes (DRR's error is a
+ * quantum, which must be at least a max frame times weight ratio, so with
+ * weights 1..100 and 64 KB frames it is megabytes), cost O(classes) per
+ * frame with classes <= 8..16, and need no per-round state, so an idle
+ * class waking takes its share back at its very next frame.
+ * Why not rte_sched: its hierarchy is fixed (port/subport/pipe/13 traffic
+ * classes), the 12 upper traffic classes are served in strict priority and
+ * weights (WRR) exist only among the 4 queues of the best-effort class 12,
+ * so it cannot give N classes weighted work-conserving minimums; rte_meter
+ * only polices (drops), it neither queues nor shares.
+ *
+ * ETS (802.1Qaz) groups: a class may be strict priority (level 1-8) instead
+ * of weighted. Backlogged strict classes are served first, higher level
+ * first, limited only by their caps (give them one, or they can starve the
+ * weighted classes, as in ETS); the weighted classes share what is left. A
+ * strict class has no minimum.
+ *
+ * Time is passed in (nanoseconds, any origin, monotonic). The scheduler does
+ * not own frames: the caller tells it each class's head-of-line frame size
+ * (0 = empty), and it picks the class that sends next and charges it.
+ */
+#ifndef XVS_QOS_H
+#define XVS_QOS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xvs_err.h"
+
+#define XVS_QOS_MAX_CLASSES 16
+#define XVS_QOS_WEIGHT_MAX 100
+#define XVS_QOS_NAME_LEN 32
+
+enum xvs_qos_mode {
+	XVS_QOS_MODE_NONE = 0,     /* no minimums on any class; fair queueing */
+	XVS_QOS_MODE_WEIGHT,       /* minimums are relative weights 1-100 */
+	XVS_QOS_MODE_ABSOLUTE,     /* minimums are bit/s */
+};
+
+/* Parse/format "none" | "weight" | "absolute". Parse returns -EINVAL. */
+int xvs_qos_mode_parse(const char *s, enum xvs_qos_mode *mode);
+const char *xvs_qos_mode_name(enum xvs_qos_mode mode);
+
+struct xvs_qos_class_cfg {
+	char name[XVS_QOS_NAME_LEN]; /* "default", a port name, a class name */
+	uint32_t weight;             /* weight mode: 1-100, 0 = no minimum */
+	uint64_t min_bps;            /* absolute mode: bit/s, 0 = no minimum */
+	uint64_t max_bps;            /* cap in bit/s, 0 = none */
+	uint8_t strict;              /* 0: weighted (ETS); 1-8: strict priority,
+				      * higher first, before every weighted class */
+};
+
+/* One egress port's scheduling point. class[0] is the default flow. */
+struct xvs_qos_cfg {
+	enum xvs_qos_mode mode;
+	uint64_t capacity_bps;       /* link speed or configured rate, > 0 */
+	bool shape_port;             /* pace to capacity (link reports no speed) */
+	uint32_t n_classes;          /* 1..XVS_QOS_MAX_CLASSES */
+	struct xvs_qos_class_cfg cls[XVS_QOS_MAX_CLASSES];
+};
+
+/* Check cfg; 0, or -EINVAL with one message per impossible setting: a
+ * capacity of 0, a class count out of range, a weight above 100, a weight
+ * set in absolute mode or an absolute set in weight mode (mixing), any
+ * minimum in mode none, absolute minimums summing above the capacity, a cap
+ * below the class's minimum (absolute; in weight mode, below the weight's
+ * share with every class backlogged), duplicate class names, a strict
+ * priority level above 8 or a strict class with a minimum. */
+int xvs_qos_validate(const struct xvs_qos_cfg *cfg, struct xvs_err *err);
+
+/* May the switch's mode change from cfg->mode to mode? Refused (-EBUSY)
+ * while any class has a minimum: they would change meaning. */
+int xvs_qos_mode_change(const struct xvs_qos_cfg *cfg, enum xvs_qos_mode mode,
+			struct xvs_err *err);
+
+/* ---- Traffic classifier (pure function). ----------------------------- */
+
+/* What the classifier looks at, filled by the parse stage. */
+struct xvs_qos_pkt {
+	bool has_pcp;       /* frame carried an 802.1Q tag */
+	uint8_t pcp;        /* 0-7 */
+	bool is_ip;         /* IPv4 or IPv6 */
+	uint8_t dscp;       /* 0-63 */
+	uint8_t proto;      /* IP protocol / IPv6 upper-layer header */
+	bool has_ports;     /* TCP, UDP or SCTP with ports, not a later fragment */
+	uint16_t sport, dport;
+};
+
+/* One rule; every field set must match (AND); unset = any. */
+struct xvs_qos_match {
+	uint8_t pcp_mask;           /* bit p = priority p; 0 = any */
+	uint64_t dscp_mask;         /* bit d = DSCP d; 0 = any (implies IP) */
+	uint8_t proto;              /* 0 = any (implies IP when set) */
+	uint16_t port_lo, port_hi;  /* L4 port range, 0/0 = any */
+	bool port_is_src;           /* match the source port, not destination */
+	uint8_t cls;                /* class index the rule selects */
+};
+
+/* Check one rule against a configuration of n_classes: -EINVAL if its class
+ * does not exist or it can match nothing (port_lo > port_hi; ports with a
+ * protocol that has none). */
+int xvs_qos_match_validate(const struct xvs_qos_match *m, uint32_t n_classes,
+			   struct xvs_err *err);
+
+/* First rule matching p, in order; class 0 (default flow) if none does. */
+uint8_t xvs_qos_classify(const struct xvs_qos_match *rules, uint32_t n_rules,
+			 const struct xvs_qos_pkt *p);
+
+/* ---- Scheduler. --------------------------------------------------------- */
+
+/* Token bucket, in bit-nanoseconds (bits x 1e9) so the refill is exact in
+ * integers: rate (bit/s) x elapsed (ns). */
+struct xvs_qos_tb {
+	uint64_t rate_bps;   /* 0 = no limit */
+	int64_t tokens;      /* bit-ns; may go negative by one frame */
+	int64_t depth;       /* bit-ns; the burst allowed after idling */
+	uint64_t last_ns;
+};
+
+struct xvs_qos_class {
+	uint64_t inv_w;      /* virtual time per byte: XVS_QOS_VSCALE / weight */
+	uint64_t finish;     /* virtual finish tag of the last frame served */
+	bool active;         /* was backlogged at the previous pick */
+	uint8_t strict;      /* 0 weighted, else strict priority level */
+	struct xvs_qos_tb cap;
+	uint64_t sent_bytes, sent_frames;
+};
+
+struct xvs_qos_sched {
+	uint32_t n;
+	uint64_t vtime;      /* system virtual time: tag of the last frame served */
+	struct xvs_qos_tb port;  /* pacing to capacity when shape_port */
+	struct xvs_qos_class cls[XVS_QOS_MAX_CLASSES];
+};
+
+/* Burst allowed by a cap after idling: max(2 x 64 KB frames, 1 ms at rate). */
+#define XVS_QOS_BURST_NS 1000000ull
+
+/* Build the scheduler of a validated cfg, at time now_ns. */
+void xvs_qos_sched_init(struct xvs_qos_sched *s, const struct xvs_qos_cfg *cfg,
+			uint64_t now_ns);
+
+/* Pick the class that sends next and charge it head_len[class] bytes.
+ * head_len[i] is class i's head-of-line frame in bytes, 0 when it is empty.
+ * Returns the class, or -1 if nothing may send now: then *wake_ns (if not
+ * NULL) is when a capped class or the port may send again (UINT64_MAX when
+ * every class is empty). */
+int xvs_qos_pick(struct xvs_qos_sched *s, const uint32_t *head_len,
+		 uint64_t now_ns, uint64_t *wake_ns);
+
+#endif /* XVS_QOS_H */
