@@ -51,6 +51,9 @@ struct cmd_table {
 	const char *options_help;
 };
 
+/* Feature tables (one file each). */
+extern const struct cmd queue_cmds[];
+
 /* Helpers for feature files. */
 const char *s(json_t *o, const char *k);   /* string member or "-" */
 long long i(json_t *o, const char *k);     /* integer member or 0 */

@@ -33,7 +33,7 @@ rss_check(const struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	uint16_t n = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
 	/* an open port knows (a PCI NIC may refuse our key or RETA) */
 	bool steerable = p != NULL && p->open ? p->rss_steerable :
-		cfg->kind == XVS_PORT_TAP || cfg->kind == XVS_PORT_PCI;
+		xvs_port_kind_steerable(cfg->kind);
 	uint16_t nq = p != NULL && p->open ? p->n_rxq : cfg->queues;
 	struct xvs_err e;
 
@@ -127,31 +127,36 @@ store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), v
 
 /* ---- JSON views ---- */
 
-/* Whether the port can carry frames now: a vhost port has a guest attached,
- * an uplink's netdev has carrier. A tap is up while it exists. */
-static bool
-port_link_up(const struct xvs_port *p)
+/* What an open port can do (its kind fills it in at open). */
+static json_t *
+caps_json(const struct xvs_port *p)
 {
-	struct rte_eth_link link;
+	const struct xvs_port_caps *c = &p->caps;
 
-	if (!p->open)
-		return false;
-	if (p->tap != NULL)
-		return true;
-	return rte_eth_link_get_nowait(p->eth_port, &link) == 0 &&
-	       link.link_status == RTE_ETH_LINK_UP;
+	return json_pack("{s:s,s:b,s:b,s:b,s:b,s:I,s:I,s:i,s:i,s:i,s:i,s:s}", "role",
+			 c->uplink ? "uplink" : "vm", "rss_steerable", p->rss_steerable,
+			 "rss_hw_reta", p->rss_hw_reta, "tx_meta_offload", c->tx_meta_offload,
+			 "rx_lazy", c->rx_lazy, "rx_offloads", (json_int_t)c->rx_offloads,
+			 "tx_offloads", (json_int_t)c->tx_offloads, "mtu_min", (int)c->mtu_min,
+			 "mtu_max", (int)c->mtu_max, "max_rx_queues", (int)c->max_rx_queues,
+			 "max_tx_queues", (int)c->max_tx_queues, "tx_drop",
+			 xvs_drop_names[c->tx_drop]);
 }
 
 static json_t *
 port_json(const struct xvs_port *p)
 {
 	json_t *o = json_object(), *opts = json_object();
+	struct xvs_port_link link;
 	char val[512];
 
 	json_object_set_new(o, "name", json_string(p->cfg.name));
 	json_object_set_new(o, "kind", json_string(xvs_port_kind_name(p->cfg.kind)));
 	json_object_set_new(o, "state", json_string(p->open ? "up" : "error"));
-	json_object_set_new(o, "link", json_string(port_link_up(p) ? "up" : "down"));
+	xvs_port_link(p, &link);
+	json_object_set_new(o, "link", json_string(link.up ? "up" : "down"));
+	if (link.speed_mbps != 0)
+		json_object_set_new(o, "link_speed_mbps", json_integer(link.speed_mbps));
 	if (!p->open)
 		json_object_set_new(o, "error", json_string(p->error));
 	json_object_set_new(o, "slot", json_integer(p->slot));
@@ -171,7 +176,8 @@ port_json(const struct xvs_port *p)
 		json_object_set_new(o, "tx_queues", json_integer(p->n_txq));
 		json_object_set_new(o, "rx_interrupts", json_boolean(p->rx_intr));
 		json_object_set_new(o, "tx_handoff", json_boolean(p->tx_ring != NULL));
-		json_object_set_new(o, "tx_offload", json_boolean(p->tap != NULL));
+		json_object_set_new(o, "tx_offload", json_boolean(p->caps.tx_meta_offload));
+		json_object_set_new(o, "capabilities", caps_json(p));
 		json_object_set_new(o, "device_mac", json_string(mac));
 	}
 	return o;
@@ -222,6 +228,7 @@ static json_t *
 port_stats_json(const struct xvs_port *p)
 {
 	struct xvs_port_counters c;
+	struct xvs_port_dev_stats ds;
 	json_t *o = json_object(), *drops = json_object();
 	uint64_t total = 0;
 
@@ -247,27 +254,17 @@ port_stats_json(const struct xvs_port *p)
 	}
 	json_object_set_new(o, "drops", drops);
 	json_object_set_new(o, "drops_total", json_integer((json_int_t)total));
-	if (p->open && p->tap != NULL) {
-		struct xvs_tap_stats ts;
+	/* Device-level counters: frames the device lost before we polled them. */
+	xvs_port_dev_stats(p, &ds);
+	if (ds.valid) {
+		json_object_set_new(o, "dev_rx_missed", json_integer((json_int_t)ds.rx_missed));
+		json_object_set_new(o, "dev_rx_errors", json_integer((json_int_t)ds.rx_errors));
+		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)ds.tx_errors));
+		for (uint8_t i = 0; i < ds.n_extra; i++) {
+			char k[64];
 
-		xvs_tap_get_stats(p->tap, &ts);
-		json_object_set_new(o, "dev_rx_missed", json_integer((json_int_t)ts.rx_nombuf));
-		json_object_set_new(o, "dev_rx_errors",
-				    json_integer((json_int_t)(ts.rx_errors + ts.rx_bad_offload)));
-		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)ts.tx_errors));
-		json_object_set_new(o, "dev_rx_reads", json_integer((json_int_t)ts.rx_reads));
-		json_object_set_new(o, "dev_rx_reads_empty",
-				    json_integer((json_int_t)ts.rx_reads_empty));
-		json_object_set_new(o, "dev_rx_reads_chained",
-				    json_integer((json_int_t)ts.rx_reads_chained));
-	} else if (p->open) {
-		struct rte_eth_stats es;
-
-		/* Device-level counters: frames the device lost before we polled them. */
-		if (rte_eth_stats_get(p->eth_port, &es) == 0) {
-			json_object_set_new(o, "dev_rx_missed", json_integer((json_int_t)es.imissed));
-			json_object_set_new(o, "dev_rx_errors", json_integer((json_int_t)es.ierrors));
-			json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)es.oerrors));
+			snprintf(k, sizeof(k), "dev_%s", ds.extra[i].name);
+			json_object_set_new(o, k, json_integer((json_int_t)ds.extra[i].value));
 		}
 	}
 	return o;
@@ -293,6 +290,7 @@ store_del_port(struct xvs_store *st, void *arg, struct xvs_err *e)
 static int
 m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 {
+	const struct xvs_port_ops *kops;
 	struct xvs_req_port_add req;
 	struct xvs_port *p;
 	int r, slot;
@@ -302,9 +300,11 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	if (xvsd_port_find(req.name) != NULL)
 		return xvs_err_set(err, -EEXIST, "port %s already exists", req.name);
-	if (req.cfg.kind == XVS_PORT_PCI && !xvsd.pci_bus)
+	kops = xvs_port_ops_of(req.cfg.kind);
+	if (kops->needs_pci_bus && !xvsd.pci_bus)
 		return xvs_err_set(err, -ENOTSUP, "port %s: the PCI bus is not scanned; restart "
-				   "xvsd with --pci to add pci ports", req.name);
+				   "xvsd with --pci to add %s ports", req.name,
+				   xvs_port_kind_name(req.cfg.kind));
 	slot = find_free_slot();
 	if (slot < 0)
 		return xvs_err_set(err, -ENOSPC, "port %s: port table full (%d ports)", req.name,
@@ -315,10 +315,11 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 	for (int i = 0; i < XVS_MAX_PORTS; i++) {
 		const struct xvs_port *o = xvsd.port[i];
 
-		if (o != NULL && o->cfg.kind == XVS_PORT_TAP && req.cfg.kind == XVS_PORT_TAP &&
+		if (o != NULL && kops->ifname_exclusive && o->cfg.kind == req.cfg.kind &&
 		    strcmp(o->cfg.ifname, req.cfg.ifname) == 0)
-			return xvs_err_set(err, -EEXIST, "port %s: tap %s is already port %s",
-					   req.name, req.cfg.ifname, o->cfg.name);
+			return xvs_err_set(err, -EEXIST, "port %s: %s %s is already port %s",
+					   req.name, xvs_port_kind_name(req.cfg.kind),
+					   req.cfg.ifname, o->cfg.name);
 	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -434,8 +435,11 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 	xvs_port_close(p);
 	xvs_fdb_flush(xvs_dp.fdb, p->slot, -1, true);
 	xvs_fdb_port_reset(xvs_dp.fdb, p->slot);
-	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
 		memset(&xvs_dp.worker[w]->ctr[p->slot], 0, sizeof(struct xvs_port_counters));
+		memset(xvs_dp.worker[w]->rxq_ctr[p->slot], 0,
+		       sizeof(xvs_dp.worker[w]->rxq_ctr[p->slot]));
+	}
 	XVS_INFO("port", "%s: deleted", p->cfg.name);
 	*result = json_pack("{s:s}", "deleted", p->cfg.name);
 	free(p);
@@ -614,7 +618,7 @@ rss_json(const struct xvs_port *p)
 	json_object_set_new(o, "workers", u16_array(p->rss_set, p->rss_n_set));
 	json_object_set_new(o, "workers_active", u16_array(p->rss_set, p->rss_n_active));
 	for (uint16_t q = 0; p->open && q < p->rss_queues_used; q++)
-		json_array_append_new(qw, json_pack("[i,i]", q, p->rss_queue_worker[q]));
+		json_array_append_new(qw, json_pack("[i,i]", q, p->rxq[q].worker));
 	json_object_set_new(o, "queue_workers", qw);
 	json_object_set_new(o, "reta", p->rss_spread ? u16_array(p->rss_reta, p->rss_reta_size)
 						     : json_array());
@@ -683,7 +687,7 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 	(void)err;
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
 		const struct xvs_worker *wk = xvs_dp.worker[w];
-		json_t *o = json_object(), *qs = json_array();
+		json_t *o = json_object(), *qs = json_array(), *qb = json_array();
 
 		if (w < s->n_workers) {
 			const struct xvs_snap_worker *sw = &s->worker[w];
@@ -695,6 +699,8 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 				snprintf(q, sizeof(q), "%s/%u", p != NULL ? p->cfg.name : "?",
 					 sw->rxq[i].queue);
 				json_array_append_new(qs, json_string(q));
+				json_array_append_new(qb, json_real(p != NULL ?
+						p->rxq[sw->rxq[i].queue].busy_pct : 0.0));
 			}
 		}
 		json_object_set_new(o, "worker", json_integer(w));
@@ -716,6 +722,7 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 		json_object_set_new(o, "loops", json_integer((json_int_t)wk->loops));
 		json_object_set_new(o, "wakeups", json_integer((json_int_t)wk->wakeups));
 		json_object_set_new(o, "queues", qs);
+		json_object_set_new(o, "queue_busy_pct", qb); /* per queue, as queue.show */
 		json_array_append_new(a, o);
 	}
 	*result = json_pack("{s:o}", "workers", a);

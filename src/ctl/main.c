@@ -429,7 +429,7 @@ workers_create(int n, uint32_t mbufs)
 		wk->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (wk->learn_ring == NULL || wk->epfd < 0 || wk->wakefd < 0)
 			return -ENOMEM;
-		ev.data.u64 = (uint64_t)(uint32_t)wk->wakefd; /* see XVS_EV_TAP */
+		ev.data.u64 = (uint64_t)(uint32_t)wk->wakefd; /* see XVS_EV_LAZY */
 		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, wk->wakefd, &ev);
 		xvs_dp.worker[w++] = wk;
 	}

@@ -80,6 +80,7 @@ def _calls():
         ("port.stats", {"name": "n1"}, {"name": 5}),
         ("worker.stats", {}, None),
         ("rss.show", {}, {"name": "nope"}),
+        ("queue.show", {}, {"name": "nope"}),
         ("rss.set", {"name": "n1", "options": {"enabled": "on", "profile": "static"}},
          {"name": "n1", "options": {"bogus": 1}}),
         ("fdb.add", {"mac": "02:00:00:00:00:aa", "vlan": 20, "port": "n1"},
