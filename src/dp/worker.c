@@ -18,9 +18,10 @@
  *
  * Queues: every rx poll is counted on its queue (struct xvs_rxq_counters),
  * and a poll that returned frames is timed with the TSC from the poll to the
- * end of their processing; the turn's tx flush is shared among the queues
- * that had frames, in proportion to them. A worker's busy cycles are the sum
- * over its queues plus its overhead (hand-off rings, QSBR, empty polls).
+ * end of their processing; the rest of the turn (its tx flush) is shared
+ * among the queues that had frames, in proportion to them. A worker's busy
+ * cycles are the sum over its queues plus its overhead (hand-off rings,
+ * empty polls). One rdtsc per non-empty poll, none more per turn.
  *
  * Idle (policy and thresholds in core/idle.h, unit-tested there): after
  * XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
@@ -413,9 +414,11 @@ lazy_ready_all(struct xvs_worker *w, uint64_t now_tsc)
  * this many busy queues in one turn, get none: the worker's overhead). */
 #define XVS_BUSY_QUEUES_MAX 32
 
-/* Share flush_tsc, the cost of transmitting a turn's frames, among the queues
- * that received them, in proportion to their frames (got: all frames of the
- * turn, those from hand-off rings included, whose share stays overhead). */
+/* Share flush_tsc, the cost of transmitting a turn's frames (measured from
+ * the end of the last busy queue's processing to the end of the turn), among
+ * the queues that received them, in proportion to their frames (got: all
+ * frames of the turn, those from hand-off rings included, whose share stays
+ * overhead). */
 static void
 queues_share_flush(struct xvs_rxq_counters **q, const uint16_t *n, uint16_t nq, uint32_t got,
 		   uint64_t flush_tsc)
@@ -543,7 +546,8 @@ xvs_worker_main(void *arg)
 		const struct xvs_snapshot *s =
 			atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
 		uint64_t t0 = rte_rdtsc(), t1;
-		uint32_t got = 0;
+		uint64_t tq = t0; /* start of the current queue's poll */
+		uint32_t got = 0, handed = 0;
 		/* queues that had frames this turn, and how many: they share the
 		 * cost of the tx flush */
 		struct xvs_rxq_counters *busy_q[XVS_BUSY_QUEUES_MAX];
@@ -564,7 +568,6 @@ xvs_worker_main(void *arg)
 		lazy_skipped = false;
 		if (likely(w->id < s->n_workers)) {
 			const struct xvs_snap_worker *sw = &s->worker[w->id];
-			uint64_t tq = t0; /* start of the current queue's poll */
 
 			for (uint16_t i = 0; i < sw->n_rxq; i++) {
 				const struct xvs_snap_rxq *q = &sw->rxq[i];
@@ -619,22 +622,25 @@ xvs_worker_main(void *arg)
 				qc->busy_tsc += t1 - tq;
 				tq = t1;
 			}
-			got += drain_tx_rings(w, s);
+			handed = drain_tx_rings(w, s);
 		}
 		/* Even when no longer active: what was handed over before the
 		 * worker count dropped must not stay stuck in its rings. */
-		got += rss_drain(w, s, t0);
-		if (n_busy > 0) {
-			t1 = rte_rdtsc();
-			xvs_tx_flush_all(w, s);
-			queues_share_flush(busy_q, busy_n, n_busy, got, rte_rdtsc() - t1);
-			n_busy = 0;
-		} else {
-			xvs_tx_flush_all(w, s);
-		}
+		handed += rss_drain(w, s, t0);
+		got += handed;
+		/* Work on frames handed over by other workers is overhead, not a
+		 * queue's (it costs an rdtsc only then). */
+		if (unlikely(handed > 0 && n_busy > 0))
+			tq = rte_rdtsc();
+		xvs_tx_flush_all(w, s);
 		rte_rcu_qsbr_quiescent(xvs_dp.qsbr, w->id);
 		w->loops++;
 		t1 = rte_rdtsc();
+		/* The rest of the turn, mostly its tx flush, to the busy queues. */
+		if (n_busy > 0) {
+			queues_share_flush(busy_q, busy_n, n_busy, got, t1 - tq);
+			n_busy = 0;
+		}
 		if (got > 0) {
 			w->busy_tsc += t1 - t0;
 			if (unlikely(w->away) && t1 - woke_tsc > repin_tsc)

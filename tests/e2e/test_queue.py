@@ -128,14 +128,15 @@ def test_worker_busy_is_its_queues_plus_overhead(switch, tmp_path):
     def settled():
         w = switch.ctl("worker", "stats")["workers"][0]
         q = queues(switch)
-        return (w, q) if w["busy_pct"] > 90 and q[("src", 0)]["busy_pct"] > 0 else None
+        # the first tick after the add may cover the replay's first moment only
+        return (w, q) if w["busy_pct"] > 90 and q[("src", 0)]["busy_pct"] > 50 else None
 
     w, q = wait_for(settled, 10, interval=0.3, what="worker busy with the replay")
     src, sink = q[("src", 0)], q[("sink", 0)]
     assert src["pps"] > 0 and sink["busy_pct"] == 0.0 and sink["rx_packets"] == 0, q
     total = sum(v["busy_pct"] for v in q.values())
     # one tick's sample each; the worker's share is over its own cycles
-    assert 50.0 < src["busy_pct"] and total <= w["busy_pct"] + 5.0, (w, q)
+    assert total <= w["busy_pct"] + 5.0, (w, q)
     assert 0.0 < dict(zip(w["queues"], w["queue_busy_pct"]))["src/0"] <= 101.0, w
     print(f"worker busy {w['busy_pct']:.1f} %, src/0 {src['busy_pct']:.1f} %, "
           f"{src['pps'] / 1e6:.2f} Mpps")
