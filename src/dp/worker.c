@@ -20,8 +20,10 @@
  * and a poll that returned frames is timed with the TSC from the poll to the
  * end of their processing; the rest of the turn (its tx flush) is shared
  * among the queues that had frames, in proportion to them. A worker's busy
- * cycles are the sum over its queues plus its overhead (hand-off rings,
- * empty polls). One rdtsc per non-empty poll, none more per turn.
+ * cycles are the sum over its queues plus its overhead (hand-off rings, empty
+ * lazy reads). The clock is read only at a boundary between two busy queues
+ * (and around lazy reads and hand-off work): a turn with one busy queue costs
+ * no rdtsc beyond the two the worker's own busy time takes.
  *
  * Idle (policy and thresholds in core/idle.h, unit-tested there): after
  * XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
@@ -546,7 +548,8 @@ xvs_worker_main(void *arg)
 		const struct xvs_snapshot *s =
 			atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
 		uint64_t t0 = rte_rdtsc(), t1;
-		uint64_t tq = t0; /* start of the current queue's poll */
+		uint64_t tq = t0; /* start of the open interval */
+		struct xvs_rxq_counters *open_q = NULL; /* queue whose time runs from tq */
 		uint32_t got = 0, handed = 0;
 		/* queues that had frames this turn, and how many: they share the
 		 * cost of the tx flush */
@@ -584,6 +587,13 @@ xvs_worker_main(void *arg)
 						lazy_skipped = true;
 						continue;
 					}
+					/* its read is a syscall: nobody else's busy time */
+					if (open_q != NULL) {
+						t1 = rte_rdtsc();
+						open_q->busy_tsc += t1 - tq;
+						open_q = NULL;
+						tq = t1;
+					}
 				} else {
 					polled_busy = true;
 				}
@@ -604,6 +614,15 @@ xvs_worker_main(void *arg)
 					}
 					continue;
 				}
+				/* This queue's time starts here (or at the last
+				 * boundary read, with the empty polls since): end
+				 * the open one's, if another queue had frames. */
+				if (open_q != NULL) {
+					t1 = rte_rdtsc();
+					open_q->busy_tsc += t1 - tq;
+					tq = t1;
+				}
+				open_q = qc;
 				got += n;
 				w->rx_packets += n;
 				for (uint16_t j = 0; j < n; j++)
@@ -618,9 +637,6 @@ xvs_worker_main(void *arg)
 					n = rss_spread(w, p, q->port, pkts, n);
 				if (n > 0)
 					xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
-				t1 = rte_rdtsc();
-				qc->busy_tsc += t1 - tq;
-				tq = t1;
 			}
 			handed = drain_tx_rings(w, s);
 		}
@@ -628,19 +644,29 @@ xvs_worker_main(void *arg)
 		 * worker count dropped must not stay stuck in its rings. */
 		handed += rss_drain(w, s, t0);
 		got += handed;
-		/* Work on frames handed over by other workers is overhead, not a
-		 * queue's (it costs an rdtsc only then). */
-		if (unlikely(handed > 0 && n_busy > 0))
+		/* End the last busy queue's time before the flush when the flush
+		 * is to be shared: with other busy queues, or with the frames
+		 * handed over by other workers (whose work is overhead). The
+		 * common turn, one busy queue, reads no clock of its own. */
+		if (open_q != NULL && (n_busy > 1 || handed > 0)) {
+			t1 = rte_rdtsc();
+			open_q->busy_tsc += t1 - tq;
+			open_q = NULL;
+			tq = t1;
+		} else if (unlikely(handed > 0)) {
 			tq = rte_rdtsc();
+		}
 		xvs_tx_flush_all(w, s);
 		rte_rcu_qsbr_quiescent(xvs_dp.qsbr, w->id);
 		w->loops++;
 		t1 = rte_rdtsc();
-		/* The rest of the turn, mostly its tx flush, to the busy queues. */
-		if (n_busy > 0) {
+		/* The rest of the turn, mostly its tx flush: to the one busy
+		 * queue with its own processing, or shared by frames. */
+		if (open_q != NULL)
+			open_q->busy_tsc += t1 - tq;
+		else if (n_busy > 0)
 			queues_share_flush(busy_q, busy_n, n_busy, got, t1 - tq);
-			n_busy = 0;
-		}
+		n_busy = 0;
 		if (got > 0) {
 			w->busy_tsc += t1 - t0;
 			if (unlikely(w->away) && t1 - woke_tsc > repin_tsc)
