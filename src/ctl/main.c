@@ -856,7 +856,7 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	/* Tap reads: a whole 64 KB TSO frame in one mbuf (port_tap.c). Optional:
+	/* Tap reads: a whole 64 KB TSO frame in one mbuf (ports/tap.c). Optional:
 	 * without it taps read into chains of 2 KB mbufs. */
 	uint32_t ntap = tap_mbufs(&o);
 
