@@ -15,6 +15,19 @@ xvs configs (every one but xvs-flood installs the static FDB; see XVS_CONFIGS):
                      one copy; OVS's flood also copies to its down internal port).
   xvs-flood3         as xvs-flood with two more null ports p3, p4: every frame is flooded to
                      3 ports, 2 copies and the original (rate: p2's tx, as everywhere)
+  xvs-fdb-acl100     xvs-fdb with 100 ACL rules on p1 (acl_rules(): 99 miss, 1 allows all)
+  xvs-fdb-sec-acl100 the same plus the port-security set on p1: dhcp-guard, router-guard,
+                     storm-limit, mac-spoof (as xvs-fdb-guards)
+  ovs-acl100         anchor: ovs-normal-fdb plus 100 OpenFlow rules of the same shape
+Pipeline configs (xvsd --test-faults, which registers the pass-through stages), all as
+xvs-fdb otherwise:
+  xvs-fdb-stages0    no stage: the baseline of the ones below, under the same flags
+  xvs-fdb-stagesN    N = 1, 4, 8 pass-through ingress stages (passthrough0..N-1) on p1: the
+                     cost of the stage machinery (metadata, one call per stage and burst)
+  xvs-fdb-guards     p1 with dhcp-guard=on router-guard=on storm-limit=100000000, and
+                     mac-spoof=on mac=SRC when the pcap has one source MAC
+Their records add stage_ns_per_packet (ns per frame against xvs-fdb-stages0 of the same
+rep, divided by N) when the baseline ran before them in the rep.
 RSS configs (run only on the --rss-pcaps, default the 10k-flow pcap), xvsd --workers 2
 --cpus 0,1 unless "1w":
   xvs-fdb-1w-hwq     1 worker polling both queues of the 2-queue port (p1 = pcap queues=2
@@ -53,7 +66,7 @@ Usage: datapath_xvs.py [--reps 3] [--warm 3] [--secs 6] [--pcaps a,b] [--rss-pca
                                   xvs-fdb-1w-hwq,xvs-fdb-2w-hwq,xvs-fdb-2w-swrss,...]
                        [--out FILE] [--run-id ID]
 """
-import argparse, importlib.util, json, os, re, signal, statistics, struct, subprocess, sys, time
+import argparse, importlib.util, json, os, re, signal, socket, statistics, struct, subprocess, sys, time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 E = os.environ
@@ -79,7 +92,59 @@ XVS_CONFIGS = {
     "xvs-fdb-2w-swrss": dict(workers=2, fdb=True, split=False, opts=["rss-profile=static"], rss=True),
     "xvs-fdb-2w-hwq-cons": dict(workers=2, fdb=True, split=True, opts=[], rss=True),
     "xvs-fdb-2w-norss": dict(workers=2, fdb=True, split=False, opts=["rss=off"], rss=True),
+    # the pipeline: pass-through stages (registered under --test-faults) and the guards
+    "xvs-fdb-stages0": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=0),
+    "xvs-fdb-stages1": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=1),
+    "xvs-fdb-stages4": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=4),
+    "xvs-fdb-stages8": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                            args="--test-faults", stages=8),
+    "xvs-fdb-guards": dict(workers=1, fdb=True, split=False, rss=False, args="--test-faults",
+                           opts=["dhcp-guard=on", "router-guard=on", "storm-limit=100000000"],
+                           guards=True),
+    # port ACLs (doc/acl.md): 100 rules on p1 (acl_rules() below), alone and with the
+    # port-security set (the guards of xvs-fdb-guards)
+    "xvs-fdb-acl100": dict(workers=1, fdb=True, split=False, opts=[], rss=False, acl=100),
+    "xvs-fdb-sec-acl100": dict(workers=1, fdb=True, split=False, rss=False, acl=100,
+                               opts=["dhcp-guard=on", "router-guard=on",
+                                     "storm-limit=100000000"], guards=True),
 }
+def acl_rules(n=100):
+    """The benchmark's ACL (also bench/micro/bench_acl.c): n - 1 rules that miss the
+    pcaps' traffic (other prefixes, TCP, other ports, both directions, weights), then
+    one allow that matches all of it (dst 10.200/16 or 192.0.2.2 is remote on p1)."""
+    rules = []
+    for i in range(n - 1):
+        if i % 3 == 0:
+            rules.append(f"dir=out action=deny remote-ip=172.16.{i}.0/24 proto=udp "
+                         f"remote-port={1000 + i}-{1100 + i} weight={i % 7}")
+        elif i % 3 == 1:
+            rules.append(f"dir=both action=deny local-ip=192.168.{i}.0/24 proto=tcp "
+                         f"local-port={2000 + i} weight={i % 5}")
+        else:
+            rules.append(f"dir=in action=deny remote-ip=10.{100 + i}.0.0/16 weight={i % 3}")
+    rules.append("dir=both action=allow proto=udp")
+    return rules
+
+
+# OpenFlow rules of the same shape for OVS (ovs-acl100): port ranges as one masked
+# match each (OpenFlow has no ranges), dir=both as the source-side match only.
+def ovs_acl_flows(n=100):
+    flows = []
+    for i in range(n - 1):
+        pr = 100 + (i % 7)
+        if i % 3 == 0:
+            flows.append(f"priority={pr},udp,in_port=1,nw_dst=172.16.{i}.0/24,"
+                         f"tp_dst={(1000 + i) & ~0x3f}/0xffc0,actions=drop")
+        elif i % 3 == 1:
+            flows.append(f"priority={pr},tcp,in_port=1,nw_src=192.168.{i}.0/24,"
+                         f"tp_src={2000 + i},actions=drop")
+        else:
+            flows.append(f"priority={pr},ip,in_port=2,nw_src=10.{100 + i}.0.0/16,actions=drop")
+    flows.append("priority=50,udp,actions=NORMAL")
+    return flows
 # anchor configs on the split capture: forwarding cores
 TESTPMD_Q = {"testpmd-mac-2q": 1, "testpmd-mac-2q-2c": 2}
 
@@ -135,9 +200,9 @@ def ensure_split(pcap):
 
 
 class Xvs:
-    def __init__(self, workers, cpus):
+    def __init__(self, workers, cpus, args=""):
         self.env = dict(E, XVS_PORT="none", XVS_WORKERS=str(workers), XVS_CPUS=cpus,
-                        XVS_STATE=os.path.join(STATE, "xvs-dp"))
+                        XVS_STATE=os.path.join(STATE, "xvs-dp"), XVS_ARGS=args)
         self.sock = os.path.join(self.env["XVS_STATE"], "xvsd.sock")
 
     def start(self):
@@ -162,6 +227,23 @@ class Xvs:
         fails = [l for l in r.stdout.splitlines() if l.startswith("FAIL")]
         if fails:
             raise RuntimeError(f"{len(fails)} xvsctl calls failed, first: {fails[0]} {r.stderr[-300:]}")
+
+    def rpc(self, method, params):
+        """one request on the control socket (methods xvsctl has no command for)"""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.sock)
+            s.sendall((json.dumps({"method": method, "params": params}) + "\n").encode())
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        r = json.loads(buf)
+        if "error" in r:
+            raise RuntimeError(f"{method}: {r['error']}")
+        return r["result"]
 
     def ports(self):
         return {p["name"]: p for p in self.ctl("port", "stats", json_out=True)["ports"]}
@@ -219,6 +301,18 @@ def worker_threads(th0, th1, dt):
     return out
 
 
+def pcap_sources(pcap):
+    """distinct source MACs of a pcap (for mac-spoof=on in xvs-fdb-guards)"""
+    from scapy.utils import RawPcapReader
+
+    srcs = set()
+    for data, _ in RawPcapReader(os.path.join(PCAPS, pcap)):
+        srcs.add(":".join(f"{b:02x}" for b in data[6:12]))
+        if len(srcs) > 1:
+            break
+    return sorted(srcs)
+
+
 def fdb_entries(pcap):
     """(vlan, mac) of the pcap's destinations; VLAN 0 (untagged) -> native VLAN 1"""
     if "10k" in pcap:
@@ -236,7 +330,7 @@ def rss_state(r):
 def run_xvs(pcap, mode, a):
     cfg = XVS_CONFIGS[mode]
     workers, cpus = (2, "0,1") if cfg["workers"] == 2 else (1, SW_CORE)
-    x = Xvs(workers, cpus)
+    x = Xvs(workers, cpus, cfg.get("args", ""))
     try:
         split = ensure_split(pcap) if cfg["split"] else None
         x.start()
@@ -250,7 +344,16 @@ def run_xvs(pcap, mode, a):
         # the pcap port last: traffic starts with the FDB already in place
         port = ([f"path={split_path(pcap)}", f"queues={SPLIT_QUEUES}"] if split
                 else [f"path={os.path.join(PCAPS, pcap)}"])
-        x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *cfg["opts"])
+        opts = list(cfg["opts"])
+        if cfg.get("guards"):
+            srcs = pcap_sources(pcap)
+            opts += ["mac-spoof=on", f"mac={srcs[0]}"] if len(srcs) == 1 else ["mac-spoof=off"]
+        x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *opts)
+        if cfg.get("acl"):
+            x.ctl_batch([f"acl add p1 {r}" for r in acl_rules(cfg["acl"])])
+        for i in range(cfg.get("stages", 0)):
+            x.rpc("test.stage", {"stage": f"passthrough{i}", "port": "p1", "on": True})
+        p1_stages = x.ctl("port", "show", "p1", json_out=True)["ports"][0].get("stages", [])
         time.sleep(a.warm)
         pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
         s0, t0, psi0, th0 = x.ports(), time.time(), psi_total(), threads(pid)
@@ -298,7 +401,9 @@ def run_xvs(pcap, mode, a):
                "p1_drops_mpps": round(d("p1", "drops_total") / 1e6, 3),
                "p1_drops": drops, "fdb_static": int(static) if static else None,
                "fdb_expected": len(ent) if cfg["fdb"] else 0,
-               "p1_queues": SPLIT_QUEUES if split else 1, "p1_opts": cfg["opts"],
+               "p1_queues": SPLIT_QUEUES if split else 1, "p1_opts": opts,
+               "p1_stages": p1_stages,
+               "acl_rules": cfg.get("acl", 0),
                "split_frames": split,
                "share_pct": share,
                "imbalance_pct": round(max(share) - 100.0 / workers, 2) if share else None,
@@ -320,6 +425,31 @@ def run_xvs(pcap, mode, a):
         return {"ok": False, "err": f"{e} | {tail}"}
     finally:
         x.stop()
+
+
+def run_ovs_acl(dp, pcap, a):
+    """ovs-normal-fdb with ovs_acl_flows() added: the anchor's own run_ovs, whose
+    FDB step is followed by ovs-ofctl add-flows (dp.sh wrapped for that call)."""
+    flows_file = os.path.join(STATE, "ovs-acl100.flows")
+    os.makedirs(STATE, exist_ok=True)
+    with open(flows_file, "w") as f:
+        f.write("\n".join(ovs_acl_flows()) + "\n")
+    orig, n_flows = dp.sh, []
+
+    def sh_then_flows(cmd, **kw):
+        r = orig(cmd, **kw)
+        if "fdb/add" in cmd:
+            orig(f"{dp.HERE}/run_ovs.sh ofctl add-flows xbovsbr {flows_file}", env=kw.get("env"))
+            out = orig(f"{dp.HERE}/run_ovs.sh ofctl dump-flows xbovsbr", env=kw.get("env")).stdout
+            n_flows.append(sum(1 for l in out.splitlines() if "actions=" in l))
+        return r
+    dp.sh = sh_then_flows
+    try:
+        res = dp.run_ovs(pcap, "ovs-normal-fdb", a)
+    finally:
+        dp.sh = orig
+    res["ovs_flows"] = n_flows[0] if n_flows else None
+    return res
 
 
 def testpmd_periods(logf):
@@ -400,6 +530,7 @@ def main():
         sys.exit("topo.sh up failed: " + r.stderr)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     rss_pcaps = a.rss_pcaps.split(",")
+    baseline = {}  # (pcap, rep) -> xvs-fdb-stages0 Mpps
     try:
         with open(a.out, "a") as out:
             for pcap in a.pcaps.split(","):
@@ -414,12 +545,23 @@ def main():
                                 res = run_testpmd_q(dp, pcap, TESTPMD_Q[c], a)
                             elif c.startswith("testpmd-"):
                                 res = dp.run_testpmd(pcap, c.split("-", 1)[1], a)
+                            elif c == "ovs-acl100":
+                                res = run_ovs_acl(dp, pcap, a)
                             elif c.startswith("ovs-"):
                                 res = dp.run_ovs(pcap, c, a)
                             else:
                                 res = run_xvs(pcap, c, a)
                         except (OSError, RuntimeError, subprocess.SubprocessError) as e:
                             res = {"ok": False, "err": str(e)}
+                        n_st = XVS_CONFIGS.get(c, {}).get("stages", 0)
+                        base = baseline.get((pcap, rep))
+                        if c == "xvs-fdb-stages0" and res.get("ok"):
+                            baseline[(pcap, rep)] = res["mpps"]
+                        elif n_st and base and res.get("ok") and res["mpps"] > 0:
+                            res["stage_ns_per_packet"] = round(
+                                (1e3 / res["mpps"] - 1e3 / base) / n_st, 3)
+                        if c == "xvs-fdb-guards" and base and res.get("ok"):
+                            res["guards_pct_of_stages0"] = round(100.0 * res["mpps"] / base, 1)
                         rec = {"run": a.run_id, "part": "datapath", "label": c, "pcap": pcap, "rep": rep,
                                "ts": time.strftime("%F %T"), "warm": a.warm, "secs": a.secs,
                                "wall_s": round(time.time() - t, 1),

@@ -5,7 +5,7 @@
 # $XB_SWNS, switching between $XB_SW1 and $XB_SW2 with MAC learning.
 #
 # Env:
-#   XVS_PORT    = afxdp (default)  ports "afxdp ifname=$XB_SW1/2" (net_af_xdp, 1 queue)
+#   XVS_PORT    = afxdp (default)  ports "afxdp ifname=$XB_SW1/2" (xvs's own AF_XDP port, 1 queue)
 #                 afpacket         ports "afpacket ifname=$XB_SW1/2" (net_af_packet)
 #                 tap              no veths: deletes the topology's veth pairs and adds two
 #                                  tap ports xbtap1/2, moved into $XB_H1/$XB_H2 with the

@@ -92,6 +92,9 @@ print_ports(json_t *r)
 		       s(p, "state"), vlan, q, s(p, "driver"), att);
 		if (json_object_get(p, "error") != NULL)
 			printf("  error: %s\n", s(p, "error"));
+		if (json_object_get(p, "xdp_mode") != NULL)
+			printf("  xdp-mode: %s in force (%s), XDP program attached %s\n",
+			       s(p, "xdp_mode"), s(o, "xdp-mode"), s(p, "xdp_attach"));
 	}
 	json_decref(ports);
 }
@@ -385,6 +388,7 @@ static const struct cmd base_cmds[] = {
 	"  ifname=IF (tap, afxdp, afpacket)   netns=NS mac=MAC (tap)\n" \
 	"  path=FILE (vhost socket, pcap rx)   tx-path=FILE infinite=on (pcap)\n" \
 	"  client=on (vhost)   queues=N   start-queue=N (afxdp)   pci=ADDR (pci)\n" \
+	"  xdp-mode=auto|copy|zero-copy (afxdp)\n" \
 	"  mtu=N   vlan-mode=access|trunk   vlan=ID   trunks=LIST   native=ID|none\n" \
 	"  mac-limit=N (MACs learned on the port, 0 = no limit, default 4096)\n" \
 	"\nrss set options (key=value):\n" \
@@ -399,6 +403,10 @@ static const struct cmd base_cmds[] = {
 static const struct cmd_table xvsctl_tables[] = {
 	{base_cmds, BASE_OPTIONS_HELP},
 	{queue_cmds, ""},
+	{ext_cmds, EXT_OPTIONS_HELP},
+	{mirror_cmds, mirror_options_help},
+	{capture_cmds, capture_options_help},
+	{xvsctl_acl_cmds, xvsctl_acl_help},
 	{NULL, NULL},
 };
 
@@ -486,6 +494,25 @@ build_params(const struct cmd *c, int argc, char **argv, json_t *params)
 			return fail_usage("missing MAC, expected", c->usage);
 		json_object_set_new(params, "mac", json_string(argv[0]));
 		return kv_into(params, argc - 1, argv + 1);
+	case ARGS_PORT:
+		if (argc != 1)
+			return fail_usage("expected one PORT", NULL);
+		json_object_set_new(params, "port", json_string(argv[0]));
+		return 0;
+	case ARGS_PORT_FILE_KV:
+		if (argc < 2)
+			return fail_usage("missing arguments, expected", c->usage);
+		json_object_set_new(params, "port", json_string(argv[0]));
+		json_object_set_new(params, "file", json_string(argv[1]));
+		opts = json_object();
+		json_object_set_new(params, "options", opts);
+		return kv_into(opts, argc - 2, argv + 2);
+	case ARGS_NAME_ID:
+		if (argc != 2)
+			return fail_usage("expected", c->usage);
+		json_object_set_new(params, "name", json_string(argv[0]));
+		json_object_set_new(params, "id", json_string(argv[1]));
+		return 0;
 	case ARGS_KV:
 		if (argc == 0)
 			return fail_usage("nothing to set, expected", c->usage);
@@ -1064,14 +1091,47 @@ run_top(const struct cmd *c, const char *sock, bool as_json, int argc, char **ar
 	return top_live(c, sock, &o);
 }
 
+/* Send c's method with params (a reference taken over) and print the reply
+ * as every command does: the result through c->print or as JSON, an error's
+ * message on stderr. Returns the exit status. */
+int
+request(const struct cmd *c, const char *sock, bool as_json, json_t *params)
+{
+	json_t *req, *reply;
+	char why[512];
+	int r;
+
+	req = json_pack("{s:s,s:o}", "method", c->method, "params", params);
+	reply = call(sock, req, 0, why, sizeof(why));
+	json_decref(req);
+	if (reply == NULL) {
+		fprintf(stderr, "xvsctl: %s\n", why);
+		return 3;
+	}
+	if (json_object_get(reply, "error") != NULL) {
+		r = print_error(reply, as_json);
+		json_decref(reply);
+		return r;
+	}
+	if (as_json) {
+		char *t = json_dumps(json_object_get(reply, "result"), JSON_INDENT(2));
+
+		printf("%s\n", t);
+		free(t);
+	} else {
+		c->print(json_object_get(reply, "result"));
+	}
+	json_decref(reply);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *sock = getenv("XVS_SOCKET") ? getenv("XVS_SOCKET") : DEFAULT_SOCKET;
 	bool as_json = false;
 	const struct cmd *c;
-	json_t *params, *req, *reply;
-	char why[512];
+	json_t *params;
 	int a = 1, r;
 
 	while (a < argc && argv[a][0] == '-') {
@@ -1127,26 +1187,5 @@ main(int argc, char **argv)
 		json_decref(params);
 		return r;
 	}
-	req = json_pack("{s:s,s:o}", "method", c->method, "params", params);
-	reply = call(sock, req, 0, why, sizeof(why));
-	json_decref(req);
-	if (reply == NULL) {
-		fprintf(stderr, "xvsctl: %s\n", why);
-		return 3;
-	}
-	if (json_object_get(reply, "error") != NULL) {
-		r = print_error(reply, as_json);
-		json_decref(reply);
-		return r;
-	}
-	if (as_json) {
-		char *t = json_dumps(json_object_get(reply, "result"), JSON_INDENT(2));
-
-		printf("%s\n", t);
-		free(t);
-	} else {
-		c->print(json_object_get(reply, "result"));
-	}
-	json_decref(reply);
-	return 0;
+	return request(c, sock, as_json, params);
 }

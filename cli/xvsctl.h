@@ -24,6 +24,9 @@ enum argmode {
 	ARGS_FILTER,     /* [key=value ...] -> params */
 	ARGS_MAC_KV,     /* MAC key=value ... -> mac, params */
 	ARGS_KV,         /* key=value ... -> options */
+	ARGS_PORT,       /* PORT -> port */
+	ARGS_PORT_FILE_KV, /* PORT FILE [key=value ...] -> port, file, options */
+	ARGS_NAME_ID,    /* NAME ID -> name, id */
 };
 
 typedef void (*print_fn)(json_t *result);
@@ -51,8 +54,14 @@ struct cmd_table {
 	const char *options_help;
 };
 
-/* Feature tables (one file each). */
+/* Features' tables (cli/<feature>.c). */
 extern const struct cmd queue_cmds[];
+extern const struct cmd mirror_cmds[];
+extern const char mirror_options_help[];
+extern const struct cmd capture_cmds[];
+extern const char capture_options_help[];
+extern const struct cmd xvsctl_acl_cmds[];
+extern const char xvsctl_acl_help[];
 
 /* Helpers for feature files. */
 const char *s(json_t *o, const char *k);   /* string member or "-" */
@@ -62,5 +71,16 @@ int fail_usage(const char *msg, const char *arg); /* one line on stderr, returns
 int kv_into(json_t *obj, int argc, char **argv);   /* key=value words; 0 or 2 */
 /* One request, one reply; NULL with a line in why on failure. */
 json_t *call(const char *path, json_t *req, int timeout_ms, char *why, size_t why_len);
+
+/* Send c->method with params (reference taken over), print the reply the
+ * way every command does; returns the exit status. For run functions. */
+int request(const struct cmd *c, const char *sock, bool as_json, json_t *params);
+
+/* The features' tables (cli/<feature>.c). */
+extern const struct cmd ext_cmds[];
+#define EXT_OPTIONS_HELP \
+	"\next: \"ext set NAME [port=PORT] key=value ...\" changes the extension's settings\n" \
+	"  (global, or of one port); key= (empty) removes a setting. ext load PATH keeps the\n" \
+	"  object loaded across restarts until ext unload NAME (or PATH).\n"
 
 #endif /* XVSCTL_H */

@@ -199,8 +199,8 @@ MUTANTS = [
     # -- control plane
     ("publish-ignored", "port.add acknowledges a port whose publish failed",
      [("src/ctl/cmd.c",
-       "\txvsd.port[slot] = p;\n\tr = publish(err);\n",
-       "\txvsd.port[slot] = p;\n\tr = 0;\n\t(void)publish(err);\n")],
+       "\tif (r == 0)\n\t\tr = xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published",
+       "\tif (r == 0)\n\t\t(void)xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published")],
      [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
 
     ("no-instance-lock", "a second xvsd on the same database or socket is not refused",
@@ -273,14 +273,52 @@ MUTANTS = [
        "if (best < 0 || rules[i].weight >= rules[best].weight)")],
      [unit("test_acl")]),
 
+    # -- the ACL stage on rte_acl (src/dp/stages/acl.c) and its control
+    ("acl-stage-local-remote-swapped", "the ACL stage reads an IPv4 source as the remote "
+     "side of traffic the VM sends",
+     [("src/dp/stages/acl.c",
+       "\t\tmemcpy(out ? k->local : k->remote, src, 4);",
+       "\t\tmemcpy(out ? k->remote : k->local, src, 4);")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "deny_remote_prefix")]),
+
+    ("acl-stage-ties-unordered", "the ACL stage gives equal-weight rules the same priority",
+     [("src/dp/stages/acl.c",
+       "a->data.priority = (int32_t)xvs_acl_priority(r->weight, idx);",
+       "a->data.priority = (int32_t)xvs_acl_priority(r->weight, 0);")],
+     [unit("test_acl_dpdk")]),
+
+    ("acl-stage-no-flow-lookup", "a recorded stateful flow does not let its replies in",
+     [("src/dp/stages/acl.c",
+       "\t\t\tif (flow_hit(st, &f, b->now_ns)) {",
+       "\t\t\tif (flow_hit(st, &f, b->now_ns) && false) {")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "stateful")]),
+
+    ("acl-stage-meter-passes-all", "a meter rule passes everything above its rate",
+     [("src/dp/stages/acl.c",
+       "\t\t\t    RTE_COLOR_GREEN) {",
+       "\t\t\t    RTE_COLOR_GREEN || true) {")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "meter")]),
+
+    ("acl-stage-pps-meters-bytes", "a meter in packets/s counts bytes instead of packets",
+     [("src/dp/stages/acl.c",
+       "\t\t\t\t\t\t\t      ri->per_packet ? 1 :\n",
+       "\t\t\t\t\t\t\t      ri->per_packet && false ? 1 :\n")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "packets_per_second")]),
+
+    ("acl-not-restored", "stored ACL rules are not compiled at start-up",
+     [("src/ctl/cmd_acl.c",
+       "\t\tif (r == 0 && list.n == 0)\n\t\t\tcontinue;",
+       "\t\tif (r == 0)\n\t\t\tcontinue;")],
+     [e2e("test_acl.py", "survive_restart")]),
+
     # -- control plane, the other halves of two features above
     ("mtu-before-commit", "port.set changes the device MTU before the store commit",
      [("src/ctl/cmd.c",
-       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n"
        "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)\n\t\tgoto restore_store;\n",
        "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0) {\n"
        "\t\txvs_store_rollback(xvsd.store);\n\t\treturn r;\n\t}\n"
-       "\tif ((r = store_commit(err)) < 0)\n\t\treturn r;\n"
+       "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n"
        "\tif (false)\n\t\tgoto restore_store;\n")],
      [e2e("test_faults.py", "port_set_mtu_commit_and_apply_failures")]),
 
@@ -308,6 +346,213 @@ MUTANTS = [
        "rte_pktmbuf_alloc(fits || big == NULL ? m->pool : big);",
        "rte_pktmbuf_alloc(m->pool);")],
      [e2e("test_mtu.py", "jumbo_chain_from_tap_crosses_to_afpacket_uplink")]),
+
+    # -- afxdp: xvs's own AF_XDP port (src/dp/ports/afxdp.c)
+    ("afxdp-fd-not-watched", "an afxdp queue's socket fd is not the worker's wake-up fd",
+     [("src/dp/ports/afxdp.c",
+       "\t\tp->rxq[q].fd = xvs_xsk_fd(x, q);\n",
+       "\t\tp->rxq[q].fd = -1;\n")],
+     [e2e("test_idle.py", "afxdp_port_sleeps")]),
+
+    ("afxdp-prog-left", "deleting an afxdp port leaves its XDP program attached",
+     [("src/dp/ports/afxdp.c",
+       "\t\t(void)bpf_xdp_detach(x->ifindex, x->xdp_flags, &opts);\n",
+       "\t\t(void)opts;\n")],
+     [e2e("test_ports.py", "afxdp_port_delete_and_add_again")]),
+
+    ("afxdp-no-stale-replace", "an XDP program left by a killed xvsd is not replaced",
+     [("src/dp/ports/afxdp.c",
+       "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id == 0)\n",
+       "\tif (bpf_xdp_query_id(ifindex, (int)mode, &id) < 0 || id != 0)\n")],
+     [e2e("test_ports.py", "afxdp_port_back_after_kill9")]),
+
+    ("ext-set-not-stored", "ext.set applies an extension's settings without storing them",
+     [("src/ctl/cmd_ext.c",
+       "\tif ((r = xvsd_ext_store_txn(store_settings, &undo, err)) < 0)\n\t\treturn r;\n",
+       "")],
+     [e2e("test_ext.py", "settings_survive_restart and kill9")]),
+
+    ("ext-ports-not-replayed", "stored extension enablement is not restored when it loads",
+     [("src/ctl/ext_state.c",
+       "\txvs_store_load_ext(xvsd.store, XVS_STORE_EXT_PORT, rp->name, replay_port, rp, &e);\n",
+       "")],
+     [e2e("test_ext.py", "settings_survive_restart and restart")]),
+
+    ("ext-dir-stops-at-refusal", "one refused object in --ext-dir stops loading the rest",
+     [("src/ctl/ext_state.c",
+       "not loaded, xvsd goes on without it\", e.msg);\n\t\treturn 0;",
+       "not loaded, xvsd goes on without it\", e.msg);\n\t\treturn 1;")],
+     [e2e("test_ext.py", "ext_dir_loads_good_objects")]),
+
+    ("ext-size-unbounded", "the loader checks the tail of a descriptor whatever size it claims",
+     [("src/ctl/ext_load.c",
+       "(d->size > XVS_EXT_STRUCT_MAX ||",
+       "(false ||")],
+     [unit("test_ext_load")]),
+
+    ("ext-example-passes", "the example extension gives its drop verdict as PASS",
+     [("examples/udp-filter/udp_filter.c",
+       "\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",
+       "\t\t\tverdict[i] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_ext.py", "example_drops_its_port")]),
+
+    ("ext-apply-fail-kept", "a config_apply failing after the commit leaves the new settings stored",
+     [("src/ctl/cmd_ext.c",
+       "cur.n, true, err)) < 0) {\n\t\txvsd_store_restore(store_settings, &undo, err);\n",
+       "cur.n, true, err)) < 0) {\n")],
+     [e2e("test_ext.py", "failing_apply_and_refused_port")]),
+
+    ("store-no-migration", "a version-1 database is opened without the extension tables",
+     [("src/ctl/store.c",
+       "\tif (v == SCHEMA_VERSION)\n\t\treturn 0;\n",
+       "\tif (v >= 1)\n\t\treturn 0;\n")],
+     [e2e("test_ext.py", "version_1_database")]),
+
+    ("ext-writable-loaded", "an extension object others may rewrite is loaded",
+     [("src/ctl/ext_load.c",
+       "\tif (sb.st_mode & (S_IWGRP | S_IWOTH))\n",
+       "\tif (false)\n")],
+     [unit("test_ext_load")]),
+
+    ("spoof-passes", "mac_spoof lets a frame from a foreign source MAC through",
+     [("src/dp/stages/mac_spoof.c",
+       "\t\tcase XVS_MAC_SPOOF:\n\t\t\tverdict[i] = XVS_VERDICT_DROP;\n",
+       "\t\tcase XVS_MAC_SPOOF:\n\t\t\tverdict[i] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_guard.py", "spoofed_source or sticky")]),
+
+    ("dhcp-guard-off", "dhcp_guard lets DHCP server messages through",
+     [("src/dp/stages/guards.c",
+       "if (!xvs_guard_drops(cls, dhcp, !dhcp))",
+       "if (!xvs_guard_drops(cls, false, !dhcp))")],
+     [e2e("test_guard.py", "rogue_dhcp")]),
+
+    ("router-guard-off", "router_guard lets router advertisements and redirects through",
+     [("src/dp/stages/guards.c",
+       "if (!xvs_guard_drops(cls, dhcp, !dhcp))",
+       "if (!xvs_guard_drops(cls, dhcp, false))")],
+     [e2e("test_guard.py", "rogue_router")]),
+
+    ("storm-unlimited", "storm_limit admits every broadcast frame",
+     [("src/dp/stages/storm_limit.c",
+       "\t\tverdict[counted[j]] = XVS_VERDICT_DROP;\n",
+       "\t\tverdict[counted[j]] = XVS_VERDICT_PASS;\n")],
+     [e2e("test_guard.py", "storm")]),
+
+    ("stage-drop-kept", "the pipeline counts a stage's DROP but still forwards the frame",
+     [("src/dp/pipeline_run.c",
+       "\t\t\trte_pktmbuf_free(pkts[i]);\n\t\t\tcontinue;\n",
+       "\t\t\t(void)0;\n")],
+     [e2e("test_guard.py", "spoofed_source or rogue_router")]),
+
+    ("capture-may-drop", "a capture stage's DROP verdict is obeyed instead of counted as bad",
+     [("src/dp/pipeline_run.c",
+       "\t\tcase XVS_VERDICT_DROP:\n\t\t\tif (kind == XVS_EXT_CAPTURE)\n\t\t\t\tgoto bad;\n",
+       "\t\tcase XVS_VERDICT_DROP:\n")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+    ("mirror-swapped-dir", "a mirror session copies the other direction than asked",
+     [("src/dp/stages/mirror.c",
+       "unsigned d = b->place == XVS_EXT_INGRESS ? 0 : 1;",
+       "unsigned d = b->place == XVS_EXT_INGRESS ? 1 : 0;")],
+     [e2e("test_mirror.py", "copies_to_destination_only and in")]),
+
+    ("mirror-truncated-copy", "a mirror copy of a TSO frame keeps only its first 2 KB",
+     [("src/dp/stages/mirror.c",
+       "xvs_dp.flood_pool : xvs_dp.flood_big_pool, 0, UINT32_MAX);",
+       "xvs_dp.flood_pool : xvs_dp.flood_big_pool, 0, RTE_MBUF_DEFAULT_DATAROOM);")],
+     [e2e("test_mirror.py", "tso_frames")]),
+
+    ("mirror-feedback", "a mirror destination may also be the source of a session",
+     [("src/ctl/cmd_mirror.c",
+       "\t\tif (strcmp(o->src, m->dst) == 0)\n",
+       "\t\tif (strcmp(o->src, m->dst) == 0 && false)\n")],
+     [e2e("test_mirror.py", "refuses_bad_sessions")]),
+
+    ("capture-no-limit", "a capture writes past its size limit",
+     [("src/ctl/cmd_capture.c",
+       "if (f->limit != 0 && f->bytes + bytes + len > f->limit)",
+       "if (f->limit != 0 && f->bytes + bytes + len > 2 * f->limit)")],
+     [e2e("test_capture.py", "limits_stop_cleanly")]),
+
+    ("capture-swapped-dir", "captured frames carry the opposite pcapng direction",
+     [("src/dp/stages/capture.c",
+       "? RTE_PCAPNG_DIRECTION_IN : RTE_PCAPNG_DIRECTION_OUT;",
+       "? RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;")],
+     [e2e("test_capture.py", "ping_exchange and both")]),
+
+    ("afxdp-kick-only-when-queued", "an afxdp tx kick only when this call queued frames",
+     [("src/dp/ports/afxdp.c",
+       "\tif (tx_unsent(&q->t) > 0 && xsk_ring_prod__needs_wakeup(&q->t.tx))\n",
+       "\tif (0 && tx_unsent(&q->t) > 0 && xsk_ring_prod__needs_wakeup(&q->t.tx))\n"),
+      ("src/dp/ports/afxdp.c",
+       "\tif (queued > 0)\n\t\txsk_ring_prod__submit(&q->t.tx, queued);\n\ttx_kick_pending(q);\n",
+       "\tif (queued > 0) {\n\t\txsk_ring_prod__submit(&q->t.tx, queued);\n"
+       "\t\tif (xsk_ring_prod__needs_wakeup(&q->t.tx))\n\t\t\ttx_kick(q);\n\t}\n")],
+     [e2e("test_ports.py", "afxdp_tx_ring_left_full_is_kicked_again")]),
+
+    ("afxdp-second-port-same-netdev", "a second afxdp port on a netdev is not refused",
+     [("src/dp/ports/afxdp.c",
+       "\t.ifname_exclusive = true,\n",
+       "\t.ifname_exclusive = false,\n")],
+     [e2e("test_ports.py", "afxdp_second_port_on_same_netdev_refused")]),
+
+    ("afxdp-mtu-not-restored", "a failed afxdp open leaves the netdev MTU changed",
+     [("src/dp/ports/afxdp.c",
+       "\t\tif (mtu0 > 0 && mtu0 != p->cfg.mtu)\n",
+       "\t\tif (0 && mtu0 > 0 && mtu0 != p->cfg.mtu)\n")],
+     [e2e("test_ports.py", "afxdp_queue_past_tx_queues_refused_mtu_restored")]),
+
+    ("afxdp-tx-queues-unchecked", "an afxdp port binds queues past the netdev's tx queues",
+     [("src/dp/ports/afxdp.c",
+       "\t\t    (uint32_t)start_queue + nq > txq) {\n",
+       "\t\t    (uint32_t)start_queue + nq > txq + 64) {\n")],
+     [e2e("test_ports.py", "afxdp_queue_past_tx_queues_refused_mtu_restored")]),
+
+    ("afxdp-live-prog-replaced", "a live xvsd's XDP program is taken for a dead one's",
+     [("src/dp/ports/afxdp.c",
+       "\treturn kill((pid_t)pid, 0) < 0 && errno == ESRCH;\n",
+       "\treturn true;\n")],
+     [e2e("test_ports.py", "afxdp_live_program_of_another_xvsd_not_replaced")]),
+
+    ("bal-no-hold", "a queue just moved may move straight back (flapping)",
+     [("src/core/balancer.c",
+       "return st->moved[qi] && now - st->moved_ns[qi] < hold;",
+       "return st->moved[qi] && now - st->moved_ns[qi] < hold && false;")],
+     [unit("test_balancer")]),
+
+    ("bal-no-hysteresis", "a worker over high for one sample already spreads",
+     [("src/core/balancer.c",
+       "if (!stuck[i] && st->over[i] >= cfg->hysteresis &&",
+       "if (!stuck[i] && st->over[i] >= 1 &&")],
+     [unit("test_balancer")]),
+
+    ("bal-pack-to-high", "coalescing packs a worker up to high instead of the midpoint",
+     [("src/core/balancer.c",
+       "if (plan->load_after[t] + add[t] + q[qi].busy_pct <= pack) {",
+       "if (plan->load_after[t] + add[t] + q[qi].busy_pct <= cfg->high_pct) {")],
+     [unit("test_balancer")]),
+
+    ("bal-siblings-first", "the topology order ignores hyper-thread siblings",
+     [("src/core/balancer.c",
+       "if (cfg->cores_first && round == 0 && !is_primary(w, n, i))",
+       "if (cfg->cores_first && round == 0 && !is_primary(w, n, i) && false)")],
+     [unit("test_balancer")]),
+
+    ("bal-worst-target", "a spread move takes the first target that lowers the source",
+     [("src/core/balancer.c",
+       "worst = a > b ? a : b;", "worst = a;")],
+     [unit("test_balancer")]),
+
+    ("bal-wake-parked", "on a tie a spread wakes a parked worker rather than use an active one",
+     [("src/core/balancer.c",
+       "(found && worst == best && best_parked && !parked)",
+       "(found && worst == best && best_parked && !parked && false)")],
+     [unit("test_balancer")]),
+
+    ("vmq-lightest-first", "a freed VMQ queue goes to the waiter of lowest weight",
+     [("src/core/balancer.c",
+       "if (best < 0 || p->wait[i].weight > p->wait[best].weight ||",
+       "if (best < 0 || p->wait[i].weight < p->wait[best].weight ||")],
+     [unit("test_balancer")]),
 ]
 
 

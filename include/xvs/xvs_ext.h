@@ -133,8 +133,15 @@ struct xvs_pkt_meta {
 	uint32_t rsvd[2];     /* zero; room to grow without changing the size */
 };
 
+/* static_assert is C11 and C++11; an extension built as C99 gets the same
+ * check from an array that cannot have a negative size. */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L)
 static_assert(sizeof(struct xvs_pkt_meta) == 32, "xvs_pkt_meta is 32 bytes (ABI)");
 static_assert(sizeof(struct xvs_dest) == 4, "xvs_dest is 4 bytes (ABI)");
+#else
+typedef char xvs_ext_meta_is_32_bytes[sizeof(struct xvs_pkt_meta) == 32 ? 1 : -1];
+typedef char xvs_ext_dest_is_4_bytes[sizeof(struct xvs_dest) == 4 ? 1 : -1];
+#endif
 
 /* One burst as a stage sees it. All packets of a burst share one port: on
  * ingress the input port (a burst comes from one rx queue), on egress the
@@ -198,7 +205,8 @@ struct xvs_ext_ops {
 
 	/* Control thread, once, after the descriptor was accepted and before any
 	 * other callback. Allocates the extension's context into *ctx (may stay
-	 * NULL). Failure unloads the extension. Optional. */
+	 * NULL). *host stays valid until fini returns, so ctx may keep the
+	 * pointer. Failure unloads the extension. Optional. */
 	int (*init)(const struct xvs_ext_host *host, void **ctx);
 
 	/* Control thread, once, after the extension was removed from every

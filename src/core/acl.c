@@ -96,9 +96,15 @@ p_rate(const char *key, const char *val, struct xvs_acl_rule *r, struct xvs_err 
 	size_t l = strlen(val);
 	uint64_t mult = 1, v;
 
+	bool pps = l > 3 && strcmp(val + l - 3, "pps") == 0;
+
 	if (l == 0 || l >= sizeof(num))
 		return bad(err, key, val, "use bits per second, e.g. 500000, 500k, 10m or 1g");
 	memcpy(num, val, l + 1);
+	if (pps) {
+		l -= 3;
+		num[l] = '\0';
+	}
 	switch (num[l - 1]) {
 	case 'k':
 		mult = 1000;
@@ -112,9 +118,15 @@ p_rate(const char *key, const char *val, struct xvs_acl_rule *r, struct xvs_err 
 	}
 	if (mult != 1)
 		num[l - 1] = '\0';
-	if (!parse_u64(num, UINT64_MAX / mult, &v) || v == 0)
-		return bad(err, key, val, "use bits per second above 0, e.g. 500k, 10m or 1g");
-	r->rate_bps = v * mult;
+	if (pps && (mult == 1000000000 || !parse_u64(num, UINT32_MAX / mult, &v) || v == 0))
+		return bad(err, key, val, "use packets per second above 0, e.g. 1000pps or 10kpps");
+	if (!pps && (!parse_u64(num, UINT64_MAX / mult, &v) || v == 0))
+		return bad(err, key, val, "use bits per second above 0, e.g. 500k, 10m or 1g, "
+			   "or packets per second, e.g. 10kpps");
+	if (pps)
+		r->rate_pps = v * mult;
+	else
+		r->rate_bps = v * mult;
 	return 0;
 }
 
@@ -308,6 +320,41 @@ static const struct key keys[] = {
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* Short names from FEATURES.md ("remote=10.0.0.0/8"): the same key as the
+ * long one, so giving both is "given twice". */
+static const struct {
+	const char *alias, *name;
+} aliases[] = {
+	{"local", "local-ip"},
+	{"remote", "remote-ip"},
+};
+
+/* The alias key[0..klen) stands for, or NULL. */
+static const char *
+alias_of(const char *key, size_t klen, const char **typed)
+{
+	size_t a;
+
+	for (a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++) {
+		if (strlen(aliases[a].alias) == klen && strncmp(aliases[a].alias, key, klen) == 0) {
+			*typed = aliases[a].alias;
+			return aliases[a].name;
+		}
+	}
+	return NULL;
+}
+
+static size_t
+key_index(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < N_KEYS; k++)
+		if (strcmp(keys[k].name, name) == 0)
+			break;
+	return k;
+}
+
 /* The message lists the keys from the table, so it never goes stale. */
 static int
 unknown_key(const char *key, size_t klen, struct xvs_err *err)
@@ -344,17 +391,22 @@ xvs_acl_rule_parse(const char *const *tokens, unsigned n, struct xvs_acl_rule *o
 		if (eq == NULL)
 			return xvs_err_set(err, -EINVAL, "acl: '%s' is not key=value",
 					   tokens[i] != NULL ? tokens[i] : "(null)");
+		const char *name, *typed = NULL;
+
 		klen = (size_t)(eq - tokens[i]);
+		name = alias_of(tokens[i], klen, &typed);
 		for (k = 0; k < N_KEYS; k++)
 			if (strlen(keys[k].name) == klen &&
 			    strncmp(keys[k].name, tokens[i], klen) == 0)
 				break;
+		if (name != NULL)
+			k = key_index(name);
 		if (k == N_KEYS)
 			return unknown_key(tokens[i], klen, err);
 		if (seen[k])
 			return xvs_err_set(err, -EINVAL, "acl: %s given twice", keys[k].name);
 		seen[k] = true;
-		rc = keys[k].parse(keys[k].name, eq + 1, out, err);
+		rc = keys[k].parse(typed != NULL ? typed : keys[k].name, eq + 1, out, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -430,10 +482,14 @@ xvs_acl_rule_check(const struct xvs_acl_rule *r, struct xvs_err *err)
 	if (r->action < XVS_ACL_ALLOW || r->action > XVS_ACL_METER)
 		return xvs_err_set(err, -EINVAL, "acl: action %u is not allow, deny or meter",
 				   r->action);
-	if (r->action == XVS_ACL_METER && r->rate_bps == 0)
-		return xvs_err_set(err, -EINVAL, "acl: action=meter needs rate=");
-	if (r->action != XVS_ACL_METER && r->rate_bps != 0)
+	if (r->action == XVS_ACL_METER && (r->rate_bps == 0) == (r->rate_pps == 0))
+		return xvs_err_set(err, -EINVAL, "acl: action=meter needs rate= (bits/s or "
+				   "...pps, one of them)");
+	if (r->action != XVS_ACL_METER && (r->rate_bps != 0 || r->rate_pps != 0))
 		return xvs_err_set(err, -EINVAL, "acl: rate= is only for action=meter");
+	if (r->rate_pps > UINT32_MAX)
+		return xvs_err_set(err, -EINVAL, "acl: rate %llupps above %u",
+				   (unsigned long long)r->rate_pps, UINT32_MAX);
 	rc = check_prefix("local-ip", &r->local_ip, err);
 	if (rc == 0)
 		rc = check_prefix("remote-ip", &r->remote_ip, err);
@@ -521,6 +577,8 @@ xvs_acl_rule_format(const struct xvs_acl_rule *r, char *buf, size_t len)
 	put(buf, len, &off, "dir=%s action=%s", dirs[r->dir & 3], acts[r->action & 3]);
 	if (r->rate_bps != 0)
 		put(buf, len, &off, " rate=%llu", (unsigned long long)r->rate_bps);
+	if (r->rate_pps != 0)
+		put(buf, len, &off, " rate=%llupps", (unsigned long long)r->rate_pps);
 	put_prefix(buf, len, &off, "local-ip", &r->local_ip);
 	put_prefix(buf, len, &off, "remote-ip", &r->remote_ip);
 	if (r->has_local_mac)

@@ -29,7 +29,7 @@
  *    it can only match rules without IP, proto or port fields.
  *  - Of all matching rules, the one with the highest weight wins; among equal
  *    weights the one inserted first (lowest index). Its action applies:
- *    allow, deny, or meter (allow up to rate bits per second, drop the excess;
+ *    allow, deny, or meter (allow up to rate bits or packets per second, drop the excess;
  *    the metering itself is the datapath's token bucket, not part of the
  *    match). When no rule matches, the packet is allowed.
  *    (rte_acl returns the highest priority and does not define ties, so the
@@ -72,7 +72,7 @@ enum xvs_acl_dir {
 enum xvs_acl_action {
 	XVS_ACL_ALLOW = 1,
 	XVS_ACL_DENY = 2,
-	XVS_ACL_METER = 3, /* allow up to rate_bps, drop the excess */
+	XVS_ACL_METER = 3, /* allow up to rate_bps or rate_pps, drop the excess */
 };
 
 struct xvs_acl_prefix {
@@ -97,10 +97,12 @@ struct xvs_acl_rule {
 	bool stateful;                      /* record allowed flows */
 	uint32_t timeout_s;                 /* stateful idle timeout; 0 when not stateful */
 	uint64_t rate_bps;                  /* meter rate, bits/s; 0 unless meter */
+	uint64_t rate_pps;                  /* or packets/s (rate=...pps); one of the two */
 };
 
 /* Parse one rule from key=value tokens as the CLI sends them:
  *   dir=in|out|both action=allow|deny|meter rate=<n>[k|m|g] (bit/s, meter)
+ *   or rate=<n>[k|m]pps (packets/s, meter)
  *   local-ip=/remote-ip=<addr>[/<len>] local-mac=/remote-mac=<aa:bb:..>
  *   proto=tcp|udp|icmp|icmpv6|<0-255> local-port=/remote-port=<n>[-<m>]
  *   weight=<0-65535> stateful=on|off timeout=<seconds>

@@ -41,6 +41,7 @@ enum port_key {
 	PK_INFINITE,
 	PK_QUEUES,
 	PK_START_QUEUE,
+	PK_XDP_MODE,
 	PK_PCI,
 	PK_MTU,
 	PK_VLAN_MODE,
@@ -57,7 +58,15 @@ enum port_key {
 	PK_RSS_TYPES,
 	PK_RSS_KEY,
 	PK_RSS_RETA_SIZE,
+	PK_MAC_SPOOF,
+	PK_DHCP_GUARD,
+	PK_ROUTER_GUARD,
+	PK_STORM_LIMIT,
 	PK__MAX
+};
+
+static const char *const xdp_mode_names[] = {
+	[XVS_XDP_AUTO] = "auto", [XVS_XDP_COPY] = "copy", [XVS_XDP_ZEROCOPY] = "zero-copy",
 };
 
 const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
@@ -65,8 +74,10 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 		       KIND(XVS_PORT_TAP) | KIND(XVS_PORT_AFXDP) | KIND(XVS_PORT_AFPACKET)},
 	[PK_NETNS] = {"netns", "network namespace to move the tap's kernel side into",
 		      KIND(XVS_PORT_TAP)},
-	[PK_MAC] = {"mac", "MAC address of the tap's kernel side (default random)",
-		    KIND(XVS_PORT_TAP)},
+	[PK_MAC] = {"mac", "the VM's MAC (tap: its kernel side, default random), or sticky: "
+			   "the first source it sends from",
+		    KIND(XVS_PORT_TAP) | KIND(XVS_PORT_VHOST) | KIND(XVS_PORT_NULL) |
+			    KIND(XVS_PORT_PCAP)},
 	[PK_PATH] = {"path", "absolute path: vhost-user socket, or pcap to replay ({q}: queue)",
 		     KIND(XVS_PORT_VHOST) | KIND(XVS_PORT_PCAP)},
 	[PK_TX_PATH] = {"tx-path", "absolute path of a pcap file to write transmitted frames to",
@@ -79,6 +90,8 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 			       KIND(XVS_PORT_VHOST) | KIND(XVS_PORT_PCAP) | KIND(XVS_PORT_PCI)},
 	[PK_START_QUEUE] = {"start-queue", "first netdev queue used by AF_XDP, 0-63",
 			    KIND(XVS_PORT_AFXDP)},
+	[PK_XDP_MODE] = {"xdp-mode", "AF_XDP sockets: auto (zero-copy if the driver can, else "
+			 "copy), copy or zero-copy", KIND(XVS_PORT_AFXDP)},
 	[PK_PCI] = {"pci", "PCI address of the NIC, DDDD:BB:DD.F or BB:DD.F", KIND(XVS_PORT_PCI)},
 	[PK_MTU] = {"mtu", "largest L3 payload carried, 68-9000 (afxdp: 1774)", ALL_KINDS},
 	[PK_VLAN_MODE] = {"vlan-mode", "access or trunk", ALL_KINDS},
@@ -101,6 +114,17 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 	[PK_RSS_KEY] = {"rss-key", "Toeplitz key, 40 bytes in hex", ALL_KINDS},
 	[PK_RSS_RETA_SIZE] = {"rss-reta-size", "indirection table entries, a power of two 1-512",
 			      ALL_KINDS},
+	[PK_MAC_SPOOF] = {"mac-spoof", "MAC spoofing protection: only mac= sources may send "
+				       "(on|off; VM ports only, default on for tap and vhost)",
+			  ALL_KINDS},
+	[PK_DHCP_GUARD] = {"dhcp-guard", "drop DHCP server messages the VM sends (on|off)",
+			   ALL_KINDS},
+	[PK_ROUTER_GUARD] = {"router-guard", "drop router advertisements and redirects the VM "
+					     "sends (on|off)",
+			     ALL_KINDS},
+	[PK_STORM_LIMIT] = {"storm-limit", "broadcast+multicast+unknown-unicast packets/s the "
+					   "port may send, 0-100000000 (0: no limit)",
+			    ALL_KINDS},
 	[PK__MAX] = {NULL, NULL, 0},
 };
 
@@ -339,6 +363,26 @@ xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind
 	cfg->mac_limit = XVS_FDB_DEFAULT_PORT_LIMIT;
 	xvs_vlan_cfg_init(&cfg->vlan);
 	xvs_rss_cfg_init(&cfg->rss);
+	/* Hyper-V's default (-MacAddressSpoofing Off): a VM sends only from its
+	 * own MAC. In force once the port has one (mac=). */
+	cfg->mac_spoof = kind == XVS_PORT_TAP || kind == XVS_PORT_VHOST;
+}
+
+/* on|off of a port guard; "on" refused on an uplink with the reason. */
+static int
+guard_set(const struct xvs_port_cfg *cfg, const char *what, const char *value, const char *why,
+	  bool *out, struct xvs_err *err)
+{
+	bool on;
+	int ret = xvs_bool_parse(what, value, &on, err);
+
+	if (ret < 0)
+		return ret;
+	if (on && xvs_port_kind_uplink(cfg->kind))
+		return xvs_err_set(err, -EPERM, "%s: %s ports are uplinks, and %s", what,
+				   xvs_port_kind_name(cfg->kind), why);
+	*out = on;
+	return 0;
 }
 
 /* "auto" or a CPU number. */
@@ -499,9 +543,15 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 			snprintf(tmp.netns, sizeof(tmp.netns), "%s", value);
 		break;
 	case PK_MAC:
-		/* "" asks for a random address. */
+		/* "" asks for a random address (tap) or none (others). */
+		tmp.mac_sticky = false;
 		if (value[0] == '\0') {
 			tmp.mac[0] = '\0';
+			break;
+		}
+		if (strcmp(value, "sticky") == 0) {
+			tmp.mac[0] = '\0';
+			tmp.mac_sticky = true;
 			break;
 		}
 		ret = xvs_mac_parse(what, value, mac, err);
@@ -532,6 +582,17 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 	case PK_START_QUEUE:
 		ret = xvs_u32_parse(what, value, 0, START_QUEUE_MAX, &v, err);
 		tmp.start_queue = (uint16_t)v;
+		break;
+	case PK_XDP_MODE:
+		ret = -EINVAL;
+		for (unsigned int m = 0; m < sizeof(xdp_mode_names) / sizeof(xdp_mode_names[0]); m++)
+			if (strcmp(value, xdp_mode_names[m]) == 0) {
+				tmp.xdp_mode = (enum xvs_xdp_mode)m;
+				ret = 0;
+			}
+		if (ret < 0)
+			xvs_err_set(err, ret, "%s \"%.32s\" is not auto, copy or zero-copy", what,
+				    value);
 		break;
 	case PK_PCI:
 		ret = pci_parse(what, value, tmp.pci, err);
@@ -599,6 +660,21 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 			ret = xvs_err_set(err, -EINVAL, "%s %u is not a power of two", what, v);
 		tmp.rss.reta_size = (uint16_t)v;
 		break;
+	case PK_MAC_SPOOF:
+		ret = guard_set(cfg, what, value, "an uplink carries the traffic of many hosts",
+				&tmp.mac_spoof, err);
+		break;
+	case PK_DHCP_GUARD:
+		ret = guard_set(cfg, what, value, "the real DHCP servers are behind them",
+				&tmp.dhcp_guard, err);
+		break;
+	case PK_ROUTER_GUARD:
+		ret = guard_set(cfg, what, value, "the real routers are behind them",
+				&tmp.router_guard, err);
+		break;
+	case PK_STORM_LIMIT:
+		ret = xvs_u32_parse(what, value, 0, 100000000, &tmp.storm_limit, err);
+		break;
 	case PK__MAX:
 		ret = -EINVAL;
 		break;
@@ -639,7 +715,7 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 	case PK_NETNS:
 		return put(buf, len, "%s", cfg->netns);
 	case PK_MAC:
-		return put(buf, len, "%s", cfg->mac);
+		return put(buf, len, "%s", cfg->mac_sticky ? "sticky" : cfg->mac);
 	case PK_PATH:
 		return put(buf, len, "%s", cfg->path);
 	case PK_TX_PATH:
@@ -652,6 +728,8 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		return put(buf, len, "%u", cfg->queues);
 	case PK_START_QUEUE:
 		return put(buf, len, "%u", cfg->start_queue);
+	case PK_XDP_MODE:
+		return put(buf, len, "%s", xdp_mode_names[cfg->xdp_mode]);
 	case PK_PCI:
 		return put(buf, len, "%s", cfg->pci);
 	case PK_MTU:
@@ -694,6 +772,14 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		return 0;
 	case PK_RSS_RETA_SIZE:
 		return put(buf, len, "%u", cfg->rss.reta_size);
+	case PK_MAC_SPOOF:
+		return put(buf, len, "%s", cfg->mac_spoof ? "on" : "off");
+	case PK_DHCP_GUARD:
+		return put(buf, len, "%s", cfg->dhcp_guard ? "on" : "off");
+	case PK_ROUTER_GUARD:
+		return put(buf, len, "%s", cfg->router_guard ? "on" : "off");
+	case PK_STORM_LIMIT:
+		return put(buf, len, "%u", cfg->storm_limit);
 	case PK__MAX:
 		break;
 	}
@@ -754,6 +840,9 @@ xvs_port_cfg_validate(const struct xvs_port_cfg *cfg, struct xvs_err *err)
 	if (cfg->queues < 1 || cfg->queues > QUEUES_MAX)
 		return xvs_err_set(err, -EINVAL, "port %s: queues %u outside 1-%d", cfg->name,
 				   cfg->queues, QUEUES_MAX);
+	if ((unsigned int)cfg->xdp_mode > XVS_XDP_ZEROCOPY)
+		return xvs_err_set(err, -EINVAL, "port %s: xdp-mode %d is unknown", cfg->name,
+				   (int)cfg->xdp_mode);
 	/* A netdev has at most 64 queues that AF_XDP may bind. */
 	if (cfg->kind == XVS_PORT_AFXDP && cfg->start_queue + cfg->queues > START_QUEUE_MAX + 1)
 		return xvs_err_set(err, -EINVAL,

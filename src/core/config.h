@@ -33,6 +33,13 @@ enum xvs_port_kind {
 	XVS_PORT__MAX
 };
 
+/* afxdp: how the AF_XDP sockets bind (the xdp-mode option). */
+enum xvs_xdp_mode {
+	XVS_XDP_AUTO = 0,   /* zero-copy where the driver takes it, else copy */
+	XVS_XDP_COPY,
+	XVS_XDP_ZEROCOPY,
+};
+
 /* One port's configuration. Owned by the control thread. */
 struct xvs_port_cfg {
 	char name[XVS_NAME_MAX + 1];     /* switch-wide unique port name */
@@ -40,7 +47,8 @@ struct xvs_port_cfg {
 	char ifname[XVS_NAME_MAX + 1];   /* tap: device to create (default: name);
 					  * afxdp/afpacket: existing netdev */
 	char netns[64];                  /* tap: namespace to move the kernel side into ("" = stay) */
-	char mac[18];                    /* tap: MAC of the kernel side ("" = random) */
+	char mac[18];                    /* the VM's MAC: tap: of the kernel side ("" = random);
+					  * others: what the VM sends from (mac-spoof) */
 	char path[XVS_PATH_MAX + 1];     /* vhost: socket path; pcap: rx file */
 	char tx_path[XVS_PATH_MAX + 1];  /* pcap: tx file ("" = drop) */
 	char pci[32];                    /* pci: address, e.g. 0000:01:00.0 */
@@ -48,11 +56,36 @@ struct xvs_port_cfg {
 	bool pcap_infinite;              /* pcap: replay forever */
 	uint16_t queues;                 /* requested rx/tx queue pairs, 1..16 */
 	uint16_t start_queue;            /* afxdp: first netdev queue */
+	enum xvs_xdp_mode xdp_mode;      /* afxdp: copy, zero-copy or auto (default) */
 	uint32_t mtu;                    /* largest L3 payload accepted, 68..9000 */
 	struct xvs_vlan_cfg vlan;
 	uint32_t mac_limit;              /* most dynamic FDB entries of the port; 0 = no limit */
 	struct xvs_rss_cfg rss;          /* receive side scaling (rss-* keys) */
+	/* Port security, enforced by built-in stages (src/ctl/guard.c). */
+	bool mac_spoof;                  /* MAC spoofing protection: default on for tap and
+					  * vhost ports; in force with mac= or mac=sticky */
+	bool mac_sticky;                 /* mac=sticky: adopt the first source the VM sends */
+	bool dhcp_guard;                 /* drop DHCP server messages the port sends */
+	bool router_guard;               /* drop router advertisements/redirects it sends */
+	uint32_t storm_limit;            /* broadcast+multicast+unknown unicast pps; 0 = off */
 };
+
+/* Kinds that connect the switch to a network (a NIC, a host netdev), not to
+ * one VM: port guards are refused on them. */
+static inline bool
+xvs_port_kind_uplink(enum xvs_port_kind kind)
+{
+	return kind == XVS_PORT_AFXDP || kind == XVS_PORT_AFPACKET || kind == XVS_PORT_PCI;
+}
+
+/* MAC spoofing protection is in force: asked for, and the port has a MAC to
+ * compare with (assigned, or sticky). */
+static inline bool
+xvs_port_cfg_mac_spoof_active(const struct xvs_port_cfg *cfg)
+{
+	return cfg->mac_spoof && !xvs_port_kind_uplink(cfg->kind) &&
+	       (cfg->mac[0] != '\0' || cfg->mac_sticky);
+}
 
 /* Switch-wide settings. */
 struct xvs_switch_cfg {

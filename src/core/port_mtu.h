@@ -20,7 +20,8 @@
 #define XVS_FRAME_MAX(mtu) ((uint32_t)(mtu) + 14u + 4u)
 /* Frame data of one 2 KB packet buffer (DPDK's RTE_MBUF_DEFAULT_DATAROOM). */
 #define XVS_MBUF_DATA 2048u
-/* AF_XDP receives a frame into one such buffer after 256 bytes of XDP headroom. */
+/* AF_XDP receives a frame into one 2 KB UMEM frame after 256 bytes of XDP headroom
+ * (src/dp/ports/afxdp.c checks it at build time). */
 #define XVS_AFXDP_MTU_MAX (XVS_MBUF_DATA - 256u - XVS_FRAME_MAX(0))
 /* AF_PACKET (TPACKET_V2) writes a frame at TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
  * - 14 = 66 bytes into its ring slot (net/packet/af_packet.c, tpacket_rcv). */

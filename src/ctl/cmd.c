@@ -78,9 +78,8 @@ port_param(json_t *params, const char *key, bool required, struct xvs_err *err, 
 
 /* ---- the steps after validation, and their undo ---- */
 
-/* Commit the open transaction; on failure it is rolled back. */
-static int
-store_commit(struct xvs_err *err)
+int
+xvsd_store_commit(struct xvs_err *err)
 {
 	int r = xvsd_fault(XVSD_FAULT_COMMIT) ?
 			xvs_err_set(err, -EIO, "config store: commit failed (injected fault)") :
@@ -91,8 +90,8 @@ store_commit(struct xvs_err *err)
 	return r;
 }
 
-static int
-publish(struct xvs_err *err)
+int
+xvsd_publish_err(struct xvs_err *err)
 {
 	int r = xvsd_publish();
 
@@ -102,12 +101,8 @@ publish(struct xvs_err *err)
 	return 0;
 }
 
-/* A step after the commit failed (err says which) and the running state is
- * back as it was: commit what was stored before, run by undo(st, arg). If
- * that fails too, store and switch disagree until the next restart: say so
- * to the operator, in the log and in the reply. */
-static void
-store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), void *arg,
+void
+xvsd_store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), void *arg,
 	      struct xvs_err *err)
 {
 	struct xvs_err e;
@@ -116,7 +111,7 @@ store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e), v
 	if (r == 0 && (r = undo(xvsd.store, arg, &e)) < 0)
 		xvs_store_rollback(xvsd.store);
 	if (r == 0)
-		r = store_commit(&e);
+		r = xvsd_store_commit(&e);
 	if (r == 0)
 		return;
 	XVS_ERR("store", "stored configuration no longer matches the running switch (%s) "
@@ -167,7 +162,11 @@ port_json(const struct xvs_port *p)
 			json_object_set_new(opts, k->key, json_string(val));
 	}
 	json_object_set_new(o, "options", opts);
+	json_object_set_new(o, "stages", xvsd_guard_json(p));
+	if (p->cfg.mac_sticky)
+		json_object_set_new(o, "sticky_macs", xvsd_guard_sticky_json(p));
 	if (p->open) {
+		struct xvs_port_info info;
 		char mac[18];
 
 		xvs_mac_format(p->mac, mac);
@@ -179,6 +178,9 @@ port_json(const struct xvs_port *p)
 		json_object_set_new(o, "tx_offload", json_boolean(p->caps.tx_meta_offload));
 		json_object_set_new(o, "capabilities", caps_json(p));
 		json_object_set_new(o, "device_mac", json_string(mac));
+		xvs_port_info(p, &info);
+		for (uint8_t i = 0; i < info.n; i++)
+			json_object_set_new(o, info.kv[i].name, json_string(info.kv[i].value));
 	}
 	return o;
 }
@@ -248,6 +250,9 @@ port_stats_json(const struct xvs_port *p)
 	json_object_set_new(o, "tx_queued", json_integer(p->open && p->tx_ring != NULL ?
 							 (json_int_t)rte_ring_count(p->tx_ring) : 0));
 	json_object_set_new(o, "rx_events", json_integer((json_int_t)c.rx_events));
+	/* copies mirror sessions sent to the port: not forwarded traffic */
+	json_object_set_new(o, "mirrored",
+			    json_integer((json_int_t)xvsd_mirror_port_mirrored(p->cfg.name)));
 	for (int d = 0; d < XVS_DROP__MAX; d++) {
 		json_object_set_new(drops, xvs_drop_names[d], json_integer((json_int_t)c.drop[d]));
 		total += c.drop[d];
@@ -317,9 +322,11 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 
 		if (o != NULL && kops->ifname_exclusive && o->cfg.kind == req.cfg.kind &&
 		    strcmp(o->cfg.ifname, req.cfg.ifname) == 0)
-			return xvs_err_set(err, -EEXIST, "port %s: %s %s is already port %s",
-					   req.name, xvs_port_kind_name(req.cfg.kind),
-					   req.cfg.ifname, o->cfg.name);
+			return xvs_err_set(err, -EEXIST, "port %s: %s is already %s port %s%s",
+					   req.name, req.cfg.ifname,
+					   xvs_port_kind_name(req.cfg.kind), o->cfg.name,
+					   kops->ifname_exclusive_hint != NULL ?
+					   kops->ifname_exclusive_hint : "");
 	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -336,14 +343,17 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		goto close;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		goto close;
 	xvsd.port[slot] = p;
-	r = publish(err);
+	r = xvsd_guard_apply(p, err);
+	if (r == 0)
+		r = xvsd_publish_err(err);
 	if (r < 0) {
 		/* not published: no worker ever saw p */
+		xvsd_guard_port_removed(p);
 		xvsd.port[slot] = NULL;
-		store_restore(store_del_port, p->cfg.name, err);
+		xvsd_store_restore(store_del_port, p->cfg.name, err);
 		goto close;
 	}
 	XVS_INFO("port", "%s: added (%s, %s, %u rx / %u tx queues%s)", req.name, req.kind,
@@ -415,11 +425,11 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	/* Leave the snapshot first; after the grace period no worker touches it. */
 	xvsd.port[p->slot] = NULL;
-	r = publish(err);
+	r = xvsd_publish_err(err);
 	if (r < 0) {
 		/* Still in the snapshot in force, so still open and in use: back
 		 * in the table, and in the store with its static MACs. */
@@ -427,11 +437,12 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 		u.p = p;
 		u.statics = json_array();
 		xvs_fdb_walk(xvs_dp.fdb, xvs_now_ns(), static_of_port, &u);
-		store_restore(store_put_port_back, &u, err);
+		xvsd_store_restore(store_put_port_back, &u, err);
 		json_decref(u.statics);
 		return r;
 	}
 	xvsd_rss_rings_wait_empty();
+	xvsd_guard_port_removed(p);
 	xvs_port_close(p);
 	xvs_fdb_flush(xvs_dp.fdb, p->slot, -1, true);
 	xvs_fdb_port_reset(xvs_dp.fdb, p->slot);
@@ -481,7 +492,7 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	if (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)
 		goto restore_store;
@@ -490,11 +501,22 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	    (old.rss.profile != XVS_RSS_CONSERVATIVE || !old.rss.enabled))
 		p->rss_k = 1;
 	p->cfg = *cfg;
-	r = publish(err);
+	r = xvsd_guard_apply(p, err);
+	if (r == 0)
+		r = xvsd_publish_err(err);
 	if (r == 0)
 		return 0;
 	p->cfg = old;
 	p->rss_k = old_k;
+	{
+		struct xvs_err e;
+
+		/* back to the stages of the settings in force (no publish
+		 * happened, so they are what the workers run) */
+		if (xvsd_guard_apply(p, &e) < 0)
+			XVS_ERR("port", "%s: port security settings not restored: %s",
+				p->cfg.name, e.msg);
+	}
 	if (mtu) {
 		struct xvs_err e;
 
@@ -503,7 +525,7 @@ port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 				cfg->mtu, old.mtu, e.msg);
 	}
 restore_store:
-	store_restore(store_put_cfg, &old, err);
+	xvsd_store_restore(store_put_cfg, &old, err);
 	return r;
 }
 
@@ -864,7 +886,7 @@ m_fdb_add(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	/* A failed add leaves the FDB as it was: only the store needs undoing. */
 	r = xvsd_fault(XVSD_FAULT_APPLY) ?
@@ -872,7 +894,7 @@ m_fdb_add(json_t *params, json_t **result, struct xvs_err *err)
 				s.mac_s, s.vid) :
 		    xvs_fdb_add_static(xvs_dp.fdb, s.mac, (uint16_t)s.vid, p->slot, err);
 	if (r < 0) {
-		store_restore(store_put_static_back, &u, err);
+		xvsd_store_restore(store_put_static_back, &u, err);
 		return r;
 	}
 	*result = json_pack("{s:s,s:i,s:s}", "mac", s.mac_s, "vlan", (int)s.vid, "port",
@@ -900,7 +922,7 @@ m_fdb_del(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	xvs_fdb_del(xvs_dp.fdb, s.mac, (uint16_t)s.vid);
 	*result = json_pack("{s:s,s:i}", "deleted", s.mac_s, "vlan", (int)s.vid);
@@ -982,7 +1004,7 @@ m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
-	if ((r = store_commit(err)) < 0)
+	if ((r = xvsd_store_commit(err)) < 0)
 		return r;
 	if (cfg.fdb_max != old.fdb_max)
 		XVS_INFO("ctl", "fdb-max %u stored; it takes effect when xvsd restarts", cfg.fdb_max);
@@ -990,13 +1012,13 @@ m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 		xvs_fdb_set_aging(xvs_dp.fdb, (uint64_t)cfg.aging_s * 1000000000ull);
 	xvsd.sw = cfg;
 	if (cfg.workers != old.workers) {
-		r = publish(err);
+		r = xvsd_publish_err(err);
 		if (r < 0) {
 			xvsd.sw = old;
 			if (cfg.aging_s != old.aging_s)
 				xvs_fdb_set_aging(xvs_dp.fdb, (uint64_t)old.aging_s * 1000000000ull);
 			u.cfg = &old;
-			store_restore(store_put_settings, &u, err);
+			xvsd_store_restore(store_put_settings, &u, err);
 			return r;
 		}
 		XVS_INFO("ctl", "active workers now %u", cfg.workers);

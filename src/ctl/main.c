@@ -25,6 +25,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -37,6 +38,7 @@
 
 #include "log.h"
 #include "params.h"
+#include "stages.h"
 #include "xvsd.h"
 
 #define XVS_MAX_CLIENTS 32
@@ -81,6 +83,8 @@ usage(FILE *f)
 		"  --client-timeout S close a control connection that has not sent its request\n"
 		"                     S seconds after connecting (default 30, 1-3600); when\n"
 		"                     all 32 are taken, a new one closes the oldest\n"
+		"  --ext-dir DIR      load every *.so in DIR as an extension at start-up (one\n"
+		"                     refused is logged and skipped; see doc/extensions.md)\n"
 		"  --test-faults      allow the test.fault method, which makes chosen steps of\n"
 		"                     later commands fail (for tests; never in production)\n"
 		"  -h, --help         this text\n");
@@ -720,6 +724,25 @@ client_accept(int epfd, int lfd)
 	}
 }
 
+/* The stage registry's view of the workers' counters (pipeline.h). */
+static struct xvs_stage_ctr *
+stage_counters_of(void *arg, unsigned w)
+{
+	return w < xvs_dp.n_workers_max ? xvs_dp.worker[w]->stage_ctr : NULL;
+}
+
+/* Stages log under their own name, with syslog levels. */
+static void
+stage_log(int level, const char *stage, const char *msg)
+{
+	enum xvs_log_level l = level <= LOG_ERR       ? XVS_LOG_ERR :
+			       level == LOG_WARNING   ? XVS_LOG_WARNING :
+			       level <= LOG_INFO      ? XVS_LOG_INFO :
+							XVS_LOG_DEBUG;
+
+	xvs_log(l, stage, "%s", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -735,6 +758,7 @@ main(int argc, char **argv)
 		{"pci", no_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"test-faults", no_argument, NULL, 'F'},
+		{"ext-dir", required_argument, NULL, 'x'},
 		{"client-timeout", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -780,6 +804,7 @@ main(int argc, char **argv)
 			else { usage(stderr); return 2; }
 			break;
 		case 'F': xvsd.test_faults = true; break;
+		case 'x': xvsd.ext_dir = optarg; break;
 		case 'T':
 			if (!opt_u32("--client-timeout", optarg, 1, 3600, &o.client_timeout_s))
 				return 2;
@@ -843,13 +868,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	xvsd.sw.workers = xvs_dp.n_workers_max;
+	xvs_stage_set_counters(stage_counters_of, NULL);
+	xvs_stage_set_log(stage_log);
+	/* Before ports are restored: their options enable these. The
+	 * pass-through stages are for tests and benchmarks only. */
+	if (xvs_stages_builtin_register(xvsd.test_faults, &err) < 0) {
+		XVS_ERR("pipeline", "%s", err.msg);
+		return 1;
+	}
 	if (xvsd_restore_settings(&err) < 0) {
 		XVS_ERR("store", "%s", err.msg);
 		return 1;
 	}
 	int pkt_socket = pool_socket(&o);
 
-	xvs_dp.pool = rte_pktmbuf_pool_create("xvs_mbuf", o.mbufs, 256, 0,
+	xvs_dp.pool = rte_pktmbuf_pool_create("xvs_mbuf", o.mbufs, 256, XVS_MBUF_PRIV_SIZE,
 					      RTE_MBUF_DEFAULT_BUF_SIZE, pkt_socket);
 	if (xvs_dp.pool == NULL) {
 		XVS_ERR("main", "cannot create %u mbufs: %s (raise --mem)", o.mbufs,
@@ -861,15 +894,18 @@ main(int argc, char **argv)
 	uint32_t ntap = tap_mbufs(&o);
 
 	if (ntap > 0)
-		xvs_dp.tap_pool = rte_pktmbuf_pool_create("xvs_tap", ntap, RTE_MIN(32u, ntap / 2), 0,
+		xvs_dp.tap_pool = rte_pktmbuf_pool_create("xvs_tap", ntap, RTE_MIN(32u, ntap / 2),
+							  XVS_MBUF_PRIV_SIZE,
 							  UINT16_MAX, pkt_socket);
 	if (xvs_dp.tap_pool == NULL && ntap > 0)
 		XVS_WARN("main", "no 64 KB tap read buffers (%s): taps read into 2 KB mbufs",
 			 rte_strerror(rte_errno));
 	/* Flood copies: pools no port receives into (stage_l2.c, flood()). */
-	xvs_dp.flood_pool = rte_pktmbuf_pool_create("xvs_flood", flood_mbufs(&o), 256, 0,
+	xvs_dp.flood_pool = rte_pktmbuf_pool_create("xvs_flood", flood_mbufs(&o), 256,
+						    XVS_MBUF_PRIV_SIZE,
 						    RTE_MBUF_DEFAULT_BUF_SIZE, pkt_socket);
-	xvs_dp.flood_big_pool = rte_pktmbuf_pool_create("xvs_flood_big", FLOOD_BIG_MBUFS, 32, 0,
+	xvs_dp.flood_big_pool = rte_pktmbuf_pool_create("xvs_flood_big", FLOOD_BIG_MBUFS, 32,
+							XVS_MBUF_PRIV_SIZE,
 							RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA,
 							pkt_socket);
 	if (xvs_dp.flood_pool == NULL || xvs_dp.flood_big_pool == NULL) {
@@ -944,7 +980,7 @@ main(int argc, char **argv)
 
 	while (!quit) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(epfd, evs, 16, -1);
+		int n = epoll_wait(epfd, evs, 16, xvsd_capture_poll_ms());
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -972,6 +1008,7 @@ main(int argc, char **argv)
 				client_read(epfd, (struct client *)t);
 			}
 		}
+		xvsd_capture_poll();
 	}
 	xvs_dp.quit = true;
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
@@ -981,10 +1018,12 @@ main(int argc, char **argv)
 		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
 	}
 	rte_eal_mp_wait_lcore();
+	xvsd_capture_shutdown();
 	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			client_close(epfd, &clients[i]);
 	xvsd_shutdown_ports();
+	xvs_stage_registry_clear(); /* the workers have stopped: states, contexts, stages */
 	unlink(o.socket);
 	xvs_fdb_destroy(xvs_dp.fdb);
 	xvs_store_close(xvsd.store);

@@ -92,12 +92,13 @@ options_of(json_t *params)
 
 /* Only these may change on a running port: they touch no device state but
  * the MTU, which port.set applies itself. RSS settings take effect with the
- * next snapshot. */
+ * next snapshot, and so do the port guards (stages, src/ctl/guard.c). */
 static bool
 live_key(const char *key)
 {
 	static const char *const keys[] = {"vlan-mode", "vlan", "trunks", "native", "mtu",
-					   "mac-limit", NULL};
+					   "mac-limit", "mac-spoof", "dhcp-guard",
+					   "router-guard", "storm-limit", NULL};
 
 	for (int i = 0; keys[i] != NULL; i++)
 		if (strcmp(keys[i], key) == 0)

@@ -28,6 +28,9 @@ errno_name(int e)
 	case ENOTSUP: return "ENOTSUP";
 	case E2BIG: return "E2BIG";
 	case ENODEV: return "ENODEV";
+	case ELOOP: return "ELOOP";
+	case EPROTO: return "EPROTO";
+	case ENOEXEC: return "ENOEXEC";
 	default: return "EFAULT";
 	}
 }
@@ -43,6 +46,11 @@ error_reply(int code, const char *msg)
 const struct xvsd_method *const xvsd_method_tables[] = {
 	xvsd_methods,
 	xvsd_queue_methods,
+	xvsd_pipeline_methods,
+	xvsd_ext_methods,
+	xvsd_mirror_methods,
+	xvsd_capture_methods,
+	xvsd_acl_methods,
 	NULL,
 };
 

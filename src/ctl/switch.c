@@ -323,6 +323,7 @@ xvsd_publish(void)
 	/* The only way to fail, and before anything changed (see xvsd.h). */
 	if (xvsd_fault(XVSD_FAULT_PUBLISH))
 		return -ENOMEM;
+	xvsd_mirror_sync(); /* sessions follow their ports into this snapshot */
 	/* Both snapshots a publish may swap in, before anything changes. */
 	s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	spare = rte_malloc("xvs_snapshot", sizeof(*spare), RTE_CACHE_LINE_SIZE);
@@ -355,6 +356,8 @@ xvsd_publish(void)
 		sp->tx_ring = p->tx_ring;
 		sp->max_frame = p->cfg.mtu + XVS_ETH_HLEN;
 		sp->vlan = p->cfg.vlan;
+		xvs_stage_fill_port(slot, &sp->pipe);
+		s->egress_stages |= sp->pipe.n_out > 0;
 		s->flood[s->n_flood++] = slot;
 		/* Queues go to workers as the port's RSS settings say. */
 		ot = rss_plan(p, s->n_workers);
@@ -376,6 +379,14 @@ xvsd_publish(void)
 			sw->rxq[sw->n_rxq].port = slot;
 			sw->rxq[sw->n_rxq].queue = q;
 			sw->n_rxq++;
+		}
+		{
+			uint32_t seen = 0; /* workers polling one of its queues */
+
+			for (uint16_t q = 0; q < p->rss_queues_used; q++)
+				seen |= 1u << p->rxq[q].worker;
+			sp->n_rx_workers = p->rss_spread ? s->n_workers :
+							   (uint16_t)__builtin_popcount(seen);
 		}
 		if (p->rss_spread) {
 			sp->rss_spread = true;
@@ -400,6 +411,8 @@ xvsd_publish(void)
 		rte_free(spare);
 	}
 	swap_snapshot(s);
+	/* s replaced every stage state and stage it does not hold: free them. */
+	xvs_stage_reclaim();
 	for (uint16_t i = 0; i < n_old_tables; i++)
 		rte_free(old_tables[i]);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
@@ -544,6 +557,7 @@ xvsd_tick(void)
 	}
 	xvsd.prev_sample_tsc = now_tsc;
 	rxq_tick(dt);
+	xvsd_guard_tick();
 	xvsd_rss_tick(dt);
 }
 
@@ -679,6 +693,8 @@ restore_port(const char *name, const char *kind, void *arg)
 	}
 	p->slot = (uint16_t)slot;
 	xvsd.port[slot] = p;
+	if (xvsd_guard_apply(p, &e) < 0)
+		XVS_ERR("port", "%s: port security not in force: %s", name, e.msg);
 	if (xvs_port_open(p, &e) < 0)
 		XVS_ERR("port", "%s: restored but not working: %s", name, e.msg);
 	else
@@ -712,6 +728,15 @@ xvsd_restore(struct xvs_err *err)
 	r = xvs_store_load_static(xvsd.store, restore_static, NULL, err);
 	if (r < 0)
 		return r;
+	r = xvsd_mirror_restore(err);
+	if (r < 0)
+		return r;
+	r = xvsd_acl_restore(err);
+	if (r < 0)
+		return r;
+	/* with the ports there, before any traffic: the first snapshot runs
+	 * the extensions the operator enabled */
+	xvsd_ext_restore();
 	return xvsd_publish();
 }
 

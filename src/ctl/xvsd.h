@@ -37,6 +37,7 @@ struct xvsd {
 	bool republish;                           /* a publish after the switch had
 						   * changed failed: retry on the tick */
 	bool test_faults;                         /* --test-faults: test.fault allowed */
+	const char *ext_dir;                      /* --ext-dir: extensions loaded at start */
 	struct xvsd_fault {                       /* an armed fault point */
 		uint32_t after;                   /* hits that still succeed */
 		uint32_t count;                   /* then this many fail */
@@ -99,6 +100,16 @@ void xvsd_tick(void);
 
 /* Rx queue q of port p's counters, summed over the workers (control thread). */
 void xvsd_rxq_counters(const struct xvs_port *p, uint16_t q, struct xvs_rxq_counters *sum);
+
+/* Port security (guard.c): enable and configure the guard stages on p as its
+ * options say (before the publish that puts them in force); forget p's
+ * stages and sticky MACs when it goes; adopt sticky MACs (1 s tick); the
+ * stages enabled on p and its adopted MACs, for port show. */
+int xvsd_guard_apply(const struct xvs_port *p, struct xvs_err *err);
+void xvsd_guard_port_removed(const struct xvs_port *p);
+void xvsd_guard_tick(void);
+json_t *xvsd_guard_json(const struct xvs_port *p);
+json_t *xvsd_guard_sticky_json(const struct xvs_port *p);
 /* Once a second after the load sample (dt_tsc since the previous one):
  * conservative profile grows/shrinks the workers in use and takes a growth
  * back when it did not raise the port's capacity, closest rebalances the
@@ -113,6 +124,41 @@ struct xvs_port *xvsd_port_find(const char *name);
 uint16_t xvsd_worker_cpu(uint16_t w);
 void xvsd_worker_cpus(uint16_t *cpu, uint16_t n);
 
+/* Extensions (cmd_ext.c). At start-up, after the ports and before the first
+ * publish: load every *.so of --ext-dir, then the objects stored by ext.load,
+ * and replay each one's stored settings, ports and order. A refused object is
+ * one ERR line; xvsd goes on. Returns how many were loaded. */
+int xvsd_ext_restore(void);
+
+/* Steps shared by every command (cmd.c). Commit the open transaction (the
+ * commit fault point applies); on failure it is rolled back. */
+int xvsd_store_commit(struct xvs_err *err);
+/* xvsd_publish() with the message a client gets when it fails. */
+int xvsd_publish_err(struct xvs_err *err);
+/* A step after the commit failed (err says which) and the running state is
+ * back as it was: commit what was stored before, run by undo(st, arg). If
+ * that fails too, store and switch disagree until the next restart: say so
+ * to the operator, in the log and in the reply. */
+void xvsd_store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *e),
+			void *arg, struct xvs_err *err);
+
+/* Mirror sessions (cmd_mirror.c). sync: give the mirror stage every port's
+ * sessions as they stand (ports come and go), called by xvsd_publish before
+ * it builds a snapshot; restore: load the stored sessions (start-up, before
+ * the first publish); port_mirrored: copies sent to port by its sessions. */
+void xvsd_mirror_sync(void);
+int xvsd_mirror_restore(struct xvs_err *err);
+uint64_t xvsd_mirror_port_mirrored(const char *port);
+
+/* Captures (cmd_capture.c), runtime only. The control loop waits at most
+ * poll_ms (-1: no capture runs) and then calls poll, which writes what the
+ * workers copied and stops captures that reached their limit; shutdown
+ * closes every file once the workers have stopped. */
+#define XVS_CAPTURE_POLL_MS 10
+int xvsd_capture_poll_ms(void);
+void xvsd_capture_poll(void);
+void xvsd_capture_shutdown(void);
+
 /* RPC method handlers: params in, result out (new reference), or error in err. */
 typedef int (*xvsd_method_fn)(json_t *params, json_t **result, struct xvs_err *err);
 struct xvsd_method {
@@ -124,7 +170,17 @@ struct xvsd_method {
  * cmd_<feature>.c; xvsd_method_tables (rpc.c) lists every table once. */
 extern const struct xvsd_method xvsd_methods[];
 extern const struct xvsd_method xvsd_queue_methods[];
+extern const struct xvsd_method xvsd_pipeline_methods[];
+extern const struct xvsd_method xvsd_ext_methods[];   /* cmd_ext.c */
+
+extern const struct xvsd_method xvsd_mirror_methods[];
+extern const struct xvsd_method xvsd_capture_methods[];
 extern const struct xvsd_method *const xvsd_method_tables[];
+extern const struct xvsd_method xvsd_acl_methods[];
+
+/* Port ACLs (cmd_acl.c): compile every port's stored rules (restore, before
+ * its publish). */
+int xvsd_acl_restore(struct xvs_err *err);
 
 /* Handle one request line; returns the response (new reference). */
 json_t *xvsd_rpc_handle(const char *line, size_t len);

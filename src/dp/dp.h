@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
@@ -37,6 +38,7 @@
 
 #include "config.h"
 #include "fdb.h"
+#include "pipeline.h"
 #include "pkt_parse.h"
 #include "rss.h"
 #include "vlan.h"
@@ -44,6 +46,7 @@
 #define XVS_BURST 32
 #define XVS_MAX_PORTS RTE_MAX_ETHPORTS     /* one ethdev per port */
 _Static_assert(XVS_MAX_PORTS <= XVS_FDB_PORT_MAX + 1, "the fdb stores a port index in a byte");
+_Static_assert(XVS_MAX_PORTS <= XVS_STAGE_PORT_SLOTS, "the stage registry keeps every port slot");
 #define XVS_MAX_WORKERS 16
 #define XVS_MAX_QUEUES 16                  /* rx/tx queue pairs per port */
 #define XVS_MAX_RXQ_PER_WORKER (XVS_MAX_PORTS * XVS_MAX_QUEUES) /* all on one worker */
@@ -76,7 +79,10 @@ _Static_assert(XVS_MAX_PORTS <= XVS_FDB_PORT_MAX + 1, "the fdb stores a port ind
 	X(tx_error)         /* the kernel refused a tap write (egress port) */     \
 	X(offload_failed)   /* software segmentation/checksum impossible (egress) */ \
 	X(tx_oversize)      /* longer than the egress port's MTU allows (egress port) */ \
-	X(port_down)        /* destination port being removed (egress port) */
+	X(port_down)        /* destination port being removed (egress port) */         \
+	X(policy)           /* dropped by an ingress stage: guard, ACL, extension      \
+			     * (the stage's own counters say which and why) */          \
+	X(tx_policy)        /* dropped or excluded by an egress stage (egress port) */
 
 enum xvs_drop {
 #define XVS_DROP_ENUM(n) XVS_DROP_##n,
@@ -133,8 +139,10 @@ struct xvs_rxq_counters {
 	uint64_t bytes;
 	uint64_t polls;             /* rx bursts asked for */
 	uint64_t empty_polls;       /* of which returned nothing */
-	uint64_t busy_tsc;          /* TSC cycles of its non-empty polls and of processing
-				     * their frames (its share of the turn's tx flush included) */
+	uint64_t busy_tsc;          /* TSC cycles of its non-empty polls and of running
+				     * their frames through the pipeline (ingress stages, L2;
+				     * its share of the turn's tx flush, egress stages
+				     * included) */
 };
 
 /* A port as the workers see it in a snapshot. */
@@ -158,6 +166,9 @@ struct xvs_snap_port {
 	uint32_t rss_types;         /* XVS_RSS_* */
 	const struct xvs_rss_table *rss_table; /* per-key table, owned by the port */
 	uint16_t rss_reta[XVS_RSS_RETA_MAX];
+	uint16_t n_rx_workers;      /* workers that may run its received frames (storm limit
+				     * splits its rate between them) */
+	struct xvs_snap_pipeline pipe;  /* stages enabled on the port (xvs_stage_fill_port) */
 };
 
 struct xvs_snap_rxq {
@@ -179,8 +190,19 @@ struct xvs_snapshot {
 	uint16_t n_workers;                /* active workers (the rest idle) */
 	uint16_t n_flood;                  /* active port slots, in slot order */
 	uint16_t flood[XVS_MAX_PORTS];
+	bool egress_stages;                /* some port has egress stages: every frame
+					    * gets its metadata (pipeline_run.c) */
 	struct xvs_snap_port port[XVS_MAX_PORTS];
 	struct xvs_snap_worker worker[XVS_MAX_WORKERS];
+};
+
+/* Frames stages emitted during a burst (xvs_ext_burst.emit), copied into
+ * flood-pool mbufs and sent after the burst. */
+#define XVS_EMIT_MAX 32
+struct xvs_emitq {
+	uint16_t n;
+	uint16_t port[XVS_EMIT_MAX];      /* destination port slot */
+	struct rte_mbuf *m[XVS_EMIT_MAX];
 };
 
 /* TX buffer of one worker toward one port. */
@@ -246,6 +268,8 @@ struct xvs_worker {
 	struct xvs_port_counters ctr[XVS_MAX_PORTS];
 	struct xvs_rxq_counters rxq_ctr[XVS_MAX_PORTS][XVS_MAX_QUEUES];
 	struct xvs_txbuf tx[XVS_MAX_PORTS];
+	struct xvs_emitq emitq;           /* frames stages emitted, sent after the burst */
+	struct xvs_stage_ctr stage_ctr[XVS_STAGES_MAX]; /* per stage registry id (pipeline.h) */
 } __rte_cache_aligned;
 
 /* Global datapath context, owned by the control thread. */
@@ -279,6 +303,113 @@ int xvs_worker_main(void *arg);
  * takes ownership of every mbuf. Returns n. */
 uint16_t xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port,
 			      struct rte_mbuf **pkts, uint16_t n, uint64_t now_tsc);
+
+/* ---- The pipeline's datapath half (pipeline_run.c) ---- */
+
+/* Where a packet's struct xvs_pkt_meta lives: the mbuf's private area, right
+ * after struct rte_mbuf. Not an mbuf dynamic field, which DESIGN.md had in
+ * mind: the dynamic area of a DPDK 22.11 mbuf is 36 bytes (dynfield1[9]),
+ * the metadata is 32 (ABI), and net_pcap registers the 8-byte Rx timestamp
+ * field when a pcap port is created, so both cannot fit (a pcap port failed
+ * to open with EPERM). The private area travels with the mbuf the same way
+ * and costs the same to reach; what it needs is that every mempool frames
+ * are received into or copied into has XVS_MBUF_PRIV_SIZE bytes of it
+ * (xvsd's pools do, see main.c and port.c), and that a copy carries it over
+ * by hand (rte_pktmbuf_copy copies dynamic fields, not the private area). */
+#define XVS_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct xvs_pkt_meta), RTE_MBUF_PRIV_ALIGN)
+
+static inline struct xvs_pkt_meta *
+xvs_meta(struct rte_mbuf *m)
+{
+	return (struct xvs_pkt_meta *)(m + 1);
+}
+
+/* L3/L4 fields of md from frame d[0..len) whose L2 header is l2 (l3_off as
+ * in the frame now): what xvs_parse_flow finds, without the addresses and
+ * ports. IPv4 inline (the common case, per frame), IPv6 through
+ * xvs_parse_flow. */
+void xvs_meta_l34_slow(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len,
+		       const struct xvs_l2 *l2);
+
+static inline void
+xvs_meta_l34(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
+{
+	const uint8_t *ip = d + l2->l3_off;
+	uint32_t off = l2->l3_off, ihl, tot;
+	uint16_t frag;
+
+	md->l3_off = l2->l3_off;
+	if (l2->ethertype != XVS_ETYPE_IPV4) {
+		xvs_meta_l34_slow(md, d, len, l2);
+		return;
+	}
+	/* The checks of pkt_parse.c's parse_ipv4 (RFC 791): a header that
+	 * fails them leaves the frame "not IP" for the stages. */
+	if (len < off + 20 || (ip[0] >> 4) != 4)
+		return;
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	tot = xvs_rd16(ip + 2);
+	if (ihl < 20 || tot < ihl || tot > len - off)
+		return;
+	md->l3 = 4;
+	md->l4_proto = ip[9];
+	frag = xvs_rd16(ip + 6);
+	if ((frag & 0x3fff) != 0) {
+		md->flags |= XVS_META_FRAGMENT;
+		if ((frag & 0x1fff) == 0)
+			md->l4_off = (uint16_t)(off + ihl);
+		return;
+	}
+	md->l4_off = (uint16_t)(off + ihl);
+	if ((md->l4_proto == 6 && tot - ihl >= 20) || (md->l4_proto == 17 && tot - ihl >= 8))
+		md->flags |= XVS_META_HAS_PORTS;
+}
+
+/* Fill m's metadata from its parsed L2 header (l2->l3_off as in the frame
+ * now): L3/L4 offsets, protocol and flags; in_port, vid; dst and the rest
+ * cleared. Inline: it runs per frame when stages are on. */
+static inline void
+xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uint16_t vid)
+{
+	struct xvs_pkt_meta *md = xvs_meta(m);
+
+	memset(md, 0, sizeof(*md));
+	md->in_port = in_port;
+	md->vid = vid;
+	md->pcp = l2->pcp;
+	md->flags = l2->tagged ? XVS_META_TAGGED : 0;
+	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+		md->flow_hash = m->hash.rss;
+	xvs_meta_l34(md, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), l2);
+}
+
+/* Run stages st[0..n_st) of place (XVS_EXT_INGRESS / XVS_EXT_EGRESS) of port
+ * on pkts[0..n), whose metadata is filled. Applies the verdicts as xvs_ext.h
+ * says: dropped (and, on egress, excluded) frames are freed and counted under
+ * the stage's reason and the port's policy / tx_policy drop; bad verdicts are
+ * counted (bad_verdict) and taken as PASS; a MODIFIED frame is parsed again
+ * (its metadata refreshed) and flagged in mod[]. Keeps the survivors in
+ * pkts, in order, and returns their count; orig[i] (if orig is not NULL) is
+ * the index survivor i had on entry, mod[i] (if not NULL) tells whether it
+ * was modified. Worker only. */
+uint16_t xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s,
+			const struct xvs_snap_stage *st, unsigned n_st, uint8_t place,
+			uint16_t port, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns,
+			uint8_t *orig, uint8_t *mod);
+
+/* Buffer m for transmission to port slot out (stage_l2.c). Worker only. */
+void xvs_tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out,
+		    struct rte_mbuf *m);
+
+/* Send what stages emitted into w's tx buffers. Worker only. */
+void xvs_emit_flush(struct xvs_worker *w, const struct xvs_snapshot *s);
+
+/* Nanoseconds of a TSC value. */
+static inline uint64_t
+xvs_tsc_ns(uint64_t tsc)
+{
+	return (uint64_t)((double)tsc * 1e9 / (double)xvs_dp.tsc_hz);
+}
 
 /* Transmit what w has buffered for port slot out. */
 void xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out);

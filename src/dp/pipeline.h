@@ -27,6 +27,8 @@
 
 #define XVS_STAGES_MAX 32       /* stages in the registry, built-in ones included */
 #define XVS_PORT_STAGES_MAX 16  /* stages enabled on one port, per place */
+#define XVS_STAGE_PORT_SLOTS 1024 /* port slots the registry keeps state for
+				   * (>= XVS_MAX_PORTS, checked in dp.h) */
 
 /* One stage as workers see it in a snapshot (immutable once published). */
 struct xvs_snap_stage {
@@ -102,5 +104,68 @@ void xvs_stage_fill_port(uint16_t slot, struct xvs_snap_pipeline *pipe);
 /* After a publish and its grace period: free replaced states and finish
  * removed stages. */
 void xvs_stage_reclaim(void);
+
+/* ---- Additions to the agreed interface (nothing above changed) ---- */
+
+/* Layout of a worker's counters of one stage (struct xvs_stage_ctr, one per
+ * registry id in struct xvs_worker): the descriptor's counters from 0 (what
+ * b->counters points at), the drop reasons from XVS_STAGE_CTR_DROP0, then the
+ * host's own. xvs_stage_counters() compacts this into the order it documents;
+ * xvs_stage_counter_name() names drop reasons "drop_<reason>". */
+#define XVS_STAGE_CTR_DROP0 XVS_EXT_MAX_COUNTERS
+#define XVS_STAGE_CTR_BAD_VERDICT (XVS_EXT_MAX_COUNTERS + XVS_EXT_MAX_DROP_REASONS)
+#define XVS_STAGE_CTR_EMIT_FULL (XVS_STAGE_CTR_BAD_VERDICT + 1)
+#define XVS_STAGE_CTR_MAX (XVS_STAGE_CTR_EMIT_FULL + 1)
+
+/* One worker's counters of one stage. Written only by that worker. */
+struct xvs_stage_ctr {
+	uint64_t v[XVS_STAGE_CTR_MAX];
+};
+
+/* Where the registry finds the workers' counters: ctr(arg, w) returns worker
+ * w's array of XVS_STAGES_MAX struct xvs_stage_ctr, or NULL past the last
+ * worker. Set once at start-up (xvsd: the struct xvs_worker array). Without
+ * it every counter reads 0. */
+typedef struct xvs_stage_ctr *xvs_stage_ctr_fn(void *arg, unsigned worker);
+void xvs_stage_set_counters(xvs_stage_ctr_fn *fn, void *arg);
+
+/* Log sink for stages (struct xvs_ext_host.log) and for the registry's notes
+ * (ignored constraints). level is syslog's; stage is the stage's name or
+ * "pipeline". Without it, nothing is logged. */
+typedef void xvs_stage_log_fn(int level, const char *stage, const char *msg);
+void xvs_stage_set_log(xvs_stage_log_fn *fn);
+
+/* What a port is, for port_enable (XVS_EXT_PORT_UPLINK: guards refuse it).
+ * The control thread calls it when a port takes the slot, before enabling
+ * any stage on it. */
+void xvs_stage_port_set_flags(uint16_t slot, uint16_t flags);
+
+/* The port in slot is going away: every stage enabled on it is told
+ * (port_enable off; a refusal is ignored), disabled there, and its states
+ * there are freed at the next xvs_stage_reclaim(). */
+void xvs_stage_port_removed(uint16_t slot, const char *port_name);
+
+/* This port's settings state of st (for tests and "show"), or NULL. */
+const void *xvs_stage_port_state(const struct xvs_stage *st, uint16_t slot);
+
+/* The registry id of st (index of its counters in a worker). */
+uint16_t xvs_stage_id(const struct xvs_stage *st);
+
+/* The active forward stage (kind FORWARD), or NULL. */
+struct xvs_stage *xvs_stage_forward(void);
+void *xvs_stage_ctx(const struct xvs_stage *st);
+
+/* Why st is disabled ("" when it is not). */
+const char *xvs_stage_disabled_why(const struct xvs_stage *st);
+
+/* Take back an operator constraint of xvs_stage_order_add ("a before b" and
+ * "b after a" are the same one). The stages need not be registered. Returns
+ * 0, or -ENOENT when there is no such constraint. Removing one cannot make a
+ * cycle. (Added for xvsctl ext unorder.) */
+int xvs_stage_order_del(const char *name, bool before, const char *other, struct xvs_err *err);
+
+/* Remove every stage, built-ins included, and free everything (shutdown,
+ * tests). No worker may run. */
+void xvs_stage_registry_clear(void);
 
 #endif /* XVS_PIPELINE_H */

@@ -9,6 +9,9 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +204,66 @@ xvs_port_dev_stats(const struct xvs_port *p, struct xvs_port_dev_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (p->open && p->ops->dev_stats != NULL)
 		p->ops->dev_stats(p, st);
+}
+
+void
+xvs_port_info(const struct xvs_port *p, struct xvs_port_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (p->open && p->ops->info != NULL)
+		p->ops->info(p, info);
+}
+
+int
+xvs_port_netdev_set_mtu(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return xvs_err_set(err, -errno, "port %s: socket: %s", p->cfg.name,
+				   strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->cfg.ifname);
+	ifr.ifr_mtu = (int)mtu;
+	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+		r = xvs_err_set(err, -errno, "port %s: set mtu %u on %s: %s", p->cfg.name, mtu,
+				p->cfg.ifname, strerror(errno));
+	close(fd);
+	return r;
+}
+
+/* One SIOCGIF* ioctl on ifname; false if it failed. */
+static bool
+netdev_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	ok = fd >= 0 && ioctl(fd, req, ifr) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+uint32_t
+xvs_port_netdev_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+
+	return netdev_ioctl(ifname, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0 ?
+		       (uint32_t)ifr.ifr_mtu : 0;
+}
+
+void
+xvs_port_netdev_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+
+	if (netdev_ioctl(ifname, SIOCGIFHWADDR, &ifr))
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 }
 
 void

@@ -119,7 +119,21 @@ void xvs_port_link(const struct xvs_port *p, struct xvs_port_link *l);
 /* Device-level counters of p (st->valid false if none or not open). */
 void xvs_port_dev_stats(const struct xvs_port *p, struct xvs_port_dev_stats *st);
 
+/* Kind-specific facts of p for port show (info->n 0 if none or not open). */
+void xvs_port_info(const struct xvs_port *p, struct xvs_port_info *info);
+
 /* ---- helpers for the kinds (ports/) ---- */
+
+/* Set the MTU of existing netdev p->cfg.ifname (SIOCSIFMTU, in the caller's
+ * namespace): for kinds on a netdev whose driver cannot (af_packet, AF_XDP).
+ * 0 or a negative errno with the reason in err (err may be NULL). */
+int xvs_port_netdev_set_mtu(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err);
+
+/* The MTU of netdev ifname now, 0 if it cannot be read. */
+uint32_t xvs_port_netdev_mtu(const char *ifname);
+
+/* Netdev ifname's MAC into mac (unchanged if it cannot be read). */
+void xvs_port_netdev_mac(const char *ifname, uint8_t mac[6]);
 
 /* "port NAME: mtu N is more than KIND ports carry (at most MAX: LIMIT)". */
 int xvs_port_mtu_refuse(const struct xvs_port *p, uint32_t mtu, uint32_t max, const char *limit,

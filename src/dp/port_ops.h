@@ -11,9 +11,9 @@
  *
  * Threads
  * -------
- * - open, close, link, set_mtu, mtu_allowed, rss_apply, limit_tx and dev_stats
- *   run on the control thread only, with the port (struct xvs_port) it owns.
- * - rx_burst, tx_burst and rxq_intr run on workers, with the kind's private
+ * - open, close, link, set_mtu, mtu_allowed, rss_apply, limit_tx, dev_stats and
+ *   info run on the control thread only, with the port (struct xvs_port) it owns.
+ * - rx_burst, tx_burst, tx_pending and rxq_intr run on workers, with the kind's private
  *   pointer (struct xvs_port.priv, copied into the snapshot): they must not
  *   touch struct xvs_port, allocate, lock, or log above rate-limited debug.
  *   An rx queue has one polling worker at a time (the snapshot says which);
@@ -74,6 +74,18 @@ struct xvs_port_dev_stats {
 	} extra[XVS_PORT_DEV_EXTRA];
 };
 
+/* Kind-specific facts of an open port, shown as top-level keys of its port
+ * show (an AF_XDP port's xdp_mode and xdp_attach). The strings are the
+ * kind's, valid while the port is open. */
+#define XVS_PORT_INFO_MAX 4
+struct xvs_port_info {
+	uint8_t n;
+	struct {
+		const char *name;
+		const char *value;
+	} kv[XVS_PORT_INFO_MAX];
+};
+
 struct xvs_port_ops {
 	enum xvs_port_kind kind;  /* the configuration's kind this table implements */
 
@@ -82,6 +94,7 @@ struct xvs_port_ops {
 				   * still find that this device cannot) */
 	bool needs_pci_bus;       /* needs xvsd --pci */
 	bool ifname_exclusive;    /* two ports of this kind cannot share cfg.ifname */
+	const char *ifname_exclusive_hint; /* appended to that refusal (NULL: nothing) */
 	/* DPDK ethdev kinds: how they specialize the shared base (ports/ethdev.h),
 	 * NULL for a kind that is not an ethdev. */
 	const struct xvs_ethdev_kind *ethdev;
@@ -109,6 +122,16 @@ struct xvs_port_ops {
 	 * others under caps.tx_drop. */
 	uint16_t (*tx_burst)(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 			     uint64_t *bytes);
+
+	/* Optional (NULL: the kind keeps nothing back). For kinds whose tx_burst
+	 * may leave frames queued that the device has not taken yet (an AF_XDP
+	 * socket's tx ring, whose kernel side sends at most 32 a kick): take
+	 * back what was sent and push the rest of tx queue q. Returns true if
+	 * frames remain. Called by the worker whose id is q (q < the port's
+	 * n_txq) before it sleeps: it then sleeps with a timeout, since no fd
+	 * says when the device could take them. No allocation, no lock; a
+	 * non-blocking syscall is fine (once per sleep, not per frame). */
+	bool (*tx_pending)(void *priv, uint16_t q);
 
 	/* Arm (on) or disarm the wake-up of rx queue q: after arming, its fd
 	 * (p->rxq[q].fd) turns readable when a frame arrives. 0, or a negative
@@ -139,6 +162,9 @@ struct xvs_port_ops {
 
 	/* Device-level counters of an open port. */
 	void (*dev_stats)(const struct xvs_port *p, struct xvs_port_dev_stats *st);
+
+	/* Optional: kind-specific facts of an open port (struct xvs_port_info). */
+	void (*info)(const struct xvs_port *p, struct xvs_port_info *info);
 };
 
 /* The ops table of every kind, by enum xvs_port_kind (port.c). */

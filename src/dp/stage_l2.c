@@ -87,13 +87,29 @@ learn_request(struct xvs_worker *w, const uint8_t *src, uint16_t vid, uint64_t k
 	}
 }
 
+/* The frame's headers moved by delta bytes (a tag pushed or popped): keep
+ * the metadata's offsets on them. */
+static inline void
+meta_shift(struct rte_mbuf *m, int delta)
+{
+	struct xvs_pkt_meta *md = xvs_meta(m);
+
+	md->l3_off = (uint16_t)(md->l3_off + delta);
+	if (md->l4_off != 0)
+		md->l4_off = (uint16_t)(md->l4_off + delta);
+}
+
 /* Make the frame's tag state match what the egress port wants. Returns false if
- * the mbuf could not be changed (no headroom: counted by the caller). */
+ * the mbuf could not be changed (no headroom: counted by the caller). meta_on:
+ * the frame's metadata is filled (and egress stages will read it). */
 static inline bool
-vlan_fixup(struct rte_mbuf *m, bool tagged, bool want_tagged, uint16_t vid, uint8_t pcp)
+vlan_fixup(struct rte_mbuf *m, bool tagged, bool want_tagged, uint16_t vid, uint8_t pcp,
+	   bool meta_on)
 {
 	if (likely(tagged == want_tagged))
 		return true;
+	if (unlikely(meta_on))
+		meta_shift(m, tagged ? -XVS_VLAN_HLEN : XVS_VLAN_HLEN);
 	if (tagged) {
 		/* pop: move the MAC addresses 4 bytes forward over the tag */
 		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
@@ -107,7 +123,7 @@ vlan_fixup(struct rte_mbuf *m, bool tagged, bool want_tagged, uint16_t vid, uint
 	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, XVS_VLAN_HLEN);
 
 	if (unlikely(p == NULL))
-		return false;
+		return false; /* the frame is dropped: its metadata does not matter */
 	memmove(p, p + XVS_VLAN_HLEN, 2 * RTE_ETHER_ADDR_LEN);
 	struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(p + 2 * RTE_ETHER_ADDR_LEN + 2);
 
@@ -136,6 +152,13 @@ tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out, str
 	tb->pkts[tb->n++] = m;
 	if (unlikely(tb->n == XVS_BURST))
 		xvs_tx_flush_port(w, s, out);
+}
+
+void
+xvs_tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out,
+	       struct rte_mbuf *m)
+{
+	tx_enqueue(w, s, out, m);
 }
 
 /* Length that counts against the MTU. A GSO frame is as long as the segments
@@ -195,7 +218,7 @@ egress_oversize(const struct xvs_snap_port *out, uint32_t max_in, const struct r
 
 static void
 flood(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port, struct rte_mbuf *m,
-      const struct l2_cls *c)
+      const struct l2_cls *c, bool meta_on)
 {
 	uint16_t targets[XVS_MAX_PORTS];
 	bool tagged_out[XVS_MAX_PORTS];
@@ -227,6 +250,11 @@ flood(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port, stru
 		return;
 	}
 	w->ctr[in_port].flooded++;
+	if (unlikely(meta_on)) {
+		/* Before the copies, which take it along. */
+		xvs_meta(m)->dst.kind = XVS_DEST_FLOOD;
+		xvs_meta(m)->dst.id = c->vid;
+	}
 	/* Copies for all but the last target; the original goes to the last one, so
 	 * the common single-destination flood costs no copy. Copies come from the
 	 * flood pools, not from m's (a tap's 64 KB read pool, or the pool every
@@ -244,19 +272,67 @@ flood(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t in_port, stru
 			w->ctr[targets[i]].drop[XVS_DROP_copy_failed]++;
 			continue;
 		}
-		if (unlikely(!vlan_fixup(cp, c->l2.tagged, tagged_out[i], c->vid, c->l2.pcp))) {
+		if (unlikely(meta_on))
+			*xvs_meta(cp) = *xvs_meta(m); /* not copied with the mbuf (dp.h) */
+		if (unlikely(!vlan_fixup(cp, c->l2.tagged, tagged_out[i], c->vid, c->l2.pcp,
+						 meta_on))) {
 			w->ctr[targets[i]].drop[XVS_DROP_copy_failed]++;
 			rte_pktmbuf_free(cp);
 			continue;
 		}
 		tx_enqueue(w, s, targets[i], cp);
 	}
-	if (unlikely(!vlan_fixup(m, c->l2.tagged, tagged_out[nt - 1], c->vid, c->l2.pcp))) {
+	if (unlikely(!vlan_fixup(m, c->l2.tagged, tagged_out[nt - 1], c->vid, c->l2.pcp,
+					 meta_on))) {
 		w->ctr[targets[nt - 1]].drop[XVS_DROP_copy_failed]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	tx_enqueue(w, s, targets[nt - 1], m);
+}
+
+/* Prepare the FDB keys of a classified frame (pass 1 of the burst). */
+static inline void
+prepare_keys(struct l2_cls *c)
+{
+	xvs_fdb_key_prepare_src(xvs_dp.fdb, xvs_fdb_key_of(c->l2.src, c->vid), &c->src);
+	if (!(c->l2.dst[0] & 1))
+		xvs_fdb_key_prepare(xvs_dp.fdb, xvs_fdb_key_of(c->l2.dst, c->vid), &c->dst);
+}
+
+/* The input port's ingress stages, between classification and forwarding:
+ * what they drop is neither learned nor forwarded. cls[] follows the
+ * survivors; a frame a stage modified is classified again (its VLAN stays). */
+static uint16_t
+ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_port *ip,
+	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, uint16_t k,
+	       uint64_t now_ns)
+{
+	uint8_t orig[XVS_BURST], mod[XVS_BURST];
+	uint16_t n = xvs_stages_run(w, s, ip->pipe.in, ip->pipe.n_in, XVS_EXT_INGRESS, in_port,
+				    pkts, k, now_ns, orig, mod);
+	bool prev_mod = false;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct l2_cls *c = &cls[i];
+
+		if (orig[i] != i)
+			*c = cls[orig[i]];
+		/* A frame after a dropped or modified one is not "the same" as
+		 * the one now before it. */
+		if (orig[i] != i || prev_mod)
+			c->same = false;
+		prev_mod = mod[i];
+		if (likely(!mod[i]))
+			continue;
+		/* xvs_stages_run parsed it already; only the pointers and keys
+		 * are needed here. */
+		(void)xvs_parse_l2(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				   rte_pktmbuf_data_len(pkts[i]), &c->l2);
+		c->same = false;
+		prepare_keys(c);
+	}
+	return n;
 }
 
 uint16_t
@@ -266,8 +342,11 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	const struct xvs_snap_port *ip = &s->port[in_port];
 	struct xvs_port_counters *ic = &w->ctr[in_port];
 	struct l2_cls cls[XVS_BURST];
-	uint64_t now_ns = (uint64_t)((double)now_tsc * 1e9 / (double)xvs_dp.tsc_hz);
+	uint64_t now_ns = xvs_tsc_ns(now_tsc);
 	uint64_t bytes = 0;
+	/* Metadata is for stages: filled when this port has ingress stages or
+	 * some port egress ones; a switch without stages never writes it. */
+	bool meta_on = ip->pipe.n_in > 0 || s->egress_stages;
 
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -315,7 +394,10 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			c->l2.dst = rte_pktmbuf_mtod(m, const uint8_t *);
 			c->l2.src = c->l2.dst + RTE_ETHER_ADDR_LEN;
 			c->l2.prio_tagged = false;
+			c->l2.l3_off -= XVS_VLAN_HLEN;
 		}
+		if (unlikely(meta_on))
+			xvs_meta_fill(m, &c->l2, in_port, c->vid);
 		/* Hash both addresses now and prefetch their buckets: by pass 2
 		 * the lines are in cache. */
 		c->same = k > 0 && same_addrs(c, &cls[k - 1]);
@@ -323,10 +405,7 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			c->src = cls[k - 1].src;
 			c->dst = cls[k - 1].dst;
 		} else {
-			xvs_fdb_key_prepare_src(xvs_dp.fdb, xvs_fdb_key_of(c->l2.src, c->vid), &c->src);
-			if (!(c->l2.dst[0] & 1))
-				xvs_fdb_key_prepare(xvs_dp.fdb, xvs_fdb_key_of(c->l2.dst, c->vid),
-						    &c->dst);
+			prepare_keys(c);
 		}
 		pkts[k++] = m;
 		continue;
@@ -336,6 +415,8 @@ drop:
 	ic->rx_packets += n;
 	w->switched_packets += n;
 	ic->rx_bytes += bytes;
+	if (unlikely(ip->pipe.n_in > 0) && k > 0)
+		k = ingress_stages(w, s, ip, in_port, pkts, cls, k, now_ns);
 
 	/* Pass 2: learn and forward. last_out is the unicast destination of the
 	 * frame before (XVS_MAX_PORTS: it was not unicast), which a frame with
@@ -371,10 +452,14 @@ drop:
 		}
 
 		if (unlikely(c->l2.dst[0] & 1) || !xvs_fdb_lookup_key(xvs_dp.fdb, &c->dst, &hit)) {
-			flood(w, s, in_port, m, c);
+			flood(w, s, in_port, m, c, meta_on);
 			continue;
 		}
 		out = hit.port;
+		if (unlikely(meta_on)) {
+			xvs_meta(m)->dst.kind = XVS_DEST_PORT;
+			xvs_meta(m)->dst.id = out;
+		}
 		if (unlikely(out == in_port)) {
 			ic->drop[XVS_DROP_same_port]++;
 			rte_pktmbuf_free(m);
@@ -384,7 +469,7 @@ drop:
 			     !xvs_vlan_egress(&s->port[out].vlan, c->vid, &want_tagged))) {
 			/* Stale entry (port leaving) or a static entry on a port that does
 			 * not carry the VLAN: treat as unknown. */
-			flood(w, s, in_port, m, c);
+			flood(w, s, in_port, m, c, meta_on);
 			continue;
 		}
 		last_out = out;
@@ -399,12 +484,14 @@ unicast:
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		if (unlikely(!vlan_fixup(m, c->l2.tagged, want_tagged, c->vid, c->l2.pcp))) {
+		if (unlikely(!vlan_fixup(m, c->l2.tagged, want_tagged, c->vid, c->l2.pcp, meta_on))) {
 			w->ctr[out].drop[XVS_DROP_copy_failed]++;
 			rte_pktmbuf_free(m);
 			continue;
 		}
 		tx_enqueue(w, s, out, m);
 	}
+	if (unlikely(w->emitq.n > 0))
+		xvs_emit_flush(w, s);
 	return n;
 }

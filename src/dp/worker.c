@@ -29,10 +29,12 @@
  * XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
  * its queues (ops rxq_intr), takes one more look (so a frame that arrived while
  * arming is not missed), goes QSBR-offline and blocks in epoll_pwait2() on its
- * epoll set: the queues' wake-up fds (tap fds, vhost kick fds, the wake-up
- * sockets of af_packet ports) plus its wake eventfd. Queues with none
+ * epoll set: the queues' wake-up fds (tap fds, AF_XDP socket fds, vhost kick
+ * fds, the wake-up sockets of af_packet ports) plus its wake eventfd. Queues with none
  * of those are looked at again after a timeout that grows from
- * XVS_IDLE_SLEEP_MIN_NS to XVS_IDLE_SLEEP_MAX_NS while nothing arrives.
+ * XVS_IDLE_SLEEP_MIN_NS to XVS_IDLE_SLEEP_MAX_NS while nothing arrives, and
+ * so is a worker whose tx queues still hold frames the device has not taken
+ * (ops tx_pending).
  */
 #include <assert.h>
 #include <errno.h>
@@ -188,6 +190,14 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 		w->ctr[out].drop[XVS_DROP_port_down] += n;
 		return;
 	}
+	/* Egress stages see the frames as the port will send them: floods
+	 * resolved into this port's copies, tags fixed up. */
+	if (unlikely(p->pipe.n_out > 0)) {
+		n = xvs_stages_run(w, s, p->pipe.out, p->pipe.n_out, XVS_EXT_EGRESS, out, tb->pkts,
+				   n, xvs_tsc_ns(rte_rdtsc()), NULL, NULL);
+		if (n == 0)
+			return;
+	}
 	if (!p->tx_meta_offload && needs_resolve)
 		n = resolve_offloads(w, p, out, tb->pkts, n);
 	tx_port(w, p, out, tb->pkts, n);
@@ -222,11 +232,18 @@ drain_tx_rings(struct xvs_worker *w, const struct xvs_snapshot *s)
 void
 xvs_tx_flush_all(struct xvs_worker *w, const struct xvs_snapshot *s)
 {
-	for (uint16_t i = 0; i < w->n_dirty; i++) {
-		w->tx[w->dirty[i]].listed = false;
-		xvs_tx_flush_port(w, s, w->dirty[i]);
+	/* Frames egress stages emitted while flushing go out in a second round;
+	 * what that round emits waits for the next burst or turn. */
+	for (int round = 0; round < 2; round++) {
+		for (uint16_t i = 0; i < w->n_dirty; i++) {
+			w->tx[w->dirty[i]].listed = false;
+			xvs_tx_flush_port(w, s, w->dirty[i]);
+		}
+		w->n_dirty = 0;
+		if (likely(w->emitq.n == 0))
+			break;
+		xvs_emit_flush(w, s);
 	}
-	w->n_dirty = 0;
 }
 
 /* Software RSS (like Linux RPS, with the Toeplitz hash NICs use): hash every
@@ -356,6 +373,25 @@ intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on
 			all = false;
 	}
 	return all;
+}
+
+/* Before sleeping: let the kinds that keep frames of a tx burst queued
+ * (ops tx_pending, an AF_XDP socket's tx ring) push them, on the tx queues
+ * that are this worker's. True if frames remain: sleep with a timeout then,
+ * since no fd says when the device could take them. */
+static bool
+tx_pending(const struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	bool pending = false;
+
+	for (uint16_t i = 0; i < s->n_flood; i++) {
+		const struct xvs_snap_port *p = &s->port[s->flood[i]];
+
+		if (p->active && p->ops->tx_pending != NULL && w->id < p->n_txq &&
+		    p->ops->tx_pending(p->priv, w->id))
+			pending = true;
+	}
+	return pending;
 }
 
 /* Leave the armed state. Interrupts are switched off only if the snapshot they
@@ -688,6 +724,8 @@ xvs_worker_main(void *arg)
 			 * frame that arrived before arming is picked up by that turn, one
 			 * that arrives after it raises an interrupt or sees sleeping. */
 			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
+			if (tx_pending(w, s))
+				all_intr = false;
 			atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 			atomic_thread_fence(memory_order_seq_cst); /* before the next look at the rings */
 			armed = true;

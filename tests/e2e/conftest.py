@@ -58,13 +58,13 @@ LOG_BAD = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} (ERR|WARNING) .*$", re.M)
 INGRESS_DROPS = (
     "runt", "truncated_vlan", "stacked_vlan", "bad_vid", "bad_src_mac", "oversize",
     "bad_offload", "bad_l3_len", "vlan_tagged_on_access", "vlan_not_allowed", "vlan_untagged",
-    "rss_ring_full", "same_port", "no_dest",
+    "rss_ring_full", "same_port", "no_dest", "policy",
 )
 EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed",
-                "tx_oversize")
+                "tx_oversize", "tx_policy")
 # Egress drops of frames that reached the port's transmit path (egress_packets);
 # copy_failed and tx_oversize frames never got there (doc/l2.md, "Conservation").
-EGRESS_TX_DROPS = ("tx_full", "port_down", "tx_error", "offload_failed")
+EGRESS_TX_DROPS = ("tx_full", "port_down", "tx_error", "offload_failed", "tx_policy")
 
 # Sanitizer runtime options for a build with -Db_sanitize=address,undefined
 # (tests/e2e/README.md, "Sanitizers"); an uninstrumented build ignores them. Address and
@@ -151,6 +151,19 @@ def need_tool(name):
     if path is None:
         pytest.skip(f"{name} is not installed")
     return path
+
+
+def iperf3_received(switch, client, server, secs=2):
+    """Bytes an iperf3 TCP stream from Host client to Host server delivered in secs
+    (skip without iperf3; fail if the run fails)."""
+    need_tool("iperf3")
+    srv = switch.spawn(server.ns, ["iperf3", "-s", "-1"])
+    time.sleep(0.5)
+    r = client.run(["iperf3", "-c", server.ip4, "-t", str(secs), "-J"], check=False,
+                   timeout=secs + 30)
+    srv.wait(10)
+    assert r.returncode == 0, r.stdout[-1500:] + r.stderr
+    return json.loads(r.stdout)["end"]["sum_received"]["bytes"]
 
 
 def frame_hex(f):
@@ -538,18 +551,28 @@ class Switch:
 
     # -- topology helpers
 
-    def vm(self, role, *, vlan=None, ipv6=True, port=None, opts=(), mac=None):
+    def vm(self, role, *, vlan=None, ipv6=True, port=None, opts=(), mac=None, mac_spoof="off"):
         """A VM: tap port `port` (default role) whose kernel side xvsd creates and moves
-        into namespace xe<sfx><role>, with a fixed MAC and 10.77.0.N/24 (+ fd77::N/64)."""
+        into namespace xe<sfx><role>, with a fixed MAC and 10.77.0.N/24 (+ fd77::N/64).
+        The suite's VMs send from any source MAC they like (FDB, VLAN, malformed
+        frames), so MAC spoofing protection, on by default for a tap with a MAC, is
+        off unless a test asks: mac_spoof="on", or None for xvsd's default."""
         ns = self.add_ns(role)
         self._quiet_ns(ns, ipv6)
         idx = self._new_idx()
         h = Host(self, port or role, ns, self.names.dev(role), mac or self.names.mac(idx), idx,
                  ipv6)
-        o = [f"ifname={h.ifname}", f"netns={ns}", f"mac={h.mac}"]
+        o = [f"ifname={h.ifname}", f"netns={ns}"]
+        if not any(str(x).startswith("mac=") for x in opts):
+            o.append(f"mac={h.mac}")
         if vlan is not None:
             o.append(f"vlan={vlan}")
+        if mac_spoof is not None:
+            o.append(f"mac-spoof={mac_spoof}")
         self.ctl("port", "add", h.port, "tap", *o, *opts)
+        if f"mac={h.mac}" not in o:     # e.g. mac=sticky: the kernel picked one
+            link = json.loads(nsrun(ns, ["ip", "-j", "link", "show", h.ifname]).stdout)
+            h.mac = link[0]["address"]
         h.configure()
         self.hosts[h.port] = h
         return h

@@ -254,10 +254,9 @@ class Soak:
             after["static"] = {k: v for k, v in after["static"].items() if v != name}
             return (f"del {name}", {"method": "port.del", "params": {"name": name}}, after)
         if kind == "readd":
-            # a traffic port deleted and added again (as a VM's is on migration);
-            # not the afxdp one: under traffic the kernel keeps a deleted AF_XDP
-            # socket's queue for a while (doc/ports.md)
-            name = rng.choice([p for p in ports if m["ports"][p]["kind"] != "afxdp"])
+            # a traffic port deleted and added again (as a VM's is on migration),
+            # the afxdp one too (it releases its socket's queue on delete)
+            name = rng.choice(list(ports))
             p = m["ports"][name]
             return (f"readd {name}", [
                 ({"method": "port.del", "params": {"name": name}},

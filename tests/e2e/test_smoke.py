@@ -12,10 +12,11 @@ the whole daemon, first of all for the run under AddressSanitizer and UBSan
 vhost-user (with a virtio-user guest) is test_vhost.py; pci ports need a NIC.
 """
 import json
+import os
 
 import pytest
 
-from conftest import SUBNET4, wait_for
+from conftest import BUILD, SUBNET4, wait_for
 
 
 def _afxdp_or_skip(switch, host):
@@ -64,6 +65,10 @@ def test_every_port_kind_forwards(switch, tmp_path):
 
 # Each method: a valid call, then an invalid one that must be refused and
 # change nothing. A method "help" lists but this table lacks fails the test.
+EXT_UNIT = BUILD / "tests" / "unit"
+SMOKE_PCAPNG = f"/tmp/xvs-smoke-{os.getpid()}.pcapng"
+
+
 def _calls():
     return [
         ("help", {}, None),
@@ -83,14 +88,47 @@ def _calls():
         ("queue.show", {}, {"name": "nope"}),
         ("rss.set", {"name": "n1", "options": {"enabled": "on", "profile": "static"}},
          {"name": "n1", "options": {"bogus": 1}}),
+        ("mirror.add", {"name": "m1", "options": {"src": "n1", "dst": "n2", "dir": "in"}},
+         {"name": "m2", "options": {"src": "n1", "dst": "n1"}}),
+        ("mirror.show", {}, {"name": "nope"}),
+        ("mirror.del", {"name": "m1"}, {"name": "m1"}),
+        ("capture.start", {"port": "n1", "file": SMOKE_PCAPNG},
+         {"port": "n1", "file": "relative.pcapng"}),
+        ("capture.show", {}, None),
+        ("capture.stop", {"port": "n1"}, {"port": "n1"}),
         ("fdb.add", {"mac": "02:00:00:00:00:aa", "vlan": 20, "port": "n1"},
          {"mac": "zz", "vlan": 20, "port": "n1"}),
         ("fdb.show", {"port": "n1", "vlan": 20}, {"vlan": 0}),
         ("fdb.flush", {"port": "n1"}, {"port": "nope"}),
         ("fdb.del", {"mac": "02:00:00:00:00:aa", "vlan": 20},
          {"mac": "02:00:00:00:00:aa", "vlan": 20}),
+        # extensions: objects of the unit-test build (tests/unit/meson.build)
+        ("ext.load", {"path": str(EXT_UNIT / "libext_sample.so")},
+         {"path": str(EXT_UNIT / "libext_sample_abi2.so")}),
+        ("ext.load", {"path": str(EXT_UNIT / "libext_cycle_a.so")}, {"path": "rel.so"}),
+        ("ext.list", {}, None),
+        ("ext.show", {"name": "sample"}, {"name": "nope"}),
+        ("ext.enable", {"name": "sample", "port": "n1"}, {"name": "sample", "port": "nope"}),
+        # sample takes no settings: removing one is the only setting it accepts
+        ("ext.set", {"name": "sample", "options": {"x": ""}},
+         {"name": "sample", "options": {"x": "1"}}),
+        ("ext.order", {"name": "sample", "rel": "before", "other": "cycle_a"},
+         {"name": "cycle_a", "rel": "before", "other": "sample"}),
+        ("ext.unorder", {"name": "sample", "rel": "before", "other": "cycle_a"},
+         {"name": "sample", "rel": "before", "other": "cycle_a"}),
+        ("ext.disable", {"name": "sample", "port": "n1"}, {"name": "nope", "port": "n1"}),
+        ("ext.unload", {"name": "sample"}, {"name": "sample"}),
+        ("acl.add", {"name": "n1", "options": {"dir": "in", "action": "deny",
+                                               "remote": "10.0.0.0/8"}},
+         {"name": "n1", "options": {"dir": "in", "action": "deny", "remote": "10.0.0.1/8"}}),
+        ("acl.show", {"name": "n1"}, {"name": "nope"}),
+        ("acl.del", {"name": "n1", "id": 1}, {"name": "n1", "id": 1}),
+        ("acl.clear", {"name": "n1"}, {"name": "nope"}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
         ("test.fault", {"point": "none"}, {"point": "bogus"}),
+        ("pipeline.stages", {}, None),
+        ("test.stage", {"stage": "passthrough0", "port": "n1", "on": True},
+         {"stage": "nope", "port": "n1"}),
     ]
 
 
@@ -99,7 +137,8 @@ def _state(sw):
     fdb = [e for e in sw.rpc({"method": "fdb.show"})["result"]["entries"]
            if e["type"] == "static"]
     return json.dumps([sw.rpc({"method": "port.list"})["result"],
-                       sw.rpc({"method": "switch.show"})["result"]["settings"], fdb],
+                       sw.rpc({"method": "switch.show"})["result"]["settings"], fdb,
+                       sw.rpc({"method": "acl.show"})["result"]["ports"]],
                       sort_keys=True)
 
 
@@ -119,7 +158,10 @@ def test_every_rpc_method(switch):
             assert _state(switch) == before, (method, bad)
     # and the same through xvsctl's table output, which formats every view
     for args in (("switch", "show"), ("port", "list"), ("port", "stats"), ("fdb", "show"),
-                 ("rss", "show"), ("worker", "stats")):
+                 ("rss", "show"), ("worker", "stats"), ("mirror", "show"), ("capture", "show"),
+                 ("acl", "show")):
         argv, p = switch.xvsd.ctl_proc(*args, json_out=False)
         assert p.returncode == 0, (argv, p.stderr)
+    if os.path.exists(SMOKE_PCAPNG):
+        os.unlink(SMOKE_PCAPNG)
 

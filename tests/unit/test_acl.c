@@ -60,6 +60,7 @@ test_acl_parse_known(void **state)
 		 "remote-mac=FF:ff:ff:ff:ff:ff proto=udp remote-port=1000-2000");
 	assert_int_equal(r.dir, XVS_ACL_BOTH);
 	assert_int_equal(r.rate_bps, 10000000);
+	assert_int_equal(r.rate_pps, 0);
 	assert_int_equal(r.local_ip.family, 6);
 	assert_int_equal(r.local_ip.len, 32);
 	assert_int_equal(r.local_ip.addr[1], 0x01);
@@ -75,6 +76,23 @@ test_acl_parse_known(void **state)
 	r = rule("  dir=out\taction=allow stateful=on timeout=5 proto=icmpv6 ");
 	assert_int_equal(r.timeout_s, 5);
 	assert_int_equal(r.proto, 58);
+	/* local= and remote= are local-ip= and remote-ip= (FEATURES.md). */
+	r = rule("dir=in action=deny remote=10.0.0.0/8 local=10.1.0.0/16 weight=10");
+	assert_int_equal(r.remote_ip.len, 8);
+	assert_int_equal(r.local_ip.addr[1], 1);
+	{
+		struct xvs_err e;
+
+		assert_int_equal(xvs_acl_rule_parse_str("dir=in action=deny remote=10.0.0.0/8 "
+							"remote-ip=10.0.0.0/8", &r, &e),
+				 -EINVAL);
+		assert_string_equal(e.msg, "acl: remote-ip given twice");
+		assert_int_equal(xvs_acl_rule_parse_str("dir=in action=deny remote=10.0.0.1/8", &r,
+							&e),
+				 -EINVAL);
+		assert_string_equal(e.msg, "acl: remote '10.0.0.1/8' has host bits set; did you "
+				    "mean 10.0.0.0/8?");
+	}
 	r = rule("dir=in action=allow proto=0 local-ip=0.0.0.0/0");
 	assert_true(r.has_proto);
 	assert_int_equal(r.proto, 0);
@@ -129,6 +147,10 @@ test_acl_parse_errors(void **state)
 		{"dir=in action=meter rate=k", "above 0"},
 		{"dir=in action=meter rate=99999999999999999999", "above 0"},
 		{"dir=in action=meter rate=20000000000g", "above 0"},
+		{"dir=in action=meter rate=0pps", "packets per second above 0"},
+		{"dir=in action=meter rate=1gpps", "packets per second above 0"},
+		{"dir=in action=meter rate=5000000kpps", "packets per second above 0"},
+		{"dir=in action=deny rate=10pps", "rate= is only for action=meter"},
 		{"dir=in action=deny stateful=on", "stateful=on is for action=allow only"},
 		{"dir=in action=allow stateful=yes", "use on or off"},
 		{"dir=in action=allow timeout=5", "timeout= is only for stateful=on"},
@@ -197,6 +219,11 @@ test_acl_format_round_trip(void **state)
 	r = rule(lines[0]);
 	assert_int_equal(xvs_acl_rule_format(&r, buf, 10), strlen(lines[0]));
 	assert_string_equal(buf, "dir=in ac");
+	r = rule("dir=out action=meter rate=3kpps");
+	assert_int_equal(r.rate_pps, 3000);
+	assert_int_equal(r.rate_bps, 0);
+	xvs_acl_rule_format(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "dir=out action=meter rate=3000pps");
 	r = rule("dir=out action=meter rate=2k");
 	xvs_acl_rule_format(&r, buf, sizeof(buf));
 	assert_string_equal(buf, "dir=out action=meter rate=2000");
@@ -420,111 +447,13 @@ test_acl_stateful_return_traffic(void **state)
 
 /* ---- randomized comparison ------------------------------------------- */
 
-/* Addresses and ports from small pools so that random rules and packets
- * meet often. */
-static const uint8_t pool4[4][4] = {{10, 0, 0, 1}, {10, 0, 1, 2}, {10, 128, 0, 3}, {192, 0, 2, 4}};
-static const uint8_t pool6[3][16] = {
-	{0x20, 0x01, 0x0d, 0xb8, [15] = 1},
-	{0x20, 0x01, 0x0d, 0xb8, 0x80, [15] = 2},
-	{0xfe, 0x80, [15] = 3},
-};
-static const uint8_t protos[] = {6, 17, 1, 58, 47};
-static const uint8_t macs[3][6] = {{0x52, 0x54, 0, 0, 0, 1}, {0x52, 0x54, 0, 0, 0, 2},
-				   {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+#include "test_acl_rand.h"
 
-static void
-rand_addr(uint8_t fam, uint8_t *a)
-{
-	memset(a, 0, 16);
-	if (fam == 4)
-		memcpy(a, pool4[rnd(4)], 4);
-	else
-		memcpy(a, pool6[rnd(3)], 16);
-}
-
-/* Bit i of a (MSB first), for the independent prefix test below. */
+/* Bit i of a (MSB first), for the independent prefix test of horrible_side. */
 static int
 bit(const uint8_t *a, unsigned i)
 {
 	return (a[i / 8] >> (7 - i % 8)) & 1;
-}
-
-static void
-rand_prefix(uint8_t fam, struct xvs_acl_prefix *p)
-{
-	unsigned max = fam == 4 ? 32 : 128, i;
-
-	p->family = fam;
-	p->len = (uint8_t)rnd(max + 1);
-	rand_addr(fam, p->addr);
-	for (i = p->len; i < max; i++)
-		p->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-}
-
-static void
-rand_rule(struct xvs_acl_rule *r)
-{
-	uint8_t fam = rnd(3) == 0 ? 0 : rnd(2) ? 4 : 6;
-
-	memset(r, 0, sizeof(*r));
-	r->dir = 1 + rnd(3);
-	r->action = 1 + rnd(3);
-	if (r->action == XVS_ACL_METER)
-		r->rate_bps = 1 + rnd(1000000);
-	if (fam != 0 && rnd(2))
-		rand_prefix(fam, &r->local_ip);
-	if (fam != 0 && rnd(2))
-		rand_prefix(fam, &r->remote_ip);
-	if (rnd(4) == 0) {
-		r->has_local_mac = true;
-		memcpy(r->local_mac, macs[rnd(3)], 6);
-	}
-	if (rnd(4) == 0) {
-		r->has_remote_mac = true;
-		memcpy(r->remote_mac, macs[rnd(3)], 6);
-	}
-	if (rnd(2)) {
-		r->has_proto = true;
-		do
-			r->proto = protos[rnd(sizeof(protos))];
-		while ((r->proto == 1 && fam == 6) || (r->proto == 58 && fam == 4));
-	}
-	if (r->has_proto && (r->proto == 6 || r->proto == 17)) {
-		if (rnd(2)) {
-			r->has_local_port = true;
-			r->local_port_lo = (uint16_t)rnd(100);
-			r->local_port_hi = (uint16_t)(r->local_port_lo + rnd(3) * rnd(50));
-		}
-		if (rnd(2)) {
-			r->has_remote_port = true;
-			r->remote_port_lo = (uint16_t)rnd(100);
-			r->remote_port_hi = (uint16_t)(r->remote_port_lo + rnd(3) * rnd(50));
-		}
-	}
-	r->weight = (uint16_t)rnd(4) * (uint16_t)rnd(3); /* many ties */
-	if (r->action == XVS_ACL_ALLOW && rnd(4) == 0) {
-		r->stateful = true;
-		r->timeout_s = 1 + rnd(XVS_ACL_MAX_TIMEOUT_S);
-	}
-}
-
-static void
-rand_pkt(struct xvs_acl_pkt *p)
-{
-	memset(p, 0, sizeof(*p));
-	memcpy(p->src_mac, macs[rnd(2)], 6);
-	memcpy(p->dst_mac, macs[rnd(3)], 6);
-	p->l3 = (uint8_t[]){0, 4, 6, 4, 6}[rnd(5)];
-	if (p->l3 == 0)
-		return;
-	rand_addr(p->l3, p->src);
-	rand_addr(p->l3, p->dst);
-	p->proto = protos[rnd(sizeof(protos))];
-	if ((p->proto == 6 || p->proto == 17) && rnd(8) != 0) {
-		p->has_ports = true;
-		p->sport = (uint16_t)rnd(160);
-		p->dport = (uint16_t)rnd(160);
-	}
 }
 
 /* The same semantics written differently: per side, bit by bit. */

@@ -245,9 +245,11 @@ test_config_port_key_table_kinds(void **state)
 		"ifname", "eth1",     "netns",    "ns1", "mac",   "02:00:00:00:00:01",
 		"path",   "/tmp/s",   "tx-path",  "/tmp/o", "client", "true",
 		"infinite", "yes",    "queues",   "4",   "start-queue", "2",
+		"xdp-mode", "copy",
 		"pci",    "01:00.0",  "mtu",      "1400", "vlan-mode", "trunk",
 		"vlan",   "10",       "trunks",   "1-5", "native", "none",
-		"mac-limit", "16",
+		"mac-limit", "16",    "mac-spoof", "off", "dhcp-guard", "off",
+		"router-guard", "off", "storm-limit", "100",
 		"rss",    "off",      "rss-base-cpu", "2", "rss-max-cpu", "auto",
 		"rss-max-cpus", "2",  "rss-queues", "all", "rss-profile", "static",
 		"rss-types", "tcp4,udp6", "rss-reta-size", "64",
@@ -279,7 +281,7 @@ test_config_port_key_table_kinds(void **state)
 					 applies ? 0 : -ENOENT);
 		}
 	}
-	assert_int_equal(nkeys, 25);
+	assert_int_equal(nkeys, 30);
 }
 
 static void
@@ -406,6 +408,12 @@ test_config_port_ranges(void **state)
 	set_expect(&cfg, "start-queue", "63", 0, NULL);
 	set_expect(&cfg, "start-queue", "64", -EINVAL, NULL);
 	set_expect(&cfg, "start-queue", "0", 0, NULL);
+	set_expect(&cfg, "xdp-mode", "zero-copy", 0, NULL);
+	assert_int_equal(cfg.xdp_mode, XVS_XDP_ZEROCOPY);
+	set_expect(&cfg, "xdp-mode", "zerocopy", -EINVAL,
+		   "port up0: xdp-mode \"zerocopy\" is not auto, copy or zero-copy");
+	assert_int_equal(cfg.xdp_mode, XVS_XDP_ZEROCOPY);
+	set_expect(&cfg, "xdp-mode", "auto", 0, NULL);
 }
 
 static void
@@ -708,10 +716,57 @@ test_config_switch_ranges(void **state)
 	assert_string_equal(buf, "1048576");
 }
 
+/* Port guards: on for VM ports, refused with a reason on uplinks; mac-spoof
+ * defaults on for tap and vhost and is in force only with a MAC; mac=sticky
+ * round-trips. */
+static void
+test_config_port_guards(void **state)
+{
+	struct xvs_port_cfg cfg;
+	struct xvs_err err;
+	char buf[64];
+
+	(void)state;
+	xvs_port_cfg_init(&cfg, "vm1", XVS_PORT_TAP);
+	assert_true(cfg.mac_spoof);
+	assert_false(xvs_port_cfg_mac_spoof_active(&cfg));
+	assert_int_equal(xvs_port_cfg_set(&cfg, "mac", "02:00:00:00:00:01", &err), 0);
+	assert_true(xvs_port_cfg_mac_spoof_active(&cfg));
+	assert_int_equal(xvs_port_cfg_set(&cfg, "mac", "sticky", &err), 0);
+	assert_true(cfg.mac_sticky);
+	assert_int_equal(xvs_port_cfg_get(&cfg, "mac", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "sticky");
+	assert_true(xvs_port_cfg_mac_spoof_active(&cfg));
+	assert_int_equal(xvs_port_cfg_set(&cfg, "mac-spoof", "off", &err), 0);
+	assert_false(xvs_port_cfg_mac_spoof_active(&cfg));
+	assert_int_equal(xvs_port_cfg_set(&cfg, "dhcp-guard", "on", &err), 0);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "router-guard", "on", &err), 0);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "storm-limit", "1000", &err), 0);
+	assert_true(cfg.dhcp_guard && cfg.router_guard && cfg.storm_limit == 1000);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "storm-limit", "100000001", &err), -EINVAL);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "dhcp-guard", "maybe", &err), -EINVAL);
+
+	xvs_port_cfg_init(&cfg, "vh", XVS_PORT_VHOST);
+	assert_true(cfg.mac_spoof);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "mac", "02:00:00:00:00:02", &err), 0);
+	assert_true(xvs_port_cfg_mac_spoof_active(&cfg));
+
+	xvs_port_cfg_init(&cfg, "up0", XVS_PORT_AFPACKET);
+	assert_false(cfg.mac_spoof);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "mac-spoof", "on", &err), -EPERM);
+	assert_non_null(strstr(err.msg, "uplink"));
+	assert_int_equal(xvs_port_cfg_set(&cfg, "dhcp-guard", "on", &err), -EPERM);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "router-guard", "on", &err), -EPERM);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "mac-spoof", "off", &err), 0);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "storm-limit", "500", &err), 0);
+	assert_false(cfg.mac_spoof || cfg.dhcp_guard || cfg.router_guard);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_port_guards),
 		cmocka_unit_test(test_config_u32_parse_valid),
 		cmocka_unit_test(test_config_u32_parse_invalid),
 		cmocka_unit_test(test_config_bool_parse),

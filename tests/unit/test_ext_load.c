@@ -5,7 +5,12 @@
  * and the descriptor checked with xvs_ext_desc_check(), as xvsd's loader will
  * do. A current object is accepted and its process() runs on a burst; one
  * built for ABI version 2, and one from a "newer header" that sets an unknown
- * field, are refused with their messages.
+ * field, are refused with their messages. Then xvsd's own loader
+ * (src/ctl/ext_load.c, then the registry of src/dp/pipeline.c) on objects
+ * that must each be refused with one message naming the file and the reason:
+ * a missing entry point, a NULL descriptor, a size that lies, a bad name,
+ * a failing init, an ordering cycle between two objects; nothing of a refused
+ * one stays registered.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -13,11 +18,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "ext_load.h"
 #include "ext_order.h"
+#include "pipeline.h"
 
 static const struct xvs_ext_desc *
 load(const char *file, void **handle)
@@ -86,12 +97,133 @@ test_ext_load_wrong_abi_refused(void **state)
 	dlclose(h);
 }
 
+static void
+path_of(const char *file, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", EXT_SAMPLE_DIR, file);
+}
+
+/* xvs_ext_open refuses file with code, and the message names the file and
+ * contains why. */
+static void
+open_refused(const char *file, int code, const char *why)
+{
+	const struct xvs_ext_desc *d = NULL;
+	struct xvs_err err;
+	char path[512];
+	void *dl = NULL;
+
+	path_of(file, path, sizeof(path));
+	xvs_err_clear(&err);
+	assert_int_equal(xvs_ext_open(path, &d, &dl, &err), code);
+	assert_null(dl);
+	if (strstr(err.msg, path) == NULL || strstr(err.msg, why) == NULL)
+		fail_msg("%s: message \"%s\" lacks \"%s\"", file, err.msg, why);
+}
+
+static void
+test_ext_load_open_refusals(void **state)
+{
+	(void)state;
+	open_refused("libext_sample_nosym.so", -ENOEXEC, "no symbol xvs_ext_register()");
+	open_refused("libext_sample_null.so", -EPROTO, "returned no descriptor");
+	open_refused("libext_sample_abi2.so", -EPROTO, "ABI version 2, xvsd supports 1");
+	open_refused("libext_sample_tail.so", -EPROTO, "upgrade xvsd");
+	open_refused("libext_sample_huge.so", -EPROTO, "above 4096 bytes");
+	open_refused("libext_sample_badname.so", -EINVAL, "Bad-Name");
+	open_refused("libext_no_such_file.so", -ENOENT, "No such file");
+}
+
+static void
+test_ext_load_refuses_writable_object(void **state)
+{
+	const struct xvs_ext_desc *d;
+	char src[512], dst[] = "/tmp/xvs_ext_test_XXXXXX";
+	struct xvs_err err;
+	FILE *in, *out;
+	void *dl = NULL;
+	char buf[4096];
+	size_t k;
+	int fd;
+
+	(void)state;
+	path_of("libext_sample.so", src, sizeof(src));
+	fd = mkstemp(dst);
+	assert_true(fd >= 0);
+	in = fopen(src, "rb");
+	out = fdopen(fd, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, k, out), k);
+	fclose(in);
+	fclose(out);
+	chmod(dst, 0666);
+	assert_int_equal(xvs_ext_open(dst, &d, &dl, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "writable by group or others"));
+	chmod(dst, 0644);
+	assert_int_equal(xvs_ext_open(dst, &d, &dl, &err), 0);
+	dlclose(dl);
+	unlink(dst);
+}
+
+/* Open and register as xvsd does (cmd_ext.c); returns the registry's code. */
+static int
+open_register(const char *file, struct xvs_err *err)
+{
+	const struct xvs_ext_desc *d;
+	char path[512];
+	void *dl;
+	int r;
+
+	path_of(file, path, sizeof(path));
+	r = xvs_ext_open(path, &d, &dl, err);
+	assert_int_equal(r, 0);
+	r = xvs_stage_register(d, dl, path, err);
+	if (r < 0)
+		dlclose(dl);
+	return r;
+}
+
+static void
+test_ext_load_register_refusals(void **state)
+{
+	struct xvs_err err;
+
+	(void)state;
+	assert_int_equal(open_register("libext_sample.so", &err), 0);
+	assert_non_null(xvs_stage_find("sample"));
+	/* the same extension twice */
+	assert_int_equal(open_register("libext_sample.so", &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "already registered"));
+	/* init fails: not registered, and its object closed */
+	assert_int_equal(open_register("libext_sample_initfail.so", &err), -EIO);
+	assert_non_null(strstr(err.msg, "init failed"));
+	assert_null(xvs_stage_find("initfail"));
+	/* cycle_a runs before cycle_b, which runs before cycle_a */
+	assert_int_equal(open_register("libext_cycle_a.so", &err), 0);
+	assert_int_equal(open_register("libext_cycle_b.so", &err), -ELOOP);
+	assert_non_null(strstr(err.msg, "cycle"));
+	assert_null(xvs_stage_find("cycle_b"));
+	assert_int_equal(xvs_stage_count(), 2);
+	/* an operator constraint, taken back spelled the other way round */
+	assert_int_equal(xvs_stage_order_add("cycle_a", false, "sample", &err), 0);
+	assert_int_equal(xvs_stage_order_del("sample", true, "cycle_a", &err), 0);
+	assert_int_equal(xvs_stage_order_del("sample", true, "cycle_a", &err), -ENOENT);
+	assert_int_equal(xvs_stage_order_add("cycle_a", true, "sample", &err), 0);
+	xvs_stage_registry_clear();
+	assert_int_equal(xvs_stage_count(), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ext_load_current_abi),
 		cmocka_unit_test(test_ext_load_wrong_abi_refused),
+		cmocka_unit_test(test_ext_load_open_refusals),
+		cmocka_unit_test(test_ext_load_refuses_writable_object),
+		cmocka_unit_test(test_ext_load_register_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,20 +67,7 @@ afp_rx_fits(struct xvs_port *p, struct xvs_ethdev *e)
 static int
 afp_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
 {
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-
-	if (fd < 0)
-		return xvs_err_set(err, -errno, "port %s: socket: %s", p->cfg.name,
-				   strerror(errno));
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->cfg.ifname);
-	ifr.ifr_mtu = (int)mtu;
-	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
-		r = xvs_err_set(err, -errno, "port %s: set mtu %u on %s: %s", p->cfg.name, mtu,
-				p->cfg.ifname, strerror(errno));
-	close(fd);
-	return r;
+	return xvs_port_netdev_set_mtu(p, mtu, err);
 }
 
 /* Wake-up sockets stand in for rx interrupts (the PMD has none): an

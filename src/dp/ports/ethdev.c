@@ -38,7 +38,8 @@ static struct rte_mempool *
 jumbo_pool(struct xvs_err *err)
 {
 	if (xvs_dp.jumbo_pool == NULL) {
-		xvs_dp.jumbo_pool = rte_pktmbuf_pool_create("xvs_jumbo", JUMBO_MBUFS, 64, 0,
+		xvs_dp.jumbo_pool = rte_pktmbuf_pool_create("xvs_jumbo", JUMBO_MBUFS, 64,
+							    XVS_MBUF_PRIV_SIZE,
 							    RTE_PKTMBUF_HEADROOM + XVS_JUMBO_DATA,
 							    (int)rte_socket_id());
 		if (xvs_dp.jumbo_pool == NULL)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The shared base of the port kinds that are DPDK ethdevs (vhost, af_packet,
- * af_xdp PMD, pci, pcap, null): hot-plug probe, configure, start, stop,
+ * pci, pcap, null): hot-plug probe, configure, start, stop,
  * remove, and rx/tx through rte_eth_*. A kind specializes it with a struct
  * xvs_ethdev_kind (its devargs and its quirks) and an ops table that uses
  * the xvs_ethdev_* callbacks below (XVS_ETHDEV_OPS fills in the common ones).

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The pipeline on the workers (datapath): per-packet metadata (in the mbuf's
+ * private area, see xvs_meta() in dp.h), running a port's ingress or egress stages over a burst and
+ * applying their verdicts, and the emit queue.
+ *
+ * Cost model: a port without stages never gets here (one test of n_in/n_out
+ * per burst in stage_l2.c and worker.c). With stages, the burst's
+ * data/len/meta arrays are built once for all of them; each stage costs one
+ * indirect call, a verdict reset and an OR over the verdicts, and only a burst
+ * with a non-PASS verdict is walked packet by packet.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_mbuf.h>
+
+#include "dp.h"
+
+void
+xvs_meta_l34_slow(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
+{
+	struct xvs_flow f;
+
+	md->l3_off = l2->l3_off;
+	/* A malformed IP header leaves l3 0: stages see a non-IP frame. */
+	if (xvs_parse_flow(d, len, l2, &f) != 0 || f.l3 == 0)
+		return;
+	md->l3 = f.l3;
+	md->l4_proto = f.proto;
+	md->l4_off = f.l4_off;
+	if (f.fragment)
+		md->flags |= XVS_META_FRAGMENT;
+	if (f.has_ports)
+		md->flags |= XVS_META_HAS_PORTS;
+}
+
+/* What emit_cb needs: the worker, its snapshot and the emitting stage. */
+struct emit_ctx {
+	struct xvs_worker *w;
+	const struct xvs_snapshot *s;
+	uint16_t id;
+	uint16_t from;
+};
+
+static int
+emit_cb(void *arg, uint16_t port, const void *frame, uint32_t len)
+{
+	struct emit_ctx *e = arg;
+	struct xvs_emitq *q = &e->w->emitq;
+	struct rte_mbuf *m;
+	char *p;
+
+	if (port >= XVS_MAX_PORTS || !e->s->port[port].active || frame == NULL ||
+	    len < XVS_ETH_HLEN)
+		return -EINVAL;
+	if (len > RTE_MBUF_DEFAULT_DATAROOM)
+		return -EMSGSIZE;
+	if (q->n >= XVS_EMIT_MAX || (m = rte_pktmbuf_alloc(xvs_dp.flood_pool)) == NULL) {
+		e->w->stage_ctr[e->id].v[XVS_STAGE_CTR_EMIT_FULL]++;
+		return -ENOBUFS;
+	}
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	memcpy(p, frame, len);
+	{
+		struct xvs_pkt_meta *md = xvs_meta(m);
+		struct xvs_l2 l2;
+
+		if (xvs_parse_l2((const uint8_t *)p, len, &l2) == XVS_PARSE_OK) {
+			xvs_meta_fill(m, &l2, e->from, l2.vid);
+		} else {
+			memset(md, 0, sizeof(*md));
+			md->in_port = e->from;
+		}
+		md->dst.kind = XVS_DEST_PORT;
+		md->dst.id = port;
+	}
+	q->port[q->n] = port;
+	q->m[q->n++] = m;
+	return 0;
+}
+
+void
+xvs_emit_flush(struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	struct xvs_emitq *q = &w->emitq;
+	uint16_t n = q->n;
+
+	/* tx_enqueue may flush a port and run its egress stages, which may emit
+	 * again: take the queue first, later emits wait for the next call. */
+	q->n = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t out = q->port[i];
+
+		if (unlikely(!s->port[out].active)) {
+			w->ctr[out].egress_packets++;
+			w->ctr[out].drop[XVS_DROP_port_down]++;
+			rte_pktmbuf_free(q->m[i]);
+			continue;
+		}
+		xvs_tx_enqueue(w, s, out, q->m[i]);
+	}
+}
+
+static unsigned
+list_len(const char *const *l)
+{
+	unsigned n = 0;
+
+	while (l != NULL && l[n] != NULL)
+		n++;
+	return n;
+}
+
+/* Walk the verdicts of one stage; compacts the burst arrays and returns how
+ * many frames stay. */
+static uint16_t
+apply_verdicts(struct xvs_worker *w, const struct xvs_snap_stage *sg, uint8_t place, uint16_t port,
+	       struct rte_mbuf **pkts, uint8_t **data, uint32_t *len, struct xvs_pkt_meta **meta,
+	       uint16_t n, const uint8_t *verdict, const uint8_t *reason, uint8_t *orig,
+	       uint8_t *mod)
+{
+	uint64_t *ctr = w->stage_ctr[sg->id].v;
+	uint8_t kind = sg->desc->kind;
+	unsigned n_reasons = 0;
+	bool counted = false;
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t v = verdict[i];
+		bool drop = false;
+
+		switch (v) {
+		case XVS_VERDICT_PASS:
+			break;
+		case XVS_VERDICT_DROP:
+			if (kind == XVS_EXT_CAPTURE)
+				goto bad;
+			if (!counted) {
+				n_reasons = list_len(sg->desc->drop_reasons);
+				counted = true;
+			}
+			/* A reason the stage did not declare: dropped as asked,
+			 * but the contract was broken. */
+			if (likely(reason[i] < n_reasons))
+				ctr[XVS_STAGE_CTR_DROP0 + reason[i]]++;
+			else
+				ctr[XVS_STAGE_CTR_BAD_VERDICT]++;
+			drop = true;
+			break;
+		case XVS_VERDICT_MODIFIED: {
+			struct xvs_l2 l2;
+
+			if (kind == XVS_EXT_CAPTURE)
+				goto bad;
+			data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+			len[i] = rte_pktmbuf_data_len(pkts[i]);
+			if (unlikely(xvs_parse_l2(data[i], len[i], &l2) != XVS_PARSE_OK)) {
+				/* The stage broke the frame: the switch cannot
+				 * carry it further. */
+				ctr[XVS_STAGE_CTR_BAD_VERDICT]++;
+				drop = true;
+				break;
+			}
+			meta[i]->l3 = 0;
+			meta[i]->l4_proto = 0;
+			meta[i]->l4_off = 0;
+			meta[i]->flags &= (uint8_t)~(XVS_META_FRAGMENT | XVS_META_HAS_PORTS);
+			xvs_meta_l34(meta[i], data[i], len[i], &l2);
+			if (mod != NULL)
+				mod[i] = 1;
+			break;
+		}
+		case XVS_VERDICT_EXCLUDE:
+			if (place != XVS_EXT_EGRESS || kind != XVS_EXT_FILTER)
+				goto bad;
+			drop = true;
+			break;
+		default:
+bad:
+			ctr[XVS_STAGE_CTR_BAD_VERDICT]++;
+			break;
+		}
+		if (drop) {
+			w->ctr[port].drop[place == XVS_EXT_INGRESS ? XVS_DROP_policy :
+								     XVS_DROP_tx_policy]++;
+			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		pkts[k] = pkts[i];
+		data[k] = data[i];
+		len[k] = len[i];
+		meta[k] = meta[i];
+		if (orig != NULL)
+			orig[k] = orig[i];
+		if (mod != NULL)
+			mod[k] = mod[i];
+		k++;
+	}
+	return k;
+}
+
+uint16_t
+xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_stage *st,
+	       unsigned n_st, uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
+	       uint64_t now_ns, uint8_t *orig, uint8_t *mod)
+{
+	uint8_t *data[XVS_BURST];
+	uint32_t len[XVS_BURST];
+	struct xvs_pkt_meta *meta[XVS_BURST];
+	uint8_t verdict[XVS_BURST], reason[XVS_BURST];
+	struct emit_ctx ec = {.w = w, .s = s, .from = port};
+	struct xvs_ext_burst b = {
+		.size = sizeof(b),
+		.pkts = pkts,
+		.data = data,
+		.len = len,
+		.meta = meta,
+		.port = port,
+		.place = place,
+		.worker = w->id,
+		.now_ns = now_ns,
+		.emit = emit_cb,
+		.emit_ctx = &ec,
+	};
+
+	for (uint16_t i = 0; i < n; i++) {
+		data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+		len[i] = rte_pktmbuf_data_len(pkts[i]);
+		meta[i] = xvs_meta(pkts[i]);
+		if (orig != NULL)
+			orig[i] = (uint8_t)i;
+	}
+	if (mod != NULL)
+		memset(mod, 0, n);
+	for (unsigned j = 0; j < n_st && n > 0; j++) {
+		const struct xvs_snap_stage *sg = &st[j];
+		uint8_t any = 0;
+
+		b.n = n;
+		b.state = sg->state;
+		b.counters = w->stage_ctr[sg->id].v;
+		ec.id = sg->id;
+		memset(verdict, XVS_VERDICT_PASS, n);
+		sg->desc->ops->process(sg->ctx, &b, verdict, reason);
+		for (uint16_t i = 0; i < n; i++)
+			any |= verdict[i];
+		if (likely(any == XVS_VERDICT_PASS))
+			continue;
+		n = apply_verdicts(w, sg, place, port, pkts, data, len, meta, n, verdict, reason,
+				   orig, mod);
+	}
+	return n;
+}

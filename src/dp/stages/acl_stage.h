@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The port ACL stage (datapath): a built-in filter on the extension ABI
+ * (include/xvs/xvs_ext.h), ingress and egress, that applies a port's ACL
+ * rules (src/core/acl.h gives their meaning) with DPDK's rte_acl.
+ *
+ * Settings. The stage's per-port settings are the port's complete rule list
+ * as key=value pairs: key = the rule's id (decimal, as the store numbers it),
+ * value = the rule's canonical text (xvs_acl_rule_format). Their order is the
+ * insertion order, which breaks weight ties (the first rule wins). The
+ * control code (src/ctl/cmd_acl.c) keeps the rules in SQLite and hands the
+ * whole list to xvs_stage_configure() after every change.
+ *
+ * State. config_apply compiles an immutable state per port: one rte_acl
+ * context per direction that has rules ("out" runs at the port's ingress,
+ * "in" at its egress), one rte_meter srTCM profile per meter rule, and
+ * per-worker writable areas (hit counters, meters, stateful flows), each
+ * written only by its worker. A rule change builds a new state; the registry
+ * publishes it and frees the old one after the grace period (state_free).
+ *
+ * Threads: process() on workers; everything else on the control thread.
+ */
+#ifndef XVS_ACL_STAGE_H
+#define XVS_ACL_STAGE_H
+
+#include <stdint.h>
+
+#include <xvs/xvs_ext.h>
+
+#define XVS_ACL_STAGE_NAME "acl"
+#define XVS_ACL_FLOWS_PER_WORKER 8192 /* stateful flows one worker records, per port
+				      * (~1 MB of DPDK memory per worker and port) */
+
+/* The stage's descriptor, registered by xvsd at start-up. */
+extern const struct xvs_ext_desc xvs_acl_stage_desc;
+
+/* Counters of the descriptor, in order (b->counters indexes). */
+enum xvs_acl_ctr {
+	XVS_ACL_CTR_ALLOWED,      /* a rule allowed the packet */
+	XVS_ACL_CTR_DENIED,       /* a deny rule dropped it */
+	XVS_ACL_CTR_METER_PASS,   /* a meter rule let it through (within rate) */
+	XVS_ACL_CTR_METER_DROP,   /* a meter rule dropped it (above rate) */
+	XVS_ACL_CTR_NO_MATCH,     /* no rule matched: allowed by default */
+	XVS_ACL_CTR_FLOW_ALLOWED, /* allowed by a recorded stateful flow */
+	XVS_ACL_CTR_FLOW_ADDED,   /* a stateful allow recorded its flow */
+	XVS_ACL_CTR_FLOW_FULL,    /* a stateful allow could not be recorded (table full) */
+	XVS_ACL_CTR_FLOW_EXPIRED, /* idle flows removed by the sweep */
+	XVS_ACL_CTR__MAX
+};
+
+/* Drop reasons of the descriptor, in order. */
+enum xvs_acl_drop {
+	XVS_ACL_DROP_DENY,  /* "deny" */
+	XVS_ACL_DROP_METER, /* "meter": above the rule's rate */
+};
+
+/* Hit counters of a published state (summed over workers), for "acl show":
+ * writes up to max pairs (rule id, hits) in rule order and returns the
+ * number of rules of the state. Any thread; torn-free 64-bit loads. Hits of
+ * a rule survive a rule-set change (the new state starts from the old
+ * counts, minus what workers counted on the old state after the copy). */
+unsigned xvs_acl_stage_hits(const void *state, uint32_t *ids, uint64_t *hits, unsigned max);
+
+/* Recorded stateful flows of a state (all workers): expired ones count until
+ * the sweep deletes them and the grace period has passed. */
+unsigned xvs_acl_stage_flows(const void *state);
+
+#endif /* XVS_ACL_STAGE_H */

@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ACL stage (src/dp/stages/acl.c) on real DPDK: its rte_acl classifier
+ * against the reference matcher xvs_acl_match_slow on random rules and
+ * frames (a third of them 802.1Q-tagged) in both directions, stateful return traffic across two workers with
+ * a controlled clock (and the sweep that expires flows), meters (rte_meter)
+ * and refused settings. The EAL runs with --no-huge, no PCI, one lcore.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "acl.h"
+#include "acl_stage.h"
+#include "dp.h"
+#include "pkt_parse.h"
+#include "test_rng.h"
+#include "test_acl_rand.h"
+
+struct xvs_dp xvs_dp; /* the stage reads n_workers_max and qsbr */
+
+static struct rte_mempool *pool;
+static void *ctx;
+static const struct xvs_ext_ops *ops;
+
+#define SEC 1000000000ull
+
+/* A frame with p's fields; IPv4 or IPv6 fragments where p has TCP/UDP
+ * without ports; with an 802.1Q tag (VID 10) when tagged. Returns its
+ * length. */
+static uint32_t
+build_frame(const struct xvs_acl_pkt *p, uint8_t *f, bool tagged)
+{
+	uint32_t off = 14, l4len;
+	bool frag = (p->proto == 6 || p->proto == 17) && !p->has_ports;
+
+	memset(f, 0, 128);
+	memcpy(f, p->dst_mac, 6);
+	memcpy(f + 6, p->src_mac, 6);
+	if (tagged) {
+		f[12] = 0x81;
+		f[15] = 10;
+		f += 4; /* the rest as untagged, 4 bytes on */
+	}
+	l4len = p->proto == 6 && !frag ? 20 : 8;
+	if (p->l3 == 0) {
+		f[12] = 0x08;
+		f[13] = 0x06; /* ARP: not IP */
+		return 60;
+	}
+	if (p->l3 == 4) {
+		f[12] = 0x08;
+		f[14] = 0x45;
+		f[16] = 0;
+		f[17] = (uint8_t)(20 + l4len);
+		if (frag)
+			f[20] = 0x20; /* more fragments */
+		f[22] = 64;
+		f[23] = p->proto;
+		memcpy(f + 26, p->src, 4);
+		memcpy(f + 30, p->dst, 4);
+		off += 20;
+	} else {
+		f[12] = 0x86;
+		f[13] = 0xdd;
+		f[14] = 0x60;
+		f[19] = (uint8_t)(l4len + (frag ? 8 : 0));
+		f[20] = frag ? 44 : p->proto;
+		f[21] = 64;
+		memcpy(f + 22, p->src, 16);
+		memcpy(f + 38, p->dst, 16);
+		off += 40;
+		if (frag) {
+			f[off] = p->proto;
+			f[off + 3] = 0x08; /* offset 1: no L4 header here */
+			off += 8;
+		}
+	}
+	if (p->has_ports) {
+		f[off] = (uint8_t)(p->sport >> 8);
+		f[off + 1] = (uint8_t)p->sport;
+		f[off + 2] = (uint8_t)(p->dport >> 8);
+		f[off + 3] = (uint8_t)p->dport;
+		if (p->proto == 6)
+			f[off + 12] = 0x50;
+		else
+			f[off + 5] = 8;
+	}
+	off += l4len + (tagged ? 4 : 0);
+	return off < 60 ? 60 : off;
+}
+
+
+/* Metadata as the pipeline fills it (xvs_parse_l2 + xvs_parse_flow). */
+static void
+fill_meta(const uint8_t *f, uint32_t len, struct xvs_pkt_meta *m)
+{
+	struct xvs_flow fl;
+	struct xvs_l2 l2;
+
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(xvs_parse_l2(f, len, &l2), XVS_PARSE_OK);
+	m->l3_off = l2.l3_off;
+	if (xvs_parse_flow(f, len, &l2, &fl) != 0 || fl.l3 == 0)
+		return;
+	m->l3 = fl.l3;
+	m->l4_proto = fl.proto;
+	if (fl.has_ports) {
+		m->flags |= XVS_META_HAS_PORTS;
+		m->l4_off = fl.l4_off;
+	}
+	if (fl.fragment)
+		m->flags |= XVS_META_FRAGMENT;
+}
+
+/* One burst of up to XVS_EXT_BURST_MAX frames through the stage. */
+struct burst {
+	uint8_t frame[XVS_EXT_BURST_MAX][128];
+	uint8_t *data[XVS_EXT_BURST_MAX];
+	uint32_t len[XVS_EXT_BURST_MAX];
+	struct xvs_pkt_meta meta_s[XVS_EXT_BURST_MAX];
+	struct xvs_pkt_meta *meta[XVS_EXT_BURST_MAX];
+	struct rte_mbuf *pkts[XVS_EXT_BURST_MAX];
+	uint8_t verdict[XVS_EXT_BURST_MAX], reason[XVS_EXT_BURST_MAX];
+	uint64_t ctr[XVS_ACL_CTR__MAX];
+	uint16_t n;
+};
+
+static void
+burst_add_tagged(struct burst *b, const struct xvs_acl_pkt *p, uint32_t pkt_len, bool tagged)
+{
+	uint16_t i = b->n++;
+
+	b->len[i] = build_frame(p, b->frame[i], tagged);
+	b->data[i] = b->frame[i];
+	fill_meta(b->frame[i], b->len[i], &b->meta_s[i]);
+	b->meta[i] = &b->meta_s[i];
+	b->pkts[i]->pkt_len = pkt_len != 0 ? pkt_len : b->len[i];
+}
+
+static void
+burst_add(struct burst *b, const struct xvs_acl_pkt *p, uint32_t pkt_len)
+{
+	burst_add_tagged(b, p, pkt_len, false);
+}
+
+static void
+run(struct burst *b, const void *state, uint8_t dir, unsigned worker, uint64_t now_ns)
+{
+	struct xvs_ext_burst eb = {
+		.size = sizeof(eb),
+		.pkts = b->pkts,
+		.data = b->data,
+		.len = b->len,
+		.meta = b->meta,
+		.n = b->n,
+		.place = dir == XVS_ACL_OUT ? XVS_EXT_INGRESS : XVS_EXT_EGRESS,
+		.worker = worker,
+		.now_ns = now_ns,
+		.state = state,
+		.counters = b->ctr,
+	};
+
+	memset(b->verdict, XVS_VERDICT_PASS, sizeof(b->verdict));
+	ops->process(ctx, &eb, b->verdict, b->reason);
+	b->n = 0;
+}
+
+static struct burst *
+burst_new(void)
+{
+	struct burst *b = calloc(1, sizeof(*b));
+	unsigned i;
+
+	assert_non_null(b);
+	for (i = 0; i < XVS_EXT_BURST_MAX; i++) {
+		b->pkts[i] = rte_pktmbuf_alloc(pool);
+		assert_non_null(b->pkts[i]);
+	}
+	return b;
+}
+
+static void
+burst_free(struct burst *b)
+{
+	unsigned i;
+
+	for (i = 0; i < XVS_EXT_BURST_MAX; i++)
+		rte_pktmbuf_free(b->pkts[i]);
+	free(b);
+}
+
+/* Compile rules (ids 1..n, canonical text) for port 0. */
+static void *
+compile(const struct xvs_acl_rule *rs, unsigned n)
+{
+	static char keys[XVS_ACL_MAX_RULES][12], vals[XVS_ACL_MAX_RULES][256];
+	static struct xvs_ext_kv kv[XVS_ACL_MAX_RULES];
+	char err[256] = "";
+	void *state = NULL;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "%u", i + 1);
+		xvs_acl_rule_format(&rs[i], vals[i], sizeof(vals[i]));
+		kv[i].key = keys[i];
+		kv[i].value = vals[i];
+	}
+	if (ops->config_validate(ctx, 0, kv, n, err, sizeof(err)) != 0 ||
+	    ops->config_apply(ctx, 0, kv, n, &state, err, sizeof(err)) != 0)
+		fail_msg("compile: %s", err);
+	return state;
+}
+
+static void *
+compile_str(const char *const *lines, unsigned n)
+{
+	struct xvs_acl_rule rs[8];
+	struct xvs_err e;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (xvs_acl_rule_parse_str(lines[i], &rs[i], &e) != 0)
+			fail_msg("%s: %s", lines[i], e.msg);
+	return compile(rs, n);
+}
+
+/* The rule whose hit counter moved between before[] and now, or -1. */
+static int
+hit_rule(const void *state, uint64_t *before, unsigned n)
+{
+	uint32_t ids[64];
+	uint64_t hits[64];
+	int got = -1;
+	unsigned i;
+
+	assert_int_equal(xvs_acl_stage_hits(state, ids, hits, 64), n);
+	for (i = 0; i < n; i++) {
+		if (hits[i] != before[i]) {
+			assert_int_equal(got, -1);
+			assert_int_equal(hits[i], before[i] + 1);
+			got = (int)i;
+		}
+		before[i] = hits[i];
+	}
+	return got;
+}
+
+static void
+test_acl_dpdk_random_against_reference(void **state)
+{
+	static struct xvs_acl_rule rs[64];
+	struct burst *b = burst_new();
+	unsigned iter, i, hits = 0;
+
+	(void)state;
+	rng_state = 0xd9d4ac1;
+	for (iter = 0; iter < 150; iter++) {
+		unsigned n = 1 + rnd(64);
+		uint64_t before[64] = {0};
+		void *st;
+
+		for (i = 0; i < n; i++) {
+			rand_rule(&rs[i]);
+			rs[i].stateful = false; /* flows would decide before the rules */
+			rs[i].timeout_s = 0;
+			if (rs[i].action == XVS_ACL_METER)
+				rs[i].rate_bps = 1000000000000ull, /* never limits here */
+				rs[i].rate_pps = 0;
+		}
+		st = compile(rs, n);
+		for (i = 0; i < 150; i++) {
+			uint8_t dir = 1 + rnd(2);
+			struct xvs_acl_pkt p, seen;
+			int want, got;
+
+			rand_pkt(&p);
+			burst_add_tagged(b, &p, 0, rnd(3) == 0);
+			/* The reference sees the frame as the core parses it. */
+			assert_int_equal(xvs_acl_pkt_from_frame(b->frame[0], b->len[0], &seen), 0);
+			want = xvs_acl_match_slow(rs, n, &seen, dir);
+			run(b, st, dir, 0, SEC);
+			got = hit_rule(st, before, n);
+			if (got != want)
+				fail_msg("iter %u pkt %u dir %u l3 %u proto %u ports %d: rte_acl %d, "
+					 "reference %d", iter, i, dir, seen.l3, seen.proto,
+					 seen.has_ports, got, want);
+			assert_int_equal(b->verdict[0], want >= 0 && rs[want].action == XVS_ACL_DENY
+								? XVS_VERDICT_DROP
+								: XVS_VERDICT_PASS);
+			hits += got >= 0;
+		}
+		ops->state_free(ctx, st);
+	}
+	assert_true(hits > 150 * 150 / 3);
+	burst_free(b);
+}
+
+/* Whole bursts give the same answers as single packets. */
+static void
+test_acl_dpdk_burst_matches_singles(void **state)
+{
+	static struct xvs_acl_rule rs[100];
+	struct xvs_acl_pkt p[XVS_EXT_BURST_MAX];
+	struct burst *b = burst_new();
+	unsigned i, j;
+	void *st;
+
+	(void)state;
+	rng_state = 0xb0b;
+	for (i = 0; i < 100; i++) {
+		rand_rule(&rs[i]);
+		rs[i].stateful = false;
+		rs[i].timeout_s = 0;
+		if (rs[i].action == XVS_ACL_METER)
+			rs[i].action = XVS_ACL_ALLOW, rs[i].rate_bps = 0, rs[i].rate_pps = 0;
+	}
+	st = compile(rs, 100);
+	for (j = 0; j < 20; j++) {
+		uint8_t dir = 1 + rnd(2);
+		uint8_t want[XVS_EXT_BURST_MAX];
+
+		for (i = 0; i < XVS_EXT_BURST_MAX; i++) {
+			struct xvs_acl_pkt seen;
+			int r;
+
+			rand_pkt(&p[i]);
+			burst_add(b, &p[i], 0);
+			xvs_acl_pkt_from_frame(b->frame[i], b->len[i], &seen);
+			r = xvs_acl_match_slow(rs, 100, &seen, dir);
+			want[i] = r >= 0 && rs[r].action == XVS_ACL_DENY ? XVS_VERDICT_DROP
+								      : XVS_VERDICT_PASS;
+		}
+		run(b, st, dir, 0, SEC);
+		assert_memory_equal(b->verdict, want, XVS_EXT_BURST_MAX);
+	}
+	ops->state_free(ctx, st);
+	burst_free(b);
+}
+
+static struct xvs_acl_pkt
+udp_pkt(const char *src, const char *dst, uint16_t sport, uint16_t dport)
+{
+	struct xvs_acl_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.src_mac, "\x52\x54\0\0\0\x01", 6);
+	memcpy(p.dst_mac, "\x52\x54\0\0\0\x02", 6);
+	p.l3 = 4;
+	p.proto = 17;
+	p.has_ports = true;
+	inet_pton(AF_INET, src, p.src);
+	inet_pton(AF_INET, dst, p.dst);
+	p.sport = sport;
+	p.dport = dport;
+	return p;
+}
+
+static struct xvs_acl_pkt
+reply_of(struct xvs_acl_pkt p)
+{
+	struct xvs_acl_pkt r = p;
+
+	memcpy(r.src, p.dst, 16);
+	memcpy(r.dst, p.src, 16);
+	memcpy(r.src_mac, p.dst_mac, 6);
+	memcpy(r.dst_mac, p.src_mac, 6);
+	r.sport = p.dport;
+	r.dport = p.sport;
+	return r;
+}
+
+/* Stateful allow-out: the reply comes in on another worker and passes; an
+ * unsolicited inbound packet does not; idle past the timeout, neither does
+ * the reply; the sweep then deletes the flow. */
+static void
+test_acl_dpdk_stateful_across_workers(void **state)
+{
+	static const char *const lines[] = {
+		"dir=out action=allow proto=udp stateful=on timeout=2",
+		"dir=in action=deny",
+	};
+	struct xvs_acl_pkt req = udp_pkt("10.0.0.1", "10.0.0.2", 4000, 53);
+	struct xvs_acl_pkt rep = reply_of(req);
+	struct burst *b = burst_new();
+	uint64_t t = 100 * SEC;
+	unsigned i;
+	void *st;
+
+	(void)state;
+	xvs_dp.n_workers_max = 2;
+	st = compile_str(lines, 2);
+	/* Before the request: the reply is unsolicited. */
+	burst_add(b, &rep, 0);
+	run(b, st, XVS_ACL_IN, 1, t);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_DROP);
+	assert_int_equal(b->reason[0], XVS_ACL_DROP_DENY);
+	/* The request goes out on worker 0 and records the flow. */
+	burst_add(b, &req, 0);
+	run(b, st, XVS_ACL_OUT, 0, t);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_ADDED], 1);
+	assert_int_equal(xvs_acl_stage_flows(st), 1);
+	/* Its reply comes in on worker 1: allowed by the flow, refreshing it. */
+	burst_add(b, &rep, 0);
+	run(b, st, XVS_ACL_IN, 1, t + SEC);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_ALLOWED], 1);
+	/* 2.5 s after the request but 1.5 s after the reply: still live. */
+	burst_add(b, &rep, 0);
+	run(b, st, XVS_ACL_IN, 1, t + SEC * 5 / 2);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	/* Another remote port is another flow: denied. */
+	{
+		struct xvs_acl_pkt other = reply_of(req);
+
+		other.sport = 54;
+		burst_add(b, &other, 0);
+		run(b, st, XVS_ACL_IN, 1, t + 3 * SEC);
+		assert_int_equal(b->verdict[0], XVS_VERDICT_DROP);
+	}
+	/* Idle for more than 2 s: the reply is denied again. */
+	burst_add(b, &rep, 0);
+	run(b, st, XVS_ACL_IN, 0, t + 5 * SEC);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_DROP);
+	/* The owner's sweep deletes the idle flow; its slot is reclaimed after
+	 * the grace period. */
+	for (i = 0; i < 4; i++) {
+		struct xvs_acl_pkt nonip = req;
+
+		nonip.l3 = 0;
+		burst_add(b, &nonip, 0);
+		run(b, st, XVS_ACL_OUT, 0, t + 6 * SEC);
+		rte_rcu_qsbr_quiescent(xvs_dp.qsbr, 0);
+	}
+	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_EXPIRED], 1);
+	/* The flow can be recorded again. */
+	burst_add(b, &req, 0);
+	run(b, st, XVS_ACL_OUT, 0, t + 7 * SEC);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_ADDED], 2);
+	ops->state_free(ctx, st);
+	xvs_dp.n_workers_max = 1;
+	burst_free(b);
+}
+
+/* n UDP frames at one instant through st in dir, alternately len_even and
+ * len_odd bytes long; how many passed (the others must be meter drops). */
+static unsigned
+meter_run(struct burst *b, const void *st, uint8_t dir, unsigned n, uint32_t len_even,
+	  uint32_t len_odd)
+{
+	struct xvs_acl_pkt p = udp_pkt("10.0.0.1", "10.0.0.2", 4000, 53);
+	unsigned i, pass = 0;
+
+	for (i = 0; i < n; i++) {
+		burst_add(b, &p, i % 2 ? len_odd : len_even);
+		run(b, st, dir, 0, SEC);
+		if (b->verdict[0] == XVS_VERDICT_PASS)
+			pass++;
+		else
+			assert_int_equal(b->reason[0], XVS_ACL_DROP_METER);
+	}
+	return pass;
+}
+
+/* A meter rule passes its committed burst and then drops: 8 Mbit/s is
+ * 1 MB/s, whose burst is max(20 ms = 20000 B, 66048 B) = 66 frames of 1000
+ * bytes when they come all at once. */
+static void
+test_acl_dpdk_meter(void **state)
+{
+	static const char *const lines[] = {"dir=out action=meter rate=8m proto=udp"};
+	struct burst *b = burst_new();
+	unsigned pass;
+	void *st;
+
+	(void)state;
+	st = compile_str(lines, 1);
+	pass = meter_run(b, st, XVS_ACL_OUT, 200, 1000, 1000);
+	assert_in_range(pass, 65, 67);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_METER_PASS], pass);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_METER_DROP], 200 - pass);
+	/* The other direction is not metered. */
+	assert_int_equal(meter_run(b, st, XVS_ACL_IN, 1, 1000, 1000), 1);
+	ops->state_free(ctx, st);
+	burst_free(b);
+}
+
+/* A packet rate: 1000 pps has a burst of max(20 ms = 20, 32) packets,
+ * whatever their size. */
+static void
+test_acl_dpdk_meter_pps(void **state)
+{
+	static const char *const lines[] = {"dir=in action=meter rate=1kpps"};
+	struct burst *b = burst_new();
+	void *st;
+
+	(void)state;
+	st = compile_str(lines, 1);
+	assert_in_range(meter_run(b, st, XVS_ACL_IN, 100, 9000, 60), 32, 33);
+	ops->state_free(ctx, st);
+	burst_free(b);
+}
+
+/* Hit counts survive a rule-set change for the rules that stay. */
+static void
+test_acl_dpdk_hits_carry_over(void **state)
+{
+	static const char *const lines[] = {"dir=out action=deny proto=udp",
+					    "dir=out action=allow proto=tcp"};
+	struct xvs_acl_pkt p = udp_pkt("10.0.0.1", "10.0.0.2", 4000, 53);
+	struct burst *b = burst_new();
+	uint32_t ids[2];
+	uint64_t hits[2];
+	void *st, *st2;
+
+	(void)state;
+	st = compile_str(lines, 2);
+	burst_add(b, &p, 0);
+	burst_add(b, &p, 0);
+	run(b, st, XVS_ACL_OUT, 0, SEC);
+	st2 = compile_str(lines, 1); /* rule 2 deleted */
+	assert_int_equal(xvs_acl_stage_hits(st2, ids, hits, 2), 1);
+	assert_int_equal(ids[0], 1);
+	assert_int_equal(hits[0], 2);
+	ops->state_free(ctx, st);
+	ops->state_free(ctx, st2);
+	burst_free(b);
+}
+
+static void
+test_acl_dpdk_bad_settings(void **state)
+{
+	char err[256];
+	struct xvs_ext_kv bad_id[] = {{"x1", "dir=in action=deny"}};
+	struct xvs_ext_kv bad_rule[] = {{"1", "dir=in action=deny"},
+					{"2", "dir=in action=deny remote-ip=10.0.0.1/8"}};
+	struct xvs_ext_kv dup[] = {{"3", "dir=in action=deny"}, {"3", "dir=out action=deny"}};
+
+	(void)state;
+	assert_int_equal(ops->config_validate(ctx, 0, bad_id, 1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'x1' is not a rule id"));
+	assert_int_equal(ops->config_validate(ctx, 0, bad_rule, 2, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "rule 2: acl: remote-ip '10.0.0.1/8' has host bits set"));
+	assert_int_equal(ops->config_validate(ctx, 0, dup, 2, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "rule 3 given twice"));
+	assert_int_equal(ops->config_validate(ctx, XVS_EXT_PORT_NONE, bad_rule, 1, err,
+					      sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(ops->config_validate(ctx, 0, NULL, 0, err, sizeof(err)), 0);
+}
+
+static int
+setup(void **state)
+{
+	char *eal[] = {"test_acl_dpdk", "--no-huge", "--no-pci", "-m", "256", "--no-shconf",
+		       "-l", "0", "--log-level", "error", "--no-telemetry", NULL};
+	size_t sz;
+
+	(void)state;
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
+		return -1;
+	pool = rte_pktmbuf_pool_create("acl", 256, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	sz = rte_rcu_qsbr_get_memsize(1);
+	xvs_dp.qsbr = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+	if (pool == NULL || xvs_dp.qsbr == NULL || rte_rcu_qsbr_init(xvs_dp.qsbr, 1) != 0)
+		return -1;
+	rte_rcu_qsbr_thread_register(xvs_dp.qsbr, 0);
+	rte_rcu_qsbr_thread_online(xvs_dp.qsbr, 0);
+	xvs_dp.n_workers_max = 1;
+	ops = xvs_acl_stage_desc.ops;
+	return ops->init(NULL, &ctx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_acl_dpdk_random_against_reference),
+		cmocka_unit_test(test_acl_dpdk_burst_matches_singles),
+		cmocka_unit_test(test_acl_dpdk_stateful_across_workers),
+		cmocka_unit_test(test_acl_dpdk_meter),
+		cmocka_unit_test(test_acl_dpdk_meter_pps),
+		cmocka_unit_test(test_acl_dpdk_hits_carry_over),
+		cmocka_unit_test(test_acl_dpdk_bad_settings),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
