@@ -234,7 +234,7 @@ def test_order_and_bad_input_change_nothing(switch_unstarted, example_so):
     assert ing.index("udp_filter") < ing.index("sample"), ing
     r = sw.ctl("ext", "order", "sample", "before", "udp_filter")
     ing = r["runs"]["ingress"]["order"]
-    assert ing.index("sample") + 1 == ing.index("udp_filter"), r
+    assert ing.index("sample") < ing.index("udp_filter"), r
     assert r["runs"]["ingress"]["position"] == ing.index("sample")
     # taken back (spelled the other way round), and again: nothing to take back
     r = sw.ctl("ext", "unorder", "udp_filter", "after", "sample")
