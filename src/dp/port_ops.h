@@ -167,6 +167,35 @@ struct xvs_port_ops {
 	void (*info)(const struct xvs_port *p, struct xvs_port_info *info);
 };
 
+/* For a kind's tx_burst over a device call that takes what it can from the
+ * front, as rte_eth_tx_burst does: retry while it makes progress (as OVS
+ * netdev_dpdk_eth_tx_burst), then free the rest. Adds the bytes sent to
+ * *bytes and returns how many were sent (the tx_burst contract). Worker. */
+#define XVS_PORT_TX_RETRIES 8
+static inline uint16_t
+xvs_port_tx_retry(uint16_t (*send)(void *dev, uint16_t q, struct rte_mbuf **pkts, uint16_t n),
+		  void *dev, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
+{
+	uint64_t b = 0;
+	uint16_t sent = 0;
+
+	for (uint16_t i = 0; i < n; i++)
+		b += pkts[i]->pkt_len;
+	for (int tries = 0; sent < n && tries < XVS_PORT_TX_RETRIES; tries++) {
+		uint16_t k = send(dev, q, pkts + sent, (uint16_t)(n - sent));
+
+		if (k == 0 && tries > 0)
+			break;
+		sent += k;
+	}
+	for (uint16_t i = sent; i < n; i++) {
+		b -= pkts[i]->pkt_len;
+		rte_pktmbuf_free(pkts[i]);
+	}
+	*bytes += b;
+	return sent;
+}
+
 /* The ops table of every kind, by enum xvs_port_kind (port.c). */
 const struct xvs_port_ops *xvs_port_ops_of(enum xvs_port_kind kind);
 

@@ -673,9 +673,6 @@ xvs_xsk_tx_burst(struct xvs_xsk *x, uint16_t qi, struct rte_mbuf **pkts, uint16_
 
 /* ---- the port kind ---- */
 
-/* Tries of a tx burst while the socket keeps taking frames (as the ethdev
- * kinds, after OVS netdev_dpdk_eth_tx_burst). */
-#define XSK_TX_RETRIES 8
 
 static const enum xvs_xsk_mode xsk_mode[] = {
 	[XVS_XDP_AUTO] = XVS_XSK_AUTO,
@@ -752,29 +749,16 @@ afxdp_port_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 	return xvs_xsk_rx_burst(priv, q, pkts, n);
 }
 
-/* Retry while the socket takes frames (its tx ring and free frames), then
- * free the rest, as the ethdev kinds do. */
+static uint16_t
+afxdp_send(void *x, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return xvs_xsk_tx_burst(x, q, pkts, n);
+}
+
 static uint16_t
 afxdp_port_tx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
 {
-	uint64_t b = 0;
-	uint16_t sent = 0;
-
-	for (uint16_t i = 0; i < n; i++)
-		b += pkts[i]->pkt_len;
-	for (int tries = 0; sent < n && tries < XSK_TX_RETRIES; tries++) {
-		uint16_t k = xvs_xsk_tx_burst(priv, q, pkts + sent, n - sent);
-
-		if (k == 0 && tries > 0)
-			break;
-		sent += k;
-	}
-	for (uint16_t i = sent; i < n; i++) {
-		b -= pkts[i]->pkt_len;
-		rte_pktmbuf_free(pkts[i]);
-	}
-	*bytes += b;
-	return sent;
+	return xvs_port_tx_retry(afxdp_send, priv, q, pkts, n, bytes);
 }
 
 static bool

@@ -18,7 +18,6 @@
 
 #define RX_DESC 1024
 #define TX_DESC 1024
-#define TX_RETRIES 8
 
 /* Frame data one mbuf of xvs_dp.pool holds. */
 #define POOL_DATA (RTE_MBUF_DEFAULT_DATAROOM)
@@ -308,30 +307,16 @@ xvs_ethdev_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 	return rte_eth_rx_burst(e->port_id, q, pkts, n);
 }
 
+static uint16_t
+ethdev_send(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_tx_burst(((const struct xvs_ethdev *)priv)->port_id, q, pkts, n);
+}
+
 uint16_t
 xvs_ethdev_tx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
 {
-	const struct xvs_ethdev *e = priv;
-	uint64_t b = 0;
-	uint16_t sent = 0;
-
-	for (uint16_t i = 0; i < n; i++)
-		b += pkts[i]->pkt_len;
-	/* Retry while the device makes progress, then free the rest (OVS
-	 * netdev_dpdk_eth_tx_burst). */
-	for (int tries = 0; sent < n && tries < TX_RETRIES; tries++) {
-		uint16_t k = rte_eth_tx_burst(e->port_id, q, pkts + sent, n - sent);
-
-		if (k == 0 && tries > 0)
-			break;
-		sent += k;
-	}
-	for (uint16_t i = sent; i < n; i++) {
-		b -= pkts[i]->pkt_len;
-		rte_pktmbuf_free(pkts[i]);
-	}
-	*bytes += b;
-	return sent;
+	return xvs_port_tx_retry(ethdev_send, priv, q, pkts, n, bytes);
 }
 
 int
