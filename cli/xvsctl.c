@@ -402,6 +402,7 @@ static const struct cmd base_cmds[] = {
 /* Every feature's table; a new feature adds one line. */
 static const struct cmd_table xvsctl_tables[] = {
 	{base_cmds, BASE_OPTIONS_HELP},
+	{queue_cmds, ""},
 	{ext_cmds, EXT_OPTIONS_HELP},
 	{mirror_cmds, mirror_options_help},
 	{capture_cmds, capture_options_help},
@@ -620,7 +621,7 @@ print_error(json_t *reply, bool as_json)
 /* ---- top ----
  *
  * Polls worker.stats. Busy % is always the daemon's (it samples the workers'
- * cycle counters every second); packet rates are computed here from counter
+ * cycle counters every second), per worker and per queue (QUEUES: port/queue:busy%); packet rates are computed here from counter
  * deltas between two polls, except for a first frame, which shows the
  * daemon's *_pps fields (and "-" where the daemon has no rate).
  */
@@ -773,8 +774,14 @@ top_frame(json_t *cur, json_t *prev, double dt, int cols, int rows, const char *
 		fmt_rate(out, sizeof(out), rate(w, pw, dt, "rss_out", "rss_out_pps"));
 		lput(&l, "%-6lld %4lld  %-12s %5.1f%% %8s %8s %8s %9s  ", i(w, "worker"),
 		     i(w, "cpu"), bar, busy, sw, rx, in, out);
-		json_array_foreach(json_object_get(w, "queues"), j, q)
+		/* each queue with its busy share, as queue.show has it */
+		json_array_foreach(json_object_get(w, "queues"), j, q) {
+			json_t *qb = json_array_get(json_object_get(w, "queue_busy_pct"), j);
+
 			lput(&l, "%s%s", j ? "," : "", json_is_string(q) ? json_string_value(q) : "?");
+			if (json_is_number(qb))
+				lput(&l, ":%.0f%%", json_number_value(qb));
+		}
 		if (json_array_size(json_object_get(w, "queues")) == 0)
 			lput(&l, "-");
 		lemit(&l, cols);

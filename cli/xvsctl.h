@@ -55,11 +55,11 @@ struct cmd_table {
 };
 
 /* Features' tables (cli/<feature>.c). */
+extern const struct cmd queue_cmds[];
 extern const struct cmd mirror_cmds[];
 extern const char mirror_options_help[];
 extern const struct cmd capture_cmds[];
 extern const char capture_options_help[];
-/* Feature tables (one per cli/<feature>.c). */
 extern const struct cmd xvsctl_acl_cmds[];
 extern const char xvsctl_acl_help[];
 

@@ -127,7 +127,7 @@ MUTANTS = [
     ("queue-on-inactive-worker", "rx queues are placed over the whole worker set, "
      "also on workers the port does not use",
      [("src/ctl/switch.c",
-       "p->rss_queue_worker[q] = set[q % k];", "p->rss_queue_worker[q] = set[q % ns];")],
+       "p->rxq[q].worker = set[q % k];", "p->rxq[q].worker = set[q % ns];")],
      [e2e("test_rss.py", "hardware_queues_each_on_its_worker")]),
 
     ("queue-on-stopped-worker", "after the worker count drops, ports keep queues on "
@@ -154,7 +154,7 @@ MUTANTS = [
 
     ("tso-cap-64", "a TSO frame of more segments than a tx burst is dropped (the old rte_gso cap)",
      [("src/dp/worker.c",
-       "\t\t\tif (k == XVS_BURST) {\n\t\t\t\ttx_ethdev(w, p, out, res, k);\n\t\t\t\tk = 0;\n",
+       "\t\t\tif (k == XVS_BURST) {\n\t\t\t\ttx_port(w, p, out, res, k);\n\t\t\t\tk = 0;\n",
        "\t\t\tif (k == XVS_BURST) {\n\t\t\t\trte_pktmbuf_free(it.m);\n"
        "\t\t\t\tit.m = NULL;\n\t\t\t\tit.failed = true;\n\t\t\t\tbreak;\n")],
      [e2e("test_offload.py", "v4-536")]),
@@ -172,7 +172,7 @@ MUTANTS = [
      [e2e("test_mtu.py", "jumbo_towards_1500_port_dropped_on_egress")]),
 
     ("afp-ring-1500", "an af_packet port's ring is sized for MTU 1500 whatever its MTU",
-     [("src/dp/port.c",
+     [("src/dp/ports/afpacket.c",
        "xvs_afp_ring_for_mtu(c->mtu, (uint32_t)getpagesize(), &ring);",
        "xvs_afp_ring_for_mtu(1500, (uint32_t)getpagesize(), &ring);")],
      [e2e("test_mtu.py", "jumbo_ping_tap_to_afpacket_uplink")]),
@@ -230,10 +230,28 @@ MUTANTS = [
      [e2e("test_offload.py", "v4-536")]),
 
     ("vhost-stale-socket-kept", "a vhost-user socket that kill -9 left behind is not removed",
-     [("src/dp/port.c",
+     [("src/dp/ports/vhost.c",
        "\t\t(void)unlink(path); /* if that fails, DPDK's bind says so */\n",
        "\t\t(void)path;\n")],
      [e2e("test_vhost.py", "xvsd_kill9_with_guest_attached")]),
+
+    # -- rx queues as objects: counters, busy cycles, placement view
+    ("queue-busy-on-empty-polls", "an empty poll counts as busy time of its queue",
+     [("src/dp/worker.c",
+       "\t\t\t\t\tqc->empty_polls++;\n",
+       "\t\t\t\t\tqc->empty_polls++;\n\t\t\t\t\tqc->busy_tsc += rte_rdtsc() - tq;\n")],
+     [e2e("test_queue.py", "counts_on_its_queue_only")]),
+
+    ("queue-counts-on-slot-0", "every queue's packets are counted on the first port's queue",
+     [("src/dp/worker.c",
+       "struct xvs_rxq_counters *qc = &w->rxq_ctr[q->port][q->queue];",
+       "struct xvs_rxq_counters *qc = &w->rxq_ctr[0][q->queue];")],
+     [e2e("test_queue.py", "counts_on_its_queue_only")]),
+
+    ("queue-view-unplaced", "queue.show says every queue of a port is polled",
+     [("src/ctl/switch.c",
+       "p->rxq[q].polled = q < used && q < nq;", "p->rxq[q].polled = q < nq;")],
+     [e2e("test_queue.py", "placement_view_follows_rss")]),
 
     # -- extension ABI core
     ("ext-cycle-accepted", "an extension order with a cycle is accepted, cut short",
@@ -365,9 +383,9 @@ MUTANTS = [
 
     # -- afxdp: xvs's own AF_XDP port (src/dp/ports/afxdp.c)
     ("afxdp-fd-not-watched", "an afxdp queue's socket fd is not the worker's wake-up fd",
-     [("src/dp/port.c",
-       "\t\tp->rxq_fd[q] = xvs_xsk_fd(p->xsk, q);\n",
-       "\t\tp->rxq_fd[q] = -1;\n")],
+     [("src/dp/ports/afxdp.c",
+       "\t\tp->rxq[q].fd = xvs_xsk_fd(x, q);\n",
+       "\t\tp->rxq[q].fd = -1;\n")],
      [e2e("test_idle.py", "afxdp_port_sleeps")]),
 
     ("afxdp-prog-left", "deleting an afxdp port leaves its XDP program attached",
@@ -506,15 +524,15 @@ MUTANTS = [
      [e2e("test_ports.py", "afxdp_tx_ring_left_full_is_kicked_again")]),
 
     ("afxdp-second-port-same-netdev", "a second afxdp port on a netdev is not refused",
-     [("src/ctl/cmd.c",
-       "\t\tif (o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&\n",
-       "\t\tif (0 && o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&\n")],
+     [("src/dp/ports/afxdp.c",
+       "\t.ifname_exclusive = true,\n",
+       "\t.ifname_exclusive = false,\n")],
      [e2e("test_ports.py", "afxdp_second_port_on_same_netdev_refused")]),
 
     ("afxdp-mtu-not-restored", "a failed afxdp open leaves the netdev MTU changed",
-     [("src/dp/port.c",
-       "\tif (mtu0 > 0 && (uint32_t)mtu0 != p->cfg.mtu)\n",
-       "\tif (0 && mtu0 > 0 && (uint32_t)mtu0 != p->cfg.mtu)\n")],
+     [("src/dp/ports/afxdp.c",
+       "\t\tif (mtu0 > 0 && mtu0 != p->cfg.mtu)\n",
+       "\t\tif (0 && mtu0 > 0 && mtu0 != p->cfg.mtu)\n")],
      [e2e("test_ports.py", "afxdp_queue_past_tx_queues_refused_mtu_restored")]),
 
     ("afxdp-tx-queues-unchecked", "an afxdp port binds queues past the netdev's tx queues",

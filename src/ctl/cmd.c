@@ -15,7 +15,6 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
-#include "afxdp.h"
 #include "log.h"
 #include "params.h"
 #include "xvsd.h"
@@ -34,7 +33,7 @@ rss_check(const struct xvs_port *p, const struct xvs_port_cfg *cfg, struct xvs_e
 	uint16_t n = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
 	/* an open port knows (a PCI NIC may refuse our key or RETA) */
 	bool steerable = p != NULL && p->open ? p->rss_steerable :
-		cfg->kind == XVS_PORT_TAP || cfg->kind == XVS_PORT_PCI;
+		xvs_port_kind_steerable(cfg->kind);
 	uint16_t nq = p != NULL && p->open ? p->n_rxq : cfg->queues;
 	struct xvs_err e;
 
@@ -123,33 +122,36 @@ xvsd_store_restore(int (*undo)(struct xvs_store *st, void *arg, struct xvs_err *
 
 /* ---- JSON views ---- */
 
-/* Whether the port can carry frames now: a vhost port has a guest attached,
- * an uplink's netdev has carrier. A tap is up while it exists. */
-static bool
-port_link_up(const struct xvs_port *p)
+/* What an open port can do (its kind fills it in at open). */
+static json_t *
+caps_json(const struct xvs_port *p)
 {
-	struct rte_eth_link link;
+	const struct xvs_port_caps *c = &p->caps;
 
-	if (!p->open)
-		return false;
-	if (p->tap != NULL)
-		return true;
-	if (p->xsk != NULL)
-		return xvs_xsk_link_up(p->xsk);
-	return rte_eth_link_get_nowait(p->eth_port, &link) == 0 &&
-	       link.link_status == RTE_ETH_LINK_UP;
+	return json_pack("{s:s,s:b,s:b,s:b,s:b,s:I,s:I,s:i,s:i,s:i,s:i,s:s}", "role",
+			 c->uplink ? "uplink" : "vm", "rss_steerable", p->rss_steerable,
+			 "rss_hw_reta", p->rss_hw_reta, "tx_meta_offload", c->tx_meta_offload,
+			 "rx_lazy", c->rx_lazy, "rx_offloads", (json_int_t)c->rx_offloads,
+			 "tx_offloads", (json_int_t)c->tx_offloads, "mtu_min", (int)c->mtu_min,
+			 "mtu_max", (int)c->mtu_max, "max_rx_queues", (int)c->max_rx_queues,
+			 "max_tx_queues", (int)c->max_tx_queues, "tx_drop",
+			 xvs_drop_names[c->tx_drop]);
 }
 
 static json_t *
 port_json(const struct xvs_port *p)
 {
 	json_t *o = json_object(), *opts = json_object();
+	struct xvs_port_link link;
 	char val[512];
 
 	json_object_set_new(o, "name", json_string(p->cfg.name));
 	json_object_set_new(o, "kind", json_string(xvs_port_kind_name(p->cfg.kind)));
 	json_object_set_new(o, "state", json_string(p->open ? "up" : "error"));
-	json_object_set_new(o, "link", json_string(port_link_up(p) ? "up" : "down"));
+	xvs_port_link(p, &link);
+	json_object_set_new(o, "link", json_string(link.up ? "up" : "down"));
+	if (link.speed_mbps != 0)
+		json_object_set_new(o, "link_speed_mbps", json_integer(link.speed_mbps));
 	if (!p->open)
 		json_object_set_new(o, "error", json_string(p->error));
 	json_object_set_new(o, "slot", json_integer(p->slot));
@@ -164,6 +166,7 @@ port_json(const struct xvs_port *p)
 	if (p->cfg.mac_sticky)
 		json_object_set_new(o, "sticky_macs", xvsd_guard_sticky_json(p));
 	if (p->open) {
+		struct xvs_port_info info;
 		char mac[18];
 
 		xvs_mac_format(p->mac, mac);
@@ -172,13 +175,12 @@ port_json(const struct xvs_port *p)
 		json_object_set_new(o, "tx_queues", json_integer(p->n_txq));
 		json_object_set_new(o, "rx_interrupts", json_boolean(p->rx_intr));
 		json_object_set_new(o, "tx_handoff", json_boolean(p->tx_ring != NULL));
-		json_object_set_new(o, "tx_offload", json_boolean(p->tap != NULL));
+		json_object_set_new(o, "tx_offload", json_boolean(p->caps.tx_meta_offload));
+		json_object_set_new(o, "capabilities", caps_json(p));
 		json_object_set_new(o, "device_mac", json_string(mac));
-		if (p->xsk != NULL) {
-			json_object_set_new(o, "xdp_mode", json_string(xvs_xsk_mode_name(p->xsk)));
-			json_object_set_new(o, "xdp_attach",
-					    json_string(xvs_xsk_attach_name(p->xsk)));
-		}
+		xvs_port_info(p, &info);
+		for (uint8_t i = 0; i < info.n; i++)
+			json_object_set_new(o, info.kv[i].name, json_string(info.kv[i].value));
 	}
 	return o;
 }
@@ -228,6 +230,7 @@ static json_t *
 port_stats_json(const struct xvs_port *p)
 {
 	struct xvs_port_counters c;
+	struct xvs_port_dev_stats ds;
 	json_t *o = json_object(), *drops = json_object();
 	uint64_t total = 0;
 
@@ -256,42 +259,17 @@ port_stats_json(const struct xvs_port *p)
 	}
 	json_object_set_new(o, "drops", drops);
 	json_object_set_new(o, "drops_total", json_integer((json_int_t)total));
-	if (p->open && p->tap != NULL) {
-		struct xvs_tap_stats ts;
+	/* Device-level counters: frames the device lost before we polled them. */
+	xvs_port_dev_stats(p, &ds);
+	if (ds.valid) {
+		json_object_set_new(o, "dev_rx_missed", json_integer((json_int_t)ds.rx_missed));
+		json_object_set_new(o, "dev_rx_errors", json_integer((json_int_t)ds.rx_errors));
+		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)ds.tx_errors));
+		for (uint8_t i = 0; i < ds.n_extra; i++) {
+			char k[64];
 
-		xvs_tap_get_stats(p->tap, &ts);
-		json_object_set_new(o, "dev_rx_missed", json_integer((json_int_t)ts.rx_nombuf));
-		json_object_set_new(o, "dev_rx_errors",
-				    json_integer((json_int_t)(ts.rx_errors + ts.rx_bad_offload)));
-		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)ts.tx_errors));
-		json_object_set_new(o, "dev_rx_reads", json_integer((json_int_t)ts.rx_reads));
-		json_object_set_new(o, "dev_rx_reads_empty",
-				    json_integer((json_int_t)ts.rx_reads_empty));
-		json_object_set_new(o, "dev_rx_reads_chained",
-				    json_integer((json_int_t)ts.rx_reads_chained));
-	} else if (p->open && p->xsk != NULL) {
-		struct xvs_xsk_stats xs;
-
-		xvs_xsk_get_stats(p->xsk, &xs);
-		json_object_set_new(o, "dev_rx_missed",
-				    json_integer((json_int_t)xs.rx_kernel_dropped));
-		json_object_set_new(o, "dev_rx_alloc_failed",
-				    json_integer((json_int_t)xs.rx_alloc_failed));
-		json_object_set_new(o, "dev_tx_kick_busy", json_integer((json_int_t)xs.tx_kick_busy));
-		json_object_set_new(o, "dev_rx_errors", json_integer((json_int_t)xs.rx_invalid));
-		/* A too-long frame is one count, tx_too_long, not a tx error too. */
-		json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)xs.tx_invalid));
-		json_object_set_new(o, "dev_tx_too_long", json_integer((json_int_t)xs.tx_too_long));
-		json_object_set_new(o, "dev_tx_kicks", json_integer((json_int_t)xs.tx_kicks));
-		json_object_set_new(o, "dev_rx_kicks", json_integer((json_int_t)xs.rx_kicks));
-	} else if (p->open) {
-		struct rte_eth_stats es;
-
-		/* Device-level counters: frames the device lost before we polled them. */
-		if (rte_eth_stats_get(p->eth_port, &es) == 0) {
-			json_object_set_new(o, "dev_rx_missed", json_integer((json_int_t)es.imissed));
-			json_object_set_new(o, "dev_rx_errors", json_integer((json_int_t)es.ierrors));
-			json_object_set_new(o, "dev_tx_errors", json_integer((json_int_t)es.oerrors));
+			snprintf(k, sizeof(k), "dev_%s", ds.extra[i].name);
+			json_object_set_new(o, k, json_integer((json_int_t)ds.extra[i].value));
 		}
 	}
 	return o;
@@ -317,6 +295,7 @@ store_del_port(struct xvs_store *st, void *arg, struct xvs_err *e)
 static int
 m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 {
+	const struct xvs_port_ops *kops;
 	struct xvs_req_port_add req;
 	struct xvs_port *p;
 	int r, slot;
@@ -326,9 +305,11 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	if (xvsd_port_find(req.name) != NULL)
 		return xvs_err_set(err, -EEXIST, "port %s already exists", req.name);
-	if (req.cfg.kind == XVS_PORT_PCI && !xvsd.pci_bus)
+	kops = xvs_port_ops_of(req.cfg.kind);
+	if (kops->needs_pci_bus && !xvsd.pci_bus)
 		return xvs_err_set(err, -ENOTSUP, "port %s: the PCI bus is not scanned; restart "
-				   "xvsd with --pci to add pci ports", req.name);
+				   "xvsd with --pci to add %s ports", req.name,
+				   xvs_port_kind_name(req.cfg.kind));
 	slot = find_free_slot();
 	if (slot < 0)
 		return xvs_err_set(err, -ENOSPC, "port %s: port table full (%d ports)", req.name,
@@ -339,17 +320,13 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 	for (int i = 0; i < XVS_MAX_PORTS; i++) {
 		const struct xvs_port *o = xvsd.port[i];
 
-		if (o != NULL && o->cfg.kind == XVS_PORT_TAP && req.cfg.kind == XVS_PORT_TAP &&
+		if (o != NULL && kops->ifname_exclusive && o->cfg.kind == req.cfg.kind &&
 		    strcmp(o->cfg.ifname, req.cfg.ifname) == 0)
-			return xvs_err_set(err, -EEXIST, "port %s: tap %s is already port %s",
-					   req.name, req.cfg.ifname, o->cfg.name);
-		/* One XDP program per netdev: a second afxdp port (another
-		 * start-queue) would have to share it; use queues= instead. */
-		if (o != NULL && o->cfg.kind == XVS_PORT_AFXDP && req.cfg.kind == XVS_PORT_AFXDP &&
-		    strcmp(o->cfg.ifname, req.cfg.ifname) == 0)
-			return xvs_err_set(err, -EEXIST, "port %s: %s is already afxdp port %s "
-					   "(one afxdp port per netdev; give it more queues)",
-					   req.name, req.cfg.ifname, o->cfg.name);
+			return xvs_err_set(err, -EEXIST, "port %s: %s is already %s port %s%s",
+					   req.name, req.cfg.ifname,
+					   xvs_port_kind_name(req.cfg.kind), o->cfg.name,
+					   kops->ifname_exclusive_hint != NULL ?
+					   kops->ifname_exclusive_hint : "");
 	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -469,8 +446,11 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 	xvs_port_close(p);
 	xvs_fdb_flush(xvs_dp.fdb, p->slot, -1, true);
 	xvs_fdb_port_reset(xvs_dp.fdb, p->slot);
-	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
 		memset(&xvs_dp.worker[w]->ctr[p->slot], 0, sizeof(struct xvs_port_counters));
+		memset(xvs_dp.worker[w]->rxq_ctr[p->slot], 0,
+		       sizeof(xvs_dp.worker[w]->rxq_ctr[p->slot]));
+	}
 	XVS_INFO("port", "%s: deleted", p->cfg.name);
 	*result = json_pack("{s:s}", "deleted", p->cfg.name);
 	free(p);
@@ -660,7 +640,7 @@ rss_json(const struct xvs_port *p)
 	json_object_set_new(o, "workers", u16_array(p->rss_set, p->rss_n_set));
 	json_object_set_new(o, "workers_active", u16_array(p->rss_set, p->rss_n_active));
 	for (uint16_t q = 0; p->open && q < p->rss_queues_used; q++)
-		json_array_append_new(qw, json_pack("[i,i]", q, p->rss_queue_worker[q]));
+		json_array_append_new(qw, json_pack("[i,i]", q, p->rxq[q].worker));
 	json_object_set_new(o, "queue_workers", qw);
 	json_object_set_new(o, "reta", p->rss_spread ? u16_array(p->rss_reta, p->rss_reta_size)
 						     : json_array());
@@ -729,7 +709,7 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 	(void)err;
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
 		const struct xvs_worker *wk = xvs_dp.worker[w];
-		json_t *o = json_object(), *qs = json_array();
+		json_t *o = json_object(), *qs = json_array(), *qb = json_array();
 
 		if (w < s->n_workers) {
 			const struct xvs_snap_worker *sw = &s->worker[w];
@@ -741,6 +721,8 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 				snprintf(q, sizeof(q), "%s/%u", p != NULL ? p->cfg.name : "?",
 					 sw->rxq[i].queue);
 				json_array_append_new(qs, json_string(q));
+				json_array_append_new(qb, json_real(p != NULL ?
+						p->rxq[sw->rxq[i].queue].busy_pct : 0.0));
 			}
 		}
 		json_object_set_new(o, "worker", json_integer(w));
@@ -762,6 +744,7 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 		json_object_set_new(o, "loops", json_integer((json_int_t)wk->loops));
 		json_object_set_new(o, "wakeups", json_integer((json_int_t)wk->wakeups));
 		json_object_set_new(o, "queues", qs);
+		json_object_set_new(o, "queue_busy_pct", qb); /* per queue, as queue.show */
 		json_array_append_new(a, o);
 	}
 	*result = json_pack("{s:o}", "workers", a);

@@ -433,7 +433,7 @@ workers_create(int n, uint32_t mbufs)
 		wk->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (wk->learn_ring == NULL || wk->epfd < 0 || wk->wakefd < 0)
 			return -ENOMEM;
-		ev.data.u64 = (uint64_t)(uint32_t)wk->wakefd; /* see XVS_EV_TAP */
+		ev.data.u64 = (uint64_t)(uint32_t)wk->wakefd; /* see XVS_EV_LAZY */
 		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, wk->wakefd, &ev);
 		xvs_dp.worker[w++] = wk;
 	}
@@ -889,7 +889,7 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	/* Tap reads: a whole 64 KB TSO frame in one mbuf (port_tap.c). Optional:
+	/* Tap reads: a whole 64 KB TSO frame in one mbuf (ports/tap.c). Optional:
 	 * without it taps read into chains of 2 KB mbufs. */
 	uint32_t ntap = tap_mbufs(&o);
 

@@ -331,7 +331,7 @@ xvs_params_check(const char *method, json_t *params, const struct xvs_port_cfg *
 					  xvs_params_rss_options(params, &cfg, err);
 	}
 	if (strcmp(method, "port.list") == 0 || strcmp(method, "port.stats") == 0 ||
-	    strcmp(method, "rss.show") == 0)
+	    strcmp(method, "rss.show") == 0 || strcmp(method, "queue.show") == 0)
 		return name_param(params, "name", false, err);
 	if (strcmp(method, "fdb.show") == 0 || strcmp(method, "fdb.flush") == 0)
 		return xvs_params_fdb_filter(params, &f, err);

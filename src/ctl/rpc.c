@@ -45,6 +45,7 @@ error_reply(int code, const char *msg)
 /* Every feature's method table; a new feature adds one line. */
 const struct xvsd_method *const xvsd_method_tables[] = {
 	xvsd_methods,
+	xvsd_queue_methods,
 	xvsd_pipeline_methods,
 	xvsd_ext_methods,
 	xvsd_mirror_methods,

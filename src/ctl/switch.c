@@ -41,8 +41,8 @@ watch_eq(const struct xvsd_watch *a, const struct xvsd_watch *b)
 }
 
 /* Bring each worker's epoll set in line with the rx queues it now polls. A
- * tap queue's fd is watched with its port slot and queue in the event data
- * (XVS_EV_TAP), so an fd whose number now belongs to another slot or queue is
+ * lazy queue's fd (caps.rx_lazy) is watched with its port slot and queue in
+ * the event data (XVS_EV_LAZY), so an fd whose number now belongs to another slot or queue is
  * watched again with the new data. */
 static void
 update_epoll(const struct xvs_snapshot *s)
@@ -58,13 +58,14 @@ update_epoll(const struct xvs_snapshot *s)
 			for (uint16_t i = 0; i < sw->n_rxq; i++) {
 				const struct xvs_snap_rxq *q = &sw->rxq[i];
 				const struct xvs_port *p = xvsd.port[q->port];
-				int fd = p != NULL ? p->rxq_fd[q->queue] : -1;
+				int fd = p != NULL ? p->rxq[q->queue].fd : -1;
 
 				if (fd < 0)
 					continue;
 				want[nwant].fd = fd;
-				want[nwant].data = p->tap != NULL ? XVS_EV_TAP_DATA(q->port, q->queue) :
-								    XVS_EV_RXQ_DATA(q->port, q->queue);
+				want[nwant].data = p->caps.rx_lazy ?
+							   XVS_EV_LAZY_DATA(q->port, q->queue) :
+							   XVS_EV_RXQ_DATA(q->port, q->queue);
 				nwant++;
 			}
 		}
@@ -171,8 +172,12 @@ rss_plan(struct xvs_port *p, uint16_t n)
 	p->rss_k = k;
 	if (used < 1)
 		used = 1;
-	for (uint16_t q = 0; q < used; q++)
-		p->rss_queue_worker[q] = set[q % k];
+	/* queue -> worker, on the queue objects */
+	for (uint16_t q = 0; q < XVS_MAX_QUEUES; q++) {
+		p->rxq[q].polled = q < used && q < nq;
+		if (p->rxq[q].polled)
+			p->rxq[q].worker = set[q % k];
+	}
 	/* other workers, or a profile that may not keep closest's moves: refill */
 	if (p->rss_n_set != ns || p->rss_n_active != k || memcmp(p->rss_set, set, sizeof(set[0]) * ns) ||
 	    p->rss_reta_profile != c->profile)
@@ -341,15 +346,14 @@ xvsd_publish(void)
 		 * the rest of the port's configuration. */
 		xvs_fdb_set_port_limit(xvs_dp.fdb, slot, p->cfg.mac_limit);
 		sp->active = true;
-		sp->tap = p->tap;
-		sp->xsk = p->xsk;
-		sp->tx_offload = p->tap != NULL;
-		sp->eth_port = p->eth_port;
+		sp->ops = p->ops;
+		sp->priv = p->priv;
+		sp->tx_meta_offload = p->caps.tx_meta_offload;
+		sp->rx_lazy = p->caps.rx_lazy;
+		sp->tx_drop = p->caps.tx_drop;
 		sp->n_txq = p->n_txq;
 		sp->tx_owner = 0;
 		sp->tx_ring = p->tx_ring;
-		sp->rx_intr = p->rx_intr;
-		sp->wake_fd = p->wake_fd;
 		sp->max_frame = p->cfg.mtu + XVS_ETH_HLEN;
 		sp->vlan = p->cfg.vlan;
 		xvs_stage_fill_port(slot, &sp->pipe);
@@ -367,10 +371,10 @@ xvsd_publish(void)
 			 * them once they are polled, so before publishing */
 			replan |= !rss_apply(p, RTE_MAX(p->rss_queues_used, p->rss_attached));
 		}
-		if (p->tap != NULL && p->rss_queues_used < p->rss_attached)
-			xvs_tap_limit_tx(p->tap, p->rss_queues_used); /* detached after the swap */
+		if (p->rss_queues_used < p->rss_attached)
+			xvs_port_limit_tx(p, p->rss_queues_used); /* detached after the swap */
 		for (uint16_t q = 0; q < p->rss_queues_used; q++) {
-			struct xvs_snap_worker *sw = &s->worker[p->rss_queue_worker[q]];
+			struct xvs_snap_worker *sw = &s->worker[p->rxq[q].worker];
 
 			sw->rxq[sw->n_rxq].port = slot;
 			sw->rxq[sw->n_rxq].queue = q;
@@ -380,7 +384,7 @@ xvsd_publish(void)
 			uint32_t seen = 0; /* workers polling one of its queues */
 
 			for (uint16_t q = 0; q < p->rss_queues_used; q++)
-				seen |= 1u << p->rss_queue_worker[q];
+				seen |= 1u << p->rxq[q].worker;
 			sp->n_rx_workers = p->rss_spread ? s->n_workers :
 							   (uint16_t)__builtin_popcount(seen);
 		}
@@ -488,6 +492,46 @@ per_s(uint64_t now, uint64_t *prev, uint64_t dt_tsc)
 }
 
 void
+xvsd_rxq_counters(const struct xvs_port *p, uint16_t q, struct xvs_rxq_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		const struct xvs_rxq_counters *c = &xvs_dp.worker[w]->rxq_ctr[p->slot][q];
+
+		sum->packets += c->packets;
+		sum->bytes += c->bytes;
+		sum->polls += c->polls;
+		sum->empty_polls += c->empty_polls;
+		sum->busy_tsc += c->busy_tsc;
+	}
+}
+
+/* Rates of every rx queue over the last tick: packets per second, and busy
+ * cycles as a share of one worker's (what the balancer will weigh). */
+static void
+rxq_tick(uint64_t dt_tsc)
+{
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		struct xvs_port *p = xvsd.port[slot];
+
+		if (p == NULL || !p->open)
+			continue;
+		for (uint16_t q = 0; q < p->n_rxq; q++) {
+			struct xvs_rxq *rq = &p->rxq[q];
+			struct xvs_rxq_counters c;
+			uint64_t prev_busy = rq->prev_busy_tsc;
+
+			xvsd_rxq_counters(p, q, &c);
+			rq->pps = per_s(c.packets, &rq->prev_packets, dt_tsc);
+			rq->busy_pct = dt_tsc > 0 && c.busy_tsc >= prev_busy ?
+					       100.0 * (double)(c.busy_tsc - prev_busy) / (double)dt_tsc :
+					       0.0;
+			rq->prev_busy_tsc = c.busy_tsc;
+		}
+	}
+}
+
+void
 xvsd_tick(void)
 {
 	uint64_t now_tsc = rte_rdtsc();
@@ -512,6 +556,7 @@ xvsd_tick(void)
 		xvsd.rss_out_pps[w] = per_s(wk->rss_out, &xvsd.prev_rss_out[w], dt);
 	}
 	xvsd.prev_sample_tsc = now_tsc;
+	rxq_tick(dt);
 	xvsd_guard_tick();
 	xvsd_rss_tick(dt);
 }

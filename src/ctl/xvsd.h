@@ -45,7 +45,7 @@ struct xvsd {
 	} fault[3];                               /* enum xvsd_fault_point */
 	struct xvsd_watch {                       /* an rx fd in a worker's epoll set */
 		int fd;
-		uint64_t data;                    /* epoll_event.data.u64 (dp.h, XVS_EV_TAP) */
+		uint64_t data;                    /* epoll_event.data.u64 (dp.h, XVS_EV_LAZY) */
 	} worker_fd[XVS_MAX_WORKERS][XVS_MAX_RXQ_PER_WORKER];
 	uint16_t n_worker_fd[XVS_MAX_WORKERS];
 	bool hugepages;                           /* EAL started on hugepages */
@@ -97,6 +97,9 @@ void xvsd_drain_learn(void);
  * waits in a software-RSS hand-off ring, before its slot may be reused. */
 void xvsd_rss_rings_wait_empty(void);
 void xvsd_tick(void);
+
+/* Rx queue q of port p's counters, summed over the workers (control thread). */
+void xvsd_rxq_counters(const struct xvs_port *p, uint16_t q, struct xvs_rxq_counters *sum);
 
 /* Port security (guard.c): enable and configure the guard stages on p as its
  * options say (before the publish that puts them in force); forget p's
@@ -166,6 +169,7 @@ struct xvsd_method {
 /* Each feature's methods are a NULL-name-terminated table in its own
  * cmd_<feature>.c; xvsd_method_tables (rpc.c) lists every table once. */
 extern const struct xvsd_method xvsd_methods[];
+extern const struct xvsd_method xvsd_queue_methods[];
 extern const struct xvsd_method xvsd_pipeline_methods[];
 extern const struct xvsd_method xvsd_ext_methods[];   /* cmd_ext.c */
 

@@ -40,7 +40,6 @@
 #include "fdb.h"
 #include "pipeline.h"
 #include "pkt_parse.h"
-#include "port_tap.h"
 #include "rss.h"
 #include "vlan.h"
 
@@ -132,20 +131,32 @@ struct xvs_learn_dedup {
 	uint16_t port;
 };
 
-struct xvs_xsk; /* ports/afxdp.h */
+/* Per worker, per rx queue counters (the queue objects of port.h). Written
+ * only by the worker that polls the queue; the control thread sums them over
+ * workers (a queue that moved has counts on more than one). */
+struct xvs_rxq_counters {
+	uint64_t packets;           /* received */
+	uint64_t bytes;
+	uint64_t polls;             /* rx bursts asked for */
+	uint64_t empty_polls;       /* of which returned nothing */
+	uint64_t busy_tsc;          /* TSC cycles of its non-empty polls and of running
+				     * their frames through the pipeline (ingress stages, L2;
+				     * its share of the turn's tx flush, egress stages
+				     * included) */
+};
 
 /* A port as the workers see it in a snapshot. */
+struct xvs_port_ops;
 struct xvs_snap_port {
 	bool active;                /* slot in use and started */
-	bool tx_offload;            /* takes GSO/checksum requests as metadata (tap) */
-	struct xvs_tap *tap;        /* xvs tap port, or NULL for an ethdev port */
-	struct xvs_xsk *xsk;        /* xvs afxdp port (ports/afxdp.h), or NULL */
-	uint16_t eth_port;          /* DPDK ethdev id */
+	bool tx_meta_offload;       /* takes GSO/checksum requests as metadata (caps) */
+	bool rx_lazy;               /* read a queue only when its fd is readable (caps) */
+	uint8_t tx_drop;            /* drop reason of frames tx_burst did not send (caps) */
+	const struct xvs_port_ops *ops; /* its kind: rx/tx bursts, wake-up */
+	void *priv;                 /* the kind's state, the ops' first argument */
 	uint16_t n_txq;             /* tx queues configured on the device */
 	uint16_t tx_owner;          /* worker that transmits for workers without a txq */
 	struct rte_ring *tx_ring;   /* hand-off ring to tx_owner (NULL if every worker has a txq) */
-	bool rx_intr;               /* rx queues have interrupt fds (tap, vhost) */
-	int wake_fd;                /* wake-up socket standing in for interrupts, or -1 */
 	uint32_t max_frame;         /* longest accepted frame, untagged (MTU + 14) */
 	struct xvs_vlan_cfg vlan;
 	/* Software RSS: the polling worker hashes each frame and hands it to
@@ -202,14 +213,15 @@ struct xvs_txbuf {
 	struct rte_mbuf *pkts[XVS_BURST];
 };
 
-/* What a worker's epoll set reports (epoll_event.data.u64): a tap queue's
- * fd carries XVS_EV_TAP with the port slot and queue, so that the worker
- * reads just that queue; another rx fd (an interrupt fd, a vhost kick, a
- * wake-up socket) carries XVS_EV_RXQ with its slot and queue, so that the
- * port's rx_events counts it; the wake eventfd carries the fd itself. */
-#define XVS_EV_TAP (UINT64_C(1) << 63)
+/* What a worker's epoll set reports (epoll_event.data.u64): the fd of a
+ * lazily read queue (caps.rx_lazy: a tap) carries XVS_EV_LAZY with the port
+ * slot and queue, so that the worker reads just that queue; another rx fd (an
+ * interrupt fd, a vhost kick, a wake-up socket) carries XVS_EV_RXQ with its
+ * slot and queue, so that the port's rx_events counts it; the wake eventfd
+ * carries the fd itself. */
+#define XVS_EV_LAZY (UINT64_C(1) << 63)
 #define XVS_EV_RXQ (UINT64_C(1) << 62)
-#define XVS_EV_TAP_DATA(slot, q) (XVS_EV_TAP | (uint64_t)(slot) << 16 | (uint64_t)(q))
+#define XVS_EV_LAZY_DATA(slot, q) (XVS_EV_LAZY | (uint64_t)(slot) << 16 | (uint64_t)(q))
 #define XVS_EV_RXQ_DATA(slot, q) (XVS_EV_RXQ | (uint64_t)(slot) << 16 | (uint64_t)(q))
 
 /* Per-worker state: one per worker lcore, cache aligned, written by its worker. */
@@ -238,12 +250,12 @@ struct xvs_worker {
 	bool away;                        /* allowed on every CPU (asleep or just woken) */
 	bool offline;                     /* QSBR-offline (blocked): writes no counter, as
 					   * the control thread may be zeroing a slot's */
-	/* Tap queues worth a read: bit q of tap_ready[slot]. Reading a tap is a
-	 * syscall, so a tap that was found empty is read again only when epoll
+	/* Lazy queues (a tap's) worth a read: bit q of lazy_ready[slot]. Reading
+	 * one is a syscall, so a queue found empty is read again only when epoll
 	 * reports its fd (see xvs_worker_main). */
-	uint16_t tap_ready[XVS_MAX_PORTS];
-	uint64_t tap_gen;                 /* snapshot generation tap_ready is for */
-	uint64_t tap_sweep_tsc;           /* when every tap queue was last marked ready */
+	uint16_t lazy_ready[XVS_MAX_PORTS];
+	uint64_t lazy_gen;                /* snapshot generation lazy_ready is for */
+	uint64_t lazy_sweep_tsc;          /* when every lazy queue was last marked ready */
 	uint64_t rx_packets;              /* received from the queues it polls */
 	uint64_t tx_packets;
 	uint64_t switched_packets;        /* frames this worker ran through the pipeline */
@@ -254,6 +266,7 @@ struct xvs_worker {
 	uint16_t n_dirty;                 /* ports with buffered tx this turn */
 	uint16_t dirty[XVS_MAX_PORTS];
 	struct xvs_port_counters ctr[XVS_MAX_PORTS];
+	struct xvs_rxq_counters rxq_ctr[XVS_MAX_PORTS][XVS_MAX_QUEUES];
 	struct xvs_txbuf tx[XVS_MAX_PORTS];
 	struct xvs_emitq emitq;           /* frames stages emitted, sent after the burst */
 	struct xvs_stage_ctr stage_ctr[XVS_STAGES_MAX]; /* per stage registry id (pipeline.h) */

@@ -7,19 +7,34 @@
  * reports a QSBR quiescent state. It never takes a lock, allocates, or makes a
  * syscall per packet or per burst.
  *
- * Taps: reading one is a syscall, so a tap queue is read only while it may
- * have frames: a read that finds none marks it empty, and its fd in the
- * epoll set (data: XVS_EV_TAP, slot, queue) marks it ready again; the worker
- * looks at the epoll set (timeout 0) once per turn while any tap is empty.
+ * Ports are reached only through their kind's ops (port_ops.h): one
+ * indirect call per rx burst, per tx burst and per wake-up arming.
+ *
+ * Lazy queues (caps.rx_lazy, a tap's): reading one is a syscall, so such a
+ * queue is read only while it may have frames: a read that finds none marks
+ * it empty, and its fd in the epoll set (data: XVS_EV_LAZY, slot, queue)
+ * marks it ready again; the worker looks at the epoll set (timeout 0) once
+ * per turn while any lazy queue is empty.
+ *
+ * Queues: every rx poll is counted on its queue (struct xvs_rxq_counters),
+ * and a poll that returned frames is timed with the TSC from the poll to the
+ * end of their processing; the rest of the turn (its tx flush) is shared
+ * among the queues that had frames, in proportion to them. A worker's busy
+ * cycles are the sum over its queues plus its overhead (hand-off rings, empty
+ * lazy reads). The clock is read only at a boundary between two busy queues
+ * (and around lazy reads and hand-off work): a turn with one busy queue costs
+ * no rdtsc beyond the two the worker's own busy time takes.
  *
  * Idle (policy and thresholds in core/idle.h, unit-tested there): after
  * XVS_IDLE_SPIN_US without work the worker arms rx interrupts on
- * its queues, takes one more look (so a frame that arrived while arming is not
- * missed), goes QSBR-offline and blocks in epoll_pwait2() on its epoll set:
- * the queues' interrupt fds (tap fds, AF_XDP socket fds, vhost kick fds, the
- * wake-up sockets of af_packet ports, see port.h) plus its wake eventfd. Queues with none
+ * its queues (ops rxq_intr), takes one more look (so a frame that arrived while
+ * arming is not missed), goes QSBR-offline and blocks in epoll_pwait2() on its
+ * epoll set: the queues' wake-up fds (tap fds, AF_XDP socket fds, vhost kick
+ * fds, the wake-up sockets of af_packet ports) plus its wake eventfd. Queues with none
  * of those are looked at again after a timeout that grows from
- * XVS_IDLE_SLEEP_MIN_NS to XVS_IDLE_SLEEP_MAX_NS while nothing arrives.
+ * XVS_IDLE_SLEEP_MIN_NS to XVS_IDLE_SLEEP_MAX_NS while nothing arrives, and
+ * so is a worker whose tx queues still hold frames the device has not taken
+ * (ops tx_pending).
  */
 #include <assert.h>
 #include <errno.h>
@@ -32,21 +47,18 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
-#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_prefetch.h>
 
-#include "afxdp.h"
 #include "dp.h"
 #include "idle.h"
 #include "offload.h"
-#include "port.h"
+#include "port_ops.h"
 
-/* Every tap queue is read at least this often while the worker is awake,
+/* Every lazy queue is read at least this often while the worker is awake,
  * whatever epoll says: insurance against an fd that could not be watched. */
-#define XVS_TAP_SWEEP_US 10000
-#define XVS_TX_RETRIES 8
+#define XVS_LAZY_SWEEP_US 10000
 
 void
 xvs_worker_wake(struct xvs_worker *w)
@@ -66,56 +78,35 @@ xvs_worker_wake(struct xvs_worker *w)
 		(void)!write(w->wakefd, &one, sizeof(one));
 }
 
-/* Send pkts[0..n) on queue q of port p (an ethdev or an afxdp port), retrying
- * while progress is made. Returns how many were sent; the caller owns the rest. */
-static uint16_t
-tx_burst_retry(const struct xvs_snap_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
-{
-	uint16_t sent = 0;
-
-	for (int tries = 0; sent < n && tries < XVS_TX_RETRIES; tries++) {
-		uint16_t k = p->xsk != NULL ? xvs_xsk_tx_burst(p->xsk, q, pkts + sent, n - sent) :
-			     rte_eth_tx_burst(p->eth_port, q, pkts + sent, n - sent);
-
-		if (k == 0 && tries > 0)
-			break;
-		sent += k;
-	}
-	return sent;
-}
-
+/* Send pkts[0..n) on tx queue w->id of port out through its kind's ops
+ * (which consume every mbuf) and count what was sent and what was not. */
 static void
-tx_account(struct xvs_worker *w, uint16_t out, struct rte_mbuf **pkts, uint16_t n, uint16_t sent)
+tx_direct(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
+	  struct rte_mbuf **pkts, uint16_t n)
 {
 	struct xvs_port_counters *c = &w->ctr[out];
+	uint64_t bytes = 0;
+	uint16_t sent = p->ops->tx_burst(p->priv, w->id, pkts, n, &bytes);
 
-	for (uint16_t i = sent; i < n; i++)
-		rte_pktmbuf_free(pkts[i]);
-	c->drop[XVS_DROP_tx_full] += n - sent;
+	c->tx_bytes += bytes;
 	c->tx_packets += sent;
+	c->drop[p->tx_drop] += n - sent;
 	w->tx_packets += sent;
 }
 
-/* Transmit pkts[0..n) to ethdev port out: on this worker's own tx queue, or
+/* Transmit pkts[0..n) to port out: on this worker's own tx queue, or
  * through the port's hand-off ring when the device has fewer tx queues than
  * there are workers. Consumes every mbuf. */
 static void
-tx_ethdev(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
-	  struct rte_mbuf **pkts, uint16_t n)
+tx_port(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
+	struct rte_mbuf **pkts, uint16_t n)
 {
-	uint64_t bytes = 0;
 	uint16_t sent;
 
 	if (n == 0)
 		return;
 	if (likely(w->id < p->n_txq)) {
-		for (uint16_t i = 0; i < n; i++)
-			bytes += pkts[i]->pkt_len;
-		sent = tx_burst_retry(p, w->id, pkts, n);
-		for (uint16_t i = sent; i < n; i++)
-			bytes -= pkts[i]->pkt_len;
-		w->ctr[out].tx_bytes += bytes;
-		tx_account(w, out, pkts, n, sent);
+		tx_direct(w, p, out, pkts, n);
 		return;
 	}
 	/* The owner counts tx when it transmits; a full ring is a tx_full drop here. */
@@ -160,7 +151,7 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 			uint16_t r;
 
 			if (k == XVS_BURST) {
-				tx_ethdev(w, p, out, res, k);
+				tx_port(w, p, out, res, k);
 				k = 0;
 			}
 			r = xvs_offload_next(&it, res + k, XVS_BURST - k);
@@ -186,7 +177,7 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 {
 	struct xvs_txbuf *tb = &w->tx[out];
 	const struct xvs_snap_port *p = &s->port[out];
-	uint16_t n = tb->n, sent;
+	uint16_t n = tb->n;
 	bool needs_resolve = tb->needs_resolve;
 
 	if (n == 0)
@@ -207,22 +198,9 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 		if (n == 0)
 			return;
 	}
-	if (p->tap != NULL) {
-		/* Writes to a tap fd are per frame and thread-safe: no hand-off. */
-		uint64_t bytes = 0;
-
-		for (uint16_t i = 0; i < n; i++)
-			bytes += tb->pkts[i]->pkt_len;
-		sent = xvs_tap_tx_burst(p->tap, w->id, tb->pkts, n);
-		w->ctr[out].tx_packets += sent;
-		w->ctr[out].tx_bytes += bytes; /* refused writes are rare: not subtracted */
-		w->ctr[out].drop[XVS_DROP_tx_error] += n - sent;
-		w->tx_packets += sent;
-		return;
-	}
-	if (!p->tx_offload && needs_resolve)
+	if (!p->tx_meta_offload && needs_resolve)
 		n = resolve_offloads(w, p, out, tb->pkts, n);
-	tx_ethdev(w, p, out, tb->pkts, n);
+	tx_port(w, p, out, tb->pkts, n);
 }
 
 /* Transmit what other workers handed over for ports this worker owns. */
@@ -242,16 +220,7 @@ drain_tx_rings(struct xvs_worker *w, const struct xvs_snapshot *s)
 			continue;
 		while ((n = rte_ring_sc_dequeue_burst(p->tx_ring, (void **)pkts, XVS_BURST,
 						      NULL)) > 0) {
-			uint64_t bytes = 0;
-			uint16_t sent;
-
-			for (unsigned int j = 0; j < n; j++)
-				bytes += pkts[j]->pkt_len;
-			sent = tx_burst_retry(p, w->id, pkts, (uint16_t)n);
-			for (unsigned int j = sent; j < n; j++)
-				bytes -= pkts[j]->pkt_len;
-			w->ctr[out].tx_bytes += bytes;
-			tx_account(w, out, pkts, (uint16_t)n, sent);
+			tx_direct(w, p, out, pkts, (uint16_t)n);
 			total += n;
 			if (n < XVS_BURST)
 				break;
@@ -399,44 +368,27 @@ intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on
 
 	for (uint16_t i = 0; i < sw->n_rxq; i++) {
 		const struct xvs_snap_port *p = &s->port[sw->rxq[i].port];
-		int r;
 
-		if (p->active && (p->tap != NULL || p->xsk != NULL))
-			continue; /* a tap's or AF_XDP socket's fd is readable while frames
-				   * wait: nothing to arm */
-		if (p->active && p->wake_fd >= 0) {
-			if (on && xvs_port_wake_arm(p->wake_fd) < 0)
-				all = false;
-			else if (!on)
-				xvs_port_wake_disarm(p->wake_fd);
-			continue;
-		}
-		if (!p->active || !p->rx_intr) {
-			all = false;
-			continue;
-		}
-		r = on ? rte_eth_dev_rx_intr_enable(p->eth_port, sw->rxq[i].queue) :
-			 rte_eth_dev_rx_intr_disable(p->eth_port, sw->rxq[i].queue);
-		if (r != 0)
+		if (!p->active || p->ops->rxq_intr(p->priv, sw->rxq[i].queue, on) != 0)
 			all = false;
 	}
 	return all;
 }
 
-/* Before sleeping: kick what the kernel has not yet taken from the tx rings
- * of the afxdp ports whose tx queue is this worker's (a kick sends at most 32
- * frames in copy mode). True if frames remain: sleep with a timeout then,
- * since no fd says when the kernel could take them. */
+/* Before sleeping: let the kinds that keep frames of a tx burst queued
+ * (ops tx_pending, an AF_XDP socket's tx ring) push them, on the tx queues
+ * that are this worker's. True if frames remain: sleep with a timeout then,
+ * since no fd says when the device could take them. */
 static bool
-xsk_tx_pending(const struct xvs_worker *w, const struct xvs_snapshot *s)
+tx_pending(const struct xvs_worker *w, const struct xvs_snapshot *s)
 {
 	bool pending = false;
 
 	for (uint16_t i = 0; i < s->n_flood; i++) {
 		const struct xvs_snap_port *p = &s->port[s->flood[i]];
 
-		if (p->xsk != NULL && p->active && w->id < p->n_txq &&
-		    xvs_xsk_tx_flush(p->xsk, w->id))
+		if (p->active && p->ops->tx_pending != NULL && w->id < p->n_txq &&
+		    p->ops->tx_pending(p->priv, w->id))
 			pending = true;
 	}
 	return pending;
@@ -488,13 +440,34 @@ set_home(struct xvs_worker *w, bool home)
 }
 
 static void
-tap_ready_all(struct xvs_worker *w, uint64_t now_tsc)
+lazy_ready_all(struct xvs_worker *w, uint64_t now_tsc)
 {
-	memset(w->tap_ready, 0xff, sizeof(w->tap_ready));
-	w->tap_sweep_tsc = now_tsc;
+	memset(w->lazy_ready, 0xff, sizeof(w->lazy_ready));
+	w->lazy_sweep_tsc = now_tsc;
 }
 
 #define EVENTS_MAX 16
+
+/* Queues whose share of a turn's tx flush is tracked (the others, beyond
+ * this many busy queues in one turn, get none: the worker's overhead). */
+#define XVS_BUSY_QUEUES_MAX 32
+
+/* Share flush_tsc, the cost of transmitting a turn's frames (measured from
+ * the end of the last busy queue's processing to the end of the turn), among
+ * the queues that received them, in proportion to their frames (got: all
+ * frames of the turn, those from hand-off rings included, whose share stays
+ * overhead). */
+static void
+queues_share_flush(struct xvs_rxq_counters **q, const uint16_t *n, uint16_t nq, uint32_t got,
+		   uint64_t flush_tsc)
+{
+	if (likely(nq == 1 && n[0] == got)) {
+		q[0]->busy_tsc += flush_tsc;
+		return;
+	}
+	for (uint16_t i = 0; i < nq; i++)
+		q[i]->busy_tsc += flush_tsc * n[i] / got;
+}
 
 /* Wait up to ts for the worker's epoll set (ts 0: just look) and take in what
  * it reports: a tap queue's fd marks that queue ready, the wake eventfd is
@@ -512,14 +485,14 @@ take_events(struct xvs_worker *w, const struct timespec *ts, uint16_t slots[EVEN
 		uint64_t d = ev[i].data.u64;
 
 		slots[i] = XVS_MAX_PORTS;
-		if (d & (XVS_EV_TAP | XVS_EV_RXQ)) {
+		if (d & (XVS_EV_LAZY | XVS_EV_RXQ)) {
 			uint16_t slot = (uint16_t)(d >> 16), q = (uint16_t)d;
 
 			if (slot >= XVS_MAX_PORTS || q >= XVS_MAX_QUEUES)
 				continue;
 			slots[i] = slot;
-			if (d & XVS_EV_TAP)
-				w->tap_ready[slot] |= (uint16_t)(1u << q);
+			if (d & XVS_EV_LAZY)
+				w->lazy_ready[slot] |= (uint16_t)(1u << q);
 		} else if ((int)d == w->wakefd) {
 			uint64_t v;
 
@@ -572,7 +545,7 @@ block(struct xvs_worker *w, uint64_t timeout_ns)
 	w->sleep_tsc += rte_rdtsc() - t0;
 	w->wakeups++;
 	if (n <= 0)
-		tap_ready_all(w, rte_rdtsc());
+		lazy_ready_all(w, rte_rdtsc());
 	return n > 0;
 }
 
@@ -589,8 +562,8 @@ xvs_worker_main(void *arg)
 		.sleep_intr_ns = XVS_IDLE_SLEEP_INTR_NS,
 	};
 	struct xvs_idle idle;
-	uint64_t sweep_tsc = xvs_dp.tsc_hz / 1000000 * XVS_TAP_SWEEP_US;
-	bool tap_skipped = false;
+	uint64_t sweep_tsc = xvs_dp.tsc_hz / 1000000 * XVS_LAZY_SWEEP_US;
+	bool lazy_skipped = false;
 	uint64_t repin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_REPIN_US;
 	uint64_t woke_tsc = 0;
 	uint64_t armed_gen = 0;
@@ -611,78 +584,125 @@ xvs_worker_main(void *arg)
 		const struct xvs_snapshot *s =
 			atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
 		uint64_t t0 = rte_rdtsc(), t1;
-		uint32_t got = 0;
-		bool polled_pmd = false, polled_tap = false;
+		uint64_t tq = t0; /* start of the open interval */
+		struct xvs_rxq_counters *open_q = NULL; /* queue whose time runs from tq */
+		uint32_t got = 0, handed = 0;
+		/* queues that had frames this turn, and how many: they share the
+		 * cost of the tx flush */
+		struct xvs_rxq_counters *busy_q[XVS_BUSY_QUEUES_MAX];
+		uint16_t busy_n[XVS_BUSY_QUEUES_MAX], n_busy = 0;
+		bool polled_busy = false, polled_lazy = false;
 
-		/* Which taps to read this turn: all of them after a change of
-		 * queues and every XVS_TAP_SWEEP_US, else those epoll reports. */
-		if (unlikely(w->tap_gen != s->gen) || t0 - w->tap_sweep_tsc > sweep_tsc) {
-			w->tap_gen = s->gen;
-			tap_ready_all(w, t0);
-		} else if (tap_skipped) {
+		/* Which lazy queues to read this turn: all of them after a change
+		 * of queues and every XVS_LAZY_SWEEP_US, else those epoll reports. */
+		if (unlikely(w->lazy_gen != s->gen) || t0 - w->lazy_sweep_tsc > sweep_tsc) {
+			w->lazy_gen = s->gen;
+			lazy_ready_all(w, t0);
+		} else if (lazy_skipped) {
 			static const struct timespec now = {0, 0};
 			uint16_t slots[EVENTS_MAX];
 
 			count_events(w, slots, take_events(w, &now, slots));
 		}
-		tap_skipped = false;
+		lazy_skipped = false;
 		if (likely(w->id < s->n_workers)) {
 			const struct xvs_snap_worker *sw = &s->worker[w->id];
 
 			for (uint16_t i = 0; i < sw->n_rxq; i++) {
 				const struct xvs_snap_rxq *q = &sw->rxq[i];
 				const struct xvs_snap_port *p = &s->port[q->port];
-				uint16_t n;
+				struct xvs_rxq_counters *qc = &w->rxq_ctr[q->port][q->queue];
+				uint64_t bytes = 0;
+				uint16_t n, bit = (uint16_t)(1u << q->queue);
 
 				if (unlikely(!p->active))
 					continue;
-				if (p->tap != NULL) {
-					uint16_t bit = (uint16_t)(1u << q->queue);
-
-					polled_tap = true;
-					if (!(w->tap_ready[q->port] & bit)) {
-						tap_skipped = true;
+				if (p->rx_lazy) {
+					polled_lazy = true;
+					if (!(w->lazy_ready[q->port] & bit)) {
+						lazy_skipped = true;
 						continue;
 					}
-					n = xvs_tap_rx_burst(p->tap, q->queue, pkts, XVS_BURST,
-							     &w->ctr[q->port]);
-					/* Nothing: the fd is dry (or the pool is; epoll
-					 * will say it is readable). A tap that gave
-					 * frames is read again next turn without asking
-					 * epoll first: under load that is one syscall
-					 * less per turn. */
-					if (n == 0)
-						w->tap_ready[q->port] &= (uint16_t)~bit;
-				} else if (p->xsk != NULL) {
-					/* a look at rings in memory; a syscall only to
-					 * wake a zero-copy driver out of fill frames,
-					 * or to back off when the mempool is empty */
-					polled_pmd = true;
-					n = xvs_xsk_rx_burst(p->xsk, q->queue, pkts, XVS_BURST);
+					/* its read is a syscall: nobody else's busy time */
+					if (open_q != NULL) {
+						t1 = rte_rdtsc();
+						open_q->busy_tsc += t1 - tq;
+						open_q = NULL;
+						tq = t1;
+					}
 				} else {
-					polled_pmd = true;
-					n = rte_eth_rx_burst(p->eth_port, q->queue, pkts, XVS_BURST);
+					polled_busy = true;
 				}
-				if (n == 0)
+				n = p->ops->rx_burst(p->priv, q->queue, pkts, XVS_BURST,
+						     &w->ctr[q->port]);
+				qc->polls++;
+				if (n == 0) {
+					qc->empty_polls++;
+					/* Nothing: a lazy queue's fd is dry (or the pool
+					 * is; epoll will say it is readable). One that
+					 * gave frames is read again next turn without
+					 * asking epoll first: under load that is one
+					 * syscall less per turn. Its empty read was a
+					 * syscall: not the next queue's busy time. */
+					if (p->rx_lazy) {
+						w->lazy_ready[q->port] &= (uint16_t)~bit;
+						tq = rte_rdtsc();
+					}
 					continue;
+				}
+				/* This queue's time starts here (or at the last
+				 * boundary read, with the empty polls since): end
+				 * the open one's, if another queue had frames. */
+				if (open_q != NULL) {
+					t1 = rte_rdtsc();
+					open_q->busy_tsc += t1 - tq;
+					tq = t1;
+				}
+				open_q = qc;
 				got += n;
 				w->rx_packets += n;
-				if (p->rss_spread) {
-					n = rss_spread(w, p, q->port, pkts, n);
-					if (n == 0)
-						continue;
+				for (uint16_t j = 0; j < n; j++)
+					bytes += pkts[j]->pkt_len;
+				qc->packets += n;
+				qc->bytes += bytes;
+				if (likely(n_busy < RTE_DIM(busy_q))) {
+					busy_q[n_busy] = qc;
+					busy_n[n_busy++] = n;
 				}
-				xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
+				if (p->rss_spread)
+					n = rss_spread(w, p, q->port, pkts, n);
+				if (n > 0)
+					xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
 			}
-			got += drain_tx_rings(w, s);
+			handed = drain_tx_rings(w, s);
 		}
 		/* Even when no longer active: what was handed over before the
 		 * worker count dropped must not stay stuck in its rings. */
-		got += rss_drain(w, s, t0);
+		handed += rss_drain(w, s, t0);
+		got += handed;
+		/* End the last busy queue's time before the flush when the flush
+		 * is to be shared: with other busy queues, or with the frames
+		 * handed over by other workers (whose work is overhead). The
+		 * common turn, one busy queue, reads no clock of its own. */
+		if (open_q != NULL && (n_busy > 1 || handed > 0)) {
+			t1 = rte_rdtsc();
+			open_q->busy_tsc += t1 - tq;
+			open_q = NULL;
+			tq = t1;
+		} else if (unlikely(handed > 0)) {
+			tq = rte_rdtsc();
+		}
 		xvs_tx_flush_all(w, s);
 		rte_rcu_qsbr_quiescent(xvs_dp.qsbr, w->id);
 		w->loops++;
 		t1 = rte_rdtsc();
+		/* The rest of the turn, mostly its tx flush: to the one busy
+		 * queue with its own processing, or shared by frames. */
+		if (open_q != NULL)
+			open_q->busy_tsc += t1 - tq;
+		else if (n_busy > 0)
+			queues_share_flush(busy_q, busy_n, n_busy, got, t1 - tq);
+		n_busy = 0;
 		if (got > 0) {
 			w->busy_tsc += t1 - t0;
 			if (unlikely(w->away) && t1 - woke_tsc > repin_tsc)
@@ -693,9 +713,9 @@ xvs_worker_main(void *arg)
 			continue;
 		}
 		w->idle_tsc += t1 - t0;
-		/* Short spin only for a worker whose every queue is a tap: one
+		/* Short spin only for a worker whose every queue is lazy: one
 		 * that only drains hand-off rings polls memory, which is cheap. */
-		if (!xvs_idle_may_sleep(&idle, &idle_p, t1, polled_tap && !polled_pmd))
+		if (!xvs_idle_may_sleep(&idle, &idle_p, t1, polled_lazy && !polled_busy))
 			continue;
 		if (armed && armed_gen != s->gen)
 			disarm(w, s, &armed, armed_gen);
@@ -704,7 +724,7 @@ xvs_worker_main(void *arg)
 			 * frame that arrived before arming is picked up by that turn, one
 			 * that arrives after it raises an interrupt or sees sleeping. */
 			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
-			if (xsk_tx_pending(w, s))
+			if (tx_pending(w, s))
 				all_intr = false;
 			atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 			atomic_thread_fence(memory_order_seq_cst); /* before the next look at the rings */

@@ -52,7 +52,7 @@ DPDK_RUN = Path("/var/run/dpdk")
 LOG_BAD = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} (ERR|WARNING) .*$", re.M)
 
 # Drop reasons counted on the ingress port (src/dp/stage_l2.c; bad_offload and
-# bad_l3_len in src/dp/port_tap.c), and those counted
+# bad_l3_len in src/dp/ports/tap.c), and those counted
 # on the egress port. A reason in neither list fails the conservation check, so
 # a new counter gets classified here rather than silently ignored.
 INGRESS_DROPS = (

@@ -85,6 +85,7 @@ def _calls():
         ("port.stats", {"name": "n1"}, {"name": 5}),
         ("worker.stats", {}, None),
         ("rss.show", {}, {"name": "nope"}),
+        ("queue.show", {}, {"name": "nope"}),
         ("rss.set", {"name": "n1", "options": {"enabled": "on", "profile": "static"}},
          {"name": "n1", "options": {"bogus": 1}}),
         ("mirror.add", {"name": "m1", "options": {"src": "n1", "dst": "n2", "dir": "in"}},

@@ -31,6 +31,7 @@
 
 #include "afxdp.h"
 #include "dp.h"
+#include "port.h"
 #include "port_mtu.h"
 
 /* A UMEM frame: the rx side gets XDP_PACKET_HEADROOM (256) before the
@@ -669,3 +670,185 @@ xvs_xsk_tx_burst(struct xvs_xsk *x, uint16_t qi, struct rte_mbuf **pkts, uint16_
 	tx_kick_pending(q);
 	return i;
 }
+
+/* ---- the port kind ---- */
+
+
+static const enum xvs_xsk_mode xsk_mode[] = {
+	[XVS_XDP_AUTO] = XVS_XSK_AUTO,
+	[XVS_XDP_COPY] = XVS_XSK_COPY,
+	[XVS_XDP_ZEROCOPY] = XVS_XSK_ZEROCOPY,
+};
+
+/* xvs's own AF_XDP sockets rather than DPDK's af_xdp PMD, which left sockets
+ * and BPF objects behind on close, had no rx interrupt and was not safe to
+ * retry after a failed queue setup (afxdp.h). One socket per queue, its fd
+ * the queue's wake-up fd; as many tx queues as sockets (a worker without one
+ * hands off: the tx ring of a socket has one producer). */
+static int
+afxdp_port_open(struct xvs_port *p, struct xvs_err *err)
+{
+	uint16_t nq = p->cfg.queues ? p->cfg.queues : 1;
+	uint32_t mtu0 = xvs_port_netdev_mtu(p->cfg.ifname); /* put back if the open fails */
+	struct xvs_xsk *x = NULL;
+	int r;
+
+	r = p->cfg.mtu != 1500 ? xvs_port_netdev_set_mtu(p, p->cfg.mtu, err) : 0;
+	if (r == 0) {
+		r = xvs_xsk_open(p->cfg.ifname, nq, p->cfg.start_queue, xsk_mode[p->cfg.xdp_mode],
+				 xvs_dp.pool, &x, err);
+		if (r < 0 && err != NULL) {
+			char msg[sizeof(err->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			xvs_err_set(err, r, "port %s: cannot create afxdp device on %s: %s",
+				    p->cfg.name, p->cfg.ifname, msg);
+		}
+	}
+	if (r < 0) {
+		if (mtu0 > 0 && mtu0 != p->cfg.mtu)
+			(void)xvs_port_netdev_set_mtu(p, mtu0, NULL);
+		return r;
+	}
+	p->priv = x;
+	snprintf(p->devname, sizeof(p->devname), "%s", p->cfg.ifname);
+	snprintf(p->driver, sizeof(p->driver), "xvs_afxdp");
+	p->n_rxq = nq;
+	p->n_txq = nq;
+	p->rss_attached = nq; /* the NIC's own hash spreads over them */
+	p->rx_intr = true;
+	for (uint16_t q = 0; q < nq; q++)
+		p->rxq[q].fd = xvs_xsk_fd(x, q);
+	xvs_port_netdev_mac(p->cfg.ifname, p->mac);
+	/* One UMEM frame per packet (static_assert above). */
+	p->mtu_max = XVS_AFXDP_MTU_MAX;
+	p->rx_mtu_max = XVS_AFXDP_MTU_MAX;
+	p->caps.uplink = true;
+	p->caps.tx_drop = XVS_DROP_tx_full;
+	p->caps.mtu_min = 68;
+	p->caps.mtu_max = XVS_AFXDP_MTU_MAX;
+	p->caps.max_rx_queues = nq;
+	p->caps.max_tx_queues = nq;
+	return 0;
+}
+
+static void
+afxdp_port_close(struct xvs_port *p)
+{
+	xvs_xsk_close(p->priv);
+	p->priv = NULL;
+}
+
+/* A look at rings in memory; a syscall only to wake a zero-copy driver out
+ * of fill frames, or to back off when the mempool is empty. */
+static uint16_t
+afxdp_port_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
+		    struct xvs_port_counters *c)
+{
+	(void)c;
+	return xvs_xsk_rx_burst(priv, q, pkts, n);
+}
+
+static uint16_t
+afxdp_send(void *x, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return xvs_xsk_tx_burst(x, q, pkts, n);
+}
+
+static uint16_t
+afxdp_port_tx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
+{
+	return xvs_port_tx_retry(afxdp_send, priv, q, pkts, n, bytes);
+}
+
+static bool
+afxdp_port_tx_pending(void *priv, uint16_t q)
+{
+	return xvs_xsk_tx_flush(priv, q);
+}
+
+/* A socket's fd is readable while frames wait in its rx ring: nothing to arm. */
+static int
+afxdp_port_rxq_intr(void *priv, uint16_t q, bool on)
+{
+	(void)priv;
+	(void)q;
+	(void)on;
+	return 0;
+}
+
+static void
+afxdp_port_link(const struct xvs_port *p, struct xvs_port_link *l)
+{
+	l->up = xvs_xsk_link_up(p->priv);
+	l->speed_mbps = 0;
+}
+
+/* The kind's limit (one UMEM frame) is checked with the configuration. */
+static int
+afxdp_port_mtu_allowed(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	if (mtu > XVS_AFXDP_MTU_MAX)
+		return xvs_port_mtu_refuse(p, mtu, XVS_AFXDP_MTU_MAX, "one 2 KB umem frame "
+					   "per packet", err);
+	return 0;
+}
+
+static int
+afxdp_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	return xvs_port_netdev_set_mtu(p, mtu, err);
+}
+
+static void
+afxdp_port_dev_stats(const struct xvs_port *p, struct xvs_port_dev_stats *st)
+{
+	struct xvs_xsk_stats xs;
+
+	xvs_xsk_get_stats(p->priv, &xs);
+	st->valid = true;
+	st->rx_missed = xs.rx_kernel_dropped;
+	st->rx_errors = xs.rx_invalid;
+	/* A too-long frame is one count, tx_too_long, not a tx error too. */
+	st->tx_errors = xs.tx_invalid;
+	st->extra[0].name = "rx_alloc_failed";
+	st->extra[0].value = xs.rx_alloc_failed;
+	st->extra[1].name = "tx_kick_busy";
+	st->extra[1].value = xs.tx_kick_busy;
+	st->extra[2].name = "tx_too_long";
+	st->extra[2].value = xs.tx_too_long;
+	st->extra[3].name = "tx_kicks";
+	st->extra[3].value = xs.tx_kicks;
+	st->extra[4].name = "rx_kicks";
+	st->extra[4].value = xs.rx_kicks;
+	st->n_extra = 5;
+}
+
+static void
+afxdp_port_info(const struct xvs_port *p, struct xvs_port_info *info)
+{
+	info->kv[0].name = "xdp_mode";
+	info->kv[0].value = xvs_xsk_mode_name(p->priv);
+	info->kv[1].name = "xdp_attach";
+	info->kv[1].value = xvs_xsk_attach_name(p->priv);
+	info->n = 2;
+}
+
+const struct xvs_port_ops xvs_port_afxdp_ops = {
+	.kind = XVS_PORT_AFXDP,
+	/* One XDP program per netdev: a second port (another start-queue) would
+	 * have to share it. */
+	.ifname_exclusive = true,
+	.ifname_exclusive_hint = " (one afxdp port per netdev; give it more queues)",
+	.open = afxdp_port_open,
+	.close = afxdp_port_close,
+	.rx_burst = afxdp_port_rx_burst,
+	.tx_burst = afxdp_port_tx_burst,
+	.tx_pending = afxdp_port_tx_pending,
+	.rxq_intr = afxdp_port_rxq_intr,
+	.link = afxdp_port_link,
+	.mtu_allowed = afxdp_port_mtu_allowed,
+	.set_mtu = afxdp_port_set_mtu,
+	.dev_stats = afxdp_port_dev_stats,
+	.info = afxdp_port_info,
+};

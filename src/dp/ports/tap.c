@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Tap port with virtio-net headers (datapath); see port_tap.h. */
+/*
+ * Tap port kind (datapath): xvs's own tap device with virtio-net headers
+ * (see tap.h for why it is not DPDK's net_tap), and its ops table: open and
+ * close with the kernel side (MTU, namespace), lazy rx (a read is a
+ * syscall), queues attached and detached for RSS (TUNSETQUEUE).
+ */
 #include <errno.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -23,8 +28,10 @@
 #include <rte_udp.h>
 
 #include "dp.h"
+#include "port.h"
 #include "offload.h"
-#include "port_tap.h"
+#include "port_mtu.h"
+#include "tap.h"
 
 /* Enough segments for a 64 KB GSO frame plus headers in 2 KB mbufs. */
 #define TAP_RX_SEGS 34
@@ -361,7 +368,8 @@ mbuf_to_vnet(const struct rte_mbuf *m, struct virtio_net_hdr *vh)
 }
 
 uint16_t
-xvs_tap_tx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+xvs_tap_tx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
+		 uint64_t *bytes)
 {
 	uint16_t na = atomic_load_explicit(&t->nq_attached, memory_order_relaxed);
 	int fd = t->rxq[q % (na ? na : 1)].fd;
@@ -380,11 +388,188 @@ xvs_tap_tx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t
 			iov[niov].iov_base = rte_pktmbuf_mtod(s, void *);
 			iov[niov].iov_len = s->data_len;
 		}
-		if (likely(s == NULL && writev(fd, iov, niov) > 0))
+		if (likely(s == NULL && writev(fd, iov, niov) > 0)) {
 			sent++;
-		else
+			*bytes += m->pkt_len;
+		} else
 			t->tx_errors[q % XVS_MAX_WORKERS]++;
 		rte_pktmbuf_free(m);
 	}
 	return sent;
 }
+
+/* ---- the port kind ---- */
+
+/* Move a tap's kernel side into its namespace and bring it up there (moving a
+ * link takes it down). The MAC was set before the move and travels with it. */
+static int
+tap_to_netns(const struct xvs_port *p, struct xvs_err *err)
+{
+	const struct xvs_port_cfg *c = &p->cfg;
+	const char *mv[] = {"ip", "link", "set", "dev", c->ifname, "netns", c->netns, NULL};
+	const char *up[] = {"ip", "-n", c->netns, "link", "set", "dev", c->ifname, "up", NULL};
+	int r;
+
+	if (c->netns[0] == '\0')
+		return 0;
+	r = xvs_port_run_ip(err, mv);
+	return r < 0 ? r : xvs_port_run_ip(err, up);
+}
+
+static int
+tap_port_open(struct xvs_port *p, struct xvs_err *err)
+{
+	struct xvs_tap *t;
+	uint8_t mac[6];
+	uint16_t nq = p->cfg.queues ? p->cfg.queues : 1;
+	bool has_mac = p->cfg.mac[0] != '\0' && xvs_mac_parse("mac", p->cfg.mac, mac, NULL) == 0;
+	int r;
+
+	r = xvs_tap_open(p->cfg.ifname, nq, has_mac ? mac : NULL, xvs_dp.pool,
+			 xvs_dp.tap_pool, &t, err);
+	if (r < 0)
+		return r;
+	if (p->cfg.mtu != 1500) {
+		char mtu[16];
+		const char *set[] = {"ip", "link", "set", "dev", p->cfg.ifname, "mtu", mtu, NULL};
+
+		snprintf(mtu, sizeof(mtu), "%u", p->cfg.mtu);
+		r = xvs_port_run_ip(err, set);
+	}
+	if (r == 0)
+		r = tap_to_netns(p, err);
+	if (r < 0) {
+		xvs_tap_close(t);
+		return r;
+	}
+	p->priv = t;
+	snprintf(p->devname, sizeof(p->devname), "%s", p->cfg.ifname);
+	snprintf(p->driver, sizeof(p->driver), "xvs_tap");
+	p->n_rxq = nq;
+	p->n_txq = XVS_MAX_WORKERS; /* writes are per frame and thread-safe: any worker, any queue */
+	p->rss_steerable = true;    /* queues attach and detach (TUNSETQUEUE) */
+	p->rss_attached = nq;
+	p->rx_intr = true;
+	for (uint16_t q = 0; q < nq; q++)
+		p->rxq[q].fd = xvs_tap_fd(t, q);
+	if (has_mac)
+		memcpy(p->mac, mac, 6);
+	p->caps.tx_meta_offload = true;
+	p->caps.rx_lazy = true;
+	p->caps.tx_drop = XVS_DROP_tx_error;
+	p->caps.max_rx_queues = TAP_MAX_QUEUES;
+	p->caps.max_tx_queues = TAP_MAX_QUEUES;
+	p->caps.mtu_min = 68;
+	p->caps.mtu_max = xvs_port_kind_mtu_max(p->cfg.kind, NULL);
+	return 0;
+}
+
+static void
+tap_port_close(struct xvs_port *p)
+{
+	xvs_tap_close(p->priv);
+	p->priv = NULL;
+}
+
+static uint16_t
+tap_port_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
+		  struct xvs_port_counters *c)
+{
+	return xvs_tap_rx_burst(priv, q, pkts, n, c);
+}
+
+static uint16_t
+tap_port_tx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
+{
+	return xvs_tap_tx_burst(priv, q, pkts, n, bytes);
+}
+
+/* A tap fd is readable while frames wait: nothing to arm. */
+static int
+tap_port_rxq_intr(void *priv, uint16_t q, bool on)
+{
+	(void)priv;
+	(void)q;
+	(void)on;
+	return 0;
+}
+
+/* A tap is up while it exists. */
+static void
+tap_port_link(const struct xvs_port *p, struct xvs_port_link *l)
+{
+	(void)p;
+	l->up = true;
+	l->speed_mbps = 0;
+}
+
+/* Its kernel side takes what the kind allows (checked with the config). */
+static int
+tap_port_mtu_allowed(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	(void)p;
+	(void)mtu;
+	(void)err;
+	return 0;
+}
+
+/* The kernel side's MTU, wherever its namespace is. */
+static int
+tap_port_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err)
+{
+	char m[16];
+	const char *here[] = {"ip", "link", "set", "dev", p->cfg.ifname, "mtu", m, NULL};
+	const char *there[] = {"ip", "-n", p->cfg.netns, "link", "set", "dev",
+			       p->cfg.ifname, "mtu", m, NULL};
+
+	snprintf(m, sizeof(m), "%u", mtu);
+	return xvs_port_run_ip(err, p->cfg.netns[0] ? there : here);
+}
+
+static int
+tap_port_rss_apply(struct xvs_port *p, uint16_t n, struct xvs_err *err)
+{
+	return xvs_tap_attach_queues(p->priv, n, err);
+}
+
+static void
+tap_port_limit_tx(struct xvs_port *p, uint16_t n)
+{
+	xvs_tap_limit_tx(p->priv, n);
+}
+
+static void
+tap_port_dev_stats(const struct xvs_port *p, struct xvs_port_dev_stats *st)
+{
+	struct xvs_tap_stats ts;
+
+	xvs_tap_get_stats(p->priv, &ts);
+	st->valid = true;
+	st->rx_missed = ts.rx_nombuf;
+	st->rx_errors = ts.rx_errors + ts.rx_bad_offload;
+	st->tx_errors = ts.tx_errors;
+	st->extra[0].name = "rx_reads";
+	st->extra[0].value = ts.rx_reads;
+	st->extra[1].name = "rx_reads_empty";
+	st->extra[1].value = ts.rx_reads_empty;
+	st->extra[2].name = "rx_reads_chained";
+	st->extra[2].value = ts.rx_reads_chained;
+	st->n_extra = 3;
+}
+
+const struct xvs_port_ops xvs_port_tap_ops = {
+	.kind = XVS_PORT_TAP,
+	.steerable = true,
+	.ifname_exclusive = true,
+	.open = tap_port_open,
+	.close = tap_port_close,
+	.rx_burst = tap_port_rx_burst,
+	.tx_burst = tap_port_tx_burst,
+	.rxq_intr = tap_port_rxq_intr,
+	.link = tap_port_link,
+	.mtu_allowed = tap_port_mtu_allowed,
+	.set_mtu = tap_port_set_mtu,
+	.rss_apply = tap_port_rss_apply,
+	.limit_tx = tap_port_limit_tx,
+	.dev_stats = tap_port_dev_stats,
+};

@@ -17,8 +17,8 @@
  * used by the one worker that polls it; writes to a tap fd are atomic per
  * frame in the kernel, so several workers may transmit on one queue.
  */
-#ifndef XVS_PORT_TAP_H
-#define XVS_PORT_TAP_H
+#ifndef XVS_PORTS_TAP_H
+#define XVS_PORTS_TAP_H
 
 #include <stdint.h>
 
@@ -76,8 +76,9 @@ uint16_t xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts,
 			  struct xvs_port_counters *c);
 
 /* Write pkts[0..n) to queue q with their offload requests in the virtio-net
- * header. Consumes every mbuf; returns how many the kernel accepted (the rest
- * are counted in tx_errors and freed). */
-uint16_t xvs_tap_tx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+ * header. Consumes every mbuf; returns how many the kernel accepted and adds
+ * their bytes to *bytes (the rest are counted in tx_errors and freed). */
+uint16_t xvs_tap_tx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
+			  uint64_t *bytes);
 
-#endif /* XVS_PORT_TAP_H */
+#endif /* XVS_PORTS_TAP_H */
