@@ -287,6 +287,19 @@ MUTANTS = [
        "\t\t\t\t\t\t\t      ri->per_packet && false ? 1 :\n")],
      [unit("test_acl_dpdk"), e2e("test_acl.py", "packets_per_second")]),
 
+    ("acl-cache-no-direction", "the ACL verdict cache answers a packet with the verdict "
+     "of the same key in the other direction",
+     [("src/dp/stages/acl.c",
+       "\tk->pad[0] = out ? 2 : 1;",
+       "\tk->pad[0] = 1;")],
+     [unit("test_acl_dpdk")]),
+
+    ("acl-cache-hit-skips-rule", "a verdict-cache hit is answered as no match",
+     [("src/dp/stages/acl.c",
+       "\t\t\tres[i] = e->res;",
+       "\t\t\tres[i] = 0;")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "meter")]),
+
     ("acl-not-restored", "stored ACL rules are not compiled at start-up",
      [("src/ctl/cmd_acl.c",
        "\t\tif (r == 0 && list.n == 0)\n\t\t\tcontinue;",
