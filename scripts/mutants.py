@@ -304,7 +304,7 @@ MUTANTS = [
      [("src/dp/stages/acl.c",
        "\t\t\tres[i] = e->res;",
        "\t\t\tres[i] = 0;")],
-     [unit("test_acl_dpdk"), e2e("test_acl.py", "meter")]),
+     [unit("test_acl_dpdk")]),
 
     ("acl-not-restored", "stored ACL rules are not compiled at start-up",
      [("src/ctl/cmd_acl.c",
