@@ -305,6 +305,25 @@ MUTANTS = [
        "\t\t\t\t\t\t\t      ri->per_packet && false ? 1 :\n")],
      [unit("test_acl_dpdk"), e2e("test_acl.py", "packets_per_second")]),
 
+    ("mac-spoof-fast-compare-short", "mac_spoof's fast path compares 4 of the 6 bytes",
+     [("src/dp/stages/mac_spoof.c",
+       "\treturn ((a0 ^ b0) | (uint32_t)(a1 ^ b1)) == 0;",
+       "\treturn (a0 ^ b0) == 0;")],
+     [e2e("test_guard.py", "spoofed_source")]),
+
+    ("acl-cache-no-direction", "the ACL verdict cache answers a packet with the verdict "
+     "of the same key in the other direction",
+     [("src/dp/stages/acl.c",
+       "\tk->pad[0] = out ? 2 : 1;",
+       "\tk->pad[0] = 1;")],
+     [unit("test_acl_dpdk")]),
+
+    ("acl-cache-hit-skips-rule", "a verdict-cache hit is answered as no match",
+     [("src/dp/stages/acl.c",
+       "\t\t\tres[i] = e->res;",
+       "\t\t\tres[i] = 0;")],
+     [unit("test_acl_dpdk")]),
+
     ("acl-not-restored", "stored ACL rules are not compiled at start-up",
      [("src/ctl/cmd_acl.c",
        "\t\tif (r == 0 && list.n == 0)\n\t\t\tcontinue;",
@@ -464,6 +483,12 @@ MUTANTS = [
      [("src/dp/stages/guards.c",
        "if (!xvs_guard_drops(cls, dhcp, !dhcp))",
        "if (!xvs_guard_drops(cls, dhcp, false))")],
+     [e2e("test_guard.py", "rogue_router")]),
+
+    ("router-guard-fast-path-icmp4-only", "router_guard's metadata fast path clears ICMPv6",
+     [("src/dp/stages/guards.c",
+       "return md->l4_proto != PROTO_ICMP && md->l4_proto != PROTO_ICMPV6;",
+       "return md->l4_proto != PROTO_ICMP;")],
      [e2e("test_guard.py", "rogue_router")]),
 
     ("storm-unlimited", "storm_limit admits every broadcast frame",

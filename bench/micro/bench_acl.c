@@ -6,7 +6,10 @@
  * from N rules (default 100: the shape bench/README.md "ACL" describes), on
  * the place where the rules apply. Prints ns and cycles per packet.
  *
- *   build/bench/micro/bench_acl [RULES] [SECONDS]
+ * FLOWS (default 10000) uses only the first FLOWS frames, cycled: 1 is the
+ * 1-flow pcap, which the verdict cache serves after the first packet.
+ *
+ *   build/bench/micro/bench_acl [RULES] [SECONDS] [FLOWS]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +93,7 @@ main(int argc, char **argv)
 		       "--log-level", "error", "--no-telemetry", NULL};
 	unsigned n_rules = argc > 1 ? (unsigned)atoi(argv[1]) : 100;
 	double secs = argc > 2 ? atof(argv[2]) : 2.0;
+	unsigned flows = argc > 3 ? (unsigned)atoi(argv[3]) : N_FRAMES;
 	static char keys[XVS_ACL_MAX_RULES][12], vals[XVS_ACL_MAX_RULES][200];
 	static struct xvs_ext_kv kv[XVS_ACL_MAX_RULES];
 	const struct xvs_ext_ops *ops = xvs_acl_stage_desc.ops;
@@ -104,7 +108,8 @@ main(int argc, char **argv)
 	struct timespec c0, c1;
 	double cpu_ns;
 
-	if (n_rules < 1 || n_rules > XVS_ACL_MAX_RULES || rte_eal_init(11, eal) < 0)
+	if (n_rules < 1 || n_rules > XVS_ACL_MAX_RULES || flows < 1 || flows > N_FRAMES ||
+	    rte_eal_init(11, eal) < 0)
 		return 1;
 	xvs_dp.n_workers_max = 1;
 	make_frames();
@@ -136,8 +141,8 @@ main(int argc, char **argv)
 			};
 
 			for (unsigned i = 0; i < BURST; i++) {
-				data[i] = frames[base + i];
-				meta[i] = &metas[base + i];
+				data[i] = frames[(base + i) % flows];
+				meta[i] = &metas[(base + i) % flows];
 			}
 			memset(verdict, 0, sizeof(verdict));
 			ops->process(ctx, &b, verdict, reason);
@@ -149,9 +154,9 @@ main(int argc, char **argv)
 	cpu_ns = (double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec);
 	/* CPU time, not wall time: the host is shared, and a preempted
 	 * interval would count as cost. */
-	printf("acl stage, %u rules, 10k-flow UDP 64 B, bursts of %d: %.1f ns/packet of CPU "
+	printf("acl stage, %u rules, %u-flow UDP 64 B, bursts of %d: %.1f ns/packet of CPU "
 	       "(%.1f wall, CPU share %.0f%%); allowed %llu no_match %llu denied %llu\n", n_rules,
-	       BURST, cpu_ns / (double)n, (double)(t1 - t0) * 1e9 / (double)hz / (double)n,
+	       flows, BURST, cpu_ns / (double)n, (double)(t1 - t0) * 1e9 / (double)hz / (double)n,
 	       100.0 * cpu_ns / ((double)(t1 - t0) * 1e9 / (double)hz),
 	       (unsigned long long)ctr[XVS_ACL_CTR_ALLOWED],
 	       (unsigned long long)ctr[XVS_ACL_CTR_NO_MATCH],

@@ -242,9 +242,11 @@ xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct 
 		b.state = sg->state;
 		b.counters = w->stage_ctr[sg->id].v;
 		ec.id = sg->id;
-		memset(verdict, XVS_VERDICT_PASS, n);
+		/* Whole arrays, fixed size: a few vector stores and loads
+		 * instead of a memset call and a byte loop per stage. */
+		memset(verdict, XVS_VERDICT_PASS, sizeof(verdict));
 		sg->desc->ops->process(sg->ctx, &b, verdict, reason);
-		for (uint16_t i = 0; i < n; i++)
+		for (unsigned i = 0; i < sizeof(verdict); i++)
 			any |= verdict[i];
 		if (likely(any == XVS_VERDICT_PASS))
 			continue;

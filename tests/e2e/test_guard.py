@@ -47,10 +47,12 @@ def test_spoofed_source_dropped_counted_not_learned(switch):
     assert "mac_spoof" in switch.ports()["a"]["stages"]
     assert switch.ports()["a"]["options"]["mac-spoof"] == "on"
     fake = "02:ba:d0:00:00:01"
-    sb = b.sniff(src=[fake])
-    a.send([_probe(fake) for _ in range(5)])
+    # one byte off the VM's own MAC: the stage's fast compare must see all 6
+    near = a.mac[:-2] + ("01" if a.mac[-2:].lower() != "01" else "02")
+    sb = b.sniff(src=[fake, near])
+    a.send([_probe(fake) for _ in range(3)] + [_probe(near) for _ in range(2)])
     assert sb.stop() == [], "spoofed frames reached b"
-    assert switch.fdb_entry(fake) is None
+    assert switch.fdb_entry(fake) is None and switch.fdb_entry(near) is None
     st = _stage(switch, "mac_spoof")
     assert st["counters"]["drop_spoofed"] == 5, st
     assert switch.stats("a")["drops"]["policy"] == 5

@@ -514,6 +514,57 @@ test_acl_dpdk_meter_pps(void **state)
 	burst_free(b);
 }
 
+/* The verdict cache in front of rte_acl: a repeated packet is a hit with
+ * the same verdict and still counts its rule; the cache tells the
+ * directions apart (a packet whose key is the same both ways); a new rule
+ * set starts with an empty cache; a meter still sees every packet. */
+static void
+test_acl_dpdk_verdict_cache(void **state)
+{
+	static const char *const both[] = {"dir=out action=deny proto=udp",
+					   "dir=in action=allow proto=udp"};
+	static const char *const allow[] = {"dir=out action=allow proto=udp"};
+	static const char *const meter[] = {"dir=out action=meter rate=1kpps"};
+	struct xvs_acl_pkt p = udp_pkt("10.0.0.1", "10.0.0.1", 53, 53);
+	struct burst *b = burst_new();
+	uint64_t hits[2] = {0, 0};
+	void *st;
+
+	(void)state;
+	memcpy(p.dst_mac, p.src_mac, 6); /* the same key in both directions */
+	st = compile_str(both, 2);
+	burst_add(b, &p, 0);
+	run(b, st, XVS_ACL_OUT, 0, SEC);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_DROP);
+	assert_int_equal(hit_rule(st, hits, 2), 0);
+	assert_int_equal(xvs_acl_stage_cache_hits(st), 0);
+	burst_add(b, &p, 0);
+	run(b, st, XVS_ACL_OUT, 0, SEC);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_DROP);
+	assert_int_equal(hit_rule(st, hits, 2), 0);
+	assert_int_equal(xvs_acl_stage_cache_hits(st), 1);
+	burst_add(b, &p, 0);
+	run(b, st, XVS_ACL_IN, 0, SEC);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(hit_rule(st, hits, 2), 1);
+	ops->state_free(ctx, st);
+
+	/* Rules changed: the new state's answer, not the cached deny. */
+	st = compile_str(allow, 1);
+	burst_add(b, &p, 0);
+	run(b, st, XVS_ACL_OUT, 0, SEC);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(xvs_acl_stage_cache_hits(st), 0);
+	ops->state_free(ctx, st);
+
+	/* 100 packets at one instant, 99 from the cache: the burst of 32 passes. */
+	st = compile_str(meter, 1);
+	assert_in_range(meter_run(b, st, XVS_ACL_OUT, 100, 60, 60), 32, 33);
+	assert_int_equal(xvs_acl_stage_cache_hits(st), 99);
+	ops->state_free(ctx, st);
+	burst_free(b);
+}
+
 /* Hit counts survive a rule-set change for the rules that stay. */
 static void
 test_acl_dpdk_hits_carry_over(void **state)
@@ -594,6 +645,7 @@ main(void)
 		cmocka_unit_test(test_acl_dpdk_meter),
 		cmocka_unit_test(test_acl_dpdk_meter_pps),
 		cmocka_unit_test(test_acl_dpdk_hits_carry_over),
+		cmocka_unit_test(test_acl_dpdk_verdict_cache),
 		cmocka_unit_test(test_acl_dpdk_bad_settings),
 	};
 

@@ -47,6 +47,7 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -66,6 +67,13 @@
 				      * empty slots too, a whole table when it is empty */
 #define METER_BURST_MIN 66048u       /* bytes: a 64 KB TSO frame from a tap always fits */
 #define METER_BURST_MIN_PKTS 32u     /* packets: one burst */
+
+/* Verdict cache (see struct acl_cache_ent): entries per worker per port, a
+ * power of two, and the adaptive bypass of a cache that does not hit. */
+#define CACHE_ENTRIES 4096u          /* 256 KB per worker per port with rules */
+#define CACHE_WINDOW 4096u           /* lookups per hit-rate check */
+#define CACHE_MIN_HITS (CACHE_WINDOW / 4) /* below 25 % hits the lookups cost more */
+#define CACHE_SKIP_PKTS 131072u      /* packets classified directly before retrying */
 
 /* What rte_acl classifies, built per packet in local/remote terms. Every
  * multi-byte field is in network order, as rte_acl reads its input. */
@@ -131,6 +139,21 @@ struct flow_key {
 };
 static_assert(sizeof(struct flow_key) == 40, "flow key has no implicit padding");
 
+/* Exact-match verdict cache in front of rte_acl, as Open vSwitch's EMC in
+ * front of its classifier: the whole acl_key (with the direction in pad[0],
+ * never 0, so an empty entry never matches) maps to rte_acl_classify's
+ * result for it, which depends on nothing but those bytes and the state's
+ * compiled rules. Direct-mapped by CRC32 of the key, per worker (no sharing,
+ * no atomics), part of the per-port state: new rules mean a new state with
+ * an empty cache, so nothing is ever stale. It caches only the classifier's
+ * answer: hit counters, meters and stateful flows still run per packet. */
+struct acl_cache_ent {
+	uint64_t key[7];              /* struct acl_key */
+	uint32_t res;                 /* rte_acl result: rule index + 1, 0 no match */
+	uint32_t pad;
+};
+static_assert(sizeof(struct acl_cache_ent) == 64, "one cache line per entry");
+
 /* A recorded flow, at its key's position in the owner's hash. */
 struct flow_ent {
 	_Atomic uint64_t last_ns; /* last packet, any worker stores it (relaxed) */
@@ -158,6 +181,10 @@ struct acl_worker {
 	uint32_t n_flows;               /* adds minus deletes: an upper bound (re-adding an
 					 * expired flow counts twice); only gates the sweep */
 	uint64_t sweep_ns;              /* last sweep */
+	struct acl_cache_ent *cache;    /* CACHE_ENTRIES verdicts */
+	uint32_t c_look, c_hit;         /* this window's lookups and hits */
+	uint32_t c_skip;                /* packets left to classify without the cache */
+	uint64_t cache_hits;            /* all time (tests, bench) */
 } __rte_cache_aligned;
 
 /* A port's compiled rules. Immutable once published, apart from the
@@ -200,6 +227,7 @@ put_key(struct acl_key *k, const uint8_t *d, const struct xvs_pkt_meta *m, bool 
 	uint32_t kind = 0;
 
 	memset(k, 0, sizeof(*k));
+	k->pad[0] = out ? 2 : 1; /* not read by rte_acl; keys the cache by direction */
 	memcpy(out ? k->local_mac : k->remote_mac, d + 6, 6);
 	memcpy(out ? k->remote_mac : k->local_mac, d, 6);
 	if (m->l3 == 4) {
@@ -314,6 +342,75 @@ flow_sweep(struct acl_worker *w, uint64_t now_ns, uint64_t *ctr)
 	}
 }
 
+static inline struct acl_cache_ent *
+cache_slot(struct acl_worker *w, const struct acl_key *k)
+{
+	return &w->cache[rte_hash_crc(k, sizeof(*k), 0) & (CACHE_ENTRIES - 1)];
+}
+
+static inline bool
+cache_match(const struct acl_cache_ent *e, const struct acl_key *k)
+{
+	const uint64_t *a = e->key, *b = (const uint64_t *)k;
+
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
+		(a[5] ^ b[5]) | (a[6] ^ b[6])) == 0;
+}
+
+/* res[i] = rte_acl_classify's answer for keys[i], through the worker's
+ * verdict cache unless it is bypassed (a traffic mix with too many flows for
+ * it: after a window of lookups under CACHE_MIN_HITS hits, CACHE_SKIP_PKTS
+ * packets go straight to rte_acl, then the cache is tried again). */
+static inline void
+classify(const struct rte_acl_ctx *acl, struct acl_worker *w, struct acl_key *keys,
+	 const uint8_t **kp, uint32_t *res, uint16_t n)
+{
+	struct acl_cache_ent *slot[XVS_EXT_BURST_MAX];
+	uint32_t mres[XVS_EXT_BURST_MAX];
+	uint16_t miss[XVS_EXT_BURST_MAX], nm = 0, i;
+
+	if (w->c_skip > 0) {
+		w->c_skip = w->c_skip > n ? w->c_skip - n : 0;
+		for (i = 0; i < n; i++)
+			kp[i] = (const uint8_t *)&keys[i];
+		if (rte_acl_classify(acl, kp, res, n, 1) != 0)
+			memset(res, 0, sizeof(res[0]) * n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct acl_cache_ent *e = cache_slot(w, &keys[i]);
+
+		if (cache_match(e, &keys[i])) {
+			res[i] = e->res;
+			continue;
+		}
+		slot[nm] = e;
+		miss[nm] = i;
+		kp[nm++] = (const uint8_t *)&keys[i];
+	}
+	w->c_look += n;
+	w->c_hit += (uint32_t)(n - nm);
+	w->cache_hits += (uint64_t)(n - nm);
+	if (w->c_look >= CACHE_WINDOW) {
+		if (w->c_hit < CACHE_MIN_HITS)
+			w->c_skip = CACHE_SKIP_PKTS;
+		w->c_look = 0;
+		w->c_hit = 0;
+	}
+	if (nm == 0)
+		return;
+	if (rte_acl_classify(acl, kp, mres, nm, 1) != 0) {
+		for (i = 0; i < nm; i++)
+			res[miss[i]] = 0; /* not cached: a failed classify is no answer */
+		return;
+	}
+	for (i = 0; i < nm; i++) {
+		res[miss[i]] = mres[i];
+		memcpy(slot[i]->key, &keys[miss[i]], sizeof(slot[i]->key));
+		slot[i]->res = mres[i];
+	}
+}
+
 static void
 acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
 {
@@ -337,12 +434,12 @@ acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t
 	if (acl == NULL && !st->stateful)
 		return;
 	w = &st->w[b->worker];
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->n; i++)
 		put_key(&keys[i], b->data[i], b->meta[i], out);
-		kp[i] = (const uint8_t *)&keys[i];
-	}
-	if (acl == NULL || rte_acl_classify(acl, kp, res, b->n, 1) != 0)
+	if (acl == NULL)
 		memset(res, 0, sizeof(res[0]) * b->n);
+	else
+		classify(acl, w, keys, kp, res, b->n);
 	if (st->metered)
 		tsc = rte_rdtsc();
 	for (i = 0; i < b->n; i++) {
@@ -671,6 +768,7 @@ state_destroy(struct acl_state *st)
 		rte_free(st->w[i].meter);
 		rte_hash_free(st->w[i].flows);
 		rte_free(st->w[i].ent);
+		rte_free(st->w[i].cache);
 	}
 	rte_acl_free(st->acl[0]);
 	rte_acl_free(st->acl[1]);
@@ -801,7 +899,9 @@ acl_config_apply(void *vctx, uint16_t port, const struct xvs_ext_kv *kv, unsigne
 		w->hits = rte_zmalloc(NULL, sizeof(uint64_t) * (n + 1), RTE_CACHE_LINE_SIZE);
 		w->meter = rte_zmalloc(NULL, sizeof(*w->meter) * (n_meter + 1),
 				       RTE_CACHE_LINE_SIZE);
-		if (w->hits == NULL || w->meter == NULL)
+		w->cache = rte_zmalloc(NULL, sizeof(*w->cache) * CACHE_ENTRIES,
+				       RTE_CACHE_LINE_SIZE);
+		if (w->hits == NULL || w->meter == NULL || w->cache == NULL)
 			goto out;
 		for (j = 0; j < n; j++)
 			if (st->rules[j].action == XVS_ACL_METER)
@@ -857,6 +957,17 @@ xvs_acl_stage_hits(const void *state, uint32_t *ids, uint64_t *hits, unsigned ma
 		hits[i] = state_hits(st, i);
 	}
 	return st->n_rules;
+}
+
+uint64_t
+xvs_acl_stage_cache_hits(const void *state)
+{
+	const struct acl_state *st = state;
+	uint64_t n = 0;
+
+	for (unsigned i = 0; st != NULL && i < st->n_workers; i++)
+		n += st->w[i].cache_hits;
+	return n;
 }
 
 unsigned

@@ -61,6 +61,10 @@ enum xvs_acl_drop {
  * counts, minus what workers counted on the old state after the copy). */
 unsigned xvs_acl_stage_hits(const void *state, uint32_t *ids, uint64_t *hits, unsigned max);
 
+/* Packets of a state classified from its verdict cache (all workers; read
+ * by tests and benchmarks, not synchronised with the workers). */
+uint64_t xvs_acl_stage_cache_hits(const void *state);
+
 /* Recorded stateful flows of a state (all workers): expired ones count until
  * the sweep deletes them and the grace period has passed. */
 unsigned xvs_acl_stage_flows(const void *state);

@@ -7,6 +7,8 @@
  */
 #include <stdio.h>
 
+#include <rte_branch_prediction.h>
+
 #include "guard.h"
 #include "pkt_parse.h"
 #include "stages.h"
@@ -24,30 +26,31 @@ enum { ROUTER_R_ROUTER6, ROUTER_R_ROUTER4, ROUTER_R_INCOMPLETE };
  * not what the guard looks for; anything else goes to the classifier, which
  * also drops what it cannot see through (an IPv6 chain longer than the parser
  * walks has no L4 offset). A frame that is not IP is cleared by its EtherType,
- * not by meta.l3, which a malformed IP header also leaves 0. */
-static inline bool
+ * not by meta.l3, which a malformed IP header also leaves 0. The common case
+ * (meta.l3 set, which the parser does only for an IPv4/IPv6 EtherType) is
+ * decided from the metadata alone, without reading the frame but for ports. */
+static inline __attribute__((always_inline)) bool
 surely_clean(const struct xvs_pkt_meta *md, const uint8_t *d, bool dhcp)
 {
-	uint16_t et = xvs_rd16(d + md->l3_off - 2);
-	uint16_t sport, dport;
+	uint16_t et, sport, dport;
 
-	if (et != XVS_ETYPE_IPV4 && et != XVS_ETYPE_IPV6)
-		return true;
-	if (md->l3 == 0 || md->l4_off == 0 || (md->flags & XVS_META_FRAGMENT))
-		return false;
-	if (!dhcp)
-		return md->l4_proto != PROTO_ICMP && md->l4_proto != PROTO_ICMPV6;
-	if (md->l4_proto != PROTO_UDP)
-		return true;
-	if (!(md->flags & XVS_META_HAS_PORTS))
-		return false;
-	/* guard.h: DHCPv4 from 67 or to 68; DHCPv6 from 547 or to 546/547. */
-	sport = xvs_rd16(d + md->l4_off);
-	dport = xvs_rd16(d + md->l4_off + 2);
-	return sport != 67 && dport != 68 && sport != 547 && dport != 546 && dport != 547;
+	if (likely(md->l3 != 0 && md->l4_off != 0 && !(md->flags & XVS_META_FRAGMENT))) {
+		if (!dhcp)
+			return md->l4_proto != PROTO_ICMP && md->l4_proto != PROTO_ICMPV6;
+		if (md->l4_proto != PROTO_UDP)
+			return true;
+		if (!(md->flags & XVS_META_HAS_PORTS))
+			return false;
+		/* guard.h: DHCPv4 from 67 or to 68; DHCPv6 from 547 or to 546/547. */
+		sport = xvs_rd16(d + md->l4_off);
+		dport = xvs_rd16(d + md->l4_off + 2);
+		return sport != 67 && dport != 68 && sport != 547 && dport != 546 && dport != 547;
+	}
+	et = xvs_rd16(d + md->l3_off - 2);
+	return et != XVS_ETYPE_IPV4 && et != XVS_ETYPE_IPV6;
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 guard_burst(const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason, bool dhcp)
 {
 	for (uint16_t i = 0; i < b->n; i++) {
