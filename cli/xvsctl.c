@@ -13,20 +13,13 @@
  * 3 when the daemon cannot be reached).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
