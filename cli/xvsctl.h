@@ -55,6 +55,14 @@ struct cmd_table {
 };
 
 /* Features' tables (cli/<feature>.c). */
+extern const struct cmd port_cmds[];
+extern const char port_options_help[];
+extern const struct cmd top_cmds[];     /* worker stats, top */
+extern const char top_options_help[];
+extern const struct cmd rss_cmds[];
+extern const char rss_options_help[];
+extern const struct cmd fdb_cmds[];
+extern const struct cmd switch_cmds[];
 extern const struct cmd queue_cmds[];
 extern const struct cmd mirror_cmds[];
 extern const char mirror_options_help[];
@@ -67,6 +75,14 @@ extern const char xvsctl_acl_help[];
 const char *s(json_t *o, const char *k);   /* string member or "-" */
 long long i(json_t *o, const char *k);     /* integer member or 0 */
 void print_kv(json_t *r);                  /* key: value lines */
+/* The ports of a list result, or the one port a port.add / port.set /
+ * rss.set result is; new reference (port.c). */
+json_t *ports_of(json_t *r);
+/* A port's learning state; all false: only when something was refused (fdb.c). */
+void print_fdb_port(const char *name, json_t *f, bool all);
+/* A reply's error: the message on stderr (and with as_json the reply on
+ * stdout); returns the exit status 1. */
+int print_error(json_t *reply, bool as_json);
 int fail_usage(const char *msg, const char *arg); /* one line on stderr, returns 2 */
 int kv_into(json_t *obj, int argc, char **argv);   /* key=value words; 0 or 2 */
 /* One request, one reply; NULL with a line in why on failure. */

@@ -137,7 +137,7 @@ MUTANTS = [
      [e2e("test_rss.py", "worker_count_change_moves_the_port")]),
 
     ("top-rate-wrong", "live xvsctl top shows half the packet rate",
-     [("cli/xvsctl.c",
+     [("cli/top.c",
        "return (now - then) / dt;", "return (now - then) / dt / 2;")],
      [e2e("test_top.py", "rates_come_from_counter_deltas")]),
 
@@ -198,7 +198,7 @@ MUTANTS = [
 
     # -- control plane
     ("publish-ignored", "port.add acknowledges a port whose publish failed",
-     [("src/ctl/cmd.c",
+     [("src/ctl/cmd_port.c",
        "\tif (r == 0)\n\t\tr = xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published",
        "\tif (r == 0)\n\t\t(void)xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published")],
      [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
@@ -366,7 +366,7 @@ MUTANTS = [
 
     # -- control plane, the other halves of two features above
     ("mtu-before-commit", "port.set changes the device MTU before the store commit",
-     [("src/ctl/cmd.c",
+     [("src/ctl/cmd_port.c",
        "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n"
        "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0)\n\t\tgoto restore_store;\n",
        "\tif (mtu && (r = set_mtu(p, cfg->mtu, err)) < 0) {\n"

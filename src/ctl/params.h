@@ -6,7 +6,7 @@
  *
  * Nothing here looks at the running switch: a port is named, not looked up;
  * checks that need the switch (the port exists, RSS against the workers'
- * CPUs, the device) stay in cmd.c. That keeps this module linkable into
+ * CPUs, the device) stay in the cmd_<feature>.c files. That keeps this module linkable into
  * tests/fuzz/fuzz_rpc.c and tests/unit/test_params.c, which have neither
  * DPDK nor a switch. Depends on jansson and libxvscore only.
  *

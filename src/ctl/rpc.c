@@ -44,6 +44,11 @@ error_reply(int code, const char *msg)
 
 /* Every feature's method table; a new feature adds one line. */
 const struct xvsd_method *const xvsd_method_tables[] = {
+	xvsd_port_methods,
+	xvsd_worker_methods,
+	xvsd_rss_methods,
+	xvsd_fdb_methods,
+	xvsd_switch_methods,
 	xvsd_methods,
 	xvsd_queue_methods,
 	xvsd_pipeline_methods,

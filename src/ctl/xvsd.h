@@ -168,7 +168,12 @@ struct xvsd_method {
 };
 /* Each feature's methods are a NULL-name-terminated table in its own
  * cmd_<feature>.c; xvsd_method_tables (rpc.c) lists every table once. */
-extern const struct xvsd_method xvsd_methods[];
+extern const struct xvsd_method xvsd_port_methods[];   /* cmd_port.c */
+extern const struct xvsd_method xvsd_worker_methods[]; /* cmd_worker.c */
+extern const struct xvsd_method xvsd_rss_methods[];    /* cmd_rss.c */
+extern const struct xvsd_method xvsd_fdb_methods[];    /* cmd_fdb.c */
+extern const struct xvsd_method xvsd_switch_methods[]; /* cmd_switch.c */
+extern const struct xvsd_method xvsd_methods[];        /* cmd.c: test.fault, help */
 extern const struct xvsd_method xvsd_queue_methods[];
 extern const struct xvsd_method xvsd_pipeline_methods[];
 extern const struct xvsd_method xvsd_ext_methods[];   /* cmd_ext.c */
