@@ -58,8 +58,10 @@ xvs_ext_open(const char *path, const struct xvs_ext_desc **desc, void **dl, stru
 				XVS_EXT_ABI_VERSION, XVS_EXT_ABI_VERSION);
 		goto close;
 	}
-	/* abi_version and size are the first fields of every version */
-	ops_size = d->size >= XVS_EXT_DESC_SIZE_V1 && d->ops != NULL ? d->ops->size : 0;
+	/* abi_version and size are the first fields of every version; ops is
+	 * where this ABI puts it only when the version is ours */
+	ops_size = d->abi_version == XVS_EXT_ABI_VERSION && d->size >= XVS_EXT_DESC_SIZE_V1 &&
+			   d->ops != NULL ? d->ops->size : 0;
 	if (d->abi_version == XVS_EXT_ABI_VERSION &&
 	    (d->size > XVS_EXT_STRUCT_MAX || ops_size > XVS_EXT_STRUCT_MAX)) {
 		r = xvs_err_set(err, -EPROTO,
