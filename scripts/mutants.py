@@ -612,6 +612,13 @@ MUTANTS = [
        "if (best < 0 || p->wait[i].weight > p->wait[best].weight ||",
        "if (best < 0 || p->wait[i].weight < p->wait[best].weight ||")],
      [unit("test_balancer")]),
+
+    ("emit-flush-in-place", "xvs_emit_flush sends from the queue's own slots, which an egress "
+     "stage's new emits overwrite while it runs",
+     [("src/dp/pipeline_run.c",
+       "\t\txvs_tx_enqueue(w, s, out, m[i]);\n",
+       "\t\txvs_tx_enqueue(w, s, out, q->m[i]);\n")],
+     [[str(BUILD / "test_pipeline_dp")]]),
 ]
 
 

@@ -86,20 +86,25 @@ xvs_emit_flush(struct xvs_worker *w, const struct xvs_snapshot *s)
 {
 	struct xvs_emitq *q = &w->emitq;
 	uint16_t n = q->n;
+	uint16_t port[XVS_EMIT_MAX];
+	struct rte_mbuf *m[XVS_EMIT_MAX];
 
 	/* tx_enqueue may flush a port and run its egress stages, which may emit
-	 * again: take the queue first, later emits wait for the next call. */
+	 * again into q: take the queue out first (a copy, not q's slots), later
+	 * emits wait for the next call. */
+	memcpy(port, q->port, n * sizeof(port[0]));
+	memcpy(m, q->m, n * sizeof(m[0]));
 	q->n = 0;
 	for (uint16_t i = 0; i < n; i++) {
-		uint16_t out = q->port[i];
+		uint16_t out = port[i];
 
 		if (unlikely(!s->port[out].active)) {
 			w->ctr[out].egress_packets++;
 			w->ctr[out].drop[XVS_DROP_port_down]++;
-			rte_pktmbuf_free(q->m[i]);
+			rte_pktmbuf_free(m[i]);
 			continue;
 		}
-		xvs_tx_enqueue(w, s, out, q->m[i]);
+		xvs_tx_enqueue(w, s, out, m[i]);
 	}
 }
 

@@ -456,10 +456,6 @@ drop:
 			continue;
 		}
 		out = hit.port;
-		if (unlikely(meta_on)) {
-			xvs_meta(m)->dst.kind = XVS_DEST_PORT;
-			xvs_meta(m)->dst.id = out;
-		}
 		if (unlikely(out == in_port)) {
 			ic->drop[XVS_DROP_same_port]++;
 			rte_pktmbuf_free(m);
@@ -475,6 +471,11 @@ drop:
 		last_out = out;
 		last_tagged = want_tagged;
 unicast:
+		/* here, not before the jump: a frame of the same flow gets it too */
+		if (unlikely(meta_on)) {
+			xvs_meta(m)->dst.kind = XVS_DEST_PORT;
+			xvs_meta(m)->dst.id = out;
+		}
 		/* Forwarded on ingress whatever becomes of the frame next: a
 		 * loss on the way out is the egress port's (tx_oversize,
 		 * copy_failed), so rx == forwarded + flooded + drops holds. */
