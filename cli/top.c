@@ -40,7 +40,9 @@ print_workers(json_t *r)
 			strncat(qs, json_string_value(q), sizeof(qs) - strlen(qs) - 1);
 		}
 		printf("%-6lld %-4lld %-6s %6.1f %12.0f %14lld %14lld  %s\n", i(w, "worker"),
-		       i(w, "cpu"), json_is_true(json_object_get(w, "active")) ? "yes" : "no",
+		       i(w, "cpu"),
+		       json_is_true(json_object_get(w, "parked")) ? "parked" :
+		       json_is_true(json_object_get(w, "active")) ? "yes" : "no",
 		       json_real_value(json_object_get(w, "busy_pct")),
 		       json_real_value(json_object_get(w, "rx_pps")), i(w, "rx_packets"),
 		       i(w, "tx_packets"), qs[0] ? qs : "-");
@@ -188,7 +190,9 @@ top_frame(json_t *cur, json_t *prev, double dt, int cols, int rows, const char *
 			lemit(&l, cols);
 			break;
 		}
-		if (json_is_true(json_object_get(w, "active"))) {
+		if (json_is_true(json_object_get(w, "parked"))) {
+			snprintf(bar, sizeof(bar), "[  parked  ]");
+		} else if (json_is_true(json_object_get(w, "active"))) {
 			bar[0] = '[';
 			for (int k = 0; k < 10; k++)
 				bar[1 + k] = k < hashes ? '#' : '.';

@@ -63,6 +63,11 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 		json_object_set_new(o, "rss_drops", json_integer((json_int_t)wk->rss_drops));
 		json_object_set_new(o, "loops", json_integer((json_int_t)wk->loops));
 		json_object_set_new(o, "wakeups", json_integer((json_int_t)wk->wakeups));
+		/* asleep with no timeout: no queue, no ring to drain (worker.c) */
+		json_object_set_new(o, "parked", json_boolean(atomic_load_explicit(
+							 &wk->parked, memory_order_relaxed)));
+		json_object_set_new(o, "parks", json_integer((json_int_t)wk->parks));
+		json_object_set_new(o, "tid", json_integer(wk->tid));
 		json_object_set_new(o, "queues", qs);
 		json_object_set_new(o, "queue_busy_pct", qb); /* per queue, as queue.show */
 		json_array_append_new(a, o);

@@ -240,6 +240,8 @@ struct xvs_worker {
 	/* Shared flags (one line of their own). */
 	alignas(RTE_CACHE_LINE_SIZE) atomic_int sleeping; /* 1 from arming to waking; the first waker clears it */
 	atomic_int learn_kicked;          /* 1 after the worker signalled pending learns */
+	atomic_bool parked;               /* blocked with no timeout: no queue, no hand-off
+					   * ring to drain, no tx pending (worker.c) */
 
 	/* Written only by the worker. */
 	alignas(RTE_CACHE_LINE_SIZE) uint64_t loops;     /* loop turns */
@@ -247,6 +249,8 @@ struct xvs_worker {
 	uint64_t idle_tsc;                /* TSC cycles of turns that found nothing */
 	uint64_t sleep_tsc;               /* TSC cycles spent blocked */
 	uint64_t wakeups;                 /* returns from sleep */
+	uint64_t parks;                   /* sleeps as a parked worker */
+	int tid;                          /* its thread id (gettid), for CPU accounting */
 	bool away;                        /* allowed on every CPU (asleep or just woken) */
 	bool offline;                     /* QSBR-offline (blocked): writes no counter, as
 					   * the control thread may be zeroing a slot's */

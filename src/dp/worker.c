@@ -35,6 +35,14 @@
  * XVS_IDLE_SLEEP_MIN_NS to XVS_IDLE_SLEEP_MAX_NS while nothing arrives, and
  * so is a worker whose tx queues still hold frames the device has not taken
  * (ops tx_pending).
+ *
+ * Parked: a worker with no duty under the snapshot (no rx queue, no tx
+ * hand-off ring to drain; the balancer or the worker count took them all)
+ * and no tx frames pending blocks with no timeout at all: zero CPU until
+ * its wake eventfd fires. Every publication writes that eventfd (switch.c,
+ * swap_snapshot), so a new snapshot that gives it a queue wakes it; a worker
+ * that hands it frames through a software-RSS ring wakes it as any sleeper
+ * (xvs_worker_wake). It shows as parked in worker.stats while it sleeps.
  */
 #include <assert.h>
 #include <errno.h>
@@ -448,6 +456,19 @@ lazy_ready_all(struct xvs_worker *w, uint64_t now_tsc)
 
 #define EVENTS_MAX 16
 
+/* block()'s timeout of a parked worker: wait for an fd only. */
+#define XVS_PARK_FOREVER UINT64_MAX
+
+/* Whether w has anything to look at under s besides its hand-off rings
+ * (whose producers wake it): rx queues, or tx hand-off rings it drains. */
+static bool
+has_duty(const struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	if (w->id >= s->n_workers)
+		return false;
+	return s->worker[w->id].n_rxq > 0 || s->worker[w->id].n_tx_owned > 0;
+}
+
 /* Queues whose share of a turn's tx flush is tracked (the others, beyond
  * this many busy queues in one turn, get none: the worker's overhead). */
 #define XVS_BUSY_QUEUES_MAX 32
@@ -532,8 +553,15 @@ block(struct xvs_worker *w, uint64_t timeout_ns)
 		first_ns = XVS_UNPIN_AFTER_US * 1000;
 	ts.tv_sec = (time_t)(first_ns / 1000000000ull);
 	ts.tv_nsec = (long)(first_ns % 1000000000ull);
-	n = take_events(w, &ts, slots);
-	if (n == 0 && first_ns < timeout_ns) {
+	n = w->away && timeout_ns == XVS_PARK_FOREVER ? 0 : take_events(w, &ts, slots);
+	if (n == 0 && timeout_ns == XVS_PARK_FOREVER) {
+		/* parked: no timeout, an fd (the wake eventfd) ends it */
+		set_home(w, false);
+		atomic_store_explicit(&w->parked, true, memory_order_relaxed);
+		w->parks++;
+		n = take_events(w, NULL, slots);
+		atomic_store_explicit(&w->parked, false, memory_order_relaxed);
+	} else if (n == 0 && first_ns < timeout_ns) {
 		set_home(w, false);
 		ts.tv_sec = (time_t)((timeout_ns - first_ns) / 1000000000ull);
 		ts.tv_nsec = (long)((timeout_ns - first_ns) % 1000000000ull);
@@ -567,7 +595,7 @@ xvs_worker_main(void *arg)
 	uint64_t repin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_REPIN_US;
 	uint64_t woke_tsc = 0;
 	uint64_t armed_gen = 0;
-	bool armed = false, all_intr = false;
+	bool armed = false, all_intr = false, parkable = false;
 
 	{
 		sigset_t io; /* see main(): tap data signals are handled here */
@@ -576,6 +604,7 @@ xvs_worker_main(void *arg)
 		sigaddset(&io, SIGIO);
 		pthread_sigmask(SIG_UNBLOCK, &io, NULL);
 	}
+	w->tid = (int)gettid();
 	rte_rcu_qsbr_thread_register(xvs_dp.qsbr, w->id);
 	rte_rcu_qsbr_thread_online(xvs_dp.qsbr, w->id);
 	xvs_idle_init(&idle, &idle_p, rte_rdtsc());
@@ -725,14 +754,17 @@ xvs_worker_main(void *arg)
 			 * that arrives after it raises an interrupt or sees sleeping. */
 			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
 			if (tx_pending(w, s))
-				all_intr = false;
+				all_intr = parkable = false;
+			else
+				parkable = !has_duty(w, s);
 			atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
 			atomic_thread_fence(memory_order_seq_cst); /* before the next look at the rings */
 			armed = true;
 			armed_gen = s->gen;
 			continue;
 		}
-		bool woken = block(w, xvs_idle_timeout_ns(&idle, &idle_p, all_intr));
+		bool woken = block(w, parkable ? XVS_PARK_FOREVER :
+					    xvs_idle_timeout_ns(&idle, &idle_p, all_intr));
 
 		/* s may have been freed while we were offline: use the current one. */
 		disarm(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), &armed,

@@ -37,7 +37,7 @@ RSS_FIELDS = {"switched_packets": int, "switched_pps": float, "rss_in": int, "rs
               "rss_drops": int}
 
 HEADER = re.compile(r"^\d\d:\d\d:\d\d  workers (\d+)/(\d+) active  switched \d+ pkt/s")
-ROW = re.compile(r"^(\d+)\s+(\d+)  (\[[#.]{10}\]|\[ inactive \])\s+(\d+\.\d)%\s")
+ROW = re.compile(r"^(\d+)\s+(\d+)  (\[[#.]{10}\]|\[ inactive \]|\[  parked  \])\s+(\d+\.\d)%\s")
 CLEAR = b"\x1b[H\x1b[2J"
 
 
