@@ -607,6 +607,37 @@ MUTANTS = [
        "(found && worst == best && best_parked && !parked && false)")],
      [unit("test_balancer")]),
 
+    ("bal-never-park", "a worker with no queue sleeps with timeouts instead of parking",
+     [("src/dp/worker.c",
+       "\t\t\t\tparkable = !has_duty(w, s);\n", "\t\t\t\tparkable = false;\n")],
+     [e2e("test_balancer.py", "idle_queues_coalesce")]),
+
+    ("bal-parked-not-woken", "a publication does not wake parked workers, so one given a "
+     "queue without a wake-up fd never polls it",
+     [("src/ctl/switch.c",
+       "\t\t(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));\n\t}\n"
+       "\trte_rcu_qsbr_synchronize",
+       "\t\tif (!atomic_load(&xvs_dp.worker[w]->parked))\n"
+       "\t\t\t(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));\n\t}\n"
+       "\trte_rcu_qsbr_synchronize")],
+     [e2e("test_balancer.py", "parked_worker_is_woken")]),
+
+    ("bal-move-not-applied", "the balancer's placement is computed but the snapshot keeps RSS's",
+     [("src/ctl/switch.c",
+       "if (p->rxq[q].polled && p->rxq[q].bal_placed && p->rxq[q].bal_worker < n)",
+       "if (p->rxq[q].polled && p->rxq[q].bal_placed && p->rxq[q].bal_worker < n && false)")],
+     [e2e("test_balancer.py", "idle_queues_coalesce")]),
+
+    ("bal-load-unmeasured", "the balancer sees every queue idle (busy cycles not read)",
+     [("src/ctl/balancer.c",
+       ".busy_pct = rq->bal_busy_pct};", ".busy_pct = 0};")],
+     [e2e("test_balancer.py", "spread_and_coalesce")]),
+
+    ("bal-not-restored", "the stored balancer settings are read but not put in force at start",
+     [("src/ctl/balancer.c",
+       "\treturn xvsd_balancer_apply(&cfg, err);\n}", "\treturn 0;\n}")],
+     [e2e("test_balancer.py", "settings_are_checked")]),
+
     ("vmq-lightest-first", "a freed VMQ queue goes to the waiter of lowest weight",
      [("src/core/balancer.c",
        "if (best < 0 || p->wait[i].weight > p->wait[best].weight ||",

@@ -5,9 +5,12 @@
  * DPDK has no queue-placement policy (OVS's pmd-auto-lb, the nearest, lives
  * inside dpif-netdev and never gives a core back).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "balancer.h"
+#include "config.h"
 
 void
 xvs_bal_cfg_init(struct xvs_bal_cfg *cfg)
@@ -21,6 +24,83 @@ xvs_bal_cfg_init(struct xvs_bal_cfg *cfg)
 	cfg->hold_intervals = 3;
 	cfg->home_worker = 0;
 	cfg->cores_first = true;
+}
+
+const char *const xvs_bal_cfg_keys[] = {
+	"enabled", "high", "low", "interval-ms", "hysteresis", "hold-intervals", "home-worker",
+	"cores-first", NULL,
+};
+
+int
+xvs_bal_cfg_set(struct xvs_bal_cfg *cfg, const char *key, const char *value,
+		struct xvs_err *err)
+{
+	uint32_t v;
+	int r;
+
+	if (strcmp(key, "enabled") == 0)
+		return xvs_bool_parse("balancer: enabled", value, &cfg->enabled, err);
+	if (strcmp(key, "cores-first") == 0)
+		return xvs_bool_parse("balancer: cores-first", value, &cfg->cores_first, err);
+	if (strcmp(key, "high") == 0 || strcmp(key, "low") == 0) {
+		r = xvs_u32_parse(key[0] == 'h' ? "balancer: high" : "balancer: low", value, 0, 100,
+				  &v, err);
+		if (r == 0)
+			*(key[0] == 'h' ? &cfg->high_pct : &cfg->low_pct) = v;
+		return r;
+	}
+	if (strcmp(key, "interval-ms") == 0) {
+		r = xvs_u32_parse("balancer: interval-ms", value, 1, 60000, &v, err);
+		if (r == 0)
+			cfg->interval_ns = (uint64_t)v * 1000000u;
+		return r;
+	}
+	if (strcmp(key, "hysteresis") == 0) {
+		r = xvs_u32_parse("balancer: hysteresis", value, 1, 100, &v, err);
+		if (r == 0)
+			cfg->hysteresis = (uint16_t)v;
+		return r;
+	}
+	if (strcmp(key, "hold-intervals") == 0) {
+		r = xvs_u32_parse("balancer: hold-intervals", value, 0, 1000, &v, err);
+		if (r == 0)
+			cfg->hold_intervals = (uint16_t)v;
+		return r;
+	}
+	if (strcmp(key, "home-worker") == 0) {
+		r = xvs_u32_parse("balancer: home-worker", value, 0, XVS_BAL_WORKERS_MAX - 1, &v,
+				  err);
+		if (r == 0)
+			cfg->home_worker = (uint16_t)v;
+		return r;
+	}
+	return xvs_err_set(err, -EINVAL,
+			   "balancer: unknown setting \"%.64s\" (enabled, high, low, interval-ms, "
+			   "hysteresis, hold-intervals, home-worker, cores-first)", key);
+}
+
+int
+xvs_bal_cfg_get(const struct xvs_bal_cfg *cfg, const char *key, char *buf, unsigned len)
+{
+	if (strcmp(key, "enabled") == 0)
+		snprintf(buf, len, "%s", cfg->enabled ? "on" : "off");
+	else if (strcmp(key, "cores-first") == 0)
+		snprintf(buf, len, "%s", cfg->cores_first ? "on" : "off");
+	else if (strcmp(key, "high") == 0)
+		snprintf(buf, len, "%.0f", cfg->high_pct);
+	else if (strcmp(key, "low") == 0)
+		snprintf(buf, len, "%.0f", cfg->low_pct);
+	else if (strcmp(key, "interval-ms") == 0)
+		snprintf(buf, len, "%llu", (unsigned long long)(cfg->interval_ns / 1000000u));
+	else if (strcmp(key, "hysteresis") == 0)
+		snprintf(buf, len, "%u", cfg->hysteresis);
+	else if (strcmp(key, "hold-intervals") == 0)
+		snprintf(buf, len, "%u", cfg->hold_intervals);
+	else if (strcmp(key, "home-worker") == 0)
+		snprintf(buf, len, "%u", cfg->home_worker);
+	else
+		return -ENOENT;
+	return 0;
 }
 
 int

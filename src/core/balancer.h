@@ -48,7 +48,8 @@
  * What the balancer lacks today is the growth trial (xvs_rss_spread_paid: a
  * spread that did not raise the port's capacity by 10 % is undone and
  * growth held off); it would become a post-move check of the moved queues'
- * rate. Until that lands rss.c keeps its own step (not wired yet).
+ * rate. Until that lands rss.c keeps its own step, which stands down while
+ * the balancer is enabled (ctl/balancer.c runs this policy in xvsd).
  *
  * VMQ pool (xvs_vmq_*): a bounded pool of receive queues per uplink
  * (vmq-queues), numbered 1..n; queue 0 is the default queue, which always
@@ -131,6 +132,17 @@ struct xvs_bal_plan {
 };
 
 void xvs_bal_cfg_init(struct xvs_bal_cfg *cfg);
+
+/* The settings as text, for `xvsctl balancer set` and the store: keys
+ * enabled, cores-first (booleans), high, low (whole %, 0-100), interval-ms
+ * (1-60000), hysteresis (1-100), hold-intervals (0-1000), home-worker.
+ * NULL-terminated. set parses one key into *cfg (nothing else checked:
+ * xvs_bal_cfg_check the whole), -EINVAL naming the key; get writes its
+ * value, -ENOENT for an unknown key. */
+extern const char *const xvs_bal_cfg_keys[];
+int xvs_bal_cfg_set(struct xvs_bal_cfg *cfg, const char *key, const char *value,
+		    struct xvs_err *err);
+int xvs_bal_cfg_get(const struct xvs_bal_cfg *cfg, const char *key, char *buf, unsigned len);
 
 /* Check cfg against n_workers: thresholds, interval, hysteresis, home worker.
  * 0, or -EINVAL with a message naming the setting. */

@@ -768,7 +768,7 @@ main(int argc, char **argv)
 			 .client_timeout_s = DEFAULT_CLIENT_TIMEOUT_S};
 	struct xvs_fdb_params fp;
 	struct xvs_err err;
-	int c, epfd, lfd, tfd, sfd, nworkers;
+	int c, epfd, lfd, tfd, sfd, bfd, nworkers;
 	uint32_t u;
 	sigset_t mask;
 
@@ -940,6 +940,9 @@ main(int argc, char **argv)
 		rte_eal_mp_wait_lcore();
 		return 1;
 	}
+	bfd = xvsd_balancer_init();
+	if (bfd < 0 || xvsd_balancer_restore(&err) < 0)
+		XVS_ERR("balancer", "not started: %s", bfd < 0 ? strerror(errno) : err.msg);
 
 	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
 		clients[i].fd = -1;
@@ -962,8 +965,12 @@ main(int argc, char **argv)
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	/* Each fixed fd is told apart by the address of its tag; clients by their
 	 * struct client. */
-	static int tag_listen, tag_timer, tag_signal, tag_learn;
+	static int tag_listen, tag_timer, tag_signal, tag_learn, tag_balancer;
 	struct epoll_event ev;
+
+	ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &tag_balancer};
+	if (bfd >= 0)
+		epoll_ctl(epfd, EPOLL_CTL_ADD, bfd, &ev);
 
 	ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &tag_listen};
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
@@ -995,6 +1002,8 @@ main(int argc, char **argv)
 				clients_expire(epfd, o.client_timeout_s);
 				xvsd_drain_learn();
 				xvsd_tick();
+			} else if (t == &tag_balancer) {
+				xvsd_balancer_tick();
 			} else if (t == &tag_learn) {
 				(void)!read(xvs_dp.learn_efd, &v, sizeof(v));
 				xvsd_drain_learn();
@@ -1018,6 +1027,7 @@ main(int argc, char **argv)
 		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
 	}
 	rte_eal_mp_wait_lcore();
+	xvsd_balancer_close();
 	xvsd_capture_shutdown();
 	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0)

@@ -45,6 +45,8 @@ static const char *const migrations[] = {
 	/* 3 -> 4: port ACL rules in canonical text; id orders them */
 	"CREATE TABLE IF NOT EXISTS acl_rule(id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, rule TEXT NOT NULL);",
+	/* 4 -> 5: the queue balancer's settings (xvs_bal_cfg_keys) */
+	"CREATE TABLE IF NOT EXISTS balancer_setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -300,6 +302,16 @@ xvs_store_setting_put(struct xvs_store *st, const char *key, const char *value,
 	return run(st, err, "INSERT OR REPLACE INTO setting(key, value) VALUES(?1, ?2)", p);
 }
 
+int
+xvs_store_balancer_put(struct xvs_store *st, const char *key, const char *value,
+		       struct xvs_err *err)
+{
+	const char *p[] = {key, value, NULL};
+
+	return run(st, err, "INSERT OR REPLACE INTO balancer_setting(key, value) VALUES(?1, ?2)",
+		   p);
+}
+
 /* Run a query with optional text parameters and hand each row's text columns to
  * fn. */
 typedef int (*row_fn)(sqlite3_stmt *s, void *cb, void *arg);
@@ -409,6 +421,13 @@ int
 xvs_store_load_settings(struct xvs_store *st, xvs_store_kv_cb cb, void *arg, struct xvs_err *err)
 {
 	return query(st, err, "SELECT key, value FROM setting ORDER BY key", NULL, kv_row,
+		     (void *)cb, arg);
+}
+
+int
+xvs_store_load_balancer(struct xvs_store *st, xvs_store_kv_cb cb, void *arg, struct xvs_err *err)
+{
+	return query(st, err, "SELECT key, value FROM balancer_setting ORDER BY key", NULL, kv_row,
 		     (void *)cb, arg);
 }
 

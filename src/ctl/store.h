@@ -7,7 +7,7 @@
  * On start xvsd rebuilds the whole switch from it. Only the control thread
  * uses the connection.
  *
- * Schema (version 4; PRAGMA user_version, migrated forward at open, a newer
+ * Schema (version 5; PRAGMA user_version, migrated forward at open, a newer
  * one refused):
  *   port(name PK, kind, seq)            seq orders ports as they were added
  *   port_option(port, key, value)       every key of xvs_port_cfg_keys that applies
@@ -23,6 +23,7 @@
  *   mirror(name PK, src, dst, dir)      mirror sessions (version 3), ports by name
  *   acl_rule(id PK, port, rule)         port ACL rules in canonical text (v4);
  *                                       id orders them (weight ties: lowest wins)
+ *   balancer_setting(key PK, value)     queue balancer settings (v5, xvs_bal_cfg_keys)
  */
 #ifndef XVS_STORE_H
 #define XVS_STORE_H
@@ -89,6 +90,11 @@ int xvs_store_count_kind(struct xvs_store *st, const char *kind);
  * that fails validation is reported through the callback's own error path. */
 typedef int (*xvs_store_port_cb)(const char *name, const char *kind, void *arg);
 typedef int (*xvs_store_kv_cb)(const char *key, const char *value, void *arg);
+/* The balancer's settings (version 5: balancer_setting(key PK, value)). */
+int xvs_store_balancer_put(struct xvs_store *st, const char *key, const char *value,
+			   struct xvs_err *err);
+int xvs_store_load_balancer(struct xvs_store *st, xvs_store_kv_cb cb, void *arg,
+			    struct xvs_err *err);
 typedef int (*xvs_store_static_cb)(const char *mac, unsigned int vlan, const char *port,
 				   void *arg);
 int xvs_store_load_settings(struct xvs_store *st, xvs_store_kv_cb cb, void *arg,

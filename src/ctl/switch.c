@@ -177,6 +177,9 @@ rss_plan(struct xvs_port *p, uint16_t n)
 		p->rxq[q].polled = q < used && q < nq;
 		if (p->rxq[q].polled)
 			p->rxq[q].worker = set[q % k];
+		/* the balancer's placement wins (ctl/balancer.c) */
+		if (p->rxq[q].polled && p->rxq[q].bal_placed && p->rxq[q].bal_worker < n)
+			p->rxq[q].worker = p->rxq[q].bal_worker;
 	}
 	/* other workers, or a profile that may not keep closest's moves: refill */
 	if (p->rss_n_set != ns || p->rss_n_active != k || memcmp(p->rss_set, set, sizeof(set[0]) * ns) ||
@@ -274,6 +277,58 @@ without_moved_queues(const struct xvs_snapshot *cur, const struct xvs_snapshot *
 		mid->worker[w].n_rxq = k;
 	}
 	return mid;
+}
+
+/* Whether ring r's consumer has taken everything produced up to position
+ * pos (a prod.tail read earlier): wrap-around safe, as the ring's own
+ * arithmetic. */
+static bool
+ring_passed(const struct rte_ring *r, uint32_t pos)
+{
+	uint32_t c = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+
+	return (int32_t)(c - pos) >= 0;
+}
+
+/* Between the snapshot without the moved queues (its grace period over: their
+ * old pollers run none of their frames any more, their tx buffers are
+ * flushed, as a worker flushes before its quiescent state) and the one that
+ * gives them to their new pollers: frames of theirs may still wait in
+ * hand-off rings, the software-RSS rings into other workers and the ports' tx
+ * hand-off rings. A new poller's frames of the same flow go through other
+ * rings (its own) or straight to the device, and could overtake them, so
+ * wait until every such ring's consumer has taken what it holds now. Rings
+ * are drained every turn, by workers that are awake while they hold frames
+ * (a producer wakes the consumer). Hand-written: DPDK's rings have no "wait
+ * until consumed" call; prod.tail and cons.tail are their public head/tail
+ * (rte_ring_core.h), default sync mode for every ring here. */
+#define XVS_FENCE_WAIT_US 200000
+static void
+handoff_fence(void)
+{
+	struct rte_ring *rings[XVS_MAX_WORKERS * XVS_MAX_WORKERS + XVS_MAX_PORTS];
+	uint32_t pos[RTE_DIM(rings)];
+	unsigned int n = 0, waited = 0;
+
+	for (uint16_t d = 0; d < xvs_dp.n_workers_max; d++)
+		for (uint16_t src = 0; src < xvs_dp.n_workers_max; src++)
+			if (xvs_dp.worker[d]->rss_ring[src] != NULL)
+				rings[n++] = xvs_dp.worker[d]->rss_ring[src];
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++)
+		if (xvsd.port[slot] != NULL && xvsd.port[slot]->tx_ring != NULL)
+			rings[n++] = xvsd.port[slot]->tx_ring;
+	for (unsigned int i = 0; i < n; i++)
+		pos[i] = __atomic_load_n(&rings[i]->prod.tail, __ATOMIC_ACQUIRE);
+	for (unsigned int i = 0; i < n; i++) {
+		while (!ring_passed(rings[i], pos[i]) && waited < XVS_FENCE_WAIT_US) {
+			rte_delay_us_sleep(20);
+			waited += 20;
+		}
+	}
+	if (waited >= XVS_FENCE_WAIT_US)
+		XVS_WARN("ctl", "queue move: hand-off rings not drained within %u ms; frames of "
+			 "moved flows may be reordered", XVS_FENCE_WAIT_US / 1000);
+	xvsd.fences++;
 }
 
 /* Make the device deliver to n rx queues; on failure stop steering it (every
@@ -407,6 +462,7 @@ xvsd_publish(void)
 		mid->gen = s->gen;
 		s->gen = ++xvsd.gen;
 		swap_snapshot(mid);
+		handoff_fence();
 	} else {
 		rte_free(spare);
 	}
@@ -491,6 +547,16 @@ per_s(uint64_t now, uint64_t *prev, uint64_t dt_tsc)
 	return r;
 }
 
+double
+xvsd_busy_share(uint64_t busy_tsc, uint64_t *prev, uint64_t dt_tsc)
+{
+	double r = dt_tsc > 0 && busy_tsc >= *prev ?
+			   100.0 * (double)(busy_tsc - *prev) / (double)dt_tsc : 0.0;
+
+	*prev = busy_tsc;
+	return r;
+}
+
 void
 xvsd_rxq_counters(const struct xvs_port *p, uint16_t q, struct xvs_rxq_counters *sum)
 {
@@ -519,14 +585,10 @@ rxq_tick(uint64_t dt_tsc)
 		for (uint16_t q = 0; q < p->n_rxq; q++) {
 			struct xvs_rxq *rq = &p->rxq[q];
 			struct xvs_rxq_counters c;
-			uint64_t prev_busy = rq->prev_busy_tsc;
 
 			xvsd_rxq_counters(p, q, &c);
 			rq->pps = per_s(c.packets, &rq->prev_packets, dt_tsc);
-			rq->busy_pct = dt_tsc > 0 && c.busy_tsc >= prev_busy ?
-					       100.0 * (double)(c.busy_tsc - prev_busy) / (double)dt_tsc :
-					       0.0;
-			rq->prev_busy_tsc = c.busy_tsc;
+			rq->busy_pct = xvsd_busy_share(c.busy_tsc, &rq->prev_busy_tsc, dt_tsc);
 		}
 	}
 }
@@ -594,7 +656,9 @@ xvsd_rss_tick(uint64_t dt_tsc)
 
 		if (!p->open || !p->cfg.rss.enabled || p->rss_n_set < 2)
 			continue;
-		if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE) {
+		/* the balancer, when on, is the one controller that moves
+		 * queues (ctl/balancer.c); conservative's own stands down */
+		if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE && !xvsd_balancer_enabled()) {
 			struct xvs_rss_cons before = p->rss_cons;
 			enum xvs_rss_cons_verdict v;
 			double busiest = 0;

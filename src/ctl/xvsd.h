@@ -67,6 +67,7 @@ struct xvsd {
 	uint64_t prev_rss_in[XVS_MAX_WORKERS], prev_rss_out[XVS_MAX_WORKERS];
 	double rss_in_pps[XVS_MAX_WORKERS], rss_out_pps[XVS_MAX_WORKERS];
 	uint64_t prev_sample_tsc;
+	uint64_t fences;                          /* queue moves fenced (switch.c, handoff_fence) */
 };
 
 extern struct xvsd xvsd;
@@ -98,6 +99,10 @@ void xvsd_drain_learn(void);
 void xvsd_rss_rings_wait_empty(void);
 void xvsd_tick(void);
 
+/* Busy cycles busy_tsc since *prev (which it then becomes) as a % of dt_tsc
+ * cycles: a queue's share of one worker (0 when the counter went back). */
+double xvsd_busy_share(uint64_t busy_tsc, uint64_t *prev, uint64_t dt_tsc);
+
 /* Rx queue q of port p's counters, summed over the workers (control thread). */
 void xvsd_rxq_counters(const struct xvs_port *p, uint16_t q, struct xvs_rxq_counters *sum);
 
@@ -116,6 +121,22 @@ json_t *xvsd_guard_sticky_json(const struct xvs_port *p);
  * software RETA. Publishes on change. */
 void xvsd_rss_tick(uint64_t dt_tsc);
 void xvsd_shutdown_ports(void);
+
+/* The queue balancer loop (balancer.c). init: settings at their defaults
+ * (off), the workers' topology, and a timerfd at the interval, returned for
+ * the control loop, which calls tick when it fires; restore: the stored
+ * settings (after the ports); apply: settings checked by the caller, in
+ * force (a new interval re-arms the timer; disabling puts every queue back
+ * where RSS places it and publishes); json: balancer.show's result. */
+struct xvs_bal_cfg;
+int xvsd_balancer_init(void);
+void xvsd_balancer_close(void);
+void xvsd_balancer_tick(void);
+int xvsd_balancer_restore(struct xvs_err *err);
+int xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err);
+const struct xvs_bal_cfg *xvsd_balancer_cfg(void);
+bool xvsd_balancer_enabled(void);
+json_t *xvsd_balancer_json(void);
 
 struct xvs_port *xvsd_port_find(const char *name);
 
@@ -182,6 +203,7 @@ extern const struct xvsd_method xvsd_mirror_methods[];
 extern const struct xvsd_method xvsd_capture_methods[];
 extern const struct xvsd_method *const xvsd_method_tables[];
 extern const struct xvsd_method xvsd_acl_methods[];
+extern const struct xvsd_method xvsd_balancer_methods[]; /* cmd_balancer.c */
 
 /* Port ACLs (cmd_acl.c): compile every port's stored rules (restore, before
  * its publish). */

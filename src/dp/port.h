@@ -36,6 +36,15 @@ struct xvs_rxq {
 	uint64_t prev_busy_tsc;
 	double pps;
 	double busy_pct;             /* share of one worker's cycles spent on it */
+	/* The balancer (ctl/balancer.c): the worker it placed the queue on
+	 * (wins over RSS placement while bal_placed), its busy cycles at the
+	 * last sample, and its last move (the hold). */
+	bool bal_placed;
+	uint16_t bal_worker;
+	uint64_t bal_prev_busy_tsc;
+	double bal_busy_pct;         /* over the last balancer interval */
+	bool bal_moved;
+	uint64_t bal_moved_ns;
 };
 
 struct xvs_port {

@@ -86,6 +86,8 @@ def _calls():
         ("worker.stats", {}, None),
         ("rss.show", {}, {"name": "nope"}),
         ("queue.show", {}, {"name": "nope"}),
+        ("balancer.show", {}, None),
+        ("balancer.set", {"options": {"interval-ms": 500}}, {"options": {"low": 90, "high": 50}}),
         ("rss.set", {"name": "n1", "options": {"enabled": "on", "profile": "static"}},
          {"name": "n1", "options": {"bogus": 1}}),
         ("mirror.add", {"name": "m1", "options": {"src": "n1", "dst": "n2", "dir": "in"}},
@@ -138,7 +140,8 @@ def _state(sw):
            if e["type"] == "static"]
     return json.dumps([sw.rpc({"method": "port.list"})["result"],
                        sw.rpc({"method": "switch.show"})["result"]["settings"], fdb,
-                       sw.rpc({"method": "acl.show"})["result"]["ports"]],
+                       sw.rpc({"method": "acl.show"})["result"]["ports"],
+                       sw.rpc({"method": "balancer.show"})["result"]["settings"]],
                       sort_keys=True)
 
 
@@ -159,7 +162,7 @@ def test_every_rpc_method(switch):
     # and the same through xvsctl's table output, which formats every view
     for args in (("switch", "show"), ("port", "list"), ("port", "stats"), ("fdb", "show"),
                  ("rss", "show"), ("worker", "stats"), ("mirror", "show"), ("capture", "show"),
-                 ("acl", "show")):
+                 ("acl", "show"), ("balancer", "show")):
         argv, p = switch.xvsd.ctl_proc(*args, json_out=False)
         assert p.returncode == 0, (argv, p.stderr)
     if os.path.exists(SMOKE_PCAPNG):

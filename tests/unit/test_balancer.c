@@ -124,6 +124,47 @@ test_balancer_cfg_check(void **state)
 	assert_int_equal(xvs_bal_cfg_check(&c, 0, &err), -EINVAL);
 }
 
+/* The settings as text (xvsctl balancer set, the store): every key round
+ * trips through get; a bad value names its key and changes nothing. */
+static void
+test_balancer_cfg_text(void **state)
+{
+	static const char *const kv[][2] = {
+		{"enabled", "off"}, {"high", "70"}, {"low", "10"}, {"interval-ms", "250"},
+		{"hysteresis", "3"}, {"hold-intervals", "0"}, {"home-worker", "1"},
+		{"cores-first", "off"},
+	};
+	struct xvs_bal_cfg c, before;
+	struct xvs_err err = {0};
+	char buf[32];
+	size_t n = 0;
+
+	(void)state;
+	xvs_bal_cfg_init(&c);
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+		assert_int_equal(xvs_bal_cfg_set(&c, kv[i][0], kv[i][1], &err), 0);
+		assert_int_equal(xvs_bal_cfg_get(&c, kv[i][0], buf, sizeof(buf)), 0);
+		assert_string_equal(buf, kv[i][1]);
+	}
+	for (const char *const *k = xvs_bal_cfg_keys; *k != NULL; k++)
+		n++;
+	assert_int_equal(n, sizeof(kv) / sizeof(kv[0]));
+	assert_false(c.enabled);
+	assert_true(c.interval_ns == UINT64_C(250000000));
+	assert_int_equal(xvs_bal_cfg_check(&c, 2, &err), 0);
+	before = c;
+	assert_int_equal(xvs_bal_cfg_set(&c, "high", "101", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "high"));
+	assert_int_equal(xvs_bal_cfg_set(&c, "interval-ms", "0", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "interval-ms"));
+	assert_int_equal(xvs_bal_cfg_set(&c, "hysteresis", "x", &err), -EINVAL);
+	assert_int_equal(xvs_bal_cfg_set(&c, "enabled", "maybe", &err), -EINVAL);
+	assert_int_equal(xvs_bal_cfg_set(&c, "speed", "3", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown setting"));
+	assert_memory_equal(&before, &c, sizeof(c));
+	assert_int_equal(xvs_bal_cfg_get(&c, "speed", buf, sizeof(buf)), -ENOENT);
+}
+
 static void
 test_balancer_bad_input_changes_nothing(void **state)
 {
@@ -597,6 +638,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_balancer_cfg_check),
+		cmocka_unit_test(test_balancer_cfg_text),
 		cmocka_unit_test(test_balancer_bad_input_changes_nothing),
 		cmocka_unit_test(test_balancer_not_due_within_interval),
 		cmocka_unit_test(test_balancer_order_cores_before_siblings),

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The balancer loop (control thread): Dynamic VMQ's queue mover, issue 14.
+ *
+ * Every interval (a timerfd of its own in the control loop, main.c) it reads
+ * each polled rx queue's busy cycles (struct xvs_rxq: any queue object, a
+ * NIC queue, a tap queue, a virtqueue, a software VMQ queue), turns their
+ * delta into a busy share of one worker over the interval, and hands them to
+ * the policy in the core (xvs_bal_step, core/balancer.h) with the time and the
+ * workers' CPU topology passed in. The plan's moves are written on the queue
+ * objects (bal_placed, bal_worker: they win over RSS placement in
+ * switch.c's rss_plan) and published as one snapshot: xvsd_publish takes a
+ * moved queue away from its old poller first, waits for the grace period
+ * (the old poller has flushed its tx buffers) and for the hand-off rings
+ * to drain (handoff_fence), and only then gives it to the new one, so that a
+ * move loses nothing and reorders nothing within a flow. Each move is logged
+ * once with its numbers and counted. Workers left with no queue park
+ * (worker.c): they sleep with no timeout until a snapshot gives them work.
+ *
+ * Time: the policy's clock is the count of timer expirations times the
+ * interval (a late timer tick does not make the next sample "not due"); the
+ * busy shares are measured over the TSC time between two samples.
+ *
+ * Settings (`xvsctl balancer set`, stored in the balancer_setting table,
+ * restored at start): off by default, since it overrides RSS placement;
+ * xvs_bal_cfg_check validates them against the workers started.
+ *
+ * The RSS conservative profile: while the balancer is enabled its own
+ * controller (xvsd_rss_tick) stands down and the balancer alone moves queues;
+ * see doc/balancer.md for what remains to make it a client (growth trial).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+
+#include "balancer.h"
+#include "log.h"
+#include "xvsd.h"
+
+#define XVSD_BAL_HISTORY 16 /* last moves kept for balancer.show */
+
+struct bal_qref {
+	uint16_t slot;
+	uint16_t q;
+};
+
+static struct {
+	struct xvs_bal_cfg cfg;
+	struct xvs_bal_state st;
+	struct xvs_bal_plan plan;              /* the last sample's */
+	struct xvs_bal_worker topo[XVS_MAX_WORKERS];
+	int tfd;
+	uint64_t ticks;                        /* timer expirations since (re)start */
+	uint64_t prev_tsc;                     /* TSC of the last sample */
+	bool sampled;                          /* prev_tsc and the queues' prev are set */
+	uint64_t samples, moves, spreads, coalesces, publish_failed;
+	char error[256];                       /* why the last sample failed ("" = fine) */
+	struct {
+		char queue[48];
+		uint16_t from, to;
+		double busy_pct, from_before, from_after, to_before, to_after;
+		const char *reason;
+		uint64_t sample;
+	} last[XVSD_BAL_HISTORY];
+	uint32_t n_last;                       /* moves recorded, last[n_last % H] next */
+} bal;
+
+const struct xvs_bal_cfg *
+xvsd_balancer_cfg(void)
+{
+	return &bal.cfg;
+}
+
+bool
+xvsd_balancer_enabled(void)
+{
+	return bal.cfg.enabled;
+}
+
+/* A worker's physical core from sysfs (package << 10 | core_id); its CPU when
+ * the topology cannot be read (then every worker is a core of its own). */
+static uint16_t
+cpu_core(uint16_t cpu)
+{
+	unsigned int core = cpu, pkg = 0;
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/topology/core_id", cpu);
+	f = fopen(path, "r");
+	if (f == NULL || fscanf(f, "%u", &core) != 1)
+		core = cpu;
+	if (f != NULL)
+		fclose(f);
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/topology/physical_package_id",
+		 cpu);
+	f = fopen(path, "r");
+	if (f == NULL || fscanf(f, "%u", &pkg) != 1)
+		pkg = 0;
+	if (f != NULL)
+		fclose(f);
+	return (uint16_t)(pkg << 10 | (core & 0x3ff));
+}
+
+static void
+arm_timer(void)
+{
+	uint64_t ns = bal.cfg.interval_ns;
+	struct itimerspec its = {
+		.it_interval = {.tv_sec = (time_t)(ns / 1000000000u),
+				.tv_nsec = (long)(ns % 1000000000u)},
+	};
+
+	its.it_value = its.it_interval;
+	timerfd_settime(bal.tfd, 0, &its, NULL);
+	bal.ticks = 0;
+}
+
+int
+xvsd_balancer_init(void)
+{
+	xvs_bal_cfg_init(&bal.cfg);
+	bal.cfg.enabled = false; /* opt-in: it overrides RSS placement */
+	xvs_bal_state_init(&bal.st);
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		bal.topo[w].cpu = xvsd_worker_cpu(w);
+		bal.topo[w].core_id = cpu_core(bal.topo[w].cpu);
+	}
+	bal.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (bal.tfd >= 0)
+		arm_timer();
+	return bal.tfd;
+}
+
+void
+xvsd_balancer_close(void)
+{
+	if (bal.tfd >= 0)
+		close(bal.tfd);
+	bal.tfd = -1;
+}
+
+/* Set every queue's placement flag to placed[] (NULL: clear them all, the
+ * queues go back to where RSS puts them on the next publish), saving the
+ * flags as they were in save[] (if not NULL). */
+static void
+set_placed(const bool (*placed)[XVS_MAX_QUEUES], bool (*save)[XVS_MAX_QUEUES])
+{
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		struct xvs_port *p = xvsd.port[slot];
+
+		if (p == NULL)
+			continue;
+		for (uint16_t q = 0; q < XVS_MAX_QUEUES; q++) {
+			if (save != NULL)
+				save[slot][q] = p->rxq[q].bal_placed;
+			p->rxq[q].bal_placed = placed != NULL && placed[slot][q];
+			p->rxq[q].bal_moved = false;
+		}
+	}
+}
+
+int
+xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err)
+{
+	struct xvs_bal_cfg old = bal.cfg;
+
+	bal.cfg = *cfg;
+	if (cfg->interval_ns != old.interval_ns)
+		arm_timer();
+	if (cfg->enabled != old.enabled || cfg->interval_ns != old.interval_ns) {
+		/* counters of a condition and the clock start over */
+		xvs_bal_state_init(&bal.st);
+		bal.ticks = 0;
+		bal.sampled = false;
+	}
+	bal.error[0] = '\0';
+	if (old.enabled && !cfg->enabled) {
+		static bool placed[XVS_MAX_PORTS][XVS_MAX_QUEUES];
+		int r;
+
+		set_placed(NULL, placed);
+		r = xvsd_publish_err(err);
+		if (r < 0) {
+			/* all or nothing: the snapshot in force still has them */
+			set_placed((const bool(*)[XVS_MAX_QUEUES])placed, NULL);
+			bal.cfg = old;
+			return r;
+		}
+		XVS_INFO("balancer", "disabled: queues back to their RSS placement");
+		return 0;
+	}
+	if (!old.enabled && cfg->enabled)
+		XVS_INFO("balancer", "enabled (high %.0f%%, low %.0f%%, interval %llu ms, home "
+			 "worker %u)", cfg->high_pct, cfg->low_pct,
+			 (unsigned long long)(cfg->interval_ns / 1000000u), cfg->home_worker);
+	return 0;
+}
+
+/* Every polled queue on an active worker, with its busy share since the last
+ * sample (dt_tsc ago); every queue's busy cycles become its new baseline. */
+static uint16_t
+collect(uint64_t dt_tsc, uint16_t n_workers, struct bal_qref *ref, struct xvs_bal_queue *q)
+{
+	uint16_t nq = 0;
+
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		struct xvs_port *p = xvsd.port[slot];
+
+		if (p == NULL || !p->open)
+			continue;
+		for (uint16_t i = 0; i < p->n_rxq; i++) {
+			struct xvs_rxq *rq = &p->rxq[i];
+			struct xvs_rxq_counters c;
+
+			xvsd_rxq_counters(p, i, &c);
+			rq->bal_busy_pct = RTE_MIN(100.0, xvsd_busy_share(c.busy_tsc,
+									  &rq->bal_prev_busy_tsc, dt_tsc));
+			if (!rq->polled || rq->worker >= n_workers || nq >= XVS_BAL_QUEUES_MAX)
+				continue;
+			ref[nq] = (struct bal_qref){.slot = slot, .q = i};
+			q[nq] = (struct xvs_bal_queue){.worker = rq->worker,
+						       .busy_pct = rq->bal_busy_pct};
+			/* the hold lives on the queue object: indexes here are per sample */
+			bal.st.moved[nq] = rq->bal_moved;
+			bal.st.moved_ns[nq] = rq->bal_moved_ns;
+			nq++;
+		}
+	}
+	return nq;
+}
+
+static void
+record(const char *qname, const struct xvs_bal_move *m, const struct xvs_bal_plan *pl)
+{
+	typeof(bal.last[0]) *r = &bal.last[bal.n_last++ % XVSD_BAL_HISTORY];
+
+	snprintf(r->queue, sizeof(r->queue), "%s", qname);
+	r->from = m->from;
+	r->to = m->to;
+	r->busy_pct = m->busy_pct;
+	r->from_before = pl->load_before[m->from];
+	r->from_after = pl->load_after[m->from];
+	r->to_before = pl->load_before[m->to];
+	r->to_after = pl->load_after[m->to];
+	r->reason = pl->reason == XVS_BAL_SPREAD ? "spread" : "coalesce";
+	r->sample = bal.samples;
+}
+
+void
+xvsd_balancer_tick(void)
+{
+	static struct bal_qref ref[XVS_BAL_QUEUES_MAX];
+	static struct xvs_bal_queue q[XVS_BAL_QUEUES_MAX];
+	const struct xvs_snapshot *s = atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
+	struct xvs_bal_plan *pl = &bal.plan;
+	uint64_t exp = 0, now_tsc = rte_rdtsc(), dt;
+	uint16_t n = s->n_workers, nq;
+	bool first = !bal.sampled;
+	struct xvs_err e;
+
+	if (bal.tfd >= 0 && read(bal.tfd, &exp, sizeof(exp)) == sizeof(exp))
+		bal.ticks += exp;
+	dt = now_tsc - bal.prev_tsc;
+	bal.prev_tsc = now_tsc;
+	bal.sampled = true;
+	nq = collect(first ? 0 : dt, n, ref, q);
+	if (!bal.cfg.enabled || first)
+		return;
+	if (xvs_bal_step(&bal.cfg, &bal.st, bal.topo, n, q, nq, bal.ticks * bal.cfg.interval_ns,
+			 pl, &e) < 0) {
+		if (strcmp(bal.error, e.msg) != 0)
+			XVS_WARN("balancer", "not balancing: %s", e.msg);
+		snprintf(bal.error, sizeof(bal.error), "%s", e.msg);
+		return;
+	}
+	bal.error[0] = '\0';
+	if (!pl->due)
+		return;
+	bal.samples++;
+	for (uint16_t i = 0; i < nq; i++) {
+		struct xvs_rxq *rq = &xvsd.port[ref[i].slot]->rxq[ref[i].q];
+
+		rq->bal_moved = bal.st.moved[i];
+		rq->bal_moved_ns = bal.st.moved_ns[i];
+	}
+	if (pl->n_moves == 0)
+		return;
+	bool was_placed[XVS_BAL_QUEUES_MAX];
+	uint16_t was_worker[XVS_BAL_QUEUES_MAX];
+
+	for (uint16_t i = 0; i < pl->n_moves; i++) {
+		struct xvs_rxq *rq = &xvsd.port[ref[pl->moves[i].queue].slot]->rxq[ref[pl->moves[i].queue].q];
+
+		was_placed[i] = rq->bal_placed;
+		was_worker[i] = rq->bal_worker;
+		rq->bal_placed = true;
+		rq->bal_worker = pl->moves[i].to;
+	}
+	/* one snapshot for the whole plan */
+	if (xvsd_publish() < 0) {
+		for (uint16_t i = 0; i < pl->n_moves; i++) {
+			const struct bal_qref *r = &ref[pl->moves[i].queue];
+			struct xvs_rxq *rq = &xvsd.port[r->slot]->rxq[r->q];
+
+			rq->bal_placed = was_placed[i];
+			rq->bal_worker = was_worker[i];
+			rq->bal_moved = false;
+		}
+		bal.publish_failed++;
+		XVS_WARN("balancer", "%u queue move(s) not applied: no memory for the snapshot; "
+			 "next interval", pl->n_moves);
+		return;
+	}
+	if (pl->reason == XVS_BAL_SPREAD)
+		bal.spreads++;
+	else
+		bal.coalesces++;
+	for (uint16_t i = 0; i < pl->n_moves; i++) {
+		const struct xvs_bal_move *m = &pl->moves[i];
+		const struct xvs_port *p = xvsd.port[ref[m->queue].slot];
+		char qname[48];
+
+		snprintf(qname, sizeof(qname), "%s/%u", p->cfg.name, ref[m->queue].q);
+		bal.moves++;
+		record(qname, m, pl);
+		XVS_INFO("balancer", "queue %s moved worker %u -> %u (%s; queue busy %.1f%%; worker "
+			 "%u %.1f%% -> %.1f%%, worker %u %.1f%% -> %.1f%%)", qname, m->from, m->to,
+			 pl->reason == XVS_BAL_SPREAD ? "spread" : "coalesce", m->busy_pct, m->from,
+			 pl->load_before[m->from], pl->load_after[m->from], m->to,
+			 pl->load_before[m->to], pl->load_after[m->to]);
+	}
+}
+
+json_t *
+xvsd_balancer_json(void)
+{
+	const struct xvs_snapshot *s = atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
+	json_t *set = json_object(), *ws = json_array(), *mv = json_array();
+	char val[32];
+
+	for (const char *const *k = xvs_bal_cfg_keys; *k != NULL; k++)
+		if (xvs_bal_cfg_get(&bal.cfg, *k, val, sizeof(val)) == 0)
+			json_object_set_new(set, *k, json_string(val));
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		uint16_t nrx = w < s->n_workers ? s->worker[w].n_rxq : 0;
+		double load = 0;
+
+		for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+			const struct xvs_port *p = xvsd.port[slot];
+
+			for (uint16_t i = 0; p != NULL && p->open && i < p->n_rxq; i++)
+				if (p->rxq[i].polled && p->rxq[i].worker == w)
+					load += p->rxq[i].bal_busy_pct;
+		}
+		json_array_append_new(
+			ws, json_pack("{s:i,s:i,s:i,s:b,s:i,s:f,s:b}", "worker", w, "cpu",
+				      bal.topo[w].cpu, "core", bal.topo[w].core_id, "active",
+				      w < s->n_workers, "queues", nrx, "load_pct", load, "parked",
+				      atomic_load_explicit(&xvs_dp.worker[w]->parked,
+							   memory_order_relaxed)));
+	}
+	for (uint32_t i = bal.n_last > XVSD_BAL_HISTORY ? bal.n_last - XVSD_BAL_HISTORY : 0;
+	     i < bal.n_last; i++) {
+		const typeof(bal.last[0]) *r = &bal.last[i % XVSD_BAL_HISTORY];
+
+		json_array_append_new(
+			mv, json_pack("{s:s,s:i,s:i,s:s,s:f,s:f,s:f,s:f,s:f,s:I}", "queue", r->queue,
+				      "from", r->from, "to", r->to, "reason", r->reason, "busy_pct",
+				      r->busy_pct, "from_before", r->from_before, "from_after",
+				      r->from_after, "to_before", r->to_before, "to_after",
+				      r->to_after, "sample", (json_int_t)r->sample));
+	}
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o,s:o}", "settings", set, "samples",
+			 (json_int_t)bal.samples, "moves", (json_int_t)bal.moves, "spreads",
+			 (json_int_t)bal.spreads, "coalesces", (json_int_t)bal.coalesces,
+			 "publish_failed", (json_int_t)bal.publish_failed, "fences",
+			 (json_int_t)xvsd.fences, "error", bal.error, "workers", ws, "last_moves", mv);
+}
+
+/* ---- restore ---- */
+
+static int
+restore_one(const char *key, const char *value, void *arg)
+{
+	struct xvs_bal_cfg *cfg = arg;
+	struct xvs_err e;
+
+	if (xvs_bal_cfg_set(cfg, key, value, &e) < 0)
+		XVS_WARN("store", "balancer setting %s=%s not restored: %s", key, value, e.msg);
+	return 0;
+}
+
+int
+xvsd_balancer_restore(struct xvs_err *err)
+{
+	struct xvs_bal_cfg cfg = bal.cfg;
+	struct xvs_err e;
+	int r;
+
+	r = xvs_store_load_balancer(xvsd.store, restore_one, &cfg, err);
+	if (r < 0)
+		return r;
+	if (xvs_bal_cfg_check(&cfg, xvs_dp.n_workers_max, &e) < 0) {
+		/* e.g. home-worker=3 stored, fewer workers started now */
+		XVS_WARN("store", "balancer settings not restored: %s", e.msg);
+		return 0;
+	}
+	return xvsd_balancer_apply(&cfg, err);
+}

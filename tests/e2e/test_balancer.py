@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The queue balancer (issue 14, doc/balancer.md): the control thread moves rx
+queues between workers from their measured busy cycles, and workers left with
+no queue park (sleep with no timeout) until a snapshot gives them work.
+
+   ns b [b] --tap--+                               +--tap-- [a] ns a
+                   |  xvsd (2 workers, CPUs 0,1)   |
+   ns d [d] --tap--+  slot order: b, a, d, c       +--tap-- [c] ns c
+   Without the balancer a port's one queue goes to worker slot % 2: b and d on
+   0, a and c on 1. Intervals are 100 ms (balancer set), so the tests are quick;
+   the machine is shared, so they assert what moved and what was counted, not
+   how fast.
+"""
+import os
+import threading
+import time
+
+import pytest
+
+from conftest import need_tool, scapy_or_skip, wait_for
+from test_queue import sw2  # noqa: F401  (fixture: two workers on CPUs 0 and 1)
+from test_rss import learn_both, received_sequences, udp_frames
+
+
+def bal_set(sw, **kv):
+    return sw.ctl("balancer", "set", *[f"{k.replace('_', '-')}={v}" for k, v in kv.items()])
+
+
+def owners(sw):
+    return {(q["port"], q["queue"]): q["worker"] for q in sw.ctl("queue", "show")["queues"]}
+
+
+def wstats(sw, w):
+    return sw.ctl("worker", "stats")["workers"][w]
+
+
+def thread_cpu_s(pid, tid):
+    with open(f"/proc/{pid}/task/{tid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def coalesced(sw, ports):
+    """Every queue of ports on worker 0 and worker 1 parked."""
+    o = owners(sw)
+    return all(o[(p, 0)] == 0 for p in ports) and wstats(sw, 1)["parked"]
+
+
+def test_idle_queues_coalesce_home_and_the_other_worker_parks(sw2):
+    b = sw2.vm("b", ipv6=False)
+    a = sw2.vm("a", ipv6=False)
+    assert owners(sw2) == {("b", 0): 0, ("a", 0): 1}
+    assert not wstats(sw2, 1)["parked"]
+    r = bal_set(sw2, enabled="on", interval_ms=100, hysteresis=2, hold_intervals=1)
+    assert r["settings"]["enabled"] == "on" and r["settings"]["interval-ms"] == "100", r
+    wait_for(lambda: coalesced(sw2, "ab"), 10, what="a/0 back on worker 0, worker 1 parked")
+    show = sw2.ctl("balancer", "show")
+    assert show["moves"] >= 1 and show["coalesces"] >= 1, show
+    mv = [m for m in show["last_moves"] if m["queue"] == "a/0"]
+    assert mv and (mv[0]["from"], mv[0]["to"], mv[0]["reason"]) == (1, 0, "coalesce"), show
+    assert "queue a/0 moved worker 1 -> 0 (coalesce" in sw2.xvsd.log_text()
+    assert [w["parked"] for w in show["workers"]] == [False, True], show
+
+    # Parked: no wake-up at all, so no CPU, while nothing is published.
+    w1 = wstats(sw2, 1)
+    c0 = thread_cpu_s(sw2.xvsd.pid, w1["tid"])
+    time.sleep(2.0)
+    w1b = wstats(sw2, 1)
+    c1 = thread_cpu_s(sw2.xvsd.pid, w1["tid"])
+    assert w1b["parked"] and w1b["wakeups"] == w1["wakeups"], (w1, w1b)
+    assert c1 - c0 <= 0.02, f"parked worker used {c1 - c0:.2f} s of CPU in 2 s"
+    assert w1b["queues"] == [], w1b
+    # the views say so
+    out = sw2.xvsd.ctl_proc("worker", "stats", json_out=False)[1].stdout
+    assert any(l.split()[:1] == ["1"] and "parked" in l for l in out.splitlines()), out
+    top = sw2.xvsd.ctl_proc("top", "--once", json_out=False)[1].stdout
+    assert "[  parked  ]" in top, top
+    out = sw2.xvsd.ctl_proc("balancer", "show", json_out=False)[1].stdout
+    assert "a/0 worker 1 -> 0 (coalesce" in out, out
+    # the home worker switches for both
+    a.ping(b, count=2, interval=0.05)
+
+
+def test_a_parked_worker_is_woken_by_the_snapshot_that_gives_it_a_queue(sw2, tmp_path):
+    """A pcap port's queue has no wake-up fd: only the snapshot's wake-up can
+    start the parked worker polling it."""
+    scapy_or_skip()
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    b = sw2.vm("b", ipv6=False)
+    sw2.vm("a", ipv6=False)
+    bal_set(sw2, enabled="on", interval_ms=100, hysteresis=2, hold_intervals=1)
+    wait_for(lambda: coalesced(sw2, "ab"), 10, what="worker 1 parked")
+    # no more coalescing for the rest of the test: the new queue stays put
+    bal_set(sw2, hysteresis=100)
+    n = 20
+    wrpcap(str(tmp_path / "p.pcap"),
+           [Ether(src="02:00:00:00:07:01", dst=b.mac, type=0x88b5) / (b"p" * 46)] * n)
+    sw2.vm("d", ipv6=False)  # slot 2: worker 0
+    sw2.ctl("port", "add", "p", "pcap", f"path={tmp_path / 'p.pcap'}")  # slot 3: worker 1
+    assert owners(sw2)[("p", 0)] == 1
+    wait_for(lambda: sw2.stats("p")["rx_packets"] == n, 5,
+             what="the parked worker woke and read the pcap port's frames")
+    w1 = wstats(sw2, 1)
+    assert w1["rx_packets"] >= n and "p/0" in w1["queues"], w1
+
+
+def _iperf(sw, client, server, port, secs):
+    srv = sw.spawn(server.ns, ["iperf3", "-s", "-1", "-B", server.ip4, "-p", str(port)])
+    wait_for(lambda: server.run(["ss", "-ltn"]).stdout.find(f":{port} ") >= 0, 5,
+             what="iperf3 server listening")
+    cli = sw.spawn(client.ns, ["iperf3", "-c", server.ip4, "-p", str(port), "-t", str(secs)])
+    return srv, cli
+
+
+def test_busy_queues_spread_and_coalesce_when_traffic_stops(sw2):
+    need_tool("iperf3")
+    b = sw2.vm("b", ipv6=False)
+    a = sw2.vm("a", ipv6=False)
+    d = sw2.vm("d", ipv6=False)
+    c = sw2.vm("c", ipv6=False)
+    a.ping(b, count=1)
+    c.ping(d, count=1)
+    # high 10 %: two TCP streams on one worker are well above it, on a
+    # loaded machine too; low 1 %: only an idle worker is under it
+    bal_set(sw2, enabled="on", interval_ms=100, hysteresis=2, hold_intervals=2, high=10,
+            low=1)
+    wait_for(lambda: coalesced(sw2, "abcd"), 10, what="every queue on worker 0")
+    before = sw2.ctl("balancer", "show")
+    procs = [*_iperf(sw2, a, b, 5201, 6), *_iperf(sw2, c, d, 5202, 6)]
+    try:
+        def spread():
+            o = owners(sw2)
+            return len(set(o.values())) == 2 and o
+        o = wait_for(spread, 6, what="queues on both workers")
+        show = sw2.ctl("balancer", "show")
+        assert show["spreads"] > before["spreads"], show
+        mv = [m for m in show["last_moves"] if m["reason"] == "spread"]
+        assert mv and mv[-1]["from"] == 0 and mv[-1]["to"] == 1, show
+        # the move's numbers: the source was above high, and the queue's share left it
+        assert mv[-1]["from_before"] > 10 and mv[-1]["from_after"] < mv[-1]["from_before"]
+        assert not wstats(sw2, 1)["parked"], o
+    finally:
+        for p in procs:
+            p.wait(30)
+    wait_for(lambda: coalesced(sw2, "abcd"), 10,
+             what="queues back on worker 0 and worker 1 parked after the traffic")
+    assert sw2.ctl("balancer", "show")["coalesces"] > before["coalesces"]
+
+
+@pytest.mark.parametrize("rss", [False, True], ids=["plain", "software-rss"])
+def test_a_move_under_traffic_loses_and_reorders_nothing(sw2, rss):
+    """8 interleaved UDP flows from a (its queue on worker 1) to b; the
+    balancer moves a/0 to worker 0 while they run. Every frame arrives, each
+    flow in order. With software RSS, a/0's poller hands part of the frames to
+    the other worker's ring: the move waits for those rings to drain."""
+    scapy_or_skip()
+    b = sw2.vm("b", ipv6=False)
+    a = sw2.vm("a", ipv6=False, opts=["rss-profile=static"] if rss else [])
+    learn_both(sw2, a, b)
+    assert owners(sw2)[("a", 0)] == 1
+    sports, per_flow = list(range(40000, 40008)), 500
+    frames = udp_frames(a, b, sports, per_flow)
+    sniffer = b.sniff(src=[a.mac], seconds=60)
+    rep = {}
+    t = threading.Thread(target=lambda: rep.update(a.send(frames, gap=0.0005)))
+    t.start()
+    # high 100 / low 99: any worker is "idle", so a/0 coalesces onto worker 0
+    bal_set(sw2, enabled="on", interval_ms=100, hysteresis=2, hold_intervals=100, high=100,
+            low=99)
+    wait_for(lambda: owners(sw2)[("a", 0)] == 0, 10, what="a/0 moved to worker 0")
+    moved_while_sending = t.is_alive()
+    t.join(60)
+    got = received_sequences(sniffer.stop(grace=1.0))
+    assert moved_while_sending, "the stream ended before the move: make it longer"
+    assert rep["sent"] == len(frames)
+    lost = {f: per_flow - len(got.get(f, [])) for f in range(len(sports))
+            if len(got.get(f, [])) != per_flow}
+    assert not lost, f"frames lost (flow: missing): {lost}"
+    for f, seqs in got.items():
+        assert seqs == list(range(per_flow)), f"flow {f} out of order"
+    show = sw2.ctl("balancer", "show")
+    assert show["moves"] >= 1 and show["fences"] >= 1, show
+
+
+def test_settings_are_checked_stored_and_restored(sw2):
+    sw2.vm("a", ipv6=False)
+    for bad, what in ((["low=50", "high=40"], "low"), (["home-worker=5"], "home worker"),
+                      (["interval-ms=0"], "interval-ms"), (["speed=3"], "unknown setting"),
+                      (["hysteresis=x"], "hysteresis")):
+        before = sw2.ctl("balancer", "show")["settings"]
+        argv, p = sw2.xvsd.ctl_proc("balancer", "set", *bad)
+        assert p.returncode == 1 and what in p.stderr, (bad, p.stderr)
+        assert sw2.ctl("balancer", "show")["settings"] == before
+    r = bal_set(sw2, enabled="on", high=70, low=10, interval_ms=250, hysteresis=3,
+                hold_intervals=4, home_worker=1, cores_first="off")
+    want = {"enabled": "on", "high": "70", "low": "10", "interval-ms": "250",
+            "hysteresis": "3", "hold-intervals": "4", "home-worker": "1",
+            "cores-first": "off"}
+    assert r["settings"] == want, r
+    sw2.restart()
+    assert sw2.ctl("balancer", "show")["settings"] == want
+    # home worker 1: the idle queue packs there, worker 0 parks
+    wait_for(lambda: owners(sw2)[("a", 0)] == 1 and wstats(sw2, 0)["parked"], 10,
+             what="a/0 on home worker 1, worker 0 parked")
+    # disabled: back where RSS puts it (slot 0: worker 0)
+    bal_set(sw2, enabled="off")
+    assert owners(sw2)[("a", 0)] == 0
+    wait_for(lambda: not wstats(sw2, 0)["parked"], 5, what="worker 0 unparked")
