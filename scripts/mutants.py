@@ -638,6 +638,12 @@ MUTANTS = [
        "\treturn xvsd_balancer_apply(&cfg, err);\n}", "\treturn 0;\n}")],
      [e2e("test_balancer.py", "settings_are_checked")]),
 
+    ("bal-fence-wraps", "the ring fence compares ring positions without the 32-bit wrap",
+     [("src/dp/ring_fence.h",
+       "return (int32_t)(__atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE) - pos) >= 0;",
+       "return __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE) >= pos;")],
+     [unit("test_ring_fence_dpdk")]),
+
     ("vmq-lightest-first", "a freed VMQ queue goes to the waiter of lowest weight",
      [("src/core/balancer.c",
        "if (best < 0 || p->wait[i].weight > p->wait[best].weight ||",

@@ -15,6 +15,7 @@
 #include <rte_malloc.h>
 
 #include "log.h"
+#include "ring_fence.h"
 #include "xvsd.h"
 
 struct xvsd xvsd;
@@ -279,17 +280,6 @@ without_moved_queues(const struct xvs_snapshot *cur, const struct xvs_snapshot *
 	return mid;
 }
 
-/* Whether ring r's consumer has taken everything produced up to position
- * pos (a prod.tail read earlier): wrap-around safe, as the ring's own
- * arithmetic. */
-static bool
-ring_passed(const struct rte_ring *r, uint32_t pos)
-{
-	uint32_t c = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
-
-	return (int32_t)(c - pos) >= 0;
-}
-
 /* Between the snapshot without the moved queues (its grace period over: their
  * old pollers run none of their frames any more, their tx buffers are
  * flushed, as a worker flushes before its quiescent state) and the one that
@@ -297,11 +287,9 @@ ring_passed(const struct rte_ring *r, uint32_t pos)
  * hand-off rings, the software-RSS rings into other workers and the ports' tx
  * hand-off rings. A new poller's frames of the same flow go through other
  * rings (its own) or straight to the device, and could overtake them, so
- * wait until every such ring's consumer has taken what it holds now. Rings
- * are drained every turn, by workers that are awake while they hold frames
- * (a producer wakes the consumer). Hand-written: DPDK's rings have no "wait
- * until consumed" call; prod.tail and cons.tail are their public head/tail
- * (rte_ring_core.h), default sync mode for every ring here. */
+ * wait until every such ring's consumer has taken what it holds now
+ * (ring_fence.h). Rings are drained every turn, by workers that are awake
+ * while they hold frames (a producer wakes the consumer). */
 #define XVS_FENCE_WAIT_US 200000
 static void
 handoff_fence(void)
@@ -318,9 +306,9 @@ handoff_fence(void)
 		if (xvsd.port[slot] != NULL && xvsd.port[slot]->tx_ring != NULL)
 			rings[n++] = xvsd.port[slot]->tx_ring;
 	for (unsigned int i = 0; i < n; i++)
-		pos[i] = __atomic_load_n(&rings[i]->prod.tail, __ATOMIC_ACQUIRE);
+		pos[i] = xvs_ring_mark(rings[i]);
 	for (unsigned int i = 0; i < n; i++) {
-		while (!ring_passed(rings[i], pos[i]) && waited < XVS_FENCE_WAIT_US) {
+		while (!xvs_ring_passed(rings[i], pos[i]) && waited < XVS_FENCE_WAIT_US) {
 			rte_delay_us_sleep(20);
 			waited += 20;
 		}
