@@ -68,6 +68,11 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 							 &wk->parked, memory_order_relaxed)));
 		json_object_set_new(o, "parks", json_integer((json_int_t)wk->parks));
 		json_object_set_new(o, "tid", json_integer(wk->tid));
+		/* raw TSC cycles (queue.show has tsc_hz), for a load at finer
+		 * steps than busy_pct's 1 s */
+		json_object_set_new(o, "busy_cycles", json_integer((json_int_t)wk->busy_tsc));
+		json_object_set_new(o, "idle_cycles", json_integer((json_int_t)wk->idle_tsc));
+		json_object_set_new(o, "sleep_cycles", json_integer((json_int_t)wk->sleep_tsc));
 		json_object_set_new(o, "queues", qs);
 		json_object_set_new(o, "queue_busy_pct", qb); /* per queue, as queue.show */
 		json_array_append_new(a, o);
