@@ -154,7 +154,7 @@ def main():
         time.sleep(0.5)
         secs = max(1, int(round(a.phase)))
         phases = [("idle", []), ("A->B", ["A"]), ("C->D", ["C"]), ("both", ["A", "C"]),
-                  ("idle", [])]
+                  ("idle", []), ("idle", [])]
         dst = {"A": "B", "C": "D"}
         cpu0 = x.cpu_s()
         t_start = time.monotonic()
@@ -169,6 +169,7 @@ def main():
                  "-J"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                 for s in senders]
             t_phase, moves0, last_move, pk0 = time.monotonic(), prev["moves"], None, prev["sw"]
+            cpu_p = x.cpu_s()
             b_sum = [0.0, 0.0]
             n = 0
             while time.monotonic() - t_phase < a.phase:
@@ -197,16 +198,17 @@ def main():
             el = time.monotonic() - t_phase
             summary.append((name, (prev["sw"] - pk0) / el / 1e3, b_sum[0] / max(n, 1),
                             b_sum[1] / max(n, 1), prev["moves"] - moves0, last_move,
-                            ",".join(loss) or "-"))
+                            ",".join(loss) or "-", 100 * (x.cpu_s() - cpu_p) / el))
         cpu = x.cpu_s() - cpu0
         wall = time.monotonic() - t_start
         print()
         print(f"{'phase':6} {'kpps':>8} {'w0 busy%':>8} {'w1 busy%':>8} {'moves':>5} "
-              f"{'last move (s)':>13} {'intervals':>9}  iperf3 loss")
-        for name, kpps, b0, b1, mv, lm, loss in summary:
+              f"{'last move (s)':>13} {'intervals':>9} {'xvsd cpu%':>9}  iperf3 loss")
+        for name, kpps, b0, b1, mv, lm, loss, cpu_pct in summary:
             lms = f"{lm:.1f}" if lm is not None else "-"
             its = f"{lm / (a.interval_ms / 1000):.1f}" if lm is not None else "-"
-            print(f"{name:6} {kpps:8.1f} {b0:8.1f} {b1:8.1f} {mv:5d} {lms:>13} {its:>9}  {loss}")
+            print(f"{name:6} {kpps:8.1f} {b0:8.1f} {b1:8.1f} {mv:5d} {lms:>13} {its:>9} "
+                  f"{cpu_pct:9.1f}  {loss}")
         print(f"\nxvsd CPU-seconds over the run: {cpu:.2f} in {wall:.1f} s wall "
               f"({100 * cpu / wall:.1f}% of one core); balancer interval {a.interval_ms} ms, "
               f"high {a.high}%, low {a.low}%")
