@@ -49,6 +49,15 @@ struct bal_qref {
 	uint16_t q;
 };
 
+/* A move as balancer.show lists it. */
+struct bal_move_rec {
+	char queue[48];                        /* port/queue */
+	uint16_t from, to;
+	double busy_pct, from_before, from_after, to_before, to_after;
+	const char *reason;                    /* "spread" or "coalesce" */
+	uint64_t sample;                       /* the sample it was planned on */
+};
+
 static struct {
 	struct xvs_bal_cfg cfg;
 	struct xvs_bal_state st;
@@ -60,13 +69,7 @@ static struct {
 	bool sampled;                          /* prev_tsc and the queues' prev are set */
 	uint64_t samples, moves, spreads, coalesces, publish_failed;
 	char error[256];                       /* why the last sample failed ("" = fine) */
-	struct {
-		char queue[48];
-		uint16_t from, to;
-		double busy_pct, from_before, from_after, to_before, to_after;
-		const char *reason;
-		uint64_t sample;
-	} last[XVSD_BAL_HISTORY];
+	struct bal_move_rec last[XVSD_BAL_HISTORY];
 	uint32_t n_last;                       /* moves recorded, last[n_last % H] next */
 } bal;
 
@@ -238,7 +241,7 @@ collect(uint64_t dt_tsc, uint16_t n_workers, struct bal_qref *ref, struct xvs_ba
 static void
 record(const char *qname, const struct xvs_bal_move *m, const struct xvs_bal_plan *pl)
 {
-	typeof(bal.last[0]) *r = &bal.last[bal.n_last++ % XVSD_BAL_HISTORY];
+	struct bal_move_rec *r = &bal.last[bal.n_last++ % XVSD_BAL_HISTORY];
 
 	snprintf(r->queue, sizeof(r->queue), "%s", qname);
 	r->from = m->from;
@@ -295,7 +298,8 @@ xvsd_balancer_tick(void)
 	uint16_t was_worker[XVS_BAL_QUEUES_MAX];
 
 	for (uint16_t i = 0; i < pl->n_moves; i++) {
-		struct xvs_rxq *rq = &xvsd.port[ref[pl->moves[i].queue].slot]->rxq[ref[pl->moves[i].queue].q];
+		const struct bal_qref *r = &ref[pl->moves[i].queue];
+		struct xvs_rxq *rq = &xvsd.port[r->slot]->rxq[r->q];
 
 		was_placed[i] = rq->bal_placed;
 		was_worker[i] = rq->bal_worker;
@@ -367,7 +371,7 @@ xvsd_balancer_json(void)
 	}
 	for (uint32_t i = bal.n_last > XVSD_BAL_HISTORY ? bal.n_last - XVSD_BAL_HISTORY : 0;
 	     i < bal.n_last; i++) {
-		const typeof(bal.last[0]) *r = &bal.last[i % XVSD_BAL_HISTORY];
+		const struct bal_move_rec *r = &bal.last[i % XVSD_BAL_HISTORY];
 
 		json_array_append_new(
 			mv, json_pack("{s:s,s:i,s:i,s:s,s:f,s:f,s:f,s:f,s:f,s:I}", "queue", r->queue,
