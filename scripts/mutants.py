@@ -638,6 +638,12 @@ MUTANTS = [
        "\treturn xvsd_balancer_apply(&cfg, err);\n}", "\treturn 0;\n}")],
      [e2e("test_balancer.py", "settings_are_checked")]),
 
+    ("bal-two-controllers", "the conservative RSS controller keeps running beside the balancer",
+     [("src/ctl/switch.c",
+       "if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE && !xvsd_balancer_enabled()) {",
+       "if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE) {")],
+     [e2e("test_balancer.py", "stands_down")]),
+
     ("bal-fence-wraps", "the ring fence compares ring positions without the 32-bit wrap",
      [("src/dp/ring_fence.h",
        "return (int32_t)(__atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE) - pos) >= 0;",

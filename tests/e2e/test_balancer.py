@@ -19,7 +19,7 @@ import pytest
 
 from conftest import need_tool, scapy_or_skip, wait_for
 from test_queue import sw2  # noqa: F401  (fixture: two workers on CPUs 0 and 1)
-from test_rss import learn_both, received_sequences, udp_frames
+from test_rss import learn_both, received_sequences, rss, udp_frames
 
 
 def bal_set(sw, **kv):
@@ -234,3 +234,33 @@ def test_settings_are_checked_stored_and_restored(sw2):
     bal_set(sw2, enabled="off")
     assert owners(sw2)[("a", 0)] == 0
     wait_for(lambda: not wstats(sw2, 0)["parked"], 5, what="worker 0 unparked")
+
+
+def test_conservative_rss_stands_down_while_the_balancer_runs(sw2, tmp_path):
+    """One controller moves queues: a pcap replayed forever keeps its worker at
+    100 %, which makes the conservative RSS profile add a second worker within
+    seconds (test_rss.py); with the balancer on it does not, and once the
+    balancer is off again it does."""
+    scapy_or_skip()
+    from scapy.all import Ether, IP, UDP, wrpcap
+    pcap = tmp_path / "flows.pcap"
+    wrpcap(str(pcap), [Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:99:99") /
+                       IP(src="10.1.%d.%d" % (i >> 8, i & 255), dst="10.2.0.1") /
+                       UDP(sport=1024 + i, dport=4789) for i in range(512)])
+    bal_set(sw2, enabled="on", interval_ms=100, high=100, low=0)  # moves nothing here
+    sw2.ctl("port", "add", "sink", "null")
+    sw2.ctl("fdb", "add", "02:00:00:00:99:99", "vlan=1", "port=sink")
+    sw2.ctl("port", "add", "src", "pcap", f"path={pcap}", "infinite=on")
+    st = rss(sw2, "src")
+    assert st["profile"] == "conservative" and len(st["workers"]) == 2, st
+    time.sleep(4.0)
+    st = rss(sw2, "src")
+    assert len(st["workers_active"]) == 1 and st["spread_not_paid"] == 0, st
+    assert "spreading to" not in sw2.xvsd.log_text()
+    bal_set(sw2, enabled="off")
+
+    def grew():
+        st = rss(sw2, "src")
+        return len(st["workers_active"]) == 2 or st["spread_not_paid"] > 0
+    wait_for(grew, 10, what="the conservative profile to try a second worker")
+    sw2.ctl("port", "del", "src")
