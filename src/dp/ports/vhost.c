@@ -101,6 +101,8 @@ struct vhost_port {
 	_Atomic bool rxq_on[XVS_MAX_QUEUES]; /* guest tx vring 2q+1 enabled */
 	_Atomic uint16_t n_txq;              /* guest rx vrings enabled: txq[0..n_txq) */
 	_Atomic uint16_t txq[XVS_MAX_QUEUES]; /* their queue pair numbers, ascending */
+	_Atomic bool kick_on[XVS_MAX_QUEUES]; /* the guest may kick rx queue q (set at attach) */
+	bool armed[XVS_MAX_QUEUES];          /* rx queue q's poller sleeps on it (that worker's) */
 	uint16_t n_rxq;                      /* rx queues polled (queue pairs offered) */
 	uint32_t rss_types;                  /* XVS_RSS_* hashed for tx spreading */
 	struct rte_mempool *pool;            /* where dequeued frames go */
@@ -151,6 +153,10 @@ vhost_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 
 	if (vid < 0 || !atomic_load_explicit(&v->rxq_on[q], memory_order_acquire))
 		return 0;
+	if (unlikely(atomic_load_explicit(&v->kick_on[q], memory_order_relaxed)) && !v->armed[q]) {
+		atomic_store_explicit(&v->kick_on[q], false, memory_order_relaxed);
+		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), 0);
+	}
 	got = rte_vhost_dequeue_burst(vid, (uint16_t)(2 * q + 1), v->pool, pkts, n);
 	if (!atomic_load_explicit(&v->host_ol, memory_order_relaxed))
 		return got;
@@ -296,6 +302,8 @@ vhost_rxq_intr(void *priv, uint16_t q, bool on)
 	struct epoll_event ev[2];
 
 	(void)!epoll_wait(v->qep[q], ev, RTE_DIM(ev), 0);
+	v->armed[q] = on;
+	atomic_store_explicit(&v->kick_on[q], on, memory_order_relaxed);
 	if (vid >= 0 && atomic_load_explicit(&v->rxq_on[q], memory_order_acquire))
 		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), on ? 1 : 0);
 	return 0;
@@ -427,6 +435,15 @@ cb_new_device(int vid)
 	for (uint16_t q = 0; q < v->n_rxq; q++)
 		if (atomic_load_explicit(&v->rxq_on[q], memory_order_relaxed))
 			kick_watch(v, vid, q);
+	/* No kicks while workers poll: a kick is a syscall in the guest (an
+	 * eventfd write, or a VM exit) per burst. The guest's rx queues never
+	 * need them (a worker fills them as it transmits). Its tx queues kick
+	 * as a new device does until their poller, if awake, turns that off
+	 * (kick_on): a sleeping poller needs the first kick. */
+	for (uint16_t r = 0; r < 2 * qps; r += 2)
+		(void)rte_vhost_enable_guest_notification(vid, r, 0);
+	for (uint16_t q = 0; q < XVS_MAX_QUEUES; q++)
+		atomic_store_explicit(&v->kick_on[q], true, memory_order_relaxed);
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
 	VLOG(INFO, "port %s: guest attached, %u queue pairs, offloads %s\n", v->name, qps,
 	     ol_names(f, ol, sizeof(ol)));
