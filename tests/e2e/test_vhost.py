@@ -407,9 +407,10 @@ def _wait_link_of(switch, name, timeout=30):
              what=f"{name} link up")
 
 
-def test_vhost_multiqueue_spreads_by_toeplitz(switch):
+def test_vhost_multiqueue_spreads_by_toeplitz(switch_unstarted):
     """A guest with 2 queue pairs on a port with queues=2: xvs polls 2 rx
-    queues, and spreads frames to the guest over its 2 rx queues by the
+    queues, placed on the 2 workers like any port's queues (rss-profile=static:
+    one each), and spreads frames to the guest over its 2 rx queues by the
     Toeplitz hash of the port's RSS key (entry hash mod 128 of a table
     0,1,0,1...). testpmd (macswap) answers each frame on the queue it came
     in, so vm1's rx queue counters show the spread: checked flow by flow
@@ -421,8 +422,11 @@ def test_vhost_multiqueue_spreads_by_toeplitz(switch):
                                     "scripts"))
     from rss_split import DEFAULT_KEY, toeplitz
 
+    switch = switch_unstarted
+    switch.xvsd.extra = ["--workers", "2", "--cpus", "0,1"]
+    switch.start()
     vsock = switch.tmp / "vm1.sock"
-    switch.ctl("port", "add", "vm1", "vhost", f"path={vsock}", "queues=2")
+    switch.ctl("port", "add", "vm1", "vhost", f"path={vsock}", "queues=2", "rss-profile=static")
     a = switch.vm("a", ipv6=False)
     tp, log = _testpmd(switch, "g", [f"net_virtio_user0,path={vsock},queues=2"],
                        ["--forward-mode=macswap", "--rxq=2", "--txq=2",
@@ -433,6 +437,8 @@ def test_vhost_multiqueue_spreads_by_toeplitz(switch):
                  what="both guest rx queues enabled")
         show = _show(switch, "vm1")
         assert show["rx_queues"] == 2 and show["vhost_queue_pairs"] == "2", show
+        qs = switch.ctl("queue", "show", "vm1")["queues"]
+        assert sorted(q["worker"] for q in qs) == [0, 1], qs
         m = "02:77:77:77:77:02"
         dst = "10.77.0.99"
         want = [0, 0]
