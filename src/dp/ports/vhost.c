@@ -45,6 +45,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -61,6 +62,8 @@
 #include <rte_malloc.h>
 #include <rte_net.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 #include <rte_vhost.h>
 
 #include "dp.h"
@@ -179,9 +182,9 @@ vhost_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 
 			vh.csum_start = (uint16_t)(hl.l2_len + hl.l3_len);
 			if ((pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP)
-				vh.csum_offset = 16;
+				vh.csum_offset = offsetof(struct rte_tcp_hdr, cksum);
 			else if ((pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP)
-				vh.csum_offset = 6;
+				vh.csum_offset = offsetof(struct rte_udp_hdr, dgram_cksum);
 			if (fl & RTE_MBUF_F_RX_LRO) {
 				vh.gso_type = RTE_ETH_IS_IPV4_HDR(pt) ? VIRTIO_NET_HDR_GSO_TCPV4
 								      : VIRTIO_NET_HDR_GSO_TCPV6;
