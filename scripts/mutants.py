@@ -231,9 +231,28 @@ MUTANTS = [
 
     ("vhost-stale-socket-kept", "a vhost-user socket that kill -9 left behind is not removed",
      [("src/dp/ports/vhost.c",
-       "\t\t(void)unlink(path); /* if that fails, DPDK's bind says so */\n",
+       "\t\t(void)unlink(path); /* if that fails, lib vhost's bind says so */\n",
        "\t\t(void)path;\n")],
      [e2e("test_vhost.py", "xvsd_kill9_with_guest_attached")]),
+
+    # -- vhost-user on lib vhost: offloads, multiqueue
+    ("vhost-tx-one-queue", "frames to a multiqueue guest all go to its first rx queue",
+     [("src/dp/ports/vhost.c",
+       "return (uint16_t)(xvs_rss_reta_index(h, VHOST_TX_RETA) % n);",
+       "return (uint16_t)(0 * h * n);")],
+     [e2e("test_vhost.py", "multiqueue_spreads_by_toeplitz")]),
+
+    ("vhost-meta-to-any-guest", "offload requests go to a guest that did not negotiate them",
+     [("src/dp/ports/vhost.c",
+       "\treturn atomic_load_explicit(&v->guest_ol, memory_order_relaxed);\n",
+       "\treturn v != NULL;\n")],
+     [e2e("test_vhost.py", "tso_frames_cross_a_guest and off")]),
+
+    ("vhost-guest-tso-ignored", "a guest's TSO request (LRO flag) is taken as a plain frame",
+     [("src/dp/ports/vhost.c",
+       "\t\t\tif (fl & RTE_MBUF_F_RX_LRO) {\n",
+       "\t\t\tif (fl & 0) {\n")],
+     [e2e("test_vhost.py", "tso_frames_cross_a_guest and afpacket")]),
 
     # -- rx queues as objects: counters, busy cycles, placement view
     ("queue-busy-on-empty-polls", "an empty poll counts as busy time of its queue",

@@ -12,7 +12,7 @@ static const struct {
 	[XVS_PORT_TAP] = {9000, "kernel tap"},
 	[XVS_PORT_AFXDP] = {XVS_AFXDP_MTU_MAX, "one 2 KB umem frame per packet"},
 	[XVS_PORT_AFPACKET] = {9000, "ring slots sized from the MTU"},
-	[XVS_PORT_VHOST] = {9000, "one jumbo mbuf per frame"},
+	[XVS_PORT_VHOST] = {9000, "a chain is flattened into one 9 KB mbuf for ports without offloads"},
 	[XVS_PORT_PCAP] = {9000, "one jumbo mbuf per frame"},
 	[XVS_PORT_NULL] = {9000, "no frames"},
 	[XVS_PORT_PCI] = {9000, "scattered rx or jumbo mbufs; the NIC may allow less"},

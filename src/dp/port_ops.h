@@ -123,6 +123,13 @@ struct xvs_port_ops {
 	uint16_t (*tx_burst)(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 			     uint64_t *bytes);
 
+	/* Optional (NULL: caps.tx_meta_offload says it). For a kind whose
+	 * peer chooses the offloads it takes (a vhost-user guest negotiates
+	 * them at each attach): whether tx_burst may be given checksum and TSO
+	 * requests as metadata now; if not, the worker carries them out in
+	 * software first. Only asked for bursts that hold requests. Worker. */
+	bool (*tx_meta_now)(void *priv);
+
 	/* Optional (NULL: the kind keeps nothing back). For kinds whose tx_burst
 	 * may leave frames queued that the device has not taken yet (an AF_XDP
 	 * socket's tx ring, whose kernel side sends at most 32 a kick): take

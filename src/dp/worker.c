@@ -206,7 +206,8 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 		if (n == 0)
 			return;
 	}
-	if (!p->tx_meta_offload && needs_resolve)
+	if (needs_resolve && !(p->tx_meta_offload &&
+			       (p->ops->tx_meta_now == NULL || p->ops->tx_meta_now(p->priv))))
 		n = resolve_offloads(w, p, out, tb->pkts, n);
 	tx_port(w, p, out, tb->pkts, n);
 }

@@ -21,10 +21,16 @@ Restarts (guest.py's Guest: testpmd that can be killed and started again):
    vm1 (vhost) + a (tap, ns a) in xvsd; xvsd killed (-9) or stopped and started,
    the guest killed and started: the link state follows, traffic comes back.
 """
+import os
+import socket
+import struct
 import subprocess
+import sys
 import time
 
-from conftest import need_tool, nsrun, scapy_or_skip, wait_for
+import pytest
+
+from conftest import iperf3_received, need_tool, nsrun, scapy_or_skip, wait_for
 from guest import Guest
 
 
@@ -53,7 +59,7 @@ def test_vhost_user_client_mode(switch):
 def test_vhost_user_jumbo_frames(switch):
     """mtu=9000 on both sides: 8000-byte frames from a jumbo tap reach the guest (xvs
     enqueues a 64 KB-buffer frame into mergeable rx buffers) and come back (the vhost
-    library dequeues them into jumbo mbufs), whole."""
+    library dequeues them into chains of 2 KB mbufs), whole."""
     _macswap_echo(switch, client=False, size=8000)
 
 
@@ -138,14 +144,7 @@ def _macswap_echo(switch, client, size=0, uplink=False):
         assert after["drops"]["tx_full"] == before["drops"]["tx_full"]
         assert switch.stats("a")["drops"]["offload_failed"] == 0
     finally:
-        if tp.poll() is None:
-            try:
-                tp.stdin.write(b"\n")
-                tp.stdin.flush()
-                tp.wait(15)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                tp.kill()
-                tp.wait()
+        _testpmd_stop(tp)
     assert tp.returncode == 0, log.read_text(errors="replace")[-2000:]
     # the guest went away: the port stays, and the switch keeps working
     assert switch.ports()["vm1"]["state"] == "up"
@@ -282,3 +281,183 @@ def test_vhost_idle_worker_wakes_on_new_kick_fd_after_guest_restart(switch):
     assert r.returncode == 0, r.stdout
     assert after > before, f"no kick woke the worker: rx_events {before} -> {after}"
     assert g.stop() == 0
+
+
+# ---------------------------------------------------------------- offloads, multiqueue
+#
+#   ns a [a] --tap, vlan 10--+                         +--vlan 20, tap or afpacket-- [b] ns b
+#                            |  xvsd                   |
+#                 vm1 (vhost, vlan 10)        vm2 (vhost, vlan 20)
+#                            |                         |
+#   ns g: dpdk-testpmd --forward-mode=csum, virtio-user port 0 (vm1) <-> port 1 (vm2)
+#
+# The VLANs put the guest in the path: a reaches b only through vm1 -> guest
+# -> vm2. With offloads on, the guest negotiates LRO (GUEST_TSO4/6, GUEST_CSUM)
+# on port 0 and TSO (HOST_TSO4/6, CSUM) on port 1, where `tso set` makes it send
+# every TCP frame it forwards as a TSO request: a's 64 KB frames reach the
+# guest whole, leave it whole, and reach b whole (tap) or cut by xvs (afpacket).
+
+def _testpmd(switch, role, vdevs, args, cmds=()):
+    testpmd = need_tool("dpdk-testpmd")
+    ns = switch.add_ns(role)
+    prefix = f"xe{switch.names.sfx}{role}"
+    switch.dpdk_prefixes.append(prefix)
+    log = switch.tmp / f"testpmd-{role}.log"
+    argv = ["stdbuf", "-oL", testpmd, "-l", "0,1", "--no-huge", "-m", "512", "--no-pci",
+            "--file-prefix", prefix, "--single-file-segments"]
+    for v in vdevs:
+        argv += ["--vdev", v]
+    argv += ["--", "--auto-start", "--nb-cores=1", "--txd=512", "--rxd=512", *args]
+    if cmds:
+        f = switch.tmp / f"testpmd-{role}.cmds"
+        f.write_text("\n".join(cmds) + "\n")
+        argv.append(f"--cmdline-file={f}")
+    with open(log, "w") as lf:
+        tp = switch.spawn(ns, argv, stdin=subprocess.PIPE, stdout=lf, stderr=subprocess.STDOUT)
+    if not _wait_line(log, "Press enter to exit", tp, 30):
+        _testpmd_stop(tp)
+        raise AssertionError("testpmd did not start:\n" + log.read_text(errors="replace")[-3000:])
+    return tp, log
+
+
+def _testpmd_stop(tp):
+    if tp.poll() is None:
+        try:
+            tp.stdin.write(b"\n")
+            tp.stdin.flush()
+            tp.wait(15)
+        except (BrokenPipeError, subprocess.TimeoutExpired):
+            tp.kill()
+            tp.wait()
+    return tp.returncode
+
+
+def _avg(st, d):
+    return st[f"{d}_bytes"] / max(1, st[f"{d}_packets"])
+
+
+@pytest.mark.parametrize("guest_ol,peer", [("on", "tap"), ("on", "afpacket"), ("off", "tap")])
+def test_vhost_tso_frames_cross_a_guest(switch, guest_ol, peer):
+    """A TCP stream from a tap VM through a testpmd guest to b. Offloads on: the
+    64 KB frames are counted as one frame each into the guest (vm1 tx), out of
+    it (vm2 rx) and, to a tap, out of the switch; to an AF_PACKET uplink xvs
+    cuts and checksums them (b's kernel accepts them: the stream runs).
+    Offloads off in the guest: xvs cuts a's frames for vm1, and all works."""
+    need_tool("iperf3")
+    on = guest_ol == "on"
+    a = switch.vm("a", ipv6=False, vlan=10)
+    if peer == "tap":
+        b = switch.vm("b", ipv6=False, vlan=20)
+    else:
+        b = switch.uplink("b", ipv6=False, opts=["vlan=20"])
+    s1, s2 = switch.tmp / "vm1.sock", switch.tmp / "vm2.sock"
+    switch.ctl("port", "add", "vm1", "vhost", f"path={s1}", "vlan=10")
+    switch.ctl("port", "add", "vm2", "vhost", f"path={s2}", "vlan=20")
+    # csum forwarding writes the peer's MAC as destination (and its port's
+    # as source), as a router would
+    args = ["--forward-mode=csum", "--total-num-mbufs=16384", f"--eth-peer=0,{a.mac}",
+            f"--eth-peer=1,{b.mac}"]
+    cmds = ()
+    if on:
+        # rx: TCP/UDP checksum + LRO (GUEST_CSUM, GUEST_TSO4/6); tx: TCP/UDP
+        # checksum + TSO (CSUM, HOST_TSO4/6)
+        args += ["--rx-offloads=0x1c", "--tx-offloads=0x2c"]
+        cmds = ("port stop 1", "tso set 1448 1", "port start 1")
+    tp, log = _testpmd(switch, "g", [f"net_virtio_user0,path={s1},queues=1",
+                                     f"net_virtio_user1,path={s2},queues=1"], args, cmds)
+    try:
+        _wait_link_of(switch, "vm1")
+        _wait_link_of(switch, "vm2")
+        p1, p2 = _show(switch, "vm1"), _show(switch, "vm2")
+        if on:
+            assert {"guest_csum", "guest_tso4", "guest_tso6", "mrg_rxbuf"} <= \
+                set(p1["vhost_offloads"].split(",")), p1
+            assert {"csum", "host_tso4", "host_tso6"} <= set(p2["vhost_offloads"].split(",")), p2
+        else:
+            assert not {"guest_tso4", "host_tso4", "csum"} & set(p1["vhost_offloads"].split(",")), p1
+        a.ping(b, count=1, deadline=10)
+        got = iperf3_received(switch, a, b, secs=2)
+    finally:
+        rc = _testpmd_stop(tp)
+    assert rc == 0, log.read_text(errors="replace")[-2000:]
+    assert got > 1_000_000, got
+    st = switch.stats()
+    for n in ("vm1", "vm2", "a", "b"):
+        for d in ("bad_offload", "bad_l3_len", "offload_failed", "oversize", "tx_oversize"):
+            assert st[n]["drops"][d] == 0, (n, st[n])
+    if on:
+        # 64 KB frames counted as one: into the guest and out of it
+        assert _avg(st["vm1"], "tx") > 8000 and st["vm1"]["tx_gso_segments"] == 0, st["vm1"]
+        assert _avg(st["vm2"], "rx") > 8000, st["vm2"]
+        if peer == "tap":
+            assert _avg(st["b"], "tx") > 8000 and st["b"]["tx_gso_segments"] == 0, st["b"]
+        else:
+            assert st["b"]["tx_gso_segments"] > 0, st["b"]
+    else:
+        assert st["vm1"]["tx_gso_segments"] > 0 and _avg(st["vm1"], "tx") < 1600, st["vm1"]
+        assert _avg(st["vm2"], "rx") < 1600, st["vm2"]
+
+
+def _show(switch, name):
+    return switch.ctl("port", "show", name)["ports"][0]
+
+
+def _wait_link_of(switch, name, timeout=30):
+    wait_for(lambda: switch.ports()[name]["link"] == "up", timeout, interval=0.2,
+             what=f"{name} link up")
+
+
+def test_vhost_multiqueue_spreads_by_toeplitz(switch_unstarted):
+    """A guest with 2 queue pairs on a port with queues=2: xvs polls 2 rx
+    queues, placed on the 2 workers like any port's queues (rss-profile=static:
+    one each), and spreads frames to the guest over its 2 rx queues by the
+    Toeplitz hash of the port's RSS key (entry hash mod 128 of a table
+    0,1,0,1...). testpmd (macswap) answers each frame on the queue it came
+    in, so vm1's rx queue counters show the spread: checked flow by flow
+    against the hash computed here."""
+    scapy_or_skip()
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "scripts"))
+    from rss_split import DEFAULT_KEY, toeplitz
+
+    switch = switch_unstarted
+    switch.xvsd.extra = ["--workers", "2", "--cpus", "0,1"]
+    switch.start()
+    vsock = switch.tmp / "vm1.sock"
+    switch.ctl("port", "add", "vm1", "vhost", f"path={vsock}", "queues=2", "rss-profile=static")
+    a = switch.vm("a", ipv6=False)
+    tp, log = _testpmd(switch, "g", [f"net_virtio_user0,path={vsock},queues=2"],
+                       ["--forward-mode=macswap", "--rxq=2", "--txq=2",
+                        "--total-num-mbufs=4096"])
+    try:
+        _wait_link_of(switch, "vm1")
+        wait_for(lambda: switch.stats("vm1")["dev_guest_tx_queues"] == 2, 10,
+                 what="both guest rx queues enabled")
+        show = _show(switch, "vm1")
+        assert show["rx_queues"] == 2 and show["vhost_queue_pairs"] == "2", show
+        qs = switch.ctl("queue", "show", "vm1")["queues"]
+        assert sorted(q["worker"] for q in qs) == [0, 1], qs
+        m = "02:77:77:77:77:02"
+        dst = "10.77.0.99"
+        want = [0, 0]
+        frames = []
+        for sport in range(1000, 1064):
+            frames.append(Ether(src=a.mac, dst=m) / IP(src=a.ip4, dst=dst) /
+                          UDP(sport=sport, dport=9) / b"mq")
+            h = toeplitz(DEFAULT_KEY, socket.inet_aton(a.ip4) + socket.inet_aton(dst) +
+                         struct.pack("!HH", sport, 9))
+            want[(h & 127) % 2] += 1
+        assert min(want) > 0, want
+        before = {q["queue"]: q["rx_packets"] for q in switch.ctl("queue", "show", "vm1")["queues"]}
+        sn = a.sniff(src=[m], count=len(frames), seconds=10)
+        a.send(frames, gap=0.005)
+        got = sn.stop(grace=0.5)
+        assert len(got) == len(frames), (len(got), switch.stats("vm1"))
+        after = {q["queue"]: q["rx_packets"] for q in switch.ctl("queue", "show", "vm1")["queues"]}
+        seen = [after[q] - before[q] for q in (0, 1)]
+        assert seen == want, f"per queue: seen {seen}, by the hash {want}"
+    finally:
+        rc = _testpmd_stop(tp)
+    assert rc == 0, log.read_text(errors="replace")[-2000:]

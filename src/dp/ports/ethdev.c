@@ -78,7 +78,7 @@ xvs_ethdev_rss_hf(uint32_t types)
  * then receives whole into one mbuf (p->rx_mtu_max: a live MTU change may not
  * go past it). 2 KB mbufs while a frame of the MTU fits one, or a NIC scatters
  * (and ethdev egress flattens chains at a cost: only NICs). Past that, one
- * jumbo mbuf per frame: vhost and pcap would chain 2 KB mbufs, which a port
+ * jumbo mbuf per frame: pcap would chain 2 KB mbufs, which a port
  * without offloads could then not send (it flattens a chain into one 2 KB
  * mbuf). Kinds with their own rule say so (rx_fits). Also sets the rx
  * offloads that go with it. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The shared base of the port kinds that are DPDK ethdevs (vhost, af_packet,
+ * The shared base of the port kinds that are DPDK ethdevs (af_packet,
  * pci, pcap, null): hot-plug probe, configure, start, stop,
  * remove, and rx/tx through rte_eth_*. A kind specializes it with a struct
  * xvs_ethdev_kind (its devargs and its quirks) and an ops table that uses
