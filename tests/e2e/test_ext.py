@@ -392,7 +392,7 @@ def test_version_1_database_is_migrated_and_newer_refused(switch_unstarted, exam
     assert sw.ctl("ext", "show", "udp_filter")["ports"] == ["n1"]
     sw.stop()
     db = sqlite3.connect(sw.xvsd.db)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 5
     db.execute("PRAGMA user_version = 99")
     db.commit()
     db.close()
