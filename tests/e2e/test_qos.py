@@ -230,3 +230,31 @@ def test_qos_bad_input_refused(switch_unstarted):
     assert "sum above the capacity" in m, m
     m = refused(sw, "port", "set", vms[0].port, "max-bw=40M")
     assert "below its minimum" in m, m
+
+
+def test_qos_marks_8021p(switch_unstarted):
+    """A class with pcp=5 leaves the uplink priority-tagged (VID 0, PCP 5); frames of
+    other classes leave as they came (untagged)."""
+    from conftest import scapy_or_skip
+    scapy_or_skip()
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Dot1Q, Ether
+
+    sw = switch_unstarted
+    vms, u = topo(sw, weights=(0, 0, 0))
+    sw.ctl("qos", "class", "add", "voice", "match=udp dport 7777", "weight=1", "pcp=5")
+    a = vms[0]
+    sn = u.sniff(seconds=20, src=[a.mac])
+    frames = [Ether(src=a.mac, dst=u.mac) / IP(src=a.ip4, dst=u.ip4) / UDP(sport=4000, dport=d)
+              / (b"x" * 32) for d in (7777, 8888, 7777, 8888)]
+    a.send(frames, gap=0.05)
+    got = [Ether(f) for f in sn.stop()]
+    udp = [p for p in got if UDP in p]
+    voice = [p for p in udp if p[UDP].dport == 7777]
+    other = [p for p in udp if p[UDP].dport == 8888]
+    assert len(voice) == 2 and len(other) == 2, [p.summary() for p in got]
+    for p in voice:
+        assert Dot1Q in p and p[Dot1Q].prio == 5 and p[Dot1Q].vlan == 0, p.show(dump=True)
+    for p in other:
+        assert Dot1Q not in p, p.show(dump=True)
+    assert classes(sw, u.port)["voice"]["sent_frames"] == 2
