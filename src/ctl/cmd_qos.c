@@ -616,7 +616,7 @@ port_qos_json(const struct xvs_port *p)
 
 		memset(&k, 0, sizeof(k));
 		if (fresh)
-			k = st->ctr[c];
+			xvs_qos_class_read(st, c, &k);
 		if (fresh && qs[slot].prev_layout == pl->layout_gen && qs[slot].prev_ns != 0 &&
 		    dt > 0 && k.sent_bytes >= qs[slot].prev_sent[c])
 			share = (double)(k.sent_bytes - qs[slot].prev_sent[c]) * 8e9 / (double)dt /

@@ -25,16 +25,18 @@ static inline uint8_t
 classify(const struct xvs_qos_plan *pl, struct rte_mbuf *m)
 {
 	const struct xvs_pkt_meta *md = xvs_meta(m);
-	struct xvs_qos_pkt k;
 	uint8_t c = md->in_port < XVS_MAX_PORTS ? pl->src_cls[md->in_port] : 0;
 
 	if (c != 0 || pl->n_rules == 0)
 		return c;
-	memset(&k, 0, sizeof(k));
-	k.has_pcp = (md->flags & XVS_META_TAGGED) != 0;
-	k.pcp = md->pcp;
-	k.is_ip = md->l3 != 0;
-	k.proto = md->l4_proto;
+	/* An initializer, not a memset call: this runs per frame. */
+	struct xvs_qos_pkt k = {
+		.has_pcp = (md->flags & XVS_META_TAGGED) != 0,
+		.pcp = md->pcp,
+		.is_ip = md->l3 != 0,
+		.proto = md->l4_proto,
+	};
+
 	if (k.is_ip && pl->need_l34) {
 		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 		uint32_t len = rte_pktmbuf_data_len(m);
@@ -74,8 +76,6 @@ fifo_put(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan
 		c = 0; /* classified under a plan with more classes */
 	f = &q->q[c];
 	ct = &q->ctr[c];
-	ct->offered_frames++;
-	ct->offered_bytes += m->pkt_len;
 	if (unlikely(f->tail - f->head >= XVS_QOS_FIFO_SIZE ||
 		     (f->bytes + m->pkt_len > pl->qlimit_bytes && f->tail != f->head))) {
 		ct->dropped_frames++;
@@ -88,8 +88,6 @@ fifo_put(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan
 	q->wake_ns = 0; /* a new head may send now, whatever held the others */
 	f->m[f->tail++ & (XVS_QOS_FIFO_SIZE - 1)] = m;
 	f->bytes += m->pkt_len;
-	ct->depth_frames++;
-	ct->depth_bytes += m->pkt_len;
 }
 
 void
@@ -128,17 +126,10 @@ reconfigure(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_p
 			w->ctr[out].drop[XVS_DROP_qos_flushed]++;
 		}
 		f->bytes = 0;
-		q->ctr[c].depth_frames = 0;
-		q->ctr[c].depth_bytes = 0;
 	}
 	if (q->layout_gen != pl->layout_gen) {
-		for (uint32_t c = 0; c < XVS_QOS_MAX_CLASSES; c++) {
-			uint64_t df = q->ctr[c].depth_frames, db = q->ctr[c].depth_bytes;
-
-			memset(&q->ctr[c], 0, sizeof(q->ctr[c]));
-			q->ctr[c].depth_frames = df;
-			q->ctr[c].depth_bytes = db;
-		}
+		memset(q->ctr, 0, sizeof(q->ctr));
+		/* offered = sent + dropped + queued: what waits now was offered */
 		q->layout_gen = pl->layout_gen;
 	}
 	xvs_qos_sched_init(&q->sched, &pl->cfg, now_ns);
@@ -227,8 +218,6 @@ schedule(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_por
 		f = &q->q[c];
 		m = f->m[f->head++ & (XVS_QOS_FIFO_SIZE - 1)];
 		f->bytes -= m->pkt_len;
-		q->ctr[c].depth_frames--;
-		q->ctr[c].depth_bytes -= m->pkt_len;
 		q->ctr[c].sent_frames++;
 		q->ctr[c].sent_bytes += m->pkt_len;
 		head[c] = f->head != f->tail ?
@@ -331,8 +320,6 @@ xvs_qos_port_flush(struct xvs_qos_port *q)
 			q->flushed++;
 		}
 		f->bytes = 0;
-		q->ctr[c].depth_frames = 0;
-		q->ctr[c].depth_bytes = 0;
 	}
 }
 
@@ -345,6 +332,19 @@ xvs_qos_port_free(struct xvs_qos_port *q)
 	for (uint16_t i = 0; i < RTE_DIM(q->ring); i++)
 		rte_ring_free(q->ring[i]);
 	rte_free(q);
+}
+
+void
+xvs_qos_class_read(const struct xvs_qos_port *q, uint32_t c, struct xvs_qos_class_ctr *out)
+{
+	const struct xvs_qos_fifo *f = &q->q[c];
+
+	*out = q->ctr[c];
+	out->depth_frames = (uint32_t)(__atomic_load_n(&f->tail, __ATOMIC_RELAXED) -
+				       __atomic_load_n(&f->head, __ATOMIC_RELAXED));
+	out->depth_bytes = __atomic_load_n(&f->bytes, __ATOMIC_RELAXED);
+	out->offered_frames = out->sent_frames + out->dropped_frames + out->depth_frames;
+	out->offered_bytes = out->sent_bytes + out->dropped_bytes + out->depth_bytes;
 }
 
 uint64_t

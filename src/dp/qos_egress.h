@@ -74,12 +74,14 @@ struct xvs_qos_plan {
 					 * capacity is a physical link's speed */
 };
 
-/* Per class counters, written by the owner. */
+/* Per class counters. The owner writes sent and dropped only: per frame, the
+ * fewer stores the better; offered and depth are derived when read
+ * (xvs_qos_class_read: depth from the FIFO, offered = sent + dropped + depth). */
 struct xvs_qos_class_ctr {
-	uint64_t offered_frames, offered_bytes; /* reached the scheduling point */
 	uint64_t sent_frames, sent_bytes;       /* picked by the scheduler and transmitted */
 	uint64_t dropped_frames, dropped_bytes; /* tail-dropped: FIFO full (qos_queue_full) */
-	uint64_t depth_frames, depth_bytes;     /* queued now */
+	uint64_t offered_frames, offered_bytes; /* reached the scheduling point (derived) */
+	uint64_t depth_frames, depth_bytes;     /* queued now (derived) */
 };
 
 /* A class FIFO, private to the owner. */
@@ -133,6 +135,9 @@ void xvs_qos_port_flush(struct xvs_qos_port *q);
 
 /* Flush and free q (NULL: nothing). Same condition. */
 void xvs_qos_port_free(struct xvs_qos_port *q);
+
+/* Class c's counters as the control thread shows them (any thread). */
+void xvs_qos_class_read(const struct xvs_qos_port *q, uint32_t c, struct xvs_qos_class_ctr *out);
 
 /* Frames queued in q now (rings + FIFOs): part of the port's tx_queued. */
 uint64_t xvs_qos_port_queued(const struct xvs_qos_port *q);
