@@ -258,3 +258,23 @@ def test_qos_marks_8021p(switch_unstarted):
     for p in other:
         assert Dot1Q not in p, p.show(dump=True)
     assert classes(sw, u.port)["voice"]["sent_frames"] == 2
+
+
+def test_qos_absolute_minimums_hold(switch_unstarted):
+    """Absolute mode: minimums 30/20/10 Mbit/s on a 100 Mbit/s link, every sender
+    backlogged: each gets at least its minimum, and the spare 40 goes by the
+    minimums' proportion (50 / 33.3 / 16.7 Mbit/s)."""
+    sw = switch_unstarted
+    vms, u = topo(sw, weights=(0, 0, 0), mode="absolute")
+    for v, m in zip(vms, ("30M", "20M", "10M")):
+        sw.ctl("port", "set", v.port, f"min-bw={m}")
+    names = [v.port for v in vms]
+    srv, cli = senders(sw, vms, u, 10)
+    try:
+        time.sleep(2)
+        sent, dt = sent_over(sw, u.port, names, 3)
+        sh = shares(sent)
+        for n, want in zip(names, (0.5, 1 / 3, 1 / 6)):
+            assert abs(sh[n] - want) <= TOL, (sh, sent)
+    finally:
+        stop(cli + srv)
