@@ -191,9 +191,12 @@ plan_build(const struct xvs_port *eg, struct xvs_qos_plan *pl, struct xvs_err *e
 	}
 	if (xvs_qos_validate(cfg, &e) < 0)
 		return xvs_err_set(err, e.code, "port %s: %s", ec->name, e.msg);
-	/* Room for 20 ms at the capacity per class, at least 256 KB: a TCP
-	 * stream keeps its class backlogged, and latency stays bounded. */
-	pl->qlimit_bytes = RTE_MAX(256ull * 1024, cfg->capacity_bps / 8 / 50);
+	/* Room for 20 ms at the capacity per class, at least 1 MB: a TCP
+	 * stream whose guest sends 64 KB TSO frames keeps its class
+	 * backlogged through a loss (with 256 KB, a Live-Migration-like
+	 * stream got 0.49 of the link for a 5/9 share); latency stays bounded
+	 * (Linux's default 1000-packet queue is ~1.5 MB). */
+	pl->qlimit_bytes = RTE_MAX(1024ull * 1024, cfg->capacity_bps / 8 / 50);
 	for (uint32_t i = 0; i < cfg->n_classes; i++)
 		h = fnv(h, cfg->cls[i].name, strnlen(cfg->cls[i].name, XVS_QOS_NAME_LEN) + 1);
 	pl->layout_gen = h;
