@@ -197,6 +197,10 @@ def test_qos_config_survives_restart(switch_unstarted):
     assert cl["smb"]["pcp"] == 3 and cl["smb"]["weight"] == 4
     assert cl[vms[0].port]["weight"] == 5
     assert sw.ports()[u.port]["options"]["link-rate"] == str(LINK)
+    # the human views: qos show's table, and qos top for one interval
+    for args in (("qos", "show"), ("qos", "top", u.port, "count=1")):
+        argv, p = sw.xvsd.ctl_proc(*args, json_out=False)
+        assert p.returncode == 0 and "smb" in p.stdout, (argv, p.stdout, p.stderr)
 
 
 def refused(sw, *args):
