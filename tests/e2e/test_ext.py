@@ -396,7 +396,7 @@ def test_version_1_database_is_migrated_and_newer_refused(switch_unstarted, exam
     db.execute("PRAGMA user_version = 99")
     db.commit()
     db.close()
-    sw.expect_log(r"ERR store: config store .*: schema version 99 is newer than this xvsd's 4")
+    sw.expect_log(r"ERR store: config store .*: schema version 99 is newer than this xvsd's 5")
     with pytest.raises(AssertionError, match="exited with 1"):
         sw.start()
     db = sqlite3.connect(sw.xvsd.db)
