@@ -404,6 +404,12 @@ MUTANTS = [
        "\td[14] = (uint8_t)(pcp << 4);\n")],
      [e2e("test_qos.py", "marks_8021p")]),
 
+    ("qos-strict-dropped", "a traffic class's ETS strict priority never reaches the "
+     "scheduler (it is weighted like the others)",
+     [("src/ctl/cmd_qos.c", "\t\tcfg->cls[cfg->n_classes - 1].strict = t->strict;\n",
+       "\t\tcfg->cls[cfg->n_classes - 1].strict = 0;\n")],
+     [e2e("test_qos.py", "ets_strict")]),
+
     # -- control plane, the other halves of two features above
     ("mtu-before-commit", "port.set changes the device MTU before the store commit",
      [("src/ctl/cmd_port.c",

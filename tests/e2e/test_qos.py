@@ -316,3 +316,26 @@ def test_qos_live_migration_takes_idle_link_then_its_weight(switch_unstarted):
         assert abs(sh[b.port] - 3 / 9) <= 2 * TOL, (sh, sent)
     finally:
         stop(procs)
+
+
+def test_qos_ets_strict_class_served_first_within_its_cap(switch_unstarted):
+    """ETS: a strict-priority class (strict=1) capped at 20 Mbit/s gets its cap whatever
+    the weighted traffic does; the default flow gets the rest. A strict class with a
+    minimum is refused."""
+    sw = switch_unstarted
+    vms, u = topo(sw, weights=(0, 0, 0))
+    m = refused(sw, "qos", "class", "add", "x", "match=udp dport 9", "strict=1", "weight=5")
+    assert "strict priority" in m, m
+    # weighted, mgmt (no minimum) would get 1/101 of the link against this
+    sw.ctl("switch", "set", "default-flow-weight=100")
+    sw.ctl("qos", "class", "add", "mgmt", "match=udp dport 5801", "strict=1", "max-bw=20M")
+    a, b = vms[0], vms[1]
+    srv, cli = senders(sw, [a, b], u, 8, base=5801)
+    try:
+        time.sleep(1.5)
+        sent, dt = sent_over(sw, u.port, ["mgmt", "default"], 3)
+        rm = sent["mgmt"] * 8 / dt
+        assert abs(rm - 20e6) <= 2 * TOL * 20e6, (rm, sent)
+        assert sent["default"] > 0, sent
+    finally:
+        stop(cli + srv)
