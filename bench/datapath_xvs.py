@@ -18,6 +18,9 @@ xvs configs (every one but xvs-flood installs the static FDB; see XVS_CONFIGS):
   xvs-fdb-acl100     xvs-fdb with 100 ACL rules on p1 (acl_rules(): 99 miss, 1 allows all)
   xvs-fdb-sec-acl100 the same plus the port-security set on p1: dhcp-guard, router-guard,
                      storm-limit, mac-spoof (as xvs-fdb-guards)
+  xvs-fdb-qos8       xvs-fdb with egress QoS on p2 (qos=on link-rate=1T: never the limit) and
+                     8 classes (default flow + 7 traffic classes by UDP port, qos_classes()):
+                     the cost of classification, hand-off, FIFOs and the scheduler
   ovs-acl100         anchor: ovs-normal-fdb plus 100 OpenFlow rules of the same shape
 Pipeline configs (xvsd --test-faults, which registers the pass-through stages), all as
 xvs-fdb otherwise:
@@ -110,7 +113,18 @@ XVS_CONFIGS = {
     "xvs-fdb-sec-acl100": dict(workers=1, fdb=True, split=False, rss=False, acl=100,
                                opts=["dhcp-guard=on", "router-guard=on",
                                      "storm-limit=100000000"], guards=True),
+    # egress QoS (doc/qos.md) on p2 with 8 classes (the default flow and 7 traffic
+    # classes, qos_classes()), scheduled against 1 Tbit/s so that only its cost shows
+    "xvs-fdb-qos8": dict(workers=1, fdb=True, split=False, opts=[], rss=False,
+                         p2_opts=["qos=on", "link-rate=1T"], qos_classes=7),
 }
+def qos_classes(n=7):
+    """n traffic classes for the QoS cost config: UDP destination port ranges that
+    split the pcaps' flows between them, with weights 1..n (the default flow: 1)."""
+    step = 65536 // (n + 1)
+    return [["qos", "class", "add", f"c{i}", f"match=udp dport {1 + i * step}-{(i + 1) * step}",
+             f"weight={i + 1}"] for i in range(n)]
+
 def acl_rules(n=100):
     """The benchmark's ACL (also bench/micro/bench_acl.c): n - 1 rules that miss the
     pcaps' traffic (other prefixes, TCP, other ports, both directions, weights), then
@@ -335,7 +349,11 @@ def run_xvs(pcap, mode, a):
         split = ensure_split(pcap) if cfg["split"] else None
         x.start()
         vlan = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
-        x.ctl("port", "add", "p2", "null", *vlan)
+        x.ctl("port", "add", "p2", "null", *vlan, *cfg.get("p2_opts", []))
+        if cfg.get("qos_classes"):
+            x.ctl("switch", "set", "default-flow-weight=1")
+            for c in qos_classes(cfg["qos_classes"]):
+                x.ctl(*c)
         for i in range(cfg.get("extra_null", 0)):
             x.ctl("port", "add", f"p{3 + i}", "null", *vlan)
         ent = fdb_entries(pcap)

@@ -98,6 +98,7 @@ static const struct cmd_table xvsctl_tables[] = {
 	{mirror_cmds, mirror_options_help},
 	{capture_cmds, capture_options_help},
 	{xvsctl_acl_cmds, xvsctl_acl_help},
+	{qos_cmds, qos_options_help},
 	{NULL, NULL},
 };
 

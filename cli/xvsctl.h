@@ -70,6 +70,8 @@ extern const char mirror_options_help[];
 extern const struct cmd capture_cmds[];
 extern const char capture_options_help[];
 extern const struct cmd xvsctl_acl_cmds[];
+extern const struct cmd qos_cmds[];
+extern const char qos_options_help[];
 extern const char xvsctl_acl_help[];
 
 /* Helpers for feature files. */

@@ -383,6 +383,52 @@ MUTANTS = [
        "if (sum_abs < c->min_bps)")],
      [unit("test_qos")]),
 
+    # -- QoS on the datapath and its control (issue 13)
+    ("qos-src-class-ignored", "egress QoS puts every frame in the default flow: a source "
+     "port's minimum weight is ignored",
+     [("src/dp/qos_egress.c",
+       "uint8_t c = md->in_port < XVS_MAX_PORTS ? pl->src_cls[md->in_port] : 0;",
+       "uint8_t c = md->in_port < XVS_MAX_PORTS ? 0 : 0;")],
+     [e2e("test_qos.py", "weights_share")]),
+
+    ("qos-port-cap-dropped", "a port's max-bw never reaches the scheduler (cap not enforced)",
+     [("src/ctl/cmd_qos.c",
+       "\t\tcfg->cls[cfg->n_classes - 1].max_bps = c->max_bw;\n",
+       "\t\tcfg->cls[cfg->n_classes - 1].max_bps = 0;\n")],
+     [e2e("test_qos.py", "cap_holds")]),
+
+    ("qos-match-reads-sport", "the traffic-class classifier takes the source port for the "
+     "destination port (class match wrong)",
+     [("src/dp/qos_egress.c",
+       "k.dport = (uint16_t)(d[md->l4_off + 2] << 8 | d[md->l4_off + 3]);",
+       "k.dport = (uint16_t)(d[md->l4_off] << 8 | d[md->l4_off + 1]);")],
+     [e2e("test_qos.py", "class_by_port")]),
+
+    ("qos-not-paced", "a scheduling port is not paced to its link-rate: frames leave as "
+     "fast as they come and no class waits",
+     [("src/ctl/cmd_qos.c", "\tcfg->shape_port = true;\n", "\tcfg->shape_port = false;\n")],
+     [e2e("test_qos.py", "weights_share")]),
+
+    ("qos-classes-not-restored", "traffic classes are not restored at start",
+     [("src/ctl/switch.c", "\tr = xvsd_qos_restore(err);\n", "\tr = 0;\n")],
+     [e2e("test_qos.py", "survives_restart")]),
+
+    ("qos-mode-change-unchecked", "bandwidth-mode changes while ports have minimums",
+     [("src/ctl/cmd_qos.c", "\tif (sw->bw_mode != xvsd.sw.bw_mode) {",
+       "\tif (sw->bw_mode != xvsd.sw.bw_mode && false) {")],
+     [e2e("test_qos.py", "bad_input")]),
+
+    ("qos-pcp-misplaced", "802.1p marking writes the priority one bit too low in the tag",
+     [("src/dp/qos_egress.c", "\td[14] = (uint8_t)(pcp << 5);\n",
+       "\td[14] = (uint8_t)(pcp << 4);\n")],
+     [e2e("test_qos.py", "marks_8021p")]),
+
+    ("qos-strict-dropped", "a traffic class's ETS strict priority never reaches the "
+     "scheduler (it is weighted like the others)",
+     [("src/ctl/cmd_qos.c", "\t\tcfg->cls[cfg->n_classes - 1].strict = t->strict;\n",
+       "\t\tcfg->cls[cfg->n_classes - 1].strict = 0;\n")],
+     [e2e("test_qos.py", "ets_strict")]),
+
     # -- control plane, the other halves of two features above
     ("mtu-before-commit", "port.set changes the device MTU before the store commit",
      [("src/ctl/cmd_port.c",

@@ -62,6 +62,11 @@ enum port_key {
 	PK_DHCP_GUARD,
 	PK_ROUTER_GUARD,
 	PK_STORM_LIMIT,
+	PK_QOS,
+	PK_LINK_RATE,
+	PK_MIN_BW_WEIGHT,
+	PK_MIN_BW,
+	PK_MAX_BW,
 	PK__MAX
 };
 
@@ -125,6 +130,17 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 	[PK_STORM_LIMIT] = {"storm-limit", "broadcast+multicast+unknown-unicast packets/s the "
 					   "port may send, 0-100000000 (0: no limit)",
 			    ALL_KINDS},
+	[PK_QOS] = {"qos", "schedule the port's egress: minimum bandwidth, caps, traffic "
+			   "classes (on|off)", ALL_KINDS},
+	[PK_LINK_RATE] = {"link-rate", "bit/s the port's egress is scheduled against, e.g. 100M "
+				       "(0: the link's reported speed)", ALL_KINDS},
+	[PK_MIN_BW_WEIGHT] = {"min-bw-weight", "minimum bandwidth of the port's traffic as a "
+					       "weight, 0-100 (0: none; bandwidth-mode=weight)",
+			      ALL_KINDS},
+	[PK_MIN_BW] = {"min-bw", "absolute minimum bandwidth of the port's traffic, bit/s "
+				 "(0: none; bandwidth-mode=absolute)", ALL_KINDS},
+	[PK_MAX_BW] = {"max-bw", "cap on the port's traffic at scheduling egress ports, bit/s "
+				 "(0: none)", ALL_KINDS},
 	[PK__MAX] = {NULL, NULL, 0},
 };
 
@@ -132,6 +148,9 @@ enum switch_key {
 	SK_AGING,
 	SK_FDB_MAX,
 	SK_WORKERS,
+	SK_BW_MODE,
+	SK_DF_WEIGHT,
+	SK_DF_MIN_BW,
 	SK__MAX
 };
 
@@ -139,6 +158,10 @@ const struct xvs_cfg_key xvs_switch_cfg_keys[SK__MAX + 1] = {
 	[SK_AGING] = {"aging", "FDB aging time in seconds, 10-1000000", 0},
 	[SK_FDB_MAX] = {"fdb-max", "FDB capacity in entries, 1-1048576 (restart to apply)", 0},
 	[SK_WORKERS] = {"workers", "active worker threads, 1 to the number started", 0},
+	[SK_BW_MODE] = {"bandwidth-mode", "QoS minimums: weight, absolute or none (refused while "
+					  "minimums are set)", 0},
+	[SK_DF_WEIGHT] = {"default-flow-weight", "minimum weight of the default flow, 0-100", 0},
+	[SK_DF_MIN_BW] = {"default-flow-min-bw", "absolute minimum of the default flow, bit/s", 0},
 	[SK__MAX] = {NULL, NULL, 0},
 };
 
@@ -675,6 +698,21 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 	case PK_STORM_LIMIT:
 		ret = xvs_u32_parse(what, value, 0, 100000000, &tmp.storm_limit, err);
 		break;
+	case PK_QOS:
+		ret = xvs_bool_parse(what, value, &tmp.qos, err);
+		break;
+	case PK_LINK_RATE:
+		ret = xvs_qos_rate_parse(what, value, &tmp.link_rate, err);
+		break;
+	case PK_MIN_BW_WEIGHT:
+		ret = xvs_u32_parse(what, value, 0, XVS_QOS_WEIGHT_MAX, &tmp.min_bw_weight, err);
+		break;
+	case PK_MIN_BW:
+		ret = xvs_qos_rate_parse(what, value, &tmp.min_bw, err);
+		break;
+	case PK_MAX_BW:
+		ret = xvs_qos_rate_parse(what, value, &tmp.max_bw, err);
+		break;
 	case PK__MAX:
 		ret = -EINVAL;
 		break;
@@ -780,6 +818,16 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		return put(buf, len, "%s", cfg->router_guard ? "on" : "off");
 	case PK_STORM_LIMIT:
 		return put(buf, len, "%u", cfg->storm_limit);
+	case PK_QOS:
+		return put(buf, len, "%s", cfg->qos ? "on" : "off");
+	case PK_LINK_RATE:
+		return put(buf, len, "%llu", (unsigned long long)cfg->link_rate);
+	case PK_MIN_BW_WEIGHT:
+		return put(buf, len, "%u", cfg->min_bw_weight);
+	case PK_MIN_BW:
+		return put(buf, len, "%llu", (unsigned long long)cfg->min_bw);
+	case PK_MAX_BW:
+		return put(buf, len, "%llu", (unsigned long long)cfg->max_bw);
 	case PK__MAX:
 		break;
 	}
@@ -873,6 +921,9 @@ xvs_switch_cfg_init(struct xvs_switch_cfg *cfg)
 	cfg->aging_s = 300;
 	cfg->fdb_max = 8192;
 	cfg->workers = 1;
+	cfg->bw_mode = XVS_QOS_MODE_WEIGHT;
+	cfg->df_weight = 0;
+	cfg->df_min_bw = 0;
 }
 
 int
@@ -892,9 +943,20 @@ xvs_switch_cfg_set(struct xvs_switch_cfg *cfg, const char *key, const char *valu
 							 "was started");
 		return xvs_u32_parse("switch: workers", value, 1, max_workers, &cfg->workers,
 				     err);
+	case SK_BW_MODE:
+		if (value == NULL || xvs_qos_mode_parse(value, &cfg->bw_mode) < 0)
+			return xvs_err_set(err, -EINVAL, "switch: bandwidth-mode \"%.32s\" is not "
+					   "weight, absolute or none", value == NULL ? "" : value);
+		return 0;
+	case SK_DF_WEIGHT:
+		return xvs_u32_parse("switch: default-flow-weight", value, 0, XVS_QOS_WEIGHT_MAX,
+				     &cfg->df_weight, err);
+	case SK_DF_MIN_BW:
+		return xvs_qos_rate_parse("switch: default-flow-min-bw", value, &cfg->df_min_bw, err);
 	default:
 		return xvs_err_set(err, -EINVAL,
-				   "switch: unknown option \"%.32s\" (valid: aging, fdb-max, workers)",
+				   "switch: unknown option \"%.32s\" (valid: aging, fdb-max, workers, "
+				   "bandwidth-mode, default-flow-weight, default-flow-min-bw)",
 				   key == NULL ? "" : key);
 	}
 }
@@ -913,6 +975,12 @@ xvs_switch_cfg_get(const struct xvs_switch_cfg *cfg, const char *key, char *buf,
 		return put(buf, len, "%u", cfg->aging_s);
 	case SK_FDB_MAX:
 		return put(buf, len, "%u", cfg->fdb_max);
+	case SK_BW_MODE:
+		return put(buf, len, "%s", xvs_qos_mode_name(cfg->bw_mode));
+	case SK_DF_WEIGHT:
+		return put(buf, len, "%u", cfg->df_weight);
+	case SK_DF_MIN_BW:
+		return put(buf, len, "%llu", (unsigned long long)cfg->df_min_bw);
 	default:
 		return put(buf, len, "%u", cfg->workers);
 	}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "qos.h"
 #include "rss.h"
 #include "vlan.h"
 #include "xvs_err.h"
@@ -68,6 +69,14 @@ struct xvs_port_cfg {
 	bool dhcp_guard;                 /* drop DHCP server messages the port sends */
 	bool router_guard;               /* drop router advertisements/redirects it sends */
 	uint32_t storm_limit;            /* broadcast+multicast+unknown unicast pps; 0 = off */
+	/* QoS (doc/qos.md). As an egress port: */
+	bool qos;                        /* schedule its egress (one owner worker) */
+	uint64_t link_rate;              /* capacity scheduled against, bit/s; 0: the link's
+					  * reported speed */
+	/* As a source, at every scheduling egress port: */
+	uint32_t min_bw_weight;          /* minimum by weight, 1-100; 0 = none */
+	uint64_t min_bw;                 /* absolute minimum, bit/s; 0 = none */
+	uint64_t max_bw;                 /* cap, bit/s; 0 = none */
 };
 
 /* Kinds that connect the switch to a network (a NIC, a host netdev), not to
@@ -92,6 +101,9 @@ struct xvs_switch_cfg {
 	uint32_t aging_s;     /* FDB aging, 10..1000000 s; default 300 */
 	uint32_t fdb_max;     /* FDB capacity (restart to change) */
 	uint32_t workers;     /* active workers, 1..lcores started */
+	enum xvs_qos_mode bw_mode;   /* bandwidth-mode: weight (default), absolute, none */
+	uint32_t df_weight;   /* default-flow-weight: the default flow's minimum weight, 0-100 */
+	uint64_t df_min_bw;   /* default-flow-min-bw: its absolute minimum, bit/s */
 };
 
 /* Set defaults: kind, name as given; ifname = name; queues 1; mtu 1500; access VLAN 1;

@@ -6,6 +6,7 @@
  * caps (rte_sched's weights exist only inside its best-effort class), and the
  * core has no DPDK by design.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "qos.h"
@@ -151,6 +152,44 @@ xvs_qos_mode_change(const struct xvs_qos_cfg *cfg, enum xvs_qos_mode mode,
 	return 0;
 }
 
+int
+xvs_qos_rate_parse(const char *what, const char *s, uint64_t *out, struct xvs_err *err)
+{
+	static const struct {
+		char c;
+		uint64_t mul;
+	} suf[] = {{'k', 1000ull}, {'K', 1000ull}, {'m', 1000000ull}, {'M', 1000000ull},
+		   {'g', 1000000000ull}, {'G', 1000000000ull}, {'t', 1000000000000ull},
+		   {'T', 1000000000000ull}};
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (p == NULL || *p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > XVS_QOS_RATE_MAX)
+			goto bad;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p != '\0') {
+		size_t i;
+
+		for (i = 0; i < sizeof(suf) / sizeof(suf[0]); i++)
+			if (*p == suf[i].c)
+				break;
+		if (i == sizeof(suf) / sizeof(suf[0]) || p[1] != '\0')
+			goto bad;
+		mul = suf[i].mul;
+	}
+	if (v > XVS_QOS_RATE_MAX / mul)
+		goto bad;
+	*out = v * mul;
+	return 0;
+bad:
+	return xvs_err_set(err, -EINVAL, "%s: \"%.32s\" is not a bit rate (bit/s, with an "
+			   "optional K, M, G or T suffix, at most 10T)", what, s == NULL ? "" : s);
+}
+
 /* ---- Classifier. ---------------------------------------------------------- */
 
 static bool
@@ -174,6 +213,119 @@ xvs_qos_match_validate(const struct xvs_qos_match *m, uint32_t n_classes,
 		return xvs_err_set(err, -EINVAL, "qos match: IP protocol %u has no ports "
 				   "(matches nothing)", m->proto);
 	return 0;
+}
+
+/* "N" or "N-M" within 0..max into lo/hi. */
+static int
+range_parse(const char *t, uint32_t max, uint32_t *lo, uint32_t *hi)
+{
+	char *end;
+	unsigned long a, b;
+
+	if (*t < '0' || *t > '9')
+		return -1;
+	a = strtoul(t, &end, 10);
+	b = a;
+	if (*end == '-') {
+		if (end[1] < '0' || end[1] > '9')
+			return -1;
+		b = strtoul(end + 1, &end, 10);
+	}
+	if (*end != '\0' || a > max || b > max)
+		return -1;
+	*lo = (uint32_t)a;
+	*hi = (uint32_t)b;
+	return 0;
+}
+
+/* "N[,N...]" of values 0..max into a bit mask. */
+static int
+list_parse(const char *t, uint32_t max, uint64_t *mask)
+{
+	char buf[128], *save = NULL, *tok;
+
+	if (strlen(t) >= sizeof(buf))
+		return -1;
+	strcpy(buf, t);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t lo, hi;
+
+		if (range_parse(tok, max, &lo, &hi) < 0 || lo > hi)
+			return -1;
+		for (uint32_t v = lo; v <= hi; v++)
+			*mask |= 1ull << v;
+	}
+	return *mask != 0 ? 0 : -1;
+}
+
+int
+xvs_qos_match_parse(const char *s, struct xvs_qos_match *m, struct xvs_err *err)
+{
+	char buf[256], *save = NULL, *tok;
+	bool any = false;
+
+	memset(m, 0, sizeof(*m));
+	if (s == NULL || strlen(s) >= sizeof(buf))
+		return xvs_err_set(err, -EINVAL, "qos match: missing or longer than 255 characters");
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
+		char *arg = NULL;
+		uint32_t lo, hi;
+		uint64_t mask;
+
+		any = true;
+		if (strcmp(tok, "tcp") == 0) {
+			m->proto = 6;
+			continue;
+		}
+		if (strcmp(tok, "udp") == 0) {
+			m->proto = 17;
+			continue;
+		}
+		if (strcmp(tok, "sctp") == 0) {
+			m->proto = 132;
+			continue;
+		}
+		if (strcmp(tok, "proto") != 0 && strcmp(tok, "pcp") != 0 &&
+		    strcmp(tok, "dscp") != 0 && strcmp(tok, "dport") != 0 &&
+		    strcmp(tok, "sport") != 0)
+			return xvs_err_set(err, -EINVAL, "qos match: unknown word \"%.32s\" (valid: "
+					   "tcp, udp, sctp, proto N, pcp LIST, dscp LIST, dport N[-M], "
+					   "sport N[-M])", tok);
+		arg = strtok_r(NULL, " \t", &save);
+		if (arg == NULL)
+			return xvs_err_set(err, -EINVAL, "qos match: \"%s\" needs a value", tok);
+		if (strcmp(tok, "proto") == 0) {
+			if (range_parse(arg, 255, &lo, &hi) < 0 || lo != hi || lo == 0)
+				return xvs_err_set(err, -EINVAL, "qos match: proto \"%.32s\" is not "
+						   "an IP protocol 1-255", arg);
+			m->proto = (uint8_t)lo;
+		} else if (strcmp(tok, "pcp") == 0) {
+			if (list_parse(arg, 7, &mask) < 0)
+				return xvs_err_set(err, -EINVAL, "qos match: pcp \"%.32s\" is not a "
+						   "list of priorities 0-7", arg);
+			m->pcp_mask = (uint8_t)mask;
+		} else if (strcmp(tok, "dscp") == 0) {
+			if (list_parse(arg, 63, &mask) < 0)
+				return xvs_err_set(err, -EINVAL, "qos match: dscp \"%.32s\" is not a "
+						   "list of DSCPs 0-63", arg);
+			m->dscp_mask = mask;
+		} else {
+			if (range_parse(arg, 65535, &lo, &hi) < 0 || lo == 0)
+				return xvs_err_set(err, -EINVAL, "qos match: %s \"%.32s\" is not a "
+						   "port 1-65535 or a range N-M", tok, arg);
+			m->port_lo = (uint16_t)lo;
+			m->port_hi = (uint16_t)hi;
+			m->port_is_src = tok[0] == 's';
+		}
+	}
+	if (!any)
+		return xvs_err_set(err, -EINVAL, "qos match: empty (it would match every frame; "
+				   "the default flow already does)");
+	if ((m->port_lo != 0 || m->port_hi != 0) && m->proto == 0)
+		return xvs_err_set(err, -EINVAL, "qos match: a port needs tcp, udp or sctp");
+	return xvs_qos_match_validate(m, 1, err);
 }
 
 static bool

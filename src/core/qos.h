@@ -103,6 +103,12 @@ int xvs_qos_validate(const struct xvs_qos_cfg *cfg, struct xvs_err *err);
 int xvs_qos_mode_change(const struct xvs_qos_cfg *cfg, enum xvs_qos_mode mode,
 			struct xvs_err *err);
 
+/* Parse a bit rate for "what" (messages): digits with an optional K, M, G or
+ * T suffix (powers of 1000, as link speeds are given), "0" = none; at most
+ * XVS_QOS_RATE_MAX. Returns 0 or -EINVAL naming what and the rule. */
+#define XVS_QOS_RATE_MAX 10000000000000ull /* 10 Tbit/s */
+int xvs_qos_rate_parse(const char *what, const char *s, uint64_t *out, struct xvs_err *err);
+
 /* ---- Traffic classifier (pure function). ----------------------------- */
 
 /* What the classifier looks at, filled by the parse stage. */
@@ -131,6 +137,15 @@ struct xvs_qos_match {
  * protocol that has none). */
 int xvs_qos_match_validate(const struct xvs_qos_match *m, uint32_t n_classes,
 			   struct xvs_err *err);
+
+/* Parse a match as an operator writes it, tokens separated by spaces, every
+ * one must hold: "tcp" | "udp" | "sctp" | "proto N" (IP protocol), "pcp
+ * LIST" (802.1p priorities 0-7), "dscp LIST" (0-63), "dport N[-M]" or "sport
+ * N[-M]" (L4 port or range; needs tcp, udp or sctp), where LIST is N[,N...].
+ * For example "tcp dport 6600" (Live Migration), "tcp dport 445" (SMB),
+ * "pcp 3", "udp dport 3343". m->cls is left 0. Returns 0, or -EINVAL naming
+ * the token and the rule; an empty match (matches everything) is refused. */
+int xvs_qos_match_parse(const char *s, struct xvs_qos_match *m, struct xvs_err *err);
 
 /* First rule matching p, in order; class 0 (default flow) if none does. */
 uint8_t xvs_qos_classify(const struct xvs_qos_match *rules, uint32_t n_rules,

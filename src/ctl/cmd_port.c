@@ -142,6 +142,7 @@ port_stats_json(const struct xvs_port *p)
 	uint64_t total = 0;
 
 	xvsd_port_counters_sum(p->slot, &c);
+	c.drop[XVS_DROP_qos_flushed] += xvsd_qos_flushed(p->slot); /* by the control thread */
 	json_object_set_new(o, "name", json_string(p->cfg.name));
 	json_object_set_new(o, "rx_packets", json_integer((json_int_t)c.rx_packets));
 	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)c.rx_bytes));
@@ -154,8 +155,10 @@ port_stats_json(const struct xvs_port *p)
 	json_object_set_new(o, "fdb", xvsd_fdb_port_json(p));
 	json_object_set_new(o, "egress_packets", json_integer((json_int_t)c.egress_packets));
 	json_object_set_new(o, "tx_gso_segments", json_integer((json_int_t)c.tx_gso_segments));
-	json_object_set_new(o, "tx_queued", json_integer(p->open && p->tx_ring != NULL ?
-							 (json_int_t)rte_ring_count(p->tx_ring) : 0));
+	/* waiting in the tx hand-off ring, and at the QoS scheduling point */
+	json_object_set_new(o, "tx_queued", json_integer((p->open && p->tx_ring != NULL ?
+							  (json_int_t)rte_ring_count(p->tx_ring) : 0) +
+							 (json_int_t)xvsd_qos_queued(p->slot)));
 	json_object_set_new(o, "rx_events", json_integer((json_int_t)c.rx_events));
 	/* copies mirror sessions sent to the port: not forwarded traffic */
 	json_object_set_new(o, "mirrored",
@@ -244,6 +247,8 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 	r = xvs_port_open(p, err);
 	if (r < 0)
 		goto free;
+	if ((r = xvsd_qos_check_port(p, &p->cfg, err)) < 0)
+		goto close;
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		goto close;
 	if ((r = xvs_store_port_put(xvsd.store, &p->cfg, err)) < 0) {
@@ -450,6 +455,8 @@ m_port_set(json_t *params, json_t **result, struct xvs_err *err)
 	r = xvs_params_port_options(params, &cfg, true, err);
 	if (r == 0)
 		r = xvsd_rss_check(p, &cfg, err);
+	if (r == 0)
+		r = xvsd_qos_check_port(p, &cfg, err);
 	if (r < 0)
 		return r;
 	r = xvsd_port_cfg_commit(p, &cfg, err);

@@ -86,6 +86,8 @@ m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 	int r;
 
 	r = xvs_params_switch_set(params, &cfg, xvs_dp.n_workers_max, err);
+	if (r == 0)
+		r = xvsd_qos_check_switch(&cfg, err);
 	if (r < 0)
 		return r;
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
@@ -101,7 +103,9 @@ m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 	if (cfg.aging_s != old.aging_s)
 		xvs_fdb_set_aging(xvs_dp.fdb, (uint64_t)cfg.aging_s * 1000000000ull);
 	xvsd.sw = cfg;
-	if (cfg.workers != old.workers) {
+	/* QoS settings are in the snapshot's plans. */
+	if (cfg.workers != old.workers || cfg.bw_mode != old.bw_mode ||
+	    cfg.df_weight != old.df_weight || cfg.df_min_bw != old.df_min_bw) {
 		r = xvsd_publish_err(err);
 		if (r < 0) {
 			xvsd.sw = old;
@@ -111,13 +115,15 @@ m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 			xvsd_store_restore(store_put_settings, &u, err);
 			return r;
 		}
-		XVS_INFO("ctl", "active workers now %u", cfg.workers);
+		if (cfg.workers != old.workers)
+			XVS_INFO("ctl", "active workers now %u", cfg.workers);
 	}
 	return m_switch_show(NULL, result, err);
 }
 
 const struct xvsd_method xvsd_switch_methods[] = {
 	{"switch.show", m_switch_show, "settings, FDB totals, version"},
-	{"switch.set", m_switch_set, "change settings: options {aging, fdb-max, workers}"},
+	{"switch.set", m_switch_set, "change settings: options {aging, fdb-max, workers, bandwidth-mode, "
+			       "default-flow-weight, default-flow-min-bw}"},
 	{NULL, NULL, NULL},
 };

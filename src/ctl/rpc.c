@@ -57,6 +57,7 @@ const struct xvsd_method *const xvsd_method_tables[] = {
 	xvsd_capture_methods,
 	xvsd_acl_methods,
 	xvsd_balancer_methods,
+	xvsd_qos_methods,
 	NULL,
 };
 

@@ -47,6 +47,8 @@ static const char *const migrations[] = {
 	"  port TEXT NOT NULL REFERENCES port(name) ON DELETE CASCADE, rule TEXT NOT NULL);",
 	/* 4 -> 5: the queue balancer's settings (xvs_bal_cfg_keys) */
 	"CREATE TABLE IF NOT EXISTS balancer_setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 5 -> 6: QoS traffic classes; options as JSON, rowid orders them */
+	"CREATE TABLE IF NOT EXISTS qos_class(name TEXT PRIMARY KEY, spec TEXT NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -472,6 +474,37 @@ xvs_store_mirror_del(struct xvs_store *st, const char *name, struct xvs_err *err
 	const char *p[] = {name, NULL};
 
 	return run(st, err, "DELETE FROM mirror WHERE name = ?1", p);
+}
+
+int
+xvs_store_qos_class_put(struct xvs_store *st, const char *name, const char *spec,
+			struct xvs_err *err)
+{
+	const char *p[] = {name, spec, NULL};
+
+	return run(st, err, "INSERT OR REPLACE INTO qos_class(name, spec) VALUES(?1, ?2)", p);
+}
+
+int
+xvs_store_qos_class_del(struct xvs_store *st, const char *name, struct xvs_err *err)
+{
+	const char *p[] = {name, NULL};
+
+	return run(st, err, "DELETE FROM qos_class WHERE name = ?1", p);
+}
+
+static int
+qos_class_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((xvs_store_qos_class_cb)cb)(col(s, 0), col(s, 1), arg);
+}
+
+int
+xvs_store_load_qos_classes(struct xvs_store *st, xvs_store_qos_class_cb cb, void *arg,
+			   struct xvs_err *err)
+{
+	return query(st, err, "SELECT name, spec FROM qos_class ORDER BY rowid", NULL,
+		     qos_class_row, (void *)cb, arg);
 }
 
 static int

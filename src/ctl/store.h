@@ -24,6 +24,8 @@
  *   acl_rule(id PK, port, rule)         port ACL rules in canonical text (v4);
  *                                       id orders them (weight ties: lowest wins)
  *   balancer_setting(key PK, value)     queue balancer settings (v5, xvs_bal_cfg_keys)
+ *   qos_class(name PK, spec)            QoS traffic classes (v6): spec is the
+ *                                       class's options as JSON; rowid orders them
  */
 #ifndef XVS_STORE_H
 #define XVS_STORE_H
@@ -62,6 +64,15 @@ int xvs_store_static_del(struct xvs_store *st, const char *mac, unsigned int vla
 			 struct xvs_err *err);
 int xvs_store_setting_put(struct xvs_store *st, const char *key, const char *value,
 			  struct xvs_err *err);
+
+/* QoS traffic classes: insert (a new row, last in order) or delete one;
+ * load them in order. */
+int xvs_store_qos_class_put(struct xvs_store *st, const char *name, const char *spec,
+			    struct xvs_err *err);
+int xvs_store_qos_class_del(struct xvs_store *st, const char *name, struct xvs_err *err);
+typedef int (*xvs_store_qos_class_cb)(const char *name, const char *spec, void *arg);
+int xvs_store_load_qos_classes(struct xvs_store *st, xvs_store_qos_class_cb cb, void *arg,
+			       struct xvs_err *err);
 
 /* Insert or replace a mirror session; delete one. dir: in, out or both. */
 int xvs_store_mirror_put(struct xvs_store *st, const char *name, const char *src, const char *dst,

@@ -401,6 +401,7 @@ xvsd_publish(void)
 		sp->vlan = p->cfg.vlan;
 		xvs_stage_fill_port(slot, &sp->pipe);
 		s->egress_stages |= sp->pipe.n_out > 0;
+		xvsd_qos_fill(s, slot);
 		s->flood[s->n_flood++] = slot;
 		/* Queues go to workers as the port's RSS settings say. */
 		ot = rss_plan(p, s->n_workers);
@@ -457,6 +458,7 @@ xvsd_publish(void)
 	swap_snapshot(s);
 	/* s replaced every stage state and stage it does not hold: free them. */
 	xvs_stage_reclaim();
+	xvsd_qos_published();
 	for (uint16_t i = 0; i < n_old_tables; i++)
 		rte_free(old_tables[i]);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
@@ -784,6 +786,9 @@ xvsd_restore(struct xvs_err *err)
 	if (r < 0)
 		return r;
 	r = xvsd_acl_restore(err);
+	if (r < 0)
+		return r;
+	r = xvsd_qos_restore(err);
 	if (r < 0)
 		return r;
 	/* with the ports there, before any traffic: the first snapshot runs

@@ -209,6 +209,24 @@ extern const struct xvsd_method xvsd_balancer_methods[]; /* cmd_balancer.c */
  * its publish). */
 int xvsd_acl_restore(struct xvs_err *err);
 
+/* Egress QoS (cmd_qos.c). check_port / check_switch: would every
+ * scheduling port's model stay valid with port p's configuration cfg (p may
+ * be a port being added, not yet in the table), or with switch settings sw
+ * (a bandwidth-mode change is refused while minimums are set)? fill: while
+ * building snapshot s, give port slot its scheduling point and plan if it
+ * has qos=on; published: after the swap, free what the previous snapshot
+ * alone used. queued / flushed: frames waiting at the slot's scheduling
+ * point, and dropped when its QoS went away (port stats). */
+extern const struct xvsd_method xvsd_qos_methods[];
+int xvsd_qos_check_port(const struct xvs_port *p, const struct xvs_port_cfg *cfg,
+			struct xvs_err *err);
+int xvsd_qos_check_switch(const struct xvs_switch_cfg *sw, struct xvs_err *err);
+void xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot);
+void xvsd_qos_published(void);
+uint64_t xvsd_qos_queued(uint16_t slot);
+uint64_t xvsd_qos_flushed(uint16_t slot);
+int xvsd_qos_restore(struct xvs_err *err);
+
 /* Handle one request line; returns the response (new reference). */
 json_t *xvsd_rpc_handle(const char *line, size_t len);
 

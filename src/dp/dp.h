@@ -82,7 +82,10 @@ _Static_assert(XVS_MAX_PORTS <= XVS_STAGE_PORT_SLOTS, "the stage registry keeps 
 	X(port_down)        /* destination port being removed (egress port) */         \
 	X(policy)           /* dropped by an ingress stage: guard, ACL, extension      \
 			     * (the stage's own counters say which and why) */          \
-	X(tx_policy)        /* dropped or excluded by an egress stage (egress port) */
+	X(tx_policy)        /* dropped or excluded by an egress stage (egress port) */ \
+	X(qos_queue_full)   /* QoS: the frame's class queue was full (egress port) */  \
+	X(qos_flushed)      /* QoS: queued when its class or the port's QoS went away  \
+			     * (egress port) */
 
 enum xvs_drop {
 #define XVS_DROP_ENUM(n) XVS_DROP_##n,
@@ -147,6 +150,8 @@ struct xvs_rxq_counters {
 
 /* A port as the workers see it in a snapshot. */
 struct xvs_port_ops;
+struct xvs_qos_port;
+struct xvs_qos_plan;
 struct xvs_snap_port {
 	bool active;                /* slot in use and started */
 	bool tx_meta_offload;       /* takes GSO/checksum requests as metadata (caps) */
@@ -169,6 +174,9 @@ struct xvs_snap_port {
 	uint16_t n_rx_workers;      /* workers that may run its received frames (storm limit
 				     * splits its rate between them) */
 	struct xvs_snap_pipeline pipe;  /* stages enabled on the port (xvs_stage_fill_port) */
+	/* Egress QoS (qos_egress.h): NULL unless the port schedules its egress. */
+	struct xvs_qos_port *qos;       /* its scheduling point, owned by XVS_QOS_OWNER */
+	const struct xvs_qos_plan *qos_plan; /* classes, rules, scheduler settings */
 };
 
 struct xvs_snap_rxq {
@@ -182,6 +190,8 @@ struct xvs_snap_worker {
 	struct xvs_snap_rxq rxq[XVS_MAX_RXQ_PER_WORKER];
 	uint16_t n_tx_owned;              /* ports whose tx hand-off ring this worker drains */
 	uint16_t tx_owned[XVS_MAX_PORTS];
+	uint16_t n_qos_owned;             /* ports whose egress this worker schedules */
+	uint16_t qos_owned[XVS_MAX_PORTS];
 };
 
 /* Immutable once published. Built and freed by the control thread. */
@@ -414,6 +424,11 @@ xvs_tsc_ns(uint64_t tsc)
 {
 	return (uint64_t)((double)tsc * 1e9 / (double)xvs_dp.tsc_hz);
 }
+
+/* Send pkts[0..n) on w's own tx queue of port out (w->id < p->n_txq) and
+ * count what was sent and what was not. Consumes every mbuf. Worker only. */
+void xvs_tx_direct(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
+		   struct rte_mbuf **pkts, uint16_t n);
 
 /* Transmit what w has buffered for port slot out. */
 void xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out);

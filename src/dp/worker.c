@@ -63,6 +63,7 @@
 #include "idle.h"
 #include "offload.h"
 #include "port_ops.h"
+#include "qos_egress.h"
 
 /* Every lazy queue is read at least this often while the worker is awake,
  * whatever epoll says: insurance against an fd that could not be watched. */
@@ -88,9 +89,9 @@ xvs_worker_wake(struct xvs_worker *w)
 
 /* Send pkts[0..n) on tx queue w->id of port out through its kind's ops
  * (which consume every mbuf) and count what was sent and what was not. */
-static void
-tx_direct(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
-	  struct rte_mbuf **pkts, uint16_t n)
+void
+xvs_tx_direct(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
+	      struct rte_mbuf **pkts, uint16_t n)
 {
 	struct xvs_port_counters *c = &w->ctr[out];
 	uint64_t bytes = 0;
@@ -104,7 +105,7 @@ tx_direct(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
 
 /* Transmit pkts[0..n) to port out: on this worker's own tx queue, or
  * through the port's hand-off ring when the device has fewer tx queues than
- * there are workers. Consumes every mbuf. */
+ * there are workers, or to its QoS scheduling point. Consumes every mbuf. */
 static void
 tx_port(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
 	struct rte_mbuf **pkts, uint16_t n)
@@ -113,8 +114,12 @@ tx_port(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
 
 	if (n == 0)
 		return;
+	if (unlikely(p->qos != NULL)) {
+		xvs_qos_handoff(w, p, out, pkts, n);
+		return;
+	}
 	if (likely(w->id < p->n_txq)) {
-		tx_direct(w, p, out, pkts, n);
+		xvs_tx_direct(w, p, out, pkts, n);
 		return;
 	}
 	/* The owner counts tx when it transmits; a full ring is a tx_full drop here. */
@@ -148,6 +153,7 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 	for (; i < n; i++) {
 		struct xvs_offload_iter it;
 		uint32_t segs = 0;
+		uint8_t tclass = xvs_meta(pkts[i])->tclass; /* QoS: its segments' class */
 
 		/* A chain longer than 2 KB (a tap read without its 64 KB
 		 * buffers, a NIC that scatters) is flattened into a jumbo mbuf
@@ -163,6 +169,9 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 				k = 0;
 			}
 			r = xvs_offload_next(&it, res + k, XVS_BURST - k);
+			if (unlikely(p->qos != NULL))
+				for (uint16_t j = 0; j < r; j++)
+					xvs_meta(res[k + j])->tclass = tclass;
 			k += r;
 			segs += r;
 		}
@@ -206,6 +215,10 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 		if (n == 0)
 			return;
 	}
+	/* QoS: classified here, on the worker that forwarded the frames,
+	 * before offloads are resolved (segments take their frame's class). */
+	if (unlikely(p->qos != NULL))
+		xvs_qos_classify_burst(p->qos_plan, tb->pkts, n);
 	if (needs_resolve && !(p->tx_meta_offload &&
 			       (p->ops->tx_meta_now == NULL || p->ops->tx_meta_now(p->priv))))
 		n = resolve_offloads(w, p, out, tb->pkts, n);
@@ -229,7 +242,7 @@ drain_tx_rings(struct xvs_worker *w, const struct xvs_snapshot *s)
 			continue;
 		while ((n = rte_ring_sc_dequeue_burst(p->tx_ring, (void **)pkts, XVS_BURST,
 						      NULL)) > 0) {
-			tx_direct(w, p, out, pkts, (uint16_t)n);
+			xvs_tx_direct(w, p, out, pkts, (uint16_t)n);
 			total += n;
 			if (n < XVS_BURST)
 				break;
@@ -705,6 +718,8 @@ xvs_worker_main(void *arg)
 					xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
 			}
 			handed = drain_tx_rings(w, s);
+			if (unlikely(s->worker[w->id].n_qos_owned > 0))
+				handed += xvs_qos_service(w, s);
 		}
 		/* Even when no longer active: what was handed over before the
 		 * worker count dropped must not stay stuck in its rings. */
@@ -754,7 +769,8 @@ xvs_worker_main(void *arg)
 			 * frame that arrived before arming is picked up by that turn, one
 			 * that arrives after it raises an interrupt or sees sleeping. */
 			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
-			if (tx_pending(w, s))
+			if (tx_pending(w, s) ||
+			    (w->id < s->n_workers && xvs_qos_pending(w, s)))
 				all_intr = parkable = false;
 			else
 				parkable = !has_duty(w, s);

@@ -61,10 +61,11 @@ INGRESS_DROPS = (
     "rss_ring_full", "same_port", "no_dest", "policy",
 )
 EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed",
-                "tx_oversize", "tx_policy")
+                "tx_oversize", "tx_policy", "qos_queue_full", "qos_flushed")
 # Egress drops of frames that reached the port's transmit path (egress_packets);
 # copy_failed and tx_oversize frames never got there (doc/l2.md, "Conservation").
-EGRESS_TX_DROPS = ("tx_full", "port_down", "tx_error", "offload_failed", "tx_policy")
+EGRESS_TX_DROPS = ("tx_full", "port_down", "tx_error", "offload_failed", "tx_policy",
+                   "qos_queue_full", "qos_flushed")
 
 # Sanitizer runtime options for a build with -Db_sanitize=address,undefined
 # (tests/e2e/README.md, "Sanitizers"); an uninstrumented build ignores them. Address and

@@ -392,11 +392,11 @@ def test_version_1_database_is_migrated_and_newer_refused(switch_unstarted, exam
     assert sw.ctl("ext", "show", "udp_filter")["ports"] == ["n1"]
     sw.stop()
     db = sqlite3.connect(sw.xvsd.db)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
     db.execute("PRAGMA user_version = 99")
     db.commit()
     db.close()
-    sw.expect_log(r"ERR store: config store .*: schema version 99 is newer than this xvsd's 5")
+    sw.expect_log(r"ERR store: config store .*: schema version 99 is newer than this xvsd's 6")
     with pytest.raises(AssertionError, match="exited with 1"):
         sw.start()
     db = sqlite3.connect(sw.xvsd.db)

@@ -126,6 +126,10 @@ def _calls():
         ("acl.show", {"name": "n1"}, {"name": "nope"}),
         ("acl.del", {"name": "n1", "id": 1}, {"name": "n1", "id": 1}),
         ("acl.clear", {"name": "n1"}, {"name": "nope"}),
+        ("qos.class_add", {"name": "lm", "options": {"match": "tcp dport 6600", "weight": 5}},
+         {"name": "x", "options": {"match": "tcp dport 9-1"}}),
+        ("qos.show", {}, {"name": "nope"}),
+        ("qos.class_del", {"name": "lm"}, {"name": "lm"}),
         ("port.del", {"name": "n2"}, {"name": "n2"}),
         ("test.fault", {"point": "none"}, {"point": "bogus"}),
         ("pipeline.stages", {}, None),
@@ -141,7 +145,8 @@ def _state(sw):
     return json.dumps([sw.rpc({"method": "port.list"})["result"],
                        sw.rpc({"method": "switch.show"})["result"]["settings"], fdb,
                        sw.rpc({"method": "acl.show"})["result"]["ports"],
-                       sw.rpc({"method": "balancer.show"})["result"]["settings"]],
+                       sw.rpc({"method": "balancer.show"})["result"]["settings"],
+                       sw.rpc({"method": "qos.show"})["result"]],
                       sort_keys=True)
 
 
@@ -162,7 +167,8 @@ def test_every_rpc_method(switch):
     # and the same through xvsctl's table output, which formats every view
     for args in (("switch", "show"), ("port", "list"), ("port", "stats"), ("fdb", "show"),
                  ("rss", "show"), ("worker", "stats"), ("mirror", "show"), ("capture", "show"),
-                 ("acl", "show"), ("balancer", "show")):
+                 ("acl", "show"), ("balancer", "show"),
+                 ("qos", "show")):
         argv, p = switch.xvsd.ctl_proc(*args, json_out=False)
         assert p.returncode == 0, (argv, p.stderr)
     if os.path.exists(SMOKE_PCAPNG):

@@ -250,6 +250,8 @@ test_config_port_key_table_kinds(void **state)
 		"vlan",   "10",       "trunks",   "1-5", "native", "none",
 		"mac-limit", "16",    "mac-spoof", "off", "dhcp-guard", "off",
 		"router-guard", "off", "storm-limit", "100",
+		"qos", "on", "link-rate", "100M", "min-bw-weight", "5", "min-bw", "1G",
+		"max-bw", "2500000",
 		"rss",    "off",      "rss-base-cpu", "2", "rss-max-cpu", "auto",
 		"rss-max-cpus", "2",  "rss-queues", "all", "rss-profile", "static",
 		"rss-types", "tcp4,udp6", "rss-reta-size", "64",
@@ -281,7 +283,7 @@ test_config_port_key_table_kinds(void **state)
 					 applies ? 0 : -ENOENT);
 		}
 	}
-	assert_int_equal(nkeys, 30);
+	assert_int_equal(nkeys, 35);
 }
 
 static void
@@ -679,7 +681,10 @@ test_config_switch_defaults_and_keys(void **state)
 						    NULL), 0);
 		n++;
 	}
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 6);
+	assert_int_equal(xvs_switch_cfg_get(&cfg, "bandwidth-mode", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "weight");
+	assert_int_equal(xvs_switch_cfg_set(&cfg, "bandwidth-mode", "fast", 4, NULL), -EINVAL);
 	assert_int_equal(xvs_switch_cfg_get(&cfg, "colour", buf, sizeof(buf)), -ENOENT);
 	assert_int_equal(xvs_switch_cfg_get(&cfg, "aging", buf, 2), -ENOSPC);
 }
@@ -710,7 +715,8 @@ test_config_switch_ranges(void **state)
 	assert_int_equal(cfg.workers, 4);
 	assert_int_equal(xvs_switch_cfg_set(&cfg, "colour", "1", 4, &err), -EINVAL);
 	assert_string_equal(err.msg,
-			    "switch: unknown option \"colour\" (valid: aging, fdb-max, workers)");
+			    "switch: unknown option \"colour\" (valid: aging, fdb-max, workers, "
+			    "bandwidth-mode, default-flow-weight, default-flow-min-bw)");
 	assert_int_equal(xvs_switch_cfg_set(&cfg, NULL, "1", 4, &err), -EINVAL);
 	assert_int_equal(xvs_switch_cfg_get(&cfg, "fdb-max", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "1048576");

@@ -760,6 +760,57 @@ test_validate(void **state)
 
 /* ---- Classifier. ----------------------------------------------------------- */
 
+/* Bit rates and matches as an operator writes them; each bad one refused. */
+static void
+test_rate_and_match_parse(void **state)
+{
+	struct xvs_qos_match m;
+	struct xvs_err err;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(xvs_qos_rate_parse("r", "100M", &v, &err), 0);
+	assert_true(v == 100000000ull);
+	assert_int_equal(xvs_qos_rate_parse("r", "10G", &v, &err), 0);
+	assert_true(v == 10000000000ull);
+	assert_int_equal(xvs_qos_rate_parse("r", "2500k", &v, &err), 0);
+	assert_true(v == 2500000ull);
+	assert_int_equal(xvs_qos_rate_parse("r", "0", &v, &err), 0);
+	assert_true(v == 0);
+	assert_int_equal(xvs_qos_rate_parse("r", "11T", &v, &err), -EINVAL);
+	assert_int_equal(xvs_qos_rate_parse("r", "1MM", &v, &err), -EINVAL);
+	assert_int_equal(xvs_qos_rate_parse("r", "fast", &v, &err), -EINVAL);
+	assert_int_equal(xvs_qos_rate_parse("r", "", &v, &err), -EINVAL);
+	assert_int_equal(xvs_qos_rate_parse("r", "99999999999999999999999", &v, &err), -EINVAL);
+
+	assert_int_equal(xvs_qos_match_parse("tcp dport 6600", &m, &err), 0);
+	assert_int_equal(m.proto, 6);
+	assert_int_equal(m.port_lo, 6600);
+	assert_int_equal(m.port_hi, 6600);
+	assert_false(m.port_is_src);
+	assert_int_equal(xvs_qos_match_parse("udp sport 100-200 dscp 46,10-12", &m, &err), 0);
+	assert_int_equal(m.proto, 17);
+	assert_true(m.port_is_src);
+	assert_int_equal(m.port_hi, 200);
+	assert_true(m.dscp_mask == ((1ull << 46) | (7ull << 10)));
+	assert_int_equal(xvs_qos_match_parse("pcp 3,5", &m, &err), 0);
+	assert_int_equal(m.pcp_mask, (1u << 3) | (1u << 5));
+	assert_int_equal(xvs_qos_match_parse("proto 132 dport 9", &m, &err), 0);
+	assert_int_equal(m.proto, 132);
+	/* matching nothing, or everything, or not understood */
+	assert_int_equal(xvs_qos_match_parse("tcp dport 10-5", &m, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "empty"));
+	assert_int_equal(xvs_qos_match_parse("proto 1 dport 5", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("dport 5", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("icmp", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("pcp 8", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("dscp 64", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("tcp dport", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("tcp dport 70000", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("proto 0", &m, &err), -EINVAL);
+}
+
 static void
 test_classify(void **state)
 {
@@ -894,6 +945,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_rate_and_match_parse),
 		cmocka_unit_test(test_v1_v2_531),
 		cmocka_unit_test(test_v3_converged),
 		cmocka_unit_test(test_live_migration_531),

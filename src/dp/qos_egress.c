@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Egress QoS on the datapath (see qos_egress.h for the model and who owns
+ * what): classification at the producers' tx flush, hand-off to the owner
+ * worker, per-class FIFOs, the scheduler's picks, 802.1p marking, transmit.
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "dp.h"
+#include "qos_egress.h"
+
+_Static_assert(XVS_QOS_MAX_PORTS == XVS_MAX_PORTS, "plan's src_cls covers every slot");
+_Static_assert(XVS_MAX_WORKERS <= 16, "one hand-off ring per worker");
+_Static_assert((XVS_QOS_FIFO_SIZE & (XVS_QOS_FIFO_SIZE - 1)) == 0, "FIFO size power of 2");
+_Static_assert(XVS_QOS_MAX_CLASSES <= 256, "a class fits the metadata's tclass");
+
+/* The classifier's view of frame m from its metadata and headers. */
+static inline uint8_t
+classify(const struct xvs_qos_plan *pl, struct rte_mbuf *m)
+{
+	const struct xvs_pkt_meta *md = xvs_meta(m);
+	uint8_t c = md->in_port < XVS_MAX_PORTS ? pl->src_cls[md->in_port] : 0;
+
+	if (c != 0 || pl->n_rules == 0)
+		return c;
+	/* An initializer, not a memset call: this runs per frame. */
+	struct xvs_qos_pkt k = {
+		.has_pcp = (md->flags & XVS_META_TAGGED) != 0,
+		.pcp = md->pcp,
+		.is_ip = md->l3 != 0,
+		.proto = md->l4_proto,
+	};
+
+	if (k.is_ip && pl->need_l34) {
+		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t len = rte_pktmbuf_data_len(m);
+
+		/* RFC 2474: DSCP is the upper 6 bits of the IPv4 TOS byte and
+		 * of the IPv6 traffic class (bits 4-11 of the first word). */
+		if (md->l3_off + 2u <= len)
+			k.dscp = md->l3 == 4 ? (uint8_t)(d[md->l3_off + 1] >> 2) :
+					       (uint8_t)(((d[md->l3_off] & 0x0f) << 2) |
+							 (d[md->l3_off + 1] >> 6));
+		if ((md->flags & XVS_META_HAS_PORTS) && md->l4_off + 4u <= len) {
+			k.has_ports = true;
+			k.sport = (uint16_t)(d[md->l4_off] << 8 | d[md->l4_off + 1]);
+			k.dport = (uint16_t)(d[md->l4_off + 2] << 8 | d[md->l4_off + 3]);
+		}
+	}
+	return xvs_qos_classify(pl->rules, pl->n_rules, &k);
+}
+
+void
+xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		xvs_meta(pkts[i])->tclass = classify(pl, pkts[i]);
+}
+
+/* Put m into its class FIFO (owner only), or drop it: FIFO full. */
+static void
+fifo_put(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
+	 uint16_t out, struct rte_mbuf *m)
+{
+	uint8_t c = xvs_meta(m)->tclass;
+	struct xvs_qos_fifo *f;
+	struct xvs_qos_class_ctr *ct;
+
+	if (unlikely(c >= pl->cfg.n_classes))
+		c = 0; /* classified under a plan with more classes */
+	f = &q->q[c];
+	ct = &q->ctr[c];
+	if (unlikely(f->tail - f->head >= XVS_QOS_FIFO_SIZE ||
+		     (f->bytes + m->pkt_len > pl->qlimit_bytes && f->tail != f->head))) {
+		ct->dropped_frames++;
+		ct->dropped_bytes += m->pkt_len;
+		w->ctr[out].drop[XVS_DROP_qos_queue_full]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	xvs_meta(m)->tclass = c;
+	q->wake_ns = 0; /* a new head may send now, whatever held the others */
+	f->m[f->tail++ & (XVS_QOS_FIFO_SIZE - 1)] = m;
+	f->bytes += m->pkt_len;
+}
+
+void
+xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
+		struct rte_mbuf **pkts, uint16_t n)
+{
+	struct xvs_qos_port *q = p->qos;
+	uint16_t sent;
+
+	if (w->id == XVS_QOS_OWNER) {
+		for (uint16_t i = 0; i < n; i++)
+			fifo_put(w, q, p->qos_plan, out, pkts[i]);
+		return;
+	}
+	/* One producer per ring: this worker. The owner counts what it takes. */
+	sent = (uint16_t)rte_ring_sp_enqueue_burst(q->ring[w->id], (void **)pkts, n, NULL);
+	if (unlikely(sent < n)) {
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		w->ctr[out].drop[XVS_DROP_tx_full] += n - sent;
+	}
+	if (sent > 0)
+		xvs_worker_wake(xvs_dp.worker[XVS_QOS_OWNER]);
+}
+
+/* The plan changed: rebuild the scheduler (tags and buckets start afresh),
+ * drop what waits in classes the plan no longer has. */
+static void
+reconfigure(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
+	    uint16_t out, uint64_t now_ns)
+{
+	for (uint32_t c = pl->cfg.n_classes; c < XVS_QOS_MAX_CLASSES; c++) {
+		struct xvs_qos_fifo *f = &q->q[c];
+
+		while (f->head != f->tail) {
+			rte_pktmbuf_free(f->m[f->head++ & (XVS_QOS_FIFO_SIZE - 1)]);
+			w->ctr[out].drop[XVS_DROP_qos_flushed]++;
+		}
+		f->bytes = 0;
+	}
+	if (q->layout_gen != pl->layout_gen) {
+		memset(q->ctr, 0, sizeof(q->ctr));
+		/* offered = sent + dropped + queued: what waits now was offered */
+		q->layout_gen = pl->layout_gen;
+	}
+	xvs_qos_sched_init(&q->sched, &pl->cfg, now_ns);
+	q->plan_gen = pl->gen;
+	q->wake_ns = 0;
+}
+
+/* 802.1p: set the priority of a tagged frame, or give an untagged one a
+ * priority tag (VID 0, IEEE 802.1Q-2018 9.6), as the uplink's class says.
+ * Without headroom for the tag the frame goes unmarked. */
+static inline void
+mark_pcp(struct rte_mbuf *m, uint8_t pcp)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (m->data_len >= 18 && d[12] == 0x81 && d[13] == 0x00) {
+		d[14] = (uint8_t)((d[14] & 0x1f) | (pcp << 5));
+		return;
+	}
+	d = (uint8_t *)rte_pktmbuf_prepend(m, 4);
+	if (d == NULL)
+		return;
+	memmove(d, d + 4, 12);
+	d[12] = 0x81;
+	d[13] = 0x00;
+	d[14] = (uint8_t)(pcp << 5);
+	d[15] = 0;
+	if (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM))
+		m->l2_len += 4; /* offload offsets follow the headers */
+}
+
+/* Take in what other workers handed over. */
+static uint32_t
+take_in(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
+	uint16_t out)
+{
+	struct rte_mbuf *pkts[XVS_BURST];
+	uint32_t total = 0;
+
+	for (uint16_t src = 0; src < xvs_dp.n_workers_max; src++) {
+		unsigned int n;
+
+		if (q->ring[src] == NULL)
+			continue;
+		/* Up to a FIFO's worth per turn: a full ring is drained in a few turns. */
+		for (int b = 0; b < 8; b++) {
+			n = rte_ring_sc_dequeue_burst(q->ring[src], (void **)pkts, XVS_BURST, NULL);
+			for (unsigned int i = 0; i < n; i++)
+				fifo_put(w, q, pl, out, pkts[i]);
+			total += n;
+			if (n < XVS_BURST)
+				break;
+		}
+	}
+	return total;
+}
+
+/* Send what the scheduler allows now, at most XVS_QOS_TURN_BUDGET frames. */
+static uint32_t
+schedule(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
+	 const struct xvs_qos_plan *pl, uint16_t out, uint64_t now_ns)
+{
+	uint32_t head[XVS_QOS_MAX_CLASSES] = {0};
+	struct rte_mbuf *burst[XVS_BURST];
+	uint32_t n_cls = pl->cfg.n_classes, sent = 0, extra = pl->wire_len ? 24 : 0;
+	uint16_t k = 0;
+
+	if (now_ns < q->wake_ns)
+		return 0;
+	for (uint32_t c = 0; c < n_cls; c++) {
+		struct xvs_qos_fifo *f = &q->q[c];
+
+		if (f->head != f->tail)
+			head[c] = f->m[f->head & (XVS_QOS_FIFO_SIZE - 1)]->pkt_len + extra;
+	}
+	while (sent < XVS_QOS_TURN_BUDGET) {
+		uint64_t wake = 0;
+		int c = xvs_qos_pick(&q->sched, head, now_ns, &wake);
+		struct xvs_qos_fifo *f;
+		struct rte_mbuf *m;
+
+		if (c < 0) {
+			q->wake_ns = wake;
+			break;
+		}
+		f = &q->q[c];
+		m = f->m[f->head++ & (XVS_QOS_FIFO_SIZE - 1)];
+		f->bytes -= m->pkt_len;
+		q->ctr[c].sent_frames++;
+		q->ctr[c].sent_bytes += m->pkt_len;
+		head[c] = f->head != f->tail ?
+				  f->m[f->head & (XVS_QOS_FIFO_SIZE - 1)]->pkt_len + extra : 0;
+		if (pl->pcp[c] >= 0)
+			mark_pcp(m, (uint8_t)pl->pcp[c]);
+		burst[k++] = m;
+		sent++;
+		if (k == XVS_BURST) {
+			xvs_tx_direct(w, p, out, burst, k);
+			k = 0;
+		}
+	}
+	if (k > 0)
+		xvs_tx_direct(w, p, out, burst, k);
+	return sent;
+}
+
+uint32_t
+xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	const struct xvs_snap_worker *sw = &s->worker[w->id];
+	uint64_t now_ns = 0;
+	uint32_t total = 0;
+
+	for (uint16_t i = 0; i < sw->n_qos_owned; i++) {
+		uint16_t out = sw->qos_owned[i];
+		const struct xvs_snap_port *p = &s->port[out];
+		struct xvs_qos_port *q = p->qos;
+		const struct xvs_qos_plan *pl = p->qos_plan;
+
+		if (now_ns == 0)
+			now_ns = xvs_tsc_ns(rte_rdtsc());
+		if (unlikely(q->plan_gen != pl->gen))
+			reconfigure(w, q, pl, out, now_ns);
+		total += take_in(w, q, pl, out);
+		total += schedule(w, p, q, pl, out, now_ns);
+	}
+	return total;
+}
+
+bool
+xvs_qos_pending(const struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	const struct xvs_snap_worker *sw = &s->worker[w->id];
+
+	for (uint16_t i = 0; i < sw->n_qos_owned; i++) {
+		const struct xvs_qos_port *q = s->port[sw->qos_owned[i]].qos;
+
+		for (uint32_t c = 0; c < XVS_QOS_MAX_CLASSES; c++)
+			if (q->q[c].head != q->q[c].tail)
+				return true;
+	}
+	return false;
+}
+
+/* ---- Control thread. ---- */
+
+struct xvs_qos_port *
+xvs_qos_port_create(uint16_t slot, uint16_t n_workers)
+{
+	struct xvs_qos_port *q = rte_zmalloc("xvs_qos_port", sizeof(*q), RTE_CACHE_LINE_SIZE);
+	static unsigned int seq;
+
+	if (q == NULL)
+		return NULL;
+	q->slot = slot;
+	for (uint16_t i = 0; i < n_workers && i < RTE_DIM(q->ring); i++) {
+		char name[RTE_RING_NAMESIZE];
+
+		if (i == XVS_QOS_OWNER)
+			continue; /* the owner queues its own frames directly */
+		snprintf(name, sizeof(name), "xvs_qos%u_%u", seq, i);
+		q->ring[i] = rte_ring_create(name, XVS_QOS_RING_SIZE, SOCKET_ID_ANY,
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (q->ring[i] == NULL) {
+			xvs_qos_port_free(q);
+			return NULL;
+		}
+	}
+	seq++;
+	return q;
+}
+
+void
+xvs_qos_port_flush(struct xvs_qos_port *q)
+{
+	struct rte_mbuf *m;
+
+	for (uint16_t i = 0; i < RTE_DIM(q->ring); i++)
+		while (q->ring[i] != NULL && rte_ring_sc_dequeue(q->ring[i], (void **)&m) == 0) {
+			rte_pktmbuf_free(m);
+			q->flushed++;
+		}
+	for (uint32_t c = 0; c < XVS_QOS_MAX_CLASSES; c++) {
+		struct xvs_qos_fifo *f = &q->q[c];
+
+		while (f->head != f->tail) {
+			rte_pktmbuf_free(f->m[f->head++ & (XVS_QOS_FIFO_SIZE - 1)]);
+			q->flushed++;
+		}
+		f->bytes = 0;
+	}
+}
+
+void
+xvs_qos_port_free(struct xvs_qos_port *q)
+{
+	if (q == NULL)
+		return;
+	xvs_qos_port_flush(q);
+	for (uint16_t i = 0; i < RTE_DIM(q->ring); i++)
+		rte_ring_free(q->ring[i]);
+	rte_free(q);
+}
+
+void
+xvs_qos_class_read(const struct xvs_qos_port *q, uint32_t c, struct xvs_qos_class_ctr *out)
+{
+	const struct xvs_qos_fifo *f = &q->q[c];
+
+	*out = q->ctr[c];
+	out->depth_frames = (uint32_t)(__atomic_load_n(&f->tail, __ATOMIC_RELAXED) -
+				       __atomic_load_n(&f->head, __ATOMIC_RELAXED));
+	out->depth_bytes = __atomic_load_n(&f->bytes, __ATOMIC_RELAXED);
+	out->offered_frames = out->sent_frames + out->dropped_frames + out->depth_frames;
+	out->offered_bytes = out->sent_bytes + out->dropped_bytes + out->depth_bytes;
+}
+
+uint64_t
+xvs_qos_port_queued(const struct xvs_qos_port *q)
+{
+	uint64_t n = 0;
+
+	if (q == NULL)
+		return 0;
+	for (uint16_t i = 0; i < RTE_DIM(q->ring); i++)
+		if (q->ring[i] != NULL)
+			n += rte_ring_count(q->ring[i]);
+	for (uint32_t c = 0; c < XVS_QOS_MAX_CLASSES; c++) {
+		const struct xvs_qos_fifo *f = &q->q[c];
+
+		n += (uint32_t)(__atomic_load_n(&f->tail, __ATOMIC_RELAXED) -
+				__atomic_load_n(&f->head, __ATOMIC_RELAXED));
+	}
+	return n;
+}

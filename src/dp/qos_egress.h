@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Egress QoS on the datapath: one scheduling point per port with qos=on.
+ *
+ * Model
+ * -----
+ * A port whose egress is scheduled has exactly one owner worker (worker 0,
+ * which always runs and owns tx queue 0 of every port). Any worker that
+ * forwards a frame to the port classifies it at its tx flush (source port's
+ * class, else the first traffic-class rule that matches, else the default
+ * flow: xvs_qos_classify_burst, result in the frame's metadata, tclass) and
+ * hands it to the owner: the owner's own frames go straight into the class
+ * FIFOs, another worker's through its own single-producer/single-consumer
+ * ring to the owner (ring[w->id]), so no lock and no shared producer index.
+ * Once per loop turn the owner takes in its rings, tail-drops into per-class
+ * FIFOs bounded in frames and bytes (drop qos_queue_full), and asks the
+ * core scheduler (core/qos.h: SCFQ weights, token-bucket caps, paced to
+ * the port's capacity) which class sends next, until the scheduler says
+ * "not before T" or a turn's budget is spent. It marks 802.1p where the
+ * class says so and transmits on its own tx queue.
+ *
+ * Ownership
+ * ---------
+ * - struct xvs_qos_plan: built by the control thread per publication,
+ *   immutable, reached through the snapshot (struct xvs_snap_port.qos_plan),
+ *   freed after the grace period of the publication that replaced it.
+ * - struct xvs_qos_port: one per port slot that ever had qos=on, allocated
+ *   and freed by the control thread. The rings' producer sides belong to
+ *   their workers; everything below `owner only` to the owner worker while a
+ *   snapshot names the port as scheduled. When qos goes off, the control
+ *   thread (after the grace period, when no worker can touch it) frees the
+ *   frames left in it and counts them (flushed, drop qos_flushed). The
+ *   control thread reads the counters (torn-free 64-bit loads).
+ *
+ * Why not rte_sched: see core/qos.h (its weights exist only inside its
+ * best-effort class). Why not rte_ring for the class FIFOs: they are private
+ * to the owner, so a plain array ring without atomics is what is needed.
+ */
+#ifndef XVS_QOS_EGRESS_H
+#define XVS_QOS_EGRESS_H
+
+#include <stdalign.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "qos.h"
+
+struct xvs_worker;
+struct xvs_snapshot;
+struct xvs_snap_port;
+
+#define XVS_QOS_OWNER 0             /* worker that schedules every QoS port */
+#define XVS_QOS_RING_SIZE 1024      /* hand-off ring per producer worker */
+#define XVS_QOS_FIFO_SIZE 1024      /* frames a class FIFO holds at most (power of 2) */
+#define XVS_QOS_TURN_BUDGET 128     /* frames sent per port per owner turn at most */
+#define XVS_QOS_RULES_MAX XVS_QOS_MAX_CLASSES
+#define XVS_QOS_MAX_PORTS 32        /* = XVS_MAX_PORTS (checked in dp.h) */
+
+/* What the workers need of a port's QoS settings. Immutable once published. */
+struct xvs_qos_plan {
+	uint64_t gen;                   /* unique per plan: the owner re-inits on change */
+	uint64_t layout_gen;            /* changes when classes are added/removed/renamed:
+					 * the owner zeroes its class counters */
+	struct xvs_qos_cfg cfg;         /* validated (xvs_qos_validate) */
+	uint32_t n_rules;
+	struct xvs_qos_match rules[XVS_QOS_RULES_MAX]; /* traffic classes, in order */
+	bool need_l34;                  /* a rule reads DSCP, protocol or ports */
+	uint8_t src_cls[XVS_QOS_MAX_PORTS]; /* class of frames from a source slot; 0: rules */
+	int8_t pcp[XVS_QOS_MAX_CLASSES];    /* 802.1p priority to mark, -1: leave */
+	uint64_t qlimit_bytes;          /* per-class FIFO limit */
+	bool wire_len;                  /* charge frames + 24 B (preamble, IFG, FCS):
+					 * capacity is a physical link's speed */
+};
+
+/* Per class counters. The owner writes sent and dropped only: per frame, the
+ * fewer stores the better; offered and depth are derived when read
+ * (xvs_qos_class_read: depth from the FIFO, offered = sent + dropped + depth). */
+struct xvs_qos_class_ctr {
+	uint64_t sent_frames, sent_bytes;       /* picked by the scheduler and transmitted */
+	uint64_t dropped_frames, dropped_bytes; /* tail-dropped: FIFO full (qos_queue_full) */
+	uint64_t offered_frames, offered_bytes; /* reached the scheduling point (derived) */
+	uint64_t depth_frames, depth_bytes;     /* queued now (derived) */
+};
+
+/* A class FIFO, private to the owner. */
+struct xvs_qos_fifo {
+	uint32_t head, tail;            /* free-running; tail - head = frames */
+	uint64_t bytes;
+	struct rte_mbuf *m[XVS_QOS_FIFO_SIZE];
+};
+
+struct xvs_qos_port {
+	/* Control thread. */
+	uint16_t slot;
+	uint64_t flushed;               /* frames freed when qos went off (control thread) */
+	struct rte_ring *ring[16];      /* SP/SC hand-off from worker i to the owner */
+
+	/* Owner only. */
+	alignas(64) uint64_t plan_gen;  /* plan the scheduler was built for */
+	uint64_t layout_gen;
+	uint64_t wake_ns;               /* scheduler: nothing may send before this */
+	struct xvs_qos_sched sched;
+	struct xvs_qos_class_ctr ctr[XVS_QOS_MAX_CLASSES];
+	struct xvs_qos_fifo q[XVS_QOS_MAX_CLASSES];
+};
+
+/* Classify pkts[0..n) (metadata filled) for pl into their metadata's tclass.
+ * Any worker. */
+void xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n);
+
+/* Hand pkts[0..n) (classified) to port out's scheduling point. Consumes
+ * every mbuf: queued, or freed under tx_full (hand-off ring full). Any
+ * worker. */
+void xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
+		     struct rte_mbuf **pkts, uint16_t n);
+
+/* The owner's turn: take in the hand-off rings and send what the scheduler
+ * allows, for every port w schedules in s. Returns frames taken in or sent. */
+uint32_t xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s);
+
+/* Does w hold frames waiting for the scheduler (sleep with a timeout then)? */
+bool xvs_qos_pending(const struct xvs_worker *w, const struct xvs_snapshot *s);
+
+/* ---- Control thread. ---- */
+
+/* Allocate the state of port slot (rings for n_workers producers). NULL if
+ * out of memory. */
+struct xvs_qos_port *xvs_qos_port_create(uint16_t slot, uint16_t n_workers);
+
+/* Free every frame q holds (rings and FIFOs), counting them in q->flushed.
+ * Only when no snapshot in force names q. */
+void xvs_qos_port_flush(struct xvs_qos_port *q);
+
+/* Flush and free q (NULL: nothing). Same condition. */
+void xvs_qos_port_free(struct xvs_qos_port *q);
+
+/* Class c's counters as the control thread shows them (any thread). */
+void xvs_qos_class_read(const struct xvs_qos_port *q, uint32_t c, struct xvs_qos_class_ctr *out);
+
+/* Frames queued in q now (rings + FIFOs): part of the port's tx_queued. */
+uint64_t xvs_qos_port_queued(const struct xvs_qos_port *q);
+
+#endif /* XVS_QOS_EGRESS_H */
