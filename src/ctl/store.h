@@ -7,7 +7,7 @@
  * On start xvsd rebuilds the whole switch from it. Only the control thread
  * uses the connection.
  *
- * Schema (version 5; PRAGMA user_version, migrated forward at open, a newer
+ * Schema (version 6; PRAGMA user_version, migrated forward at open, a newer
  * one refused):
  *   port(name PK, kind, seq)            seq orders ports as they were added
  *   port_option(port, key, value)       every key of xvs_port_cfg_keys that applies
