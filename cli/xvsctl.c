@@ -93,6 +93,7 @@ static const struct cmd_table xvsctl_tables[] = {
 	{switch_cmds, ""},
 	{base_cmds, ""},
 	{queue_cmds, ""},
+	{vmq_cmds, ""},
 	{ext_cmds, EXT_OPTIONS_HELP},
 	{mirror_cmds, mirror_options_help},
 	{capture_cmds, capture_options_help},

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "fdb.h"
+#include "balancer.h"
 #include "port_mtu.h"
 
 #define KIND(k) (1u << (k))
@@ -62,6 +63,8 @@ enum port_key {
 	PK_DHCP_GUARD,
 	PK_ROUTER_GUARD,
 	PK_STORM_LIMIT,
+	PK_VMQ_WEIGHT,
+	PK_VMQ_QUEUES,
 	PK__MAX
 };
 
@@ -125,6 +128,13 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 	[PK_STORM_LIMIT] = {"storm-limit", "broadcast+multicast+unknown-unicast packets/s the "
 					   "port may send, 0-100000000 (0: no limit)",
 			    ALL_KINDS},
+	[PK_VMQ_WEIGHT] = {"vmq-weight", "VMQ: 1-100 asks for a receive queue of its own on "
+					 "each uplink with vmq-queues (priority when they run "
+					 "out), 0 never; default 100", KIND(XVS_PORT_TAP) |
+					 KIND(XVS_PORT_VHOST)},
+	[PK_VMQ_QUEUES] = {"vmq-queues", "VMQ: queues of this uplink given to VM ports, "
+					 "0-128 (0: off, every frame on the default queue)",
+			   KIND(XVS_PORT_AFXDP) | KIND(XVS_PORT_AFPACKET) | KIND(XVS_PORT_PCI)},
 	[PK__MAX] = {NULL, NULL, 0},
 };
 
@@ -366,6 +376,7 @@ xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind
 	/* Hyper-V's default (-MacAddressSpoofing Off): a VM sends only from its
 	 * own MAC. In force once the port has one (mac=). */
 	cfg->mac_spoof = kind == XVS_PORT_TAP || kind == XVS_PORT_VHOST;
+	cfg->vmq_weight = XVS_VMQ_WEIGHT_DEFAULT;
 }
 
 /* on|off of a port guard; "on" refused on an uplink with the reason. */
@@ -675,6 +686,14 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 	case PK_STORM_LIMIT:
 		ret = xvs_u32_parse(what, value, 0, 100000000, &tmp.storm_limit, err);
 		break;
+	case PK_VMQ_WEIGHT:
+		ret = xvs_u32_parse(what, value, 0, XVS_VMQ_WEIGHT_MAX, &v, err);
+		tmp.vmq_weight = (uint8_t)v;
+		break;
+	case PK_VMQ_QUEUES:
+		ret = xvs_u32_parse(what, value, 0, XVS_VMQ_QUEUES_MAX, &v, err);
+		tmp.vmq_queues = (uint16_t)v;
+		break;
 	case PK__MAX:
 		ret = -EINVAL;
 		break;
@@ -780,6 +799,10 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		return put(buf, len, "%s", cfg->router_guard ? "on" : "off");
 	case PK_STORM_LIMIT:
 		return put(buf, len, "%u", cfg->storm_limit);
+	case PK_VMQ_WEIGHT:
+		return put(buf, len, "%u", cfg->vmq_weight);
+	case PK_VMQ_QUEUES:
+		return put(buf, len, "%u", cfg->vmq_queues);
 	case PK__MAX:
 		break;
 	}

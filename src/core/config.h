@@ -68,6 +68,10 @@ struct xvs_port_cfg {
 	bool dhcp_guard;                 /* drop DHCP server messages the port sends */
 	bool router_guard;               /* drop router advertisements/redirects it sends */
 	uint32_t storm_limit;            /* broadcast+multicast+unknown unicast pps; 0 = off */
+	/* VMQ (doc/vmq.md). */
+	uint8_t vmq_weight;              /* VM ports: 0 never a queue of its own, 1-100
+					  * priority when queues run out; default 100 */
+	uint16_t vmq_queues;             /* uplinks: queues given to VM ports; 0 = VMQ off */
 };
 
 /* Kinds that connect the switch to a network (a NIC, a host netdev), not to
@@ -95,7 +99,7 @@ struct xvs_switch_cfg {
 };
 
 /* Set defaults: kind, name as given; ifname = name; queues 1; mtu 1500; access VLAN 1;
- * mac-limit XVS_FDB_DEFAULT_PORT_LIMIT;
+ * mac-limit XVS_FDB_DEFAULT_PORT_LIMIT; vmq-weight 100, vmq-queues 0;
  * RSS on with the defaults of xvs_rss_cfg_init(). */
 void xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind kind);
 void xvs_switch_cfg_init(struct xvs_switch_cfg *cfg);

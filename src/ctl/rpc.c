@@ -56,6 +56,7 @@ const struct xvsd_method *const xvsd_method_tables[] = {
 	xvsd_mirror_methods,
 	xvsd_capture_methods,
 	xvsd_acl_methods,
+	xvsd_vmq_methods,
 	NULL,
 };
 

@@ -86,6 +86,7 @@ def _calls():
         ("worker.stats", {}, None),
         ("rss.show", {}, {"name": "nope"}),
         ("queue.show", {}, {"name": "nope"}),
+        ("vmq.show", {}, {"name": "n1"}),
         ("rss.set", {"name": "n1", "options": {"enabled": "on", "profile": "static"}},
          {"name": "n1", "options": {"bogus": 1}}),
         ("mirror.add", {"name": "m1", "options": {"src": "n1", "dst": "n2", "dir": "in"}},
