@@ -21,12 +21,16 @@ print_vmq(json_t *r)
 		printf("%5s %-15s %-17s %4s %6s %10s %6s  %s\n", "QUEUE", "OWNER", "MAC", "VLAN",
 		       "WORKER", "PPS", "BUSY%", "FILTER");
 		json_array_foreach(json_object_get(u, "queues"), iq, q) {
+			char owner[24];
+
 			if (json_object_get(q, "worker") == NULL) {
 				printf("%5lld %-15s\n", i(q, "queue"), "(free)");
 				continue;
 			}
+			/* VMMQ: the port's k-th queue as PORT/k */
+			snprintf(owner, sizeof(owner), "%s/%lld", s(q, "owner"), i(q, "owner_queue"));
 			printf("%5lld %-15s %-17s %4lld %6lld %10.0f %6.1f  %s\n", i(q, "queue"),
-			       s(q, "owner"), s(q, "mac"), i(q, "vlan"), i(q, "worker"),
+			       owner, s(q, "mac"), i(q, "vlan"), i(q, "worker"),
 			       json_number_value(json_object_get(q, "pps")),
 			       json_number_value(json_object_get(q, "busy_pct")), s(q, "filter"));
 		}

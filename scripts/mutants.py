@@ -623,8 +623,8 @@ MUTANTS = [
     ("vmq-poller-keeps-all", "the uplink's poller runs every VMQ queue's frames itself "
      "instead of handing them to the queue's worker",
      [("src/dp/vmq_steer.c",
-       "dst[i] = f->worker < nw ? f->worker : w->id;",
-       "dst[i] = w->id;")],
+       "\t\t\tdst[i] = f->worker;\n",
+       "\t\t\tdst[i] = w->id;\n")],
      [e2e("test_vmq.py", "first_come")]),
 
     ("vmq-no-fence", "a change of VMQ filters is published without pausing the uplink and "
@@ -651,6 +651,14 @@ MUTANTS = [
     ("vmq-run-counts-once", "a handed-over run counts one packet on its VMQ queue",
      [("src/dp/vmq_steer.c", "\tqc->packets += k;\n", "\tqc->packets += 1;\n")],
      [e2e("test_vmq.py", "first_come")]),
+
+    ("vmmq-no-spread", "a VMMQ port's frames all go to the first queue of its group",
+     [("src/core/vmq.h", "return &t->sub[f->sub + h % f->n_sub];", "return &t->sub[f->sub];")],
+     [unit("test_vmq"), e2e("test_vmq.py", "vmmq")]),
+
+    ("vmmq-asks-one", "a port with vmmq-queues N asks the pool for one queue only",
+     [("src/ctl/vmq.c", "for (k = 0; k < want->n_q; k++) {", "for (k = 0; k < 1; k++) {")],
+     [e2e("test_vmq.py", "vmmq")]),
 
     ("vmq-filter-any-vlan-lost", "a trunk VM's any-VLAN filter is never looked up",
      [("src/core/vmq.h", "if (f == NULL && t->any_vlan && vid != XVS_VMQ_ANY_VLAN)",

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "fdb.h"
 #include "balancer.h"
+#include "vmq.h"
 #include "port_mtu.h"
 
 #define KIND(k) (1u << (k))
@@ -65,6 +66,7 @@ enum port_key {
 	PK_STORM_LIMIT,
 	PK_VMQ_WEIGHT,
 	PK_VMQ_QUEUES,
+	PK_VMMQ_QUEUES,
 	PK__MAX
 };
 
@@ -135,6 +137,9 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 	[PK_VMQ_QUEUES] = {"vmq-queues", "VMQ: queues of this uplink given to VM ports, "
 					 "0-128 (0: off, every frame on the default queue)",
 			   KIND(XVS_PORT_AFXDP) | KIND(XVS_PORT_AFPACKET) | KIND(XVS_PORT_PCI)},
+	[PK_VMMQ_QUEUES] = {"vmmq-queues", "VMMQ: queues the port asks each VMQ uplink for, "
+					   "its frames spread over them by RSS, 1-16; default 1",
+			    KIND(XVS_PORT_TAP) | KIND(XVS_PORT_VHOST)},
 	[PK__MAX] = {NULL, NULL, 0},
 };
 
@@ -377,6 +382,7 @@ xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind
 	 * own MAC. In force once the port has one (mac=). */
 	cfg->mac_spoof = kind == XVS_PORT_TAP || kind == XVS_PORT_VHOST;
 	cfg->vmq_weight = XVS_VMQ_WEIGHT_DEFAULT;
+	cfg->vmmq_queues = 1;
 }
 
 /* on|off of a port guard; "on" refused on an uplink with the reason. */
@@ -694,6 +700,10 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 		ret = xvs_u32_parse(what, value, 0, XVS_VMQ_QUEUES_MAX, &v, err);
 		tmp.vmq_queues = (uint16_t)v;
 		break;
+	case PK_VMMQ_QUEUES:
+		ret = xvs_u32_parse(what, value, 1, XVS_VMMQ_QUEUES_MAX, &v, err);
+		tmp.vmmq_queues = (uint8_t)v;
+		break;
 	case PK__MAX:
 		ret = -EINVAL;
 		break;
@@ -803,6 +813,8 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		return put(buf, len, "%u", cfg->vmq_weight);
 	case PK_VMQ_QUEUES:
 		return put(buf, len, "%u", cfg->vmq_queues);
+	case PK_VMMQ_QUEUES:
+		return put(buf, len, "%u", cfg->vmmq_queues);
 	case PK__MAX:
 		break;
 	}

@@ -18,6 +18,10 @@
  * receives on several VLANs and owns its MAC on all of them. A lookup tries
  * the exact key, then (if the table has any) the any-VLAN key.
  *
+ * VMMQ: a key may name a group of queues (a VM port with vmmq-queues > 1);
+ * the frame's Toeplitz hash (with the table's key and types) picks one,
+ * hash % n, so a flow stays on one queue (xvs_vmq_filter_pick).
+ *
  * Thread: built by the control thread; read by workers through the snapshot,
  * never written once published.
  */
@@ -28,23 +32,45 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rss.h"
+
 #define XVS_VMQ_FILTERS_MAX 128   /* = XVS_VMQ_QUEUES_MAX (balancer.h) */
 #define XVS_VMQ_TABLE_SLOTS 256   /* power of two, twice the filters */
 #define XVS_VMQ_ANY_VLAN 0
 
-struct xvs_vmq_filter {
-	uint64_t key;     /* MAC (48 bits) | VLAN << 48; 0 = empty (MAC 0 is never a VM's) */
+/* One queue a filter sends frames to. */
+struct xvs_vmq_target {
 	uint16_t worker;  /* the queue's owner: the worker that runs its frames */
 	uint16_t tag;     /* the queue's counter id + 1 (dp: carried in the mbuf) */
 	uint16_t queue;   /* the queue's number in its uplink's pool (1..) */
 	uint16_t pad;
 };
 
+struct xvs_vmq_filter {
+	uint64_t key;     /* MAC (48 bits) | VLAN << 48; 0 = empty (MAC 0 is never a VM's) */
+	uint16_t worker;  /* its first (VMQ: only) queue, as in struct xvs_vmq_target */
+	uint16_t tag;
+	uint16_t queue;
+	uint8_t n_sub;    /* queues of the group: 1 (VMQ), or VMMQ's, in sub[] */
+	uint8_t sub;      /* index of the group's first queue in the table's sub[] */
+};
+
 struct xvs_vmq_table {
 	uint16_t n;                                     /* filters */
 	bool any_vlan;                                  /* some filter has VLAN 0 */
+	uint16_t n_sub;                                 /* sub[] in use */
+	const struct xvs_rss_table *hash;               /* VMMQ: Toeplitz of the uplink's key */
+	uint32_t hash_types;                            /* XVS_RSS_* hashed */
 	struct xvs_vmq_filter slot[XVS_VMQ_TABLE_SLOTS];
+	struct xvs_vmq_target sub[XVS_VMQ_FILTERS_MAX]; /* VMMQ groups' queues */
 };
+
+/* The queue of f's group for a frame of hash h. */
+static inline const struct xvs_vmq_target *
+xvs_vmq_filter_pick(const struct xvs_vmq_table *t, const struct xvs_vmq_filter *f, uint32_t h)
+{
+	return &t->sub[f->sub + h % f->n_sub];
+}
 
 static inline uint64_t
 xvs_vmq_key(const uint8_t mac[6], uint16_t vid)
@@ -98,7 +124,14 @@ void xvs_vmq_table_init(struct xvs_vmq_table *t);
 int xvs_vmq_table_add(struct xvs_vmq_table *t, const uint8_t mac[6], uint16_t vid,
 		      uint16_t worker, uint16_t tag, uint16_t queue);
 
-/* Same filters with the same targets (in any slot order)? */
+/* Add filter (mac, vid) -> the group q[0..n) (1 <= n <= XVS_VMMQ_QUEUES_MAX):
+ * frames spread over it by hash. Errors as xvs_vmq_table_add, and -EINVAL
+ * for n out of range, -ENOSPC when sub[] is full. */
+#define XVS_VMMQ_QUEUES_MAX 16
+int xvs_vmq_table_add_group(struct xvs_vmq_table *t, const uint8_t mac[6], uint16_t vid,
+			    const struct xvs_vmq_target *q, uint8_t n);
+
+/* Same filters with the same targets (in any slot order), same hash? */
 bool xvs_vmq_table_equal(const struct xvs_vmq_table *a, const struct xvs_vmq_table *b);
 
 #endif /* XVS_VMQ_H */

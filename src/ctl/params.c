@@ -100,7 +100,7 @@ live_key(const char *key)
 	static const char *const keys[] = {"vlan-mode", "vlan", "trunks", "native", "mtu",
 					   "mac-limit", "mac-spoof", "dhcp-guard",
 					   "router-guard", "storm-limit", "vmq-weight",
-					   "vmq-queues", NULL};
+					   "vmq-queues", "vmmq-queues", NULL};
 
 	for (int i = 0; keys[i] != NULL; i++)
 		if (strcmp(keys[i], key) == 0)

@@ -16,9 +16,15 @@
 #include "vmq_ctl.h"
 #include "xvsd.h"
 
+/* The pool knows ports by number: a VM port in slot v asks for its k-th
+ * queue (VMMQ, k < vmmq-queues) as number v + k * XVS_MAX_PORTS. */
+#define PID(v, k) ((uint32_t)(v) + (uint32_t)(k) * XVS_MAX_PORTS)
+#define PID_SLOT(pid) ((uint16_t)((pid) % XVS_MAX_PORTS))
+#define PID_SUB(pid) ((uint16_t)((pid) / XVS_MAX_PORTS))
+
 /* A queue of an uplink's pool (1..vmq-queues). */
 struct vmq_queue {
-	uint32_t owner;          /* VM port slot, XVS_VMQ_NONE when free */
+	uint32_t owner;          /* PID of the VM port's request, XVS_VMQ_NONE when free */
 	const struct xvs_port *owner_port; /* that port (slots are reused) */
 	uint16_t id;             /* counter id (workers' vmq_ctr) while owned */
 	uint16_t worker;         /* the worker that runs its frames */
@@ -42,6 +48,7 @@ struct vmq_member {
 	enum member_state state;
 	const struct xvs_port *port;
 	uint8_t weight;
+	uint8_t n_q;             /* queues it asks for (vmmq-queues) */
 	uint8_t mac[6];
 	uint16_t vid;            /* XVS_VMQ_ANY_VLAN for a trunk port */
 };
@@ -56,6 +63,7 @@ struct vmq_uplink {
 	struct vmq_member m[XVS_MAX_PORTS];
 	struct xvs_vmq_table *cur;  /* in force (referenced by the snapshot) */
 	struct xvs_vmq_table *next; /* built by sync; in force after the publish */
+	struct xvs_rss_table *hash; /* VMMQ: Toeplitz of the uplink's rss-key (at creation) */
 	bool changed;               /* next differs from cur */
 	uint64_t hw_fallbacks;      /* queues whose NIC filter was refused */
 	uint64_t assigned;          /* queues given to ports */
@@ -109,6 +117,7 @@ uplink_free(struct vmq_uplink *u)
 			id_free(u->q[i].id);
 	rte_free(u->cur);
 	rte_free(u->next);
+	rte_free(u->hash);
 	free(u);
 }
 
@@ -121,13 +130,16 @@ uplink_new(const struct xvs_port *p)
 		return NULL;
 	u->cur = rte_zmalloc("xvs_vmq_table", sizeof(*u->cur), RTE_CACHE_LINE_SIZE);
 	u->next = rte_zmalloc("xvs_vmq_table", sizeof(*u->next), RTE_CACHE_LINE_SIZE);
-	if (u->cur == NULL || u->next == NULL || xvs_vmq_pool_init(&u->pool, p->cfg.vmq_queues,
-								   NULL) < 0) {
+	u->hash = rte_malloc("xvs_vmq_hash", sizeof(*u->hash), RTE_CACHE_LINE_SIZE);
+	if (u->cur == NULL || u->next == NULL || u->hash == NULL ||
+	    xvs_vmq_pool_init(&u->pool, p->cfg.vmq_queues, NULL) < 0) {
 		rte_free(u->cur);
 		rte_free(u->next);
+		rte_free(u->hash);
 		free(u);
 		return NULL;
 	}
+	xvs_rss_table_init(u->hash, p->cfg.rss.key);
 	u->port = p;
 	u->slot = p->slot;
 	u->n_queues = p->cfg.vmq_queues;
@@ -161,6 +173,7 @@ member_of(const struct xvs_port *v, struct vmq_member *m)
 		return false;
 	m->port = v;
 	m->weight = v->cfg.vmq_weight;
+	m->n_q = v->cfg.vmmq_queues;
 	if (v->cfg.mac[0] == '\0' || xvs_mac_parse("mac", v->cfg.mac, m->mac, &e) < 0) {
 		m->state = M_NO_MAC;
 		return true;
@@ -174,7 +187,7 @@ static bool
 member_eq(const struct vmq_member *a, const struct vmq_member *b)
 {
 	return a->state == b->state && a->port == b->port && a->weight == b->weight &&
-	       memcmp(a->mac, b->mac, 6) == 0 && a->vid == b->vid;
+	       a->n_q == b->n_q && memcmp(a->mac, b->mac, 6) == 0 && a->vid == b->vid;
 }
 
 /* VMQ queues plus polled rx queues on each worker: what placement levels. */
@@ -222,9 +235,11 @@ place(const struct xvs_port *up, uint16_t n_workers)
 }
 
 static const char *
-port_name(uint32_t slot)
+port_name(uint32_t pid)
 {
-	return slot < XVS_MAX_PORTS && xvsd.port[slot] != NULL ? xvsd.port[slot]->cfg.name : "?";
+	uint16_t slot = PID_SLOT(pid);
+
+	return xvsd.port[slot] != NULL ? xvsd.port[slot]->cfg.name : "?";
 }
 
 /* Queue i of u got a new owner o (or none): its id, worker and NIC filter. */
@@ -252,7 +267,7 @@ queue_take(struct vmq_uplink *u, uint16_t i, uint32_t o, uint16_t n_workers)
 		q->owner = XVS_VMQ_NONE;
 		return;
 	}
-	m = &u->m[o];
+	m = &u->m[PID_SLOT(o)];
 	q->owner_port = m->port;
 	q->id = (uint16_t)id;
 	q->worker = place(up, n_workers);
@@ -275,8 +290,8 @@ queue_take(struct vmq_uplink *u, uint16_t i, uint32_t o, uint16_t n_workers)
 	if (!q->hw)
 		u->hw_fallbacks++;
 	xvs_mac_format(m->mac, mac);
-	XVS_INFO("vmq", "%s: queue %u -> %s (%s vlan %u) on worker %u, software (%s)",
-		 up->cfg.name, i, port_name(o), mac, m->vid, q->worker, q->hw_error);
+	XVS_INFO("vmq", "%s: queue %u -> %s/%u (%s vlan %u) on worker %u, software (%s)",
+		 up->cfg.name, i, port_name(o), PID_SUB(o), mac, m->vid, q->worker, q->hw_error);
 }
 
 /* The pool's view of owners -> queue objects. */
@@ -286,7 +301,8 @@ queues_follow_pool(struct vmq_uplink *u, uint16_t n_workers)
 	for (uint16_t i = 1; i <= u->n_queues; i++) {
 		uint32_t o = u->pool.owner[i];
 
-		if (o != u->q[i].owner || (o != XVS_VMQ_NONE && u->q[i].owner_port != u->m[o].port))
+		if (o != u->q[i].owner ||
+		    (o != XVS_VMQ_NONE && u->q[i].owner_port != u->m[PID_SLOT(o)].port))
 			queue_take(u, i, o, n_workers);
 		else if (o != XVS_VMQ_NONE && u->q[i].worker >= n_workers)
 			u->q[i].worker = place(u->port, n_workers); /* its worker was stopped */
@@ -299,8 +315,8 @@ member_release(struct vmq_uplink *u, uint16_t v)
 	uint32_t to = XVS_VMQ_NONE;
 	uint16_t q;
 
-	if (u->m[v].state == M_ASKED) {
-		q = xvs_vmq_release(&u->pool, v, &to);
+	for (uint16_t k = 0; u->m[v].state == M_ASKED && k < u->m[v].n_q; k++) {
+		q = xvs_vmq_release(&u->pool, PID(v, k), &to);
 		if (q != 0 && to != XVS_VMQ_NONE)
 			XVS_INFO("vmq", "%s: queue %u freed by %s goes to waiting %s",
 				 u->port->cfg.name, q, port_name(v), port_name(to));
@@ -314,18 +330,30 @@ member_ask(struct vmq_uplink *u, uint16_t v, const struct vmq_member *want)
 	struct xvs_vmq_alloc a;
 	struct xvs_err e;
 
+	uint16_t got = 0, k;
+
 	u->m[v] = *want;
 	if (want->state != M_ASKED)
 		return;
-	if (xvs_vmq_request(&u->pool, v, want->weight, &a, &e) < 0) {
-		XVS_WARN("vmq", "%s: %s shares the default queue: %s", u->port->cfg.name,
-			 want->port->cfg.name, e.msg);
-		return;
+	for (k = 0; k < want->n_q; k++) {
+		if (xvs_vmq_request(&u->pool, PID(v, k), want->weight, &a, &e) < 0) {
+			XVS_WARN("vmq", "%s: %s: queue %u of %u not asked for: %s",
+				 u->port->cfg.name, want->port->cfg.name, k + 1, want->n_q, e.msg);
+			u->m[v].n_q = (uint8_t)k; /* what it asked for, to release */
+			break;
+		}
+		got += a.status == XVS_VMQ_OWN;
 	}
-	if (a.status == XVS_VMQ_SHARED_EXHAUSTED)
+	if (want->weight == 0 || got == k)
+		return;
+	if (got == 0)
 		XVS_WARN("vmq", "%s: no free queue for %s (vmq-queues %u, all in use): it shares "
 			 "the default queue until one is freed", u->port->cfg.name,
 			 want->port->cfg.name, u->n_queues);
+	else
+		XVS_WARN("vmq", "%s: %s got %u of its %u queues (vmq-queues %u, all in use); the "
+			 "rest come as queues are freed", u->port->cfg.name, want->port->cfg.name,
+			 got, want->n_q, u->n_queues);
 }
 
 static void
@@ -356,19 +384,26 @@ uplink_sync(struct vmq_uplink *u, uint16_t n_workers)
 		if (want[v].state != M_NONE && u->m[v].state == M_NONE)
 			member_ask(u, v, &want[v]);
 	queues_follow_pool(u, n_workers);
-	/* the next filter table */
+	/* the next filter table: per VM port, its queues in request order */
 	xvs_vmq_table_init(u->next);
-	for (uint16_t i = 1; i <= u->n_queues; i++) {
-		const struct vmq_queue *q = &u->q[i];
-		const struct vmq_member *m;
+	u->next->hash = u->hash;
+	u->next->hash_types = u->port->cfg.rss.types;
+	for (uint16_t v = 0; v < XVS_MAX_PORTS; v++) {
+		const struct vmq_member *m = &u->m[v];
+		struct xvs_vmq_target tg[XVS_VMMQ_QUEUES_MAX];
+		uint8_t n = 0;
 
-		if (q->owner == XVS_VMQ_NONE)
+		if (m->state != M_ASKED)
 			continue;
-		m = &u->m[q->owner];
-		if (xvs_vmq_table_add(u->next, m->mac, m->vid, q->worker, (uint16_t)(q->id + 1), i) <
-		    0)
-			XVS_DEBUG("vmq", "%s: queue %u: %s's MAC and VLAN already have a queue",
-				  u->port->cfg.name, i, port_name(q->owner));
+		for (uint16_t k = 0; k < m->n_q; k++)
+			for (uint16_t i = 1; i <= u->n_queues; i++)
+				if (u->q[i].owner == PID(v, k))
+					tg[n++] = (struct xvs_vmq_target){
+						.worker = u->q[i].worker,
+						.tag = (uint16_t)(u->q[i].id + 1), .queue = i};
+		if (n > 0 && xvs_vmq_table_add_group(u->next, m->mac, m->vid, tg, n) < 0)
+			XVS_DEBUG("vmq", "%s: %s's MAC and VLAN already have a queue",
+				  u->port->cfg.name, port_name(v));
 	}
 	u->changed = !xvs_vmq_table_equal(u->cur, u->next);
 }
@@ -535,6 +570,9 @@ shared_reason(const struct vmq_uplink *u, uint16_t v)
 
 	if (u->m[v].state == M_NO_MAC)
 		return "no-mac";
+	for (uint16_t i = 1; i <= u->n_queues; i++)
+		if (u->q[i].owner != XVS_VMQ_NONE && PID_SLOT(u->q[i].owner) == v)
+			return NULL; /* it has one at least: no frame of it on the default queue */
 	if (xvs_vmq_lookup(&u->pool, v, &a) < 0 || a.status == XVS_VMQ_SHARED_WEIGHT0)
 		return "weight-0";
 	return a.status == XVS_VMQ_SHARED_EXHAUSTED ? "exhausted" : NULL;
@@ -560,10 +598,11 @@ xvsd_vmq_json(uint16_t slot)
 			continue;
 		}
 		queue_counters(q->id, &c);
-		xvs_mac_format(u->m[q->owner].mac, mac);
-		o = json_pack("{s:i,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:f,s:f,s:I,s:I,s:I}", "queue", i,
-			      "state", "in-use", "owner", port_name(q->owner), "vlan",
-			      u->m[q->owner].vid, "worker", q->worker, "mac", mac, "filter",
+		xvs_mac_format(u->m[PID_SLOT(q->owner)].mac, mac);
+		o = json_pack("{s:i,s:s,s:s,s:i,s:i,s:i,s:s,s:s,s:s,s:f,s:f,s:I,s:I,s:I}", "queue", i,
+			      "state", "in-use", "owner", port_name(q->owner), "owner_queue",
+			      PID_SUB(q->owner), "vlan", u->m[PID_SLOT(q->owner)].vid, "worker",
+			      q->worker, "mac", mac, "filter",
 			      "software", "filter_note", q->hw_error, "pps", q->pps, "busy_pct",
 			      q->busy_pct, "rx_packets", (json_int_t)c.packets, "rx_bytes",
 			      (json_int_t)c.bytes, "busy_cycles", (json_int_t)c.busy_tsc);

@@ -16,6 +16,10 @@
  * and move like an rx queue. Frames of queues the poller owns itself are run
  * at once; their busy cycles stay with the uplink's rx queue.
  *
+ * VMMQ: a VM port with vmmq-queues has a group of queues behind its filter;
+ * the frame's Toeplitz hash (the NIC's, or computed here with the uplink's
+ * key, as software RSS does) picks one, so a flow stays on one queue.
+ *
  * Moving a queue (a new owner, a VM getting or losing its queue) never
  * reorders it: the control thread stops polling the uplink for one
  * publication and lets the rings drain before the new filters take effect
@@ -62,6 +66,28 @@ frame_vid(const struct xvs_snap_port *p, const uint8_t *d, uint32_t len)
 	return p->vlan.mode == XVS_VLAN_ACCESS ? p->vlan.access_vid : p->vlan.native_vid;
 }
 
+/* The Toeplitz hash of m (the NIC's if it gave one), kept in the mbuf for
+ * the pipeline as rss_spread does. */
+static uint32_t
+frame_hash(const struct xvs_vmq_table *t, struct rte_mbuf *m)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint8_t in[XVS_RSS_INPUT_MAX];
+	struct xvs_l2 l2;
+	uint32_t h = 0;
+
+	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+		return m->hash.rss;
+	if (t->hash != NULL && xvs_parse_l2(d, m->data_len, &l2) == XVS_PARSE_OK) {
+		size_t len = xvs_rss_input_seg(d, m->data_len, m->pkt_len, &l2, t->hash_types, in);
+
+		h = xvs_rss_hash(t->hash, in, len);
+	}
+	m->hash.rss = h;
+	m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+	return h;
+}
+
 uint16_t
 xvs_vmq_steer_burst(struct xvs_worker *w, const struct xvs_snapshot *s,
 		    const struct xvs_snap_port *p, uint16_t in_port, struct rte_mbuf **pkts,
@@ -86,9 +112,18 @@ xvs_vmq_steer_burst(struct xvs_worker *w, const struct xvs_snapshot *s,
 			dst[i] = dflt;
 			continue;
 		}
+		if (unlikely(f->n_sub > 1)) {
+			const struct xvs_vmq_target *q = xvs_vmq_filter_pick(t, f, frame_hash(t, m));
+
+			dst[i] = q->worker;
+			tag[i] = q->tag;
+		} else {
+			dst[i] = f->worker;
+			tag[i] = f->tag;
+		}
 		/* a worker beyond those started would never drain its ring */
-		dst[i] = f->worker < nw ? f->worker : w->id;
-		tag[i] = f->tag;
+		if (unlikely(dst[i] >= nw))
+			dst[i] = w->id;
 		any = true;
 	}
 	if (!any) {

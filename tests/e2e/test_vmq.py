@@ -8,6 +8,9 @@
    ns c  [c] --tap (mac, vmq-weight 0)--------------- |  hands a queue's frames |
                                                       |  to the queue's worker  |
                                                       +-------------------------+
+VMMQ: a VM port with vmmq-queues=N asks for N queues; its flows spread over
+them by Toeplitz hash, each flow in order on one.
+
 The pool is first come, first served: with vmq-queues=1, a (added first) gets
 queue 1 and b shares the default queue, reported as exhausted; deleting a
 hands the queue to b. Frames to a VM with a queue are run by the queue's
@@ -172,6 +175,7 @@ def test_vmq_weight_zero_never_gets_a_queue(sw2):
 @pytest.mark.parametrize("port,opt", [
     ("c", "vmq-weight=101"), ("c", "vmq-weight=-1"), ("c", "vmq-weight=x"),
     ("c", "vmq-queues=1"), ("up", "vmq-queues=129"), ("up", "vmq-weight=5"),
+    ("c", "vmmq-queues=0"), ("c", "vmmq-queues=17"), ("up", "vmmq-queues=2"),
 ])
 def test_vmq_bad_values_refused(switch, port, opt):
     switch.uplink("up", ipv6=False, opts=["vmq-queues=1"])
@@ -196,3 +200,42 @@ def test_vmq_bad_requests_refused(switch):
             switch.ctl("vmq", "show", name)
         assert msg in e.value.proc.stderr, e.value.proc.stderr
     assert owners(vmq(switch, "up")) == {1: "c"}
+
+
+def test_vmmq_spreads_flows_over_its_queues(sw2):
+    """vmmq-queues=2: a gets two queues of up's pool; its flows spread over them by
+    Toeplitz hash, each flow in order on one queue."""
+    scapy_or_skip()
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    up = sw2.uplink("up", ipv6=False, opts=["vmq-queues=3"])
+    a = sw2.vm("a", ipv6=False, opts=["vmmq-queues=2"])
+    learn(a)
+    v = vmq(sw2, "up")
+    assert owners(v) == {1: "a", 2: "a", 3: None}, v
+    assert sorted(q["owner_queue"] for q in v["queues"][:2]) == [0, 1], v
+    flows, per_flow = 16, 20
+    frames = [Ether(src=up.mac, dst=a.mac) /
+              IP(src=f"10.77.1.{f + 1}", dst=a.ip4) / UDP(sport=1000 + f, dport=9) /
+              (MAGIC + struct.pack("!HH", f, s)) for s in range(per_flow) for f in range(flows)]
+    sn = a.sniff(src=[up.mac], seconds=30)
+    up.send(frames, gap=0.0005)
+    got = {}
+    for raw in sn.stop(grace=1.0):
+        p = bytes(Ether(raw)[UDP].payload) if Ether(raw).haslayer(UDP) else b""
+        if p.startswith(MAGIC):
+            f, s = struct.unpack("!HH", p[len(MAGIC):len(MAGIC) + 4])
+            got.setdefault(f, []).append(s)
+    assert sorted(got) == list(range(flows)), got
+    for f, s in got.items():
+        assert s == list(range(per_flow)), (f, s)
+    wait_for(lambda: sum(q.get("rx_packets", 0) for q in vmq(sw2, "up")["queues"]) >=
+             flows * per_flow, 5, what="queue counters")
+    qs = vmq(sw2, "up")["queues"]
+    assert qs[0]["rx_packets"] + qs[1]["rx_packets"] == flows * per_flow, qs
+    assert qs[0]["rx_packets"] > 0 and qs[1]["rx_packets"] > 0, qs
+    # one queue asked for: the second goes back to the pool
+    sw2.ctl("port", "set", "a", "vmmq-queues=1")
+    v = vmq(sw2, "up")
+    assert owners(v) == {1: "a", 2: None, 3: None}, v

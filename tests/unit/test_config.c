@@ -250,7 +250,7 @@ test_config_port_key_table_kinds(void **state)
 		"vlan",   "10",       "trunks",   "1-5", "native", "none",
 		"mac-limit", "16",    "mac-spoof", "off", "dhcp-guard", "off",
 		"router-guard", "off", "storm-limit", "100",
-		"vmq-weight", "50",   "vmq-queues", "4",
+		"vmq-weight", "50",   "vmq-queues", "4", "vmmq-queues", "2",
 		"rss",    "off",      "rss-base-cpu", "2", "rss-max-cpu", "auto",
 		"rss-max-cpus", "2",  "rss-queues", "all", "rss-profile", "static",
 		"rss-types", "tcp4,udp6", "rss-reta-size", "64",
@@ -282,7 +282,7 @@ test_config_port_key_table_kinds(void **state)
 					 applies ? 0 : -ENOENT);
 		}
 	}
-	assert_int_equal(nkeys, 32);
+	assert_int_equal(nkeys, 33);
 }
 
 static void
@@ -784,6 +784,12 @@ test_config_port_vmq(void **state)
 	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-weight", "-1", &err), -EINVAL);
 	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-weight", "x", &err), -EINVAL);
 	assert_memory_equal(&cfg, &before, sizeof(cfg));
+	assert_int_equal(cfg.vmmq_queues, 1);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmmq-queues", "16", &err), 0);
+	assert_int_equal(cfg.vmmq_queues, 16);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmmq-queues", "0", &err), -EINVAL);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmmq-queues", "17", &err), -EINVAL);
+	assert_int_equal(cfg.vmmq_queues, 16);
 	/* a VM port has no queues to give */
 	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-queues", "1", &err), -EINVAL);
 	assert_int_equal(xvs_port_cfg_get(&cfg, "vmq-queues", buf, sizeof(buf)), -ENOENT);

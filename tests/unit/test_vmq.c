@@ -191,6 +191,49 @@ test_vmq_random_against_list(void **state)
 	}
 }
 
+/* VMMQ: a group of queues behind one key, picked by hash, compared whole. */
+static void
+test_vmq_group_spreads_by_hash(void **state)
+{
+	static struct xvs_vmq_table t, u;
+	const struct xvs_vmq_target q[3] = {{0, 1, 1, 0}, {1, 2, 2, 0}, {1, 3, 3, 0}};
+	const struct xvs_vmq_filter *f;
+	unsigned int seen[4] = {0};
+
+	(void)state;
+	xvs_vmq_table_init(&t);
+	assert_int_equal(xvs_vmq_table_add(&t, MAC_B, 1, 0, 9, 4), 0);
+	assert_int_equal(xvs_vmq_table_add_group(&t, MAC_A, 1, q, 3), 0);
+	assert_int_equal(t.n_sub, 4);
+	f = xvs_vmq_filter_lookup(&t, MAC_A, 1);
+	assert_non_null(f);
+	assert_int_equal(f->n_sub, 3);
+	for (uint32_t h = 0; h < 300; h++) {
+		const struct xvs_vmq_target *x = xvs_vmq_filter_pick(&t, f, h);
+
+		assert_int_equal(x->tag, h % 3 + 1);
+		seen[x->tag]++;
+	}
+	assert_true(seen[1] == 100 && seen[2] == 100 && seen[3] == 100);
+	/* a plain filter is a group of one */
+	f = xvs_vmq_filter_lookup(&t, MAC_B, 1);
+	assert_int_equal(xvs_vmq_filter_pick(&t, f, 12345)->tag, 9);
+	/* invalid group sizes change nothing */
+	assert_int_equal(xvs_vmq_table_add_group(&t, MAC_B, 2, q, 0), -EINVAL);
+	assert_int_equal(xvs_vmq_table_add_group(&t, MAC_B, 2, q, XVS_VMMQ_QUEUES_MAX + 1),
+			 -EINVAL);
+	assert_int_equal(t.n, 2);
+	/* equal only with the same group */
+	xvs_vmq_table_init(&u);
+	assert_int_equal(xvs_vmq_table_add_group(&u, MAC_A, 1, q, 3), 0);
+	assert_int_equal(xvs_vmq_table_add(&u, MAC_B, 1, 0, 9, 4), 0);
+	assert_true(xvs_vmq_table_equal(&t, &u));
+	for (int i = 0; i < XVS_VMQ_TABLE_SLOTS; i++)
+		if (u.slot[i].key == xvs_vmq_key(MAC_A, 1))
+			u.sub[u.slot[i].sub + 2].worker = 0; /* its third queue moves */
+	assert_false(xvs_vmq_table_equal(&t, &u));
+}
+
 int
 main(void)
 {
@@ -200,6 +243,7 @@ main(void)
 		cmocka_unit_test(test_vmq_invalid_arguments),
 		cmocka_unit_test(test_vmq_full_table_refuses),
 		cmocka_unit_test(test_vmq_random_against_list),
+		cmocka_unit_test(test_vmq_group_spreads_by_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
