@@ -112,4 +112,7 @@ const char port_options_help[] =
 	"  client=on (vhost)   queues=N   start-queue=N (afxdp)   pci=ADDR (pci)\n"
 	"  xdp-mode=auto|copy|zero-copy (afxdp)\n"
 	"  mtu=N   vlan-mode=access|trunk   vlan=ID   trunks=LIST   native=ID|none\n"
-	"  mac-limit=N (MACs learned on the port, 0 = no limit, default 4096)\n";
+	"  mac-limit=N (MACs learned on the port, 0 = no limit, default 4096)\n"
+	"  vmq-weight=0-100 (tap, vhost: a receive queue of its own on VMQ uplinks; 0 never,\n"
+	"    default 100)   vmmq-queues=1-16 (tap, vhost: VMMQ, queues per VMQ uplink)\n"
+	"  vmq-queues=N (afxdp, afpacket, pci: VMQ queues, 0 = off)\n";

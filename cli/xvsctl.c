@@ -94,6 +94,7 @@ static const struct cmd_table xvsctl_tables[] = {
 	{base_cmds, ""},
 	{queue_cmds, ""},
 	{balancer_cmds, ""},
+	{vmq_cmds, ""},
 	{ext_cmds, EXT_OPTIONS_HELP},
 	{mirror_cmds, mirror_options_help},
 	{capture_cmds, capture_options_help},

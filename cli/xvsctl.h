@@ -65,6 +65,7 @@ extern const struct cmd fdb_cmds[];
 extern const struct cmd switch_cmds[];
 extern const struct cmd queue_cmds[];
 extern const struct cmd balancer_cmds[];
+extern const struct cmd vmq_cmds[];
 extern const struct cmd mirror_cmds[];
 extern const char mirror_options_help[];
 extern const struct cmd capture_cmds[];

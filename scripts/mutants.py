@@ -727,6 +727,51 @@ MUTANTS = [
        "\t\txvs_tx_enqueue(w, s, out, m[i]);\n",
        "\t\txvs_tx_enqueue(w, s, out, q->m[i]);\n")],
      [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("vmq-poller-keeps-all", "the uplink's poller runs every VMQ queue's frames itself "
+     "instead of handing them to the queue's worker",
+     [("src/dp/vmq_steer.c",
+       "\t\t\tdst[i] = f->worker;\n",
+       "\t\t\tdst[i] = w->id;\n")],
+     [e2e("test_vmq.py", "first_come")]),
+
+    ("vmq-no-fence", "a change of VMQ filters is published without pausing the uplink and "
+     "draining the hand-off rings first",
+     [("src/ctl/switch.c", "\tif (vmq_fence) {\n", "\tif (false) {\n")],
+     [e2e("test_vmq.py", "first_come")]),
+
+    ("vmq-weight-ignored", "a VM port with vmq-weight 0 still gets a queue",
+     [("src/ctl/vmq.c", "\tm->weight = v->cfg.vmq_weight;\n", "\tm->weight = 100;\n")],
+     [e2e("test_vmq.py", "weight_zero")]),
+
+    ("vmq-exhausted-silent", "a VM port left on the default queue because the pool is "
+     "exhausted is not reported",
+     [("src/ctl/vmq.c", "return a.status == XVS_VMQ_SHARED_EXHAUSTED ? \"exhausted\" : NULL;",
+       "return NULL;")],
+     [e2e("test_vmq.py", "first_come")]),
+
+    ("vmq-weight-over-100", "vmq-weight 101 is accepted",
+     [("src/core/config.c",
+       "ret = xvs_u32_parse(what, value, 0, XVS_VMQ_WEIGHT_MAX, &v, err);",
+       "ret = xvs_u32_parse(what, value, 0, XVS_VMQ_WEIGHT_MAX + 1, &v, err);")],
+     [unit("test_config"), e2e("test_vmq.py", "bad_values")]),
+
+    ("vmq-run-counts-once", "a handed-over run counts one packet on its VMQ queue",
+     [("src/dp/vmq_steer.c", "\tqc->packets += k;\n", "\tqc->packets += 1;\n")],
+     [e2e("test_vmq.py", "first_come")]),
+
+    ("vmmq-no-spread", "a VMMQ port's frames all go to the first queue of its group",
+     [("src/core/vmq.h", "return &t->sub[f->sub + h % f->n_sub];", "return &t->sub[f->sub];")],
+     [unit("test_vmq"), e2e("test_vmq.py", "vmmq")]),
+
+    ("vmmq-asks-one", "a port with vmmq-queues N asks the pool for one queue only",
+     [("src/ctl/vmq.c", "for (k = 0; k < want->n_q; k++) {", "for (k = 0; k < 1; k++) {")],
+     [e2e("test_vmq.py", "vmmq")]),
+
+    ("vmq-filter-any-vlan-lost", "a trunk VM's any-VLAN filter is never looked up",
+     [("src/core/vmq.h", "if (f == NULL && t->any_vlan && vid != XVS_VMQ_ANY_VLAN)",
+       "if (f == NULL && false)")],
+     [unit("test_vmq")]),
 ]
 
 

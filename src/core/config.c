@@ -15,6 +15,8 @@
 
 #include "config.h"
 #include "fdb.h"
+#include "balancer.h"
+#include "vmq.h"
 #include "port_mtu.h"
 
 #define KIND(k) (1u << (k))
@@ -67,6 +69,9 @@ enum port_key {
 	PK_MIN_BW_WEIGHT,
 	PK_MIN_BW,
 	PK_MAX_BW,
+	PK_VMQ_WEIGHT,
+	PK_VMQ_QUEUES,
+	PK_VMMQ_QUEUES,
 	PK__MAX
 };
 
@@ -141,6 +146,16 @@ const struct xvs_cfg_key xvs_port_cfg_keys[PK__MAX + 1] = {
 				 "(0: none; bandwidth-mode=absolute)", ALL_KINDS},
 	[PK_MAX_BW] = {"max-bw", "cap on the port's traffic at scheduling egress ports, bit/s "
 				 "(0: none)", ALL_KINDS},
+	[PK_VMQ_WEIGHT] = {"vmq-weight", "VMQ: 1-100 asks for a receive queue of its own on "
+					 "each uplink with vmq-queues (priority when they run "
+					 "out), 0 never; default 100", KIND(XVS_PORT_TAP) |
+					 KIND(XVS_PORT_VHOST)},
+	[PK_VMQ_QUEUES] = {"vmq-queues", "VMQ: queues of this uplink given to VM ports, "
+					 "0-128 (0: off, every frame on the default queue)",
+			   KIND(XVS_PORT_AFXDP) | KIND(XVS_PORT_AFPACKET) | KIND(XVS_PORT_PCI)},
+	[PK_VMMQ_QUEUES] = {"vmmq-queues", "VMMQ: queues the port asks each VMQ uplink for, "
+					   "its frames spread over them by RSS, 1-16; default 1",
+			    KIND(XVS_PORT_TAP) | KIND(XVS_PORT_VHOST)},
 	[PK__MAX] = {NULL, NULL, 0},
 };
 
@@ -389,6 +404,8 @@ xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind
 	/* Hyper-V's default (-MacAddressSpoofing Off): a VM sends only from its
 	 * own MAC. In force once the port has one (mac=). */
 	cfg->mac_spoof = kind == XVS_PORT_TAP || kind == XVS_PORT_VHOST;
+	cfg->vmq_weight = XVS_VMQ_WEIGHT_DEFAULT;
+	cfg->vmmq_queues = 1;
 }
 
 /* on|off of a port guard; "on" refused on an uplink with the reason. */
@@ -712,6 +729,17 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 		break;
 	case PK_MAX_BW:
 		ret = xvs_qos_rate_parse(what, value, &tmp.max_bw, err);
+	case PK_VMQ_WEIGHT:
+		ret = xvs_u32_parse(what, value, 0, XVS_VMQ_WEIGHT_MAX, &v, err);
+		tmp.vmq_weight = (uint8_t)v;
+		break;
+	case PK_VMQ_QUEUES:
+		ret = xvs_u32_parse(what, value, 0, XVS_VMQ_QUEUES_MAX, &v, err);
+		tmp.vmq_queues = (uint16_t)v;
+		break;
+	case PK_VMMQ_QUEUES:
+		ret = xvs_u32_parse(what, value, 1, XVS_VMMQ_QUEUES_MAX, &v, err);
+		tmp.vmmq_queues = (uint8_t)v;
 		break;
 	case PK__MAX:
 		ret = -EINVAL;
@@ -828,6 +856,12 @@ xvs_port_cfg_get(const struct xvs_port_cfg *cfg, const char *key, char *buf, siz
 		return put(buf, len, "%llu", (unsigned long long)cfg->min_bw);
 	case PK_MAX_BW:
 		return put(buf, len, "%llu", (unsigned long long)cfg->max_bw);
+	case PK_VMQ_WEIGHT:
+		return put(buf, len, "%u", cfg->vmq_weight);
+	case PK_VMQ_QUEUES:
+		return put(buf, len, "%u", cfg->vmq_queues);
+	case PK_VMMQ_QUEUES:
+		return put(buf, len, "%u", cfg->vmmq_queues);
 	case PK__MAX:
 		break;
 	}

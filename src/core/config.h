@@ -77,6 +77,12 @@ struct xvs_port_cfg {
 	uint32_t min_bw_weight;          /* minimum by weight, 1-100; 0 = none */
 	uint64_t min_bw;                 /* absolute minimum, bit/s; 0 = none */
 	uint64_t max_bw;                 /* cap, bit/s; 0 = none */
+	/* VMQ (doc/vmq.md). */
+	uint8_t vmq_weight;              /* VM ports: 0 never a queue of its own, 1-100
+					  * priority when queues run out; default 100 */
+	uint16_t vmq_queues;             /* uplinks: queues given to VM ports; 0 = VMQ off */
+	uint8_t vmmq_queues;             /* VM ports: queues asked of each VMQ uplink (VMMQ,
+					  * spread by RSS), 1-16; default 1 */
 };
 
 /* Kinds that connect the switch to a network (a NIC, a host netdev), not to
@@ -107,7 +113,7 @@ struct xvs_switch_cfg {
 };
 
 /* Set defaults: kind, name as given; ifname = name; queues 1; mtu 1500; access VLAN 1;
- * mac-limit XVS_FDB_DEFAULT_PORT_LIMIT;
+ * mac-limit XVS_FDB_DEFAULT_PORT_LIMIT; vmq-weight 100, vmq-queues 0, vmmq-queues 1;
  * RSS on with the defaults of xvs_rss_cfg_init(). */
 void xvs_port_cfg_init(struct xvs_port_cfg *cfg, const char *name, enum xvs_port_kind kind);
 void xvs_switch_cfg_init(struct xvs_switch_cfg *cfg);

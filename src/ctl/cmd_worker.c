@@ -58,6 +58,10 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 		json_object_set_new(o, "switched_pps", json_real(xvsd.switched_pps[w]));
 		json_object_set_new(o, "rss_in", json_integer((json_int_t)wk->rss_in));
 		json_object_set_new(o, "rss_out", json_integer((json_int_t)wk->rss_out));
+		json_object_set_new(o, "vmq_in", json_integer((json_int_t)wk->vmq_in));
+		json_object_set_new(o, "vmq_out", json_integer((json_int_t)wk->vmq_out));
+		json_object_set_new(o, "vmq_default", json_integer((json_int_t)wk->vmq_default));
+		json_object_set_new(o, "vmq_drops", json_integer((json_int_t)wk->vmq_drops));
 		json_object_set_new(o, "rss_in_pps", json_real(xvsd.rss_in_pps[w]));
 		json_object_set_new(o, "rss_out_pps", json_real(xvsd.rss_out_pps[w]));
 		json_object_set_new(o, "rss_drops", json_integer((json_int_t)wk->rss_drops));

@@ -868,6 +868,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	xvsd.sw.workers = xvs_dp.n_workers_max;
+	if (xvs_vmq_dp_init() < 0) {
+		XVS_ERR("main", "cannot register the VMQ mbuf field: %s", rte_strerror(rte_errno));
+		return 1;
+	}
 	xvs_stage_set_counters(stage_counters_of, NULL);
 	xvs_stage_set_log(stage_log);
 	/* Before ports are restored: their options enable these. The

@@ -92,15 +92,17 @@ options_of(json_t *params)
 
 /* Only these may change on a running port: they touch no device state but
  * the MTU, which port.set applies itself. RSS settings take effect with the
- * next snapshot, and so do the port guards (stages, src/ctl/guard.c) and QoS
- * (its plans, src/ctl/cmd_qos.c). */
+ * next snapshot, and so do the port guards (stages, src/ctl/guard.c), QoS
+ * (its plans, src/ctl/cmd_qos.c) and VMQ (the pools follow the options at each
+ * publish, src/ctl/vmq.c). */
 static bool
 live_key(const char *key)
 {
 	static const char *const keys[] = {"vlan-mode", "vlan", "trunks", "native", "mtu",
 					   "mac-limit", "mac-spoof", "dhcp-guard",
 					   "router-guard", "storm-limit", "qos", "link-rate",
-					   "min-bw-weight", "min-bw", "max-bw", NULL};
+					   "min-bw-weight", "min-bw", "max-bw", "vmq-weight",
+					   "vmq-queues", "vmmq-queues", NULL};
 
 	for (int i = 0; keys[i] != NULL; i++)
 		if (strcmp(keys[i], key) == 0)

@@ -58,6 +58,7 @@ const struct xvsd_method *const xvsd_method_tables[] = {
 	xvsd_acl_methods,
 	xvsd_balancer_methods,
 	xvsd_qos_methods,
+	xvsd_vmq_methods,
 	NULL,
 };
 

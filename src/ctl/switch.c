@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "ring_fence.h"
+#include "vmq_ctl.h"
 #include "xvsd.h"
 
 struct xvsd xvsd;
@@ -361,7 +362,7 @@ xvsd_publish(void)
 	struct xvs_snapshot *s, *mid, *spare;
 	struct xvs_rss_table *old_tables[XVS_MAX_PORTS];
 	uint16_t n_old_tables = 0;
-	bool replan = false;
+	bool replan = false, vmq_fence;
 
 	/* The only way to fail, and before anything changed (see xvsd.h). */
 	if (xvsd_fault(XVSD_FAULT_PUBLISH))
@@ -378,6 +379,7 @@ xvsd_publish(void)
 	xvsd.republish = false;
 	s->gen = ++xvsd.gen;
 	s->n_workers = (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
+	vmq_fence = xvsd_vmq_sync(s->n_workers);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
 		struct xvs_port *p = xvsd.port[slot];
 		struct xvs_snap_port *sp = &s->port[slot];
@@ -399,6 +401,7 @@ xvsd_publish(void)
 		sp->tx_ring = p->tx_ring;
 		sp->max_frame = p->cfg.mtu + XVS_ETH_HLEN;
 		sp->vlan = p->cfg.vlan;
+		sp->vmq = xvsd_vmq_table(slot);
 		xvs_stage_fill_port(slot, &sp->pipe);
 		s->egress_stages |= sp->pipe.n_out > 0;
 		xvsd_qos_fill(s, slot);
@@ -447,15 +450,24 @@ xvsd_publish(void)
 	}
 	mid = without_moved_queues(atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), s,
 				   spare);
+	if (vmq_fence) {
+		/* VMQ filters change: the uplink pauses while the rings drain */
+		if (mid == NULL)
+			mid = memcpy(spare, s, sizeof(*spare));
+		xvsd_vmq_strip(mid);
+	}
 	if (mid != NULL) {
 		mid->gen = s->gen;
 		s->gen = ++xvsd.gen;
 		swap_snapshot(mid);
 		handoff_fence();
+		if (vmq_fence)
+			xvsd_vmq_fence_wait();
 	} else {
 		rte_free(spare);
 	}
 	swap_snapshot(s);
+	xvsd_vmq_published();
 	/* s replaced every stage state and stage it does not hold: free them. */
 	xvs_stage_reclaim();
 	xvsd_qos_published();
@@ -609,6 +621,7 @@ xvsd_tick(void)
 	}
 	xvsd.prev_sample_tsc = now_tsc;
 	rxq_tick(dt);
+	xvsd_vmq_tick(dt);
 	xvsd_guard_tick();
 	xvsd_rss_tick(dt);
 }
@@ -806,6 +819,7 @@ xvsd_restore_settings(struct xvs_err *err)
 void
 xvsd_shutdown_ports(void)
 {
+	xvsd_vmq_shutdown();
 	for (int i = 0; i < XVS_MAX_PORTS; i++) {
 		if (xvsd.port[i] == NULL)
 			continue;

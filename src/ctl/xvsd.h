@@ -204,6 +204,7 @@ extern const struct xvsd_method xvsd_capture_methods[];
 extern const struct xvsd_method *const xvsd_method_tables[];
 extern const struct xvsd_method xvsd_acl_methods[];
 extern const struct xvsd_method xvsd_balancer_methods[]; /* cmd_balancer.c */
+extern const struct xvsd_method xvsd_vmq_methods[];   /* cmd_vmq.c */
 
 /* Port ACLs (cmd_acl.c): compile every port's stored rules (restore, before
  * its publish). */

@@ -42,6 +42,7 @@
 #include "pkt_parse.h"
 #include "rss.h"
 #include "vlan.h"
+#include "vmq.h"
 
 #define XVS_BURST 32
 #define XVS_MAX_PORTS RTE_MAX_ETHPORTS     /* one ethdev per port */
@@ -53,6 +54,10 @@ _Static_assert(XVS_MAX_PORTS <= XVS_STAGE_PORT_SLOTS, "the stage registry keeps 
 #define XVS_LEARN_RING_SIZE 1024
 #define XVS_TX_RING_SIZE 2048
 #define XVS_JUMBO_DATA 9216u                /* data room of a jumbo mbuf: MTU 9000 + headers */
+#define XVS_VMQ_IDS 256                     /* VMQ software queues in use, switch-wide */
+#define XVS_VMQ_HANDOFF 0x8000u             /* in mbuf.port of a frame handed to a VMQ
+					     * queue's worker: its tag is in the dynfield */
+_Static_assert(XVS_MAX_PORTS <= XVS_VMQ_HANDOFF, "a port slot leaves the hand-off bit free");
 #define XVS_RSS_RING_SIZE 4096               /* software RSS hand-off, per worker pair: ~1 ms at
                                              * 4 Mpps, what waking a halted vCPU takes */
 
@@ -71,7 +76,8 @@ _Static_assert(XVS_MAX_PORTS <= XVS_STAGE_PORT_SLOTS, "the stage registry keeps 
 	X(vlan_tagged_on_access) /* tagged frame on an access port */              \
 	X(vlan_not_allowed) /* tag outside the trunk's allowed VLANs */            \
 	X(vlan_untagged)    /* untagged on a trunk without native VLAN */          \
-	X(rss_ring_full)    /* software RSS: the chosen worker's hand-off ring is full */ \
+	X(rss_ring_full)    /* software RSS or VMQ: the chosen worker's hand-off ring \
+			     * is full */                                           \
 	X(same_port)        /* destination is the port it came from */             \
 	X(no_dest)          /* flooded but no other port carries the VLAN */       \
 	X(copy_failed)      /* no mbuf for a flood copy */                         \
@@ -173,6 +179,10 @@ struct xvs_snap_port {
 	uint16_t rss_reta[XVS_RSS_RETA_MAX];
 	uint16_t n_rx_workers;      /* workers that may run its received frames (storm limit
 				     * splits its rate between them) */
+	/* VMQ (an uplink with vmq-queues): its pollers look each frame's
+	 * destination up here and hand the frames of a VM's queue to that
+	 * queue's worker (vmq_steer.c). NULL: every frame on the default queue. */
+	const struct xvs_vmq_table *vmq;
 	struct xvs_snap_pipeline pipe;  /* stages enabled on the port (xvs_stage_fill_port) */
 	/* Egress QoS (qos_egress.h): NULL unless the port schedules its egress. */
 	struct xvs_qos_port *qos;       /* its scheduling point, owned by XVS_QOS_OWNER */
@@ -276,6 +286,13 @@ struct xvs_worker {
 	uint64_t rss_out;                 /* frames handed to other workers (software RSS) */
 	uint64_t rss_in;                  /* frames taken from other workers' hand-off */
 	uint64_t rss_drops;               /* frames lost to a full hand-off ring */
+	uint64_t vmq_out;                 /* VMQ: frames handed to their queue's worker */
+	uint64_t vmq_in;                  /* VMQ: frames of queues it owns that it ran */
+	uint64_t vmq_default;             /* VMQ: frames of VMQ uplinks left on the default queue */
+	uint64_t vmq_drops;               /* VMQ: frames lost to a full hand-off ring */
+	/* VMQ software queues it ran frames of, by counter id (tag - 1): packets,
+	 * bytes, busy cycles; polls counts runs. */
+	struct xvs_rxq_counters vmq_ctr[XVS_VMQ_IDS];
 	struct xvs_learn_dedup learn_dedup[256]; /* last learn request per hash slot */
 	uint16_t n_dirty;                 /* ports with buffered tx this turn */
 	uint16_t dirty[XVS_MAX_PORTS];
@@ -435,6 +452,50 @@ void xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint1
 
 /* Transmit everything buffered in w's tx buffers (and hand-off rings it owns). */
 void xvs_tx_flush_all(struct xvs_worker *w, const struct xvs_snapshot *s);
+
+/* Hand out[0..k), received on port slot in_port, to worker t through t's
+ * hand-off ring from w (software RSS, VMQ); wake t if any went. Frames that
+ * do not fit are freed and counted on in_port as received and dropped
+ * (rss_ring_full). Returns how many went. Worker w only. */
+uint16_t xvs_handoff_burst(struct xvs_worker *w, uint16_t t, uint16_t in_port,
+			   struct rte_mbuf **out, uint16_t k);
+
+/* ---- VMQ software queues (vmq_steer.c) ---- */
+
+/* Offset of the mbuf dynamic field holding a handed-over frame's VMQ tag. */
+extern int xvs_vmq_tag_offset;
+
+/* Register the tag's mbuf dynamic field (once, before workers start). 0 or a
+ * negative errno. */
+int xvs_vmq_dp_init(void);
+
+/* Classify a burst from uplink slot in_port by destination MAC + VLAN (p->vmq,
+ * not NULL): frames of a queue owned by another worker are handed to it
+ * through its hand-off ring from w (frames of one queue stay in order); those
+ * of w's own queues are run through the pipeline here; the rest (the default
+ * queue) stay in pkts, in order. Returns their count. Worker only. */
+uint16_t xvs_vmq_steer_burst(struct xvs_worker *w, const struct xvs_snapshot *s,
+			     const struct xvs_snap_port *p, uint16_t in_port, struct rte_mbuf **pkts,
+			     uint16_t n, uint64_t now_tsc);
+
+/* Busy-cycle accounting of a worker's turn (worker.c), for the VMQ queues it
+ * runs frames of: the open interval and the queues that share the tx flush. */
+struct xvs_busy_acct {
+	struct xvs_rxq_counters **open_q; /* queue whose time runs from *tq, or NULL */
+	uint64_t *tq;
+	struct xvs_rxq_counters **q;      /* queues that had frames this turn */
+	uint16_t *n;                      /* and how many */
+	uint16_t *nq;
+	uint16_t max;
+};
+
+/* Run pkts[0..n), handed over for a VMQ queue (the first frame's mbuf.port
+ * has XVS_VMQ_HANDOFF), through the pipeline: the leading frames with the
+ * same port and tag, as one run, timed on the queue's counters. Returns how
+ * many it took (>= 1). Worker only. */
+uint16_t xvs_vmq_run_handed(struct xvs_worker *w, const struct xvs_snapshot *s,
+			    struct rte_mbuf **pkts, uint16_t n, uint64_t now_tsc,
+			    struct xvs_busy_acct *acct);
 
 /* Wake a worker if it sleeps (any thread). */
 void xvs_worker_wake(struct xvs_worker *w);

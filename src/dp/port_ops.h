@@ -172,6 +172,14 @@ struct xvs_port_ops {
 
 	/* Optional: kind-specific facts of an open port (struct xvs_port_info). */
 	void (*info)(const struct xvs_port *p, struct xvs_port_info *info);
+
+	/* Optional (NULL: the kind has no NIC filters). VMQ: would the device
+	 * steer frames to destination mac on VLAN vid (0: any) into rx queue
+	 * `queue` (rte_flow: eth dst + vlan -> QUEUE)? Validates only, installs
+	 * nothing: 0, or a negative errno with the device's reason in err. The
+	 * caller falls back to a software queue on failure (src/ctl/vmq.c). */
+	int (*vmq_filter)(const struct xvs_port *p, const uint8_t mac[6], uint16_t vid,
+			  uint16_t queue, struct xvs_err *err);
 };
 
 /* For a kind's tx_burst over a device call that takes what it can from the

@@ -268,6 +268,28 @@ xvs_tx_flush_all(struct xvs_worker *w, const struct xvs_snapshot *s)
 	}
 }
 
+uint16_t
+xvs_handoff_burst(struct xvs_worker *w, uint16_t t, uint16_t in_port, struct rte_mbuf **out,
+		  uint16_t k)
+{
+	uint16_t sent = (uint16_t)rte_ring_sp_enqueue_burst(xvs_dp.worker[t]->rss_ring[w->id],
+							    (void **)out, k, NULL);
+
+	if (unlikely(sent < k)) {
+		struct xvs_port_counters *c = &w->ctr[in_port];
+
+		for (uint16_t j = sent; j < k; j++) {
+			c->rx_bytes += out[j]->pkt_len;
+			rte_pktmbuf_free(out[j]);
+		}
+		c->rx_packets += k - sent;
+		c->drop[XVS_DROP_rss_ring_full] += k - sent;
+	}
+	if (sent > 0)
+		xvs_worker_wake(xvs_dp.worker[t]);
+	return sent;
+}
+
 /* Software RSS (like Linux RPS, with the Toeplitz hash NICs use): hash every
  * frame of a burst from port slot in_port and hand the frames whose RETA entry
  * names another worker to that worker's ring from us. Keeps this worker's own
@@ -320,22 +342,9 @@ rss_spread(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t in_port
 		}
 		for (uint16_t j = 0; j < k; j++)
 			out[j]->port = in_port; /* the receiving worker needs the ingress slot */
-		sent = (uint16_t)rte_ring_sp_enqueue_burst(xvs_dp.worker[t]->rss_ring[w->id],
-							   (void **)out, k, NULL);
+		sent = xvs_handoff_burst(w, t, in_port, out, k);
 		w->rss_out += sent;
-		if (unlikely(sent < k)) {
-			struct xvs_port_counters *c = &w->ctr[in_port];
-
-			for (uint16_t j = sent; j < k; j++) {
-				c->rx_bytes += out[j]->pkt_len;
-				rte_pktmbuf_free(out[j]);
-			}
-			c->rx_packets += k - sent;
-			c->drop[XVS_DROP_rss_ring_full] += k - sent;
-			w->rss_drops += k - sent;
-		}
-		if (sent > 0)
-			xvs_worker_wake(xvs_dp.worker[t]);
+		w->rss_drops += k - sent;
 	}
 	/* This worker's own frames go last, into pkts[0..keep), in order. */
 	for (uint16_t j = start[w->id], k = 0; j < start[w->id + 1]; j++)
@@ -343,10 +352,12 @@ rss_spread(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t in_port
 	return keep;
 }
 
-/* Run what other workers handed over (software RSS) through the pipeline, in
- * runs of frames from one ingress port. */
+/* Run what other workers handed over (software RSS, VMQ queues this worker
+ * owns) through the pipeline, in runs of frames from one ingress port (and
+ * one VMQ queue, timed on it: acct). */
 static uint32_t
-rss_drain(struct xvs_worker *w, const struct xvs_snapshot *s, uint64_t now_tsc)
+rss_drain(struct xvs_worker *w, const struct xvs_snapshot *s, uint64_t now_tsc,
+	  struct xvs_busy_acct *acct)
 {
 	struct rte_mbuf *pkts[XVS_BURST];
 	uint32_t total = 0;
@@ -369,6 +380,11 @@ rss_drain(struct xvs_worker *w, const struct xvs_snapshot *s, uint64_t now_tsc)
 			uint16_t port = pkts[i]->port;
 			unsigned int j = i + 1;
 
+			if (unlikely(port & XVS_VMQ_HANDOFF)) {
+				i += xvs_vmq_run_handed(w, s, pkts + i, (uint16_t)(n - i), now_tsc,
+							acct);
+				continue;
+			}
 			while (j < n && pkts[j]->port == port)
 				j++;
 			if (likely(port < XVS_MAX_PORTS && s->port[port].active))
@@ -712,7 +728,9 @@ xvs_worker_main(void *arg)
 					busy_q[n_busy] = qc;
 					busy_n[n_busy++] = n;
 				}
-				if (p->rss_spread)
+				if (p->vmq != NULL)
+					n = xvs_vmq_steer_burst(w, s, p, q->port, pkts, n, t0);
+				if (p->rss_spread && n > 0)
 					n = rss_spread(w, p, q->port, pkts, n);
 				if (n > 0)
 					xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
@@ -723,7 +741,12 @@ xvs_worker_main(void *arg)
 		}
 		/* Even when no longer active: what was handed over before the
 		 * worker count dropped must not stay stuck in its rings. */
-		handed += rss_drain(w, s, t0);
+		{
+			struct xvs_busy_acct acct = {&open_q, &tq, busy_q, busy_n, &n_busy,
+						     RTE_DIM(busy_q)};
+
+			handed += rss_drain(w, s, t0, &acct);
+		}
 		got += handed;
 		/* End the last busy queue's time before the flush when the flush
 		 * is to be shared: with other busy queues, or with the frames

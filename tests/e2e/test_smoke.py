@@ -88,6 +88,7 @@ def _calls():
         ("queue.show", {}, {"name": "nope"}),
         ("balancer.show", {}, None),
         ("balancer.set", {"options": {"interval-ms": 500}}, {"options": {"low": 90, "high": 50}}),
+        ("vmq.show", {}, {"name": "n1"}),
         ("rss.set", {"name": "n1", "options": {"enabled": "on", "profile": "static"}},
          {"name": "n1", "options": {"bogus": 1}}),
         ("mirror.add", {"name": "m1", "options": {"src": "n1", "dst": "n2", "dir": "in"}},

@@ -252,6 +252,7 @@ test_config_port_key_table_kinds(void **state)
 		"router-guard", "off", "storm-limit", "100",
 		"qos", "on", "link-rate", "100M", "min-bw-weight", "5", "min-bw", "1G",
 		"max-bw", "2500000",
+		"vmq-weight", "50",   "vmq-queues", "4", "vmmq-queues", "2",
 		"rss",    "off",      "rss-base-cpu", "2", "rss-max-cpu", "auto",
 		"rss-max-cpus", "2",  "rss-queues", "all", "rss-profile", "static",
 		"rss-types", "tcp4,udp6", "rss-reta-size", "64",
@@ -283,7 +284,7 @@ test_config_port_key_table_kinds(void **state)
 					 applies ? 0 : -ENOENT);
 		}
 	}
-	assert_int_equal(nkeys, 35);
+	assert_int_equal(nkeys, 38);
 }
 
 static void
@@ -768,10 +769,54 @@ test_config_port_guards(void **state)
 	assert_false(cfg.mac_spoof || cfg.dhcp_guard || cfg.router_guard);
 }
 
+/* VMQ options: bounds, defaults, the kinds they apply to, get/set round trip. */
+static void
+test_config_port_vmq(void **state)
+{
+	struct xvs_port_cfg cfg, before;
+	struct xvs_err err;
+	char buf[32];
+
+	(void)state;
+	xvs_port_cfg_init(&cfg, "vm1", XVS_PORT_TAP);
+	assert_int_equal(cfg.vmq_weight, 100);
+	assert_int_equal(xvs_port_cfg_get(&cfg, "vmq-weight", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "100");
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-weight", "0", &err), 0);
+	assert_int_equal(cfg.vmq_weight, 0);
+	before = cfg;
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-weight", "101", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "vmq-weight"));
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-weight", "-1", &err), -EINVAL);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-weight", "x", &err), -EINVAL);
+	assert_memory_equal(&cfg, &before, sizeof(cfg));
+	assert_int_equal(cfg.vmmq_queues, 1);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmmq-queues", "16", &err), 0);
+	assert_int_equal(cfg.vmmq_queues, 16);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmmq-queues", "0", &err), -EINVAL);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmmq-queues", "17", &err), -EINVAL);
+	assert_int_equal(cfg.vmmq_queues, 16);
+	/* a VM port has no queues to give */
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-queues", "1", &err), -EINVAL);
+	assert_int_equal(xvs_port_cfg_get(&cfg, "vmq-queues", buf, sizeof(buf)), -ENOENT);
+
+	xvs_port_cfg_init(&cfg, "up0", XVS_PORT_AFPACKET);
+	assert_int_equal(cfg.vmq_queues, 0);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-queues", "128", &err), 0);
+	assert_int_equal(cfg.vmq_queues, 128);
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-queues", "129", &err), -EINVAL);
+	assert_int_equal(cfg.vmq_queues, 128);
+	assert_int_equal(xvs_port_cfg_get(&cfg, "vmq-queues", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "128");
+	/* an uplink does not ask for a queue of its own */
+	assert_int_equal(xvs_port_cfg_set(&cfg, "vmq-weight", "5", &err), -EINVAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_port_vmq),
 		cmocka_unit_test(test_config_port_guards),
 		cmocka_unit_test(test_config_u32_parse_valid),
 		cmocka_unit_test(test_config_u32_parse_invalid),

@@ -10,6 +10,7 @@
 
 #include <rte_dev.h>
 #include <rte_errno.h>
+#include <rte_flow.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
@@ -394,4 +395,40 @@ xvs_ethdev_dev_stats(const struct xvs_port *p, struct xvs_port_dev_stats *st)
 	st->rx_missed = es.imissed;
 	st->rx_errors = es.ierrors;
 	st->tx_errors = es.oerrors;
+}
+
+int
+xvs_ethdev_vmq_filter(const struct xvs_port *p, const uint8_t mac[6], uint16_t vid,
+		      uint16_t queue, struct xvs_err *err)
+{
+	const struct xvs_ethdev *e = xvs_ethdev_of(p);
+	const struct rte_flow_attr attr = {.ingress = 1};
+	struct rte_flow_item_eth eth = {0}, eth_mask = {0};
+	struct rte_flow_item_vlan vlan = {0}, vlan_mask = {0};
+	const struct rte_flow_action_queue aq = {.index = queue};
+	struct rte_flow_item pattern[3] = {
+		{.type = RTE_FLOW_ITEM_TYPE_ETH, .spec = &eth, .mask = &eth_mask},
+		{.type = RTE_FLOW_ITEM_TYPE_END},
+		{.type = RTE_FLOW_ITEM_TYPE_END},
+	};
+	const struct rte_flow_action actions[2] = {
+		{.type = RTE_FLOW_ACTION_TYPE_QUEUE, .conf = &aq},
+		{.type = RTE_FLOW_ACTION_TYPE_END},
+	};
+	struct rte_flow_error fe = {0};
+	int r;
+
+	memcpy(eth.dst.addr_bytes, mac, 6);
+	memset(eth_mask.dst.addr_bytes, 0xff, 6);
+	if (vid != 0) {
+		vlan.tci = rte_cpu_to_be_16(vid);
+		vlan_mask.tci = rte_cpu_to_be_16(0x0fff);
+		pattern[1] = (struct rte_flow_item){
+			.type = RTE_FLOW_ITEM_TYPE_VLAN, .spec = &vlan, .mask = &vlan_mask};
+	}
+	r = rte_flow_validate(e->port_id, &attr, pattern, actions, &fe);
+	if (r == 0)
+		return 0;
+	return xvs_err_set(err, r < 0 ? r : -EIO, "NIC filter refused (rte_flow: %s)",
+			   fe.message != NULL ? fe.message : rte_strerror(-r));
 }

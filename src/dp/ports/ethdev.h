@@ -72,6 +72,8 @@ void xvs_ethdev_link(const struct xvs_port *p, struct xvs_port_link *l);
 int xvs_ethdev_mtu_allowed(const struct xvs_port *p, uint32_t mtu, struct xvs_err *err);
 int xvs_ethdev_set_mtu(struct xvs_port *p, uint32_t mtu, struct xvs_err *err);
 void xvs_ethdev_dev_stats(const struct xvs_port *p, struct xvs_port_dev_stats *st);
+int xvs_ethdev_vmq_filter(const struct xvs_port *p, const uint8_t mac[6], uint16_t vid,
+			  uint16_t queue, struct xvs_err *err);
 
 /* ethdev RSS flags for xvs hash types (XVS_RSS_*). */
 uint64_t xvs_ethdev_rss_hf(uint32_t types);
@@ -88,6 +90,7 @@ xvs_ethdev_of(const struct xvs_port *p)
 #define XVS_ETHDEV_OPS(KIND, HOOKS)                                                          \
 	.kind = (KIND), .ethdev = (HOOKS), .rx_burst = xvs_ethdev_rx_burst,                   \
 	.tx_burst = xvs_ethdev_tx_burst, .link = xvs_ethdev_link, .mtu_allowed = xvs_ethdev_mtu_allowed,                       \
-	.set_mtu = xvs_ethdev_set_mtu, .dev_stats = xvs_ethdev_dev_stats
+	.set_mtu = xvs_ethdev_set_mtu, .dev_stats = xvs_ethdev_dev_stats,                       \
+	.vmq_filter = xvs_ethdev_vmq_filter
 
 #endif /* XVS_PORT_ETHDEV_H */

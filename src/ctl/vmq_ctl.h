@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * VMQ on the control thread (doc/vmq.md): each uplink with vmq-queues has a
+ * pool of software receive queues (core/balancer.h, xvs_vmq_pool); every VM
+ * port with vmq-weight > 0 and a MAC asks each such uplink for one, keyed by
+ * its MAC and VLAN. A queue is an object with an owner worker (placed on the
+ * least loaded worker that does not poll the uplink), counters and busy
+ * cycles (the workers' vmq_ctr, by counter id), so the balancer can move it
+ * (xvsd_vmq_queue_move). The filters (core/vmq.h) go to the workers in the
+ * snapshot.
+ *
+ * xvsd_publish() calls xvsd_vmq_sync() once it cannot fail any more: it
+ * reconciles the pools with the port table (ports that left or changed give
+ * their queue back, and waiting ports get freed queues; new ports ask, in
+ * slot order) and builds each uplink's next filter table. When an uplink's
+ * filters change, some frames change worker; so that none is reordered,
+ * publish first swaps in a snapshot that does not poll that uplink
+ * (xvsd_vmq_strip), waits for the hand-off rings to drain and a grace period
+ * (xvsd_vmq_fence_wait), and only then the new filters. xvsd_vmq_published()
+ * then retires the old tables and counter ids.
+ *
+ * Thread: control thread only.
+ */
+#ifndef XVSD_VMQ_CTL_H
+#define XVSD_VMQ_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "dp.h"
+#include "xvs_err.h"
+
+/* Reconcile pools and filters with the port table for n_workers active
+ * workers. Returns true if some uplink's filters change (fence needed). */
+bool xvsd_vmq_sync(uint16_t n_workers);
+
+/* The filter table snapshot port slot gets (NULL: no VMQ, or no filter). */
+const struct xvs_vmq_table *xvsd_vmq_table(uint16_t slot);
+
+/* Remove from s the rx queues of the uplinks whose filters change. */
+void xvsd_vmq_strip(struct xvs_snapshot *s);
+
+/* After the stripped snapshot is in force: wait until the hand-off rings
+ * are empty, then a grace period (the turns that took the last frames have
+ * transmitted them). */
+void xvsd_vmq_fence_wait(void);
+
+/* After the snapshot with the new filters is in force. */
+void xvsd_vmq_published(void);
+
+/* Rates of every VMQ queue over the last tick (dt_tsc). */
+void xvsd_vmq_tick(uint64_t dt_tsc);
+
+/* For the balancer: give queue `queue` (1..) of uplink slot `uplink` to
+ * worker; in force with the next publish (which fences it). 0, -ENOENT (no
+ * such queue in use), -EINVAL (no such worker). */
+int xvsd_vmq_queue_move(uint16_t uplink, uint16_t queue, uint16_t worker, struct xvs_err *err);
+
+/* vmq show of uplink slot (NULL if the port has no VMQ state). */
+json_t *xvsd_vmq_json(uint16_t slot);
+
+/* Forget everything (shutdown). */
+void xvsd_vmq_shutdown(void);
+
+#endif /* XVSD_VMQ_CTL_H */
