@@ -729,6 +729,7 @@ xvs_port_cfg_set(struct xvs_port_cfg *cfg, const char *key, const char *value,
 		break;
 	case PK_MAX_BW:
 		ret = xvs_qos_rate_parse(what, value, &tmp.max_bw, err);
+		break;
 	case PK_VMQ_WEIGHT:
 		ret = xvs_u32_parse(what, value, 0, XVS_VMQ_WEIGHT_MAX, &v, err);
 		tmp.vmq_weight = (uint8_t)v;
