@@ -270,6 +270,17 @@ MUTANTS = [
        "if (flock(fd, LOCK_EX | LOCK_NB) < 0 && false) {")],
      [e2e("test_instances.py", "second_instance_on_same_database")]),
 
+    ("socket-taken-over", "xvsd takes over a control socket another process serves",
+     [("src/ctl/main.c",
+       "alive = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;",
+       "alive = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && false;")],
+     [e2e("test_instances.py", "live_socket_of_another_server_is_not_taken_over")]),
+
+    ("switch-set-undo-store-kept", "a switch.set whose publish failed leaves its settings stored",
+     [("src/ctl/cmd_switch.c",
+       "\t\t\txvsd_store_restore(store_put_settings, &u, err);\n", "")],
+     [e2e("test_faults.py", "switch_set_publish_failure")]),
+
     # -- core policies: RSS conservative profile, worker idle
     ("rss-hold-ignored", "the conservative profile grows again during its 30 s hold",
      [("src/core/rss.c",
