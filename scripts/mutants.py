@@ -188,6 +188,11 @@ MUTANTS = [
        "xvs_afp_ring_for_mtu(1500, (uint32_t)getpagesize(), &ring);")],
      [e2e("test_mtu.py", "jumbo_ping_tap_to_afpacket_uplink")]),
 
+    ("pcap-mtu-1500", "pcap ports are held to MTU 1500 (no jumbo frames)",
+     [("src/core/port_mtu.c",
+       "[XVS_PORT_PCAP] = {9000,", "[XVS_PORT_PCAP] = {1500,")],
+     [e2e("test_mtu.py", "jumbo_frames_cross_a_pcap_port")]),
+
     ("mtu-kind-cap-ignored", "an MTU beyond what the port kind carries is accepted",
      [("src/core/port_mtu.c", "\tif (mtu <= max)\n", "\tif (mtu <= max || true)\n")],
      [unit("test_port_mtu"), e2e("test_mtu.py", "afxdp_refuses_an_mtu_it_cannot_carry")]),
