@@ -164,6 +164,17 @@ MUTANTS = [
        "if (tot < ihl || l2 + tot > m->pkt_len)", "if (tot < ihl)")],
      [unit("test_offload_dpdk")]),
 
+    ("guest-ip6-len-unchecked", "a guest's IPv6 payload length past the frame is not refused",
+     [("src/dp/offload.c",
+       "\t\tif (ip_end > m->pkt_len)\n\t\t\treturn XVS_DROP_bad_l3_len;\n", "")],
+     [unit("test_offload_dpdk")]),
+
+    ("guest-tcp-doff-unchecked", "a guest's TCP data offset past the IP payload is not refused",
+     [("src/dp/offload.c",
+       "if (doff < sizeof(struct rte_tcp_hdr) || l4_off + doff > ip_end)",
+       "if (doff < sizeof(struct rte_tcp_hdr))")],
+     [unit("test_offload_dpdk")]),
+
     # -- MTU: egress drop and the af_packet ring
     ("no-egress-mtu", "a frame longer than the egress port's MTU is sent, not dropped",
      [("src/dp/stage_l2.c",
@@ -176,6 +187,15 @@ MUTANTS = [
        "xvs_afp_ring_for_mtu(c->mtu, (uint32_t)getpagesize(), &ring);",
        "xvs_afp_ring_for_mtu(1500, (uint32_t)getpagesize(), &ring);")],
      [e2e("test_mtu.py", "jumbo_ping_tap_to_afpacket_uplink")]),
+
+    ("pcap-mtu-1500", "pcap ports are held to MTU 1500 (no jumbo frames)",
+     [("src/core/port_mtu.c",
+       "[XVS_PORT_PCAP] = {9000,", "[XVS_PORT_PCAP] = {1500,")],
+     [e2e("test_mtu.py", "jumbo_frames_cross_a_pcap_port")]),
+
+    ("mtu-kind-cap-ignored", "an MTU beyond what the port kind carries is accepted",
+     [("src/core/port_mtu.c", "\tif (mtu <= max)\n", "\tif (mtu <= max || true)\n")],
+     [unit("test_port_mtu"), e2e("test_mtu.py", "afxdp_refuses_an_mtu_it_cannot_carry")]),
 
     # -- flooding, config paths, FDB limit
     ("flood-copy-own-pool", "flood copies come from the frame's own pool (a tap's read pool)",
@@ -190,11 +210,33 @@ MUTANTS = [
        "if (c == ',' || c == '=')", "if (c == '=')")],
      [unit("test_config")]),
 
+    ("path-equals-allowed", "a path with '=' (a DPDK key=value) is accepted",
+     [("src/core/config.c",
+       "if (c == ',' || c == '=')", "if (c == ',')")],
+     [unit("test_config")]),
+
+    ("path-relative-allowed", "a relative path (one that depends on xvsd's cwd) is accepted",
+     [("src/core/config.c",
+       "\tif (value[0] != '/')\n\t\treturn xvs_err_set(err, -EINVAL, \"port %s: %s \\\"%.64s\\\" is not",
+       "\tif (false)\n\t\treturn xvs_err_set(err, -EINVAL, \"port %s: %s \\\"%.64s\\\" is not")],
+     [unit("test_config")]),
+
+    ("path-control-char-allowed", "a path with a control character is accepted",
+     [("src/core/config.c",
+       "\t\tif (c < 0x20 || c == 0x7f)\n", "\t\tif (false)\n")],
+     [unit("test_config")]),
+
     ("mac-limit-plus-one", "a port learns one MAC more than its mac-limit",
      [("src/core/fdb.c",
        "if (ps->limit == 0 || ps->learned < ps->limit)",
        "if (ps->limit == 0 || ps->learned <= ps->limit)")],
      [unit("test_fdb")]),
+
+    ("static-conflict-uncounted", "a source MAC that is static on another port is not counted "
+     "on the port it came in on",
+     [("src/core/fdb.c",
+       "\t\t\tfdb->port[port].static_conflict++;\n", "")],
+     [unit("test_fdb"), e2e("test_fdb.py", "static_conflict_forwarded_not_learned")]),
 
     # -- control plane
     ("publish-ignored", "port.add acknowledges a port whose publish failed",
@@ -203,11 +245,46 @@ MUTANTS = [
        "\tif (r == 0)\n\t\t(void)xvsd_publish_err(err);\n\tif (r < 0) {\n\t\t/* not published")],
      [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
 
+    ("publish-ignored-del", "port.del closes a port whose removal was never published",
+     [("src/ctl/cmd_port.c",
+       "\txvsd.port[p->slot] = NULL;\n\tr = xvsd_publish_err(err);\n",
+       "\txvsd.port[p->slot] = NULL;\n\tr = xvsd_publish_err(err) * 0;\n")],
+     [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
+
+    ("del-undo-store-kept", "a port.del whose publish failed leaves the port deleted in the store",
+     [("src/ctl/cmd_port.c",
+       "\t\txvsd_store_restore(store_put_port_back, &u, err);\n", "")],
+     [e2e("test_faults.py", "publish_failure_fails_port_add_and_port_del")]),
+
+    ("fdb-add-before-commit", "fdb.add changes the FDB before the store commit",
+     [("src/ctl/cmd_fdb.c",
+       "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n\t/* A failed add",
+       "\txvs_fdb_add_static(xvs_dp.fdb, s.mac, (uint16_t)s.vid, p->slot, err);\n"
+       "\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n\t/* A failed add")],
+     [e2e("test_faults.py", "fdb_add_failures_keep_the_prior_entry")]),
+
+    ("fdb-undo-deletes", "an fdb.add that fails to apply deletes the stored entry instead of "
+     "restoring the prior one",
+     [("src/ctl/cmd_fdb.c",
+       "\t\tu.port = xvsd.port[prior.port]->cfg.name;\n", "\t\t;\n")],
+     [e2e("test_faults.py", "fdb_add_failures_keep_the_prior_entry")]),
+
     ("no-instance-lock", "a second xvsd on the same database or socket is not refused",
      [("src/ctl/main.c",
        "if (flock(fd, LOCK_EX | LOCK_NB) < 0) {",
        "if (flock(fd, LOCK_EX | LOCK_NB) < 0 && false) {")],
      [e2e("test_instances.py", "second_instance_on_same_database")]),
+
+    ("socket-taken-over", "xvsd takes over a control socket another process serves",
+     [("src/ctl/main.c",
+       "alive = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;",
+       "alive = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && false;")],
+     [e2e("test_instances.py", "live_socket_of_another_server_is_not_taken_over")]),
+
+    ("switch-set-undo-store-kept", "a switch.set whose publish failed leaves its settings stored",
+     [("src/ctl/cmd_switch.c",
+       "\t\t\txvsd_store_restore(store_put_settings, &u, err);\n", "")],
+     [e2e("test_faults.py", "switch_set_publish_failure")]),
 
     # -- core policies: RSS conservative profile, worker idle
     ("rss-hold-ignored", "the conservative profile grows again during its 30 s hold",

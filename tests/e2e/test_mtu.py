@@ -76,6 +76,37 @@ def test_jumbo_chain_from_tap_crosses_to_afpacket_uplink(switch_unstarted):
     assert d["offload_failed"] == 0 and d["tx_oversize"] == 0, d
 
 
+
+def test_jumbo_frames_cross_a_pcap_port(switch, tmp_path):
+    """pcap is a kind that carries mtu=9000 too (port_mtu.c): 8000-byte frames it
+    replays reach a jumbo tap whole, and jumbo frames the tap sends to it are
+    written whole to its tx file; none counted oversize on either side."""
+    scapy_or_skip()
+    from scapy.layers.l2 import Ether
+    from scapy.utils import rdpcap, wrpcap
+
+    j1 = switch.vm("j1", ipv6=False, opts=[JUMBO])
+    src = "02:5a:00:00:90:01"   # the host the pcap's frames come from
+    inp, out = tmp_path / "jin.pcap", tmp_path / "jout.pcap"
+    wrpcap(str(inp), [Ether(src=src, dst="ff:ff:ff:ff:ff:ff", type=0x88b5) /
+                      (bytes([i]) * 8000) for i in range(5)])
+    sn = j1.sniff(src=[src])
+    switch.ctl("port", "add", "p", "pcap", f"path={inp}", f"tx-path={out}", JUMBO)
+    wait_for(lambda: switch.stats("p")["rx_packets"] >= 5, 5, what="pcap replayed")
+    got = sn.stop()
+    assert sorted(len(f) for f in got) == [8014] * 5, [len(f) for f in got]
+    # src was learned on p: these go to p alone, unicast
+    wait_for(lambda: (switch.fdb_entry(src) or {}).get("port") == "p", 3, what="src on p")
+    j1.send([Ether(src=j1.mac, dst=src, type=0x88b5) / (bytes([0x40 + i]) * 8000)
+             for i in range(3)])
+    wait_for(lambda: switch.stats("p")["tx_packets"] >= 3, 5, what="frames sent to p")
+    switch.ctl("port", "del", "p")   # the tx file is complete once the port is gone
+    sent = [bytes(f) for f in rdpcap(str(out)) if bytes(f)[6:12] == bytes.fromhex(
+        j1.mac.replace(":", ""))]
+    assert [len(f) for f in sent] == [8014] * 3, [len(f) for f in sent]
+    d = switch.stats("j1")["drops"]
+    assert d["oversize"] == 0 and d["tx_oversize"] == 0, d
+
 def test_afpacket_mtu_sets_the_netdev_and_fits_its_frames(switch):
     """An afpacket port opened with mtu=9000 gives the netdev that MTU (as the PMD does
     for smaller ones); frames of every size up to it arrive whole, none truncated to
