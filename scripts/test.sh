@@ -124,7 +124,8 @@ e2e build e2e tests/e2e
 SAN_E2E=(test_smoke.py test_vhost.py test_l2.py test_malformed.py test_cli.py test_ports.py
 	test_lifecycle.py test_rss.py::test_reconfiguration_under_traffic
 	test_persistence.py::test_restart_restores_ports_vlans_statics_and_settings)
-SAN_SKIP=(--deselect tests/e2e/test_l2.py::test_idle_tap_is_not_read_while_others_are_busy)
+# node ids are relative to tests/e2e (its pytest.ini)
+SAN_SKIP=(--deselect test_l2.py::test_idle_tap_is_not_read_while_others_are_busy)
 echo "== end-to-end subset against xvsd under AddressSanitizer + UBSan"
 if [ "$san_built" = 1 ]; then
 	e2e build-san e2e-san "${SAN_E2E[@]/#/tests/e2e/}" "${SAN_SKIP[@]}"
