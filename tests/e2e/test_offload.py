@@ -169,7 +169,7 @@ def test_partial_checksum_frames_lying_about_lengths_are_dropped(switch):
             ("IHL disagrees with csum_start", csum, ihl_big, "bad_offload"),
             ("UDP checksum offset on a TCP frame", _vnet_csum(14 + 20, 6), good, "bad_offload")]
     sent = lambda s: s["a"]["forwarded"] + s["a"]["flooded"]  # noqa: E731
-    sn = up.sniff(src=[a.mac], seconds=30)
+    sn = up.sniff(src=[a.mac], seconds=120)  # stopped below; the lies take a while on a busy host
     for what, vh, frame, reason in lies:
         before = switch.stats()
         _send_vnet(a, [(vh, frame)])
