@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 PKGS=(build-essential meson ninja-build pkg-config git
       dpdk dpdk-dev libdpdk-dev libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev
       libpcap-dev libbpf-dev libxdp-dev
-      iproute2 iputils-ping ethtool procps iperf3 python3 python3-pytest python3-scapy tshark
+      iproute2 iputils-ping ethtool procps iperf3 python3 python3-pytest python3-pytest-xdist
+      python3-scapy tshark
       clang libclang-rt-14-dev busybox dnsmasq-base)
 
 missing=()

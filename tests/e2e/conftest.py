@@ -724,6 +724,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "xvsd_expect_log(*regex): WARNING/ERR xvsd log lines the test provokes "
         "on purpose (same as calling switch.expect_log)")
+    config.addinivalue_line(
+        "markers", "serial: a timing check (rates, loss, CPU use, timers) or a test that loads "
+        "a CPU for long: scripts/test.sh runs these alone, after the rest ran two at a time")
 
 
 def san_report_files(d):

@@ -106,6 +106,7 @@ def test_acl_tcp_port_range(switch):
     assert _show(switch, "b")["rules"][0]["hits"] >= 1
 
 
+@pytest.mark.serial
 def test_acl_meter_limits_udp_rate(switch):
     need_tool("iperf3")
     a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
@@ -134,6 +135,7 @@ def test_acl_meter_limits_udp_rate(switch):
     assert c["meter_drop"] > 0 and c["meter_pass"] > 0, c
 
 
+@pytest.mark.serial
 def test_acl_meter_in_packets_per_second(switch):
     a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
     _add(switch, "a", "dir=in", "action=meter", "rate=100pps", "proto=icmp")
@@ -151,6 +153,7 @@ def test_acl_meter_in_packets_per_second(switch):
     assert got < 400 and _counters(switch)["meter_drop"] == 400 - got
 
 
+@pytest.mark.serial
 def test_acl_stateful_allow_out_lets_replies_in(switch):
     a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
     _add(switch, "a", "dir=in", "action=deny", "remote=10.77.0.0/24")

@@ -175,6 +175,7 @@ def test_example_drops_its_port_counts_and_disables(switch_unstarted, example_so
     a.ping(b, count=2)
 
 
+@pytest.mark.serial
 def test_unload_while_ping_and_iperf3_flow(switch, example_so):
     """ext.load at run time, enabled on both ports, then unloaded in the middle of
     a ping flood and an iperf3 transfer: the switch keeps forwarding, nothing is

@@ -16,6 +16,7 @@ scapy in a/b sends frames with chosen source MACs; `fdb show --json` and
 import os
 import time
 
+import pytest
 
 from conftest import scapy_or_skip, wait_for
 
@@ -26,6 +27,7 @@ def _probe(src, dst="ff:ff:ff:ff:ff:ff", tag=b"probe"):
     return Ether(src=src, dst=dst, type=0x88b5) / (tag + b"." * 46)
 
 
+@pytest.mark.serial
 def test_aging_removes_idle_entry(switch):
     """Smoke test: aging=10 reaches the FDB in seconds, and the control thread
     ages: an entry not refreshed disappears 10-12 s after its last frame. The

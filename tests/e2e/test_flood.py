@@ -23,9 +23,12 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from conftest import AGENT, PYTHON, need_tool
 
 
+@pytest.mark.serial
 def test_broadcast_storm_does_not_starve_other_ports(switch_unstarted):
     sw = switch_unstarted
     sw.xvsd.extra += ["--tap-mbufs", "64"]

@@ -169,6 +169,7 @@ def test_rogue_router_advertisement(switch):
     r.ping(v)
 
 
+@pytest.mark.serial
 def test_broadcast_storm_limited(switch):
     """VM s (storm-limit=200) floods broadcasts for 2 s: the other ports see
     about 200/s (the bucket holds one second: at most 200 + 200 * 2), the rest is

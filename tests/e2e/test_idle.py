@@ -14,6 +14,9 @@ import time
 
 import pytest
 
+# CPU use and latency: measured with nothing else running (scripts/test.sh)
+pytestmark = pytest.mark.serial
+
 
 def _cpu_s(pid):
     with open(f"/proc/{pid}/stat") as f:

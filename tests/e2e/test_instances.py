@@ -14,6 +14,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from conftest import XVSD, wait_for
 
 
@@ -97,6 +99,7 @@ def test_idle_clients_cannot_lock_the_operator_out(switch):
             s.close()
 
 
+@pytest.mark.serial
 def test_idle_client_is_closed_after_the_timeout(switch_unstarted):
     """With --client-timeout 1, a silent client, one whose request never ends
     and one that trickles a byte every 0.2 s are all closed within seconds."""
@@ -135,6 +138,7 @@ def test_idle_client_is_closed_after_the_timeout(switch_unstarted):
             s.close()
 
 
+@pytest.mark.serial
 def test_clients_closed_by_the_timeout_with_a_pending_request_are_closed_once(switch_unstarted):
     """The one-second timer closes idle clients whose bytes are waiting in the same
     batch of epoll events: those stale events must not close them a second time

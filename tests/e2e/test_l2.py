@@ -18,6 +18,8 @@
 import json
 import time
 
+import pytest
+
 from conftest import need_tool, scapy_or_skip, wait_for
 
 
@@ -243,6 +245,7 @@ def test_counter_conservation_mixed_traffic(switch):
     assert all(st[p]["drops"]["bad_src_mac"] == 5 for p in "abc"), st
 
 
+@pytest.mark.serial
 def test_idle_tap_is_not_read_while_others_are_busy(switch):
     """A tap is read when epoll reports it, not at every turn of its worker: while
     a and b exchange ~1000 frames/s for 2 s, the idle c costs at most a sweep read

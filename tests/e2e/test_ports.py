@@ -26,6 +26,7 @@ from conftest import (Sniffer, Xvsd, agent_send, iperf3_received, need_tool, nsr
                       wait_for)
 
 
+@pytest.mark.serial
 def test_port_add_remove_while_traffic_flows(switch):
     a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
     a.ping(b, count=1)

@@ -111,6 +111,7 @@ def test_placement_view_follows_rss(sw2):
     m.ping(n, count=2, interval=0.05)
 
 
+@pytest.mark.serial
 def test_worker_busy_is_its_queues_plus_overhead(switch, tmp_path):
     """A pcap replayed forever keeps the one worker 100 % busy: the replaying
     queue's busy share is most of it, the null port's (nothing to receive) none,

@@ -473,6 +473,7 @@ def test_worker_count_change_moves_the_port(sw):
     assert ping_loss(a, b) == 0 and ping_loss(b, a) == 0
 
 
+@pytest.mark.serial
 def test_conservative_profile_uses_one_worker_when_idle(sw):
     """Smoke test: the default profile, on an idle port, after a load sample.
     The decisions themselves (grow, trial, hold, shrink) are unit-tested on
@@ -500,6 +501,7 @@ def worker_threads(sw):
     return out
 
 
+@pytest.mark.serial
 def test_worker_cpu_is_the_cpu_the_worker_runs_on(sw, tmp_path):
     """worker.stats' cpu, and the CPUs RSS base-cpu/max-cpu name, are those the
     worker threads run on under load, not rte_lcore_to_cpu_id(), which under
@@ -561,6 +563,7 @@ def test_one_queue_ports_start_on_different_workers(sw):
     a.ping(b.ip4, count=3)
 
 
+@pytest.mark.serial
 def test_reconfiguration_under_traffic(sw):
     """RSS settings, queue counts and the worker count change every 0.1 s while
     4 TCP streams run through a 2-queue tap: queues move between workers (each
@@ -608,6 +611,7 @@ def test_reconfiguration_under_traffic(sw):
     assert sw.xvsd.running()
 
 
+@pytest.mark.serial
 def test_conservative_profile_tries_a_second_worker_under_load(sw, tmp_path):
     """A one-queue source that keeps its worker at 100 % (a pcap replayed
     forever): the default profile must add the second worker within a few

@@ -283,6 +283,7 @@ def _rate(v):
     return float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6}[m.group(2)]
 
 
+@pytest.mark.serial
 def test_top_live_rates_come_from_counter_deltas(switch, pty_top, tmp_path):
     """Live top's packet rates are the worker counters' deltas over the time
     between two polls: N frames switched while top runs (a pcap port read
