@@ -22,6 +22,9 @@ from test_queue import sw2  # noqa: F401  (fixture: two workers on CPUs 0 and 1)
 from test_rss import flow_worker, learn_both, received_sequences, udp_frames
 from test_rss import rss as rss_show
 
+# serial: thread CPU and busy % decide the moves; they run alone (scripts/test.sh)
+pytestmark = pytest.mark.serial
+
 
 def bal_set(sw, **kv):
     return sw.ctl("balancer", "set", *[f"{k.replace('_', '-')}={v}" for k, v in kv.items()])

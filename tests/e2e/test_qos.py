@@ -27,6 +27,9 @@ import pytest
 
 from conftest import CtlError, need_tool
 
+# serial: rates and shares measured with iperf3; they run alone (scripts/test.sh)
+pytestmark = pytest.mark.serial
+
 LINK = 100_000_000          # bit/s the uplink is scheduled against
 SEND = "70M"                # each sender's UDP rate: all three exceed their share
 TOL = 0.03                  # absolute error of a share, fraction of the link

@@ -25,6 +25,9 @@ import pytest
 
 from conftest import CtlError, scapy_or_skip, wait_for
 
+# serial: loss-free sequence-numbered streams through taps; they run alone (scripts/test.sh)
+pytestmark = pytest.mark.serial
+
 WORKERS = ["--workers", "2", "--cpus", "0,1"]
 MAGIC = b"XVSVMQ"
 N = 300
