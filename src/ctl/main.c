@@ -743,6 +743,21 @@ stage_log(int level, const char *stage, const char *msg)
 	xvs_log(l, stage, "%s", msg);
 }
 
+/* Stop the workers and wait for them. A worker may be parked with no timeout
+ * (no queue, worker.c): it sees quit only when its wake-up fd is written. */
+static void
+workers_stop(void)
+{
+	xvs_dp.quit = true;
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		uint64_t one = 1;
+
+		/* Unconditional: a worker may be between its last check and epoll. */
+		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
+	}
+	rte_eal_mp_wait_lcore();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -940,8 +955,7 @@ main(int argc, char **argv)
 
 	if (xvsd_restore(&err) < 0) {
 		XVS_ERR("store", "restore failed: %s", err.msg);
-		xvs_dp.quit = true;
-		rte_eal_mp_wait_lcore();
+		workers_stop();
 		return 1;
 	}
 	bfd = xvsd_balancer_init();
@@ -952,8 +966,7 @@ main(int argc, char **argv)
 		clients[i].fd = -1;
 	lfd = listen_socket(o.socket);
 	if (lfd < 0) {
-		xvs_dp.quit = true;
-		rte_eal_mp_wait_lcore();
+		workers_stop();
 		return 1;
 	}
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1023,14 +1036,7 @@ main(int argc, char **argv)
 		}
 		xvsd_capture_poll();
 	}
-	xvs_dp.quit = true;
-	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
-		uint64_t one = 1;
-
-		/* Unconditional: a worker may be between its last check and epoll. */
-		(void)!write(xvs_dp.worker[w]->wakefd, &one, sizeof(one));
-	}
-	rte_eal_mp_wait_lcore();
+	workers_stop();
 	xvsd_balancer_close();
 	xvsd_capture_shutdown();
 	for (int i = 0; i < XVS_MAX_CLIENTS; i++)
