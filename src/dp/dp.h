@@ -318,6 +318,14 @@ uint16_t xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s
  * by hand (rte_pktmbuf_copy copies dynamic fields, not the private area). */
 #define XVS_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct xvs_pkt_meta), RTE_MBUF_PRIV_ALIGN)
 
+/* xvsd's own bits of xvs_pkt_meta.flags (xvs_ext.h leaves bits 6-7 to it):
+ * the L2 stage looked the unicast destination up before the ingress stages
+ * (DST_LOOKED) and found it (DST_KNOWN), so storm_limit need not look again
+ * and the forward stage reuses the answer. Cleared by xvs_meta_fill and when
+ * a stage modifies the frame. */
+#define XVS_META_DST_LOOKED (1u << 6)
+#define XVS_META_DST_KNOWN (1u << 7)
+
 static inline struct xvs_pkt_meta *
 xvs_meta(struct rte_mbuf *m)
 {

@@ -171,7 +171,8 @@ apply_verdicts(struct xvs_worker *w, const struct xvs_snap_stage *sg, uint8_t pl
 			meta[i]->l3 = 0;
 			meta[i]->l4_proto = 0;
 			meta[i]->l4_off = 0;
-			meta[i]->flags &= (uint8_t)~(XVS_META_FRAGMENT | XVS_META_HAS_PORTS);
+			meta[i]->flags &= (uint8_t)~(XVS_META_FRAGMENT | XVS_META_HAS_PORTS |
+						     XVS_META_DST_LOOKED | XVS_META_DST_KNOWN);
 			xvs_meta_l34(meta[i], data[i], len[i], &l2);
 			if (mod != NULL)
 				mod[i] = 1;
