@@ -132,7 +132,8 @@ test_pipeline_dp_meta_seen(void **state)
 	assert_int_equal(seen_meta[0].l4_proto, 17);
 	assert_int_equal(seen_meta[0].l3_off, 14);
 	assert_int_equal(seen_meta[0].l4_off, 34);
-	assert_int_equal(seen_meta[0].flags, XVS_META_HAS_PORTS);
+	/* bits 5-7 are xvsd's own hints (dp.h): a UDP frame is guard-clean */
+	assert_int_equal(seen_meta[0].flags, XVS_META_HAS_PORTS | XVS_META_GUARD_CLEAN);
 	free_all(pkts, n);
 }
 
@@ -338,6 +339,48 @@ test_pipeline_dp_emit_flush_reentered(void **state)
 	snap->port[2] = saved2;
 }
 
+/* The metadata fill marks the frames neither DHCP guard nor router guard
+ * acts on (XVS_META_GUARD_CLEAN, dp.h), and only those. */
+static void
+test_pipeline_dp_guard_clean_mark(void **state)
+{
+	static const struct {
+		uint8_t proto;
+		uint16_t sport, dport, frag;
+		bool clean;
+	} cases[] = {
+		{17, 1234, 5678, 0, true},     /* UDP, no DHCP port */
+		{6, 67, 68, 0, true},          /* TCP: ports do not matter */
+		{17, 67, 5678, 0, false},      /* DHCPv4 server */
+		{17, 5678, 68, 0, false},      /* to the DHCPv4 client port */
+		{17, 547, 5678, 0, false},     /* DHCPv6 server */
+		{17, 5678, 546, 0, false},     /* to the DHCPv6 client port */
+		{17, 5678, 547, 0, false},     /* to DHCPv6 servers/relays */
+		{1, 0x0900, 0, 0, false},      /* ICMP */
+		{17, 1234, 5678, 0x2000, false}, /* a first fragment */
+		{47, 0, 0, 0, true},           /* GRE: neither guard's */
+	};
+	struct rte_mbuf *pkts[1];
+
+	(void)state;
+	for (unsigned c = 0; c < RTE_DIM(cases); c++) {
+		uint8_t *d;
+		struct xvs_l2 l2;
+
+		burst(pkts, 1);
+		d = rte_pktmbuf_mtod(pkts[0], uint8_t *);
+		d[14 + 9] = cases[c].proto;
+		d[14 + 6] = (uint8_t)(cases[c].frag >> 8);
+		d[34] = (uint8_t)(cases[c].sport >> 8), d[35] = (uint8_t)cases[c].sport;
+		d[36] = (uint8_t)(cases[c].dport >> 8), d[37] = (uint8_t)cases[c].dport;
+		assert_int_equal(xvs_parse_l2(d, rte_pktmbuf_data_len(pkts[0]), &l2), XVS_PARSE_OK);
+		xvs_meta_fill(pkts[0], &l2, 3, 1);
+		assert_int_equal(!!(xvs_meta(pkts[0])->flags & XVS_META_GUARD_CLEAN),
+				 cases[c].clean);
+		free_all(pkts, 1);
+	}
+}
+
 /* An egress stage that records the destination each frame carries. */
 static struct xvs_dest seen_dst[XVS_BURST];
 static unsigned n_seen_dst;
@@ -465,6 +508,7 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_emit, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_emit_flush_reentered, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_same_flow_dst, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_guard_clean_mark, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_storm_shares_lookup, setup),
 	};
 

@@ -57,6 +57,14 @@ storm_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_
 
 	if (st == NULL || st->pps == 0 || b->port >= XVS_MAX_PORTS)
 		return;
+	/* A burst of known unicast only (the forward stage's answers, dp.h),
+	 * the common case: nothing to count. */
+	uint8_t all = 0xff;
+
+	for (uint16_t i = 0; i < b->n; i++)
+		all &= b->meta[i]->flags;
+	if (all & XVS_META_DST_KNOWN)
+		return;
 	uint64_t last_key = UINT64_MAX;
 	bool last_known = false;
 
