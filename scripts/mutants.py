@@ -655,6 +655,17 @@ MUTANTS = [
        "\t\treturn r;\n\t}\n\tif ((r = xvs_store_commit(xvsd.store, err)) < 0)\n\t\treturn r;\n\tu.port")],
      [e2e("test_acl.py", "cannot_be_committed")]),
 
+    ("guard-clean-dhcp-server", "the metadata fill marks a DHCPv4 server's frames clean, so "
+     "dhcp_guard lets them through",
+     [("src/dp/dp.h", "if (sport == 67 || dport == 68 || sport == 547",
+       "if (dport == 68 || sport == 547")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("guard-clean-icmp", "the metadata fill marks ICMP clean, so router_guard lets router "
+     "advertisements through",
+     [("src/dp/dp.h", "md->l4_proto == 1 || md->l4_proto == 58)", "md->l4_proto == 58)")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("acl-dup-no-answer", "a packet with the same ACL key as the one before it gets no rule",
      [("src/dp/stages/acl.c", "\t\t\tres[i] = res[i - 1];", "\t\t\tres[i] = 0;")],
      [unit("test_acl_dpdk")]),
