@@ -11,7 +11,7 @@
  * without a limit, and drops storm frames before the switch spends anything
  * on them: no learn requests and, above all, no flood copies, which are what
  * a storm costs. It costs no FDB lookup of its own: the forward stage looks
- * the unicast destinations of a port with ingress stages up before running
+ * the unicast destinations of a port with storm_limit up before running
  * them and leaves the answer in the metadata flags (XVS_META_DST_*, dp.h);
  * only a frame without that answer is looked up here.
  *
