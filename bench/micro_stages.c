@@ -2,9 +2,16 @@
 /*
  * micro_stages: what the pipeline costs per packet, in one process, on mbufs
  * of a real mempool (EAL --no-huge): filling the metadata, then running 0, 1,
- * 4 and 8 pass-through stages, and the guard set (mac_spoof, dhcp_guard,
- * router_guard, storm_limit with a known unicast destination) over bursts of
- * 32 copies of a 64-byte UDP frame. Each figure is the minimum over many
+ * 4 and 8 pass-through stages, the guard set (mac_spoof, dhcp_guard,
+ * router_guard, storm_limit with a known unicast destination), and the guards
+ * with the ACL stage holding the benchmark's 100 rules (datapath_xvs.py
+ * acl_rules()), over bursts of 32 copies of a 64-byte UDP frame; then the
+ * same policy on 10,000 flows shaped like bench/'s 10k-flow pcap (parsed and
+ * filled per frame, as the switch does). Last, the whole switch path without
+ * the I/O (xvs_l2_forward_burst into a port whose tx frees the frames, with
+ * each burst copied into fresh mbufs first, as a pcap port does) with and
+ * without the policy on the input port: the ratio the issue's target is
+ * about, minus the drivers' share. Each figure is the minimum over many
  * trials of TSC cycles per packet, so other load on the host (which the
  * switch-level benchmark cannot escape on a shared 2-CPU VM) does not count.
  *
@@ -19,12 +26,16 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "acl_stage.h"
+#include "micro/bench_set.h"
 #include "dp.h"
+#include "port_ops.h"
 #include "stages.h"
 
 struct xvs_dp xvs_dp;
 
 #define ITERS 200
+#define FLOW_SETS 313 /* bursts of the 10k-flow set: 10,016 frames */
 
 static const uint8_t frame[60] = {
 	0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,          /* Ethernet */
@@ -32,22 +43,32 @@ static const uint8_t frame[60] = {
 	0x04, 0xd2, 0x16, 0x2e, 0, 26, 0, 0,                                  /* UDP */
 };
 
-/* Minimum cycles per packet of fn over trials. */
+/* Minimum cycles per packet over trials of: n_sets bursts of 32 (sets[],
+ * each iters times), each burst's metadata filled (from one parse of the
+ * first frame, or with parse_each from each frame's own parse, VLAN the
+ * tag's or 1), then stages st[0..n_st). */
 static double
 measure(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_stage *st,
-	unsigned n_st, struct rte_mbuf **pkts, unsigned trials, bool fill)
+	unsigned n_st, struct rte_mbuf **sets, unsigned n_sets, unsigned iters, unsigned trials,
+	bool parse_each)
 {
 	uint64_t best = UINT64_MAX;
 	struct xvs_l2 l2;
 
-	xvs_parse_l2(rte_pktmbuf_mtod(pkts[0], const uint8_t *), sizeof(frame), &l2);
+	xvs_parse_l2(rte_pktmbuf_mtod(sets[0], const uint8_t *), rte_pktmbuf_data_len(sets[0]),
+		     &l2);
 	for (unsigned t = 0; t < trials; t++) {
 		uint64_t t0 = rte_rdtsc_precise(), d;
 
-		for (unsigned it = 0; it < ITERS; it++) {
-			if (fill)
-				for (unsigned i = 0; i < XVS_BURST; i++)
-					xvs_meta_fill(pkts[i], &l2, 0, 1);
+		for (unsigned it = 0; it < n_sets * iters; it++) {
+			struct rte_mbuf **pkts = &sets[(it % n_sets) * XVS_BURST];
+
+			for (unsigned i = 0; i < XVS_BURST; i++) {
+				if (parse_each)
+					xvs_parse_l2(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+						     rte_pktmbuf_data_len(pkts[i]), &l2);
+				xvs_meta_fill(pkts[i], &l2, 0, l2.tagged ? l2.vid : 1);
+			}
 			if (n_st > 0 &&
 			    xvs_stages_run(w, s, st, n_st, XVS_EXT_INGRESS, 0, pkts, XVS_BURST, t0,
 					   NULL, NULL) != XVS_BURST) {
@@ -59,7 +80,84 @@ measure(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_sna
 		if (d < best)
 			best = d;
 	}
-	return (double)best / (ITERS * XVS_BURST);
+	return (double)best / (n_sets * iters * XVS_BURST);
+}
+
+static uint16_t
+sink_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
+{
+	(void)priv, (void)q;
+	for (uint16_t i = 0; i < n; i++)
+		*bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	rte_pktmbuf_free_bulk(pkts, n);
+	return n;
+}
+
+/* The switch path per packet: n_sets bursts copied from the templates in
+ * sets[] into fresh mbufs, through xvs_l2_forward_burst from port 0 (with
+ * ingress stages st[0..n_st)) to port 1, and transmitted. */
+static double
+measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, const struct xvs_snap_stage *st,
+	       unsigned n_st, struct rte_mbuf **sets, unsigned n_sets, unsigned trials)
+{
+	uint64_t best = UINT64_MAX;
+
+	s->port[0].pipe.n_in = (uint8_t)n_st;
+	memcpy(s->port[0].pipe.in, st, n_st * sizeof(*st));
+	for (unsigned t = 0; t < trials; t++) {
+		uint64_t t0 = rte_rdtsc_precise(), d;
+
+		for (unsigned it = 0; it < n_sets; it++) {
+			struct rte_mbuf *pkts[XVS_BURST], **tpl = &sets[it * XVS_BURST];
+
+			if (rte_pktmbuf_alloc_bulk(xvs_dp.pool, pkts, XVS_BURST) != 0)
+				exit(1);
+			for (unsigned i = 0; i < XVS_BURST; i++) {
+				uint16_t len = rte_pktmbuf_data_len(tpl[i]);
+
+				memcpy(rte_pktmbuf_append(pkts[i], len),
+				       rte_pktmbuf_mtod(tpl[i], const void *), len);
+			}
+			xvs_l2_forward_burst(w, s, 0, pkts, XVS_BURST, t0);
+			xvs_tx_flush_all(w, s);
+		}
+		d = rte_rdtsc_precise() - t0;
+		if (d < best)
+			best = d;
+	}
+	s->port[0].pipe.n_in = 0;
+	if (w->ctr[1].tx_packets != w->ctr[0].rx_packets) {
+		fprintf(stderr, "the switch lost frames: rx %lu tx %lu\n",
+			(unsigned long)w->ctr[0].rx_packets, (unsigned long)w->ctr[1].tx_packets);
+		exit(1);
+	}
+	return (double)best / (n_sets * XVS_BURST);
+}
+
+/* The ACL stage with rules of bench/datapath_xvs.py acl_rules(). */
+static void
+acl_stage_of(struct xvs_snap_stage *ss, uint16_t id, unsigned n)
+{
+	static char keys[100][12], vals[100][200];
+	struct xvs_ext_kv kv[100];
+	char err[256] = "";
+	void *state = NULL;
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "%u", i + 1);
+		bench_acl_rule(i, n, vals[i], sizeof(vals[i]));
+		kv[i].key = keys[i];
+		kv[i].value = vals[i];
+	}
+	memset(ss, 0, sizeof(*ss));
+	ss->desc = &xvs_acl_stage_desc;
+	ss->id = id;
+	if (ss->desc->ops->init(NULL, &ss->ctx) < 0 ||
+	    ss->desc->ops->config_apply(ss->ctx, 0, kv, n, &state, err, sizeof(err)) < 0) {
+		fprintf(stderr, "acl: %s\n", err);
+		exit(1);
+	}
+	ss->state = state;
 }
 
 static void
@@ -88,8 +186,9 @@ main(int argc, char **argv)
 	char *eal[] = {argv[0], "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "-l", "0",
 		       "--log-level", "error", "--no-telemetry"};
 	unsigned trials = argc > 1 ? (unsigned)atoi(argv[1]) : 300;
-	struct xvs_snap_stage pass[XVS_PASSTHROUGH_MAX], guards[4];
-	struct xvs_fdb_params fp = {.max_entries = 1024, .aging_ns = 0};
+	struct xvs_snap_stage pass[XVS_PASSTHROUGH_MAX], guards[5], nospoof[4];
+	static struct rte_mbuf *sets[FLOW_SETS * XVS_BURST];
+	struct xvs_fdb_params fp = {.max_entries = 4096, .aging_ns = 0};
 	struct rte_mbuf *pkts[XVS_BURST];
 	struct xvs_snapshot *s;
 	struct xvs_worker *w;
@@ -101,7 +200,7 @@ main(int argc, char **argv)
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0)
 		return 1;
 	xvs_dp.tsc_hz = rte_get_tsc_hz();
-	mp = rte_pktmbuf_pool_create("bench", 1024, 0, XVS_MBUF_PRIV_SIZE,
+	mp = rte_pktmbuf_pool_create("bench", 12288, 0, XVS_MBUF_PRIV_SIZE,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	w = rte_zmalloc("w", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	s = rte_zmalloc("s", sizeof(*s), RTE_CACHE_LINE_SIZE);
@@ -117,27 +216,107 @@ main(int argc, char **argv)
 		pkts[i] = rte_pktmbuf_alloc(mp);
 		memcpy(rte_pktmbuf_append(pkts[i], sizeof(frame)), frame, sizeof(frame));
 	}
+	for (unsigned i = 0; i < FLOW_SETS * XVS_BURST; i++) {
+		uint8_t f[64];
+		unsigned len = bench_flow_frame(i, f);
+		struct xvs_l2 l2 = {0};
+
+		sets[i] = rte_pktmbuf_alloc(mp);
+		if (sets[i] == NULL)
+			return 1;
+		memcpy(rte_pktmbuf_append(sets[i], (uint16_t)len), f, len);
+		xvs_parse_l2(f, len, &l2);
+		xvs_fdb_add_static(xvs_dp.fdb, f, l2.tagged ? l2.vid : 1, 1, &err);
+	}
+	xvs_dp.n_workers_max = 1;
 	for (unsigned i = 0; i < XVS_PASSTHROUGH_MAX; i++)
 		stage_of(&pass[i], &xvs_stage_passthrough[i], (uint16_t)i, NULL, NULL);
 	stage_of(&guards[0], &xvs_stage_mac_spoof, 8, "macs", "02:00:00:00:00:01");
 	stage_of(&guards[1], &xvs_stage_dhcp_guard, 9, NULL, NULL);
 	stage_of(&guards[2], &xvs_stage_router_guard, 10, NULL, NULL);
 	stage_of(&guards[3], &xvs_stage_storm_limit, 11, "pps", "100000000");
+	acl_stage_of(&guards[4], 12, 100);
+	memcpy(nospoof, &guards[1], sizeof(nospoof)); /* 256 sources: mac-spoof off */
 
 	printf("TSC %.3f GHz, %u trials of %u bursts of %u, minimum per packet:\n",
 	       (double)xvs_dp.tsc_hz / 1e9, trials, ITERS, XVS_BURST);
-	base = measure(w, s, pass, 0, pkts, trials, true);
+	base = measure(w, s, pass, 0, pkts, 1, ITERS, trials, false);
 	printf("  metadata fill             %6.2f ns\n", base * 1e9 / (double)xvs_dp.tsc_hz);
 	for (unsigned n = 1; n <= 8; n *= 2) {
 		if (n == 2)
 			n = 4;
-		c = measure(w, s, pass, n, pkts, trials, true);
+		c = measure(w, s, pass, n, pkts, 1, ITERS, trials, false);
 		printf("  fill + %u pass-through     %6.2f ns  (%.2f ns per stage)\n", n,
 		       c * 1e9 / (double)xvs_dp.tsc_hz,
 		       (c - base) / n * 1e9 / (double)xvs_dp.tsc_hz);
 	}
-	c = measure(w, s, guards, 4, pkts, trials, true);
+	c = measure(w, s, guards, 4, pkts, 1, ITERS, trials, false);
 	printf("  fill + guards (4 stages)  %6.2f ns  (%.2f ns for the guards)\n",
 	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
+	c = measure(w, s, &guards[4], 1, pkts, 1, ITERS, trials, false);
+	printf("  fill + acl100             %6.2f ns  (%.2f ns for the ACL)\n",
+	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
+	c = measure(w, s, guards, 5, pkts, 1, ITERS, trials, false);
+	printf("  fill + guards + acl100    %6.2f ns  (%.2f ns for the policy)\n",
+	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
+	trials = trials / 20 > 3 ? trials / 20 : 3;
+	base = measure(w, s, NULL, 0, sets, FLOW_SETS, 1, trials, true);
+	printf("10k flows (%u trials over all of them), minimum per packet:\n", trials);
+	printf("  parse + fill              %6.2f ns\n", base * 1e9 / (double)xvs_dp.tsc_hz);
+	c = measure(w, s, &guards[4], 1, sets, FLOW_SETS, 1, trials, true);
+	printf("  parse + fill + acl100     %6.2f ns  (%.2f ns for the ACL)\n",
+	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
+	c = measure(w, s, nospoof, 4, sets, FLOW_SETS, 1, trials, true);
+	printf("  parse + fill + 3 guards + acl100 %6.2f ns  (%.2f ns for the policy)\n",
+	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
+	{
+		static struct xvs_port_ops sink = {.tx_burst = sink_tx};
+		struct rte_mbuf *one[XVS_BURST * 8];
+		struct xvs_l2 l2 = {0};
+		double sw0, sw1;
+
+		for (int p = 0; p <= 1; p++) {
+			s->port[p].ops = &sink;
+			s->port[p].n_txq = 1;
+			s->port[p].tx_meta_offload = true;
+			s->port[p].max_frame = 1514;
+			s->port[p].vlan.mode = XVS_VLAN_TRUNK;
+			s->port[p].vlan.native_vid = 1;
+			memset(s->port[p].vlan.allowed, 0xff, sizeof(s->port[p].vlan.allowed));
+		}
+		s->n_flood = 2;
+		s->flood[0] = 0;
+		s->flood[1] = 1;
+		xvs_fdb_add_static(xvs_dp.fdb, frame + 6, 1, 0, &err);
+		for (unsigned i = 0; i < FLOW_SETS * XVS_BURST; i++) {
+			const uint8_t *f = rte_pktmbuf_mtod(sets[i], const uint8_t *);
+
+			xvs_parse_l2(f, rte_pktmbuf_data_len(sets[i]), &l2);
+			xvs_fdb_add_static(xvs_dp.fdb, f + 6, l2.tagged ? l2.vid : 1, 0, &err);
+		}
+		for (unsigned i = 0; i < RTE_DIM(one); i++)
+			one[i] = pkts[i % XVS_BURST];
+		trials = trials > 3 ? trials : 3;
+		printf("the switch path (parse, stages, forward, tx; I/O replaced by copies):\n");
+		sw0 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
+		printf("  1 flow: no policy         %6.2f ns\n", sw0 * 1e9 / (double)xvs_dp.tsc_hz);
+		sw1 = measure_switch(w, s, pass, 1, one, 8, trials * 10);
+		printf("  1 flow: 1 pass-through    %6.2f ns: ratio %.2f\n",
+		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
+		sw1 = measure_switch(w, s, guards, 4, one, 8, trials * 10);
+		printf("  1 flow: guards            %6.2f ns: ratio %.2f\n",
+		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
+		sw1 = measure_switch(w, s, &guards[4], 1, one, 8, trials * 10);
+		printf("  1 flow: acl100            %6.2f ns: ratio %.2f\n",
+		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
+		sw1 = measure_switch(w, s, guards, 5, one, 8, trials * 10);
+		printf("  1 flow: guards + acl100   %6.2f ns: ratio %.2f\n",
+		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
+		sw0 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
+		sw1 = measure_switch(w, s, nospoof, 4, sets, FLOW_SETS, trials);
+		printf("  10k flows: no policy %6.2f ns, 3 guards + acl100 %6.2f ns: ratio %.2f\n",
+		       sw0 * 1e9 / (double)xvs_dp.tsc_hz, sw1 * 1e9 / (double)xvs_dp.tsc_hz,
+		       sw0 / sw1);
+	}
 	return 0;
 }

@@ -416,7 +416,7 @@ MUTANTS = [
 
     ("acl-cache-hit-skips-rule", "a verdict-cache hit is answered as no match",
      [("src/dp/stages/acl.c",
-       "\t\t\tres[i] = e->res;",
+       "\t\t\tres[i] = slot[j]->res;",
        "\t\t\tres[i] = 0;")],
      [unit("test_acl_dpdk")]),
 
@@ -849,6 +849,55 @@ MUTANTS = [
      [("src/core/vmq.h", "if (f == NULL && t->any_vlan && vid != XVS_VMQ_ANY_VLAN)",
        "if (f == NULL && false)")],
      [unit("test_vmq")]),
+    ("same-flow-no-dst", "frames taken by the L2 stage's same-flow shortcut reach the egress "
+     "stages without their destination",
+     [("src/dp/stage_l2.c",
+       "\t\tif (unlikely(meta_on)) {\n\t\t\txvs_meta(m)->dst.kind = XVS_DEST_PORT;",
+       "\t\tif (unlikely(meta_on) && !c->same) {\n\t\t\txvs_meta(m)->dst.kind = XVS_DEST_PORT;")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("storm-counts-known", "storm_limit counts known unicast frames the forward stage looked up",
+     [("src/dp/stages/storm_limit.c",
+       "\t\t\t\tif (f & XVS_META_DST_KNOWN)\n\t\t\t\t\tcontinue;\n", "")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("dst-lookup-never-known", "the lookup before the ingress stages never tells storm_limit "
+     "a destination is known",
+     [("src/dp/stage_l2.c", "(c->dst_found ? XVS_META_DST_KNOWN : 0)", "0")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("acl-run-hits-once", "the ACL counts a run of packets with one answer as one hit",
+     [("src/dp/stages/acl.c", "\t\t\tw->hits[r - 1] += j - i;", "\t\t\tw->hits[r - 1]++;")],
+     [unit("test_acl_dpdk")]),
+
+    ("stage-never-finished-without-ports", "a stage removed while no port is open is never "
+     "finished (its states kept, fini never called)",
+     [("src/dp/pipeline.c",
+       "xvs_stage_snapshot_built(void)\n{\n\treg.fill_seq++;\n}",
+       "xvs_stage_snapshot_built(void)\n{\n}")],
+     [unit("test_pipeline")]),
+
+    ("acl-commit-unfaulted", "acl add commits to the store without the commit step every "
+     "other change goes through (an injected commit failure is not seen)",
+     [("src/ctl/cmd_acl.c",
+       "\t\treturn r;\n\t}\n\tif ((r = xvsd_store_commit(err)) < 0)\n\t\treturn r;\n\tu.port",
+       "\t\treturn r;\n\t}\n\tif ((r = xvs_store_commit(xvsd.store, err)) < 0)\n\t\treturn r;\n\tu.port")],
+     [e2e("test_acl.py", "cannot_be_committed")]),
+
+    ("guard-clean-dhcp-server", "the metadata fill marks a DHCPv4 server's frames clean, so "
+     "dhcp_guard lets them through",
+     [("src/dp/dp.h", "if (sport == 67 || dport == 68 || sport == 547",
+       "if (dport == 68 || sport == 547")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("guard-clean-icmp", "the metadata fill marks ICMP clean, so router_guard lets router "
+     "advertisements through",
+     [("src/dp/dp.h", "md->l4_proto == 1 || md->l4_proto == 58)", "md->l4_proto == 58)")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("acl-dup-no-answer", "a packet with the same ACL key as the one before it gets no rule",
+     [("src/dp/stages/acl.c", "\t\t\tres[i] = res[i - 1];", "\t\t\tres[i] = 0;")],
+     [unit("test_acl_dpdk")]),
 ]
 
 

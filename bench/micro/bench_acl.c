@@ -22,6 +22,7 @@
 
 #include "acl.h"
 #include "acl_stage.h"
+#include "bench_set.h"
 #include "dp.h"
 #include "pkt_parse.h"
 
@@ -34,29 +35,15 @@ static uint8_t frames[N_FRAMES][64];
 static uint32_t lens[N_FRAMES];
 static struct xvs_pkt_meta metas[N_FRAMES];
 
-/* As bench/anchors gen_pcaps.py: 10.x.y.z:1024+i -> 10.200.0.d:9. */
 static void
 make_frames(void)
 {
 	for (unsigned i = 0; i < N_FRAMES; i++) {
-		uint8_t *f = frames[i], *ip;
-		unsigned s = i % 256, d = (i * 7 + i / 256) % 256, vlan = (unsigned[]){0, 10, 20}[d % 3];
-		unsigned off = 12, sport = 1024 + i % 50000;
+		uint8_t *f = frames[i];
 		struct xvs_l2 l2;
 		struct xvs_flow fl;
 
-		memcpy(f, (uint8_t[]){0x02, 0x20, 0, 0, 0, (uint8_t)d, 0x02, 0x10, 0, 0, 0, (uint8_t)s}, 12);
-		if (vlan) {
-			f[12] = 0x81, f[13] = 0, f[14] = 0, f[15] = (uint8_t)vlan;
-			off = 16;
-		}
-		f[off] = 0x08, f[off + 1] = 0;
-		ip = f + off + 2;
-		ip[0] = 0x45, ip[3] = 28, ip[8] = 64, ip[9] = 17;
-		ip[12] = 10, ip[13] = 0, ip[14] = (uint8_t)(i >> 8), ip[15] = (uint8_t)i;
-		ip[16] = 10, ip[17] = 200, ip[18] = 0, ip[19] = (uint8_t)d;
-		ip[20] = (uint8_t)(sport >> 8), ip[21] = (uint8_t)sport, ip[23] = 9, ip[25] = 8;
-		lens[i] = 60;
+		lens[i] = bench_flow_frame(i, f);
 		xvs_parse_l2(f, 60, &l2);
 		xvs_parse_flow(f, 60, &l2, &fl);
 		metas[i].l3_off = l2.l3_off;
@@ -65,25 +52,6 @@ make_frames(void)
 		metas[i].l4_off = fl.l4_off;
 		metas[i].flags = fl.has_ports ? XVS_META_HAS_PORTS : 0;
 	}
-}
-
-/* Rule i of the benchmark's set: 99 that never match the traffic (other
- * prefixes, TCP, other ports, both directions), then one allow that
- * matches all of it: acl_rules() of bench/datapath_xvs.py, the same text. */
-static void
-rule_text(unsigned i, unsigned n, char *buf, size_t len)
-{
-	if (i == n - 1)
-		snprintf(buf, len, "dir=both action=allow proto=udp");
-	else if (i % 3 == 0)
-		snprintf(buf, len, "dir=out action=deny remote-ip=172.16.%u.0/24 proto=udp "
-			 "remote-port=%u-%u weight=%u", i, 1000 + i, 1100 + i, i % 7);
-	else if (i % 3 == 1)
-		snprintf(buf, len, "dir=both action=deny local-ip=192.168.%u.0/24 proto=tcp "
-			 "local-port=%u weight=%u", i, 2000 + i, i % 5);
-	else
-		snprintf(buf, len, "dir=in action=deny remote-ip=10.%u.0.0/16 weight=%u", 100 + i,
-			 i % 3);
 }
 
 int
@@ -120,7 +88,7 @@ main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < n_rules; i++) {
 		snprintf(keys[i], sizeof(keys[i]), "%u", i + 1);
-		rule_text(i, n_rules, vals[i], sizeof(vals[i]));
+		bench_acl_rule(i, n_rules, vals[i], sizeof(vals[i]));
 		kv[i].key = keys[i];
 		kv[i].value = vals[i];
 	}

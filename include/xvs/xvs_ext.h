@@ -108,6 +108,7 @@ struct xvs_dest {
 #define XVS_META_TAGGED (1u << 0)    /* the frame arrived with an 802.1Q tag (VID != 0) */
 #define XVS_META_FRAGMENT (1u << 1)  /* an IP fragment: no L4 ports */
 #define XVS_META_HAS_PORTS (1u << 2) /* TCP/UDP ports present (l4_off valid) */
+/* Bits 5 to 7 are xvsd's own (its stages' hints to each other): ignore them. */
 
 /* Per-packet metadata. xvsd registers it as an mbuf dynamic field at
  * start-up and fills it once, after parsing and before the first ingress

@@ -130,7 +130,7 @@ port_sync(struct xvs_port *p, int (*undo)(void *arg, struct xvs_err *e), void *a
 	  struct xvs_err *err)
 {
 	struct xvs_err e;
-	int r = list_load(&list, p->cfg.name, err);
+	int r = list_load(&list, p->cfg.name, err), undone;
 
 	if (r == 0)
 		r = port_apply(p, &list, err);
@@ -139,9 +139,15 @@ port_sync(struct xvs_port *p, int (*undo)(void *arg, struct xvs_err *e), void *a
 			    "changed, try again", strerror(-r));
 	if (r == 0)
 		return 0;
-	if (xvs_store_begin(xvsd.store, &e) < 0 || undo(arg, &e) < 0 ||
-	    xvs_store_commit(xvsd.store, &e) < 0) {
+	if (xvs_store_begin(xvsd.store, &e) < 0)
+		undone = -1;
+	else if (undo(arg, &e) < 0) {
 		xvs_store_rollback(xvsd.store);
+		undone = -1;
+	} else {
+		undone = xvsd_store_commit(&e);
+	}
+	if (undone < 0) {
 		XVS_ERR("acl", "port %s: stored ACL rules no longer match the running switch "
 			"(%s) after: %s", p->cfg.name, e.msg, err->msg);
 		return r;
@@ -233,11 +239,12 @@ m_acl_add(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		return r;
-	if ((r = xvs_store_acl_put(xvsd.store, p->cfg.name, canon, &id, err)) < 0 ||
-	    (r = xvs_store_commit(xvsd.store, err)) < 0) {
+	if ((r = xvs_store_acl_put(xvsd.store, p->cfg.name, canon, &id, err)) < 0) {
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
+	if ((r = xvsd_store_commit(err)) < 0)
+		return r;
 	u.port = p->cfg.name;
 	u.id = id;
 	r = port_sync(p, undo_add, &u, err);
@@ -279,11 +286,12 @@ acl_remove(struct xvs_port *p, int64_t id, json_t **result, struct xvs_err *err)
 		return r;
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		return r;
-	if ((r = xvs_store_acl_del(xvsd.store, p->cfg.name, id, err)) < 0 ||
-	    (r = xvs_store_commit(xvsd.store, err)) < 0) {
+	if ((r = xvs_store_acl_del(xvsd.store, p->cfg.name, id, err)) < 0) {
 		xvs_store_rollback(xvsd.store);
 		return r;
 	}
+	if ((r = xvsd_store_commit(err)) < 0)
+		return r;
 	r = port_sync(p, undo_del, &u, err);
 	if (r < 0)
 		return r;

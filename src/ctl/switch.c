@@ -448,6 +448,7 @@ xvsd_publish(void)
 			ow->tx_owned[ow->n_tx_owned++] = slot;
 		}
 	}
+	xvs_stage_snapshot_built();
 	mid = without_moved_queues(atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), s,
 				   spare);
 	if (vmq_fence) {

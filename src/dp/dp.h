@@ -349,6 +349,42 @@ uint16_t xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s
  * by hand (rte_pktmbuf_copy copies dynamic fields, not the private area). */
 #define XVS_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct xvs_pkt_meta), RTE_MBUF_PRIV_ALIGN)
 
+/* xvsd's own bits of xvs_pkt_meta.flags (xvs_ext.h leaves bits 5-7 to it),
+ * hints between its stages, cleared by xvs_meta_fill and when a stage
+ * modifies the frame:
+ * - GUARD_CLEAN: neither dhcp_guard nor router_guard acts on the frame (IP
+ *   with its L4 header, not a fragment, not ICMP/ICMPv6, not UDP from or to
+ *   a DHCP port), found while the metadata is filled, so the guards skip a
+ *   burst of such frames with one look at the flags (guards.c);
+ * - DST_LOOKED, DST_KNOWN: the L2 stage looked the unicast destination up
+ *   before the ingress stages and found it, so storm_limit need not look
+ *   again and the forward stage reuses the answer. */
+#define XVS_META_GUARD_CLEAN (1u << 5)
+#define XVS_META_DST_LOOKED (1u << 6)
+#define XVS_META_DST_KNOWN (1u << 7)
+
+/* Set XVS_META_GUARD_CLEAN on md (frame d) when it applies; the classifier
+ * of guards.c's surely_clean, from the same metadata. */
+static inline void
+xvs_meta_guard_mark(struct xvs_pkt_meta *md, const uint8_t *d)
+{
+	uint16_t sport, dport;
+
+	if (md->l3 == 0 || md->l4_off == 0 || (md->flags & XVS_META_FRAGMENT) ||
+	    md->l4_proto == 1 || md->l4_proto == 58)
+		return;
+	if (md->l4_proto == 17) {
+		if (!(md->flags & XVS_META_HAS_PORTS))
+			return;
+		/* guard.h: DHCPv4 from 67 or to 68; DHCPv6 from 547 or to 546/547. */
+		sport = xvs_rd16(d + md->l4_off);
+		dport = xvs_rd16(d + md->l4_off + 2);
+		if (sport == 67 || dport == 68 || sport == 547 || dport == 546 || dport == 547)
+			return;
+	}
+	md->flags |= XVS_META_GUARD_CLEAN;
+}
+
 static inline struct xvs_pkt_meta *
 xvs_meta(struct rte_mbuf *m)
 {
@@ -394,6 +430,7 @@ xvs_meta_l34(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const stru
 	md->l4_off = (uint16_t)(off + ihl);
 	if ((md->l4_proto == 6 && tot - ihl >= 20) || (md->l4_proto == 17 && tot - ihl >= 8))
 		md->flags |= XVS_META_HAS_PORTS;
+	xvs_meta_guard_mark(md, d);
 }
 
 /* Fill m's metadata from its parsed L2 header (l2->l3_off as in the frame

@@ -660,6 +660,12 @@ xvs_stage_fill_port(uint16_t slot, struct xvs_snap_pipeline *pipe)
 	pipe->n_out = (uint8_t)fill_place(reg.out_order, reg.n_out, slot, pipe->out);
 }
 
+void
+xvs_stage_snapshot_built(void)
+{
+	reg.fill_seq++;
+}
+
 static void
 free_state(struct xvs_stage *st, void *state)
 {

@@ -105,6 +105,12 @@ void xvs_stage_fill_port(uint16_t slot, struct xvs_snap_pipeline *pipe);
  * removed stages. */
 void xvs_stage_reclaim(void);
 
+/* A snapshot was built, with or without ports (each port's pipeline through
+ * xvs_stage_fill_port): what was retired before it is in none of its
+ * pipelines, so the next xvs_stage_reclaim() may free it. Without this, a
+ * stage removed while no port is open would never be finished. */
+void xvs_stage_snapshot_built(void);
+
 /* ---- Additions to the agreed interface (nothing above changed) ---- */
 
 /* Layout of a worker's counters of one stage (struct xvs_stage_ctr, one per

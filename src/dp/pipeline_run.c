@@ -34,6 +34,7 @@ xvs_meta_l34_slow(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const
 		md->flags |= XVS_META_FRAGMENT;
 	if (f.has_ports)
 		md->flags |= XVS_META_HAS_PORTS;
+	xvs_meta_guard_mark(md, d);
 }
 
 /* What emit_cb needs: the worker, its snapshot and the emitting stage. */
@@ -171,7 +172,9 @@ apply_verdicts(struct xvs_worker *w, const struct xvs_snap_stage *sg, uint8_t pl
 			meta[i]->l3 = 0;
 			meta[i]->l4_proto = 0;
 			meta[i]->l4_off = 0;
-			meta[i]->flags &= (uint8_t)~(XVS_META_FRAGMENT | XVS_META_HAS_PORTS);
+			meta[i]->flags &= (uint8_t)~(XVS_META_FRAGMENT | XVS_META_HAS_PORTS |
+						     XVS_META_GUARD_CLEAN | XVS_META_DST_LOOKED |
+						     XVS_META_DST_KNOWN);
 			xvs_meta_l34(meta[i], data[i], len[i], &l2);
 			if (mod != NULL)
 				mod[i] = 1;

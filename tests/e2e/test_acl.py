@@ -215,3 +215,26 @@ def test_acl_rules_survive_restart(switch):
     switch.restart()
     assert _show(switch, "a")["rules"] == []
     b.ping(a, count=1)
+
+
+def test_acl_change_that_cannot_be_committed_changes_nothing(switch_unstarted):
+    """A failed store commit (xvsd --test-faults) refuses acl add, del and clear
+    with one error, and the rules, stored and running, stay as they were."""
+    sw = switch_unstarted
+    sw.xvsd.extra = ["--test-faults"]
+    sw.start()
+    a, b = sw.vm("a", ipv6=False), sw.vm("b", ipv6=False)
+    r1 = _add(sw, "a", "dir=in", "action=deny", f"remote={b.ip4}")
+    before = _show(sw, "a")["rules"]
+    r = sw.rpc({"method": "test.fault", "params": {"point": "commit", "count": 3}})
+    assert "result" in r, r
+    for args in (["add", "a", "dir=in", "action=allow", "proto=udp"],
+                 ["del", "a", str(r1["id"])], ["clear", "a"]):
+        with pytest.raises(CtlError, match="commit failed"):
+            sw.ctl("acl", *args)
+    r = sw.rpc({"method": "test.fault", "params": {"point": "none"}})["result"]
+    assert r["commit"]["fired"] == 3, r
+    assert _show(sw, "a")["rules"] == before
+    assert b.ping(a, count=2, check=False).returncode != 0
+    sw.restart()
+    assert [x["id"] for x in _show(sw, "a")["rules"]] == [r1["id"]]

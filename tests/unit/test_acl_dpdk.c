@@ -308,6 +308,19 @@ test_acl_dpdk_random_against_reference(void **state)
 	burst_free(b);
 }
 
+/* n random rules, only allow and deny (no meters, nothing stateful). */
+static void
+rand_allow_deny(struct xvs_acl_rule *rs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		rand_rule(&rs[i]);
+		rs[i].stateful = false;
+		rs[i].timeout_s = 0;
+		if (rs[i].action == XVS_ACL_METER)
+			rs[i].action = XVS_ACL_ALLOW, rs[i].rate_bps = 0, rs[i].rate_pps = 0;
+	}
+}
+
 /* Whole bursts give the same answers as single packets. */
 static void
 test_acl_dpdk_burst_matches_singles(void **state)
@@ -320,13 +333,7 @@ test_acl_dpdk_burst_matches_singles(void **state)
 
 	(void)state;
 	rng_state = 0xb0b;
-	for (i = 0; i < 100; i++) {
-		rand_rule(&rs[i]);
-		rs[i].stateful = false;
-		rs[i].timeout_s = 0;
-		if (rs[i].action == XVS_ACL_METER)
-			rs[i].action = XVS_ACL_ALLOW, rs[i].rate_bps = 0, rs[i].rate_pps = 0;
-	}
+	rand_allow_deny(rs, 100);
 	st = compile(rs, 100);
 	for (j = 0; j < 20; j++) {
 		uint8_t dir = 1 + rnd(2);
@@ -452,6 +459,60 @@ test_acl_dpdk_stateful_across_workers(void **state)
 	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_ADDED], 2);
 	ops->state_free(ctx, st);
 	xvs_dp.n_workers_max = 1;
+	burst_free(b);
+}
+
+/* Bursts made of runs of one packet (the stage answers a key equal to the one
+ * before it without a lookup, and counts a run of one answer at once): every
+ * verdict as the reference says, and the hit and action counters count
+ * every packet. */
+static void
+test_acl_dpdk_runs_match_singles(void **state)
+{
+	static struct xvs_acl_rule rs[60];
+	uint64_t want_hits[60] = {0}, got_hits[60];
+	uint64_t want_allowed = 0, want_denied = 0, want_none = 0;
+	uint32_t ids[60];
+	struct burst *b = burst_new();
+	unsigned i, j, k;
+	void *st;
+
+	(void)state;
+	rng_state = 0x5eed;
+	rand_allow_deny(rs, 60);
+	st = compile(rs, 60);
+	for (j = 0; j < 40; j++) {
+		uint8_t dir = 1 + rnd(2);
+		uint8_t want[XVS_EXT_BURST_MAX];
+
+		for (i = 0; i < XVS_EXT_BURST_MAX;) {
+			struct xvs_acl_pkt p, seen;
+			unsigned run_len = 1 + rnd(8);
+			int r;
+
+			rand_pkt(&p);
+			for (k = 0; k < run_len && i < XVS_EXT_BURST_MAX; k++, i++) {
+				burst_add(b, &p, 0);
+				xvs_acl_pkt_from_frame(b->frame[i], b->len[i], &seen);
+				r = xvs_acl_match_slow(rs, 60, &seen, dir);
+				want[i] = r >= 0 && rs[r].action == XVS_ACL_DENY ? XVS_VERDICT_DROP
+									      : XVS_VERDICT_PASS;
+				if (r >= 0)
+					want_hits[r]++;
+				want_none += r < 0;
+				want_denied += r >= 0 && rs[r].action == XVS_ACL_DENY;
+				want_allowed += r >= 0 && rs[r].action != XVS_ACL_DENY;
+			}
+		}
+		run(b, st, dir, 0, SEC);
+		assert_memory_equal(b->verdict, want, XVS_EXT_BURST_MAX);
+	}
+	assert_int_equal(xvs_acl_stage_hits(st, ids, got_hits, 60), 60);
+	assert_memory_equal(got_hits, want_hits, sizeof(want_hits));
+	assert_int_equal(b->ctr[XVS_ACL_CTR_ALLOWED], want_allowed);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_DENIED], want_denied);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_NO_MATCH], want_none);
+	ops->state_free(ctx, st);
 	burst_free(b);
 }
 
@@ -641,6 +702,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acl_dpdk_random_against_reference),
 		cmocka_unit_test(test_acl_dpdk_burst_matches_singles),
+		cmocka_unit_test(test_acl_dpdk_runs_match_singles),
 		cmocka_unit_test(test_acl_dpdk_stateful_across_workers),
 		cmocka_unit_test(test_acl_dpdk_meter),
 		cmocka_unit_test(test_acl_dpdk_meter_pps),

@@ -396,6 +396,16 @@ test_pipeline_unregister_lifetime(void **state)
 	assert_int_equal(n_fini, 1);
 	assert_int_equal(live_states, 0);
 	assert_int_equal(wctr[0][id].v[0], 0);
+
+	/* Removed while no port is open: a snapshot without ports is built (no
+	 * fill), and that is enough. */
+	reg_ok(&d_a, dlopen(NULL, RTLD_NOW));
+	assert_int_equal(xvs_stage_unregister("a", &err), 0);
+	xvs_stage_reclaim();
+	assert_int_equal(n_fini, 1);
+	xvs_stage_snapshot_built();
+	xvs_stage_reclaim();
+	assert_int_equal(n_fini, 2);
 }
 
 static void

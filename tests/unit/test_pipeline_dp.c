@@ -22,6 +22,7 @@
 
 #include "dp.h"
 #include "port_ops.h"
+#include "stages.h"
 
 struct xvs_dp xvs_dp;
 
@@ -131,7 +132,8 @@ test_pipeline_dp_meta_seen(void **state)
 	assert_int_equal(seen_meta[0].l4_proto, 17);
 	assert_int_equal(seen_meta[0].l3_off, 14);
 	assert_int_equal(seen_meta[0].l4_off, 34);
-	assert_int_equal(seen_meta[0].flags, XVS_META_HAS_PORTS);
+	/* bits 5-7 are xvsd's own hints (dp.h): a UDP frame is guard-clean */
+	assert_int_equal(seen_meta[0].flags, XVS_META_HAS_PORTS | XVS_META_GUARD_CLEAN);
 	free_all(pkts, n);
 }
 
@@ -267,6 +269,21 @@ record_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *
 	return n;
 }
 
+/* Make port p of the snapshot an open port whose tx records what it sends
+ * (in sent[]), in access VLAN 1. */
+static void
+sink_port(int p, struct xvs_port_ops *pops)
+{
+	pops->tx_burst = record_tx;
+	snap->port[p].active = true;
+	snap->port[p].ops = pops;
+	snap->port[p].n_txq = 1;
+	snap->port[p].tx_meta_offload = true;
+	snap->port[p].max_frame = 1514;
+	snap->port[p].n_rx_workers = 1;
+	xvs_vlan_cfg_init(&snap->port[p].vlan);
+}
+
 /* xvs_emit_flush enqueues to a port whose buffer fills: the port is flushed,
  * its egress stage emits again. The frames the flush still holds must go out
  * once each, and the new emits wait in the queue (found in review: the new
@@ -283,14 +300,9 @@ test_pipeline_dp_emit_flush_reentered(void **state)
 	struct rte_mbuf *old[8], *buffered[31];
 
 	(void)state;
-	pops.tx_burst = record_tx;
 	n_sent = 0;
-	for (int p = 1; p <= 2; p++) {
-		snap->port[p].active = true;
-		snap->port[p].ops = &pops;
-		snap->port[p].n_txq = 1;
-		snap->port[p].tx_meta_offload = true;
-	}
+	sink_port(1, &pops);
+	sink_port(2, &pops);
 	snap->port[1].pipe.n_out = 1;
 	snap->port[1].pipe.out[0] = (struct xvs_snap_stage){.desc = &ed, .id = 6};
 	burst(buffered, 31);
@@ -327,6 +339,162 @@ test_pipeline_dp_emit_flush_reentered(void **state)
 	snap->port[2] = saved2;
 }
 
+/* The metadata fill marks the frames neither DHCP guard nor router guard
+ * acts on (XVS_META_GUARD_CLEAN, dp.h), and only those. */
+static void
+test_pipeline_dp_guard_clean_mark(void **state)
+{
+	static const struct {
+		uint8_t proto;
+		uint16_t sport, dport, frag;
+		bool clean;
+	} cases[] = {
+		{17, 1234, 5678, 0, true},     /* UDP, no DHCP port */
+		{6, 67, 68, 0, true},          /* TCP: ports do not matter */
+		{17, 67, 5678, 0, false},      /* DHCPv4 server */
+		{17, 5678, 68, 0, false},      /* to the DHCPv4 client port */
+		{17, 547, 5678, 0, false},     /* DHCPv6 server */
+		{17, 5678, 546, 0, false},     /* to the DHCPv6 client port */
+		{17, 5678, 547, 0, false},     /* to DHCPv6 servers/relays */
+		{1, 0x0900, 0, 0, false},      /* ICMP */
+		{17, 1234, 5678, 0x2000, false}, /* a first fragment */
+		{47, 0, 0, 0, true},           /* GRE: neither guard's */
+	};
+	struct rte_mbuf *pkts[1];
+
+	(void)state;
+	for (unsigned c = 0; c < RTE_DIM(cases); c++) {
+		uint8_t *d;
+		struct xvs_l2 l2;
+
+		burst(pkts, 1);
+		d = rte_pktmbuf_mtod(pkts[0], uint8_t *);
+		d[14 + 9] = cases[c].proto;
+		d[14 + 6] = (uint8_t)(cases[c].frag >> 8);
+		d[34] = (uint8_t)(cases[c].sport >> 8), d[35] = (uint8_t)cases[c].sport;
+		d[36] = (uint8_t)(cases[c].dport >> 8), d[37] = (uint8_t)cases[c].dport;
+		assert_int_equal(xvs_parse_l2(d, rte_pktmbuf_data_len(pkts[0]), &l2), XVS_PARSE_OK);
+		xvs_meta_fill(pkts[0], &l2, 3, 1);
+		assert_int_equal(!!(xvs_meta(pkts[0])->flags & XVS_META_GUARD_CLEAN),
+				 cases[c].clean);
+		free_all(pkts, 1);
+	}
+}
+
+/* An egress stage that records the destination each frame carries. */
+static struct xvs_dest seen_dst[XVS_BURST];
+static unsigned n_seen_dst;
+
+static void
+dst_recorder(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+{
+	(void)ctx, (void)verdict, (void)reason;
+	for (uint16_t i = 0; i < b->n && n_seen_dst < XVS_BURST; i++)
+		seen_dst[n_seen_dst++] = b->meta[i]->dst;
+}
+
+static const struct xvs_ext_ops dst_recorder_ops = {.size = sizeof(dst_recorder_ops),
+						    .process = dst_recorder};
+
+/* Frames of one flow through the L2 stage: the first is looked up, the rest
+ * take the same-flow shortcut, and every one of them must reach the egress
+ * stages with its destination in the metadata (found in review: only the
+ * first did; commit 1208300). */
+static void
+test_pipeline_dp_same_flow_dst(void **state)
+{
+	static const struct xvs_ext_desc rd = {
+		.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(rd), .name = "dst_recorder",
+		.kind = XVS_EXT_CAPTURE, .places = XVS_EXT_EGRESS, .ops = &dst_recorder_ops,
+	};
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
+	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
+	struct rte_mbuf *pkts[4];
+	struct xvs_err err;
+
+	(void)state;
+	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
+	n_sent = 0;
+	n_seen_dst = 0;
+	sink_port(1, &pops);
+	sink_port(3, &pops);
+	snap->port[1].pipe.n_out = 1;
+	snap->port[1].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
+	snap->egress_stages = true;
+	burst(pkts, 4);
+	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0), 4);
+	xvs_tx_flush_all(w, snap);
+	assert_int_equal(n_sent, 4);
+	assert_int_equal(n_seen_dst, 4);
+	for (unsigned i = 0; i < n_seen_dst; i++) {
+		assert_int_equal(seen_dst[i].kind, XVS_DEST_PORT);
+		assert_int_equal(seen_dst[i].id, 1);
+	}
+	assert_int_equal(w->ctr[3].forwarded, 4);
+	rte_pktmbuf_free_bulk(sent, n_sent);
+	memset(w, 0, sizeof(*w));
+	snap->egress_stages = false;
+	snap->port[1] = saved1;
+	snap->port[3] = saved3;
+	xvs_fdb_destroy(xvs_dp.fdb);
+	xvs_dp.fdb = NULL;
+}
+
+/* storm_limit on the input port counts unknown unicast and not known
+ * unicast, from the forward stage's lookup made before the ingress stages
+ * (XVS_META_DST_*): with a limit of 1 packet/s, 3 of 4 frames to an unknown
+ * destination are dropped, and 4 frames to a known one all pass. */
+static void
+test_pipeline_dp_storm_shares_lookup(void **state)
+{
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
+	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
+	const struct xvs_ext_desc *sd = &xvs_stage_storm_limit;
+	struct xvs_ext_kv kv = {"pps", "1"};
+	struct rte_mbuf *pkts[4];
+	void *ctx = NULL, *st = NULL;
+	char msg[128];
+	struct xvs_err err;
+
+	(void)state;
+	assert_int_equal(sd->ops->init(NULL, &ctx), 0);
+	assert_int_equal(sd->ops->config_apply(ctx, 3, &kv, 1, &st, msg, sizeof(msg)), 0);
+	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
+	n_sent = 0;
+	sink_port(1, &pops);
+	sink_port(3, &pops);
+	snap->port[3].pipe.n_in = 1;
+	snap->port[3].pipe.in[0] = (struct xvs_snap_stage){.desc = sd, .ctx = ctx, .state = st,
+							   .id = 7};
+	atomic_store(&xvs_dp.snap, snap);
+	burst(pkts, 4);
+	xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0);
+	assert_int_equal(w->stage_ctr[7].v[XVS_STAGE_CTR_DROP0], 3);
+	assert_int_equal(w->ctr[3].drop[XVS_DROP_policy], 3);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
+	burst(pkts, 4);
+	xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0);
+	xvs_tx_flush_all(w, snap);
+	assert_int_equal(w->stage_ctr[7].v[XVS_STAGE_CTR_DROP0], 3);
+	assert_int_equal(n_sent, 4);
+	rte_pktmbuf_free_bulk(sent, n_sent);
+	memset(w, 0, sizeof(*w));
+	snap->port[1] = saved1;
+	snap->port[3] = saved3;
+	atomic_store(&xvs_dp.snap, NULL);
+	xvs_fdb_destroy(xvs_dp.fdb);
+	xvs_dp.fdb = NULL;
+	sd->ops->state_free(ctx, st);
+	sd->ops->fini(ctx);
+}
+
 int
 main(void)
 {
@@ -339,6 +507,9 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_modified_reparsed, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_emit, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_emit_flush_reentered, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_same_flow_dst, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_guard_clean_mark, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_storm_shares_lookup, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)

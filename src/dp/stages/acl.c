@@ -52,6 +52,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_meter.h>
+#include <rte_prefetch.h>
 
 #include "acl.h"
 #include "acl_stage.h"
@@ -156,9 +157,11 @@ static_assert(sizeof(struct acl_cache_ent) == 64, "one cache line per entry");
 
 /* A recorded flow, at its key's position in the owner's hash. */
 struct flow_ent {
-	_Atomic uint64_t last_ns; /* last packet, any worker stores it (relaxed) */
-	uint64_t timeout_ns;      /* idle timeout of the rule that recorded it */
+	_Atomic uint64_t last_ns;    /* last packet, any worker stores it (relaxed);
+				      * FLOW_ADDING until the owner has written both */
+	_Atomic uint64_t timeout_ns; /* idle timeout of the rule that recorded it */
 };
+#define FLOW_ADDING UINT64_MAX
 
 /* What process() needs of a rule. */
 struct rule_info {
@@ -282,8 +285,13 @@ flow_hit(const struct acl_state *st, const struct flow_key *f, uint64_t now_ns)
 		if (pos < 0)
 			continue;
 		e = &w->ent[pos];
-		last = atomic_load_explicit(&e->last_ns, memory_order_relaxed);
-		if (now_ns > last && now_ns - last > e->timeout_ns)
+		/* Acquire: a time other than FLOW_ADDING comes with its timeout
+		 * (flow_add writes the timeout first). */
+		last = atomic_load_explicit(&e->last_ns, memory_order_acquire);
+		if (last == FLOW_ADDING)
+			return true; /* just recorded by its owner: live */
+		if (now_ns > last &&
+		    now_ns - last > atomic_load_explicit(&e->timeout_ns, memory_order_relaxed))
 			continue; /* expired: as if absent (acl.h) */
 		if (now_ns > last)
 			atomic_store_explicit(&e->last_ns, now_ns, memory_order_relaxed);
@@ -302,8 +310,12 @@ flow_add(const struct acl_state *st, struct acl_worker *w, const struct flow_key
 		ctr[XVS_ACL_CTR_FLOW_FULL]++;
 		return;
 	}
-	w->ent[pos].timeout_ns = ri->timeout_ns;
-	atomic_store_explicit(&w->ent[pos].last_ns, now_ns, memory_order_relaxed);
+	/* The key is visible to other workers from here on, and the entry may
+	 * still hold a deleted flow's times: the sweep left FLOW_ADDING in it,
+	 * which readers take as live. The timeout goes first, then the time
+	 * (release), so whoever sees the time sees the timeout. */
+	atomic_store_explicit(&w->ent[pos].timeout_ns, ri->timeout_ns, memory_order_relaxed);
+	atomic_store_explicit(&w->ent[pos].last_ns, now_ns, memory_order_release);
 	w->n_flows++;
 	ctr[XVS_ACL_CTR_FLOW_ADDED]++;
 }
@@ -332,10 +344,16 @@ flow_sweep(struct acl_worker *w, uint64_t now_ns, uint64_t *ctr)
 			return;
 		}
 		last = atomic_load_explicit(&w->ent[pos].last_ns, memory_order_relaxed);
-		if (!(now_ns > last && now_ns - last > w->ent[pos].timeout_ns))
+		if (!(now_ns > last &&
+		      now_ns - last > atomic_load_explicit(&w->ent[pos].timeout_ns,
+							   memory_order_relaxed)))
 			continue;
 		memcpy(&copy, key, sizeof(copy));
 		if (rte_hash_del_key(w->flows, &copy) >= 0) {
+			/* For the flow that reuses the slot after the grace
+			 * period, until flow_add writes its times. */
+			atomic_store_explicit(&w->ent[pos].last_ns, FLOW_ADDING,
+					      memory_order_relaxed);
 			w->n_flows--;
 			ctr[XVS_ACL_CTR_FLOW_EXPIRED]++;
 		}
@@ -349,65 +367,131 @@ cache_slot(struct acl_worker *w, const struct acl_key *k)
 }
 
 static inline bool
-cache_match(const struct acl_cache_ent *e, const struct acl_key *k)
+words_equal(const uint64_t *a, const uint64_t *b)
 {
-	const uint64_t *a = e->key, *b = (const uint64_t *)k;
-
 	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
 		(a[5] ^ b[5]) | (a[6] ^ b[6])) == 0;
+}
+
+static inline bool
+cache_match(const struct acl_cache_ent *e, const struct acl_key *k)
+{
+	return words_equal(e->key, (const uint64_t *)k);
+}
+
+static inline bool
+key_equal(const struct acl_key *a, const struct acl_key *b)
+{
+	return words_equal((const uint64_t *)a, (const uint64_t *)b);
 }
 
 /* res[i] = rte_acl_classify's answer for keys[i], through the worker's
  * verdict cache unless it is bypassed (a traffic mix with too many flows for
  * it: after a window of lookups under CACHE_MIN_HITS hits, CACHE_SKIP_PKTS
- * packets go straight to rte_acl, then the cache is tried again). */
+ * packets go straight to rte_acl, then the cache is tried again). A key equal
+ * to the one before it in the burst (a burst is mostly runs of one flow)
+ * takes its answer without a lookup. The cache slots of the rest are
+ * computed and prefetched first and compared after, so their misses overlap. */
 static inline void
 classify(const struct rte_acl_ctx *acl, struct acl_worker *w, struct acl_key *keys,
 	 const uint8_t **kp, uint32_t *res, uint16_t n)
 {
 	struct acl_cache_ent *slot[XVS_EXT_BURST_MAX];
 	uint32_t mres[XVS_EXT_BURST_MAX];
-	uint16_t miss[XVS_EXT_BURST_MAX], nm = 0, i;
+	uint16_t uniq[XVS_EXT_BURST_MAX], miss[XVS_EXT_BURST_MAX], nu = 0, nm = 0, i, j;
+	bool dup = false;
 
-	if (w->c_skip > 0) {
-		w->c_skip = w->c_skip > n ? w->c_skip - n : 0;
-		for (i = 0; i < n; i++)
-			kp[i] = (const uint8_t *)&keys[i];
-		if (rte_acl_classify(acl, kp, res, n, 1) != 0)
-			memset(res, 0, sizeof(res[0]) * n);
-		return;
-	}
 	for (i = 0; i < n; i++) {
-		struct acl_cache_ent *e = cache_slot(w, &keys[i]);
-
-		if (cache_match(e, &keys[i])) {
-			res[i] = e->res;
+		if (i > 0 && key_equal(&keys[i - 1], &keys[i])) {
+			dup = true;
 			continue;
 		}
-		slot[nm] = e;
+		uniq[nu++] = i;
+	}
+	if (w->c_skip > 0) {
+		w->c_skip = w->c_skip > n ? w->c_skip - n : 0;
+		for (j = 0; j < nu; j++)
+			kp[j] = (const uint8_t *)&keys[uniq[j]];
+		if (rte_acl_classify(acl, kp, mres, nu, 1) != 0)
+			memset(mres, 0, sizeof(mres[0]) * nu);
+		for (j = 0; j < nu; j++)
+			res[uniq[j]] = mres[j];
+		goto dups;
+	}
+	for (j = 0; j < nu; j++) {
+		slot[j] = cache_slot(w, &keys[uniq[j]]);
+		rte_prefetch0(slot[j]);
+	}
+	for (j = 0; j < nu; j++) {
+		i = uniq[j];
+		if (cache_match(slot[j], &keys[i])) {
+			res[i] = slot[j]->res;
+			continue;
+		}
+		slot[nm] = slot[j];
 		miss[nm] = i;
 		kp[nm++] = (const uint8_t *)&keys[i];
 	}
-	w->c_look += n;
-	w->c_hit += (uint32_t)(n - nm);
-	w->cache_hits += (uint64_t)(n - nm);
+	w->c_look += nu;
+	w->c_hit += (uint32_t)(nu - nm);
+	w->cache_hits += (uint64_t)(nu - nm);
 	if (w->c_look >= CACHE_WINDOW) {
 		if (w->c_hit < CACHE_MIN_HITS)
 			w->c_skip = CACHE_SKIP_PKTS;
 		w->c_look = 0;
 		w->c_hit = 0;
 	}
-	if (nm == 0)
-		return;
-	if (rte_acl_classify(acl, kp, mres, nm, 1) != 0) {
-		for (i = 0; i < nm; i++)
-			res[miss[i]] = 0; /* not cached: a failed classify is no answer */
-		return;
+	if (nm > 0 && rte_acl_classify(acl, kp, mres, nm, 1) != 0) {
+		for (j = 0; j < nm; j++)
+			res[miss[j]] = 0; /* not cached: a failed classify is no answer */
+	} else {
+		for (j = 0; j < nm; j++) {
+			res[miss[j]] = mres[j];
+			memcpy(slot[j]->key, &keys[miss[j]], sizeof(slot[j]->key));
+			slot[j]->res = mres[j];
+		}
 	}
-	for (i = 0; i < nm; i++) {
-		res[miss[i]] = mres[i];
-		memcpy(slot[i]->key, &keys[miss[i]], sizeof(slot[i]->key));
-		slot[i]->res = mres[i];
+dups:
+	if (!dup)
+		return;
+	for (j = 0, i = 0; i < n; i++) {
+		if (j < nu && uniq[j] == i)
+			j++;
+		else
+			res[i] = res[i - 1];
+	}
+}
+
+/* The verdicts of a state without meters or stateful rules: only allow and
+ * deny, so a run of packets with one answer (a burst is mostly runs of one
+ * flow) is counted once, not packet by packet through the counters in
+ * memory. */
+static inline void
+allow_deny_runs(const struct acl_state *st, struct acl_worker *w, const uint32_t *res, uint16_t n,
+		uint8_t *verdict, uint8_t *reason, uint64_t *ctr)
+{
+	uint16_t i = 0, j;
+
+	while (i < n) {
+		uint32_t r = res[i];
+
+		for (j = i + 1; j < n && res[j] == r; j++)
+			;
+		if (r == 0) {
+			ctr[XVS_ACL_CTR_NO_MATCH] += j - i;
+		} else {
+			w->hits[r - 1] += j - i;
+			if (st->rules[r - 1].action == XVS_ACL_DENY) {
+				ctr[XVS_ACL_CTR_DENIED] += j - i;
+				for (; i < j; i++) {
+					verdict[i] = XVS_VERDICT_DROP;
+					reason[i] = XVS_ACL_DROP_DENY;
+				}
+			} else {
+				ctr[XVS_ACL_CTR_ALLOWED] += j - i;
+			}
+		}
+		i = j;
 	}
 }
 
@@ -417,7 +501,7 @@ acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t
 	/* Immutable but for the per-worker areas this worker writes. */
 	struct acl_state *st = (struct acl_state *)(uintptr_t)b->state;
 	bool out = b->place == XVS_EXT_INGRESS;
-	struct acl_key keys[XVS_EXT_BURST_MAX];
+	struct acl_key keys[XVS_EXT_BURST_MAX] __rte_aligned(8);
 	const uint8_t *kp[XVS_EXT_BURST_MAX];
 	uint32_t res[XVS_EXT_BURST_MAX];
 	const struct rte_acl_ctx *acl;
@@ -440,6 +524,10 @@ acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t
 		memset(res, 0, sizeof(res[0]) * b->n);
 	else
 		classify(acl, w, keys, kp, res, b->n);
+	if (!st->stateful && !st->metered) {
+		allow_deny_runs(st, w, res, b->n, verdict, reason, ctr);
+		return;
+	}
 	if (st->metered)
 		tsc = rte_rdtsc();
 	for (i = 0; i < b->n; i++) {
@@ -796,6 +884,8 @@ make_flows(struct acl_ctx *c, struct acl_worker *w)
 	w->ent = rte_zmalloc(NULL, sizeof(*w->ent) * (XVS_ACL_FLOWS_PER_WORKER + 1), 0);
 	if (w->flows == NULL || w->ent == NULL)
 		return -ENOMEM;
+	for (unsigned i = 0; i <= XVS_ACL_FLOWS_PER_WORKER; i++)
+		atomic_init(&w->ent[i].last_ns, FLOW_ADDING);
 	if (xvs_dp.qsbr != NULL) {
 		struct rte_hash_rcu_config rc = {.v = xvs_dp.qsbr,
 						 .mode = RTE_HASH_QSBR_MODE_DQ};

@@ -10,8 +10,10 @@
  * counted, enabled per port through the registry), costs nothing on ports
  * without a limit, and drops storm frames before the switch spends anything
  * on them: no learn requests and, above all, no flood copies, which are what
- * a storm costs. The price is one more FDB lookup per unicast frame on
- * limited ports (a hit in a bucket the forward stage then finds in cache).
+ * a storm costs. It costs no FDB lookup of its own: the forward stage looks
+ * the unicast destinations of a port with storm_limit up before running
+ * them and leaves the answer in the metadata flags (XVS_META_DST_*, dp.h);
+ * only a frame without that answer is looked up here.
  *
  * Buckets: one per worker and port, in the stage's context, written only by
  * that worker; the port's rate is split evenly between the workers that run
@@ -55,6 +57,14 @@ storm_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_
 
 	if (st == NULL || st->pps == 0 || b->port >= XVS_MAX_PORTS)
 		return;
+	/* A burst of known unicast only (the forward stage's answers, dp.h),
+	 * the common case: nothing to count. */
+	uint8_t all = 0xff;
+
+	for (uint16_t i = 0; i < b->n; i++)
+		all &= b->meta[i]->flags;
+	if (all & XVS_META_DST_KNOWN)
+		return;
 	uint64_t last_key = UINT64_MAX;
 	bool last_known = false;
 
@@ -64,8 +74,19 @@ storm_process(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_
 		uint64_t key;
 
 		if ((dst[0] & 1) == 0) {
-			/* A burst is mostly a few flows: look each destination up
-			 * once (the forward stage looks again, in cache). */
+			uint8_t f = b->meta[i]->flags;
+
+			/* The forward stage's own lookup, made before the
+			 * ingress stages (dp.h). */
+			if (f & XVS_META_DST_LOOKED) {
+				if (f & XVS_META_DST_KNOWN)
+					continue;
+				counted[n_counted++] = (uint8_t)i;
+				continue;
+			}
+			/* Not looked up (a test, a frame a stage modified): a
+			 * burst is mostly a few flows, look each destination up
+			 * once. */
 			key = xvs_fdb_key_of(dst, b->meta[i]->vid);
 			if (key != last_key) {
 				last_key = key;
