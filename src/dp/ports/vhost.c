@@ -37,8 +37,11 @@
  * destroy_device withdraws it and waits for a QSBR grace period before it
  * returns, after which lib vhost may free the virtqueues (as OVS waits with
  * ovsrcu_synchronize()). lib vhost calls destroy_device with no virtqueue
- * lock held, so a worker cannot be stuck behind it. vring_state_changed may
- * run with every virtqueue lock held: it only updates flags and the epoll fd.
+ * lock of that guest held, and it waits without reg_lock: vring_state_changed
+ * of another guest runs with every virtqueue lock of that guest held and
+ * takes reg_lock, and a worker spinning on one of those locks would never
+ * let the grace period end. vring_state_changed only updates flags and the
+ * epoll fd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,8 +129,9 @@ struct vhost_port {
 };
 
 /* Ports by socket path, for the callbacks (which get a vid). The lock is
- * taken by the callbacks for their whole run and by close to remove a port,
- * never around lib vhost calls that may call back (unregister). */
+ * taken by the callbacks (destroy_device drops it for its grace period) and
+ * by close to remove a port, never around lib vhost calls that may call
+ * back (unregister) nor across rte_rcu_qsbr_synchronize(). */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vhost_port *reg[XVS_MAX_PORTS];
 
@@ -485,9 +489,18 @@ cb_destroy_device(int vid)
 	}
 	atomic_store_explicit(&v->vid, -1, memory_order_release);
 	/* No worker may use vid once this returns: lib vhost frees its
-	 * virtqueues next. Sleeping workers are QSBR-offline and do not delay it. */
+	 * virtqueues next. Sleeping workers are QSBR-offline and do not delay it.
+	 * Not under reg_lock: a worker may be spinning on another guest's
+	 * virtqueue lock (enqueue, notification switch) while lib vhost's
+	 * thread holds it and waits for reg_lock in vring_state_changed; the
+	 * grace period would never end. v stays: close frees it only after
+	 * rte_vhost_driver_unregister, which waits for this callback. */
+	pthread_mutex_unlock(&reg_lock);
 	rte_rcu_qsbr_synchronize(xvs_dp.qsbr, RTE_QSBR_THRID_INVALID);
-	queues_forget(v);
+	pthread_mutex_lock(&reg_lock);
+	/* A guest that attached meanwhile (another connection) keeps its queues. */
+	if (atomic_load_explicit(&v->vid, memory_order_relaxed) < 0)
+		queues_forget(v);
 	VLOG(INFO, "port %s: guest detached\n", v->name);
 	pthread_mutex_unlock(&reg_lock);
 }
