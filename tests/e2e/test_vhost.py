@@ -461,3 +461,31 @@ def test_vhost_multiqueue_spreads_by_toeplitz(switch_unstarted):
     finally:
         rc = _testpmd_stop(tp)
     assert rc == 0, log.read_text(errors="replace")[-2000:]
+
+
+def test_vhost_guest_queue_pairs_beyond_queues_are_shown(switch):
+    """A guest with 2 queue pairs on a port with the default queues=1: lib vhost
+    cannot cap the pairs it offers, and what the guest sends on pair 1 is never
+    read. That is visible in port show (vhost_unpolled_queue_pairs), port stats
+    (dev_guest_queue_pairs_unpolled) and the log, and gone once the guest left;
+    queue pair 0 still carries traffic."""
+    vsock = switch.tmp / "vm1.sock"
+    switch.ctl("port", "add", "vm1", "vhost", f"path={vsock}")
+    tp, log = _testpmd(switch, "g", [f"net_virtio_user0,path={vsock},queues=2"],
+                       ["--forward-mode=macswap", "--rxq=2", "--txq=2",
+                        "--total-num-mbufs=4096"])
+    try:
+        _wait_link_of(switch, "vm1")
+        wait_for(lambda: switch.stats("vm1")["dev_guest_queue_pairs_unpolled"] == 1, 10,
+                 what="pair 1 counted unpolled")
+        show = _show(switch, "vm1")
+        assert show["rx_queues"] == 1 and show["vhost_queue_pairs"] == "2", show
+        assert show["vhost_unpolled_queue_pairs"] == "1", show
+        assert switch.stats("vm1")["dev_guest_queue_pairs_unpolled"] == 1
+        assert "what it sends on queues 1..1 is never read" in switch.xvsd.log_text()
+    finally:
+        rc = _testpmd_stop(tp)
+    assert rc == 0, log.read_text(errors="replace")[-2000:]
+    _wait_link(switch, "down")
+    assert _show(switch, "vm1")["vhost_unpolled_queue_pairs"] == "0"
+    assert switch.stats("vm1")["dev_guest_queue_pairs_unpolled"] == 0

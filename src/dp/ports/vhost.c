@@ -121,11 +121,13 @@ struct vhost_port {
 	_Atomic uint64_t features;           /* negotiated by the attached guest */
 	_Atomic uint64_t attaches;           /* guests attached since open */
 	_Atomic uint16_t guest_qps;          /* queue pairs the attached guest has */
+	_Atomic uint16_t unpolled;           /* of those, beyond n_rxq: never read */
 	char name[XVS_NAME_MAX + 1];         /* port name, for messages */
 	char path[XVS_PATH_MAX + 1];         /* socket path, lib vhost's key */
 	char info_feat[24];                  /* port show strings (control thread) */
 	char info_ol[96];
 	char info_qps[8];
+	char info_unpolled[8];
 };
 
 /* Ports by socket path, for the callbacks (which get a vid). The lock is
@@ -430,6 +432,8 @@ cb_new_device(int vid)
 	qps = (uint16_t)(rte_vhost_get_vring_num(vid) / 2);
 	atomic_store_explicit(&v->features, f, memory_order_relaxed);
 	atomic_store_explicit(&v->guest_qps, qps, memory_order_relaxed);
+	atomic_store_explicit(&v->unpolled, qps > v->n_rxq ? (uint16_t)(qps - v->n_rxq) : 0,
+			      memory_order_relaxed);
 	atomic_store_explicit(&v->guest_ol, (f & VHOST_GUEST_OL) == VHOST_GUEST_OL,
 			      memory_order_relaxed);
 	atomic_store_explicit(&v->host_ol, (f & (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4) |
@@ -454,9 +458,13 @@ cb_new_device(int vid)
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
 	VLOG(INFO, "port %s: guest attached, %u queue pairs, offloads %s\n", v->name, qps,
 	     ol_names(f, ol, sizeof(ol)));
+	/* lib vhost 22.11 cannot cap the queue pairs offered, and a Linux
+	 * guest sends on all it has: what it sends on the others is never
+	 * read. Said in the log and in port show/stats (unpolled). */
 	if (qps > v->n_rxq)
-		VLOG(WARNING, "port %s: the guest uses %u queue pairs, the port polls %u: give "
-		     "the port queues=%u\n", v->name, qps, v->n_rxq, qps);
+		VLOG(WARNING, "port %s: the guest uses %u queue pairs, the port polls %u: what "
+		     "it sends on queues %u..%u is never read; give the port queues=%u\n",
+		     v->name, qps, v->n_rxq, v->n_rxq, qps - 1, qps);
 	pthread_mutex_unlock(&reg_lock);
 	return 0;
 }
@@ -474,6 +482,7 @@ queues_forget(struct vhost_port *v)
 	atomic_store_explicit(&v->guest_ol, false, memory_order_relaxed);
 	atomic_store_explicit(&v->host_ol, false, memory_order_relaxed);
 	atomic_store_explicit(&v->guest_qps, 0, memory_order_relaxed);
+	atomic_store_explicit(&v->unpolled, 0, memory_order_relaxed);
 }
 
 static void
@@ -741,7 +750,9 @@ vhost_dev_stats(const struct xvs_port *p, struct xvs_port_dev_stats *st)
 	st->extra[1].value = atomic_load_explicit(&v->guest_qps, memory_order_relaxed);
 	st->extra[2].name = "guest_tx_queues";
 	st->extra[2].value = atomic_load_explicit(&v->n_txq, memory_order_relaxed);
-	st->n_extra = 3;
+	st->extra[3].name = "guest_queue_pairs_unpolled";
+	st->extra[3].value = atomic_load_explicit(&v->unpolled, memory_order_relaxed);
+	st->n_extra = 4;
 }
 
 /* What the attached guest negotiated, for port show. */
@@ -765,7 +776,11 @@ vhost_info(const struct xvs_port *p, struct xvs_port_info *info)
 	info->kv[1].value = v->info_ol;
 	info->kv[2].name = "vhost_queue_pairs";
 	info->kv[2].value = v->info_qps;
-	info->n = 3;
+	snprintf(v->info_unpolled, sizeof(v->info_unpolled), "%u",
+		 up ? atomic_load_explicit(&v->unpolled, memory_order_relaxed) : 0);
+	info->kv[3].name = "vhost_unpolled_queue_pairs";
+	info->kv[3].value = v->info_unpolled;
+	info->n = 4;
 }
 
 const struct xvs_port_ops xvs_port_vhost_ops = {
