@@ -302,7 +302,10 @@ vhost_tx_meta_now(void *priv)
 /* Arm: drain the queue's epoll fd (its kick fd is in it edge-triggered; a
  * kick left from before must not wake the worker at once), then ask the
  * guest to kick. Disarm: stop the kicks (the worker polls), drain. Without
- * a guest the epoll fd is empty and a guest that comes kicks by default. */
+ * a guest the epoll fd is empty; new_device turns kicks on. With a guest,
+ * also on a vring not enabled (yet or again): lib vhost keeps the setting
+ * (across disable/enable and device stop/start) and applies it when the
+ * vring is ready, so a stale "no kicks" must not survive an arm. */
 static int
 vhost_rxq_intr(void *priv, uint16_t q, bool on)
 {
@@ -313,7 +316,7 @@ vhost_rxq_intr(void *priv, uint16_t q, bool on)
 	(void)!epoll_wait(v->qep[q], ev, RTE_DIM(ev), 0);
 	v->armed[q] = on;
 	atomic_store_explicit(&v->kick_on[q], on, memory_order_relaxed);
-	if (vid >= 0 && atomic_load_explicit(&v->rxq_on[q], memory_order_acquire))
+	if (vid >= 0)
 		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), on ? 1 : 0);
 	return 0;
 }
@@ -449,10 +452,14 @@ cb_new_device(int vid)
 	/* No kicks while workers poll: a kick is a syscall in the guest (an
 	 * eventfd write, or a VM exit) per burst. The guest's rx queues never
 	 * need them (a worker fills them as it transmits). Its tx queues kick
-	 * as a new device does until their poller, if awake, turns that off
-	 * (kick_on): a sleeping poller needs the first kick. */
-	for (uint16_t r = 0; r < 2 * qps; r += 2)
+	 * until their poller, if awake, turns that off (kick_on): a sleeping
+	 * poller needs the first kick. Turned on here: lib vhost keeps a
+	 * vring's setting across a device stop/start on the same connection,
+	 * and a poller that armed while there was no device did not set it. */
+	for (uint16_t r = 0; r < 2 * qps; r += 2) {
 		(void)rte_vhost_enable_guest_notification(vid, r, 0);
+		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(r + 1), 1);
+	}
 	for (uint16_t q = 0; q < XVS_MAX_QUEUES; q++)
 		atomic_store_explicit(&v->kick_on[q], true, memory_order_relaxed);
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
