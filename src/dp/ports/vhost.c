@@ -116,7 +116,7 @@ struct vhost_port {
 
 	/* control thread and callbacks (reg_lock) */
 	int qep[XVS_MAX_QUEUES];             /* per rx queue: epoll fd with its kick fd */
-	int kick[XVS_MAX_QUEUES];            /* our dup of that kick fd, -1 */
+	_Atomic int kick[XVS_MAX_QUEUES];    /* our dup of that kick fd, -1 (workers read) */
 	bool txq_on[XVS_MAX_QUEUES];         /* guest rx vring 2q enabled */
 	_Atomic uint64_t features;           /* negotiated by the attached guest */
 	_Atomic uint64_t attaches;           /* guests attached since open */
@@ -305,7 +305,10 @@ vhost_tx_meta_now(void *priv)
  * a guest the epoll fd is empty; new_device turns kicks on. With a guest,
  * also on a vring not enabled (yet or again): lib vhost keeps the setting
  * (across disable/enable and device stop/start) and applies it when the
- * vring is ready, so a stale "no kicks" must not survive an arm. */
+ * vring is ready, so a stale "no kicks" must not survive an arm. An
+ * enabled vring without a kick fd watched (the guest gave none, or the dup
+ * failed) cannot wake the worker: not interrupt-capable then (-ENOTSUP, the
+ * worker sleeps with a timeout). */
 static int
 vhost_rxq_intr(void *priv, uint16_t q, bool on)
 {
@@ -314,6 +317,9 @@ vhost_rxq_intr(void *priv, uint16_t q, bool on)
 	struct epoll_event ev[2];
 
 	(void)!epoll_wait(v->qep[q], ev, RTE_DIM(ev), 0);
+	if (on && vid >= 0 && atomic_load_explicit(&v->rxq_on[q], memory_order_acquire) &&
+	    atomic_load_explicit(&v->kick[q], memory_order_relaxed) < 0)
+		return -ENOTSUP;
 	v->armed[q] = on;
 	atomic_store_explicit(&v->kick_on[q], on, memory_order_relaxed);
 	if (vid >= 0)
