@@ -61,6 +61,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_net.h>
@@ -108,7 +109,10 @@ struct vhost_port {
 	_Atomic uint16_t n_txq;              /* guest rx vrings enabled: txq[0..n_txq) */
 	_Atomic uint16_t txq[XVS_MAX_QUEUES]; /* their queue pair numbers, ascending */
 	_Atomic bool kick_on[XVS_MAX_QUEUES]; /* the guest may kick rx queue q (set at attach) */
-	bool armed[XVS_MAX_QUEUES];          /* rx queue q's poller sleeps on it (that worker's) */
+	/* rx queue q's poller sleeps on it: that worker's lcore + 1, 0 none.
+	 * By lcore: after a balancer move the old poller, asleep under the old
+	 * snapshot, does not disarm q; the new one must still turn kicks off. */
+	_Atomic unsigned int armed_by[XVS_MAX_QUEUES];
 	uint16_t n_rxq;                      /* rx queues polled (queue pairs offered) */
 	uint32_t rss_types;                  /* XVS_RSS_* hashed for tx spreading */
 	struct rte_mempool *pool;            /* where dequeued frames go */
@@ -162,7 +166,8 @@ vhost_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 
 	if (vid < 0 || !atomic_load_explicit(&v->rxq_on[q], memory_order_acquire))
 		return 0;
-	if (unlikely(atomic_load_explicit(&v->kick_on[q], memory_order_relaxed)) && !v->armed[q]) {
+	if (unlikely(atomic_load_explicit(&v->kick_on[q], memory_order_relaxed)) &&
+	    atomic_load_explicit(&v->armed_by[q], memory_order_relaxed) != rte_lcore_id() + 1) {
 		atomic_store_explicit(&v->kick_on[q], false, memory_order_relaxed);
 		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), 0);
 	}
@@ -320,7 +325,7 @@ vhost_rxq_intr(void *priv, uint16_t q, bool on)
 	if (on && vid >= 0 && atomic_load_explicit(&v->rxq_on[q], memory_order_acquire) &&
 	    atomic_load_explicit(&v->kick[q], memory_order_relaxed) < 0)
 		return -ENOTSUP;
-	v->armed[q] = on;
+	atomic_store_explicit(&v->armed_by[q], on ? rte_lcore_id() + 1 : 0, memory_order_relaxed);
 	atomic_store_explicit(&v->kick_on[q], on, memory_order_relaxed);
 	if (vid >= 0)
 		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), on ? 1 : 0);
