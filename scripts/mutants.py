@@ -331,6 +331,20 @@ MUTANTS = [
        "\t\t\tif (fl & 0) {\n")],
      [e2e("test_vhost.py", "tso_frames_cross_a_guest and afpacket")]),
 
+    ("vhost-qos-meta-stale", "frames for a QoS vhost port keep offload requests that the "
+     "guest at send time may not take",
+     [("src/dp/worker.c",
+       "(p->qos == NULL && p->ops->tx_meta_now(p->priv))",
+       "(p->ops->tx_meta_now(p->priv))")],
+     [e2e("test_vhost.py", "tso_frames_cross_a_guest and qos")]),
+
+    ("vhost-unpolled-pairs-hidden", "a guest's queue pairs beyond queues= are not shown "
+     "as unpolled",
+     [("src/dp/ports/vhost.c",
+       "qps > v->n_rxq ? (uint16_t)(qps - v->n_rxq) : 0,",
+       "0,")],
+     [e2e("test_vhost.py", "beyond_queues_are_shown")]),
+
     # -- rx queues as objects: counters, busy cycles, placement view
     ("queue-busy-on-empty-polls", "an empty poll counts as busy time of its queue",
      [("src/dp/worker.c",

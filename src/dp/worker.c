@@ -219,8 +219,12 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 	 * before offloads are resolved (segments take their frame's class). */
 	if (unlikely(p->qos != NULL))
 		xvs_qos_classify_burst(p->qos_plan, tb->pkts, n);
+	/* A port whose device decides per attach (tx_meta_now, a vhost guest)
+	 * is asked now; its QoS owner may send much later, to another guest
+	 * that took no offloads: with QoS, resolved here in software. */
 	if (needs_resolve && !(p->tx_meta_offload &&
-			       (p->ops->tx_meta_now == NULL || p->ops->tx_meta_now(p->priv))))
+			       (p->ops->tx_meta_now == NULL ||
+				(p->qos == NULL && p->ops->tx_meta_now(p->priv)))))
 		n = resolve_offloads(w, p, out, tb->pkts, n);
 	tx_port(w, p, out, tb->pkts, n);
 }

@@ -336,15 +336,21 @@ def _avg(st, d):
     return st[f"{d}_bytes"] / max(1, st[f"{d}_packets"])
 
 
-@pytest.mark.parametrize("guest_ol,peer", [("on", "tap"), ("on", "afpacket"), ("off", "tap")])
+@pytest.mark.parametrize("guest_ol,peer", [("on", "tap"), ("on", "afpacket"), ("off", "tap"),
+                                           ("on", "tap-qos")])
 def test_vhost_tso_frames_cross_a_guest(switch, guest_ol, peer):
     """A TCP stream from a tap VM through a testpmd guest to b. Offloads on: the
     64 KB frames are counted as one frame each into the guest (vm1 tx), out of
     it (vm2 rx) and, to a tap, out of the switch; to an AF_PACKET uplink xvs
     cuts and checksums them (b's kernel accepts them: the stream runs).
-    Offloads off in the guest: xvs cuts a's frames for vm1, and all works."""
+    Offloads off in the guest: xvs cuts a's frames for vm1, and all works.
+    tap-qos: vm1 has qos=on; its frames are queued and sent later by the QoS
+    owner, when the guest that took the offloads may have gone and one that
+    did not may have come: xvs cuts them for vm1 as for a guest without."""
     need_tool("iperf3")
     on = guest_ol == "on"
+    qos = peer == "tap-qos"
+    peer = "tap" if qos else peer
     a = switch.vm("a", ipv6=False, vlan=10)
     if peer == "tap":
         b = switch.vm("b", ipv6=False, vlan=20)
@@ -353,6 +359,8 @@ def test_vhost_tso_frames_cross_a_guest(switch, guest_ol, peer):
     s1, s2 = switch.tmp / "vm1.sock", switch.tmp / "vm2.sock"
     switch.ctl("port", "add", "vm1", "vhost", f"path={s1}", "vlan=10")
     switch.ctl("port", "add", "vm2", "vhost", f"path={s2}", "vlan=20")
+    if qos:
+        switch.ctl("port", "set", "vm1", "qos=on", "link-rate=10G")
     # csum forwarding writes the peer's MAC as destination (and its port's
     # as source), as a router would
     args = ["--forward-mode=csum", "--total-num-mbufs=16384", f"--eth-peer=0,{a.mac}",
@@ -385,7 +393,9 @@ def test_vhost_tso_frames_cross_a_guest(switch, guest_ol, peer):
     for n in ("vm1", "vm2", "a", "b"):
         for d in ("bad_offload", "bad_l3_len", "offload_failed", "oversize", "tx_oversize"):
             assert st[n]["drops"][d] == 0, (n, st[n])
-    if on:
+    if qos:
+        assert st["vm1"]["tx_gso_segments"] > 0 and _avg(st["vm1"], "tx") < 1600, st["vm1"]
+    elif on:
         # 64 KB frames counted as one: into the guest and out of it
         assert _avg(st["vm1"], "tx") > 8000 and st["vm1"]["tx_gso_segments"] == 0, st["vm1"]
         assert _avg(st["vm2"], "rx") > 8000, st["vm2"]
@@ -461,3 +471,31 @@ def test_vhost_multiqueue_spreads_by_toeplitz(switch_unstarted):
     finally:
         rc = _testpmd_stop(tp)
     assert rc == 0, log.read_text(errors="replace")[-2000:]
+
+
+def test_vhost_guest_queue_pairs_beyond_queues_are_shown(switch):
+    """A guest with 2 queue pairs on a port with the default queues=1: lib vhost
+    cannot cap the pairs it offers, and what the guest sends on pair 1 is never
+    read. That is visible in port show (vhost_unpolled_queue_pairs), port stats
+    (dev_guest_queue_pairs_unpolled) and the log, and gone once the guest left;
+    queue pair 0 still carries traffic."""
+    vsock = switch.tmp / "vm1.sock"
+    switch.ctl("port", "add", "vm1", "vhost", f"path={vsock}")
+    tp, log = _testpmd(switch, "g", [f"net_virtio_user0,path={vsock},queues=2"],
+                       ["--forward-mode=macswap", "--rxq=2", "--txq=2",
+                        "--total-num-mbufs=4096"])
+    try:
+        _wait_link_of(switch, "vm1")
+        wait_for(lambda: switch.stats("vm1")["dev_guest_queue_pairs_unpolled"] == 1, 10,
+                 what="pair 1 counted unpolled")
+        show = _show(switch, "vm1")
+        assert show["rx_queues"] == 1 and show["vhost_queue_pairs"] == "2", show
+        assert show["vhost_unpolled_queue_pairs"] == "1", show
+        assert switch.stats("vm1")["dev_guest_queue_pairs_unpolled"] == 1
+        assert "what it sends on queues 1..1 is never read" in switch.xvsd.log_text()
+    finally:
+        rc = _testpmd_stop(tp)
+    assert rc == 0, log.read_text(errors="replace")[-2000:]
+    _wait_link(switch, "down")
+    assert _show(switch, "vm1")["vhost_unpolled_queue_pairs"] == "0"
+    assert switch.stats("vm1")["dev_guest_queue_pairs_unpolled"] == 0

@@ -37,8 +37,11 @@
  * destroy_device withdraws it and waits for a QSBR grace period before it
  * returns, after which lib vhost may free the virtqueues (as OVS waits with
  * ovsrcu_synchronize()). lib vhost calls destroy_device with no virtqueue
- * lock held, so a worker cannot be stuck behind it. vring_state_changed may
- * run with every virtqueue lock held: it only updates flags and the epoll fd.
+ * lock of that guest held, and it waits without reg_lock: vring_state_changed
+ * of another guest runs with every virtqueue lock of that guest held and
+ * takes reg_lock, and a worker spinning on one of those locks would never
+ * let the grace period end. vring_state_changed only updates flags and the
+ * epoll fd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +61,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_net.h>
@@ -105,7 +109,10 @@ struct vhost_port {
 	_Atomic uint16_t n_txq;              /* guest rx vrings enabled: txq[0..n_txq) */
 	_Atomic uint16_t txq[XVS_MAX_QUEUES]; /* their queue pair numbers, ascending */
 	_Atomic bool kick_on[XVS_MAX_QUEUES]; /* the guest may kick rx queue q (set at attach) */
-	bool armed[XVS_MAX_QUEUES];          /* rx queue q's poller sleeps on it (that worker's) */
+	/* rx queue q's poller sleeps on it: that worker's lcore + 1, 0 none.
+	 * By lcore: after a balancer move the old poller, asleep under the old
+	 * snapshot, does not disarm q; the new one must still turn kicks off. */
+	_Atomic unsigned int armed_by[XVS_MAX_QUEUES];
 	uint16_t n_rxq;                      /* rx queues polled (queue pairs offered) */
 	uint32_t rss_types;                  /* XVS_RSS_* hashed for tx spreading */
 	struct rte_mempool *pool;            /* where dequeued frames go */
@@ -113,21 +120,24 @@ struct vhost_port {
 
 	/* control thread and callbacks (reg_lock) */
 	int qep[XVS_MAX_QUEUES];             /* per rx queue: epoll fd with its kick fd */
-	int kick[XVS_MAX_QUEUES];            /* our dup of that kick fd, -1 */
+	_Atomic int kick[XVS_MAX_QUEUES];    /* our dup of that kick fd, -1 (workers read) */
 	bool txq_on[XVS_MAX_QUEUES];         /* guest rx vring 2q enabled */
 	_Atomic uint64_t features;           /* negotiated by the attached guest */
 	_Atomic uint64_t attaches;           /* guests attached since open */
 	_Atomic uint16_t guest_qps;          /* queue pairs the attached guest has */
+	_Atomic uint16_t unpolled;           /* of those, beyond n_rxq: never read */
 	char name[XVS_NAME_MAX + 1];         /* port name, for messages */
 	char path[XVS_PATH_MAX + 1];         /* socket path, lib vhost's key */
 	char info_feat[24];                  /* port show strings (control thread) */
 	char info_ol[96];
 	char info_qps[8];
+	char info_unpolled[8];
 };
 
 /* Ports by socket path, for the callbacks (which get a vid). The lock is
- * taken by the callbacks for their whole run and by close to remove a port,
- * never around lib vhost calls that may call back (unregister). */
+ * taken by the callbacks (destroy_device drops it for its grace period) and
+ * by close to remove a port, never around lib vhost calls that may call
+ * back (unregister) nor across rte_rcu_qsbr_synchronize(). */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vhost_port *reg[XVS_MAX_PORTS];
 
@@ -156,7 +166,8 @@ vhost_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 
 	if (vid < 0 || !atomic_load_explicit(&v->rxq_on[q], memory_order_acquire))
 		return 0;
-	if (unlikely(atomic_load_explicit(&v->kick_on[q], memory_order_relaxed)) && !v->armed[q]) {
+	if (unlikely(atomic_load_explicit(&v->kick_on[q], memory_order_relaxed)) &&
+	    atomic_load_explicit(&v->armed_by[q], memory_order_relaxed) != rte_lcore_id() + 1) {
 		atomic_store_explicit(&v->kick_on[q], false, memory_order_relaxed);
 		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), 0);
 	}
@@ -296,7 +307,13 @@ vhost_tx_meta_now(void *priv)
 /* Arm: drain the queue's epoll fd (its kick fd is in it edge-triggered; a
  * kick left from before must not wake the worker at once), then ask the
  * guest to kick. Disarm: stop the kicks (the worker polls), drain. Without
- * a guest the epoll fd is empty and a guest that comes kicks by default. */
+ * a guest the epoll fd is empty; new_device turns kicks on. With a guest,
+ * also on a vring not enabled (yet or again): lib vhost keeps the setting
+ * (across disable/enable and device stop/start) and applies it when the
+ * vring is ready, so a stale "no kicks" must not survive an arm. An
+ * enabled vring without a kick fd watched (the guest gave none, or the dup
+ * failed) cannot wake the worker: not interrupt-capable then (-ENOTSUP, the
+ * worker sleeps with a timeout). */
 static int
 vhost_rxq_intr(void *priv, uint16_t q, bool on)
 {
@@ -305,9 +322,12 @@ vhost_rxq_intr(void *priv, uint16_t q, bool on)
 	struct epoll_event ev[2];
 
 	(void)!epoll_wait(v->qep[q], ev, RTE_DIM(ev), 0);
-	v->armed[q] = on;
+	if (on && vid >= 0 && atomic_load_explicit(&v->rxq_on[q], memory_order_acquire) &&
+	    atomic_load_explicit(&v->kick[q], memory_order_relaxed) < 0)
+		return -ENOTSUP;
+	atomic_store_explicit(&v->armed_by[q], on ? rte_lcore_id() + 1 : 0, memory_order_relaxed);
 	atomic_store_explicit(&v->kick_on[q], on, memory_order_relaxed);
-	if (vid >= 0 && atomic_load_explicit(&v->rxq_on[q], memory_order_acquire))
+	if (vid >= 0)
 		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), on ? 1 : 0);
 	return 0;
 }
@@ -426,6 +446,8 @@ cb_new_device(int vid)
 	qps = (uint16_t)(rte_vhost_get_vring_num(vid) / 2);
 	atomic_store_explicit(&v->features, f, memory_order_relaxed);
 	atomic_store_explicit(&v->guest_qps, qps, memory_order_relaxed);
+	atomic_store_explicit(&v->unpolled, qps > v->n_rxq ? (uint16_t)(qps - v->n_rxq) : 0,
+			      memory_order_relaxed);
 	atomic_store_explicit(&v->guest_ol, (f & VHOST_GUEST_OL) == VHOST_GUEST_OL,
 			      memory_order_relaxed);
 	atomic_store_explicit(&v->host_ol, (f & (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4) |
@@ -441,18 +463,26 @@ cb_new_device(int vid)
 	/* No kicks while workers poll: a kick is a syscall in the guest (an
 	 * eventfd write, or a VM exit) per burst. The guest's rx queues never
 	 * need them (a worker fills them as it transmits). Its tx queues kick
-	 * as a new device does until their poller, if awake, turns that off
-	 * (kick_on): a sleeping poller needs the first kick. */
-	for (uint16_t r = 0; r < 2 * qps; r += 2)
+	 * until their poller, if awake, turns that off (kick_on): a sleeping
+	 * poller needs the first kick. Turned on here: lib vhost keeps a
+	 * vring's setting across a device stop/start on the same connection,
+	 * and a poller that armed while there was no device did not set it. */
+	for (uint16_t r = 0; r < 2 * qps; r += 2) {
 		(void)rte_vhost_enable_guest_notification(vid, r, 0);
+		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(r + 1), 1);
+	}
 	for (uint16_t q = 0; q < XVS_MAX_QUEUES; q++)
 		atomic_store_explicit(&v->kick_on[q], true, memory_order_relaxed);
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
 	VLOG(INFO, "port %s: guest attached, %u queue pairs, offloads %s\n", v->name, qps,
 	     ol_names(f, ol, sizeof(ol)));
+	/* lib vhost 22.11 cannot cap the queue pairs offered, and a Linux
+	 * guest sends on all it has: what it sends on the others is never
+	 * read. Said in the log and in port show/stats (unpolled). */
 	if (qps > v->n_rxq)
-		VLOG(WARNING, "port %s: the guest uses %u queue pairs, the port polls %u: give "
-		     "the port queues=%u\n", v->name, qps, v->n_rxq, qps);
+		VLOG(WARNING, "port %s: the guest uses %u queue pairs, the port polls %u: what "
+		     "it sends on queues %u..%u is never read; give the port queues=%u\n",
+		     v->name, qps, v->n_rxq, v->n_rxq, qps - 1, qps);
 	pthread_mutex_unlock(&reg_lock);
 	return 0;
 }
@@ -470,6 +500,7 @@ queues_forget(struct vhost_port *v)
 	atomic_store_explicit(&v->guest_ol, false, memory_order_relaxed);
 	atomic_store_explicit(&v->host_ol, false, memory_order_relaxed);
 	atomic_store_explicit(&v->guest_qps, 0, memory_order_relaxed);
+	atomic_store_explicit(&v->unpolled, 0, memory_order_relaxed);
 }
 
 static void
@@ -485,9 +516,18 @@ cb_destroy_device(int vid)
 	}
 	atomic_store_explicit(&v->vid, -1, memory_order_release);
 	/* No worker may use vid once this returns: lib vhost frees its
-	 * virtqueues next. Sleeping workers are QSBR-offline and do not delay it. */
+	 * virtqueues next. Sleeping workers are QSBR-offline and do not delay it.
+	 * Not under reg_lock: a worker may be spinning on another guest's
+	 * virtqueue lock (enqueue, notification switch) while lib vhost's
+	 * thread holds it and waits for reg_lock in vring_state_changed; the
+	 * grace period would never end. v stays: close frees it only after
+	 * rte_vhost_driver_unregister, which waits for this callback. */
+	pthread_mutex_unlock(&reg_lock);
 	rte_rcu_qsbr_synchronize(xvs_dp.qsbr, RTE_QSBR_THRID_INVALID);
-	queues_forget(v);
+	pthread_mutex_lock(&reg_lock);
+	/* A guest that attached meanwhile (another connection) keeps its queues. */
+	if (atomic_load_explicit(&v->vid, memory_order_relaxed) < 0)
+		queues_forget(v);
 	VLOG(INFO, "port %s: guest detached\n", v->name);
 	pthread_mutex_unlock(&reg_lock);
 }
@@ -728,7 +768,9 @@ vhost_dev_stats(const struct xvs_port *p, struct xvs_port_dev_stats *st)
 	st->extra[1].value = atomic_load_explicit(&v->guest_qps, memory_order_relaxed);
 	st->extra[2].name = "guest_tx_queues";
 	st->extra[2].value = atomic_load_explicit(&v->n_txq, memory_order_relaxed);
-	st->n_extra = 3;
+	st->extra[3].name = "guest_queue_pairs_unpolled";
+	st->extra[3].value = atomic_load_explicit(&v->unpolled, memory_order_relaxed);
+	st->n_extra = 4;
 }
 
 /* What the attached guest negotiated, for port show. */
@@ -752,7 +794,11 @@ vhost_info(const struct xvs_port *p, struct xvs_port_info *info)
 	info->kv[1].value = v->info_ol;
 	info->kv[2].name = "vhost_queue_pairs";
 	info->kv[2].value = v->info_qps;
-	info->n = 3;
+	snprintf(v->info_unpolled, sizeof(v->info_unpolled), "%u",
+		 up ? atomic_load_explicit(&v->unpolled, memory_order_relaxed) : 0);
+	info->kv[3].name = "vhost_unpolled_queue_pairs";
+	info->kv[3].value = v->info_unpolled;
+	info->n = 4;
 }
 
 const struct xvs_port_ops xvs_port_vhost_ops = {
