@@ -490,6 +490,12 @@ MUTANTS = [
      [("src/ctl/switch.c", "\tr = xvsd_qos_restore(err);\n", "\tr = 0;\n")],
      [e2e("test_qos.py", "survives_restart")]),
 
+    ("qos-rate-max-overflows", "bit rates up to 10T are accepted: a token bucket's depth "
+     "overflows above 9.22 Tbit/s and the port sends nothing",
+     [("src/core/qos.h", "#define XVS_QOS_RATE_MAX 4000000000000ull",
+       "#define XVS_QOS_RATE_MAX 10000000000000ull")],
+     [unit("test_qos")]),
+
     ("qos-mode-change-unchecked", "bandwidth-mode changes while ports have minimums",
      [("src/ctl/cmd_qos.c", "\tif (sw->bw_mode != xvsd.sw.bw_mode) {",
        "\tif (sw->bw_mode != xvsd.sw.bw_mode && false) {")],
