@@ -496,6 +496,28 @@ MUTANTS = [
        "#define XVS_QOS_RATE_MAX 10000000000000ull")],
      [unit("test_qos")]),
 
+    ("qos-class-del-unchecked", "deleting a QoS class is not checked: a weight-mode cap falls "
+     "below its grown share and QoS goes off at the next publication",
+     [("src/ctl/cmd_qos.c", "\t\tcand.n_tc = n_tclasses - 1;\n\t\tr = check_all(err);\n",
+       "\t\tcand.n_tc = n_tclasses - 1;\n\t\tr = 0;\n")],
+     [e2e("test_qos.py", "delete_and_names")]),
+
+    ("qos-port-del-unchecked", "deleting a port with a QoS minimum is not checked against "
+     "the other classes' caps",
+     [("src/ctl/cmd_port.c", "\tif ((r = xvsd_qos_check_port_del(p, err)) < 0)\n\t\treturn r;\n",
+       "")],
+     [e2e("test_qos.py", "delete_and_names")]),
+
+    ("qos-unscheduled-unchecked", "QoS settings are checked only against scheduling ports: "
+     "with none, impossible ones are stored",
+     [("src/ctl/cmd_qos.c", "\tif (r == 0)\n\t\tr = check_alone(err);\n", "")],
+     [e2e("test_qos.py", "delete_and_names")]),
+
+    ("qos-port-takes-class-name", "port.add accepts the name of a QoS class",
+     [("src/ctl/cmd_qos.c", "if (xvsd.port[p->slot] != p && tclass_find(cfg->name) != NULL)",
+       "if (xvsd.port[p->slot] != p && tclass_find(cfg->name) != NULL && false)")],
+     [e2e("test_qos.py", "delete_and_names")]),
+
     ("qos-mode-change-unchecked", "bandwidth-mode changes while ports have minimums",
      [("src/ctl/cmd_qos.c", "\tif (sw->bw_mode != xvsd.sw.bw_mode) {",
        "\tif (sw->bw_mode != xvsd.sw.bw_mode && false) {")],

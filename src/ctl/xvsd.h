@@ -212,8 +212,11 @@ int xvsd_acl_restore(struct xvs_err *err);
 
 /* Egress QoS (cmd_qos.c). check_port / check_switch: would every
  * scheduling port's model stay valid with port p's configuration cfg (p may
- * be a port being added, not yet in the table), or with switch settings sw
- * (a bandwidth-mode change is refused while minimums are set)? fill: while
+ * be a port being added, not yet in the table: its name must not be a
+ * class's), or with switch settings sw (a bandwidth-mode change is refused
+ * while minimums are set), or without port p (check_port_del)? Settings
+ * that cannot work on any port are refused even while no port schedules.
+ * fill: while
  * building snapshot s, give port slot its scheduling point and plan if it
  * has qos=on; published: after the swap, free what the previous snapshot
  * alone used. queued / flushed: frames waiting at the slot's scheduling
@@ -222,6 +225,7 @@ extern const struct xvsd_method xvsd_qos_methods[];
 int xvsd_qos_check_port(const struct xvs_port *p, const struct xvs_port_cfg *cfg,
 			struct xvs_err *err);
 int xvsd_qos_check_switch(const struct xvs_switch_cfg *sw, struct xvs_err *err);
+int xvsd_qos_check_port_del(const struct xvs_port *p, struct xvs_err *err);
 void xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot);
 void xvsd_qos_published(void);
 uint64_t xvsd_qos_queued(uint16_t slot);

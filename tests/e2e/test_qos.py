@@ -243,6 +243,41 @@ def test_qos_bad_input_refused(switch_unstarted):
     assert "below its minimum" in m, m
 
 
+def test_qos_delete_and_names_checked(switch_unstarted):
+    """A class or port delete that would make a scheduling port's model
+    invalid is refused (weight mode: the weights' sum shrinks, a share grows
+    above a cap; QoS went off silently at the next publication); impossible
+    settings are refused while no port schedules; ports and classes share
+    one namespace."""
+    sw = switch_unstarted
+    sw.start()
+    # nothing schedules: still refused, not stored to block a later qos=on
+    m = refused(sw, "qos", "class", "add", "x", "match=tcp dport 5001", "min-bw=10M")
+    assert "cannot be mixed" in m, m
+    m = refused(sw, "switch", "set", "default-flow-min-bw=10M")
+    assert "cannot be mixed" in m, m
+    sw.ctl("port", "add", "u", "null")
+    sw.ctl("port", "add", "vm", "null")
+    sw.ctl("qos", "class", "add", "a", "match=tcp dport 5001", "weight=50", "max-bw=600M")
+    sw.ctl("qos", "class", "add", "b", "match=tcp dport 5002", "weight=50")
+    m = refused(sw, "port", "add", "a", "null")
+    assert "taken by a qos class" in m, m
+    sw.ctl("port", "set", "u", "qos=on", "link-rate=1G")
+    before = sw.ctl("qos", "show")
+    assert before["ports"][0]["scheduled"], before
+    m = refused(sw, "qos", "class", "del", "b")
+    assert "cannot delete" in m and "below its weight's minimum" in m, m
+    # the same with a port's minimum
+    sw.ctl("qos", "class", "del", "a")
+    sw.ctl("qos", "class", "add", "a", "match=tcp dport 5001", "weight=50", "max-bw=600M")
+    sw.ctl("port", "set", "vm", "min-bw-weight=50")
+    sw.ctl("qos", "class", "del", "b")
+    m = refused(sw, "port", "del", "vm")
+    assert "cannot delete" in m and "below its weight's minimum" in m, m
+    after = sw.ctl("qos", "show")
+    assert after["ports"][0]["scheduled"] and "error" not in after["ports"][0], after
+
+
 def test_qos_marks_8021p(switch_unstarted):
     """A class with pcp=5 leaves the uplink priority-tagged (VID 0, PCP 5); frames of
     other classes leave as they came (untagged)."""
