@@ -518,6 +518,17 @@ MUTANTS = [
        "if (xvsd.port[p->slot] != p && tclass_find(cfg->name) != NULL && false)")],
      [e2e("test_qos.py", "delete_and_names")]),
 
+    ("bal-home-vs-started", "balancer set checks home-worker against the workers started, "
+     "not the active ones: the balancer stops balancing for good",
+     [("src/ctl/cmd_balancer.c", "xvs_bal_cfg_check(&cfg, xvsd_workers_active(), err)",
+       "xvs_bal_cfg_check(&cfg, xvs_dp.n_workers_max, err)")],
+     [e2e("test_balancer.py", "home_worker_is")]),
+
+    ("bal-workers-drop-home", "switch set workers may leave the balancer's home worker idle",
+     [("src/ctl/cmd_switch.c", "\tif (r == 0 && cfg.workers < old.workers &&",
+       "\tif (r == 0 && cfg.workers < old.workers && false &&")],
+     [e2e("test_balancer.py", "home_worker_is")]),
+
     ("qos-mode-change-unchecked", "bandwidth-mode changes while ports have minimums",
      [("src/ctl/cmd_qos.c", "\tif (sw->bw_mode != xvsd.sw.bw_mode) {",
        "\tif (sw->bw_mode != xvsd.sw.bw_mode && false) {")],

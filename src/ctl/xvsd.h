@@ -135,6 +135,8 @@ void xvsd_balancer_tick(void);
 int xvsd_balancer_restore(struct xvs_err *err);
 int xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err);
 const struct xvs_bal_cfg *xvsd_balancer_cfg(void);
+/* Workers that poll: switch workers=, at most the workers started. */
+uint16_t xvsd_workers_active(void);
 bool xvsd_balancer_enabled(void);
 json_t *xvsd_balancer_json(void);
 

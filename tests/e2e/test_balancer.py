@@ -247,6 +247,20 @@ def test_settings_are_checked_stored_and_restored(sw2):
     wait_for(lambda: not wstats(sw2, 0)["parked"], 5, what="worker 0 unparked")
 
 
+def test_home_worker_is_checked_against_the_active_workers(sw2):
+    """xvs_bal_step plans over the active workers (switch workers=): a home
+    worker beyond them left the balancer "not balancing" for good."""
+    sw2.ctl("switch", "set", "workers=1")
+    argv, p = sw2.xvsd.ctl_proc("balancer", "set", "home-worker=1")
+    assert p.returncode == 1 and "home worker 1 does not exist" in p.stderr, p.stderr
+    assert sw2.ctl("balancer", "show")["settings"]["home-worker"] == "0"
+    sw2.ctl("switch", "set", "workers=2")
+    bal_set(sw2, home_worker=1)
+    argv, p = sw2.xvsd.ctl_proc("switch", "set", "workers=1")
+    assert p.returncode == 1 and "home-worker below 1" in p.stderr, p.stderr
+    assert sw2.ctl("switch", "show")["settings"]["workers"] == "2"
+
+
 def test_conservative_rss_stands_down_while_the_balancer_runs(sw2, tmp_path):
     """One controller moves queues: a pcap replayed forever keeps its worker at
     100 %, which makes the conservative RSS profile add a second worker within
