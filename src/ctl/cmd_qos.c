@@ -437,6 +437,22 @@ xvsd_qos_published(void)
 	}
 }
 
+unsigned int
+xvsd_qos_rings(struct rte_ring **out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	RTE_BUILD_BUG_ON(RTE_DIM(qs[0].state->ring) > XVSD_QOS_RINGS_PER_PORT);
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		const struct xvs_qos_port *q = qs[slot].state;
+
+		for (uint16_t i = 0; q != NULL && i < RTE_DIM(q->ring) && n < max; i++)
+			if (q->ring[i] != NULL)
+				out[n++] = q->ring[i];
+	}
+	return n;
+}
+
 uint64_t
 xvsd_qos_queued(uint16_t slot)
 {

@@ -228,6 +228,14 @@ int xvsd_qos_check_port(const struct xvs_port *p, const struct xvs_port_cfg *cfg
 			struct xvs_err *err);
 int xvsd_qos_check_switch(const struct xvs_switch_cfg *sw, struct xvs_err *err);
 int xvsd_qos_check_port_del(const struct xvs_port *p, struct xvs_err *err);
+/* The QoS hand-off rings of every scheduling port into out[0..max), for the
+ * queue-move fence (switch.c); returns how many. */
+#define XVSD_QOS_RINGS_PER_PORT 16
+unsigned int xvsd_qos_rings(struct rte_ring **out, unsigned int max);
+/* Wait until the frames in every hand-off ring now (software RSS, port tx,
+ * QoS) have left them: after a snapshot that took queues from their
+ * pollers, before the one that gives them to others (switch.c). */
+void xvsd_handoff_fence(void);
 void xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot);
 void xvsd_qos_published(void);
 uint64_t xvsd_qos_queued(uint16_t slot);
