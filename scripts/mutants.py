@@ -529,6 +529,16 @@ MUTANTS = [
        "\tif (r == 0 && cfg.workers < old.workers && false &&")],
      [e2e("test_balancer.py", "home_worker_is")]),
 
+    ("qos-link-speed-not-followed", "a QoS port without link-rate is not republished when its "
+     "link reports a speed: after a start without it, it stays unscheduled",
+     [("src/ctl/switch.c", "\txvsd_qos_tick();\n", "")],
+     [e2e("test_qos.py", "vhost_guest_link")]),
+
+    ("qos-link-down-unscheduled", "a QoS port whose link goes down loses its scheduling at the "
+     "next publication (the last speed is not kept)",
+     [("src/ctl/cmd_qos.c", "\t\tbps = last_link[p->slot].bps;\n", "")],
+     [e2e("test_qos.py", "vhost_guest_link")]),
+
     ("qos-mode-change-unchecked", "bandwidth-mode changes while ports have minimums",
      [("src/ctl/cmd_qos.c", "\tif (sw->bw_mode != xvsd.sw.bw_mode) {",
        "\tif (sw->bw_mode != xvsd.sw.bw_mode && false) {")],

@@ -100,11 +100,19 @@ fnv(uint64_t h, const void *d, size_t n)
 	return h;
 }
 
+/* Each port's last reported link speed above 0 (bit/s): a link that goes
+ * down (a vhost guest gone, an ethdev link lost) keeps its scheduling. */
+static struct {
+	const struct xvs_port *p;
+	uint64_t bps;
+} last_link[XVS_MAX_PORTS];
+
 /* Capacity the port's egress is scheduled against; 0 if unknown. */
 static uint64_t
 capacity_of(const struct xvs_port *p, const struct xvs_port_cfg *c, bool *wire)
 {
 	struct xvs_port_link l;
+	uint64_t bps;
 
 	*wire = false;
 	if (c->link_rate != 0)
@@ -113,7 +121,14 @@ capacity_of(const struct xvs_port *p, const struct xvs_port_cfg *c, bool *wire)
 		return 0;
 	xvs_port_link(p, &l);
 	*wire = true;
-	return (uint64_t)l.speed_mbps * 1000000ull;
+	bps = (uint64_t)l.speed_mbps * 1000000ull;
+	if (bps != 0 && xvsd.port[p->slot] == p) {
+		last_link[p->slot].p = p;
+		last_link[p->slot].bps = bps;
+	} else if (bps == 0 && last_link[p->slot].p == p) {
+		bps = last_link[p->slot].bps;
+	}
+	return bps;
 }
 
 static int
@@ -434,6 +449,36 @@ xvsd_qos_published(void)
 		} else {
 			xvs_qos_port_flush(qs[slot].state);
 		}
+	}
+}
+
+void
+xvsd_qos_tick(void)
+{
+	bool changed = false;
+
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		const struct xvs_port *p = xvsd.port[slot];
+		uint64_t bps, had;
+		bool wire;
+
+		if (p == NULL || !p->open || !p->cfg.qos || p->cfg.link_rate != 0)
+			continue;
+		had = last_link[slot].p == p ? last_link[slot].bps : 0;
+		bps = capacity_of(p, &p->cfg, &wire);
+		/* A speed first reported (a guest attached, a link up after a
+		 * start without it) or changed: the plan follows. */
+		if (bps != 0 && bps != had) {
+			XVS_INFO("qos", "%s: link speed %llu bit/s, scheduling against it", p->cfg.name,
+				 (unsigned long long)bps);
+			changed = true;
+		}
+	}
+	if (changed) {
+		struct xvs_err e;
+
+		if (xvsd_publish_err(&e) < 0)
+			XVS_WARN("qos", "link speed change not published: %s", e.msg);
 	}
 }
 

@@ -648,6 +648,7 @@ xvsd_tick(void)
 	xvsd_vmq_tick(dt);
 	xvsd_guard_tick();
 	xvsd_rss_tick(dt);
+	xvsd_qos_tick();
 }
 
 /* Closest profile: see xvs_rss_rebalance(). Flows of moved entries may see

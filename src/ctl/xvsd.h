@@ -232,6 +232,11 @@ int xvsd_qos_check_port_del(const struct xvs_port *p, struct xvs_err *err);
  * queue-move fence (switch.c); returns how many. */
 #define XVSD_QOS_RINGS_PER_PORT 16
 unsigned int xvsd_qos_rings(struct rte_ring **out, unsigned int max);
+/* Every second (xvsd_tick): republish when a scheduling port without
+ * link-rate reports a link speed it had not (a vhost guest attached, an
+ * ethdev link up after a start without it); a link that goes down keeps the
+ * last speed it reported. */
+void xvsd_qos_tick(void);
 /* Wait until the frames in every hand-off ring now (software RSS, port tx,
  * QoS) have left them: after a snapshot that took queues from their
  * pollers, before the one that gives them to others (switch.c). */

@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import CtlError, need_tool
+from conftest import CtlError, need_tool, wait_for
 
 # serial: rates and shares measured with iperf3; they run alone (scripts/test.sh)
 pytestmark = pytest.mark.serial
@@ -377,3 +377,35 @@ def test_qos_ets_strict_class_served_first_within_its_cap(switch_unstarted):
         assert sent["default"] > 0, sent
     finally:
         stop(cli + srv)
+
+
+def test_qos_follows_a_vhost_guest_link(switch):
+    """qos=on without link-rate schedules against the link speed a vhost port
+    reports (0 until a guest attaches): after a restart without the guest the
+    port is unscheduled, and a guest that attaches makes it scheduled (the
+    tick republishes); a guest that leaves keeps the last speed."""
+    from guest import Guest
+    from test_vhost import _vhost_port, _wait_link
+
+    switch.expect_log(r"ERR qos: vm1: not scheduled: .*the link reports no speed")
+    vsock = switch.tmp / "vm1.sock"
+    _vhost_port(switch, vsock, client=False)
+    g = Guest(switch, "g", vsock, fwd="icmpecho").start()
+    _wait_link(switch, "up")
+    switch.ctl("port", "set", "vm1", "qos=on")
+
+    def sched():
+        return switch.ctl("qos", "show", "vm1")["ports"][0]
+
+    assert sched()["scheduled"] and sched()["capacity_bps"] == 10_000_000_000, sched()
+    g.kill()
+    _wait_link(switch, "down")
+    # a publication with the link down keeps the last speed
+    switch.ctl("qos", "class", "add", "x", "match=tcp dport 5001")
+    assert sched()["scheduled"], sched()
+    switch.restart()
+    assert not sched()["scheduled"], sched()
+    g.start()
+    _wait_link(switch, "up")
+    wait_for(lambda: sched()["scheduled"], 10, what="vm1 scheduled once its guest attached")
+    assert g.stop() == 0
