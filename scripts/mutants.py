@@ -504,6 +504,55 @@ MUTANTS = [
      [("src/ctl/switch.c", "\tr = xvsd_qos_restore(err);\n", "\tr = 0;\n")],
      [e2e("test_qos.py", "survives_restart")]),
 
+    ("qos-rate-max-overflows", "bit rates up to 10T are accepted: a token bucket's depth "
+     "overflows above 9.22 Tbit/s and the port sends nothing",
+     [("src/core/qos.h", "#define XVS_QOS_RATE_MAX 4000000000000ull",
+       "#define XVS_QOS_RATE_MAX 10000000000000ull")],
+     [unit("test_qos")]),
+
+    ("qos-class-del-unchecked", "deleting a QoS class is not checked: a weight-mode cap falls "
+     "below its grown share and QoS goes off at the next publication",
+     [("src/ctl/cmd_qos.c", "\t\tcand.n_tc = n_tclasses - 1;\n\t\tr = check_all(err);\n",
+       "\t\tcand.n_tc = n_tclasses - 1;\n\t\tr = 0;\n")],
+     [e2e("test_qos.py", "delete_and_names")]),
+
+    ("qos-port-del-unchecked", "deleting a port with a QoS minimum is not checked against "
+     "the other classes' caps",
+     [("src/ctl/cmd_port.c", "\tif ((r = xvsd_qos_check_port_del(p, err)) < 0)\n\t\treturn r;\n",
+       "")],
+     [e2e("test_qos.py", "delete_and_names")]),
+
+    ("qos-unscheduled-unchecked", "QoS settings are checked only against scheduling ports: "
+     "with none, impossible ones are stored",
+     [("src/ctl/cmd_qos.c", "\tif (r == 0)\n\t\tr = check_alone(err);\n", "")],
+     [e2e("test_qos.py", "delete_and_names")]),
+
+    ("qos-port-takes-class-name", "port.add accepts the name of a QoS class",
+     [("src/ctl/cmd_qos.c", "if (xvsd.port[p->slot] != p && tclass_find(cfg->name) != NULL)",
+       "if (xvsd.port[p->slot] != p && tclass_find(cfg->name) != NULL && false)")],
+     [e2e("test_qos.py", "delete_and_names")]),
+
+    ("bal-home-vs-started", "balancer set checks home-worker against the workers started, "
+     "not the active ones: the balancer stops balancing for good",
+     [("src/ctl/cmd_balancer.c", "xvs_bal_cfg_check(&cfg, xvsd_workers_active(), err)",
+       "xvs_bal_cfg_check(&cfg, xvs_dp.n_workers_max, err)")],
+     [e2e("test_balancer.py", "home_worker_is")]),
+
+    ("bal-workers-drop-home", "switch set workers may leave the balancer's home worker idle",
+     [("src/ctl/cmd_switch.c", "\tif (r == 0 && cfg.workers < old.workers &&",
+       "\tif (r == 0 && cfg.workers < old.workers && false &&")],
+     [e2e("test_balancer.py", "home_worker_is")]),
+
+    ("qos-link-speed-not-followed", "a QoS port without link-rate is not republished when its "
+     "link reports a speed: after a start without it, it stays unscheduled",
+     [("src/ctl/switch.c", "\txvsd_qos_tick();\n", "")],
+     [e2e("test_qos.py", "vhost_guest_link")]),
+
+    ("qos-link-down-unscheduled", "a QoS port whose link goes down loses its scheduling at the "
+     "next publication (the last speed is not kept)",
+     [("src/ctl/cmd_qos.c", "\t\tbps = last_link[p->slot].bps;\n", "")],
+     [e2e("test_qos.py", "vhost_guest_link")]),
+
     ("qos-mode-change-unchecked", "bandwidth-mode changes while ports have minimums",
      [("src/ctl/cmd_qos.c", "\tif (sw->bw_mode != xvsd.sw.bw_mode) {",
        "\tif (sw->bw_mode != xvsd.sw.bw_mode && false) {")],

@@ -187,7 +187,8 @@ xvs_qos_rate_parse(const char *what, const char *s, uint64_t *out, struct xvs_er
 	return 0;
 bad:
 	return xvs_err_set(err, -EINVAL, "%s: \"%.32s\" is not a bit rate (bit/s, with an "
-			   "optional K, M, G or T suffix, at most 10T)", what, s == NULL ? "" : s);
+			   "optional K, M, G or T suffix, at most %lluT)", what, s == NULL ? "" : s,
+			   XVS_QOS_RATE_MAX / 1000000000000ull);
 }
 
 /* ---- Classifier. ---------------------------------------------------------- */

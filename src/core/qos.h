@@ -105,8 +105,11 @@ int xvs_qos_mode_change(const struct xvs_qos_cfg *cfg, enum xvs_qos_mode mode,
 
 /* Parse a bit rate for "what" (messages): digits with an optional K, M, G or
  * T suffix (powers of 1000, as link speeds are given), "0" = none; at most
- * XVS_QOS_RATE_MAX. Returns 0 or -EINVAL naming what and the rule. */
-#define XVS_QOS_RATE_MAX 10000000000000ull /* 10 Tbit/s */
+ * XVS_QOS_RATE_MAX. Returns 0 or -EINVAL naming what and the rule.
+ * The maximum keeps a token bucket's depth in bit-ns within int64: a
+ * bucket holds XVS_QOS_BURST_NS at its rate, so rate x 1e-3 s x 1e9 must
+ * stay below 9.22e18 (9.22 Tbit/s); 4 Tbit/s leaves a margin. */
+#define XVS_QOS_RATE_MAX 4000000000000ull /* 4 Tbit/s */
 int xvs_qos_rate_parse(const char *what, const char *s, uint64_t *out, struct xvs_err *err);
 
 /* ---- Traffic classifier (pure function). ----------------------------- */

@@ -400,6 +400,12 @@ restore_one(const char *key, const char *value, void *arg)
 	return 0;
 }
 
+uint16_t
+xvsd_workers_active(void)
+{
+	return (uint16_t)RTE_MIN(xvsd.sw.workers, xvs_dp.n_workers_max);
+}
+
 int
 xvsd_balancer_restore(struct xvs_err *err)
 {
@@ -410,8 +416,8 @@ xvsd_balancer_restore(struct xvs_err *err)
 	r = xvs_store_load_balancer(xvsd.store, restore_one, &cfg, err);
 	if (r < 0)
 		return r;
-	if (xvs_bal_cfg_check(&cfg, xvs_dp.n_workers_max, &e) < 0) {
-		/* e.g. home-worker=3 stored, fewer workers started now */
+	if (xvs_bal_cfg_check(&cfg, xvsd_workers_active(), &e) < 0) {
+		/* e.g. home-worker=3 stored, fewer workers active now */
 		XVS_WARN("store", "balancer settings not restored: %s", e.msg);
 		return 0;
 	}

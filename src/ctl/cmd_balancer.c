@@ -74,7 +74,9 @@ m_balancer_set(json_t *params, json_t **result, struct xvs_err *err)
 		if ((r = xvs_bal_cfg_set(&cfg, key, val, err)) < 0)
 			return r;
 	}
-	if ((r = xvs_bal_cfg_check(&cfg, xvs_dp.n_workers_max, err)) < 0)
+	/* Against the active workers: the balancer plans over those, and a
+	 * home worker beyond them would leave it "not balancing" for good. */
+	if ((r = xvs_bal_cfg_check(&cfg, xvsd_workers_active(), err)) < 0)
 		return r;
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		return r;

@@ -329,6 +329,10 @@ m_port_del(json_t *params, json_t **result, struct xvs_err *err)
 	p = xvsd_port_param(params, "name", true, err, &r);
 	if (p == NULL)
 		return r;
+	/* Its minimum leaves the other ports' models (weight mode: a share
+	 * grows, maybe above a cap). */
+	if ((r = xvsd_qos_check_port_del(p, err)) < 0)
+		return r;
 	u.seq = xvs_store_port_seq(xvsd.store, p->cfg.name);
 	r = xvs_store_begin(xvsd.store, err);
 	if (r < 0)

@@ -65,6 +65,7 @@ static uint64_t plan_gen;
 static struct {
 	const struct xvs_port *p;        /* port being changed or added (or NULL) */
 	const struct xvs_port_cfg *cfg;
+	const struct xvs_port *gone;     /* port being deleted (or NULL) */
 	const struct xvs_switch_cfg *sw; /* switch settings (NULL: xvsd.sw) */
 	const struct qos_tclass *tc;     /* class list (NULL: tclasses) */
 	unsigned n_tc;
@@ -82,8 +83,12 @@ port_at(uint16_t slot)
 {
 	if (cand.p != NULL && cand.p->slot == slot)
 		return cand.p;
+	if (cand.gone != NULL && cand.gone->slot == slot)
+		return NULL;
 	return xvsd.port[slot];
 }
+
+static struct qos_tclass *tclass_find(const char *name);
 
 static uint64_t
 fnv(uint64_t h, const void *d, size_t n)
@@ -95,11 +100,19 @@ fnv(uint64_t h, const void *d, size_t n)
 	return h;
 }
 
+/* Each port's last reported link speed above 0 (bit/s): a link that goes
+ * down (a vhost guest gone, an ethdev link lost) keeps its scheduling. */
+static struct {
+	const struct xvs_port *p;
+	uint64_t bps;
+} last_link[XVS_MAX_PORTS];
+
 /* Capacity the port's egress is scheduled against; 0 if unknown. */
 static uint64_t
 capacity_of(const struct xvs_port *p, const struct xvs_port_cfg *c, bool *wire)
 {
 	struct xvs_port_link l;
+	uint64_t bps;
 
 	*wire = false;
 	if (c->link_rate != 0)
@@ -108,7 +121,14 @@ capacity_of(const struct xvs_port *p, const struct xvs_port_cfg *c, bool *wire)
 		return 0;
 	xvs_port_link(p, &l);
 	*wire = true;
-	return (uint64_t)l.speed_mbps * 1000000ull;
+	bps = (uint64_t)l.speed_mbps * 1000000ull;
+	if (bps != 0 && xvsd.port[p->slot] == p) {
+		last_link[p->slot].p = p;
+		last_link[p->slot].bps = bps;
+	} else if (bps == 0 && last_link[p->slot].p == p) {
+		bps = last_link[p->slot].bps;
+	}
+	return bps;
 }
 
 static int
@@ -203,8 +223,68 @@ plan_build(const struct xvs_port *eg, struct xvs_qos_plan *pl, struct xvs_err *e
 	return 0;
 }
 
+/* Check the settings that do not depend on a port's capacity (mode mixing,
+ * a minimum in mode none, an absolute cap below its minimum, a strict class
+ * with a minimum, a bad match): each class with a minimum, cap or rule alone
+ * beside the default flow, at the highest capacity, caps left out in weight
+ * mode (their floor is a share of the capacity). Without it, settings made
+ * while no port schedules were stored and only refused at the next qos=on. */
+static int
+check_alone(struct xvs_err *err)
+{
+	const struct xvs_switch_cfg *sw = cand.sw != NULL ? cand.sw : &xvsd.sw;
+	const struct qos_tclass *tc = cand.tc != NULL ? cand.tc : tclasses;
+	unsigned n_tc = cand.tc != NULL ? cand.n_tc : n_tclasses;
+	struct xvs_qos_cfg cfg;
+	struct xvs_err e;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mode = sw->bw_mode;
+	cfg.capacity_bps = XVS_QOS_RATE_MAX;
+	cfg.n_classes = 1;
+	snprintf(cfg.cls[0].name, XVS_QOS_NAME_LEN, "default");
+	cfg.cls[0].weight = sw->df_weight;
+	cfg.cls[0].min_bps = sw->df_min_bw;
+	if (xvs_qos_validate(&cfg, &e) < 0)
+		return xvs_err_set(err, e.code, "switch: default flow: %s", e.msg);
+	cfg.n_classes = 2;
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		const struct xvs_port *p = port_at(slot);
+		const struct xvs_port_cfg *c;
+
+		if (p == NULL)
+			continue;
+		c = cfg_of(p);
+		if (c->min_bw_weight == 0 && c->min_bw == 0 && c->max_bw == 0)
+			continue;
+		memset(&cfg.cls[1], 0, sizeof(cfg.cls[1]));
+		snprintf(cfg.cls[1].name, XVS_QOS_NAME_LEN, "%.*s", XVS_QOS_NAME_LEN - 1, c->name);
+		cfg.cls[1].weight = c->min_bw_weight;
+		cfg.cls[1].min_bps = c->min_bw;
+		cfg.cls[1].max_bps = sw->bw_mode == XVS_QOS_MODE_WEIGHT ? 0 : c->max_bw;
+		if (xvs_qos_validate(&cfg, &e) < 0)
+			return xvs_err_set(err, e.code, "port %s: %s", c->name, e.msg);
+	}
+	for (unsigned i = 0; i < n_tc; i++) {
+		const struct qos_tclass *t = &tc[i];
+		struct xvs_qos_match m = t->m;
+
+		memset(&cfg.cls[1], 0, sizeof(cfg.cls[1]));
+		snprintf(cfg.cls[1].name, XVS_QOS_NAME_LEN, "%.*s", XVS_QOS_NAME_LEN - 1, t->name);
+		cfg.cls[1].weight = t->weight;
+		cfg.cls[1].min_bps = t->min_bw;
+		cfg.cls[1].max_bps = sw->bw_mode == XVS_QOS_MODE_WEIGHT ? 0 : t->max_bw;
+		cfg.cls[1].strict = t->strict;
+		m.cls = 1;
+		if (xvs_qos_validate(&cfg, &e) < 0 || xvs_qos_match_validate(&m, 2, &e) < 0)
+			return xvs_err_set(err, e.code, "qos class %s: %s", t->name, e.msg);
+	}
+	return 0;
+}
+
 /* Check that every scheduling port's model is valid with the candidate
- * change in place, and that a bandwidth-mode change finds no minimum. */
+ * change in place, that a bandwidth-mode change finds no minimum, and that
+ * the settings no port schedules yet are possible (check_alone). */
 static int
 check_all(struct xvs_err *err)
 {
@@ -246,6 +326,8 @@ check_all(struct xvs_err *err)
 			r = plan_build(p, pl, err);
 	}
 	free(pl);
+	if (r == 0)
+		r = check_alone(err);
 	return r;
 }
 
@@ -254,10 +336,32 @@ xvsd_qos_check_port(const struct xvs_port *p, const struct xvs_port_cfg *cfg, st
 {
 	int r;
 
+	/* Port and class names are one namespace (a frame's class is named
+	 * by either); a restart would drop the class otherwise. */
+	if (xvsd.port[p->slot] != p && tclass_find(cfg->name) != NULL)
+		return xvs_err_set(err, -EEXIST, "port %s: the name is taken by a qos class",
+				   cfg->name);
 	cand.p = p;
 	cand.cfg = cfg;
 	r = check_all(err);
 	memset(&cand, 0, sizeof(cand));
+	return r;
+}
+
+int
+xvsd_qos_check_port_del(const struct xvs_port *p, struct xvs_err *err)
+{
+	int r;
+
+	cand.gone = p;
+	r = check_all(err);
+	memset(&cand, 0, sizeof(cand));
+	if (r < 0) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return xvs_err_set(err, r, "port %s: cannot delete it: %s", p->cfg.name, why);
+	}
 	return r;
 }
 
@@ -346,6 +450,52 @@ xvsd_qos_published(void)
 			xvs_qos_port_flush(qs[slot].state);
 		}
 	}
+}
+
+void
+xvsd_qos_tick(void)
+{
+	bool changed = false;
+
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		const struct xvs_port *p = xvsd.port[slot];
+		uint64_t bps, had;
+		bool wire;
+
+		if (p == NULL || !p->open || !p->cfg.qos || p->cfg.link_rate != 0)
+			continue;
+		had = last_link[slot].p == p ? last_link[slot].bps : 0;
+		bps = capacity_of(p, &p->cfg, &wire);
+		/* A speed first reported (a guest attached, a link up after a
+		 * start without it) or changed: the plan follows. */
+		if (bps != 0 && bps != had) {
+			XVS_INFO("qos", "%s: link speed %llu bit/s, scheduling against it", p->cfg.name,
+				 (unsigned long long)bps);
+			changed = true;
+		}
+	}
+	if (changed) {
+		struct xvs_err e;
+
+		if (xvsd_publish_err(&e) < 0)
+			XVS_WARN("qos", "link speed change not published: %s", e.msg);
+	}
+}
+
+unsigned int
+xvsd_qos_rings(struct rte_ring **out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	RTE_BUILD_BUG_ON(RTE_DIM(qs[0].state->ring) > XVSD_QOS_RINGS_PER_PORT);
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		const struct xvs_qos_port *q = qs[slot].state;
+
+		for (uint16_t i = 0; q != NULL && i < RTE_DIM(q->ring) && n < max; i++)
+			if (q->ring[i] != NULL)
+				out[n++] = q->ring[i];
+	}
+	return n;
 }
 
 uint64_t
@@ -546,8 +696,27 @@ m_class_del(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	if (tclass_find(name) == NULL)
 		return xvs_err_set(err, -ENOENT, "qos class %s does not exist", name);
-	/* Removing a class cannot make a model invalid: its minimum leaves the
-	 * sums, its frames go to the default flow. */
+	/* Removing a class can make a model invalid: in weight mode the sum
+	 * of the weights shrinks, so another class's share grows, maybe above
+	 * its cap. Refuse rather than let the next publication turn QoS off. */
+	{
+		static struct qos_tclass next[TCLASS_MAX];
+
+		i = (unsigned)(tclass_find(name) - tclasses);
+		memcpy(next, tclasses, sizeof(next));
+		memmove(&next[i], &next[i + 1], (n_tclasses - i - 1) * sizeof(next[0]));
+		cand.tc = next;
+		cand.n_tc = n_tclasses - 1;
+		r = check_all(err);
+		memset(&cand, 0, sizeof(cand));
+		if (r < 0) {
+			char why[sizeof(err->msg)];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return xvs_err_set(err, r, "qos class %s: cannot delete it: %s", name,
+					   why);
+		}
+	}
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
 		return r;
 	if ((r = xvs_store_qos_class_del(xvsd.store, name, err)) < 0) {

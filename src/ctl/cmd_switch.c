@@ -12,6 +12,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
+#include "balancer.h"
 #include "cmd_util.h"
 #include "log.h"
 #include "params.h"
@@ -88,6 +89,12 @@ m_switch_set(json_t *params, json_t **result, struct xvs_err *err)
 	r = xvs_params_switch_set(params, &cfg, xvs_dp.n_workers_max, err);
 	if (r == 0)
 		r = xvsd_qos_check_switch(&cfg, err);
+	/* The balancer plans over the active workers only. */
+	if (r == 0 && cfg.workers < old.workers &&
+	    xvsd_balancer_cfg()->home_worker >= RTE_MIN(cfg.workers, xvs_dp.n_workers_max))
+		r = xvs_err_set(err, -EBUSY, "switch: workers=%u leaves the balancer's home worker "
+				"%u idle; set balancer home-worker below %u first", cfg.workers,
+				xvsd_balancer_cfg()->home_worker, cfg.workers);
 	if (r < 0)
 		return r;
 	if ((r = xvs_store_begin(xvsd.store, err)) < 0)

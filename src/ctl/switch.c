@@ -285,38 +285,61 @@ without_moved_queues(const struct xvs_snapshot *cur, const struct xvs_snapshot *
  * old pollers run none of their frames any more, their tx buffers are
  * flushed, as a worker flushes before its quiescent state) and the one that
  * gives them to their new pollers: frames of theirs may still wait in
- * hand-off rings, the software-RSS rings into other workers and the ports' tx
- * hand-off rings. A new poller's frames of the same flow go through other
- * rings (its own) or straight to the device, and could overtake them, so
- * wait until every such ring's consumer has taken what it holds now
- * (ring_fence.h). Rings are drained every turn, by workers that are awake
- * while they hold frames (a producer wakes the consumer). */
+ * hand-off rings: the software-RSS rings into other workers, then, on the
+ * way out, the ports' tx hand-off rings and the QoS hand-off rings into the
+ * scheduling owner (which queues its own frames straight into the class
+ * FIFOs). A new poller's frames of the same flow go through other rings
+ * (its own) or straight to the device or class FIFO, and could overtake
+ * them, so wait until every such ring's consumer has taken what it holds now
+ * (ring_fence.h). In two stages: a frame an RSS ring's consumer took may be
+ * in its hands or its tx buffer until its next quiescent state, and only
+ * then in an egress ring, so the egress rings are marked after a grace
+ * period that follows the RSS rings' fence. Rings are drained every turn, by
+ * workers that are awake while they hold frames (a producer wakes the
+ * consumer). */
 #define XVS_FENCE_WAIT_US 200000
+#define XVS_FENCE_RINGS (XVS_MAX_WORKERS * XVS_MAX_WORKERS + XVS_MAX_PORTS + \
+			 XVS_MAX_PORTS * XVSD_QOS_RINGS_PER_PORT)
+
+/* Wait until rings[0..n) passed their marks now; the time left in *waited. */
 static void
-handoff_fence(void)
+fence_rings(struct rte_ring *const *rings, unsigned int n, unsigned int *waited)
 {
-	struct rte_ring *rings[XVS_MAX_WORKERS * XVS_MAX_WORKERS + XVS_MAX_PORTS];
-	uint32_t pos[RTE_DIM(rings)];
+	uint32_t pos[XVS_FENCE_RINGS];
+
+	for (unsigned int i = 0; i < n; i++)
+		pos[i] = xvs_ring_mark(rings[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		while (!xvs_ring_passed(rings[i], pos[i]) && *waited < XVS_FENCE_WAIT_US) {
+			rte_delay_us_sleep(20);
+			*waited += 20;
+		}
+	}
+}
+
+void
+xvsd_handoff_fence(void)
+{
+	struct rte_ring *rings[XVS_FENCE_RINGS];
 	unsigned int n = 0, waited = 0;
 
 	for (uint16_t d = 0; d < xvs_dp.n_workers_max; d++)
 		for (uint16_t src = 0; src < xvs_dp.n_workers_max; src++)
 			if (xvs_dp.worker[d]->rss_ring[src] != NULL)
 				rings[n++] = xvs_dp.worker[d]->rss_ring[src];
+	if (n > 0) {
+		fence_rings(rings, n, &waited);
+		rte_rcu_qsbr_synchronize(xvs_dp.qsbr, RTE_QSBR_THRID_INVALID);
+	}
+	n = 0;
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++)
 		if (xvsd.port[slot] != NULL && xvsd.port[slot]->tx_ring != NULL)
 			rings[n++] = xvsd.port[slot]->tx_ring;
-	for (unsigned int i = 0; i < n; i++)
-		pos[i] = xvs_ring_mark(rings[i]);
-	for (unsigned int i = 0; i < n; i++) {
-		while (!xvs_ring_passed(rings[i], pos[i]) && waited < XVS_FENCE_WAIT_US) {
-			rte_delay_us_sleep(20);
-			waited += 20;
-		}
-	}
+	n += xvsd_qos_rings(&rings[n], RTE_DIM(rings) - n);
+	fence_rings(rings, n, &waited);
 	if (waited >= XVS_FENCE_WAIT_US)
-		XVS_WARN("ctl", "queue move: hand-off rings not drained within %u ms; frames of "
-			 "moved flows may be reordered", XVS_FENCE_WAIT_US / 1000);
+		XVS_WARN("ctl", "queue move or VMQ change: hand-off rings not drained within "
+			 "%u ms; frames of moved flows may be reordered", XVS_FENCE_WAIT_US / 1000);
 	xvsd.fences++;
 }
 
@@ -461,9 +484,10 @@ xvsd_publish(void)
 		mid->gen = s->gen;
 		s->gen = ++xvsd.gen;
 		swap_snapshot(mid);
-		handoff_fence();
-		if (vmq_fence)
-			xvsd_vmq_fence_wait();
+		/* Also the VMQ fence: the position fence, not "every ring
+		 * empty at once" (rarely true under steady software-RSS load:
+		 * the uplink went unpolled 100 ms per change). */
+		xvsd_handoff_fence();
 	} else {
 		rte_free(spare);
 	}
@@ -625,6 +649,7 @@ xvsd_tick(void)
 	xvsd_vmq_tick(dt);
 	xvsd_guard_tick();
 	xvsd_rss_tick(dt);
+	xvsd_qos_tick();
 }
 
 /* Closest profile: see xvs_rss_rebalance(). Flows of moved entries may see

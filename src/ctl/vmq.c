@@ -478,13 +478,6 @@ xvsd_vmq_strip(struct xvs_snapshot *s)
 }
 
 void
-xvsd_vmq_fence_wait(void)
-{
-	xvsd_rss_rings_wait_empty();
-	rte_rcu_qsbr_synchronize(xvs_dp.qsbr, RTE_QSBR_THRID_INVALID);
-}
-
-void
 xvsd_vmq_published(void)
 {
 	bool freed = false;

@@ -15,8 +15,9 @@
  * slot order) and builds each uplink's next filter table. When an uplink's
  * filters change, some frames change worker; so that none is reordered,
  * publish first swaps in a snapshot that does not poll that uplink
- * (xvsd_vmq_strip), waits for the hand-off rings to drain and a grace period
- * (xvsd_vmq_fence_wait), and only then the new filters. xvsd_vmq_published()
+ * (xvsd_vmq_strip), waits until every hand-off ring's consumer has passed
+ * what it held then (xvsd_handoff_fence: RSS rings, a grace period, tx and
+ * QoS rings), and only then the new filters. xvsd_vmq_published()
  * then retires the old tables and counter ids.
  *
  * Thread: control thread only.
@@ -41,11 +42,6 @@ const struct xvs_vmq_table *xvsd_vmq_table(uint16_t slot);
 
 /* Remove from s the rx queues of the uplinks whose filters change. */
 void xvsd_vmq_strip(struct xvs_snapshot *s);
-
-/* After the stripped snapshot is in force: wait until the hand-off rings
- * are empty, then a grace period (the turns that took the last frames have
- * transmitted them). */
-void xvsd_vmq_fence_wait(void);
 
 /* After the snapshot with the new filters is in force. */
 void xvsd_vmq_published(void);

@@ -135,6 +135,8 @@ void xvsd_balancer_tick(void);
 int xvsd_balancer_restore(struct xvs_err *err);
 int xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err);
 const struct xvs_bal_cfg *xvsd_balancer_cfg(void);
+/* Workers that poll: switch workers=, at most the workers started. */
+uint16_t xvsd_workers_active(void);
 bool xvsd_balancer_enabled(void);
 json_t *xvsd_balancer_json(void);
 
@@ -212,8 +214,11 @@ int xvsd_acl_restore(struct xvs_err *err);
 
 /* Egress QoS (cmd_qos.c). check_port / check_switch: would every
  * scheduling port's model stay valid with port p's configuration cfg (p may
- * be a port being added, not yet in the table), or with switch settings sw
- * (a bandwidth-mode change is refused while minimums are set)? fill: while
+ * be a port being added, not yet in the table: its name must not be a
+ * class's), or with switch settings sw (a bandwidth-mode change is refused
+ * while minimums are set), or without port p (check_port_del)? Settings
+ * that cannot work on any port are refused even while no port schedules.
+ * fill: while
  * building snapshot s, give port slot its scheduling point and plan if it
  * has qos=on; published: after the swap, free what the previous snapshot
  * alone used. queued / flushed: frames waiting at the slot's scheduling
@@ -222,6 +227,20 @@ extern const struct xvsd_method xvsd_qos_methods[];
 int xvsd_qos_check_port(const struct xvs_port *p, const struct xvs_port_cfg *cfg,
 			struct xvs_err *err);
 int xvsd_qos_check_switch(const struct xvs_switch_cfg *sw, struct xvs_err *err);
+int xvsd_qos_check_port_del(const struct xvs_port *p, struct xvs_err *err);
+/* The QoS hand-off rings of every scheduling port into out[0..max), for the
+ * queue-move fence (switch.c); returns how many. */
+#define XVSD_QOS_RINGS_PER_PORT 16
+unsigned int xvsd_qos_rings(struct rte_ring **out, unsigned int max);
+/* Every second (xvsd_tick): republish when a scheduling port without
+ * link-rate reports a link speed it had not (a vhost guest attached, an
+ * ethdev link up after a start without it); a link that goes down keeps the
+ * last speed it reported. */
+void xvsd_qos_tick(void);
+/* Wait until the frames in every hand-off ring now (software RSS, port tx,
+ * QoS) have left them: after a snapshot that took queues from their
+ * pollers, before the one that gives them to others (switch.c). */
+void xvsd_handoff_fence(void);
 void xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot);
 void xvsd_qos_published(void);
 uint64_t xvsd_qos_queued(uint16_t slot);

@@ -260,18 +260,21 @@ xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 }
 
 bool
-xvs_qos_pending(const struct xvs_worker *w, const struct xvs_snapshot *s)
+xvs_qos_pending(const struct xvs_worker *w, const struct xvs_snapshot *s, uint64_t *wake_ns)
 {
 	const struct xvs_snap_worker *sw = &s->worker[w->id];
 
+	*wake_ns = UINT64_MAX;
 	for (uint16_t i = 0; i < sw->n_qos_owned; i++) {
 		const struct xvs_qos_port *q = s->port[sw->qos_owned[i]].qos;
 
 		for (uint32_t c = 0; c < XVS_QOS_MAX_CLASSES; c++)
-			if (q->q[c].head != q->q[c].tail)
-				return true;
+			if (q->q[c].head != q->q[c].tail) {
+				*wake_ns = RTE_MIN(*wake_ns, q->wake_ns);
+				break;
+			}
 	}
-	return false;
+	return *wake_ns != UINT64_MAX;
 }
 
 /* ---- Control thread. ---- */

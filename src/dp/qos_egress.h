@@ -120,8 +120,11 @@ void xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16
  * allows, for every port w schedules in s. Returns frames taken in or sent. */
 uint32_t xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s);
 
-/* Does w hold frames waiting for the scheduler (sleep with a timeout then)? */
-bool xvs_qos_pending(const struct xvs_worker *w, const struct xvs_snapshot *s);
+/* Does w hold frames waiting for the scheduler (sleep with a timeout then)?
+ * *wake_ns: the earliest time (xvs_tsc_ns) one of them may leave, by the
+ * schedulers' last word (0: now); UINT64_MAX when none waits. */
+bool xvs_qos_pending(const struct xvs_worker *w, const struct xvs_snapshot *s,
+		     uint64_t *wake_ns);
 
 /* ---- Control thread. ---- */
 

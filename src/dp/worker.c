@@ -630,6 +630,7 @@ xvs_worker_main(void *arg)
 	uint64_t woke_tsc = 0;
 	uint64_t armed_gen = 0;
 	bool armed = false, all_intr = false, parkable = false;
+	uint64_t qos_wake = UINT64_MAX; /* when the scheduler may send again */
 
 	{
 		sigset_t io; /* see main(): tap data signals are handled here */
@@ -796,8 +797,10 @@ xvs_worker_main(void *arg)
 			 * frame that arrived before arming is picked up by that turn, one
 			 * that arrives after it raises an interrupt or sees sleeping. */
 			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
-			if (tx_pending(w, s) ||
-			    (w->id < s->n_workers && xvs_qos_pending(w, s)))
+			qos_wake = UINT64_MAX;
+			if (w->id < s->n_workers && xvs_qos_pending(w, s, &qos_wake))
+				all_intr = parkable = false;
+			else if (tx_pending(w, s))
 				all_intr = parkable = false;
 			else
 				parkable = !has_duty(w, s);
@@ -807,8 +810,17 @@ xvs_worker_main(void *arg)
 			armed_gen = s->gen;
 			continue;
 		}
-		bool woken = block(w, parkable ? XVS_PARK_FOREVER :
-					    xvs_idle_timeout_ns(&idle, &idle_p, all_intr));
+		uint64_t tmo = parkable ? XVS_PARK_FOREVER :
+					  xvs_idle_timeout_ns(&idle, &idle_p, all_intr);
+
+		/* Pacing: frames wait for the scheduler's time, not the idle
+		 * back-off (which doubles up to its maximum). */
+		if (qos_wake != UINT64_MAX) {
+			uint64_t now_ns = xvs_tsc_ns(rte_rdtsc());
+
+			tmo = RTE_MIN(tmo, qos_wake > now_ns ? qos_wake - now_ns : 0);
+		}
+		bool woken = block(w, tmo);
 
 		/* s may have been freed while we were offline: use the current one. */
 		disarm(w, atomic_load_explicit(&xvs_dp.snap, memory_order_acquire), &armed,

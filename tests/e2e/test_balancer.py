@@ -170,16 +170,22 @@ def test_busy_queues_spread_and_coalesce_when_traffic_stops(sw2):
     assert sw2.ctl("balancer", "show")["coalesces"] > before["coalesces"]
 
 
-@pytest.mark.parametrize("rss", [False, True], ids=["plain", "software-rss"])
-def test_moves_under_traffic_lose_and_reorder_nothing(sw2, rss):
+@pytest.mark.parametrize("rss,qos", [(False, False), (True, False), (False, True)],
+                         ids=["plain", "software-rss", "qos"])
+def test_moves_under_traffic_lose_and_reorder_nothing(sw2, rss, qos):
     """8 interleaved UDP flows from a (its queue on worker 1) to b; while they
     run the balancer moves a/0 to worker 0, then, as the home worker is
     switched back and forth, between the workers again and again. Every frame
     arrives, each flow in order. With software RSS, a/0's poller hands part of
     the frames to the other worker's ring: a move waits for those rings to
-    drain before the new poller starts."""
+    drain before the new poller starts. With QoS on b, worker 1 hands its
+    frames to the scheduling owner (worker 0) through a ring, while worker 0
+    queues its own straight into the class FIFO: a move waits for that ring
+    too."""
     scapy_or_skip()
     b = sw2.vm("b", ipv6=False)
+    if qos:
+        sw2.ctl("port", "set", "b", "qos=on", "link-rate=1G")
     a = sw2.vm("a", ipv6=False, opts=["rss-profile=static"] if rss else [])
     learn_both(sw2, a, b)
     assert owners(sw2)[("a", 0)] == 1
@@ -245,6 +251,20 @@ def test_settings_are_checked_stored_and_restored(sw2):
     bal_set(sw2, enabled="off")
     assert owners(sw2)[("a", 0)] == 0
     wait_for(lambda: not wstats(sw2, 0)["parked"], 5, what="worker 0 unparked")
+
+
+def test_home_worker_is_checked_against_the_active_workers(sw2):
+    """xvs_bal_step plans over the active workers (switch workers=): a home
+    worker beyond them left the balancer "not balancing" for good."""
+    sw2.ctl("switch", "set", "workers=1")
+    argv, p = sw2.xvsd.ctl_proc("balancer", "set", "home-worker=1")
+    assert p.returncode == 1 and "home worker 1 does not exist" in p.stderr, p.stderr
+    assert sw2.ctl("balancer", "show")["settings"]["home-worker"] == "0"
+    sw2.ctl("switch", "set", "workers=2")
+    bal_set(sw2, home_worker=1)
+    argv, p = sw2.xvsd.ctl_proc("switch", "set", "workers=1")
+    assert p.returncode == 1 and "home-worker below 1" in p.stderr, p.stderr
+    assert sw2.ctl("switch", "show")["settings"]["workers"] == "2"
 
 
 def test_conservative_rss_stands_down_while_the_balancer_runs(sw2, tmp_path):

@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import CtlError, need_tool
+from conftest import CtlError, need_tool, wait_for
 
 # serial: rates and shares measured with iperf3; they run alone (scripts/test.sh)
 pytestmark = pytest.mark.serial
@@ -243,6 +243,41 @@ def test_qos_bad_input_refused(switch_unstarted):
     assert "below its minimum" in m, m
 
 
+def test_qos_delete_and_names_checked(switch_unstarted):
+    """A class or port delete that would make a scheduling port's model
+    invalid is refused (weight mode: the weights' sum shrinks, a share grows
+    above a cap; QoS went off silently at the next publication); impossible
+    settings are refused while no port schedules; ports and classes share
+    one namespace."""
+    sw = switch_unstarted
+    sw.start()
+    # nothing schedules: still refused, not stored to block a later qos=on
+    m = refused(sw, "qos", "class", "add", "x", "match=tcp dport 5001", "min-bw=10M")
+    assert "cannot be mixed" in m, m
+    m = refused(sw, "switch", "set", "default-flow-min-bw=10M")
+    assert "cannot be mixed" in m, m
+    sw.ctl("port", "add", "u", "null")
+    sw.ctl("port", "add", "vm", "null")
+    sw.ctl("qos", "class", "add", "a", "match=tcp dport 5001", "weight=50", "max-bw=600M")
+    sw.ctl("qos", "class", "add", "b", "match=tcp dport 5002", "weight=50")
+    m = refused(sw, "port", "add", "a", "null")
+    assert "taken by a qos class" in m, m
+    sw.ctl("port", "set", "u", "qos=on", "link-rate=1G")
+    before = sw.ctl("qos", "show")
+    assert before["ports"][0]["scheduled"], before
+    m = refused(sw, "qos", "class", "del", "b")
+    assert "cannot delete" in m and "below its weight's minimum" in m, m
+    # the same with a port's minimum
+    sw.ctl("qos", "class", "del", "a")
+    sw.ctl("qos", "class", "add", "a", "match=tcp dport 5001", "weight=50", "max-bw=600M")
+    sw.ctl("port", "set", "vm", "min-bw-weight=50")
+    sw.ctl("qos", "class", "del", "b")
+    m = refused(sw, "port", "del", "vm")
+    assert "cannot delete" in m and "below its weight's minimum" in m, m
+    after = sw.ctl("qos", "show")
+    assert after["ports"][0]["scheduled"] and "error" not in after["ports"][0], after
+
+
 def test_qos_marks_8021p(switch_unstarted):
     """A class with pcp=5 leaves the uplink priority-tagged (VID 0, PCP 5); frames of
     other classes leave as they came (untagged)."""
@@ -342,3 +377,35 @@ def test_qos_ets_strict_class_served_first_within_its_cap(switch_unstarted):
         assert sent["default"] > 0, sent
     finally:
         stop(cli + srv)
+
+
+def test_qos_follows_a_vhost_guest_link(switch):
+    """qos=on without link-rate schedules against the link speed a vhost port
+    reports (0 until a guest attaches): after a restart without the guest the
+    port is unscheduled, and a guest that attaches makes it scheduled (the
+    tick republishes); a guest that leaves keeps the last speed."""
+    from guest import Guest
+    from test_vhost import _vhost_port, _wait_link
+
+    switch.expect_log(r"ERR qos: vm1: not scheduled: .*the link reports no speed")
+    vsock = switch.tmp / "vm1.sock"
+    _vhost_port(switch, vsock, client=False)
+    g = Guest(switch, "g", vsock, fwd="icmpecho").start()
+    _wait_link(switch, "up")
+    switch.ctl("port", "set", "vm1", "qos=on")
+
+    def sched():
+        return switch.ctl("qos", "show", "vm1")["ports"][0]
+
+    assert sched()["scheduled"] and sched()["capacity_bps"] == 10_000_000_000, sched()
+    g.kill()
+    _wait_link(switch, "down")
+    # a publication with the link down keeps the last speed
+    switch.ctl("qos", "class", "add", "x", "match=tcp dport 5001")
+    assert sched()["scheduled"], sched()
+    switch.restart()
+    assert not sched()["scheduled"], sched()
+    g.start()
+    _wait_link(switch, "up")
+    wait_for(lambda: sched()["scheduled"], 10, what="vm1 scheduled once its guest attached")
+    assert g.stop() == 0

@@ -668,6 +668,31 @@ test_port_shaping(void **state)
 	assert_true(sent[0] > sent[1] ? sent[0] - sent[1] <= 1500 : sent[1] - sent[0] <= 1500);
 }
 
+/* The highest rate the parser accepts still sends: a token bucket's depth
+ * in bit-ns must not overflow (at 9.5 Tbit/s it went negative and the port
+ * sent nothing). */
+static void
+test_rate_max_sends(void **state)
+{
+	(void)state;
+	const uint32_t w[] = {1, 1};
+	struct xvs_qos_cfg c = cfg_weights(XVS_QOS_RATE_MAX, 2, w);
+	struct xvs_qos_sched s;
+	struct xvs_err err;
+	uint32_t head[2] = {1500, 0};
+	uint64_t v, wake;
+	char max[32];
+
+	snprintf(max, sizeof(max), "%llu", (unsigned long long)XVS_QOS_RATE_MAX);
+	assert_int_equal(xvs_qos_rate_parse("r", max, &v, &err), 0);
+	assert_true(v == XVS_QOS_RATE_MAX);
+	c.shape_port = true;
+	c.cls[0].max_bps = XVS_QOS_RATE_MAX;
+	xvs_qos_sched_init(&s, &c, 0);
+	assert_int_equal(xvs_qos_pick(&s, head, 0, &wake), 0);
+	assert_int_equal(xvs_qos_pick(&s, head, 1000, &wake), 0);
+}
+
 /* ---- Validation. --------------------------------------------------------- */
 
 static void
@@ -778,6 +803,7 @@ test_rate_and_match_parse(void **state)
 	assert_int_equal(xvs_qos_rate_parse("r", "0", &v, &err), 0);
 	assert_true(v == 0);
 	assert_int_equal(xvs_qos_rate_parse("r", "11T", &v, &err), -EINVAL);
+	assert_int_equal(xvs_qos_rate_parse("r", "9500G", &v, &err), -EINVAL);
 	assert_int_equal(xvs_qos_rate_parse("r", "1MM", &v, &err), -EINVAL);
 	assert_int_equal(xvs_qos_rate_parse("r", "fast", &v, &err), -EINVAL);
 	assert_int_equal(xvs_qos_rate_parse("r", "", &v, &err), -EINVAL);
@@ -958,6 +984,7 @@ main(void)
 		cmocka_unit_test(test_takeover),
 		cmocka_unit_test(test_cap_idle_link_wake),
 		cmocka_unit_test(test_port_shaping),
+		cmocka_unit_test(test_rate_max_sends),
 		cmocka_unit_test(test_random_loads),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
