@@ -17,29 +17,19 @@ hands the queue to b. Frames to a VM with a queue are run by the queue's
 worker (per-worker vmq counters, per-queue counters) and cross without loss
 or reordering, also while the queue changes hands (sequence-numbered stream).
 """
-import os
 import struct
 import threading
 
 import pytest
 
 from conftest import CtlError, scapy_or_skip, wait_for
+from test_queue import sw2  # noqa: F401  (fixture: two workers on CPUs 0 and 1)
 
 # serial: loss-free sequence-numbered streams through taps; they run alone (scripts/test.sh)
 pytestmark = pytest.mark.serial
 
-WORKERS = ["--workers", "2", "--cpus", "0,1"]
 MAGIC = b"XVSVMQ"
 N = 300
-
-
-@pytest.fixture
-def sw2(switch_unstarted):
-    if (os.cpu_count() or 1) < 2:
-        pytest.skip("two CPUs are needed for two workers")
-    switch_unstarted.xvsd.extra += WORKERS
-    switch_unstarted.start()
-    return switch_unstarted
 
 
 def vmq(sw, uplink):
