@@ -445,26 +445,36 @@ restore_store:
 	return r;
 }
 
-static int
-m_port_set(json_t *params, json_t **result, struct xvs_err *err)
+struct xvs_port *
+xvsd_port_set(json_t *params, bool rss_only, struct xvs_err *err, int *ret)
 {
 	struct xvs_port_cfg cfg;
 	struct xvs_port *p;
 	int r;
 
-	p = xvsd_port_param(params, "name", true, err, &r);
+	p = xvsd_port_param(params, "name", true, err, ret);
 	if (p == NULL)
-		return r;
+		return NULL;
 	cfg = p->cfg;
-	r = xvs_params_port_options(params, &cfg, true, err);
+	r = rss_only ? xvs_params_rss_options(params, &cfg, err)
+		     : xvs_params_port_options(params, &cfg, true, err);
 	if (r == 0)
 		r = xvsd_rss_check(p, &cfg, err);
 	if (r == 0)
 		r = xvsd_qos_check_port(p, &cfg, err);
-	if (r < 0)
-		return r;
-	r = xvsd_port_cfg_commit(p, &cfg, err);
-	if (r < 0)
+	if (r == 0)
+		r = xvsd_port_cfg_commit(p, &cfg, err);
+	*ret = r;
+	return r < 0 ? NULL : p;
+}
+
+static int
+m_port_set(json_t *params, json_t **result, struct xvs_err *err)
+{
+	int r;
+	struct xvs_port *p = xvsd_port_set(params, false, err, &r);
+
+	if (p == NULL)
 		return r;
 	*result = port_json(p);
 	return 0;

@@ -133,24 +133,13 @@ m_rss_show(json_t *params, json_t **result, struct xvs_err *err)
 static int
 m_rss_set(json_t *params, json_t **result, struct xvs_err *err)
 {
-	struct xvs_port_cfg cfg;
-	struct xvs_port *p;
 	int r;
+	struct xvs_port *p = xvsd_port_set(params, true, err, &r);
 
-	p = xvsd_port_param(params, "name", true, err, &r);
 	if (p == NULL)
 		return r;
-	cfg = p->cfg;
-	r = xvs_params_rss_options(params, &cfg, err);
-	if (r == 0)
-		r = xvsd_rss_check(p, &cfg, err);
-	if (r < 0)
-		return r;
-	r = xvsd_port_cfg_commit(p, &cfg, err);
-	if (r < 0)
-		return r;
 	XVS_INFO("rss", "%s: rss %s, profile %s, %u of %u queues, workers %u of %u%s", p->cfg.name,
-		 cfg.rss.enabled ? "on" : "off", xvs_rss_profile_name(cfg.rss.profile),
+		 p->cfg.rss.enabled ? "on" : "off", xvs_rss_profile_name(p->cfg.rss.profile),
 		 p->rss_queues_used, p->n_rxq, p->rss_n_active, p->rss_n_set,
 		 p->rss_spread ? ", software spreading" : "");
 	*result = rss_json(p);

@@ -26,6 +26,11 @@ void xvsd_port_counters_sum(uint16_t slot, struct xvs_port_counters *sum);
  * on a failure, put back as it was. */
 int xvsd_port_cfg_commit(struct xvs_port *p, const struct xvs_port_cfg *cfg,
 			 struct xvs_err *err);
+/* port.set and rss.set: the port params.name names with params.options (its
+ * rss-* options only if rss_only) applied to a copy of its configuration,
+ * checked (RSS, QoS) and committed. NULL with *rc < 0 and err set on an
+ * error, and nothing changed. */
+struct xvs_port *xvsd_port_set(json_t *params, bool rss_only, struct xvs_err *err, int *rc);
 /* {"ports": [view(p) for every port, or only params.name]} */
 int xvsd_ports_view(json_t *params, json_t **result, struct xvs_err *err,
 		    json_t *(*view)(const struct xvs_port *p));
