@@ -777,6 +777,19 @@ MUTANTS = [
        "\treturn true;\n")],
      [e2e("test_ports.py", "afxdp_live_program_of_another_xvsd_not_replaced")]),
 
+    ("bal-vmq-not-listed", "the balancer does not list VMQ queues: a busy VM's queue is "
+     "never moved off the uplink's poller",
+     [("src/ctl/balancer.c", "\tnv = xvsd_vmq_items(vmq_items, RTE_DIM(vmq_items));\n\tfor",
+       "\tnv = 0;\n\tfor")],
+     [e2e("test_balancer.py", "vmq_queues_spread")]),
+
+    ("bal-vmq-own-time-on-uplink", "the poller's own VMQ queues' time is counted on the "
+     "uplink's rx queue: the balancer moves the uplink instead of the busy VM's queue",
+     [("src/dp/vmq_steer.c",
+       "j += xvs_vmq_run_handed(w, s, out + j, (uint16_t)(k - j), now_tsc, acct);",
+       "j += xvs_vmq_run_handed(w, s, out + j, (uint16_t)(k - j), now_tsc, NULL);")],
+     [e2e("test_balancer.py", "vmq_queues_spread")]),
+
     ("bal-no-hold", "a queue just moved may move straight back (flapping)",
      [("src/core/balancer.c",
        "return st->moved[qi] && now - st->moved_ns[qi] < hold;",

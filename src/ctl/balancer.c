@@ -40,18 +40,25 @@
 
 #include "balancer.h"
 #include "log.h"
+#include "vmq_ctl.h"
 #include "xvsd.h"
 
 #define XVSD_BAL_HISTORY 16 /* last moves kept for balancer.show */
 
+/* A balancer item of this sample: rx queue q of the port in slot, or (vmq)
+ * the VMQ queue vmq_items[q]. */
 struct bal_qref {
+	bool vmq;
 	uint16_t slot;
 	uint16_t q;
 };
 
+/* This sample's VMQ queues (collect), valid until the plan is published. */
+static struct xvsd_vmq_item vmq_items[XVS_BAL_QUEUES_MAX];
+
 /* A move as balancer.show lists it. */
 struct bal_move_rec {
-	char queue[48];                        /* port/queue */
+	char queue[88];                        /* port/queue, or UPLINK/vmqN (VMQ queue of PORT/K) */
 	uint16_t from, to;
 	double busy_pct, from_before, from_after, to_before, to_after;
 	const char *reason;                    /* "spread" or "coalesce" */
@@ -205,12 +212,15 @@ xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err)
 	return 0;
 }
 
-/* Every polled queue on an active worker, with its busy share since the last
- * sample (dt_tsc ago); every queue's busy cycles become its new baseline. */
+/* Every polled queue on an active worker, then every VMQ queue in use (the
+ * worker that runs its frames counts its busy cycles), with its busy share
+ * since the last sample (dt_tsc ago); every queue's busy cycles become its
+ * new baseline. */
 static uint16_t
 collect(uint64_t dt_tsc, uint16_t n_workers, struct bal_qref *ref, struct xvs_bal_queue *q)
 {
 	uint16_t nq = 0;
+	unsigned int nv;
 
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
 		struct xvs_port *p = xvsd.port[slot];
@@ -235,7 +245,46 @@ collect(uint64_t dt_tsc, uint16_t n_workers, struct bal_qref *ref, struct xvs_ba
 			nq++;
 		}
 	}
+	nv = xvsd_vmq_items(vmq_items, RTE_DIM(vmq_items));
+	for (unsigned int i = 0; i < nv; i++) {
+		struct xvsd_bal_hold *h = vmq_items[i].hold;
+
+		h->busy_pct = RTE_MIN(100.0, xvsd_busy_share(vmq_items[i].busy_tsc,
+							     &h->prev_busy_tsc, dt_tsc));
+		if (vmq_items[i].worker >= n_workers || nq >= XVS_BAL_QUEUES_MAX)
+			continue;
+		ref[nq] = (struct bal_qref){.vmq = true, .q = (uint16_t)i};
+		q[nq] = (struct xvs_bal_queue){.worker = vmq_items[i].worker,
+					       .busy_pct = h->busy_pct};
+		bal.st.moved[nq] = h->moved;
+		bal.st.moved_ns[nq] = h->moved_ns;
+		nq++;
+	}
 	return nq;
+}
+
+/* Item r's placement: to worker `to` (place), or back as it was (!place:
+ * to, placed). A VMQ queue's move goes through its uplink's filters, which
+ * the publication fences (ctl/vmq.c). */
+static void
+item_place(const struct bal_qref *r, bool place, uint16_t to, bool placed)
+{
+	if (r->vmq) {
+		struct xvsd_vmq_item *it = &vmq_items[r->q];
+		struct xvs_err e;
+
+		if (xvsd_vmq_queue_move(it->uplink, it->queue, to, &e) < 0)
+			XVS_WARN("balancer", "%s: %s", it->name, e.msg); /* cannot happen */
+		if (!place)
+			it->hold->moved = false;
+		return;
+	}
+	struct xvs_rxq *rq = &xvsd.port[r->slot]->rxq[r->q];
+
+	rq->bal_placed = place || placed;
+	rq->bal_worker = to;
+	if (!place)
+		rq->bal_moved = false;
 }
 
 static void
@@ -287,35 +336,50 @@ xvsd_balancer_tick(void)
 		return;
 	bal.samples++;
 	for (uint16_t i = 0; i < nq; i++) {
-		struct xvs_rxq *rq = &xvsd.port[ref[i].slot]->rxq[ref[i].q];
+		bool *moved;
+		uint64_t *moved_ns;
 
-		rq->bal_moved = bal.st.moved[i];
-		rq->bal_moved_ns = bal.st.moved_ns[i];
+		if (ref[i].vmq) {
+			moved = &vmq_items[ref[i].q].hold->moved;
+			moved_ns = &vmq_items[ref[i].q].hold->moved_ns;
+		} else {
+			moved = &xvsd.port[ref[i].slot]->rxq[ref[i].q].bal_moved;
+			moved_ns = &xvsd.port[ref[i].slot]->rxq[ref[i].q].bal_moved_ns;
+		}
+		*moved = bal.st.moved[i];
+		*moved_ns = bal.st.moved_ns[i];
 	}
 	if (pl->n_moves == 0)
 		return;
 	bool was_placed[XVS_BAL_QUEUES_MAX];
 	uint16_t was_worker[XVS_BAL_QUEUES_MAX];
 
+	static char qname[XVS_BAL_QUEUES_MAX][88];
+
 	for (uint16_t i = 0; i < pl->n_moves; i++) {
 		const struct bal_qref *r = &ref[pl->moves[i].queue];
-		struct xvs_rxq *rq = &xvsd.port[r->slot]->rxq[r->q];
 
-		was_placed[i] = rq->bal_placed;
-		was_worker[i] = rq->bal_worker;
-		rq->bal_placed = true;
-		rq->bal_worker = pl->moves[i].to;
-	}
-	/* one snapshot for the whole plan */
-	if (xvsd_publish() < 0) {
-		for (uint16_t i = 0; i < pl->n_moves; i++) {
-			const struct bal_qref *r = &ref[pl->moves[i].queue];
-			struct xvs_rxq *rq = &xvsd.port[r->slot]->rxq[r->q];
+		if (r->vmq) {
+			const struct xvsd_vmq_item *it = &vmq_items[r->q];
 
-			rq->bal_placed = was_placed[i];
-			rq->bal_worker = was_worker[i];
-			rq->bal_moved = false;
+			/* named now: the publish may retire the uplink's objects */
+			snprintf(qname[i], sizeof(qname[i]), "%s (VMQ queue of %s)", it->name,
+				 it->owner);
+			was_placed[i] = false;
+			was_worker[i] = it->worker;
+		} else {
+			const struct xvs_port *p = xvsd.port[r->slot];
+
+			snprintf(qname[i], sizeof(qname[i]), "%s/%u", p->cfg.name, r->q);
+			was_placed[i] = p->rxq[r->q].bal_placed;
+			was_worker[i] = p->rxq[r->q].bal_worker;
 		}
+		item_place(r, true, pl->moves[i].to, true);
+	}
+	/* one snapshot for the whole plan: rx queues and VMQ queues together */
+	if (xvsd_publish() < 0) {
+		for (uint16_t i = 0; i < pl->n_moves; i++)
+			item_place(&ref[pl->moves[i].queue], false, was_worker[i], was_placed[i]);
 		bal.publish_failed++;
 		XVS_WARN("balancer", "%u queue move(s) not applied: no memory for the snapshot; "
 			 "next interval", pl->n_moves);
@@ -327,14 +391,11 @@ xvsd_balancer_tick(void)
 		bal.coalesces++;
 	for (uint16_t i = 0; i < pl->n_moves; i++) {
 		const struct xvs_bal_move *m = &pl->moves[i];
-		const struct xvs_port *p = xvsd.port[ref[m->queue].slot];
-		char qname[48];
 
-		snprintf(qname, sizeof(qname), "%s/%u", p->cfg.name, ref[m->queue].q);
 		bal.moves++;
-		record(qname, m, pl);
+		record(qname[i], m, pl);
 		XVS_INFO("balancer", "queue %s moved worker %u -> %u (%s; queue busy %.1f%%; worker "
-			 "%u %.1f%% -> %.1f%%, worker %u %.1f%% -> %.1f%%)", qname, m->from, m->to,
+			 "%u %.1f%% -> %.1f%%, worker %u %.1f%% -> %.1f%%)", qname[i], m->from, m->to,
 			 pl->reason == XVS_BAL_SPREAD ? "spread" : "coalesce", m->busy_pct, m->from,
 			 pl->load_before[m->from], pl->load_after[m->from], m->to,
 			 pl->load_before[m->to], pl->load_after[m->to]);
@@ -351,10 +412,17 @@ xvsd_balancer_json(void)
 	for (const char *const *k = xvs_bal_cfg_keys; *k != NULL; k++)
 		if (xvs_bal_cfg_get(&bal.cfg, *k, val, sizeof(val)) == 0)
 			json_object_set_new(set, *k, json_string(val));
+	unsigned int nv = xvsd_vmq_items(vmq_items, RTE_DIM(vmq_items));
+
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
-		uint16_t nrx = w < s->n_workers ? s->worker[w].n_rxq : 0;
+		uint16_t nrx = w < s->n_workers ? s->worker[w].n_rxq : 0, nvmq = 0;
 		double load = 0;
 
+		for (unsigned int i = 0; i < nv; i++)
+			if (vmq_items[i].worker == w) {
+				nvmq++;
+				load += vmq_items[i].hold->busy_pct;
+			}
 		for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
 			const struct xvs_port *p = xvsd.port[slot];
 
@@ -363,9 +431,10 @@ xvsd_balancer_json(void)
 					load += p->rxq[i].bal_busy_pct;
 		}
 		json_array_append_new(
-			ws, json_pack("{s:i,s:i,s:i,s:b,s:i,s:f,s:b}", "worker", w, "cpu",
+			ws, json_pack("{s:i,s:i,s:i,s:b,s:i,s:i,s:f,s:b}", "worker", w, "cpu",
 				      bal.topo[w].cpu, "core", bal.topo[w].core_id, "active",
-				      w < s->n_workers, "queues", nrx, "load_pct", load, "parked",
+				      w < s->n_workers, "queues", nrx + nvmq, "vmq_queues", nvmq,
+				      "load_pct", load, "parked",
 				      atomic_load_explicit(&xvs_dp.worker[w]->parked,
 							   memory_order_relaxed)));
 	}

@@ -35,6 +35,7 @@ struct vmq_queue {
 	uint64_t prev_busy_tsc;
 	double pps;
 	double busy_pct;
+	struct xvsd_bal_hold bal;  /* the balancer's (ctl/balancer.c) */
 };
 
 /* What a VM port last asked an uplink with, to notice a change. */
@@ -273,6 +274,7 @@ queue_take(struct vmq_uplink *u, uint16_t i, uint32_t o, uint16_t n_workers)
 	q->worker = place(up, n_workers);
 	q->prev_packets = q->prev_busy_tsc = 0;
 	q->pps = q->busy_pct = 0;
+	memset(&q->bal, 0, sizeof(q->bal)); /* a new id: its counters start at 0 */
 	u->assigned++;
 	/* A NIC filter where the device has one; a software queue always does
 	 * the work (no hardware VMQ queues are wired yet: issue 14). */
@@ -554,6 +556,32 @@ xvsd_vmq_queue_move(uint16_t uplink, uint16_t queue, uint16_t worker, struct xvs
 		return xvs_err_set(err, -EINVAL, "vmq: no active worker %u", worker);
 	u->q[queue].worker = worker; /* the next sync's table differs: fenced */
 	return 0;
+}
+
+unsigned int
+xvsd_vmq_items(struct xvsd_vmq_item *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (uint16_t s = 0; s < XVS_MAX_PORTS; s++) {
+		struct vmq_uplink *u = uplinks[s];
+
+		for (uint16_t i = 1; u != NULL && i <= u->n_queues && n < max; i++) {
+			struct vmq_queue *q = &u->q[i];
+			struct xvs_rxq_counters c;
+
+			if (q->owner == XVS_VMQ_NONE)
+				continue;
+			queue_counters(q->id, &c);
+			out[n] = (struct xvsd_vmq_item){.uplink = s, .queue = i, .worker = q->worker,
+							.busy_tsc = c.busy_tsc, .hold = &q->bal};
+			snprintf(out[n].name, sizeof(out[n].name), "%s/vmq%u", u->port->cfg.name, i);
+			snprintf(out[n].owner, sizeof(out[n].owner), "%s/%u", port_name(q->owner),
+				 PID_SUB(q->owner));
+			n++;
+		}
+	}
+	return n;
 }
 
 static const char *

@@ -33,6 +33,30 @@
 #include "dp.h"
 #include "xvs_err.h"
 
+/* The balancer's memory of one queue, kept on the queue object (so queues
+ * coming and going do not confuse it): busy cycles at the last sample, the
+ * busy share over the last interval, and its last move (the hold). */
+struct xvsd_bal_hold {
+	uint64_t prev_busy_tsc;
+	double busy_pct;
+	bool moved;
+	uint64_t moved_ns;
+};
+
+/* A VMQ queue in use, as the balancer lists it beside the rx queues. */
+struct xvsd_vmq_item {
+	uint16_t uplink;              /* the uplink's slot */
+	uint16_t queue;               /* 1..vmq-queues */
+	uint16_t worker;              /* the worker that runs its frames */
+	uint64_t busy_tsc;            /* its busy cycles, summed over the workers */
+	struct xvsd_bal_hold *hold;   /* on the queue object; valid until the next publish */
+	char name[40];                /* "UPLINK/vmqN" */
+	char owner[40];               /* "VMPORT/K" (K: its VMMQ queue) */
+};
+
+/* Every VMQ queue in use, at most max, into out; returns how many. */
+unsigned int xvsd_vmq_items(struct xvsd_vmq_item *out, unsigned int max);
+
 /* Reconcile pools and filters with the port table for n_workers active
  * workers. Returns true if some uplink's filters change (fence needed). */
 bool xvsd_vmq_sync(uint16_t n_workers);

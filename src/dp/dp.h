@@ -509,11 +509,14 @@ int xvs_vmq_dp_init(void);
 /* Classify a burst from uplink slot in_port by destination MAC + VLAN (p->vmq,
  * not NULL): frames of a queue owned by another worker are handed to it
  * through its hand-off ring from w (frames of one queue stay in order); those
- * of w's own queues are run through the pipeline here; the rest (the default
- * queue) stay in pkts, in order. Returns their count. Worker only. */
+ * of w's own queues are run through the pipeline here, timed on the VMQ
+ * queue when acct is given (the uplink's rx queue, acct's open one, resumes
+ * after); the rest (the default queue) stay in pkts, in order. Returns their
+ * count. Worker only. */
+struct xvs_busy_acct;
 uint16_t xvs_vmq_steer_burst(struct xvs_worker *w, const struct xvs_snapshot *s,
 			     const struct xvs_snap_port *p, uint16_t in_port, struct rte_mbuf **pkts,
-			     uint16_t n, uint64_t now_tsc);
+			     uint16_t n, uint64_t now_tsc, struct xvs_busy_acct *acct);
 
 /* Busy-cycle accounting of a worker's turn (worker.c), for the VMQ queues it
  * runs frames of: the open interval and the queues that share the tx flush. */

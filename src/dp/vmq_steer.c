@@ -14,7 +14,7 @@
  * through the pipeline (xvs_vmq_run_handed) and counts packets, bytes and
  * busy cycles on the queue, so the queue is an object the balancer can weigh
  * and move like an rx queue. Frames of queues the poller owns itself are run
- * at once; their busy cycles stay with the uplink's rx queue.
+ * at once, timed on the queue too (not on the uplink's rx queue).
  *
  * VMMQ: a VM port with vmmq-queues has a group of queues behind its filter;
  * the frame's Toeplitz hash (the NIC's, or computed here with the uplink's
@@ -91,7 +91,7 @@ frame_hash(const struct xvs_vmq_table *t, struct rte_mbuf *m)
 uint16_t
 xvs_vmq_steer_burst(struct xvs_worker *w, const struct xvs_snapshot *s,
 		    const struct xvs_snap_port *p, uint16_t in_port, struct rte_mbuf **pkts,
-		    uint16_t n, uint64_t now_tsc)
+		    uint16_t n, uint64_t now_tsc, struct xvs_busy_acct *acct)
 {
 	const struct xvs_vmq_table *t = p->vmq;
 	uint16_t dst[XVS_BURST], idx[XVS_BURST], tag[XVS_BURST], start[XVS_MAX_WORKERS + 2];
@@ -144,9 +144,21 @@ xvs_vmq_steer_burst(struct xvs_worker *w, const struct xvs_snapshot *s,
 		if (k == 0)
 			continue;
 		if (t_w == w->id) {
-			/* its own queues: run here, in runs of one queue */
+			/* its own queues: run here, in runs of one queue, timed on
+			 * the queue and not on the uplink's rx queue, so that the
+			 * balancer weighs and moves the queue apart from the uplink */
+			struct xvs_rxq_counters *upq = acct != NULL ? *acct->open_q : NULL;
+			uint16_t nb = acct != NULL ? *acct->nq : 0;
+
 			for (uint16_t j = 0; j < k;)
-				j += xvs_vmq_run_handed(w, s, out + j, (uint16_t)(k - j), now_tsc, NULL);
+				j += xvs_vmq_run_handed(w, s, out + j, (uint16_t)(k - j), now_tsc, acct);
+			if (acct != NULL) {
+				/* the uplink's time resumes (from the run's end); the
+				 * queues' frames take their share of the flush, not it */
+				*acct->open_q = upq;
+				if (nb > 0 && acct->q[nb - 1] == upq && acct->n[nb - 1] >= k)
+					acct->n[nb - 1] = (uint16_t)(acct->n[nb - 1] - k);
+			}
 			continue;
 		}
 		sent = xvs_handoff_burst(w, t_w, in_port, out, k);

@@ -655,6 +655,8 @@ xvs_worker_main(void *arg)
 		 * cost of the tx flush */
 		struct xvs_rxq_counters *busy_q[XVS_BUSY_QUEUES_MAX];
 		uint16_t busy_n[XVS_BUSY_QUEUES_MAX], n_busy = 0;
+		struct xvs_busy_acct acct = {&open_q, &tq, busy_q, busy_n, &n_busy,
+					     RTE_DIM(busy_q)};
 		bool polled_busy = false, polled_lazy = false;
 
 		/* Which lazy queues to read this turn: all of them after a change
@@ -734,7 +736,8 @@ xvs_worker_main(void *arg)
 					busy_n[n_busy++] = n;
 				}
 				if (p->vmq != NULL)
-					n = xvs_vmq_steer_burst(w, s, p, q->port, pkts, n, t0);
+					n = xvs_vmq_steer_burst(w, s, p, q->port, pkts, n, t0,
+								&acct);
 				if (p->rss_spread && n > 0)
 					n = rss_spread(w, p, q->port, pkts, n);
 				if (n > 0)
@@ -746,12 +749,7 @@ xvs_worker_main(void *arg)
 		}
 		/* Even when no longer active: what was handed over before the
 		 * worker count dropped must not stay stuck in its rings. */
-		{
-			struct xvs_busy_acct acct = {&open_q, &tq, busy_q, busy_n, &n_busy,
-						     RTE_DIM(busy_q)};
-
-			handed += rss_drain(w, s, t0, &acct);
-		}
+		handed += rss_drain(w, s, t0, &acct);
 		got += handed;
 		/* End the last busy queue's time before the flush when the flush
 		 * is to be shared: with other busy queues, or with the frames

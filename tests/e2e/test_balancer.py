@@ -295,3 +295,98 @@ def test_conservative_rss_stands_down_while_the_balancer_runs(sw2, tmp_path):
         return len(st["workers_active"]) == 2 or st["spread_not_paid"] > 0
     wait_for(grew, 10, what="the conservative profile to try a second worker")
     sw2.ctl("port", "del", "src")
+
+
+def vmq_workers(sw, uplink="up"):
+    """{owner port: worker} of the uplink's VMQ queues in use."""
+    v = sw.ctl("vmq", "show", uplink)["uplinks"][0]
+    return {q["owner"]: q["worker"] for q in v["queues"] if q.get("owner")}
+
+
+def test_vmq_queues_spread_under_load_and_coalesce(sw2):
+    """Two VMs with VMQ queues on one uplink (its poller is worker 0; the
+    queues start on worker 1). Idle, the balancer packs everything on worker
+    0; UDP load to a makes a's VMQ queue (its frames' pipeline and tap write,
+    counted by the worker that runs them) the move that levels worker 0: it
+    goes to the idle worker 1; when the load stops it comes back and worker 1
+    parks."""
+    need_tool("iperf3")
+    up = sw2.uplink("up", ipv6=False, opts=["vmq-queues=2"])
+    a = sw2.vm("a", ipv6=False)
+    b = sw2.vm("b", ipv6=False)
+    up.ping(a, count=1)
+    up.ping(b, count=1)
+    assert vmq_workers(sw2) == {"a": 1, "b": 1}
+    bal_set(sw2, enabled="on", interval_ms=100, hysteresis=2, hold_intervals=1, high=10,
+            low=2)
+    everything_home = lambda: (set(owners(sw2).values()) == {0} and  # noqa: E731
+                               set(vmq_workers(sw2).values()) == {0} and
+                               wstats(sw2, 1)["parked"])
+    wait_for(everything_home, 10, what="every queue, VMQ ones too, on worker 0")
+    show = sw2.ctl("balancer", "show")
+    assert any(m["queue"].startswith("up/vmq") and m["reason"] == "coalesce"
+               for m in show["last_moves"]), show
+    assert show["workers"][0]["vmq_queues"] == 2, show
+    before = show
+    srv = sw2.spawn(a.ns, ["iperf3", "-s", "-1", "-B", a.ip4, "-p", "5301"])
+    wait_for(lambda: a.run(["ss", "-ltn"]).stdout.find(":5301 ") >= 0, 5, what="iperf3 server")
+    cli = sw2.spawn(up.ns, ["iperf3", "-u", "-b", "300M", "-l", "1200", "-c", a.ip4, "-p",
+                            "5301", "-t", "5"])
+    try:
+        wait_for(lambda: vmq_workers(sw2)["a"] == 1, 8, what="a's VMQ queue moved to worker 1")
+        show = sw2.ctl("balancer", "show")
+        mv = [m for m in show["last_moves"] if m["queue"] == "up/vmq1 (VMQ queue of a/0)"]
+        assert mv and (mv[-1]["from"], mv[-1]["to"], mv[-1]["reason"]) == (0, 1, "spread"), show
+        assert mv[-1]["busy_pct"] > 0 and mv[-1]["from_before"] > 10, mv
+        assert show["spreads"] > before["spreads"], show
+        assert vmq_workers(sw2)["b"] == 0
+    finally:
+        cli.wait(30)
+        srv.wait(30)
+    wait_for(everything_home, 10, what="a's queue back on worker 0, worker 1 parked")
+    log = sw2.xvsd.log_text()
+    assert "queue up/vmq1 (VMQ queue of a/0) moved worker 0 -> 1 (spread" in log
+    # each move logged once: the log lines and the counter agree
+    show = sw2.ctl("balancer", "show")
+    assert log.count("balancer: queue ") == show["moves"], show
+
+
+def test_vmq_queue_moves_lose_and_reorder_nothing(sw2):
+    """A sequence-numbered stream from the uplink to a, while the balancer
+    moves a's VMQ queue (and the uplink's rx queue) back and forth between the
+    workers (home switched, everything packs onto it): every frame arrives, in
+    order; each move paused the uplink for one publication (fenced)."""
+    scapy_or_skip()
+    up = sw2.uplink("up", ipv6=False, opts=["vmq-queues=1"])
+    a = sw2.vm("a", ipv6=False)
+    learn_both(sw2, up, a)
+    assert vmq_workers(sw2) == {"a": 1}
+    pauses = sw2.ctl("vmq", "show", "up")["uplinks"][0]["pauses"]
+    sports, per_flow = list(range(40000, 40004)), 800
+    frames = udp_frames(up, a, sports, per_flow)
+    sniffer = a.sniff(src=[up.mac], seconds=60)
+    rep = {}
+    t = threading.Thread(target=lambda: rep.update(up.send(frames, gap=0.0003)))
+    t.start()
+    bal_set(sw2, enabled="on", interval_ms=50, hysteresis=1, hold_intervals=1, high=100,
+            low=99)
+    wait_for(lambda: vmq_workers(sw2)["a"] == 0, 10, what="a's queue moved to worker 0")
+    moves_while_sending, home = 1, 0
+    while t.is_alive() and moves_while_sending < 8:
+        home = 1 - home
+        bal_set(sw2, home_worker=home)
+        wait_for(lambda: vmq_workers(sw2)["a"] == home or not t.is_alive(), 10,
+                 what=f"a's queue moved to worker {home}")
+        moves_while_sending += t.is_alive()
+    t.join(60)
+    got = received_sequences(sniffer.stop(grace=1.0))
+    assert moves_while_sending >= 2, "the stream ended too soon: make it longer"
+    assert rep["sent"] == len(frames)
+    lost = {f: per_flow - len(got.get(f, [])) for f in range(len(sports))
+            if len(got.get(f, [])) != per_flow}
+    assert not lost, f"frames lost (flow: missing): {lost}"
+    for f, seqs in got.items():
+        assert seqs == sorted(seqs), f"flow {f} out of order"
+    v = sw2.ctl("vmq", "show", "up")["uplinks"][0]
+    assert v["pauses"] >= pauses + moves_while_sending, v
+    assert v["queues"][0]["rx_packets"] >= len(frames), v

@@ -633,6 +633,56 @@ test_vmq_invalid(void **state)
 	assert_int_equal(a.status, XVS_VMQ_SHARED_EXHAUSTED);
 }
 
+/* VMQ queues are balancer queues like rx queues (ctl/balancer.c lists them
+ * after the rx queues): an uplink's rx queue (item 0, its poller's work) and
+ * the software VMQ queues of VMs a, b (items 1, 2) and of VM c with two VMMQ
+ * queues (items 3, 4), on two workers, created on worker 1 (VMQ placement
+ * avoids the uplink's poller). Idle, they pack on home; load on a's queue
+ * moves it (not the uplink's rx queue, which levels less) to the idle
+ * worker; when it stops, everything packs back; c's two queues under load
+ * end on different workers. */
+static void
+test_balancer_moves_vmq_queues(void **state)
+{
+	double idle[5] = {1, 0.5, 0.5, 0.5, 0.5};
+	double a_busy[5] = {15, 65, 3, 3, 3};
+	double c_busy[5] = {5, 1, 1, 45, 45};
+	int t;
+
+	(void)state;
+	sim_init(2, 5);
+	for (uint16_t i = 1; i < 5; i++)
+		S.q[i].worker = 1;
+	for (t = 0; t < 10 && sim_active() > 1; t++)
+		sim_tick(idle);
+	for (uint16_t i = 0; i < 5; i++)
+		assert_int_equal(S.q[i].worker, 0);
+	assert_int_equal(S.plan.reason, XVS_BAL_COALESCE);
+	assert_int_equal(S.plan.n_parked, 1);
+	for (t = 0; t < S.cfg.hold_intervals; t++)
+		assert_int_equal(sim_tick(idle), 0); /* the hold of the moved queues ends */
+	/* load on a: after the hysteresis, a's queue (alone) goes to worker 1 */
+	assert_int_equal(sim_tick(a_busy), 0);
+	assert_int_equal(sim_tick(a_busy), 1);
+	assert_int_equal(S.plan.reason, XVS_BAL_SPREAD);
+	assert_int_equal(S.plan.moves[0].queue, 1);
+	assert_int_equal(S.plan.moves[0].to, 1);
+	assert_int_equal(S.plan.n_parked, 0);
+	for (t = 0; t < 5; t++)
+		assert_int_equal(sim_tick(a_busy), 0); /* stable */
+	/* load stops: a's queue packs back, worker 1 parks */
+	for (t = 0; t < 10 && sim_active() > 1; t++)
+		sim_tick(idle);
+	for (uint16_t i = 0; i < 5; i++)
+		assert_int_equal(S.q[i].worker, 0);
+	assert_int_equal(S.plan.n_parked, 1);
+	/* c's VMMQ queues: one of them moves, so they end on both workers */
+	for (t = 0; t < 4; t++)
+		sim_tick(c_busy);
+	assert_int_not_equal(S.q[3].worker, S.q[4].worker);
+	assert_int_equal(S.q[0].worker, 0);
+}
+
 int
 main(void)
 {
@@ -654,6 +704,7 @@ main(void)
 		cmocka_unit_test(test_balancer_move_matches_reference),
 		cmocka_unit_test(test_balancer_stable_load_stable_plan),
 		cmocka_unit_test(test_balancer_disabled),
+		cmocka_unit_test(test_balancer_moves_vmq_queues),
 		cmocka_unit_test(test_vmq_first_come_and_default_queue),
 		cmocka_unit_test(test_vmq_contention_by_weight_then_arrival),
 		cmocka_unit_test(test_vmq_invalid),
