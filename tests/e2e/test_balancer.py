@@ -170,6 +170,40 @@ def test_busy_queues_spread_and_coalesce_when_traffic_stops(sw2):
     assert sw2.ctl("balancer", "show")["coalesces"] > before["coalesces"]
 
 
+def _move_back_and_forth(sw, src, dst, sports, per_flow, where, max_moves):
+    """Send per_flow sequence-numbered frames of each UDP flow (sports) from src
+    to dst; while they run, enable the balancer with every worker "idle" (high
+    100 / low 99: every queue packs onto the home worker, one interval after it
+    is named) and switch the home worker back and forth, waiting each time until
+    where() (the queue's worker) follows. Every frame must arrive, each flow in
+    order. Returns the moves made while the stream ran."""
+    frames = udp_frames(src, dst, sports, per_flow)
+    sniffer = dst.sniff(src=[src.mac], seconds=60)
+    rep = {}
+    t = threading.Thread(target=lambda: rep.update(src.send(frames, gap=0.0003)))
+    t.start()
+    bal_set(sw, enabled="on", interval_ms=50, hysteresis=1, hold_intervals=1, high=100,
+            low=99)
+    wait_for(lambda: where() == 0, 10, what="the queue moved to worker 0")
+    moves_while_sending, home = 1, 0
+    while t.is_alive() and moves_while_sending < max_moves:
+        home = 1 - home
+        bal_set(sw, home_worker=home)
+        wait_for(lambda: where() == home or not t.is_alive(), 10,
+                 what=f"the queue moved to worker {home}")
+        moves_while_sending += t.is_alive()
+    t.join(60)
+    got = received_sequences(sniffer.stop(grace=1.0))
+    assert moves_while_sending >= 2, "the stream ended too soon: make it longer"
+    assert rep["sent"] == len(frames)
+    lost = {f: per_flow - len(got.get(f, [])) for f in range(len(sports))
+            if len(got.get(f, [])) != per_flow}
+    assert not lost, f"frames lost (flow: missing): {lost}"
+    for f, seqs in got.items():
+        assert seqs == sorted(seqs), f"flow {f} out of order"
+    return moves_while_sending
+
+
 @pytest.mark.parametrize("rss,qos", [(False, False), (True, False), (False, True)],
                          ids=["plain", "software-rss", "qos"])
 def test_moves_under_traffic_lose_and_reorder_nothing(sw2, rss, qos):
@@ -197,32 +231,8 @@ def test_moves_under_traffic_lose_and_reorder_nothing(sw2, rss, qos):
         st = rss_show(sw2, "a")
         sports = [p for p in range(40000, 41000)
                   if flow_worker(st, a.ip4, b.ip4, p, 7777) == 0][:8]
-    frames = udp_frames(a, b, sports, per_flow)
-    sniffer = b.sniff(src=[a.mac], seconds=60)
-    rep = {}
-    t = threading.Thread(target=lambda: rep.update(a.send(frames, gap=0.0003)))
-    t.start()
-    # high 100 / low 99: any worker is "idle", so every queue packs onto the
-    # home worker, one interval after it is named
-    bal_set(sw2, enabled="on", interval_ms=50, hysteresis=1, hold_intervals=1, high=100,
-            low=99)
-    wait_for(lambda: owners(sw2)[("a", 0)] == 0, 10, what="a/0 moved to worker 0")
-    moves_while_sending, home = 1, 0
-    while t.is_alive() and moves_while_sending < 12:
-        home = 1 - home
-        bal_set(sw2, home_worker=home)
-        wait_for(lambda: owners(sw2)[("a", 0)] == home or not t.is_alive(), 10,
-                 what=f"a/0 moved to worker {home}")
-        moves_while_sending += t.is_alive()
-    t.join(60)
-    got = received_sequences(sniffer.stop(grace=1.0))
-    assert moves_while_sending >= 2, "the stream ended too soon: make it longer"
-    assert rep["sent"] == len(frames)
-    lost = {f: per_flow - len(got.get(f, [])) for f in range(len(sports))
-            if len(got.get(f, [])) != per_flow}
-    assert not lost, f"frames lost (flow: missing): {lost}"
-    for f, seqs in got.items():
-        assert seqs == sorted(seqs), f"flow {f} out of order"
+    moves_while_sending = _move_back_and_forth(sw2, a, b, sports, per_flow,
+                                               lambda: owners(sw2)[("a", 0)], 12)
     show = sw2.ctl("balancer", "show")
     assert show["moves"] >= moves_while_sending and show["fences"] >= moves_while_sending, show
 
@@ -363,30 +373,8 @@ def test_vmq_queue_moves_lose_and_reorder_nothing(sw2):
     assert vmq_workers(sw2) == {"a": 1}
     pauses = sw2.ctl("vmq", "show", "up")["uplinks"][0]["pauses"]
     sports, per_flow = list(range(40000, 40004)), 800
-    frames = udp_frames(up, a, sports, per_flow)
-    sniffer = a.sniff(src=[up.mac], seconds=60)
-    rep = {}
-    t = threading.Thread(target=lambda: rep.update(up.send(frames, gap=0.0003)))
-    t.start()
-    bal_set(sw2, enabled="on", interval_ms=50, hysteresis=1, hold_intervals=1, high=100,
-            low=99)
-    wait_for(lambda: vmq_workers(sw2)["a"] == 0, 10, what="a's queue moved to worker 0")
-    moves_while_sending, home = 1, 0
-    while t.is_alive() and moves_while_sending < 8:
-        home = 1 - home
-        bal_set(sw2, home_worker=home)
-        wait_for(lambda: vmq_workers(sw2)["a"] == home or not t.is_alive(), 10,
-                 what=f"a's queue moved to worker {home}")
-        moves_while_sending += t.is_alive()
-    t.join(60)
-    got = received_sequences(sniffer.stop(grace=1.0))
-    assert moves_while_sending >= 2, "the stream ended too soon: make it longer"
-    assert rep["sent"] == len(frames)
-    lost = {f: per_flow - len(got.get(f, [])) for f in range(len(sports))
-            if len(got.get(f, [])) != per_flow}
-    assert not lost, f"frames lost (flow: missing): {lost}"
-    for f, seqs in got.items():
-        assert seqs == sorted(seqs), f"flow {f} out of order"
+    moves_while_sending = _move_back_and_forth(sw2, up, a, sports, per_flow,
+                                               lambda: vmq_workers(sw2)["a"], 8)
     v = sw2.ctl("vmq", "show", "up")["uplinks"][0]
     assert v["pauses"] >= pauses + moves_while_sending, v
-    assert v["queues"][0]["rx_packets"] >= len(frames), v
+    assert v["queues"][0]["rx_packets"] >= len(sports) * per_flow, v
