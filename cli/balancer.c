@@ -21,6 +21,9 @@ print_balancer(json_t *r)
 	printf("samples: %lld  moves: %lld (spreads %lld, coalesces %lld)  publish failed: %lld\n",
 	       i(r, "samples"), i(r, "moves"), i(r, "spreads"), i(r, "coalesces"),
 	       i(r, "publish_failed"));
+	v = json_object_get(r, "rss_conservative");
+	printf("rss conservative (its step runs in the balancer): grows %lld, shrinks %lld, "
+	       "not paid %lld\n", i(v, "grows"), i(v, "shrinks"), i(v, "not_paid"));
 	if (s(r, "error")[0] != '\0' && s(r, "error")[0] != '-')
 		printf("error: %s\n", s(r, "error"));
 	printf("%-6s %4s %5s %6s %6s  %s\n", "WORKER", "CPU", "CORE", "QUEUES", "LOAD%", "STATE");

@@ -790,6 +790,12 @@ MUTANTS = [
        "j += xvs_vmq_run_handed(w, s, out + j, (uint16_t)(k - j), now_tsc, NULL);")],
      [e2e("test_balancer.py", "vmq_queues_spread")]),
 
+    ("bal-rss-client-off", "the balancer does not run the conservative RSS step: with the "
+     "balancer on, a saturated conservative port never grows (two controllers, one idle)",
+     [("src/ctl/balancer.c", "\trss_changed = rss_client(busy, dt, xvs_now_ns());",
+       "\trss_changed = false;")],
+     [e2e("test_balancer.py", "conservative_rss_runs_inside")]),
+
     ("bal-no-hold", "a queue just moved may move straight back (flapping)",
      [("src/core/balancer.c",
        "return st->moved[qi] && now - st->moved_ns[qi] < hold;",

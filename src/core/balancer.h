@@ -38,8 +38,8 @@
  *    core); without it, by CPU.
  *  - Disabled (cfg.enabled false): no moves, nothing parked; counters reset.
  *
- * The RSS conservative profile (rss.h, xvs_rss_conservative_step) is to
- * become a client of this balancer rather than a second controller. Mapping:
+ * The RSS conservative profile (rss.h, xvs_rss_conservative_step) is a
+ * client of the balancer, not a second controller. The full design's mapping:
  * a port's RETA is cut into groups of entries, each group a balancer queue
  * whose busy % is the worker time its frames cost; "grow by one worker when
  * the busiest is above XVS_RSS_GROW_PCT" is the spread rule with high_pct =
@@ -48,8 +48,9 @@
  * What the balancer lacks today is the growth trial (xvs_rss_spread_paid: a
  * spread that did not raise the port's capacity by 10 % is undone and
  * growth held off); it would become a post-move check of the moved queues'
- * rate. Until that lands rss.c keeps its own step, which stands down while
- * the balancer is enabled (ctl/balancer.c runs this policy in xvsd).
+ * rate. Until that lands, ctl/balancer.c runs rss.c's step inside its own
+ * sample while the balancer is enabled (one controller, one snapshot, one
+ * log and count path); this policy does not see the RETA.
  *
  * VMQ pool (xvs_vmq_*): a bounded pool of receive queues per uplink
  * (vmq-queues), numbered 1..n; queue 0 is the default queue, which always

@@ -25,9 +25,11 @@
  * restored at start): off by default, since it overrides RSS placement;
  * xvs_bal_cfg_check validates them against the workers started.
  *
- * The RSS conservative profile: while the balancer is enabled its own
- * controller (xvsd_rss_tick) stands down and the balancer alone moves queues;
- * see doc/balancer.md for what remains to make it a client (growth trial).
+ * The RSS conservative profile is the balancer's client while it is enabled:
+ * its step runs inside the balancer's sample (rss_client), its change goes out
+ * in the balancer's snapshot and is logged and counted here; its own
+ * controller (xvsd_rss_tick) stands down. See doc/balancer.md for how this
+ * differs from the full design (RETA groups as balancer queues).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -75,6 +77,11 @@ static struct {
 	uint64_t prev_tsc;                     /* TSC of the last sample */
 	bool sampled;                          /* prev_tsc and the queues' prev are set */
 	uint64_t samples, moves, spreads, coalesces, publish_failed;
+	/* RSS conservative as the balancer's client (rss_client) */
+	uint64_t rss_grows, rss_shrinks, rss_not_paid;
+	uint64_t prev_busy[XVS_MAX_WORKERS], prev_total[XVS_MAX_WORKERS];
+	uint64_t prev_rx[XVS_MAX_PORTS];
+	const struct xvs_port *prev_rx_port[XVS_MAX_PORTS]; /* whose prev_rx (slots are reused) */
 	char error[256];                       /* why the last sample failed ("" = fine) */
 	struct bal_move_rec last[XVSD_BAL_HISTORY];
 	uint32_t n_last;                       /* moves recorded, last[n_last % H] next */
@@ -304,6 +311,74 @@ record(const char *qname, const struct xvs_bal_move *m, const struct xvs_bal_pla
 	r->sample = bal.samples;
 }
 
+/* Each worker's busy % (whole worker: hand-off work included) over the last
+ * dt_tsc, into busy[]; the baselines move on. */
+static void
+worker_busy(double *busy)
+{
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++) {
+		const struct xvs_worker *wk = xvs_dp.worker[w];
+		uint64_t b = wk->busy_tsc, tot = b + wk->idle_tsc + wk->sleep_tsc;
+		uint64_t db = b - bal.prev_busy[w], dt = tot - bal.prev_total[w];
+
+		busy[w] = dt > 0 ? RTE_MIN(100.0, 100.0 * (double)db / (double)dt) : 0.0;
+		bal.prev_busy[w] = b;
+		bal.prev_total[w] = tot;
+	}
+}
+
+/* A port's frames through the pipeline per second over dt_tsc (as
+ * xvsd_rss_tick measures them: not those lost at hand-off). */
+static double
+port_rx_pps(const struct xvs_port *p, uint64_t dt_tsc)
+{
+	uint64_t rx = 0, prev = bal.prev_rx[p->slot];
+
+	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
+		rx += xvs_dp.worker[w]->ctr[p->slot].rx_packets -
+		      xvs_dp.worker[w]->ctr[p->slot].drop[XVS_DROP_rss_ring_full];
+	bal.prev_rx[p->slot] = rx;
+	if (bal.prev_rx_port[p->slot] != p || dt_tsc == 0 || rx < prev) {
+		bal.prev_rx_port[p->slot] = p;
+		return 0.0;
+	}
+	return (double)(rx - prev) * (double)xvs_dp.tsc_hz / (double)dt_tsc;
+}
+
+/* RSS conservative as a client of the balancer: on each due sample, each
+ * conservative port's step (grow / shrink its software spread, the growth
+ * trial, the hold) runs here, at the balancer's interval, from the
+ * workers' busy % over the interval, and its change goes out in the
+ * balancer's snapshot, logged under "balancer" and counted here. Its own
+ * controller (xvsd_rss_tick) stands down while the balancer is on. Returns
+ * whether some port's worker count changed. (The full design, each RETA
+ * group a balancer queue, is not done: doc/balancer.md.) */
+static bool
+rss_client(const double *busy, uint64_t dt_tsc, uint64_t now_ns)
+{
+	bool changed = false;
+
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		struct xvs_port *p = xvsd.port[slot];
+		enum xvs_rss_cons_verdict v;
+		double pps;
+		bool ch;
+
+		if (p == NULL || !p->open)
+			continue;
+		pps = port_rx_pps(p, dt_tsc);
+		if (!p->cfg.rss.enabled || p->rss_n_set < 2 ||
+		    p->cfg.rss.profile != XVS_RSS_CONSERVATIVE)
+			continue;
+		v = xvsd_rss_conservative(p, busy, pps, now_ns, "balancer", &ch);
+		bal.rss_grows += v == XVS_RSS_CONS_GROW;
+		bal.rss_shrinks += v == XVS_RSS_CONS_SHRINK;
+		bal.rss_not_paid += v == XVS_RSS_CONS_NOT_PAID;
+		changed |= ch;
+	}
+	return changed;
+}
+
 void
 xvsd_balancer_tick(void)
 {
@@ -313,7 +388,8 @@ xvsd_balancer_tick(void)
 	struct xvs_bal_plan *pl = &bal.plan;
 	uint64_t exp = 0, now_tsc = rte_rdtsc(), dt;
 	uint16_t n = s->n_workers, nq;
-	bool first = !bal.sampled;
+	bool first = !bal.sampled, rss_changed;
+	double busy[XVS_MAX_WORKERS];
 	struct xvs_err e;
 
 	if (bal.tfd >= 0 && read(bal.tfd, &exp, sizeof(exp)) == sizeof(exp))
@@ -322,8 +398,13 @@ xvsd_balancer_tick(void)
 	bal.prev_tsc = now_tsc;
 	bal.sampled = true;
 	nq = collect(first ? 0 : dt, n, ref, q);
-	if (!bal.cfg.enabled || first)
+	worker_busy(busy);
+	if (!bal.cfg.enabled || first) {
+		for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++)
+			if (xvsd.port[slot] != NULL)
+				port_rx_pps(xvsd.port[slot], 0); /* baselines */
 		return;
+	}
 	if (xvs_bal_step(&bal.cfg, &bal.st, bal.topo, n, q, nq, bal.ticks * bal.cfg.interval_ns,
 			 pl, &e) < 0) {
 		if (strcmp(bal.error, e.msg) != 0)
@@ -335,6 +416,8 @@ xvsd_balancer_tick(void)
 	if (!pl->due)
 		return;
 	bal.samples++;
+	/* its hold is in real time, as when it runs alone (it may switch) */
+	rss_changed = rss_client(busy, dt, xvs_now_ns());
 	for (uint16_t i = 0; i < nq; i++) {
 		bool *moved;
 		uint64_t *moved_ns;
@@ -349,8 +432,13 @@ xvsd_balancer_tick(void)
 		*moved = bal.st.moved[i];
 		*moved_ns = bal.st.moved_ns[i];
 	}
-	if (pl->n_moves == 0)
+	if (pl->n_moves == 0) {
+		if (rss_changed && xvsd_publish() < 0) {
+			bal.publish_failed++;
+			xvsd.republish = true; /* the new worker count goes out later */
+		}
 		return;
+	}
 	bool was_placed[XVS_BAL_QUEUES_MAX];
 	uint16_t was_worker[XVS_BAL_QUEUES_MAX];
 
@@ -381,6 +469,7 @@ xvsd_balancer_tick(void)
 		for (uint16_t i = 0; i < pl->n_moves; i++)
 			item_place(&ref[pl->moves[i].queue], false, was_worker[i], was_placed[i]);
 		bal.publish_failed++;
+		xvsd.republish |= rss_changed;
 		XVS_WARN("balancer", "%u queue move(s) not applied: no memory for the snapshot; "
 			 "next interval", pl->n_moves);
 		return;
@@ -449,11 +538,14 @@ xvsd_balancer_json(void)
 				      r->from_after, "to_before", r->to_before, "to_after",
 				      r->to_after, "sample", (json_int_t)r->sample));
 	}
-	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o,s:o}", "settings", set, "samples",
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:s,s:o,s:o}", "settings",
+			 set, "samples",
 			 (json_int_t)bal.samples, "moves", (json_int_t)bal.moves, "spreads",
 			 (json_int_t)bal.spreads, "coalesces", (json_int_t)bal.coalesces,
 			 "publish_failed", (json_int_t)bal.publish_failed, "fences",
-			 (json_int_t)xvsd.fences, "error", bal.error, "workers", ws, "last_moves", mv);
+			 (json_int_t)xvsd.fences, "rss_conservative", "grows",
+			 (json_int_t)bal.rss_grows, "shrinks", (json_int_t)bal.rss_shrinks, "not_paid",
+			 (json_int_t)bal.rss_not_paid, "error", bal.error, "workers", ws, "last_moves", mv);
 }
 
 /* ---- restore ---- */

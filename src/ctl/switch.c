@@ -664,6 +664,38 @@ rss_rebalance(struct xvs_port *p)
 	return true;
 }
 
+enum xvs_rss_cons_verdict
+xvsd_rss_conservative(struct xvs_port *p, const double *busy_w, double rx_pps, uint64_t now_ns,
+		      const char *mod, bool *changed)
+{
+	struct xvs_rss_cons before = p->rss_cons;
+	enum xvs_rss_cons_verdict v;
+	double busy[XVS_MAX_WORKERS], busiest = 0;
+	uint16_t k;
+
+	for (uint16_t i = 0; i < p->rss_n_active; i++) {
+		busy[i] = busy_w[p->rss_set[i]];
+		busiest = RTE_MAX(busiest, busy[i]);
+	}
+	k = xvs_rss_conservative_step(&p->rss_cons, p->rss_n_active, p->rss_n_set, busy, rx_pps,
+				      now_ns, &v);
+	if (v == XVS_RSS_CONS_NOT_PAID) {
+		XVS_INFO(mod, "%s: RSS spreading to %u workers did not pay (%.2f Mpps at %.0f%% "
+			 "busy before, %.2f Mpps at %.0f%% after): back to %u for %u s",
+			 p->cfg.name, p->rss_n_active, before.trial_pps / 1e6, before.trial_busy,
+			 rx_pps / 1e6, busiest, k, (unsigned int)(XVS_RSS_HOLD_NS / 1000000000u));
+		p->rss_unpaid++;
+	} else if (v != XVS_RSS_CONS_KEEP) {
+		XVS_INFO(mod, "%s: RSS %s to %u worker%s (busy %.0f%% on worker %u)", p->cfg.name,
+			 k > p->rss_n_active ? "spreading" : "packing", k, k == 1 ? "" : "s",
+			 busy[0], p->rss_set[0]);
+	}
+	*changed = k != p->rss_n_active;
+	if (*changed)
+		p->rss_k = k;
+	return v;
+}
+
 void
 xvsd_rss_tick(uint64_t dt_tsc)
 {
@@ -672,7 +704,6 @@ xvsd_rss_tick(uint64_t dt_tsc)
 
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
 		struct xvs_port *p = xvsd.port[slot];
-		double busy[XVS_MAX_WORKERS];
 		uint64_t rx = 0;
 
 		if (p == NULL)
@@ -685,37 +716,14 @@ xvsd_rss_tick(uint64_t dt_tsc)
 
 		if (!p->open || !p->cfg.rss.enabled || p->rss_n_set < 2)
 			continue;
-		/* the balancer, when on, is the one controller that moves
-		 * queues (ctl/balancer.c); conservative's own stands down */
+		/* the balancer, when on, is the one controller: it runs the
+		 * conservative step in its own (ctl/balancer.c) */
 		if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE && !xvsd_balancer_enabled()) {
-			struct xvs_rss_cons before = p->rss_cons;
-			enum xvs_rss_cons_verdict v;
-			double busiest = 0;
-			uint16_t k;
+			bool grew_or_shrank;
 
-			for (uint16_t i = 0; i < p->rss_n_active; i++) {
-				busy[i] = xvsd.busy_pct[p->rss_set[i]];
-				busiest = RTE_MAX(busiest, busy[i]);
-			}
-			k = xvs_rss_conservative_step(&p->rss_cons, p->rss_n_active, p->rss_n_set,
-						      busy, p->rss_rx_pps, now_ns, &v);
-			if (v == XVS_RSS_CONS_NOT_PAID) {
-				XVS_INFO("rss", "%s: spreading to %u workers did not pay "
-					 "(%.2f Mpps at %.0f%% busy before, %.2f Mpps at %.0f%% "
-					 "after): back to %u for %u s", p->cfg.name, p->rss_n_active,
-					 before.trial_pps / 1e6, before.trial_busy,
-					 p->rss_rx_pps / 1e6, busiest, k,
-					 (unsigned int)(XVS_RSS_HOLD_NS / 1000000000u));
-				p->rss_unpaid++;
-			} else if (v != XVS_RSS_CONS_KEEP) {
-				XVS_INFO("rss", "%s: %s to %u worker%s (busy %.0f%% on worker %u)",
-					 p->cfg.name, k > p->rss_n_active ? "spreading" : "packing",
-					 k, k == 1 ? "" : "s", busy[0], p->rss_set[0]);
-			}
-			if (k != p->rss_n_active) {
-				p->rss_k = k;
-				changed = true;
-			}
+			xvsd_rss_conservative(p, xvsd.busy_pct, p->rss_rx_pps, now_ns, "rss",
+					      &grew_or_shrank);
+			changed |= grew_or_shrank;
 		} else if (p->cfg.rss.profile == XVS_RSS_CLOSEST && p->rss_spread) {
 			changed |= rss_rebalance(p);
 		}

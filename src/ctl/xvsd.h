@@ -120,6 +120,14 @@ json_t *xvsd_guard_sticky_json(const struct xvs_port *p);
  * back when it did not raise the port's capacity, closest rebalances the
  * software RETA. Publishes on change. */
 void xvsd_rss_tick(uint64_t dt_tsc);
+/* One step of port p's conservative RSS controller (xvs_rss_conservative_step)
+ * from busy_w[] (busy % by worker index) and the port's rate: sets p->rss_k
+ * (*changed: the worker count changed, to be published by the caller) and
+ * logs the verdict under module mod: "rss" from xvsd_rss_tick, "balancer"
+ * when the balancer runs it as its client (one controller). */
+enum xvs_rss_cons_verdict xvsd_rss_conservative(struct xvs_port *p, const double *busy_w,
+						double rx_pps, uint64_t now_ns, const char *mod,
+						bool *changed);
 void xvsd_shutdown_ports(void);
 
 /* The queue balancer loop (balancer.c). init: settings at their defaults

@@ -277,33 +277,36 @@ def test_home_worker_is_checked_against_the_active_workers(sw2):
     assert sw2.ctl("switch", "show")["settings"]["workers"] == "2"
 
 
-def test_conservative_rss_stands_down_while_the_balancer_runs(sw2, tmp_path):
-    """One controller moves queues: a pcap replayed forever keeps its worker at
-    100 %, which makes the conservative RSS profile add a second worker within
-    seconds (test_rss.py); with the balancer on it does not, and once the
-    balancer is off again it does."""
+def test_conservative_rss_runs_inside_the_balancer(sw2, tmp_path):
+    """One controller: a pcap replayed forever keeps its worker at 100 %, which
+    makes the conservative RSS profile add a second worker within seconds
+    (test_rss.py). With the balancer on (high 100, low 0: it moves no queue
+    here) the conservative step runs inside the balancer's sample: the growth
+    (or its trial taken back) is the balancer's, logged under "balancer" and
+    counted in balancer show, and the RSS controller of its own logs nothing."""
     scapy_or_skip()
     from scapy.all import Ether, IP, UDP, wrpcap
     pcap = tmp_path / "flows.pcap"
     wrpcap(str(pcap), [Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:99:99") /
                        IP(src="10.1.%d.%d" % (i >> 8, i & 255), dst="10.2.0.1") /
                        UDP(sport=1024 + i, dport=4789) for i in range(512)])
-    bal_set(sw2, enabled="on", interval_ms=100, high=100, low=0)  # moves nothing here
+    bal_set(sw2, enabled="on", interval_ms=200, high=100, low=0)
     sw2.ctl("port", "add", "sink", "null")
     sw2.ctl("fdb", "add", "02:00:00:00:99:99", "vlan=1", "port=sink")
     sw2.ctl("port", "add", "src", "pcap", f"path={pcap}", "infinite=on")
     st = rss_show(sw2, "src")
     assert st["profile"] == "conservative" and len(st["workers"]) == 2, st
-    time.sleep(4.0)
-    st = rss_show(sw2, "src")
-    assert len(st["workers_active"]) == 1 and st["spread_not_paid"] == 0, st
-    assert "spreading to" not in sw2.xvsd.log_text()
-    bal_set(sw2, enabled="off")
 
     def grew():
         st = rss_show(sw2, "src")
         return len(st["workers_active"]) == 2 or st["spread_not_paid"] > 0
-    wait_for(grew, 10, what="the conservative profile to try a second worker")
+    wait_for(grew, 10, what="the conservative step (in the balancer) to try a second worker")
+    show = sw2.ctl("balancer", "show")
+    assert show["rss_conservative"]["grows"] >= 1, show
+    assert show["moves"] == 0, show
+    log = sw2.xvsd.log_text()
+    assert "balancer: src: RSS spreading to 2 workers" in log, log[-2000:]
+    assert "rss: src: RSS" not in log
     sw2.ctl("port", "del", "src")
 
 
