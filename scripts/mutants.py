@@ -796,6 +796,12 @@ MUTANTS = [
        "\trss_changed = false;")],
      [e2e("test_balancer.py", "conservative_rss_runs_inside")]),
 
+    ("bal-tie-first-queue", "of two moves that level equally, the first queue goes, not the "
+     "busier one: the uplink's rx queue leaves instead of the busy VM's VMQ queue",
+     [("src/core/balancer.c", "(tie && parked == best_parked && a < best_src - BAL_TIE_PCT)",
+       "(tie && parked == best_parked && a < best_src - BAL_TIE_PCT && false)")],
+     [unit("test_balancer")]),
+
     ("bal-no-hold", "a queue just moved may move straight back (flapping)",
      [("src/core/balancer.c",
        "return st->moved[qi] && now - st->moved_ns[qi] < hold;",
@@ -827,8 +833,8 @@ MUTANTS = [
 
     ("bal-wake-parked", "on a tie a spread wakes a parked worker rather than use an active one",
      [("src/core/balancer.c",
-       "(found && worst == best && best_parked && !parked)",
-       "(found && worst == best && best_parked && !parked && false)")],
+       "(tie && best_parked && !parked)",
+       "(tie && best_parked && !parked && false)")],
      [unit("test_balancer")]),
 
     ("bal-never-park", "a worker with no queue sleeps with timeouts instead of parking",

@@ -221,6 +221,10 @@ plan_move(struct bal_ctx *c, struct xvs_bal_plan *plan, const struct xvs_bal_que
 	c->moved_now[qi] = true;
 }
 
+/* Levels within this of each other are a tie: sums of busy shares differ in
+ * their last bits with the order of the additions. */
+#define BAL_TIE_PCT 1e-6
+
 /* The best levelling move off worker src (see balancer.h), or false. */
 static bool
 best_spread(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struct bal_ctx *c,
@@ -228,7 +232,7 @@ best_spread(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struc
 	    uint64_t now, uint16_t *best_q, uint16_t *best_t)
 {
 	const double *load = plan->load_after;
-	double best = load[src];
+	double best = load[src], best_src = load[src];
 	bool best_parked = false, found = false;
 	int first_parked = -1;
 
@@ -245,16 +249,23 @@ best_spread(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struc
 			continue;
 		for (uint16_t qi = 0; qi < c->nq; qi++) {
 			double a, b, worst;
+			bool tie;
 
 			if (c->where[qi] != src || c->moved_now[qi] || held(cfg, st, qi, now))
 				continue;
 			a = load[src] - q[qi].busy_pct;
 			b = load[t] + q[qi].busy_pct;
 			worst = a > b ? a : b;
-			/* Strictly better levels; an equal level on an active
-			 * worker beats waking a parked one. */
-			if (worst < best || (found && worst == best && best_parked && !parked)) {
+			tie = found && worst <= best + BAL_TIE_PCT && worst >= best - BAL_TIE_PCT;
+			/* Strictly better levels; on a tie, an active worker
+			 * beats waking a parked one, then the move that takes
+			 * the most off the source: the busiest queue goes (a
+			 * busy VM's queue rather than the uplink's beside it,
+			 * as Dynamic VMQ moves the queue that loads the core). */
+			if (worst < best - BAL_TIE_PCT || (tie && best_parked && !parked) ||
+			    (tie && parked == best_parked && a < best_src - BAL_TIE_PCT)) {
 				best = worst;
+				best_src = a;
 				best_parked = parked;
 				*best_q = qi;
 				*best_t = t;

@@ -18,7 +18,8 @@
  *    minimise the larger of the two resulting loads (the move that best
  *    levels the load). Targets are the workers that already have queues and
  *    the first parked worker in topology order; on a tie an active worker
- *    beats waking a parked one, then topology order decides. A move is made
+ *    beats waking a parked one, then the move that leaves the source lowest
+ *    (the busier queue goes), then topology order decides. A move is made
  *    only if it lowers the source's load below what it was (a lone queue on a
  *    worker stays). Repeated while overloaded workers remain.
  *  - Coalesce: a worker other than home whose load stayed below cfg.low_pct

@@ -346,7 +346,12 @@ def test_vmq_queues_spread_under_load_and_coalesce(sw2):
     cli = sw2.spawn(up.ns, ["iperf3", "-u", "-b", "300M", "-l", "1200", "-c", a.ip4, "-p",
                             "5301", "-t", "5"])
     try:
-        wait_for(lambda: vmq_workers(sw2)["a"] == 1, 8, what="a's VMQ queue moved to worker 1")
+        try:
+            wait_for(lambda: vmq_workers(sw2)["a"] == 1, 8,
+                     what="a's VMQ queue moved to worker 1")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {sw2.ctl('balancer', 'show')} "
+                                 f"{sw2.ctl('vmq', 'show', 'up')}") from None
         show = sw2.ctl("balancer", "show")
         mv = [m for m in show["last_moves"] if m["queue"] == "up/vmq1 (VMQ queue of a/0)"]
         assert mv and (mv[-1]["from"], mv[-1]["to"], mv[-1]["reason"]) == (0, 1, "spread"), show

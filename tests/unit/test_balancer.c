@@ -633,6 +633,22 @@ test_vmq_invalid(void **state)
 	assert_int_equal(a.status, XVS_VMQ_SHARED_EXHAUSTED);
 }
 
+/* Two moves that level equally (queues of 1 % and 85 % alone on worker 0:
+ * either move leaves 85 % on one worker): the busier queue goes, as a busy
+ * VM's VMQ queue rather than the uplink's rx queue polled beside it. */
+static void
+test_balancer_tie_moves_the_busier_queue(void **state)
+{
+	const double busy[2] = {1, 85};
+
+	(void)state;
+	sim_init(2, 2);
+	sim_tick(busy);
+	assert_int_equal(sim_tick(busy), 1);
+	assert_int_equal(S.plan.moves[0].queue, 1);
+	assert_int_equal(S.plan.moves[0].to, 1);
+}
+
 /* VMQ queues are balancer queues like rx queues (ctl/balancer.c lists them
  * after the rx queues): an uplink's rx queue (item 0, its poller's work) and
  * the software VMQ queues of VMs a, b (items 1, 2) and of VM c with two VMMQ
@@ -705,6 +721,7 @@ main(void)
 		cmocka_unit_test(test_balancer_stable_load_stable_plan),
 		cmocka_unit_test(test_balancer_disabled),
 		cmocka_unit_test(test_balancer_moves_vmq_queues),
+		cmocka_unit_test(test_balancer_tie_moves_the_busier_queue),
 		cmocka_unit_test(test_vmq_first_come_and_default_queue),
 		cmocka_unit_test(test_vmq_contention_by_weight_then_arrival),
 		cmocka_unit_test(test_vmq_invalid),
