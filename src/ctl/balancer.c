@@ -4,12 +4,14 @@
  *
  * Every interval (a timerfd of its own in the control loop, main.c) it reads
  * each polled rx queue's busy cycles (struct xvs_rxq: any queue object, a
- * NIC queue, a tap queue, a virtqueue, a software VMQ queue), turns their
+ * NIC queue, a tap queue, a virtqueue) and each software VMQ queue's
+ * (xvsd_vmq_items: counted by the worker that runs its frames), turns their
  * delta into a busy share of one worker over the interval, and hands them to
  * the policy in the core (xvs_bal_step, core/balancer.h) with the time and the
  * workers' CPU topology passed in. The plan's moves are written on the queue
  * objects (bal_placed, bal_worker: they win over RSS placement in
- * switch.c's rss_plan) and published as one snapshot: xvsd_publish takes a
+ * switch.c's rss_plan; a VMQ queue's worker, xvsd_vmq_queue_move, which
+ * changes its uplink's filters) and published as one snapshot: xvsd_publish takes a
  * moved queue away from its old poller first, waits for the grace period
  * (the old poller has flushed its tx buffers) and for the hand-off rings
  * to drain (handoff_fence), and only then gives it to the new one, so that a
