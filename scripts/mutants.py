@@ -338,6 +338,12 @@ MUTANTS = [
        "(p->ops->tx_meta_now(p->priv))")],
      [e2e("test_vhost.py", "tso_frames_cross_a_guest and qos")]),
 
+    ("vhost-guest-tso-cut", "TSO frames to a guest that negotiated TSO are cut in software",
+     [("src/dp/ports/vhost.c",
+       "\treturn atomic_load_explicit(&v->guest_ol, memory_order_relaxed);\n",
+       "\treturn v == NULL;\n")],
+     [e2e("test_guest.py", "tso_across")]),
+
     ("vhost-unpolled-pairs-hidden", "a guest's queue pairs beyond queues= are not shown "
      "as unpolled",
      [("src/dp/ports/vhost.c",
