@@ -16,7 +16,9 @@ TCP in TSO frames of up to 64 KB, which must cross xvs whole (counted as one
 frame, larger than the MTU, at vm1 rx and vm2 tx; no software segmentation
 towards b, whose driver took guest_tso4 and mergeable rx buffers). Under TCG the
 guests are slow (tens to hundreds of Mbit/s); the test checks the path and the
-counters, not a rate.
+counters, not a rate. Then xvsd is killed (-9) and started again, as after a
+crash: QEMU connects again by itself (reconnect=1) and traffic resumes, which
+virtio-user as a client (test_vhost.py) does not do.
 """
 import base64
 import json
@@ -59,18 +61,17 @@ class Vm:
     def text(self):
         return self.serial.read_text(errors="replace")
 
-    def done(self):
-        m = re.search(r"XVS-DONE rc=(\d+)", self.text())
-        return int(m.group(1)) if m else None
+    def wait_line(self, pattern, timeout, start=0):
+        """The first match of pattern in the serial output after offset start."""
+        rx = re.compile(pattern)
 
-    def wait_done(self, timeout):
         def check():
-            if self.proc.poll() is not None and self.done() is None:
+            m = rx.search(self.text(), start)
+            if m is None and self.proc.poll() is not None:
                 raise AssertionError(f"QEMU {self.role} exited {self.proc.returncode} "
-                                     f"before its command finished:\n{self.tail()}")
-            return self.done() is not None
-        wait_for(check, timeout, interval=0.2, what=f"guest {self.role} command")
-        return self.done()
+                                     f"waiting for {pattern!r}:\n{self.tail()}")
+            return m
+        return wait_for(check, timeout, interval=0.2, what=f"guest {self.role}: {pattern}")
 
     def tail(self):
         return (self.log.read_text(errors="replace")[-1500:] + "\n--- serial:\n"
@@ -90,35 +91,47 @@ def _avg(st, d):
     return st[f"{d}_bytes"] / max(1, st[f"{d}_packets"])
 
 
-def test_qemu_guests_ping_and_tso_across(switch):
+def test_qemu_guests_ping_tso_across_and_reconnect(switch):
     """Two QEMU guests ping each other, then a runs an iperf3 TCP stream to b for
     2 s with the guests' offloads on: the stream delivers, and vm1 rx / vm2 tx
     count frames larger than the MTU (TSO frames crossing whole) with no
-    software segmentation."""
+    software segmentation. Then xvsd is killed (-9) and started: both QEMUs
+    connect again by themselves (reconnect=1), and a's pings to b come back."""
     need_tool("iperf3")
     _image()  # skip before touching the switch
     s1, s2 = switch.tmp / "vm1.sock", switch.tmp / "vm2.sock"
     switch.ctl("port", "add", "vm1", "vhost", f"path={s1}")
     switch.ctl("port", "add", "vm2", "vhost", f"path={s2}")
     b_ip, a_ip = "10.77.0.2", "10.77.0.1"
-    b = Vm(switch, "qb", 0x62, s2, f"{b_ip}/24", "iperf3 -s -1")
+    b = Vm(switch, "qb", 0x62, s2, f"{b_ip}/24", "iperf3 -s -1; sleep 600")
     # a waits for b (ping until it answers), pings 3 times, streams 2 s and
-    # prints the iperf3 JSON as one base64 line (the console is line-based)
+    # prints the iperf3 JSON as one base64 line (the console is line-based),
+    # then pings b every 0.3 s, one line per answer, until killed
     a_cmd = (f"i=0; until ping -c 1 -W 1 {b_ip} >/dev/null; do i=$((i+1)); "
              f"[ $i -ge 90 ] && exit 9; done; "
              f"ping -c 3 -i 0.2 {b_ip} || exit 8; sleep 0.5; "
              f"iperf3 -c {b_ip} -t 2 -J > /tmp/j; rc=$?; "
-             f"echo XVS-JSON $(base64 /tmp/j | tr -d '\\n'); exit $rc")
+             f"echo XVS-JSON $(base64 /tmp/j | tr -d '\\n'); echo XVS-STREAMED rc=$rc; "
+             f"n=0; while true; do ping -c 1 -W 1 {b_ip} >/dev/null && "
+             f"{{ n=$((n+1)); echo XVS-PONG $n; }}; sleep 0.3; done")
     a = Vm(switch, "qa", 0x61, s1, f"{a_ip}/24", a_cmd)
     try:
         for n in ("vm1", "vm2"):
-            wait_for(lambda: switch.ports()[n]["link"] == "up", 60, interval=0.2,
-                     what=f"{n} link up (QEMU connected, virtio_net driver started)")
+            _wait_link(switch, n, 60)
         # read while both guests run: the link (and port show) follows them
         p1, p2 = _show(switch, "vm1"), _show(switch, "vm2")
-        rc = a.wait_done(120)
-        assert rc == 0, f"guest a's command failed ({rc}):\n{a.tail()}"
+        m = a.wait_line(r"XVS-STREAMED rc=(\d+)", 120)
+        assert m.group(1) == "0", f"guest a's iperf3 failed:\n{a.tail()}"
+        st = switch.stats()
         text = a.text()
+
+        switch.kill9()
+        mark = len(a.text())
+        switch.start()
+        for n in ("vm1", "vm2"):
+            _wait_link(switch, n, 30)
+        a.wait_line(r"XVS-PONG \d+\s+XVS-PONG \d+", 30, start=mark)
+        assert switch.stats("vm1")["rx_packets"] > 0
     finally:
         a.kill()
         b.kill()
@@ -130,7 +143,6 @@ def test_qemu_guests_ping_and_tso_across(switch):
     # what virtio_net negotiated: TSO and checksum offload both ways
     assert {"csum", "host_tso4"} <= set(p1["vhost_offloads"].split(",")), p1
     assert {"guest_csum", "guest_tso4", "mrg_rxbuf"} <= set(p2["vhost_offloads"].split(",")), p2
-    st = switch.stats()
     for n in ("vm1", "vm2"):
         for d in ("bad_offload", "bad_l3_len", "offload_failed", "oversize", "tx_oversize"):
             assert st[n]["drops"][d] == 0, (n, st[n])
@@ -139,3 +151,8 @@ def test_qemu_guests_ping_and_tso_across(switch):
     assert _avg(st["vm1"], "rx") > 4 * MTU, st["vm1"]
     assert _avg(st["vm2"], "tx") > 4 * MTU, st["vm2"]
     assert st["vm2"]["tx_gso_segments"] == 0, st["vm2"]
+
+
+def _wait_link(switch, name, timeout):
+    wait_for(lambda: switch.ports()[name]["link"] == "up", timeout, interval=0.2,
+             what=f"{name} link up (QEMU connected, virtio_net driver started)")
