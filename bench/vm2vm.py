@@ -19,6 +19,8 @@ frame whole.
 Configs:
   testpmd-io  the floor: dpdk-testpmd as the switch, io forwarding vh0 -> vh1
               (net_vhost, tso=1: it passes the bytes, not the TSO request)
+  ovs-p2p     Open vSwitch with DPDK (the anchors' run_ovs.sh), dpdkvhostuser ports,
+              OpenFlow in_port=vh0 -> vh1; 64 B only (userspace TSO is off there)
   xvs         xvsd, one worker, vhost ports vh0 and vh1, a static FDB entry for the
               rx guest's MAC on vh1
 The rate is the rx guest's (testpmd's Rx-pps / Rx-bps of its port, averaged over
@@ -27,7 +29,7 @@ forwarding core on XB_SW_CORE (default 1); both guests' lcores on XB_GEN_CORE
 (default 0), so the two guests share a CPU: absolute rates are low and noisy,
 the ratios against testpmd-io measured in the same run are the figure.
 
-Usage: vm2vm.py [--sizes 64,tso64k] [--configs testpmd-io,xvs] [--reps 3] [--warm 3]
+Usage: vm2vm.py [--sizes 64,tso64k] [--configs testpmd-io,ovs-p2p,xvs] [--reps 3] [--warm 3]
                 [--secs 5] [--out FILE]
 Prints one JSON line per run, then a table: min / median / max per (size, config) and
 the ratio of the medians to testpmd-io.
@@ -164,6 +166,35 @@ def run_testpmd(size, a):
         pvp.stop(sw)
 
 
+def run_ovs(size, a):
+    """Open vSwitch with DPDK ($XVS_ANCHORS/run_ovs.sh, in our namespace): two
+    dpdkvhostuser ports, OpenFlow vh0 -> vh1 (its best case). run_ovs.sh's own two
+    ports are idle net_null devices. 64 B only: OVS offers TSO to guests only with
+    other_config:userspace-tso-enable set before it starts, which run_ovs.sh does not
+    do; without it the tx guest's 64 KB frames would be dropped as too long."""
+    if size != "64":
+        return {"ok": False, "err": "not measured: OVS userspace TSO is off in run_ovs.sh"}
+    ovs = os.path.join(dx.ANCHORS, "run_ovs.sh")
+    env = dict(E, XB_SWNS=NS, OVS_PORT="custom", OVS_DEVARGS1="net_null1,no-rx=1",
+               OVS_DEVARGS2="net_null2,no-rx=1")
+    rundir = os.path.join(E["XB_STATE"], "ovs")
+    try:
+        r = pvp.sh(f"{ovs} start", env=env)
+        if r.returncode:
+            return {"ok": False, "err": (r.stdout + r.stderr)[-600:]}
+        for i in (0, 1):
+            pvp.sh(f"{ovs} vsctl add-port xbovsbr vh{i} -- set Interface vh{i} "
+                   f"type=dpdkvhostuser ofport_request={10 + i}", env=env)
+        pvp.sh(f"{ovs} ofctl del-flows xbovsbr && "
+               f"{ovs} ofctl add-flow xbovsbr in_port=10,actions=output:11", env=env)
+        s0, s1 = os.path.join(rundir, "vh0"), os.path.join(rundir, "vh1")
+        if not wait_files([s0, s1]):
+            return {"ok": False, "err": "OVS made no vhost-user sockets"}
+        return run_guests(size, s0, s1, a)
+    finally:
+        pvp.sh(f"{ovs} stop", env=env)
+
+
 def run_xvs(size, a):
     x = dx.Xvs(1, SW_CORE)
     x.env.update(XVS_NS=NS, XVS_STATE=os.path.join(STATE, "xvs"))
@@ -192,13 +223,16 @@ def run_xvs(size, a):
         x.stop()
 
 
+RUN = {"testpmd-io": run_testpmd, "ovs-p2p": run_ovs, "xvs": run_xvs}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warm", type=float, default=3)
     ap.add_argument("--secs", type=float, default=5)
     ap.add_argument("--sizes", default="64,tso64k")
-    ap.add_argument("--configs", default="testpmd-io,xvs")
+    ap.add_argument("--configs", default="testpmd-io,ovs-p2p,xvs")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     os.makedirs(STATE, exist_ok=True)
@@ -206,7 +240,7 @@ def main():
     try:
         res = pvp_xvs.run_matrix(
             "size", a.sizes.split(","), a.configs.split(","), a.reps, a.out,
-            lambda size, c: run_testpmd(size, a) if c == "testpmd-io" else run_xvs(size, a),
+            lambda size, c: RUN[c](size, a),
             lambda size, r: r.get("mpps" if size == "64" else "gbps") if r.get("ok") else None)
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
