@@ -247,9 +247,11 @@ def main():
     print(f"{'size':8s} {'config':12s} {'unit':7s} {'min':>7s} {'median':>7s} {'max':>7s} runs  ratio")
     for (size, c), v in res.items():
         unit = "Mpps" if size == "64" else "Gbit/s"
-        floor = res.get((size, "testpmd-io"))
-        ratio = (f"{statistics.median(v) / statistics.median(floor):.2f} x testpmd-io"
-                 if floor and c != "testpmd-io" else "")
+        # xvs against each anchor of the same size, an anchor against the floor
+        against = [o for (sz, o) in res if sz == size and o != c and
+                   (c == "xvs" or o == "testpmd-io")]
+        ratio = ", ".join(f"{statistics.median(v) / statistics.median(res[(size, o)]):.2f} x {o}"
+                          for o in against)
         print(f"{size:8s} {c:12s} {unit:7s} {min(v):7.2f} {statistics.median(v):7.2f} "
               f"{max(v):7.2f} {len(v):4d}  {ratio}")
 
