@@ -101,6 +101,27 @@ def run_xvs(pcap, a, before=False):
         dx.XVSCTL = ctl
 
 
+def run_matrix(what, keys, configs, reps, out_path, run, value=lambda k, r: r.get("mpps")):
+    """run(key, config) for every key, rep and config, in that order (the configs of one
+    rep back to back); print each result as a JSON line (and append it to out_path);
+    return {(key, config): [value of each run that gave one]}."""
+    out = open(out_path, "a") if out_path else None
+    res = {}
+    for k in keys:
+        for rep in range(1, reps + 1):
+            for c in configs:
+                r = run(k, c)
+                rec = {"label": c, what: k, "rep": rep, "ts": time.strftime("%F %T"), **r}
+                print(json.dumps(rec), flush=True)
+                if out:
+                    out.write(json.dumps(rec) + "\n")
+                    out.flush()
+                v = value(k, r)
+                if v:
+                    res.setdefault((k, c), []).append(v)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
@@ -113,23 +134,10 @@ def main():
     a.pcap_dir = dx.PCAPS
     os.makedirs(pvp.STATE, exist_ok=True)
     subprocess.run(["ip", "netns", "add", NS], capture_output=True)
-    out = open(a.out, "a") if a.out else None
-    res = {}
     try:
-        for pcap in a.pcaps.split(","):
-            for rep in range(1, a.reps + 1):
-                for c in a.configs.split(","):
-                    if c == "testpmd-io":
-                        r = pvp.run_testpmd(pcap, a)
-                    else:
-                        r = run_xvs(pcap, a, before=(c == "xvs-before"))
-                    rec = {"label": c, "pcap": pcap, "rep": rep, "ts": time.strftime("%F %T"), **r}
-                    print(json.dumps(rec), flush=True)
-                    if out:
-                        out.write(json.dumps(rec) + "\n")
-                        out.flush()
-                    if r.get("mpps"):
-                        res.setdefault((pcap, c), []).append(r["mpps"])
+        res = run_matrix("pcap", a.pcaps.split(","), a.configs.split(","), a.reps, a.out,
+                         lambda pcap, c: pvp.run_testpmd(pcap, a) if c == "testpmd-io"
+                         else run_xvs(pcap, a, before=(c == "xvs-before")))
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
     for (pcap, c), v in res.items():

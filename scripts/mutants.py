@@ -310,7 +310,8 @@ MUTANTS = [
      [("src/dp/ports/vhost.c",
        "\t\t(void)unlink(path); /* if that fails, lib vhost's bind says so */\n",
        "\t\t(void)path;\n")],
-     [e2e("test_vhost.py", "xvsd_kill9_with_guest_attached")]),
+     [e2e("test_vhost.py", "xvsd_kill9_with_guest_attached"),
+      e2e("test_guest.py")]),
 
     # -- vhost-user on lib vhost: offloads, multiqueue
     ("vhost-tx-one-queue", "frames to a multiqueue guest all go to its first rx queue",
@@ -337,6 +338,12 @@ MUTANTS = [
        "(p->qos == NULL && p->ops->tx_meta_now(p->priv))",
        "(p->ops->tx_meta_now(p->priv))")],
      [e2e("test_vhost.py", "tso_frames_cross_a_guest and qos")]),
+
+    ("vhost-guest-tso-cut", "TSO frames to a guest that negotiated TSO are cut in software",
+     [("src/dp/ports/vhost.c",
+       "\treturn atomic_load_explicit(&v->guest_ol, memory_order_relaxed);\n",
+       "\treturn v == NULL;\n")],
+     [e2e("test_guest.py")]),
 
     ("vhost-unpolled-pairs-hidden", "a guest's queue pairs beyond queues= are not shown "
      "as unpolled",

@@ -10,7 +10,11 @@ PKGS=(build-essential meson ninja-build pkg-config git
       libpcap-dev libbpf-dev libxdp-dev
       iproute2 iputils-ping ethtool procps iperf3 python3 python3-pytest python3-pytest-xdist
       python3-scapy tshark
-      clang libclang-rt-14-dev busybox dnsmasq-base)
+      clang libclang-rt-14-dev busybox dnsmasq-base
+      qemu-system-x86 linux-image-cloud-amd64 cpio)
+# qemu-system-x86, linux-image-cloud-amd64 and cpio: tests/e2e/test_guest.py's
+# QEMU guests (tests/e2e/guest_image.py builds their initramfs from busybox,
+# iperf3 and ethtool above).
 
 missing=()
 for p in "${PKGS[@]}"; do
