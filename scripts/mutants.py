@@ -625,6 +625,11 @@ MUTANTS = [
        "\t\t\t(void)poll(&(struct pollfd){.fd = q->fd, .events = POLLIN}, 1, 1000);\n")],
      [e2e("test_idle.py", "afxdp_port_does_not_stall")]),
 
+    ("afxdp-long-spin", "a worker of afxdp sockets spins 200 us after each frame",
+     [("src/dp/ports/afxdp.c", "\tp->caps.rx_spin_short = true;\n",
+       "\tp->caps.rx_spin_short = false;\n")],
+     [e2e("test_idle.py", "afxdp_worker_spins_short")]),
+
     ("afxdp-prog-left", "deleting an afxdp port leaves its XDP program attached",
      [("src/dp/ports/afxdp.c",
        "\t\t(void)bpf_xdp_detach(x->ifindex, x->xdp_flags, &opts);\n",
