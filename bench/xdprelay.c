@@ -13,8 +13,9 @@
  * socket's UMEM, puts it on that socket's tx ring, kicks the kernel with
  * sendto() and gives the rx frame straight back to the fill ring. One thread;
  * when both rx rings are empty and nothing waits in a tx ring it sleeps in
- * epoll_wait() on the two socket fds, as xvs's worker does, unless "spin" is
- * given (then it never sleeps, like a DPDK PMD thread).
+ * epoll_wait() on the two socket fds, as xvs's worker does (xvs first spins
+ * 10 us: XVS_IDLE_SPIN_FD_US), unless "spin" is given (then it never sleeps,
+ * like a DPDK PMD thread).
  *
  * What it is: one memcpy, one sendto() per burst and an epoll_wait() per wake
  * up — the unavoidable work of any AF_XDP switch in copy mode on this kernel,
