@@ -67,9 +67,10 @@ start() {
       fi ;;
     *) echo "unknown XVS_PORT=$XVS_PORT" >&2; stop; return 2 ;;
   esac
-  # both ports must be up (the daemon keeps a port that failed to open, with an error)
+  # both ports must be up (the daemon keeps a port that failed to open, with an error;
+  # indented lines are details under a port: xdp-mode, error)
   local st
-  st=$(ctl port list 2>&1 | awk 'NR>1 && $3!="up"')
+  st=$(ctl port list 2>&1 | awk 'NR>1 && !/^ / && $3!="up"')
   [ -z "$st" ] || { echo "ports not up: $st" >&2; tail -5 "$LOGF" >&2; stop; return 1; }
 }
 

@@ -619,6 +619,24 @@ MUTANTS = [
        "\t\tp->rxq[q].fd = -1;\n")],
      [e2e("test_idle.py", "afxdp_port_sleeps")]),
 
+    # What DPDK's af_xdp PMD did: block in poll() on an empty rx ring, so an
+    # idle afxdp port stalls every other queue of its worker.
+    ("afxdp-rx-blocks-in-poll", "an empty afxdp rx ring blocks its worker in poll()",
+     [("src/dp/ports/afxdp.c", "#include <sys/mman.h>\n",
+       "#include <poll.h>\n#include <sys/mman.h>\n"),
+      ("src/dp/ports/afxdp.c",
+       "\t\tif (unlikely(xsk_ring_prod__needs_wakeup(&q->r.fill))) {\n",
+       "\t\tif (1) {\n"),
+      ("src/dp/ports/afxdp.c",
+       "\t\t\t(void)recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);\n",
+       "\t\t\t(void)poll(&(struct pollfd){.fd = q->fd, .events = POLLIN}, 1, 1000);\n")],
+     [e2e("test_idle.py", "afxdp_port_does_not_stall")]),
+
+    ("afxdp-long-spin", "a worker of afxdp sockets spins 200 us after each frame",
+     [("src/dp/ports/afxdp.c", "\tp->caps.rx_spin_short = true;\n",
+       "\tp->caps.rx_spin_short = false;\n")],
+     [e2e("test_idle.py", "afxdp_worker_spins_short")]),
+
     ("afxdp-prog-left", "deleting an afxdp port leaves its XDP program attached",
      [("src/dp/ports/afxdp.c",
        "\t\t(void)bpf_xdp_detach(x->ifindex, x->xdp_flags, &opts);\n",

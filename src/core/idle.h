@@ -6,7 +6,9 @@
  * A worker that found nothing keeps polling for a spin period after its last
  * work (a stream's next burst usually comes within it, and waking costs tens
  * of microseconds), a shorter one when every queue it polls is a tap (each
- * empty look there is a syscall, on a CPU a VM could use). Then it sleeps:
+ * empty look there is a syscall, on a CPU a VM could use) or an AF_XDP
+ * socket (its fd wakes the worker as a tap's does; a long spin after each
+ * frame of a sparse flow costs a core's percents for nothing). Then it sleeps:
  * on its fds with a long timeout when every queue has an interrupt fd, else
  * with a timeout that doubles from sleep_min_ns to sleep_max_ns while the
  * sleeps keep timing out, so a quiet PMD queue is looked at ever less often
@@ -32,7 +34,8 @@
 
 struct xvs_idle_params {
 	uint64_t spin;          /* no work this long (caller's units): may sleep */
-	uint64_t spin_fd;       /* the same for a worker whose every queue is a tap */
+	uint64_t spin_fd;       /* the same for a worker whose every queue is a tap or
+				 * an AF_XDP socket (caps rx_lazy, rx_spin_short) */
 	uint64_t sleep_min_ns;  /* first timed sleep after work */
 	uint64_t sleep_max_ns;  /* longest timed sleep */
 	uint64_t sleep_intr_ns; /* sleep when every queue has an interrupt fd */
@@ -60,7 +63,7 @@ xvs_idle_init(struct xvs_idle *s, const struct xvs_idle_params *p, uint64_t now)
 }
 
 /* Has the worker spun long enough without work to sleep? tap_only: every
- * queue it polled this turn was a tap. */
+ * queue it polled this turn was a tap or an AF_XDP socket. */
 static inline bool
 xvs_idle_may_sleep(const struct xvs_idle *s, const struct xvs_idle_params *p, uint64_t now,
 		   bool tap_only)

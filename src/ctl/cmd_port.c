@@ -52,10 +52,11 @@ caps_json(const struct xvs_port *p)
 {
 	const struct xvs_port_caps *c = &p->caps;
 
-	return json_pack("{s:s,s:b,s:b,s:b,s:b,s:I,s:I,s:i,s:i,s:i,s:i,s:s}", "role",
+	return json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:I,s:I,s:i,s:i,s:i,s:i,s:s}", "role",
 			 c->uplink ? "uplink" : "vm", "rss_steerable", p->rss_steerable,
 			 "rss_hw_reta", p->rss_hw_reta, "tx_meta_offload", c->tx_meta_offload,
-			 "rx_lazy", c->rx_lazy, "rx_offloads", (json_int_t)c->rx_offloads,
+			 "rx_lazy", c->rx_lazy, "rx_spin_short", c->rx_spin_short,
+			 "rx_offloads", (json_int_t)c->rx_offloads,
 			 "tx_offloads", (json_int_t)c->tx_offloads, "mtu_min", (int)c->mtu_min,
 			 "mtu_max", (int)c->mtu_max, "max_rx_queues", (int)c->max_rx_queues,
 			 "max_tx_queues", (int)c->max_tx_queues, "tx_drop",

@@ -418,6 +418,7 @@ xvsd_publish(void)
 		sp->priv = p->priv;
 		sp->tx_meta_offload = p->caps.tx_meta_offload;
 		sp->rx_lazy = p->caps.rx_lazy;
+		sp->rx_spin_short = p->caps.rx_spin_short;
 		sp->tx_drop = p->caps.tx_drop;
 		sp->n_txq = p->n_txq;
 		sp->tx_owner = 0;

@@ -162,6 +162,7 @@ struct xvs_snap_port {
 	bool active;                /* slot in use and started */
 	bool tx_meta_offload;       /* takes GSO/checksum requests as metadata (caps) */
 	bool rx_lazy;               /* read a queue only when its fd is readable (caps) */
+	bool rx_spin_short;         /* the short idle spin suffices (caps) */
 	uint8_t tx_drop;            /* drop reason of frames tx_burst did not send (caps) */
 	const struct xvs_port_ops *ops; /* its kind: rx/tx bursts, wake-up */
 	void *priv;                 /* the kind's state, the ops' first argument */

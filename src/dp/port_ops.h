@@ -45,6 +45,9 @@ struct xvs_port_caps {
 				   * software resolution at egress) */
 	bool rx_lazy;             /* reading a queue is a syscall: read it only when its
 				   * wake-up fd says frames wait (see worker.c) */
+	bool rx_spin_short;       /* its wake-up fd wakes the worker for any frame: spin
+				   * only XVS_IDLE_SPIN_FD_US before sleeping, as for a
+				   * lazy queue (worker.c) */
 	uint8_t tx_drop;          /* enum xvs_drop counted for frames tx_burst did not send */
 	uint64_t rx_offloads;     /* RTE_ETH_RX_OFFLOAD_* the device offers (0: none known) */
 	uint64_t tx_offloads;     /* RTE_ETH_TX_OFFLOAD_* the device offers (0: none known) */

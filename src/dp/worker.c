@@ -657,7 +657,7 @@ xvs_worker_main(void *arg)
 		uint16_t busy_n[XVS_BUSY_QUEUES_MAX], n_busy = 0;
 		struct xvs_busy_acct acct = {&open_q, &tq, busy_q, busy_n, &n_busy,
 					     RTE_DIM(busy_q)};
-		bool polled_busy = false, polled_lazy = false;
+		bool polled_busy = false, polled_short = false;
 
 		/* Which lazy queues to read this turn: all of them after a change
 		 * of queues and every XVS_LAZY_SWEEP_US, else those epoll reports. */
@@ -684,7 +684,7 @@ xvs_worker_main(void *arg)
 				if (unlikely(!p->active))
 					continue;
 				if (p->rx_lazy) {
-					polled_lazy = true;
+					polled_short = true;
 					if (!(w->lazy_ready[q->port] & bit)) {
 						lazy_skipped = true;
 						continue;
@@ -696,6 +696,8 @@ xvs_worker_main(void *arg)
 						open_q = NULL;
 						tq = t1;
 					}
+				} else if (p->rx_spin_short) {
+					polled_short = true;
 				} else {
 					polled_busy = true;
 				}
@@ -784,9 +786,10 @@ xvs_worker_main(void *arg)
 			continue;
 		}
 		w->idle_tsc += t1 - t0;
-		/* Short spin only for a worker whose every queue is lazy: one
-		 * that only drains hand-off rings polls memory, which is cheap. */
-		if (!xvs_idle_may_sleep(&idle, &idle_p, t1, polled_lazy && !polled_busy))
+		/* Short spin only for a worker whose every queue is lazy or
+		 * rx_spin_short: one that only drains hand-off rings polls
+		 * memory, which is cheap. */
+		if (!xvs_idle_may_sleep(&idle, &idle_p, t1, polled_short && !polled_busy))
 			continue;
 		if (armed && armed_gen != s->gen)
 			disarm(w, s, &armed, armed_gen);

@@ -33,6 +33,7 @@
 #include "dp.h"
 #include "port.h"
 #include "port_mtu.h"
+#include "xsk_redirect.h"
 
 /* A UMEM frame: the rx side gets XDP_PACKET_HEADROOM (256) before the
  * frame, so it receives frames of up to 1792 bytes, the MTU limit of the
@@ -182,35 +183,20 @@ xvs_xsk_get_stats(const struct xvs_xsk *x, struct xvs_xsk_stats *st)
 
 /* ---- the XDP program ----
  *
- * bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS): a frame on a
- * queue with a socket goes to it, any other to the kernel stack. Written out
- * as instructions rather than loaded from an object file (libxdp's default
- * program would do the same, but its lookup of an existing program on the
- * netdev and its multi-program dispatcher leave fds open that hold the
- * sockets, the DPDK PMD's failure): one program and one map of our own,
- * detached and closed on close. */
+ * xsk_redirect.h's: a frame on a queue with a socket goes to it, any other to
+ * the kernel stack. Written out as instructions rather than loaded from an
+ * object file (libxdp's default program would do the same, but its lookup of
+ * an existing program on the netdev and its multi-program dispatcher leave
+ * fds open that hold the sockets, the DPDK PMD's failure): one program and
+ * one map of our own, detached and closed on close. */
 static int
 prog_load(int map_fd, struct xvs_err *err)
 {
-	struct bpf_insn insn[] = {
-		/* r2 = ctx->rx_queue_index */
-		{.code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1,
-		 .off = offsetof(struct xdp_md, rx_queue_index)},
-		/* r1 = &xsks (two instructions) */
-		{.code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
-		 .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd},
-		{.code = 0},
-		/* r3 = XDP_PASS: the action when the map has no socket */
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = XDP_PASS},
-		{.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect_map},
-		{.code = BPF_JMP | BPF_EXIT},
-	};
 	char name[BPF_OBJ_NAME_LEN + 16]; /* the kernel takes BPF_OBJ_NAME_LEN - 1 */
 	int fd;
 
 	snprintf(name, sizeof(name), XSK_PROG_NAME "_%ld", (long)getpid());
-	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, name, "GPL", insn, RTE_DIM(insn), NULL);
-
+	fd = xvs_xsk_redirect_prog_load(map_fd, name);
 	if (fd < 0)
 		return xvs_err_set(err, -errno, "load XDP program: %s", strerror(errno));
 	return fd;
@@ -717,6 +703,10 @@ afxdp_port_open(struct xvs_port *p, struct xvs_err *err)
 	p->n_txq = nq;
 	p->rss_attached = nq; /* the NIC's own hash spreads over them */
 	p->rx_intr = true;
+	/* The socket fd wakes the worker for the first frame, as a tap's does:
+	 * a long spin after each frame would cost a sparse flow (a ping every
+	 * 10 ms) 2 % of a core for nothing (bench/afxdp.py beside xdprelay). */
+	p->caps.rx_spin_short = true;
 	for (uint16_t q = 0; q < nq; q++)
 		p->rxq[q].fd = xvs_xsk_fd(x, q);
 	xvs_port_netdev_mac(p->cfg.ifname, p->mac);
