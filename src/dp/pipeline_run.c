@@ -343,17 +343,17 @@ xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 		return n;
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		if (verdict[i] == XVS_VERDICT_DROP) {
+		if (verdict[i] != XVS_VERDICT_DROP) {
+			if (orig != NULL)
+				orig[k] = (uint8_t)i;
+			pkts[k++] = pkts[i];
+		} else {
 			/* Counted as the stage that dropped it would be
 			 * (apply_verdicts). */
 			w->stage_ctr[st[by[i]].id].v[XVS_STAGE_CTR_DROP0 + reason[i]]++;
 			w->ctr[port].drop[XVS_DROP_policy]++;
 			rte_pktmbuf_free(pkts[i]);
-			continue;
 		}
-		if (orig != NULL)
-			orig[k] = (uint8_t)i;
-		pkts[k++] = pkts[i];
 	}
 	return k;
 stages:

@@ -691,11 +691,11 @@ test_acl_dpdk_bad_settings(void **state)
  * cache took it (else nothing ran). by[] gets the dropping stage (0
  * mac_spoof, 1 the ACL). */
 static bool
-run_cached(struct xvs_fcache *fc, uint64_t gen, struct burst *b, const struct xvs_mac_guard *g,
-	   const void *st, uint8_t *by)
+run_cached_at(struct xvs_fcache *fc, uint64_t gen, struct burst *b, const struct xvs_mac_guard *g,
+	      const void *st, uint8_t *by, uint64_t now_ns)
 {
 	struct xvs_fcache_plan plan = {.spoof = g != NULL ? 0 : -1, .acl = 1, .storm = false};
-	struct xvs_ext_burst eb = ext_of(b, NULL, XVS_ACL_OUT, 0, SEC);
+	struct xvs_ext_burst eb = ext_of(b, NULL, XVS_ACL_OUT, 0, now_ns);
 	bool ok;
 
 	for (uint16_t i = 0; i < b->n; i++) {
@@ -709,6 +709,13 @@ run_cached(struct xvs_fcache *fc, uint64_t gen, struct burst *b, const struct xv
 	ok = xvs_fcache_run(fc, gen, &plan, &eb, g, st, b->ctr, b->verdict, b->reason, by);
 	b->n = 0;
 	return ok;
+}
+
+static bool
+run_cached(struct xvs_fcache *fc, uint64_t gen, struct burst *b, const struct xvs_mac_guard *g,
+	   const void *st, uint8_t *by)
+{
+	return run_cached_at(fc, gen, b, g, st, by, SEC);
 }
 
 /* The flow cache gives the stages' answers: random rule sets (replaced,
@@ -869,6 +876,74 @@ test_acl_dpdk_flow_cache_invalidates(void **state)
 	burst_free(b);
 }
 
+/* The reader the seam runs: the reply on worker 1 at seam_now. */
+static struct burst *seam_b;
+static const void *seam_st;
+static struct xvs_acl_pkt seam_rep;
+static uint64_t seam_now;
+static int seam_verdict = -1;
+
+static void
+seam_reader(void)
+{
+	burst_add(seam_b, &seam_rep, 0);
+	run(seam_b, seam_st, XVS_ACL_IN, 1, seam_now);
+	seam_verdict = seam_b->verdict[0];
+}
+
+/* A stateful flow is live only with its timeout: a reader on another
+ * worker at the moment the flow becomes visible with its time (the seam in
+ * flow_add) sees it live, 5 s later, under a 30 s timeout. The request goes
+ * through the flow cache, whose hits refresh the flow too. */
+static void
+test_acl_dpdk_stateful_publication_order(void **state)
+{
+	static const char *const lines[] = {
+		"dir=out action=allow proto=udp stateful=on timeout=30",
+		"dir=in action=deny",
+	};
+	struct xvs_acl_pkt req = udp_pkt("10.0.0.1", "10.0.0.2", 4000, 53);
+	struct xvs_fcache *fc = xvs_fcache_create(SOCKET_ID_ANY);
+	struct burst *b = burst_new();
+	struct xvs_fcache_stats fs;
+	uint8_t by[XVS_EXT_BURST_MAX];
+	uint64_t t = 100 * SEC;
+	void *st;
+
+	(void)state;
+	assert_non_null(fc);
+	xvs_dp.n_workers_max = 2;
+	st = compile_str(lines, 2);
+	seam_b = burst_new();
+	seam_st = st;
+	seam_rep = reply_of(req);
+	seam_now = t + 5 * SEC;
+	xvs_acl_test_flow_seam = seam_reader;
+	burst_add(b, &req, 0);
+	assert_true(run_cached_at(fc, 1, b, NULL, st, by, t));
+	xvs_acl_test_flow_seam = NULL;
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_ADDED], 1);
+	assert_int_equal(seam_verdict, XVS_VERDICT_PASS);
+	assert_int_equal(seam_b->ctr[XVS_ACL_CTR_FLOW_ALLOWED], 1);
+	/* Requests 20 s on, the second from the cache, refresh the flow. */
+	burst_add(b, &req, 0);
+	burst_add(b, &req, 0);
+	assert_true(run_cached_at(fc, 1, b, NULL, st, by, t + 20 * SEC));
+	xvs_fcache_stats(fc, &fs);
+	assert_true(fs.hits >= 1);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_ALLOWED], 2);
+	/* 40 s after the flow was recorded, 20 s after the refresh: live. */
+	burst_add(b, &seam_rep, 0);
+	run(b, st, XVS_ACL_IN, 1, t + 40 * SEC);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	ops->state_free(ctx, st);
+	xvs_fcache_free(fc);
+	burst_free(seam_b);
+	burst_free(b);
+	xvs_dp.n_workers_max = 1;
+}
+
 static int
 setup(void **state)
 {
@@ -906,6 +981,7 @@ main(void)
 		cmocka_unit_test(test_acl_dpdk_bad_settings),
 		cmocka_unit_test(test_acl_dpdk_flow_cache_against_reference),
 		cmocka_unit_test(test_acl_dpdk_flow_cache_invalidates),
+		cmocka_unit_test(test_acl_dpdk_stateful_publication_order),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

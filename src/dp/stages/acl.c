@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include <rte_acl.h>
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_hash.h>
@@ -270,6 +271,8 @@ flow_key_of(struct flow_key *f, const struct acl_key *k, uint8_t l3)
 	memcpy(f->remote, k->remote, 16);
 }
 
+void (*xvs_acl_test_flow_seam)(void);
+
 /* A live recorded flow in any worker's table: refresh it and say so. */
 static inline bool
 flow_hit(const struct acl_state *st, const struct flow_key *f, uint64_t now_ns)
@@ -315,6 +318,8 @@ flow_add(const struct acl_state *st, struct acl_worker *w, const struct flow_key
 	 * which readers take as live. The timeout goes first, then the time
 	 * (release), so whoever sees the time sees the timeout. */
 	atomic_store_explicit(&w->ent[pos].timeout_ns, ri->timeout_ns, memory_order_relaxed);
+	if (unlikely(xvs_acl_test_flow_seam != NULL))
+		xvs_acl_test_flow_seam(); /* the publication point, for the unit test */
 	atomic_store_explicit(&w->ent[pos].last_ns, now_ns, memory_order_release);
 	w->n_flows++;
 	ctr[XVS_ACL_CTR_FLOW_ADDED]++;

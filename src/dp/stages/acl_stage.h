@@ -88,4 +88,10 @@ void xvs_acl_stage_classify(const void *state, const struct xvs_ext_burst *b,
 void xvs_acl_stage_apply(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
 			 uint8_t *verdict, uint8_t *reason);
 
+/* Test seam: when set, a stateful allow recording a flow calls it between
+ * writing the flow's timeout and its time (which makes the flow live with
+ * that timeout), on the recording worker, so a test can run a reader at the
+ * publication point. NULL in xvsd: one predictable branch per new flow. */
+extern void (*xvs_acl_test_flow_seam)(void);
+
 #endif /* XVS_ACL_STAGE_H */
