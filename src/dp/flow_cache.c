@@ -161,7 +161,10 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 	uint8_t need = XVS_META_GUARD_CLEAN | (plan->storm ? XVS_META_DST_KNOWN : 0);
 	uint64_t gen1 = gen + 1;
 
-	/* Every frame must be one the cache answers, or none is taken. */
+	/* Every frame must be one the cache answers, or none is taken. Keys;
+	 * a frame with the key of the one before it (a burst is mostly runs of
+	 * one flow) shares its lookup. The sets of the rest are prefetched
+	 * first and compared after, so their misses overlap. */
 	for (i = 0; i < b->n; i++) {
 		const struct xvs_pkt_meta *md = b->meta[i];
 
@@ -169,12 +172,7 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 			fc->st.bypass++;
 			return false;
 		}
-	}
-	/* Keys; a frame with the key of the one before it (a burst is mostly
-	 * runs of one flow) shares its lookup. The sets of the rest are
-	 * prefetched first and compared after, so their misses overlap. */
-	for (i = 0; i < b->n; i++) {
-		make_key(keys[i], b->data[i], b->meta[i], b->port);
+		make_key(keys[i], b->data[i], md, b->port);
 		if (i > 0 && key_eq(keys[i], keys[i - 1]))
 			continue;
 		set[nu] = set_of(fc, keys[i]);
@@ -230,8 +228,8 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 			spoof[i] = spoof[i - 1];
 		}
 		any_spoof |= spoof[i];
-		verdict[i] = XVS_VERDICT_PASS;
 	}
+	memset(verdict, XVS_VERDICT_PASS, b->n);
 	if (plan->acl < 0)
 		goto spoofed;
 	if (likely(!any_spoof)) {
@@ -240,8 +238,7 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 		ab.state = acl_state;
 		ab.counters = acl_ctr;
 		xvs_acl_stage_apply(acl_state, &ab, res, verdict, reason);
-		for (i = 0; i < b->n; i++)
-			by[i] = (uint8_t)plan->acl;
+		memset(by, (uint8_t)plan->acl, b->n);
 	} else {
 		/* The ACL sees the frames mac_spoof let through, as in the
 		 * stages: a burst of those only. */
