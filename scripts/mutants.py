@@ -439,7 +439,7 @@ MUTANTS = [
      [("src/dp/flow_cache.c",
        "\tuint64_t gen1 = gen + 1;",
        "\tuint64_t gen1 = 1;")],
-     [unit("test_acl_dpdk")]),
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "flow_cache")]),
 
     ("fcache-run-no-rule", "the frames after the first of a run in a burst get no ACL rule",
      [("src/dp/flow_cache.c",
