@@ -433,6 +433,9 @@ workers_create(int n, uint32_t mbufs)
 		/* The policy flow cache (flow_cache.h): without memory for it
 		 * the stages run uncached. */
 		wk->fcache = xvs_fcache_create((int)rte_lcore_to_socket_id(lcore));
+		if (wk->fcache == NULL)
+			XVS_WARN("main", "worker %d: no memory for the policy flow cache (2 MB): "
+				 "port security and ACLs run uncached", w);
 		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
 		wk->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (wk->learn_ring == NULL || wk->epfd < 0 || wk->wakefd < 0)
