@@ -453,6 +453,13 @@ MUTANTS = [
        "insert(fc, set[j], keys[miss[j]], gen1, mres[j], 0);")],
      [unit("test_acl_dpdk")]),
 
+    ("fcache-drop-wrong-stage", "a frame the flow cache finds spoofed is counted as the "
+     "ACL's drop",
+     [("src/dp/flow_cache.c",
+       "\t\t\t\tby[i] = (uint8_t)plan->spoof;",
+       "\t\t\t\tby[i] = (uint8_t)plan->acl;")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("acl-flow-live-before-timeout", "a stateful flow becomes live before its timeout is written",
      [("src/dp/stages/acl.c",
        "\tatomic_store_explicit(&w->ent[pos].timeout_ns, ri->timeout_ns, memory_order_relaxed);\n"
