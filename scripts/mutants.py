@@ -441,6 +441,44 @@ MUTANTS = [
        "\t\t\tres[i] = 0;")],
      [unit("test_acl_dpdk")]),
 
+    # -- the policy flow cache (src/dp/flow_cache.c) and the stateful write order
+    ("fcache-ignores-generation", "a flow cache entry outlives the rules it was made under",
+     [("src/dp/flow_cache.c",
+       "\tuint64_t gen1 = gen + 1;",
+       "\tuint64_t gen1 = 1;")],
+     [unit("test_acl_dpdk"), e2e("test_acl.py", "flow_cache")]),
+
+    ("fcache-run-no-rule", "the frames after the first of a run in a burst get no ACL rule",
+     [("src/dp/flow_cache.c",
+       "\t\t\tres[i] = res[i - 1];",
+       "\t\t\tres[i] = 0;")],
+     [unit("test_acl_dpdk")]),
+
+    ("fcache-forgets-spoof", "a flow cache entry passes a source mac_spoof drops",
+     [("src/dp/flow_cache.c",
+       "insert(fc, set[j], keys[miss[j]], gen1, mres[j], spoof[miss[j]]);",
+       "insert(fc, set[j], keys[miss[j]], gen1, mres[j], 0);")],
+     [unit("test_acl_dpdk")]),
+
+    ("fcache-drop-wrong-stage", "a frame the flow cache finds spoofed is counted as the "
+     "ACL's drop",
+     [("src/dp/flow_cache.c",
+       "\t\t\t\tby[i] = (uint8_t)plan->spoof;",
+       "\t\t\t\tby[i] = (uint8_t)plan->acl;")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("acl-flow-live-before-timeout", "a stateful flow becomes live before its timeout is written",
+     [("src/dp/stages/acl.c",
+       "\tatomic_store_explicit(&w->ent[pos].timeout_ns, ri->timeout_ns, memory_order_relaxed);\n"
+       "\tif (unlikely(xvs_acl_test_flow_seam != NULL))\n"
+       "\t\txvs_acl_test_flow_seam(); /* the publication point, for the unit test */\n"
+       "\tatomic_store_explicit(&w->ent[pos].last_ns, now_ns, memory_order_release);",
+       "\tatomic_store_explicit(&w->ent[pos].last_ns, now_ns, memory_order_release);\n"
+       "\tif (unlikely(xvs_acl_test_flow_seam != NULL))\n"
+       "\t\txvs_acl_test_flow_seam(); /* the publication point, for the unit test */\n"
+       "\tatomic_store_explicit(&w->ent[pos].timeout_ns, ri->timeout_ns, memory_order_relaxed);")],
+     [unit("test_acl_dpdk")]),
+
     ("acl-not-restored", "stored ACL rules are not compiled at start-up",
      [("src/ctl/cmd_acl.c",
        "\t\tif (r == 0 && list.n == 0)\n\t\t\tcontinue;",
@@ -1005,7 +1043,7 @@ MUTANTS = [
 
     ("guard-clean-icmp", "the metadata fill marks ICMP clean, so router_guard lets router "
      "advertisements through",
-     [("src/dp/dp.h", "md->l4_proto == 1 || md->l4_proto == 58)", "md->l4_proto == 58)")],
+     [("src/dp/dp.h", "|| proto == 1 || proto == 58)", "|| proto == 58)")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("acl-dup-no-answer", "a packet with the same ACL key as the one before it gets no rule",

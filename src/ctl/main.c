@@ -36,6 +36,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "flow_cache.h"
 #include "log.h"
 #include "params.h"
 #include "stages.h"
@@ -429,6 +430,12 @@ workers_create(int n, uint32_t mbufs)
 		wk->learn_ring = rte_ring_create_elem(rname, sizeof(struct xvs_learn_req),
 						      XVS_LEARN_RING_SIZE, rte_socket_id(),
 						      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		/* The policy flow cache (flow_cache.h): without memory for it
+		 * the stages run uncached. */
+		wk->fcache = xvs_fcache_create((int)rte_lcore_to_socket_id(lcore));
+		if (wk->fcache == NULL)
+			XVS_WARN("main", "worker %d: no memory for the policy flow cache (2 MB): "
+				 "port security and ACLs run uncached", w);
 		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
 		wk->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (wk->learn_ring == NULL || wk->epfd < 0 || wk->wakefd < 0)
@@ -1059,6 +1066,7 @@ main(int argc, char **argv)
 				rte_pktmbuf_free(m);
 			rte_ring_free(r);
 		}
+		xvs_fcache_free(xvs_dp.worker[w]->fcache);
 		rte_free(xvs_dp.worker[w]);
 	}
 	rte_free(atomic_load(&xvs_dp.snap));

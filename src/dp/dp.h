@@ -257,6 +257,8 @@ struct xvs_worker {
 	 * RSS): one producer and one consumer each, so FIFO order per source, and
 	 * a flow has one source (its queue's poller), so per-flow order holds. */
 	struct rte_ring *rss_ring[XVS_MAX_WORKERS];
+	struct xvs_fcache *fcache;        /* policy flow cache (flow_cache.h), or NULL:
+					   * the stages run as they are */
 
 	/* Shared flags (one line of their own). */
 	alignas(RTE_CACHE_LINE_SIZE) atomic_int sleeping; /* 1 from arming to waking; the first waker clears it */
@@ -364,26 +366,33 @@ uint16_t xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s
 #define XVS_META_DST_LOOKED (1u << 6)
 #define XVS_META_DST_KNOWN (1u << 7)
 
-/* Set XVS_META_GUARD_CLEAN on md (frame d) when it applies; the classifier
- * of guards.c's surely_clean, from the same metadata. */
-static inline void
-xvs_meta_guard_mark(struct xvs_pkt_meta *md, const uint8_t *d)
+/* Does XVS_META_GUARD_CLEAN apply to frame d with these metadata fields?
+ * The classifier of guards.c's surely_clean, from the same metadata. */
+static inline __attribute__((always_inline)) bool
+xvs_meta_guard_clean(const uint8_t *d, uint8_t l3, uint8_t proto, uint8_t flags, uint16_t l4_off)
 {
 	uint16_t sport, dport;
 
-	if (md->l3 == 0 || md->l4_off == 0 || (md->flags & XVS_META_FRAGMENT) ||
-	    md->l4_proto == 1 || md->l4_proto == 58)
-		return;
-	if (md->l4_proto == 17) {
-		if (!(md->flags & XVS_META_HAS_PORTS))
-			return;
+	if (l3 == 0 || l4_off == 0 || (flags & XVS_META_FRAGMENT) || proto == 1 || proto == 58)
+		return false;
+	if (proto == 17) {
+		if (!(flags & XVS_META_HAS_PORTS))
+			return false;
 		/* guard.h: DHCPv4 from 67 or to 68; DHCPv6 from 547 or to 546/547. */
-		sport = xvs_rd16(d + md->l4_off);
-		dport = xvs_rd16(d + md->l4_off + 2);
+		sport = xvs_rd16(d + l4_off);
+		dport = xvs_rd16(d + l4_off + 2);
 		if (sport == 67 || dport == 68 || sport == 547 || dport == 546 || dport == 547)
-			return;
+			return false;
 	}
-	md->flags |= XVS_META_GUARD_CLEAN;
+	return true;
+}
+
+/* Set XVS_META_GUARD_CLEAN on md (frame d) when it applies. */
+static inline void
+xvs_meta_guard_mark(struct xvs_pkt_meta *md, const uint8_t *d)
+{
+	if (xvs_meta_guard_clean(d, md->l3, md->l4_proto, md->flags, md->l4_off))
+		md->flags |= XVS_META_GUARD_CLEAN;
 }
 
 static inline struct xvs_pkt_meta *
@@ -399,57 +408,90 @@ xvs_meta(struct rte_mbuf *m)
 void xvs_meta_l34_slow(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len,
 		       const struct xvs_l2 *l2);
 
-static inline void
-xvs_meta_l34(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
+/* Bytes 8-15 of the metadata (pcp, l3, l4_proto, flags, l3_off, l4_off; see
+ * the static_asserts below) for frame d[0..len) with L2 header l2, the flags
+ * so far flags0 and priority pcp: computed in registers, so that the fill
+ * writes the metadata in one store instead of field by field. */
+static_assert(offsetof(struct xvs_pkt_meta, pcp) == 8 && offsetof(struct xvs_pkt_meta, l3) == 9 &&
+	      offsetof(struct xvs_pkt_meta, l4_proto) == 10 &&
+	      offsetof(struct xvs_pkt_meta, flags) == 11 &&
+	      offsetof(struct xvs_pkt_meta, l3_off) == 12 &&
+	      offsetof(struct xvs_pkt_meta, l4_off) == 14 &&
+	      offsetof(struct xvs_pkt_meta, in_port) == 4 && offsetof(struct xvs_pkt_meta, vid) == 6,
+	      "metadata layout the one-store fill assumes");
+static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "the one-store fill packs little-endian");
+
+static inline __attribute__((always_inline)) uint64_t
+xvs_meta_w1(const uint8_t *d, uint32_t len, const struct xvs_l2 *l2, uint8_t flags0, uint8_t pcp)
 {
 	const uint8_t *ip = d + l2->l3_off;
 	uint32_t off = l2->l3_off, ihl, tot;
-	uint16_t frag;
+	uint64_t base = pcp | (uint64_t)off << 32;
+	uint8_t proto, flags = flags0;
+	uint16_t frag, l4_off;
 
-	md->l3_off = l2->l3_off;
 	if (l2->ethertype != XVS_ETYPE_IPV4) {
-		xvs_meta_l34_slow(md, d, len, l2);
-		return;
+		struct xvs_pkt_meta t = {.pcp = pcp, .flags = flags0};
+		uint64_t w;
+
+		xvs_meta_l34_slow(&t, d, len, l2);
+		memcpy(&w, (const uint8_t *)&t + 8, 8);
+		return w;
 	}
 	/* The checks of pkt_parse.c's parse_ipv4 (RFC 791): a header that
 	 * fails them leaves the frame "not IP" for the stages. */
 	if (len < off + 20 || (ip[0] >> 4) != 4)
-		return;
+		return base | (uint64_t)flags << 24;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	tot = xvs_rd16(ip + 2);
 	if (ihl < 20 || tot < ihl || tot > len - off)
-		return;
-	md->l3 = 4;
-	md->l4_proto = ip[9];
+		return base | (uint64_t)flags << 24;
+	proto = ip[9];
 	frag = xvs_rd16(ip + 6);
+	l4_off = (uint16_t)(off + ihl);
 	if ((frag & 0x3fff) != 0) {
-		md->flags |= XVS_META_FRAGMENT;
-		if ((frag & 0x1fff) == 0)
-			md->l4_off = (uint16_t)(off + ihl);
-		return;
+		flags |= XVS_META_FRAGMENT;
+		if ((frag & 0x1fff) != 0)
+			l4_off = 0;
+	} else {
+		if ((proto == 6 && tot - ihl >= 20) || (proto == 17 && tot - ihl >= 8))
+			flags |= XVS_META_HAS_PORTS;
+		if (xvs_meta_guard_clean(d, 4, proto, flags, l4_off))
+			flags |= XVS_META_GUARD_CLEAN;
 	}
-	md->l4_off = (uint16_t)(off + ihl);
-	if ((md->l4_proto == 6 && tot - ihl >= 20) || (md->l4_proto == 17 && tot - ihl >= 8))
-		md->flags |= XVS_META_HAS_PORTS;
-	xvs_meta_guard_mark(md, d);
+	return base | (uint64_t)4 << 8 | (uint64_t)proto << 16 | (uint64_t)flags << 24 |
+	       (uint64_t)l4_off << 48;
+}
+
+static inline void
+xvs_meta_l34(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
+{
+	uint64_t w1 = xvs_meta_w1(d, len, l2, md->flags, md->pcp);
+
+	memcpy((uint8_t *)md + 8, &w1, 8);
 }
 
 /* Fill m's metadata from its parsed L2 header (l2->l3_off as in the frame
  * now): L3/L4 offsets, protocol and flags; in_port, vid; dst and the rest
- * cleared. Inline: it runs per frame when stages are on. */
+ * cleared. Inline: it runs per frame when stages are on. The 32 bytes are
+ * built in registers and written as two 16-byte stores, instead of a memset
+ * and a store per field. */
+typedef uint64_t xvs_meta_v2 __attribute__((vector_size(16)));
+
 static inline void
 xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uint16_t vid)
 {
-	struct xvs_pkt_meta *md = xvs_meta(m);
+	/* Vectors built from registers: an array of words would go through
+	 * the stack and stall on store forwarding when read back as one. */
+	xvs_meta_v2 lo = {(m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0) |
+				  (uint64_t)in_port << 32 | (uint64_t)vid << 48,
+			  xvs_meta_w1(rte_pktmbuf_mtod(m, const uint8_t *),
+				      rte_pktmbuf_data_len(m), l2,
+				      l2->tagged ? XVS_META_TAGGED : 0, l2->pcp)};
+	xvs_meta_v2 hi = {0, 0};
 
-	memset(md, 0, sizeof(*md));
-	md->in_port = in_port;
-	md->vid = vid;
-	md->pcp = l2->pcp;
-	md->flags = l2->tagged ? XVS_META_TAGGED : 0;
-	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
-		md->flow_hash = m->hash.rss;
-	xvs_meta_l34(md, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), l2);
+	memcpy(xvs_meta(m), &lo, sizeof(lo));
+	memcpy((uint8_t *)xvs_meta(m) + sizeof(lo), &hi, sizeof(hi));
 }
 
 /* Run stages st[0..n_st) of place (XVS_EXT_INGRESS / XVS_EXT_EGRESS) of port
@@ -465,6 +507,15 @@ uint16_t xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s,
 			const struct xvs_snap_stage *st, unsigned n_st, uint8_t place,
 			uint16_t port, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns,
 			uint8_t *orig, uint8_t *mod);
+
+/* xvs_stages_run for a port's ingress stages, through the worker's policy
+ * flow cache (flow_cache.h) when the stages are ones it stands for (the
+ * port-security set with an ACL) and every frame of the burst is one it
+ * answers; the same results and counters either way. Worker only. */
+uint16_t xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
+				const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
+				struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns, uint8_t *orig,
+				uint8_t *mod);
 
 /* Buffer m for transmission to port slot out (stage_l2.c). Worker only. */
 void xvs_tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out,

@@ -16,7 +16,10 @@
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 
+#include "acl_stage.h"
 #include "dp.h"
+#include "flow_cache.h"
+#include "stages.h"
 
 void
 xvs_meta_l34_slow(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
@@ -209,37 +212,54 @@ bad:
 	return k;
 }
 
+/* A burst's arrays as stages see them (struct xvs_ext_burst). */
+struct burst_arrays {
+	uint8_t *data[XVS_BURST];
+	uint32_t len[XVS_BURST];
+	struct xvs_pkt_meta *meta[XVS_BURST];
+};
+
+/* b over pkts[0..n) of port at place, its arrays in a. */
+static inline void
+burst_of(struct xvs_ext_burst *b, struct burst_arrays *a, const struct xvs_worker *w,
+	 uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns)
+{
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->pkts = pkts;
+	b->data = a->data;
+	b->len = a->len;
+	b->meta = a->meta;
+	b->n = n;
+	b->port = port;
+	b->place = place;
+	b->worker = w->id;
+	b->now_ns = now_ns;
+	for (uint16_t i = 0; i < n; i++) {
+		a->data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+		a->len[i] = rte_pktmbuf_data_len(pkts[i]);
+		a->meta[i] = xvs_meta(pkts[i]);
+	}
+}
+
 uint16_t
 xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_stage *st,
 	       unsigned n_st, uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
 	       uint64_t now_ns, uint8_t *orig, uint8_t *mod)
 {
-	uint8_t *data[XVS_BURST];
-	uint32_t len[XVS_BURST];
-	struct xvs_pkt_meta *meta[XVS_BURST];
+	struct burst_arrays a;
+	uint8_t **data = a.data;
+	uint32_t *len = a.len;
+	struct xvs_pkt_meta **meta = a.meta;
 	uint8_t verdict[XVS_BURST], reason[XVS_BURST];
 	struct emit_ctx ec = {.w = w, .s = s, .from = port};
-	struct xvs_ext_burst b = {
-		.size = sizeof(b),
-		.pkts = pkts,
-		.data = data,
-		.len = len,
-		.meta = meta,
-		.port = port,
-		.place = place,
-		.worker = w->id,
-		.now_ns = now_ns,
-		.emit = emit_cb,
-		.emit_ctx = &ec,
-	};
+	struct xvs_ext_burst b;
 
-	for (uint16_t i = 0; i < n; i++) {
-		data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
-		len[i] = rte_pktmbuf_data_len(pkts[i]);
-		meta[i] = xvs_meta(pkts[i]);
-		if (orig != NULL)
-			orig[i] = (uint8_t)i;
-	}
+	burst_of(&b, &a, w, place, port, pkts, n, now_ns);
+	b.emit = emit_cb;
+	b.emit_ctx = &ec;
+	for (uint16_t i = 0; orig != NULL && i < n; i++)
+		orig[i] = (uint8_t)i;
 	if (mod != NULL)
 		memset(mod, 0, n);
 	for (unsigned j = 0; j < n_st && n > 0; j++) {
@@ -262,4 +282,80 @@ xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct 
 				   orig, mod);
 	}
 	return n;
+}
+
+/* Does the flow cache stand for st[0..n)? The port-security stages with an
+ * ACL after mac_spoof, nothing else (guards alone decide from the metadata
+ * flags for less than a lookup costs). */
+static inline bool
+fcache_plan(const struct xvs_snap_stage *st, unsigned n, struct xvs_fcache_plan *p)
+{
+	p->spoof = -1;
+	p->acl = -1;
+	p->storm = false;
+	for (unsigned j = 0; j < n; j++) {
+		const struct xvs_ext_desc *d = st[j].desc;
+
+		if (d == &xvs_acl_stage_desc) {
+			if (p->acl >= 0)
+				return false;
+			p->acl = (int8_t)j;
+		} else if (d == &xvs_stage_mac_spoof) {
+			if (p->acl >= 0 || p->spoof >= 0)
+				return false;
+			p->spoof = (int8_t)j;
+		} else if (d == &xvs_stage_storm_limit) {
+			p->storm = true;
+		} else if (d != &xvs_stage_dhcp_guard && d != &xvs_stage_router_guard) {
+			return false;
+		}
+	}
+	return p->acl >= 0;
+}
+
+uint16_t
+xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
+		       const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
+		       struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns, uint8_t *orig,
+		       uint8_t *mod)
+{
+	uint8_t verdict[XVS_BURST], reason[XVS_BURST], by[XVS_BURST], any = 0;
+	struct xvs_fcache_plan plan;
+	struct burst_arrays a;
+	struct xvs_ext_burst b;
+	uint16_t k = 0;
+
+	if (w->fcache == NULL || n == 0 || !fcache_plan(st, n_st, &plan))
+		goto stages;
+	burst_of(&b, &a, w, XVS_EXT_INGRESS, port, pkts, n, now_ns);
+	if (!xvs_fcache_run(w->fcache, s->gen, &plan, &b,
+			    plan.spoof >= 0 ? st[plan.spoof].state : NULL, st[plan.acl].state,
+			    w->stage_ctr[st[plan.acl].id].v, verdict, reason, by))
+		goto stages;
+	if (mod != NULL)
+		memset(mod, 0, n);
+	for (uint16_t i = 0; i < n; i++)
+		any |= verdict[i];
+	if (likely(any == XVS_VERDICT_PASS)) {
+		if (orig != NULL)
+			for (uint16_t i = 0; i < n; i++)
+				orig[i] = (uint8_t)i;
+		return n;
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		if (verdict[i] != XVS_VERDICT_DROP) {
+			if (orig != NULL)
+				orig[k] = (uint8_t)i;
+			pkts[k++] = pkts[i];
+		} else {
+			/* Counted as the stage that dropped it would be
+			 * (apply_verdicts). */
+			w->stage_ctr[st[by[i]].id].v[XVS_STAGE_CTR_DROP0 + reason[i]]++;
+			w->ctr[port].drop[XVS_DROP_policy]++;
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	return k;
+stages:
+	return xvs_stages_run(w, s, st, n_st, XVS_EXT_INGRESS, port, pkts, n, now_ns, orig, mod);
 }

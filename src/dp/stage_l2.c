@@ -351,8 +351,8 @@ ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct 
 	       uint64_t now_ns)
 {
 	uint8_t orig[XVS_BURST], mod[XVS_BURST];
-	uint16_t n = xvs_stages_run(w, s, ip->pipe.in, ip->pipe.n_in, XVS_EXT_INGRESS, in_port,
-				    pkts, k, now_ns, orig, mod);
+	uint16_t n = xvs_stages_run_ingress(w, s, ip->pipe.in, ip->pipe.n_in, in_port, pkts, k,
+					    now_ns, orig, mod);
 	bool prev_mod = false;
 
 	for (uint16_t i = 0; i < n; i++) {

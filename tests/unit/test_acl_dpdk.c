@@ -25,6 +25,8 @@
 #include "acl.h"
 #include "acl_stage.h"
 #include "dp.h"
+#include "flow_cache.h"
+#include "guard.h"
 #include "pkt_parse.h"
 #include "test_rng.h"
 #include "test_acl_rand.h"
@@ -156,8 +158,9 @@ burst_add(struct burst *b, const struct xvs_acl_pkt *p, uint32_t pkt_len)
 	burst_add_tagged(b, p, pkt_len, false);
 }
 
-static void
-run(struct burst *b, const void *state, uint8_t dir, unsigned worker, uint64_t now_ns)
+/* b as the stage sees it. */
+static struct xvs_ext_burst
+ext_of(struct burst *b, const void *state, uint8_t dir, unsigned worker, uint64_t now_ns)
 {
 	struct xvs_ext_burst eb = {
 		.size = sizeof(eb),
@@ -172,6 +175,14 @@ run(struct burst *b, const void *state, uint8_t dir, unsigned worker, uint64_t n
 		.state = state,
 		.counters = b->ctr,
 	};
+
+	return eb;
+}
+
+static void
+run(struct burst *b, const void *state, uint8_t dir, unsigned worker, uint64_t now_ns)
+{
+	struct xvs_ext_burst eb = ext_of(b, state, dir, worker, now_ns);
 
 	memset(b->verdict, XVS_VERDICT_PASS, sizeof(b->verdict));
 	ops->process(ctx, &eb, b->verdict, b->reason);
@@ -674,6 +685,265 @@ test_acl_dpdk_bad_settings(void **state)
 	assert_int_equal(ops->config_validate(ctx, 0, NULL, 0, err, sizeof(err)), 0);
 }
 
+/* A burst of b through the flow cache as the pipeline runs it on a port's
+ * ingress (flow_cache.h): mac_spoof with guard g (NULL: not on the port)
+ * and the ACL state st, under snapshot generation gen. Returns whether the
+ * cache took it (else nothing ran). by[] gets the dropping stage (0
+ * mac_spoof, 1 the ACL). */
+static bool
+run_cached_at(struct xvs_fcache *fc, uint64_t gen, struct burst *b, const struct xvs_mac_guard *g,
+	      const void *st, uint8_t *by, uint64_t now_ns)
+{
+	struct xvs_fcache_plan plan = {.spoof = g != NULL ? 0 : -1, .acl = 1, .storm = false};
+	struct xvs_ext_burst eb = ext_of(b, NULL, XVS_ACL_OUT, 0, now_ns);
+	bool ok;
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		/* As the metadata fill does (fill_meta leaves l4_off 0
+		 * without ports; the frames' IPv4 headers are 20 bytes). */
+		if (b->meta[i]->l3 == 4 && !(b->meta[i]->flags & XVS_META_FRAGMENT))
+			b->meta[i]->l4_off = (uint16_t)(b->meta[i]->l3_off + 20);
+		xvs_meta_guard_mark(b->meta[i], b->data[i]);
+	}
+	memset(b->verdict, 0xee, sizeof(b->verdict));
+	ok = xvs_fcache_run(fc, gen, &plan, &eb, g, st, b->ctr, b->verdict, b->reason, by);
+	b->n = 0;
+	return ok;
+}
+
+static bool
+run_cached(struct xvs_fcache *fc, uint64_t gen, struct burst *b, const struct xvs_mac_guard *g,
+	   const void *st, uint8_t *by)
+{
+	return run_cached_at(fc, gen, b, g, st, by, SEC);
+}
+
+/* The flow cache gives the stages' answers: random rule sets (replaced,
+ * with a new snapshot generation, between random bursts) and mac_spoof
+ * allowing one of the two sources the frames use, against the reference
+ * matcher; every packet is counted on its rule, from the cache or not. */
+static void
+test_acl_dpdk_flow_cache_against_reference(void **state)
+{
+	static struct xvs_acl_rule rs[64];
+	static struct xvs_acl_pkt pool_p[48];
+	struct xvs_fcache *fc = xvs_fcache_create(SOCKET_ID_ANY);
+	struct burst *b = burst_new();
+	struct xvs_fcache_stats fs;
+	struct xvs_mac_guard g;
+	struct xvs_err e;
+	uint64_t gen = 7;
+	unsigned iter, taken = 0, n = 0, last = 0;
+	void *st = NULL;
+
+	(void)state;
+	assert_non_null(fc);
+	rng_state = 0x5eed1e55;
+	for (iter = 0; iter < 3000; iter++) {
+		struct xvs_acl_pkt seen[XVS_EXT_BURST_MAX];
+		uint64_t before[64], after[64], want_hits[64] = {0};
+		uint32_t ids[64];
+		uint8_t by[XVS_EXT_BURST_MAX];
+		bool spoofed[XVS_EXT_BURST_MAX], any_ip = rnd(4) != 0;
+		unsigned k = 1 + rnd(XVS_EXT_BURST_MAX), i;
+
+		if (st == NULL || rnd(8) == 0) {
+			/* New rules (and frames): a new state, a new generation. */
+			if (st != NULL)
+				ops->state_free(ctx, st);
+			n = 1 + rnd(64);
+			for (i = 0; i < n; i++) {
+				rand_rule(&rs[i]);
+				rs[i].stateful = false;
+				rs[i].timeout_s = 0;
+				if (rs[i].action == XVS_ACL_METER)
+					rs[i].rate_bps = 1000000000000ull, rs[i].rate_pps = 0;
+			}
+			st = compile(rs, n);
+			for (i = 0; i < RTE_DIM(pool_p); i++) {
+				rand_pkt(&pool_p[i]);
+				if (i != 0) {
+					/* mostly IPv4, which the cache takes */
+					if (pool_p[i].l3 != 4) {
+						rand_addr(4, pool_p[i].src);
+						rand_addr(4, pool_p[i].dst);
+					}
+					pool_p[i].l3 = 4;
+					if (pool_p[i].proto == 58 || pool_p[i].proto == 1)
+						pool_p[i].proto = 6; /* the guards' business */
+					if ((pool_p[i].proto == 6 || pool_p[i].proto == 17) &&
+					    !pool_p[i].has_ports)
+						pool_p[i].has_ports = true; /* not a fragment */
+				}
+			}
+			assert_int_equal(xvs_mac_guard_set(&g, "t", false,
+							   &macs[0], 1, 0, &e),
+					 0);
+			gen++;
+		}
+		xvs_acl_stage_hits(st, ids, before, 64);
+		for (i = 0; i < k; i++) {
+			const struct xvs_acl_pkt *p;
+			int want;
+
+			/* Runs of one flow, as in real bursts, and some mixing;
+			 * pool_p[0] is the one that may be anything. */
+			if (i == 0 || rnd(2) == 0)
+				last = any_ip ? 1 + rnd(47) : rnd(48);
+			p = &pool_p[last];
+			burst_add_tagged(b, p, 0, rnd(3) == 0);
+			assert_int_equal(xvs_acl_pkt_from_frame(b->frame[i], b->len[i], &seen[i]),
+					 0);
+			spoofed[i] = memcmp(seen[i].src_mac, macs[0], 6) != 0;
+			want = xvs_acl_match_slow(rs, n, &seen[i], XVS_ACL_OUT);
+			if (!spoofed[i] && want >= 0)
+				want_hits[want]++;
+			/* the drop the stages would give: mac_spoof first */
+			by[i] = spoofed[i] ? 0 : want >= 0 && rs[want].action == XVS_ACL_DENY ? 1 : 2;
+		}
+		{
+			uint8_t want_by[XVS_EXT_BURST_MAX];
+
+			memcpy(want_by, by, sizeof(want_by));
+			if (!run_cached(fc, gen, b, &g, st, by))
+				continue; /* a frame the cache does not take: the stages' job */
+			taken++;
+			for (i = 0; i < k; i++) {
+				if (want_by[i] == 2) {
+					assert_int_equal(b->verdict[i], XVS_VERDICT_PASS);
+					continue;
+				}
+				if (b->verdict[i] != XVS_VERDICT_DROP || by[i] != want_by[i])
+					fail_msg("iter %u frame %u: verdict %u by %u, want drop by %u",
+						 iter, i, b->verdict[i], by[i], want_by[i]);
+				assert_int_equal(b->reason[i], 0); /* spoofed / deny */
+			}
+		}
+		xvs_acl_stage_hits(st, ids, after, 64);
+		for (i = 0; i < n; i++)
+			if (after[i] - before[i] != want_hits[i])
+				fail_msg("iter %u rule %u: %lu hits, want %lu", iter, i,
+					 (unsigned long)(after[i] - before[i]),
+					 (unsigned long)want_hits[i]);
+	}
+	xvs_fcache_stats(fc, &fs);
+	/* The cache answered most packets of the bursts it took. */
+	if (taken < 1000)
+		fail_msg("the cache took %u bursts of 3000", taken);
+	assert_true(fs.hits > fs.misses);
+	ops->state_free(ctx, st);
+	xvs_fcache_free(fc);
+	burst_free(b);
+}
+
+/* A rule change invalidates: the cached deny of a flow is not used under
+ * the next snapshot generation, which the new rules come with. */
+static void
+test_acl_dpdk_flow_cache_invalidates(void **state)
+{
+	static const char *const deny[] = {"dir=out action=deny proto=udp"};
+	static const char *const allow[] = {"dir=out action=allow proto=udp"};
+	struct xvs_acl_pkt p = udp_pkt("10.0.0.1", "10.0.0.2", 4000, 53);
+	struct xvs_fcache *fc = xvs_fcache_create(SOCKET_ID_ANY);
+	struct burst *b = burst_new();
+	struct xvs_fcache_stats fs;
+	uint64_t hits[1] = {0};
+	uint8_t by[XVS_EXT_BURST_MAX];
+	void *st;
+
+	(void)state;
+	assert_non_null(fc);
+	st = compile_str(deny, 1);
+	for (int round = 0; round < 2; round++) {
+		burst_add(b, &p, 0);
+		assert_true(run_cached(fc, 1, b, NULL, st, by));
+		assert_int_equal(b->verdict[0], XVS_VERDICT_DROP);
+		assert_int_equal(hit_rule(st, hits, 1), 0);
+	}
+	xvs_fcache_stats(fc, &fs);
+	assert_int_equal(fs.hits, 1); /* the second from the cache */
+	ops->state_free(ctx, st);
+	st = compile_str(allow, 1);
+	hits[0] = 0;
+	burst_add(b, &p, 0);
+	assert_true(run_cached(fc, 2, b, NULL, st, by));
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(hit_rule(st, hits, 1), 0);
+	xvs_fcache_stats(fc, &fs);
+	assert_int_equal(fs.hits, 1);
+	ops->state_free(ctx, st);
+	xvs_fcache_free(fc);
+	burst_free(b);
+}
+
+/* The reader the seam runs: the reply on worker 1 at seam_now. */
+static struct burst *seam_b;
+static const void *seam_st;
+static struct xvs_acl_pkt seam_rep;
+static uint64_t seam_now;
+static int seam_verdict = -1;
+
+static void
+seam_reader(void)
+{
+	burst_add(seam_b, &seam_rep, 0);
+	run(seam_b, seam_st, XVS_ACL_IN, 1, seam_now);
+	seam_verdict = seam_b->verdict[0];
+}
+
+/* A stateful flow is live only with its timeout: a reader on another
+ * worker at the moment the flow becomes visible with its time (the seam in
+ * flow_add) sees it live, 5 s later, under a 30 s timeout. The request goes
+ * through the flow cache, whose hits refresh the flow too. */
+static void
+test_acl_dpdk_stateful_publication_order(void **state)
+{
+	static const char *const lines[] = {
+		"dir=out action=allow proto=udp stateful=on timeout=30",
+		"dir=in action=deny",
+	};
+	struct xvs_acl_pkt req = udp_pkt("10.0.0.1", "10.0.0.2", 4000, 53);
+	struct xvs_fcache *fc = xvs_fcache_create(SOCKET_ID_ANY);
+	struct burst *b = burst_new();
+	struct xvs_fcache_stats fs;
+	uint8_t by[XVS_EXT_BURST_MAX];
+	uint64_t t = 100 * SEC;
+	void *st;
+
+	(void)state;
+	assert_non_null(fc);
+	xvs_dp.n_workers_max = 2;
+	st = compile_str(lines, 2);
+	seam_b = burst_new();
+	seam_st = st;
+	seam_rep = reply_of(req);
+	seam_now = t + 5 * SEC;
+	xvs_acl_test_flow_seam = seam_reader;
+	burst_add(b, &req, 0);
+	assert_true(run_cached_at(fc, 1, b, NULL, st, by, t));
+	xvs_acl_test_flow_seam = NULL;
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_ADDED], 1);
+	assert_int_equal(seam_verdict, XVS_VERDICT_PASS);
+	assert_int_equal(seam_b->ctr[XVS_ACL_CTR_FLOW_ALLOWED], 1);
+	/* Requests 20 s on, the second from the cache, refresh the flow. */
+	burst_add(b, &req, 0);
+	burst_add(b, &req, 0);
+	assert_true(run_cached_at(fc, 1, b, NULL, st, by, t + 20 * SEC));
+	xvs_fcache_stats(fc, &fs);
+	assert_true(fs.hits >= 1);
+	assert_int_equal(b->ctr[XVS_ACL_CTR_FLOW_ALLOWED], 2);
+	/* 40 s after the flow was recorded, 20 s after the refresh: live. */
+	burst_add(b, &seam_rep, 0);
+	run(b, st, XVS_ACL_IN, 1, t + 40 * SEC);
+	assert_int_equal(b->verdict[0], XVS_VERDICT_PASS);
+	ops->state_free(ctx, st);
+	xvs_fcache_free(fc);
+	burst_free(seam_b);
+	burst_free(b);
+	xvs_dp.n_workers_max = 1;
+}
+
 static int
 setup(void **state)
 {
@@ -709,6 +979,9 @@ main(void)
 		cmocka_unit_test(test_acl_dpdk_hits_carry_over),
 		cmocka_unit_test(test_acl_dpdk_verdict_cache),
 		cmocka_unit_test(test_acl_dpdk_bad_settings),
+		cmocka_unit_test(test_acl_dpdk_flow_cache_against_reference),
+		cmocka_unit_test(test_acl_dpdk_flow_cache_invalidates),
+		cmocka_unit_test(test_acl_dpdk_stateful_publication_order),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

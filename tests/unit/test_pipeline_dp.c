@@ -20,7 +20,9 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "acl_stage.h"
 #include "dp.h"
+#include "flow_cache.h"
 #include "port_ops.h"
 #include "stages.h"
 
@@ -495,6 +497,106 @@ test_pipeline_dp_storm_shares_lookup(void **state)
 	sd->ops->fini(ctx);
 }
 
+/* A stage of desc d for port 3 with one setting (key NULL: none). */
+static struct xvs_snap_stage
+stage_with(const struct xvs_ext_desc *d, uint16_t id, const char *key, const char *value)
+{
+	struct xvs_snap_stage ss = {.desc = d, .id = id};
+	struct xvs_ext_kv kv = {key, value};
+	char err[256] = "";
+	void *st = NULL;
+
+	if (d->ops->init != NULL)
+		assert_int_equal(d->ops->init(NULL, &ss.ctx), 0);
+	if (key != NULL && d->ops->config_apply(ss.ctx, 3, &kv, 1, &st, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", d->name, err);
+	ss.state = st;
+	return ss;
+}
+
+/* What one burst of 8 leaves: survivors (original index), counters. */
+struct fc_outcome {
+	uint16_t n;
+	uint8_t orig[XVS_BURST];
+	uint64_t spoofed, denied_drops, denied, no_match, policy;
+};
+
+static struct fc_outcome
+fc_burst(const struct xvs_snap_stage *st, unsigned n_st, uint64_t gen)
+{
+	struct rte_mbuf *pkts[XVS_BURST];
+	struct fc_outcome o = {0};
+	uint8_t mod[XVS_BURST];
+	uint64_t *sc = w->stage_ctr[st[0].id].v, *ac = w->stage_ctr[st[n_st - 1].id].v;
+	uint64_t before[4] = {sc[XVS_STAGE_CTR_DROP0], ac[XVS_STAGE_CTR_DROP0],
+			      ac[XVS_ACL_CTR_DENIED], ac[XVS_ACL_CTR_NO_MATCH]};
+	uint64_t pol = w->ctr[3].drop[XVS_DROP_policy];
+
+	burst(pkts, 8);
+	for (uint16_t i = 0; i < 8; i++) {
+		uint8_t *p = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+
+		if (i == 1 || i == 2)
+			p[11] = 0x66; /* another source: spoofed */
+		if (i == 4 || i == 5)
+			p[37] = 0x2f; /* destination port 5679: no rule */
+	}
+	snap->gen = gen;
+	o.n = xvs_stages_run_ingress(w, snap, st, n_st, 3, pkts, 8, 0, o.orig, mod);
+	for (uint16_t i = 0; i < o.n; i++)
+		assert_int_equal(rte_pktmbuf_mtod(pkts[i], uint8_t *)[59], o.orig[i]);
+	memset(o.orig + o.n, 0, sizeof(o.orig) - o.n);
+	free_all(pkts, o.n);
+	o.spoofed = sc[XVS_STAGE_CTR_DROP0] - before[0];
+	o.denied_drops = ac[XVS_STAGE_CTR_DROP0] - before[1];
+	o.denied = ac[XVS_ACL_CTR_DENIED] - before[2];
+	o.no_match = ac[XVS_ACL_CTR_NO_MATCH] - before[3];
+	o.policy = w->ctr[3].drop[XVS_DROP_policy] - pol;
+	return o;
+}
+
+/* The policy flow cache (flow_cache.h) in front of mac_spoof, the guards and
+ * the ACL gives the stages' survivors, drops and counters, from a miss and
+ * from a hit alike. */
+static void
+test_pipeline_dp_flow_cache_as_stages(void **state)
+{
+	struct xvs_snap_stage st[4];
+	struct fc_outcome want, got;
+
+	(void)state;
+	xvs_dp.n_workers_max = 1;
+	st[0] = stage_with(&xvs_stage_mac_spoof, 8, "macs", "02:00:00:00:00:01");
+	st[1] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
+	st[2] = stage_with(&xvs_stage_router_guard, 10, NULL, NULL);
+	st[3] = stage_with(&xvs_acl_stage_desc, 12, "1",
+			   "dir=out action=deny proto=udp remote-port=5678");
+	assert_null(w->fcache);
+	want = fc_burst(st, 4, 1);
+	assert_int_equal(want.n, 2); /* 4, 5: 1, 2 spoofed, the rest denied */
+	assert_int_equal(want.spoofed, 2);
+	assert_int_equal(want.denied_drops, 4);
+	w->fcache = xvs_fcache_create(SOCKET_ID_ANY);
+	assert_non_null(w->fcache);
+	for (int round = 0; round < 2; round++) {
+		struct xvs_fcache_stats fs;
+
+		got = fc_burst(st, 4, 2);
+		assert_memory_equal(&got, &want, sizeof(got));
+		xvs_fcache_stats(w->fcache, &fs);
+		/* a run shares its first frame's lookup; the second burst all hits */
+		assert_int_equal(fs.hits, round == 0 ? 3 : 11);
+	}
+	xvs_fcache_free(w->fcache);
+	w->fcache = NULL;
+	for (int i = 0; i < 4; i++) {
+		if (st[i].state != NULL)
+			st[i].desc->ops->state_free(st[i].ctx, (void *)(uintptr_t)st[i].state);
+		if (st[i].desc->ops->fini != NULL)
+			st[i].desc->ops->fini(st[i].ctx);
+	}
+}
+
 int
 main(void)
 {
@@ -510,6 +612,7 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_same_flow_dst, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_guard_clean_mark, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_storm_shares_lookup, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_flow_cache_as_stages, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)

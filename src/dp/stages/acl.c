@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include <rte_acl.h>
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_hash.h>
@@ -270,6 +271,8 @@ flow_key_of(struct flow_key *f, const struct acl_key *k, uint8_t l3)
 	memcpy(f->remote, k->remote, 16);
 }
 
+void (*xvs_acl_test_flow_seam)(void);
+
 /* A live recorded flow in any worker's table: refresh it and say so. */
 static inline bool
 flow_hit(const struct acl_state *st, const struct flow_key *f, uint64_t now_ns)
@@ -315,6 +318,8 @@ flow_add(const struct acl_state *st, struct acl_worker *w, const struct flow_key
 	 * which readers take as live. The timeout goes first, then the time
 	 * (release), so whoever sees the time sees the timeout. */
 	atomic_store_explicit(&w->ent[pos].timeout_ns, ri->timeout_ns, memory_order_relaxed);
+	if (unlikely(xvs_acl_test_flow_seam != NULL))
+		xvs_acl_test_flow_seam(); /* the publication point, for the unit test */
 	atomic_store_explicit(&w->ent[pos].last_ns, now_ns, memory_order_release);
 	w->n_flows++;
 	ctr[XVS_ACL_CTR_FLOW_ADDED]++;
@@ -495,35 +500,15 @@ allow_deny_runs(const struct acl_state *st, struct acl_worker *w, const uint32_t
 	}
 }
 
-static void
-acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+/* What process() does once rte_acl has answered: res[i] for frame i of b
+ * (keys[i] its key; read only for stateful rules). */
+static inline void
+apply_results(struct acl_state *st, struct acl_worker *w, const struct xvs_ext_burst *b,
+	      const struct acl_key *keys, const uint32_t *res, uint8_t *verdict, uint8_t *reason)
 {
-	/* Immutable but for the per-worker areas this worker writes. */
-	struct acl_state *st = (struct acl_state *)(uintptr_t)b->state;
-	bool out = b->place == XVS_EXT_INGRESS;
-	struct acl_key keys[XVS_EXT_BURST_MAX] __rte_aligned(8);
-	const uint8_t *kp[XVS_EXT_BURST_MAX];
-	uint32_t res[XVS_EXT_BURST_MAX];
-	const struct rte_acl_ctx *acl;
-	struct acl_worker *w;
 	uint64_t *ctr = b->counters, tsc = 0;
 	uint16_t i;
 
-	(void)vctx;
-	/* A state has an area for every started worker (xvs_dp.n_workers_max),
-	 * so the second test never passes a packet unchecked in xvsd. */
-	if (st == NULL || b->worker >= st->n_workers)
-		return;
-	acl = st->acl[out];
-	if (acl == NULL && !st->stateful)
-		return;
-	w = &st->w[b->worker];
-	for (i = 0; i < b->n; i++)
-		put_key(&keys[i], b->data[i], b->meta[i], out);
-	if (acl == NULL)
-		memset(res, 0, sizeof(res[0]) * b->n);
-	else
-		classify(acl, w, keys, kp, res, b->n);
 	if (!st->stateful && !st->metered) {
 		allow_deny_runs(st, w, res, b->n, verdict, reason, ctr);
 		return;
@@ -576,6 +561,90 @@ acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t
 	}
 	if (w->flows != NULL && xvs_dp.qsbr != NULL)
 		flow_sweep(w, b->now_ns, ctr);
+}
+
+/* The state and worker area process() works with, or NULL when the stage
+ * does nothing to b (no state, no rules for this direction and none
+ * stateful). */
+static inline struct acl_state *
+state_for(const struct xvs_ext_burst *b, const void *state)
+{
+	/* Immutable but for the per-worker areas this worker writes. */
+	struct acl_state *st = (struct acl_state *)(uintptr_t)state;
+
+	/* A state has an area for every started worker (xvs_dp.n_workers_max),
+	 * so the second test never passes a packet unchecked in xvsd. */
+	if (st == NULL || b->worker >= st->n_workers)
+		return NULL;
+	if (st->acl[b->place == XVS_EXT_INGRESS] == NULL && !st->stateful)
+		return NULL;
+	return st;
+}
+
+static void
+acl_process(void *vctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+{
+	struct acl_state *st = state_for(b, b->state);
+	bool out = b->place == XVS_EXT_INGRESS;
+	struct acl_key keys[XVS_EXT_BURST_MAX] __rte_aligned(8);
+	const uint8_t *kp[XVS_EXT_BURST_MAX];
+	uint32_t res[XVS_EXT_BURST_MAX];
+	const struct rte_acl_ctx *acl;
+	struct acl_worker *w;
+	uint16_t i;
+
+	(void)vctx;
+	if (st == NULL)
+		return;
+	acl = st->acl[out];
+	w = &st->w[b->worker];
+	for (i = 0; i < b->n; i++)
+		put_key(&keys[i], b->data[i], b->meta[i], out);
+	if (acl == NULL)
+		memset(res, 0, sizeof(res[0]) * b->n);
+	else
+		classify(acl, w, keys, kp, res, b->n);
+	apply_results(st, w, b, keys, res, verdict, reason);
+}
+
+void
+xvs_acl_stage_classify(const void *state, const struct xvs_ext_burst *b, const uint16_t *idx,
+		       uint16_t n, uint32_t *res)
+{
+	const struct acl_state *st = state_for(b, state);
+	bool out = b->place == XVS_EXT_INGRESS;
+	struct acl_key keys[XVS_EXT_BURST_MAX] __rte_aligned(8);
+	const uint8_t *kp[XVS_EXT_BURST_MAX];
+	uint16_t j;
+
+	if (st == NULL || st->acl[out] == NULL) {
+		memset(res, 0, sizeof(res[0]) * n);
+		return;
+	}
+	for (j = 0; j < n; j++) {
+		put_key(&keys[j], b->data[idx[j]], b->meta[idx[j]], out);
+		kp[j] = (const uint8_t *)&keys[j];
+	}
+	if (rte_acl_classify(st->acl[out], kp, res, n, 1) != 0)
+		memset(res, 0, sizeof(res[0]) * n);
+}
+
+void
+xvs_acl_stage_apply(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
+		    uint8_t *verdict, uint8_t *reason)
+{
+	struct acl_state *st = state_for(b, state);
+	struct acl_key keys[XVS_EXT_BURST_MAX] __rte_aligned(8);
+	uint16_t i;
+
+	if (st == NULL)
+		return;
+	/* Stateful rules key their flows by the addresses and ports: only
+	 * then is the key built again. */
+	if (st->stateful)
+		for (i = 0; i < b->n; i++)
+			put_key(&keys[i], b->data[i], b->meta[i], b->place == XVS_EXT_INGRESS);
+	apply_results(st, &st->w[b->worker], b, keys, res, verdict, reason);
 }
 
 /* ---- Control thread ---- */

@@ -69,4 +69,29 @@ uint64_t xvs_acl_stage_cache_hits(const void *state);
  * the sweep deletes them and the grace period has passed. */
 unsigned xvs_acl_stage_flows(const void *state);
 
+/* ---- For the flow cache (src/dp/flow_cache.c), workers only ----
+ * process() split in two, so that one cached answer per flow can stand in
+ * for the classification while everything per packet still runs. */
+
+/* rte_acl's answer (rule index + 1, 0 for no match) for frames idx[0..n)
+ * of b under state, in res[0..n): a pure function of the frame's ACL key
+ * (direction, MACs, addresses, protocol, ports) and the state. Neither the
+ * verdict cache nor any counter is touched. */
+void xvs_acl_stage_classify(const void *state, const struct xvs_ext_burst *b,
+			    const uint16_t *idx, uint16_t n, uint32_t *res);
+
+/* What process() does after classifying, with res[i] the answer for frame
+ * i of b (as xvs_acl_stage_classify gives it): rule hits and counters
+ * (b->counters) for every packet, meters per packet, stateful flows looked
+ * up and refreshed before the rule, recorded by stateful allows, and the
+ * sweep; verdict[i]/reason[i] set for drops. */
+void xvs_acl_stage_apply(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
+			 uint8_t *verdict, uint8_t *reason);
+
+/* Test seam: when set, a stateful allow recording a flow calls it between
+ * writing the flow's timeout and its time (which makes the flow live with
+ * that timeout), on the recording worker, so a test can run a reader at the
+ * publication point. NULL in xvsd: one predictable branch per new flow. */
+extern void (*xvs_acl_test_flow_seam)(void);
+
 #endif /* XVS_ACL_STAGE_H */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The policy flow cache (datapath): one exact-match cache per worker that
+ * stands in for a port's port-security stages (mac_spoof, dhcp_guard,
+ * router_guard, storm_limit) and its ACL together: one lookup per packet
+ * gives the combined answer of its flow, "spoofed" (mac_spoof drops it) or
+ * the ACL's rule (allow, deny or meter), and whatever must still happen per
+ * packet (rule hits and counters, meters, stateful flows) runs from that
+ * answer (acl_stage.h xvs_acl_stage_apply). doc/acl.md "How it runs".
+ *
+ * What it caches is a function of the key: a frame is taken only when the
+ * guards' answers do not depend on anything else, i.e. IPv4 with its L4
+ * header, not a fragment, not ICMP, not DHCP (XVS_META_GUARD_CLEAN: the
+ * guards pass it), and, when storm_limit is on the port, unicast to a known
+ * destination (XVS_META_DST_KNOWN: never counted); mac_spoof's answer for a
+ * source it would adopt (sticky) is never cached. A burst with any other
+ * frame runs the stages as before. The key: input port, VLAN, both MACs,
+ * both IPv4 addresses, protocol, ports (and whether there are ports).
+ *
+ * Validity: an entry holds the snapshot generation it was made under (dp.h
+ * xvs_snapshot.gen, new with every publication, which is how every change of
+ * rules, guard settings, sticky MACs or port options reaches the workers);
+ * under another generation it is empty.
+ *
+ * Layout: XVS_FCACHE_SETS sets of 2 entries of one cache line (2 MB per
+ * worker), the set chosen by CRC32 of the key. A miss fills a free or stale
+ * way; it replaces a live entry only 1 in XVS_FCACHE_REPLACE times (as Open
+ * vSwitch's EMC inserts with a probability), so a storm of new flows does
+ * not push out the flows the cache holds. No allocation after create.
+ */
+#ifndef XVS_FLOW_CACHE_H
+#define XVS_FLOW_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xvs/xvs_ext.h>
+
+#define XVS_FCACHE_SETS 16384u  /* x 2 ways: 32768 flows per worker */
+#define XVS_FCACHE_REPLACE 16u  /* a miss replaces a live entry 1 in this many */
+
+/* What of a port's ingress stages the cache stands for (pipeline_run.c
+ * fills it from the stage list): indexes into the list, -1 for none. */
+struct xvs_fcache_plan {
+	int8_t spoof;  /* mac_spoof */
+	int8_t acl;    /* the ACL, after mac_spoof */
+	bool storm;    /* storm_limit is on: only known unicast is cached */
+};
+
+struct xvs_fcache; /* one worker's, written by that worker only */
+
+/* Statistics (one worker's; tests and benchmarks). */
+struct xvs_fcache_stats {
+	uint64_t hits;     /* packets answered from an entry */
+	uint64_t misses;   /* packets classified (and offered to the cache) */
+	uint64_t inserts;  /* entries written */
+	uint64_t bypass;   /* bursts left to the stages (a frame the cache cannot answer) */
+};
+
+/* A cache on NUMA socket (SOCKET_ID_ANY), or NULL without memory. Control
+ * thread; freed with xvs_fcache_free. */
+struct xvs_fcache *xvs_fcache_create(int socket);
+void xvs_fcache_free(struct xvs_fcache *fc);
+void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out);
+
+/* Run the policy of plan (stages st[], their states and the ACL's counters
+ * acl_ctr) over the ingress burst b under snapshot generation gen. Returns
+ * false, having changed nothing but the bypass count, when some frame of b
+ * is not one the cache answers (the caller runs the stages); else true with
+ * verdict[i] (XVS_VERDICT_PASS or _DROP), reason[i] and by[i] (the index in
+ * st of the dropping stage) set for every frame, the ACL's per-packet work
+ * done. Worker only. */
+bool xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
+		    const struct xvs_ext_burst *b, const void *spoof_state, const void *acl_state,
+		    uint64_t *acl_ctr, uint8_t *verdict, uint8_t *reason, uint8_t *by);
+
+#endif /* XVS_FLOW_CACHE_H */
