@@ -40,6 +40,20 @@ print_port(json_t *p)
 	printf("port %s: capacity %s (%s), mode %s, owner worker %lld, queued %lld\n",
 	       s(p, "port"), cap, s(p, "capacity_from"), s(p, "mode"), i(p, "owner_worker"),
 	       i(p, "queued"));
+	{
+		json_t *pfc = json_object_get(p, "pfc_rx"), *held = json_object_get(p, "paused"), *v;
+		size_t k;
+
+		printf("  pfc_rx");
+		json_array_foreach(pfc, k, v)
+			printf(" %lld", (long long)json_integer_value(v));
+		printf("  pause_rx %lld  paused", i(p, "pause_rx"));
+		if (json_array_size(held) == 0)
+			printf(" -");
+		json_array_foreach(held, k, v)
+			printf(" %lld", (long long)json_integer_value(v));
+		printf("\n");
+	}
 	printf("  %-16s %-7s %6s %7s %7s %6s %12s %12s %10s %7s %8s %5s\n", "CLASS", "KIND",
 	       "WEIGHT", "MIN", "MAX", "STRICT", "OFFERED_B", "SENT_B", "DROPPED", "SHARE",
 	       "QUEUE_B", "PCP");

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "cmd_util.h"
@@ -201,6 +202,7 @@ plan_build(const struct xvs_port *eg, struct xvs_qos_plan *pl, struct xvs_err *e
 		cfg->cls[cfg->n_classes - 1].max_bps = t->max_bw;
 		cfg->cls[cfg->n_classes - 1].strict = t->strict;
 		pl->pcp[cfg->n_classes - 1] = (int8_t)t->pcp;
+		pl->any_pcp |= t->pcp >= 0;
 		m = &pl->rules[pl->n_rules++];
 		*m = t->m;
 		m->cls = (uint8_t)(cfg->n_classes - 1);
@@ -775,6 +777,22 @@ port_qos_json(const struct xvs_port *p)
 	json_object_set_new(o, "capacity_from",
 			    json_string(p->cfg.link_rate != 0 ? "link-rate" : "link speed"));
 	json_object_set_new(o, "queued", json_integer((json_int_t)xvs_qos_port_queued(st)));
+	{
+		/* Pause frames received (802.1Qbb per priority, 802.3x). */
+		json_t *pfc = json_array(), *held = json_array();
+		uint64_t tnow = xvs_tsc_ns(rte_rdtsc());
+
+		for (int pr = 0; pr < 8; pr++) {
+			json_array_append_new(pfc, json_integer((json_int_t)__atomic_load_n(
+							   &st->pfc_rx[pr], __ATOMIC_RELAXED)));
+			if (__atomic_load_n(&st->pause_until[pr], __ATOMIC_RELAXED) > tnow)
+				json_array_append_new(held, json_integer(pr));
+		}
+		json_object_set_new(o, "pfc_rx", pfc);
+		json_object_set_new(o, "paused", held);
+		json_object_set_new(o, "pause_rx", json_integer((json_int_t)__atomic_load_n(
+								 &st->pause_rx, __ATOMIC_RELAXED)));
+	}
 	/* The owner adopts a new layout at its next turn; until then its
 	 * counters are the old classes'. */
 	fresh = st->layout_gen == pl->layout_gen;

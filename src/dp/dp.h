@@ -91,7 +91,9 @@ _Static_assert(XVS_MAX_PORTS <= XVS_VMQ_HANDOFF, "a port slot leaves the hand-of
 	X(tx_policy)        /* dropped or excluded by an egress stage (egress port) */ \
 	X(qos_queue_full)   /* QoS: the frame's class queue was full (egress port) */  \
 	X(qos_flushed)      /* QoS: queued when its class or the port's QoS went away  \
-			     * (egress port) */
+			     * (egress port) */                                       \
+	X(mac_control)      /* an 802.3 MAC control frame (PAUSE, PFC): consumed,      \
+			     * never forwarded or learned (doc/qos.md) */
 
 enum xvs_drop {
 #define XVS_DROP_ENUM(n) XVS_DROP_##n,

@@ -63,31 +63,45 @@ xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, ui
 		xvs_meta(pkts[i])->tclass = classify(pl, pkts[i]);
 }
 
-/* Put m into its class FIFO (owner only), or drop it: FIFO full. */
-static void
-fifo_put(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
-	 uint16_t out, struct rte_mbuf *m)
-{
-	uint8_t c = xvs_meta(m)->tclass;
-	struct xvs_qos_fifo *f;
-	struct xvs_qos_class_ctr *ct;
+#define PREFETCH_AHEAD 4
 
-	if (unlikely(c >= pl->cfg.n_classes))
-		c = 0; /* classified under a plan with more classes */
-	f = &q->q[c];
-	ct = &q->ctr[c];
-	if (unlikely(f->tail - f->head >= XVS_QOS_FIFO_SIZE ||
-		     (f->bytes + m->pkt_len > pl->qlimit_bytes && f->tail != f->head))) {
-		ct->dropped_frames++;
-		ct->dropped_bytes += m->pkt_len;
-		w->ctr[out].drop[XVS_DROP_qos_queue_full]++;
-		rte_pktmbuf_free(m);
-		return;
+/* Put pkts[0..n) into their class FIFOs (owner only), or drop them: FIFO
+ * full. Counted per burst where it can be: per frame only the FIFO's slot,
+ * length and bytes. */
+static inline void
+fifo_put_burst(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
+	       uint16_t out, struct rte_mbuf **pkts, uint32_t n)
+{
+	uint32_t n_cls = pl->cfg.n_classes, drops = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t len = m->pkt_len, c;
+		struct xvs_qos_fifo *f;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(xvs_meta(pkts[i + PREFETCH_AHEAD]));
+		c = xvs_meta(m)->tclass;
+		if (unlikely(c >= n_cls))
+			c = 0; /* classified under a plan with more classes */
+		f = &q->q[c];
+		if (unlikely(f->tail - f->head >= XVS_QOS_FIFO_SIZE ||
+			     (f->bytes + len > pl->qlimit_bytes && f->tail != f->head))) {
+			q->ctr[c].dropped_frames++;
+			q->ctr[c].dropped_bytes += len;
+			drops++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		f->m[f->tail & (XVS_QOS_FIFO_SIZE - 1)] = m;
+		f->len[f->tail & (XVS_QOS_FIFO_SIZE - 1)] = len;
+		f->tail++;
+		f->bytes += len;
 	}
-	xvs_meta(m)->tclass = c;
-	q->wake_ns = 0; /* a new head may send now, whatever held the others */
-	f->m[f->tail++ & (XVS_QOS_FIFO_SIZE - 1)] = m;
-	f->bytes += m->pkt_len;
+	if (unlikely(drops > 0))
+		w->ctr[out].drop[XVS_DROP_qos_queue_full] += drops;
+	if (n > drops)
+		q->wake_ns = 0; /* a new head may send now, whatever held the others */
 }
 
 void
@@ -98,8 +112,7 @@ xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t ou
 	uint16_t sent;
 
 	if (w->id == XVS_QOS_OWNER) {
-		for (uint16_t i = 0; i < n; i++)
-			fifo_put(w, q, p->qos_plan, out, pkts[i]);
+		fifo_put_burst(w, q, p->qos_plan, out, pkts, n);
 		return;
 	}
 	/* One producer per ring: this worker. The owner counts what it takes. */
@@ -177,8 +190,7 @@ take_in(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan 
 		/* Up to a FIFO's worth per turn: a full ring is drained in a few turns. */
 		for (int b = 0; b < 8; b++) {
 			n = rte_ring_sc_dequeue_burst(q->ring[src], (void **)pkts, XVS_BURST, NULL);
-			for (unsigned int i = 0; i < n; i++)
-				fifo_put(w, q, pl, out, pkts[i]);
+			fifo_put_burst(w, q, pl, out, pkts, n);
 			total += n;
 			if (n < XVS_BURST)
 				break;
@@ -187,52 +199,85 @@ take_in(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan 
 	return total;
 }
 
-/* Send what the scheduler allows now, at most XVS_QOS_TURN_BUDGET frames. */
+/* Send what the scheduler allows now, at most XVS_QOS_TURN_BUDGET frames:
+ * the scheduler picks a burst at a time from the FIFOs' length rings, the
+ * class counters are updated per burst from the FIFOs' heads and bytes. */
 static uint32_t
 schedule(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
 	 const struct xvs_qos_plan *pl, uint16_t out, uint64_t now_ns)
 {
-	uint32_t head[XVS_QOS_MAX_CLASSES] = {0};
+	struct xvs_qos_backlog bl[XVS_QOS_MAX_CLASSES];
+	uint32_t head0[XVS_QOS_MAX_CLASSES];
+	uint64_t bytes0[XVS_QOS_MAX_CLASSES];
 	struct rte_mbuf *burst[XVS_BURST];
+	uint8_t cls[XVS_BURST];
 	uint32_t n_cls = pl->cfg.n_classes, sent = 0, extra = pl->wire_len ? 24 : 0;
-	uint16_t k = 0;
 
+	uint32_t seq = __atomic_load_n(&q->pause_seq, __ATOMIC_ACQUIRE), paused = 0;
+	uint64_t resume = UINT64_MAX;
+
+	if (unlikely(seq != q->pause_seen)) {
+		q->pause_seen = seq; /* a pause frame came: what it changed counts now */
+		q->wake_ns = 0;
+	}
 	if (now_ns < q->wake_ns)
 		return 0;
+	if (unlikely(seq != 0)) {
+		/* Some pause frame was received once: which priorities hold now. */
+		for (uint32_t pr = 0; pr < 8; pr++) {
+			uint64_t until = __atomic_load_n(&q->pause_until[pr], __ATOMIC_RELAXED);
+
+			if (until > now_ns) {
+				paused |= 1u << pr;
+				resume = RTE_MIN(resume, until);
+			}
+		}
+	}
 	for (uint32_t c = 0; c < n_cls; c++) {
 		struct xvs_qos_fifo *f = &q->q[c];
 
-		if (f->head != f->tail)
-			head[c] = f->m[f->head & (XVS_QOS_FIFO_SIZE - 1)]->pkt_len + extra;
+		head0[c] = f->head;
+		bytes0[c] = f->bytes;
+		bl[c] = (struct xvs_qos_backlog){f->len, XVS_QOS_FIFO_SIZE - 1, f->head,
+						 f->tail - f->head};
+		/* A paused priority's class looks empty to the scheduler: it
+		 * earns no credit while paused (as one held by its cap). */
+		if (unlikely(paused != 0) && (paused >> (pl->pcp[c] >= 0 ? pl->pcp[c] : 0)) & 1)
+			bl[c].n = 0;
 	}
 	while (sent < XVS_QOS_TURN_BUDGET) {
+		uint32_t want = RTE_MIN((uint32_t)XVS_BURST, XVS_QOS_TURN_BUDGET - sent), k;
 		uint64_t wake = 0;
-		int c = xvs_qos_pick(&q->sched, head, now_ns, &wake);
-		struct xvs_qos_fifo *f;
-		struct rte_mbuf *m;
 
-		if (c < 0) {
-			q->wake_ns = wake;
+		k = xvs_qos_pick_burst(&q->sched, bl, extra, now_ns, cls, want, &wake);
+		for (uint32_t j = 0; j < k; j++) {
+			uint32_t c = cls[j];
+			struct xvs_qos_fifo *f = &q->q[c];
+			uint32_t i = f->head++ & (XVS_QOS_FIFO_SIZE - 1);
+
+			burst[j] = f->m[i];
+			f->bytes -= f->len[i];
+			bl[c].head++;
+			bl[c].n--;
+		}
+		if (pl->any_pcp)
+			for (uint32_t j = 0; j < k; j++)
+				if (pl->pcp[cls[j]] >= 0)
+					mark_pcp(burst[j], (uint8_t)pl->pcp[cls[j]]);
+		if (k > 0)
+			xvs_tx_direct(w, p, out, burst, (uint16_t)k);
+		sent += k;
+		if (k < want) {
+			q->wake_ns = RTE_MIN(wake, resume);
 			break;
 		}
-		f = &q->q[c];
-		m = f->m[f->head++ & (XVS_QOS_FIFO_SIZE - 1)];
-		f->bytes -= m->pkt_len;
-		q->ctr[c].sent_frames++;
-		q->ctr[c].sent_bytes += m->pkt_len;
-		head[c] = f->head != f->tail ?
-				  f->m[f->head & (XVS_QOS_FIFO_SIZE - 1)]->pkt_len + extra : 0;
-		if (pl->pcp[c] >= 0)
-			mark_pcp(m, (uint8_t)pl->pcp[c]);
-		burst[k++] = m;
-		sent++;
-		if (k == XVS_BURST) {
-			xvs_tx_direct(w, p, out, burst, k);
-			k = 0;
-		}
 	}
-	if (k > 0)
-		xvs_tx_direct(w, p, out, burst, k);
+	for (uint32_t c = 0; c < n_cls && sent > 0; c++) {
+		const struct xvs_qos_fifo *f = &q->q[c];
+
+		q->ctr[c].sent_frames += f->head - head0[c];
+		q->ctr[c].sent_bytes += bytes0[c] - f->bytes;
+	}
 	return sent;
 }
 
@@ -257,6 +302,32 @@ xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 		total += schedule(w, p, q, pl, out, now_ns);
 	}
 	return total;
+}
+
+void
+xvs_qos_mac_control(const struct xvs_snap_port *p, const struct rte_mbuf *m)
+{
+	struct xvs_qos_port *q = p->qos;
+	struct xvs_qos_pause pz;
+	uint64_t now_ns, link;
+
+	if (q == NULL || m->data_len < 16 ||
+	    xvs_qos_pause_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &pz) != 1)
+		return;
+	if (!pz.pfc)
+		__atomic_fetch_add(&q->pause_rx, 1, __ATOMIC_RELAXED);
+	now_ns = xvs_tsc_ns(rte_rdtsc());
+	link = p->qos_plan->cfg.capacity_bps;
+	for (uint32_t pr = 0; pr < 8; pr++) {
+		if (!((pz.enable >> pr) & 1))
+			continue;
+		if (pz.pfc)
+			__atomic_fetch_add(&q->pfc_rx[pr], 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&q->pause_until[pr], xvs_qos_pause_until(pz.quanta[pr], link, now_ns),
+				 __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&q->pause_seq, 1, __ATOMIC_RELEASE);
+	xvs_worker_wake(xvs_dp.worker[XVS_QOS_OWNER]);
 }
 
 bool

@@ -69,6 +69,7 @@ struct xvs_qos_plan {
 	bool need_l34;                  /* a rule reads DSCP, protocol or ports */
 	uint8_t src_cls[XVS_QOS_MAX_PORTS]; /* class of frames from a source slot; 0: rules */
 	int8_t pcp[XVS_QOS_MAX_CLASSES];    /* 802.1p priority to mark, -1: leave */
+	bool any_pcp;                   /* some class marks */
 	uint64_t qlimit_bytes;          /* per-class FIFO limit */
 	bool wire_len;                  /* charge frames + 24 B (preamble, IFG, FCS):
 					 * capacity is a physical link's speed */
@@ -89,6 +90,8 @@ struct xvs_qos_fifo {
 	uint32_t head, tail;            /* free-running; tail - head = frames */
 	uint64_t bytes;
 	struct rte_mbuf *m[XVS_QOS_FIFO_SIZE];
+	uint32_t len[XVS_QOS_FIFO_SIZE]; /* pkt_len of m[i]: the scheduler reads
+					  * lengths without touching the mbufs */
 };
 
 struct xvs_qos_port {
@@ -97,10 +100,17 @@ struct xvs_qos_port {
 	uint64_t flushed;               /* frames freed when qos went off (control thread) */
 	struct rte_ring *ring[16];      /* SP/SC hand-off from worker i to the owner */
 
+	/* Pause frames received on the port (any rx worker; relaxed atomics). */
+	alignas(64) uint64_t pause_until[8]; /* per 802.1p priority, xvs_tsc_ns; 0: none */
+	uint64_t pfc_rx[8];             /* PFC frames whose class-enable vector names it */
+	uint64_t pause_rx;              /* 802.3x PAUSE frames */
+	uint32_t pause_seq;             /* bumped per pause frame: the owner looks again */
+
 	/* Owner only. */
 	alignas(64) uint64_t plan_gen;  /* plan the scheduler was built for */
 	uint64_t layout_gen;
 	uint64_t wake_ns;               /* scheduler: nothing may send before this */
+	uint32_t pause_seen;            /* pause_seq the owner last acted on */
 	struct xvs_qos_sched sched;
 	struct xvs_qos_class_ctr ctr[XVS_QOS_MAX_CLASSES];
 	struct xvs_qos_fifo q[XVS_QOS_MAX_CLASSES];
@@ -125,6 +135,13 @@ uint32_t xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s);
  * schedulers' last word (0: now); UINT64_MAX when none waits. */
 bool xvs_qos_pending(const struct xvs_worker *w, const struct xvs_snapshot *s,
 		     uint64_t *wake_ns);
+
+/* A MAC control frame m (ethertype 0x8808) arrived on port in_port (p):
+ * on a scheduling port a PAUSE or PFC frame is counted and pauses the
+ * classes of the priorities it names (a class's priority is its pcp=, else
+ * 0) for its time at the port's capacity; 0 resumes. The caller drops m
+ * (mac_control): MAC control frames are never forwarded. Any worker. */
+void xvs_qos_mac_control(const struct xvs_snap_port *p, const struct rte_mbuf *m);
 
 /* ---- Control thread. ---- */
 
