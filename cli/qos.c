@@ -47,7 +47,8 @@ print_port(json_t *p)
 		printf("  pfc_rx");
 		json_array_foreach(pfc, k, v)
 			printf(" %lld", (long long)json_integer_value(v));
-		printf("  pause_rx %lld  paused", i(p, "pause_rx"));
+		printf("  pause_rx %lld  pool_limited %lld  paused", i(p, "pause_rx"),
+		       i(p, "pool_limited"));
 		if (json_array_size(held) == 0)
 			printf(" -");
 		json_array_foreach(held, k, v)

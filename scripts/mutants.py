@@ -501,6 +501,11 @@ MUTANTS = [
        "\t\tq->pause_seen = seq; /* a pause frame came: what it changed counts now */\n")],
      [e2e("test_qos_pfc.py")]),
 
+    ("qos-pool-unbounded", "QoS FIFOs may hold every mbuf of a pool (rx starves)",
+     [("src/dp/qos_egress.c", "\t\t\t     pb->tot[pi] >= pb->lim[pi])) {",
+       "\t\t\t     (pb->tot[pi] >= pb->lim[pi] && false))) {")],
+     [e2e("test_qos_pfc.py")]),
+
     ("mac-control-forwarded", "MAC control frames (PAUSE, PFC) are switched like any other",
      [("src/dp/stage_l2.c", "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL)) {",
        "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL && false)) {")],

@@ -792,6 +792,8 @@ port_qos_json(const struct xvs_port *p)
 		json_object_set_new(o, "paused", held);
 		json_object_set_new(o, "pause_rx", json_integer((json_int_t)__atomic_load_n(
 								 &st->pause_rx, __ATOMIC_RELAXED)));
+		json_object_set_new(o, "pool_limited", json_integer((json_int_t)__atomic_load_n(
+								     &st->pool_limited, __ATOMIC_RELAXED)));
 	}
 	/* The owner adopts a new layout at its next turn; until then its
 	 * counters are the old classes'. */

@@ -4,6 +4,7 @@
  * what): classification at the producers' tx flush, hand-off to the owner
  * worker, per-class FIFOs, the scheduler's picks, 802.1p marking, transmit.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -65,12 +66,56 @@ xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, ui
 
 #define PREFETCH_AHEAD 4
 
+/* Which of xvs_dp's pools m comes from (XVS_QOS_POOLS - 1: another). */
+static inline uint32_t
+pool_index(const struct rte_mbuf *m)
+{
+	const struct rte_mempool *mp = m->pool;
+
+	if (likely(mp == xvs_dp.pool))
+		return 0;
+	if (mp == xvs_dp.tap_pool)
+		return 1;
+	if (mp == xvs_dp.flood_pool)
+		return 2;
+	if (mp == xvs_dp.flood_big_pool)
+		return 3;
+	if (mp == xvs_dp.jumbo_pool)
+		return 4;
+	return XVS_QOS_POOLS - 1;
+}
+
+/* What the owner's FIFOs hold of each pool, over every port it schedules,
+ * and what they may hold: a share of the pool, so that frames waiting for
+ * the scheduler (a slow class, a pause) never take the buffers rx needs.
+ * Per burst; another pool (the last index) is not limited. */
+struct pool_budget {
+	uint32_t tot[XVS_QOS_POOLS], lim[XVS_QOS_POOLS];
+};
+
+static void
+pool_budget(const struct xvs_worker *w, const struct xvs_snapshot *s, struct pool_budget *b)
+{
+	const struct xvs_snap_worker *sw = &s->worker[w->id];
+	const struct rte_mempool *mp[XVS_QOS_POOLS - 1] = {
+		xvs_dp.pool, xvs_dp.tap_pool, xvs_dp.flood_pool, xvs_dp.flood_big_pool,
+		xvs_dp.jumbo_pool};
+
+	memset(b->tot, 0, sizeof(b->tot));
+	for (uint32_t k = 0; k < XVS_QOS_POOLS; k++)
+		b->lim[k] = k < XVS_QOS_POOLS - 1 && mp[k] != NULL ?
+				    mp[k]->size / XVS_QOS_POOL_SHARE : UINT32_MAX;
+	for (uint16_t i = 0; i < sw->n_qos_owned; i++)
+		for (uint32_t k = 0; k < XVS_QOS_POOLS; k++)
+			b->tot[k] += s->port[sw->qos_owned[i]].qos->pool_q[k];
+}
+
 /* Put pkts[0..n) into their class FIFOs (owner only), or drop them: FIFO
  * full. Counted per burst where it can be: per frame only the FIFO's slot,
  * length and bytes. */
 static inline void
 fifo_put_burst(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
-	       uint16_t out, struct rte_mbuf **pkts, uint32_t n)
+	       uint16_t out, struct rte_mbuf **pkts, uint32_t n, struct pool_budget *pb)
 {
 	uint32_t n_cls = pl->cfg.n_classes, drops = 0;
 
@@ -85,14 +130,22 @@ fifo_put_burst(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qo
 		if (unlikely(c >= n_cls))
 			c = 0; /* classified under a plan with more classes */
 		f = &q->q[c];
+		uint32_t pi = pool_index(m);
+
 		if (unlikely(f->tail - f->head >= XVS_QOS_FIFO_SIZE ||
-			     (f->bytes + len > pl->qlimit_bytes && f->tail != f->head))) {
+			     (f->bytes + len > pl->qlimit_bytes && f->tail != f->head) ||
+			     pb->tot[pi] >= pb->lim[pi])) {
+			if (pb->tot[pi] >= pb->lim[pi])
+				q->pool_limited++;
 			q->ctr[c].dropped_frames++;
 			q->ctr[c].dropped_bytes += len;
 			drops++;
 			rte_pktmbuf_free(m);
 			continue;
 		}
+		pb->tot[pi]++;
+		q->pool_q[pi]++;
+		f->pool[f->tail & (XVS_QOS_FIFO_SIZE - 1)] = (uint8_t)pi;
 		f->m[f->tail & (XVS_QOS_FIFO_SIZE - 1)] = m;
 		f->len[f->tail & (XVS_QOS_FIFO_SIZE - 1)] = len;
 		f->tail++;
@@ -112,7 +165,13 @@ xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t ou
 	uint16_t sent;
 
 	if (w->id == XVS_QOS_OWNER) {
-		fifo_put_burst(w, q, p->qos_plan, out, pkts, n);
+		struct pool_budget pb;
+
+		/* p is &s->port[out] of the snapshot the worker runs on. */
+		pool_budget(w, (const struct xvs_snapshot *)(const void *)
+				       ((const char *)(p - out) - offsetof(struct xvs_snapshot, port)),
+			    &pb);
+		fifo_put_burst(w, q, p->qos_plan, out, pkts, n, &pb);
 		return;
 	}
 	/* One producer per ring: this worker. The owner counts what it takes. */
@@ -135,6 +194,7 @@ reconfigure(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_p
 		struct xvs_qos_fifo *f = &q->q[c];
 
 		while (f->head != f->tail) {
+			q->pool_q[f->pool[f->head & (XVS_QOS_FIFO_SIZE - 1)]]--;
 			rte_pktmbuf_free(f->m[f->head++ & (XVS_QOS_FIFO_SIZE - 1)]);
 			w->ctr[out].drop[XVS_DROP_qos_flushed]++;
 		}
@@ -177,7 +237,7 @@ mark_pcp(struct rte_mbuf *m, uint8_t pcp)
 /* Take in what other workers handed over. */
 static uint32_t
 take_in(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
-	uint16_t out)
+	uint16_t out, struct pool_budget *pb)
 {
 	struct rte_mbuf *pkts[XVS_BURST];
 	uint32_t total = 0;
@@ -190,7 +250,7 @@ take_in(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan 
 		/* Up to a FIFO's worth per turn: a full ring is drained in a few turns. */
 		for (int b = 0; b < 8; b++) {
 			n = rte_ring_sc_dequeue_burst(q->ring[src], (void **)pkts, XVS_BURST, NULL);
-			fifo_put_burst(w, q, pl, out, pkts, n);
+			fifo_put_burst(w, q, pl, out, pkts, n, pb);
 			total += n;
 			if (n < XVS_BURST)
 				break;
@@ -257,6 +317,7 @@ schedule(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_por
 
 			burst[j] = f->m[i];
 			f->bytes -= f->len[i];
+			q->pool_q[f->pool[i]]--;
 			bl[c].head++;
 			bl[c].n--;
 		}
@@ -287,6 +348,8 @@ xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 	const struct xvs_snap_worker *sw = &s->worker[w->id];
 	uint64_t now_ns = 0;
 	uint32_t total = 0;
+	struct pool_budget pb;
+	bool have_pb = false;
 
 	for (uint16_t i = 0; i < sw->n_qos_owned; i++) {
 		uint16_t out = sw->qos_owned[i];
@@ -298,7 +361,11 @@ xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 			now_ns = xvs_tsc_ns(rte_rdtsc());
 		if (unlikely(q->plan_gen != pl->gen))
 			reconfigure(w, q, pl, out, now_ns);
-		total += take_in(w, q, pl, out);
+		if (!have_pb) {
+			pool_budget(w, s, &pb);
+			have_pb = true;
+		}
+		total += take_in(w, q, pl, out, &pb);
 		total += schedule(w, p, q, pl, out, now_ns);
 	}
 	return total;
@@ -395,6 +462,7 @@ xvs_qos_port_flush(struct xvs_qos_port *q)
 		}
 		f->bytes = 0;
 	}
+	memset(q->pool_q, 0, sizeof(q->pool_q));
 }
 
 void

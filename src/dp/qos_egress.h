@@ -57,6 +57,8 @@ struct xvs_snap_port;
 #define XVS_QOS_TURN_BUDGET 128     /* frames sent per port per owner turn at most */
 #define XVS_QOS_RULES_MAX XVS_QOS_MAX_CLASSES
 #define XVS_QOS_MAX_PORTS 32        /* = XVS_MAX_PORTS (checked in dp.h) */
+#define XVS_QOS_POOLS 6             /* mbuf pools told apart: xvs_dp's five, other */
+#define XVS_QOS_POOL_SHARE 4        /* QoS FIFOs hold at most 1/4 of a pool's mbufs */
 
 /* What the workers need of a port's QoS settings. Immutable once published. */
 struct xvs_qos_plan {
@@ -90,6 +92,7 @@ struct xvs_qos_fifo {
 	uint32_t head, tail;            /* free-running; tail - head = frames */
 	uint64_t bytes;
 	struct rte_mbuf *m[XVS_QOS_FIFO_SIZE];
+	uint8_t pool[XVS_QOS_FIFO_SIZE];  /* pool index of m[i] (pool_q) */
 	uint32_t len[XVS_QOS_FIFO_SIZE]; /* pkt_len of m[i]: the scheduler reads
 					  * lengths without touching the mbufs */
 };
@@ -111,6 +114,8 @@ struct xvs_qos_port {
 	uint64_t layout_gen;
 	uint64_t wake_ns;               /* scheduler: nothing may send before this */
 	uint32_t pause_seen;            /* pause_seq the owner last acted on */
+	uint32_t pool_q[XVS_QOS_POOLS]; /* frames of each pool in the FIFOs */
+	uint64_t pool_limited;          /* tail-dropped: its pool's share was queued */
 	struct xvs_qos_sched sched;
 	struct xvs_qos_class_ctr ctr[XVS_QOS_MAX_CLASSES];
 	struct xvs_qos_fifo q[XVS_QOS_MAX_CLASSES];

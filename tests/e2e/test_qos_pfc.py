@@ -70,9 +70,20 @@ def test_qos_pfc_pauses_and_resumes_a_priority(switch):
     assert d1["sent_frames"] == d0["sent_frames"], d1
     assert d1["queue_frames"] == 10, d1
 
+    # The FIFOs hold at most a quarter of a pool's mbufs (the tap's frames come
+    # from its 64 KB pool, 1023 by default): the rest is tail-dropped, counted.
+    a.send(frames[:1] * 400)
+    wait_for(lambda: cls("default")["offered_frames"] - d0["offered_frames"] == 410,
+             timeout=10, what="410 frames offered")
+    d2, p = cls("default"), port_qos()
+    assert p["pool_limited"] > 0 and d2["dropped_frames"] - d0["dropped_frames"] == \
+        p["pool_limited"], (d2, p)
+    assert d2["queue_frames"] + p["pool_limited"] == 410 and d2["queue_frames"] < 400, d2
+    queued = d2["queue_frames"]
+
     # A pause time of 0 for priority 0 resumes it at once.
     u.send([pfc(0x01, [0] * 8)])
-    wait_for(lambda: cls("default")["sent_frames"] - d0["sent_frames"] == 10, timeout=5,
+    wait_for(lambda: cls("default")["sent_frames"] - d0["sent_frames"] == queued, timeout=10,
              what="the default flow resumes")
     p = port_qos()
     assert p["pfc_rx"][0] == 2 and p["paused"] == [], p
