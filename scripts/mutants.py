@@ -506,6 +506,16 @@ MUTANTS = [
        "\t\t\t     (pb->tot[pi] >= pb->lim[pi] && false))) {")],
      [e2e("test_qos_pfc.py")]),
 
+    ("qos-rpc-stray-keys", "qos.class_del ignores keys it does not know (a malformed request "
+     "deletes the class)",
+     [("src/ctl/cmd_qos.c", "\tif ((r = xvsd_params_only(params, \"qos.class_del\",",
+       "\tif (false && (r = xvsd_params_only(params, \"qos.class_del\",")],
+     [e2e("test_qos_ctl.py", "fuzz")]),
+
+    ("top-qos-section-missing", "xvsctl top shows no QoS section",
+     [("cli/top.c", "\t\tqos_top_section(sock, cols, 0, 0);\n", "")],
+     [e2e("test_qos_ctl.py", "top_shows")]),
+
     ("mac-control-forwarded", "MAC control frames (PAUSE, PFC) are switched like any other",
      [("src/dp/stage_l2.c", "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL)) {",
        "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL && false)) {")],

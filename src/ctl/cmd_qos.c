@@ -636,6 +636,29 @@ store_del_tclass(struct xvs_store *st, void *arg, struct xvs_err *e)
 	return xvs_store_qos_class_del(st, arg, e);
 }
 
+int
+xvsd_params_only(json_t *params, const char *method, const char *const *keys,
+		 struct xvs_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	if (params == NULL || json_is_null(params))
+		return 0;
+	if (!json_is_object(params))
+		return xvs_err_set(err, -EINVAL, "%s: params must be an object", method);
+	json_object_foreach(params, key, v) {
+		const char *const *k = keys;
+
+		while (*k != NULL && strcmp(*k, key) != 0)
+			k++;
+		if (*k == NULL)
+			return xvs_err_set(err, -EINVAL, "%s: unknown parameter \"%.32s\"", method,
+					   key);
+	}
+	return 0;
+}
+
 static int
 m_class_add(json_t *params, json_t **result, struct xvs_err *err)
 {
@@ -644,6 +667,9 @@ m_class_add(json_t *params, json_t **result, struct xvs_err *err)
 	char name[64];
 	int r;
 
+	if ((r = xvsd_params_only(params, "qos.class_add", (const char *const[]){"name", "options",
+										 NULL}, err)) < 0)
+		return r;
 	if ((r = xvs_param_str(params, "name", true, name, sizeof(name), err)) < 0)
 		return r;
 	if ((r = tclass_parse(name, json_object_get(params, "options"), &t, err)) < 0)
@@ -694,6 +720,9 @@ m_class_del(json_t *params, json_t **result, struct xvs_err *err)
 	char name[64];
 	int r;
 
+	if ((r = xvsd_params_only(params, "qos.class_del", (const char *const[]){"name", NULL},
+				  err)) < 0)
+		return r;
 	if ((r = xvs_param_str(params, "name", true, name, sizeof(name), err)) < 0)
 		return r;
 	if (tclass_find(name) == NULL)
@@ -839,9 +868,13 @@ static int
 m_qos_show(json_t *params, json_t **result, struct xvs_err *err)
 {
 	struct xvs_port *only = NULL;
-	json_t *ports = json_array(), *cls = json_array();
+	json_t *ports, *cls;
 	int r;
 
+	if ((r = xvsd_params_only(params, "qos.show", (const char *const[]){"name", NULL}, err)) < 0)
+		return r;
+	ports = json_array();
+	cls = json_array();
 	if (json_object_get(params, "name") != NULL) {
 		only = xvsd_port_param(params, "name", true, err, &r);
 		if (only == NULL) {
