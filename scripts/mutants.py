@@ -502,8 +502,8 @@ MUTANTS = [
      [e2e("test_qos_pfc.py")]),
 
     ("qos-pool-unbounded", "QoS FIFOs may hold every mbuf of a pool (rx starves)",
-     [("src/dp/qos_egress.c", "\t\t\t     pb->tot[pi] >= pb->lim[pi])) {",
-       "\t\t\t     (pb->tot[pi] >= pb->lim[pi] && false))) {")],
+     [("src/dp/qos_egress.c", "\t\t\t     (pb->tot[pi] >= pb->lim[pi] &&",
+       "\t\t\t     (pb->tot[pi] >= pb->lim[pi] && false &&")],
      [e2e("test_qos_pfc.py")]),
 
     ("qos-rpc-stray-keys", "qos.class_del ignores keys it does not know (a malformed request "
@@ -515,6 +515,11 @@ MUTANTS = [
     ("top-qos-section-missing", "xvsctl top shows no QoS section",
      [("cli/top.c", "\t\tqos_top_section(sock, cols, 0, 0);\n", "")],
      [e2e("test_qos_ctl.py", "top_shows")]),
+
+    ("qos-owner-not-spread", "every QoS port is scheduled by worker 0 whatever the others do",
+     [("src/ctl/cmd_qos.c", "\tfor (uint16_t w = 1; w < lim; w++)\n\t\tif (s->worker[w].n_qos_owned",
+       "\tfor (uint16_t w = 1; w < 0; w++)\n\t\tif (s->worker[w].n_qos_owned")],
+     [e2e("test_qos_ctl.py", "owners")]),
 
     ("mac-control-forwarded", "MAC control frames (PAUSE, PFC) are switched like any other",
      [("src/dp/stage_l2.c", "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL)) {",

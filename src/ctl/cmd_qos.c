@@ -58,6 +58,7 @@ static struct {
 	uint64_t prev_ns;
 	uint64_t prev_sent[XVS_QOS_MAX_CLASSES];
 	uint64_t prev_layout;
+	uint16_t owner_cur, owner_next; /* owner worker + 1 in force / being published; 0: none */
 } qs[XVS_MAX_PORTS];
 static uint64_t plan_gen;
 
@@ -378,16 +379,39 @@ xvsd_qos_check_switch(const struct xvs_switch_cfg *sw, struct xvs_err *err)
 	return r;
 }
 
+/* The worker that schedules p's egress in s: the one in force while it is
+ * still an active worker with its own tx queue on p (an owner moves only
+ * when it must: each move pauses the port for a publication); else the one
+ * owning the fewest QoS ports so far, ties by the least busy. */
+static uint16_t
+owner_choose(const struct xvs_snapshot *s, const struct xvs_port *p, uint16_t cur_p1)
+{
+	uint16_t lim = RTE_MIN(s->n_workers, p->n_txq), best = 0;
+
+	if (lim == 0)
+		lim = 1;
+	if (cur_p1 != 0 && cur_p1 - 1 < lim)
+		return (uint16_t)(cur_p1 - 1);
+	for (uint16_t w = 1; w < lim; w++)
+		if (s->worker[w].n_qos_owned < s->worker[best].n_qos_owned ||
+		    (s->worker[w].n_qos_owned == s->worker[best].n_qos_owned &&
+		     xvsd.busy_pct[w] < xvsd.busy_pct[best]))
+			best = w;
+	return best;
+}
+
 void
 xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 {
 	const struct xvs_port *p = xvsd.port[slot];
 	struct xvs_snap_port *sp = &s->port[slot];
-	struct xvs_snap_worker *ow = &s->worker[XVS_QOS_OWNER];
+	struct xvs_snap_worker *ow;
 	struct xvs_qos_plan *pl;
 	struct xvs_err e;
+	uint16_t owner;
 
 	qs[slot].next = NULL;
+	qs[slot].owner_next = 0;
 	if (p == NULL || !p->open || !p->cfg.qos) {
 		qs[slot].error[0] = '\0';
 		return;
@@ -429,14 +453,33 @@ xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 	qs[slot].next = pl;
 	sp->qos = qs[slot].state;
 	sp->qos_plan = pl;
+	owner = owner_choose(s, p, qs[slot].owner_cur);
+	if (qs[slot].owner_cur != 0 && owner != qs[slot].owner_cur - 1) {
+		/* A move: first a snapshot without owner (frames wait in the
+		 * hand-off rings), then, once the old owner is past it (the
+		 * grace period of this publication), one with the new owner:
+		 * never two owners on the FIFOs, nothing lost or reordered. */
+		sp->qos_owner = XVS_QOS_NO_OWNER;
+		s->egress_stages = true;
+		return;
+	}
+	sp->qos_owner = owner;
+	qs[slot].owner_next = (uint16_t)(owner + 1);
+	ow = &s->worker[owner];
 	ow->qos_owned[ow->n_qos_owned++] = slot;
 	s->egress_stages = true; /* classification reads every frame's metadata */
 }
 
-void
+bool
 xvsd_qos_published(void)
 {
+	bool moving = false;
+
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		/* a port without owner in force is between two owners: publish
+		 * again now that the old one is past it */
+		moving |= qs[slot].next != NULL && qs[slot].owner_next == 0;
+		qs[slot].owner_cur = qs[slot].owner_next;
 		if (qs[slot].cur != qs[slot].next)
 			rte_free(qs[slot].cur);
 		qs[slot].cur = qs[slot].next;
@@ -452,6 +495,7 @@ xvsd_qos_published(void)
 			xvs_qos_port_flush(qs[slot].state);
 		}
 	}
+	return moving;
 }
 
 void
@@ -800,7 +844,7 @@ port_qos_json(const struct xvs_port *p)
 		json_object_set_new(o, "error", json_string(qs[slot].error));
 	if (pl == NULL || st == NULL)
 		return o;
-	json_object_set_new(o, "owner_worker", json_integer(XVS_QOS_OWNER));
+	json_object_set_new(o, "owner_worker", json_integer((json_int_t)qs[slot].owner_cur - 1));
 	json_object_set_new(o, "mode", json_string(xvs_qos_mode_name(pl->cfg.mode)));
 	json_object_set_new(o, "capacity_bps", json_integer((json_int_t)pl->cfg.capacity_bps));
 	json_object_set_new(o, "capacity_from",

@@ -187,8 +187,10 @@ struct xvs_snap_port {
 	const struct xvs_vmq_table *vmq;
 	struct xvs_snap_pipeline pipe;  /* stages enabled on the port (xvs_stage_fill_port) */
 	/* Egress QoS (qos_egress.h): NULL unless the port schedules its egress. */
-	struct xvs_qos_port *qos;       /* its scheduling point, owned by XVS_QOS_OWNER */
+	struct xvs_qos_port *qos;       /* its scheduling point, owned by qos_owner */
 	const struct xvs_qos_plan *qos_plan; /* classes, rules, scheduler settings */
+	uint16_t qos_owner;             /* worker that schedules it; XVS_QOS_NO_OWNER while
+					 * the owner moves (frames wait in the rings) */
 };
 
 struct xvs_snap_rxq {

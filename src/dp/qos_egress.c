@@ -91,6 +91,7 @@ pool_index(const struct rte_mbuf *m)
  * Per burst; another pool (the last index) is not limited. */
 struct pool_budget {
 	uint32_t tot[XVS_QOS_POOLS], lim[XVS_QOS_POOLS];
+	uint32_t n_ports;               /* ports the owner schedules */
 };
 
 static void
@@ -108,6 +109,24 @@ pool_budget(const struct xvs_worker *w, const struct xvs_snapshot *s, struct poo
 	for (uint16_t i = 0; i < sw->n_qos_owned; i++)
 		for (uint32_t k = 0; k < XVS_QOS_POOLS; k++)
 			b->tot[k] += s->port[sw->qos_owned[i]].qos->pool_q[k];
+	b->n_ports = RTE_MAX(sw->n_qos_owned, 1);
+}
+
+/* The pool's share is used up: may class c still queue a frame? Only while
+ * it holds less than its fair part of the share (the share over the
+ * backlogged classes of this port and the owner's ports): a shared limit
+ * alone would let a slow class keep the buffers and empty the fast ones'
+ * queues, and with them their share of the link. So the FIFOs hold at most
+ * twice the share. Rare (the share is full): per frame then. */
+static bool
+pool_fair(const struct xvs_qos_port *q, uint32_t n_cls, uint32_t c, uint32_t lim,
+	  uint32_t n_ports)
+{
+	uint32_t busy = 1, held = q->q[c].tail - q->q[c].head;
+
+	for (uint32_t k = 0; k < n_cls; k++)
+		busy += k != c && q->q[k].tail != q->q[k].head;
+	return held < lim / (busy * n_ports);
 }
 
 /* Put pkts[0..n) into their class FIFOs (owner only), or drop them: FIFO
@@ -134,7 +153,8 @@ fifo_put_burst(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qo
 
 		if (unlikely(f->tail - f->head >= XVS_QOS_FIFO_SIZE ||
 			     (f->bytes + len > pl->qlimit_bytes && f->tail != f->head) ||
-			     pb->tot[pi] >= pb->lim[pi])) {
+			     (pb->tot[pi] >= pb->lim[pi] &&
+			      !pool_fair(q, n_cls, c, pb->lim[pi], pb->n_ports)))) {
 			if (pb->tot[pi] >= pb->lim[pi])
 				q->pool_limited++;
 			q->ctr[c].dropped_frames++;
@@ -164,7 +184,9 @@ xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t ou
 	struct xvs_qos_port *q = p->qos;
 	uint16_t sent;
 
-	if (w->id == XVS_QOS_OWNER) {
+	/* The owner queues its own frames directly, unless frames it handed
+	 * over before it became the owner still wait in its ring: after them. */
+	if (w->id == p->qos_owner && rte_ring_empty(q->ring[w->id])) {
 		struct pool_budget pb;
 
 		/* p is &s->port[out] of the snapshot the worker runs on. */
@@ -180,8 +202,8 @@ xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t ou
 		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 		w->ctr[out].drop[XVS_DROP_tx_full] += n - sent;
 	}
-	if (sent > 0)
-		xvs_worker_wake(xvs_dp.worker[XVS_QOS_OWNER]);
+	if (sent > 0 && p->qos_owner < xvs_dp.n_workers_max)
+		xvs_worker_wake(xvs_dp.worker[p->qos_owner]);
 }
 
 /* The plan changed: rebuild the scheduler (tags and buckets start afresh),
@@ -394,7 +416,8 @@ xvs_qos_mac_control(const struct xvs_snap_port *p, const struct rte_mbuf *m)
 				 __ATOMIC_RELAXED);
 	}
 	__atomic_fetch_add(&q->pause_seq, 1, __ATOMIC_RELEASE);
-	xvs_worker_wake(xvs_dp.worker[XVS_QOS_OWNER]);
+	if (p->qos_owner < xvs_dp.n_workers_max)
+		xvs_worker_wake(xvs_dp.worker[p->qos_owner]);
 }
 
 bool
@@ -429,8 +452,6 @@ xvs_qos_port_create(uint16_t slot, uint16_t n_workers)
 	for (uint16_t i = 0; i < n_workers && i < RTE_DIM(q->ring); i++) {
 		char name[RTE_RING_NAMESIZE];
 
-		if (i == XVS_QOS_OWNER)
-			continue; /* the owner queues its own frames directly */
 		snprintf(name, sizeof(name), "xvs_qos%u_%u", seq, i);
 		q->ring[i] = rte_ring_create(name, XVS_QOS_RING_SIZE, SOCKET_ID_ANY,
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);

@@ -4,8 +4,10 @@
  *
  * Model
  * -----
- * A port whose egress is scheduled has exactly one owner worker (worker 0,
- * which always runs and owns tx queue 0 of every port). Any worker that
+ * A port whose egress is scheduled has exactly one owner worker (snapshot
+ * port qos_owner, chosen by xvsd among the workers with a tx queue of their
+ * own on it; a move goes through a snapshot without owner, see
+ * xvsd_qos_fill). Any worker that
  * forwards a frame to the port classifies it at its tx flush (source port's
  * class, else the first traffic-class rule that matches, else the default
  * flow: xvs_qos_classify_burst, result in the frame's metadata, tclass) and
@@ -51,7 +53,7 @@ struct xvs_worker;
 struct xvs_snapshot;
 struct xvs_snap_port;
 
-#define XVS_QOS_OWNER 0             /* worker that schedules every QoS port */
+#define XVS_QOS_NO_OWNER UINT16_MAX /* snap port qos_owner while its owner moves */
 #define XVS_QOS_RING_SIZE 1024      /* hand-off ring per producer worker */
 #define XVS_QOS_FIFO_SIZE 1024      /* frames a class FIFO holds at most (power of 2) */
 #define XVS_QOS_TURN_BUDGET 128     /* frames sent per port per owner turn at most */
