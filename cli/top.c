@@ -530,7 +530,7 @@ const struct cmd top_cmds[] = {
 	{{"worker", "stats"}, "worker.stats", ARGS_NONE, "", "per-worker load and queues",
 	 print_workers},
 	{{"top", NULL}, "worker.stats", ARGS_NONE, "[--once] [--interval SECONDS]",
-	 "live per-worker load and rates (q or Ctrl-C quits)", NULL, run_top},
+	 "live per-worker load and rates, and QoS classes (q or Ctrl-C quits)", NULL, run_top},
 	{{NULL, NULL}, NULL, ARGS_NONE, NULL, NULL, NULL},
 };
 
