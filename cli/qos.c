@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* xvsctl qos: egress QoS, traffic classes and their counters (RPC: src/ctl/cmd_qos.c). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xvsctl.h"
@@ -40,6 +42,21 @@ print_port(json_t *p)
 	printf("port %s: capacity %s (%s), mode %s, owner worker %lld, queued %lld\n",
 	       s(p, "port"), cap, s(p, "capacity_from"), s(p, "mode"), i(p, "owner_worker"),
 	       i(p, "queued"));
+	{
+		json_t *pfc = json_object_get(p, "pfc_rx"), *held = json_object_get(p, "paused"), *v;
+		size_t k;
+
+		printf("  pfc_rx");
+		json_array_foreach(pfc, k, v)
+			printf(" %lld", (long long)json_integer_value(v));
+		printf("  pause_rx %lld  pool_limited %lld  paused", i(p, "pause_rx"),
+		       i(p, "pool_limited"));
+		if (json_array_size(held) == 0)
+			printf(" -");
+		json_array_foreach(held, k, v)
+			printf(" %lld", (long long)json_integer_value(v));
+		printf("\n");
+	}
 	printf("  %-16s %-7s %6s %7s %7s %6s %12s %12s %10s %7s %8s %5s\n", "CLASS", "KIND",
 	       "WEIGHT", "MIN", "MAX", "STRICT", "OFFERED_B", "SENT_B", "DROPPED", "SHARE",
 	       "QUEUE_B", "PCP");
@@ -152,6 +169,115 @@ run_qos_top(const struct cmd *c, const char *sock, bool as_json, int argc, char 
 			sleep(1);
 	}
 	return r;
+}
+
+/* qos_top_section's previous reply and when it came. */
+static json_t *top_prev;
+static double top_prev_t;
+
+/* The element of array o[arr] whose field key is name, or NULL. */
+static json_t *
+named(json_t *o, const char *arr, const char *key, const char *name)
+{
+	json_t *e;
+	size_t k;
+
+	json_array_foreach(json_object_get(o, arr), k, e)
+		if (strcmp(s(e, key), name) == 0)
+			return e;
+	return NULL;
+}
+
+/* Per second, counter k of c since pc (dt s); -1 when unknown. */
+static double
+per_s(json_t *c, json_t *pc, double dt, const char *k)
+{
+	if (pc == NULL || dt <= 0 || i(c, k) < i(pc, k))
+		return -1;
+	return (double)(i(c, k) - i(pc, k)) / dt;
+}
+
+static void
+top_row(int cols, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+top_row(int cols, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (cols > 3 && strlen(buf) > (size_t)cols)
+		printf("%.*s...\n", cols - 3, buf);
+	else
+		printf("%s\n", buf);
+}
+
+void
+qos_top_section(const char *sock, int cols, int term_rows, size_t n_workers)
+{
+	/* top keeps its last line free; the workers take 2 + n_workers */
+	int rows = term_rows > 0 ? term_rows - 3 - (int)n_workers : 0;
+	json_t *req = json_pack("{s:s,s:{}}", "method", "qos.show", "params");
+	char why[256];
+	json_t *reply = call(sock, req, 5000, why, sizeof(why)), *r, *p;
+	struct timespec ts;
+	double now, dt;
+	int shown = 0;
+	size_t k;
+
+	json_decref(req);
+	if (term_rows > 0 && rows < 3) {
+		json_decref(reply);
+		return; /* no room */
+	}
+	r = reply != NULL ? json_object_get(reply, "result") : NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	dt = now - top_prev_t;
+	json_array_foreach(json_object_get(r, "ports"), k, p) {
+		json_t *pp = named(top_prev, "ports", "port", s(p, "port")), *c;
+		double cap = (double)i(p, "capacity_bps");
+		size_t j;
+
+		if (!json_is_array(json_object_get(p, "classes")))
+			continue;
+		if (shown == 0) {
+			top_row(cols, "%s", "");
+			top_row(cols, "%-12s %-14s %9s %9s %9s %6s %7s %9s", "QOS PORT", "CLASS",
+				"OFFER/s", "SENT/s", "DROP/s", "SHARE", "QUEUE", "QUEUE_B");
+			shown = 2;
+		}
+		json_array_foreach(json_object_get(p, "classes"), j, c) {
+			json_t *pc = pp != NULL ? named(pp, "classes", "name", s(c, "name")) : NULL;
+			double sb = per_s(c, pc, dt, "sent_bytes");
+			char of[16] = "-", se[16] = "-", dr[16] = "-", sh[16] = "-";
+
+			if (rows > 0 && shown >= rows) {
+				top_row(cols, "(more QoS classes; enlarge the terminal or see qos top)");
+				goto out;
+			}
+			if (pc != NULL) {
+				snprintf(of, sizeof(of), "%.0f", per_s(c, pc, dt, "offered_frames"));
+				snprintf(se, sizeof(se), "%.0f", per_s(c, pc, dt, "sent_frames"));
+				snprintf(dr, sizeof(dr), "%.0f", per_s(c, pc, dt, "dropped_frames"));
+				if (sb >= 0 && cap > 0)
+					snprintf(sh, sizeof(sh), "%.1f%%", 100.0 * sb * 8 / cap);
+			}
+			top_row(cols, "%-12s %-14s %9s %9s %9s %6s %7lld %9lld", j == 0 ? s(p, "port") : "",
+				s(c, "name"), of, se, dr, sh, i(c, "queue_frames"), i(c, "queue_bytes"));
+			shown++;
+		}
+	}
+out:
+	if (r != NULL) {
+		json_decref(top_prev);
+		top_prev = json_incref(r);
+		top_prev_t = now;
+	}
+	json_decref(reply);
 }
 
 const struct cmd qos_cmds[] = {

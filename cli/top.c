@@ -439,6 +439,7 @@ top_live(const struct cmd *c, const char *sock, const struct top_opts *o)
 			term_size(&cols, &rows);
 			printf("\033[H\033[2J");
 			top_frame(cur, prev, t_cur - t_prev, cols, rows, hint);
+			qos_top_section(sock, cols, rows, json_array_size(json_object_get(cur, "workers")));
 			fflush(stdout);
 			ev = top_wait(&tty, deadline);
 		} while (ev == TOP_REDRAW);
@@ -484,6 +485,7 @@ top_once(const struct cmd *c, const char *sock, bool as_json)
 		if (isatty(STDOUT_FILENO))
 			term_size(&cols, &rows);
 		top_frame(cur, NULL, 0, cols, 0, NULL);
+		qos_top_section(sock, cols, 0, 0);
 	}
 	json_decref(reply);
 	return 0;
@@ -528,7 +530,7 @@ const struct cmd top_cmds[] = {
 	{{"worker", "stats"}, "worker.stats", ARGS_NONE, "", "per-worker load and queues",
 	 print_workers},
 	{{"top", NULL}, "worker.stats", ARGS_NONE, "[--once] [--interval SECONDS]",
-	 "live per-worker load and rates (q or Ctrl-C quits)", NULL, run_top},
+	 "live per-worker load and rates, and QoS classes (q or Ctrl-C quits)", NULL, run_top},
 	{{NULL, NULL}, NULL, ARGS_NONE, NULL, NULL, NULL},
 };
 

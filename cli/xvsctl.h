@@ -72,6 +72,12 @@ extern const struct cmd capture_cmds[];
 extern const char capture_options_help[];
 extern const struct cmd xvsctl_acl_cmds[];
 extern const struct cmd qos_cmds[];
+/* xvsctl top's QoS section (cli/qos.c): per scheduling port and class its
+ * offered, sent and dropped rates, share of the link and queue, from
+ * qos.show; nothing when no port schedules. Rates against the previous
+ * call (none on the first). In the rows of a terminal (0: no limit) that
+ * top's header and n_workers rows leave, lines cut to cols. */
+void qos_top_section(const char *sock, int cols, int rows, size_t n_workers);
 extern const char qos_options_help[];
 extern const char xvsctl_acl_help[];
 

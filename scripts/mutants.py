@@ -519,7 +519,58 @@ MUTANTS = [
        "if (sum_abs < c->min_bps)")],
      [unit("test_qos")]),
 
+    ("qos-burst-weight-inverted", "the burst scheduler (the datapath's) picks the largest "
+     "virtual finish tag",
+     [("src/core/qos.c", "\t\t\t\tif ((int64_t)(tag[i] - tag[best]) < 0)\n",
+       "\t\t\t\tif ((int64_t)(tag[i] - tag[best]) > 0)\n")],
+     [unit("test_qos")]),
+
+    ("qos-burst-no-reeval", "the burst scheduler does not look at a class again after it "
+     "sent: its next frame keeps the old tag and its cap is not checked",
+     [("src/core/qos.c", "\t\t\t\tif (!burst_eval(s, (uint32_t)last,",
+       "\t\t\t\tif (false && !burst_eval(s, (uint32_t)last,")],
+     [unit("test_qos")]),
+
+    ("qos-pause-quantum-wrong", "a pause quantum is taken as 64 bit times instead of 512",
+     [("src/core/qos.c", "\tuint64_t bits_ns = (uint64_t)quanta * 512 * NS_PER_S;\n",
+       "\tuint64_t bits_ns = (uint64_t)quanta * 64 * NS_PER_S;\n")],
+     [unit("test_qos")]),
+
     # -- QoS on the datapath and its control (issue 13)
+    ("qos-pfc-not-honoured", "a PFC-paused priority's class is still scheduled",
+     [("src/dp/qos_egress.c", "\t\t\tbl[c].n = 0;\n", "\t\t\t(void)0;\n")],
+     [e2e("test_qos_pfc.py")]),
+
+    ("qos-pfc-resume-ignored", "a PFC pause time of 0 does not resume the priority",
+     [("src/dp/qos_egress.c", "\t\tq->pause_seen = seq; /* a pause frame came: what it changed counts now */\n\t\tq->wake_ns = 0;\n",
+       "\t\tq->pause_seen = seq; /* a pause frame came: what it changed counts now */\n")],
+     [e2e("test_qos_pfc.py")]),
+
+    ("qos-pool-unbounded", "QoS FIFOs may hold every mbuf of a pool (rx starves)",
+     [("src/dp/qos_egress.c", "\t\t\t     (pb->tot[pi] >= pb->lim[pi] &&",
+       "\t\t\t     (pb->tot[pi] >= pb->lim[pi] && false &&")],
+     [e2e("test_qos_pfc.py")]),
+
+    ("qos-rpc-stray-keys", "qos.class_del ignores keys it does not know (a malformed request "
+     "deletes the class)",
+     [("src/ctl/cmd_qos.c", "\tif ((r = xvsd_params_only(params, \"qos.class_del\",",
+       "\tif (false && (r = xvsd_params_only(params, \"qos.class_del\",")],
+     [e2e("test_qos_ctl.py", "fuzz")]),
+
+    ("top-qos-section-missing", "xvsctl top shows no QoS section",
+     [("cli/top.c", "\t\tqos_top_section(sock, cols, 0, 0);\n", "")],
+     [e2e("test_qos_ctl.py", "top_shows")]),
+
+    ("qos-owner-not-spread", "every QoS port is scheduled by worker 0 whatever the others do",
+     [("src/ctl/cmd_qos.c", "\tfor (uint16_t w = 1; w < lim; w++)\n\t\tif (s->worker[w].n_qos_owned",
+       "\tfor (uint16_t w = 1; w < 0; w++)\n\t\tif (s->worker[w].n_qos_owned")],
+     [e2e("test_qos_ctl.py", "owners")]),
+
+    ("mac-control-forwarded", "MAC control frames (PAUSE, PFC) are switched like any other",
+     [("src/dp/stage_l2.c", "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL)) {",
+       "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL && false)) {")],
+     [e2e("test_qos_pfc.py")]),
+
     ("qos-src-class-ignored", "egress QoS puts every frame in the default flow: a source "
      "port's minimum weight is ignored",
      [("src/dp/qos_egress.c",

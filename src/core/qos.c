@@ -329,36 +329,6 @@ xvs_qos_match_parse(const char *s, struct xvs_qos_match *m, struct xvs_err *err)
 	return xvs_qos_match_validate(m, 1, err);
 }
 
-static bool
-match_one(const struct xvs_qos_match *m, const struct xvs_qos_pkt *p)
-{
-	if (m->pcp_mask != 0 &&
-	    !(p->has_pcp && p->pcp < 8 && (m->pcp_mask >> p->pcp) & 1))
-		return false;
-	if (m->dscp_mask != 0 &&
-	    !(p->is_ip && p->dscp < 64 && (m->dscp_mask >> p->dscp) & 1))
-		return false;
-	if (m->proto != 0 && !(p->is_ip && p->proto == m->proto))
-		return false;
-	if (m->port_lo != 0 || m->port_hi != 0) {
-		uint16_t port = m->port_is_src ? p->sport : p->dport;
-
-		if (!p->is_ip || !p->has_ports || port < m->port_lo || port > m->port_hi)
-			return false;
-	}
-	return true;
-}
-
-uint8_t
-xvs_qos_classify(const struct xvs_qos_match *rules, uint32_t n_rules,
-		 const struct xvs_qos_pkt *p)
-{
-	for (uint32_t i = 0; i < n_rules; i++)
-		if (match_one(&rules[i], p))
-			return rules[i].cls;
-	return 0;
-}
-
 /* ---- Scheduler. ----------------------------------------------------------- */
 
 static void
@@ -519,4 +489,168 @@ xvs_qos_pick(struct xvs_qos_sched *s, const uint32_t *head_len,
 	c->sent_bytes += head_len[best];
 	c->sent_frames++;
 	return best;
+}
+
+/* Look at class i with head frame len (> 0) for a burst pick: held by its
+ * cap (out of the sharing, as in xvs_qos_pick), strict, or weighted with
+ * its candidate tag in tag[i]. Returns true if it may send now. */
+static inline bool
+burst_eval(struct xvs_qos_sched *s, uint32_t i, uint32_t len, uint64_t now_ns,
+	   uint64_t *tag, uint64_t *wake)
+{
+	struct xvs_qos_class *c = &s->cls[i];
+	uint64_t ready = tb_ready_at(&c->cap, tb_cost(len), now_ns);
+
+	if (ready > now_ns) {
+		c->active = false;
+		if (ready < *wake)
+			*wake = ready;
+		return false;
+	}
+	if (c->strict != 0)
+		return true;
+	if (!c->active) {
+		uint64_t d = c->finish - s->vtime;
+
+		if (d == 0 || d > TAG_AHEAD_MAX)
+			c->finish = s->vtime;
+		c->active = true;
+	}
+	tag[i] = c->finish + (uint64_t)len * c->inv_w;
+	return true;
+}
+
+uint32_t
+xvs_qos_pick_burst(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b,
+		   uint32_t extra, uint64_t now_ns, uint8_t *out, uint32_t max,
+		   uint64_t *wake_ns)
+{
+	uint64_t tag[XVS_QOS_MAX_CLASSES], wake = UINT64_MAX;
+	uint32_t len[XVS_QOS_MAX_CLASSES], pos[XVS_QOS_MAX_CLASSES], left[XVS_QOS_MAX_CLASSES];
+	uint32_t elig = 0, strict = 0, k = 0;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		struct xvs_qos_class *c = &s->cls[i];
+
+		if (b[i].n == 0) {
+			c->active = false;
+			continue;
+		}
+		pos[i] = b[i].head;
+		left[i] = b[i].n;
+		len[i] = b[i].len[pos[i] & b[i].mask] + extra;
+		tb_refill(&c->cap, now_ns);
+		if (burst_eval(s, i, len[i] < FRAME_MAX ? len[i] : FRAME_MAX, now_ns, tag, &wake))
+			elig |= 1u << i;
+		if (c->strict != 0)
+			strict |= 1u << i;
+	}
+	for (int last = -1; k < max; ) {
+		uint32_t m, best = 0, clen;
+		int best_strict = -1;
+
+		if (last >= 0) {
+			/* Only the class that sent changes: its next frame. Done
+			 * only when another pick follows, as xvs_qos_pick would. */
+			if (--left[last] == 0) {
+				s->cls[last].active = false;
+				elig &= ~(1u << last);
+			} else {
+				pos[last]++;
+				len[last] = b[last].len[pos[last] & b[last].mask] + extra;
+				if (!burst_eval(s, (uint32_t)last,
+						len[last] < FRAME_MAX ? len[last] : FRAME_MAX,
+						now_ns, tag, &wake))
+					elig &= ~(1u << last);
+			}
+		}
+		if ((elig & strict) != 0) {
+			for (m = elig & strict; m != 0; m &= m - 1) {
+				uint32_t i = (uint32_t)__builtin_ctz(m);
+
+				if (best_strict < 0 || s->cls[i].strict > s->cls[best_strict].strict)
+					best_strict = (int)i;
+			}
+			best = (uint32_t)best_strict;
+		} else if (elig != 0) {
+			m = elig;
+			best = (uint32_t)__builtin_ctz(m);
+			for (m &= m - 1; m != 0; m &= m - 1) {
+				uint32_t i = (uint32_t)__builtin_ctz(m);
+
+				if ((int64_t)(tag[i] - tag[best]) < 0)
+					best = i;
+			}
+		} else {
+			break;
+		}
+		clen = len[best] < FRAME_MAX ? len[best] : FRAME_MAX;
+		if (k == 0)
+			tb_refill(&s->port, now_ns); /* where xvs_qos_pick does it */
+		uint64_t ready = tb_ready_at(&s->port, tb_cost(clen), now_ns);
+
+		if (ready > now_ns) {
+			wake = ready;
+			break;
+		}
+		struct xvs_qos_class *c = &s->cls[best];
+
+		if (c->strict == 0) {
+			c->finish = tag[best];
+			s->vtime = tag[best];
+		}
+		if (c->cap.rate_bps != 0)
+			c->cap.tokens -= tb_cost(clen);
+		if (s->port.rate_bps != 0)
+			s->port.tokens -= tb_cost(clen);
+		c->sent_bytes += len[best];
+		c->sent_frames++;
+		out[k++] = (uint8_t)best;
+		last = (int)best;
+	}
+	if (wake_ns != NULL)
+		*wake_ns = k == max ? 0 : wake;
+	return k;
+}
+
+/* ---- Pause frames. -------------------------------------------------------- */
+
+int
+xvs_qos_pause_parse(const uint8_t *f, uint32_t len, struct xvs_qos_pause *out)
+{
+	uint16_t op;
+
+	if (len < 16 || f[12] != (XVS_QOS_ETH_MAC_CTRL >> 8) ||
+	    f[13] != (XVS_QOS_ETH_MAC_CTRL & 0xff))
+		return -1;
+	op = (uint16_t)(f[14] << 8 | f[15]);
+	memset(out, 0, sizeof(*out));
+	if (op == XVS_QOS_OP_PAUSE && len >= 18) {
+		/* 802.3 Annex 31B: one pause time for the whole link. */
+		out->enable = 0xff;
+		for (int p = 0; p < 8; p++)
+			out->quanta[p] = (uint16_t)(f[16] << 8 | f[17]);
+		return 1;
+	}
+	if (op == XVS_QOS_OP_PFC && len >= 34) {
+		/* 802.1Qbb 36.1.3.1: class-enable vector (low octet: bit p =
+		 * priority p), then eight 2-octet times, priority 0 first. */
+		out->pfc = true;
+		out->enable = f[17];
+		for (int p = 0; p < 8; p++)
+			out->quanta[p] = (uint16_t)(f[18 + 2 * p] << 8 | f[19 + 2 * p]);
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t
+xvs_qos_pause_until(uint16_t quanta, uint64_t link_bps, uint64_t now_ns)
+{
+	if (quanta == 0 || link_bps == 0)
+		return 0;
+	/* One quantum is 512 bit times: quanta x 512 x 1e9 / link_bps ns. */
+	uint64_t bits_ns = (uint64_t)quanta * 512 * NS_PER_S;
+
+	return now_ns + (bits_ns + link_bps - 1) / link_bps;
 }

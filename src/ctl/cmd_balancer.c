@@ -11,13 +11,16 @@
 
 #include "balancer.h"
 #include "params.h"
+#include "cmd_util.h"
 #include "xvsd.h"
 
 static int
 m_balancer_show(json_t *params, json_t **result, struct xvs_err *err)
 {
-	(void)params;
-	(void)err;
+	int r = xvsd_params_only(params, "balancer.show", (const char *const[]){NULL}, err);
+
+	if (r < 0)
+		return r;
 	*result = xvsd_balancer_json();
 	return 0;
 }
@@ -62,6 +65,9 @@ m_balancer_set(json_t *params, json_t **result, struct xvs_err *err)
 	const char *key;
 	int r;
 
+	if ((r = xvsd_params_only(params, "balancer.set", (const char *const[]){"options", NULL},
+				  err)) < 0)
+		return r;
 	if (!json_is_object(opts) || json_object_size(opts) == 0)
 		return xvs_err_set(err, -EINVAL, "balancer.set: options {key: value} expected (%s)",
 				   "enabled, high, low, interval-ms, hysteresis, hold-intervals, "

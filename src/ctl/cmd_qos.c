@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "cmd_util.h"
@@ -57,6 +58,7 @@ static struct {
 	uint64_t prev_ns;
 	uint64_t prev_sent[XVS_QOS_MAX_CLASSES];
 	uint64_t prev_layout;
+	uint16_t owner_cur, owner_next; /* owner worker + 1 in force / being published; 0: none */
 } qs[XVS_MAX_PORTS];
 static uint64_t plan_gen;
 
@@ -201,6 +203,7 @@ plan_build(const struct xvs_port *eg, struct xvs_qos_plan *pl, struct xvs_err *e
 		cfg->cls[cfg->n_classes - 1].max_bps = t->max_bw;
 		cfg->cls[cfg->n_classes - 1].strict = t->strict;
 		pl->pcp[cfg->n_classes - 1] = (int8_t)t->pcp;
+		pl->any_pcp |= t->pcp >= 0;
 		m = &pl->rules[pl->n_rules++];
 		*m = t->m;
 		m->cls = (uint8_t)(cfg->n_classes - 1);
@@ -376,16 +379,39 @@ xvsd_qos_check_switch(const struct xvs_switch_cfg *sw, struct xvs_err *err)
 	return r;
 }
 
+/* The worker that schedules p's egress in s: the one in force while it is
+ * still an active worker with its own tx queue on p (an owner moves only
+ * when it must: each move pauses the port for a publication); else the one
+ * owning the fewest QoS ports so far, ties by the least busy. */
+static uint16_t
+owner_choose(const struct xvs_snapshot *s, const struct xvs_port *p, uint16_t cur_p1)
+{
+	uint16_t lim = RTE_MIN(s->n_workers, p->n_txq), best = 0;
+
+	if (lim == 0)
+		lim = 1;
+	if (cur_p1 != 0 && cur_p1 - 1 < lim)
+		return (uint16_t)(cur_p1 - 1);
+	for (uint16_t w = 1; w < lim; w++)
+		if (s->worker[w].n_qos_owned < s->worker[best].n_qos_owned ||
+		    (s->worker[w].n_qos_owned == s->worker[best].n_qos_owned &&
+		     xvsd.busy_pct[w] < xvsd.busy_pct[best]))
+			best = w;
+	return best;
+}
+
 void
 xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 {
 	const struct xvs_port *p = xvsd.port[slot];
 	struct xvs_snap_port *sp = &s->port[slot];
-	struct xvs_snap_worker *ow = &s->worker[XVS_QOS_OWNER];
+	struct xvs_snap_worker *ow;
 	struct xvs_qos_plan *pl;
 	struct xvs_err e;
+	uint16_t owner;
 
 	qs[slot].next = NULL;
+	qs[slot].owner_next = 0;
 	if (p == NULL || !p->open || !p->cfg.qos) {
 		qs[slot].error[0] = '\0';
 		return;
@@ -427,14 +453,33 @@ xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 	qs[slot].next = pl;
 	sp->qos = qs[slot].state;
 	sp->qos_plan = pl;
+	owner = owner_choose(s, p, qs[slot].owner_cur);
+	if (qs[slot].owner_cur != 0 && owner != qs[slot].owner_cur - 1) {
+		/* A move: first a snapshot without owner (frames wait in the
+		 * hand-off rings), then, once the old owner is past it (the
+		 * grace period of this publication), one with the new owner:
+		 * never two owners on the FIFOs, nothing lost or reordered. */
+		sp->qos_owner = XVS_QOS_NO_OWNER;
+		s->egress_stages = true;
+		return;
+	}
+	sp->qos_owner = owner;
+	qs[slot].owner_next = (uint16_t)(owner + 1);
+	ow = &s->worker[owner];
 	ow->qos_owned[ow->n_qos_owned++] = slot;
 	s->egress_stages = true; /* classification reads every frame's metadata */
 }
 
-void
+bool
 xvsd_qos_published(void)
 {
+	bool moving = false;
+
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		/* a port without owner in force is between two owners: publish
+		 * again now that the old one is past it */
+		moving |= qs[slot].next != NULL && qs[slot].owner_next == 0;
+		qs[slot].owner_cur = qs[slot].owner_next;
 		if (qs[slot].cur != qs[slot].next)
 			rte_free(qs[slot].cur);
 		qs[slot].cur = qs[slot].next;
@@ -450,6 +495,7 @@ xvsd_qos_published(void)
 			xvs_qos_port_flush(qs[slot].state);
 		}
 	}
+	return moving;
 }
 
 void
@@ -634,6 +680,29 @@ store_del_tclass(struct xvs_store *st, void *arg, struct xvs_err *e)
 	return xvs_store_qos_class_del(st, arg, e);
 }
 
+int
+xvsd_params_only(json_t *params, const char *method, const char *const *keys,
+		 struct xvs_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	if (params == NULL || json_is_null(params))
+		return 0;
+	if (!json_is_object(params))
+		return xvs_err_set(err, -EINVAL, "%s: params must be an object", method);
+	json_object_foreach(params, key, v) {
+		const char *const *k = keys;
+
+		while (*k != NULL && strcmp(*k, key) != 0)
+			k++;
+		if (*k == NULL)
+			return xvs_err_set(err, -EINVAL, "%s: unknown parameter \"%.32s\"", method,
+					   key);
+	}
+	return 0;
+}
+
 static int
 m_class_add(json_t *params, json_t **result, struct xvs_err *err)
 {
@@ -642,6 +711,9 @@ m_class_add(json_t *params, json_t **result, struct xvs_err *err)
 	char name[64];
 	int r;
 
+	if ((r = xvsd_params_only(params, "qos.class_add", (const char *const[]){"name", "options",
+										 NULL}, err)) < 0)
+		return r;
 	if ((r = xvs_param_str(params, "name", true, name, sizeof(name), err)) < 0)
 		return r;
 	if ((r = tclass_parse(name, json_object_get(params, "options"), &t, err)) < 0)
@@ -692,6 +764,9 @@ m_class_del(json_t *params, json_t **result, struct xvs_err *err)
 	char name[64];
 	int r;
 
+	if ((r = xvsd_params_only(params, "qos.class_del", (const char *const[]){"name", NULL},
+				  err)) < 0)
+		return r;
 	if ((r = xvs_param_str(params, "name", true, name, sizeof(name), err)) < 0)
 		return r;
 	if (tclass_find(name) == NULL)
@@ -769,12 +844,30 @@ port_qos_json(const struct xvs_port *p)
 		json_object_set_new(o, "error", json_string(qs[slot].error));
 	if (pl == NULL || st == NULL)
 		return o;
-	json_object_set_new(o, "owner_worker", json_integer(XVS_QOS_OWNER));
+	json_object_set_new(o, "owner_worker", json_integer((json_int_t)qs[slot].owner_cur - 1));
 	json_object_set_new(o, "mode", json_string(xvs_qos_mode_name(pl->cfg.mode)));
 	json_object_set_new(o, "capacity_bps", json_integer((json_int_t)pl->cfg.capacity_bps));
 	json_object_set_new(o, "capacity_from",
 			    json_string(p->cfg.link_rate != 0 ? "link-rate" : "link speed"));
 	json_object_set_new(o, "queued", json_integer((json_int_t)xvs_qos_port_queued(st)));
+	{
+		/* Pause frames received (802.1Qbb per priority, 802.3x). */
+		json_t *pfc = json_array(), *held = json_array();
+		uint64_t tnow = xvs_tsc_ns(rte_rdtsc());
+
+		for (int pr = 0; pr < 8; pr++) {
+			json_array_append_new(pfc, json_integer((json_int_t)__atomic_load_n(
+							   &st->pfc_rx[pr], __ATOMIC_RELAXED)));
+			if (__atomic_load_n(&st->pause_until[pr], __ATOMIC_RELAXED) > tnow)
+				json_array_append_new(held, json_integer(pr));
+		}
+		json_object_set_new(o, "pfc_rx", pfc);
+		json_object_set_new(o, "paused", held);
+		json_object_set_new(o, "pause_rx", json_integer((json_int_t)__atomic_load_n(
+								 &st->pause_rx, __ATOMIC_RELAXED)));
+		json_object_set_new(o, "pool_limited", json_integer((json_int_t)__atomic_load_n(
+								     &st->pool_limited, __ATOMIC_RELAXED)));
+	}
 	/* The owner adopts a new layout at its next turn; until then its
 	 * counters are the old classes'. */
 	fresh = st->layout_gen == pl->layout_gen;
@@ -819,9 +912,13 @@ static int
 m_qos_show(json_t *params, json_t **result, struct xvs_err *err)
 {
 	struct xvs_port *only = NULL;
-	json_t *ports = json_array(), *cls = json_array();
+	json_t *ports, *cls;
 	int r;
 
+	if ((r = xvsd_params_only(params, "qos.show", (const char *const[]){"name", NULL}, err)) < 0)
+		return r;
+	ports = json_array();
+	cls = json_array();
 	if (json_object_get(params, "name") != NULL) {
 		only = xvsd_port_param(params, "name", true, err, &r);
 		if (only == NULL) {

@@ -13,6 +13,13 @@
 
 #include "xvsd.h"
 
+/* cmd_qos.c */
+/* Refuse params that are not an object (absent or null is fine) or hold a
+ * key not in keys (NULL-terminated): -EINVAL naming method and the key.
+ * Without it a misspelt or stray key is ignored and the request acts. */
+int xvsd_params_only(json_t *params, const char *method, const char *const *keys,
+		     struct xvs_err *err);
+
 /* cmd_port.c */
 /* The port named name, or NULL with *rc and err set (ENOENT). */
 struct xvs_port *xvsd_port_named(const char *name, struct xvs_err *err, int *rc);

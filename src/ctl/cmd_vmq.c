@@ -36,6 +36,8 @@ m_vmq_show(json_t *params, json_t **result, struct xvs_err *err)
 	json_t *a;
 	int r;
 
+	if ((r = xvsd_params_only(params, "vmq.show", (const char *const[]){"name", NULL}, err)) < 0)
+		return r;
 	p = xvsd_port_param(params, "name", false, err, &r);
 	if (r < 0)
 		return r;

@@ -496,7 +496,7 @@ xvsd_publish(void)
 	xvsd_vmq_published();
 	/* s replaced every stage state and stage it does not hold: free them. */
 	xvs_stage_reclaim();
-	xvsd_qos_published();
+	replan |= xvsd_qos_published();
 	for (uint16_t i = 0; i < n_old_tables; i++)
 		rte_free(old_tables[i]);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {

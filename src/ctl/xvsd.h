@@ -250,7 +250,9 @@ void xvsd_qos_tick(void);
  * pollers, before the one that gives them to others (switch.c). */
 void xvsd_handoff_fence(void);
 void xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot);
-void xvsd_qos_published(void);
+/* After a publication is in force; true if it must be followed by another
+ * at once (a QoS owner moves: see xvsd_qos_fill). */
+bool xvsd_qos_published(void);
 uint64_t xvsd_qos_queued(uint16_t slot);
 uint64_t xvsd_qos_flushed(uint16_t slot);
 int xvsd_qos_restore(struct xvs_err *err);

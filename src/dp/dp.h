@@ -91,7 +91,9 @@ _Static_assert(XVS_MAX_PORTS <= XVS_VMQ_HANDOFF, "a port slot leaves the hand-of
 	X(tx_policy)        /* dropped or excluded by an egress stage (egress port) */ \
 	X(qos_queue_full)   /* QoS: the frame's class queue was full (egress port) */  \
 	X(qos_flushed)      /* QoS: queued when its class or the port's QoS went away  \
-			     * (egress port) */
+			     * (egress port) */                                       \
+	X(mac_control)      /* an 802.3 MAC control frame (PAUSE, PFC): consumed,      \
+			     * never forwarded or learned (doc/qos.md) */
 
 enum xvs_drop {
 #define XVS_DROP_ENUM(n) XVS_DROP_##n,
@@ -186,8 +188,10 @@ struct xvs_snap_port {
 	const struct xvs_vmq_table *vmq;
 	struct xvs_snap_pipeline pipe;  /* stages enabled on the port (xvs_stage_fill_port) */
 	/* Egress QoS (qos_egress.h): NULL unless the port schedules its egress. */
-	struct xvs_qos_port *qos;       /* its scheduling point, owned by XVS_QOS_OWNER */
+	struct xvs_qos_port *qos;       /* its scheduling point, owned by qos_owner */
 	const struct xvs_qos_plan *qos_plan; /* classes, rules, scheduler settings */
+	uint16_t qos_owner;             /* worker that schedules it; XVS_QOS_NO_OWNER while
+					 * the owner moves (frames wait in the rings) */
 };
 
 struct xvs_snap_rxq {

@@ -4,6 +4,7 @@
  * what): classification at the producers' tx flush, hand-off to the owner
  * worker, per-class FIFOs, the scheduler's picks, 802.1p marking, transmit.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -63,31 +64,117 @@ xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, ui
 		xvs_meta(pkts[i])->tclass = classify(pl, pkts[i]);
 }
 
-/* Put m into its class FIFO (owner only), or drop it: FIFO full. */
-static void
-fifo_put(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
-	 uint16_t out, struct rte_mbuf *m)
-{
-	uint8_t c = xvs_meta(m)->tclass;
-	struct xvs_qos_fifo *f;
-	struct xvs_qos_class_ctr *ct;
+#define PREFETCH_AHEAD 4
 
-	if (unlikely(c >= pl->cfg.n_classes))
-		c = 0; /* classified under a plan with more classes */
-	f = &q->q[c];
-	ct = &q->ctr[c];
-	if (unlikely(f->tail - f->head >= XVS_QOS_FIFO_SIZE ||
-		     (f->bytes + m->pkt_len > pl->qlimit_bytes && f->tail != f->head))) {
-		ct->dropped_frames++;
-		ct->dropped_bytes += m->pkt_len;
-		w->ctr[out].drop[XVS_DROP_qos_queue_full]++;
-		rte_pktmbuf_free(m);
-		return;
+/* Which of xvs_dp's pools m comes from (XVS_QOS_POOLS - 1: another). */
+static inline uint32_t
+pool_index(const struct rte_mbuf *m)
+{
+	const struct rte_mempool *mp = m->pool;
+
+	if (likely(mp == xvs_dp.pool))
+		return 0;
+	if (mp == xvs_dp.tap_pool)
+		return 1;
+	if (mp == xvs_dp.flood_pool)
+		return 2;
+	if (mp == xvs_dp.flood_big_pool)
+		return 3;
+	if (mp == xvs_dp.jumbo_pool)
+		return 4;
+	return XVS_QOS_POOLS - 1;
+}
+
+/* What the owner's FIFOs hold of each pool, over every port it schedules,
+ * and what they may hold: a share of the pool, so that frames waiting for
+ * the scheduler (a slow class, a pause) never take the buffers rx needs.
+ * Per burst; another pool (the last index) is not limited. */
+struct pool_budget {
+	uint32_t tot[XVS_QOS_POOLS], lim[XVS_QOS_POOLS];
+	uint32_t n_ports;               /* ports the owner schedules */
+};
+
+static void
+pool_budget(const struct xvs_worker *w, const struct xvs_snapshot *s, struct pool_budget *b)
+{
+	const struct xvs_snap_worker *sw = &s->worker[w->id];
+	const struct rte_mempool *mp[XVS_QOS_POOLS - 1] = {
+		xvs_dp.pool, xvs_dp.tap_pool, xvs_dp.flood_pool, xvs_dp.flood_big_pool,
+		xvs_dp.jumbo_pool};
+
+	memset(b->tot, 0, sizeof(b->tot));
+	for (uint32_t k = 0; k < XVS_QOS_POOLS; k++)
+		b->lim[k] = k < XVS_QOS_POOLS - 1 && mp[k] != NULL ?
+				    mp[k]->size / XVS_QOS_POOL_SHARE : UINT32_MAX;
+	for (uint16_t i = 0; i < sw->n_qos_owned; i++)
+		for (uint32_t k = 0; k < XVS_QOS_POOLS; k++)
+			b->tot[k] += s->port[sw->qos_owned[i]].qos->pool_q[k];
+	b->n_ports = RTE_MAX(sw->n_qos_owned, 1);
+}
+
+/* The pool's share is used up: may class c still queue a frame? Only while
+ * it holds less than its fair part of the share (the share over the
+ * backlogged classes of this port and the owner's ports): a shared limit
+ * alone would let a slow class keep the buffers and empty the fast ones'
+ * queues, and with them their share of the link. So the FIFOs hold at most
+ * twice the share. Rare (the share is full): per frame then. */
+static bool
+pool_fair(const struct xvs_qos_port *q, uint32_t n_cls, uint32_t c, uint32_t lim,
+	  uint32_t n_ports)
+{
+	uint32_t busy = 1, held = q->q[c].tail - q->q[c].head;
+
+	for (uint32_t k = 0; k < n_cls; k++)
+		busy += k != c && q->q[k].tail != q->q[k].head;
+	return held < lim / (busy * n_ports);
+}
+
+/* Put pkts[0..n) into their class FIFOs (owner only), or drop them: FIFO
+ * full. Counted per burst where it can be: per frame only the FIFO's slot,
+ * length and bytes. */
+static inline void
+fifo_put_burst(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
+	       uint16_t out, struct rte_mbuf **pkts, uint32_t n, struct pool_budget *pb)
+{
+	uint32_t n_cls = pl->cfg.n_classes, drops = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t len = m->pkt_len, c;
+		struct xvs_qos_fifo *f;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(xvs_meta(pkts[i + PREFETCH_AHEAD]));
+		c = xvs_meta(m)->tclass;
+		if (unlikely(c >= n_cls))
+			c = 0; /* classified under a plan with more classes */
+		f = &q->q[c];
+		uint32_t pi = pool_index(m);
+
+		if (unlikely(f->tail - f->head >= XVS_QOS_FIFO_SIZE ||
+			     (f->bytes + len > pl->qlimit_bytes && f->tail != f->head) ||
+			     (pb->tot[pi] >= pb->lim[pi] &&
+			      !pool_fair(q, n_cls, c, pb->lim[pi], pb->n_ports)))) {
+			if (pb->tot[pi] >= pb->lim[pi])
+				q->pool_limited++;
+			q->ctr[c].dropped_frames++;
+			q->ctr[c].dropped_bytes += len;
+			drops++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		pb->tot[pi]++;
+		q->pool_q[pi]++;
+		f->pool[f->tail & (XVS_QOS_FIFO_SIZE - 1)] = (uint8_t)pi;
+		f->m[f->tail & (XVS_QOS_FIFO_SIZE - 1)] = m;
+		f->len[f->tail & (XVS_QOS_FIFO_SIZE - 1)] = len;
+		f->tail++;
+		f->bytes += len;
 	}
-	xvs_meta(m)->tclass = c;
-	q->wake_ns = 0; /* a new head may send now, whatever held the others */
-	f->m[f->tail++ & (XVS_QOS_FIFO_SIZE - 1)] = m;
-	f->bytes += m->pkt_len;
+	if (unlikely(drops > 0))
+		w->ctr[out].drop[XVS_DROP_qos_queue_full] += drops;
+	if (n > drops)
+		q->wake_ns = 0; /* a new head may send now, whatever held the others */
 }
 
 void
@@ -97,9 +184,16 @@ xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t ou
 	struct xvs_qos_port *q = p->qos;
 	uint16_t sent;
 
-	if (w->id == XVS_QOS_OWNER) {
-		for (uint16_t i = 0; i < n; i++)
-			fifo_put(w, q, p->qos_plan, out, pkts[i]);
+	/* The owner queues its own frames directly, unless frames it handed
+	 * over before it became the owner still wait in its ring: after them. */
+	if (w->id == p->qos_owner && rte_ring_empty(q->ring[w->id])) {
+		struct pool_budget pb;
+
+		/* p is &s->port[out] of the snapshot the worker runs on. */
+		pool_budget(w, (const struct xvs_snapshot *)(const void *)
+				       ((const char *)(p - out) - offsetof(struct xvs_snapshot, port)),
+			    &pb);
+		fifo_put_burst(w, q, p->qos_plan, out, pkts, n, &pb);
 		return;
 	}
 	/* One producer per ring: this worker. The owner counts what it takes. */
@@ -108,8 +202,8 @@ xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t ou
 		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 		w->ctr[out].drop[XVS_DROP_tx_full] += n - sent;
 	}
-	if (sent > 0)
-		xvs_worker_wake(xvs_dp.worker[XVS_QOS_OWNER]);
+	if (sent > 0 && p->qos_owner < xvs_dp.n_workers_max)
+		xvs_worker_wake(xvs_dp.worker[p->qos_owner]);
 }
 
 /* The plan changed: rebuild the scheduler (tags and buckets start afresh),
@@ -122,6 +216,7 @@ reconfigure(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_p
 		struct xvs_qos_fifo *f = &q->q[c];
 
 		while (f->head != f->tail) {
+			q->pool_q[f->pool[f->head & (XVS_QOS_FIFO_SIZE - 1)]]--;
 			rte_pktmbuf_free(f->m[f->head++ & (XVS_QOS_FIFO_SIZE - 1)]);
 			w->ctr[out].drop[XVS_DROP_qos_flushed]++;
 		}
@@ -164,7 +259,7 @@ mark_pcp(struct rte_mbuf *m, uint8_t pcp)
 /* Take in what other workers handed over. */
 static uint32_t
 take_in(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan *pl,
-	uint16_t out)
+	uint16_t out, struct pool_budget *pb)
 {
 	struct rte_mbuf *pkts[XVS_BURST];
 	uint32_t total = 0;
@@ -177,8 +272,7 @@ take_in(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan 
 		/* Up to a FIFO's worth per turn: a full ring is drained in a few turns. */
 		for (int b = 0; b < 8; b++) {
 			n = rte_ring_sc_dequeue_burst(q->ring[src], (void **)pkts, XVS_BURST, NULL);
-			for (unsigned int i = 0; i < n; i++)
-				fifo_put(w, q, pl, out, pkts[i]);
+			fifo_put_burst(w, q, pl, out, pkts, n, pb);
 			total += n;
 			if (n < XVS_BURST)
 				break;
@@ -187,52 +281,86 @@ take_in(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_plan 
 	return total;
 }
 
-/* Send what the scheduler allows now, at most XVS_QOS_TURN_BUDGET frames. */
+/* Send what the scheduler allows now, at most XVS_QOS_TURN_BUDGET frames:
+ * the scheduler picks a burst at a time from the FIFOs' length rings, the
+ * class counters are updated per burst from the FIFOs' heads and bytes. */
 static uint32_t
 schedule(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
 	 const struct xvs_qos_plan *pl, uint16_t out, uint64_t now_ns)
 {
-	uint32_t head[XVS_QOS_MAX_CLASSES] = {0};
+	struct xvs_qos_backlog bl[XVS_QOS_MAX_CLASSES];
+	uint32_t head0[XVS_QOS_MAX_CLASSES];
+	uint64_t bytes0[XVS_QOS_MAX_CLASSES];
 	struct rte_mbuf *burst[XVS_BURST];
+	uint8_t cls[XVS_BURST];
 	uint32_t n_cls = pl->cfg.n_classes, sent = 0, extra = pl->wire_len ? 24 : 0;
-	uint16_t k = 0;
 
+	uint32_t seq = __atomic_load_n(&q->pause_seq, __ATOMIC_ACQUIRE), paused = 0;
+	uint64_t resume = UINT64_MAX;
+
+	if (unlikely(seq != q->pause_seen)) {
+		q->pause_seen = seq; /* a pause frame came: what it changed counts now */
+		q->wake_ns = 0;
+	}
 	if (now_ns < q->wake_ns)
 		return 0;
+	if (unlikely(seq != 0)) {
+		/* Some pause frame was received once: which priorities hold now. */
+		for (uint32_t pr = 0; pr < 8; pr++) {
+			uint64_t until = __atomic_load_n(&q->pause_until[pr], __ATOMIC_RELAXED);
+
+			if (until > now_ns) {
+				paused |= 1u << pr;
+				resume = RTE_MIN(resume, until);
+			}
+		}
+	}
 	for (uint32_t c = 0; c < n_cls; c++) {
 		struct xvs_qos_fifo *f = &q->q[c];
 
-		if (f->head != f->tail)
-			head[c] = f->m[f->head & (XVS_QOS_FIFO_SIZE - 1)]->pkt_len + extra;
+		head0[c] = f->head;
+		bytes0[c] = f->bytes;
+		bl[c] = (struct xvs_qos_backlog){f->len, XVS_QOS_FIFO_SIZE - 1, f->head,
+						 f->tail - f->head};
+		/* A paused priority's class looks empty to the scheduler: it
+		 * earns no credit while paused (as one held by its cap). */
+		if (unlikely(paused != 0) && (paused >> (pl->pcp[c] >= 0 ? pl->pcp[c] : 0)) & 1)
+			bl[c].n = 0;
 	}
 	while (sent < XVS_QOS_TURN_BUDGET) {
+		uint32_t want = RTE_MIN((uint32_t)XVS_BURST, XVS_QOS_TURN_BUDGET - sent), k;
 		uint64_t wake = 0;
-		int c = xvs_qos_pick(&q->sched, head, now_ns, &wake);
-		struct xvs_qos_fifo *f;
-		struct rte_mbuf *m;
 
-		if (c < 0) {
-			q->wake_ns = wake;
+		k = xvs_qos_pick_burst(&q->sched, bl, extra, now_ns, cls, want, &wake);
+		for (uint32_t j = 0; j < k; j++) {
+			uint32_t c = cls[j];
+			struct xvs_qos_fifo *f = &q->q[c];
+			uint32_t i = f->head++ & (XVS_QOS_FIFO_SIZE - 1);
+
+			burst[j] = f->m[i];
+			f->bytes -= f->len[i];
+			q->pool_q[f->pool[i]]--;
+			bl[c].head++;
+			bl[c].n--;
+		}
+		if (pl->any_pcp)
+			for (uint32_t j = 0; j < k; j++)
+				if (pl->pcp[cls[j]] >= 0)
+					mark_pcp(burst[j], (uint8_t)pl->pcp[cls[j]]);
+		if (k > 0)
+			xvs_tx_direct(w, p, out, burst, (uint16_t)k);
+		sent += k;
+		if (k < want) {
+			q->wake_ns = RTE_MIN(wake, resume);
 			break;
 		}
-		f = &q->q[c];
-		m = f->m[f->head++ & (XVS_QOS_FIFO_SIZE - 1)];
-		f->bytes -= m->pkt_len;
-		q->ctr[c].sent_frames++;
-		q->ctr[c].sent_bytes += m->pkt_len;
-		head[c] = f->head != f->tail ?
-				  f->m[f->head & (XVS_QOS_FIFO_SIZE - 1)]->pkt_len + extra : 0;
-		if (pl->pcp[c] >= 0)
-			mark_pcp(m, (uint8_t)pl->pcp[c]);
-		burst[k++] = m;
-		sent++;
-		if (k == XVS_BURST) {
-			xvs_tx_direct(w, p, out, burst, k);
-			k = 0;
-		}
 	}
-	if (k > 0)
-		xvs_tx_direct(w, p, out, burst, k);
+	for (uint32_t c = 0; c < n_cls && sent > 0; c++) {
+		const struct xvs_qos_fifo *f = &q->q[c];
+
+		q->ctr[c].sent_frames += f->head - head0[c];
+		q->ctr[c].sent_bytes += bytes0[c] - f->bytes;
+	}
 	return sent;
 }
 
@@ -242,6 +370,8 @@ xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 	const struct xvs_snap_worker *sw = &s->worker[w->id];
 	uint64_t now_ns = 0;
 	uint32_t total = 0;
+	struct pool_budget pb;
+	bool have_pb = false;
 
 	for (uint16_t i = 0; i < sw->n_qos_owned; i++) {
 		uint16_t out = sw->qos_owned[i];
@@ -253,10 +383,41 @@ xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 			now_ns = xvs_tsc_ns(rte_rdtsc());
 		if (unlikely(q->plan_gen != pl->gen))
 			reconfigure(w, q, pl, out, now_ns);
-		total += take_in(w, q, pl, out);
+		if (!have_pb) {
+			pool_budget(w, s, &pb);
+			have_pb = true;
+		}
+		total += take_in(w, q, pl, out, &pb);
 		total += schedule(w, p, q, pl, out, now_ns);
 	}
 	return total;
+}
+
+void
+xvs_qos_mac_control(const struct xvs_snap_port *p, const struct rte_mbuf *m)
+{
+	struct xvs_qos_port *q = p->qos;
+	struct xvs_qos_pause pz;
+	uint64_t now_ns, link;
+
+	if (q == NULL || m->data_len < 16 ||
+	    xvs_qos_pause_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &pz) != 1)
+		return;
+	if (!pz.pfc)
+		__atomic_fetch_add(&q->pause_rx, 1, __ATOMIC_RELAXED);
+	now_ns = xvs_tsc_ns(rte_rdtsc());
+	link = p->qos_plan->cfg.capacity_bps;
+	for (uint32_t pr = 0; pr < 8; pr++) {
+		if (!((pz.enable >> pr) & 1))
+			continue;
+		if (pz.pfc)
+			__atomic_fetch_add(&q->pfc_rx[pr], 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&q->pause_until[pr], xvs_qos_pause_until(pz.quanta[pr], link, now_ns),
+				 __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&q->pause_seq, 1, __ATOMIC_RELEASE);
+	if (p->qos_owner < xvs_dp.n_workers_max)
+		xvs_worker_wake(xvs_dp.worker[p->qos_owner]);
 }
 
 bool
@@ -291,8 +452,6 @@ xvs_qos_port_create(uint16_t slot, uint16_t n_workers)
 	for (uint16_t i = 0; i < n_workers && i < RTE_DIM(q->ring); i++) {
 		char name[RTE_RING_NAMESIZE];
 
-		if (i == XVS_QOS_OWNER)
-			continue; /* the owner queues its own frames directly */
 		snprintf(name, sizeof(name), "xvs_qos%u_%u", seq, i);
 		q->ring[i] = rte_ring_create(name, XVS_QOS_RING_SIZE, SOCKET_ID_ANY,
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -324,6 +483,7 @@ xvs_qos_port_flush(struct xvs_qos_port *q)
 		}
 		f->bytes = 0;
 	}
+	memset(q->pool_q, 0, sizeof(q->pool_q));
 }
 
 void

@@ -4,8 +4,10 @@
  *
  * Model
  * -----
- * A port whose egress is scheduled has exactly one owner worker (worker 0,
- * which always runs and owns tx queue 0 of every port). Any worker that
+ * A port whose egress is scheduled has exactly one owner worker (snapshot
+ * port qos_owner, chosen by xvsd among the workers with a tx queue of their
+ * own on it; a move goes through a snapshot without owner, see
+ * xvsd_qos_fill). Any worker that
  * forwards a frame to the port classifies it at its tx flush (source port's
  * class, else the first traffic-class rule that matches, else the default
  * flow: xvs_qos_classify_burst, result in the frame's metadata, tclass) and
@@ -51,12 +53,14 @@ struct xvs_worker;
 struct xvs_snapshot;
 struct xvs_snap_port;
 
-#define XVS_QOS_OWNER 0             /* worker that schedules every QoS port */
+#define XVS_QOS_NO_OWNER UINT16_MAX /* snap port qos_owner while its owner moves */
 #define XVS_QOS_RING_SIZE 1024      /* hand-off ring per producer worker */
 #define XVS_QOS_FIFO_SIZE 1024      /* frames a class FIFO holds at most (power of 2) */
 #define XVS_QOS_TURN_BUDGET 128     /* frames sent per port per owner turn at most */
 #define XVS_QOS_RULES_MAX XVS_QOS_MAX_CLASSES
 #define XVS_QOS_MAX_PORTS 32        /* = XVS_MAX_PORTS (checked in dp.h) */
+#define XVS_QOS_POOLS 6             /* mbuf pools told apart: xvs_dp's five, other */
+#define XVS_QOS_POOL_SHARE 4        /* QoS FIFOs hold at most 1/4 of a pool's mbufs */
 
 /* What the workers need of a port's QoS settings. Immutable once published. */
 struct xvs_qos_plan {
@@ -69,6 +73,7 @@ struct xvs_qos_plan {
 	bool need_l34;                  /* a rule reads DSCP, protocol or ports */
 	uint8_t src_cls[XVS_QOS_MAX_PORTS]; /* class of frames from a source slot; 0: rules */
 	int8_t pcp[XVS_QOS_MAX_CLASSES];    /* 802.1p priority to mark, -1: leave */
+	bool any_pcp;                   /* some class marks */
 	uint64_t qlimit_bytes;          /* per-class FIFO limit */
 	bool wire_len;                  /* charge frames + 24 B (preamble, IFG, FCS):
 					 * capacity is a physical link's speed */
@@ -89,6 +94,9 @@ struct xvs_qos_fifo {
 	uint32_t head, tail;            /* free-running; tail - head = frames */
 	uint64_t bytes;
 	struct rte_mbuf *m[XVS_QOS_FIFO_SIZE];
+	uint8_t pool[XVS_QOS_FIFO_SIZE];  /* pool index of m[i] (pool_q) */
+	uint32_t len[XVS_QOS_FIFO_SIZE]; /* pkt_len of m[i]: the scheduler reads
+					  * lengths without touching the mbufs */
 };
 
 struct xvs_qos_port {
@@ -97,10 +105,19 @@ struct xvs_qos_port {
 	uint64_t flushed;               /* frames freed when qos went off (control thread) */
 	struct rte_ring *ring[16];      /* SP/SC hand-off from worker i to the owner */
 
+	/* Pause frames received on the port (any rx worker; relaxed atomics). */
+	alignas(64) uint64_t pause_until[8]; /* per 802.1p priority, xvs_tsc_ns; 0: none */
+	uint64_t pfc_rx[8];             /* PFC frames whose class-enable vector names it */
+	uint64_t pause_rx;              /* 802.3x PAUSE frames */
+	uint32_t pause_seq;             /* bumped per pause frame: the owner looks again */
+
 	/* Owner only. */
 	alignas(64) uint64_t plan_gen;  /* plan the scheduler was built for */
 	uint64_t layout_gen;
 	uint64_t wake_ns;               /* scheduler: nothing may send before this */
+	uint32_t pause_seen;            /* pause_seq the owner last acted on */
+	uint32_t pool_q[XVS_QOS_POOLS]; /* frames of each pool in the FIFOs */
+	uint64_t pool_limited;          /* tail-dropped: its pool's share was queued */
 	struct xvs_qos_sched sched;
 	struct xvs_qos_class_ctr ctr[XVS_QOS_MAX_CLASSES];
 	struct xvs_qos_fifo q[XVS_QOS_MAX_CLASSES];
@@ -125,6 +142,13 @@ uint32_t xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s);
  * schedulers' last word (0: now); UINT64_MAX when none waits. */
 bool xvs_qos_pending(const struct xvs_worker *w, const struct xvs_snapshot *s,
 		     uint64_t *wake_ns);
+
+/* A MAC control frame m (ethertype 0x8808) arrived on port in_port (p):
+ * on a scheduling port a PAUSE or PFC frame is counted and pauses the
+ * classes of the priorities it names (a class's priority is its pcp=, else
+ * 0) for its time at the port's capacity; 0 resumes. The caller drops m
+ * (mac_control): MAC control frames are never forwarded. Any worker. */
+void xvs_qos_mac_control(const struct xvs_snap_port *p, const struct rte_mbuf *m);
 
 /* ---- Control thread. ---- */
 

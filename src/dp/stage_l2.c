@@ -26,6 +26,7 @@
 
 #include "dp.h"
 #include "offload.h"
+#include "qos_egress.h"
 #include "stages.h"
 
 const char *const xvs_drop_names[XVS_DROP__MAX] = {
@@ -408,6 +409,13 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 				 &c->l2);
 		if (unlikely(r != XVS_PARSE_OK)) {
 			ic->drop[parse_to_drop[r]]++;
+			goto drop;
+		}
+		if (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL)) {
+			/* PAUSE / PFC (802.3 Annex 31B, 802.1Qbb): for this link
+			 * only, never forwarded or learned. */
+			xvs_qos_mac_control(ip, m);
+			ic->drop[XVS_DROP_mac_control]++;
 			goto drop;
 		}
 		/* l3_off - 14 is the tag's 4 bytes when there is one. Reading the

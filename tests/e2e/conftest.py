@@ -58,7 +58,7 @@ LOG_BAD = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} (ERR|WARNING) .*$", re.M)
 INGRESS_DROPS = (
     "runt", "truncated_vlan", "stacked_vlan", "bad_vid", "bad_src_mac", "oversize",
     "bad_offload", "bad_l3_len", "vlan_tagged_on_access", "vlan_not_allowed", "vlan_untagged",
-    "rss_ring_full", "same_port", "no_dest", "policy",
+    "rss_ring_full", "same_port", "no_dest", "policy", "mac_control",
 )
 EGRESS_DROPS = ("copy_failed", "tx_full", "port_down", "tx_error", "offload_failed",
                 "tx_oversize", "tx_policy", "qos_queue_full", "qos_flushed")

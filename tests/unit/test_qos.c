@@ -965,6 +965,133 @@ test_random_loads(void **state)
 	       "of a 2 ms window at 10G\n", worst * 100, worst_capped * 100);
 }
 
+/* Burst picks are exactly repeated single picks: random settings (weights,
+ * caps, strict classes, port pacing), random backlogs and times; the same
+ * classes in the same order, the same wake time, the same scheduler state. */
+static void
+test_pick_burst(void **state)
+{
+	(void)state;
+	uint64_t seed = 0x2545f4914f6cdd1dull;
+	unsigned long picks = 0;
+
+#define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33)
+	for (int round = 0; round < 300; round++) {
+		uint32_t n = 1 + (uint32_t)(RND() % 8), w[MAXC];
+		struct xvs_qos_cfg c;
+		static struct xvs_qos_sched a, bs;
+		uint32_t lens[MAXC][64], head[MAXC], cnt[MAXC];
+		uint64_t t = 1000;
+
+		for (uint32_t i = 0; i < MAXC; i++)
+			w[i] = 1 + (uint32_t)(RND() % 100);
+		c = cfg_weights(1 * GBIT, n, w);
+		c.shape_port = RND() % 2;
+		for (uint32_t i = 0; i < n; i++) {
+			if (RND() % 4 == 0)
+				c.cls[i].max_bps = 10000000ull * (1 + RND() % 50);
+			if (RND() % 8 == 0) {
+				c.cls[i].weight = 0;
+				c.cls[i].strict = (uint8_t)(1 + RND() % 8);
+			}
+			if (c.cls[i].max_bps != 0 && c.cls[i].weight != 0)
+				c.cls[i].max_bps = 0; /* keep it valid: no cap below a share */
+		}
+		assert_int_equal(xvs_qos_validate(&c, NULL), 0);
+		xvs_qos_sched_init(&a, &c, t);
+		xvs_qos_sched_init(&bs, &c, t);
+		memset(cnt, 0, sizeof(cnt));
+		memset(head, 0, sizeof(head));
+		for (int step = 0; step < 40; step++) {
+			struct xvs_qos_backlog bl[MAXC];
+			uint8_t out[64];
+			uint32_t max = 1 + (uint32_t)(RND() % 48), got, hl[MAXC];
+			uint64_t wa = 0, wb = 0;
+
+			/* Arrivals: some classes get frames (FIFO of 64 lengths). */
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t add = RND() % 3 == 0 ? (uint32_t)(RND() % 20) : 0;
+
+				for (uint32_t j = 0; j < add && cnt[i] < 64; j++, cnt[i]++)
+					lens[i][(head[i] + cnt[i]) & 63] = 64 + (uint32_t)(RND() % 9000);
+				bl[i] = (struct xvs_qos_backlog){lens[i], 63, head[i], cnt[i]};
+			}
+			got = xvs_qos_pick_burst(&bs, bl, 24, t, out, max, &wb);
+			for (uint32_t k = 0; k < max; k++) {
+				for (uint32_t i = 0; i < n; i++)
+					hl[i] = cnt[i] ? lens[i][head[i] & 63] + 24 : 0;
+				int r = xvs_qos_pick(&a, hl, t, &wa);
+
+				if (r < 0) {
+					assert_int_equal(got, k);
+					assert_true(wa == wb);
+					break;
+				}
+				assert_true(k < got);
+				assert_int_equal(out[k], r);
+				head[r]++;
+				cnt[r]--;
+				picks++;
+			}
+			if (got == max)
+				assert_true(wb == 0);
+			assert_memory_equal(&a, &bs, sizeof(a));
+			t += RND() % 200000;
+		}
+	}
+#undef RND
+	printf("# burst picks equal to single picks: %lu frames\n", picks);
+}
+
+/* 802.1Qbb PFC and 802.3x PAUSE: parsing and the pause time (quanta of 512
+ * bit times at the link rate), time passed in. */
+static void
+test_pause(void **state)
+{
+	(void)state;
+	uint8_t f[64] = {0x01, 0x80, 0xc2, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0x08,
+			 0x01, 0x01, 0x00, 0x09};
+	struct xvs_qos_pause pz;
+
+	/* PFC, priorities 0 and 3 enabled: times 0xffff and 100. */
+	f[18] = 0xff;
+	f[19] = 0xff;
+	f[24] = 0;
+	f[25] = 100;
+	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), 1);
+	assert_true(pz.pfc);
+	assert_int_equal(pz.enable, 0x09);
+	assert_int_equal(pz.quanta[0], 0xffff);
+	assert_int_equal(pz.quanta[3], 100);
+	assert_int_equal(pz.quanta[1], 0);
+	assert_int_equal(xvs_qos_pause_parse(f, 33, &pz), 0); /* too short: other MAC control */
+	/* 802.3x PAUSE: one time for every priority. */
+	f[14] = 0x00;
+	f[15] = 0x01;
+	f[16] = 0x12;
+	f[17] = 0x34;
+	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), 1);
+	assert_false(pz.pfc);
+	assert_int_equal(pz.enable, 0xff);
+	for (int p = 0; p < 8; p++)
+		assert_int_equal(pz.quanta[p], 0x1234);
+	f[15] = 0x02; /* another MAC control opcode: consumed, not a pause */
+	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), 0);
+	f[13] = 0x09; /* not MAC control (slow protocols) */
+	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), -1);
+
+	/* 1 quantum = 512 bit times: 51.2 ns at 10 Gbit/s, rounded up. */
+	assert_int_equal(xvs_qos_pause_until(1, 10 * GBIT, 1000), 1000 + 52);
+	assert_int_equal(xvs_qos_pause_until(10, 10 * GBIT, 1000), 1000 + 512);
+	/* The longest pause at 100 Mbit/s: 65535 x 512 / 1e8 s = 335.5392 ms. */
+	assert_int_equal(xvs_qos_pause_until(0xffff, 100000000ull, 0), 335539200ull);
+	/* At 4 Tbit/s (the largest rate): 8.4 us. */
+	assert_int_equal(xvs_qos_pause_until(0xffff, XVS_QOS_RATE_MAX, 0), 8389);
+	/* 0 resumes; a link without a rate is not paused. */
+	assert_int_equal(xvs_qos_pause_until(0, 10 * GBIT, 1000), 0);
+	assert_int_equal(xvs_qos_pause_until(5, 0, 1000), 0);
+}
+
 int
 main(void)
 {
@@ -986,6 +1113,8 @@ main(void)
 		cmocka_unit_test(test_port_shaping),
 		cmocka_unit_test(test_rate_max_sends),
 		cmocka_unit_test(test_random_loads),
+		cmocka_unit_test(test_pick_burst),
+		cmocka_unit_test(test_pause),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
