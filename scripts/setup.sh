@@ -11,10 +11,10 @@ PKGS=(build-essential meson ninja-build pkg-config git
       iproute2 iputils-ping ethtool procps iperf3 python3 python3-pytest python3-pytest-xdist
       python3-scapy tshark
       clang libclang-rt-14-dev busybox dnsmasq-base
-      qemu-system-x86 linux-image-cloud-amd64 cpio)
-# qemu-system-x86, linux-image-cloud-amd64 and cpio: tests/e2e/test_guest.py's
-# QEMU guests (tests/e2e/guest_image.py builds their initramfs from busybox,
-# iperf3 and ethtool above).
+      qemu-system-x86 cpio kmod)
+# qemu-system-x86, cpio and kmod (depmod): tests/e2e/test_guest.py's QEMU
+# guests (tests/e2e/guest_image.py builds their initramfs from busybox, iperf3
+# and ethtool above; their kernel is unpacked below).
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -29,6 +29,28 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The QEMU guests' kernel: Debian's cloud kernel unpacked into a cache, not
+# installed (a kernel's install hooks need /boot, initramfs-tools and a boot
+# loader that a container or chroot may not have). Without it the guest test
+# skips with the reason; nothing else needs it.
+guest_kernel=${XVS_GUEST_CACHE:-/var/tmp/xvs-guest}/kernel
+if [ "$(id -u)" = 0 ] && ! ls /boot/vmlinuz-*-cloud-amd64 "$guest_kernel"/boot/vmlinuz-*-cloud-amd64 \
+	>/dev/null 2>&1; then
+	kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+	ktmp=$(mktemp -d)
+	if [ -n "$kpkg" ] && (cd "$ktmp" && apt-get download -qq "$kpkg" >/dev/null 2>&1) &&
+		dpkg-deb -x "$ktmp"/*.deb "$ktmp/root" &&
+		depmod -b "$ktmp/root" "${kpkg#linux-image-}"; then
+		rm -rf "$guest_kernel" && mkdir -p "$(dirname "$guest_kernel")" &&
+			mv "$ktmp/root" "$guest_kernel"
+		echo "setup: unpacked $kpkg into $guest_kernel for the QEMU guest test"
+	else
+		echo "setup: no cloud kernel for the QEMU guest test (it will skip)" >&2
+	fi
+	rm -rf "$ktmp"
 fi
 
 # Quiet when it works, the whole story when it does not.

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """A tiny Linux guest for QEMU, built in a second or two from Debian packages.
 
-  kernel:    /boot/vmlinuz-*-cloud-amd64 (linux-image-cloud-amd64; virtio_net,
-             virtio_pci are modules there, copied into the initramfs)
+  kernel:    Debian's cloud kernel (linux-image-*-cloud-amd64; virtio_net,
+             virtio_pci are modules there, copied into the initramfs): the
+             one installed in /boot, else the one scripts/setup.sh unpacks
+             into $XVS_GUEST_CACHE/kernel (not installed: a kernel's install
+             hooks may not run in a container or chroot)
   initramfs: busybox (the dynamic one scripts/setup.sh installs, with its
              libraries), iperf3 and ethtool with theirs, the virtio modules,
              and the /init below
@@ -81,17 +84,20 @@ def _pkg_version(path):
         return f"{path}:{st.st_mtime_ns}:{st.st_size}"
 
 
-def find_kernel():
-    """(vmlinuz, modules dir) of the newest cloud kernel in /boot, or (None, reason)."""
-    kernels = sorted(glob.glob("/boot/vmlinuz-*-cloud-amd64"))
-    if not kernels:
-        return None, "no /boot/vmlinuz-*-cloud-amd64: apt install linux-image-cloud-amd64"
-    k = kernels[-1]
-    rel = k[len("/boot/vmlinuz-"):]
-    mods = Path("/lib/modules") / rel
-    if not (mods / "modules.dep").exists():
-        return None, f"{mods}/modules.dep missing"
-    return k, mods
+def find_kernel(cache=CACHE):
+    """(vmlinuz, modules dir) of the newest cloud kernel in /boot or unpacked
+    under cache/kernel by scripts/setup.sh, or (None, reason)."""
+    for root in (Path("/"), cache / "kernel"):
+        kernels = sorted(glob.glob(str(root / "boot/vmlinuz-*-cloud-amd64")))
+        if not kernels:
+            continue
+        k = kernels[-1]
+        rel = os.path.basename(k)[len("vmlinuz-"):]
+        mods = root / "lib/modules" / rel
+        if (mods / "modules.dep").exists():
+            return k, mods
+    return None, ("no cloud kernel in /boot or " + str(cache / "kernel") +
+                  " (scripts/setup.sh unpacks linux-image-*-cloud-amd64 there)")
 
 
 def _deps(mods, names):
@@ -130,7 +136,7 @@ def _libs(binary):
 def build(cache=CACHE):
     """Return (kernel, initramfs) paths, building the initramfs if not cached.
     Raises RuntimeError with the reason when something needed is missing."""
-    kernel, mods = find_kernel()
+    kernel, mods = find_kernel(cache)
     if kernel is None:
         raise RuntimeError(mods)
     for t in TOOLS:
