@@ -88,7 +88,9 @@ def find_kernel(cache=CACHE):
     """(vmlinuz, modules dir) of the newest cloud kernel in /boot or unpacked
     under cache/kernel by scripts/setup.sh, or (None, reason)."""
     for root in (Path("/"), cache / "kernel"):
-        kernels = sorted(glob.glob(str(root / "boot/vmlinuz-*-cloud-amd64")))
+        kernels = sorted(glob.glob(str(root / "boot/vmlinuz-*-cloud-amd64")),
+                         key=lambda k: [int(x) if x.isdigit() else x
+                                        for x in re.split(r"(\d+)", k)])  # -10- after -9-
         if not kernels:
             continue
         k = kernels[-1]

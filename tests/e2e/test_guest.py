@@ -21,8 +21,10 @@ crash: QEMU connects again by itself (reconnect=1) and traffic resumes, which
 virtio-user as a client (test_vhost.py) does not do.
 """
 import base64
+import ctypes
 import json
 import re
+import signal
 import subprocess
 import time
 
@@ -32,6 +34,11 @@ from conftest import need_tool, wait_for
 import guest_image
 
 MTU = 1500
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent():
+    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG; survives ip netns exec's exec
 
 
 def _image():
@@ -56,7 +63,10 @@ class Vm:
         # (leftover checks) and QEMU has no network but the vhost-user socket
         self.ns = switch.add_ns(role)
         with open(self.log, "w") as lf:
-            self.proc = switch.spawn(self.ns, argv, stdout=lf, stderr=subprocess.STDOUT)
+            # killed with the test's process even when that dies by SIGKILL:
+            # reconnect=1 would otherwise keep an orphaned QEMU alive for good
+            self.proc = switch.spawn(self.ns, argv, stdout=lf, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)
 
     def text(self):
         return self.serial.read_text(errors="replace")
@@ -91,6 +101,7 @@ def _avg(st, d):
     return st[f"{d}_bytes"] / max(1, st[f"{d}_packets"])
 
 
+@pytest.mark.serial  # two TCG guests load both CPUs for 20-70 s; TSO sizes follow the pacing
 def test_qemu_guests_ping_tso_across_and_reconnect(switch):
     """Two QEMU guests ping each other, then a runs an iperf3 TCP stream to b for
     2 s with the guests' offloads on: the stream delivers, and vm1 rx / vm2 tx
