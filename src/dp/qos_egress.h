@@ -56,7 +56,7 @@ struct xvs_snap_port;
 #define XVS_QOS_FIFO_SIZE 1024      /* frames a class FIFO holds at most (power of 2) */
 #define XVS_QOS_TURN_BUDGET 128     /* frames sent per port per owner turn at most */
 #define XVS_QOS_RULES_MAX XVS_QOS_MAX_CLASSES
-#define XVS_QOS_MAX_PORTS 32        /* = XVS_MAX_PORTS (checked in dp.h) */
+#define XVS_QOS_MAX_PORTS 1024      /* = XVS_MAX_PORTS (checked in qos_egress.c) */
 
 /* What the workers need of a port's QoS settings. Immutable once published. */
 struct xvs_qos_plan {
