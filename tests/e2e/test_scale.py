@@ -2,25 +2,28 @@
 """A thousand ports on one switch (issue 11, item 3; doc/ports.md "How many ports").
 
    ns a [a]            ns m [m]             ns b [b]        ns u1, u2
-     | tap (#1)          | tap (#~500)        | tap (#1000)     | veth (afpacket)
+     | tap (#1)          | tap (#~190)        | tap (#1000)     | veth (afpacket)
   +--+-------------------+--------------------+-----------------+---------+
-  |  a  f0000 ... m ... f0xxx  v000..v019 (vhost-user, no guest)  u1 u2 b  |
+  |  a  f0000 ... m ... f0373  v000..v599 (vhost-user, no guest)  u1 u2 b  |
   |     fillers: taps whose kernel side stays in the switch namespace     |
   |     (no IPv6 there, so they send nothing)                             |
   +-----------------------------------------------------------------------+
 
-Ports are added with port.add_many (one transaction, one publish per
+Fillers are 375 taps and 600 vhost-user ports in server mode: a tap is the
+dearest port to create and delete (the kernel makes and unregisters a netdev,
+~20 ms each here, mostly waiting for RCU), a vhost-user port is a listening
+socket. Ports are added with port.add_many (one transaction, one publish per
 batch): one port.add each costs a commit and a grace period per port. b sits
 in the last slot, 999: an FDB that kept port indexes in a byte sends a's
 frames for b to slot 231, a filler (the mutant in scripts/mutants.py).
 """
+import os
 import time
 
 from conftest import wait_for
 
-import os
 N = int(os.environ.get('XVS_SCALE_N', 1000))
-N_VHOST = 20
+N_VHOST = int(os.environ.get('XVS_SCALE_VHOST', 600))
 BATCH = 200
 
 
@@ -57,13 +60,7 @@ def test_thousand_ports_add_forward_restart_delete(switch):
 
     # a sends to b and m, and b to an uplink's host: unicast between slots
     # 0, ~500, 999 and the afpacket ports, learned in the FDB
-    r = a.ping(b, count=3, interval=0.2, check=False)
-    if r.returncode != 0:
-        st = sw.stats()
-        import json
-        print(json.dumps({k: st[k] for k in ("a", "b", "m", "f0000")}, indent=1))
-        print(sw.xvsd.log_tail(30))
-        assert False
+    a.ping(b, count=3, interval=0.2)
     a.ping(m, count=2, interval=0.2)
     b.ping(u2, count=2, interval=0.2)
     assert sw.fdb_entry(b.mac)["port"] == "b"
