@@ -1100,6 +1100,14 @@ MUTANTS = [
     ("acl-dup-no-answer", "a packet with the same ACL key as the one before it gets no rule",
      [("src/dp/stages/acl.c", "\t\t\tres[i] = res[i - 1];", "\t\t\tres[i] = 0;")],
      [unit("test_acl_dpdk")]),
+
+    # -- a thousand ports (issue 11)
+    ("fdb-port-byte", "the FDB keeps a port index in a byte again: port 999's frames go "
+     "to port 231",
+     [("src/core/fdb_table.h",
+       "\tuint16_t port[XVS_FDB_SLOTS]; /* port of slot i */",
+       "\tuint8_t port[XVS_FDB_SLOTS]; /* port of slot i */")],
+     [unit("test_fdb"), e2e("test_scale.py")]),
 ]
 
 

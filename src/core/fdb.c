@@ -153,13 +153,13 @@ xvs_fdb_lookup(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
 static inline void
 write_begin(struct xvs_fdb_bucket *m)
 {
-	__atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->seq, (uint16_t)(m->seq + 1), __ATOMIC_RELAXED);
 }
 
 static inline void
 write_end(struct xvs_fdb_bucket *m)
 {
-	__atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->seq, (uint16_t)(m->seq + 1), __ATOMIC_RELEASE);
 }
 
 static inline bool
@@ -241,7 +241,7 @@ insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_
 	__atomic_store_n(&fdb->last_seen[b * XVS_FDB_SEEN_STRIDE + (uint32_t)i], now_ns,
 			 __ATOMIC_RELAXED);
 	write_begin(m);
-	__atomic_store_n(&m->port[i], (uint8_t)port, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->port[i], port, __ATOMIC_RELEASE);
 	smask = is_static ? m->static_mask | 1u << i : m->static_mask & ~(1u << i);
 	__atomic_store_n(&m->static_mask, (uint8_t)smask, __ATOMIC_RELEASE);
 	__atomic_store_n(&fdb->bucket[b].key[i], key, __ATOMIC_RELEASE);
@@ -291,7 +291,7 @@ set_port(struct xvs_fdb *fdb, uint32_t b, int i, uint16_t port, bool is_static)
 	if (!is_static)
 		learned_add(fdb, port, 1);
 	write_begin(m);
-	__atomic_store_n(&m->port[i], (uint8_t)port, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->port[i], port, __ATOMIC_RELEASE);
 	if (is_static != was_static)
 		__atomic_store_n(&m->static_mask, (uint8_t)(m->static_mask ^ (1u << i)),
 				 __ATOMIC_RELEASE);

@@ -15,8 +15,12 @@
  * have 8-slot buckets whose keys filled a line and whose ports sat in a
  * second one: two lines per lookup, five per switched frame with the source's
  * last-seen time. One line per bucket is what pays at 10,000 flows, where the
- * buckets compete for L1 with the frames.) Ports are stored in a byte: the
- * table takes port indexes up to XVS_FDB_PORT_MAX.
+ * buckets compete for L1 with the frames.) Ports are stored in 16 bits (a
+ * switch has up to 1,024 ports, doc/ports.md); to keep the bucket in one line
+ * with six 16-bit ports, the sequence counter is 16 bits too: a reader
+ * misses a change only if the writer changes the same bucket 32,768 times
+ * between the reader's two loads of it, some 20 ns apart. The table takes
+ * port indexes up to XVS_FDB_PORT_MAX.
  *
  * Last-seen times are in a separate array, one cache line per bucket: only a
  * source lookup reads one (to refresh it at most once a second), and the
@@ -51,7 +55,7 @@
 #include <stdint.h>
 
 #define XVS_FDB_SLOTS 6
-#define XVS_FDB_PORT_MAX 255
+#define XVS_FDB_PORT_MAX 4095 /* > XVS_MAX_PORTS (dp.h); sizes the per-port arrays below */
 #define XVS_FDB_STASH_BUCKETS 4
 #define XVS_FDB_SEEN_STRIDE 8 /* last-seen times per bucket: one cache line */
 #define XVS_FDB_TOUCH_NS UINT64_C(1000000000)
@@ -59,11 +63,10 @@
 /* One bucket: everything a lookup reads, in one cache line. */
 struct xvs_fdb_bucket {
 	uint64_t key[XVS_FDB_SLOTS];  /* mac << 16 | vid; 0 = free */
-	uint32_t seq;                 /* seqlock: odd while the writer changes the bucket */
-	uint8_t port[XVS_FDB_SLOTS];  /* port of slot i */
+	uint16_t seq;                 /* seqlock: odd while the writer changes the bucket */
+	uint16_t port[XVS_FDB_SLOTS]; /* port of slot i */
 	uint8_t static_mask;          /* bit i: slot i is a static entry */
 	uint8_t used;                 /* occupied slots (writer only) */
-	uint8_t pad[4];
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct xvs_fdb_bucket) == 64, "a bucket is one cache line");
@@ -132,8 +135,9 @@ xvs_fdb_bucket_lookup(const struct xvs_fdb *fdb, uint32_t b, uint64_t key,
 		      struct xvs_fdb_hit *hit)
 {
 	const struct xvs_fdb_bucket *bk = &fdb->bucket[b];
-	uint32_t s1, s2;
-	uint8_t port = 0, smask = 0;
+	uint16_t s1, s2;
+	uint16_t port = 0;
+	uint8_t smask = 0;
 	int i;
 
 	for (;;) {

@@ -203,8 +203,11 @@ store_del_port(struct xvs_store *st, void *arg, struct xvs_err *e)
 	return xvs_store_port_del(st, arg, e);
 }
 
-static int
-m_port_add(json_t *params, json_t **result, struct xvs_err *err)
+/* Check and open the port params describe, and write it to the store (the
+ * caller's transaction): everything of port.add up to the commit. On
+ * success *out holds the open port, not yet in the port table. */
+int
+xvsd_port_add_open(json_t *params, struct xvs_port **out, struct xvs_err *err)
 {
 	const struct xvs_port_ops *kops;
 	struct xvs_req_port_add req;
@@ -250,34 +253,67 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		goto free;
 	if ((r = xvsd_qos_check_port(p, &p->cfg, err)) < 0)
 		goto close;
-	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
+	if ((r = xvs_store_port_put(xvsd.store, &p->cfg, err)) < 0)
 		goto close;
-	if ((r = xvs_store_port_put(xvsd.store, &p->cfg, err)) < 0) {
-		xvs_store_rollback(xvsd.store);
-		goto close;
-	}
-	if ((r = xvsd_store_commit(err)) < 0)
-		goto close;
-	xvsd.port[slot] = p;
-	r = xvsd_guard_apply(p, err);
-	if (r == 0)
-		r = xvsd_publish_err(err);
-	if (r < 0) {
-		/* not published: no worker ever saw p */
-		xvsd_guard_port_removed(p);
-		xvsd.port[slot] = NULL;
-		xvsd_store_restore(store_del_port, p->cfg.name, err);
-		goto close;
-	}
-	XVS_INFO("port", "%s: added (%s, %s, %u rx / %u tx queues%s)", req.name, req.kind,
-		 p->driver, p->n_rxq, p->n_txq, p->rx_intr ? ", rx interrupts" : "");
-	*result = port_json(p);
+	*out = p;
 	return 0;
 close:
 	xvs_port_close(p);
 free:
 	free(p);
 	return r;
+}
+
+/* Take back ports xvsd_port_add_open opened, after their transaction was
+ * rolled back or (committed) is undone: p[i] may be in the port table and
+ * have guards applied, but no snapshot has shown it to a worker. */
+void
+xvsd_port_add_undo(struct xvs_port **p, unsigned n, bool stored)
+{
+	struct xvs_err e;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (xvsd.port[p[i]->slot] == p[i]) {
+			xvsd_guard_port_removed(p[i]);
+			xvsd.port[p[i]->slot] = NULL;
+		}
+		if (stored)
+			xvsd_store_restore(store_del_port, p[i]->cfg.name, &e);
+		xvs_port_close(p[i]);
+		free(p[i]);
+	}
+}
+
+static int
+m_port_add(json_t *params, json_t **result, struct xvs_err *err)
+{
+	struct xvs_port *p;
+	int r;
+
+	if ((r = xvs_store_begin(xvsd.store, err)) < 0)
+		return r;
+	if ((r = xvsd_port_add_open(params, &p, err)) < 0) {
+		xvs_store_rollback(xvsd.store);
+		return r;
+	}
+	if ((r = xvsd_store_commit(err)) < 0) {
+		xvsd_port_add_undo(&p, 1, false);
+		return r;
+	}
+	xvsd.port[p->slot] = p;
+	r = xvsd_guard_apply(p, err);
+	if (r == 0)
+		r = xvsd_publish_err(err);
+	if (r < 0) {
+		/* not published: no worker ever saw p */
+		xvsd_port_add_undo(&p, 1, true);
+		return r;
+	}
+	XVS_INFO("port", "%s: added (%s, %s, %u rx / %u tx queues%s)", p->cfg.name,
+		 xvs_port_kind_name(p->cfg.kind), p->driver, p->n_rxq, p->n_txq,
+		 p->rx_intr ? ", rx interrupts" : "");
+	*result = port_json(p);
+	return 0;
 }
 
 /* A deleted port as it was stored: its configuration and static MACs. */

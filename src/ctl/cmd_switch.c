@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -46,6 +47,14 @@ m_switch_show(json_t *params, json_t **result, struct xvs_err *err)
 	json_object_set_new(o, "worker_lcores", json_integer(xvs_dp.n_workers_max));
 	json_object_set_new(o, "hugepages", json_boolean(xvsd.hugepages));
 	json_object_set_new(o, "max_ports", json_integer(XVS_MAX_PORTS));
+	/* what else bounds the port count: ethdev-backed kinds, open fds */
+	json_object_set_new(o, "max_ethdev_ports", json_integer(RTE_MAX_ETHPORTS));
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+			json_object_set_new(o, "max_open_files", json_integer((json_int_t)rl.rlim_cur));
+	}
 	json_object_set_new(o, "rpc_requests", json_integer((json_int_t)xvsd.rpc_requests));
 	json_object_set_new(o, "rpc_errors", json_integer((json_int_t)xvsd.rpc_errors));
 	json_object_set_new(o, "rpc_clients", json_integer(xvsd.rpc_clients));

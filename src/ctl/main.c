@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -765,6 +766,25 @@ workers_stop(void)
 	rte_eal_mp_wait_lcore();
 }
 
+/* Every port holds fds (a tap one per queue, a vhost-user port its socket
+ * and one kick and call fd per queue, an afpacket port its socket) and each
+ * polled queue's fd sits in a worker's epoll set: a thousand ports need more
+ * than the usual soft limit of 1,024 fds. Take the hard limit. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t was = rl.rlim_cur;
+
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		XVS_WARN("main", "cannot raise the open-file limit from %llu to %llu: %s",
+			 (unsigned long long)was, (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -841,6 +861,7 @@ main(int argc, char **argv)
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 
 	/* Before anything else: a second xvsd on the same database or socket
 	 * stops here, having touched neither. */

@@ -59,6 +59,7 @@ const struct xvsd_method *const xvsd_method_tables[] = {
 	xvsd_balancer_methods,
 	xvsd_qos_methods,
 	xvsd_vmq_methods,
+	xvsd_port_batch_methods,
 	NULL,
 };
 

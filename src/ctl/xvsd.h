@@ -149,6 +149,12 @@ bool xvsd_balancer_enabled(void);
 json_t *xvsd_balancer_json(void);
 
 struct xvs_port *xvsd_port_find(const char *name);
+/* port.add in two halves (cmd_port.c), for port.add and port.add_many: open
+ * the port params describe and put it in the store's open transaction; and
+ * take such ports back (stored: their transaction was committed) before any
+ * snapshot showed them. */
+int xvsd_port_add_open(json_t *params, struct xvs_port **out, struct xvs_err *err);
+void xvsd_port_add_undo(struct xvs_port **p, unsigned n, bool stored);
 
 /* Worker w's own CPU, the first of its lcore's CPU set: where it runs under
  * load (asleep it may run on any CPU, see worker.c). */
@@ -215,6 +221,7 @@ extern const struct xvsd_method *const xvsd_method_tables[];
 extern const struct xvsd_method xvsd_acl_methods[];
 extern const struct xvsd_method xvsd_balancer_methods[]; /* cmd_balancer.c */
 extern const struct xvsd_method xvsd_vmq_methods[];   /* cmd_vmq.c */
+extern const struct xvsd_method xvsd_port_batch_methods[]; /* cmd_port_batch.c */
 
 /* Port ACLs (cmd_acl.c): compile every port's stored rules (restore, before
  * its publish). */

@@ -58,7 +58,7 @@ struct xvs_snap_port;
 #define XVS_QOS_FIFO_SIZE 1024      /* frames a class FIFO holds at most (power of 2) */
 #define XVS_QOS_TURN_BUDGET 128     /* frames sent per port per owner turn at most */
 #define XVS_QOS_RULES_MAX XVS_QOS_MAX_CLASSES
-#define XVS_QOS_MAX_PORTS 32        /* = XVS_MAX_PORTS (checked in dp.h) */
+#define XVS_QOS_MAX_PORTS 1024      /* = XVS_MAX_PORTS (checked in qos_egress.c) */
 #define XVS_QOS_POOLS 6             /* mbuf pools told apart: xvs_dp's five, other */
 #define XVS_QOS_POOL_SHARE 4        /* QoS FIFOs hold at most 1/4 of a pool's mbufs */
 

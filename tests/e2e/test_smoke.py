@@ -81,6 +81,10 @@ def _calls():
          {"name": "n1", "kind": "null"}),
         ("port.set", {"name": "n1", "options": {"vlan": 20, "mtu": 1400}},
          {"name": "n1", "options": {"vlan": "x"}}),
+        ("port.add_many", {"ports": [{"name": "n3", "kind": "null"},
+                                     {"name": "n4", "kind": "tap", "options": {}}]},
+         {"ports": [{"name": "n5", "kind": "null"},     # all or nothing: n5 is not added
+                    {"name": "n6", "kind": "null", "options": {"vlan": 4095}}]}),
         ("port.list", {}, {"name": "nope"}),
         ("port.stats", {"name": "n1"}, {"name": 5}),
         ("worker.stats", {}, None),

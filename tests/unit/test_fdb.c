@@ -257,8 +257,8 @@ test_fdb_add_static_invalid_args(void **state)
 	assert_int_equal(xvs_fdb_add_static(fdb, mac, 0, 1, &err), -EINVAL);
 	assert_string_equal(err.msg, "fdb: vlan 0 outside 1-4094");
 	assert_int_equal(xvs_fdb_add_static(fdb, mac, 4095, 1, &err), -EINVAL);
-	assert_int_equal(xvs_fdb_add_static(fdb, mac, 1, 256, &err), -EINVAL);
-	assert_string_equal(err.msg, "fdb: port index 256 above 255");
+	assert_int_equal(xvs_fdb_add_static(fdb, mac, 1, XVS_FDB_PORT_MAX + 1, &err), -EINVAL);
+	assert_string_equal(err.msg, "fdb: port index 4096 above 4095");
 	assert_int_equal(xvs_fdb_add_static(fdb, mac, 4094, XVS_FDB_PORT_MAX, &err), 0);
 	assert_int_equal(lookup_port(fdb, 1, 4094), XVS_FDB_PORT_MAX);
 	xvs_fdb_destroy(fdb);

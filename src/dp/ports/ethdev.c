@@ -155,6 +155,13 @@ xvs_ethdev_open(struct xvs_port *p, struct xvs_err *err)
 	uint16_t nq, nrx, ntx;
 	int r;
 
+	/* The switch takes XVS_MAX_PORTS ports, DPDK RTE_MAX_ETHPORTS ethdevs:
+	 * only the kinds built on an ethdev count against the second. */
+	if (rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS)
+		return xvs_err_set(err, -ENOSPC,
+				   "port %s: all %d DPDK ethdev ports are in use (%s ports need one; "
+				   "tap, vhost-user and afxdp ports do not)",
+				   p->cfg.name, RTE_MAX_ETHPORTS, xvs_port_kind_name(p->cfg.kind));
 	e = rte_zmalloc("xvs_ethdev", k->priv_size, RTE_CACHE_LINE_SIZE);
 	if (e == NULL)
 		return xvs_err_set(err, -ENOMEM, "port %s: no memory", p->cfg.name);

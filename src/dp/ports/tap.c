@@ -242,6 +242,21 @@ xvs_tap_close(struct xvs_tap *t)
 	rte_free(t);
 }
 
+/* A queue found empty gives its read buffers back: they came from pools
+ * every port shares, and a thousand idle taps holding 34 mbufs and a 64 KB
+ * one each would leave nothing for the others (the pool ran dry at ~960
+ * taps). A busy queue keeps them from one read to the next; an idle one
+ * takes them again (from the mempool cache) at its next read. */
+static void
+rx_release(struct tap_rxq *rq)
+{
+	if (rq->nseg > 0)
+		rte_pktmbuf_free_bulk(rq->seg, rq->nseg);
+	rq->nseg = 0;
+	rte_pktmbuf_free(rq->big);
+	rq->big = NULL;
+}
+
 uint16_t
 xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 		 struct xvs_port_counters *c)
@@ -258,16 +273,21 @@ xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t
 		uint32_t len, left;
 		uint16_t used;
 
-		if (rq->nseg < TAP_RX_SEGS) {
+		uint16_t want;
+
+		/* Buffers for the next read: the big mbuf and seg[0], or all
+		 * of seg[] (no big one to be had). */
+		if (rq->big == NULL && t->big_pool != NULL)
+			rq->big = rte_pktmbuf_alloc(t->big_pool);
+		want = rq->big != NULL ? 1 : TAP_RX_SEGS;
+		if (rq->nseg < want) {
 			if (rte_pktmbuf_alloc_bulk(t->pool, rq->seg + rq->nseg,
-						   TAP_RX_SEGS - rq->nseg) != 0) {
+						   want - rq->nseg) != 0) {
 				rq->nombuf++;
 				break;
 			}
-			rq->nseg = TAP_RX_SEGS;
+			rq->nseg = want;
 		}
-		if (rq->big == NULL && t->big_pool != NULL)
-			rq->big = rte_pktmbuf_alloc(t->big_pool);
 		iov[0].iov_base = &vh;
 		iov[0].iov_len = sizeof(vh);
 		if (rq->big != NULL) {
@@ -286,9 +306,10 @@ xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t
 		r = readv(rq->fd, iov, niov);
 		rq->reads++;
 		if (r < 0) {
-			if (errno == EAGAIN)
+			if (errno == EAGAIN) {
 				rq->reads_empty++;
-			else if (errno != EINTR)
+				rx_release(rq);
+			} else if (errno != EINTR)
 				rq->errors++;
 			break;
 		}
@@ -328,8 +349,8 @@ xvs_tap_rx_burst(struct xvs_tap *t, uint16_t q, struct rte_mbuf **pkts, uint16_t
 		head->pkt_len = len;
 		head->port = 0;
 		head->ol_flags = 0;
-		memmove(rq->seg, rq->seg + used, sizeof(rq->seg[0]) * (TAP_RX_SEGS - used));
-		rq->nseg = (uint16_t)(TAP_RX_SEGS - used);
+		memmove(rq->seg, rq->seg + used, sizeof(rq->seg[0]) * (size_t)(rq->nseg - used));
+		rq->nseg = (uint16_t)(rq->nseg - used);
 		why = xvs_offload_from_vnet(&vh, head);
 		if (unlikely(why != XVS_OFFLOAD_OK)) {
 			/* Received and dropped here, so counted as both. */

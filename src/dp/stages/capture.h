@@ -29,7 +29,9 @@
 
 #include "dp.h"
 
-#define XVS_CAPTURE_MAX XVS_MAX_PORTS   /* one capture per port at most */
+#define XVS_CAPTURE_MAX 64              /* captures at once (and one per port at most):
+					 * the control thread scans them every poll, so
+					 * not one per port slot (XVS_MAX_PORTS) */
 #define XVS_CAPTURE_RING 1024           /* copies waiting per worker */
 #define XVS_CAPTURE_SNAPLEN XVS_JUMBO_DATA /* bytes kept of a frame */
 
