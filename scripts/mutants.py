@@ -921,6 +921,11 @@ MUTANTS = [
        "st->trial = st->trial;")],
      [unit("test_rss")]),
 
+    ("bal-vmq-stay-on-disable", "disabling the balancer leaves VMQ queues where it put them "
+     "(often packed on the uplink's poller) instead of their placement at creation",
+     [("src/ctl/balancer.c", "\t\tvmq_unplace(nv, true);", "\t\t(void)nv;")],
+     [e2e("test_balancer.py", "vmq_queues_spread")]),
+
     ("bal-tie-first-queue", "of two moves that level equally, the first queue goes, not the "
      "busier one: the uplink's rx queue leaves instead of the busy VM's VMQ queue",
      [("src/core/balancer.c", "(tie && parked == best_parked && a < best_src - BAL_TIE_PCT)",

@@ -57,9 +57,6 @@ struct bal_qref {
 	uint16_t q;
 };
 
-/* This sample's VMQ queues (collect), valid until the plan is published. */
-static struct xvsd_vmq_item vmq_items[XVS_BAL_QUEUES_MAX];
-
 /* A move as balancer.show lists it. */
 struct bal_move_rec {
 	char queue[88];                        /* port/queue, or UPLINK/vmqN (VMQ queue of PORT/K) */
@@ -197,6 +194,27 @@ set_placed(const bool (*placed)[XVS_MAX_QUEUES], bool (*save)[XVS_MAX_QUEUES])
 	}
 }
 
+/* This sample's VMQ queues (collect), valid until the plan is published. */
+static struct xvsd_vmq_item vmq_items[XVS_BAL_QUEUES_MAX];
+
+/* Every VMQ queue in use back to its placement at creation (back: false,
+ * to where vmq_items[0..nv) says it was, after a failed publish). */
+static void
+vmq_unplace(unsigned int nv, bool back)
+{
+	for (unsigned int i = 0; i < nv; i++) {
+		const struct xvsd_vmq_item *it = &vmq_items[i];
+		int w = back ? xvsd_vmq_queue_placed(it->uplink, it->queue) : it->worker;
+		struct xvs_err e;
+
+		if (w < 0 || w == it->worker)
+			continue;
+		if (xvsd_vmq_queue_move(it->uplink, it->queue, (uint16_t)w, &e) < 0)
+			XVS_WARN("balancer", "%s: %s", it->name, e.msg); /* e.g. its worker stopped */
+		it->hold->moved = false;
+	}
+}
+
 int
 xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err)
 {
@@ -214,18 +232,24 @@ xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err)
 	bal.error[0] = '\0';
 	if (old.enabled && !cfg->enabled) {
 		static bool placed[XVS_MAX_PORTS][XVS_MAX_QUEUES];
+		unsigned int nv = xvsd_vmq_items(vmq_items, RTE_DIM(vmq_items));
 		int r;
 
 		set_placed(NULL, placed);
+		/* VMQ queues too: back to their placement at creation, as rx
+		 * queues go back to RSS's (one snapshot, fenced) */
+		vmq_unplace(nv, true);
 		r = xvsd_publish_err(err);
 		if (r < 0) {
 			/* all or nothing: the snapshot in force still has them */
 			set_placed((const bool(*)[XVS_MAX_QUEUES])placed, NULL);
+			vmq_unplace(nv, false);
 			bal.cfg = old;
 			return r;
 		}
 		rss_trials_restart();
-		XVS_INFO("balancer", "disabled: queues back to their RSS placement");
+		XVS_INFO("balancer", "disabled: queues back to their RSS placement, VMQ queues to "
+			 "their placement at creation");
 		return 0;
 	}
 	if (!old.enabled && cfg->enabled)

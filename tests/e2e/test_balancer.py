@@ -322,7 +322,7 @@ def test_vmq_queues_spread_under_load_and_coalesce(sw2):
     0; UDP load to a makes a's VMQ queue (its frames' pipeline and tap write,
     counted by the worker that runs them) the move that levels worker 0: it
     goes to the idle worker 1; when the load stops it comes back and worker 1
-    parks."""
+    parks. Disabling the balancer puts them back on worker 1."""
     need_tool("iperf3")
     up = sw2.uplink("up", ipv6=False, opts=["vmq-queues=2"])
     a = sw2.vm("a", ipv6=False)
@@ -367,6 +367,10 @@ def test_vmq_queues_spread_under_load_and_coalesce(sw2):
     # each move logged once: the log lines and the counter agree
     show = sw2.ctl("balancer", "show")
     assert log.count("balancer: queue ") == show["moves"], show
+    # disabled: the VMQ queues go back to their placement at creation (off the
+    # uplink's poller), as rx queues go back to RSS's
+    bal_set(sw2, enabled="off")
+    assert vmq_workers(sw2) == {"a": 1, "b": 1}
 
 
 def test_vmq_queue_moves_lose_and_reorder_nothing(sw2):
