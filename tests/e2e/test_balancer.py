@@ -303,6 +303,8 @@ def test_conservative_rss_runs_inside_the_balancer(sw2, tmp_path):
     wait_for(grew, 10, what="the conservative step (in the balancer) to try a second worker")
     show = sw2.ctl("balancer", "show")
     assert show["rss_conservative"]["grows"] >= 1, show
+    # the sample that grew made no queue moves of its own (one decision per sample)
+    assert show["rss_conservative"]["moves_deferred"] >= 1, show
     assert show["moves"] == 0, show
     log = sw2.xvsd.log_text()
     assert "balancer: src: RSS spreading to 2 workers" in log, log[-2000:]
