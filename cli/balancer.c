@@ -23,7 +23,8 @@ print_balancer(json_t *r)
 	       i(r, "publish_failed"));
 	v = json_object_get(r, "rss_conservative");
 	printf("rss conservative (its step runs in the balancer): grows %lld, shrinks %lld, "
-	       "not paid %lld\n", i(v, "grows"), i(v, "shrinks"), i(v, "not_paid"));
+	       "not paid %lld, samples whose moves gave way %lld\n", i(v, "grows"),
+	       i(v, "shrinks"), i(v, "not_paid"), i(v, "moves_deferred"));
 	if (s(r, "error")[0] != '\0' && s(r, "error")[0] != '-')
 		printf("error: %s\n", s(r, "error"));
 	printf("%-6s %4s %5s %6s %6s  %s\n", "WORKER", "CPU", "CORE", "QUEUES", "LOAD%", "STATE");

@@ -906,9 +906,25 @@ MUTANTS = [
 
     ("bal-rss-client-off", "the balancer does not run the conservative RSS step: with the "
      "balancer on, a saturated conservative port never grows (two controllers, one idle)",
-     [("src/ctl/balancer.c", "\trss_changed = rss_client(busy, dt, xvs_now_ns());",
+     [("src/ctl/balancer.c", "\trss_changed = rss_client(busy, now_tsc, xvs_now_ns());",
        "\trss_changed = false;")],
      [e2e("test_balancer.py", "conservative_rss_runs_inside")]),
+
+    ("bal-pinned-moves", "a queue another controller places (a port spread by conservative "
+     "RSS) is moved by the balancer like any other",
+     [("src/core/balancer.c", "\tif (q[qi].pinned)", "\tif (q[qi].pinned && false)")],
+     [unit("test_balancer")]),
+
+    ("rss-trial-no-restart", "a growth under trial is judged on the first window of the "
+     "controller the balancer's toggle hands it to, which may start before the growth",
+     [("src/core/rss.c", "st->trial = st->trial > 0 ? XVS_RSS_TRIAL_SAMPLES : 0;",
+       "st->trial = st->trial;")],
+     [unit("test_rss")]),
+
+    ("bal-vmq-stay-on-disable", "disabling the balancer leaves VMQ queues where it put them "
+     "(often packed on the uplink's poller) instead of their placement at creation",
+     [("src/ctl/balancer.c", "\t\tvmq_unplace(nv, true);", "\t\t(void)nv;")],
+     [e2e("test_balancer.py", "vmq_queues_spread")]),
 
     ("bal-tie-first-queue", "of two moves that level equally, the first queue goes, not the "
      "busier one: the uplink's rx queue leaves instead of the busy VM's VMQ queue",
@@ -974,7 +990,7 @@ MUTANTS = [
 
     ("bal-load-unmeasured", "the balancer sees every queue idle (busy cycles not read)",
      [("src/ctl/balancer.c",
-       ".busy_pct = rq->bal_busy_pct};", ".busy_pct = 0};")],
+       ".busy_pct = rq->bal_busy_pct, .pinned = pin};", ".busy_pct = 0, .pinned = pin};")],
      [e2e("test_balancer.py", "spread_and_coalesce")]),
 
     ("bal-not-restored", "the stored balancer settings are read but not put in force at start",

@@ -194,11 +194,15 @@ struct bal_ctx {
 	bool moved_now[XVS_BAL_QUEUES_MAX];
 };
 
+/* Queue qi may not move on this sample: pinned, or moved too recently. */
 static bool
-held(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, uint16_t qi, uint64_t now)
+held(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, const struct xvs_bal_queue *q,
+     uint16_t qi, uint64_t now)
 {
 	uint64_t hold = (uint64_t)cfg->hold_intervals * cfg->interval_ns;
 
+	if (q[qi].pinned)
+		return true;
 	return st->moved[qi] && now - st->moved_ns[qi] < hold;
 }
 
@@ -251,7 +255,7 @@ best_spread(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struc
 			double a, b, worst;
 			bool tie;
 
-			if (c->where[qi] != src || c->moved_now[qi] || held(cfg, st, qi, now))
+			if (c->where[qi] != src || c->moved_now[qi] || held(cfg, st, q, qi, now))
 				continue;
 			a = load[src] - q[qi].busy_pct;
 			b = load[t] + q[qi].busy_pct;
@@ -321,7 +325,7 @@ coalesce(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struct b
 		for (uint16_t qi = 0; qi < c->nq && ok; qi++) {
 			if (c->where[qi] != src)
 				continue;
-			if (c->moved_now[qi] || held(cfg, st, qi, now)) {
+			if (c->moved_now[qi] || held(cfg, st, q, qi, now)) {
 				ok = false;
 				break;
 			}

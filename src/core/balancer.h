@@ -95,6 +95,9 @@ struct xvs_bal_worker {
 struct xvs_bal_queue {
 	uint16_t worker; /* the worker it is on now */
 	double busy_pct; /* its share of that worker's time over the interval, 0..100 */
+	bool pinned;     /* another controller places it (a conservative RSS port's
+			  * queue): its load counts on its worker, it never moves, so
+			  * its worker never coalesces */
 };
 
 /* What the balancer carries from one sample to the next. Zero it (or call

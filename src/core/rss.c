@@ -553,6 +553,12 @@ out:
 }
 
 void
+xvs_rss_cons_restart_trial(struct xvs_rss_cons *st)
+{
+	st->trial = st->trial > 0 ? XVS_RSS_TRIAL_SAMPLES : 0;
+}
+
+void
 xvs_rss_partition(const uint16_t *dst, uint16_t n, uint16_t n_targets, uint16_t *start,
 		  uint16_t *idx)
 {

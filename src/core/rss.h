@@ -201,6 +201,14 @@ uint16_t xvs_rss_conservative_step(struct xvs_rss_cons *st, uint16_t k, uint16_t
 				   const double *busy_pct, double rx_pps, uint64_t now_ns,
 				   enum xvs_rss_cons_verdict *verdict);
 
+/* The controller that runs the step changes (the balancer is enabled or
+ * disabled: ctl/balancer.c's sample and xvsd_rss_tick measure over windows
+ * of their own): a growth under trial is judged afresh, on the
+ * XVS_RSS_TRIAL_SAMPLES-th sample of the new controller, whose window starts
+ * after the switch and so after the growth. The rate and busy % measured
+ * before the growth (trial_pps, trial_busy) stay the baseline. */
+void xvs_rss_cons_restart_trial(struct xvs_rss_cons *st);
+
 /* Split a burst for software spreading: dst[i] is the target (0..n_targets-1)
  * of item i. Writes, per target t, the indices of its items in their original
  * order to idx[start[t] .. start[t+1]), where start has n_targets + 1 entries.

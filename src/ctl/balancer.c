@@ -57,9 +57,6 @@ struct bal_qref {
 	uint16_t q;
 };
 
-/* This sample's VMQ queues (collect), valid until the plan is published. */
-static struct xvsd_vmq_item vmq_items[XVS_BAL_QUEUES_MAX];
-
 /* A move as balancer.show lists it. */
 struct bal_move_rec {
 	char queue[88];                        /* port/queue, or UPLINK/vmqN (VMQ queue of PORT/K) */
@@ -79,10 +76,11 @@ static struct {
 	uint64_t prev_tsc;                     /* TSC of the last sample */
 	bool sampled;                          /* prev_tsc and the queues' prev are set */
 	uint64_t samples, moves, spreads, coalesces, publish_failed;
+	uint64_t rss_deferred; /* samples whose moves gave way to an RSS client change */
 	/* RSS conservative as the balancer's client (rss_client) */
 	uint64_t rss_grows, rss_shrinks, rss_not_paid;
 	uint64_t prev_busy[XVS_MAX_WORKERS], prev_total[XVS_MAX_WORKERS];
-	uint64_t prev_rx[XVS_MAX_PORTS];
+	uint64_t prev_rx[XVS_MAX_PORTS], prev_rx_tsc[XVS_MAX_PORTS]; /* per port: rate over its own window */
 	const struct xvs_port *prev_rx_port[XVS_MAX_PORTS]; /* whose prev_rx (slots are reused) */
 	char error[256];                       /* why the last sample failed ("" = fine) */
 	struct bal_move_rec last[XVSD_BAL_HISTORY];
@@ -164,6 +162,18 @@ xvsd_balancer_close(void)
 	bal.tfd = -1;
 }
 
+/* The controller of the conservative ports changes (the balancer's sample,
+ * or xvsd_rss_tick's own): each growth under trial is judged afresh on the
+ * new controller's windows (xvs_rss_cons_restart_trial), since the old
+ * one's may have started before the growth. */
+static void
+rss_trials_restart(void)
+{
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++)
+		if (xvsd.port[slot] != NULL)
+			xvs_rss_cons_restart_trial(&xvsd.port[slot]->rss_cons);
+}
+
 /* Set every queue's placement flag to placed[] (NULL: clear them all, the
  * queues go back to where RSS puts them on the next publish), saving the
  * flags as they were in save[] (if not NULL). */
@@ -184,6 +194,27 @@ set_placed(const bool (*placed)[XVS_MAX_QUEUES], bool (*save)[XVS_MAX_QUEUES])
 	}
 }
 
+/* This sample's VMQ queues (collect), valid until the plan is published. */
+static struct xvsd_vmq_item vmq_items[XVS_BAL_QUEUES_MAX];
+
+/* Every VMQ queue in use back to its placement at creation (back: false,
+ * to where vmq_items[0..nv) says it was, after a failed publish). */
+static void
+vmq_unplace(unsigned int nv, bool back)
+{
+	for (unsigned int i = 0; i < nv; i++) {
+		const struct xvsd_vmq_item *it = &vmq_items[i];
+		int w = back ? xvsd_vmq_queue_placed(it->uplink, it->queue) : it->worker;
+		struct xvs_err e;
+
+		if (w < 0 || w == it->worker)
+			continue;
+		if (xvsd_vmq_queue_move(it->uplink, it->queue, (uint16_t)w, &e) < 0)
+			XVS_WARN("balancer", "%s: %s", it->name, e.msg); /* e.g. its worker stopped */
+		it->hold->moved = false;
+	}
+}
+
 int
 xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err)
 {
@@ -201,24 +232,62 @@ xvsd_balancer_apply(const struct xvs_bal_cfg *cfg, struct xvs_err *err)
 	bal.error[0] = '\0';
 	if (old.enabled && !cfg->enabled) {
 		static bool placed[XVS_MAX_PORTS][XVS_MAX_QUEUES];
+		unsigned int nv = xvsd_vmq_items(vmq_items, RTE_DIM(vmq_items));
 		int r;
 
 		set_placed(NULL, placed);
+		/* VMQ queues too: back to their placement at creation, as rx
+		 * queues go back to RSS's (one snapshot, fenced) */
+		vmq_unplace(nv, true);
 		r = xvsd_publish_err(err);
 		if (r < 0) {
 			/* all or nothing: the snapshot in force still has them */
 			set_placed((const bool(*)[XVS_MAX_QUEUES])placed, NULL);
+			vmq_unplace(nv, false);
 			bal.cfg = old;
 			return r;
 		}
-		XVS_INFO("balancer", "disabled: queues back to their RSS placement");
+		rss_trials_restart();
+		XVS_INFO("balancer", "disabled: queues back to their RSS placement, VMQ queues to "
+			 "their placement at creation");
 		return 0;
 	}
+	if (!old.enabled && cfg->enabled)
+		rss_trials_restart();
 	if (!old.enabled && cfg->enabled)
 		XVS_INFO("balancer", "enabled (high %.0f%%, low %.0f%%, interval %llu ms, home "
 			 "worker %u)", cfg->high_pct, cfg->low_pct,
 			 (unsigned long long)(cfg->interval_ns / 1000000u), cfg->home_worker);
 	return 0;
+}
+
+/* The port's worker count is the RSS conservative profile's (rss_client). */
+static bool
+rss_conservative_port(const struct xvs_port *p)
+{
+	return p->cfg.rss.enabled && p->rss_n_set >= 2 &&
+	       p->cfg.rss.profile == XVS_RSS_CONSERVATIVE;
+}
+
+/* One controller per queue: while the conservative profile spreads a port
+ * over more than one worker, RSS places its queues (set[q % k]); at one
+ * worker (every port's start, and where an idle one shrinks back to) the
+ * balancer does. */
+static bool
+rss_owns_queues(const struct xvs_port *p)
+{
+	return rss_conservative_port(p) && p->rss_n_active > 1;
+}
+
+/* The port's worker count changed: its queues go where RSS puts them with
+ * the new count (the next publish), whatever the balancer placed. */
+static void
+rss_unplace(struct xvs_port *p)
+{
+	for (uint16_t q = 0; q < XVS_MAX_QUEUES; q++) {
+		p->rxq[q].bal_placed = false;
+		p->rxq[q].bal_moved = false;
+	}
 }
 
 /* Every polled queue on an active worker, then every VMQ queue in use (the
@@ -236,9 +305,20 @@ collect(uint64_t dt_tsc, uint16_t n_workers, struct bal_qref *ref, struct xvs_ba
 
 		if (p == NULL || !p->open)
 			continue;
+		bool pin = rss_owns_queues(p);
+
 		for (uint16_t i = 0; i < p->n_rxq; i++) {
 			struct xvs_rxq *rq = &p->rxq[i];
 			struct xvs_rxq_counters c;
+
+			/* A port spread by conservative RSS: the balancer counts
+			 * its queues' load but does not move them, and drops a
+			 * placement of its own (the next publish puts them
+			 * where RSS does). */
+			if (pin && rq->bal_placed) {
+				rq->bal_placed = false;
+				xvsd.republish = true;
+			}
 
 			xvsd_rxq_counters(p, i, &c);
 			rq->bal_busy_pct = RTE_MIN(100.0, xvsd_busy_share(c.busy_tsc,
@@ -247,7 +327,7 @@ collect(uint64_t dt_tsc, uint16_t n_workers, struct bal_qref *ref, struct xvs_ba
 				continue;
 			ref[nq] = (struct bal_qref){.slot = slot, .q = i};
 			q[nq] = (struct xvs_bal_queue){.worker = rq->worker,
-						       .busy_pct = rq->bal_busy_pct};
+						       .busy_pct = rq->bal_busy_pct, .pinned = pin};
 			/* the hold lives on the queue object: indexes here are per sample */
 			bal.st.moved[nq] = rq->bal_moved;
 			bal.st.moved_ns[nq] = rq->bal_moved_ns;
@@ -329,21 +409,26 @@ worker_busy(double *busy)
 	}
 }
 
-/* A port's frames through the pipeline per second over dt_tsc (as
- * xvsd_rss_tick measures them: not those lost at hand-off). */
+/* A port's frames through the pipeline per second since its own last
+ * reading (as xvsd_rss_tick measures them: not those lost at hand-off); the
+ * reading becomes the baseline. Over the port's own window, not the
+ * sample's: a sample that did not read it (not due, a failed step) must not
+ * inflate the next rate. */
 static double
-port_rx_pps(const struct xvs_port *p, uint64_t dt_tsc)
+port_rx_pps(const struct xvs_port *p, uint64_t now_tsc)
 {
 	uint64_t rx = 0, prev = bal.prev_rx[p->slot];
+	uint64_t dt_tsc = now_tsc - bal.prev_rx_tsc[p->slot];
+	bool known = bal.prev_rx_port[p->slot] == p;
 
 	for (uint16_t w = 0; w < xvs_dp.n_workers_max; w++)
 		rx += xvs_dp.worker[w]->ctr[p->slot].rx_packets -
 		      xvs_dp.worker[w]->ctr[p->slot].drop[XVS_DROP_rss_ring_full];
 	bal.prev_rx[p->slot] = rx;
-	if (bal.prev_rx_port[p->slot] != p || dt_tsc == 0 || rx < prev) {
-		bal.prev_rx_port[p->slot] = p;
+	bal.prev_rx_tsc[p->slot] = now_tsc;
+	bal.prev_rx_port[p->slot] = p;
+	if (!known || dt_tsc == 0 || rx < prev)
 		return 0.0;
-	}
 	return (double)(rx - prev) * (double)xvs_dp.tsc_hz / (double)dt_tsc;
 }
 
@@ -356,7 +441,7 @@ port_rx_pps(const struct xvs_port *p, uint64_t dt_tsc)
  * whether some port's worker count changed. (The full design, each RETA
  * group a balancer queue, is not done: doc/balancer.md.) */
 static bool
-rss_client(const double *busy, uint64_t dt_tsc, uint64_t now_ns)
+rss_client(const double *busy, uint64_t now_tsc, uint64_t now_ns)
 {
 	bool changed = false;
 
@@ -368,14 +453,15 @@ rss_client(const double *busy, uint64_t dt_tsc, uint64_t now_ns)
 
 		if (p == NULL || !p->open)
 			continue;
-		pps = port_rx_pps(p, dt_tsc);
-		if (!p->cfg.rss.enabled || p->rss_n_set < 2 ||
-		    p->cfg.rss.profile != XVS_RSS_CONSERVATIVE)
+		pps = port_rx_pps(p, now_tsc);
+		if (!rss_conservative_port(p))
 			continue;
 		v = xvsd_rss_conservative(p, busy, pps, now_ns, "balancer", &ch);
 		bal.rss_grows += v == XVS_RSS_CONS_GROW;
 		bal.rss_shrinks += v == XVS_RSS_CONS_SHRINK;
 		bal.rss_not_paid += v == XVS_RSS_CONS_NOT_PAID;
+		if (ch)
+			rss_unplace(p); /* else a hardware-RSS port's growth moves nothing */
 		changed |= ch;
 	}
 	return changed;
@@ -404,7 +490,7 @@ xvsd_balancer_tick(void)
 	if (!bal.cfg.enabled || first) {
 		for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++)
 			if (xvsd.port[slot] != NULL)
-				port_rx_pps(xvsd.port[slot], 0); /* baselines */
+				port_rx_pps(xvsd.port[slot], now_tsc); /* baselines */
 		return;
 	}
 	if (xvs_bal_step(&bal.cfg, &bal.st, bal.topo, n, q, nq, bal.ticks * bal.cfg.interval_ns,
@@ -412,6 +498,10 @@ xvsd_balancer_tick(void)
 		if (strcmp(bal.error, e.msg) != 0)
 			XVS_WARN("balancer", "not balancing: %s", e.msg);
 		snprintf(bal.error, sizeof(bal.error), "%s", e.msg);
+		/* the RSS client does not depend on the plan: it goes on (its
+		 * own controller stands down while the balancer is enabled) */
+		if (rss_client(busy, now_tsc, xvs_now_ns()) && xvsd_publish() < 0)
+			xvsd.republish = true;
 		return;
 	}
 	bal.error[0] = '\0';
@@ -419,7 +509,20 @@ xvsd_balancer_tick(void)
 		return;
 	bal.samples++;
 	/* its hold is in real time, as when it runs alone (it may switch) */
-	rss_changed = rss_client(busy, dt, xvs_now_ns());
+	rss_changed = rss_client(busy, now_tsc, xvs_now_ns());
+	/* One decision per sample: a port's worker count changed, so this
+	 * sample's plan (made from loads measured before it) is dropped: the
+	 * holds it would set are not kept, and the next sample plans from loads
+	 * measured with the new count. Otherwise a queue moved onto the worker
+	 * the port just grew onto makes the growth look unpaid. */
+	if (rss_changed) {
+		bal.rss_deferred++;
+		if (xvsd_publish() < 0) {
+			bal.publish_failed++;
+			xvsd.republish = true; /* the new worker count goes out later */
+		}
+		return;
+	}
 	for (uint16_t i = 0; i < nq; i++) {
 		bool *moved;
 		uint64_t *moved_ns;
@@ -434,13 +537,8 @@ xvsd_balancer_tick(void)
 		*moved = bal.st.moved[i];
 		*moved_ns = bal.st.moved_ns[i];
 	}
-	if (pl->n_moves == 0) {
-		if (rss_changed && xvsd_publish() < 0) {
-			bal.publish_failed++;
-			xvsd.republish = true; /* the new worker count goes out later */
-		}
+	if (pl->n_moves == 0)
 		return;
-	}
 	bool was_placed[XVS_BAL_QUEUES_MAX];
 	uint16_t was_worker[XVS_BAL_QUEUES_MAX];
 
@@ -471,7 +569,6 @@ xvsd_balancer_tick(void)
 		for (uint16_t i = 0; i < pl->n_moves; i++)
 			item_place(&ref[pl->moves[i].queue], false, was_worker[i], was_placed[i]);
 		bal.publish_failed++;
-		xvsd.republish |= rss_changed;
 		XVS_WARN("balancer", "%u queue move(s) not applied: no memory for the snapshot; "
 			 "next interval", pl->n_moves);
 		return;
@@ -540,14 +637,15 @@ xvsd_balancer_json(void)
 				      r->from_after, "to_before", r->to_before, "to_after",
 				      r->to_after, "sample", (json_int_t)r->sample));
 	}
-	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:s,s:o,s:o}", "settings",
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:s,s:o,s:o}", "settings",
 			 set, "samples",
 			 (json_int_t)bal.samples, "moves", (json_int_t)bal.moves, "spreads",
 			 (json_int_t)bal.spreads, "coalesces", (json_int_t)bal.coalesces,
 			 "publish_failed", (json_int_t)bal.publish_failed, "fences",
 			 (json_int_t)xvsd.fences, "rss_conservative", "grows",
 			 (json_int_t)bal.rss_grows, "shrinks", (json_int_t)bal.rss_shrinks, "not_paid",
-			 (json_int_t)bal.rss_not_paid, "error", bal.error, "workers", ws, "last_moves", mv);
+			 (json_int_t)bal.rss_not_paid, "moves_deferred", (json_int_t)bal.rss_deferred,
+			 "error", bal.error, "workers", ws, "last_moves", mv);
 }
 
 /* ---- restore ---- */

@@ -28,6 +28,7 @@ struct vmq_queue {
 	const struct xvs_port *owner_port; /* that port (slots are reused) */
 	uint16_t id;             /* counter id (workers' vmq_ctr) while owned */
 	uint16_t worker;         /* the worker that runs its frames */
+	uint16_t placed;         /* its worker at creation (place()): a disabled balancer's */
 	bool hw;                 /* the NIC would filter it (rte_flow validated) */
 	char hw_error[256];      /* why not, "" if it would */
 	/* rates over the last tick */
@@ -271,7 +272,7 @@ queue_take(struct vmq_uplink *u, uint16_t i, uint32_t o, uint16_t n_workers)
 	m = &u->m[PID_SLOT(o)];
 	q->owner_port = m->port;
 	q->id = (uint16_t)id;
-	q->worker = place(up, n_workers);
+	q->worker = q->placed = place(up, n_workers);
 	q->prev_packets = q->prev_busy_tsc = 0;
 	q->pps = q->busy_pct = 0;
 	memset(&q->bal, 0, sizeof(q->bal)); /* a new id: its counters start at 0 */
@@ -307,7 +308,8 @@ queues_follow_pool(struct vmq_uplink *u, uint16_t n_workers)
 		    (o != XVS_VMQ_NONE && u->q[i].owner_port != u->m[PID_SLOT(o)].port))
 			queue_take(u, i, o, n_workers);
 		else if (o != XVS_VMQ_NONE && u->q[i].worker >= n_workers)
-			u->q[i].worker = place(u->port, n_workers); /* its worker was stopped */
+			/* its worker was stopped */
+			u->q[i].worker = u->q[i].placed = place(u->port, n_workers);
 	}
 }
 
@@ -556,6 +558,16 @@ xvsd_vmq_queue_move(uint16_t uplink, uint16_t queue, uint16_t worker, struct xvs
 		return xvs_err_set(err, -EINVAL, "vmq: no active worker %u", worker);
 	u->q[queue].worker = worker; /* the next sync's table differs: fenced */
 	return 0;
+}
+
+int
+xvsd_vmq_queue_placed(uint16_t uplink, uint16_t queue)
+{
+	const struct vmq_uplink *u = uplink < XVS_MAX_PORTS ? uplinks[uplink] : NULL;
+
+	if (u == NULL || queue < 1 || queue > u->n_queues || u->q[queue].owner == XVS_VMQ_NONE)
+		return -ENOENT;
+	return u->q[queue].placed;
 }
 
 unsigned int

@@ -54,6 +54,10 @@ struct xvsd_vmq_item {
 	char owner[40];               /* "VMPORT/K" (K: its VMMQ queue) */
 };
 
+/* The worker a VMQ queue in use was placed on at creation (where it goes
+ * back when the balancer is disabled), or -ENOENT. */
+int xvsd_vmq_queue_placed(uint16_t uplink, uint16_t queue);
+
 /* Every VMQ queue in use, at most max, into out; returns how many. */
 unsigned int xvsd_vmq_items(struct xvsd_vmq_item *out, unsigned int max);
 

@@ -303,6 +303,8 @@ def test_conservative_rss_runs_inside_the_balancer(sw2, tmp_path):
     wait_for(grew, 10, what="the conservative step (in the balancer) to try a second worker")
     show = sw2.ctl("balancer", "show")
     assert show["rss_conservative"]["grows"] >= 1, show
+    # the sample that grew made no queue moves of its own (one decision per sample)
+    assert show["rss_conservative"]["moves_deferred"] >= 1, show
     assert show["moves"] == 0, show
     log = sw2.xvsd.log_text()
     assert "balancer: src: RSS spreading to 2 workers" in log, log[-2000:]
@@ -322,7 +324,7 @@ def test_vmq_queues_spread_under_load_and_coalesce(sw2):
     0; UDP load to a makes a's VMQ queue (its frames' pipeline and tap write,
     counted by the worker that runs them) the move that levels worker 0: it
     goes to the idle worker 1; when the load stops it comes back and worker 1
-    parks."""
+    parks. Disabling the balancer puts them back on worker 1."""
     need_tool("iperf3")
     up = sw2.uplink("up", ipv6=False, opts=["vmq-queues=2"])
     a = sw2.vm("a", ipv6=False)
@@ -367,6 +369,10 @@ def test_vmq_queues_spread_under_load_and_coalesce(sw2):
     # each move logged once: the log lines and the counter agree
     show = sw2.ctl("balancer", "show")
     assert log.count("balancer: queue ") == show["moves"], show
+    # disabled: the VMQ queues go back to their placement at creation (off the
+    # uplink's poller), as rx queues go back to RSS's
+    bal_set(sw2, enabled="off")
+    assert vmq_workers(sw2) == {"a": 1, "b": 1}
 
 
 def test_vmq_queue_moves_lose_and_reorder_nothing(sw2):

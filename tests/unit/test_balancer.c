@@ -297,6 +297,32 @@ test_balancer_spread_prefers_active_on_tie(void **state)
 	assert_int_equal(S.plan.parked[0], 1);
 }
 
+/* A pinned queue (a conservative RSS port's, placed by RSS) never moves,
+ * but its load counts on its worker: the other queue beside it leaves,
+ * though the pinned one is the busier (which a tie would move), and a
+ * worker holding a pinned queue is never emptied by a coalesce. */
+static void
+test_balancer_pinned_queue_stays_and_counts(void **state)
+{
+	const double busy[2] = {60, 30}, idle[2] = {1, 1};
+
+	(void)state;
+	sim_init(2, 2);
+	S.q[0].pinned = true;
+	sim_tick(busy);
+	assert_int_equal(sim_tick(busy), 1);
+	assert_int_equal(S.plan.moves[0].queue, 1);
+	assert_int_equal(S.q[0].worker, 0);
+	assert_int_equal(S.q[1].worker, 1);
+	/* idle, with the pinned queue on worker 1: it is not packed home */
+	sim_init(2, 2);
+	S.q[1].worker = 1;
+	S.q[1].pinned = true;
+	for (int t = 0; t < 10; t++)
+		assert_int_equal(sim_tick(idle), 0);
+	assert_int_equal(S.q[1].worker, 1);
+}
+
 /* A lone queue over high stays where it is: a queue is never split and
  * moving it alone levels nothing. */
 static void
@@ -712,6 +738,7 @@ main(void)
 		cmocka_unit_test(test_balancer_spread_under_load),
 		cmocka_unit_test(test_balancer_spread_prefers_active_on_tie),
 		cmocka_unit_test(test_balancer_lone_queue_stays),
+		cmocka_unit_test(test_balancer_pinned_queue_stays_and_counts),
 		cmocka_unit_test(test_balancer_coalesce_when_idle),
 		cmocka_unit_test(test_balancer_coalesce_respects_pack_limit),
 		cmocka_unit_test(test_balancer_no_flapping_around_thresholds),

@@ -1819,6 +1819,38 @@ test_rss_conservative_step_trial_without_load_data(void **state)
 	assert_int_equal(st.trial, 0);
 }
 
+/* The balancer is enabled (or disabled) with a growth under trial: the new
+ * controller's first sample may measure a window that starts before the
+ * growth, and must not judge it; the trial restarts and is judged on the
+ * new controller's second sample, against the rate before the growth. */
+static void
+test_rss_conservative_trial_restarts_on_switch(void **state)
+{
+	static const struct cons_sample grow[] = {
+		{{100}, 1e6, 2, XVS_RSS_CONS_GROW},
+		{{100, 10}, 1e6, 2, XVS_RSS_CONS_KEEP}, /* the old controller's first */
+	};
+	/* after the switch: a window mostly before the growth (judged, it
+	 * would not pay), then one wholly after it (pays) */
+	static const struct cons_sample after[] = {
+		{{100, 10}, 1e6, 2, XVS_RSS_CONS_KEEP},
+		{{60, 55}, 1.5e6, 2, XVS_RSS_CONS_KEEP},
+	};
+	struct xvs_rss_cons st = {0};
+
+	(void)state;
+	assert_int_equal(cons_run(&st, 1, 2, 50, grow, 2), 2);
+	assert_int_equal(st.trial, 1);
+	xvs_rss_cons_restart_trial(&st);
+	assert_int_equal(st.trial, XVS_RSS_TRIAL_SAMPLES);
+	assert_true(st.trial_pps == 1e6 && st.trial_busy == 100); /* the baseline stays */
+	assert_int_equal(cons_run(&st, 2, 2, 52, after, 2), 2);
+	assert_int_equal(st.trial, 0);
+	/* no trial under way: nothing to restart */
+	xvs_rss_cons_restart_trial(&st);
+	assert_int_equal(st.trial, 0);
+}
+
 static void
 test_rss_spread_paid(void **state)
 {
@@ -1891,6 +1923,7 @@ main(void)
 		cmocka_unit_test(test_rss_input_first_segment_of_large_frame),
 		cmocka_unit_test(test_rss_spread_paid),
 		cmocka_unit_test(test_rss_conservative_step_idle_stays_on_one),
+		cmocka_unit_test(test_rss_conservative_trial_restarts_on_switch),
 		cmocka_unit_test(test_rss_conservative_step_growth_that_pays_stays),
 		cmocka_unit_test(test_rss_conservative_step_unpaid_growth_goes_back_and_holds),
 		cmocka_unit_test(test_rss_conservative_step_trial_without_load_data),
