@@ -536,6 +536,11 @@ MUTANTS = [
        "\tuint64_t bits_ns = (uint64_t)quanta * 64 * NS_PER_S;\n")],
      [unit("test_qos")]),
 
+    ("qos-pause-any-dst", "a PAUSE or PFC frame is obeyed whatever its destination address",
+     [("src/core/qos.c", "\tif (memcmp(f, xvs_qos_pause_dst, sizeof(xvs_qos_pause_dst)) != 0)\n",
+       "\tif (false && memcmp(f, xvs_qos_pause_dst, sizeof(xvs_qos_pause_dst)) != 0)\n")],
+     [unit("test_qos")]),
+
     # -- QoS on the datapath and its control (issue 13)
     ("qos-pfc-not-honoured", "a PFC-paused priority's class is still scheduled",
      [("src/dp/qos_egress.c", "\t\t\tbl[c].n = 0;\n", "\t\t\t(void)0;\n")],
