@@ -556,6 +556,12 @@ MUTANTS = [
        "\t\t\t     (pb->tot[pi] >= pb->lim[pi] && false &&")],
      [e2e("test_qos_pfc.py")]),
 
+    ("qos-pool-per-owner", "each QoS owner may queue the whole pool share: owners on "
+     "several workers together hold the pool (rx starves)",
+     [("src/dp/qos_egress.c", "mp[k]->size / XVS_QOS_POOL_SHARE / owners : UINT32_MAX;",
+       "mp[k]->size / XVS_QOS_POOL_SHARE : UINT32_MAX;")],
+     [e2e("test_qos_pfc.py", "pool_share_holds_for_all_owners")]),
+
     ("qos-rpc-stray-keys", "qos.class_del ignores keys it does not know (a malformed request "
      "deletes the class)",
      [("src/ctl/cmd_qos.c", "\tif ((r = xvsd_params_only(params, \"qos.class_del\",",

@@ -466,6 +466,7 @@ xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 	sp->qos_owner = owner;
 	qs[slot].owner_next = (uint16_t)(owner + 1);
 	ow = &s->worker[owner];
+	s->n_qos_owners += ow->n_qos_owned == 0;
 	ow->qos_owned[ow->n_qos_owned++] = slot;
 	s->egress_stages = true; /* classification reads every frame's metadata */
 }
