@@ -577,6 +577,13 @@ MUTANTS = [
        "\tfor (uint16_t w = 1; w < 0; w++)\n\t\tif (s->worker[w].n_qos_owned")],
      [e2e("test_qos_ctl.py", "owners")]),
 
+    ("qos-owner-move-in-fence", "an owner move and an rx-queue move in one publication: the "
+     "fence waits on the QoS rings of the port without owner (200 ms, tx_full)",
+     [("src/ctl/switch.c", "\t\tif (xvsd_qos_moving()) {\n", "\t\tif (false && xvsd_qos_moving()) {\n"),
+      ("src/ctl/cmd_qos.c", "\t\tif (q == NULL || s->port[slot].qos != q || s->port[slot].qos_owner == XVS_QOS_NO_OWNER)\n",
+       "\t\tif (q == NULL)\n")],
+     [e2e("test_qos_ctl.py", "owner_and_queues_move_together")]),
+
     ("mac-control-forwarded", "MAC control frames (PAUSE, PFC) are switched like any other",
      [("src/dp/stage_l2.c", "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL)) {",
        "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL && false)) {")],

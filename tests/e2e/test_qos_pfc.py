@@ -109,19 +109,14 @@ def test_qos_pool_share_holds_for_all_owners(switch_unstarted):
     from scapy.layers.inet import IP, UDP
     from scapy.layers.l2 import Ether
 
+    from test_qos_ctl import start_two_owners
+
     sw = switch_unstarted
-    sw.xvsd.extra += ["--workers", "2", "--cpus", "0,1"]
-    sw.start()
-    sw.ctl("switch", "set", "workers=2")
-    a, b, c = (sw.vm(r, ipv6=False) for r in "abc")
-    for v in (b, c):
-        a.ping(v, count=1)
-        sw.ctl("port", "set", v.port, "qos=on", "link-rate=1M")
+    a, b, c = start_two_owners(sw, "1M")
 
     def ports():
         return {p["port"]: p for p in sw.ctl("qos", "show")["ports"] if p.get("scheduled")}
 
-    assert sorted(p["owner_worker"] for p in ports().values()) == [0, 1], ports()
     q = [0] * 8
     q[0] = 0xFFFF  # 33.6 s at 1 Mbit/s: resumed below
     for v in (b, c):
