@@ -536,6 +536,11 @@ MUTANTS = [
        "\tuint64_t bits_ns = (uint64_t)quanta * 64 * NS_PER_S;\n")],
      [unit("test_qos")]),
 
+    ("qos-pause-any-dst", "a PAUSE or PFC frame is obeyed whatever its destination address",
+     [("src/core/qos.c", "\tif (memcmp(f, xvs_qos_pause_dst, sizeof(xvs_qos_pause_dst)) != 0)\n",
+       "\tif (false && memcmp(f, xvs_qos_pause_dst, sizeof(xvs_qos_pause_dst)) != 0)\n")],
+     [unit("test_qos")]),
+
     # -- QoS on the datapath and its control (issue 13)
     ("qos-pfc-not-honoured", "a PFC-paused priority's class is still scheduled",
      [("src/dp/qos_egress.c", "\t\t\tbl[c].n = 0;\n", "\t\t\t(void)0;\n")],
@@ -551,6 +556,12 @@ MUTANTS = [
        "\t\t\t     (pb->tot[pi] >= pb->lim[pi] && false &&")],
      [e2e("test_qos_pfc.py")]),
 
+    ("qos-pool-per-owner", "each QoS owner may queue the whole pool share: owners on "
+     "several workers together hold the pool (rx starves)",
+     [("src/dp/qos_egress.c", "mp[k]->size / XVS_QOS_POOL_SHARE / owners : UINT32_MAX;",
+       "mp[k]->size / XVS_QOS_POOL_SHARE : UINT32_MAX;")],
+     [e2e("test_qos_pfc.py", "pool_share_holds_for_all_owners")]),
+
     ("qos-rpc-stray-keys", "qos.class_del ignores keys it does not know (a malformed request "
      "deletes the class)",
      [("src/ctl/cmd_qos.c", "\tif ((r = xvsd_params_only(params, \"qos.class_del\",",
@@ -565,6 +576,13 @@ MUTANTS = [
      [("src/ctl/cmd_qos.c", "\tfor (uint16_t w = 1; w < lim; w++)\n\t\tif (s->worker[w].n_qos_owned",
        "\tfor (uint16_t w = 1; w < 0; w++)\n\t\tif (s->worker[w].n_qos_owned")],
      [e2e("test_qos_ctl.py", "owners")]),
+
+    ("qos-owner-move-in-fence", "an owner move and an rx-queue move in one publication: the "
+     "fence waits on the QoS rings of the port without owner (200 ms, tx_full)",
+     [("src/ctl/switch.c", "\t\tif (xvsd_qos_moving()) {\n", "\t\tif (false && xvsd_qos_moving()) {\n"),
+      ("src/ctl/cmd_qos.c", "\t\tif (q == NULL || s->port[slot].qos != q || s->port[slot].qos_owner == XVS_QOS_NO_OWNER)\n",
+       "\t\tif (q == NULL)\n")],
+     [e2e("test_qos_ctl.py", "owner_and_queues_move_together")]),
 
     ("mac-control-forwarded", "MAC control frames (PAUSE, PFC) are switched like any other",
      [("src/dp/stage_l2.c", "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL)) {",

@@ -615,6 +615,8 @@ xvs_qos_pick_burst(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b,
 
 /* ---- Pause frames. -------------------------------------------------------- */
 
+const uint8_t xvs_qos_pause_dst[6] = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x01};
+
 int
 xvs_qos_pause_parse(const uint8_t *f, uint32_t len, struct xvs_qos_pause *out)
 {
@@ -625,6 +627,11 @@ xvs_qos_pause_parse(const uint8_t *f, uint32_t len, struct xvs_qos_pause *out)
 		return -1;
 	op = (uint16_t)(f[14] << 8 | f[15]);
 	memset(out, 0, sizeof(*out));
+	/* Honoured only when sent to the MAC control multicast address
+	 * (802.3 31B.1, 802.1Qbb 36.1.3.1): a PAUSE or PFC frame to any other
+	 * address (a guest's unicast, broadcast) is consumed, not obeyed. */
+	if (memcmp(f, xvs_qos_pause_dst, sizeof(xvs_qos_pause_dst)) != 0)
+		return 0;
 	if (op == XVS_QOS_OP_PAUSE && len >= 18) {
 		/* 802.3 Annex 31B: one pause time for the whole link. */
 		out->enable = 0xff;

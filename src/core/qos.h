@@ -257,10 +257,15 @@ struct xvs_qos_pause {
 	uint16_t quanta[8];    /* pause time per priority, in 512 bit times */
 };
 
+/* The destination of PAUSE and PFC frames: 01:80:c2:00:00:01. */
+extern const uint8_t xvs_qos_pause_dst[6];
+
 /* Parse a MAC control frame (from the destination MAC on; VLAN tags are not
  * allowed on MAC control frames). Returns 1 if it is a PAUSE or PFC frame
- * (filled into *out), 0 if it is another MAC control frame (still to be
- * consumed: never forwarded), -1 if it is not a MAC control frame. */
+ * sent to xvs_qos_pause_dst (filled into *out), 0 if it is another MAC
+ * control frame, or a PAUSE/PFC frame to another address (still to be
+ * consumed: never forwarded, never obeyed), -1 if it is not a MAC control
+ * frame. */
 int xvs_qos_pause_parse(const uint8_t *frame, uint32_t len, struct xvs_qos_pause *out);
 
 /* Until when a pause of quanta x 512 bit times at link_bps holds, from

@@ -59,6 +59,8 @@ static struct {
 	uint64_t prev_sent[XVS_QOS_MAX_CLASSES];
 	uint64_t prev_layout;
 	uint16_t owner_cur, owner_next; /* owner worker + 1 in force / being published; 0: none */
+	uint16_t owner_move;            /* new owner + 1 while the snapshot being published
+					 * has none (a move); 0: no move */
 } qs[XVS_MAX_PORTS];
 static uint64_t plan_gen;
 
@@ -412,6 +414,7 @@ xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 
 	qs[slot].next = NULL;
 	qs[slot].owner_next = 0;
+	qs[slot].owner_move = 0;
 	if (p == NULL || !p->open || !p->cfg.qos) {
 		qs[slot].error[0] = '\0';
 		return;
@@ -460,14 +463,45 @@ xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 		 * grace period of this publication), one with the new owner:
 		 * never two owners on the FIFOs, nothing lost or reordered. */
 		sp->qos_owner = XVS_QOS_NO_OWNER;
+		qs[slot].owner_move = (uint16_t)(owner + 1);
 		s->egress_stages = true;
 		return;
 	}
 	sp->qos_owner = owner;
 	qs[slot].owner_next = (uint16_t)(owner + 1);
 	ow = &s->worker[owner];
+	s->n_qos_owners += ow->n_qos_owned == 0;
 	ow->qos_owned[ow->n_qos_owned++] = slot;
 	s->egress_stages = true; /* classification reads every frame's metadata */
+}
+
+bool
+xvsd_qos_moving(void)
+{
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++)
+		if (qs[slot].owner_move != 0)
+			return true;
+	return false;
+}
+
+void
+xvsd_qos_hand_over(struct xvs_snapshot *s, bool final)
+{
+	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
+		struct xvs_snap_port *sp = &s->port[slot];
+		struct xvs_snap_worker *ow;
+		uint16_t owner;
+
+		if (qs[slot].owner_move == 0 || sp->qos_owner != XVS_QOS_NO_OWNER)
+			continue;
+		owner = (uint16_t)(qs[slot].owner_move - 1);
+		sp->qos_owner = owner;
+		ow = &s->worker[owner];
+		s->n_qos_owners += ow->n_qos_owned == 0;
+		ow->qos_owned[ow->n_qos_owned++] = slot;
+		if (final)
+			qs[slot].owner_next = qs[slot].owner_move; /* no follow-up needed */
+	}
 }
 
 bool
@@ -531,11 +565,18 @@ xvsd_qos_tick(void)
 unsigned int
 xvsd_qos_rings(struct rte_ring **out, unsigned int max)
 {
+	const struct xvs_snapshot *s = atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
 	unsigned int n = 0;
 
 	RTE_BUILD_BUG_ON(RTE_DIM(qs[0].state->ring) > XVSD_QOS_RINGS_PER_PORT);
 	for (uint16_t slot = 0; slot < XVS_MAX_PORTS; slot++) {
 		const struct xvs_qos_port *q = qs[slot].state;
+
+		/* Rings nobody drains in the snapshot in force (an owner moves:
+		 * xvsd_publish gives the new one before the fence, so this is a
+		 * guard): waiting on them only stalls the fence. */
+		if (q == NULL || s->port[slot].qos != q || s->port[slot].qos_owner == XVS_QOS_NO_OWNER)
+			continue;
 
 		for (uint16_t i = 0; q != NULL && i < RTE_DIM(q->ring) && n < max; i++)
 			if (q->ring[i] != NULL)

@@ -382,7 +382,7 @@ xvsd_fault(enum xvsd_fault_point p)
 int
 xvsd_publish(void)
 {
-	struct xvs_snapshot *s, *mid, *spare;
+	struct xvs_snapshot *s, *mid, *spare, *spare2;
 	struct xvs_rss_table *old_tables[XVS_MAX_PORTS];
 	uint16_t n_old_tables = 0;
 	bool replan = false, vmq_fence;
@@ -394,9 +394,11 @@ xvsd_publish(void)
 	/* Both snapshots a publish may swap in, before anything changes. */
 	s = rte_zmalloc("xvs_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	spare = rte_malloc("xvs_snapshot", sizeof(*spare), RTE_CACHE_LINE_SIZE);
-	if (s == NULL || spare == NULL) {
+	spare2 = rte_malloc("xvs_snapshot", sizeof(*spare2), RTE_CACHE_LINE_SIZE);
+	if (s == NULL || spare == NULL || spare2 == NULL) {
 		rte_free(s);
 		rte_free(spare);
+		rte_free(spare2);
 		return -ENOMEM;
 	}
 	xvsd.republish = false;
@@ -485,6 +487,19 @@ xvsd_publish(void)
 		mid->gen = s->gen;
 		s->gen = ++xvsd.gen;
 		swap_snapshot(mid);
+		if (xvsd_qos_moving()) {
+			/* A QoS owner moves too: mid has none (its grace period
+			 * is over: the old owner is past it). The fence waits
+			 * on every QoS ring, which only an owner drains: the
+			 * new one takes over first, the queues still held. */
+			memcpy(spare2, mid, sizeof(*spare2));
+			xvsd_qos_hand_over(spare2, false);
+			xvsd_qos_hand_over(s, true);
+			spare2->gen = s->gen;
+			s->gen = ++xvsd.gen;
+			swap_snapshot(spare2);
+			spare2 = NULL;
+		}
 		/* Also the VMQ fence: the position fence, not "every ring
 		 * empty at once" (rarely true under steady software-RSS load:
 		 * the uplink went unpolled 100 ms per change). */
@@ -492,6 +507,7 @@ xvsd_publish(void)
 	} else {
 		rte_free(spare);
 	}
+	rte_free(spare2);
 	swap_snapshot(s);
 	xvsd_vmq_published();
 	/* s replaced every stage state and stage it does not hold: free them. */

@@ -260,6 +260,13 @@ void xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot);
 /* After a publication is in force; true if it must be followed by another
  * at once (a QoS owner moves: see xvsd_qos_fill). */
 bool xvsd_qos_published(void);
+/* Does the snapshot being built move a QoS owner (ports without owner)? */
+bool xvsd_qos_moving(void);
+/* Give the ports without owner in s (a copy of the snapshot being built)
+ * their new owners. Only once a snapshot without them was in force (its
+ * grace period over: the old owner is past). final: s is the snapshot being
+ * built itself (no follow-up publication then). */
+void xvsd_qos_hand_over(struct xvs_snapshot *s, bool final);
 uint64_t xvsd_qos_queued(uint16_t slot);
 uint64_t xvsd_qos_flushed(uint16_t slot);
 int xvsd_qos_restore(struct xvs_err *err);

@@ -223,6 +223,8 @@ struct xvs_snapshot {
 	uint16_t flood[XVS_MAX_PORTS];
 	bool egress_stages;                /* some port has egress stages: every frame
 					    * gets its metadata (pipeline_run.c) */
+	uint16_t n_qos_owners;             /* workers scheduling some port's egress: the
+					    * QoS pool share is split between them */
 	struct xvs_snap_port port[XVS_MAX_PORTS];
 	struct xvs_snap_worker worker[XVS_MAX_WORKERS];
 };

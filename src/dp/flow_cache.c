@@ -208,10 +208,15 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 			}
 			spoof[miss[j]] = v == XVS_MAC_SPOOF;
 		}
-		if (plan->acl >= 0)
-			xvs_acl_stage_classify(acl_state, b, miss, nm, mres);
-		else
+		if (plan->acl < 0) {
 			memset(mres, 0, sizeof(mres[0]) * nm);
+		} else if (unlikely(xvs_acl_stage_classify(acl_state, b, miss, nm, mres) != 0)) {
+			/* No answer to keep for a generation: the stages
+			 * classify this burst, uncached (nothing was counted
+			 * or written yet). */
+			fc->st.bypass++;
+			return false;
+		}
 		for (j = 0; j < nm; j++) {
 			res[miss[j]] = mres[j];
 			insert(fc, set[j], keys[miss[j]], gen1, mres[j], spoof[miss[j]]);

@@ -86,9 +86,12 @@ pool_index(const struct rte_mbuf *m)
 }
 
 /* What the owner's FIFOs hold of each pool, over every port it schedules,
- * and what they may hold: a share of the pool, so that frames waiting for
- * the scheduler (a slow class, a pause) never take the buffers rx needs.
- * Per burst; another pool (the last index) is not limited. */
+ * and what they may hold: its part of a share of the pool, so that frames
+ * waiting for the scheduler (a slow class, a pause) never take the buffers
+ * rx needs. The share is split evenly between the owners (the snapshot
+ * counts them): each counts only its own FIFOs, and the bound must hold for
+ * all of them together. Per burst; another pool (the last index) is not
+ * limited. */
 struct pool_budget {
 	uint32_t tot[XVS_QOS_POOLS], lim[XVS_QOS_POOLS];
 	uint32_t n_ports;               /* ports the owner schedules */
@@ -102,22 +105,25 @@ pool_budget(const struct xvs_worker *w, const struct xvs_snapshot *s, struct poo
 		xvs_dp.pool, xvs_dp.tap_pool, xvs_dp.flood_pool, xvs_dp.flood_big_pool,
 		xvs_dp.jumbo_pool};
 
+	uint32_t owners = RTE_MAX(s->n_qos_owners, 1);
+
 	memset(b->tot, 0, sizeof(b->tot));
 	for (uint32_t k = 0; k < XVS_QOS_POOLS; k++)
 		b->lim[k] = k < XVS_QOS_POOLS - 1 && mp[k] != NULL ?
-				    mp[k]->size / XVS_QOS_POOL_SHARE : UINT32_MAX;
+				    mp[k]->size / XVS_QOS_POOL_SHARE / owners : UINT32_MAX;
 	for (uint16_t i = 0; i < sw->n_qos_owned; i++)
 		for (uint32_t k = 0; k < XVS_QOS_POOLS; k++)
 			b->tot[k] += s->port[sw->qos_owned[i]].qos->pool_q[k];
 	b->n_ports = RTE_MAX(sw->n_qos_owned, 1);
 }
 
-/* The pool's share is used up: may class c still queue a frame? Only while
- * it holds less than its fair part of the share (the share over the
- * backlogged classes of this port and the owner's ports): a shared limit
+/* The owner's part of the pool's share is used up: may class c still queue
+ * a frame? Only while it holds less than its fair part of that part (over
+ * the backlogged classes of this port and the owner's ports): a shared limit
  * alone would let a slow class keep the buffers and empty the fast ones'
- * queues, and with them their share of the link. So the FIFOs hold at most
- * twice the share. Rare (the share is full): per frame then. */
+ * queues, and with them their share of the link. So each owner's FIFOs hold
+ * at most twice its part, all owners' together twice the share. Rare (the
+ * part is full): per frame then. */
 static bool
 pool_fair(const struct xvs_qos_port *q, uint32_t n_cls, uint32_t c, uint32_t lim,
 	  uint32_t n_ports)

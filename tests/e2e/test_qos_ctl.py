@@ -116,18 +116,29 @@ def test_top_shows_qos_section(switch):
         assert col in lines[head[0]], lines[head[0]]
 
 
+def start_two_owners(sw, link_rate):
+    """xvsd on 2 workers with taps a, b, c (a has pinged b and c); b and c
+    schedule their egress (qos=on), one owner each: returns a, b, c."""
+    sw.xvsd.extra += ["--workers", "2", "--cpus", "0,1"]
+    sw.start()
+    sw.ctl("switch", "set", "workers=2")
+    a, b, c = (sw.vm(r, ipv6=False) for r in "abc")
+    for v in (b, c):
+        a.ping(v, count=1)
+        sw.ctl("port", "set", v.port, "qos=on", f"link-rate={link_rate}")
+    owners = {p["port"]: p["owner_worker"] for p in sw.ctl("qos", "show")["ports"]
+              if p.get("scheduled")}
+    assert sorted(owners.values()) == [0, 1], owners
+    return a, b, c
+
+
 def test_qos_owners_spread_and_move(switch_unstarted):
     """Two workers, two scheduling ports (taps: a tx queue per worker): different
     owners; frames through both are scheduled (the teardown checks every port's
     conservation). With workers=1 the second owner moves to worker 0 (through a
     snapshot without owner) and both still send."""
     sw = switch_unstarted
-    sw.xvsd.extra += ["--workers", "2", "--cpus", "0,1"]
-    sw.start()
-    sw.ctl("switch", "set", "workers=2")
-    a, b, c = (sw.vm(r, ipv6=False) for r in "abc")
-    for v in (b, c):
-        sw.ctl("port", "set", v.port, "qos=on", "link-rate=100M")
+    a, b, c = start_two_owners(sw, "100M")
 
     def owners():
         return {p["port"]: p["owner_worker"] for p in sw.ctl("qos", "show")["ports"]
@@ -137,8 +148,6 @@ def test_qos_owners_spread_and_move(switch_unstarted):
         p = [p for p in sw.ctl("qos", "show")["ports"] if p["port"] == port][0]
         return sum(k["sent_frames"] for k in p["classes"])
 
-    o = owners()
-    assert sorted(o.values()) == [0, 1], o
     s0 = {v.port: sent(v.port) for v in (b, c)}
     for v in (b, c):
         a.ping(v, count=3, interval=0.1)
@@ -151,3 +160,29 @@ def test_qos_owners_spread_and_move(switch_unstarted):
         a.ping(v, count=3, interval=0.1)
     for v in (b, c):
         assert sent(v.port) - s0[v.port] >= 3, (v.port, s0)
+
+
+def test_qos_owner_and_queues_move_together(switch_unstarted):
+    """workers=2 -> 1 under traffic (ping floods from a to the scheduling taps b
+    and c): worker 1's rx queue moves to worker 0 (the hand-off fence) in the
+    same publication that moves worker 1's QoS owner. The fence must not wait
+    on the rings of a port without owner (nobody drains them: 200 ms, a WARN,
+    tx_full drops): the new owner takes over first. The teardown checks the
+    log (no fence WARN) and conservation."""
+    sw = switch_unstarted
+    a, b, c = start_two_owners(sw, "1G")
+
+    def rx_a():
+        return sw.stats(a.port)["rx_packets"]
+
+    r0 = rx_a()
+    floods = [sw.spawn(a.ns, ["ping", "-f", "-q", "-l", "8", "-w", "2", v.ip4]) for v in (b, c)]
+    wait_for(lambda: rx_a() - r0 > 200, timeout=5, what="the floods run")
+    for n in (1, 2, 1):
+        sw.ctl("switch", "set", f"workers={n}")
+    assert sw.stats(a.port)["rx_packets"] - r0 > 400  # traffic ran through the moves
+    for p in floods:
+        p.wait(timeout=10)
+    for v in (b, c):
+        assert sw.stats(v.port)["drops"].get("tx_full", 0) == 0, sw.stats(v.port)
+    assert "hand-off rings not drained" not in sw.xvsd.log_text()

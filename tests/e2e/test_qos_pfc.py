@@ -97,3 +97,45 @@ def test_qos_pfc_pauses_and_resumes_a_priority(switch):
     assert st["drops"]["mac_control"] == 3, st["drops"]
     assert not [f for f in sn.stop() if f[12:14] == b"\x88\x08"]
     assert sw.fdb_entry(PFC_SRC) is None
+
+
+def test_qos_pool_share_holds_for_all_owners(switch_unstarted):
+    """The pool share bounds the FIFOs of every owner together: two workers,
+    two paused QoS taps b and c (one owner each), 400 frames from a to each,
+    all from a's tap pool (1023 mbufs): together they queue at most a
+    quarter of it (each owner a half of the quarter, a single class: no fair
+    part beyond it). Without the split each owner queued its own quarter."""
+    scapy_or_skip()
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    from test_qos_ctl import start_two_owners
+
+    sw = switch_unstarted
+    a, b, c = start_two_owners(sw, "1M")
+
+    def ports():
+        return {p["port"]: p for p in sw.ctl("qos", "show")["ports"] if p.get("scheduled")}
+
+    q = [0] * 8
+    q[0] = 0xFFFF  # 33.6 s at 1 Mbit/s: resumed below
+    for v in (b, c):
+        v.send([pfc(0x01, q)])
+    wait_for(lambda: all(p["paused"] == [0] for p in ports().values()), timeout=5,
+             what="both ports paused")
+
+    def offered():
+        return sum(k["offered_frames"] for p in ports().values() for k in p["classes"])
+
+    o0 = offered()
+    a.send([Ether(src=a.mac, dst=v.mac) / IP(src=a.ip4, dst=v.ip4) / UDP(sport=4000, dport=9)
+            / (b"x" * 32) for v in (b, c)] * 400)
+    wait_for(lambda: offered() - o0 == 800, timeout=10, what="800 frames offered")
+    p = ports()
+    queued = sum(k["queue_frames"] for x in p.values() for k in x["classes"])
+    assert all(x["pool_limited"] > 0 for x in p.values()), p
+    assert queued <= 1023 // 4, (queued, p)
+    for v in (b, c):
+        v.send([pfc(0x01, [0] * 8)])
+    wait_for(lambda: sum(k["queue_frames"] for x in ports().values() for k in x["classes"]) == 0,
+             timeout=10, what="the queues drain")

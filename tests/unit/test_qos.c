@@ -1065,6 +1065,14 @@ test_pause(void **state)
 	assert_int_equal(pz.quanta[3], 100);
 	assert_int_equal(pz.quanta[1], 0);
 	assert_int_equal(xvs_qos_pause_parse(f, 33, &pz), 0); /* too short: other MAC control */
+	/* Sent to another address (unicast, broadcast): consumed, not obeyed. */
+	f[5] = 0x02;
+	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), 0);
+	memset(f, 0xff, 6);
+	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), 0);
+	f[0] = 0x02;
+	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), 0);
+	memcpy(f, xvs_qos_pause_dst, 6);
 	/* 802.3x PAUSE: one time for every priority. */
 	f[14] = 0x00;
 	f[15] = 0x01;
@@ -1075,6 +1083,9 @@ test_pause(void **state)
 	assert_int_equal(pz.enable, 0xff);
 	for (int p = 0; p < 8; p++)
 		assert_int_equal(pz.quanta[p], 0x1234);
+	f[0] = 0x03; /* PAUSE to another address: consumed, not obeyed */
+	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), 0);
+	f[0] = 0x01;
 	f[15] = 0x02; /* another MAC control opcode: consumed, not a pause */
 	assert_int_equal(xvs_qos_pause_parse(f, 60, &pz), 0);
 	f[13] = 0x09; /* not MAC control (slow protocols) */

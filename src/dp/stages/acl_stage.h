@@ -76,8 +76,9 @@ unsigned xvs_acl_stage_flows(const void *state);
 /* rte_acl's answer (rule index + 1, 0 for no match) for frames idx[0..n)
  * of b under state, in res[0..n): a pure function of the frame's ACL key
  * (direction, MACs, addresses, protocol, ports) and the state. Neither the
- * verdict cache nor any counter is touched. */
-void xvs_acl_stage_classify(const void *state, const struct xvs_ext_burst *b,
+ * verdict cache nor any counter is touched. Returns 0, or -1 if rte_acl
+ * failed: res is then no answer, to be neither used nor cached. */
+int xvs_acl_stage_classify(const void *state, const struct xvs_ext_burst *b,
 			    const uint16_t *idx, uint16_t n, uint32_t *res);
 
 /* What process() does after classifying, with res[i] the answer for frame
