@@ -1108,6 +1108,13 @@ MUTANTS = [
        "\tuint16_t port[XVS_FDB_SLOTS]; /* port of slot i */",
        "\tuint8_t port[XVS_FDB_SLOTS]; /* port of slot i */")],
      [unit("test_fdb"), e2e("test_scale.py")]),
+
+    # -- fixes to the thousand ports (review)
+    ("vhost-fdset-server-one", "a vhost-user server port counts 1 entry of lib vhost's fdset, "
+     "not 2 (listen + guest): 1,000 server ports are accepted and guests beyond ~23 "
+     "silently fail to connect",
+     [("src/dp/ports/vhost.c", "\treturn v->client ? 1 : 2;\n", "\treturn 1;\n")],
+     [e2e("test_vhost.py", "fdset_limit")]),
 ]
 
 
