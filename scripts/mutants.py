@@ -1115,6 +1115,18 @@ MUTANTS = [
      "silently fail to connect",
      [("src/dp/ports/vhost.c", "\treturn v->client ? 1 : 2;\n", "\treturn 1;\n")],
      [e2e("test_vhost.py", "fdset_limit")]),
+
+    ("port-undo-own-err", "a failed store undo of port.add(_many) reports into an error of "
+     "its own, not the command's: the reply hides that store and switch disagree",
+     [("src/ctl/cmd_port.c", "xvsd_store_restore(store_del_ports, &u, err);",
+       "xvsd_store_restore(store_del_ports, &u, &(struct xvs_err){0});")],
+     [e2e("test_faults.py", "add_many_publish_then_restore")]),
+
+    ("port-undo-first-row", "the undo of a port.add_many whose publish failed deletes only "
+     "its first port's row: the others come back at the next start",
+     [("src/ctl/cmd_port.c", "for (unsigned i = 0; i < u->n && r == 0; i++)",
+       "for (unsigned i = 0; i < 1 && r == 0; i++)")],
+     [e2e("test_faults.py", "add_many_publish_then_restore")]),
 ]
 
 
