@@ -1127,6 +1127,12 @@ MUTANTS = [
      [("src/ctl/cmd_port.c", "for (unsigned i = 0; i < u->n && r == 0; i++)",
        "for (unsigned i = 0; i < 1 && r == 0; i++)")],
      [e2e("test_faults.py", "add_many_publish_then_restore")]),
+
+    ("ethdev-limit-gone", "the 33rd ethdev port is not refused up front: DPDK's own probe "
+     "failure is all the operator gets",
+     [("src/dp/ports/ethdev.c", "\t    rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS) {",
+       "\t    rte_eth_dev_count_total() >= 2 * RTE_MAX_ETHPORTS) {")],
+     [e2e("test_scale.py", "ethdev_limit")]),
 ]
 
 

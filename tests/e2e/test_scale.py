@@ -93,3 +93,27 @@ def test_thousand_ports_add_forward_restart_delete(switch):
     m.ping(u1, count=2, interval=0.2)
     print(f"{N} ports: stop {stop_s:.1f} s, stop+start {restart_s:.1f} s, "
           f"{N - 5} port.del {del_s:.1f} s")
+
+
+def test_ethdev_limit_refuses_only_a_port_that_creates_one(switch):
+    """null ports are ethdevs: the one beyond DPDK's 32 is refused with one
+    clear error (checked after the device name is known, so that a pci port
+    whose ethdev EAL already probed is not counted as a new one); a tap still
+    goes in, and a deleted null port frees its ethdev."""
+    sw = switch
+    limit = sw.show()["max_ethdev_ports"]
+    added = []
+    for i in range(limit + 1):
+        r = sw.rpc({"method": "port.add", "params": {"name": f"e{i}", "kind": "null"}})
+        if "error" in r:
+            assert "DPDK ethdev ports are in use" in r["error"]["message"], r
+            assert r["error"]["code"] == "ENOSPC", r
+            break
+        added.append(f"e{i}")
+    else:
+        raise AssertionError(f"{limit + 1} null ports added")
+    assert 0 < len(added) <= limit
+    assert f"e{len(added)}" not in sw.ports()
+    sw.ctl("port", "add", "t", "tap")
+    sw.ctl("port", "del", added[0])
+    sw.ctl("port", "add", "again", "null")
