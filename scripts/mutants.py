@@ -1133,6 +1133,19 @@ MUTANTS = [
      [("src/dp/ports/ethdev.c", "\t    rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS) {",
        "\t    rte_eth_dev_count_total() >= 2 * RTE_MAX_ETHPORTS) {")],
      [e2e("test_scale.py", "ethdev_limit")]),
+
+    ("fdb-seq-16", "the FDB bucket's seqlock counter is 16 bits again: 32,768 changes "
+     "while a reader is preempted wrap it and the reader takes a torn entry",
+     [("src/core/fdb_table.h",
+       "\tuint32_t seq;                 /* seqlock: odd while the writer changes the bucket */",
+       "\tuint16_t seq;                 /* seqlock: odd while the writer changes the bucket */")],
+     [unit("test_fdb")]),
+
+    ("fdb-static-bit-lost", "a static FDB entry is read as learned (the static bit of the "
+     "port field is ignored): learning moves it",
+     [("src/core/fdb_table.h", "\thit->is_static = (port & XVS_FDB_STATIC) != 0;",
+       "\thit->is_static = false;")],
+     [unit("test_fdb")]),
 ]
 
 
