@@ -1142,6 +1142,44 @@ MUTANTS = [
        "\tuint16_t port[XVS_FDB_SLOTS]; /* port of slot i */",
        "\tuint8_t port[XVS_FDB_SLOTS]; /* port of slot i */")],
      [unit("test_fdb"), e2e("test_scale.py")]),
+
+    # -- fixes to the thousand ports (review)
+    ("vhost-fdset-server-one", "a vhost-user server port counts 1 entry of lib vhost's fdset, "
+     "not 2 (listen + guest): 1,000 server ports are accepted and guests beyond ~23 "
+     "silently fail to connect",
+     [("src/dp/ports/vhost.c", "\treturn v->client ? 1 : 2;\n", "\treturn 1;\n")],
+     [e2e("test_vhost.py", "fdset_limit")]),
+
+    ("port-undo-own-err", "a failed store undo of port.add(_many) reports into an error of "
+     "its own, not the command's: the reply hides that store and switch disagree",
+     [("src/ctl/cmd_port.c", "xvsd_store_restore(store_del_ports, &u, err);",
+       "xvsd_store_restore(store_del_ports, &u, &(struct xvs_err){0});")],
+     [e2e("test_faults.py", "add_many_publish_then_restore")]),
+
+    ("port-undo-first-row", "the undo of a port.add_many whose publish failed deletes only "
+     "its first port's row: the others come back at the next start",
+     [("src/ctl/cmd_port.c", "for (unsigned i = 0; i < u->n && r == 0; i++)",
+       "for (unsigned i = 0; i < 1 && r == 0; i++)")],
+     [e2e("test_faults.py", "add_many_publish_then_restore")]),
+
+    ("ethdev-limit-gone", "the 33rd ethdev port is not refused up front: DPDK's own probe "
+     "failure is all the operator gets",
+     [("src/dp/ports/ethdev.c", "\t    rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS) {",
+       "\t    rte_eth_dev_count_total() >= 2 * RTE_MAX_ETHPORTS) {")],
+     [e2e("test_scale.py", "ethdev_limit")]),
+
+    ("fdb-seq-16", "the FDB bucket's seqlock counter is 16 bits again: 32,768 changes "
+     "while a reader is preempted wrap it and the reader takes a torn entry",
+     [("src/core/fdb_table.h",
+       "\tuint32_t seq;                 /* seqlock: odd while the writer changes the bucket */",
+       "\tuint16_t seq;                 /* seqlock: odd while the writer changes the bucket */")],
+     [unit("test_fdb")]),
+
+    ("fdb-static-bit-lost", "a static FDB entry is read as learned (the static bit of the "
+     "port field is ignored): learning moves it",
+     [("src/core/fdb_table.h", "\thit->is_static = (port & XVS_FDB_STATIC) != 0;",
+       "\thit->is_static = false;")],
+     [unit("test_fdb")]),
 ]
 
 

@@ -94,6 +94,11 @@ xvs_fdb_create(const struct xvs_fdb_params *params, struct xvs_fdb **out, struct
 	fdb->last_seen = aligned_alloc(64, (size_t)total * XVS_FDB_SEEN_STRIDE * sizeof(uint64_t));
 	if (fdb->last_seen == NULL)
 		goto nomem_bucket;
+	fdb->used = calloc(total, sizeof(*fdb->used));
+	if (fdb->used == NULL) {
+		free(fdb->last_seen);
+		goto nomem_bucket;
+	}
 	memset(fdb->bucket, 0, (size_t)total * sizeof(struct xvs_fdb_bucket));
 	memset(fdb->last_seen, 0, (size_t)total * XVS_FDB_SEEN_STRIDE * sizeof(uint64_t));
 
@@ -121,6 +126,7 @@ xvs_fdb_destroy(struct xvs_fdb *fdb)
 {
 	if (fdb == NULL)
 		return;
+	free(fdb->used);
 	free(fdb->last_seen);
 	free(fdb->bucket);
 	free(fdb);
@@ -153,13 +159,32 @@ xvs_fdb_lookup(const struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid,
 static inline void
 write_begin(struct xvs_fdb_bucket *m)
 {
-	__atomic_store_n(&m->seq, (uint16_t)(m->seq + 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELAXED);
 }
 
 static inline void
 write_end(struct xvs_fdb_bucket *m)
 {
-	__atomic_store_n(&m->seq, (uint16_t)(m->seq + 1), __ATOMIC_RELEASE);
+	__atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Slot i's port index and static flag (the writer's plain reads). */
+static inline uint16_t
+slot_port(const struct xvs_fdb *fdb, uint32_t b, int i)
+{
+	return (uint16_t)(fdb->bucket[b].port[i] & XVS_FDB_PORT_BITS);
+}
+
+static inline bool
+slot_static(const struct xvs_fdb *fdb, uint32_t b, int i)
+{
+	return (fdb->bucket[b].port[i] & XVS_FDB_STATIC) != 0;
+}
+
+static inline uint16_t
+port_field(uint16_t port, bool is_static)
+{
+	return (uint16_t)(port | (is_static ? XVS_FDB_STATIC : 0));
 }
 
 static inline bool
@@ -210,7 +235,7 @@ free_slot(const struct xvs_fdb *fdb, uint32_t b)
 static int
 insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_t now_ns)
 {
-	uint32_t b1, b2, b, smask;
+	uint32_t b1, b2, b;
 	struct xvs_fdb_bucket *m;
 	int i = -1;
 
@@ -221,11 +246,10 @@ insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_
 	 * half the keys sat in the second one, which lookups reach after a miss
 	 * in the first. This is still two-choice enough for 2^20 keys to fit
 	 * (test_fdb_fills_to_max_entries). */
-	b = fdb->bucket[b1].used < FDB_FIRST_BUCKET_FILL ||
-			    fdb->bucket[b1].used <= fdb->bucket[b2].used ?
+	b = fdb->used[b1] < FDB_FIRST_BUCKET_FILL || fdb->used[b1] <= fdb->used[b2] ?
 		    b1 :
 		    b2;
-	if (fdb->bucket[b].used < XVS_FDB_SLOTS) {
+	if (fdb->used[b] < XVS_FDB_SLOTS) {
 		i = free_slot(fdb, b);
 	} else {
 		for (b = fdb->nbuckets; b < fdb->nbuckets + XVS_FDB_STASH_BUCKETS; b++) {
@@ -241,12 +265,10 @@ insert(struct xvs_fdb *fdb, uint64_t key, uint16_t port, bool is_static, uint64_
 	__atomic_store_n(&fdb->last_seen[b * XVS_FDB_SEEN_STRIDE + (uint32_t)i], now_ns,
 			 __ATOMIC_RELAXED);
 	write_begin(m);
-	__atomic_store_n(&m->port[i], port, __ATOMIC_RELEASE);
-	smask = is_static ? m->static_mask | 1u << i : m->static_mask & ~(1u << i);
-	__atomic_store_n(&m->static_mask, (uint8_t)smask, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->port[i], port_field(port, is_static), __ATOMIC_RELEASE);
 	__atomic_store_n(&fdb->bucket[b].key[i], key, __ATOMIC_RELEASE);
 	write_end(m);
-	m->used++;
+	fdb->used[b]++;
 
 	if (is_stash(fdb, b))
 		__atomic_store_n(&fdb->stash_used, fdb->stash_used + 1, __ATOMIC_RELAXED);
@@ -265,15 +287,13 @@ remove_locked(struct xvs_fdb *fdb, uint32_t b, int i)
 {
 	struct xvs_fdb_bucket *m = &fdb->bucket[b];
 
-	if ((m->static_mask >> i) & 1) {
+	if (slot_static(fdb, b, i))
 		fdb->stats.static_entries--;
-		__atomic_store_n(&m->static_mask, (uint8_t)(m->static_mask & ~(1u << i)),
-				 __ATOMIC_RELEASE);
-	} else {
-		learned_add(fdb, m->port[i], -1);
-	}
-	__atomic_store_n(&fdb->bucket[b].key[i], 0, __ATOMIC_RELEASE);
-	m->used--;
+	else
+		learned_add(fdb, slot_port(fdb, b, i), -1);
+	__atomic_store_n(&m->key[i], 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->port[i], 0, __ATOMIC_RELEASE);
+	fdb->used[b]--;
 	fdb->stats.entries--;
 	if (is_stash(fdb, b))
 		__atomic_store_n(&fdb->stash_used, fdb->stash_used - 1, __ATOMIC_RELAXED);
@@ -283,18 +303,15 @@ static void
 set_port(struct xvs_fdb *fdb, uint32_t b, int i, uint16_t port, bool is_static)
 {
 	struct xvs_fdb_bucket *m = &fdb->bucket[b];
-	bool was_static = (m->static_mask >> i) & 1;
+	bool was_static = slot_static(fdb, b, i);
 
 	/* Only dynamic entries count against a port's limit. */
 	if (!was_static)
-		learned_add(fdb, m->port[i], -1);
+		learned_add(fdb, slot_port(fdb, b, i), -1);
 	if (!is_static)
 		learned_add(fdb, port, 1);
 	write_begin(m);
-	__atomic_store_n(&m->port[i], port, __ATOMIC_RELEASE);
-	if (is_static != was_static)
-		__atomic_store_n(&m->static_mask, (uint8_t)(m->static_mask ^ (1u << i)),
-				 __ATOMIC_RELEASE);
+	__atomic_store_n(&m->port[i], port_field(port, is_static), __ATOMIC_RELEASE);
 	write_end(m);
 	if (is_static && !was_static)
 		fdb->stats.static_entries++;
@@ -325,14 +342,14 @@ xvs_fdb_learn(struct xvs_fdb *fdb, const uint8_t mac[6], uint16_t vid, uint16_t 
 	key = make_key(mac, vid);
 
 	if (find(fdb, key, &b, &i)) {
-		if ((fdb->bucket[b].static_mask >> i) & 1) {
-			if (fdb->bucket[b].port[i] == port)
+		if (slot_static(fdb, b, i)) {
+			if (slot_port(fdb, b, i) == port)
 				return XVS_FDB_REFRESHED;
 			fdb->stats.static_conflict++;
 			fdb->port[port].static_conflict++;
 			return -EPERM;
 		}
-		if (fdb->bucket[b].port[i] == port) {
+		if (slot_port(fdb, b, i) == port) {
 			__atomic_store_n(&fdb->last_seen[b * XVS_FDB_SEEN_STRIDE + (uint32_t)i],
 					 now_ns, __ATOMIC_RELAXED);
 			return XVS_FDB_REFRESHED;
@@ -417,7 +434,7 @@ sweep(struct xvs_fdb *fdb, bool (*match)(const struct xvs_fdb *, uint32_t, int, 
 	bool open;
 
 	for (b = 0; b < fdb->nbuckets + XVS_FDB_STASH_BUCKETS; b++) {
-		if (fdb->bucket[b].used == 0)
+		if (fdb->used[b] == 0)
 			continue;
 		open = false;
 		for (int i = 0; i < XVS_FDB_SLOTS; i++) {
@@ -447,9 +464,9 @@ flush_match(const struct xvs_fdb *fdb, uint32_t b, int i, const void *arg)
 {
 	const struct flush_arg *f = arg;
 
-	if (!f->with_static && ((fdb->bucket[b].static_mask >> i) & 1))
+	if (!f->with_static && slot_static(fdb, b, i))
 		return false;
-	if (f->port >= 0 && fdb->bucket[b].port[i] != f->port)
+	if (f->port >= 0 && slot_port(fdb, b, i) != f->port)
 		return false;
 	if (f->vid >= 0 && (int32_t)(fdb->bucket[b].key[i] & 0xffff) != f->vid)
 		return false;
@@ -475,7 +492,7 @@ age_match(const struct xvs_fdb *fdb, uint32_t b, int i, const void *arg)
 	const struct age_arg *a = arg;
 	uint64_t ls;
 
-	if ((fdb->bucket[b].static_mask >> i) & 1)
+	if (slot_static(fdb, b, i))
 		return false;
 	ls = __atomic_load_n(&fdb->last_seen[b * XVS_FDB_SEEN_STRIDE + (uint32_t)i], __ATOMIC_RELAXED);
 	/* A worker's clock may run slightly ahead of the caller's: not aged. */
@@ -516,7 +533,7 @@ xvs_fdb_walk(const struct xvs_fdb *fdb, uint64_t now_ns, xvs_fdb_walk_cb cb, voi
 	int i, ret;
 
 	for (b = 0; b < fdb->nbuckets + XVS_FDB_STASH_BUCKETS; b++) {
-		if (fdb->bucket[b].used == 0)
+		if (fdb->used[b] == 0)
 			continue;
 		for (i = 0; i < XVS_FDB_SLOTS; i++) {
 			key = fdb->bucket[b].key[i];
@@ -524,8 +541,8 @@ xvs_fdb_walk(const struct xvs_fdb *fdb, uint64_t now_ns, xvs_fdb_walk_cb cb, voi
 				continue;
 			key_mac(key, e.mac);
 			e.vid = (uint16_t)(key & 0xffff);
-			e.port = fdb->bucket[b].port[i];
-			e.is_static = (fdb->bucket[b].static_mask >> i) & 1;
+			e.port = slot_port(fdb, b, i);
+			e.is_static = slot_static(fdb, b, i);
 			ls = __atomic_load_n(&fdb->last_seen[b * XVS_FDB_SEEN_STRIDE + (uint32_t)i],
 					     __ATOMIC_RELAXED);
 			e.age_ns = e.is_static || now_ns < ls ? 0 : now_ns - ls;

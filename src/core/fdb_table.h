@@ -10,17 +10,19 @@
  * Layout
  * ------
  * nbuckets (a power of two) buckets of XVS_FDB_SLOTS (6) slots. A bucket is
- * one cache line: its 6 keys, its sequence counter, the slots' ports and the
- * static bits. So a lookup, hit or miss, reads one line. (The table used to
+ * one cache line: its 6 keys, its 32-bit sequence counter and the slots'
+ * ports, each with its static bit (bit 15). So a lookup, hit or miss, reads one line. (The table used to
  * have 8-slot buckets whose keys filled a line and whose ports sat in a
  * second one: two lines per lookup, five per switched frame with the source's
  * last-seen time. One line per bucket is what pays at 10,000 flows, where the
- * buckets compete for L1 with the frames.) Ports are stored in 16 bits (a
- * switch has up to 1,024 ports, doc/ports.md); to keep the bucket in one line
- * with six 16-bit ports, the sequence counter is 16 bits too: a reader
- * misses a change only if the writer changes the same bucket 32,768 times
- * between the reader's two loads of it, some 20 ns apart. The table takes
- * port indexes up to XVS_FDB_PORT_MAX.
+ * buckets compete for L1 with the frames.) A slot's port is 16 bits: the
+ * port index in the low 12 (a switch has up to 1,024 ports, doc/ports.md;
+ * the table takes indexes up to XVS_FDB_PORT_MAX) and the static flag in bit
+ * 15, so that the sequence counter keeps 32 bits in the line: a reader misses
+ * a change only if the writer changes the same bucket 2^31 times between its
+ * two loads of it (with 16 bits, 32,768 changes while a reader was preempted
+ * for ~33 ms could do it). Each bucket's count of occupied slots, which only
+ * the writer reads, is in an array of its own (xvs_fdb.used).
  *
  * Last-seen times are in a separate array, one cache line per bucket: only a
  * source lookup reads one (to refresh it at most once a second), and the
@@ -63,11 +65,14 @@
 /* One bucket: everything a lookup reads, in one cache line. */
 struct xvs_fdb_bucket {
 	uint64_t key[XVS_FDB_SLOTS];  /* mac << 16 | vid; 0 = free */
-	uint16_t seq;                 /* seqlock: odd while the writer changes the bucket */
+	uint32_t seq;                 /* seqlock: odd while the writer changes the bucket */
 	uint16_t port[XVS_FDB_SLOTS]; /* port of slot i */
-	uint8_t static_mask;          /* bit i: slot i is a static entry */
-	uint8_t used;                 /* occupied slots (writer only) */
 } __attribute__((aligned(64)));
+
+/* A slot's port field: the port index, | XVS_FDB_STATIC for a static entry. */
+#define XVS_FDB_STATIC 0x8000u
+#define XVS_FDB_PORT_BITS 0x0fffu
+_Static_assert(XVS_FDB_PORT_MAX <= XVS_FDB_PORT_BITS, "port indexes fit below the static bit");
 
 _Static_assert(sizeof(struct xvs_fdb_bucket) == 64, "a bucket is one cache line");
 
@@ -76,6 +81,7 @@ _Static_assert(sizeof(struct xvs_fdb_bucket) == 64, "a bucket is one cache line"
 struct xvs_fdb {
 	/* Read by every lookup; unchanged after create. */
 	struct xvs_fdb_bucket *bucket; /* nbuckets + XVS_FDB_STASH_BUCKETS */
+	uint8_t *used;                 /* occupied slots per bucket (writer only) */
 	uint64_t *last_seen;           /* ns, XVS_FDB_SEEN_STRIDE per bucket; relaxed atomics */
 	uint64_t seed;                 /* hash seed, from the table's address */
 	uint32_t mask;                 /* nbuckets - 1 */
@@ -135,9 +141,8 @@ xvs_fdb_bucket_lookup(const struct xvs_fdb *fdb, uint32_t b, uint64_t key,
 		      struct xvs_fdb_hit *hit)
 {
 	const struct xvs_fdb_bucket *bk = &fdb->bucket[b];
-	uint16_t s1, s2;
+	uint32_t s1, s2;
 	uint16_t port = 0;
-	uint8_t smask = 0;
 	int i;
 
 	for (;;) {
@@ -149,10 +154,8 @@ xvs_fdb_bucket_lookup(const struct xvs_fdb *fdb, uint32_t b, uint64_t key,
 		for (i = 0; i < XVS_FDB_SLOTS; i++)
 			if (__atomic_load_n(&bk->key[i], __ATOMIC_ACQUIRE) == key)
 				break;
-		if (i < XVS_FDB_SLOTS) {
+		if (i < XVS_FDB_SLOTS)
 			port = __atomic_load_n(&bk->port[i], __ATOMIC_ACQUIRE);
-			smask = __atomic_load_n(&bk->static_mask, __ATOMIC_ACQUIRE);
-		}
 		/* Ordered after the acquire loads above. */
 		s2 = __atomic_load_n(&bk->seq, __ATOMIC_RELAXED);
 		if (s1 == s2)
@@ -160,8 +163,8 @@ xvs_fdb_bucket_lookup(const struct xvs_fdb *fdb, uint32_t b, uint64_t key,
 	}
 	if (i == XVS_FDB_SLOTS)
 		return false;
-	hit->port = port;
-	hit->is_static = (smask >> i) & 1;
+	hit->port = (uint16_t)(port & XVS_FDB_PORT_BITS);
+	hit->is_static = (port & XVS_FDB_STATIC) != 0;
 	hit->slot = b * XVS_FDB_SEEN_STRIDE + (uint32_t)i;
 	return true;
 }

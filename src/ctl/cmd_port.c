@@ -197,12 +197,6 @@ find_free_slot(void)
 	return -1;
 }
 
-static int
-store_del_port(struct xvs_store *st, void *arg, struct xvs_err *e)
-{
-	return xvs_store_port_del(st, arg, e);
-}
-
 /* Check and open the port params describe, and write it to the store (the
  * caller's transaction): everything of port.add up to the commit. On
  * success *out holds the open port, not yet in the port table. */
@@ -264,21 +258,39 @@ free:
 	return r;
 }
 
+/* The rows of ports a committed add stored, deleted in one transaction. */
+struct ports_undo {
+	struct xvs_port **p;
+	unsigned n;
+};
+
+static int
+store_del_ports(struct xvs_store *st, void *arg, struct xvs_err *e)
+{
+	const struct ports_undo *u = arg;
+	int r = 0;
+
+	for (unsigned i = 0; i < u->n && r == 0; i++)
+		r = xvs_store_port_del(st, u->p[i]->cfg.name, e);
+	return r;
+}
+
 /* Take back ports xvsd_port_add_open opened, after their transaction was
  * rolled back or (committed) is undone: p[i] may be in the port table and
- * have guards applied, but no snapshot has shown it to a worker. */
+ * have guards applied, but no snapshot has shown it to a worker. err holds
+ * why the command failed; a failed undo of the store adds to it. */
 void
-xvsd_port_add_undo(struct xvs_port **p, unsigned n, bool stored)
+xvsd_port_add_undo(struct xvs_port **p, unsigned n, bool stored, struct xvs_err *err)
 {
-	struct xvs_err e;
+	struct ports_undo u = {.p = p, .n = n};
 
+	if (stored && n > 0)
+		xvsd_store_restore(store_del_ports, &u, err);
 	for (unsigned i = 0; i < n; i++) {
 		if (xvsd.port[p[i]->slot] == p[i]) {
 			xvsd_guard_port_removed(p[i]);
 			xvsd.port[p[i]->slot] = NULL;
 		}
-		if (stored)
-			xvsd_store_restore(store_del_port, p[i]->cfg.name, &e);
 		xvs_port_close(p[i]);
 		free(p[i]);
 	}
@@ -297,7 +309,7 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		return r;
 	}
 	if ((r = xvsd_store_commit(err)) < 0) {
-		xvsd_port_add_undo(&p, 1, false);
+		xvsd_port_add_undo(&p, 1, false, err);
 		return r;
 	}
 	xvsd.port[p->slot] = p;
@@ -306,7 +318,7 @@ m_port_add(json_t *params, json_t **result, struct xvs_err *err)
 		r = xvsd_publish_err(err);
 	if (r < 0) {
 		/* not published: no worker ever saw p */
-		xvsd_port_add_undo(&p, 1, true);
+		xvsd_port_add_undo(&p, 1, true, err);
 		return r;
 	}
 	XVS_INFO("port", "%s: added (%s, %s, %u rx / %u tx queues%s)", p->cfg.name,

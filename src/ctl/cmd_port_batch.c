@@ -39,7 +39,7 @@ m_port_add_many(json_t *params, json_t **result, struct xvs_err *err)
 		r = xvsd_port_add_open(json_array_get(list, n), &p[n], err);
 		if (r < 0) {
 			xvs_store_rollback(xvsd.store);
-			xvsd_port_add_undo(p, n, false);
+			xvsd_port_add_undo(p, n, false, err);
 			goto out;
 		}
 		/* in the table (unpublished), so the next ones see its slot,
@@ -47,7 +47,7 @@ m_port_add_many(json_t *params, json_t **result, struct xvs_err *err)
 		xvsd.port[p[n]->slot] = p[n];
 	}
 	if ((r = xvsd_store_commit(err)) < 0) {
-		xvsd_port_add_undo(p, n, false);
+		xvsd_port_add_undo(p, n, false, err);
 		goto out;
 	}
 	for (unsigned i = 0; i < n && r == 0; i++)
@@ -55,7 +55,7 @@ m_port_add_many(json_t *params, json_t **result, struct xvs_err *err)
 	if (r == 0)
 		r = xvsd_publish_err(err);
 	if (r < 0) {
-		xvsd_port_add_undo(p, n, true);
+		xvsd_port_add_undo(p, n, true, err);
 		goto out;
 	}
 	names = json_array();

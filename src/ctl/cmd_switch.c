@@ -50,6 +50,14 @@ m_switch_show(json_t *params, json_t **result, struct xvs_err *err)
 	/* what else bounds the port count: ethdev-backed kinds, open fds */
 	json_object_set_new(o, "max_ethdev_ports", json_integer(RTE_MAX_ETHPORTS));
 	{
+		unsigned int used, reserved, max;
+
+		xvs_vhost_fdset(&used, &reserved, &max);
+		json_object_set_new(o, "vhost_fdset_used", json_integer(used));
+		json_object_set_new(o, "vhost_fdset_reserved", json_integer(reserved));
+		json_object_set_new(o, "vhost_fdset_max", json_integer(max));
+	}
+	{
 		struct rlimit rl;
 
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)

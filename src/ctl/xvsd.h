@@ -154,7 +154,7 @@ struct xvs_port *xvsd_port_find(const char *name);
  * take such ports back (stored: their transaction was committed) before any
  * snapshot showed them. */
 int xvsd_port_add_open(json_t *params, struct xvs_port **out, struct xvs_err *err);
-void xvsd_port_add_undo(struct xvs_port **p, unsigned n, bool stored);
+void xvsd_port_add_undo(struct xvs_port **p, unsigned n, bool stored, struct xvs_err *err);
 
 /* Worker w's own CPU, the first of its lcore's CPU set: where it runs under
  * load (asleep it may run on any CPU, see worker.c). */

@@ -226,4 +226,8 @@ extern const struct xvs_port_ops xvs_port_pcap_ops;
 extern const struct xvs_port_ops xvs_port_null_ops;
 extern const struct xvs_port_ops xvs_port_pci_ops;
 
+/* lib vhost's socket set (vhost.c): entries in use now, kept for the
+ * vhost-user ports once all their guests connect, and its limit. */
+void xvs_vhost_fdset(unsigned int *used, unsigned int *reserved, unsigned int *max);
+
 #endif /* XVS_PORT_OPS_H */

@@ -243,3 +243,44 @@ def test_busy_database_refuses_changes_and_changes_nothing(switch):
     switch.ctl("fdb", "add", MAC, "vlan=1", "port=p")
     switch.restart()
     assert [e["mac"] for e in switch.fdb()["entries"] if e["type"] == "static"] == [MAC]
+
+
+def _stored_ports(sw):
+    con = sqlite3.connect(f"file:{sw.xvsd.db}?mode=ro", uri=True, timeout=5)
+    try:
+        return sorted(r[0] for r in con.execute("SELECT name FROM port"))
+    finally:
+        con.close()
+
+
+def test_port_add_many_publish_then_restore_failure(switch_unstarted):
+    """port.add_many commits 3 ports, then its publish fails: the rows are
+    deleted again in one transaction. When that commit fails too, the reply
+    says both (the undo reports into the command's error, not into an
+    uninitialised one) and the rows stay together; when it works, nothing is
+    left in the store."""
+    sw = switch_unstarted
+    _start(sw)
+    specs = [{"name": f"n{i}", "kind": "null", "options": {}} for i in range(3)]
+    before = _stored_ports(sw)
+
+    sw.expect_log(r"stored configuration no longer matches the running switch")
+    _arm(sw, "publish")
+    _arm(sw, "commit", after=1)       # the add's commit works, the undo's fails
+    r = sw.rpc({"method": "port.add_many", "params": {"ports": specs}})
+    msg = r["error"]["message"]
+    assert "publish" in msg and "could not be restored" in msg, r
+    assert _fired(sw, "commit") == 1
+    assert not {"n0", "n1", "n2"} & set(sw.ports())
+    assert _stored_ports(sw) == sorted(before + ["n0", "n1", "n2"])  # all or none
+
+    sw.restart()                        # what the store holds comes back
+    assert {"n0", "n1", "n2"} <= set(sw.ports())
+    for name in ("n0", "n1", "n2"):
+        sw.ctl("port", "del", name)
+    sw.ctl("port", "add", "x", "null")
+    _arm(sw, "publish")
+    r = sw.rpc({"method": "port.add_many", "params": {"ports": specs}})
+    assert "publish" in r["error"]["message"], r
+    assert "could not be restored" not in r["error"]["message"], r
+    assert _stored_ports(sw) == sorted(before + ["x"])

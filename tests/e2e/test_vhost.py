@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from conftest import iperf3_received, need_tool, nsrun, scapy_or_skip, wait_for
+from conftest import CtlError, iperf3_received, need_tool, nsrun, scapy_or_skip, wait_for
 from guest import Guest
 
 
@@ -499,3 +499,32 @@ def test_vhost_guest_queue_pairs_beyond_queues_are_shown(switch):
     _wait_link(switch, "down")
     assert _show(switch, "vm1")["vhost_unpolled_queue_pairs"] == "0"
     assert switch.stats("vm1")["dev_guest_queue_pairs_unpolled"] == 0
+
+
+def test_vhost_fdset_limit_refuses_the_port_that_would_overfill_it(switch_unstarted, monkeypatch):
+    """lib vhost watches every vhost-user socket in one fdset (1023 usable
+    entries in 22.11): a server port needs 2 once its guest connects (listen +
+    connection), a client port 1. With the limit lowered to 7, 3 server ports
+    (6) and 1 client port (7) fit; a 4th server port or a 2nd client port is
+    refused with one clear error and nothing else changes. Without the check,
+    lib vhost silently drops the connections beyond the limit."""
+    monkeypatch.setenv("XVS_VHOST_FDSET_MAX", "7")
+    sw = switch_unstarted
+    sw.start()
+    for i in range(3):
+        sw.ctl("port", "add", f"s{i}", "vhost", f"path={sw.tmp / f's{i}.sock'}")
+    sw.ctl("port", "add", "c0", "vhost", f"path={sw.tmp / 'c0.sock'}", "client=on")
+    show = sw.show()
+    assert (show["vhost_fdset_reserved"], show["vhost_fdset_max"]) == (7, 7), show
+    assert show["vhost_fdset_used"] == 3, show       # 3 listen sockets, no guest
+    for args in (["s3", "vhost", f"path={sw.tmp / 's3.sock'}"],
+                 ["c1", "vhost", f"path={sw.tmp / 'c1.sock'}", "client=on"]):
+        with pytest.raises(CtlError) as e:
+            sw.ctl("port", "add", *args)
+        assert "socket set is full: 7 of 7" in str(e.value), e.value
+    assert sorted(sw.ports()) == ["c0", "s0", "s1", "s2"]
+    assert not (sw.tmp / "s3.sock").exists()
+    # a deleted server port gives back its 2 entries
+    sw.ctl("port", "del", "s0")
+    sw.ctl("port", "add", "c1", "vhost", f"path={sw.tmp / 'c1.sock'}", "client=on")
+    assert sw.show()["vhost_fdset_reserved"] == 6

@@ -154,6 +154,63 @@ test_fdb_move_and_refresh(void **state)
 	xvs_fdb_destroy(fdb);
 }
 
+/* A reader that loaded a bucket's sequence before the writer changed the
+ * bucket 32,768 times (a 16-bit counter wraps: 65,536) must see a different
+ * one, else it takes a torn read for a clean one. */
+static void
+test_fdb_seq_survives_32768_changes(void **state)
+{
+	struct xvs_fdb_hit hit;
+	struct xvs_fdb *fdb;
+	uint32_t b, s0;
+	uint8_t mac[6];
+
+	(void)state;
+	fdb = mk(64, 0);
+	assert_int_equal(learn(fdb, 7, 1, 1, 0), XVS_FDB_ADDED);
+	mac_of(7, mac);
+	assert_true(xvs_fdb_lookup(fdb, mac, 1, &hit));
+	b = hit.slot / XVS_FDB_SEEN_STRIDE;
+	s0 = __atomic_load_n(&fdb->bucket[b].seq, __ATOMIC_ACQUIRE);
+	for (uint32_t n = 0; n < 32768; n++)
+		assert_int_equal(learn(fdb, 7, 1, (uint16_t)(2 + (n & 1)), n + 1), XVS_FDB_MOVED);
+	assert_int_not_equal(__atomic_load_n(&fdb->bucket[b].seq, __ATOMIC_ACQUIRE), s0);
+	assert_int_equal(lookup_port(fdb, 7, 1), 3);
+	xvs_fdb_destroy(fdb);
+}
+
+/* The static flag shares the port field (bit 15): neither leaks into the
+ * other at the extremes. */
+static void
+test_fdb_static_bit_and_port_field(void **state)
+{
+	struct xvs_fdb_hit hit;
+	struct xvs_fdb *fdb;
+	struct xvs_err err;
+	uint8_t mac[6];
+
+	(void)state;
+	fdb = mk(64, 0);
+	assert_int_equal(learn(fdb, 1, 1, XVS_FDB_PORT_MAX, 0), XVS_FDB_ADDED);
+	mac_of(2, mac);
+	assert_int_equal(xvs_fdb_add_static(fdb, mac, 1, 0, &err), 0);
+	mac_of(1, mac);
+	assert_true(xvs_fdb_lookup(fdb, mac, 1, &hit));
+	assert_int_equal(hit.port, XVS_FDB_PORT_MAX);
+	assert_false(hit.is_static);
+	mac_of(2, mac);
+	assert_true(xvs_fdb_lookup(fdb, mac, 1, &hit));
+	assert_int_equal(hit.port, 0);
+	assert_true(hit.is_static);
+	/* a static entry made dynamic again by delete + learn loses the flag */
+	assert_int_equal(xvs_fdb_del(fdb, mac, 1), 0);
+	assert_int_equal(learn(fdb, 2, 1, 5, 1), XVS_FDB_ADDED);
+	assert_true(xvs_fdb_lookup(fdb, mac, 1, &hit));
+	assert_int_equal(hit.port, 5);
+	assert_false(hit.is_static);
+	xvs_fdb_destroy(fdb);
+}
+
 static void
 test_fdb_learn_invalid_args(void **state)
 {
@@ -1176,6 +1233,8 @@ main(void)
 		cmocka_unit_test(test_fdb_random_vs_reference_small),
 		cmocka_unit_test(test_fdb_random_vs_reference_large),
 		cmocka_unit_test(test_fdb_concurrent_reader_sees_no_torn_entry),
+		cmocka_unit_test(test_fdb_seq_survives_32768_changes),
+		cmocka_unit_test(test_fdb_static_bit_and_port_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,13 +155,8 @@ xvs_ethdev_open(struct xvs_port *p, struct xvs_err *err)
 	uint16_t nq, nrx, ntx;
 	int r;
 
-	/* The switch takes XVS_MAX_PORTS ports, DPDK RTE_MAX_ETHPORTS ethdevs:
-	 * only the kinds built on an ethdev count against the second. */
-	if (rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS)
-		return xvs_err_set(err, -ENOSPC,
-				   "port %s: all %d DPDK ethdev ports are in use (%s ports need one; "
-				   "tap, vhost-user and afxdp ports do not)",
-				   p->cfg.name, RTE_MAX_ETHPORTS, xvs_port_kind_name(p->cfg.kind));
+	uint16_t existing;
+
 	e = rte_zmalloc("xvs_ethdev", k->priv_size, RTE_CACHE_LINE_SIZE);
 	if (e == NULL)
 		return xvs_err_set(err, -ENOMEM, "port %s: no memory", p->cfg.name);
@@ -170,6 +165,17 @@ xvs_ethdev_open(struct xvs_port *p, struct xvs_err *err)
 	r = k->devargs(p, e, devargs, sizeof(devargs), &nq);
 	if (r < 0) {
 		xvs_err_set(err, r, "port %s: device arguments too long", p->cfg.name);
+		goto out;
+	}
+	/* The switch takes XVS_MAX_PORTS ports, DPDK RTE_MAX_ETHPORTS ethdevs:
+	 * only a port whose probe creates an ethdev counts against the second
+	 * (a pci port's NIC that EAL probed at start has one already). */
+	if (rte_eth_dev_get_port_by_name(p->devname, &existing) != 0 &&
+	    rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS) {
+		r = xvs_err_set(err, -ENOSPC,
+				"port %s: all %d DPDK ethdev ports are in use (%s ports need one; "
+				"tap, vhost-user and afxdp ports do not)",
+				p->cfg.name, RTE_MAX_ETHPORTS, xvs_port_kind_name(p->cfg.kind));
 		goto out;
 	}
 	if (k->pre_probe != NULL) {

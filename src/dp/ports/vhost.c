@@ -50,6 +50,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -128,6 +129,7 @@ struct vhost_port {
 	_Atomic uint16_t unpolled;           /* of those, beyond n_rxq: never read */
 	char name[XVS_NAME_MAX + 1];         /* port name, for messages */
 	char path[XVS_PATH_MAX + 1];         /* socket path, lib vhost's key */
+	bool client;                         /* client mode: no listen socket */
 	char info_feat[24];                  /* port show strings (control thread) */
 	char info_ol[96];
 	char info_qps[8];
@@ -140,6 +142,63 @@ struct vhost_port {
  * back (unregister) nor across rte_rcu_qsbr_synchronize(). */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vhost_port *reg[XVS_MAX_PORTS];
+
+/* lib vhost (22.11) watches every vhost-user socket of the process in one
+ * fdset of MAX_FDS = 1024 entries (lib/vhost/fd_man.h, not installed), one
+ * taken by its own wake-up pipe: a server port's listen socket and each
+ * connected guest's socket (server or client mode; a client port's socket
+ * is in it only while connected, its reconnect thread holds it otherwise).
+ * When it is full, lib vhost closes a new connection with only a log line.
+ * So xvs refuses a port that could not get its entries once every port's
+ * guest is connected: server port 2, client port 1. XVS_VHOST_FDSET_MAX
+ * lowers the limit (tests). */
+#define VHOST_FDSET_MAX (1024 - 1)
+
+static unsigned int
+fdset_max(void)
+{
+	const char *s = getenv("XVS_VHOST_FDSET_MAX");
+	unsigned long n;
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return VHOST_FDSET_MAX;
+	n = strtoul(s, &end, 10);
+	return *end == '\0' && n < VHOST_FDSET_MAX ? (unsigned int)n : VHOST_FDSET_MAX;
+}
+
+static unsigned int
+fdset_need(const struct vhost_port *v)
+{
+	return v->client ? 1 : 2;
+}
+
+/* reg_lock held */
+static unsigned int
+fdset_reserved(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < RTE_DIM(reg); i++)
+		if (reg[i] != NULL)
+			n += fdset_need(reg[i]);
+	return n;
+}
+
+void
+xvs_vhost_fdset(unsigned int *used, unsigned int *reserved, unsigned int *max)
+{
+	unsigned int u = 0;
+
+	pthread_mutex_lock(&reg_lock);
+	for (unsigned int i = 0; i < RTE_DIM(reg); i++)
+		if (reg[i] != NULL)
+			u += (reg[i]->client ? 0 : 1) + (atomic_load(&reg[i]->vid) >= 0);
+	*reserved = fdset_reserved();
+	pthread_mutex_unlock(&reg_lock);
+	*used = u;
+	*max = fdset_max();
+}
 
 static struct vhost_port *
 reg_find(int vid)
@@ -624,6 +683,7 @@ vhost_open(struct xvs_port *p, struct xvs_err *err)
 	const struct xvs_port_cfg *c = &p->cfg;
 	uint16_t nq = c->queues ? RTE_MIN(c->queues, XVS_MAX_QUEUES) : 1;
 	uint64_t flags = RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS;
+	unsigned int reserved, max;
 	struct vhost_port *v;
 	int r, slot = -1;
 
@@ -655,7 +715,18 @@ vhost_open(struct xvs_port *p, struct xvs_err *err)
 		flags |= RTE_VHOST_USER_CLIENT;
 	else if ((r = server_dir_check(p, err)) < 0)
 		goto free;
+	v->client = c->vhost_client;
 	pthread_mutex_lock(&reg_lock);
+	reserved = fdset_reserved();
+	max = fdset_max();
+	if (reserved + fdset_need(v) > max) {
+		pthread_mutex_unlock(&reg_lock);
+		r = xvs_err_set(err, -ENOSPC, "port %s: lib vhost's socket set is full: %u of %u "
+				"entries kept for the vhost-user ports (server 2, client 1); "
+				"use client mode (client=on) for more VMs", c->name,
+				reserved, max);
+		goto free;
+	}
 	for (unsigned int i = 0; i < RTE_DIM(reg) && slot < 0; i++)
 		if (reg[i] == NULL)
 			slot = (int)i;
