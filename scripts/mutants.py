@@ -950,6 +950,11 @@ MUTANTS = [
        "(tie && parked == best_parked && a < best_src - BAL_TIE_PCT && false)")],
      [unit("test_balancer")]),
 
+    ("bal-coalesce-on-sample", "a coalesce judges by the last sample, not the smoothed load: "
+     "noise dips below low pack queues that the next spike spreads again (flapping)",
+     [("src/core/balancer.c", "#define XVS_BAL_MEAN_NEW 0.2", "#define XVS_BAL_MEAN_NEW 1.0")],
+     [unit("test_balancer")]),
+
     ("bal-no-hold", "a queue just moved may move straight back (flapping)",
      [("src/core/balancer.c",
        "return st->moved[qi] && now - st->moved_ns[qi] < hold;",

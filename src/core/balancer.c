@@ -306,6 +306,20 @@ spread(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struct bal
 	}
 }
 
+/* A coalesce judges by smoothed load (st->mean, weight XVS_BAL_MEAN_NEW for
+ * the newest sample), the larger of it and the sample: a load that sits
+ * between low and high with noise dips below low now and then, and packing
+ * on such a dip gives a worker the whole load back, which its next spike
+ * spreads again: a queue flapping every few seconds. Spreading still acts on
+ * the samples (fast). */
+#define XVS_BAL_MEAN_NEW 0.2
+
+static inline double
+max_d(double a, double b)
+{
+	return a > b ? a : b;
+}
+
 static void
 coalesce(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struct bal_ctx *c,
 	 struct xvs_bal_plan *plan, const struct xvs_bal_queue *q, uint64_t now)
@@ -318,6 +332,8 @@ coalesce(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struct b
 		uint16_t to[XVS_BAL_QUEUES_MAX];
 		double add[XVS_BAL_WORKERS_MAX] = {0};
 		bool ok = true;
+
+		double src_mean = max_d(st->mean[src], plan->load_before[src]);
 
 		if (c->count[src] == 0 || st->under[src] < cfg->hysteresis)
 			continue;
@@ -335,8 +351,13 @@ coalesce(const struct xvs_bal_cfg *cfg, const struct xvs_bal_state *st, struct b
 
 				if (c->count[t] == 0 && rt != 0)
 					continue; /* never wake a worker to park another */
-				if (plan->load_after[t] + add[t] + q[qi].busy_pct <= pack) {
-					add[t] += q[qi].busy_pct;
+				/* the queue's share of its worker's smoothed load */
+				double ql = plan->load_before[src] > 0.0
+						    ? q[qi].busy_pct * src_mean / plan->load_before[src]
+						    : src_mean / c->count[src];
+
+				if (max_d(plan->load_after[t], st->mean[t]) + add[t] + ql <= pack) {
+					add[t] += ql;
 					to[qi] = t;
 					ok = true;
 					break;
@@ -395,9 +416,12 @@ xvs_bal_step(const struct xvs_bal_cfg *cfg, struct xvs_bal_state *st,
 	if (!cfg->enabled) {
 		memset(st->over, 0, sizeof(st->over));
 		memset(st->under, 0, sizeof(st->under));
+		memset(st->mean, 0, sizeof(st->mean));
 		return 0;
 	}
 	for (uint16_t i = 0; i < n; i++) {
+		st->mean[i] = XVS_BAL_MEAN_NEW * plan->load_before[i] +
+			      (1.0 - XVS_BAL_MEAN_NEW) * st->mean[i];
 		st->over[i] = plan->load_before[i] > cfg->high_pct ? st->over[i] + 1 : 0;
 		st->under[i] = plan->load_before[i] < cfg->low_pct ? st->under[i] + 1 : 0;
 		if (st->over[i] > cfg->hysteresis)

@@ -108,6 +108,7 @@ struct xvs_bal_state {
 	uint64_t last_ns;                         /* time of the last sample that was due */
 	uint16_t over[XVS_BAL_WORKERS_MAX];       /* consecutive samples above high */
 	uint16_t under[XVS_BAL_WORKERS_MAX];      /* consecutive samples below low */
+	double mean[XVS_BAL_WORKERS_MAX];         /* busy %, smoothed over samples (coalesce) */
 	bool moved[XVS_BAL_QUEUES_MAX];           /* the queue was moved at moved_ns */
 	uint64_t moved_ns[XVS_BAL_QUEUES_MAX];    /* when it was last moved */
 };
