@@ -45,7 +45,7 @@ if command -v clang >/dev/null; then
 	. scripts/fuzz_lib.sh
 	if fuzz_build /tmp/xvs-fuzz-build.log; then
 		# One target per CPU at a time: a libFuzzer run is one process on
-		# one CPU, so each still gets its 10 s of a whole CPU.
+		# one CPU, so each still gets its 6 s of a whole CPU.
 		targets=$(fuzz_targets)
 		for f in $targets; do
 			while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n; done
@@ -54,7 +54,7 @@ if command -v clang >/dev/null; then
 			# tree stays as committed (fuzz.sh merges them).
 			(
 				scratch=$(mktemp -d)
-				fuzz_run "$f" 10 "$scratch" /tmp/xvs-$name.log
+				fuzz_run "$f" 6 "$scratch" /tmp/xvs-$name.log
 				echo $? >/tmp/xvs-$name.rc
 				rm -rf "$scratch"
 			) &
@@ -77,13 +77,15 @@ fi
 
 # e2e BUILD_DIR NAME TESTS...: run pytest on TESTS against BUILD_DIR's xvsd and
 # xvsctl, add the results to the totals. The tests are independent and mostly
-# wait (on the kernel, ping, timers), so two run at a time (pytest-xdist), logged
-# to /tmp/xvs-NAME.log; those marked serial (timing checks, long CPU load; see
-# tests/e2e/README.md) run alone afterwards, logged to /tmp/xvs-NAME-serial.log.
+# wait (on the kernel, ping, timers), so three run at a time on 2 CPUs
+# (pytest-xdist; XVS_E2E_JOBS), logged to /tmp/xvs-NAME.log; those marked
+# serial (timing checks, long CPU load; see tests/e2e/README.md) run alone
+# afterwards, logged to /tmp/xvs-NAME-serial.log. Each log ends with the
+# slowest tests, for whoever has to keep the suite inside its time.
 e2e() {
 	local build=$1 name=$2
 	shift 2
-	e2e_pass "$build" "$name" -n 2 -m "not serial" "$@"
+	e2e_pass "$build" "$name" -n "${XVS_E2E_JOBS:-3}" -m "not serial" "$@"
 	e2e_pass "$build" "$name-serial" -m serial "$@"
 }
 
@@ -93,7 +95,7 @@ e2e_pass() {
 	shift 2
 	rm -f "$xml"
 	XVS_BUILD=$ROOT/$build /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-		--junitxml="$xml" "$@" 2>&1 | tee /tmp/xvs-$name.log
+		--junitxml="$xml" --durations=15 "$@" 2>&1 | tee /tmp/xvs-$name.log
 	if [ ! -f "$xml" ]; then
 		failed=$((failed + 1))
 		return

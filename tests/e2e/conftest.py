@@ -43,6 +43,21 @@ REPO = E2E_DIR.parents[1]
 BUILD = Path(os.environ.get("XVS_BUILD", REPO / "build")).resolve()
 XVSD = BUILD / "src" / "ctl" / "xvsd"
 XVSCTL = BUILD / "cli" / "xvsctl"
+
+
+def _sanitized_build(build):
+    """Was BUILD configured with -Db_sanitize (scripts/test.sh's build-san)?
+    Tests that repeat one thing many times do fewer rounds there: the
+    sanitizers look for memory errors, which the first rounds already show."""
+    try:
+        opts = json.loads((build / "meson-info" / "intro-buildoptions.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return any(o.get("name") == "b_sanitize" and o.get("value") not in ("none", "", None)
+               for o in opts)
+
+
+SANITIZED = _sanitized_build(BUILD)
 AGENT = E2E_DIR / "nsagent.py"
 PYTHON = sys.executable
 DPDK_RUN = Path("/var/run/dpdk")
