@@ -969,8 +969,8 @@ MUTANTS = [
 
     ("bal-pack-to-high", "coalescing packs a worker up to high instead of the midpoint",
      [("src/core/balancer.c",
-       "if (plan->load_after[t] + add[t] + q[qi].busy_pct <= pack) {",
-       "if (plan->load_after[t] + add[t] + q[qi].busy_pct <= cfg->high_pct) {")],
+       "if (max_d(plan->load_after[t], st->mean[t]) + add[t] + ql <= pack) {",
+       "if (max_d(plan->load_after[t], st->mean[t]) + add[t] + ql <= cfg->high_pct) {")],
      [unit("test_balancer")]),
 
     ("bal-siblings-first", "the topology order ignores hyper-thread siblings",
