@@ -27,7 +27,8 @@ a switch without its guest drops): the figure that a loaded host disturbs least,
 the second summary line.
 --burst-stats: both testpmds (guest and testpmd-io's switch) run with --record-burst-stats
 --record-core-cycles; the record then holds the guest's rx burst sizes on port 0 (what
-the switch's enqueues gave it) and its cycles per packet.
+the switch's enqueues gave it) and its cycles per packet (TSC over
+non-empty bursts: a burst preempted by the host's other load counts its wait too).
 
 Usage: pvp_xvs.py [--pcaps udp64_1flow.pcap,udp64_10kflows.pcap,imix.pcap]
                   [--configs testpmd-io,xvs] [--reps 3] [--warm 3] [--secs 6] [--out FILE]
