@@ -17,11 +17,26 @@ Everything runs in a namespace and state directory of its own (PVP_NS, XB_STATE)
 guest with its own DPDK file prefix, so a benchmark of another worktree may run meanwhile
 (its load then shows in the figures).
 
+CPU (every config, over the rate window, from /proc/PID/task/TID/schedstat): guest_cpu =
+the guest's forwarding thread's share of a CPU, sw_cpu = the switch's forwarding thread's
+(its worker), cpu0_other = the switch's and the guest's other threads (main, vhost events),
+all on the guest's CPU. mpps_per_guest_cpu = mpps / guest_cpu. mpps_both_running = mpps /
+(guest_cpu * sw_cpu): the rate while both forwarding threads run, if the host's other
+load takes their CPUs independently (a guest without its switch drains at most its ring,
+a switch without its guest drops): the figure that a loaded host disturbs least, and
+the second summary line.
+--burst-stats: both testpmds (guest and testpmd-io's switch) run with --record-burst-stats
+--record-core-cycles; the record then holds the guest's rx burst sizes on port 0 (what
+the switch's enqueues gave it) and its cycles per packet (TSC over
+non-empty bursts: a burst preempted by the host's other load counts its wait too).
+
 Usage: pvp_xvs.py [--pcaps udp64_1flow.pcap,udp64_10kflows.pcap,imix.pcap]
                   [--configs testpmd-io,xvs] [--reps 3] [--warm 3] [--secs 6] [--out FILE]
-Prints one JSON line per run, then a summary line per (pcap, config): min-median-max Mpps.
+                  [--burst-stats]
+Prints one JSON line per run, then a summary line per (pcap, config): min-median-max Mpps,
+and the same of mpps_both_running.
 """
-import argparse, importlib.util, json, os, statistics, subprocess, sys, time
+import argparse, importlib.util, json, os, re, statistics, subprocess, sys, threading, time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 os.environ.setdefault("XB_STATE", "/tmp/xbstate-pvpxvs")
@@ -44,6 +59,122 @@ GUEST_PREFIX = "xbpvpxvsguest"
 VLAN = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
 
 
+GUEST_STATS = "--record-burst-stats --record-core-cycles"
+_popen = pvp.popen
+
+
+def popen_stats(cmd, logf, env=None):
+    """pvp.popen with testpmd's burst and cycle records (--burst-stats)"""
+    return _popen(cmd.replace(" -- ", f" -- {GUEST_STATS} ", 1), logf, env)
+
+
+def testpmd_pid(prefix):
+    """pid of the dpdk-testpmd started with --file-prefix prefix, or None"""
+    for d in os.listdir("/proc"):
+        try:
+            c = open(f"/proc/{d}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if c and c[0].endswith(b"dpdk-testpmd") and prefix.encode() in c:
+            return int(d)
+    return None
+
+
+def cpu_ns(pid):
+    """{tid: (name, ns on a CPU)} of every thread of pid ({} if it is gone)"""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            d = f"/proc/{pid}/task/{tid}"
+            name = open(f"{d}/comm").read().strip()
+            out[tid] = (name, int(open(f"{d}/schedstat").read().split()[0]))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def cpu_split(c0, c1, dt):
+    """(forwarding thread's share of a CPU, other threads' share) between two cpu_ns()"""
+    fwd = other = 0
+    for tid, (name, ns) in c1.items():
+        d = ns - c0.get(tid, (name, ns))[1]
+        if re.fullmatch(r"(?:rte|lcore)-worker-\d+", name):
+            fwd += d
+        else:
+            other += d
+    return fwd / 1e9 / dt, other / 1e9 / dt
+
+
+def cpu_record(sw0, sw1, g0, g1, dt, mpps):
+    gf, go = cpu_split(g0, g1, dt)
+    sf, so = cpu_split(sw0, sw1, dt)
+    return {"guest_cpu": round(gf, 3), "sw_cpu": round(sf, 3), "cpu0_other": round(go + so, 3),
+            "mpps_per_guest_cpu": round(mpps / gf, 3) if mpps and gf > 0 else None,
+            "mpps_both_running": round(mpps / gf / sf, 3) if mpps and gf > 0 and sf > 0 else None}
+
+
+def guest_bursts(logf):
+    """the guest's rx bursts on port 0 and its cycles per packet, from the stats
+    testpmd prints when it stops (--record-burst-stats --record-core-cycles)"""
+    try:
+        txt = open(logf, errors="replace").read()
+    except OSError:
+        return {}
+    out = {}
+    port0 = [t for t in txt.split("Forward statistics for port ") if t.startswith("0 ")]
+    m = re.search(r"RX-bursts : (\d+) \[([^\]]*)\]", port0[-1]) if port0 else None
+    if m:
+        out["guest_rx_bursts"] = int(m.group(1))
+        out["guest_rx_burst_mix"] = m.group(2).strip()
+    m = re.search(r"CPU cycles/packet=([\d.]+)", txt)
+    if m:
+        out["guest_cycles_per_packet"] = float(m.group(1))
+    return out
+
+
+def run_testpmd(pcap, a):
+    """pvp.py's floor, by its own function, with the CPU of both testpmds sampled over
+    (about) the seconds its rate is averaged over: warm + 1 .. warm + 1 + secs after
+    the switch's first stats line"""
+    cpu = {}
+
+    def sample():
+        t_end = time.time() + 30
+        while time.time() < t_end:
+            sw, g = testpmd_pid("xbpvpsw"), testpmd_pid("xbpvpguest")
+            if sw and g:
+                break
+            time.sleep(0.05)
+        else:
+            return
+        time.sleep(a.warm + 1)
+        s0, g0, t0 = cpu_ns(sw), cpu_ns(g), time.time()
+        time.sleep(a.secs)
+        cpu.update(sw0=s0, g0=g0, sw1=cpu_ns(sw), g1=cpu_ns(g), dt=time.time() - t0)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    r = pvp.run_testpmd(pcap, a)
+    th.join()
+    if r.get("ok"):  # the switch's per-second port stats, over pvp.py's window
+        txt = open(os.path.join(pvp.STATE, "switch.log"), errors="replace").read()
+        for key, port, what in (("p1_rx_mpps", 0, "Rx"), ("vh0_tx_mpps", 1, "Tx")):
+            per = [int(v) for p, v in re.findall(r"NIC statistics for port (\d+).*?%s-pps:\s+(\d+)"
+                                                 % what, txt, re.S) if p == str(port)]
+            win = per[int(a.warm) + 1: int(a.warm) + 1 + int(a.secs)]
+            r[key] = round(statistics.mean(win) / 1e6, 3) if win else None
+    if cpu:
+        r.update(cpu_record(cpu["sw0"], cpu["sw1"], cpu["g0"], cpu["g1"], cpu["dt"],
+                            r.get("mpps")))
+    if a.burst_stats:
+        r.update(guest_bursts(os.path.join(pvp.STATE, "guest.log")))
+    return r
+
+
 def start_guest(sock0, sock1):
     """pvp.py's guest (mac forwarding to its PEER_MAC), under a DPDK file prefix of ours."""
     cmd = (f"dpdk-testpmd {pvp.MEM} --lcores 0@{pvp.GUEST_CORE},1@{pvp.GUEST_CORE} --main-lcore 0 "
@@ -55,6 +186,13 @@ def start_guest(sock0, sock1):
 
 
 def run_xvs(pcap, a, before=False):
+    r = _run_xvs(pcap, a, before)
+    if a.burst_stats:
+        r.update(guest_bursts(os.path.join(pvp.STATE, "xvs-guest.log")))
+    return r
+
+
+def _run_xvs(pcap, a, before):
     env, ctl = {}, dx.XVSCTL
     if before:
         env = {"XVSD": os.environ["XVSD_BEFORE"], "XVSCTL": os.environ["XVSCTL_BEFORE"]}
@@ -83,9 +221,11 @@ def run_xvs(pcap, a, before=False):
         x.ctl("port", "add", "p1", "pcap", f"path={os.path.join(dx.PCAPS, pcap)}", "infinite=on",
               *VLAN)
         time.sleep(a.warm)
-        p0, t0 = x.ports(), time.time()
+        gpid = testpmd_pid(GUEST_PREFIX)
+        xpid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
+        p0, t0, g0, sw0 = x.ports(), time.time(), cpu_ns(gpid), cpu_ns(xpid)
         time.sleep(a.secs)
-        p1, t1 = x.ports(), time.time()
+        p1, t1, g1, sw1 = x.ports(), time.time(), cpu_ns(gpid), cpu_ns(xpid)
         dt = t1 - t0
         d = lambda p, k: round((p1[p][k] - p0[p][k]) / dt / 1e6, 3)
         drops = lambda p: {k: round((v - p0[p]["drops"][k]) / dt / 1e6, 3)
@@ -94,7 +234,7 @@ def run_xvs(pcap, a, before=False):
         return {"ok": mpps > 0, "mpps": mpps, "p1_rx_mpps": d("p1", "rx_packets"),
                 "vh0_tx_mpps": d("vh0", "tx_packets"), "vh1_rx_mpps": d("vh1", "rx_packets"),
                 "vh0_drops_mpps": drops("vh0"), "p1_drops_mpps": drops("p1"),
-                "secs": round(dt, 2)}
+                "secs": round(dt, 2), **cpu_record(sw0, sw1, g0, g1, dt, mpps)}
     finally:
         pvp.stop(guest)
         x.stop()
@@ -130,23 +270,34 @@ def main():
     ap.add_argument("--pcaps", default="udp64_1flow.pcap,udp64_10kflows.pcap,imix.pcap")
     ap.add_argument("--configs", default="testpmd-io,xvs")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--burst-stats", action="store_true")
     a = ap.parse_args()
     a.pcap_dir = dx.PCAPS
+    if a.burst_stats:
+        pvp.popen = popen_stats
     os.makedirs(pvp.STATE, exist_ok=True)
     subprocess.run(["ip", "netns", "add", NS], capture_output=True)
+    per_cpu = {}
+
+    def run(pcap, c):
+        r = (run_testpmd(pcap, a) if c == "testpmd-io"
+             else run_xvs(pcap, a, before=(c == "xvs-before")))
+        if r.get("mpps_both_running"):
+            per_cpu.setdefault((pcap, c), []).append(r["mpps_both_running"])
+        return r
+
     try:
-        res = run_matrix("pcap", a.pcaps.split(","), a.configs.split(","), a.reps, a.out,
-                         lambda pcap, c: pvp.run_testpmd(pcap, a) if c == "testpmd-io"
-                         else run_xvs(pcap, a, before=(c == "xvs-before")))
+        res = run_matrix("pcap", a.pcaps.split(","), a.configs.split(","), a.reps, a.out, run)
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
-    for (pcap, c), v in res.items():
-        floor = res.get((pcap, "testpmd-io"))
-        ratio = (f" = {statistics.median(v) / statistics.median(floor):.2f} x testpmd-io"
-                 if floor and c != "testpmd-io" else "")
-        print(f"{pcap:22s} {c:12s} Mpps min {min(v):.2f} median {statistics.median(v):.2f} "
-              f"max {max(v):.2f} ({len(v)} runs){ratio}")
-
+    med = statistics.median
+    for what, vals in (("Mpps", res), ("Mpps both running", per_cpu)):
+        for (pcap, c), v in vals.items():
+            floor = vals.get((pcap, "testpmd-io"))
+            ratio = (f" = {med(v) / med(floor):.2f} x testpmd-io"
+                     if floor and c != "testpmd-io" else "")
+            print(f"{pcap:22s} {c:12s} {what} min {min(v):.2f} median {med(v):.2f} "
+                  f"max {max(v):.2f} ({len(v)} runs){ratio}")
 
 if __name__ == "__main__":
     main()

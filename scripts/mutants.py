@@ -345,6 +345,13 @@ MUTANTS = [
        "\treturn v == NULL;\n")],
      [e2e("test_guest.py")]),
 
+    ("vhost-kicks-left-on", "a worker woken by a new snapshot with a vhost queue armed "
+     "leaves the guest kicking at every burst while it stays busy",
+     [("src/dp/ports/vhost.c",
+       "\t    (got > 0 ||\n",
+       "\t    (got < 0 ||\n")],
+     [e2e("test_vhost.py", "busy_worker_takes_no_guest_kicks")]),
+
     ("vhost-unpolled-pairs-hidden", "a guest's queue pairs beyond queues= are not shown "
      "as unpolled",
      [("src/dp/ports/vhost.c",

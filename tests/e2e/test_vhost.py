@@ -283,6 +283,61 @@ def test_vhost_idle_worker_wakes_on_new_kick_fd_after_guest_restart(switch):
     assert g.stop() == 0
 
 
+def _eventfd_counts(pid):
+    """{fd: count} of every eventfd of pid (fdinfo reads it without taking it)"""
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:[eventfd]":
+                continue
+            for line in open(f"/proc/{pid}/fdinfo/{fd}"):
+                if line.startswith("eventfd-count:"):
+                    out[fd] = int(line.split()[1], 16)
+        except OSError:
+            pass
+    return out
+
+
+def test_vhost_busy_worker_takes_no_guest_kicks(switch, tmp_path):
+    """A worker that polls a guest's queue turns the guest's kicks off (each is
+    an eventfd write in the guest per burst it sends), also one that slept
+    with the queue armed, was woken by a new snapshot (which skips the
+    disarm) and never went idle again: PVP's setup, where the pcap port added
+    last keeps the worker busy for good. Kicks counted on the kick eventfd
+    that xvsd holds (nobody reads it: fdinfo shows every kick)."""
+    scapy_or_skip()
+    from scapy.all import Ether, IP, UDP, wrpcap
+    vsock = switch.tmp / "vm1.sock"
+    _add_vhost_port(switch, vsock, client=False)
+    tp, log = _testpmd(switch, "g", [f"net_virtio_user0,path={vsock},queues=1"],
+                       ["--forward-mode=macswap", "--total-num-mbufs=2048"])
+    try:
+        _wait_link_of(switch, "vm1")
+        m, src = "02:77:77:77:77:03", "02:77:77:77:77:04"
+        switch.ctl("fdb", "add", m, "vlan=1", "port=vm1")
+        pcap = tmp_path / "to_guest.pcap"
+        wrpcap(str(pcap), [Ether(src=src, dst=m) / IP(src="10.77.0.1", dst="10.77.0.2") /
+                           UDP(sport=1000 + i, dport=9) for i in range(32)])
+        time.sleep(0.5)  # no traffic: the worker arms vm1's queue and sleeps
+        switch.ctl("port", "add", "p1", "pcap", f"path={pcap}", "infinite=on")
+        # the guest echoes the frames (macswap) into vm1 for good
+        wait_for(lambda: switch.stats("vm1")["rx_packets"] > 10000, 10,
+                 what="the guest's echoes")
+        time.sleep(0.2)
+        k0 = _eventfd_counts(switch.xvsd.pid)
+        r0 = switch.stats("vm1")["rx_packets"]
+        time.sleep(1)
+        k1 = _eventfd_counts(switch.xvsd.pid)
+        r1 = switch.stats("vm1")["rx_packets"]
+        switch.ctl("port", "del", "p1")
+    finally:
+        rc = _testpmd_stop(tp)
+    assert rc == 0, log.read_text(errors="replace")[-2000:]
+    kicks = max(k1[fd] - k0[fd] for fd in k1 if fd in k0)
+    assert r1 - r0 > 1000, (r0, r1)
+    assert kicks < 10, f"{kicks} kicks in 1 s while the worker polled ({r1 - r0} frames)"
+
+
 # ---------------------------------------------------------------- offloads, multiqueue
 #
 #   ns a [a] --tap, vlan 10--+                         +--vlan 20, tap or afpacket-- [b] ns b

@@ -225,12 +225,22 @@ vhost_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 
 	if (vid < 0 || !atomic_load_explicit(&v->rxq_on[q], memory_order_acquire))
 		return 0;
+	got = rte_vhost_dequeue_burst(vid, (uint16_t)(2 * q + 1), v->pool, pkts, n);
+	/* Kicks off while a worker polls: a kick is an eventfd write (a
+	 * syscall in the guest) per burst it sends. On when another worker
+	 * armed the queue (a balancer move), and when this one got frames: a
+	 * worker that got frames takes another turn, it does not sleep (so
+	 * also in the look it takes after arming). armed_by alone is not
+	 * enough: a worker whose snapshot changed while it slept does not
+	 * disarm (worker.c), and one that stays busy after that (PVP: its
+	 * pcap port never runs dry) left armed_by at its own lcore and the
+	 * guest kicking at every burst, 42,000 kicks a second. */
 	if (unlikely(atomic_load_explicit(&v->kick_on[q], memory_order_relaxed)) &&
-	    atomic_load_explicit(&v->armed_by[q], memory_order_relaxed) != rte_lcore_id() + 1) {
+	    (got > 0 ||
+	     atomic_load_explicit(&v->armed_by[q], memory_order_relaxed) != rte_lcore_id() + 1)) {
 		atomic_store_explicit(&v->kick_on[q], false, memory_order_relaxed);
 		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), 0);
 	}
-	got = rte_vhost_dequeue_burst(vid, (uint16_t)(2 * q + 1), v->pool, pkts, n);
 	if (!atomic_load_explicit(&v->host_ol, memory_order_relaxed))
 		return got;
 	/* The guest's requests, as lib vhost reports them under
