@@ -467,6 +467,13 @@ MUTANTS = [
        "\t\tif (same != NULL && i > 1 && same[i - 1])")],
      [unit("test_acl_dpdk")]),
 
+    ("run-dst-flags-lost", "a frame of a run loses the known-destination flag the frame "
+     "before it got (storm_limit counts it as unknown unicast)",
+     [("src/dp/stage_l2.c",
+       "\t\t\tmd->flags = flags;\n\t\t\tcontinue;",
+       "\t\t\tmd->flags = flags & ~XVS_META_DST_KNOWN;\n\t\t\tcontinue;")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("run-ignores-ports", "the L2 stage takes a frame into the run before it although its "
      "L4 ports differ (the flow cache reuses the run's verdict)",
      [("src/dp/stage_l2.c",

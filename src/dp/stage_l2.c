@@ -351,14 +351,26 @@ prepare_keys(struct l2_cls *c)
  * answers in the metadata for storm_limit (XVS_META_DST_*, dp.h) and in cls
  * for pass 2: one lookup per destination serves both. */
 static void
-lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, uint16_t k)
+lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k)
 {
+	uint8_t flags = 0;
+
 	for (uint16_t i = 0; i < k; i++) {
 		struct l2_cls *c = &cls[i];
 		struct xvs_pkt_meta *md = xvs_meta(pkts[i]);
 
 		if (c->l2.dst[0] & 1)
 			continue;
+		if (run[i] && cls[i - 1].dst_looked) {
+			/* The metadata of the frame before, copied before
+			 * its flags got here: the same flags, stored without
+			 * loading them back from the copy just written. */
+			c->dst_found = cls[i - 1].dst_found;
+			c->dst_hit = cls[i - 1].dst_hit;
+			c->dst_looked = true;
+			md->flags = flags;
+			continue;
+		}
 		if (c->same && cls[i - 1].dst_looked) {
 			c->dst_found = cls[i - 1].dst_found;
 			c->dst_hit = cls[i - 1].dst_hit;
@@ -366,7 +378,8 @@ lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, uint16_t k)
 			c->dst_found = xvs_fdb_lookup_key(xvs_dp.fdb, &c->dst, &c->dst_hit);
 		}
 		c->dst_looked = true;
-		md->flags |= XVS_META_DST_LOOKED | (c->dst_found ? XVS_META_DST_KNOWN : 0);
+		flags = md->flags | XVS_META_DST_LOOKED | (c->dst_found ? XVS_META_DST_KNOWN : 0);
+		md->flags = flags;
 	}
 }
 
@@ -521,7 +534,7 @@ drop:
 	ic->rx_bytes += bytes;
 	if (unlikely(ip->pipe.n_in > 0) && k > 0) {
 		if (wants_dsts(&ip->pipe))
-			lookup_dsts(pkts, cls, k);
+			lookup_dsts(pkts, cls, run, k);
 		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns);
 	}
 
