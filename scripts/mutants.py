@@ -474,6 +474,13 @@ MUTANTS = [
        "\t\t\tmd->flags = flags & ~XVS_META_DST_KNOWN;\n\t\t\tcontinue;")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("run-across-prio-tag", "a priority-tagged frame takes the metadata (PCP 0) of the "
+     "untagged frame before it",
+     [("src/dp/stage_l2.c",
+       "\t\t\trun[k] = c->same && !(prio | prio_prev) &&",
+       "\t\t\trun[k] = c->same &&")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("run-ignores-ports", "the L2 stage takes a frame into the run before it although its "
      "L4 ports differ (the flow cache reuses the run's verdict)",
      [("src/dp/stage_l2.c",

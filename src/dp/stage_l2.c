@@ -453,10 +453,12 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 
 	/* Pass 1: parse and apply ingress VLAN rules; drop what fails, in place. */
 	uint16_t k = 0;
+	bool prio_prev = false; /* the frame before (kept) had a priority tag */
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct l2_cls *c = &cls[k];
+		bool prio = false;
 		int r;
 
 		if (i + 4 < n)
@@ -502,13 +504,17 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			c->l2.src = c->l2.dst + RTE_ETHER_ADDR_LEN;
 			c->l2.prio_tagged = false;
 			c->l2.l3_off -= XVS_VLAN_HLEN;
+			prio = true;
 		}
 		/* Hash both addresses now and prefetch their buckets: by pass 2
 		 * the lines are in cache. */
 		c->same = k > 0 && same_addrs(c, &cls[k - 1]);
 		if (unlikely(meta_on)) {
-			/* A frame of the run before it: its metadata, copied. */
-			run[k] = c->same && same_l34(m, pkts[k - 1], c, &cls[k - 1]);
+			/* A frame of the run before it: its metadata, copied.
+			 * Not across a priority tag, whose PCP the bytes
+			 * compared no longer hold. */
+			run[k] = c->same && !(prio | prio_prev) &&
+				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
 			if (run[k]) {
 				*xvs_meta(m) = *xvs_meta(pkts[k - 1]);
 				xvs_meta(m)->flow_hash = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ?
@@ -525,6 +531,7 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			prepare_keys(c);
 		}
 		pkts[k++] = m;
+		prio_prev = prio;
 		continue;
 drop:
 		rte_pktmbuf_free(m);

@@ -459,6 +459,70 @@ fwd_teardown(const struct xvs_snap_port *saved1, const struct xvs_snap_port *sav
 	xvs_dp.fdb = NULL;
 }
 
+/* An egress stage that records the priority each frame's metadata holds. */
+static uint8_t seen_pcp[XVS_BURST];
+static unsigned n_seen_pcp;
+
+static void
+pcp_recorder(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+{
+	(void)ctx, (void)verdict, (void)reason;
+	for (uint16_t i = 0; i < b->n && n_seen_pcp < XVS_BURST; i++)
+		seen_pcp[n_seen_pcp++] = b->meta[i]->pcp;
+}
+
+static const struct xvs_ext_ops pcp_recorder_ops = {.size = sizeof(pcp_recorder_ops),
+						    .process = pcp_recorder};
+
+/* A priority-tagged frame among untagged ones of its flow: the tag is
+ * removed, its PCP stays in the metadata, and neither it nor the frame
+ * after it takes the metadata of the frame before (the bytes the L2 stage
+ * compares for a run no longer hold the PCP). */
+static void
+test_pipeline_dp_prio_tag_breaks_run(void **state)
+{
+	static const struct xvs_ext_desc rd = {
+		.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(rd), .name = "pcp_recorder",
+		.kind = XVS_EXT_CAPTURE, .places = XVS_EXT_EGRESS, .ops = &pcp_recorder_ops,
+	};
+	static const uint8_t want[5] = {0, 5, 0, 0, 3};
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
+	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
+	struct rte_mbuf *pkts[5];
+	struct xvs_err err;
+
+	(void)state;
+	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
+	n_sent = 0;
+	n_seen_pcp = 0;
+	sink_port(1, &pops);
+	sink_port(3, &pops);
+	snap->port[1].pipe.n_out = 1;
+	snap->port[1].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
+	snap->egress_stages = true;
+	burst(pkts, 5);
+	for (int i = 1; i < 5; i += 3) { /* frames 1 and 4: a priority tag */
+		uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(pkts[i], 4);
+
+		assert_non_null(p);
+		memmove(p, rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, 4), 12);
+		p[12] = 0x81, p[13] = 0x00;
+		p[14] = (uint8_t)(want[i] << 5), p[15] = 0;
+	}
+	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 5, 0), 5);
+	xvs_tx_flush_all(w, snap);
+	assert_int_equal(n_sent, 5);
+	assert_int_equal(n_seen_pcp, 5);
+	assert_memory_equal(seen_pcp, want, 5);
+	rte_pktmbuf_free_bulk(sent, n_sent);
+	snap->egress_stages = false;
+	fwd_teardown(&saved1, &saved3);
+}
+
 /* storm_limit on the input port counts unknown unicast and not known
  * unicast, from the forward stage's lookup made before the ingress stages
  * (XVS_META_DST_*): with a limit of 1 packet/s, 3 of 4 frames to an unknown
@@ -752,6 +816,7 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_storm_shares_lookup, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_flow_cache_as_stages, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_flow_cache_runs, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_prio_tag_breaks_run, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
