@@ -383,67 +383,45 @@ test_pipeline_dp_guard_clean_mark(void **state)
 	}
 }
 
-/* An egress stage that records the destination each frame carries. */
-static struct xvs_dest seen_dst[XVS_BURST];
-static unsigned n_seen_dst;
+/* An egress stage that records the metadata each frame carries. */
+static struct xvs_pkt_meta rec_meta[XVS_BURST];
+static unsigned n_rec;
 
 static void
-dst_recorder(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+meta_recorder(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
 {
 	(void)ctx, (void)verdict, (void)reason;
-	for (uint16_t i = 0; i < b->n && n_seen_dst < XVS_BURST; i++)
-		seen_dst[n_seen_dst++] = b->meta[i]->dst;
+	for (uint16_t i = 0; i < b->n && n_rec < XVS_BURST; i++)
+		rec_meta[n_rec++] = *b->meta[i];
 }
 
-static const struct xvs_ext_ops dst_recorder_ops = {.size = sizeof(dst_recorder_ops),
-						    .process = dst_recorder};
+static const struct xvs_ext_ops meta_recorder_ops = {.size = sizeof(meta_recorder_ops),
+						     .process = meta_recorder};
 
-/* Frames of one flow through the L2 stage: the first is looked up, the rest
- * take the same-flow shortcut, and every one of them must reach the egress
- * stages with its destination in the metadata (found in review: only the
- * first did; commit 1208300). */
+/* Set up forwarding from port 3 (02:..:01) to port 1 (02:..:02), both
+ * sinks, with the metadata recorder on port 1's egress. */
 static void
-test_pipeline_dp_same_flow_dst(void **state)
+recorder_setup(void)
 {
 	static const struct xvs_ext_desc rd = {
-		.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(rd), .name = "dst_recorder",
-		.kind = XVS_EXT_CAPTURE, .places = XVS_EXT_EGRESS, .ops = &dst_recorder_ops,
+		.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(rd), .name = "meta_recorder",
+		.kind = XVS_EXT_CAPTURE, .places = XVS_EXT_EGRESS, .ops = &meta_recorder_ops,
 	};
 	static struct xvs_port_ops pops;
-	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
 	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
 	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
-	struct rte_mbuf *pkts[4];
 	struct xvs_err err;
 
-	(void)state;
 	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
 	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
 	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
 	n_sent = 0;
-	n_seen_dst = 0;
+	n_rec = 0;
 	sink_port(1, &pops);
 	sink_port(3, &pops);
 	snap->port[1].pipe.n_out = 1;
 	snap->port[1].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
 	snap->egress_stages = true;
-	burst(pkts, 4);
-	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0), 4);
-	xvs_tx_flush_all(w, snap);
-	assert_int_equal(n_sent, 4);
-	assert_int_equal(n_seen_dst, 4);
-	for (unsigned i = 0; i < n_seen_dst; i++) {
-		assert_int_equal(seen_dst[i].kind, XVS_DEST_PORT);
-		assert_int_equal(seen_dst[i].id, 1);
-	}
-	assert_int_equal(w->ctr[3].forwarded, 4);
-	rte_pktmbuf_free_bulk(sent, n_sent);
-	memset(w, 0, sizeof(*w));
-	snap->egress_stages = false;
-	snap->port[1] = saved1;
-	snap->port[3] = saved3;
-	xvs_fdb_destroy(xvs_dp.fdb);
-	xvs_dp.fdb = NULL;
 }
 
 /* Undo a forwarding test's set-up: the worker, ports 1 and 3 (as saved),
@@ -452,6 +430,7 @@ static void
 fwd_teardown(const struct xvs_snap_port *saved1, const struct xvs_snap_port *saved3)
 {
 	memset(w, 0, sizeof(*w));
+	snap->egress_stages = false;
 	snap->port[1] = *saved1;
 	snap->port[3] = *saved3;
 	atomic_store(&xvs_dp.snap, NULL);
@@ -459,20 +438,31 @@ fwd_teardown(const struct xvs_snap_port *saved1, const struct xvs_snap_port *sav
 	xvs_dp.fdb = NULL;
 }
 
-/* An egress stage that records the priority each frame's metadata holds. */
-static uint8_t seen_pcp[XVS_BURST];
-static unsigned n_seen_pcp;
-
+/* Frames of one flow through the L2 stage: the first is looked up, the rest
+ * take the same-flow shortcut, and every one of them must reach the egress
+ * stages with its destination in the metadata (found in review: only the
+ * first did; commit 1208300). */
 static void
-pcp_recorder(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+test_pipeline_dp_same_flow_dst(void **state)
 {
-	(void)ctx, (void)verdict, (void)reason;
-	for (uint16_t i = 0; i < b->n && n_seen_pcp < XVS_BURST; i++)
-		seen_pcp[n_seen_pcp++] = b->meta[i]->pcp;
-}
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct rte_mbuf *pkts[4];
 
-static const struct xvs_ext_ops pcp_recorder_ops = {.size = sizeof(pcp_recorder_ops),
-						    .process = pcp_recorder};
+	(void)state;
+	recorder_setup();
+	burst(pkts, 4);
+	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0), 4);
+	xvs_tx_flush_all(w, snap);
+	assert_int_equal(n_sent, 4);
+	assert_int_equal(n_rec, 4);
+	for (unsigned i = 0; i < n_rec; i++) {
+		assert_int_equal(rec_meta[i].dst.kind, XVS_DEST_PORT);
+		assert_int_equal(rec_meta[i].dst.id, 1);
+	}
+	assert_int_equal(w->ctr[3].forwarded, 4);
+	rte_pktmbuf_free_bulk(sent, n_sent);
+	fwd_teardown(&saved1, &saved3);
+}
 
 /* A priority-tagged frame among untagged ones of its flow: the tag is
  * removed, its PCP stays in the metadata, and neither it nor the frame
@@ -481,29 +471,12 @@ static const struct xvs_ext_ops pcp_recorder_ops = {.size = sizeof(pcp_recorder_
 static void
 test_pipeline_dp_prio_tag_breaks_run(void **state)
 {
-	static const struct xvs_ext_desc rd = {
-		.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(rd), .name = "pcp_recorder",
-		.kind = XVS_EXT_CAPTURE, .places = XVS_EXT_EGRESS, .ops = &pcp_recorder_ops,
-	};
 	static const uint8_t want[5] = {0, 5, 0, 0, 3};
-	static struct xvs_port_ops pops;
 	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
-	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
-	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
 	struct rte_mbuf *pkts[5];
-	struct xvs_err err;
 
 	(void)state;
-	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
-	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
-	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
-	n_sent = 0;
-	n_seen_pcp = 0;
-	sink_port(1, &pops);
-	sink_port(3, &pops);
-	snap->port[1].pipe.n_out = 1;
-	snap->port[1].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
-	snap->egress_stages = true;
+	recorder_setup();
 	burst(pkts, 5);
 	for (int i = 1; i < 5; i += 3) { /* frames 1 and 4: a priority tag */
 		uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(pkts[i], 4);
@@ -516,10 +489,10 @@ test_pipeline_dp_prio_tag_breaks_run(void **state)
 	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 5, 0), 5);
 	xvs_tx_flush_all(w, snap);
 	assert_int_equal(n_sent, 5);
-	assert_int_equal(n_seen_pcp, 5);
-	assert_memory_equal(seen_pcp, want, 5);
+	assert_int_equal(n_rec, 5);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(rec_meta[i].pcp, want[i]);
 	rte_pktmbuf_free_bulk(sent, n_sent);
-	snap->egress_stages = false;
 	fwd_teardown(&saved1, &saved3);
 }
 
