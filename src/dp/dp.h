@@ -523,11 +523,17 @@ uint16_t xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s,
 /* xvs_stages_run for a port's ingress stages, through the worker's policy
  * flow cache (flow_cache.h) when the stages are ones it stands for (the
  * port-security set with an ACL) and every frame of the burst is one it
- * answers; the same results and counters either way. Worker only. */
+ * answers; the same results and counters either way. same[i] (same may be
+ * NULL), for i > 0: frame i has frame i - 1's metadata and policy key (the
+ * L2 stage compared their bytes), so the cache takes it into i - 1's run
+ * without building its key. With changed given,
+ * *changed tells whether any frame was dropped or modified, and orig and
+ * mod are written only if so (a burst that passes untouched costs no walk).
+ * Worker only. */
 uint16_t xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 				const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
-				struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns, uint8_t *orig,
-				uint8_t *mod);
+				struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns,
+				const uint8_t *same, uint8_t *orig, uint8_t *mod, bool *changed);
 
 /* Buffer m for transmission to port slot out (stage_l2.c). Worker only. */
 void xvs_tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out,

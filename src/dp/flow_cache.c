@@ -16,6 +16,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "acl.h"
 #include "acl_stage.h"
 #include "dp.h"
 #include "flow_cache.h"
@@ -23,18 +24,26 @@
 
 #define WAYS 2u
 
-/* One flow: the key, the generation it is valid for (+ 1: 0 is empty) and
- * the answer. */
+/* One flow in 32 bytes, so that a set of two is one cache line and 10k
+ * flows' sets (one line each) stay in a core's L2 (64 bytes an entry
+ * measured 24-27 ns of policy at 10k flows; bench/README.md). k[0..2] and
+ * the low half of w3 are the key (make_key); the rest of w3 is the epoch
+ * it is valid for (0: empty) and the answer. */
 struct fc_ent {
-	uint64_t key[4];
-	uint64_t gen1;
-	uint32_t res;    /* the ACL's answer: rule index + 1, 0 no match / no ACL */
-	uint8_t spoof;   /* mac_spoof drops it */
-	uint8_t pad[19];
-} __rte_cache_aligned;
-static_assert(sizeof(struct fc_ent) == 64, "one cache line per entry");
+	uint64_t k[3];
+	uint64_t w3;     /* ports | epoch << 32 | answer << 48 */
+};
+static_assert(sizeof(struct fc_ent) * WAYS == 64, "a set is one cache line");
+static_assert(XVS_MAX_PORTS <= 1024, "the key holds a port in 10 bits");
+static_assert(XVS_ACL_MAX_RULES < 0x8000, "the answer holds a rule index in 15 bits");
+
+#define W3_KEY 0xffffffffull        /* the key's part of w3 */
+#define W3_CMP 0xffffffffffffull     /* key and epoch */
+#define ANS_SPOOF 0x8000u            /* answer: mac_spoof drops it; the rest is res */
 
 struct xvs_fcache {
+	uint64_t gen;                /* snapshot generation of the epoch */
+	uint16_t ep;                 /* epoch: entries of another one are empty */
 	uint32_t rnd;                /* replacement lottery (LCG) */
 	struct xvs_fcache_stats st;
 	struct fc_ent *ent;          /* XVS_FCACHE_SETS * WAYS */
@@ -55,6 +64,8 @@ xvs_fcache_create(int socket)
 		return NULL;
 	}
 	fc->rnd = 0x2545f491u;
+	fc->ep = 1;
+	fc->gen = UINT64_MAX;
 	return fc;
 }
 
@@ -100,16 +111,24 @@ make_key(uint64_t *k, const uint8_t *d, const struct xvs_pkt_meta *md, uint16_t 
 	bool ports = (md->flags & XVS_META_HAS_PORTS) != 0;
 
 	k[0] = ld64(d);                                          /* dst MAC, src MAC 0-1 */
-	k[1] = ld32(d + 8) | (uint64_t)port << 32 | (uint64_t)md->vid << 48;
+	k[1] = ld32(d + 8) | (uint64_t)port << 32 | (uint64_t)md->vid << 42 |
+	       (uint64_t)md->l4_proto << 54 | (uint64_t)ports << 62;
 	k[2] = ld64(d + md->l3_off + 12);                        /* src, dst address */
-	k[3] = (ports ? ld32(d + md->l4_off) : 0) | (uint64_t)md->l4_proto << 32 |
-	       (uint64_t)ports << 40;
+	k[3] = ports ? ld32(d + md->l4_off) : 0;
 }
 
 static inline bool
 key_eq(const uint64_t *a, const uint64_t *b)
 {
 	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
+}
+
+/* Does e hold key k in epoch ep? */
+static inline bool
+ent_eq(const struct fc_ent *e, const uint64_t *k, uint64_t ep)
+{
+	return ((e->k[0] ^ k[0]) | (e->k[1] ^ k[1]) | (e->k[2] ^ k[2]) |
+		((e->w3 ^ (k[3] | ep << 32)) & W3_CMP)) == 0;
 }
 
 static inline struct fc_ent *
@@ -122,17 +141,16 @@ set_of(const struct xvs_fcache *fc, const uint64_t *k)
 	return &fc->ent[(h & (XVS_FCACHE_SETS - 1)) * WAYS];
 }
 
-/* Write the answer of key k into its set: a free or stale way, or (1 in
+/* Write answer ans of key k into its set: a free or stale way, or (1 in
  * XVS_FCACHE_REPLACE) a live one. */
 static inline void
-insert(struct xvs_fcache *fc, struct fc_ent *set, const uint64_t *k, uint64_t gen1, uint32_t res,
-       uint8_t spoof)
+insert(struct xvs_fcache *fc, struct fc_ent *set, const uint64_t *k, uint64_t ep, uint32_t ans)
 {
 	struct fc_ent *e;
 
-	if (set[0].gen1 != gen1) {
+	if ((uint16_t)(set[0].w3 >> 32) != ep) {
 		e = &set[0];
-	} else if (set[1].gen1 != gen1) {
+	} else if ((uint16_t)(set[1].w3 >> 32) != ep) {
 		e = &set[1];
 	} else {
 		fc->rnd = fc->rnd * 1103515245u + 12345u;
@@ -140,58 +158,80 @@ insert(struct xvs_fcache *fc, struct fc_ent *set, const uint64_t *k, uint64_t ge
 			return;
 		e = &set[(fc->rnd >> 30) & 1];
 	}
-	memcpy(e->key, k, sizeof(e->key));
-	e->gen1 = gen1;
-	e->res = res;
-	e->spoof = spoof;
+	e->k[0] = k[0];
+	e->k[1] = k[1];
+	e->k[2] = k[2];
+	e->w3 = k[3] | ep << 32 | (uint64_t)ans << 48;
 	fc->st.inserts++;
 }
 
-bool
+/* The epoch of generation gen: a new one for every new generation, so that
+ * what the entries hold from before is empty. An entry keeps 16 bits of it:
+ * when they wrap, the table is cleared (every 65535 publications). */
+static inline uint64_t
+epoch_of(struct xvs_fcache *fc, uint64_t gen)
+{
+	if (likely(gen == fc->gen))
+		return fc->ep;
+	fc->gen = gen;
+	if (unlikely(++fc->ep == 0)) {
+		memset(fc->ent, 0, sizeof(struct fc_ent) * XVS_FCACHE_SETS * WAYS);
+		fc->ep = 1;
+	}
+	return fc->ep;
+}
+
+int
 xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
-	       const struct xvs_ext_burst *b, const void *spoof_state, const void *acl_state,
+	       const struct xvs_ext_burst *b, const uint8_t *same, const void *spoof_state, const void *acl_state,
 	       uint64_t *acl_ctr, uint8_t *verdict, uint8_t *reason, uint8_t *by)
 {
 	uint64_t keys[XVS_EXT_BURST_MAX][4];
 	struct fc_ent *set[XVS_EXT_BURST_MAX];
-	uint32_t res[XVS_EXT_BURST_MAX], mres[XVS_EXT_BURST_MAX];
-	uint16_t uniq[XVS_EXT_BURST_MAX], miss[XVS_EXT_BURST_MAX], nu = 0, nm = 0, i, j;
-	uint8_t spoof[XVS_EXT_BURST_MAX], any_spoof = 0;
+	uint32_t ans[XVS_EXT_BURST_MAX], res[XVS_EXT_BURST_MAX], mres[XVS_EXT_BURST_MAX];
+	uint16_t start[XVS_EXT_BURST_MAX], miss[XVS_EXT_BURST_MAX], mrun[XVS_EXT_BURST_MAX];
+	uint16_t nu = 0, nm = 0, i, j;
+	uint8_t spoof[XVS_EXT_BURST_MAX];
+	uint32_t any_spoof = 0;
 	const struct xvs_mac_guard *g = plan->spoof >= 0 ? spoof_state : NULL;
 	uint8_t need = XVS_META_GUARD_CLEAN | (plan->storm ? XVS_META_DST_KNOWN : 0);
-	uint64_t gen1 = gen + 1;
+	uint64_t ep;
+	int r;
 
 	/* Every frame must be one the cache answers, or none is taken. Keys;
 	 * a frame with the key of the one before it (a burst is mostly runs of
-	 * one flow) shares its lookup. The sets of the rest are prefetched
-	 * first and compared after, so their misses overlap. */
+	 * one flow) joins its run, which shares one lookup and is counted at
+	 * once. The sets of the runs are prefetched first and compared after,
+	 * so their misses overlap. */
 	for (i = 0; i < b->n; i++) {
 		const struct xvs_pkt_meta *md = b->meta[i];
 
+		if (same != NULL && i > 0 && same[i])
+			continue; /* frame i - 1's key and metadata: its run */
 		if (unlikely(md->l3 != 4 || (md->flags & need) != need)) {
 			fc->st.bypass++;
-			return false;
+			return -1;
 		}
 		make_key(keys[i], b->data[i], md, b->port);
-		if (i > 0 && key_eq(keys[i], keys[i - 1]))
+		if (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
 			continue;
 		set[nu] = set_of(fc, keys[i]);
 		rte_prefetch0(set[nu]);
-		uniq[nu++] = i;
+		start[nu++] = i;
 	}
+	ep = epoch_of(fc, gen);
 	for (j = 0; j < nu; j++) {
 		const struct fc_ent *s = set[j];
-		const uint64_t *k = keys[uniq[j]];
+		const uint64_t *k = keys[start[j]];
 
-		if (s[0].gen1 == gen1 && key_eq(s[0].key, k)) {
-			res[uniq[j]] = s[0].res;
-			spoof[uniq[j]] = s[0].spoof;
-		} else if (s[1].gen1 == gen1 && key_eq(s[1].key, k)) {
-			res[uniq[j]] = s[1].res;
-			spoof[uniq[j]] = s[1].spoof;
+		if (ent_eq(&s[0], k, ep)) {
+			ans[j] = (uint32_t)(s[0].w3 >> 48);
+		} else if (ent_eq(&s[1], k, ep)) {
+			ans[j] = (uint32_t)(s[1].w3 >> 48);
 		} else {
 			set[nm] = set[j];
-			miss[nm++] = uniq[j];
+			miss[nm] = start[j];
+			mrun[nm++] = j;
 		}
 	}
 	if (nm > 0) {
@@ -204,47 +244,71 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 
 			if (unlikely(v == XVS_MAC_LEARN)) {
 				fc->st.bypass++;
-				return false;
+				return -1;
 			}
-			spoof[miss[j]] = v == XVS_MAC_SPOOF;
+			spoof[j] = v == XVS_MAC_SPOOF;
 		}
 		if (plan->acl < 0) {
 			memset(mres, 0, sizeof(mres[0]) * nm);
 		} else if (unlikely(xvs_acl_stage_classify(acl_state, b, miss, nm, mres) != 0)) {
-			/* No answer to keep for a generation: the stages
-			 * classify this burst, uncached (nothing was counted
-			 * or written yet). */
+			/* No answer to keep for an epoch: the stages classify
+			 * this burst, uncached (nothing was counted or written
+			 * yet). */
 			fc->st.bypass++;
-			return false;
+			return -1;
 		}
 		for (j = 0; j < nm; j++) {
-			res[miss[j]] = mres[j];
-			insert(fc, set[j], keys[miss[j]], gen1, mres[j], spoof[miss[j]]);
+			uint32_t a = mres[j] | (spoof[j] ? ANS_SPOOF : 0);
+
+			ans[mrun[j]] = a;
+			insert(fc, set[j], keys[miss[j]], ep, a);
 		}
 	}
 	fc->st.misses += nm;
 	fc->st.hits += (uint64_t)(b->n - nm);
-	/* The runs share their first frame's answer. */
-	for (j = 0, i = 0; i < b->n; i++) {
-		if (j < nu && uniq[j] == i) {
-			j++;
-		} else {
-			res[i] = res[i - 1];
-			spoof[i] = spoof[i - 1];
-		}
-		any_spoof |= spoof[i];
+	for (j = 0; j < nu; j++) {
+		res[j] = ans[j] & ~ANS_SPOOF;
+		any_spoof |= ans[j];
 	}
-	memset(verdict, XVS_VERDICT_PASS, b->n);
-	if (plan->acl < 0)
+	any_spoof &= ANS_SPOOF;
+	if (plan->acl < 0) {
+		if (likely(!any_spoof))
+			return 0;
+		memset(verdict, XVS_VERDICT_PASS, b->n);
 		goto spoofed;
+	}
 	if (likely(!any_spoof)) {
 		struct xvs_ext_burst ab = *b;
 
 		ab.state = acl_state;
 		ab.counters = acl_ctr;
-		xvs_acl_stage_apply(acl_state, &ab, res, verdict, reason);
-		memset(by, (uint8_t)plan->acl, b->n);
-	} else {
+		r = xvs_acl_stage_apply_runs(acl_state, &ab, res, start, nu, verdict, reason);
+		if (r >= 0) {
+			if (r > 0)
+				memset(by, (uint8_t)plan->acl, b->n);
+			return r;
+		}
+	}
+	/* Per packet: meters, stateful flows, or spoofed frames among them. */
+	{
+		uint32_t pres[XVS_EXT_BURST_MAX];
+
+		for (j = 0, i = 0; i < b->n; i++) {
+			if (j + 1 < nu && start[j + 1] == i)
+				j++;
+			pres[i] = res[j];
+			spoof[i] = (ans[j] & ANS_SPOOF) != 0;
+		}
+		memset(verdict, XVS_VERDICT_PASS, b->n);
+		if (likely(!any_spoof)) {
+			struct xvs_ext_burst ab = *b;
+
+			ab.state = acl_state;
+			ab.counters = acl_ctr;
+			xvs_acl_stage_apply(acl_state, &ab, pres, verdict, reason);
+			memset(by, (uint8_t)plan->acl, b->n);
+			return 1;
+		}
 		/* The ACL sees the frames mac_spoof let through, as in the
 		 * stages: a burst of those only. */
 		struct rte_mbuf *pk[XVS_EXT_BURST_MAX];
@@ -261,7 +325,7 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 			dt[k] = b->data[i];
 			ln[k] = b->len[i];
 			mt[k] = b->meta[i];
-			sres[k] = res[i];
+			sres[k] = pres[i];
 			sv[k] = XVS_VERDICT_PASS;
 			at[k++] = i;
 		}
@@ -282,12 +346,15 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 		}
 	}
 spoofed:
-	if (unlikely(any_spoof))
-		for (i = 0; i < b->n; i++)
-			if (spoof[i]) {
-				verdict[i] = XVS_VERDICT_DROP;
-				reason[i] = 0; /* mac_spoof's "spoofed" */
-				by[i] = (uint8_t)plan->spoof;
-			}
-	return true;
+	/* Spoofed frames: the runs whose answer says so. */
+	for (j = 0; j < nu; j++) {
+		if (!(ans[j] & ANS_SPOOF))
+			continue;
+		for (i = start[j]; i < (j + 1 < nu ? start[j + 1] : b->n); i++) {
+			verdict[i] = XVS_VERDICT_DROP;
+			reason[i] = 0; /* mac_spoof's "spoofed" */
+			by[i] = (uint8_t)plan->spoof;
+		}
+	}
+	return 1;
 }

@@ -17,16 +17,19 @@
  * frame runs the stages as before. The key: input port, VLAN, both MACs,
  * both IPv4 addresses, protocol, ports (and whether there are ports).
  *
- * Validity: an entry holds the snapshot generation it was made under (dp.h
+ * Validity: an entry holds the cache's epoch it was made in, and the cache
+ * starts a new epoch with every snapshot generation it sees (dp.h
  * xvs_snapshot.gen, new with every publication, which is how every change of
- * rules, guard settings, sticky MACs or port options reaches the workers);
+ * rules, guard settings, sticky MACs or port options reaches the workers):
  * under another generation it is empty.
  *
- * Layout: XVS_FCACHE_SETS sets of 2 entries of one cache line (2 MB per
- * worker), the set chosen by CRC32 of the key. A miss fills a free or stale
- * way; it replaces a live entry only 1 in XVS_FCACHE_REPLACE times (as Open
- * vSwitch's EMC inserts with a probability), so a storm of new flows does
- * not push out the flows the cache holds. No allocation after create.
+ * Layout: XVS_FCACHE_SETS sets of 2 entries of 32 bytes, a set one cache
+ * line (1 MB per worker), the set chosen by CRC32 of the key. A run of
+ * frames with one key in a burst shares one lookup and is counted at once.
+ * A miss fills a free or stale way; it replaces a live entry only 1 in
+ * XVS_FCACHE_REPLACE times (as Open vSwitch's EMC inserts with a
+ * probability), so a storm of new flows does not push out the flows the
+ * cache holds. No allocation after create.
  */
 #ifndef XVS_FLOW_CACHE_H
 #define XVS_FLOW_CACHE_H
@@ -64,14 +67,16 @@ void xvs_fcache_free(struct xvs_fcache *fc);
 void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out);
 
 /* Run the policy of plan (stages st[], their states and the ACL's counters
- * acl_ctr) over the ingress burst b under snapshot generation gen. Returns
- * false, having changed nothing but the bypass count, when some frame of b
- * is not one the cache answers (the caller runs the stages); else true with
- * verdict[i] (XVS_VERDICT_PASS or _DROP), reason[i] and by[i] (the index in
- * st of the dropping stage) set for every frame, the ACL's per-packet work
- * done. Worker only. */
-bool xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
-		    const struct xvs_ext_burst *b, const void *spoof_state, const void *acl_state,
-		    uint64_t *acl_ctr, uint8_t *verdict, uint8_t *reason, uint8_t *by);
+ * acl_ctr) over the ingress burst b under snapshot generation gen; same as
+ * xvs_stages_run_ingress has it (dp.h), or NULL. Returns
+ * -1, having changed nothing but the bypass count, when some frame of b is
+ * not one the cache answers (the caller runs the stages); 0 when every
+ * frame passes (verdict, reason, by not written); 1 with verdict[i]
+ * (XVS_VERDICT_PASS or _DROP), reason[i] and by[i] (the index in st of the
+ * dropping stage) set for every frame. Either way the ACL's per-packet work
+ * is done. Worker only. */
+int xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
+		   const struct xvs_ext_burst *b, const uint8_t *same, const void *spoof_state, const void *acl_state,
+		   uint64_t *acl_ctr, uint8_t *verdict, uint8_t *reason, uint8_t *by);
 
 #endif /* XVS_FLOW_CACHE_H */

@@ -242,10 +242,12 @@ burst_of(struct xvs_ext_burst *b, struct burst_arrays *a, const struct xvs_worke
 	}
 }
 
-uint16_t
-xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_stage *st,
-	       unsigned n_st, uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
-	       uint64_t now_ns, uint8_t *orig, uint8_t *mod)
+/* xvs_stages_run, but orig[] and mod[] are written only if a stage gave a
+ * verdict other than PASS (*changed set): else the burst is as it came. */
+static uint16_t
+stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_stage *st,
+	   unsigned n_st, uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
+	   uint64_t now_ns, uint8_t *orig, uint8_t *mod, bool *changed)
 {
 	struct burst_arrays a;
 	uint8_t **data = a.data;
@@ -255,13 +257,10 @@ xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct 
 	struct emit_ctx ec = {.w = w, .s = s, .from = port};
 	struct xvs_ext_burst b;
 
+	*changed = false;
 	burst_of(&b, &a, w, place, port, pkts, n, now_ns);
 	b.emit = emit_cb;
 	b.emit_ctx = &ec;
-	for (uint16_t i = 0; orig != NULL && i < n; i++)
-		orig[i] = (uint8_t)i;
-	if (mod != NULL)
-		memset(mod, 0, n);
 	for (unsigned j = 0; j < n_st && n > 0; j++) {
 		const struct xvs_snap_stage *sg = &st[j];
 		uint8_t any = 0;
@@ -278,8 +277,34 @@ xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct 
 			any |= verdict[i];
 		if (likely(any == XVS_VERDICT_PASS))
 			continue;
+		if (!*changed) {
+			/* The first verdict to apply: from here on the
+			 * survivors are tracked. */
+			*changed = true;
+			for (uint16_t i = 0; orig != NULL && i < n; i++)
+				orig[i] = (uint8_t)i;
+			if (mod != NULL)
+				memset(mod, 0, n);
+		}
 		n = apply_verdicts(w, sg, place, port, pkts, data, len, meta, n, verdict, reason,
 				   orig, mod);
+	}
+	return n;
+}
+
+uint16_t
+xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_stage *st,
+	       unsigned n_st, uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
+	       uint64_t now_ns, uint8_t *orig, uint8_t *mod)
+{
+	bool changed;
+
+	n = stages_run(w, s, st, n_st, place, port, pkts, n, now_ns, orig, mod, &changed);
+	if (!changed) {
+		for (uint16_t i = 0; orig != NULL && i < n; i++)
+			orig[i] = (uint8_t)i;
+		if (mod != NULL)
+			memset(mod, 0, n);
 	}
 	return n;
 }
@@ -316,32 +341,29 @@ fcache_plan(const struct xvs_snap_stage *st, unsigned n, struct xvs_fcache_plan 
 uint16_t
 xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 		       const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
-		       struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns, uint8_t *orig,
-		       uint8_t *mod)
+		       struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns, const uint8_t *same,
+		       uint8_t *orig, uint8_t *mod, bool *changed)
 {
-	uint8_t verdict[XVS_BURST], reason[XVS_BURST], by[XVS_BURST], any = 0;
+	uint8_t verdict[XVS_BURST], reason[XVS_BURST], by[XVS_BURST];
 	struct xvs_fcache_plan plan;
 	struct burst_arrays a;
 	struct xvs_ext_burst b;
+	bool ch;
 	uint16_t k = 0;
+	int r;
 
 	if (w->fcache == NULL || n == 0 || !fcache_plan(st, n_st, &plan))
 		goto stages;
 	burst_of(&b, &a, w, XVS_EXT_INGRESS, port, pkts, n, now_ns);
-	if (!xvs_fcache_run(w->fcache, s->gen, &plan, &b,
-			    plan.spoof >= 0 ? st[plan.spoof].state : NULL, st[plan.acl].state,
-			    w->stage_ctr[st[plan.acl].id].v, verdict, reason, by))
+	r = xvs_fcache_run(w->fcache, s->gen, &plan, &b, same,
+			   plan.spoof >= 0 ? st[plan.spoof].state : NULL, st[plan.acl].state,
+			   w->stage_ctr[st[plan.acl].id].v, verdict, reason, by);
+	if (r < 0)
 		goto stages;
+	if (likely(r == 0))
+		goto unchanged;
 	if (mod != NULL)
 		memset(mod, 0, n);
-	for (uint16_t i = 0; i < n; i++)
-		any |= verdict[i];
-	if (likely(any == XVS_VERDICT_PASS)) {
-		if (orig != NULL)
-			for (uint16_t i = 0; i < n; i++)
-				orig[i] = (uint8_t)i;
-		return n;
-	}
 	for (uint16_t i = 0; i < n; i++) {
 		if (verdict[i] != XVS_VERDICT_DROP) {
 			if (orig != NULL)
@@ -355,7 +377,24 @@ xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 			rte_pktmbuf_free(pkts[i]);
 		}
 	}
+	if (changed != NULL)
+		*changed = true;
 	return k;
 stages:
-	return xvs_stages_run(w, s, st, n_st, XVS_EXT_INGRESS, port, pkts, n, now_ns, orig, mod);
+	n = stages_run(w, s, st, n_st, XVS_EXT_INGRESS, port, pkts, n, now_ns, orig, mod, &ch);
+	if (ch) {
+		if (changed != NULL)
+			*changed = true;
+		return n;
+	}
+unchanged:
+	if (changed != NULL) {
+		*changed = false;
+		return n;
+	}
+	for (uint16_t i = 0; orig != NULL && i < n; i++)
+		orig[i] = (uint8_t)i;
+	if (mod != NULL)
+		memset(mod, 0, n);
+	return n;
 }

@@ -205,6 +205,46 @@ same_addrs(const struct l2_cls *a, const struct l2_cls *b)
 	return ((a8 ^ b8) | (a4 ^ b4) | (uint32_t)(a->vid ^ b->vid)) == 0;
 }
 
+/* Frame m (classified c, c->same with the frame p before it, classified pc)
+ * carries what its metadata and the policy flow cache's key are made of
+ * byte for byte as p does: the same length, tag or EtherType (IPv4), and an
+ * option-less IPv4 header equal to p's but for the ID, TTL and checksum,
+ * followed by the same 4 bytes (the ports). Then p's metadata is m's (but
+ * the flow hash), and the flow cache takes the two as one run
+ * (xvs_stages_run_ingress same[]). The bytes, not the parsed fields: those
+ * were just written one by one and would stall a load of them. */
+static inline bool
+same_l34(const struct rte_mbuf *m, const struct rte_mbuf *p, const struct l2_cls *c,
+	 const struct l2_cls *pc)
+{
+	typedef uint8_t v16 __attribute__((vector_size(16)));
+	/* bytes l3_off - 4 .. + 12: tag or MAC, EtherType, IPv4 header but
+	 * the ID (+4, +5), TTL (+8) and checksum (+10, +11) */
+	static const v16 mask = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				 0, 0, 0xff, 0xff, 0, 0xff, 0, 0};
+	uint16_t off = c->l2.l3_off;
+	const uint8_t *a = rte_pktmbuf_mtod(m, const uint8_t *) + off;
+	const uint8_t *b = rte_pktmbuf_mtod(p, const uint8_t *) + off;
+	uint64_t a8, b8, x[2];
+	uint32_t a4, b4;
+	v16 va, vb;
+
+	/* Equal offsets: both tagged or both not (a priority tag is gone). */
+	if (off != pc->l2.l3_off || c->l2.ethertype != XVS_ETYPE_IPV4 ||
+	    rte_pktmbuf_data_len(m) != rte_pktmbuf_data_len(p) ||
+	    rte_pktmbuf_data_len(m) < off + 24u || a[0] != 0x45)
+		return false;
+	memcpy(&va, a - 4, 16);
+	memcpy(&vb, b - 4, 16);
+	memcpy(&a8, a + 12, 8); /* addresses */
+	memcpy(&b8, b + 12, 8);
+	memcpy(&a4, a + 20, 4); /* ports */
+	memcpy(&b4, b + 20, 4);
+	va = (va ^ vb) & mask;
+	memcpy(x, &va, 16);
+	return (x[0] | x[1] | (a8 ^ b8) | (a4 ^ b4)) == 0;
+}
+
 /* Does m, received on a port whose frames may be max_in long, exceed what
  * egress port out carries? An L2 switch cannot fragment, so such a frame is
  * dropped on the egress port (tx_oversize), as a bridge does. Ports of equal
@@ -311,14 +351,26 @@ prepare_keys(struct l2_cls *c)
  * answers in the metadata for storm_limit (XVS_META_DST_*, dp.h) and in cls
  * for pass 2: one lookup per destination serves both. */
 static void
-lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, uint16_t k)
+lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k)
 {
+	uint8_t flags = 0;
+
 	for (uint16_t i = 0; i < k; i++) {
 		struct l2_cls *c = &cls[i];
 		struct xvs_pkt_meta *md = xvs_meta(pkts[i]);
 
 		if (c->l2.dst[0] & 1)
 			continue;
+		if (run[i] && cls[i - 1].dst_looked) {
+			/* The metadata of the frame before, copied before
+			 * its flags got here: the same flags, stored without
+			 * loading them back from the copy just written. */
+			c->dst_found = cls[i - 1].dst_found;
+			c->dst_hit = cls[i - 1].dst_hit;
+			c->dst_looked = true;
+			md->flags = flags;
+			continue;
+		}
 		if (c->same && cls[i - 1].dst_looked) {
 			c->dst_found = cls[i - 1].dst_found;
 			c->dst_hit = cls[i - 1].dst_hit;
@@ -326,7 +378,8 @@ lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, uint16_t k)
 			c->dst_found = xvs_fdb_lookup_key(xvs_dp.fdb, &c->dst, &c->dst_hit);
 		}
 		c->dst_looked = true;
-		md->flags |= XVS_META_DST_LOOKED | (c->dst_found ? XVS_META_DST_KNOWN : 0);
+		flags = md->flags | XVS_META_DST_LOOKED | (c->dst_found ? XVS_META_DST_KNOWN : 0);
+		md->flags = flags;
 	}
 }
 
@@ -348,13 +401,16 @@ wants_dsts(const struct xvs_snap_pipeline *pipe)
  * survivors; a frame a stage modified is classified again (its VLAN stays). */
 static uint16_t
 ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_port *ip,
-	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, uint16_t k,
-	       uint64_t now_ns)
+	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run,
+	       uint16_t k, uint64_t now_ns)
 {
 	uint8_t orig[XVS_BURST], mod[XVS_BURST];
+	bool changed, prev_mod = false;
 	uint16_t n = xvs_stages_run_ingress(w, s, ip->pipe.in, ip->pipe.n_in, in_port, pkts, k,
-					    now_ns, orig, mod);
-	bool prev_mod = false;
+					    now_ns, run, orig, mod, &changed);
+
+	if (likely(!changed))
+		return n; /* every frame passed as it was: cls[] holds */
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct l2_cls *c = &cls[i];
@@ -385,6 +441,7 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	const struct xvs_snap_port *ip = &s->port[in_port];
 	struct xvs_port_counters *ic = &w->ctr[in_port];
 	struct l2_cls cls[XVS_BURST];
+	uint8_t run[XVS_BURST];  /* with metadata: frame i is of the run of i - 1 (same_l34) */
 	uint64_t now_ns = xvs_tsc_ns(now_tsc);
 	uint64_t bytes = 0;
 	/* Metadata is for stages: filled when this port has ingress stages or
@@ -396,10 +453,12 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 
 	/* Pass 1: parse and apply ingress VLAN rules; drop what fails, in place. */
 	uint16_t k = 0;
+	bool prio_prev = false; /* the frame before (kept) had a priority tag */
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct l2_cls *c = &cls[k];
+		bool prio = false;
 		int r;
 
 		if (i + 4 < n)
@@ -445,12 +504,25 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			c->l2.src = c->l2.dst + RTE_ETHER_ADDR_LEN;
 			c->l2.prio_tagged = false;
 			c->l2.l3_off -= XVS_VLAN_HLEN;
+			prio = true;
 		}
-		if (unlikely(meta_on))
-			xvs_meta_fill(m, &c->l2, in_port, c->vid);
 		/* Hash both addresses now and prefetch their buckets: by pass 2
 		 * the lines are in cache. */
 		c->same = k > 0 && same_addrs(c, &cls[k - 1]);
+		if (unlikely(meta_on)) {
+			/* A frame of the run before it: its metadata, copied.
+			 * Not across a priority tag, whose PCP the bytes
+			 * compared no longer hold. */
+			run[k] = c->same && !(prio | prio_prev) &&
+				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
+			if (run[k]) {
+				*xvs_meta(m) = *xvs_meta(pkts[k - 1]);
+				xvs_meta(m)->flow_hash = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ?
+								 m->hash.rss : 0;
+			} else {
+				xvs_meta_fill(m, &c->l2, in_port, c->vid);
+			}
+		}
 		c->dst_looked = false;
 		if (c->same) {
 			c->src = cls[k - 1].src;
@@ -459,6 +531,7 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			prepare_keys(c);
 		}
 		pkts[k++] = m;
+		prio_prev = prio;
 		continue;
 drop:
 		rte_pktmbuf_free(m);
@@ -468,8 +541,8 @@ drop:
 	ic->rx_bytes += bytes;
 	if (unlikely(ip->pipe.n_in > 0) && k > 0) {
 		if (wants_dsts(&ip->pipe))
-			lookup_dsts(pkts, cls, k);
-		k = ingress_stages(w, s, ip, in_port, pkts, cls, k, now_ns);
+			lookup_dsts(pkts, cls, run, k);
+		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns);
 	}
 
 	/* Pass 2: learn and forward. last_out is the unicast destination of the

@@ -383,20 +383,60 @@ test_pipeline_dp_guard_clean_mark(void **state)
 	}
 }
 
-/* An egress stage that records the destination each frame carries. */
-static struct xvs_dest seen_dst[XVS_BURST];
-static unsigned n_seen_dst;
+/* An egress stage that records the metadata each frame carries. */
+static struct xvs_pkt_meta rec_meta[XVS_BURST];
+static unsigned n_rec;
 
 static void
-dst_recorder(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+meta_recorder(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
 {
 	(void)ctx, (void)verdict, (void)reason;
-	for (uint16_t i = 0; i < b->n && n_seen_dst < XVS_BURST; i++)
-		seen_dst[n_seen_dst++] = b->meta[i]->dst;
+	for (uint16_t i = 0; i < b->n && n_rec < XVS_BURST; i++)
+		rec_meta[n_rec++] = *b->meta[i];
 }
 
-static const struct xvs_ext_ops dst_recorder_ops = {.size = sizeof(dst_recorder_ops),
-						    .process = dst_recorder};
+static const struct xvs_ext_ops meta_recorder_ops = {.size = sizeof(meta_recorder_ops),
+						     .process = meta_recorder};
+
+/* Set up forwarding from port 3 (02:..:01) to port 1 (02:..:02), both
+ * sinks, with the metadata recorder on port 1's egress. */
+static void
+recorder_setup(void)
+{
+	static const struct xvs_ext_desc rd = {
+		.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(rd), .name = "meta_recorder",
+		.kind = XVS_EXT_CAPTURE, .places = XVS_EXT_EGRESS, .ops = &meta_recorder_ops,
+	};
+	static struct xvs_port_ops pops;
+	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
+	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
+	struct xvs_err err;
+
+	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
+	n_sent = 0;
+	n_rec = 0;
+	sink_port(1, &pops);
+	sink_port(3, &pops);
+	snap->port[1].pipe.n_out = 1;
+	snap->port[1].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
+	snap->egress_stages = true;
+}
+
+/* Undo a forwarding test's set-up: the worker, ports 1 and 3 (as saved),
+ * the published snapshot, the FDB. */
+static void
+fwd_teardown(const struct xvs_snap_port *saved1, const struct xvs_snap_port *saved3)
+{
+	memset(w, 0, sizeof(*w));
+	snap->egress_stages = false;
+	snap->port[1] = *saved1;
+	snap->port[3] = *saved3;
+	atomic_store(&xvs_dp.snap, NULL);
+	xvs_fdb_destroy(xvs_dp.fdb);
+	xvs_dp.fdb = NULL;
+}
 
 /* Frames of one flow through the L2 stage: the first is looked up, the rest
  * take the same-flow shortcut, and every one of them must reach the egress
@@ -405,45 +445,55 @@ static const struct xvs_ext_ops dst_recorder_ops = {.size = sizeof(dst_recorder_
 static void
 test_pipeline_dp_same_flow_dst(void **state)
 {
-	static const struct xvs_ext_desc rd = {
-		.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(rd), .name = "dst_recorder",
-		.kind = XVS_EXT_CAPTURE, .places = XVS_EXT_EGRESS, .ops = &dst_recorder_ops,
-	};
-	static struct xvs_port_ops pops;
 	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
-	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
-	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
 	struct rte_mbuf *pkts[4];
-	struct xvs_err err;
 
 	(void)state;
-	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
-	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
-	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
-	n_sent = 0;
-	n_seen_dst = 0;
-	sink_port(1, &pops);
-	sink_port(3, &pops);
-	snap->port[1].pipe.n_out = 1;
-	snap->port[1].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
-	snap->egress_stages = true;
+	recorder_setup();
 	burst(pkts, 4);
 	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0), 4);
 	xvs_tx_flush_all(w, snap);
 	assert_int_equal(n_sent, 4);
-	assert_int_equal(n_seen_dst, 4);
-	for (unsigned i = 0; i < n_seen_dst; i++) {
-		assert_int_equal(seen_dst[i].kind, XVS_DEST_PORT);
-		assert_int_equal(seen_dst[i].id, 1);
+	assert_int_equal(n_rec, 4);
+	for (unsigned i = 0; i < n_rec; i++) {
+		assert_int_equal(rec_meta[i].dst.kind, XVS_DEST_PORT);
+		assert_int_equal(rec_meta[i].dst.id, 1);
 	}
 	assert_int_equal(w->ctr[3].forwarded, 4);
 	rte_pktmbuf_free_bulk(sent, n_sent);
-	memset(w, 0, sizeof(*w));
-	snap->egress_stages = false;
-	snap->port[1] = saved1;
-	snap->port[3] = saved3;
-	xvs_fdb_destroy(xvs_dp.fdb);
-	xvs_dp.fdb = NULL;
+	fwd_teardown(&saved1, &saved3);
+}
+
+/* A priority-tagged frame among untagged ones of its flow: the tag is
+ * removed, its PCP stays in the metadata, and neither it nor the frame
+ * after it takes the metadata of the frame before (the bytes the L2 stage
+ * compares for a run no longer hold the PCP). */
+static void
+test_pipeline_dp_prio_tag_breaks_run(void **state)
+{
+	static const uint8_t want[5] = {0, 5, 0, 0, 3};
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct rte_mbuf *pkts[5];
+
+	(void)state;
+	recorder_setup();
+	burst(pkts, 5);
+	for (int i = 1; i < 5; i += 3) { /* frames 1 and 4: a priority tag */
+		uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(pkts[i], 4);
+
+		assert_non_null(p);
+		memmove(p, rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, 4), 12);
+		p[12] = 0x81, p[13] = 0x00;
+		p[14] = (uint8_t)(want[i] << 5), p[15] = 0;
+	}
+	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 5, 0), 5);
+	xvs_tx_flush_all(w, snap);
+	assert_int_equal(n_sent, 5);
+	assert_int_equal(n_rec, 5);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(rec_meta[i].pcp, want[i]);
+	rte_pktmbuf_free_bulk(sent, n_sent);
+	fwd_teardown(&saved1, &saved3);
 }
 
 /* storm_limit on the input port counts unknown unicast and not known
@@ -487,12 +537,7 @@ test_pipeline_dp_storm_shares_lookup(void **state)
 	assert_int_equal(w->stage_ctr[7].v[XVS_STAGE_CTR_DROP0], 3);
 	assert_int_equal(n_sent, 4);
 	rte_pktmbuf_free_bulk(sent, n_sent);
-	memset(w, 0, sizeof(*w));
-	snap->port[1] = saved1;
-	snap->port[3] = saved3;
-	atomic_store(&xvs_dp.snap, NULL);
-	xvs_fdb_destroy(xvs_dp.fdb);
-	xvs_dp.fdb = NULL;
+	fwd_teardown(&saved1, &saved3);
 	sd->ops->state_free(ctx, st);
 	sd->ops->fini(ctx);
 }
@@ -542,7 +587,7 @@ fc_burst(const struct xvs_snap_stage *st, unsigned n_st, uint64_t gen)
 			p[37] = 0x2f; /* destination port 5679: no rule */
 	}
 	snap->gen = gen;
-	o.n = xvs_stages_run_ingress(w, snap, st, n_st, 3, pkts, 8, 0, o.orig, mod);
+	o.n = xvs_stages_run_ingress(w, snap, st, n_st, 3, pkts, 8, 0, NULL, o.orig, mod, NULL);
 	for (uint16_t i = 0; i < o.n; i++)
 		assert_int_equal(rte_pktmbuf_mtod(pkts[i], uint8_t *)[59], o.orig[i]);
 	memset(o.orig + o.n, 0, sizeof(o.orig) - o.n);
@@ -597,6 +642,136 @@ test_pipeline_dp_flow_cache_as_stages(void **state)
 	}
 }
 
+/* One random burst of up to 32 frames from port 3 (to port 1) through the
+ * L2 stage, in runs (a frame repeats the one before it half of the time) of
+ * variants of burst()'s frame that differ where the flow cache's key or
+ * the metadata do (source MAC, address, protocol, ports, length, tag) or
+ * only where neither does (IP ID, TTL, checksum): the index bytes (59) of
+ * what came out, appended to out (n_out of them), and the drop counters. */
+static void
+runs_burst(uint32_t *rng, const struct xvs_snap_stage *st, uint8_t *out, unsigned *n_out,
+	   uint64_t *ctr, bool one_by_one)
+{
+	struct rte_mbuf *pkts[XVS_BURST];
+	uint16_t n;
+	unsigned v = 0;
+
+	*rng = *rng * 1103515245u + 12345u;
+	n = (uint16_t)(1 + (*rng >> 16) % XVS_BURST);
+
+	burst(pkts, n);
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t *p = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+
+		*rng = *rng * 1103515245u + 12345u;
+		if (i == 0 || (*rng >> 20) % 2 == 0)
+			v = (*rng >> 8) % 8;
+		switch (v) {
+		case 1: p[37] = 0x2f; break;             /* dst port 5679 */
+		case 2: p[35] = 0xd3; break;             /* src port 1235 */
+		case 3: p[11] = 0x66; break;             /* another source MAC */
+		case 4: p[14 + 9] = 6; break;            /* "TCP" */
+		case 5: p[29] = 9; break;                /* source 10.0.0.9 */
+		case 6: p[14 + 9] = 6; p[14 + 3] = 39; break; /* "TCP" too short for ports */
+		default: break;
+		}
+		/* what no key holds: differs frame to frame */
+		p[14 + 5] = (uint8_t)(*rng >> 24);
+		p[14 + 8] = (uint8_t)(*rng >> 4);
+		p[14 + 11] = (uint8_t)i;
+	}
+	if (one_by_one) /* no runs: the reference */
+		for (uint16_t i = 0; i < n; i++)
+			xvs_l2_forward_burst(w, snap, 3, &pkts[i], 1, 0);
+	else
+		xvs_l2_forward_burst(w, snap, 3, pkts, n, 0);
+	xvs_tx_flush_all(w, snap);
+	for (unsigned j = 0; j < n_sent; j++)
+		out[(*n_out)++] = rte_pktmbuf_mtod(sent[j], uint8_t *)[59];
+	rte_pktmbuf_free_bulk(sent, n_sent);
+	n_sent = 0;
+	ctr[0] = w->stage_ctr[st[0].id].v[XVS_STAGE_CTR_DROP0];
+	ctr[1] = w->stage_ctr[st[1].id].v[XVS_STAGE_CTR_DROP0];
+	ctr[2] = w->stage_ctr[st[1].id].v[XVS_ACL_CTR_DENIED];
+	ctr[3] = w->stage_ctr[st[1].id].v[XVS_ACL_CTR_NO_MATCH];
+	ctr[4] = w->stage_ctr[st[1].id].v[XVS_ACL_CTR_ALLOWED];
+}
+
+/* Runs of one flow through the whole L2 stage with mac_spoof and an ACL on
+ * the input port: bursts through the flow cache (whose runs come from the
+ * L2 stage's byte comparison, same_l34, which also copies the metadata)
+ * let out the same frames and count the same as their frames one burst
+ * each through the stages alone, with the rules changed (and a new
+ * snapshot generation) every 10 bursts. */
+static void
+test_pipeline_dp_flow_cache_runs(void **state)
+{
+	static const char *const rules[] = {
+		"dir=out action=deny proto=udp remote-port=5678",
+		"dir=out action=deny proto=udp local-port=1235",
+		"dir=out action=deny remote-ip=10.0.0.2/32 local-ip=10.0.0.9/32",
+		"dir=out action=deny proto=tcp remote-port=5678",
+	};
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
+	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
+	static uint8_t out[2][60 * XVS_BURST];
+	unsigned n_out[2];
+	struct xvs_snap_stage st[2];
+	struct xvs_fcache *fc = xvs_fcache_create(SOCKET_ID_ANY);
+	struct xvs_fcache_stats fs;
+	struct xvs_err err;
+
+	(void)state;
+	assert_non_null(fc);
+	xvs_dp.n_workers_max = 1;
+	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
+	n_sent = 0;
+	sink_port(1, &pops);
+	sink_port(3, &pops);
+	atomic_store(&xvs_dp.snap, snap);
+	st[0] = stage_with(&xvs_stage_mac_spoof, 8, "macs", "02:00:00:00:00:01");
+	for (unsigned round = 0; round < 8; round++) {
+		uint64_t ctr[2][5];
+
+		st[1] = stage_with(&xvs_acl_stage_desc, 12, "1", rules[round % 4]);
+		snap->port[3].pipe.n_in = 2;
+		memcpy(snap->port[3].pipe.in, st, sizeof(st));
+		snap->gen++;
+		for (unsigned b = 0; b < 10; b++) {
+			for (int cached = 0; cached <= 1; cached++) {
+				uint32_t rng = (round * 1000 + b) * 2654435761u;
+
+				w->fcache = cached ? fc : NULL;
+				n_out[cached] = 0;
+				memset(w->stage_ctr, 0, sizeof(w->stage_ctr));
+				runs_burst(&rng, st, out[cached], &n_out[cached], ctr[cached], !cached);
+			}
+			w->fcache = NULL;
+			if (n_out[0] != n_out[1] || memcmp(out[0], out[1], n_out[0]) != 0 ||
+			    memcmp(ctr[0], ctr[1], sizeof(ctr[0])) != 0)
+				fail_msg("round %u burst %u: %u frames out (%lu spoofed, %lu denied) "
+					 "through the cache, %u (%lu, %lu) through the stages",
+					 round, b, n_out[1], (unsigned long)ctr[1][0],
+					 (unsigned long)ctr[1][1], n_out[0], (unsigned long)ctr[0][0],
+					 (unsigned long)ctr[0][1]);
+		}
+		st[1].desc->ops->state_free(st[1].ctx, (void *)(uintptr_t)st[1].state);
+		st[1].desc->ops->fini(st[1].ctx);
+	}
+	xvs_fcache_stats(fc, &fs);
+	assert_true(fs.hits > fs.misses); /* runs and bursts shared lookups */
+	assert_int_equal(fs.bypass, 0);
+	xvs_fcache_free(fc);
+	st[0].desc->ops->state_free(st[0].ctx, (void *)(uintptr_t)st[0].state);
+	if (st[0].desc->ops->fini != NULL)
+		st[0].desc->ops->fini(st[0].ctx);
+	fwd_teardown(&saved1, &saved3);
+}
+
 int
 main(void)
 {
@@ -613,6 +788,8 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_guard_clean_mark, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_storm_shares_lookup, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_flow_cache_as_stages, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_flow_cache_runs, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_prio_tag_breaks_run, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)

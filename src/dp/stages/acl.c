@@ -649,6 +649,45 @@ xvs_acl_stage_apply(const void *state, const struct xvs_ext_burst *b, const uint
 	apply_results(st, &st->w[b->worker], b, keys, res, verdict, reason);
 }
 
+int
+xvs_acl_stage_apply_runs(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
+			 const uint16_t *start, uint16_t n_runs, uint8_t *verdict, uint8_t *reason)
+{
+	struct acl_state *st = state_for(b, state);
+	uint64_t *ctr = b->counters;
+	struct acl_worker *w;
+	int dropped = 0;
+
+	if (st == NULL)
+		return 0;
+	if (st->stateful || st->metered)
+		return -1;
+	w = &st->w[b->worker];
+	for (uint16_t j = 0; j < n_runs; j++) {
+		uint16_t i = start[j], e = j + 1 < n_runs ? start[j + 1] : b->n;
+		uint32_t r = res[j];
+
+		if (r == 0) {
+			ctr[XVS_ACL_CTR_NO_MATCH] += e - i;
+			continue;
+		}
+		w->hits[r - 1] += e - i;
+		if (st->rules[r - 1].action != XVS_ACL_DENY) {
+			ctr[XVS_ACL_CTR_ALLOWED] += e - i;
+			continue;
+		}
+		ctr[XVS_ACL_CTR_DENIED] += e - i;
+		if (dropped == 0)
+			memset(verdict, XVS_VERDICT_PASS, b->n);
+		dropped = 1;
+		for (; i < e; i++) {
+			verdict[i] = XVS_VERDICT_DROP;
+			reason[i] = XVS_ACL_DROP_DENY;
+		}
+	}
+	return dropped;
+}
+
 /* ---- Control thread ---- */
 
 static int

@@ -89,6 +89,17 @@ int xvs_acl_stage_classify(const void *state, const struct xvs_ext_burst *b,
 void xvs_acl_stage_apply(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
 			 uint8_t *verdict, uint8_t *reason);
 
+/* xvs_acl_stage_apply for runs of frames with one answer each: run j is
+ * frames start[j] .. start[j + 1] - 1 of b (the last one to b->n), res[j]
+ * its answer. Counts each run at once. Returns 0 when every frame passes
+ * (verdict and reason not written), 1 when some were denied (verdict[i] set
+ * for every frame, reason[i] for the drops), or -1, having done nothing,
+ * when the state has meters or stateful rules (per packet work: use
+ * xvs_acl_stage_apply). */
+int xvs_acl_stage_apply_runs(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
+			     const uint16_t *start, uint16_t n_runs, uint8_t *verdict,
+			     uint8_t *reason);
+
 /* Test seam: when set, a stateful allow recording a flow calls it between
  * writing the flow's timeout and its time (which makes the flow live with
  * that timeout), on the recording worker, so a test can run a reader at the
