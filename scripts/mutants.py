@@ -562,6 +562,37 @@ MUTANTS = [
        "mp[k]->size / XVS_QOS_POOL_SHARE : UINT32_MAX;")],
      [e2e("test_qos_pfc.py", "pool_share_holds_for_all_owners")]),
 
+    ("qos-direct-jumps-backlog", "the QoS owner sends its own burst at once although frames "
+     "of its class wait in the FIFO (out of order, ahead of the backlog)",
+     [("src/dp/qos_egress.c",
+       "\tfor (uint32_t i = 0; i < n_cls; i++)\n\t\tif (q->q[i].tail != q->q[i].head)\n"
+       "\t\t\treturn false;\n",
+       "\tfor (uint32_t i = 0; i < n_cls && false; i++)\n\t\tif (q->q[i].tail != q->q[i].head)\n"
+       "\t\t\treturn false;\n")],
+     [unit("test_qos_dp")]),
+
+    ("qos-direct-one-class", "the QoS owner's direct path takes a whole burst as the class of "
+     "its first frame (a run reused across a class change)",
+     [("src/dp/qos_egress.c", "\t\tif (xvs_meta(pkts[i])->tclass != c)\n\t\t\treturn false;\n",
+       "\t\tif (false && xvs_meta(pkts[i])->tclass != c)\n\t\t\treturn false;\n")],
+     [unit("test_qos_dp")]),
+
+    ("qos-direct-skips-rings", "the QoS owner's direct path ignores frames other workers "
+     "handed over (its own burst goes ahead of them)",
+     [("src/dp/qos_egress.c",
+       "\t\tif (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))\n\t\t\treturn false;\n"
+       "\tfor (uint16_t i = 0; i < n; i++) {\n",
+       "\t\tif (false && q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))\n"
+       "\t\t\treturn false;\n\tfor (uint16_t i = 0; i < n; i++) {\n")],
+     [unit("test_qos_dp")]),
+
+    ("qos-idle-skips-rings", "the QoS owner's turn is skipped while only other workers' "
+     "hand-off rings hold frames",
+     [("src/dp/qos_egress.c",
+       "\t\t\treturn false;\n\treturn true;\n",
+       "\t\t\treturn true;\n\treturn true;\n")],
+     [unit("test_qos_dp")]),
+
     ("qos-rpc-stray-keys", "qos.class_del ignores keys it does not know (a malformed request "
      "deletes the class)",
      [("src/ctl/cmd_qos.c", "\tif ((r = xvsd_params_only(params, \"qos.class_del\",",
