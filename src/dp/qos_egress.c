@@ -473,17 +473,20 @@ xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 		struct xvs_qos_port *q = p->qos;
 		const struct xvs_qos_plan *pl = p->qos_plan;
 
-		if (now_ns == 0)
-			now_ns = xvs_tsc_ns(rte_rdtsc());
-		if (unlikely(q->plan_gen != pl->gen))
+		if (unlikely(q->plan_gen != pl->gen)) {
+			if (now_ns == 0)
+				now_ns = xvs_tsc_ns(rte_rdtsc());
 			reconfigure(w, q, pl, out, now_ns);
+		}
 		if (idle(q, pl)) {
 			/* What a pick with nothing backlogged does (core/qos.c):
-			 * every class leaves the sharing. */
+			 * every class leaves the sharing. No clock read. */
 			for (uint32_t c = 0; c < pl->cfg.n_classes; c++)
 				q->sched.cls[c].active = false;
 			continue;
 		}
+		if (now_ns == 0)
+			now_ns = xvs_tsc_ns(rte_rdtsc());
 		if (!have_pb) {
 			pool_budget(w, s, &pb);
 			have_pb = true;
