@@ -531,6 +531,19 @@ MUTANTS = [
        "\t\t\t\tif (false && !burst_eval(s, (uint32_t)last,")],
      [unit("test_qos")]),
 
+    ("qos-burst-one-class-stays-active", "the burst scheduler's one-class path leaves the "
+     "class active when its frames run out (it keeps its tag over an idle spell)",
+     [("src/core/qos.c", "\t\t\t\tif (--left[i] == 0) {\n\t\t\t\t\tc->active = false;\n",
+       "\t\t\t\tif (--left[i] == 0) {\n\t\t\t\t\t(void)0;\n")],
+     [unit("test_qos")]),
+
+    ("qos-burst-one-class-port-free", "the burst scheduler's one-class path does not charge "
+     "the port's bucket (a paced port sends above its rate)",
+     [("src/core/qos.c",
+       "\t\t\t\tif (s->port.rate_bps != 0)\n\t\t\t\t\ts->port.tokens -= tb_cost(clen);\n",
+       "\t\t\t\tif (s->port.rate_bps == 0)\n\t\t\t\t\ts->port.tokens -= tb_cost(clen);\n")],
+     [unit("test_qos")]),
+
     ("qos-pause-quantum-wrong", "a pause quantum is taken as 64 bit times instead of 512",
      [("src/core/qos.c", "\tuint64_t bits_ns = (uint64_t)quanta * 512 * NS_PER_S;\n",
        "\tuint64_t bits_ns = (uint64_t)quanta * 64 * NS_PER_S;\n")],
