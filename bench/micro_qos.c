@@ -6,9 +6,14 @@
  * bursts of 32 64-byte UDP frames spread over the classes. Per burst: the
  * direct transmit (the QoS-off path: xvs_tx_direct to a port whose tx_burst
  * takes the frames back) against classification + hand-off into the class
- * FIFOs + the owner's scheduling turn + the same transmit. The minimum over
- * many trials of TSC cycles per packet, so other load on the host does not
- * count.
+ * FIFOs + the owner's scheduling turn + the same transmit. Then the whole
+ * switch path without the I/O (each burst copied into fresh mbufs as a pcap
+ * port does, xvs_l2_forward_burst from port 0 to port 1, the tx flush, the
+ * owner's turn; port 1's tx frees the frames) with QoS off and on, for 1
+ * flow, 1 flow whose frames spread over the 8 classes, and the 10k flows of
+ * bench/'s pcap: the ratio issue 13's target is about (QoS-on rate / QoS-off
+ * rate), minus the drivers' share. The minimum over many trials of TSC
+ * cycles per packet, so other load on the host does not count.
  *
  *   build/micro_qos [trials]
  */
@@ -22,6 +27,7 @@
 #include <rte_mbuf.h>
 
 #include "dp.h"
+#include "micro/bench_set.h"
 #include "port_ops.h"
 #include "qos_egress.h"
 
@@ -29,6 +35,16 @@ struct xvs_dp xvs_dp;
 
 #define ITERS 200
 #define N_RULES 7
+#define FLOW_SETS 313 /* bursts of the 10k-flow set: 10,016 frames */
+
+/* A UDP destination port of class c under the rules of datapath_xvs.py
+ * qos_classes(): rule i (class i + 1) is dport 1 + i * 8192 .. (i + 1) * 8192;
+ * dport 0 matches none (the default flow, class 0). */
+static uint16_t
+dport_of(unsigned c)
+{
+	return c == 0 ? 0 : (uint16_t)((c - 1) * 8192 + 100);
+}
 
 static const uint8_t frame[60] = {
 	0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,          /* Ethernet */
@@ -86,6 +102,128 @@ measure(struct xvs_worker *w, const struct xvs_snapshot *s, struct rte_mbuf **pk
 	return (double)best / (ITERS * XVS_BURST);
 }
 
+static uint16_t
+sink_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
+{
+	(void)priv, (void)q;
+	for (uint16_t i = 0; i < n; i++)
+		*bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	rte_pktmbuf_free_bulk(pkts, n);
+	return n;
+}
+
+/* QoS on port 1 (plan pl, state q) or off, as xvsd's snapshot has it: on,
+ * every frame's metadata is filled (egress_stages) and worker 0 owns the
+ * port's scheduling point. */
+static void
+set_qos(struct xvs_snapshot *s, struct xvs_qos_port *q, struct xvs_qos_plan *pl)
+{
+	s->port[1].qos = q;
+	s->port[1].qos_plan = pl;
+	s->port[1].qos_owner = 0;
+	s->egress_stages = q != NULL;
+	s->worker[0].n_qos_owned = q != NULL;
+	s->n_qos_owners = q != NULL;
+}
+
+/* The switch path per packet: n_sets bursts copied from the templates in
+ * sets[] into fresh mbufs, through xvs_l2_forward_burst from port 0 to port
+ * 1, the tx flush and (QoS on) the owner's turn, as the worker loop runs
+ * them. */
+static double
+measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, struct rte_mbuf **sets,
+	       unsigned n_sets, unsigned trials)
+{
+	uint64_t best = UINT64_MAX;
+	uint64_t rx0 = w->ctr[0].rx_packets, tx0 = w->ctr[1].tx_packets;
+
+	for (unsigned t = 0; t < trials; t++) {
+		uint64_t t0 = rte_rdtsc_precise(), d;
+
+		for (unsigned it = 0; it < n_sets; it++) {
+			struct rte_mbuf *pkts[XVS_BURST], **tpl = &sets[it * XVS_BURST];
+
+			if (rte_pktmbuf_alloc_bulk(xvs_dp.pool, pkts, XVS_BURST) != 0)
+				exit(1);
+			for (unsigned i = 0; i < XVS_BURST; i++) {
+				uint16_t len = rte_pktmbuf_data_len(tpl[i]);
+
+				memcpy(rte_pktmbuf_append(pkts[i], len),
+				       rte_pktmbuf_mtod(tpl[i], const void *), len);
+			}
+			xvs_l2_forward_burst(w, s, 0, pkts, XVS_BURST, t0);
+			if (s->worker[0].n_qos_owned > 0)
+				xvs_qos_service(w, s);
+			xvs_tx_flush_all(w, s);
+		}
+		d = rte_rdtsc_precise() - t0;
+		if (d < best)
+			best = d;
+	}
+	if (w->ctr[1].tx_packets - tx0 != w->ctr[0].rx_packets - rx0) {
+		fprintf(stderr, "the switch lost frames: rx %lu tx %lu\n",
+			(unsigned long)(w->ctr[0].rx_packets - rx0),
+			(unsigned long)(w->ctr[1].tx_packets - tx0));
+		exit(1);
+	}
+	return (double)best / (n_sets * XVS_BURST);
+}
+
+/* The switch path with QoS off and on, alternately (the minimum of each over
+ * rounds), and their ratio: the QoS-on rate over the QoS-off rate. */
+static void
+compare_switch(const char *what, struct xvs_worker *w, struct xvs_snapshot *s,
+	       struct xvs_qos_port *q, struct xvs_qos_plan *pl, struct rte_mbuf **sets,
+	       unsigned n_sets, unsigned trials)
+{
+	double off = 1e30, on = 1e30, ns = 1e9 / (double)xvs_dp.tsc_hz;
+
+	for (unsigned r = 0; r < 4; r++) {
+		set_qos(s, NULL, NULL);
+		off = RTE_MIN(off, measure_switch(w, s, sets, n_sets, trials));
+		set_qos(s, q, pl);
+		on = RTE_MIN(on, measure_switch(w, s, sets, n_sets, trials));
+	}
+	set_qos(s, NULL, NULL);
+	printf("  %-22s QoS off %6.2f ns, on %6.2f ns (QoS adds %5.2f ns): ratio %.2f\n", what,
+	       off * ns, on * ns, (on - off) * ns, off / on);
+}
+
+/* Anchor: the scheduler alone, what QoS costs at least per frame with the
+ * classes' shares exact: xvs_qos_pick_burst of bursts of 32 64-byte frames
+ * of one class (the 1-flow case), the clock read once per burst as the
+ * owner's turn does. */
+static double
+measure_pick(const struct xvs_qos_plan *pl, unsigned trials)
+{
+	static uint32_t lens[XVS_QOS_FIFO_SIZE];
+	struct xvs_qos_backlog bl[XVS_QOS_MAX_CLASSES] = {{0}};
+	struct xvs_qos_sched sch;
+	uint64_t best = UINT64_MAX;
+	uint8_t out[XVS_BURST];
+
+	for (unsigned i = 0; i < XVS_QOS_FIFO_SIZE; i++)
+		lens[i] = 60;
+	for (unsigned c = 0; c < XVS_QOS_MAX_CLASSES; c++)
+		bl[c] = (struct xvs_qos_backlog){lens, XVS_QOS_FIFO_SIZE - 1, 0, 0};
+	xvs_qos_sched_init(&sch, &pl->cfg, xvs_tsc_ns(rte_rdtsc()));
+	for (unsigned t = 0; t < trials; t++) {
+		uint64_t t0 = rte_rdtsc_precise(), d;
+
+		for (unsigned it = 0; it < ITERS; it++) {
+			bl[1].n = XVS_BURST;
+			if (xvs_qos_pick_burst(&sch, bl, 0, xvs_tsc_ns(rte_rdtsc()), out, XVS_BURST,
+					       NULL) != XVS_BURST)
+				exit(1);
+			bl[1].head += XVS_BURST;
+		}
+		d = rte_rdtsc_precise() - t0;
+		if (d < best)
+			best = d;
+	}
+	return (double)best / (ITERS * XVS_BURST);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -98,6 +236,11 @@ main(int argc, char **argv)
 	struct xvs_worker *w;
 	struct rte_mempool *mp;
 	struct xvs_err err;
+	struct xvs_fdb_params fp = {.max_entries = 4096, .aging_ns = 0};
+	static struct rte_mbuf *sets[FLOW_SETS * XVS_BURST];
+	struct rte_mbuf *one[XVS_BURST], *spread[XVS_BURST];
+	static struct xvs_port_ops sink = {.tx_burst = sink_tx};
+	struct xvs_qos_port *q;
 	struct xvs_l2 l2;
 	double off, on;
 
@@ -105,13 +248,15 @@ main(int argc, char **argv)
 		return 1;
 	xvs_dp.tsc_hz = rte_get_tsc_hz();
 	xvs_dp.n_workers_max = 1;
-	mp = rte_pktmbuf_pool_create("bench", 1024, 0, XVS_MBUF_PRIV_SIZE,
+	mp = rte_pktmbuf_pool_create("bench", 16384, 256, XVS_MBUF_PRIV_SIZE,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	w = rte_zmalloc("w", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	s = rte_zmalloc("s", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	pl = rte_zmalloc("pl", sizeof(*pl), RTE_CACHE_LINE_SIZE);
-	if (mp == NULL || w == NULL || s == NULL || pl == NULL)
+	if (mp == NULL || w == NULL || s == NULL || pl == NULL ||
+	    xvs_fdb_create(&fp, &xvs_dp.fdb, &err) < 0)
 		return 1;
+	xvs_dp.pool = xvs_dp.flood_pool = mp;
 	/* 8 classes: default + 7 UDP destination port ranges, weights 1..7 */
 	pl->gen = 1;
 	pl->layout_gen = 1;
@@ -126,8 +271,8 @@ main(int argc, char **argv)
 		char m[64];
 
 		snprintf(pl->cfg.cls[i + 1].name, XVS_QOS_NAME_LEN, "c%u", i);
-		pl->cfg.cls[i + 1].weight = i + 2;
-		snprintf(m, sizeof(m), "udp dport %u-%u", 1000 + i * 1000, 1999 + i * 1000);
+		pl->cfg.cls[i + 1].weight = i + 1;
+		snprintf(m, sizeof(m), "udp dport %u-%u", 1 + i * 8192, (i + 1) * 8192);
 		if (xvs_qos_match_parse(m, &pl->rules[i], &err) < 0)
 			return 1;
 		pl->rules[i].cls = (uint8_t)(i + 1);
@@ -149,7 +294,7 @@ main(int argc, char **argv)
 	s->worker[0].qos_owned[0] = 1;
 	for (unsigned i = 0; i < XVS_BURST; i++) {
 		uint8_t *d;
-		uint16_t dport = (uint16_t)(500 + (i % 8) * 1000); /* class i % 8 */
+		uint16_t dport = dport_of(i % 8); /* class i % 8 */
 
 		pkts[i] = rte_pktmbuf_alloc(mp);
 		d = (uint8_t *)rte_pktmbuf_append(pkts[i], sizeof(frame));
@@ -167,5 +312,81 @@ main(int argc, char **argv)
 	       off * 1e9 / (double)xvs_dp.tsc_hz);
 	printf("  classify + hand-off + schedule + tx       %6.2f ns  (QoS adds %.2f ns)\n",
 	       on * 1e9 / (double)xvs_dp.tsc_hz, (on - off) * 1e9 / (double)xvs_dp.tsc_hz);
+
+	/* The switch path: port 0 -> port 1, the frames' sources on port 0
+	 * and destinations on port 1 in the FDB, as datapath_xvs.py's xvs-fdb. */
+	q = s->port[1].qos;
+	for (int p = 0; p <= 1; p++) {
+		s->port[p].active = true;
+		s->port[p].ops = &sink;
+		s->port[p].n_txq = 1;
+		s->port[p].tx_meta_offload = true;
+		s->port[p].max_frame = 1514;
+		s->port[p].vlan.mode = XVS_VLAN_TRUNK;
+		s->port[p].vlan.native_vid = 1;
+		memset(s->port[p].vlan.allowed, 0xff, sizeof(s->port[p].vlan.allowed));
+	}
+	s->port[0].n_rx_workers = 1;
+	s->n_flood = 2;
+	s->flood[0] = 0;
+	s->flood[1] = 1;
+	atomic_store(&xvs_dp.snap, s);
+	xvs_fdb_add_static(xvs_dp.fdb, frame, 1, 1, &err);
+	xvs_fdb_add_static(xvs_dp.fdb, frame + 6, 1, 0, &err);
+	for (unsigned i = 0; i < XVS_BURST; i++) {
+		uint8_t *d;
+
+		one[i] = rte_pktmbuf_alloc(mp);
+		spread[i] = rte_pktmbuf_alloc(mp);
+		if (one[i] == NULL || spread[i] == NULL)
+			return 1;
+		d = (uint8_t *)rte_pktmbuf_append(one[i], sizeof(frame));
+		memcpy(d, frame, sizeof(frame));
+		d[37] = 9; /* dport 9 as the 1-flow pcap: class 1 */
+		d[36] = 0;
+		d = (uint8_t *)rte_pktmbuf_append(spread[i], sizeof(frame));
+		memcpy(d, frame, sizeof(frame));
+		d[36] = (uint8_t)(dport_of(i % 8) >> 8);
+		d[37] = (uint8_t)dport_of(i % 8);
+	}
+	for (unsigned i = 0; i < FLOW_SETS * XVS_BURST; i++) {
+		uint8_t f[64];
+		unsigned len = bench_flow_frame(i, f);
+
+		sets[i] = rte_pktmbuf_alloc(mp);
+		if (sets[i] == NULL)
+			return 1;
+		memcpy(rte_pktmbuf_append(sets[i], (uint16_t)len), f, len);
+		memset(&l2, 0, sizeof(l2));
+		xvs_parse_l2(f, len, &l2);
+		xvs_fdb_add_static(xvs_dp.fdb, f, l2.tagged ? l2.vid : 1, 1, &err);
+		xvs_fdb_add_static(xvs_dp.fdb, f + 6, l2.tagged ? l2.vid : 1, 0, &err);
+	}
+	trials = trials / 10 > 3 ? trials / 10 : 3;
+	printf("the switch path (parse, forward, QoS, tx; I/O replaced by copies), %u trials x 4:\n",
+	       trials);
+	compare_switch("1 flow, 1 class", w, s, q, pl, one, 1, trials * 50);
+	compare_switch("1 flow, 8 classes", w, s, q, pl, spread, 1, trials * 50);
+	compare_switch("10k flows, 1 class", w, s, q, pl, sets, FLOW_SETS, trials / 4 + 1);
+
+	/* What QoS cannot do without, per frame (1 flow): the metadata the
+	 * classifier reads (the switch path with it filled, QoS off) and the
+	 * scheduler's pick. */
+	{
+		double plain = 1e30, fill = 1e30, pick, ns = 1e9 / (double)xvs_dp.tsc_hz;
+
+		for (unsigned r = 0; r < 4; r++) {
+			set_qos(s, NULL, NULL);
+			plain = RTE_MIN(plain, measure_switch(w, s, one, 1, trials * 50));
+			s->egress_stages = true; /* the metadata filled, nothing else */
+			fill = RTE_MIN(fill, measure_switch(w, s, one, 1, trials * 50));
+		}
+		set_qos(s, NULL, NULL);
+		pick = measure_pick(pl, trials * 10);
+		printf("anchors (1 flow): metadata fill %.2f ns, scheduler pick %.2f ns per frame;\n"
+		       "  QoS-off %.2f ns + these = %.2f ns: ratio %.2f at best with both\n",
+		       (fill - plain) * ns, pick * ns, plain * ns, (fill + pick) * ns,
+		       plain / (fill + pick));
+	}
 	return 0;
 }

@@ -586,6 +586,19 @@ MUTANTS = [
        "\t\t\t\tif (false && !burst_eval(s, (uint32_t)last,")],
      [unit("test_qos")]),
 
+    ("qos-burst-one-class-stays-active", "the burst scheduler's one-class path leaves the "
+     "class active when its frames run out (it keeps its tag over an idle spell)",
+     [("src/core/qos.c", "\t\t\t\tif (--left[i] == 0) {\n\t\t\t\t\tc->active = false;\n",
+       "\t\t\t\tif (--left[i] == 0) {\n\t\t\t\t\t(void)0;\n")],
+     [unit("test_qos")]),
+
+    ("qos-burst-one-class-port-free", "the burst scheduler's one-class path does not charge "
+     "the port's bucket (a paced port sends above its rate)",
+     [("src/core/qos.c",
+       "\t\t\t\tif (s->port.rate_bps != 0)\n\t\t\t\t\ts->port.tokens -= tb_cost(clen);\n",
+       "\t\t\t\tif (s->port.rate_bps == 0)\n\t\t\t\t\ts->port.tokens -= tb_cost(clen);\n")],
+     [unit("test_qos")]),
+
     ("qos-pause-quantum-wrong", "a pause quantum is taken as 64 bit times instead of 512",
      [("src/core/qos.c", "\tuint64_t bits_ns = (uint64_t)quanta * 512 * NS_PER_S;\n",
        "\tuint64_t bits_ns = (uint64_t)quanta * 64 * NS_PER_S;\n")],
@@ -616,6 +629,37 @@ MUTANTS = [
      [("src/dp/qos_egress.c", "mp[k]->size / XVS_QOS_POOL_SHARE / owners : UINT32_MAX;",
        "mp[k]->size / XVS_QOS_POOL_SHARE : UINT32_MAX;")],
      [e2e("test_qos_pfc.py", "pool_share_holds_for_all_owners")]),
+
+    ("qos-direct-jumps-backlog", "the QoS owner sends its own burst at once although frames "
+     "of its class wait in the FIFO (out of order, ahead of the backlog)",
+     [("src/dp/qos_egress.c",
+       "\tfor (uint32_t i = 0; i < n_cls; i++)\n\t\tif (q->q[i].tail != q->q[i].head)\n"
+       "\t\t\treturn false;\n",
+       "\tfor (uint32_t i = 0; i < n_cls && false; i++)\n\t\tif (q->q[i].tail != q->q[i].head)\n"
+       "\t\t\treturn false;\n")],
+     [unit("test_qos_dp")]),
+
+    ("qos-direct-one-class", "the QoS owner's direct path takes a whole burst as the class of "
+     "its first frame (a run reused across a class change)",
+     [("src/dp/qos_egress.c", "\t\tif (xvs_meta(pkts[i])->tclass != c)\n\t\t\treturn false;\n",
+       "\t\tif (false && xvs_meta(pkts[i])->tclass != c)\n\t\t\treturn false;\n")],
+     [unit("test_qos_dp")]),
+
+    ("qos-direct-skips-rings", "the QoS owner's direct path ignores frames other workers "
+     "handed over (its own burst goes ahead of them)",
+     [("src/dp/qos_egress.c",
+       "\t\tif (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))\n\t\t\treturn false;\n"
+       "\tfor (uint16_t i = 0; i < n; i++) {\n",
+       "\t\tif (false && q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))\n"
+       "\t\t\treturn false;\n\tfor (uint16_t i = 0; i < n; i++) {\n")],
+     [unit("test_qos_dp")]),
+
+    ("qos-idle-skips-rings", "the QoS owner's turn is skipped while only other workers' "
+     "hand-off rings hold frames",
+     [("src/dp/qos_egress.c",
+       "\t\t\treturn false;\n\treturn true;\n",
+       "\t\t\treturn true;\n\treturn true;\n")],
+     [unit("test_qos_dp")]),
 
     ("qos-rpc-stray-keys", "qos.class_del ignores keys it does not know (a malformed request "
      "deletes the class)",

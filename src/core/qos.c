@@ -545,6 +545,49 @@ xvs_qos_pick_burst(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b,
 		if (c->strict != 0)
 			strict |= 1u << i;
 	}
+	if (elig != 0 && (elig & (elig - 1)) == 0 && k < max) {
+		/* One class may send (a single flow's, or the others empty or
+		 * held by their caps, which are not looked at again within a
+		 * burst): the loop below would pick it every time until its
+		 * frames, the port's bucket or max run out. The same picks and
+		 * charges without the search, when it is weighted and uncapped
+		 * (a strict or capped class takes the general loop). */
+		uint32_t i = (uint32_t)__builtin_ctz(elig);
+		struct xvs_qos_class *c = &s->cls[i];
+
+		if (c->strict == 0 && c->cap.rate_bps == 0) {
+			tb_refill(&s->port, now_ns);
+			for (;;) {
+				uint32_t clen = len[i] < FRAME_MAX ? len[i] : FRAME_MAX;
+				uint64_t ready = tb_ready_at(&s->port, tb_cost(clen), now_ns);
+
+				if (ready > now_ns) {
+					wake = ready;
+					break;
+				}
+				c->finish = tag[i];
+				s->vtime = tag[i];
+				if (s->port.rate_bps != 0)
+					s->port.tokens -= tb_cost(clen);
+				c->sent_bytes += len[i];
+				c->sent_frames++;
+				out[k++] = (uint8_t)i;
+				if (k == max)
+					break;
+				if (--left[i] == 0) {
+					c->active = false;
+					break;
+				}
+				pos[i]++;
+				len[i] = b[i].len[pos[i] & b[i].mask] + extra;
+				clen = len[i] < FRAME_MAX ? len[i] : FRAME_MAX;
+				tag[i] = c->finish + (uint64_t)clen * c->inv_w;
+			}
+			if (wake_ns != NULL)
+				*wake_ns = k == max ? 0 : wake;
+			return k;
+		}
+	}
 	for (int last = -1; k < max; ) {
 		uint32_t m, best = 0, clen;
 		int best_strict = -1;

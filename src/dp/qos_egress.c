@@ -183,6 +183,84 @@ fifo_put_burst(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qo
 		q->wake_ns = 0; /* a new head may send now, whatever held the others */
 }
 
+/* 802.1p: set the priority of a tagged frame, or give an untagged one a
+ * priority tag (VID 0, IEEE 802.1Q-2018 9.6), as the uplink's class says.
+ * Without headroom for the tag the frame goes unmarked. */
+static inline void
+mark_pcp(struct rte_mbuf *m, uint8_t pcp)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (m->data_len >= 18 && d[12] == 0x81 && d[13] == 0x00) {
+		d[14] = (uint8_t)((d[14] & 0x1f) | (pcp << 5));
+		return;
+	}
+	d = (uint8_t *)rte_pktmbuf_prepend(m, 4);
+	if (d == NULL)
+		return;
+	memmove(d, d + 4, 12);
+	d[12] = 0x81;
+	d[13] = 0x00;
+	d[14] = (uint8_t)(pcp << 5);
+	d[15] = 0;
+	if (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM))
+		m->l2_len += 4; /* offload offsets follow the headers */
+}
+
+/* The owner's own burst when the scheduler knows of nothing else: its
+ * FIFOs and every hand-off ring empty, the plan its scheduler was built for,
+ * never paused, every frame of one class c. Then the scheduler sees exactly
+ * what it would see once they were queued (this class alone backlogged),
+ * so it picks from the burst itself: what it allows now is sent at once
+ * (no FIFO put and take per frame, no scheduling turn), the rest is queued
+ * in order. Returns false (nothing done) when these do not hold. */
+static bool
+send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
+	    uint16_t out, struct rte_mbuf **pkts, uint16_t n, uint32_t *k_out)
+{
+	const struct xvs_qos_plan *pl = p->qos_plan;
+	struct xvs_qos_backlog bl[XVS_QOS_MAX_CLASSES];
+	uint32_t lens[XVS_BURST], n_cls = pl->cfg.n_classes, c, k;
+	uint8_t cls[XVS_BURST];
+	uint64_t bytes = 0, wake = 0, now_ns;
+
+	if (unlikely(n > XVS_BURST || q->plan_gen != pl->gen ||
+		     __atomic_load_n(&q->pause_seq, __ATOMIC_RELAXED) != 0))
+		return false;
+	c = xvs_meta(pkts[0])->tclass;
+	if (c >= n_cls)
+		return false;
+	for (uint32_t i = 0; i < n_cls; i++)
+		if (q->q[i].tail != q->q[i].head)
+			return false;
+	for (uint16_t i = 0; i < xvs_dp.n_workers_max && i < RTE_DIM(q->ring); i++)
+		if (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))
+			return false;
+	for (uint16_t i = 0; i < n; i++) {
+		if (xvs_meta(pkts[i])->tclass != c)
+			return false;
+		lens[i] = pkts[i]->pkt_len;
+	}
+	for (uint32_t i = 0; i < n_cls; i++)
+		bl[i] = (struct xvs_qos_backlog){lens, UINT32_MAX, 0, i == c ? n : 0};
+	now_ns = xvs_tsc_ns(rte_rdtsc());
+	k = xvs_qos_pick_burst(&q->sched, bl, pl->wire_len ? 24 : 0, now_ns, cls, n, &wake);
+	for (uint32_t i = 0; i < k; i++)
+		bytes += lens[i];
+	if (pl->any_pcp && pl->pcp[c] >= 0)
+		for (uint32_t i = 0; i < k; i++)
+			mark_pcp(pkts[i], (uint8_t)pl->pcp[c]);
+	if (k > 0) {
+		q->ctr[c].sent_frames += k;
+		q->ctr[c].sent_bytes += bytes;
+		xvs_tx_direct(w, p, out, pkts, (uint16_t)k);
+	}
+	if (k < n)
+		q->wake_ns = wake;
+	*k_out = k;
+	return true;
+}
+
 void
 xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
 		struct rte_mbuf **pkts, uint16_t n)
@@ -194,6 +272,23 @@ xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t ou
 	 * over before it became the owner still wait in its ring: after them. */
 	if (w->id == p->qos_owner && rte_ring_empty(q->ring[w->id])) {
 		struct pool_budget pb;
+		uint32_t k = 0;
+
+		if (send_direct(w, p, q, out, pkts, n, &k)) {
+			if (k == n)
+				return;
+			pkts += k; /* the rest waits in its FIFO, after nothing */
+			n = (uint16_t)(n - k);
+			uint64_t wake = q->wake_ns;
+
+			pool_budget(w, (const struct xvs_snapshot *)(const void *)
+					       ((const char *)(p - out) -
+						offsetof(struct xvs_snapshot, port)),
+				    &pb);
+			fifo_put_burst(w, q, p->qos_plan, out, pkts, n, &pb);
+			q->wake_ns = wake; /* the scheduler's word on them */
+			return;
+		}
 
 		/* p is &s->port[out] of the snapshot the worker runs on. */
 		pool_budget(w, (const struct xvs_snapshot *)(const void *)
@@ -236,30 +331,6 @@ reconfigure(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qos_p
 	xvs_qos_sched_init(&q->sched, &pl->cfg, now_ns);
 	q->plan_gen = pl->gen;
 	q->wake_ns = 0;
-}
-
-/* 802.1p: set the priority of a tagged frame, or give an untagged one a
- * priority tag (VID 0, IEEE 802.1Q-2018 9.6), as the uplink's class says.
- * Without headroom for the tag the frame goes unmarked. */
-static inline void
-mark_pcp(struct rte_mbuf *m, uint8_t pcp)
-{
-	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-
-	if (m->data_len >= 18 && d[12] == 0x81 && d[13] == 0x00) {
-		d[14] = (uint8_t)((d[14] & 0x1f) | (pcp << 5));
-		return;
-	}
-	d = (uint8_t *)rte_pktmbuf_prepend(m, 4);
-	if (d == NULL)
-		return;
-	memmove(d, d + 4, 12);
-	d[12] = 0x81;
-	d[13] = 0x00;
-	d[14] = (uint8_t)(pcp << 5);
-	d[15] = 0;
-	if (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM))
-		m->l2_len += 4; /* offload offsets follow the headers */
 }
 
 /* Take in what other workers handed over. */
@@ -370,6 +441,23 @@ schedule(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_por
 	return sent;
 }
 
+/* Nothing waits for port q's scheduler (its rings and FIFOs empty, no
+ * pause frame since the last turn): the owner's own frames went out at
+ * hand-off (send_direct). */
+static inline bool
+idle(const struct xvs_qos_port *q, const struct xvs_qos_plan *pl)
+{
+	if (__atomic_load_n(&q->pause_seq, __ATOMIC_RELAXED) != q->pause_seen)
+		return false;
+	for (uint32_t c = 0; c < pl->cfg.n_classes; c++)
+		if (q->q[c].tail != q->q[c].head)
+			return false;
+	for (uint16_t i = 0; i < xvs_dp.n_workers_max && i < RTE_DIM(q->ring); i++)
+		if (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))
+			return false;
+	return true;
+}
+
 uint32_t
 xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 {
@@ -385,10 +473,20 @@ xvs_qos_service(struct xvs_worker *w, const struct xvs_snapshot *s)
 		struct xvs_qos_port *q = p->qos;
 		const struct xvs_qos_plan *pl = p->qos_plan;
 
+		if (unlikely(q->plan_gen != pl->gen)) {
+			if (now_ns == 0)
+				now_ns = xvs_tsc_ns(rte_rdtsc());
+			reconfigure(w, q, pl, out, now_ns);
+		}
+		if (idle(q, pl)) {
+			/* What a pick with nothing backlogged does (core/qos.c):
+			 * every class leaves the sharing. No clock read. */
+			for (uint32_t c = 0; c < pl->cfg.n_classes; c++)
+				q->sched.cls[c].active = false;
+			continue;
+		}
 		if (now_ns == 0)
 			now_ns = xvs_tsc_ns(rte_rdtsc());
-		if (unlikely(q->plan_gen != pl->gen))
-			reconfigure(w, q, pl, out, now_ns);
 		if (!have_pb) {
 			pool_budget(w, s, &pb);
 			have_pb = true;
