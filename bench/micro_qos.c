@@ -83,7 +83,7 @@ measure(struct xvs_worker *w, const struct xvs_snapshot *s, struct rte_mbuf **pk
 		for (unsigned it = 0; it < ITERS; it++) {
 			n_back = 0;
 			if (qos) {
-				xvs_qos_classify_burst(p->qos_plan, pkts, XVS_BURST);
+				xvs_qos_classify_burst(p->qos_plan, pkts, XVS_BURST, 0);
 				xvs_qos_handoff(w, p, 1, pkts, XVS_BURST);
 				xvs_qos_service(w, s);
 			} else {

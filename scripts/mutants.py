@@ -639,6 +639,20 @@ MUTANTS = [
        "\t\t\treturn false;\n")],
      [unit("test_qos_dp")]),
 
+    ("qos-run-class-without-run", "a frame after one with the same addresses takes its traffic "
+     "class whether or not its headers are the same (a run)",
+     [("src/dp/stage_l2.c",
+       "if (unlikely(meta_on) && run[i] && same_class_mark(",
+       "if (unlikely(meta_on) && i > 0 && same_class_mark(")],
+     [unit("test_qos_dp")]),
+
+    ("qos-run-class-stale-after-drop", "runs are not re-marked after an ingress stage dropped "
+     "frames: a frame takes the class of another run's frame",
+     [("src/dp/stage_l2.c",
+       "\t\trun[i] = run[i] && c->same && !mod[i];",
+       "\t\t(void)run;")],
+     [unit("test_qos_dp")]),
+
     ("qos-direct-one-class", "the QoS owner's direct path takes a whole burst as the class of "
      "its first frame (a run reused across a class change)",
      [("src/dp/qos_egress.c", "\t\tif (xvs_meta(pkts[i])->tclass != c)\n\t\t\treturn false;\n",

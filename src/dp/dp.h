@@ -243,6 +243,8 @@ struct xvs_txbuf {
 	uint16_t n;
 	bool listed;                      /* in the worker's dirty list this turn */
 	bool needs_resolve;               /* holds a frame with offload requests or segments */
+	uint32_t same_class;              /* bit i: frame i is of the run of frame i - 1 (the
+					   * L2 stage's same_l34), so of its traffic class */
 	struct rte_mbuf *pkts[XVS_BURST];
 };
 

@@ -57,11 +57,24 @@ classify(const struct xvs_qos_plan *pl, struct rte_mbuf *m)
 	return xvs_qos_classify(pl->rules, pl->n_rules, &k);
 }
 
+/* same_class bit i (i > 0): frame i has frame i - 1's metadata and the
+ * header bytes the rules read (a run, xvs_txbuf), so its class. */
 void
-xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n)
+xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n,
+		       uint32_t same_class)
 {
-	for (uint16_t i = 0; i < n; i++)
-		xvs_meta(pkts[i])->tclass = classify(pl, pkts[i]);
+	uint8_t c;
+
+	if (n == 0)
+		return;
+	c = classify(pl, pkts[0]);
+
+	xvs_meta(pkts[0])->tclass = c;
+	for (uint16_t i = 1; i < n; i++) {
+		if (!(same_class & (1u << i)))
+			c = classify(pl, pkts[i]);
+		xvs_meta(pkts[i])->tclass = c;
+	}
 }
 
 #define PREFETCH_AHEAD 4

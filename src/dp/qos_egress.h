@@ -125,7 +125,8 @@ struct xvs_qos_port {
 
 /* Classify pkts[0..n) (metadata filled) for pl into their metadata's tclass.
  * Any worker. */
-void xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n);
+void xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n,
+			    uint32_t same_class);
 
 /* Hand pkts[0..n) (classified) to port out's scheduling point. Consumes
  * every mbuf: queued, or freed under tx_full (hand-off ring full). Any

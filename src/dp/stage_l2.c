@@ -137,6 +137,18 @@ vlan_fixup(struct rte_mbuf *m, bool tagged, bool want_tagged, uint16_t vid, uint
 	return true;
 }
 
+/* Frame i of the run of frame i - 1 (pass 1 copied i - 1's metadata, the
+ * header bytes compared equal) takes its traffic class at the flush when
+ * i - 1 is the frame just before it in the tx buffer: forwarded the same
+ * way, not dropped, no flush between (xvs_txbuf same_class). A pointer, not
+ * a content compare: prev is live until the buffer goes out, and a freed
+ * mbuf is never in it. */
+static inline bool
+same_class_mark(const struct xvs_txbuf *tb, const struct rte_mbuf *prev)
+{
+	return tb->n > 0 && tb->pkts[tb->n - 1] == prev;
+}
+
 static inline void
 tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out, struct rte_mbuf *m)
 {
@@ -401,7 +413,7 @@ wants_dsts(const struct xvs_snap_pipeline *pipe)
  * survivors; a frame a stage modified is classified again (its VLAN stays). */
 static uint16_t
 ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_port *ip,
-	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run,
+	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, uint8_t *run,
 	       uint16_t k, uint64_t now_ns)
 {
 	uint8_t orig[XVS_BURST], mod[XVS_BURST];
@@ -422,6 +434,7 @@ ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct 
 		if (orig[i] != i || prev_mod)
 			c->same = false;
 		prev_mod = mod[i];
+		run[i] = run[i] && c->same && !mod[i]; /* pass 2 reads it (QoS class) */
 		if (likely(!mod[i]))
 			continue;
 		/* xvs_stages_run parsed it already; only the pointers and keys
@@ -619,6 +632,8 @@ unicast:
 			rte_pktmbuf_free(m);
 			continue;
 		}
+		if (unlikely(meta_on) && run[i] && same_class_mark(&w->tx[out], pkts[i - 1]))
+			w->tx[out].same_class |= 1u << w->tx[out].n;
 		tx_enqueue(w, s, out, m);
 	}
 	if (unlikely(w->emitq.n > 0))

@@ -4,7 +4,9 @@
  * (qos_egress.c send_direct: its own burst picked from the burst itself when
  * nothing else waits) against what queueing would have done: frames of a
  * class leave in order, behind what waits; a burst of several classes is
- * counted per class; frames other workers handed over are not skipped.
+ * counted per class; frames other workers handed over are not skipped. And
+ * the class a frame of a run takes from the frame before it (xvs_txbuf
+ * same_class), through the L2 stage.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <rte_mbuf.h>
 
 #include "dp.h"
+#include "pipeline.h"
 #include "port_ops.h"
 #include "qos_egress.h"
 
@@ -30,8 +33,10 @@ static struct xvs_worker *w0, *w1;
 static struct xvs_snapshot *snap;
 static struct xvs_qos_plan *pl;
 
-/* What port 1 sent, by the sequence number in each frame's payload. */
+/* What port 1 sent, by the sequence number in each frame's payload, and
+ * the class each was sent in. */
 static uint32_t sent_seq[4096];
+static uint8_t sent_cls[4096];
 static unsigned n_sent;
 
 static uint16_t
@@ -42,8 +47,10 @@ record_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *
 		uint32_t seq;
 
 		memcpy(&seq, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *, 42), 4);
-		if (n_sent < RTE_DIM(sent_seq))
+		if (n_sent < RTE_DIM(sent_seq)) {
+			sent_cls[n_sent] = xvs_meta(pkts[i])->tclass;
 			sent_seq[n_sent++] = seq;
+		}
 		*bytes += pkts[i]->pkt_len;
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
@@ -135,7 +142,7 @@ hand(struct xvs_worker *w, uint16_t dport, uint32_t *seq, unsigned n, uint16_t l
 
 	for (unsigned i = 0; i < n; i++)
 		pkts[i] = frame(dport, (*seq)++, len);
-	xvs_qos_classify_burst(pl, pkts, (uint16_t)n);
+	xvs_qos_classify_burst(pl, pkts, (uint16_t)n, 0);
 	xvs_qos_handoff(w, &snap->port[1], 1, pkts, (uint16_t)n);
 }
 
@@ -176,7 +183,7 @@ test_qos_dp_direct_mixed_classes(void **state)
 	xvs_qos_service(w0, snap);
 	for (unsigned i = 0; i < XVS_BURST; i++)
 		pkts[i] = frame(i < 20 ? 100 : 200, seq++, 64);
-	xvs_qos_classify_burst(pl, pkts, XVS_BURST);
+	xvs_qos_classify_burst(pl, pkts, XVS_BURST, 0);
 	xvs_qos_handoff(w0, &snap->port[1], 1, pkts, XVS_BURST);
 	xvs_qos_service(w0, snap);
 	assert_int_equal(n_sent, XVS_BURST);
@@ -211,6 +218,93 @@ test_qos_dp_rings_seen(void **state)
 	assert_true(theirs >= XVS_BURST / 4); /* equal weights: about half each */
 }
 
+/* An ingress filter on port 3 that drops the frames whose sequence numbers
+ * dropped[] marks. */
+static bool dropped[256];
+
+static void
+drop_marked(void *ctx, const struct xvs_ext_burst *b, uint8_t *verdict, uint8_t *reason)
+{
+	(void)ctx;
+	for (uint16_t i = 0; i < b->n; i++) {
+		uint32_t seq;
+
+		memcpy(&seq, b->data[i] + 42, 4);
+		verdict[i] = seq < RTE_DIM(dropped) && dropped[seq] ? XVS_VERDICT_DROP :
+								       XVS_VERDICT_PASS;
+		reason[i] = 0;
+	}
+}
+
+static const struct xvs_ext_ops drop_ops = {.size = sizeof(drop_ops), .process = drop_marked};
+static const char *const drop_reasons[] = {"marked", NULL};
+static const struct xvs_ext_desc drop_desc = {
+	.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(drop_desc), .name = "drop_marked",
+	.kind = XVS_EXT_FILTER, .places = XVS_EXT_INGRESS, .drop_reasons = drop_reasons,
+	.ops = &drop_ops,
+};
+
+/* Frames from port 3 through the L2 stage to port 1 (QoS), in runs of one
+ * flow broken by a change of UDP port, i.e. of class: a frame of a run takes
+ * the class of the frame before it without being classified, and the first
+ * frame after a run is classified afresh. In the last rounds an ingress
+ * filter drops the first frame of some runs: the frame that then follows
+ * another run's frame is no run of it. Each frame leaves in the class its
+ * port says. */
+static void
+test_qos_dp_runs_keep_their_class(void **state)
+{
+	static const uint16_t dports[] = {100, 100, 100, 200, 200, 7, 7, 7, 100, 200, 100, 100,
+					  200, 200, 200, 200, 7, 100, 100, 200, 7, 7, 100, 200};
+	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
+	const uint8_t dst[8] = {2, 0, 0, 0, 0, 2}, src[8] = {2, 0, 0, 0, 0, 1};
+	const unsigned n = RTE_DIM(dports);
+	struct rte_mbuf *pkts[XVS_BURST];
+	struct xvs_err err;
+
+	(void)state;
+	capacity(1000000000000ull);
+	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
+	for (int p = 1; p <= 3; p += 2) {
+		xvs_vlan_cfg_init(&snap->port[p].vlan);
+		snap->port[p].max_frame = 1514;
+	}
+	snap->port[3].active = true;
+	snap->egress_stages = true; /* the metadata, as QoS on a port makes it */
+	xvs_qos_service(w0, snap);
+	memset(dropped, 0, sizeof(dropped));
+	for (unsigned round = 0; round < 4; round++) {
+		if (round == 2) {
+			/* the first frame of runs 100, 7 and 100: 200 and 100 then
+			 * follow a run's frame of another class */
+			for (unsigned r = 2; r < 4; r++)
+				dropped[r * n + 0] = dropped[r * n + 5] = dropped[r * n + 8] = true;
+			snap->port[3].pipe.n_in = 1;
+			snap->port[3].pipe.in[0] = (struct xvs_snap_stage){.desc = &drop_desc, .id = 1};
+		}
+		for (unsigned i = 0; i < n; i++)
+			pkts[i] = frame(dports[i], round * n + i, 64);
+		xvs_l2_forward_burst(w0, snap, 3, pkts, (uint16_t)n, rte_rdtsc());
+		xvs_tx_flush_all(w0, snap);
+		xvs_qos_service(w0, snap);
+	}
+	assert_int_equal(n_sent, 4 * n - 6);
+	for (unsigned i = 0; i < n_sent; i++) {
+		uint16_t d = dports[sent_seq[i] % n];
+
+		assert_false(dropped[sent_seq[i]]);
+		if (sent_cls[i] != (d == 100 ? 1 : d == 200 ? 2 : 0))
+			fail_msg("frame %u (udp port %u) sent in class %u", sent_seq[i], d,
+				 sent_cls[i]);
+	}
+	assert_int_equal(w0->ctr[3].forwarded, 4 * n - 6);
+	xvs_fdb_destroy(xvs_dp.fdb);
+	xvs_dp.fdb = NULL;
+	memset(&snap->port[3], 0, sizeof(snap->port[3]));
+}
+
 int
 main(void)
 {
@@ -220,6 +314,7 @@ main(void)
 		cmocka_unit_test_setup(test_qos_dp_direct_keeps_order, setup),
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_classes, setup),
 		cmocka_unit_test_setup(test_qos_dp_rings_seen, setup),
+		cmocka_unit_test_setup(test_qos_dp_runs_keep_their_class, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
