@@ -289,9 +289,10 @@ struct xvs_worker {
 	bool away;                        /* allowed on every CPU (asleep or just woken) */
 	bool offline;                     /* QSBR-offline (blocked): writes no counter, as
 					   * the control thread may be zeroing a slot's */
-	/* Lazy queues (a tap's) worth a read: bit q of lazy_ready[slot]. Reading
-	 * one is a syscall, so a queue found empty is read again only when epoll
-	 * reports its fd (see xvs_worker_main). */
+	/* Lazy queues (a tap's) worth a read: bit q of lazy_ready[slot], and
+	 * listed in lzr (below). Reading one is a syscall, so a queue found
+	 * empty is read again only when epoll reports its fd (see
+	 * xvs_worker_main). */
 	uint16_t lazy_ready[XVS_MAX_PORTS];
 	uint64_t lazy_gen;                /* snapshot generation lazy_ready is for */
 	uint64_t lazy_sweep_tsc;          /* when every lazy queue was last marked ready */
@@ -321,8 +322,15 @@ struct xvs_worker {
 	 * active and whose kind says they can have frames (ops rxq_ready), built
 	 * when the snapshot or xvs_dp.rxq_epoch changes (worker.c, poll_build).
 	 * A thousand guest-less vhost-user queues then cost nothing per turn. */
-	uint32_t n_poll;
+	uint32_t n_poll;                  /* poll[0..n_poll): queues read every turn */
+	uint32_t n_lazy;                  /* poll[n_poll..+n_lazy): lazy queues (rx_lazy) */
 	struct xvs_snap_rxq poll[XVS_MAX_RXQ_PER_WORKER];
+	/* The lazy queues that may have frames: lzr[0..n_lzr), each with its
+	 * bit set in lazy_ready; a turn reads only these (a thousand idle taps
+	 * cost nothing per turn), and drops those that ran dry. */
+	uint32_t n_lzr;
+	struct xvs_snap_rxq lzr[XVS_MAX_RXQ_PER_WORKER];
+	uint16_t lazy_mine[XVS_MAX_PORTS]; /* bit q of slot: a lazy queue of the poll list */
 	struct xvs_port_counters ctr[XVS_MAX_PORTS];
 	struct xvs_rxq_counters rxq_ctr[XVS_MAX_PORTS][XVS_MAX_QUEUES];
 	struct xvs_txbuf tx[XVS_MAX_PORTS];

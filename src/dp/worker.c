@@ -83,6 +83,12 @@
  * XVS_IDLE_SLEEP_INTR_NS); so a sweep costs at most ~1 % at any count. */
 #define XVS_LAZY_SWEEP_US 10000
 #define XVS_LAZY_SWEEP_QUEUES 10u
+/* While the last turn had frames, the epoll set is looked at for lazy
+ * queues that ran dry at most this often: the look is a syscall, and one
+ * per turn cost a 64 B stream from a pcap port 70 % of its rate per
+ * worker CPU-second (idle taps beside it, ports1000.py --mem --kind tap).
+ * A turn that found nothing looks every time (no latency added at idle). */
+#define XVS_LAZY_LOOK_US 20
 
 void
 xvs_dp_rxq_changed(void)
@@ -439,23 +445,31 @@ rss_drain(struct xvs_worker *w, const struct xvs_snapshot *s, uint64_t now_tsc,
 static void
 poll_build(struct xvs_worker *w, const struct xvs_snapshot *s)
 {
-	uint32_t n = 0;
+	const struct xvs_snap_worker *sw = &s->worker[w->id];
+	uint32_t n = 0, nl = 0;
 
-	if (w->id < s->n_workers) {
-		const struct xvs_snap_worker *sw = &s->worker[w->id];
-
+	memset(w->lazy_mine, 0, sizeof(w->lazy_mine));
+	for (int lazy = 0; lazy < 2 && w->id < s->n_workers; lazy++) {
 		for (uint16_t i = 0; i < sw->n_rxq; i++) {
 			const struct xvs_snap_rxq *q = &sw->rxq[i];
 			const struct xvs_snap_port *p = &s->port[q->port];
 
-			if (!p->active)
+			if (!p->active || p->rx_lazy != (lazy == 1))
 				continue;
 			if (p->ops->rxq_ready != NULL && !p->ops->rxq_ready(p->priv, q->queue))
 				continue;
-			w->poll[n++] = *q;
+			w->poll[n + nl] = *q;
+			if (lazy) {
+				w->lazy_mine[q->port] |= (uint16_t)(1u << q->queue);
+				nl++;
+			} else {
+				n++;
+			}
 		}
 	}
 	w->n_poll = n;
+	w->n_lazy = nl;
+	w->n_lzr = 0; /* lazy_ready_all fills it */
 }
 
 /* Arm or disarm rx interrupts on every queue of w's poll list, built under
@@ -465,7 +479,7 @@ intr_set(const struct xvs_worker *w, const struct xvs_snapshot *s, bool on)
 {
 	bool all = true;
 
-	for (uint32_t i = 0; i < w->n_poll; i++) {
+	for (uint32_t i = 0; i < w->n_poll + w->n_lazy; i++) {
 		const struct xvs_snap_port *p = &s->port[w->poll[i].port];
 
 		if (!p->active || p->ops->rxq_intr(p->priv, w->poll[i].queue, on) != 0)
@@ -546,11 +560,33 @@ set_home(struct xvs_worker *w, bool home)
 		w->away = !home;
 }
 
+/* Every lazy queue of the poll list ready (in w->lzr). */
 static void
 lazy_ready_all(struct xvs_worker *w, uint64_t now_tsc)
 {
-	memset(w->lazy_ready, 0xff, sizeof(w->lazy_ready));
+	const struct xvs_snap_rxq *lz = w->poll + w->n_poll;
+
+	memset(w->lazy_ready, 0, sizeof(w->lazy_ready));
+	for (uint32_t i = 0; i < w->n_lazy; i++) {
+		w->lazy_ready[lz[i].port] |= (uint16_t)(1u << lz[i].queue);
+		w->lzr[i] = lz[i];
+	}
+	w->n_lzr = w->n_lazy;
 	w->lazy_sweep_tsc = now_tsc;
+}
+
+/* Lazy queue q of port slot ready (its fd said so): listed once, and only
+ * if it is w's. */
+static void
+lazy_ready(struct xvs_worker *w, uint16_t slot, uint16_t q)
+{
+	uint16_t bit = (uint16_t)(1u << q);
+
+	if ((w->lazy_mine[slot] & bit) && !(w->lazy_ready[slot] & bit)) {
+		w->lazy_ready[slot] |= bit;
+		w->lzr[w->n_lzr].port = slot;
+		w->lzr[w->n_lzr++].queue = q;
+	}
 }
 
 #define EVENTS_MAX 16
@@ -567,7 +603,7 @@ has_duty(const struct xvs_worker *w, const struct xvs_snapshot *s)
 {
 	if (w->id >= s->n_workers)
 		return false;
-	return w->n_poll > 0 || s->worker[w->id].n_tx_owned > 0;
+	return w->n_poll + w->n_lazy > 0 || s->worker[w->id].n_tx_owned > 0;
 }
 
 /* Queues whose share of a turn's tx flush is tracked (the others, beyond
@@ -614,7 +650,7 @@ take_events(struct xvs_worker *w, const struct timespec *ts, uint16_t slots[EVEN
 				continue;
 			slots[i] = slot;
 			if (d & XVS_EV_LAZY)
-				w->lazy_ready[slot] |= (uint16_t)(1u << q);
+				lazy_ready(w, slot, q);
 		} else if ((int)d == w->wakefd) {
 			uint64_t v;
 
@@ -695,7 +731,8 @@ xvs_worker_main(void *arg)
 	struct xvs_idle idle;
 	uint64_t sweep_base_tsc = xvs_dp.tsc_hz / 1000000 * XVS_LAZY_SWEEP_US;
 	uint64_t sweep_tsc = sweep_base_tsc;
-	bool lazy_skipped = false;
+	uint64_t look_tsc = xvs_dp.tsc_hz / 1000000 * XVS_LAZY_LOOK_US, looked_tsc = 0;
+	bool lazy_skipped = false, last_got = false;
 	uint64_t repin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_REPIN_US;
 	uint64_t woke_tsc = 0;
 	uint64_t armed_gen = 0;
@@ -739,21 +776,6 @@ xvs_worker_main(void *arg)
 					     RTE_DIM(busy_q)};
 		bool polled_busy = false, polled_short = false;
 
-		/* Which lazy queues to read this turn: all of them after a change
-		 * of queues and every XVS_LAZY_SWEEP_US, else those epoll reports. */
-		if (unlikely(w->lazy_gen != s->gen) || t0 - w->lazy_sweep_tsc > sweep_tsc) {
-			uint16_t nq = w->id < s->n_workers ? s->worker[w->id].n_rxq : 0;
-
-			sweep_tsc = sweep_base_tsc * RTE_MAX(1u, (unsigned int)nq / XVS_LAZY_SWEEP_QUEUES);
-			w->lazy_gen = s->gen;
-			lazy_ready_all(w, t0);
-		} else if (lazy_skipped) {
-			static const struct timespec now = {0, 0};
-			uint16_t slots[EVENTS_MAX];
-
-			count_events(w, slots, take_events(w, &now, slots));
-		}
-		lazy_skipped = false;
 		if (unlikely(poll_gen != s->gen || poll_epoch != epoch)) {
 			/* Armed queues are disarmed from the list that armed
 			 * them; the next idle turn arms the new one. */
@@ -762,21 +784,37 @@ xvs_worker_main(void *arg)
 			poll_build(w, s);
 			poll_gen = s->gen;
 			poll_epoch = epoch;
+			w->lazy_gen = UINT64_MAX; /* the ready list names old queues */
 		}
+		/* Which lazy queues to read this turn: all of them after a change
+		 * of queues and every XVS_LAZY_SWEEP_US, else those epoll reports. */
+		if (unlikely(w->lazy_gen != s->gen) || t0 - w->lazy_sweep_tsc > sweep_tsc) {
+			sweep_tsc = sweep_base_tsc *
+				    RTE_MAX(1u, (unsigned int)w->n_lazy / XVS_LAZY_SWEEP_QUEUES);
+			w->lazy_gen = s->gen;
+			lazy_ready_all(w, t0);
+		} else if (lazy_skipped && (!last_got || t0 - looked_tsc > look_tsc)) {
+			static const struct timespec now = {0, 0};
+			uint16_t slots[EVENTS_MAX];
+
+			looked_tsc = t0;
+			count_events(w, slots, take_events(w, &now, slots));
+		}
+		polled_short = w->n_lazy > 0;
 		if (likely(w->id < s->n_workers)) {
-			for (uint32_t i = 0; i < w->n_poll; i++) {
-				const struct xvs_snap_rxq *q = &w->poll[i];
+			/* The queues that are not lazy, then the lazy ones that
+			 * may have frames (w->lzr, compacted as they run dry). */
+			uint32_t n_nl = w->n_poll, n_all = n_nl + w->n_lzr, kept = 0;
+
+			for (uint32_t i = 0; i < n_all; i++) {
+				const struct xvs_snap_rxq *q =
+					i < n_nl ? &w->poll[i] : &w->lzr[i - n_nl];
 				const struct xvs_snap_port *p = &s->port[q->port];
 				struct xvs_rxq_counters *qc = &w->rxq_ctr[q->port][q->queue];
 				uint64_t bytes = 0;
 				uint16_t n, bit = (uint16_t)(1u << q->queue);
 
-				if (p->rx_lazy) {
-					polled_short = true;
-					if (!(w->lazy_ready[q->port] & bit)) {
-						lazy_skipped = true;
-						continue;
-					}
+				if (i >= n_nl) {
 					/* its read is a syscall: nobody else's busy time */
 					if (open_q != NULL) {
 						t1 = rte_rdtsc();
@@ -800,12 +838,14 @@ xvs_worker_main(void *arg)
 					 * asking epoll first: under load that is one
 					 * syscall less per turn. Its empty read was a
 					 * syscall: not the next queue's busy time. */
-					if (p->rx_lazy) {
+					if (i >= n_nl) {
 						w->lazy_ready[q->port] &= (uint16_t)~bit;
 						tq = rte_rdtsc();
 					}
 					continue;
 				}
+				if (i >= n_nl)
+					w->lzr[kept++] = *q; /* kept <= i - n_nl */
 				/* This queue's time starts here (or at the last
 				 * boundary read, with the empty polls since): end
 				 * the open one's, if another queue had frames. */
@@ -833,10 +873,13 @@ xvs_worker_main(void *arg)
 				if (n > 0)
 					xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
 			}
+			w->n_lzr = kept;
 			handed = drain_tx_rings(w, s);
 			if (unlikely(s->worker[w->id].n_qos_owned > 0))
 				handed += xvs_qos_service(w, s);
 		}
+		/* A lazy queue ran dry (or was not ready): ask epoll next turn. */
+		lazy_skipped = w->n_lzr < w->n_lazy;
 		/* Even when no longer active: what was handed over before the
 		 * worker count dropped must not stay stuck in its rings. */
 		handed += rss_drain(w, s, t0, &acct);
@@ -863,6 +906,7 @@ xvs_worker_main(void *arg)
 		else if (n_busy > 0)
 			queues_share_flush(busy_q, busy_n, n_busy, got, t1 - tq);
 		n_busy = 0;
+		last_got = got > 0;
 		if (got > 0) {
 			w->busy_tsc += t1 - t0;
 			if (unlikely(w->away) && t1 - woke_tsc > repin_tsc)
