@@ -152,10 +152,10 @@ def mem_pcap(path):
 
 
 def filler(kind, i):
-    """Idle port i: a tap, or a vhost-user port without a guest; lib vhost's socket
-    set (1,023 entries) holds 1,000 ports only if most are clients (1 entry, server 2):
-    20 servers, the rest clients
-    retrying a socket nobody listens on, lib vhost's reconnect thread)."""
+    """Idle port i: a tap, or a vhost-user port without a guest. lib vhost's socket
+    set (1,023 entries) holds 1,000 such ports only if most are clients (1 entry,
+    a server 2): 20 servers, the rest clients (retrying a socket nobody listens
+    on, in lib vhost's reconnect thread)."""
     if kind == "tap":
         return {"name": f"f{i:04d}", "kind": "tap", "options": {}}
     opts = {"path": f"{D}/f{i:04d}.sock"}
@@ -184,14 +184,14 @@ def mem_sample(x, secs):
 
 
 def mem_main(o):
-    builds = [os.path.abspath(b) for b in o.build.split(",")]
+    builds = o.build.split(",")
     n = o.ports - 2
     res = {b: {"a": [], "b": [], "ca": [], "cb": [], "cpu": []} for b in builds}
     for rep in range(o.reps):
         for b in builds:
             setup()
             mem_pcap(f"{D}/mem.pcap")
-            x = Xvsd(b)
+            x = Xvsd(os.path.abspath(b))
             try:
                 trunk = {"vlan-mode": "trunk", "trunks": "1-4094", "native": "1"}
                 x.rpc("port.add", {"name": "p2", "kind": "null", "options": dict(trunk)})
@@ -225,11 +225,11 @@ def mem_main(o):
     for b in builds:
         r = res[b]
         rat = [y / x_ for x_, y in zip(r["a"], r["b"])]
-        print(f"mem_mpps_per_cpu_s {os.path.relpath(b)}: 2 ports {med(r['a']):.3f} "
+        print(f"mem_mpps_per_cpu_s {b}: 2 ports {med(r['a']):.3f} "
               f"[{min(r['a']):.3f}-{max(r['a']):.3f}]  {n + 2} ports {med(r['b']):.3f} "
               f"[{min(r['b']):.3f}-{max(r['b']):.3f}]  ratio {med(rat):.3f} "
               f"[{min(rat):.3f}-{max(rat):.3f}] (goal >= 0.90)")
-        print(f"mem_cycles_frame   {os.path.relpath(b)}: 2 ports {med(r['ca']):.0f}  "
+        print(f"mem_cycles_frame   {b}: 2 ports {med(r['ca']):.0f}  "
               f"{n + 2} ports {med(r['cb']):.0f}  (worker TSC per switched frame; "
               f"worker got >= {min(r['cpu']):.0f} % of a CPU)")
 

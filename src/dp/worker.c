@@ -77,7 +77,7 @@
 
 /* Every lazy queue is read at least this often while the worker is awake,
  * whatever epoll says: insurance against an fd that could not be watched.
- * Per XVS_LAZY_SWEEP_QUEUES queues the worker polls: a sweep is a read
+ * Per XVS_LAZY_SWEEP_QUEUES lazy queues the worker polls: a sweep is a read
  * syscall per queue, and with a thousand taps one every 10 ms took a tenth
  * of the worker (and most of an idle switch's CPU, the worker waking every
  * XVS_IDLE_SLEEP_INTR_NS); so a sweep costs at most ~1 % at any count. */
