@@ -1298,6 +1298,35 @@ MUTANTS = [
      [("src/core/fdb_table.h", "\thit->is_static = (port & XVS_FDB_STATIC) != 0;",
        "\thit->is_static = false;")],
      [unit("test_fdb")]),
+
+    # -- per-turn costs that grow with idle ports (issue 11, ports1000.py --mem)
+    ("poll-list-not-ready-polled", "a worker polls queues that cannot have frames (a "
+     "vhost-user queue without a guest) every turn",
+     [("src/dp/worker.c",
+       "\t\t\tif (p->ops->rxq_ready != NULL && !p->ops->rxq_ready(p->priv, q->queue))\n",
+       "\t\t\tif (false)\n")],
+     [e2e("test_queue.py", "polled_only_with_a_guest")]),
+
+    ("poll-list-epoch-ignored", "a queue that becomes ready without a new snapshot (a guest "
+     "attaches) is not added to its worker's poll list",
+     [("src/dp/worker.c",
+       "if (unlikely(poll_gen != s->gen || poll_epoch != epoch)) {",
+       "if (unlikely(poll_gen != s->gen)) {")],
+     [e2e("test_queue.py", "polled_only_with_a_guest")]),
+
+    ("vhost-attach-not-announced", "a vhost-user guest attaching is not announced to the "
+     "workers, so its queue is never polled",
+     [("src/dp/ports/vhost.c",
+       "\tatomic_store_explicit(&v->vid, vid, memory_order_release);\n\txvs_dp_rxq_changed();\n",
+       "\tatomic_store_explicit(&v->vid, vid, memory_order_release);\n")],
+     [e2e("test_queue.py", "polled_only_with_a_guest"),
+      e2e("test_vhost.py", "guest_testpmd_macswap")]),
+
+    ("txp-not-listed", "a port whose kind keeps tx frames back (AF_XDP) is not asked to "
+     "push them before the worker sleeps",
+     [("src/dp/worker.c",
+       "\t\tw->txp[w->n_txp++] = out;\n", "")],
+     [e2e("test_ports.py", "tx_ring_left_full_is_kicked_again")]),
 ]
 
 

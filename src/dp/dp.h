@@ -291,9 +291,10 @@ struct xvs_worker {
 	bool away;                        /* allowed on every CPU (asleep or just woken) */
 	bool offline;                     /* QSBR-offline (blocked): writes no counter, as
 					   * the control thread may be zeroing a slot's */
-	/* Lazy queues (a tap's) worth a read: bit q of lazy_ready[slot]. Reading
-	 * one is a syscall, so a queue found empty is read again only when epoll
-	 * reports its fd (see xvs_worker_main). */
+	/* Lazy queues (a tap's) worth a read: bit q of lazy_ready[slot], and
+	 * listed in lzr (below). Reading one is a syscall, so a queue found
+	 * empty is read again only when epoll reports its fd (see
+	 * xvs_worker_main). */
 	uint16_t lazy_ready[XVS_MAX_PORTS];
 	uint64_t lazy_gen;                /* snapshot generation lazy_ready is for */
 	uint64_t lazy_sweep_tsc;          /* when every lazy queue was last marked ready */
@@ -313,6 +314,25 @@ struct xvs_worker {
 	struct xvs_learn_dedup learn_dedup[256]; /* last learn request per hash slot */
 	uint16_t n_dirty;                 /* ports with buffered tx this turn */
 	uint16_t dirty[XVS_MAX_PORTS];
+	/* Ports whose kind keeps tx frames back (ops tx_pending) that this
+	 * worker sent to since they last had none pending: what it asks
+	 * before sleeping, instead of every port (worker.c, tx_pending). */
+	uint16_t n_txp;
+	uint16_t txp[XVS_MAX_PORTS];
+	bool txp_listed[XVS_MAX_PORTS];
+	/* The rx queues it polls: those of its snapshot entry whose port is
+	 * active and whose kind says they can have frames (ops rxq_ready), built
+	 * when the snapshot or xvs_dp.rxq_epoch changes (worker.c, poll_build).
+	 * A thousand guest-less vhost-user queues then cost nothing per turn. */
+	uint32_t n_poll;                  /* poll[0..n_poll): queues read every turn */
+	uint32_t n_lazy;                  /* poll[n_poll..+n_lazy): lazy queues (rx_lazy) */
+	struct xvs_snap_rxq poll[XVS_MAX_RXQ_PER_WORKER];
+	/* The lazy queues that may have frames: lzr[0..n_lzr), each with its
+	 * bit set in lazy_ready; a turn reads only these (a thousand idle taps
+	 * cost nothing per turn), and drops those that ran dry. */
+	uint32_t n_lzr;
+	struct xvs_snap_rxq lzr[XVS_MAX_RXQ_PER_WORKER];
+	uint16_t lazy_mine[XVS_MAX_PORTS]; /* bit q of slot: a lazy queue of the poll list */
 	struct xvs_port_counters ctr[XVS_MAX_PORTS];
 	struct xvs_rxq_counters rxq_ctr[XVS_MAX_PORTS][XVS_MAX_QUEUES];
 	struct xvs_txbuf tx[XVS_MAX_PORTS];
@@ -323,6 +343,8 @@ struct xvs_worker {
 /* Global datapath context, owned by the control thread. */
 struct xvs_dp {
 	_Atomic(struct xvs_snapshot *) snap;   /* current snapshot (workers: acquire load) */
+	_Atomic uint64_t rxq_epoch;            /* bumped when a queue's rxq_ready may have
+						* changed (xvs_dp_rxq_changed) */
 	struct rte_rcu_qsbr *qsbr;             /* one thread per worker */
 	struct xvs_fdb *fdb;                   /* single writer: control thread */
 	struct rte_mempool *pool;              /* mbufs for every port */
@@ -611,5 +633,11 @@ uint16_t xvs_vmq_run_handed(struct xvs_worker *w, const struct xvs_snapshot *s,
 
 /* Wake a worker if it sleeps (any thread). */
 void xvs_worker_wake(struct xvs_worker *w);
+
+/* A kind's rxq_ready answer for some queue may have changed (a vhost-user
+ * guest attached, enabled or disabled a vring, left): call after the
+ * change is visible. Every worker rebuilds its poll list before its next
+ * turn; sleeping ones are woken for it. Any thread; no lock, no allocation. */
+void xvs_dp_rxq_changed(void);
 
 #endif /* XVS_DP_H */

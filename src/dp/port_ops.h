@@ -13,8 +13,9 @@
  * -------
  * - open, close, link, set_mtu, mtu_allowed, rss_apply, limit_tx, dev_stats and
  *   info run on the control thread only, with the port (struct xvs_port) it owns.
- * - rx_burst, tx_burst, tx_pending and rxq_intr run on workers, with the kind's private
- *   pointer (struct xvs_port.priv, copied into the snapshot): they must not
+ * - rx_burst, tx_burst, tx_pending, rxq_ready and rxq_intr run on workers,
+ *   with the kind's private pointer (struct xvs_port.priv, copied into the
+ *   snapshot): they must not
  *   touch struct xvs_port, allocate, lock, or log above rate-limited debug.
  *   An rx queue has one polling worker at a time (the snapshot says which);
  *   a tx queue is used by one worker (its id), unless the kind says that
@@ -142,6 +143,14 @@ struct xvs_port_ops {
 	 * says when the device could take them. No allocation, no lock; a
 	 * non-blocking syscall is fine (once per sleep, not per frame). */
 	bool (*tx_pending)(void *priv, uint16_t q);
+
+	/* Optional (NULL: always). Whether rx queue q can have frames now (a
+	 * vhost-user queue: a guest attached and the vring enabled); a queue
+	 * that cannot is neither polled nor armed. The kind calls
+	 * xvs_dp_rxq_changed() after every change of the answer, and rx_burst
+	 * must still be safe on a queue whose answer just turned false.
+	 * Called by the workers when they rebuild their poll lists (rarely). */
+	bool (*rxq_ready)(void *priv, uint16_t q);
 
 	/* Arm (on) or disarm the wake-up of rx queue q: after arming, its fd
 	 * (p->rxq[q].fd) turns readable when a frame arrives. 0, or a negative

@@ -10,6 +10,16 @@
  * Ports are reached only through their kind's ops (port_ops.h): one
  * indirect call per rx burst, per tx burst and per wake-up arming.
  *
+ * Poll list: a worker visits only the rx queues that can have frames (its
+ * snapshot entry's queues of active ports, less those whose kind's
+ * rxq_ready says no: a vhost-user queue without a guest or with its vring
+ * disabled), rebuilt when the snapshot changes or a kind announces a change
+ * (xvs_dp_rxq_changed, which wakes sleepers for it). Visiting a thousand
+ * guest-less vhost-user queues cost a 64 B stream 1,200-2,300 TSC cycles per
+ * forwarded frame, ~10x the frame itself (bench/ports1000.py --mem).
+ * Queues left out are neither polled nor armed: nothing can wake them, and
+ * the kind's announcement does.
+ *
  * Lazy queues (caps.rx_lazy, a tap's): reading one is a syscall, so such a
  * queue is read only while it may have frames: a read that finds none marks
  * it empty, and its fd in the epoll set (data: XVS_EV_LAZY, slot, queue)
@@ -67,12 +77,30 @@
 
 /* Every lazy queue is read at least this often while the worker is awake,
  * whatever epoll says: insurance against an fd that could not be watched.
- * Per XVS_LAZY_SWEEP_QUEUES queues the worker polls: a sweep is a read
+ * Per XVS_LAZY_SWEEP_QUEUES lazy queues the worker polls: a sweep is a read
  * syscall per queue, and with a thousand taps one every 10 ms took a tenth
  * of the worker (and most of an idle switch's CPU, the worker waking every
  * XVS_IDLE_SLEEP_INTR_NS); so a sweep costs at most ~1 % at any count. */
 #define XVS_LAZY_SWEEP_US 10000
 #define XVS_LAZY_SWEEP_QUEUES 10u
+/* While the last turn had frames, the epoll set is looked at for lazy
+ * queues that ran dry at most this often: the look is a syscall, and one
+ * per turn cost a 64 B stream from a pcap port 70 % of its rate per
+ * worker CPU-second (idle taps beside it, ports1000.py --mem --kind tap).
+ * A turn that found nothing looks every time (no latency added at idle). */
+#define XVS_LAZY_LOOK_US 20
+
+void
+xvs_dp_rxq_changed(void)
+{
+	/* seq_cst: the change before it, then the look at sleeping in
+	 * xvs_worker_wake; the worker sets sleeping before its last look at
+	 * the epoch (xvs_worker_main), so one of the two sees the other. */
+	atomic_fetch_add_explicit(&xvs_dp.rxq_epoch, 1, memory_order_seq_cst);
+	for (uint16_t i = 0; i < xvs_dp.n_workers_max; i++)
+		if (xvs_dp.worker[i] != NULL)
+			xvs_worker_wake(xvs_dp.worker[i]);
+}
 
 void
 xvs_worker_wake(struct xvs_worker *w)
@@ -102,6 +130,11 @@ xvs_tx_direct(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t out,
 	uint64_t bytes = 0;
 	uint16_t sent = p->ops->tx_burst(p->priv, w->id, pkts, n, &bytes);
 
+	/* A kind that may keep frames back is asked before the worker sleeps. */
+	if (unlikely(p->ops->tx_pending != NULL) && !w->txp_listed[out]) {
+		w->txp_listed[out] = true;
+		w->txp[w->n_txp++] = out;
+	}
 	c->tx_bytes += bytes;
 	c->tx_packets += sent;
 	c->drop[p->tx_drop] += n - sent;
@@ -409,17 +442,50 @@ rss_drain(struct xvs_worker *w, const struct xvs_snapshot *s, uint64_t now_tsc,
 	return total;
 }
 
-/* Arm or disarm rx interrupts on every queue of the worker. Returns true if all
- * of them support interrupts. */
+/* Build w's poll list (dp.h) from its entry in s. The caller read
+ * xvs_dp.rxq_epoch before: a change announced after that read is seen at
+ * the next turn's. */
+static void
+poll_build(struct xvs_worker *w, const struct xvs_snapshot *s)
+{
+	const struct xvs_snap_worker *sw = &s->worker[w->id];
+	uint32_t n = 0, nl = 0;
+
+	memset(w->lazy_mine, 0, sizeof(w->lazy_mine));
+	for (int lazy = 0; lazy < 2 && w->id < s->n_workers; lazy++) {
+		for (uint16_t i = 0; i < sw->n_rxq; i++) {
+			const struct xvs_snap_rxq *q = &sw->rxq[i];
+			const struct xvs_snap_port *p = &s->port[q->port];
+
+			if (!p->active || p->rx_lazy != (lazy == 1))
+				continue;
+			if (p->ops->rxq_ready != NULL && !p->ops->rxq_ready(p->priv, q->queue))
+				continue;
+			w->poll[n + nl] = *q;
+			if (lazy) {
+				w->lazy_mine[q->port] |= (uint16_t)(1u << q->queue);
+				nl++;
+			} else {
+				n++;
+			}
+		}
+	}
+	w->n_poll = n;
+	w->n_lazy = nl;
+	w->n_lzr = 0; /* lazy_ready_all fills it */
+}
+
+/* Arm or disarm rx interrupts on every queue of w's poll list, built under
+ * s. Returns true if all of them support interrupts. */
 static bool
-intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on)
+intr_set(const struct xvs_worker *w, const struct xvs_snapshot *s, bool on)
 {
 	bool all = true;
 
-	for (uint16_t i = 0; i < sw->n_rxq; i++) {
-		const struct xvs_snap_port *p = &s->port[sw->rxq[i].port];
+	for (uint32_t i = 0; i < w->n_poll + w->n_lazy; i++) {
+		const struct xvs_snap_port *p = &s->port[w->poll[i].port];
 
-		if (!p->active || p->ops->rxq_intr(p->priv, sw->rxq[i].queue, on) != 0)
+		if (!p->active || p->ops->rxq_intr(p->priv, w->poll[i].queue, on) != 0)
 			all = false;
 	}
 	return all;
@@ -430,18 +496,25 @@ intr_set(const struct xvs_snapshot *s, const struct xvs_snap_worker *sw, bool on
  * that are this worker's. True if frames remain: sleep with a timeout then,
  * since no fd says when the device could take them. */
 static bool
-tx_pending(const struct xvs_worker *w, const struct xvs_snapshot *s)
+tx_pending(struct xvs_worker *w, const struct xvs_snapshot *s)
 {
-	bool pending = false;
+	uint16_t k = 0;
 
-	for (uint16_t i = 0; i < s->n_flood; i++) {
-		const struct xvs_snap_port *p = &s->port[s->flood[i]];
+	/* Only the ports w sent to (xvs_tx_direct lists them); one that has
+	 * nothing left leaves the list until w sends to it again. A slot
+	 * reused by another port meanwhile is asked once for nothing. */
+	for (uint16_t i = 0; i < w->n_txp; i++) {
+		uint16_t out = w->txp[i];
+		const struct xvs_snap_port *p = &s->port[out];
 
 		if (p->active && p->ops->tx_pending != NULL && w->id < p->n_txq &&
 		    p->ops->tx_pending(p->priv, w->id))
-			pending = true;
+			w->txp[k++] = out;
+		else
+			w->txp_listed[out] = false;
 	}
-	return pending;
+	w->n_txp = k;
+	return k > 0;
 }
 
 /* Leave the armed state. Interrupts are switched off only if the snapshot they
@@ -450,8 +523,9 @@ tx_pending(const struct xvs_worker *w, const struct xvs_snapshot *s)
 static void
 disarm(struct xvs_worker *w, const struct xvs_snapshot *s, bool *armed, uint64_t armed_gen)
 {
+	/* The poll list is the one armed: it is rebuilt only after a disarm. */
 	if (s->gen == armed_gen && w->id < s->n_workers)
-		intr_set(s, &s->worker[w->id], false);
+		intr_set(w, s, false);
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 	*armed = false;
 }
@@ -489,11 +563,33 @@ set_home(struct xvs_worker *w, bool home)
 		w->away = !home;
 }
 
+/* Every lazy queue of the poll list ready (in w->lzr). */
 static void
 lazy_ready_all(struct xvs_worker *w, uint64_t now_tsc)
 {
-	memset(w->lazy_ready, 0xff, sizeof(w->lazy_ready));
+	const struct xvs_snap_rxq *lz = w->poll + w->n_poll;
+
+	memset(w->lazy_ready, 0, sizeof(w->lazy_ready));
+	for (uint32_t i = 0; i < w->n_lazy; i++) {
+		w->lazy_ready[lz[i].port] |= (uint16_t)(1u << lz[i].queue);
+		w->lzr[i] = lz[i];
+	}
+	w->n_lzr = w->n_lazy;
 	w->lazy_sweep_tsc = now_tsc;
+}
+
+/* Lazy queue q of port slot ready (its fd said so): listed once, and only
+ * if it is w's. */
+static void
+lazy_ready(struct xvs_worker *w, uint16_t slot, uint16_t q)
+{
+	uint16_t bit = (uint16_t)(1u << q);
+
+	if ((w->lazy_mine[slot] & bit) && !(w->lazy_ready[slot] & bit)) {
+		w->lazy_ready[slot] |= bit;
+		w->lzr[w->n_lzr].port = slot;
+		w->lzr[w->n_lzr++].queue = q;
+	}
 }
 
 #define EVENTS_MAX 16
@@ -502,13 +598,15 @@ lazy_ready_all(struct xvs_worker *w, uint64_t now_tsc)
 #define XVS_PARK_FOREVER UINT64_MAX
 
 /* Whether w has anything to look at under s besides its hand-off rings
- * (whose producers wake it): rx queues, or tx hand-off rings it drains. */
+ * (whose producers wake it): rx queues that can have frames (a queue that
+ * becomes ready wakes it, xvs_dp_rxq_changed), or tx hand-off rings it
+ * drains. */
 static bool
 has_duty(const struct xvs_worker *w, const struct xvs_snapshot *s)
 {
 	if (w->id >= s->n_workers)
 		return false;
-	return s->worker[w->id].n_rxq > 0 || s->worker[w->id].n_tx_owned > 0;
+	return w->n_poll + w->n_lazy > 0 || s->worker[w->id].n_tx_owned > 0;
 }
 
 /* Queues whose share of a turn's tx flush is tracked (the others, beyond
@@ -555,7 +653,7 @@ take_events(struct xvs_worker *w, const struct timespec *ts, uint16_t slots[EVEN
 				continue;
 			slots[i] = slot;
 			if (d & XVS_EV_LAZY)
-				w->lazy_ready[slot] |= (uint16_t)(1u << q);
+				lazy_ready(w, slot, q);
 		} else if ((int)d == w->wakefd) {
 			uint64_t v;
 
@@ -636,10 +734,12 @@ xvs_worker_main(void *arg)
 	struct xvs_idle idle;
 	uint64_t sweep_base_tsc = xvs_dp.tsc_hz / 1000000 * XVS_LAZY_SWEEP_US;
 	uint64_t sweep_tsc = sweep_base_tsc;
-	bool lazy_skipped = false;
+	uint64_t look_tsc = xvs_dp.tsc_hz / 1000000 * XVS_LAZY_LOOK_US, looked_tsc = 0;
+	bool lazy_skipped = false, last_got = false;
 	uint64_t repin_tsc = xvs_dp.tsc_hz / 1000000 * XVS_REPIN_US;
 	uint64_t woke_tsc = 0;
 	uint64_t armed_gen = 0;
+	uint64_t poll_gen = UINT64_MAX, poll_epoch = 0; /* what w->poll was built for */
 	bool armed = false, all_intr = false, parkable = false;
 	uint64_t qos_wake = UINT64_MAX; /* when the scheduler may send again */
 
@@ -666,6 +766,7 @@ xvs_worker_main(void *arg)
 		rte_rcu_qsbr_quiescent(xvs_dp.qsbr, w->id);
 		const struct xvs_snapshot *s =
 			atomic_load_explicit(&xvs_dp.snap, memory_order_acquire);
+		uint64_t epoch = atomic_load_explicit(&xvs_dp.rxq_epoch, memory_order_seq_cst);
 		uint64_t t0 = rte_rdtsc(), t1;
 		uint64_t tq = t0; /* start of the open interval */
 		struct xvs_rxq_counters *open_q = NULL; /* queue whose time runs from tq */
@@ -678,39 +779,45 @@ xvs_worker_main(void *arg)
 					     RTE_DIM(busy_q)};
 		bool polled_busy = false, polled_short = false;
 
+		if (unlikely(poll_gen != s->gen || poll_epoch != epoch)) {
+			/* Armed queues are disarmed from the list that armed
+			 * them; the next idle turn arms the new one. */
+			if (armed)
+				disarm(w, s, &armed, armed_gen);
+			poll_build(w, s);
+			poll_gen = s->gen;
+			poll_epoch = epoch;
+			w->lazy_gen = UINT64_MAX; /* the ready list names old queues */
+		}
 		/* Which lazy queues to read this turn: all of them after a change
 		 * of queues and every XVS_LAZY_SWEEP_US, else those epoll reports. */
 		if (unlikely(w->lazy_gen != s->gen) || t0 - w->lazy_sweep_tsc > sweep_tsc) {
-			uint16_t nq = w->id < s->n_workers ? s->worker[w->id].n_rxq : 0;
-
-			sweep_tsc = sweep_base_tsc * RTE_MAX(1u, (unsigned int)nq / XVS_LAZY_SWEEP_QUEUES);
+			sweep_tsc = sweep_base_tsc *
+				    RTE_MAX(1u, (unsigned int)w->n_lazy / XVS_LAZY_SWEEP_QUEUES);
 			w->lazy_gen = s->gen;
 			lazy_ready_all(w, t0);
-		} else if (lazy_skipped) {
+		} else if (lazy_skipped && (!last_got || t0 - looked_tsc > look_tsc)) {
 			static const struct timespec now = {0, 0};
 			uint16_t slots[EVENTS_MAX];
 
+			looked_tsc = t0;
 			count_events(w, slots, take_events(w, &now, slots));
 		}
-		lazy_skipped = false;
+		polled_short = w->n_lazy > 0;
 		if (likely(w->id < s->n_workers)) {
-			const struct xvs_snap_worker *sw = &s->worker[w->id];
+			/* The queues that are not lazy, then the lazy ones that
+			 * may have frames (w->lzr, compacted as they run dry). */
+			uint32_t n_nl = w->n_poll, n_all = n_nl + w->n_lzr, kept = 0;
 
-			for (uint16_t i = 0; i < sw->n_rxq; i++) {
-				const struct xvs_snap_rxq *q = &sw->rxq[i];
+			for (uint32_t i = 0; i < n_all; i++) {
+				const struct xvs_snap_rxq *q =
+					i < n_nl ? &w->poll[i] : &w->lzr[i - n_nl];
 				const struct xvs_snap_port *p = &s->port[q->port];
 				struct xvs_rxq_counters *qc = &w->rxq_ctr[q->port][q->queue];
 				uint64_t bytes = 0;
 				uint16_t n, bit = (uint16_t)(1u << q->queue);
 
-				if (unlikely(!p->active))
-					continue;
-				if (p->rx_lazy) {
-					polled_short = true;
-					if (!(w->lazy_ready[q->port] & bit)) {
-						lazy_skipped = true;
-						continue;
-					}
+				if (i >= n_nl) {
 					/* its read is a syscall: nobody else's busy time */
 					if (open_q != NULL) {
 						t1 = rte_rdtsc();
@@ -734,12 +841,14 @@ xvs_worker_main(void *arg)
 					 * asking epoll first: under load that is one
 					 * syscall less per turn. Its empty read was a
 					 * syscall: not the next queue's busy time. */
-					if (p->rx_lazy) {
+					if (i >= n_nl) {
 						w->lazy_ready[q->port] &= (uint16_t)~bit;
 						tq = rte_rdtsc();
 					}
 					continue;
 				}
+				if (i >= n_nl)
+					w->lzr[kept++] = *q; /* kept <= i - n_nl */
 				/* This queue's time starts here (or at the last
 				 * boundary read, with the empty polls since): end
 				 * the open one's, if another queue had frames. */
@@ -767,10 +876,13 @@ xvs_worker_main(void *arg)
 				if (n > 0)
 					xvs_l2_forward_burst(w, s, q->port, pkts, n, t0);
 			}
+			w->n_lzr = kept;
 			handed = drain_tx_rings(w, s);
 			if (unlikely(s->worker[w->id].n_qos_owned > 0))
 				handed += xvs_qos_service(w, s);
 		}
+		/* A lazy queue ran dry (or was not ready): ask epoll next turn. */
+		lazy_skipped = w->n_lzr < w->n_lazy;
 		/* Even when no longer active: what was handed over before the
 		 * worker count dropped must not stay stuck in its rings. */
 		handed += rss_drain(w, s, t0, &acct);
@@ -797,6 +909,7 @@ xvs_worker_main(void *arg)
 		else if (n_busy > 0)
 			queues_share_flush(busy_q, busy_n, n_busy, got, t1 - tq);
 		n_busy = 0;
+		last_got = got > 0;
 		if (got > 0) {
 			w->busy_tsc += t1 - t0;
 			if (unlikely(w->away) && t1 - woke_tsc > repin_tsc)
@@ -818,7 +931,7 @@ xvs_worker_main(void *arg)
 			/* Arm interrupts and announce sleep, then take one more turn: a
 			 * frame that arrived before arming is picked up by that turn, one
 			 * that arrives after it raises an interrupt or sees sleeping. */
-			all_intr = w->id < s->n_workers ? intr_set(s, &s->worker[w->id], true) : true;
+			all_intr = intr_set(w, s, true);
 			qos_wake = UINT64_MAX;
 			if (w->id < s->n_workers && xvs_qos_pending(w, s, &qos_wake))
 				all_intr = parkable = false;

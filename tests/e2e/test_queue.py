@@ -142,3 +142,31 @@ def test_worker_busy_is_its_queues_plus_overhead(switch, tmp_path):
     print(f"worker busy {w['busy_pct']:.1f} %, src/0 {src['busy_pct']:.1f} %, "
           f"{src['pps'] / 1e6:.2f} Mpps")
     switch.ctl("port", "del", "src")
+
+
+def test_vhost_queue_polled_only_with_a_guest(switch):
+    """A vhost-user queue without a guest can have no frames: its worker leaves it
+    out of its poll list (a thousand of them cost every turn, bench/ports1000.py
+    --mem), so its polls stay 0 while other ports carry frames and the worker
+    sleeps and wakes. A guest attaching is announced to the workers
+    (xvs_dp_rxq_changed) with no new snapshot, and its queue is polled from then
+    on; once the guest is gone, no longer."""
+    from test_vhost import _testpmd, _testpmd_stop
+
+    a, b = switch.vm("a", ipv6=False), switch.vm("b", ipv6=False)
+    vsock = switch.tmp / "vq.sock"
+    switch.ctl("port", "add", "vq", "vhost", f"path={vsock}")
+    a.ping(b, count=3, interval=0.1)
+    q = queues(switch, "vq")[("vq", 0)]
+    assert q["state"] == "polled" and q["polls"] == 0, q
+    tp, _ = _testpmd(switch, "g", [f"net_virtio_user0,path={vsock},queues=1"],
+                     ["--forward-mode=rxonly", "--total-num-mbufs=4096"])
+    try:
+        wait_for(lambda: queues(switch, "vq")[("vq", 0)]["polls"] > 0, 10,
+                 what="the guest's queue polled")
+    finally:
+        _testpmd_stop(tp)
+    wait_for(lambda: switch.ports()["vq"]["link"] == "down", 10, what="guest gone")
+    p0 = queues(switch, "vq")[("vq", 0)]["polls"]
+    a.ping(b, count=2, interval=0.1)
+    assert queues(switch, "vq")[("vq", 0)]["polls"] == p0

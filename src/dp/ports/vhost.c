@@ -364,6 +364,18 @@ vhost_tx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint6
 	return sent;
 }
 
+/* Whether rx queue q can have frames: what rx_burst checks first. Every
+ * change of the answer (vid, rxq_on) is announced (xvs_dp_rxq_changed), so
+ * that a worker visits only the queues of attached guests. */
+static bool
+vhost_rxq_ready(void *priv, uint16_t q)
+{
+	struct vhost_port *v = priv;
+
+	return atomic_load_explicit(&v->vid, memory_order_acquire) >= 0 &&
+	       atomic_load_explicit(&v->rxq_on[q], memory_order_acquire);
+}
+
 /* Whether the attached guest takes checksum and TSO requests as they are. */
 static bool
 vhost_tx_meta_now(void *priv)
@@ -472,6 +484,7 @@ cb_vring_state_changed(int vid, uint16_t vring, int enable)
 			else
 				kick_forget(v, q);
 			atomic_store_explicit(&v->rxq_on[q], enable != 0, memory_order_release);
+			xvs_dp_rxq_changed();
 		}
 	} else {
 		v->txq_on[q] = enable != 0;
@@ -548,6 +561,7 @@ cb_new_device(int vid)
 	for (uint16_t q = 0; q < XVS_MAX_QUEUES; q++)
 		atomic_store_explicit(&v->kick_on[q], true, memory_order_relaxed);
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
+	xvs_dp_rxq_changed();
 	VLOG(INFO, "port %s: guest attached, %u queue pairs, offloads %s\n", v->name, qps,
 	     ol_names(f, ol, sizeof(ol)));
 	/* lib vhost 22.11 cannot cap the queue pairs offered, and a Linux
@@ -589,6 +603,7 @@ cb_destroy_device(int vid)
 		return;
 	}
 	atomic_store_explicit(&v->vid, -1, memory_order_release);
+	xvs_dp_rxq_changed();
 	/* No worker may use vid once this returns: lib vhost frees its
 	 * virtqueues next. Sleeping workers are QSBR-offline and do not delay it.
 	 * Not under reg_lock: a worker may be spinning on another guest's
@@ -894,6 +909,7 @@ const struct xvs_port_ops xvs_port_vhost_ops = {
 	.rx_burst = vhost_rx_burst,
 	.tx_burst = vhost_tx_burst,
 	.tx_meta_now = vhost_tx_meta_now,
+	.rxq_ready = vhost_rxq_ready,
 	.rxq_intr = vhost_rxq_intr,
 	.link = vhost_link,
 	.mtu_allowed = vhost_mtu_allowed,
