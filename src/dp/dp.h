@@ -239,6 +239,8 @@ struct xvs_emitq {
 };
 
 /* TX buffer of one worker toward one port. */
+_Static_assert(XVS_BURST <= 32, "xvs_txbuf.same_class has a bit per frame");
+
 struct xvs_txbuf {
 	uint16_t n;
 	bool listed;                      /* in the worker's dirty list this turn */

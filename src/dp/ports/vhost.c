@@ -215,6 +215,28 @@ reg_find(int vid)
 
 /* ---- workers ---- */
 
+/* Kicks off while a worker polls: a kick is an eventfd write (a syscall in
+ * the guest) per burst it sends. Off when another worker armed the queue (a
+ * balancer move), and when this poll hands the worker frames (got: what it
+ * returns, not what it dequeued): a worker that got frames takes another
+ * turn, it does not sleep (so also in the look it takes after arming; frames
+ * all dropped there leave the kicks on, or the worker would sleep deaf to
+ * this guest). armed_by alone is not enough: a worker whose snapshot changed
+ * while it slept does not disarm (worker.c), and one that stays busy after
+ * that (PVP: its pcap port never runs dry) left armed_by at its own lcore and
+ * the guest kicking at every burst, 42,000 kicks a second. */
+static inline uint16_t
+kicks_off_if_polled(struct vhost_port *v, int vid, uint16_t q, uint16_t got)
+{
+	if (unlikely(atomic_load_explicit(&v->kick_on[q], memory_order_relaxed)) &&
+	    (got > 0 ||
+	     atomic_load_explicit(&v->armed_by[q], memory_order_relaxed) != rte_lcore_id() + 1)) {
+		atomic_store_explicit(&v->kick_on[q], false, memory_order_relaxed);
+		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), 0);
+	}
+	return got;
+}
+
 static uint16_t
 vhost_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 	       struct xvs_port_counters *c)
@@ -226,23 +248,8 @@ vhost_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 	if (vid < 0 || !atomic_load_explicit(&v->rxq_on[q], memory_order_acquire))
 		return 0;
 	got = rte_vhost_dequeue_burst(vid, (uint16_t)(2 * q + 1), v->pool, pkts, n);
-	/* Kicks off while a worker polls: a kick is an eventfd write (a
-	 * syscall in the guest) per burst it sends. On when another worker
-	 * armed the queue (a balancer move), and when this one got frames: a
-	 * worker that got frames takes another turn, it does not sleep (so
-	 * also in the look it takes after arming). armed_by alone is not
-	 * enough: a worker whose snapshot changed while it slept does not
-	 * disarm (worker.c), and one that stays busy after that (PVP: its
-	 * pcap port never runs dry) left armed_by at its own lcore and the
-	 * guest kicking at every burst, 42,000 kicks a second. */
-	if (unlikely(atomic_load_explicit(&v->kick_on[q], memory_order_relaxed)) &&
-	    (got > 0 ||
-	     atomic_load_explicit(&v->armed_by[q], memory_order_relaxed) != rte_lcore_id() + 1)) {
-		atomic_store_explicit(&v->kick_on[q], false, memory_order_relaxed);
-		(void)rte_vhost_enable_guest_notification(vid, (uint16_t)(2 * q + 1), 0);
-	}
 	if (!atomic_load_explicit(&v->host_ol, memory_order_relaxed))
-		return got;
+		return kicks_off_if_polled(v, vid, q, got);
 	/* The guest's requests, as lib vhost reports them under
 	 * NET_COMPLIANT_OL_FLAGS: L4_CKSUM_NONE is a partial checksum (it
 	 * checked csum_start against the headers it parsed), LRO a TSO frame.
@@ -284,7 +291,7 @@ vhost_rx_burst(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 		}
 		pkts[k++] = m;
 	}
-	return k;
+	return kicks_off_if_polled(v, vid, q, k);
 }
 
 /* Enqueue pkts[0..n) on guest rx vring 2*gq, retrying while it takes some
