@@ -21,25 +21,6 @@ echo "== unit tests"
 meson test -C build --print-errorlogs || true
 count_meson build
 
-# build-san (xvsd and xvsctl with ASan + UBSan for the e2e subset below) also
-# has every unit test: one sanitizer build instead of two, and the DPDK-based
-# unit tests run under the sanitizers too.
-echo "== unit tests under AddressSanitizer + UBSan"
-san_built=0
-if [ ! -f build-san/build.ninja ]; then
-	# frame pointers: whole stacks in leak reports at no unwinding cost;
-	# float-cast-overflow is not part of GCC's -fsanitize=undefined
-	meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
-		"-Dc_args=-fno-omit-frame-pointer -fsanitize=float-cast-overflow" >/dev/null
-fi
-if ninja -C build-san >/tmp/xvs-san-build.log 2>&1; then
-	san_built=1
-	meson test -C build-san --print-errorlogs || true
-	count_meson build-san
-else
-	echo "FAIL: sanitizer build (see /tmp/xvs-san-build.log)"; failed=$((failed + 1))
-fi
-
 if command -v clang >/dev/null; then
 	echo "== fuzz targets (short run; scripts/fuzz.sh runs them longer)"
 	. scripts/fuzz_lib.sh
@@ -86,7 +67,22 @@ e2e() {
 	local build=$1 name=$2
 	shift 2
 	e2e_pass "$build" "$name" -n "${XVS_E2E_JOBS:-3}" -m "not serial" "$@"
+	[ "$build" = build ] && wait_san_build
 	e2e_pass "$build" "$name-serial" -m serial "$@"
+}
+
+# wait_san_build: wait for the background sanitizer build, then run the unit
+# tests under the sanitizers.
+san_built=0
+wait_san_build() {
+	echo "== unit tests under AddressSanitizer + UBSan"
+	if wait "$san_pid"; then
+		san_built=1
+		meson test -C build-san --print-errorlogs || true
+		count_meson build-san
+	else
+		echo "FAIL: sanitizer build (see /tmp/xvs-san-build.log)"; failed=$((failed + 1))
+	fi
 }
 
 # e2e_pass BUILD_DIR NAME PYTEST_ARGS...: one pytest run, logged to /tmp/xvs-NAME.log.
@@ -111,6 +107,20 @@ PY
 	passed=$((passed + t - f - e - s)); failed=$((failed + f + e)); skipped=$((skipped + s))
 	rm -f "$xml"
 }
+
+# build-san (xvsd and xvsctl with ASan + UBSan for the e2e subset below) also
+# has every unit test: one sanitizer build instead of two, and the DPDK-based
+# unit tests run under the sanitizers too. It compiles in the background, at
+# the lowest priority, while the non-serial e2e tests run (those mostly
+# wait); the serial tests start only once it is done.
+if [ ! -f build-san/build.ninja ]; then
+	# frame pointers: whole stacks in leak reports at no unwinding cost;
+	# float-cast-overflow is not part of GCC's -fsanitize=undefined
+	meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
+		"-Dc_args=-fno-omit-frame-pointer -fsanitize=float-cast-overflow" >/dev/null
+fi
+nice -n 19 ninja -C build-san >/tmp/xvs-san-build.log 2>&1 &
+san_pid=$!
 
 echo "== end-to-end tests"
 e2e build e2e tests/e2e
