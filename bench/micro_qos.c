@@ -141,16 +141,9 @@ measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, struct rte_mbuf **s
 		uint64_t t0 = rte_rdtsc_precise(), d;
 
 		for (unsigned it = 0; it < n_sets; it++) {
-			struct rte_mbuf *pkts[XVS_BURST], **tpl = &sets[it * XVS_BURST];
+			struct rte_mbuf *pkts[XVS_BURST];
 
-			if (rte_pktmbuf_alloc_bulk(xvs_dp.pool, pkts, XVS_BURST) != 0)
-				exit(1);
-			for (unsigned i = 0; i < XVS_BURST; i++) {
-				uint16_t len = rte_pktmbuf_data_len(tpl[i]);
-
-				memcpy(rte_pktmbuf_append(pkts[i], len),
-				       rte_pktmbuf_mtod(tpl[i], const void *), len);
-			}
+			bench_copy_burst(xvs_dp.pool, &sets[it * XVS_BURST], pkts, XVS_BURST);
 			xvs_l2_forward_burst(w, s, 0, pkts, XVS_BURST, t0);
 			if (s->worker[0].n_qos_owned > 0)
 				xvs_qos_service(w, s);

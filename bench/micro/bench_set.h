@@ -11,7 +11,10 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <rte_mbuf.h>
 
 /* Write frame i into f (64 bytes); returns its length (60, no FCS). */
 static inline unsigned
@@ -53,6 +56,24 @@ bench_acl_rule(unsigned i, unsigned n, char *buf, size_t len)
 	else
 		snprintf(buf, len, "dir=in action=deny remote-ip=10.%u.0.0/16 weight=%u", 100 + i,
 			 i % 3);
+}
+
+/* A burst as a port that copies frames (pcap) hands it over: n fresh mbufs
+ * from pool in pkts[], holding copies of the templates tpl[0..n). */
+static inline void
+bench_copy_burst(struct rte_mempool *pool, struct rte_mbuf *const *tpl, struct rte_mbuf **pkts,
+		 unsigned n)
+{
+	if (rte_pktmbuf_alloc_bulk(pool, pkts, n) != 0) {
+		fprintf(stderr, "mbuf pool dry\n");
+		exit(1);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t len = rte_pktmbuf_data_len(tpl[i]);
+
+		memcpy(rte_pktmbuf_append(pkts[i], len), rte_pktmbuf_mtod(tpl[i], const void *),
+		       len);
+	}
 }
 
 #endif /* XVS_BENCH_SET_H */
