@@ -67,22 +67,7 @@ e2e() {
 	local build=$1 name=$2
 	shift 2
 	e2e_pass "$build" "$name" -n "${XVS_E2E_JOBS:-3}" -m "not serial" "$@"
-	[ "$build" = build ] && wait_san_build
 	e2e_pass "$build" "$name-serial" -m serial "$@"
-}
-
-# wait_san_build: wait for the background sanitizer build, then run the unit
-# tests under the sanitizers.
-san_built=0
-wait_san_build() {
-	echo "== unit tests under AddressSanitizer + UBSan"
-	if wait "$san_pid"; then
-		san_built=1
-		meson test -C build-san --print-errorlogs || true
-		count_meson build-san
-	else
-		echo "FAIL: sanitizer build (see /tmp/xvs-san-build.log)"; failed=$((failed + 1))
-	fi
 }
 
 # e2e_pass BUILD_DIR NAME PYTEST_ARGS...: one pytest run, logged to /tmp/xvs-NAME.log.
@@ -122,8 +107,25 @@ fi
 nice -n 19 ninja -C build-san >/tmp/xvs-san-build.log 2>&1 &
 san_pid=$!
 
+# wait_san_build: wait for the background sanitizer build, then run the unit
+# tests under the sanitizers.
+san_built=0
+wait_san_build() {
+	echo "== unit tests under AddressSanitizer + UBSan"
+	if wait "$san_pid"; then
+		san_built=1
+		meson test -C build-san --print-errorlogs || true
+		count_meson build-san
+	else
+		echo "FAIL: sanitizer build (see /tmp/xvs-san-build.log)"; failed=$((failed + 1))
+	fi
+}
+
 echo "== end-to-end tests"
-e2e build e2e tests/e2e
+# as e2e(), with the sanitizer build waited for between the two passes
+e2e_pass build e2e -n "${XVS_E2E_JOBS:-3}" -m "not serial" tests/e2e
+wait_san_build
+e2e_pass build e2e-serial -m serial tests/e2e
 
 # xvsd and xvsctl built with AddressSanitizer + UBSan, on a subset that adds
 # every port kind (tap, afpacket, afxdp, vhost-user with a virtio-user guest,
