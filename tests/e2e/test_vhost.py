@@ -451,11 +451,13 @@ def test_vhost_tso_frames_cross_a_guest(switch, guest_ol, peer):
     if qos:
         assert st["vm1"]["tx_gso_segments"] > 0 and _avg(st["vm1"], "tx") < 1600, st["vm1"]
     elif on:
-        # 64 KB frames counted as one: into the guest and out of it
-        assert _avg(st["vm1"], "tx") > 8000 and st["vm1"]["tx_gso_segments"] == 0, st["vm1"]
-        assert _avg(st["vm2"], "rx") > 8000, st["vm2"]
+        # TSO frames counted as one: into the guest and out of it. How large
+        # they are follows the sender's pacing (7,400 bytes on average once,
+        # on a loaded host); cut ones would average under 1,600.
+        assert _avg(st["vm1"], "tx") > 4 * 1500 and st["vm1"]["tx_gso_segments"] == 0, st["vm1"]
+        assert _avg(st["vm2"], "rx") > 4 * 1500, st["vm2"]
         if peer == "tap":
-            assert _avg(st["b"], "tx") > 8000 and st["b"]["tx_gso_segments"] == 0, st["b"]
+            assert _avg(st["b"], "tx") > 4 * 1500 and st["b"]["tx_gso_segments"] == 0, st["b"]
         else:
             assert st["b"]["tx_gso_segments"] > 0, st["b"]
     else:
