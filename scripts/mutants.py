@@ -637,43 +637,85 @@ MUTANTS = [
        "\t\t\treturn false;\n",
        "\tfor (uint32_t i = 0; i < n_cls && false; i++)\n\t\tif (q->q[i].tail != q->q[i].head)\n"
        "\t\t\treturn false;\n")],
-     [unit("test_qos_dp")]),
+     [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-run-class-without-run", "a frame after one with the same addresses takes its traffic "
      "class whether or not its headers are the same (a run)",
      [("src/dp/stage_l2.c",
        "if (unlikely(meta_on) && run[i] && same_class_mark(",
        "if (unlikely(meta_on) && i > 0 && same_class_mark(")],
-     [unit("test_qos_dp")]),
+     [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-run-class-stale-after-drop", "runs are not re-marked after an ingress stage dropped "
      "frames: a frame takes the class of another run's frame",
      [("src/dp/stage_l2.c",
        "\t\trun[i] = run[i] && c->same && !mod[i];",
        "\t\t(void)run;")],
-     [unit("test_qos_dp")]),
+     [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-direct-one-class", "the QoS owner's direct path takes a whole burst as the class of "
      "its first frame (a run reused across a class change)",
-     [("src/dp/qos_egress.c", "\t\tif (xvs_meta(pkts[i])->tclass != c)\n\t\t\treturn false;\n",
-       "\t\tif (false && xvs_meta(pkts[i])->tclass != c)\n\t\t\treturn false;\n")],
-     [unit("test_qos_dp")]),
+     [("src/dp/qos_egress.c", "\tif (unlikely(mixed != 0))\n\t\treturn send_direct_mixed(",
+       "\tif (false)\n\t\treturn send_direct_mixed(")],
+     [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-direct-skips-rings", "the QoS owner's direct path ignores frames other workers "
      "handed over (its own burst goes ahead of them)",
      [("src/dp/qos_egress.c",
        "\t\tif (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))\n\t\t\treturn false;\n"
-       "\tfor (uint16_t i = 0; i < n; i++) {\n",
+       "\tc = xvs_meta(pkts[0])->tclass;\n",
        "\t\tif (false && q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))\n"
-       "\t\t\treturn false;\n\tfor (uint16_t i = 0; i < n; i++) {\n")],
-     [unit("test_qos_dp")]),
+       "\t\t\treturn false;\n\tc = xvs_meta(pkts[0])->tclass;\n")],
+     [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-idle-skips-rings", "the QoS owner's turn is skipped while only other workers' "
      "hand-off rings hold frames",
      [("src/dp/qos_egress.c",
        "\t\t\treturn false;\n\treturn true;\n",
        "\t\t\treturn true;\n\treturn true;\n")],
-     [unit("test_qos_dp")]),
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-l2-run-without-run", "on a switch without stages, a frame after one with the same "
+     "addresses takes its traffic class whether or not its headers are the same (a run)",
+     [("src/dp/stage_l2.c", "\t\t\tif (!(run[i] && q_prev == i - 1 && q_out == out))\n",
+       "\t\t\tif (!(q_prev == i - 1 && q_out == out))\n")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-l2-class-unmarked", "on a switch without stages, the class the L2 stage wrote is "
+     "not marked: the flush classifies the frame again from metadata never filled",
+     [("src/dp/stage_l2.c", "\t\telse if (unlikely(qos_l2) && q_prev == i)\n",
+       "\t\telse if (false && q_prev == i)\n")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-l2-flood-no-meta", "on a switch without stages, a flooded frame's copies reach a "
+     "QoS port without the metadata their classification reads",
+     [("src/dp/stage_l2.c", "\tif (unlikely(qos_l2))\n\t\txvs_meta_fill(m, &c->l2, in_port, c->vid);\n",
+       "\tif (false)\n\t\txvs_meta_fill(m, &c->l2, in_port, c->vid);\n")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-l2-no-pcp", "the L2 stage's classifier ignores the 802.1p priority of the tag "
+     "the frame arrived with",
+     [("src/dp/qos_egress.h", "xvs_meta_w1(d, len, l2, l2->tagged ? XVS_META_TAGGED : 0,",
+       "xvs_meta_w1(d, len, l2, 0,")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-direct-mixed-arrival-order", "the QoS owner's direct path sends a burst of several "
+     "classes in its class-sorted order, not in the order the scheduler picks",
+     [("src/dp/qos_egress.c", "\t\tuint32_t c = cls[j], i = at[c]++;\n",
+       "\t\tuint32_t c = cls[j], i = (at[c]++, j);\n")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-direct-mixed-unsorted", "the QoS owner's direct path takes a burst of several "
+     "classes as sorted by class when it is not",
+     [("src/dp/qos_egress.c", "\t\tuint32_t j = at[tc[i]]++;\n",
+       "\t\tuint32_t j = (at[tc[i]]++, i);\n")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-direct-mixed-rest-reversed", "the QoS owner's direct path queues what it could not "
+     "send of a burst of several classes in reverse order",
+     [("src/dp/qos_egress.c", "\t\t\t\tpkts[k + r++] = ord[i];\n",
+       "\t\t\t\tpkts[n - 1 - r++] = ord[i];\n")],
+     [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-rpc-stray-keys", "qos.class_del ignores keys it does not know (a malformed request "
      "deletes the class)",
@@ -717,10 +759,10 @@ MUTANTS = [
 
     ("qos-match-reads-sport", "the traffic-class classifier takes the source port for the "
      "destination port (class match wrong)",
-     [("src/dp/qos_egress.c",
-       "k.dport = (uint16_t)(d[md->l4_off + 2] << 8 | d[md->l4_off + 3]);",
-       "k.dport = (uint16_t)(d[md->l4_off] << 8 | d[md->l4_off + 1]);")],
-     [e2e("test_qos.py", "class_by_port")]),
+     [("src/dp/qos_egress.h",
+       "k.dport = (uint16_t)(d[l4_off + 2] << 8 | d[l4_off + 3]);",
+       "k.dport = (uint16_t)(d[l4_off] << 8 | d[l4_off + 1]);")],
+     [[str(BUILD / "test_qos_dp")], e2e("test_qos.py", "class_by_port")]),
 
     ("qos-not-paced", "a scheduling port is not paced to its link-rate: frames leave as "
      "fast as they come and no class waits",

@@ -464,7 +464,7 @@ xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 		 * never two owners on the FIFOs, nothing lost or reordered. */
 		sp->qos_owner = XVS_QOS_NO_OWNER;
 		qs[slot].owner_move = (uint16_t)(owner + 1);
-		s->egress_stages = true;
+		s->qos_ports = true;
 		return;
 	}
 	sp->qos_owner = owner;
@@ -472,7 +472,9 @@ xvsd_qos_fill(struct xvs_snapshot *s, uint16_t slot)
 	ow = &s->worker[owner];
 	s->n_qos_owners += ow->n_qos_owned == 0;
 	ow->qos_owned[ow->n_qos_owned++] = slot;
-	s->egress_stages = true; /* classification reads every frame's metadata */
+	/* Frames are classified for it: by the L2 stage, or from their
+	 * metadata where stages fill it (stage_l2.c). */
+	s->qos_ports = true;
 }
 
 bool

@@ -223,6 +223,8 @@ struct xvs_snapshot {
 	uint16_t flood[XVS_MAX_PORTS];
 	bool egress_stages;                /* some port has egress stages: every frame
 					    * gets its metadata (pipeline_run.c) */
+	bool qos_ports;                    /* some port schedules its egress (QoS): without
+					    * stages the L2 stage classifies its frames */
 	uint16_t n_qos_owners;             /* workers scheduling some port's egress: the
 					    * QoS pool share is split between them */
 	struct xvs_snap_port port[XVS_MAX_PORTS];
@@ -247,6 +249,8 @@ struct xvs_txbuf {
 	bool needs_resolve;               /* holds a frame with offload requests or segments */
 	uint32_t same_class;              /* bit i: frame i is of the run of frame i - 1 (the
 					   * L2 stage's same_l34), so of its traffic class */
+	uint32_t qos_classed;             /* bit i: the L2 stage wrote frame i's traffic class
+					   * (xvs_qos_classify_l2), its metadata is not filled */
 	struct rte_mbuf *pkts[XVS_BURST];
 };
 

@@ -21,57 +21,36 @@ _Static_assert(XVS_MAX_WORKERS <= 16, "one hand-off ring per worker");
 _Static_assert((XVS_QOS_FIFO_SIZE & (XVS_QOS_FIFO_SIZE - 1)) == 0, "FIFO size power of 2");
 _Static_assert(XVS_QOS_MAX_CLASSES <= 256, "a class fits the metadata's tclass");
 
-/* The classifier's view of frame m from its metadata and headers. */
+/* The class of frame m from its metadata and headers. */
 static inline uint8_t
 classify(const struct xvs_qos_plan *pl, struct rte_mbuf *m)
 {
 	const struct xvs_pkt_meta *md = xvs_meta(m);
 	uint8_t c = md->in_port < XVS_MAX_PORTS ? pl->src_cls[md->in_port] : 0;
+	uint64_t w1;
 
 	if (c != 0 || pl->n_rules == 0)
 		return c;
-	/* An initializer, not a memset call: this runs per frame. */
-	struct xvs_qos_pkt k = {
-		.has_pcp = (md->flags & XVS_META_TAGGED) != 0,
-		.pcp = md->pcp,
-		.is_ip = md->l3 != 0,
-		.proto = md->l4_proto,
-	};
-
-	if (k.is_ip && pl->need_l34) {
-		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint32_t len = rte_pktmbuf_data_len(m);
-
-		/* RFC 2474: DSCP is the upper 6 bits of the IPv4 TOS byte and
-		 * of the IPv6 traffic class (bits 4-11 of the first word). */
-		if (md->l3_off + 2u <= len)
-			k.dscp = md->l3 == 4 ? (uint8_t)(d[md->l3_off + 1] >> 2) :
-					       (uint8_t)(((d[md->l3_off] & 0x0f) << 2) |
-							 (d[md->l3_off + 1] >> 6));
-		if ((md->flags & XVS_META_HAS_PORTS) && md->l4_off + 4u <= len) {
-			k.has_ports = true;
-			k.sport = (uint16_t)(d[md->l4_off] << 8 | d[md->l4_off + 1]);
-			k.dport = (uint16_t)(d[md->l4_off + 2] << 8 | d[md->l4_off + 3]);
-		}
-	}
-	return xvs_qos_classify(pl->rules, pl->n_rules, &k);
+	memcpy(&w1, (const uint8_t *)md + 8, sizeof(w1)); /* pcp .. l4_off (dp.h) */
+	return xvs_qos_classify_w1(pl, w1, rte_pktmbuf_mtod(m, const uint8_t *),
+				   rte_pktmbuf_data_len(m));
 }
 
-/* same_class bit i (i > 0): frame i has frame i - 1's metadata and the
- * header bytes the rules read (a run, xvs_txbuf), so its class. */
 void
 xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n,
-		       uint32_t same_class)
+		       uint32_t same_class, uint32_t classed)
 {
-	uint8_t c;
+	uint32_t all = n >= 32 ? UINT32_MAX : (1u << n) - 1;
+	uint8_t c = 0;
 
-	if (n == 0)
-		return;
-	c = classify(pl, pkts[0]);
-
-	xvs_meta(pkts[0])->tclass = c;
-	for (uint16_t i = 1; i < n; i++) {
-		if (!(same_class & (1u << i)))
+	if ((classed & all) == all)
+		return; /* the L2 stage classified them all */
+	for (uint16_t i = 0; i < n; i++) {
+		if (i < 32 && (classed & (1u << i))) {
+			c = xvs_meta(pkts[i])->tclass;
+			continue;
+		}
+		if (i == 0 || i >= 32 || !(same_class & (1u << i)))
 			c = classify(pl, pkts[i]);
 		xvs_meta(pkts[i])->tclass = c;
 	}
@@ -220,28 +199,87 @@ mark_pcp(struct rte_mbuf *m, uint8_t pcp)
 		m->l2_len += 4; /* offload offsets follow the headers */
 }
 
+/* send_direct for a burst of several classes (tc[i]: frame i's, lens[i]:
+ * its length): the frames sorted by class, stably, into ord[], each class's
+ * lengths a backlog of its own; the scheduler's picks take each class's
+ * next frame. pkts[] is left with what was not sent, each class's frames in
+ * order (*k_out: how many were sent). */
+static bool
+send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
+		  uint16_t out, struct rte_mbuf **pkts, uint16_t n, const uint8_t *tc,
+		  const uint32_t *lens, uint32_t *k_out)
+{
+	const struct xvs_qos_plan *pl = p->qos_plan;
+	struct xvs_qos_backlog bl[XVS_QOS_MAX_CLASSES];
+	uint32_t n_cls = pl->cfg.n_classes, k, off[XVS_QOS_MAX_CLASSES + 1] = {0};
+	uint32_t at[XVS_QOS_MAX_CLASSES], slen[XVS_BURST];
+	struct rte_mbuf *ord[XVS_BURST], *burst[XVS_BURST];
+	uint8_t cls[XVS_BURST];
+	uint64_t wake = 0, now_ns;
+
+	for (uint16_t i = 0; i < n; i++)
+		off[tc[i] + 1]++;
+	for (uint32_t c = 0; c < n_cls; c++)
+		off[c + 1] += off[c];
+	memcpy(at, off, sizeof(at[0]) * n_cls);
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t j = at[tc[i]]++;
+
+		ord[j] = pkts[i];
+		slen[j] = lens[i];
+	}
+	for (uint32_t c = 0; c < n_cls; c++)
+		bl[c] = (struct xvs_qos_backlog){slen + off[c], UINT32_MAX, 0, off[c + 1] - off[c]};
+	now_ns = xvs_tsc_ns(rte_rdtsc());
+	k = xvs_qos_pick_burst(&q->sched, bl, pl->wire_len ? 24 : 0, now_ns, cls, n, &wake);
+	memcpy(at, off, sizeof(at[0]) * n_cls);
+	for (uint32_t j = 0; j < k; j++) {
+		uint32_t c = cls[j], i = at[c]++;
+
+		burst[j] = ord[i];
+		q->ctr[c].sent_frames++;
+		q->ctr[c].sent_bytes += slen[i];
+		if (pl->any_pcp && pl->pcp[c] >= 0)
+			mark_pcp(burst[j], (uint8_t)pl->pcp[c]);
+	}
+	if (k > 0)
+		xvs_tx_direct(w, p, out, burst, (uint16_t)k);
+	if (k < n) {
+		uint32_t r = 0;
+
+		/* What waits: each class's rest, in order, from pkts[k] on
+		 * (the caller queues pkts[k..n)). */
+		for (uint32_t c = 0; c < n_cls; c++)
+			for (uint32_t i = at[c]; i < off[c + 1]; i++)
+				pkts[k + r++] = ord[i];
+		q->wake_ns = wake;
+	}
+	*k_out = k;
+	return true;
+}
+
 /* The owner's own burst when the scheduler knows of nothing else: its
  * FIFOs and every hand-off ring empty, the plan its scheduler was built for,
- * never paused, every frame of one class c. Then the scheduler sees exactly
- * what it would see once they were queued (this class alone backlogged),
- * so it picks from the burst itself: what it allows now is sent at once
- * (no FIFO put and take per frame, no scheduling turn), the rest is queued
- * in order. Returns false (nothing done) when these do not hold. */
+ * never paused. Then the scheduler sees exactly what it would see once the
+ * frames were queued (each class's frames of the burst, in order, the only
+ * backlog), so it picks from the burst itself: what it allows now is sent
+ * at once, in the order of its picks (no FIFO put and take per frame, no
+ * scheduling turn), the rest is queued in order. A burst of several
+ * classes is sorted by class first (stable: a class's frames keep their
+ * order), the picks then take each class's next frame. Returns false
+ * (nothing done) when these do not hold. */
 static bool
 send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
 	    uint16_t out, struct rte_mbuf **pkts, uint16_t n, uint32_t *k_out)
 {
 	const struct xvs_qos_plan *pl = p->qos_plan;
 	struct xvs_qos_backlog bl[XVS_QOS_MAX_CLASSES];
-	uint32_t lens[XVS_BURST], n_cls = pl->cfg.n_classes, c, k;
-	uint8_t cls[XVS_BURST];
+	uint32_t lens[XVS_BURST], n_cls = pl->cfg.n_classes, c, k, mixed = 0;
+	uint8_t cls[XVS_BURST], tc[XVS_BURST];
 	uint64_t bytes = 0, wake = 0, now_ns;
 
 	if (unlikely(n > XVS_BURST || q->plan_gen != pl->gen ||
 		     __atomic_load_n(&q->pause_seq, __ATOMIC_RELAXED) != 0))
-		return false;
-	c = xvs_meta(pkts[0])->tclass;
-	if (c >= n_cls)
 		return false;
 	for (uint32_t i = 0; i < n_cls; i++)
 		if (q->q[i].tail != q->q[i].head)
@@ -249,11 +287,16 @@ send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_
 	for (uint16_t i = 0; i < xvs_dp.n_workers_max && i < RTE_DIM(q->ring); i++)
 		if (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))
 			return false;
+	c = xvs_meta(pkts[0])->tclass;
 	for (uint16_t i = 0; i < n; i++) {
-		if (xvs_meta(pkts[i])->tclass != c)
+		tc[i] = xvs_meta(pkts[i])->tclass;
+		mixed |= tc[i] ^ c;
+		if (unlikely(tc[i] >= n_cls))
 			return false;
 		lens[i] = pkts[i]->pkt_len;
 	}
+	if (unlikely(mixed != 0))
+		return send_direct_mixed(w, p, q, out, pkts, n, tc, lens, k_out);
 	for (uint32_t i = 0; i < n_cls; i++)
 		bl[i] = (struct xvs_qos_backlog){lens, UINT32_MAX, 0, i == c ? n : 0};
 	now_ns = xvs_tsc_ns(rte_rdtsc());

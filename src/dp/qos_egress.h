@@ -47,6 +47,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dp.h"
 #include "qos.h"
 
 struct xvs_worker;
@@ -123,10 +124,66 @@ struct xvs_qos_port {
 	struct xvs_qos_fifo q[XVS_QOS_MAX_CLASSES];
 };
 
-/* Classify pkts[0..n) (metadata filled) for pl into their metadata's tclass.
- * Any worker. */
+/* The class of frame d[0..len) under pl's rules (the source port's class
+ * is the caller's: pl->src_cls), from w1, bytes 8-15 of its metadata (pcp,
+ * l3, l4_proto, flags, l3_off, l4_off: xvs_meta_w1) and its L3/L4 header
+ * bytes. The one classifier of both paths: the metadata's at the tx flush
+ * and the L2 stage's own (xvs_qos_classify_l2). */
+static inline uint8_t
+xvs_qos_classify_w1(const struct xvs_qos_plan *pl, uint64_t w1, const uint8_t *d, uint32_t len)
+{
+	uint8_t l3 = (uint8_t)(w1 >> 8), flags = (uint8_t)(w1 >> 24);
+	uint16_t l3_off = (uint16_t)(w1 >> 32), l4_off = (uint16_t)(w1 >> 48);
+	/* An initializer, not a memset call: this runs per frame. */
+	struct xvs_qos_pkt k = {
+		.has_pcp = (flags & XVS_META_TAGGED) != 0,
+		.pcp = (uint8_t)w1,
+		.is_ip = l3 != 0,
+		.proto = (uint8_t)(w1 >> 16),
+	};
+
+	if (k.is_ip && pl->need_l34) {
+		/* RFC 2474: DSCP is the upper 6 bits of the IPv4 TOS byte and
+		 * of the IPv6 traffic class (bits 4-11 of the first word). */
+		if (l3_off + 2u <= len)
+			k.dscp = l3 == 4 ? (uint8_t)(d[l3_off + 1] >> 2) :
+					   (uint8_t)(((d[l3_off] & 0x0f) << 2) | (d[l3_off + 1] >> 6));
+		if ((flags & XVS_META_HAS_PORTS) && l4_off + 4u <= len) {
+			k.has_ports = true;
+			k.sport = (uint16_t)(d[l4_off] << 8 | d[l4_off + 1]);
+			k.dport = (uint16_t)(d[l4_off + 2] << 8 | d[l4_off + 3]);
+		}
+	}
+	return xvs_qos_classify(pl->rules, pl->n_rules, &k);
+}
+
+/* The class of frame m from in_port under pl, from its parsed L2 header l2
+ * (l2->l3_off as in the frame now), without its metadata: what
+ * xvs_qos_classify_burst finds for it once xvs_meta_fill(m, l2, in_port, .)
+ * has filled them. For a switch whose only metadata reader is QoS (no
+ * stages): the L2 stage classifies from its own parse and stores only the
+ * class (stage_l2.c). */
+static inline uint8_t
+xvs_qos_classify_l2(const struct xvs_qos_plan *pl, const struct rte_mbuf *m,
+		    const struct xvs_l2 *l2, uint16_t in_port)
+{
+	uint8_t c = in_port < XVS_QOS_MAX_PORTS ? pl->src_cls[in_port] : 0;
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+
+	if (c != 0 || pl->n_rules == 0)
+		return c;
+	return xvs_qos_classify_w1(pl, xvs_meta_w1(d, len, l2, l2->tagged ? XVS_META_TAGGED : 0,
+						   l2->pcp),
+				   d, len);
+}
+
+/* Classify pkts[0..n) for pl into their metadata's tclass: frames whose bit
+ * is set in classed (i < 32) have theirs (xvs_qos_classify_l2), frame i
+ * with bit i of same_class takes frame i - 1's (a run, xvs_txbuf), the
+ * others are classified from their metadata (filled). Any worker. */
 void xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n,
-			    uint32_t same_class);
+			    uint32_t same_class, uint32_t classed);
 
 /* Hand pkts[0..n) (classified) to port out's scheduling point. Consumes
  * every mbuf: queued, or freed under tx_full (hand-off ring full). Any

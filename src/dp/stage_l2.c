@@ -199,6 +199,17 @@ struct l2_cls {
 	struct xvs_fdb_hit dst_hit; /* and the entry */
 };
 
+/* A switch whose only metadata reader is QoS (qos_l2): a flooded frame's
+ * copies may go to ports of different plans, so its metadata is filled for
+ * the flush to classify each copy; returns qos_l2, flood()'s meta_on then. */
+static inline bool
+qos_flood_meta(struct rte_mbuf *m, const struct l2_cls *c, uint16_t in_port, bool qos_l2)
+{
+	if (unlikely(qos_l2))
+		xvs_meta_fill(m, &c->l2, in_port, c->vid);
+	return qos_l2;
+}
+
 /* Same destination, source and VLAN as the previous frame of the burst: its
  * FDB answers hold for this one too. A burst of one flow (a TCP stream, a
  * replayed capture) then costs one pair of lookups, not one per frame. The 12
@@ -460,6 +471,12 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	/* Metadata is for stages: filled when this port has ingress stages or
 	 * some port egress ones; a switch without stages never writes it. */
 	bool meta_on = ip->pipe.n_in > 0 || s->egress_stages;
+	/* QoS without stages: the frames for a QoS port are classified here
+	 * from this stage's parse, and only the class is written (no metadata
+	 * fill); runs (run[]) take their class from the frame before. */
+	bool qos_l2 = !meta_on && s->qos_ports;
+	uint16_t q_prev = UINT16_MAX, q_out = XVS_MAX_PORTS; /* last frame classified here */
+	uint8_t q_cls = 0;
 
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -536,6 +553,11 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 				xvs_meta_fill(m, &c->l2, in_port, c->vid);
 			}
 		}
+		if (unlikely(qos_l2)) {
+			/* The same bytes the class is made of: its class (pass 2). */
+			run[k] = !(prio | prio_prev) && c->same &&
+				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
+		}
 		c->dst_looked = false;
 		if (c->same) {
 			c->src = cls[k - 1].src;
@@ -594,7 +616,7 @@ drop:
 		if (unlikely(c->l2.dst[0] & 1) ||
 		    !(c->dst_looked ? (hit = c->dst_hit, c->dst_found)
 				    : xvs_fdb_lookup_key(xvs_dp.fdb, &c->dst, &hit))) {
-			flood(w, s, in_port, m, c, meta_on);
+			flood(w, s, in_port, m, c, meta_on || qos_flood_meta(m, c, in_port, qos_l2));
 			continue;
 		}
 		out = hit.port;
@@ -607,7 +629,7 @@ drop:
 			     !xvs_vlan_egress(&s->port[out].vlan, c->vid, &want_tagged))) {
 			/* Stale entry (port leaving) or a static entry on a port that does
 			 * not carry the VLAN: treat as unknown. */
-			flood(w, s, in_port, m, c, meta_on);
+			flood(w, s, in_port, m, c, meta_on || qos_flood_meta(m, c, in_port, qos_l2));
 			continue;
 		}
 		last_out = out;
@@ -627,6 +649,16 @@ unicast:
 			rte_pktmbuf_free(m);
 			continue;
 		}
+		/* Before the tag changes: the headers as parsed. A frame of the
+		 * run of the one classified just before, to the same port, has
+		 * its class. */
+		if (unlikely(qos_l2) && s->port[out].qos != NULL) {
+			if (!(run[i] && q_prev == i - 1 && q_out == out))
+				q_cls = xvs_qos_classify_l2(s->port[out].qos_plan, m, &c->l2, in_port);
+			q_prev = i;
+			q_out = out;
+			xvs_meta(m)->tclass = q_cls;
+		}
 		if (unlikely(!vlan_fixup(m, c->l2.tagged, want_tagged, c->vid, c->l2.pcp, meta_on))) {
 			w->ctr[out].drop[XVS_DROP_copy_failed]++;
 			rte_pktmbuf_free(m);
@@ -634,6 +666,8 @@ unicast:
 		}
 		if (unlikely(meta_on) && run[i] && same_class_mark(&w->tx[out], pkts[i - 1]))
 			w->tx[out].same_class |= 1u << w->tx[out].n;
+		else if (unlikely(qos_l2) && q_prev == i)
+			w->tx[out].qos_classed |= 1u << w->tx[out].n;
 		tx_enqueue(w, s, out, m);
 	}
 	if (unlikely(w->emitq.n > 0))

@@ -234,13 +234,14 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 	const struct xvs_snap_port *p = &s->port[out];
 	uint16_t n = tb->n;
 	bool needs_resolve = tb->needs_resolve;
-	uint32_t same_class = tb->same_class;
+	uint32_t same_class = tb->same_class, classed = tb->qos_classed;
 
 	if (n == 0)
 		return;
 	tb->n = 0;
 	tb->needs_resolve = false;
 	tb->same_class = 0;
+	tb->qos_classed = 0;
 	w->ctr[out].egress_packets += n;
 	if (unlikely(!p->active)) {
 		rte_pktmbuf_free_bulk(tb->pkts, n);
@@ -254,12 +255,12 @@ xvs_tx_flush_port(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t o
 				   n, xvs_tsc_ns(rte_rdtsc()), NULL, NULL);
 		if (n == 0)
 			return;
-		same_class = 0; /* a stage may have dropped, modified or emitted */
+		same_class = classed = 0; /* a stage may have dropped, modified or emitted */
 	}
 	/* QoS: classified here, on the worker that forwarded the frames,
 	 * before offloads are resolved (segments take their frame's class). */
 	if (unlikely(p->qos != NULL))
-		xvs_qos_classify_burst(p->qos_plan, tb->pkts, n, same_class);
+		xvs_qos_classify_burst(p->qos_plan, tb->pkts, n, same_class, classed);
 	/* A port whose device decides per attach (tx_meta_now, a vhost guest)
 	 * is asked now; its QoS owner may send much later, to another guest
 	 * that took no offloads: with QoS, resolved here in software. */

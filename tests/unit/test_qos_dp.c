@@ -82,6 +82,15 @@ frame(uint16_t dport, uint32_t seq, uint16_t len)
 	return m;
 }
 
+/* Metadata as a frame's mbuf may hold from its last use (the L2 stage
+ * fills none on a switch whose only metadata reader is QoS): zeroes, which
+ * classify as the default flow. */
+static void
+meta_stale(struct rte_mbuf *m)
+{
+	memset(xvs_meta(m), 0, sizeof(struct xvs_pkt_meta));
+}
+
 /* Port 1 with classes default, c1 (udp dport 100), c2 (udp dport 200), all
  * of weight 1, at capacity_bps (paced), owned by worker 0. */
 static int
@@ -142,7 +151,7 @@ hand(struct xvs_worker *w, uint16_t dport, uint32_t *seq, unsigned n, uint16_t l
 
 	for (unsigned i = 0; i < n; i++)
 		pkts[i] = frame(dport, (*seq)++, len);
-	xvs_qos_classify_burst(pl, pkts, (uint16_t)n, 0);
+	xvs_qos_classify_burst(pl, pkts, (uint16_t)n, 0, 0);
 	xvs_qos_handoff(w, &snap->port[1], 1, pkts, (uint16_t)n);
 }
 
@@ -183,7 +192,7 @@ test_qos_dp_direct_mixed_classes(void **state)
 	xvs_qos_service(w0, snap);
 	for (unsigned i = 0; i < XVS_BURST; i++)
 		pkts[i] = frame(i < 20 ? 100 : 200, seq++, 64);
-	xvs_qos_classify_burst(pl, pkts, XVS_BURST, 0);
+	xvs_qos_classify_burst(pl, pkts, XVS_BURST, 0, 0);
 	xvs_qos_handoff(w0, &snap->port[1], 1, pkts, XVS_BURST);
 	xvs_qos_service(w0, snap);
 	assert_int_equal(n_sent, XVS_BURST);
@@ -244,6 +253,26 @@ static const struct xvs_ext_desc drop_desc = {
 	.ops = &drop_ops,
 };
 
+/* Ports 1 (QoS) and 3 in the L2 stage's view: access ports of VLAN 1 up to
+ * 1514 bytes, port 3 active; the FDB knows 02:..:02 on port 1 and
+ * 02:..:01 on port 3 in VLAN vid. */
+static void
+l2_ports(uint16_t vid)
+{
+	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
+	const uint8_t dst[8] = {2, 0, 0, 0, 0, 2}, src[8] = {2, 0, 0, 0, 0, 1};
+	struct xvs_err err;
+
+	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, vid, 1, &err), 0);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, vid, 3, &err), 0);
+	for (int p = 1; p <= 3; p += 2) {
+		xvs_vlan_cfg_init(&snap->port[p].vlan);
+		snap->port[p].max_frame = 1514;
+	}
+	snap->port[3].active = true;
+}
+
 /* Frames from port 3 through the L2 stage to port 1 (QoS), in runs of one
  * flow broken by a change of UDP port, i.e. of class: a frame of a run takes
  * the class of the frame before it without being classified, and the first
@@ -252,27 +281,20 @@ static const struct xvs_ext_desc drop_desc = {
  * another run's frame is no run of it. Each frame leaves in the class its
  * port says. */
 static void
-test_qos_dp_runs_keep_their_class(void **state)
+runs_keep_their_class(bool meta)
 {
 	static const uint16_t dports[] = {100, 100, 100, 200, 200, 7, 7, 7, 100, 200, 100, 100,
 					  200, 200, 200, 200, 7, 100, 100, 200, 7, 7, 100, 200};
-	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
-	const uint8_t dst[8] = {2, 0, 0, 0, 0, 2}, src[8] = {2, 0, 0, 0, 0, 1};
 	const unsigned n = RTE_DIM(dports);
 	struct rte_mbuf *pkts[XVS_BURST];
-	struct xvs_err err;
+	uint64_t fwd0 = w0->ctr[3].forwarded;
 
-	(void)state;
 	capacity(1000000000000ull);
-	assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
-	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
-	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
-	for (int p = 1; p <= 3; p += 2) {
-		xvs_vlan_cfg_init(&snap->port[p].vlan);
-		snap->port[p].max_frame = 1514;
-	}
-	snap->port[3].active = true;
-	snap->egress_stages = true; /* the metadata, as QoS on a port makes it */
+	l2_ports(1);
+	/* With metadata (some port has stages), or QoS alone: the L2 stage
+	 * classifies (until the ingress stage comes in round 2). */
+	snap->egress_stages = meta;
+	snap->qos_ports = true;
 	xvs_qos_service(w0, snap);
 	memset(dropped, 0, sizeof(dropped));
 	for (unsigned round = 0; round < 4; round++) {
@@ -284,8 +306,11 @@ test_qos_dp_runs_keep_their_class(void **state)
 			snap->port[3].pipe.n_in = 1;
 			snap->port[3].pipe.in[0] = (struct xvs_snap_stage){.desc = &drop_desc, .id = 1};
 		}
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
 			pkts[i] = frame(dports[i], round * n + i, 64);
+			if (!meta)
+				meta_stale(pkts[i]);
+		}
 		xvs_l2_forward_burst(w0, snap, 3, pkts, (uint16_t)n, rte_rdtsc());
 		xvs_tx_flush_all(w0, snap);
 		xvs_qos_service(w0, snap);
@@ -299,10 +324,178 @@ test_qos_dp_runs_keep_their_class(void **state)
 			fail_msg("frame %u (udp port %u) sent in class %u", sent_seq[i], d,
 				 sent_cls[i]);
 	}
-	assert_int_equal(w0->ctr[3].forwarded, 4 * n - 6);
+	assert_int_equal(w0->ctr[3].forwarded - fwd0, 4 * n - 6);
 	xvs_fdb_destroy(xvs_dp.fdb);
 	xvs_dp.fdb = NULL;
 	memset(&snap->port[3], 0, sizeof(snap->port[3]));
+}
+
+static void
+test_qos_dp_runs_keep_their_class(void **state)
+{
+	(void)state;
+	runs_keep_their_class(true);
+}
+
+/* The same on a switch whose only metadata reader is QoS: the L2 stage
+ * classifies from its own parse (xvs_qos_classify_l2), the metadata is not
+ * filled (left stale here: a class read from it would be 0). */
+static void
+test_qos_dp_l2_classifies_runs(void **state)
+{
+	(void)state;
+	runs_keep_their_class(false);
+}
+
+/* QoS alone: frames from trunk port 3, tagged (VLAN 5) with priority 5 or
+ * 3, classified by 802.1p (class 1: pcp 5) as received, also when the
+ * access port 1 pops the tag; and flooded frames (an unknown destination),
+ * whose copies are classified at the flush from the metadata filled for
+ * them. */
+static void
+test_qos_dp_l2_classifies_tags_and_floods(void **state)
+{
+	struct rte_mbuf *pkts[XVS_BURST];
+	uint64_t flooded0 = w0->ctr[3].flooded;
+	struct xvs_err err;
+	const unsigned n = 16;
+
+	(void)state;
+	capacity(1000000000000ull);
+	assert_int_equal(xvs_qos_match_parse("pcp 5", &pl->rules[0], &err), 0);
+	pl->rules[0].cls = 1;
+	l2_ports(5);
+	snap->port[1].vlan.access_vid = 5;
+	snap->port[3].vlan.mode = XVS_VLAN_TRUNK;
+	memset(snap->port[3].vlan.allowed, 0xff, sizeof(snap->port[3].vlan.allowed));
+	snap->n_flood = 2;
+	snap->flood[0] = 1;
+	snap->flood[1] = 3;
+	snap->qos_ports = true;
+	xvs_qos_service(w0, snap);
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < n; i++) {
+			struct rte_mbuf *m = frame(i % 4 == 3 ? 200 : 100, round * n + i, 64);
+			uint8_t *d;
+
+			assert_non_null(rte_pktmbuf_prepend(m, 4));
+			d = rte_pktmbuf_mtod(m, uint8_t *);
+			memmove(d, d + 4, 12);
+			d[12] = 0x81, d[13] = 0;
+			d[14] = (uint8_t)((i % 2 ? 5 : 3) << 5), d[15] = 5;
+			if (round == 1)
+				d[5] = 9; /* unknown: flooded to port 1 */
+			meta_stale(m);
+			pkts[i] = m;
+		}
+		xvs_l2_forward_burst(w0, snap, 3, pkts, (uint16_t)n, rte_rdtsc());
+		xvs_tx_flush_all(w0, snap);
+		xvs_qos_service(w0, snap);
+	}
+	assert_int_equal(n_sent, 2 * n);
+	for (unsigned i = 0; i < n_sent; i++)
+		if (sent_cls[i] != (sent_seq[i] % 2 ? 1 : 0))
+			fail_msg("frame %u (pcp %u) sent in class %u", sent_seq[i],
+				 sent_seq[i] % 2 ? 5 : 3, sent_cls[i]);
+	assert_int_equal(w0->ctr[3].flooded - flooded0, n);
+	xvs_fdb_destroy(xvs_dp.fdb);
+	xvs_dp.fdb = NULL;
+	memset(&snap->port[3], 0, sizeof(snap->port[3]));
+}
+
+/* The owner's burst of several classes, sent direct (picked from the burst
+ * itself), leaves in the order, classes and counts the scheduler gives the
+ * same frames queued: the same bursts handed over by another worker and
+ * sent by the owner's turn. Weights 1, 2, 4; lengths vary. */
+static void
+test_qos_dp_direct_mixed_same_picks(void **state)
+{
+	static const uint16_t dports[] = {7, 100, 200, 200, 100, 7, 7, 200, 100, 100, 7, 200};
+	uint32_t seq_a[8 * XVS_BURST];
+	uint8_t cls_a[8 * XVS_BURST];
+	struct xvs_qos_class_ctr ca[3], cb;
+	unsigned n_a = 0;
+
+	for (int run = 0; run < 2; run++) {
+		struct xvs_worker *w = run == 0 ? w0 : w1;
+		uint32_t seq = 0;
+
+		setup(state);
+		pl->gen++; /* a new scheduler, from zero tags */
+		for (unsigned c = 0; c < 3; c++)
+			pl->cfg.cls[c].weight = 1u << c;
+		capacity(1000000000000ull);
+		xvs_qos_service(w0, snap);
+		for (unsigned b = 0; b < 8; b++) {
+			struct rte_mbuf *pkts[XVS_BURST];
+			unsigned before = n_sent;
+
+			for (unsigned i = 0; i < XVS_BURST; i++, seq++)
+				pkts[i] = frame(dports[(seq * 7 + b) % RTE_DIM(dports)], seq,
+						(uint16_t)(64 + (seq * 37) % 1400));
+			xvs_qos_classify_burst(pl, pkts, XVS_BURST, 0, 0);
+			xvs_qos_handoff(w, &snap->port[1], 1, pkts, XVS_BURST);
+			if (run == 0)
+				assert_int_equal(n_sent, before + XVS_BURST); /* direct */
+			xvs_qos_service(w0, snap);
+		}
+		assert_int_equal(n_sent, 8 * XVS_BURST);
+		if (run == 0) {
+			memcpy(seq_a, sent_seq, sizeof(seq_a));
+			memcpy(cls_a, sent_cls, sizeof(cls_a));
+			n_a = n_sent;
+			for (unsigned c = 0; c < 3; c++)
+				xvs_qos_class_read(snap->port[1].qos, c, &ca[c]);
+			continue;
+		}
+		assert_int_equal(n_sent, n_a);
+		for (unsigned i = 0; i < n_sent; i++)
+			if (sent_seq[i] != seq_a[i] || sent_cls[i] != cls_a[i])
+				fail_msg("frame %u: direct sent %u (class %u), queued %u (class %u)",
+					 i, seq_a[i], cls_a[i], sent_seq[i], sent_cls[i]);
+		for (unsigned c = 0; c < 3; c++) {
+			xvs_qos_class_read(snap->port[1].qos, c, &cb);
+			assert_int_equal(ca[c].sent_frames, cb.sent_frames);
+			assert_int_equal(ca[c].sent_bytes, cb.sent_bytes);
+		}
+	}
+}
+
+/* A paced port: bursts of several classes sent direct while the bucket
+ * lasts, the rest queued; every frame leaves once, each class's in order. */
+static void
+test_qos_dp_direct_mixed_keeps_order(void **state)
+{
+	uint32_t seq = 0, last[3] = {0, 0, 0};
+	bool seen[3] = {false, false, false};
+
+	(void)state;
+	capacity(10000000); /* 10 Mbit/s: a bucket of ~87 1500-byte frames */
+	xvs_qos_service(w0, snap);
+	for (int b = 0; b < 4; b++) {
+		struct rte_mbuf *pkts[XVS_BURST];
+
+		for (unsigned i = 0; i < XVS_BURST; i++, seq++)
+			pkts[i] = frame(seq % 3 == 0 ? 7 : seq % 3 == 1 ? 100 : 200, seq, 1500);
+		xvs_qos_classify_burst(pl, pkts, XVS_BURST, 0, 0);
+		xvs_qos_handoff(w0, &snap->port[1], 1, pkts, XVS_BURST);
+	}
+	assert_true(n_sent > 0 && n_sent < seq);
+	for (int t = 0; t < 200 && n_sent < seq; t++) {
+		rte_delay_us_block(2000);
+		xvs_qos_service(w0, snap);
+	}
+	assert_int_equal(n_sent, seq);
+	for (unsigned i = 0; i < n_sent; i++) {
+		unsigned c = sent_cls[i];
+
+		assert_true(c < 3);
+		assert_int_equal(sent_seq[i] % 3, c == 0 ? 0 : c == 1 ? 1 : 2);
+		if (seen[c])
+			assert_true(sent_seq[i] > last[c]);
+		seen[c] = true;
+		last[c] = sent_seq[i];
+	}
 }
 
 int
@@ -315,6 +508,10 @@ main(void)
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_classes, setup),
 		cmocka_unit_test_setup(test_qos_dp_rings_seen, setup),
 		cmocka_unit_test_setup(test_qos_dp_runs_keep_their_class, setup),
+		cmocka_unit_test_setup(test_qos_dp_l2_classifies_runs, setup),
+		cmocka_unit_test_setup(test_qos_dp_l2_classifies_tags_and_floods, setup),
+		cmocka_unit_test_setup(test_qos_dp_direct_mixed_same_picks, setup),
+		cmocka_unit_test_setup(test_qos_dp_direct_mixed_keeps_order, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
