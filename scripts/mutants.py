@@ -586,17 +586,23 @@ MUTANTS = [
        "\t\t\t\tif (false && !burst_eval(s, (uint32_t)last,")],
      [unit("test_qos")]),
 
-    ("qos-burst-one-class-stays-active", "the burst scheduler's one-class path leaves the "
-     "class active when its frames run out (it keeps its tag over an idle spell)",
-     [("src/core/qos.c", "\t\t\t\tif (--left[i] == 0) {\n\t\t\t\t\tc->active = false;\n",
-       "\t\t\t\tif (--left[i] == 0) {\n\t\t\t\t\t(void)0;\n")],
-     [unit("test_qos")]),
-
     ("qos-burst-one-class-port-free", "the burst scheduler's one-class path does not charge "
      "the port's bucket (a paced port sends above its rate)",
      [("src/core/qos.c",
        "\t\t\t\tif (s->port.rate_bps != 0)\n\t\t\t\t\ts->port.tokens -= tb_cost(clen);\n",
        "\t\t\t\tif (s->port.rate_bps == 0)\n\t\t\t\t\ts->port.tokens -= tb_cost(clen);\n")],
+     [unit("test_qos")]),
+
+    ("qos-burst-batch-port-free", "the burst scheduler's one-class batch sends a burst the "
+     "port's bucket does not hold (a paced port sends above its rate)",
+     [("src/core/qos.c", "\tif (s->port.rate_bps != 0 && s->port.tokens < cost)\n",
+       "\tif (false && s->port.tokens < cost)\n")],
+     [unit("test_qos")]),
+
+    ("qos-burst-batch-stays-active", "the burst scheduler's one-class batch leaves the class "
+     "active when its frames run out (it keeps its tag over an idle spell)",
+     [("src/core/qos.c", "\t\t\t\tif (k < max)\n\t\t\t\t\tc->active = false; /* its frames ran out */\n",
+       "\t\t\t\tif (false)\n\t\t\t\t\tc->active = false; /* its frames ran out */\n")],
      [unit("test_qos")]),
 
     ("qos-pause-quantum-wrong", "a pause quantum is taken as 64 bit times instead of 512",

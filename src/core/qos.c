@@ -520,6 +520,42 @@ burst_eval(struct xvs_qos_sched *s, uint32_t i, uint32_t len, uint64_t now_ns,
 	return true;
 }
 
+/* The one-class path's m frames of class i (weighted, uncapped, eligible,
+ * its frames from b->head on) when the port's bucket holds them all: the
+ * picks frame by frame would each pass (the bucket holds the rest of the
+ * sum at each), so the tags and charges are their sums, without a check
+ * per frame. Returns false (nothing changed) when the bucket does not hold
+ * them all: then frame by frame. m <= 4096: the cost sum fits an int64. */
+static bool
+burst_one_class(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b, uint32_t i,
+		uint32_t extra, uint32_t m, uint8_t *out)
+{
+	struct xvs_qos_class *c = &s->cls[i];
+	uint64_t vt = 0, bytes = 0;
+	int64_t cost = 0;
+
+	if (m > 4096)
+		return false;
+	for (uint32_t j = 0, p = b->head; j < m; j++, p++) {
+		uint32_t len = b->len[p & b->mask] + extra;
+		uint32_t clen = len < FRAME_MAX ? len : FRAME_MAX;
+
+		vt += (uint64_t)clen * c->inv_w;
+		cost += tb_cost(clen);
+		bytes += len;
+	}
+	if (s->port.rate_bps != 0 && s->port.tokens < cost)
+		return false;
+	if (s->port.rate_bps != 0)
+		s->port.tokens -= cost;
+	c->finish += vt;
+	s->vtime = c->finish;
+	c->sent_bytes += bytes;
+	c->sent_frames += m;
+	memset(out, (int)i, m);
+	return true;
+}
+
 uint32_t
 xvs_qos_pick_burst(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b,
 		   uint32_t extra, uint64_t now_ns, uint8_t *out, uint32_t max,
@@ -557,6 +593,15 @@ xvs_qos_pick_burst(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b,
 
 		if (c->strict == 0 && c->cap.rate_bps == 0) {
 			tb_refill(&s->port, now_ns);
+			if (burst_one_class(s, &b[i], i, extra, max < left[i] ? max : left[i],
+					    out)) {
+				k = max < left[i] ? max : left[i];
+				if (k < max)
+					c->active = false; /* its frames ran out */
+				if (wake_ns != NULL)
+					*wake_ns = k == max ? 0 : wake;
+				return k;
+			}
 			for (;;) {
 				uint32_t clen = len[i] < FRAME_MAX ? len[i] : FRAME_MAX;
 				uint64_t ready = tb_ready_at(&s->port, tb_cost(clen), now_ns);
