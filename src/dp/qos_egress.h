@@ -8,11 +8,13 @@
  * port qos_owner, chosen by xvsd among the workers with a tx queue of their
  * own on it; a move goes through a snapshot without owner, see
  * xvsd_qos_fill). Any worker that
- * forwards a frame to the port classifies it at its tx flush (source port's
- * class, else the first traffic-class rule that matches, else the default
- * flow: xvs_qos_classify_burst, result in the frame's metadata, tclass) and
- * hands it to the owner: the owner's own frames go straight into the class
- * FIFOs, another worker's through its own single-producer/single-consumer
+ * forwards a frame to the port classifies it (source port's class, else
+ * the first traffic-class rule that matches, else the default flow; result
+ * in the frame's metadata, tclass): in its L2 stage when no stage fills the
+ * metadata (xvs_qos_classify_l2), else at its tx flush from the metadata
+ * (xvs_qos_classify_burst), and hands it to the owner: the owner's own
+ * frames go out at once when nothing else waits (picked from the burst
+ * itself) or straight into the class FIFOs, another worker's through its own single-producer/single-consumer
  * ring to the owner (ring[w->id]), so no lock and no shared producer index.
  * Once per loop turn the owner takes in its rings, tail-drops into per-class
  * FIFOs bounded in frames and bytes (drop qos_queue_full), and asks the
