@@ -14,8 +14,9 @@
  * metadata (xvs_qos_classify_l2), else at its tx flush from the metadata
  * (xvs_qos_classify_burst), and hands it to the owner: the owner's own
  * frames go out at once when nothing else waits (picked from the burst
- * itself) or straight into the class FIFOs, another worker's through its own single-producer/single-consumer
- * ring to the owner (ring[w->id]), so no lock and no shared producer index.
+ * itself) or straight into the class FIFOs, another worker's through its
+ * own single-producer/single-consumer ring to the owner (ring[w->id]), so
+ * no lock and no shared producer index.
  * Once per loop turn the owner takes in its rings, tail-drops into per-class
  * FIFOs bounded in frames and bytes (drop qos_queue_full), and asks the
  * core scheduler (core/qos.h: SCFQ weights, token-bucket caps, paced to
