@@ -67,8 +67,8 @@ void xvs_fcache_free(struct xvs_fcache *fc);
 void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out);
 
 /* Run the policy of plan (stages st[], their states and the ACL's counters
- * acl_ctr) over the ingress burst b under snapshot generation gen; same as
- * xvs_stages_run_ingress has it (dp.h), or NULL. Returns
+ * acl_ctr) over the ingress burst b under snapshot generation gen; same and
+ * lazy as xvs_stages_run_ingress has them (dp.h; same may be NULL). Returns
  * -1, having changed nothing but the bypass count, when some frame of b is
  * not one the cache answers (the caller runs the stages); 0 when every
  * frame passes (verdict, reason, by not written); 1 with verdict[i]
@@ -76,7 +76,14 @@ void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out)
  * dropping stage) set for every frame. Either way the ACL's per-packet work
  * is done. Worker only. */
 int xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
-		   const struct xvs_ext_burst *b, const uint8_t *same, const void *spoof_state, const void *acl_state,
-		   uint64_t *acl_ctr, uint8_t *verdict, uint8_t *reason, uint8_t *by);
+		   const struct xvs_ext_burst *b, const uint8_t *same, bool lazy,
+		   const void *spoof_state, const void *acl_state, uint64_t *acl_ctr,
+		   uint8_t *verdict, uint8_t *reason, uint8_t *by);
+
+/* Write the metadata the L2 stage left unwritten (lazy): frame i of
+ * pkts[0..n) with same[i] gets frame i - 1's, with its own flow hash, in
+ * order, so that every frame of a run has its first frame's. Worker only. */
+struct rte_mbuf;
+void xvs_fcache_meta_runs(struct rte_mbuf *const *pkts, const uint8_t *same, uint16_t n);
 
 #endif /* XVS_FLOW_CACHE_H */

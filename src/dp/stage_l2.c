@@ -363,7 +363,7 @@ prepare_keys(struct l2_cls *c)
  * answers in the metadata for storm_limit (XVS_META_DST_*, dp.h) and in cls
  * for pass 2: one lookup per destination serves both. */
 static void
-lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k)
+lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k, bool lazy)
 {
 	uint8_t flags = 0;
 
@@ -371,6 +371,11 @@ lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint
 		struct l2_cls *c = &cls[i];
 		struct xvs_pkt_meta *md = xvs_meta(pkts[i]);
 
+		/* lazy: its metadata, flags included, is frame i - 1's when it
+		 * is written, and pass 2 takes i - 1's destination (or looks
+		 * it up, dst_looked false, if i - 1 went). */
+		if (lazy && run[i])
+			continue;
 		if (c->l2.dst[0] & 1)
 			continue;
 		if (run[i] && cls[i - 1].dst_looked) {
@@ -414,12 +419,12 @@ wants_dsts(const struct xvs_snap_pipeline *pipe)
 static uint16_t
 ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_port *ip,
 	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, uint8_t *run,
-	       uint16_t k, uint64_t now_ns)
+	       uint16_t k, uint64_t now_ns, bool lazy)
 {
 	uint8_t orig[XVS_BURST], mod[XVS_BURST];
 	bool changed, prev_mod = false;
 	uint16_t n = xvs_stages_run_ingress(w, s, ip->pipe.in, ip->pipe.n_in, in_port, pkts, k,
-					    now_ns, run, orig, mod, &changed);
+					    now_ns, run, lazy, orig, mod, &changed);
 
 	if (likely(!changed))
 		return n; /* every frame passed as it was: cls[] holds */
@@ -458,8 +463,15 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	uint64_t now_ns = xvs_tsc_ns(now_tsc);
 	uint64_t bytes = 0;
 	/* Metadata is for stages: filled when this port has ingress stages or
-	 * some port egress ones; a switch without stages never writes it. */
-	bool meta_on = ip->pipe.n_in > 0 || s->egress_stages;
+	 * some port egress ones (or QoS: egress_stages too); a switch without
+	 * stages never writes it. meta_out: read after the ingress stages, so
+	 * the forward stage writes its destination. lazy: the frames of a run
+	 * get no copy of their own, which only the flow cache's stages can
+	 * spare (it writes one before another reader, xvs_stages_run_ingress):
+	 * an extra cache line per frame written, saved. */
+	bool meta_out = s->egress_stages;
+	bool meta_on = ip->pipe.n_in > 0 || meta_out;
+	bool lazy = !meta_out && unlikely(ip->pipe.n_in > 0) && xvs_stages_lazy_ok(w, &ip->pipe);
 
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -529,9 +541,11 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			run[k] = c->same && !(prio | prio_prev) &&
 				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
 			if (run[k]) {
-				*xvs_meta(m) = *xvs_meta(pkts[k - 1]);
-				xvs_meta(m)->flow_hash = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ?
-								 m->hash.rss : 0;
+				if (!lazy) {
+					*xvs_meta(m) = *xvs_meta(pkts[k - 1]);
+					xvs_meta(m)->flow_hash =
+						m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0;
+				}
 			} else {
 				xvs_meta_fill(m, &c->l2, in_port, c->vid);
 			}
@@ -554,9 +568,13 @@ drop:
 	ic->rx_bytes += bytes;
 	if (unlikely(ip->pipe.n_in > 0) && k > 0) {
 		if (wants_dsts(&ip->pipe))
-			lookup_dsts(pkts, cls, run, k);
-		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns);
+			lookup_dsts(pkts, cls, run, k, lazy);
+		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns, lazy);
 	}
+	/* From here on the metadata is for the egress side (egress stages,
+	 * QoS) only: without one, nothing reads the destination or the
+	 * offsets pass 2 would keep in it. */
+	meta_on = meta_out;
 
 	/* Pass 2: learn and forward. last_out is the unicast destination of the
 	 * frame before (XVS_MAX_PORTS: it was not unicast), which a frame with
