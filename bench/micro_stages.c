@@ -20,9 +20,10 @@
  *
  * ROW runs only the rows whose name starts with it (for perf record/annotate
  * of one of them): fill, stages, 10k-stages, switch-1flow-none,
- * switch-1flow-meta, switch-1flow-pass, switch-1flow-guards,
- * switch-1flow-acl, switch-1flow-policy, switch-10k-none, switch-10k-meta,
- * switch-10k-policy, anchor-10k (e.g. "switch-1flow": the 1-flow switch
+ * switch-1flow-store, switch-1flow-meta, switch-1flow-pass,
+ * switch-1flow-guards, switch-1flow-acl, switch-1flow-policy,
+ * switch-10k-none, switch-10k-store, switch-10k-meta, switch-10k-policy,
+ * anchor-10k (e.g. "switch-1flow": the 1-flow switch
  * rows). A ratio whose no-policy row did not run is not printed.
  */
 #include <stdio.h>
@@ -182,6 +183,11 @@ sink_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *by
 	return n;
 }
 
+/* Anchor rows: before the switch path, one 32-byte store per frame into
+ * its mbuf's private area (where the metadata lives), and nothing else:
+ * the least a per-packet policy verdict kept in the mbuf costs. */
+static bool store_meta;
+
 /* The switch path per packet: n_sets bursts copied from the templates in
  * sets[] into fresh mbufs, through xvs_l2_forward_burst from port 0 (with
  * ingress stages st[0..n_st)) to port 1, and transmitted. */
@@ -201,6 +207,11 @@ measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, const struct xvs_sn
 			struct rte_mbuf *pkts[XVS_BURST];
 
 			bench_copy_burst(xvs_dp.pool, &sets[it * XVS_BURST], pkts, XVS_BURST);
+			for (unsigned i = 0; store_meta && i < XVS_BURST; i++) {
+				struct xvs_pkt_meta md = {.in_port = 0, .vid = 1, .l3 = 4};
+
+				*xvs_meta(pkts[i]) = md;
+			}
 			xvs_l2_forward_burst(w, s, 0, pkts, XVS_BURST, t0);
 			xvs_tx_flush_all(w, s);
 		}
@@ -395,6 +406,13 @@ main(int argc, char **argv)
 			sw0 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
 			printf("  1 flow: no policy         %6.2f ns\n", NS(sw0));
 		}
+		if (want("switch-1flow-store")) {
+			store_meta = true;
+			sw1 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
+			store_meta = false;
+			printf("  1 flow: anchor, no policy + a 32-byte store per frame %6.2f ns%s\n",
+			       NS(sw1), ratio(sw0, sw1));
+		}
 		/* The anchor of the floor: the metadata filled for every frame
 		 * (as when some port has egress stages) and no stage run. */
 		if (want("switch-1flow-meta")) {
@@ -423,6 +441,13 @@ main(int argc, char **argv)
 		if (want("switch-10k-none") || want("anchor-10k")) {
 			sw0 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
 			printf("  10k flows: no policy      %6.2f ns\n", NS(sw0));
+		}
+		if (want("switch-10k-store")) {
+			store_meta = true;
+			sw1 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
+			store_meta = false;
+			printf("  10k flows: anchor, no policy + a 32-byte store per frame %6.2f ns%s\n",
+			       NS(sw1), ratio(sw0, sw1));
 		}
 		if (want("switch-10k-meta") || want("anchor-10k")) {
 			s->egress_stages = true;
