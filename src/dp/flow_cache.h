@@ -2,7 +2,7 @@
 /*
  * The policy flow cache (datapath): one exact-match cache per worker that
  * stands in for a port's port-security stages (mac_spoof, dhcp_guard,
- * router_guard, storm_limit) and its ACL together: one lookup per packet
+ * router_guard, storm_limit) and its ACL, if any, together: one lookup per packet
  * gives the combined answer of its flow, "spoofed" (mac_spoof drops it) or
  * the ACL's rule (allow, deny or meter), and whatever must still happen per
  * packet (rule hits and counters, meters, stateful flows) runs from that
@@ -46,7 +46,8 @@
  * fills it from the stage list): indexes into the list, -1 for none. */
 struct xvs_fcache_plan {
 	int8_t spoof;  /* mac_spoof */
-	int8_t acl;    /* the ACL, after mac_spoof */
+	int8_t acl;    /* the ACL, after mac_spoof (with neither, nothing is
+			* looked up: the guards' flags decide) */
 	bool storm;    /* storm_limit is on: only known unicast is cached */
 };
 
