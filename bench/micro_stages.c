@@ -16,7 +16,15 @@
  * trials of TSC cycles per packet, so other load on the host (which the
  * switch-level benchmark cannot escape on a shared 2-CPU VM) does not count.
  *
- *   build/bench/micro_stages [trials]
+ *   build/micro_stages [trials [ROW]]
+ *
+ * ROW runs only the rows whose name starts with it (for perf record/annotate
+ * of one of them): fill, stages, 10k-stages, switch-1flow-none,
+ * switch-1flow-store, switch-1flow-meta, switch-1flow-pass,
+ * switch-1flow-guards, switch-1flow-acl, switch-1flow-policy,
+ * switch-10k-none, switch-10k-store, switch-10k-meta, switch-10k-policy,
+ * anchor-10k (e.g. "switch-1flow": the 1-flow switch
+ * rows). A ratio whose no-policy row did not run is not printed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +47,30 @@
 struct xvs_dp xvs_dp;
 
 #define ITERS 200
+
+static const char *only; /* ROW: run the rows whose name starts with it */
+
+static bool
+want(const char *row)
+{
+	return only == NULL || strncmp(row, only, strlen(only)) == 0;
+}
+
+/* Nanoseconds of c TSC cycles. */
+#define NS(c) ((c) * 1e9 / (double)xvs_dp.tsc_hz)
+
+/* ": ratio R" of the no-policy figure base to c, or nothing when the
+ * no-policy row did not run. */
+static const char *
+ratio(double base, double c)
+{
+	static char buf[32];
+
+	if (base <= 0)
+		return "";
+	snprintf(buf, sizeof(buf), ": ratio %.2f", base / c);
+	return buf;
+}
 #define FLOW_SETS 313 /* bursts of the 10k-flow set: 10,016 frames */
 
 static const uint8_t frame[60] = {
@@ -151,6 +183,11 @@ sink_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *by
 	return n;
 }
 
+/* Anchor rows: before the switch path, one 32-byte store per frame into
+ * its mbuf's private area (where the metadata lives), and nothing else:
+ * the least a per-packet policy verdict kept in the mbuf costs. */
+static bool store_meta;
+
 /* The switch path per packet: n_sets bursts copied from the templates in
  * sets[] into fresh mbufs, through xvs_l2_forward_burst from port 0 (with
  * ingress stages st[0..n_st)) to port 1, and transmitted. */
@@ -170,6 +207,11 @@ measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, const struct xvs_sn
 			struct rte_mbuf *pkts[XVS_BURST];
 
 			bench_copy_burst(xvs_dp.pool, &sets[it * XVS_BURST], pkts, XVS_BURST);
+			for (unsigned i = 0; store_meta && i < XVS_BURST; i++) {
+				struct xvs_pkt_meta md = {.in_port = 0, .vid = 1, .l3 = 4};
+
+				*xvs_meta(pkts[i]) = md;
+			}
 			xvs_l2_forward_burst(w, s, 0, pkts, XVS_BURST, t0);
 			xvs_tx_flush_all(w, s);
 		}
@@ -250,6 +292,7 @@ main(int argc, char **argv)
 	double base, c;
 	uint8_t dst[6];
 
+	only = argc > 2 ? argv[2] : NULL;
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0)
 		return 1;
 	xvs_dp.tsc_hz = rte_get_tsc_hz();
@@ -296,40 +339,45 @@ main(int argc, char **argv)
 
 	printf("TSC %.3f GHz, %u trials of %u bursts of %u, minimum per packet:\n",
 	       (double)xvs_dp.tsc_hz / 1e9, trials, ITERS, XVS_BURST);
-	base = measure(w, s, pass, 0, pkts, 1, ITERS, trials, false);
-	printf("  metadata fill             %6.2f ns\n", base * 1e9 / (double)xvs_dp.tsc_hz);
-	for (unsigned n = 1; n <= 8; n *= 2) {
-		if (n == 2)
-			n = 4;
-		c = measure(w, s, pass, n, pkts, 1, ITERS, trials, false);
-		printf("  fill + %u pass-through     %6.2f ns  (%.2f ns per stage)\n", n,
-		       c * 1e9 / (double)xvs_dp.tsc_hz,
-		       (c - base) / n * 1e9 / (double)xvs_dp.tsc_hz);
+	if (want("fill") || want("stages")) {
+		base = measure(w, s, pass, 0, pkts, 1, ITERS, trials, false);
+		printf("  metadata fill             %6.2f ns\n", NS(base));
 	}
-	c = measure(w, s, guards, 4, pkts, 1, ITERS, trials, false);
-	printf("  fill + guards (4 stages)  %6.2f ns  (%.2f ns for the guards)\n",
-	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
-	c = measure(w, s, &guards[4], 1, pkts, 1, ITERS, trials, false);
-	printf("  fill + acl100             %6.2f ns  (%.2f ns for the ACL)\n",
-	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
-	c = measure(w, s, guards, 5, pkts, 1, ITERS, trials, false);
-	printf("  fill + guards + acl100    %6.2f ns  (%.2f ns for the policy)\n",
-	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
+	if (want("stages")) {
+		for (unsigned n = 1; n <= 8; n *= 2) {
+			if (n == 2)
+				n = 4;
+			c = measure(w, s, pass, n, pkts, 1, ITERS, trials, false);
+			printf("  fill + %u pass-through     %6.2f ns  (%.2f ns per stage)\n", n,
+			       NS(c), NS(c - base) / n);
+		}
+		c = measure(w, s, guards, 4, pkts, 1, ITERS, trials, false);
+		printf("  fill + guards (4 stages)  %6.2f ns  (%.2f ns for the guards)\n", NS(c),
+		       NS(c - base));
+		c = measure(w, s, &guards[4], 1, pkts, 1, ITERS, trials, false);
+		printf("  fill + acl100             %6.2f ns  (%.2f ns for the ACL)\n", NS(c),
+		       NS(c - base));
+		c = measure(w, s, guards, 5, pkts, 1, ITERS, trials, false);
+		printf("  fill + guards + acl100    %6.2f ns  (%.2f ns for the policy)\n", NS(c),
+		       NS(c - base));
+	}
 	trials = trials / 20 > 3 ? trials / 20 : 3;
-	base = measure(w, s, NULL, 0, sets, FLOW_SETS, 1, trials, true);
-	printf("10k flows (%u trials over all of them), minimum per packet:\n", trials);
-	printf("  parse + fill              %6.2f ns\n", base * 1e9 / (double)xvs_dp.tsc_hz);
-	c = measure(w, s, &guards[4], 1, sets, FLOW_SETS, 1, trials, true);
-	printf("  parse + fill + acl100     %6.2f ns  (%.2f ns for the ACL)\n",
-	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
-	c = measure(w, s, nospoof, 4, sets, FLOW_SETS, 1, trials, true);
-	printf("  parse + fill + 3 guards + acl100 %6.2f ns  (%.2f ns for the policy)\n",
-	       c * 1e9 / (double)xvs_dp.tsc_hz, (c - base) * 1e9 / (double)xvs_dp.tsc_hz);
+	if (want("10k-stages")) {
+		base = measure(w, s, NULL, 0, sets, FLOW_SETS, 1, trials, true);
+		printf("10k flows (%u trials over all of them), minimum per packet:\n", trials);
+		printf("  parse + fill              %6.2f ns\n", NS(base));
+		c = measure(w, s, &guards[4], 1, sets, FLOW_SETS, 1, trials, true);
+		printf("  parse + fill + acl100     %6.2f ns  (%.2f ns for the ACL)\n", NS(c),
+		       NS(c - base));
+		c = measure(w, s, nospoof, 4, sets, FLOW_SETS, 1, trials, true);
+		printf("  parse + fill + 3 guards + acl100 %6.2f ns  (%.2f ns for the policy)\n",
+		       NS(c), NS(c - base));
+	}
 	{
 		static struct xvs_port_ops sink = {.tx_burst = sink_tx};
 		struct rte_mbuf *one[XVS_BURST * 8];
 		struct xvs_l2 l2 = {0};
-		double sw0, sw1;
+		double sw0 = 0, sw1, meta = 0;
 
 		for (int p = 0; p <= 1; p++) {
 			s->port[p].ops = &sink;
@@ -354,44 +402,71 @@ main(int argc, char **argv)
 			one[i] = pkts[i % XVS_BURST];
 		trials = trials > 3 ? trials : 3;
 		printf("the switch path (parse, stages, forward, tx; I/O replaced by copies):\n");
-		sw0 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
-		printf("  1 flow: no policy         %6.2f ns\n", sw0 * 1e9 / (double)xvs_dp.tsc_hz);
-		/* The anchor of the floor: the metadata filled (as for a port
-		 * with stages) and nothing run on it. */
-		s->egress_stages = true;
-		sw1 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
-		s->egress_stages = false;
-		printf("  1 flow: metadata only     %6.2f ns: ratio %.2f\n",
-		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
-		sw1 = measure_switch(w, s, pass, 1, one, 8, trials * 10);
-		printf("  1 flow: 1 pass-through    %6.2f ns: ratio %.2f\n",
-		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
-		sw1 = measure_switch(w, s, guards, 4, one, 8, trials * 10);
-		printf("  1 flow: guards            %6.2f ns: ratio %.2f\n",
-		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
-		sw1 = measure_switch(w, s, &guards[4], 1, one, 8, trials * 10);
-		printf("  1 flow: acl100            %6.2f ns: ratio %.2f\n",
-		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
-		sw1 = measure_switch(w, s, guards, 5, one, 8, trials * 10);
-		printf("  1 flow: guards + acl100   %6.2f ns: ratio %.2f\n",
-		       sw1 * 1e9 / (double)xvs_dp.tsc_hz, sw0 / sw1);
-		sw0 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
-		s->egress_stages = true;
-		sw1 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
-		s->egress_stages = false;
-		printf("  10k flows: no policy %6.2f ns, metadata only %6.2f ns: ratio %.2f\n",
-		       sw0 * 1e9 / (double)xvs_dp.tsc_hz, sw1 * 1e9 / (double)xvs_dp.tsc_hz,
-		       sw0 / sw1);
-		double meta = sw1 - sw0;
-
-		sw1 = measure_switch(w, s, nospoof, 4, sets, FLOW_SETS, trials);
-		printf("  10k flows: no policy %6.2f ns, 3 guards + acl100 %6.2f ns: ratio %.2f\n",
-		       sw0 * 1e9 / (double)xvs_dp.tsc_hz, sw1 * 1e9 / (double)xvs_dp.tsc_hz,
-		       sw0 / sw1);
-		sw1 = measure_bare_lookup(sets, FLOW_SETS, trials);
-		printf("  10k flows: anchor, a bare rte_hash lookup per frame %6.2f ns: no policy + "
-		       "metadata + it, ratio %.2f\n", sw1 * 1e9 / (double)xvs_dp.tsc_hz,
-		       sw0 / (sw0 + meta + sw1));
+		if (want("switch-1flow-none")) {
+			sw0 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
+			printf("  1 flow: no policy         %6.2f ns\n", NS(sw0));
+		}
+		if (want("switch-1flow-store")) {
+			store_meta = true;
+			sw1 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
+			store_meta = false;
+			printf("  1 flow: anchor, no policy + a 32-byte store per frame %6.2f ns%s\n",
+			       NS(sw1), ratio(sw0, sw1));
+		}
+		/* The anchor of the floor: the metadata filled for every frame
+		 * (as when some port has egress stages) and no stage run. */
+		if (want("switch-1flow-meta")) {
+			s->egress_stages = true;
+			sw1 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
+			s->egress_stages = false;
+			printf("  1 flow: metadata only     %6.2f ns%s\n", NS(sw1), ratio(sw0, sw1));
+		}
+		if (want("switch-1flow-pass")) {
+			sw1 = measure_switch(w, s, pass, 1, one, 8, trials * 10);
+			printf("  1 flow: 1 pass-through    %6.2f ns%s\n", NS(sw1), ratio(sw0, sw1));
+		}
+		if (want("switch-1flow-guards")) {
+			sw1 = measure_switch(w, s, guards, 4, one, 8, trials * 10);
+			printf("  1 flow: guards            %6.2f ns%s\n", NS(sw1), ratio(sw0, sw1));
+		}
+		if (want("switch-1flow-acl")) {
+			sw1 = measure_switch(w, s, &guards[4], 1, one, 8, trials * 10);
+			printf("  1 flow: acl100            %6.2f ns%s\n", NS(sw1), ratio(sw0, sw1));
+		}
+		if (want("switch-1flow-policy")) {
+			sw1 = measure_switch(w, s, guards, 5, one, 8, trials * 10);
+			printf("  1 flow: guards + acl100   %6.2f ns%s\n", NS(sw1), ratio(sw0, sw1));
+		}
+		sw0 = 0;
+		if (want("switch-10k-none") || want("anchor-10k")) {
+			sw0 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
+			printf("  10k flows: no policy      %6.2f ns\n", NS(sw0));
+		}
+		if (want("switch-10k-store")) {
+			store_meta = true;
+			sw1 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
+			store_meta = false;
+			printf("  10k flows: anchor, no policy + a 32-byte store per frame %6.2f ns%s\n",
+			       NS(sw1), ratio(sw0, sw1));
+		}
+		if (want("switch-10k-meta") || want("anchor-10k")) {
+			s->egress_stages = true;
+			sw1 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
+			s->egress_stages = false;
+			printf("  10k flows: metadata only  %6.2f ns%s\n", NS(sw1), ratio(sw0, sw1));
+			meta = sw1 - sw0;
+		}
+		if (want("switch-10k-policy")) {
+			sw1 = measure_switch(w, s, nospoof, 4, sets, FLOW_SETS, trials);
+			printf("  10k flows: 3 guards + acl100 %6.2f ns%s\n", NS(sw1),
+			       ratio(sw0, sw1));
+		}
+		if (want("anchor-10k")) {
+			sw1 = measure_bare_lookup(sets, FLOW_SETS, trials);
+			printf("  10k flows: anchor, a bare rte_hash lookup per frame %6.2f ns: no "
+			       "policy + metadata + it, ratio %.2f\n", NS(sw1),
+			       sw0 / (sw0 + meta + sw1));
+		}
 	}
 	if (w->fcache != NULL) {
 		struct xvs_fcache_stats fs;

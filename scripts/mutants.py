@@ -509,6 +509,34 @@ MUTANTS = [
        "\tstatic const v16 mask = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0,")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("lazy-meta-bypass-unwritten", "the stages run on a burst the flow cache could not "
+     "answer without the metadata the L2 stage left out of a run's frames (lazy)",
+     [("src/dp/pipeline_run.c",
+       "\tif (lazy)\n\t\txvs_fcache_meta_runs(pkts, same, n);\n",
+       "")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("lazy-meta-stateful-unwritten", "the ACL's per-packet path behind the flow cache "
+     "(stateful rules) reads a run's frames' metadata the L2 stage left unwritten",
+     [("src/dp/flow_cache.c",
+       "\tif (lazy)\n\t\txvs_fcache_meta_runs(b->pkts, same, b->n);\n",
+       "")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("lazy-meta-with-egress", "the L2 stage leaves a run's frames without metadata also "
+     "when egress stages (or QoS) read it",
+     [("src/dp/stage_l2.c",
+       "\tbool lazy = !meta_out && unlikely(",
+       "\tbool lazy = unlikely(")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("fcache-guards-skip-flags", "the flow cache standing for the guards alone (no "
+     "mac_spoof, no ACL) passes frames the guards would look at",
+     [("src/dp/flow_cache.c",
+       "\t\tif (unlikely(md->l3 != 4 || (md->flags & need) != need)) {",
+       "\t\tif (unlikely(plan->acl >= 0 && (md->l3 != 4 || (md->flags & need) != need))) {")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("fcache-forgets-spoof", "a flow cache entry passes a source mac_spoof drops",
      [("src/dp/flow_cache.c",
        "uint32_t a = mres[j] | (spoof[j] ? ANS_SPOOF : 0);",

@@ -552,18 +552,30 @@ uint16_t xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s,
 
 /* xvs_stages_run for a port's ingress stages, through the worker's policy
  * flow cache (flow_cache.h) when the stages are ones it stands for (the
- * port-security set with an ACL) and every frame of the burst is one it
- * answers; the same results and counters either way. same[i] (same may be
- * NULL), for i > 0: frame i has frame i - 1's metadata and policy key (the
- * L2 stage compared their bytes), so the cache takes it into i - 1's run
- * without building its key. With changed given,
+ * port-security set, with or without an ACL) and every frame of the burst
+ * is one it answers; the same results and counters either way. same[i]
+ * (same may be NULL), for i > 0: frame i has frame i - 1's metadata and
+ * policy key (the L2 stage compared their bytes), so the cache takes it
+ * into i - 1's run without building its key. lazy (only with same, and
+ * only where xvs_stages_lazy_ok): the metadata of such frames is not
+ * written yet, and is written (xvs_fcache_meta_runs) before anything but
+ * the cache reads it; when every frame passes it stays unwritten, and the
+ * caller must not read it (nothing after the ingress stages does unless
+ * the snapshot has egress_stages). With changed given,
  * *changed tells whether any frame was dropped or modified, and orig and
  * mod are written only if so (a burst that passes untouched costs no walk).
  * Worker only. */
 uint16_t xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 				const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
 				struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns,
-				const uint8_t *same, uint8_t *orig, uint8_t *mod, bool *changed);
+				const uint8_t *same, bool lazy, uint8_t *orig, uint8_t *mod,
+				bool *changed);
+
+/* May the L2 stage leave the metadata of a run's frames unwritten (the
+ * lazy of xvs_stages_run_ingress) for ingress stages pipe->in? When w's
+ * flow cache stands for them, which reads no run frame's metadata. The
+ * caller also checks that nothing reads it after them (no egress_stages). */
+bool xvs_stages_lazy_ok(const struct xvs_worker *w, const struct xvs_snap_pipeline *pipe);
 
 /* Buffer m for transmission to port slot out (stage_l2.c). Worker only. */
 void xvs_tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out,

@@ -181,10 +181,24 @@ epoch_of(struct xvs_fcache *fc, uint64_t gen)
 	return fc->ep;
 }
 
+void
+xvs_fcache_meta_runs(struct rte_mbuf *const *pkts, const uint8_t *same, uint16_t n)
+{
+	for (uint16_t i = 1; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (!same[i])
+			continue;
+		*xvs_meta(m) = *xvs_meta(pkts[i - 1]);
+		xvs_meta(m)->flow_hash = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0;
+	}
+}
+
 int
 xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
-	       const struct xvs_ext_burst *b, const uint8_t *same, const void *spoof_state, const void *acl_state,
-	       uint64_t *acl_ctr, uint8_t *verdict, uint8_t *reason, uint8_t *by)
+	       const struct xvs_ext_burst *b, const uint8_t *same, bool lazy,
+	       const void *spoof_state, const void *acl_state, uint64_t *acl_ctr,
+	       uint8_t *verdict, uint8_t *reason, uint8_t *by)
 {
 	uint64_t keys[XVS_EXT_BURST_MAX][4];
 	struct fc_ent *set[XVS_EXT_BURST_MAX];
@@ -212,6 +226,8 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 			fc->st.bypass++;
 			return -1;
 		}
+		if (plan->spoof < 0 && plan->acl < 0)
+			continue; /* the guards pass it: nothing to look up */
 		make_key(keys[i], b->data[i], md, b->port);
 		if (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
 			continue;
@@ -219,6 +235,8 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 		rte_prefetch0(set[nu]);
 		start[nu++] = i;
 	}
+	if (plan->spoof < 0 && plan->acl < 0)
+		return 0;
 	ep = epoch_of(fc, gen);
 	for (j = 0; j < nu; j++) {
 		const struct fc_ent *s = set[j];
@@ -289,7 +307,10 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 			return r;
 		}
 	}
-	/* Per packet: meters, stateful flows, or spoofed frames among them. */
+	/* Per packet: meters, stateful flows, or spoofed frames among them.
+	 * The ACL reads every frame's metadata here. */
+	if (lazy)
+		xvs_fcache_meta_runs(b->pkts, same, b->n);
 	{
 		uint32_t pres[XVS_EXT_BURST_MAX];
 

@@ -2,7 +2,7 @@
 /*
  * The policy flow cache (datapath): one exact-match cache per worker that
  * stands in for a port's port-security stages (mac_spoof, dhcp_guard,
- * router_guard, storm_limit) and its ACL together: one lookup per packet
+ * router_guard, storm_limit) and its ACL, if any, together: one lookup per packet
  * gives the combined answer of its flow, "spoofed" (mac_spoof drops it) or
  * the ACL's rule (allow, deny or meter), and whatever must still happen per
  * packet (rule hits and counters, meters, stateful flows) runs from that
@@ -46,7 +46,8 @@
  * fills it from the stage list): indexes into the list, -1 for none. */
 struct xvs_fcache_plan {
 	int8_t spoof;  /* mac_spoof */
-	int8_t acl;    /* the ACL, after mac_spoof */
+	int8_t acl;    /* the ACL, after mac_spoof (with neither, nothing is
+			* looked up: the guards' flags decide) */
 	bool storm;    /* storm_limit is on: only known unicast is cached */
 };
 
@@ -67,8 +68,8 @@ void xvs_fcache_free(struct xvs_fcache *fc);
 void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out);
 
 /* Run the policy of plan (stages st[], their states and the ACL's counters
- * acl_ctr) over the ingress burst b under snapshot generation gen; same as
- * xvs_stages_run_ingress has it (dp.h), or NULL. Returns
+ * acl_ctr) over the ingress burst b under snapshot generation gen; same and
+ * lazy as xvs_stages_run_ingress has them (dp.h; same may be NULL). Returns
  * -1, having changed nothing but the bypass count, when some frame of b is
  * not one the cache answers (the caller runs the stages); 0 when every
  * frame passes (verdict, reason, by not written); 1 with verdict[i]
@@ -76,7 +77,14 @@ void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out)
  * dropping stage) set for every frame. Either way the ACL's per-packet work
  * is done. Worker only. */
 int xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
-		   const struct xvs_ext_burst *b, const uint8_t *same, const void *spoof_state, const void *acl_state,
-		   uint64_t *acl_ctr, uint8_t *verdict, uint8_t *reason, uint8_t *by);
+		   const struct xvs_ext_burst *b, const uint8_t *same, bool lazy,
+		   const void *spoof_state, const void *acl_state, uint64_t *acl_ctr,
+		   uint8_t *verdict, uint8_t *reason, uint8_t *by);
+
+/* Write the metadata the L2 stage left unwritten (lazy): frame i of
+ * pkts[0..n) with same[i] gets frame i - 1's, with its own flow hash, in
+ * order, so that every frame of a run has its first frame's. Worker only. */
+struct rte_mbuf;
+void xvs_fcache_meta_runs(struct rte_mbuf *const *pkts, const uint8_t *same, uint16_t n);
 
 #endif /* XVS_FLOW_CACHE_H */

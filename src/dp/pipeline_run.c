@@ -309,9 +309,10 @@ xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct 
 	return n;
 }
 
-/* Does the flow cache stand for st[0..n)? The port-security stages with an
- * ACL after mac_spoof, nothing else (guards alone decide from the metadata
- * flags for less than a lookup costs). */
+/* Does the flow cache stand for st[0..n)? The port-security stages, with
+ * or without an ACL (after mac_spoof), nothing else. Without mac_spoof and
+ * the ACL it looks nothing up: the guards' answer is in the metadata flags
+ * (xvs_fcache_run), and frames of a run need no metadata of their own. */
 static inline bool
 fcache_plan(const struct xvs_snap_stage *st, unsigned n, struct xvs_fcache_plan *p)
 {
@@ -335,14 +336,22 @@ fcache_plan(const struct xvs_snap_stage *st, unsigned n, struct xvs_fcache_plan 
 			return false;
 		}
 	}
-	return p->acl >= 0;
+	return true;
+}
+
+bool
+xvs_stages_lazy_ok(const struct xvs_worker *w, const struct xvs_snap_pipeline *pipe)
+{
+	struct xvs_fcache_plan plan;
+
+	return w->fcache != NULL && pipe->n_in > 0 && fcache_plan(pipe->in, pipe->n_in, &plan);
 }
 
 uint16_t
 xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 		       const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
 		       struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns, const uint8_t *same,
-		       uint8_t *orig, uint8_t *mod, bool *changed)
+		       bool lazy, uint8_t *orig, uint8_t *mod, bool *changed)
 {
 	uint8_t verdict[XVS_BURST], reason[XVS_BURST], by[XVS_BURST];
 	struct xvs_fcache_plan plan;
@@ -355,9 +364,11 @@ xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 	if (w->fcache == NULL || n == 0 || !fcache_plan(st, n_st, &plan))
 		goto stages;
 	burst_of(&b, &a, w, XVS_EXT_INGRESS, port, pkts, n, now_ns);
-	r = xvs_fcache_run(w->fcache, s->gen, &plan, &b, same,
-			   plan.spoof >= 0 ? st[plan.spoof].state : NULL, st[plan.acl].state,
-			   w->stage_ctr[st[plan.acl].id].v, verdict, reason, by);
+	r = xvs_fcache_run(w->fcache, s->gen, &plan, &b, same, lazy,
+			   plan.spoof >= 0 ? st[plan.spoof].state : NULL,
+			   plan.acl >= 0 ? st[plan.acl].state : NULL,
+			   plan.acl >= 0 ? w->stage_ctr[st[plan.acl].id].v : NULL, verdict, reason,
+			   by);
 	if (r < 0)
 		goto stages;
 	if (likely(r == 0))
@@ -381,6 +392,9 @@ xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 		*changed = true;
 	return k;
 stages:
+	/* The stages read every frame's metadata. */
+	if (lazy)
+		xvs_fcache_meta_runs(pkts, same, n);
 	n = stages_run(w, s, st, n_st, XVS_EXT_INGRESS, port, pkts, n, now_ns, orig, mod, &ch);
 	if (ch) {
 		if (changed != NULL)

@@ -374,7 +374,7 @@ prepare_keys(struct l2_cls *c)
  * answers in the metadata for storm_limit (XVS_META_DST_*, dp.h) and in cls
  * for pass 2: one lookup per destination serves both. */
 static void
-lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k)
+lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k, bool lazy)
 {
 	uint8_t flags = 0;
 
@@ -382,6 +382,11 @@ lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint
 		struct l2_cls *c = &cls[i];
 		struct xvs_pkt_meta *md = xvs_meta(pkts[i]);
 
+		/* lazy: its metadata, flags included, is frame i - 1's when it
+		 * is written, and pass 2 takes i - 1's destination (or looks
+		 * it up, dst_looked false, if i - 1 went). */
+		if (lazy && run[i])
+			continue;
 		if (c->l2.dst[0] & 1)
 			continue;
 		if (run[i] && cls[i - 1].dst_looked) {
@@ -425,12 +430,12 @@ wants_dsts(const struct xvs_snap_pipeline *pipe)
 static uint16_t
 ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_port *ip,
 	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, uint8_t *run,
-	       uint16_t k, uint64_t now_ns)
+	       uint16_t k, uint64_t now_ns, bool lazy)
 {
 	uint8_t orig[XVS_BURST], mod[XVS_BURST];
 	bool changed, prev_mod = false;
 	uint16_t n = xvs_stages_run_ingress(w, s, ip->pipe.in, ip->pipe.n_in, in_port, pkts, k,
-					    now_ns, run, orig, mod, &changed);
+					    now_ns, run, lazy, orig, mod, &changed);
 
 	if (likely(!changed))
 		return n; /* every frame passed as it was: cls[] holds */
@@ -469,8 +474,16 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	uint64_t now_ns = xvs_tsc_ns(now_tsc);
 	uint64_t bytes = 0;
 	/* Metadata is for stages: filled when this port has ingress stages or
-	 * some port egress ones; a switch without stages never writes it. */
+	 * some port egress ones; a switch without stages never writes it.
+	 * meta_out: read after the ingress stages (egress stages, or QoS
+	 * classifying at the flush from the metadata), so the forward stage
+	 * writes its destination. lazy: the frames of a run get no copy of
+	 * their own, which only the flow cache's stages can spare (it writes
+	 * one before another reader, xvs_stages_run_ingress): an extra cache
+	 * line per frame written, saved. */
+	bool meta_out = s->egress_stages || s->qos_ports;
 	bool meta_on = ip->pipe.n_in > 0 || s->egress_stages;
+	bool lazy = !meta_out && unlikely(ip->pipe.n_in > 0) && xvs_stages_lazy_ok(w, &ip->pipe);
 	/* QoS without stages: the frames for a QoS port are classified here
 	 * from this stage's parse, and only the class is written (no metadata
 	 * fill); runs (run[]) take their class from the frame before. */
@@ -546,9 +559,11 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			run[k] = c->same && !(prio | prio_prev) &&
 				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
 			if (run[k]) {
-				*xvs_meta(m) = *xvs_meta(pkts[k - 1]);
-				xvs_meta(m)->flow_hash = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ?
-								 m->hash.rss : 0;
+				if (!lazy) {
+					*xvs_meta(m) = *xvs_meta(pkts[k - 1]);
+					xvs_meta(m)->flow_hash =
+						m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0;
+				}
 			} else {
 				xvs_meta_fill(m, &c->l2, in_port, c->vid);
 			}
@@ -576,9 +591,14 @@ drop:
 	ic->rx_bytes += bytes;
 	if (unlikely(ip->pipe.n_in > 0) && k > 0) {
 		if (wants_dsts(&ip->pipe))
-			lookup_dsts(pkts, cls, run, k);
-		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns);
+			lookup_dsts(pkts, cls, run, k, lazy);
+		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns, lazy);
 	}
+	/* From here on the metadata is for the egress side (egress stages,
+	 * QoS classifying from it) only: without one, nothing reads the
+	 * destination or the offsets pass 2 would keep in it. A switch whose
+	 * only reader is QoS (qos_l2) filled none: it stays off. */
+	meta_on = meta_on && meta_out;
 
 	/* Pass 2: learn and forward. last_out is the unicast destination of the
 	 * frame before (XVS_MAX_PORTS: it was not unicast), which a frame with

@@ -587,7 +587,8 @@ fc_burst(const struct xvs_snap_stage *st, unsigned n_st, uint64_t gen)
 			p[37] = 0x2f; /* destination port 5679: no rule */
 	}
 	snap->gen = gen;
-	o.n = xvs_stages_run_ingress(w, snap, st, n_st, 3, pkts, 8, 0, NULL, o.orig, mod, NULL);
+	o.n = xvs_stages_run_ingress(w, snap, st, n_st, 3, pkts, 8, 0, NULL, false, o.orig, mod,
+				     NULL);
 	for (uint16_t i = 0; i < o.n; i++)
 		assert_int_equal(rte_pktmbuf_mtod(pkts[i], uint8_t *)[59], o.orig[i]);
 	memset(o.orig + o.n, 0, sizeof(o.orig) - o.n);
@@ -772,6 +773,176 @@ test_pipeline_dp_flow_cache_runs(void **state)
 	fwd_teardown(&saved1, &saved3);
 }
 
+/* Free what stage_with made for st[0..n). */
+static void
+stages_free(struct xvs_snap_stage *st, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (st[i].state != NULL)
+			st[i].desc->ops->state_free(st[i].ctx, (void *)(uintptr_t)st[i].state);
+		if (st[i].desc->ops->fini != NULL)
+			st[i].desc->ops->fini(st[i].ctx);
+	}
+}
+
+/* Forwarding from port 3 to port 1 with the port-security stages st[0..n)
+ * on port 3 and a flow cache on the worker (with_recorder: and the
+ * metadata recorder on port 1's egress). */
+static void
+lazy_setup(struct xvs_snap_stage *st, unsigned n, bool with_recorder, struct xvs_port_ops *pops)
+{
+	struct xvs_fdb_params fp = {.max_entries = 64, .aging_ns = 0};
+	const uint8_t dst[8] = {0x02, 0, 0, 0, 0, 0x02}, src[8] = {0x02, 0, 0, 0, 0, 0x01};
+	struct xvs_err err;
+
+	xvs_dp.n_workers_max = 1;
+	if (with_recorder) {
+		recorder_setup();
+	} else {
+		assert_int_equal(xvs_fdb_create(&fp, &xvs_dp.fdb, &err), 0);
+		assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err), 0);
+		assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src, 1, 3, &err), 0);
+		n_sent = 0;
+		sink_port(1, pops);
+		sink_port(3, pops);
+	}
+	snap->port[3].pipe.n_in = (uint8_t)n;
+	memcpy(snap->port[3].pipe.in, st, n * sizeof(*st));
+	snap->gen++;
+	atomic_store(&xvs_dp.snap, snap);
+	w->fcache = xvs_fcache_create(SOCKET_ID_ANY);
+	assert_non_null(w->fcache);
+}
+
+/* burst() of n whose metadata is then poisoned (zero: "not IP"), as a
+ * recycled mbuf's may be: what the L2 stage does not write stays so. */
+static void
+poisoned_burst(struct rte_mbuf **pkts, uint16_t n)
+{
+	burst(pkts, n);
+	for (uint16_t i = 0; i < n; i++)
+		memset(xvs_meta(pkts[i]), 0, sizeof(struct xvs_pkt_meta));
+}
+
+/* n frames of burst()'s flow (icmp_last: the last one ICMP), their
+ * metadata poisoned, from port 3 through dhcp_guard and an ACL of one rule
+ * behind the flow cache (lazy_setup), forwarded and flushed; fs: the
+ * cache's statistics after. */
+static void
+lazy_acl_burst(struct xvs_snap_stage *st, const char *rule, uint16_t n, bool icmp_last,
+	       struct xvs_fcache_stats *fs)
+{
+	static struct xvs_port_ops pops;
+	struct rte_mbuf *pkts[XVS_BURST];
+
+	st[0] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
+	st[1] = stage_with(&xvs_acl_stage_desc, 12, "1", rule);
+	lazy_setup(st, 2, false, &pops);
+	poisoned_burst(pkts, n);
+	if (icmp_last)
+		rte_pktmbuf_mtod(pkts[n - 1], uint8_t *)[14 + 9] = 1;
+	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, n, 0), n);
+	xvs_tx_flush_all(w, snap);
+	xvs_fcache_stats(w->fcache, fs);
+}
+
+/* Undo lazy_setup / lazy_acl_burst: the frames sent, the cache, the
+ * forwarding set-up (ports as saved), the stages st[0..n). */
+static void
+lazy_done(struct xvs_snap_stage *st, unsigned n, const struct xvs_snap_port *saved1,
+	  const struct xvs_snap_port *saved3)
+{
+	rte_pktmbuf_free_bulk(sent, n_sent);
+	n_sent = 0;
+	xvs_fcache_free(w->fcache);
+	fwd_teardown(saved1, saved3);
+	stages_free(st, n);
+}
+
+/* The L2 stage keeps a run's frames without metadata of their own while the
+ * flow cache answers for the stages (lazy); when the cache cannot answer a
+ * burst (an ICMP frame), the stages run and the ACL must still see each
+ * frame of the run as the UDP frame it is: the 4 frames of the denied flow
+ * are denied, the ICMP frame passes. */
+static void
+test_pipeline_dp_lazy_meta_bypass(void **state)
+{
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[2];
+	struct xvs_fcache_stats fs;
+
+	(void)state;
+	lazy_acl_burst(st, "dir=out action=deny proto=udp remote-port=5678", 5, true, &fs);
+	assert_int_equal(fs.bypass, 1);
+	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_DENIED], 4);
+	assert_int_equal(n_sent, 1);
+	assert_int_equal(rte_pktmbuf_mtod(sent[0], uint8_t *)[59], 4);
+	lazy_done(st, 2, &saved1, &saved3);
+}
+
+/* A stateful ACL rule is applied per packet behind the flow cache, reading
+ * each frame's metadata (its flow's key): the first frame of a run records
+ * the flow, and the 3 after it, kept without metadata of their own by the
+ * L2 stage (lazy), are allowed by it as the UDP frames they are. */
+static void
+test_pipeline_dp_lazy_meta_stateful(void **state)
+{
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[2];
+	struct xvs_fcache_stats fs;
+
+	(void)state;
+	lazy_acl_burst(st, "dir=out action=allow proto=udp stateful=on timeout=2", 4, false, &fs);
+	assert_int_equal(fs.bypass, 0);
+	assert_int_equal(n_sent, 4);
+	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_ALLOWED], 1);
+	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_FLOW_ALLOWED], 3);
+	lazy_done(st, 2, &saved1, &saved3);
+}
+
+/* With egress stages in the snapshot the metadata is kept in every frame
+ * also behind the flow cache: the egress recorder sees each frame of a run
+ * as IPv4 from port 3 forwarded to port 1. And guards without an ACL
+ * through the cache: a rogue DHCP server's frame is still dropped. */
+static void
+test_pipeline_dp_lazy_meta_egress(void **state)
+{
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[2];
+	struct rte_mbuf *pkts[5];
+
+	(void)state;
+	st[0] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
+	st[1] = stage_with(&xvs_stage_router_guard, 10, NULL, NULL);
+	lazy_setup(st, 2, true, &pops);
+	poisoned_burst(pkts, 4);
+	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0), 4);
+	xvs_tx_flush_all(w, snap);
+	assert_int_equal(n_sent, 4);
+	assert_int_equal(n_rec, 4);
+	for (unsigned i = 0; i < n_rec; i++) {
+		assert_int_equal(rec_meta[i].l3, 4);
+		assert_int_equal(rec_meta[i].l4_proto, 17);
+		assert_int_equal(rec_meta[i].in_port, 3);
+		assert_int_equal(rec_meta[i].dst.id, 1);
+	}
+	rte_pktmbuf_free_bulk(sent, n_sent);
+	n_sent = 0;
+	n_rec = 0;
+	snap->egress_stages = false;
+	poisoned_burst(pkts, 5);
+	for (uint16_t i = 3; i < 5; i++) { /* a run of two DHCP server replies */
+		rte_pktmbuf_mtod(pkts[i], uint8_t *)[14 + 20] = 0;
+		rte_pktmbuf_mtod(pkts[i], uint8_t *)[14 + 20 + 1] = 67;
+	}
+	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 5, 0), 5);
+	xvs_tx_flush_all(w, snap);
+	assert_int_equal(n_sent, 3);
+	assert_int_equal(w->stage_ctr[9].v[XVS_STAGE_CTR_DROP0], 2);
+	lazy_done(st, 2, &saved1, &saved3);
+}
+
 int
 main(void)
 {
@@ -790,6 +961,9 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_flow_cache_as_stages, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_flow_cache_runs, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_prio_tag_breaks_run, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_bypass, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_stateful, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_egress, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
