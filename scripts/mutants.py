@@ -530,6 +530,13 @@ MUTANTS = [
        "\tbool lazy = unlikely(")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("lazy-meta-with-qos", "the L2 stage leaves a run's frames without metadata when "
+     "QoS classifies from it at the flush",
+     [("src/dp/stage_l2.c",
+       "\tbool meta_out = s->egress_stages || s->qos_ports;\n",
+       "\tbool meta_out = s->egress_stages;\n")],
+     [[str(BUILD / "test_qos_dp")]]),
+
     ("fcache-guards-skip-flags", "the flow cache standing for the guards alone (no "
      "mac_spoof, no ACL) passes frames the guards would look at",
      [("src/dp/flow_cache.c",

@@ -22,9 +22,11 @@
 #include <rte_mbuf.h>
 
 #include "dp.h"
+#include "flow_cache.h"
 #include "pipeline.h"
 #include "port_ops.h"
 #include "qos_egress.h"
+#include "stages.h"
 
 struct xvs_dp xvs_dp;
 
@@ -280,9 +282,18 @@ l2_ports(uint16_t vid)
  * filter drops the first frame of some runs: the frame that then follows
  * another run's frame is no run of it. Each frame leaves in the class its
  * port says. */
+#define FCACHE_FILL 30
+
+enum runs_mode {
+	RUNS_META,   /* some port has stages: the metadata is filled */
+	RUNS_L2,     /* QoS alone: the L2 stage classifies */
+	RUNS_FCACHE, /* the input port's guards, through the flow cache */
+};
+
 static void
-runs_keep_their_class(bool meta)
+runs_keep_their_class(enum runs_mode mode)
 {
+	bool meta = mode == RUNS_META;
 	static const uint16_t dports[] = {100, 100, 100, 200, 200, 7, 7, 7, 100, 200, 100, 100,
 					  200, 200, 200, 200, 7, 100, 100, 200, 7, 7, 100, 200};
 	const unsigned n = RTE_DIM(dports);
@@ -295,16 +306,40 @@ runs_keep_their_class(bool meta)
 	 * classifies (until the ingress stage comes in round 2). */
 	snap->egress_stages = meta;
 	snap->qos_ports = true;
+	if (mode == RUNS_FCACHE) {
+		/* Stages the flow cache stands for, which spares a run's frames
+		 * their metadata when nothing reads it after them: QoS at the
+		 * flush does. */
+		w0->fcache = xvs_fcache_create(SOCKET_ID_ANY);
+		assert_non_null(w0->fcache);
+		snap->gen++;
+		snap->port[3].pipe.n_in = 2;
+		snap->port[3].pipe.in[0] = (struct xvs_snap_stage){.desc = &xvs_stage_dhcp_guard,
+								   .id = 2};
+		snap->port[3].pipe.in[1] = (struct xvs_snap_stage){.desc = &xvs_stage_router_guard,
+								   .id = 3};
+	}
 	xvs_qos_service(w0, snap);
 	memset(dropped, 0, sizeof(dropped));
 	for (unsigned round = 0; round < 4; round++) {
-		if (round == 2) {
+		if (round == 2 && mode != RUNS_FCACHE) {
 			/* the first frame of runs 100, 7 and 100: 200 and 100 then
 			 * follow a run's frame of another class */
 			for (unsigned r = 2; r < 4; r++)
 				dropped[r * n + 0] = dropped[r * n + 5] = dropped[r * n + 8] = true;
 			snap->port[3].pipe.n_in = 1;
 			snap->port[3].pipe.in[0] = (struct xvs_snap_stage){.desc = &drop_desc, .id = 1};
+		}
+		if (mode == RUNS_FCACHE) {
+			/* 30 frames of class 0 first (frame 5's headers), so that
+			 * the tx buffer goes out between the first run's second and
+			 * third frames: the third is then classified at the flush,
+			 * from its own metadata. */
+			for (unsigned i = 0; i < FCACHE_FILL; i++) {
+				pkts[i] = frame(dports[5], round * n + 5, 64);
+				meta_stale(pkts[i]);
+			}
+			xvs_l2_forward_burst(w0, snap, 3, pkts, FCACHE_FILL, rte_rdtsc());
 		}
 		for (unsigned i = 0; i < n; i++) {
 			pkts[i] = frame(dports[i], round * n + i, 64);
@@ -315,7 +350,9 @@ runs_keep_their_class(bool meta)
 		xvs_tx_flush_all(w0, snap);
 		xvs_qos_service(w0, snap);
 	}
-	assert_int_equal(n_sent, 4 * n - 6);
+	unsigned n_drop = mode == RUNS_FCACHE ? 0 : 6, n_fill = mode == RUNS_FCACHE ? FCACHE_FILL : 0;
+
+	assert_int_equal(n_sent, 4 * (n + n_fill) - n_drop);
 	for (unsigned i = 0; i < n_sent; i++) {
 		uint16_t d = dports[sent_seq[i] % n];
 
@@ -324,7 +361,11 @@ runs_keep_their_class(bool meta)
 			fail_msg("frame %u (udp port %u) sent in class %u", sent_seq[i], d,
 				 sent_cls[i]);
 	}
-	assert_int_equal(w0->ctr[3].forwarded - fwd0, 4 * n - 6);
+	assert_int_equal(w0->ctr[3].forwarded - fwd0, 4 * (n + n_fill) - n_drop);
+	if (w0->fcache != NULL) {
+		xvs_fcache_free(w0->fcache);
+		w0->fcache = NULL;
+	}
 	xvs_fdb_destroy(xvs_dp.fdb);
 	xvs_dp.fdb = NULL;
 	memset(&snap->port[3], 0, sizeof(snap->port[3]));
@@ -334,7 +375,7 @@ static void
 test_qos_dp_runs_keep_their_class(void **state)
 {
 	(void)state;
-	runs_keep_their_class(true);
+	runs_keep_their_class(RUNS_META);
 }
 
 /* The same on a switch whose only metadata reader is QoS: the L2 stage
@@ -344,7 +385,17 @@ static void
 test_qos_dp_l2_classifies_runs(void **state)
 {
 	(void)state;
-	runs_keep_their_class(false);
+	runs_keep_their_class(RUNS_L2);
+}
+
+/* The same behind the input port's guards, which the flow cache stands
+ * for: a run's frames are spared their metadata only where nothing reads it
+ * later, and QoS at the flush reads it (metadata left stale here). */
+static void
+test_qos_dp_runs_behind_the_flow_cache(void **state)
+{
+	(void)state;
+	runs_keep_their_class(RUNS_FCACHE);
 }
 
 /* QoS alone: frames from trunk port 3, tagged (VLAN 5) with priority 5 or
@@ -509,6 +560,7 @@ main(void)
 		cmocka_unit_test_setup(test_qos_dp_rings_seen, setup),
 		cmocka_unit_test_setup(test_qos_dp_runs_keep_their_class, setup),
 		cmocka_unit_test_setup(test_qos_dp_l2_classifies_runs, setup),
+		cmocka_unit_test_setup(test_qos_dp_runs_behind_the_flow_cache, setup),
 		cmocka_unit_test_setup(test_qos_dp_l2_classifies_tags_and_floods, setup),
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_same_picks, setup),
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_keeps_order, setup),
