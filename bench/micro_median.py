@@ -4,18 +4,20 @@
   bench/micro_median.py N ROW BIN...    e.g.
   bench/micro_median.py 12 switch /tmp/before/build/micro_stages build/micro_stages
 
-Runs `taskset -c 0 BIN 300 ROW` N times for each BIN in turn (so that the
+Runs `taskset -c $MICRO_CPU BIN 300 ROW` (CPU 0 by default) N times for each BIN in turn (so that the
 host's load falls on all of them alike) and prints, per BIN and output row
 ("<name>  <x> ns[: ratio <r>]"), the median and minimum ns and the median
 and range of the ratio. A shared host moves single runs by 10 % or more:
 compare medians of the same invocation, not figures of different ones.
 """
 import collections
+import os
 import re
 import statistics
 import subprocess
 import sys
 
+CPU = os.environ.get("MICRO_CPU", "0")  # the CPU the runs are pinned to
 ROW = re.compile(r"\s+(.*?)\s+([\d.]+) ns(: ratio ([\d.]+))?$")
 
 
@@ -27,7 +29,7 @@ def main():
     ratio = {b: collections.defaultdict(list) for b in bins}
     for _ in range(n):
         for b in bins:
-            out = subprocess.run(["taskset", "-c", "0", b, "300", row], capture_output=True,
+            out = subprocess.run(["taskset", "-c", CPU, b, "300", row], capture_output=True,
                                  text=True, check=True).stdout
             for line in out.splitlines():
                 m = ROW.match(line)
