@@ -530,6 +530,19 @@ MUTANTS = [
        "\tbool lazy = unlikely(")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("qos-direct-while-paused", "the owner's burst goes out directly while a pause frame "
+     "holds the port",
+     [("src/dp/qos_egress.c",
+       "\treturn xvs_tsc_ns(rte_rdtsc()) < q->pause_end;\n",
+       "\treturn false;\n")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-direct-never-after-pause", "a port paused once never takes the direct path again",
+     [("src/dp/qos_egress.c",
+       "\treturn xvs_tsc_ns(rte_rdtsc()) < q->pause_end;\n",
+       "\treturn true;\n")],
+     [[str(BUILD / "test_qos_dp")]]),
+
     ("lazy-meta-with-qos", "the L2 stage leaves a run's frames without metadata when "
      "QoS classifies from it at the flush",
      [("src/dp/stage_l2.c",

@@ -258,9 +258,31 @@ send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xv
 	return true;
 }
 
+/* Does a pause frame hold some priority of the port now? None was ever
+ * received: one load. Else the latest end of the pauses the frames so far
+ * set, taken again only when another came (pause_seq moved), against the
+ * clock: a port paused once takes the direct path again once that passed. */
+static inline bool
+paused(struct xvs_qos_port *q)
+{
+	uint32_t seq = __atomic_load_n(&q->pause_seq, __ATOMIC_ACQUIRE);
+
+	if (likely(seq == 0))
+		return false;
+	if (seq != q->direct_seq) {
+		uint64_t end = 0;
+
+		for (uint32_t pr = 0; pr < 8; pr++)
+			end = RTE_MAX(end, __atomic_load_n(&q->pause_until[pr], __ATOMIC_RELAXED));
+		q->direct_seq = seq;
+		q->pause_end = end;
+	}
+	return xvs_tsc_ns(rte_rdtsc()) < q->pause_end;
+}
+
 /* The owner's own burst when the scheduler knows of nothing else: its
  * FIFOs and every hand-off ring empty, the plan its scheduler was built for,
- * never paused. Then the scheduler sees exactly what it would see once the
+ * no priority paused now. Then the scheduler sees exactly what it would see once the
  * frames were queued (each class's frames of the burst, in order, the only
  * backlog), so it picks from the burst itself: what it allows now is sent
  * at once, in the order of its picks (no FIFO put and take per frame, no
@@ -278,8 +300,7 @@ send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_
 	uint8_t cls[XVS_BURST], tc[XVS_BURST];
 	uint64_t bytes = 0, wake = 0, now_ns;
 
-	if (unlikely(n > XVS_BURST || q->plan_gen != pl->gen ||
-		     __atomic_load_n(&q->pause_seq, __ATOMIC_RELAXED) != 0))
+	if (unlikely(n > XVS_BURST || q->plan_gen != pl->gen || paused(q)))
 		return false;
 	for (uint32_t i = 0; i < n_cls; i++)
 		if (q->q[i].tail != q->q[i].head)

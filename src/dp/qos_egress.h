@@ -120,6 +120,8 @@ struct xvs_qos_port {
 	uint64_t layout_gen;
 	uint64_t wake_ns;               /* scheduler: nothing may send before this */
 	uint32_t pause_seen;            /* pause_seq the owner last acted on */
+	uint32_t direct_seq;            /* pause_seq the direct path last looked at, */
+	uint64_t pause_end;             /* and when every pause it saw ends (xvs_tsc_ns) */
 	uint32_t pool_q[XVS_QOS_POOLS]; /* frames of each pool in the FIFOs */
 	uint64_t pool_limited;          /* tail-dropped: its pool's share was queued */
 	struct xvs_qos_sched sched;

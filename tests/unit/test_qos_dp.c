@@ -181,6 +181,38 @@ test_qos_dp_direct_keeps_order(void **state)
 	xvs_qos_port_flush(snap->port[1].qos);
 }
 
+/* An 802.3x PAUSE received on the port holds the owner's burst for the
+ * scheduler (queued, sent by a turn after the pause); once the pause has
+ * ended the owner's bursts go out directly again, at the hand-off. */
+static void
+test_qos_dp_direct_after_pause(void **state)
+{
+	/* to 01:80:c2:00:00:01, MAC control, PAUSE, 0xffff quanta: 3.4 ms at 10G */
+	static const uint8_t pause[60] = {0x01, 0x80, 0xc2, 0, 0, 0x01, 2, 0, 0, 0, 0, 9,
+					  0x88, 0x08, 0, 0x01, 0xff, 0xff};
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint32_t seq = 0;
+
+	(void)state;
+	capacity(10000000000ull);
+	xvs_qos_service(w0, snap);
+	hand(w0, 100, &seq, XVS_BURST, 64);
+	assert_int_equal(n_sent, XVS_BURST); /* direct */
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, sizeof(pause)), pause, sizeof(pause));
+	xvs_qos_mac_control(&snap->port[1], m);
+	rte_pktmbuf_free(m);
+	hand(w0, 100, &seq, XVS_BURST, 64);
+	assert_int_equal(n_sent, XVS_BURST); /* held while paused */
+	rte_delay_us_block(5000);
+	xvs_qos_service(w0, snap);
+	assert_int_equal(n_sent, 2 * XVS_BURST);
+	hand(w0, 100, &seq, XVS_BURST, 64);
+	assert_int_equal(n_sent, 3 * XVS_BURST); /* direct again */
+	for (unsigned i = 0; i < n_sent; i++)
+		assert_int_equal(sent_seq[i], i);
+}
+
 /* A burst whose frames change class midway: counted per class. */
 static void
 test_qos_dp_direct_mixed_classes(void **state)
@@ -558,6 +590,7 @@ main(void)
 		cmocka_unit_test_setup(test_qos_dp_direct_keeps_order, setup),
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_classes, setup),
 		cmocka_unit_test_setup(test_qos_dp_rings_seen, setup),
+		cmocka_unit_test_setup(test_qos_dp_direct_after_pause, setup),
 		cmocka_unit_test_setup(test_qos_dp_runs_keep_their_class, setup),
 		cmocka_unit_test_setup(test_qos_dp_l2_classifies_runs, setup),
 		cmocka_unit_test_setup(test_qos_dp_runs_behind_the_flow_cache, setup),
