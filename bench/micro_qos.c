@@ -31,6 +31,7 @@
 
 #include "dp.h"
 #include "micro/bench_set.h"
+#include "micro/bench_switch.h"
 #include "port_ops.h"
 #include "qos_egress.h"
 
@@ -103,16 +104,6 @@ measure(struct xvs_worker *w, const struct xvs_snapshot *s, struct rte_mbuf **pk
 			best = d;
 	}
 	return (double)best / (ITERS * XVS_BURST);
-}
-
-static uint16_t
-sink_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
-{
-	(void)priv, (void)q;
-	for (uint16_t i = 0; i < n; i++)
-		*bytes += rte_pktmbuf_pkt_len(pkts[i]);
-	rte_pktmbuf_free_bulk(pkts, n);
-	return n;
 }
 
 /* QoS on port 1 (plan pl, state q) or off, as xvsd's snapshot has it: on,
@@ -268,7 +259,6 @@ main(int argc, char **argv)
 	struct xvs_fdb_params fp = {.max_entries = 4096, .aging_ns = 0};
 	static struct rte_mbuf *sets[FLOW_SETS * XVS_BURST];
 	struct rte_mbuf *one[XVS_BURST], *spread[XVS_BURST];
-	static struct xvs_port_ops sink = {.tx_burst = sink_tx};
 	struct xvs_qos_port *q;
 	struct xvs_l2 l2;
 	double off, on;
@@ -348,21 +338,7 @@ main(int argc, char **argv)
 	/* The switch path: port 0 -> port 1, the frames' sources on port 0
 	 * and destinations on port 1 in the FDB, as datapath_xvs.py's xvs-fdb. */
 	q = s->port[1].qos;
-	for (int p = 0; p <= 1; p++) {
-		s->port[p].active = true;
-		s->port[p].ops = &sink;
-		s->port[p].n_txq = 1;
-		s->port[p].tx_meta_offload = true;
-		s->port[p].max_frame = 1514;
-		s->port[p].vlan.mode = XVS_VLAN_TRUNK;
-		s->port[p].vlan.native_vid = 1;
-		memset(s->port[p].vlan.allowed, 0xff, sizeof(s->port[p].vlan.allowed));
-	}
-	s->port[0].n_rx_workers = 1;
-	s->n_flood = 2;
-	s->flood[0] = 0;
-	s->flood[1] = 1;
-	atomic_store(&xvs_dp.snap, s);
+	bench_two_ports(s);
 	xvs_fdb_add_static(xvs_dp.fdb, frame, 1, 1, &err);
 	xvs_fdb_add_static(xvs_dp.fdb, frame + 6, 1, 0, &err);
 	for (unsigned i = 0; i < XVS_BURST; i++) {
