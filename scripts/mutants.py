@@ -543,11 +543,25 @@ MUTANTS = [
        "\treturn true;\n")],
      [[str(BUILD / "test_qos_dp")]]),
 
+    ("meta-for-own-egress", "frames get their metadata for egress stages that only "
+     "their own input port has",
+     [("src/dp/dp.h",
+       "\treturn s->egress_stages && !(s->n_egress_ports == 1 && s->egress_port == in_port);\n",
+       "\treturn s->egress_stages;\n")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("meta-not-for-other-egress", "frames get no metadata for the egress stages of the "
+     "port they go to",
+     [("src/dp/dp.h",
+       "\treturn s->egress_stages && !(s->n_egress_ports == 1 && s->egress_port == in_port);\n",
+       "\treturn s->egress_stages && !(s->n_egress_ports == 1);\n")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("lazy-meta-with-qos", "the L2 stage leaves a run's frames without metadata when "
      "QoS classifies from it at the flush",
      [("src/dp/stage_l2.c",
-       "\tbool meta_out = s->egress_stages || s->qos_ports;\n",
-       "\tbool meta_out = s->egress_stages;\n")],
+       "\tbool meta_out = egress_meta || s->qos_ports;\n",
+       "\tbool meta_out = egress_meta;\n")],
      [[str(BUILD / "test_qos_dp")]]),
 
     ("fcache-guards-skip-flags", "the flow cache standing for the guards alone (no "

@@ -429,7 +429,11 @@ xvsd_publish(void)
 		sp->vlan = p->cfg.vlan;
 		sp->vmq = xvsd_vmq_table(slot);
 		xvs_stage_fill_port(slot, &sp->pipe);
-		s->egress_stages |= sp->pipe.n_out > 0;
+		if (sp->pipe.n_out > 0) {
+			s->egress_stages = true;
+			s->egress_port = slot;
+			s->n_egress_ports++;
+		}
 		xvsd_qos_fill(s, slot);
 		s->flood[s->n_flood++] = slot;
 		/* Queues go to workers as the port's RSS settings say. */

@@ -221,8 +221,11 @@ struct xvs_snapshot {
 	uint16_t n_workers;                /* active workers (the rest idle) */
 	uint16_t n_flood;                  /* active port slots, in slot order */
 	uint16_t flood[XVS_MAX_PORTS];
-	bool egress_stages;                /* some port has egress stages: every frame
-					    * gets its metadata (pipeline_run.c) */
+	bool egress_stages;                /* some port has egress stages: frames get
+					    * their metadata (xvs_meta_for_egress) */
+	uint16_t n_egress_ports;           /* how many ports have egress stages (0 with
+					    * egress_stages: not counted, any may) */
+	uint16_t egress_port;              /* the one, when n_egress_ports is 1 */
 	bool qos_ports;                    /* some port schedules its egress (QoS): without
 					    * stages the L2 stage classifies its frames */
 	uint16_t n_qos_owners;             /* workers scheduling some port's egress: the
@@ -230,6 +233,18 @@ struct xvs_snapshot {
 	struct xvs_snap_port port[XVS_MAX_PORTS];
 	struct xvs_snap_worker worker[XVS_MAX_WORKERS];
 };
+
+/* Do frames received on in_port need their metadata for some port's egress
+ * stages? Not when the only port with egress stages is in_port itself: a
+ * frame never leaves on the port it came in on (a hairpin is dropped, a
+ * flood skips it, and what a stage emits gets metadata of its own). A port
+ * whose ACL or mirror runs both ways has egress stages: its own traffic to
+ * the uplink then carries none. */
+static inline bool
+xvs_meta_for_egress(const struct xvs_snapshot *s, uint16_t in_port)
+{
+	return s->egress_stages && !(s->n_egress_ports == 1 && s->egress_port == in_port);
+}
 
 /* Frames stages emitted during a burst (xvs_ext_burst.emit), copied into
  * flood-pool mbufs and sent after the burst. */
@@ -574,7 +589,8 @@ uint16_t xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot 
 /* May the L2 stage leave the metadata of a run's frames unwritten (the
  * lazy of xvs_stages_run_ingress) for ingress stages pipe->in? When w's
  * flow cache stands for them, which reads no run frame's metadata. The
- * caller also checks that nothing reads it after them (no egress_stages). */
+ * caller also checks that nothing reads it after them (no egress stage
+ * the frames may reach, xvs_meta_for_egress, and no QoS port). */
 bool xvs_stages_lazy_ok(const struct xvs_worker *w, const struct xvs_snap_pipeline *pipe);
 
 /* Buffer m for transmission to port slot out (stage_l2.c). Worker only. */

@@ -481,8 +481,9 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	 * their own, which only the flow cache's stages can spare (it writes
 	 * one before another reader, xvs_stages_run_ingress): an extra cache
 	 * line per frame written, saved. */
-	bool meta_out = s->egress_stages || s->qos_ports;
-	bool meta_on = ip->pipe.n_in > 0 || s->egress_stages;
+	bool egress_meta = xvs_meta_for_egress(s, in_port);
+	bool meta_out = egress_meta || s->qos_ports;
+	bool meta_on = ip->pipe.n_in > 0 || egress_meta;
 	bool lazy = !meta_out && unlikely(ip->pipe.n_in > 0) && xvs_stages_lazy_ok(w, &ip->pipe);
 	/* QoS without stages: the frames for a QoS port are classified here
 	 * from this stage's parse, and only the class is written (no metadata

@@ -943,6 +943,53 @@ test_pipeline_dp_lazy_meta_egress(void **state)
 	lazy_done(st, 2, &saved1, &saved3);
 }
 
+/* Egress stages only on the input port itself (an ACL or mirror that runs
+ * both ways, as xvsd lists it): the frames it receives never reach them,
+ * so behind the flow cache a run's frames are still spared their metadata
+ * (poisoned here: it stays so after the first frame). With the egress
+ * stages on the output port every frame gets it. */
+static void
+test_pipeline_dp_lazy_meta_own_egress(void **state)
+{
+	static const struct xvs_ext_desc rd = {
+		.abi_version = XVS_EXT_ABI_VERSION, .size = sizeof(rd), .name = "meta_recorder",
+		.kind = XVS_EXT_CAPTURE, .places = XVS_EXT_EGRESS, .ops = &meta_recorder_ops,
+	};
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[2];
+	struct rte_mbuf *pkts[4];
+
+	(void)state;
+	st[0] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
+	st[1] = stage_with(&xvs_stage_router_guard, 10, NULL, NULL);
+	lazy_setup(st, 2, false, &pops);
+	snap->port[3].pipe.n_out = 1;
+	snap->port[3].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
+	snap->egress_stages = true;
+	snap->n_egress_ports = 1;
+	n_rec = 0;
+	for (unsigned r = 0; r < 2; r++) {
+		uint16_t e = r == 0 ? 3 : 1;
+
+		snap->egress_port = e;
+		poisoned_burst(pkts, 4);
+		assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0), 4);
+		xvs_tx_flush_all(w, snap);
+		assert_int_equal(n_sent, 4);
+		for (unsigned i = 0; i < n_sent; i++)
+			if (xvs_meta(sent[i])->l3 != (e == 1 || i == 0 ? 4 : 0))
+				fail_msg("egress stages on port %u: frame %u has l3 %u", e, i,
+					 xvs_meta(sent[i])->l3);
+		rte_pktmbuf_free_bulk(sent, n_sent);
+		n_sent = 0;
+	}
+	assert_int_equal(n_rec, 0); /* port 3's egress stage saw none of its own frames */
+	snap->n_egress_ports = 0;
+	snap->egress_port = 0;
+	lazy_done(st, 2, &saved1, &saved3);
+}
+
 int
 main(void)
 {
@@ -964,6 +1011,7 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_bypass, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_stateful, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_egress, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_own_egress, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
