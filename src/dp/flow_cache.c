@@ -60,6 +60,7 @@ xvs_fcache_create(int socket)
 
 	if (fc == NULL)
 		return NULL;
+	/* 128-byte aligned: a set and its neighbour (other_set) share 128 bytes. */
 	fc->ent = rte_zmalloc_socket("xvs_fcache_ent",
 				     sizeof(struct fc_ent) * XVS_FCACHE_SETS * WAYS, 128, socket);
 	if (fc->ent == NULL) {
