@@ -571,6 +571,20 @@ MUTANTS = [
        "\t\tif (unlikely(plan->acl >= 0 && (md->l3 != 4 || (md->flags & need) != need))) {")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("fcache-no-second-choice", "a flow whose set was full is written to the neighbouring "
+     "set but never looked up there (it misses on every packet)",
+     [("src/dp/flow_cache.c",
+       "\t\tif (set_find(other_set(set[i]), keys[miss[i]], ep, &ans[mrun[i]]))",
+       "\t\tif (false && set_find(other_set(set[i]), keys[miss[i]], ep, &ans[mrun[i]]))")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("fcache-second-choice-wrong-run", "an answer found in the second choice goes to another "
+     "run of the burst",
+     [("src/dp/flow_cache.c",
+       "\t\tif (set_find(other_set(set[i]), keys[miss[i]], ep, &ans[mrun[i]]))",
+       "\t\tif (set_find(other_set(set[i]), keys[miss[i]], ep, &ans[i]))")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("fcache-forgets-spoof", "a flow cache entry passes a source mac_spoof drops",
      [("src/dp/flow_cache.c",
        "uint32_t a = mres[j] | (spoof[j] ? ANS_SPOOF : 0);",
