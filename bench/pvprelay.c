@@ -15,7 +15,8 @@
  * did not take freed. Plus only the per-frame work a learning switch cannot
  * avoid, nothing more (no parse beyond the Ethernet header and its tag):
  *   - one DPDK rte_hash_lookup_bulk_data per burst, keyed by (MAC, VLAN), of
- *     every frame's destination and source (up to 64 keys);
+ *     every frame's destination and source (up to 64 keys; CRC32 hash, an
+ *     8-byte key compare instead of rte_hash's memcmp);
  *   - the frame's VLAN (its 802.1Q tag, else the native VLAN 1) checked in
  *     the input port's and the output port's membership bitmaps (every port
  *     is a trunk of 1-4094, as bench/pvp_xvs.py sets xvs's);
@@ -102,6 +103,20 @@ key_of(const uint8_t *mac, uint16_t vid)
 	v = __builtin_bswap64(v);
 #endif
 	return v << 16 | vid;
+}
+
+/* rte_hash's key compare for our 8-byte keys: rte_hash has fast compares
+ * for 16 bytes and up only and would call memcmp() (5 % of the worker's
+ * time in a perf record of PVP at 10k flows). */
+static int
+key_cmp(const void *a, const void *b, size_t len)
+{
+	uint64_t x, y;
+
+	(void)len;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	return x != y;
 }
 
 static inline bool
@@ -316,6 +331,7 @@ main(int argc, char **argv)
 	fdb = rte_hash_create(&hp);
 	if (mp == NULL || fdb == NULL)
 		rte_exit(EXIT_FAILURE, "mempool or hash: %s\n", rte_strerror(rte_errno));
+	rte_hash_set_cmp_func(fdb, key_cmp);
 	for (uint16_t p = 0; p < n_ports; p++)
 		if (port_init(p, mp) < 0)
 			rte_exit(EXIT_FAILURE, "port %u: cannot start\n", p);
