@@ -25,7 +25,9 @@ guest with its own DPDK file prefix, so a benchmark of another worktree may run 
 CPU (every config, over the rate window, from /proc/PID/task/TID/schedstat): guest_cpu =
 the guest's forwarding thread's share of a CPU, sw_cpu = the switch's forwarding thread's
 (its worker), cpu0_other = the switch's and the guest's other threads (main, vhost events),
-all on the guest's CPU. mpps_per_guest_cpu = mpps / guest_cpu. mpps_both_running = mpps /
+all on the guest's CPU. p1_mpps_per_sw_cpu = p1's rx rate / sw_cpu: p1 frames the switch
+takes per CPU-second of its worker (most of them then dropped at vh0 as tx_full), its
+cost per frame whichever thread the load slowed. mpps_per_guest_cpu = mpps / guest_cpu. mpps_both_running = mpps /
 (guest_cpu * sw_cpu): the rate while both forwarding threads run, if the host's other
 load takes their CPUs independently (a guest without its switch drains at most its ring,
 a switch without its guest drops): the figure that a loaded host disturbs least, and
@@ -335,6 +337,8 @@ def main():
              if c in ("testpmd-io", "bare-learning") else run_xvs(pcap, a, before=(c == "xvs-before")))
         if r.get("mpps_both_running"):
             per_cpu.setdefault((pcap, c), []).append(r["mpps_both_running"])
+        if r.get("p1_rx_mpps") and r.get("sw_cpu"):  # the switch's cost per p1 frame
+            r["p1_mpps_per_sw_cpu"] = round(r["p1_rx_mpps"] / r["sw_cpu"], 2)
         return r
 
     try:
