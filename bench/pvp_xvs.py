@@ -41,7 +41,7 @@ Usage: pvp_xvs.py [--pcaps udp64_1flow.pcap,udp64_10kflows.pcap,imix.pcap]
                   [--configs testpmd-io,xvs] [--reps 3] [--warm 3] [--secs 6] [--out FILE]
                   [--burst-stats]
 Prints one JSON line per run, then a summary line per (pcap, config): min-median-max Mpps,
-and the same of mpps_both_running; each with its ratio to testpmd-io and, for xvs, to
+and the same of mpps_both_running and of p1_mpps_per_sw_cpu; each with its ratio to testpmd-io and, for xvs, to
 bare-learning.
 """
 import argparse, importlib.util, json, os, re, statistics, subprocess, sys, threading, time
@@ -330,7 +330,7 @@ def main():
         pvp.popen = popen_stats
     os.makedirs(pvp.STATE, exist_ok=True)
     subprocess.run(["ip", "netns", "add", NS], capture_output=True)
-    per_cpu = {}
+    per_cpu, per_sw = {}, {}
 
     def run(pcap, c):
         r = (run_testpmd(pcap, a, bare=(c == "bare-learning"))
@@ -339,6 +339,7 @@ def main():
             per_cpu.setdefault((pcap, c), []).append(r["mpps_both_running"])
         if r.get("p1_rx_mpps") and r.get("sw_cpu"):  # the switch's cost per p1 frame
             r["p1_mpps_per_sw_cpu"] = round(r["p1_rx_mpps"] / r["sw_cpu"], 2)
+            per_sw.setdefault((pcap, c), []).append(r["p1_mpps_per_sw_cpu"])
         return r
 
     try:
@@ -347,14 +348,15 @@ def main():
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
     med = statistics.median
     xb = {}  # pcap: xvs / bare-learning (medians), Mpps and both running
-    for what, vals in (("Mpps", res), ("Mpps both running", per_cpu)):
+    for what, vals in (("Mpps", res), ("Mpps both running", per_cpu),
+                       ("p1 Mpps per switch CPU-s", per_sw)):
         for (pcap, c), v in vals.items():
             floor, bare = vals.get((pcap, "testpmd-io")), vals.get((pcap, "bare-learning"))
             ratio = (f" = {med(v) / med(floor):.2f} x testpmd-io"
                      if floor and c != "testpmd-io" else "")
             if bare and c.startswith("xvs"):
                 ratio += f", {med(v) / med(bare):.2f} x bare-learning"
-                if c == "xvs":
+                if c == "xvs" and what != "p1 Mpps per switch CPU-s":
                     xb.setdefault(pcap, []).append(f"{what} {med(v) / med(bare):.2f}")
             print(f"{pcap:22s} {c:12s} {what} min {min(v):.2f} median {med(v):.2f} "
                   f"max {max(v):.2f} ({len(v)} runs){ratio}")
