@@ -10,8 +10,13 @@ four ports VLAN trunks (the 10k-flow pcap carries VLANs 10 and 20), a static FDB
 pcap's destination MACs on vh0 and the peer MAC on p2 in every VLAN (as pvp.py's
 ovs-normal). Rate = p2's tx_packets over --secs after --warm seconds.
 
-Configs: testpmd-io (pvp.py's floor, run by pvp.py's own function), xvs, xvs-before (the
-same with XVSD_BEFORE/XVSCTL_BEFORE: another build, e.g. the commit before a change).
+Configs: testpmd-io (pvp.py's floor, run by pvp.py's own function), bare-learning (the
+anchor of a learning switch: build/pvprelay, or PVPRELAY, run exactly as pvp.py runs
+testpmd-io -- same ports, mempool, cores, guest, warm-up and window, its rates read from
+the same per-second stats lines -- doing io forwarding plus one rte_hash bulk lookup of each
+frame's destination and source, the VLAN bitmaps and the 1 s source refresh; its table
+holds the static entries xvs gets), xvs, xvs-before (the same with
+XVSD_BEFORE/XVSCTL_BEFORE: another build, e.g. the commit before a change).
 pcaps: BENCH_PCAPS (as datapath_xvs.py).
 Everything runs in a namespace and state directory of its own (PVP_NS, XB_STATE), and the
 guest with its own DPDK file prefix, so a benchmark of another worktree may run meanwhile
@@ -20,7 +25,9 @@ guest with its own DPDK file prefix, so a benchmark of another worktree may run 
 CPU (every config, over the rate window, from /proc/PID/task/TID/schedstat): guest_cpu =
 the guest's forwarding thread's share of a CPU, sw_cpu = the switch's forwarding thread's
 (its worker), cpu0_other = the switch's and the guest's other threads (main, vhost events),
-all on the guest's CPU. mpps_per_guest_cpu = mpps / guest_cpu. mpps_both_running = mpps /
+all on the guest's CPU. p1_mpps_per_sw_cpu = p1's rx rate / sw_cpu: p1 frames the switch
+takes per CPU-second of its worker (most of them then dropped at vh0 as tx_full), its
+cost per frame whichever thread the load slowed. mpps_per_guest_cpu = mpps / guest_cpu. mpps_both_running = mpps /
 (guest_cpu * sw_cpu): the rate while both forwarding threads run, if the host's other
 load takes their CPUs independently (a guest without its switch drains at most its ring,
 a switch without its guest drops): the figure that a loaded host disturbs least, and
@@ -34,7 +41,8 @@ Usage: pvp_xvs.py [--pcaps udp64_1flow.pcap,udp64_10kflows.pcap,imix.pcap]
                   [--configs testpmd-io,xvs] [--reps 3] [--warm 3] [--secs 6] [--out FILE]
                   [--burst-stats]
 Prints one JSON line per run, then a summary line per (pcap, config): min-median-max Mpps,
-and the same of mpps_both_running.
+and the same of mpps_both_running and of p1_mpps_per_sw_cpu; each with its ratio to testpmd-io and, for xvs, to
+bare-learning.
 """
 import argparse, importlib.util, json, os, re, statistics, subprocess, sys, threading, time
 
@@ -56,6 +64,8 @@ _spec.loader.exec_module(pvp)
 
 NS = os.environ.get("PVP_NS", "xbpvpxvs")
 GUEST_PREFIX = "xbpvpxvsguest"
+BARE_PREFIX = "xbpvpbare"
+PVPRELAY = os.environ.get("PVPRELAY", os.path.join(BENCH, "..", "build", "pvprelay"))
 VLAN = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
 
 
@@ -68,14 +78,14 @@ def popen_stats(cmd, logf, env=None):
     return _popen(cmd.replace(" -- ", f" -- {GUEST_STATS} ", 1), logf, env)
 
 
-def testpmd_pid(prefix):
-    """pid of the dpdk-testpmd started with --file-prefix prefix, or None"""
+def testpmd_pid(prefix, prog=b"dpdk-testpmd"):
+    """pid of the dpdk-testpmd (or prog) started with --file-prefix prefix, or None"""
     for d in os.listdir("/proc"):
         try:
             c = open(f"/proc/{d}/cmdline", "rb").read().split(b"\0")
         except OSError:
             continue
-        if c and c[0].endswith(b"dpdk-testpmd") and prefix.encode() in c:
+        if c and c[0].endswith(prog) and prefix.encode() in c:
             return int(d)
     return None
 
@@ -136,16 +146,59 @@ def guest_bursts(logf):
     return out
 
 
-def run_testpmd(pcap, a):
-    """pvp.py's floor, by its own function, with the CPU of both testpmds sampled over
-    (about) the seconds its rate is averaged over: warm + 1 .. warm + 1 + secs after
-    the switch's first stats line"""
+def run_bare(pcap, a):
+    """pvp.run_testpmd with build/pvprelay as the switch instead of dpdk-testpmd: the same
+    command line up to the program (EAL arguments, vdevs, cores, mempool), the same guest
+    (pvp.start_guest), warm-up and window, and pvp.testpmd_rates on its stats lines"""
+    s0, s1 = os.path.join(pvp.STATE, "bare0.sock"), os.path.join(pvp.STATE, "bare1.sock")
+    for s in (s0, s1):
+        if os.path.exists(s):
+            os.unlink(s)
+    fdb = os.path.join(pvp.STATE, "bare-fdb.txt")
+    ent = dx.fdb_entries(pcap)  # port ids: p1 0, vh0 1, vh1 2, p2 3 (the --vdev order)
+    with open(fdb, "w") as f:
+        f.writelines(f"{v} {m} 1\n" for v, m in ent)
+        f.writelines(f"{v} {pvp.PEER_MAC} 3\n" for v in sorted({v for v, _ in ent}))
+    logf = os.path.join(pvp.STATE, "bare.log")
+    cmd = (f"{PVPRELAY} {pvp.MEM} --lcores 0@{pvp.GUEST_CORE},1@{pvp.SW_CORE} --main-lcore 0 "
+           f"--file-prefix {BARE_PREFIX} "
+           f"--vdev net_pcap0,rx_pcap={os.path.join(a.pcap_dir, pcap)},infinite_rx=1 "
+           f"--vdev net_vhost0,iface={s0},queues=1 --vdev net_vhost1,iface={s1},queues=1 "
+           f"--vdev net_null0,no-rx=1 -- {fdb}")
+    sw = _popen(cmd, logf)  # not popen_stats: no testpmd options for pvprelay
+    guest = None
+    try:
+        for _ in range(100):
+            if os.path.exists(s0) and os.path.exists(s1):
+                break
+            time.sleep(0.1)
+        guest = pvp.start_guest(s0, s1, server=False)
+        time.sleep(a.warm + a.secs + 3)
+    finally:
+        pvp.stop(guest)
+        pvp.stop(sw)
+    mpps, txt = pvp.testpmd_rates(logf, 3, a)
+    r = {"ok": True, "mpps": mpps} if mpps else {"ok": False, "err": txt[-600:]}
+    m = re.search(r"pvprelay: drops unknown-dst (\d+) same-port (\d+) vlan (\d+) tx-full (\d+)"
+                  r"; sources learned (\d+)", txt)
+    if m:  # totals over the whole run, warm-up included
+        r.update(zip(("unknown_dst", "same_port", "vlan_drops", "tx_full", "learned"),
+                     map(int, m.groups())))
+    return r
+
+
+def run_testpmd(pcap, a, bare=False):
+    """pvp.py's floor, by its own function (or with bare, run_bare: the learning anchor),
+    with the CPU of both switch and guest sampled over (about) the seconds its rate is
+    averaged over: warm + 1 .. warm + 1 + secs after the switch's first stats line"""
     cpu = {}
+    prefix, prog, log = (BARE_PREFIX, b"pvprelay", "bare.log") if bare else \
+        ("xbpvpsw", b"dpdk-testpmd", "switch.log")
 
     def sample():
         t_end = time.time() + 30
         while time.time() < t_end:
-            sw, g = testpmd_pid("xbpvpsw"), testpmd_pid("xbpvpguest")
+            sw, g = testpmd_pid(prefix, prog), testpmd_pid("xbpvpguest")
             if sw and g:
                 break
             time.sleep(0.05)
@@ -158,10 +211,10 @@ def run_testpmd(pcap, a):
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
-    r = pvp.run_testpmd(pcap, a)
+    r = run_bare(pcap, a) if bare else pvp.run_testpmd(pcap, a)
     th.join()
     if r.get("ok"):  # the switch's per-second port stats, over pvp.py's window
-        txt = open(os.path.join(pvp.STATE, "switch.log"), errors="replace").read()
+        txt = open(os.path.join(pvp.STATE, log), errors="replace").read()
         for key, port, what in (("p1_rx_mpps", 0, "Rx"), ("vh0_tx_mpps", 1, "Tx")):
             per = [int(v) for p, v in re.findall(r"NIC statistics for port (\d+).*?%s-pps:\s+(\d+)"
                                                  % what, txt, re.S) if p == str(port)]
@@ -277,13 +330,16 @@ def main():
         pvp.popen = popen_stats
     os.makedirs(pvp.STATE, exist_ok=True)
     subprocess.run(["ip", "netns", "add", NS], capture_output=True)
-    per_cpu = {}
+    per_cpu, per_sw = {}, {}
 
     def run(pcap, c):
-        r = (run_testpmd(pcap, a) if c == "testpmd-io"
-             else run_xvs(pcap, a, before=(c == "xvs-before")))
+        r = (run_testpmd(pcap, a, bare=(c == "bare-learning"))
+             if c in ("testpmd-io", "bare-learning") else run_xvs(pcap, a, before=(c == "xvs-before")))
         if r.get("mpps_both_running"):
             per_cpu.setdefault((pcap, c), []).append(r["mpps_both_running"])
+        if r.get("p1_rx_mpps") and r.get("sw_cpu"):  # the switch's cost per p1 frame
+            r["p1_mpps_per_sw_cpu"] = round(r["p1_rx_mpps"] / r["sw_cpu"], 2)
+            per_sw.setdefault((pcap, c), []).append(r["p1_mpps_per_sw_cpu"])
         return r
 
     try:
@@ -291,13 +347,21 @@ def main():
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
     med = statistics.median
-    for what, vals in (("Mpps", res), ("Mpps both running", per_cpu)):
+    xb = {}  # pcap: xvs / bare-learning (medians), Mpps and both running
+    for what, vals in (("Mpps", res), ("Mpps both running", per_cpu),
+                       ("p1 Mpps per switch CPU-s", per_sw)):
         for (pcap, c), v in vals.items():
-            floor = vals.get((pcap, "testpmd-io"))
+            floor, bare = vals.get((pcap, "testpmd-io")), vals.get((pcap, "bare-learning"))
             ratio = (f" = {med(v) / med(floor):.2f} x testpmd-io"
                      if floor and c != "testpmd-io" else "")
+            if bare and c.startswith("xvs"):
+                ratio += f", {med(v) / med(bare):.2f} x bare-learning"
+                if c == "xvs" and what != "p1 Mpps per switch CPU-s":
+                    xb.setdefault(pcap, []).append(f"{what} {med(v) / med(bare):.2f}")
             print(f"{pcap:22s} {c:12s} {what} min {min(v):.2f} median {med(v):.2f} "
                   f"max {max(v):.2f} ({len(v)} runs){ratio}")
+    for pcap, r in xb.items():
+        print(f"{pcap:22s} xvs / bare-learning: " + ", ".join(r))
 
 if __name__ == "__main__":
     main()
