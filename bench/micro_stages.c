@@ -227,8 +227,21 @@ measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, const struct xvs_sn
 {
 	uint64_t best = UINT64_MAX;
 
+	bool egress0 = false;
+
 	s->port[0].pipe.n_in = (uint8_t)n_st;
 	memcpy(s->port[0].pipe.in, st, n_st * sizeof(*st));
+	/* As xvsd lists them: the ACL runs both ways, so it is also port 0's
+	 * egress stage (which port 0's own frames never reach). */
+	for (unsigned j = 0; j < n_st; j++)
+		if (st[j].desc == &xvs_acl_stage_desc && !s->egress_stages) {
+			s->port[0].pipe.n_out = 1;
+			s->port[0].pipe.out[0] = st[j];
+			s->egress_stages = true;
+			s->n_egress_ports = 1;
+			s->egress_port = 0;
+			egress0 = true;
+		}
 	s->gen++; /* a new pipeline: a new snapshot (the flow cache's entries go) */
 	for (unsigned t = 0; t < trials; t++) {
 		uint64_t t0 = rte_rdtsc_precise(), d;
@@ -260,6 +273,11 @@ measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, const struct xvs_sn
 			best = d;
 	}
 	s->port[0].pipe.n_in = 0;
+	if (egress0) {
+		s->port[0].pipe.n_out = 0;
+		s->egress_stages = false;
+		s->n_egress_ports = 0;
+	}
 	s->gen++;
 	if (w->ctr[1].tx_packets != w->ctr[0].rx_packets) {
 		fprintf(stderr, "the switch lost frames: rx %lu tx %lu\n",
