@@ -39,6 +39,7 @@
 
 #include "acl_stage.h"
 #include "micro/bench_set.h"
+#include "micro/bench_switch.h"
 #include "dp.h"
 #include "flow_cache.h"
 #include "port_ops.h"
@@ -72,12 +73,6 @@ ratio(double base, double c)
 	return buf;
 }
 #define FLOW_SETS 313 /* bursts of the 10k-flow set: 10,016 frames */
-
-static const uint8_t frame[60] = {
-	0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,          /* Ethernet */
-	0x45, 0, 0, 46, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, /* IPv4 */
-	0x04, 0xd2, 0x16, 0x2e, 0, 26, 0, 0,                                  /* UDP */
-};
 
 /* Minimum cycles per packet over trials of: n_sets bursts of 32 (sets[],
  * each iters times), each burst's metadata filled (from one parse of the
@@ -185,16 +180,6 @@ measure_bare_lookup(struct rte_mbuf **sets, unsigned n_sets, unsigned trials)
 	return (double)best / (n_sets * XVS_BURST);
 }
 
-static uint16_t
-sink_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
-{
-	(void)priv, (void)q;
-	for (uint16_t i = 0; i < n; i++)
-		*bytes += rte_pktmbuf_pkt_len(pkts[i]);
-	rte_pktmbuf_free_bulk(pkts, n);
-	return n;
-}
-
 /* Anchor rows: before the switch path, one 32-byte store per frame into
  * its mbuf's private area (where the metadata lives), and nothing else:
  * the least a per-packet policy verdict kept in the mbuf costs. */
@@ -218,6 +203,15 @@ static const uint64_t (*inloop_lines)[8];
 static uint32_t line_of[FLOW_SETS * XVS_BURST];
 static uint64_t inloop_sum;
 
+/* The "metadata only" rows: port 1 with egress stages in the snapshot's
+ * eyes, so frames from port 0 get their metadata (xvs_meta_for_egress). */
+static void
+meta_for_port1(struct xvs_snapshot *s, bool on)
+{
+	s->n_egress_ports = on;
+	s->egress_port = 1;
+}
+
 /* The switch path per packet: n_sets bursts copied from the templates in
  * sets[] into fresh mbufs, through xvs_l2_forward_burst from port 0 (with
  * ingress stages st[0..n_st)) to port 1, and transmitted. */
@@ -234,10 +228,9 @@ measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, const struct xvs_sn
 	/* As xvsd lists them: the ACL runs both ways, so it is also port 0's
 	 * egress stage (which port 0's own frames never reach). */
 	for (unsigned j = 0; j < n_st; j++)
-		if (st[j].desc == &xvs_acl_stage_desc && !s->egress_stages) {
+		if (st[j].desc == &xvs_acl_stage_desc && s->n_egress_ports == 0) {
 			s->port[0].pipe.n_out = 1;
 			s->port[0].pipe.out[0] = st[j];
-			s->egress_stages = true;
 			s->n_egress_ports = 1;
 			s->egress_port = 0;
 			egress0 = true;
@@ -275,7 +268,6 @@ measure_switch(struct xvs_worker *w, struct xvs_snapshot *s, const struct xvs_sn
 	s->port[0].pipe.n_in = 0;
 	if (egress0) {
 		s->port[0].pipe.n_out = 0;
-		s->egress_stages = false;
 		s->n_egress_ports = 0;
 	}
 	s->gen++;
@@ -367,11 +359,11 @@ main(int argc, char **argv)
 	s->port[0].active = s->port[1].active = true;
 	s->port[0].n_rx_workers = 1;
 	atomic_store(&xvs_dp.snap, s);
-	memcpy(dst, frame, 6);
+	memcpy(dst, bench_frame, 6);
 	xvs_fdb_add_static(xvs_dp.fdb, dst, 1, 1, &err); /* known unicast: storm does not count it */
 	for (unsigned i = 0; i < XVS_BURST; i++) {
 		pkts[i] = rte_pktmbuf_alloc(mp);
-		memcpy(rte_pktmbuf_append(pkts[i], sizeof(frame)), frame, sizeof(frame));
+		memcpy(rte_pktmbuf_append(pkts[i], sizeof(bench_frame)), bench_frame, sizeof(bench_frame));
 	}
 	for (unsigned i = 0; i < FLOW_SETS * XVS_BURST; i++) {
 		uint8_t f[64];
@@ -432,24 +424,12 @@ main(int argc, char **argv)
 		       NS(c), NS(c - base));
 	}
 	{
-		static struct xvs_port_ops sink = {.tx_burst = sink_tx};
 		struct rte_mbuf *one[XVS_BURST * 8];
 		struct xvs_l2 l2 = {0};
 		double sw0 = 0, sw1, meta = 0;
 
-		for (int p = 0; p <= 1; p++) {
-			s->port[p].ops = &sink;
-			s->port[p].n_txq = 1;
-			s->port[p].tx_meta_offload = true;
-			s->port[p].max_frame = 1514;
-			s->port[p].vlan.mode = XVS_VLAN_TRUNK;
-			s->port[p].vlan.native_vid = 1;
-			memset(s->port[p].vlan.allowed, 0xff, sizeof(s->port[p].vlan.allowed));
-		}
-		s->n_flood = 2;
-		s->flood[0] = 0;
-		s->flood[1] = 1;
-		xvs_fdb_add_static(xvs_dp.fdb, frame + 6, 1, 0, &err);
+		bench_two_ports(s);
+		xvs_fdb_add_static(xvs_dp.fdb, bench_frame + 6, 1, 0, &err);
 		for (unsigned i = 0; i < FLOW_SETS * XVS_BURST; i++) {
 			const uint8_t *f = rte_pktmbuf_mtod(sets[i], const uint8_t *);
 
@@ -474,9 +454,9 @@ main(int argc, char **argv)
 		/* The anchor of the floor: the metadata filled for every frame
 		 * (as when some port has egress stages) and no stage run. */
 		if (want("switch-1flow-meta")) {
-			s->egress_stages = true;
+			meta_for_port1(s, true);
 			sw1 = measure_switch(w, s, NULL, 0, one, 8, trials * 10);
-			s->egress_stages = false;
+			meta_for_port1(s, false);
 			printf("  1 flow: metadata only     %6.2f ns%s\n", NS(sw1), ratio(sw0, sw1));
 		}
 		if (want("switch-1flow-pass")) {
@@ -508,9 +488,9 @@ main(int argc, char **argv)
 			       NS(sw1), ratio(sw0, sw1));
 		}
 		if (want("switch-10k-meta") || want("anchor-10k")) {
-			s->egress_stages = true;
+			meta_for_port1(s, true);
 			sw1 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
-			s->egress_stages = false;
+			meta_for_port1(s, false);
 			printf("  10k flows: metadata only  %6.2f ns%s\n", NS(sw1), ratio(sw0, sw1));
 			meta = sw1 - sw0;
 		}
@@ -522,9 +502,9 @@ main(int argc, char **argv)
 		if (want("anchor-10k-inloop")) {
 			inloop_h = bare_table(sets, FLOW_SETS);
 			inloop_hits = 0;
-			s->egress_stages = true;
+			meta_for_port1(s, true);
 			sw1 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
-			s->egress_stages = false;
+			meta_for_port1(s, false);
 			inloop_h = NULL;
 			if (inloop_hits != (uint64_t)trials * FLOW_SETS * XVS_BURST)
 				exit(1);
@@ -542,9 +522,9 @@ main(int argc, char **argv)
 				lines[line_of[i]][0] = i;
 			}
 			inloop_lines = (const uint64_t (*)[8])lines;
-			s->egress_stages = true;
+			meta_for_port1(s, true);
 			sw1 = measure_switch(w, s, NULL, 0, sets, FLOW_SETS, trials);
-			s->egress_stages = false;
+			meta_for_port1(s, false);
 			inloop_lines = NULL;
 			rte_free(lines);
 			printf("  10k flows: anchor, metadata + one line of a 1 MB table per frame "

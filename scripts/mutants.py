@@ -546,15 +546,15 @@ MUTANTS = [
     ("meta-for-own-egress", "frames get their metadata for egress stages that only "
      "their own input port has",
      [("src/dp/dp.h",
-       "\treturn s->egress_stages && !(s->n_egress_ports == 1 && s->egress_port == in_port);\n",
-       "\treturn s->egress_stages;\n")],
+       "\treturn s->n_egress_ports > 1 || (s->n_egress_ports == 1 && s->egress_port != in_port);\n",
+       "\treturn s->n_egress_ports > 0;\n")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("meta-not-for-other-egress", "frames get no metadata for the egress stages of the "
      "port they go to",
      [("src/dp/dp.h",
-       "\treturn s->egress_stages && !(s->n_egress_ports == 1 && s->egress_port == in_port);\n",
-       "\treturn s->egress_stages && !(s->n_egress_ports == 1);\n")],
+       "\treturn s->n_egress_ports > 1 || (s->n_egress_ports == 1 && s->egress_port != in_port);\n",
+       "\treturn s->n_egress_ports > 1;\n")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("lazy-meta-with-qos", "the L2 stage leaves a run's frames without metadata when "

@@ -430,7 +430,6 @@ xvsd_publish(void)
 		sp->vmq = xvsd_vmq_table(slot);
 		xvs_stage_fill_port(slot, &sp->pipe);
 		if (sp->pipe.n_out > 0) {
-			s->egress_stages = true;
 			s->egress_port = slot;
 			s->n_egress_ports++;
 		}

@@ -221,10 +221,8 @@ struct xvs_snapshot {
 	uint16_t n_workers;                /* active workers (the rest idle) */
 	uint16_t n_flood;                  /* active port slots, in slot order */
 	uint16_t flood[XVS_MAX_PORTS];
-	bool egress_stages;                /* some port has egress stages: frames get
-					    * their metadata (xvs_meta_for_egress) */
-	uint16_t n_egress_ports;           /* how many ports have egress stages (0 with
-					    * egress_stages: not counted, any may) */
+	uint16_t n_egress_ports;           /* ports with egress stages: frames get their
+					    * metadata for them (xvs_meta_for_egress) */
 	uint16_t egress_port;              /* the one, when n_egress_ports is 1 */
 	bool qos_ports;                    /* some port schedules its egress (QoS): without
 					    * stages the L2 stage classifies its frames */
@@ -243,7 +241,7 @@ struct xvs_snapshot {
 static inline bool
 xvs_meta_for_egress(const struct xvs_snapshot *s, uint16_t in_port)
 {
-	return s->egress_stages && !(s->n_egress_ports == 1 && s->egress_port == in_port);
+	return s->n_egress_ports > 1 || (s->n_egress_ports == 1 && s->egress_port != in_port);
 }
 
 /* Frames stages emitted during a burst (xvs_ext_burst.emit), copied into
@@ -535,13 +533,19 @@ xvs_meta_l34(struct xvs_pkt_meta *md, const uint8_t *d, uint32_t len, const stru
  * and a store per field. */
 typedef uint64_t xvs_meta_v2 __attribute__((vector_size(16)));
 
+/* The metadata's flow hash of m: the RSS hash its port gave, or 0. */
+static inline uint32_t
+xvs_meta_flow_hash(const struct rte_mbuf *m)
+{
+	return m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0;
+}
+
 static inline void
 xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uint16_t vid)
 {
 	/* Vectors built from registers: an array of words would go through
 	 * the stack and stall on store forwarding when read back as one. */
-	xvs_meta_v2 lo = {(m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0) |
-				  (uint64_t)in_port << 32 | (uint64_t)vid << 48,
+	xvs_meta_v2 lo = {xvs_meta_flow_hash(m) | (uint64_t)in_port << 32 | (uint64_t)vid << 48,
 			  xvs_meta_w1(rte_pktmbuf_mtod(m, const uint8_t *),
 				      rte_pktmbuf_data_len(m), l2,
 				      l2->tagged ? XVS_META_TAGGED : 0, l2->pcp)};
@@ -549,6 +553,15 @@ xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uin
 
 	memcpy(xvs_meta(m), &lo, sizeof(lo));
 	memcpy((uint8_t *)xvs_meta(m) + sizeof(lo), &hi, sizeof(hi));
+}
+
+/* m's metadata for a frame of the run of prev (the same header bytes, the
+ * L2 stage's same_l34): prev's, but for the flow hash. */
+static inline void
+xvs_meta_of_run(struct rte_mbuf *m, struct rte_mbuf *prev)
+{
+	*xvs_meta(m) = *xvs_meta(prev);
+	xvs_meta(m)->flow_hash = xvs_meta_flow_hash(m);
 }
 
 /* Run stages st[0..n_st) of place (XVS_EXT_INGRESS / XVS_EXT_EGRESS) of port
@@ -576,7 +589,7 @@ uint16_t xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s,
  * written yet, and is written (xvs_fcache_meta_runs) before anything but
  * the cache reads it; when every frame passes it stays unwritten, and the
  * caller must not read it (nothing after the ingress stages does unless
- * the snapshot has egress_stages). With changed given,
+ * xvs_meta_for_egress or the snapshot has qos_ports). With changed given,
  * *changed tells whether any frame was dropped or modified, and orig and
  * mod are written only if so (a burst that passes untouched costs no walk).
  * Worker only. */

@@ -219,8 +219,7 @@ xvs_fcache_meta_runs(struct rte_mbuf *const *pkts, const uint8_t *same, uint16_t
 
 		if (!same[i])
 			continue;
-		*xvs_meta(m) = *xvs_meta(pkts[i - 1]);
-		xvs_meta(m)->flow_hash = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0;
+		xvs_meta_of_run(m, pkts[i - 1]);
 	}
 }
 

@@ -553,26 +553,18 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 		/* Hash both addresses now and prefetch their buckets: by pass 2
 		 * the lines are in cache. */
 		c->same = k > 0 && same_addrs(c, &cls[k - 1]);
-		if (unlikely(meta_on)) {
-			/* A frame of the run before it: its metadata, copied.
-			 * Not across a priority tag, whose PCP the bytes
-			 * compared no longer hold. */
+		if (unlikely(meta_on || qos_l2)) {
+			/* A frame of the run before it: the same bytes its
+			 * metadata and its class are made of, so it takes that
+			 * frame's (its metadata copied, unless lazy; its class
+			 * in pass 2). Not across a priority tag, whose PCP the
+			 * bytes compared no longer hold. */
 			run[k] = c->same && !(prio | prio_prev) &&
 				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
-			if (run[k]) {
-				if (!lazy) {
-					*xvs_meta(m) = *xvs_meta(pkts[k - 1]);
-					xvs_meta(m)->flow_hash =
-						m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0;
-				}
-			} else {
+			if (meta_on && !run[k])
 				xvs_meta_fill(m, &c->l2, in_port, c->vid);
-			}
-		}
-		if (unlikely(qos_l2)) {
-			/* The same bytes the class is made of: its class (pass 2). */
-			run[k] = !(prio | prio_prev) && c->same &&
-				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
+			else if (meta_on && !lazy)
+				xvs_meta_of_run(m, pkts[k - 1]);
 		}
 		c->dst_looked = false;
 		if (c->same) {

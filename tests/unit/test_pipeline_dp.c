@@ -421,7 +421,8 @@ recorder_setup(void)
 	sink_port(3, &pops);
 	snap->port[1].pipe.n_out = 1;
 	snap->port[1].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
-	snap->egress_stages = true;
+	snap->n_egress_ports = 1;
+	snap->egress_port = 1;
 }
 
 /* Undo a forwarding test's set-up: the worker, ports 1 and 3 (as saved),
@@ -430,7 +431,7 @@ static void
 fwd_teardown(const struct xvs_snap_port *saved1, const struct xvs_snap_port *saved3)
 {
 	memset(w, 0, sizeof(*w));
-	snap->egress_stages = false;
+	snap->n_egress_ports = 0;
 	snap->port[1] = *saved1;
 	snap->port[3] = *saved3;
 	atomic_store(&xvs_dp.snap, NULL);
@@ -1008,7 +1009,7 @@ test_pipeline_dp_lazy_meta_egress(void **state)
 	rte_pktmbuf_free_bulk(sent, n_sent);
 	n_sent = 0;
 	n_rec = 0;
-	snap->egress_stages = false;
+	snap->n_egress_ports = 0;
 	poisoned_burst(pkts, 5);
 	for (uint16_t i = 3; i < 5; i++) { /* a run of two DHCP server replies */
 		rte_pktmbuf_mtod(pkts[i], uint8_t *)[14 + 20] = 0;
@@ -1044,7 +1045,6 @@ test_pipeline_dp_lazy_meta_own_egress(void **state)
 	lazy_setup(st, 2, false, &pops);
 	snap->port[3].pipe.n_out = 1;
 	snap->port[3].pipe.out[0] = (struct xvs_snap_stage){.desc = &rd, .id = 6};
-	snap->egress_stages = true;
 	snap->n_egress_ports = 1;
 	n_rec = 0;
 	for (unsigned r = 0; r < 2; r++) {
@@ -1063,8 +1063,6 @@ test_pipeline_dp_lazy_meta_own_egress(void **state)
 		n_sent = 0;
 	}
 	assert_int_equal(n_rec, 0); /* port 3's egress stage saw none of its own frames */
-	snap->n_egress_ports = 0;
-	snap->egress_port = 0;
 	lazy_done(st, 2, &saved1, &saved3);
 }
 

@@ -336,7 +336,8 @@ runs_keep_their_class(enum runs_mode mode)
 	l2_ports(1);
 	/* With metadata (some port has stages), or QoS alone: the L2 stage
 	 * classifies (until the ingress stage comes in round 2). */
-	snap->egress_stages = meta;
+	snap->n_egress_ports = meta; /* as if port 1 had egress stages */
+	snap->egress_port = 1;
 	snap->qos_ports = true;
 	if (mode == RUNS_FCACHE) {
 		/* Stages the flow cache stands for, which spares a run's frames
