@@ -715,10 +715,10 @@ MUTANTS = [
     ("qos-direct-jumps-backlog", "the QoS owner sends its own burst at once although frames "
      "of its class wait in the FIFO (out of order, ahead of the backlog)",
      [("src/dp/qos_egress.c",
-       "\tfor (uint32_t i = 0; i < n_cls; i++)\n\t\tif (q->q[i].tail != q->q[i].head)\n"
-       "\t\t\treturn false;\n",
-       "\tfor (uint32_t i = 0; i < n_cls && false; i++)\n\t\tif (q->q[i].tail != q->q[i].head)\n"
-       "\t\t\treturn false;\n")],
+       "\t\tif (q->q[c].tail != q->q[c].head)\n\t\t\treturn false;\n"
+       "\tfor (uint16_t i = 0;",
+       "\t\tif (false && q->q[c].tail != q->q[c].head)\n\t\t\treturn false;\n"
+       "\tfor (uint16_t i = 0;")],
      [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-run-class-without-run", "a frame after one with the same addresses takes its traffic "
@@ -741,13 +741,11 @@ MUTANTS = [
        "\tif (false)\n\t\treturn send_direct_mixed(")],
      [[str(BUILD / "test_qos_dp")]]),
 
-    ("qos-direct-skips-rings", "the QoS owner's direct path ignores frames other workers "
-     "handed over (its own burst goes ahead of them)",
+    ("qos-direct-skips-rings", "the QoS owner's direct path ignores frames waiting for the "
+     "scheduler (other workers' hand-offs: its own burst goes ahead of them)",
      [("src/dp/qos_egress.c",
-       "\t\tif (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))\n\t\t\treturn false;\n"
-       "\tc = xvs_meta(pkts[0])->tclass;\n",
-       "\t\tif (false && q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))\n"
-       "\t\t\treturn false;\n\tc = xvs_meta(pkts[0])->tclass;\n")],
+       "\t    !nothing_queued(q, pl))\n",
+       "\t    false)\n")],
      [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-idle-skips-rings", "the QoS owner's turn is skipped while only other workers' "

@@ -40,17 +40,18 @@ void
 xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, uint16_t n,
 		       uint32_t same_class, uint32_t classed)
 {
-	uint32_t all = n >= 32 ? UINT32_MAX : (1u << n) - 1;
+	/* n <= XVS_BURST <= 32 (dp.h): a bit per frame. */
+	uint32_t all = n == 32 ? UINT32_MAX : (1u << n) - 1;
 	uint8_t c = 0;
 
 	if ((classed & all) == all)
 		return; /* the L2 stage classified them all */
 	for (uint16_t i = 0; i < n; i++) {
-		if (i < 32 && (classed & (1u << i))) {
+		if (classed & (1u << i)) {
 			c = xvs_meta(pkts[i])->tclass;
 			continue;
 		}
-		if (i == 0 || i >= 32 || !(same_class & (1u << i)))
+		if (i == 0 || !(same_class & (1u << i)))
 			c = classify(pl, pkts[i]);
 		xvs_meta(pkts[i])->tclass = c;
 	}
@@ -258,6 +259,20 @@ send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xv
 	return true;
 }
 
+/* Nothing of port q waits for its scheduler: every class FIFO and every
+ * worker's hand-off ring empty. */
+static inline bool
+nothing_queued(const struct xvs_qos_port *q, const struct xvs_qos_plan *pl)
+{
+	for (uint32_t c = 0; c < pl->cfg.n_classes; c++)
+		if (q->q[c].tail != q->q[c].head)
+			return false;
+	for (uint16_t i = 0; i < xvs_dp.n_workers_max && i < RTE_DIM(q->ring); i++)
+		if (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))
+			return false;
+	return true;
+}
+
 /* Does a pause frame hold some priority of the port now? None was ever
  * received: one load. Else the latest end of the pauses the frames so far
  * set, taken again only when another came (pause_seq moved), against the
@@ -300,14 +315,9 @@ send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_
 	uint8_t cls[XVS_BURST], tc[XVS_BURST];
 	uint64_t bytes = 0, wake = 0, now_ns;
 
-	if (unlikely(n > XVS_BURST || q->plan_gen != pl->gen || paused(q)))
+	if (unlikely(n > XVS_BURST || q->plan_gen != pl->gen || paused(q)) ||
+	    !nothing_queued(q, pl))
 		return false;
-	for (uint32_t i = 0; i < n_cls; i++)
-		if (q->q[i].tail != q->q[i].head)
-			return false;
-	for (uint16_t i = 0; i < xvs_dp.n_workers_max && i < RTE_DIM(q->ring); i++)
-		if (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))
-			return false;
 	c = xvs_meta(pkts[0])->tclass;
 	for (uint16_t i = 0; i < n; i++) {
 		tc[i] = xvs_meta(pkts[i])->tclass;
@@ -350,28 +360,19 @@ xvs_qos_handoff(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t ou
 	if (w->id == p->qos_owner && rte_ring_empty(q->ring[w->id])) {
 		struct pool_budget pb;
 		uint32_t k = 0;
+		bool direct = send_direct(w, p, q, out, pkts, n, &k);
+		uint64_t wake = q->wake_ns;
 
-		if (send_direct(w, p, q, out, pkts, n, &k)) {
-			if (k == n)
-				return;
-			pkts += k; /* the rest waits in its FIFO, after nothing */
-			n = (uint16_t)(n - k);
-			uint64_t wake = q->wake_ns;
-
-			pool_budget(w, (const struct xvs_snapshot *)(const void *)
-					       ((const char *)(p - out) -
-						offsetof(struct xvs_snapshot, port)),
-				    &pb);
-			fifo_put_burst(w, q, p->qos_plan, out, pkts, n, &pb);
-			q->wake_ns = wake; /* the scheduler's word on them */
+		if (k == n)
 			return;
-		}
-
-		/* p is &s->port[out] of the snapshot the worker runs on. */
+		/* The rest (all of it without the direct path) waits in the
+		 * FIFOs. p is &s->port[out] of the snapshot the worker runs on. */
 		pool_budget(w, (const struct xvs_snapshot *)(const void *)
 				       ((const char *)(p - out) - offsetof(struct xvs_snapshot, port)),
 			    &pb);
-		fifo_put_burst(w, q, p->qos_plan, out, pkts, n, &pb);
+		fifo_put_burst(w, q, p->qos_plan, out, pkts + k, (uint16_t)(n - k), &pb);
+		if (direct)
+			q->wake_ns = wake; /* the scheduler's word on what waits */
 		return;
 	}
 	/* One producer per ring: this worker. The owner counts what it takes. */
@@ -524,15 +525,8 @@ schedule(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_por
 static inline bool
 idle(const struct xvs_qos_port *q, const struct xvs_qos_plan *pl)
 {
-	if (__atomic_load_n(&q->pause_seq, __ATOMIC_RELAXED) != q->pause_seen)
-		return false;
-	for (uint32_t c = 0; c < pl->cfg.n_classes; c++)
-		if (q->q[c].tail != q->q[c].head)
-			return false;
-	for (uint16_t i = 0; i < xvs_dp.n_workers_max && i < RTE_DIM(q->ring); i++)
-		if (q->ring[i] != NULL && !rte_ring_empty(q->ring[i]))
-			return false;
-	return true;
+	return __atomic_load_n(&q->pause_seq, __ATOMIC_RELAXED) == q->pause_seen &&
+	       nothing_queued(q, pl);
 }
 
 uint32_t
