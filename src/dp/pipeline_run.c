@@ -242,6 +242,16 @@ burst_of(struct xvs_ext_burst *b, struct burst_arrays *a, const struct xvs_worke
 	}
 }
 
+/* The burst as it came: survivor i is frame i, none modified. */
+static inline void
+unchanged_burst(uint8_t *orig, uint8_t *mod, uint16_t n)
+{
+	for (uint16_t i = 0; orig != NULL && i < n; i++)
+		orig[i] = (uint8_t)i;
+	if (mod != NULL)
+		memset(mod, 0, n);
+}
+
 /* xvs_stages_run, but orig[] and mod[] are written only if a stage gave a
  * verdict other than PASS (*changed set): else the burst is as it came. */
 static uint16_t
@@ -281,10 +291,7 @@ stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_
 			/* The first verdict to apply: from here on the
 			 * survivors are tracked. */
 			*changed = true;
-			for (uint16_t i = 0; orig != NULL && i < n; i++)
-				orig[i] = (uint8_t)i;
-			if (mod != NULL)
-				memset(mod, 0, n);
+			unchanged_burst(orig, mod, n);
 		}
 		n = apply_verdicts(w, sg, place, port, pkts, data, len, meta, n, verdict, reason,
 				   orig, mod);
@@ -300,12 +307,8 @@ xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct 
 	bool changed;
 
 	n = stages_run(w, s, st, n_st, place, port, pkts, n, now_ns, orig, mod, &changed);
-	if (!changed) {
-		for (uint16_t i = 0; orig != NULL && i < n; i++)
-			orig[i] = (uint8_t)i;
-		if (mod != NULL)
-			memset(mod, 0, n);
-	}
+	if (!changed)
+		unchanged_burst(orig, mod, n);
 	return n;
 }
 
@@ -402,13 +405,9 @@ stages:
 		return n;
 	}
 unchanged:
-	if (changed != NULL) {
+	if (changed != NULL)
 		*changed = false;
-		return n;
-	}
-	for (uint16_t i = 0; orig != NULL && i < n; i++)
-		orig[i] = (uint8_t)i;
-	if (mod != NULL)
-		memset(mod, 0, n);
+	else
+		unchanged_burst(orig, mod, n);
 	return n;
 }
