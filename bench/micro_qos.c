@@ -50,12 +50,6 @@ dport_of(unsigned c)
 	return c == 0 ? 0 : (uint16_t)((c - 1) * 8192 + 100);
 }
 
-static const uint8_t frame[60] = {
-	0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,          /* Ethernet */
-	0x45, 0, 0, 46, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, /* IPv4 */
-	0x04, 0xd2, 0x16, 0x2e, 0, 26, 0, 0,                                  /* UDP */
-};
-
 /* The port takes every frame back into back[] (nothing is freed). */
 static struct rte_mbuf *back[XVS_BURST];
 static uint16_t n_back;
@@ -316,11 +310,11 @@ main(int argc, char **argv)
 		uint16_t dport = dport_of(i % 8); /* class i % 8 */
 
 		pkts[i] = rte_pktmbuf_alloc(mp);
-		d = (uint8_t *)rte_pktmbuf_append(pkts[i], sizeof(frame));
-		memcpy(d, frame, sizeof(frame));
+		d = (uint8_t *)rte_pktmbuf_append(pkts[i], sizeof(bench_frame));
+		memcpy(d, bench_frame, sizeof(bench_frame));
 		d[36] = (uint8_t)(dport >> 8);
 		d[37] = (uint8_t)dport;
-		xvs_parse_l2(d, sizeof(frame), &l2);
+		xvs_parse_l2(d, sizeof(bench_frame), &l2);
 		xvs_meta_fill(pkts[i], &l2, 0, 1);
 	}
 	printf("TSC %.3f GHz, %u trials of %u bursts of %u, 8 classes, minimum per packet:\n",
@@ -339,8 +333,8 @@ main(int argc, char **argv)
 	 * and destinations on port 1 in the FDB, as datapath_xvs.py's xvs-fdb. */
 	q = s->port[1].qos;
 	bench_two_ports(s);
-	xvs_fdb_add_static(xvs_dp.fdb, frame, 1, 1, &err);
-	xvs_fdb_add_static(xvs_dp.fdb, frame + 6, 1, 0, &err);
+	xvs_fdb_add_static(xvs_dp.fdb, bench_frame, 1, 1, &err);
+	xvs_fdb_add_static(xvs_dp.fdb, bench_frame + 6, 1, 0, &err);
 	for (unsigned i = 0; i < XVS_BURST; i++) {
 		uint8_t *d;
 
@@ -348,12 +342,12 @@ main(int argc, char **argv)
 		spread[i] = rte_pktmbuf_alloc(mp);
 		if (one[i] == NULL || spread[i] == NULL)
 			return 1;
-		d = (uint8_t *)rte_pktmbuf_append(one[i], sizeof(frame));
-		memcpy(d, frame, sizeof(frame));
+		d = (uint8_t *)rte_pktmbuf_append(one[i], sizeof(bench_frame));
+		memcpy(d, bench_frame, sizeof(bench_frame));
 		d[37] = 9; /* dport 9 as the 1-flow pcap: class 1 */
 		d[36] = 0;
-		d = (uint8_t *)rte_pktmbuf_append(spread[i], sizeof(frame));
-		memcpy(d, frame, sizeof(frame));
+		d = (uint8_t *)rte_pktmbuf_append(spread[i], sizeof(bench_frame));
+		memcpy(d, bench_frame, sizeof(bench_frame));
 		d[36] = (uint8_t)(dport_of(i % 8) >> 8);
 		d[37] = (uint8_t)dport_of(i % 8);
 	}

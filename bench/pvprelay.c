@@ -52,6 +52,11 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+/* The (MAC, VLAN) key is xvs's FDB key, xvs_fdb_key_of(), an inline of this
+ * header (no xvs code is linked): the anchor's lookups cost what xvs's keys
+ * cost. */
+#include "fdb.h"
+
 #define BURST 32
 #define MAX_PORTS 8
 #define FDB_SIZE 8192 /* xvsd's default FDB size */
@@ -87,22 +92,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	quit = true;
-}
-
-/* The (MAC, VLAN) key: the address's six bytes above the VLAN, from one
- * 8-byte load (a frame has two readable bytes after either address). The
- * same key as xvs_fdb_key_of() (src/core/fdb.h), copied on purpose: the
- * anchor links no xvs code, and its lookups cost what xvs's keys cost. */
-static inline uint64_t
-key_of(const uint8_t *mac, uint16_t vid)
-{
-	uint64_t v;
-
-	memcpy(&v, mac, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v << 16 | vid;
 }
 
 /* rte_hash's key compare for our 8-byte keys: rte_hash has fast compares
@@ -158,8 +147,8 @@ switch_burst(uint16_t in, struct rte_mbuf **pkts, uint16_t n, uint64_t now, uint
 
 		if (f[12] == 0x81 && f[13] == 0x00)
 			vid = (uint16_t)((f[14] & 0x0f) << 8 | f[15]);
-		keys[i] = key_of(f, vid);
-		keys[n + i] = key_of(f + 6, vid);
+		keys[i] = xvs_fdb_key_of(f, vid);
+		keys[n + i] = xvs_fdb_key_of(f + 6, vid);
 		kp[i] = &keys[i];
 		kp[n + i] = &keys[n + i];
 	}
@@ -245,7 +234,8 @@ load_fdb(const char *path)
 		for (int i = 0; i < 6; i++)
 			mac[i] = (uint8_t)m[i];
 		if (vid > 4094 || port >= n_ports ||
-		    fdb_add(key_of(mac, (uint16_t)(vid ? vid : NATIVE_VLAN)), (uint16_t)port, 0) != 0) {
+		    fdb_add(xvs_fdb_key_of(mac, (uint16_t)(vid ? vid : NATIVE_VLAN)), (uint16_t)port,
+			    0) != 0) {
 			fprintf(stderr, "%s: bad entry %u %u\n", path, vid, port);
 			fclose(f);
 			return -1;
