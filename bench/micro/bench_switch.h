@@ -3,8 +3,7 @@
  * The in-process switch of the micro benchmarks' switch-path rows: two
  * active trunk ports (all VLANs, native 1, MTU 1500) whose tx frees the
  * frames, both flooded to, published as the snapshot, and the one-flow
- * frame they send. micro_l2.c uses it; micro_stages.c and micro_qos.c set
- * up the same by hand (other owners this session: to move to this header).
+ * frame they send: micro_l2.c, micro_stages.c and micro_qos.c.
  */
 #ifndef XVS_BENCH_SWITCH_H
 #define XVS_BENCH_SWITCH_H
