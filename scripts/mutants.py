@@ -509,17 +509,43 @@ MUTANTS = [
        "\tstatic const v16 mask = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0,")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("fcache-key-without-macs", "the policy flow cache leaves the MACs out of its key "
+     "also when an answer depends on them (mac_spoof, a MAC rule)",
+     [("src/dp/flow_cache.c",
+       "\tk[0] = macs ? ld64(d) : 0;",
+       "\tk[0] = 0;")],
+     [unit("test_acl_dpdk")]),
+
+    ("acl-macs-unseen", "the flow cache is told an ACL matches no MAC when a rule does",
+     [("src/dp/stages/acl.c",
+       "\treturn st != NULL && st->macs;\n",
+       "\treturn false;\n")],
+     [unit("test_acl_dpdk")]),
+
+    ("acl-runs-merge-answers", "the ACL counts runs of different answers together",
+     [("src/dp/stages/acl.c",
+       "\t\twhile (j + 1 < n_runs && res[j + 1] == r)",
+       "\t\twhile (j + 1 < n_runs)")],
+     [unit("test_acl_dpdk")]),
+
+    ("meta-held-in-mbuf", "the L2 stage writes the metadata into the mbufs although the "
+     "flow cache answers for the stages and nothing after reads it",
+     [("src/dp/stage_l2.c",
+       "xvs_meta_fill_at(lazy ? &held[k] : xvs_meta(m), m, &c->l2,",
+       "xvs_meta_fill_at(xvs_meta(m), m, &c->l2,")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("lazy-meta-bypass-unwritten", "the stages run on a burst the flow cache could not "
-     "answer without the metadata the L2 stage left out of a run's frames (lazy)",
+     "answer without the metadata the L2 stage held out of the mbufs (lazy)",
      [("src/dp/pipeline_run.c",
-       "\tif (lazy)\n\t\txvs_fcache_meta_runs(pkts, same, n);\n",
+       "\tif (held != NULL)\n\t\tmeta_unhold(pkts, held, same, n);\n",
        "")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("lazy-meta-stateful-unwritten", "the ACL's per-packet path behind the flow cache "
      "(stateful rules) reads a run's frames' metadata the L2 stage left unwritten",
      [("src/dp/flow_cache.c",
-       "\tif (lazy)\n\t\txvs_fcache_meta_runs(b->pkts, same, b->n);\n",
+       "\tif (lazy)\n\t\txvs_fcache_meta_runs(b->meta, b->pkts, same, b->n);\n",
        "")],
      [[str(BUILD / "test_pipeline_dp")]]),
 

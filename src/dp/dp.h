@@ -540,8 +540,12 @@ xvs_meta_flow_hash(const struct rte_mbuf *m)
 	return m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : 0;
 }
 
+/* The metadata of m into md: m's own (xvs_meta(m)), or the copy the L2
+ * stage holds for a burst whose metadata may never be needed
+ * (xvs_stages_run_ingress held). */
 static inline void
-xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uint16_t vid)
+xvs_meta_fill_at(struct xvs_pkt_meta *md, const struct rte_mbuf *m, const struct xvs_l2 *l2,
+		 uint16_t in_port, uint16_t vid)
 {
 	/* Vectors built from registers: an array of words would go through
 	 * the stack and stall on store forwarding when read back as one. */
@@ -551,8 +555,14 @@ xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uin
 				      l2->tagged ? XVS_META_TAGGED : 0, l2->pcp)};
 	xvs_meta_v2 hi = {0, 0};
 
-	memcpy(xvs_meta(m), &lo, sizeof(lo));
-	memcpy((uint8_t *)xvs_meta(m) + sizeof(lo), &hi, sizeof(hi));
+	memcpy(md, &lo, sizeof(lo));
+	memcpy((uint8_t *)md + sizeof(lo), &hi, sizeof(hi));
+}
+
+static inline void
+xvs_meta_fill(struct rte_mbuf *m, const struct xvs_l2 *l2, uint16_t in_port, uint16_t vid)
+{
+	xvs_meta_fill_at(xvs_meta(m), m, l2, in_port, vid);
 }
 
 /* m's metadata for a frame of the run of prev (the same header bytes, the
@@ -584,23 +594,26 @@ uint16_t xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s,
  * is one it answers; the same results and counters either way. same[i]
  * (same may be NULL), for i > 0: frame i has frame i - 1's metadata and
  * policy key (the L2 stage compared their bytes), so the cache takes it
- * into i - 1's run without building its key. lazy (only with same, and
- * only where xvs_stages_lazy_ok): the metadata of such frames is not
- * written yet, and is written (xvs_fcache_meta_runs) before anything but
- * the cache reads it; when every frame passes it stays unwritten, and the
- * caller must not read it (nothing after the ingress stages does unless
- * xvs_meta_for_egress or the snapshot has qos_ports). With changed given,
+ * into i - 1's run without building its key. held (only with same, and
+ * only where xvs_stages_lazy_ok; else NULL): the frames' metadata is not
+ * in the mbufs but held[i] is frame i's, for the frames not of a run
+ * (same[i] 0; a run's frames have none yet). The cache reads it there, and
+ * it is written into the mbufs (runs included) before anything else reads
+ * it; when the cache answers for every frame it never is, and the caller
+ * must not read it (nothing after the ingress stages does unless
+ * xvs_meta_for_egress or the snapshot has qos_ports): a line per frame
+ * not written. With changed given,
  * *changed tells whether any frame was dropped or modified, and orig and
  * mod are written only if so (a burst that passes untouched costs no walk).
  * Worker only. */
 uint16_t xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 				const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
 				struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns,
-				const uint8_t *same, bool lazy, uint8_t *orig, uint8_t *mod,
-				bool *changed);
+				const uint8_t *same, struct xvs_pkt_meta *held, uint8_t *orig,
+				uint8_t *mod, bool *changed);
 
-/* May the L2 stage leave the metadata of a run's frames unwritten (the
- * lazy of xvs_stages_run_ingress) for ingress stages pipe->in? When w's
+/* May the L2 stage hold the burst's metadata out of the mbufs (the held
+ * of xvs_stages_run_ingress) for ingress stages pipe->in? When w's
  * flow cache stands for them, which reads no run frame's metadata. The
  * caller also checks that nothing reads it after them (no egress stage
  * the frames may reach, xvs_meta_for_egress, and no QoS port). */

@@ -108,14 +108,15 @@ ld32(const uint8_t *p)
 	return v;
 }
 
-/* The key of frame d (metadata md, IPv4 with its L4 header) on port. */
+/* The key of frame d (metadata md, IPv4 with its L4 header) on port; its
+ * MACs 0 unless macs. */
 static inline void
-make_key(uint64_t *k, const uint8_t *d, const struct xvs_pkt_meta *md, uint16_t port)
+make_key(uint64_t *k, const uint8_t *d, const struct xvs_pkt_meta *md, uint16_t port, bool macs)
 {
 	bool ports = (md->flags & XVS_META_HAS_PORTS) != 0;
 
-	k[0] = ld64(d);                                          /* dst MAC, src MAC 0-1 */
-	k[1] = ld32(d + 8) | (uint64_t)port << 32 | (uint64_t)md->vid << 42 |
+	k[0] = macs ? ld64(d) : 0;                               /* dst MAC, src MAC 0-1 */
+	k[1] = (macs ? ld32(d + 8) : 0) | (uint64_t)port << 32 | (uint64_t)md->vid << 42 |
 	       (uint64_t)md->l4_proto << 54 | (uint64_t)ports << 62;
 	k[2] = ld64(d + md->l3_off + 12);                        /* src, dst address */
 	k[3] = ports ? ld32(d + md->l4_off) : 0;
@@ -157,13 +158,15 @@ set_find(const struct fc_ent *s, const uint64_t *k, uint64_t ep, uint32_t *ans)
 	return false;
 }
 
+/* Key k's set (its MACs hashed only when they are part of it). */
 static inline struct fc_ent *
-set_of(const struct xvs_fcache *fc, const uint64_t *k)
+set_of(const struct xvs_fcache *fc, const uint64_t *k, bool macs)
 {
-	uint32_t h = rte_hash_crc_8byte(k[0] ^ k[3], 0);
+	uint32_t h = rte_hash_crc_8byte(k[1] ^ k[3], 0);
 
-	h = rte_hash_crc_8byte(k[1], h);
 	h = rte_hash_crc_8byte(k[2], h);
+	if (macs)
+		h = rte_hash_crc_8byte(k[0], h);
 	return &fc->ent[(h & (XVS_FCACHE_SETS - 1)) * WAYS];
 }
 
@@ -212,14 +215,14 @@ epoch_of(struct xvs_fcache *fc, uint64_t gen)
 }
 
 void
-xvs_fcache_meta_runs(struct rte_mbuf *const *pkts, const uint8_t *same, uint16_t n)
+xvs_fcache_meta_runs(struct xvs_pkt_meta *const *meta, struct rte_mbuf *const *pkts,
+		     const uint8_t *same, uint16_t n)
 {
 	for (uint16_t i = 1; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
 		if (!same[i])
 			continue;
-		xvs_meta_of_run(m, pkts[i - 1]);
+		*meta[i] = *meta[i - 1];
+		meta[i]->flow_hash = xvs_meta_flow_hash(pkts[i]);
 	}
 }
 
@@ -257,10 +260,10 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 		}
 		if (plan->spoof < 0 && plan->acl < 0)
 			continue; /* the guards pass it: nothing to look up */
-		make_key(keys[i], b->data[i], md, b->port);
+		make_key(keys[i], b->data[i], md, b->port, plan->macs);
 		if (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
 			continue;
-		set[nu] = set_of(fc, keys[i]);
+		set[nu] = set_of(fc, keys[i], plan->macs);
 		rte_prefetch0(set[nu]);
 		start[nu++] = i;
 	}
@@ -343,7 +346,7 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 	/* Per packet: meters, stateful flows, or spoofed frames among them.
 	 * The ACL reads every frame's metadata here. */
 	if (lazy)
-		xvs_fcache_meta_runs(b->pkts, same, b->n);
+		xvs_fcache_meta_runs(b->meta, b->pkts, same, b->n);
 	{
 		uint32_t pres[XVS_EXT_BURST_MAX];
 

@@ -51,6 +51,8 @@ struct xvs_fcache_plan {
 	int8_t acl;    /* the ACL, after mac_spoof (with neither, nothing is
 			* looked up: the guards' flags decide) */
 	bool storm;    /* storm_limit is on: only known unicast is cached */
+	bool macs;     /* the answer depends on the MACs (mac_spoof, or an ACL
+			* rule matching one): they are part of the key */
 };
 
 struct xvs_fcache; /* one worker's, written by that worker only */
@@ -85,8 +87,11 @@ int xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_
 
 /* Write the metadata the L2 stage left unwritten (lazy): frame i of
  * pkts[0..n) with same[i] gets frame i - 1's, with its own flow hash, in
- * order, so that every frame of a run has its first frame's. Worker only. */
+ * order, so that every frame of a run has its first frame's; meta[i] is
+ * frame i's (in the mbuf, or held by the L2 stage). Worker only. */
 struct rte_mbuf;
-void xvs_fcache_meta_runs(struct rte_mbuf *const *pkts, const uint8_t *same, uint16_t n);
+struct xvs_pkt_meta;
+void xvs_fcache_meta_runs(struct xvs_pkt_meta *const *meta, struct rte_mbuf *const *pkts,
+			  const uint8_t *same, uint16_t n);
 
 #endif /* XVS_FLOW_CACHE_H */

@@ -219,10 +219,12 @@ struct burst_arrays {
 	struct xvs_pkt_meta *meta[XVS_BURST];
 };
 
-/* b over pkts[0..n) of port at place, its arrays in a. */
+/* b over pkts[0..n) of port at place, its arrays in a; the metadata the
+ * mbufs', or held[] (xvs_stages_run_ingress) when not NULL. */
 static inline void
 burst_of(struct xvs_ext_burst *b, struct burst_arrays *a, const struct xvs_worker *w,
-	 uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns)
+	 uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns,
+	 struct xvs_pkt_meta *held)
 {
 	memset(b, 0, sizeof(*b));
 	b->size = sizeof(*b);
@@ -238,7 +240,7 @@ burst_of(struct xvs_ext_burst *b, struct burst_arrays *a, const struct xvs_worke
 	for (uint16_t i = 0; i < n; i++) {
 		a->data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
 		a->len[i] = rte_pktmbuf_data_len(pkts[i]);
-		a->meta[i] = xvs_meta(pkts[i]);
+		a->meta[i] = held != NULL ? &held[i] : xvs_meta(pkts[i]);
 	}
 }
 
@@ -268,7 +270,7 @@ stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_
 	struct xvs_ext_burst b;
 
 	*changed = false;
-	burst_of(&b, &a, w, place, port, pkts, n, now_ns);
+	burst_of(&b, &a, w, place, port, pkts, n, now_ns, NULL);
 	b.emit = emit_cb;
 	b.emit_ctx = &ec;
 	for (unsigned j = 0; j < n_st && n > 0; j++) {
@@ -322,6 +324,7 @@ fcache_plan(const struct xvs_snap_stage *st, unsigned n, struct xvs_fcache_plan 
 	p->spoof = -1;
 	p->acl = -1;
 	p->storm = false;
+	p->macs = false;
 	for (unsigned j = 0; j < n; j++) {
 		const struct xvs_ext_desc *d = st[j].desc;
 
@@ -339,7 +342,22 @@ fcache_plan(const struct xvs_snap_stage *st, unsigned n, struct xvs_fcache_plan 
 			return false;
 		}
 	}
+	p->macs = p->spoof >= 0 || (p->acl >= 0 && xvs_acl_stage_reads_macs(st[p->acl].state));
 	return true;
+}
+
+/* Write the metadata the L2 stage held (held[i] frame i's, a run's frames
+ * none: the frame's before them) into the mbufs. */
+static void
+meta_unhold(struct rte_mbuf **pkts, const struct xvs_pkt_meta *held, const uint8_t *same,
+	    uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (i > 0 && same[i])
+			xvs_meta_of_run(pkts[i], pkts[i - 1]);
+		else
+			*xvs_meta(pkts[i]) = held[i];
+	}
 }
 
 bool
@@ -354,7 +372,7 @@ uint16_t
 xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 		       const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
 		       struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns, const uint8_t *same,
-		       bool lazy, uint8_t *orig, uint8_t *mod, bool *changed)
+		       struct xvs_pkt_meta *held, uint8_t *orig, uint8_t *mod, bool *changed)
 {
 	uint8_t verdict[XVS_BURST], reason[XVS_BURST], by[XVS_BURST];
 	struct xvs_fcache_plan plan;
@@ -366,8 +384,8 @@ xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 
 	if (w->fcache == NULL || n == 0 || !fcache_plan(st, n_st, &plan))
 		goto stages;
-	burst_of(&b, &a, w, XVS_EXT_INGRESS, port, pkts, n, now_ns);
-	r = xvs_fcache_run(w->fcache, s->gen, &plan, &b, same, lazy,
+	burst_of(&b, &a, w, XVS_EXT_INGRESS, port, pkts, n, now_ns, held);
+	r = xvs_fcache_run(w->fcache, s->gen, &plan, &b, same, held != NULL,
 			   plan.spoof >= 0 ? st[plan.spoof].state : NULL,
 			   plan.acl >= 0 ? st[plan.acl].state : NULL,
 			   plan.acl >= 0 ? w->stage_ctr[st[plan.acl].id].v : NULL, verdict, reason,
@@ -395,9 +413,9 @@ xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 		*changed = true;
 	return k;
 stages:
-	/* The stages read every frame's metadata. */
-	if (lazy)
-		xvs_fcache_meta_runs(pkts, same, n);
+	/* The stages read every frame's metadata, from the mbufs. */
+	if (held != NULL)
+		meta_unhold(pkts, held, same, n);
 	n = stages_run(w, s, st, n_st, XVS_EXT_INGRESS, port, pkts, n, now_ns, orig, mod, &ch);
 	if (ch) {
 		if (changed != NULL)

@@ -374,18 +374,19 @@ prepare_keys(struct l2_cls *c)
  * answers in the metadata for storm_limit (XVS_META_DST_*, dp.h) and in cls
  * for pass 2: one lookup per destination serves both. */
 static void
-lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k, bool lazy)
+lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k,
+	    struct xvs_pkt_meta *held)
 {
 	uint8_t flags = 0;
 
 	for (uint16_t i = 0; i < k; i++) {
 		struct l2_cls *c = &cls[i];
-		struct xvs_pkt_meta *md = xvs_meta(pkts[i]);
+		struct xvs_pkt_meta *md = held != NULL ? &held[i] : xvs_meta(pkts[i]);
 
-		/* lazy: its metadata, flags included, is frame i - 1's when it
+		/* held: its metadata, flags included, is frame i - 1's when it
 		 * is written, and pass 2 takes i - 1's destination (or looks
 		 * it up, dst_looked false, if i - 1 went). */
-		if (lazy && run[i])
+		if (held != NULL && run[i])
 			continue;
 		if (c->l2.dst[0] & 1)
 			continue;
@@ -430,12 +431,12 @@ wants_dsts(const struct xvs_snap_pipeline *pipe)
 static uint16_t
 ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_port *ip,
 	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, uint8_t *run,
-	       uint16_t k, uint64_t now_ns, bool lazy)
+	       uint16_t k, uint64_t now_ns, struct xvs_pkt_meta *held)
 {
 	uint8_t orig[XVS_BURST], mod[XVS_BURST];
 	bool changed, prev_mod = false;
 	uint16_t n = xvs_stages_run_ingress(w, s, ip->pipe.in, ip->pipe.n_in, in_port, pkts, k,
-					    now_ns, run, lazy, orig, mod, &changed);
+					    now_ns, run, held, orig, mod, &changed);
 
 	if (likely(!changed))
 		return n; /* every frame passed as it was: cls[] holds */
@@ -471,16 +472,19 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	struct xvs_port_counters *ic = &w->ctr[in_port];
 	struct l2_cls cls[XVS_BURST];
 	uint8_t run[XVS_BURST];  /* with metadata: frame i is of the run of i - 1 (same_l34) */
+	struct xvs_pkt_meta held[XVS_BURST]; /* lazy: the metadata, out of the mbufs */
 	uint64_t now_ns = xvs_tsc_ns(now_tsc);
 	uint64_t bytes = 0;
 	/* Metadata is for stages: filled when this port has ingress stages or
 	 * some port egress ones; a switch without stages never writes it.
 	 * meta_out: read after the ingress stages (egress stages, or QoS
 	 * classifying at the flush from the metadata), so the forward stage
-	 * writes its destination. lazy: the frames of a run get no copy of
-	 * their own, which only the flow cache's stages can spare (it writes
-	 * one before another reader, xvs_stages_run_ingress): an extra cache
-	 * line per frame written, saved. */
+	 * writes its destination. lazy: the metadata is held here, not in the
+	 * mbufs, and the frames of a run get no copy of their own, which only
+	 * the flow cache's stages can spare (it writes them into the mbufs
+	 * before another reader, xvs_stages_run_ingress): a cache line per
+	 * frame written (m + 1, which nothing else on the path touches),
+	 * saved when the cache answers. */
 	bool egress_meta = xvs_meta_for_egress(s, in_port);
 	bool meta_out = egress_meta || s->qos_ports;
 	bool meta_on = ip->pipe.n_in > 0 || egress_meta;
@@ -562,7 +566,8 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			run[k] = c->same && !(prio | prio_prev) &&
 				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
 			if (meta_on && !run[k])
-				xvs_meta_fill(m, &c->l2, in_port, c->vid);
+				xvs_meta_fill_at(lazy ? &held[k] : xvs_meta(m), m, &c->l2,
+						 in_port, c->vid);
 			else if (meta_on && !lazy)
 				xvs_meta_of_run(m, pkts[k - 1]);
 		}
@@ -584,8 +589,9 @@ drop:
 	ic->rx_bytes += bytes;
 	if (unlikely(ip->pipe.n_in > 0) && k > 0) {
 		if (wants_dsts(&ip->pipe))
-			lookup_dsts(pkts, cls, run, k, lazy);
-		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns, lazy);
+			lookup_dsts(pkts, cls, run, k, lazy ? held : NULL);
+		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns,
+				   lazy ? held : NULL);
 	}
 	/* From here on the metadata is for the egress side (egress stages,
 	 * QoS classifying from it) only: without one, nothing reads the

@@ -199,6 +199,7 @@ struct acl_state {
 	uint16_t n_flow_workers;        /* of which have a flow table */
 	bool stateful;                  /* some rule is stateful: consult flows */
 	bool metered;                   /* some rule meters */
+	bool macs;                      /* some rule matches a MAC */
 	unsigned n_rules;
 	struct rule_info *rules;
 	uint64_t *hits_base;            /* per rule: counts carried from the previous state */
@@ -649,6 +650,14 @@ xvs_acl_stage_apply(const void *state, const struct xvs_ext_burst *b, const uint
 	apply_results(st, &st->w[b->worker], b, keys, res, verdict, reason);
 }
 
+bool
+xvs_acl_stage_reads_macs(const void *state)
+{
+	const struct acl_state *st = state;
+
+	return st != NULL && st->macs;
+}
+
 int
 xvs_acl_stage_apply_runs(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
 			 const uint16_t *start, uint16_t n_runs, uint8_t *verdict, uint8_t *reason)
@@ -667,6 +676,11 @@ xvs_acl_stage_apply_runs(const void *state, const struct xvs_ext_burst *b, const
 		uint16_t i = start[j], e = j + 1 < n_runs ? start[j + 1] : b->n;
 		uint32_t r = res[j];
 
+		/* Runs of one answer (10k flows through one allow rule: a run a
+		 * frame) are counted together: one add to each counter, not a
+		 * chain of adds to the same two words. */
+		while (j + 1 < n_runs && res[j + 1] == r)
+			e = ++j + 1 < n_runs ? start[j + 1] : b->n;
 		if (r == 0) {
 			ctr[XVS_ACL_CTR_NO_MATCH] += e - i;
 			continue;
@@ -1057,6 +1071,7 @@ acl_config_apply(void *vctx, uint16_t port, const struct xvs_ext_kv *kv, unsigne
 		ri->stateful = rules[i].stateful;
 		ri->timeout_ns = (uint64_t)rules[i].timeout_s * 1000000000ull;
 		st->stateful |= ri->stateful;
+		st->macs |= rules[i].has_local_mac || rules[i].has_remote_mac;
 		if (ri->action == XVS_ACL_METER) {
 			/* A packet rate is metered as a byte rate of packets 1 byte long. */
 			struct rte_meter_srtcm_params mp = {

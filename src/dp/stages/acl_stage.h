@@ -89,6 +89,10 @@ int xvs_acl_stage_classify(const void *state, const struct xvs_ext_burst *b,
 void xvs_acl_stage_apply(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
 			 uint8_t *verdict, uint8_t *reason);
 
+/* Does some rule of state match a MAC (else its answer is the same
+ * whatever the frame's MACs)? */
+bool xvs_acl_stage_reads_macs(const void *state);
+
 /* xvs_acl_stage_apply for runs of frames with one answer each: run j is
  * frames start[j] .. start[j + 1] - 1 of b (the last one to b->n), res[j]
  * its answer. Counts each run at once. Returns 0 when every frame passes
