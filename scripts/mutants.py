@@ -535,6 +535,34 @@ MUTANTS = [
        "xvs_meta_fill_at(xvs_meta(m), m, &c->l2,")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("fcache-plan-ignores-mac-rules", "the flow cache leaves the MACs out of its key for "
+     "an ACL with a MAC rule (no mac_spoof on the port)",
+     [("src/dp/pipeline_run.c",
+       "\tp->macs = p->spoof >= 0 || (p->acl >= 0 && xvs_acl_stage_reads_macs(st[p->acl].state));",
+       "\tp->macs = p->spoof >= 0;")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("acl-macs-remote-only", "an ACL whose only MAC rule matches the local MAC says it "
+     "reads no MAC",
+     [("src/dp/stages/acl.c",
+       "\t\tst->macs |= rules[i].has_local_mac || rules[i].has_remote_mac;",
+       "\t\tst->macs |= rules[i].has_remote_mac;")],
+     [unit("test_acl_dpdk")]),
+
+    ("held-meta-wrong-index", "the L2 stage holds a frame's metadata at its index in the "
+     "burst as received, not among the frames kept (a runt dropped before it)",
+     [("src/dp/stage_l2.c",
+       "xvs_meta_fill_at(lazy ? &held[k] : xvs_meta(m), m, &c->l2,",
+       "xvs_meta_fill_at(lazy ? &held[i] : xvs_meta(m), m, &c->l2,")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("held-meta-dst-in-mbuf", "storm_limit's known-destination flag goes to the mbuf while "
+     "the metadata is held, so the flow cache never takes a burst",
+     [("src/dp/stage_l2.c",
+       "\t\tstruct xvs_pkt_meta *md = held != NULL ? &held[i] : xvs_meta(pkts[i]);",
+       "\t\tstruct xvs_pkt_meta *md = xvs_meta(pkts[i]);")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("lazy-meta-bypass-unwritten", "the stages run on a burst the flow cache could not "
      "answer without the metadata the L2 stage held out of the mbufs (lazy)",
      [("src/dp/pipeline_run.c",

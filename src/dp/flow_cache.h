@@ -14,8 +14,10 @@
  * guards pass it), and, when storm_limit is on the port, unicast to a known
  * destination (XVS_META_DST_KNOWN: never counted); mac_spoof's answer for a
  * source it would adopt (sticky) is never cached. A burst with any other
- * frame runs the stages as before. The key: input port, VLAN, both MACs,
- * both IPv4 addresses, protocol, ports (and whether there are ports).
+ * frame runs the stages as before. The key: input port, VLAN, both IPv4
+ * addresses, protocol, ports (and whether there are ports), and both MACs
+ * when an answer depends on them (plan macs: mac_spoof, or an ACL rule
+ * matching a MAC).
  *
  * Validity: an entry holds the cache's epoch it was made in, and the cache
  * starts a new epoch with every snapshot generation it sees (dp.h
@@ -72,8 +74,11 @@ void xvs_fcache_free(struct xvs_fcache *fc);
 void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out);
 
 /* Run the policy of plan (stages st[], their states and the ACL's counters
- * acl_ctr) over the ingress burst b under snapshot generation gen; same and
- * lazy as xvs_stages_run_ingress has them (dp.h; same may be NULL). Returns
+ * acl_ctr) over the ingress burst b under snapshot generation gen; same as
+ * xvs_stages_run_ingress has it (dp.h; may be NULL), lazy when the frames
+ * of a run have no metadata yet (b->meta[i], in the mbufs or held, is
+ * written from the run's first frame before the ACL's per-packet path
+ * reads it). Returns
  * -1, having changed nothing but the bypass count, when some frame of b is
  * not one the cache answers (the caller runs the stages); 0 when every
  * frame passes (verdict, reason, by not written); 1 with verdict[i]

@@ -734,6 +734,31 @@ run_cached(struct xvs_fcache *fc, uint64_t gen, struct burst *b, const struct xv
 	return run_cached_at(fc, gen, b, g, st, by, SEC);
 }
 
+/* Whether a state's answers depend on the MACs (the flow cache keys on
+ * them only then): a rule matching either MAC says so, others do not. */
+static void
+test_acl_dpdk_reads_macs(void **state)
+{
+	static const char *const local[] = {"dir=out action=deny proto=udp",
+					    "dir=both action=allow local-mac=02:00:00:00:00:01"};
+	static const char *const remote[] = {"dir=in action=deny remote-mac=02:00:00:00:00:02"};
+	static const char *const none[] = {"dir=both action=deny remote-ip=10.0.0.0/8",
+					   "dir=out action=allow proto=tcp local-port=80"};
+	void *st;
+
+	(void)state;
+	st = compile_str(local, 2);
+	assert_true(xvs_acl_stage_reads_macs(st));
+	ops->state_free(ctx, st);
+	st = compile_str(remote, 1);
+	assert_true(xvs_acl_stage_reads_macs(st));
+	ops->state_free(ctx, st);
+	st = compile_str(none, 2);
+	assert_false(xvs_acl_stage_reads_macs(st));
+	ops->state_free(ctx, st);
+	assert_false(xvs_acl_stage_reads_macs(NULL));
+}
+
 /* The flow cache gives the stages' answers: random rule sets (replaced,
  * with a new snapshot generation, between random bursts) and mac_spoof
  * allowing one of the two sources the frames use, against the reference
@@ -1004,6 +1029,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acl_dpdk_random_against_reference),
+		cmocka_unit_test(test_acl_dpdk_reads_macs),
 		cmocka_unit_test(test_acl_dpdk_burst_matches_singles),
 		cmocka_unit_test(test_acl_dpdk_runs_match_singles),
 		cmocka_unit_test(test_acl_dpdk_stateful_across_workers),

@@ -1022,6 +1022,89 @@ test_pipeline_dp_lazy_meta_egress(void **state)
 	lazy_done(st, 2, &saved1, &saved3);
 }
 
+/* A frame dropped in pass 1 (a runt) before the flow cache's burst:
+ * held[] follows the kept frames. The UDP frame is denied, the TCP one
+ * (another l4_proto in its metadata) passes. */
+static void
+test_pipeline_dp_lazy_meta_pass1_drop(void **state)
+{
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[2];
+	struct xvs_fcache_stats fs;
+	struct rte_mbuf *pkts[3];
+
+	(void)state;
+	st[0] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
+	st[1] = stage_with(&xvs_acl_stage_desc, 12, "1",
+			   "dir=out action=deny proto=udp remote-port=5678");
+	lazy_setup(st, 2, false, &pops);
+	poisoned_burst(pkts, 3);
+	rte_pktmbuf_trim(pkts[0], 50);                   /* runt: parse error */
+	rte_pktmbuf_mtod(pkts[2], uint8_t *)[14 + 9] = 6; /* TCP */
+	rte_pktmbuf_mtod(pkts[2], uint8_t *)[46] = 0x50;  /* data offset 5 */
+	xvs_l2_forward_burst(w, snap, 3, pkts, 3, 0);
+	xvs_tx_flush_all(w, snap);
+	xvs_fcache_stats(w->fcache, &fs);
+	assert_int_equal(fs.bypass, 0);
+	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_DENIED], 1);
+	assert_int_equal(n_sent, 1);
+	assert_int_equal(rte_pktmbuf_mtod(sent[0], uint8_t *)[59], 2);
+	lazy_done(st, 2, &saved1, &saved3);
+}
+
+/* An ACL rule matching a MAC behind the flow cache, no mac_spoof:
+ * the MACs must be in the key (fcache_plan macs). Frames 0 and 1 are one
+ * 5-tuple from two sources; the rule denies the second source. */
+static void
+test_pipeline_dp_lazy_mac_rule(void **state)
+{
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[2];
+	struct rte_mbuf *pkts[2];
+	const uint8_t src3[8] = {0x02, 0, 0, 0, 0, 0x03};
+	struct xvs_err err;
+
+	(void)state;
+	st[0] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
+	st[1] = stage_with(&xvs_acl_stage_desc, 12, "1",
+			   "dir=out action=deny local-mac=02:00:00:00:00:03");
+	lazy_setup(st, 2, false, &pops);
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src3, 1, 3, &err), 0);
+	poisoned_burst(pkts, 2);
+	rte_pktmbuf_mtod(pkts[1], uint8_t *)[11] = 3;
+	xvs_l2_forward_burst(w, snap, 3, pkts, 2, 0);
+	xvs_tx_flush_all(w, snap);
+	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_DENIED], 1);
+	assert_int_equal(n_sent, 1);
+	assert_int_equal(rte_pktmbuf_mtod(sent[0], uint8_t *)[59], 0);
+	lazy_done(st, 2, &saved1, &saved3);
+}
+
+/* storm_limit behind the flow cache (lazy): the forward stage's
+ * DST_KNOWN lands in the held metadata, so known unicast never bypasses. */
+static void
+test_pipeline_dp_lazy_storm(void **state)
+{
+	static struct xvs_port_ops pops;
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[1];
+	struct xvs_fcache_stats fs;
+	struct rte_mbuf *pkts[4];
+
+	(void)state;
+	st[0] = stage_with(&xvs_stage_storm_limit, 7, "pps", "1");
+	lazy_setup(st, 1, false, &pops);
+	poisoned_burst(pkts, 4);
+	xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0);
+	xvs_tx_flush_all(w, snap);
+	xvs_fcache_stats(w->fcache, &fs);
+	assert_int_equal(fs.bypass, 0);
+	assert_int_equal(n_sent, 4);
+	lazy_done(st, 1, &saved1, &saved3);
+}
+
 /* Egress stages only on the input port itself (an ACL or mirror that runs
  * both ways, as xvsd lists it): the frames it receives never reach them,
  * so behind the flow cache the frames' metadata stays out of the mbufs
@@ -1089,6 +1172,9 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_stateful, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_egress, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_own_egress, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_pass1_drop, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_mac_rule, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
