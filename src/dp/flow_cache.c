@@ -113,13 +113,15 @@ ld32(const uint8_t *p)
 static inline void
 make_key(uint64_t *k, const uint8_t *d, const struct xvs_pkt_meta *md, uint16_t port, bool macs)
 {
-	bool ports = (md->flags & XVS_META_HAS_PORTS) != 0;
+	/* A word, not a bool: a bool kept on the stack and read back as a
+	 * word stalls on store forwarding. */
+	uint64_t ports = (md->flags & XVS_META_HAS_PORTS) != 0 ? 1 : 0;
 
 	k[0] = macs ? ld64(d) : 0;                               /* dst MAC, src MAC 0-1 */
 	k[1] = (macs ? ld32(d + 8) : 0) | (uint64_t)port << 32 | (uint64_t)md->vid << 42 |
-	       (uint64_t)md->l4_proto << 54 | (uint64_t)ports << 62;
+	       (uint64_t)md->l4_proto << 54 | ports << 62;
 	k[2] = ld64(d + md->l3_off + 12);                        /* src, dst address */
-	k[3] = ports ? ld32(d + md->l4_off) : 0;
+	k[3] = ports != 0 ? ld32(d + md->l4_off) : 0;
 }
 
 static inline bool
