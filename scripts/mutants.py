@@ -878,6 +878,12 @@ MUTANTS = [
        "\t\tif (unlikely(c->l2.ethertype == XVS_QOS_ETH_MAC_CTRL && false)) {")],
      [e2e("test_qos_pfc.py")]),
 
+    ("qos-segments-lose-class", "software-segmented TSO frames to a QoS port go out in "
+     "whatever class their fresh mbufs held, not their frame's",
+     [("src/dp/worker.c", "rte_mbuf_sched_traffic_class_set(res[k + j], tclass);",
+       "(void)tclass;")],
+     [[str(BUILD / "test_qos_dp")]]),
+
     ("qos-src-class-ignored", "egress QoS puts every frame in the default flow: a source "
      "port's minimum weight is ignored",
      [("src/dp/qos_egress.c",

@@ -263,7 +263,8 @@ struct xvs_txbuf {
 	uint32_t same_class;              /* bit i: frame i is of the run of frame i - 1 (the
 					   * L2 stage's same_l34), so of its traffic class */
 	uint32_t qos_classed;             /* bit i: the L2 stage wrote frame i's traffic class
-					   * (xvs_qos_classify_l2), its metadata is not filled */
+					   * (xvs_qos_classify_l2, in the mbuf's
+					   * hash.sched.traffic_class), its metadata is not filled */
 	struct rte_mbuf *pkts[XVS_BURST];
 };
 

@@ -19,7 +19,7 @@
 _Static_assert(XVS_QOS_MAX_PORTS == XVS_MAX_PORTS, "plan's src_cls covers every slot");
 _Static_assert(XVS_MAX_WORKERS <= 16, "one hand-off ring per worker");
 _Static_assert((XVS_QOS_FIFO_SIZE & (XVS_QOS_FIFO_SIZE - 1)) == 0, "FIFO size power of 2");
-_Static_assert(XVS_QOS_MAX_CLASSES <= 256, "a class fits the metadata's tclass");
+_Static_assert(XVS_QOS_MAX_CLASSES <= 256, "a class fits the mbuf's hash.sched.traffic_class");
 
 /* The class of frame m from its metadata and headers. */
 static inline uint8_t
@@ -48,12 +48,12 @@ xvs_qos_classify_burst(const struct xvs_qos_plan *pl, struct rte_mbuf **pkts, ui
 		return; /* the L2 stage classified them all */
 	for (uint16_t i = 0; i < n; i++) {
 		if (classed & (1u << i)) {
-			c = xvs_meta(pkts[i])->tclass;
+			c = rte_mbuf_sched_traffic_class_get(pkts[i]);
 			continue;
 		}
 		if (i == 0 || !(same_class & (1u << i)))
 			c = classify(pl, pkts[i]);
-		xvs_meta(pkts[i])->tclass = c;
+		rte_mbuf_sched_traffic_class_set(pkts[i], c);
 	}
 }
 
@@ -143,8 +143,8 @@ fifo_put_burst(struct xvs_worker *w, struct xvs_qos_port *q, const struct xvs_qo
 		struct xvs_qos_fifo *f;
 
 		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(xvs_meta(pkts[i + PREFETCH_AHEAD]));
-		c = xvs_meta(m)->tclass;
+			rte_prefetch0(pkts[i + PREFETCH_AHEAD]);
+		c = rte_mbuf_sched_traffic_class_get(m);
 		if (unlikely(c >= n_cls))
 			c = 0; /* classified under a plan with more classes */
 		f = &q->q[c];
@@ -318,9 +318,9 @@ send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_
 	if (unlikely(n > XVS_BURST || q->plan_gen != pl->gen || paused(q)) ||
 	    !nothing_queued(q, pl))
 		return false;
-	c = xvs_meta(pkts[0])->tclass;
+	c = rte_mbuf_sched_traffic_class_get(pkts[0]);
 	for (uint16_t i = 0; i < n; i++) {
-		tc[i] = xvs_meta(pkts[i])->tclass;
+		tc[i] = rte_mbuf_sched_traffic_class_get(pkts[i]);
 		mixed |= tc[i] ^ c;
 		if (unlikely(tc[i] >= n_cls))
 			return false;

@@ -10,8 +10,8 @@
  * xvsd_qos_fill). Any worker that
  * forwards a frame to the port classifies it (source port's class, else
  * the first traffic-class rule that matches, else the default flow; result
- * in the frame's metadata, tclass): in its L2 stage when no stage fills the
- * metadata (xvs_qos_classify_l2), else at its tx flush from the metadata
+ * in the mbuf, see "Where the class lives"): in its L2 stage when no stage
+ * fills the metadata (xvs_qos_classify_l2), else at its tx flush from the metadata
  * (xvs_qos_classify_burst), and hands it to the owner: the owner's own
  * frames go out at once when nothing else waits (picked from the burst
  * itself) or straight into the class FIFOs, another worker's through its
@@ -36,6 +36,19 @@
  *   thread (after the grace period, when no worker can touch it) frees the
  *   frames left in it and counts them (flushed, drop qos_flushed). The
  *   control thread reads the counters (torn-free 64-bit loads).
+ *
+ * Where the class lives
+ * ---------------------
+ * In the mbuf's hash.sched.traffic_class (rte_mbuf_sched_traffic_class_set
+ * and _get), on every path: the L2 stage's write, the flush's
+ * classification, hand-off rings, GSO segments (worker.c copies it), the
+ * FIFOs and the direct path. It is on the mbuf's first cache line, which
+ * every path touches anyway; the metadata (xvs_pkt_meta.tclass) is in the
+ * private area, a line the no-stage path would touch for the class alone.
+ * The byte shares the hash union with hash.rss (the flow hash, bytes 0-3,
+ * left alone) and fdir.hi (not read by xvs); it is written for every frame
+ * of a QoS port before it is read, so what an rx PMD left there does not
+ * matter. The metadata's tclass (the extension ABI's) is not read by xvsd.
  *
  * Why not rte_sched: see core/qos.h (its weights exist only inside its
  * best-effort class). Why not rte_ring for the class FIFOs: they are private
@@ -183,7 +196,7 @@ xvs_qos_classify_l2(const struct xvs_qos_plan *pl, const struct rte_mbuf *m,
 				   d, len);
 }
 
-/* Classify pkts[0..n) for pl into their metadata's tclass: frames whose bit
+/* Classify pkts[0..n) for pl into their mbufs' class: frames whose bit
  * is set in classed (i < 32) have theirs (xvs_qos_classify_l2), frame i
  * with bit i of same_class takes frame i - 1's (a run, xvs_txbuf), the
  * others are classified from their metadata (filled). Any worker. */

@@ -676,7 +676,7 @@ unicast:
 				q_cls = xvs_qos_classify_l2(s->port[out].qos_plan, m, &c->l2, in_port);
 			q_prev = i;
 			q_out = out;
-			xvs_meta(m)->tclass = q_cls;
+			rte_mbuf_sched_traffic_class_set(m, q_cls);
 		}
 		if (unlikely(!vlan_fixup(m, c->l2.tagged, want_tagged, c->vid, c->l2.pcp, meta_on))) {
 			w->ctr[out].drop[XVS_DROP_copy_failed]++;

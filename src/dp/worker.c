@@ -191,7 +191,7 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 	for (; i < n; i++) {
 		struct xvs_offload_iter it;
 		uint32_t segs = 0;
-		uint8_t tclass = xvs_meta(pkts[i])->tclass; /* QoS: its segments' class */
+		uint8_t tclass = rte_mbuf_sched_traffic_class_get(pkts[i]); /* QoS: its segments' */
 
 		/* A chain longer than 2 KB (a tap read without its 64 KB
 		 * buffers, a NIC that scatters) is flattened into a jumbo mbuf
@@ -209,7 +209,7 @@ resolve_offloads(struct xvs_worker *w, const struct xvs_snap_port *p, uint16_t o
 			r = xvs_offload_next(&it, res + k, XVS_BURST - k);
 			if (unlikely(p->qos != NULL))
 				for (uint16_t j = 0; j < r; j++)
-					xvs_meta(res[k + j])->tclass = tclass;
+					rte_mbuf_sched_traffic_class_set(res[k + j], tclass);
 			k += r;
 			segs += r;
 		}

@@ -6,7 +6,7 @@
  * class leave in order, behind what waits; a burst of several classes is
  * counted per class; frames other workers handed over are not skipped. And
  * the class a frame of a run takes from the frame before it (xvs_txbuf
- * same_class), through the L2 stage.
+ * same_class), through the L2 stage; and the class of software TSO segments.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +50,7 @@ record_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *
 
 		memcpy(&seq, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *, 42), 4);
 		if (n_sent < RTE_DIM(sent_seq)) {
-			sent_cls[n_sent] = xvs_meta(pkts[i])->tclass;
+			sent_cls[n_sent] = rte_mbuf_sched_traffic_class_get(pkts[i]);
 			sent_seq[n_sent++] = seq;
 		}
 		*bytes += pkts[i]->pkt_len;
@@ -582,6 +582,51 @@ test_qos_dp_direct_mixed_keeps_order(void **state)
 	}
 }
 
+/* A TSO frame to a QoS port that cannot take offloads is segmented in
+ * software at the flush (worker.c resolve_offloads), after it was classified:
+ * each segment, a fresh mbuf, is sent in the frame's class, not in what
+ * its mbuf's class byte held from its last use (0 here). */
+static void
+test_qos_dp_segments_keep_their_class(void **state)
+{
+	struct rte_mbuf *m, *spare[2048];
+	struct xvs_txbuf *tb = &w0->tx[1];
+	const uint16_t len = 14 + 20 + 20 + 1446, mss = 400;
+	struct xvs_err err;
+	struct xvs_l2 l2;
+	unsigned n_spare = 0;
+	uint8_t *d;
+
+	(void)state;
+	capacity(1000000000000ull);
+	assert_int_equal(xvs_qos_match_parse("tcp dport 200", &pl->rules[1], &err), 0);
+	pl->rules[1].cls = 2;
+	/* Every free mbuf's class byte 0: the segments' unless copied. */
+	while (n_spare < RTE_DIM(spare) && (m = rte_pktmbuf_alloc(mp)) != NULL) {
+		rte_mbuf_sched_traffic_class_set(m, 0);
+		spare[n_spare++] = m;
+	}
+	rte_pktmbuf_free_bulk(spare, n_spare);
+	/* frame()'s UDP frame made TCP: protocol 6, data offset 20 bytes */
+	m = frame(200, 0, len);
+	d = rte_pktmbuf_mtod(m, uint8_t *);
+	d[23] = 6;
+	d[46] = 5 << 4;
+	assert_int_equal(xvs_parse_l2(d, len, &l2), XVS_PARSE_OK);
+	xvs_meta_fill(m, &l2, 0, 1);
+	m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4 |
+		       RTE_MBUF_F_TX_IP_CKSUM;
+	m->l2_len = 14, m->l3_len = 20, m->l4_len = 20, m->tso_segsz = mss;
+	tb->pkts[tb->n++] = m;
+	tb->needs_resolve = true;
+	xvs_qos_service(w0, snap); /* the plan taken in: the owner's direct path */
+	xvs_tx_flush_port(w0, snap, 1);
+	assert_int_equal(n_sent, (1446 + mss - 1) / mss);
+	for (unsigned i = 0; i < n_sent; i++)
+		assert_int_equal(sent_cls[i], 2);
+	assert_int_equal(snap->port[1].qos->ctr[2].sent_frames, n_sent);
+}
+
 int
 main(void)
 {
@@ -598,6 +643,7 @@ main(void)
 		cmocka_unit_test_setup(test_qos_dp_l2_classifies_tags_and_floods, setup),
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_same_picks, setup),
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_keeps_order, setup),
+		cmocka_unit_test_setup(test_qos_dp_segments_keep_their_class, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""qos_seconds.py: the memory-only QoS cost (xvs-fdb vs xvs-fdb-qos8) from one-second rates.
+
+  XVS_ANCHORS=... BENCH_PCAPS=... XB_STATE=/tmp/xbstate_q \\
+  bench/qos_seconds.py [--starts 6] [--secs 8] [--pcap udp64_10kflows.pcap] [TREE...]
+
+Starts xvsd (datapath_xvs.py's configs and setup, imported from each TREE's bench/,
+default this tree) with xvs-fdb and xvs-fdb-qos8 alternately, --starts times each
+per tree (trees alternate too), and samples p2's tx rate and the worker thread's CPU
+ticks every second for --secs seconds after 2 s of warm-up. Per start it prints the
+per-second rates per CPU-second; per tree and config the median of the starts'
+medians and of their best seconds, and the QoS-on / QoS-off ratio of both.
+
+Why besides datapath_xvs.py: on this VM host the rate of the same build and config
+moves by up to 2x between starts and within one (host interference that neither the
+worker's CPU share nor CPU pressure shows; both configs alike, bench/README.md), so
+one mean over 6 s per rep compares a fast QoS-off second with a slow QoS-on one. The
+best second of a start is the switch-level analogue of micro_qos's minimum over trials.
+"""
+import argparse, importlib.util, os, statistics, sys, time
+
+CONFIGS = ("xvs-fdb", "xvs-fdb-qos8")
+
+
+def load(tree):
+    spec = importlib.util.spec_from_file_location(f"dx_{abs(hash(tree))}",
+                                                  os.path.join(tree, "bench", "datapath_xvs.py"))
+    dx = importlib.util.module_from_spec(spec)
+    argv, sys.argv = sys.argv, ["datapath_xvs.py"]
+    spec.loader.exec_module(dx)
+    sys.argv = argv
+    return dx
+
+
+def worker_ticks(pid):
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        st = open(f"/proc/{pid}/task/{tid}/stat").read()
+        if "rte-worker" in st:
+            f = st.rsplit(")", 1)[1].split()
+            return int(f[11]) + int(f[12])
+    return None
+
+
+def one_start(dx, cfgname, pcap, secs):
+    """per-second Mpps per CPU-second of p2's tx, one xvsd start"""
+    cfg = dx.XVS_CONFIGS[cfgname]
+    x = dx.Xvs(1, dx.SW_CORE, cfg.get("args", ""))
+    x.start()
+    try:
+        vlan = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
+        x.ctl("port", "add", "p2", "null", *vlan, *cfg.get("p2_opts", []))
+        if cfg.get("qos_classes"):
+            x.ctl("switch", "set", "default-flow-weight=1")
+            for c in dx.qos_classes(cfg["qos_classes"]):
+                x.ctl(*c)
+        x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in dx.fdb_entries(pcap)])
+        x.ctl("port", "add", "p1", "pcap", f"path={os.path.join(dx.PCAPS, pcap)}", "infinite=on",
+              *vlan)
+        time.sleep(2)
+        pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
+        hz = os.sysconf("SC_CLK_TCK")
+        out = []
+        p0, w0 = x.ports()["p2"]["tx_packets"], worker_ticks(pid)
+        for _ in range(int(secs)):
+            time.sleep(1)
+            p1, w1 = x.ports()["p2"]["tx_packets"], worker_ticks(pid)
+            if w1 > w0:
+                out.append((p1 - p0) / ((w1 - w0) / hz) / 1e6)
+            p0, w0 = p1, w1
+        return out
+    finally:
+        x.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--starts", type=int, default=6)
+    ap.add_argument("--secs", type=float, default=8)
+    ap.add_argument("--pcap", default="udp64_10kflows.pcap")
+    ap.add_argument("trees", nargs="*", default=[os.path.join(os.path.dirname(__file__), "..")])
+    a = ap.parse_args()
+    dxs = {t: load(os.path.abspath(t)) for t in a.trees}
+    dx0 = next(iter(dxs.values()))
+    r = dx0.sh(f"{dx0.ANCHORS}/topo.sh up")  # xvsd runs in the switch namespace
+    if r.returncode:
+        sys.exit("topo.sh up failed: " + r.stderr)
+    res = {(t, c): [] for t in a.trees for c in CONFIGS}
+    for i in range(a.starts):
+        for t in a.trees:
+            for c in CONFIGS:
+                s = one_start(dxs[t], c, a.pcap, a.secs)
+                res[(t, c)].append(s)
+                print(f"start {i + 1} {t} {c}: Mpps per CPU-s each second",
+                      " ".join(f"{v:.2f}" for v in s), flush=True)
+    print(f"{a.pcap}, {a.starts} starts of {a.secs:.0f} s each:")
+    for t in a.trees:
+        med = {c: statistics.median(statistics.median(s) for s in res[(t, c)] if s) for c in CONFIGS}
+        best = {c: statistics.median(max(s) for s in res[(t, c)] if s) for c in CONFIGS}
+        print(f"  {t}: median second {med['xvs-fdb']:.2f} / {med['xvs-fdb-qos8']:.2f} "
+              f"(ratio {med['xvs-fdb-qos8'] / med['xvs-fdb']:.2f}); best second "
+              f"{best['xvs-fdb']:.2f} / {best['xvs-fdb-qos8']:.2f} "
+              f"(ratio {best['xvs-fdb-qos8'] / best['xvs-fdb']:.2f}) Mpps per CPU-s, "
+              "xvs-fdb / xvs-fdb-qos8")
+
+
+if __name__ == "__main__":
+    main()
