@@ -129,7 +129,8 @@ struct xvs_pkt_meta {
 	uint16_t l4_off;      /* offset of the L4 header; 0 if none */
 	struct xvs_dest dst;  /* forward stage output */
 	uint16_t drop_reason; /* xvsd's global drop reason id; 0 = not dropped */
-	uint8_t tclass;       /* traffic class for egress QoS, 0-7 */
+	uint8_t tclass;       /* a filter's traffic class, 0-7; xvsd's egress QoS
+			       * classifies by its own rules and does not read it */
 	uint8_t rsvd0;        /* zero */
 	uint32_t rsvd[2];     /* zero; room to grow without changing the size */
 };
