@@ -716,6 +716,11 @@ MUTANTS = [
        "\t\t\t\tif (false && !burst_eval(s, (uint32_t)last,")],
      [unit("test_qos")]),
 
+    ("qos-burst-sum-port-free", "the one-class path's summed charge (a burst the port's "
+     "bucket holds) leaves the port's bucket full",
+     [("src/core/qos.c", "\t\ts->port.tokens -= cost;\n", "\t\t(void)cost;\n")],
+     [unit("test_qos")]),
+
     ("qos-burst-one-class-port-free", "the burst scheduler's one-class path does not charge "
      "the port's bucket (a paced port sends above its rate)",
      [("src/core/qos.c",
@@ -791,8 +796,8 @@ MUTANTS = [
 
     ("qos-direct-one-class", "the QoS owner's direct path takes a whole burst as the class of "
      "its first frame (a run reused across a class change)",
-     [("src/dp/qos_egress.c", "\tif (unlikely(mixed != 0))\n\t\treturn send_direct_mixed(",
-       "\tif (false)\n\t\treturn send_direct_mixed(")],
+     [("src/dp/qos_egress.c", "\tif (unlikely(mixed != 0)) {\n\t\tsend_direct_mixed(",
+       "\tif (false) {\n\t\tsend_direct_mixed(")],
      [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-direct-skips-rings", "the QoS owner's direct path ignores frames waiting for the "

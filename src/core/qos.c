@@ -592,10 +592,11 @@ xvs_qos_pick_burst(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b,
 		struct xvs_qos_class *c = &s->cls[i];
 
 		if (c->strict == 0 && c->cap.rate_bps == 0) {
+			uint32_t m = max < left[i] ? max : left[i];
+
 			tb_refill(&s->port, now_ns);
-			if (burst_one_class(s, &b[i], i, extra, max < left[i] ? max : left[i],
-					    out)) {
-				k = max < left[i] ? max : left[i];
+			if (burst_one_class(s, &b[i], i, extra, m, out)) {
+				k = m;
 				if (k < max)
 					c->active = false; /* its frames ran out */
 				if (wake_ns != NULL)

@@ -205,7 +205,7 @@ mark_pcp(struct rte_mbuf *m, uint8_t pcp)
  * lengths a backlog of its own; the scheduler's picks take each class's
  * next frame. pkts[] is left with what was not sent, each class's frames in
  * order (*k_out: how many were sent). */
-static bool
+static void
 send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
 		  uint16_t out, struct rte_mbuf **pkts, uint16_t n, const uint8_t *tc,
 		  const uint32_t *lens, uint32_t *k_out)
@@ -256,7 +256,6 @@ send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xv
 		q->wake_ns = wake;
 	}
 	*k_out = k;
-	return true;
 }
 
 /* Nothing of port q waits for its scheduler: every class FIFO and every
@@ -326,8 +325,10 @@ send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_
 			return false;
 		lens[i] = pkts[i]->pkt_len;
 	}
-	if (unlikely(mixed != 0))
-		return send_direct_mixed(w, p, q, out, pkts, n, tc, lens, k_out);
+	if (unlikely(mixed != 0)) {
+		send_direct_mixed(w, p, q, out, pkts, n, tc, lens, k_out);
+		return true;
+	}
 	for (uint32_t i = 0; i < n_cls; i++)
 		bl[i] = (struct xvs_qos_backlog){lens, UINT32_MAX, 0, i == c ? n : 0};
 	now_ns = xvs_tsc_ns(rte_rdtsc());

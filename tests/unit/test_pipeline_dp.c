@@ -903,13 +903,13 @@ poisoned_burst(struct rte_mbuf **pkts, uint16_t n)
 		memset(xvs_meta(pkts[i]), 0, sizeof(struct xvs_pkt_meta));
 }
 
-/* n frames of burst()'s flow (icmp_last: the last one ICMP), their
- * metadata poisoned, from port 3 through dhcp_guard and an ACL of one rule
- * behind the flow cache (lazy_setup), forwarded and flushed; fs: the
- * cache's statistics after. */
+/* n frames of burst()'s flow, their metadata poisoned, changed by edit
+ * (may be NULL; after the set-up, before the burst goes), from port 3
+ * through dhcp_guard and an ACL of one rule behind the flow cache
+ * (lazy_setup), forwarded and flushed; fs: the cache's statistics after. */
 static void
-lazy_acl_burst(struct xvs_snap_stage *st, const char *rule, uint16_t n, bool icmp_last,
-	       struct xvs_fcache_stats *fs)
+lazy_acl_burst(struct xvs_snap_stage *st, const char *rule, uint16_t n,
+	       void (*edit)(struct rte_mbuf **pkts, uint16_t n), struct xvs_fcache_stats *fs)
 {
 	static struct xvs_port_ops pops;
 	struct rte_mbuf *pkts[XVS_BURST];
@@ -918,11 +918,40 @@ lazy_acl_burst(struct xvs_snap_stage *st, const char *rule, uint16_t n, bool icm
 	st[1] = stage_with(&xvs_acl_stage_desc, 12, "1", rule);
 	lazy_setup(st, 2, false, &pops);
 	poisoned_burst(pkts, n);
-	if (icmp_last)
-		rte_pktmbuf_mtod(pkts[n - 1], uint8_t *)[14 + 9] = 1;
+	if (edit != NULL)
+		edit(pkts, n);
 	assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, n, 0), n);
 	xvs_tx_flush_all(w, snap);
 	xvs_fcache_stats(w->fcache, fs);
+}
+
+/* Edits for lazy_acl_burst. The last frame ICMP: */
+static void
+last_icmp(struct rte_mbuf **pkts, uint16_t n)
+{
+	rte_pktmbuf_mtod(pkts[n - 1], uint8_t *)[14 + 9] = 1;
+}
+
+/* Frame 0 a runt (a parse error: dropped in pass 1), frame 2 TCP: */
+static void
+runt_first_tcp_third(struct rte_mbuf **pkts, uint16_t n)
+{
+	(void)n;
+	rte_pktmbuf_trim(pkts[0], 50);
+	rte_pktmbuf_mtod(pkts[2], uint8_t *)[14 + 9] = 6;
+	rte_pktmbuf_mtod(pkts[2], uint8_t *)[46] = 0x50; /* data offset 5 */
+}
+
+/* Frame 1 from another source, 02:00:00:00:00:03 (static on port 3): */
+static void
+second_source(struct rte_mbuf **pkts, uint16_t n)
+{
+	const uint8_t src3[8] = {0x02, 0, 0, 0, 0, 0x03};
+	struct xvs_err err;
+
+	(void)n;
+	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src3, 1, 3, &err), 0);
+	rte_pktmbuf_mtod(pkts[1], uint8_t *)[11] = 3;
 }
 
 /* Undo lazy_setup / lazy_acl_burst: the frames sent, the cache, the
@@ -951,7 +980,7 @@ test_pipeline_dp_lazy_meta_bypass(void **state)
 	struct xvs_fcache_stats fs;
 
 	(void)state;
-	lazy_acl_burst(st, "dir=out action=deny proto=udp remote-port=5678", 5, true, &fs);
+	lazy_acl_burst(st, "dir=out action=deny proto=udp remote-port=5678", 5, last_icmp, &fs);
 	assert_int_equal(fs.bypass, 1);
 	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_DENIED], 4);
 	assert_int_equal(n_sent, 1);
@@ -971,7 +1000,7 @@ test_pipeline_dp_lazy_meta_stateful(void **state)
 	struct xvs_fcache_stats fs;
 
 	(void)state;
-	lazy_acl_burst(st, "dir=out action=allow proto=udp stateful=on timeout=2", 4, false, &fs);
+	lazy_acl_burst(st, "dir=out action=allow proto=udp stateful=on timeout=2", 4, NULL, &fs);
 	assert_int_equal(fs.bypass, 0);
 	assert_int_equal(n_sent, 4);
 	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_ALLOWED], 1);
@@ -1028,24 +1057,13 @@ test_pipeline_dp_lazy_meta_egress(void **state)
 static void
 test_pipeline_dp_lazy_meta_pass1_drop(void **state)
 {
-	static struct xvs_port_ops pops;
 	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
 	struct xvs_snap_stage st[2];
 	struct xvs_fcache_stats fs;
-	struct rte_mbuf *pkts[3];
 
 	(void)state;
-	st[0] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
-	st[1] = stage_with(&xvs_acl_stage_desc, 12, "1",
-			   "dir=out action=deny proto=udp remote-port=5678");
-	lazy_setup(st, 2, false, &pops);
-	poisoned_burst(pkts, 3);
-	rte_pktmbuf_trim(pkts[0], 50);                   /* runt: parse error */
-	rte_pktmbuf_mtod(pkts[2], uint8_t *)[14 + 9] = 6; /* TCP */
-	rte_pktmbuf_mtod(pkts[2], uint8_t *)[46] = 0x50;  /* data offset 5 */
-	xvs_l2_forward_burst(w, snap, 3, pkts, 3, 0);
-	xvs_tx_flush_all(w, snap);
-	xvs_fcache_stats(w->fcache, &fs);
+	lazy_acl_burst(st, "dir=out action=deny proto=udp remote-port=5678", 3,
+		       runt_first_tcp_third, &fs);
 	assert_int_equal(fs.bypass, 0);
 	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_DENIED], 1);
 	assert_int_equal(n_sent, 1);
@@ -1059,23 +1077,13 @@ test_pipeline_dp_lazy_meta_pass1_drop(void **state)
 static void
 test_pipeline_dp_lazy_mac_rule(void **state)
 {
-	static struct xvs_port_ops pops;
 	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
 	struct xvs_snap_stage st[2];
-	struct rte_mbuf *pkts[2];
-	const uint8_t src3[8] = {0x02, 0, 0, 0, 0, 0x03};
-	struct xvs_err err;
+	struct xvs_fcache_stats fs;
 
 	(void)state;
-	st[0] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
-	st[1] = stage_with(&xvs_acl_stage_desc, 12, "1",
-			   "dir=out action=deny local-mac=02:00:00:00:00:03");
-	lazy_setup(st, 2, false, &pops);
-	assert_int_equal(xvs_fdb_add_static(xvs_dp.fdb, src3, 1, 3, &err), 0);
-	poisoned_burst(pkts, 2);
-	rte_pktmbuf_mtod(pkts[1], uint8_t *)[11] = 3;
-	xvs_l2_forward_burst(w, snap, 3, pkts, 2, 0);
-	xvs_tx_flush_all(w, snap);
+	lazy_acl_burst(st, "dir=out action=deny local-mac=02:00:00:00:00:03", 2, second_source,
+		       &fs);
 	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_DENIED], 1);
 	assert_int_equal(n_sent, 1);
 	assert_int_equal(rte_pktmbuf_mtod(sent[0], uint8_t *)[59], 0);
