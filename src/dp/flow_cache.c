@@ -160,15 +160,27 @@ set_find(const struct fc_ent *s, const uint64_t *k, uint64_t ep, uint32_t *ans)
 	return false;
 }
 
+/* CRC32-C step: the instruction itself where the build has it, not
+ * rte_hash_crc_8byte, which checks which one to use per call. */
+static inline uint32_t
+crc_step(uint64_t v, uint32_t h)
+{
+#if defined(RTE_ARCH_X86) && defined(__SSE4_2__)
+	return (uint32_t)__builtin_ia32_crc32di(h, v);
+#else
+	return rte_hash_crc_8byte(v, h);
+#endif
+}
+
 /* Key k's set (its MACs hashed only when they are part of it). */
 static inline struct fc_ent *
 set_of(const struct xvs_fcache *fc, const uint64_t *k, bool macs)
 {
-	uint32_t h = rte_hash_crc_8byte(k[1] ^ k[3], 0);
+	uint32_t h = crc_step(k[1] ^ k[3], 0);
 
-	h = rte_hash_crc_8byte(k[2], h);
+	h = crc_step(k[2], h);
 	if (macs)
-		h = rte_hash_crc_8byte(k[0], h);
+		h = crc_step(k[0], h);
 	return &fc->ent[(h & (XVS_FCACHE_SETS - 1)) * WAYS];
 }
 
@@ -216,6 +228,38 @@ epoch_of(struct xvs_fcache *fc, uint64_t gen)
 	return fc->ep;
 }
 
+/* The runs of burst b (fcache_run's first pass): keys[i] and the
+ * prefetched set[] of each run's first frame start[], their count, or
+ * UINT16_MAX when some frame is not one the cache answers. A frame of the
+ * run before it (same[i]: the L2 stage compared the bytes the key is made
+ * of) joins it without a key; without same, so does a frame whose key is
+ * the one before. Inlined with macs constant: the loop is the cache's
+ * per-frame cost at 10k flows. */
+static inline __attribute__((always_inline)) uint16_t
+runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *same, uint8_t need,
+	bool macs, uint64_t (*keys)[4], struct fc_ent **set, uint16_t *start)
+{
+	uint16_t nu = 0;
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		const struct xvs_pkt_meta *md = b->meta[i];
+
+		if (same != NULL) {
+			if (i > 0 && same[i])
+				continue; /* frame i - 1's key and metadata: its run */
+		}
+		if (unlikely(md->l3 != 4 || (md->flags & need) != need))
+			return UINT16_MAX;
+		make_key(keys[i], b->data[i], md, b->port, macs);
+		if (same == NULL && i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
+			continue;
+		set[nu] = set_of(fc, keys[i], macs);
+		rte_prefetch0(set[nu]);
+		start[nu++] = i;
+	}
+	return nu;
+}
+
 void
 xvs_fcache_meta_runs(struct xvs_pkt_meta *const *meta, struct rte_mbuf *const *pkts,
 		     const uint8_t *same, uint16_t n)
@@ -251,26 +295,26 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 	 * one flow) joins its run, which shares one lookup and is counted at
 	 * once. The sets of the runs are prefetched first and compared after,
 	 * so their misses overlap. */
-	for (i = 0; i < b->n; i++) {
-		const struct xvs_pkt_meta *md = b->meta[i];
+	if (plan->spoof < 0 && plan->acl < 0) {
+		/* The guards pass what they marked clean: nothing to look up. */
+		for (i = 0; i < b->n; i++) {
+			const struct xvs_pkt_meta *md = b->meta[i];
 
-		if (same != NULL && i > 0 && same[i])
-			continue; /* frame i - 1's key and metadata: its run */
-		if (unlikely(md->l3 != 4 || (md->flags & need) != need)) {
-			fc->st.bypass++;
-			return -1;
+			if (same != NULL && i > 0 && same[i])
+				continue;
+			if (unlikely(md->l3 != 4 || (md->flags & need) != need)) {
+				fc->st.bypass++;
+				return -1;
+			}
 		}
-		if (plan->spoof < 0 && plan->acl < 0)
-			continue; /* the guards pass it: nothing to look up */
-		make_key(keys[i], b->data[i], md, b->port, plan->macs);
-		if (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
-			continue;
-		set[nu] = set_of(fc, keys[i], plan->macs);
-		rte_prefetch0(set[nu]);
-		start[nu++] = i;
-	}
-	if (plan->spoof < 0 && plan->acl < 0)
 		return 0;
+	}
+	nu = plan->macs ? runs_of(fc, b, same, need, true, keys, set, start)
+			: runs_of(fc, b, same, need, false, keys, set, start);
+	if (unlikely(nu == UINT16_MAX)) {
+		fc->st.bypass++;
+		return -1;
+	}
 	ep = epoch_of(fc, gen);
 	/* First choices; the runs not there look at their second choice
 	 * after, its line prefetched for all of them first. */
