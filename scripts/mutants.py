@@ -455,6 +455,12 @@ MUTANTS = [
        "\tif (likely(gen == fc->gen) || fc->gen != UINT64_MAX)")],
      [unit("test_acl_dpdk"), e2e("test_acl.py", "flow_cache")]),
 
+    ("fcache-two-choices", "a flow whose set is full has two choices of set, not four",
+     [("src/dp/flow_cache.c",
+       "#define CHOICES 4u",
+       "#define CHOICES 2u")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("fcache-run-no-rule", "the frames after the first of a run in a burst get no ACL rule",
      [("src/dp/flow_cache.c",
        "\t\t\tpres[i] = res[j];",
@@ -470,8 +476,8 @@ MUTANTS = [
     ("fcache-same-shifted", "the flow cache joins a frame to the run before it when the "
      "frame before it was marked, not itself",
      [("src/dp/flow_cache.c",
-       "\t\tif (same != NULL && i > 0 && same[i])",
-       "\t\tif (same != NULL && i > 1 && same[i - 1])")],
+       "\t\t\tif (i > 0 && same[i])\n\t\t\t\tcontinue; /* frame i - 1's key",
+       "\t\t\tif (i > 1 && same[i - 1])\n\t\t\t\tcontinue; /* frame i - 1's key")],
      [unit("test_acl_dpdk")]),
 
     ("run-dst-flags-lost", "a frame of a run loses the known-destination flag the frame "
@@ -625,18 +631,18 @@ MUTANTS = [
        "\t\tif (unlikely(plan->acl >= 0 && (md->l3 != 4 || (md->flags & need) != need))) {")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
-    ("fcache-no-second-choice", "a flow whose set was full is written to the neighbouring "
+    ("fcache-no-second-choice", "a flow whose set was full is written to another choice of "
      "set but never looked up there (it misses on every packet)",
      [("src/dp/flow_cache.c",
-       "\t\tif (set_find(other_set(set[i]), keys[miss[i]], ep, &ans[mrun[i]]))",
-       "\t\tif (false && set_find(other_set(set[i]), keys[miss[i]], ep, &ans[mrun[i]]))")],
+       "\t\t\tif (set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[mrun[i]]))",
+       "\t\t\tif (false && set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[mrun[i]]))")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
-    ("fcache-second-choice-wrong-run", "an answer found in the second choice goes to another "
-     "run of the burst",
+    ("fcache-second-choice-wrong-run", "an answer found in a later choice of set goes to "
+     "another run of the burst",
      [("src/dp/flow_cache.c",
-       "\t\tif (set_find(other_set(set[i]), keys[miss[i]], ep, &ans[mrun[i]]))",
-       "\t\tif (set_find(other_set(set[i]), keys[miss[i]], ep, &ans[i]))")],
+       "\t\t\tif (set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[mrun[i]]))",
+       "\t\t\tif (set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[i]))")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-forgets-spoof", "a flow cache entry passes a source mac_spoof drops",
@@ -1325,7 +1331,7 @@ MUTANTS = [
      [("src/ctl/switch.c",
        "if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE && !xvsd_balancer_enabled()) {",
        "if (p->cfg.rss.profile == XVS_RSS_CONSERVATIVE) {")],
-     [e2e("test_balancer.py", "stands_down")]),
+     [e2e("test_balancer.py", "conservative_rss_runs_inside")]),
 
     ("bal-fence-wraps", "the ring fence compares ring positions without the 32-bit wrap",
      [("src/dp/ring_fence.h",

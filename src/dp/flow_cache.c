@@ -23,14 +23,16 @@
 #include "guard.h"
 
 #define WAYS 2u
+#define CHOICES 4u  /* sets a key may be in: the lines of one 256-byte block */
 
 /* One flow in 32 bytes, so that a set of two is one cache line and 10k
  * flows' sets (one line each) stay in a core's L2 (64 bytes an entry
  * measured 24-27 ns of policy at 10k flows; bench/README.md). A flow whose
  * set is full goes to its second choice, the neighbouring set (the other
- * line of the same 128 bytes), looked at only when the first misses: with
- * one choice ~4.5 % of 10k flows in 32k ways found no way and missed on
- * every packet. k[0..2] and the low half of w3 are the key (make_key); the
+ * line of the same 128 bytes), looked at only when the first misses, and
+ * then to the two other lines of the same 256 bytes: with one choice ~4.5 %
+ * of 10k flows in 32k ways found no way and missed on every packet, with
+ * two ~0.5 % (every frame of theirs classified by the ACL). k[0..2] and the low half of w3 are the key (make_key); the
  * rest of w3 is the epoch it is valid for (0: empty) and the answer. */
 struct fc_ent {
 	uint64_t k[3];
@@ -60,9 +62,10 @@ xvs_fcache_create(int socket)
 
 	if (fc == NULL)
 		return NULL;
-	/* 128-byte aligned: a set and its neighbour (other_set) share 128 bytes. */
+	/* Aligned to the block of a key's choices (choice_of). */
 	fc->ent = rte_zmalloc_socket("xvs_fcache_ent",
-				     sizeof(struct fc_ent) * XVS_FCACHE_SETS * WAYS, 128, socket);
+				     sizeof(struct fc_ent) * XVS_FCACHE_SETS * WAYS,
+				     CHOICES * sizeof(struct fc_ent) * WAYS, socket);
 	if (fc->ent == NULL) {
 		rte_free(fc);
 		return NULL;
@@ -138,11 +141,12 @@ ent_eq(const struct fc_ent *e, const uint64_t *k, uint64_t ep)
 		((e->w3 ^ (k[3] | ep << 32)) & W3_CMP)) == 0;
 }
 
-/* The second choice of set s: its neighbour. */
+/* Choice c (0 .. CHOICES - 1) of a key whose first choice is set s: 1 is
+ * its neighbour, the other line of the same 128 bytes. */
 static inline struct fc_ent *
-other_set(struct fc_ent *s)
+choice_of(struct fc_ent *s, unsigned c)
 {
-	return (struct fc_ent *)((uintptr_t)s ^ sizeof(struct fc_ent) * WAYS);
+	return (struct fc_ent *)((uintptr_t)s ^ c * sizeof(struct fc_ent) * WAYS);
 }
 
 /* The answer of key k in set s (epoch ep) in *ans, or false. */
@@ -184,27 +188,29 @@ set_of(const struct xvs_fcache *fc, const uint64_t *k, bool macs)
 	return &fc->ent[(h & (XVS_FCACHE_SETS - 1)) * WAYS];
 }
 
-/* Write answer ans of key k into its set or else its second choice: a free
- * or stale way, or (1 in XVS_FCACHE_REPLACE) a live one of its set. */
+/* Write answer ans of key k into the first of its choices (from set) with
+ * a free or stale way, or (1 in XVS_FCACHE_REPLACE) over a live one of its
+ * set. */
 static inline void
 insert(struct xvs_fcache *fc, struct fc_ent *set, const uint64_t *k, uint64_t ep, uint32_t ans)
 {
-	struct fc_ent *e, *o = other_set(set);
+	struct fc_ent *e;
 
-	if ((uint16_t)(set[0].w3 >> 32) != ep) {
-		e = &set[0];
-	} else if ((uint16_t)(set[1].w3 >> 32) != ep) {
-		e = &set[1];
-	} else if ((uint16_t)(o[0].w3 >> 32) != ep) {
-		e = &o[0];
-	} else if ((uint16_t)(o[1].w3 >> 32) != ep) {
-		e = &o[1];
-	} else {
-		fc->rnd = fc->rnd * 1103515245u + 12345u;
-		if (((fc->rnd >> 16) & (XVS_FCACHE_REPLACE - 1)) != 0)
-			return;
-		e = &set[(fc->rnd >> 30) & 1];
+	for (unsigned c = 0; c < CHOICES; c++) {
+		struct fc_ent *o = choice_of(set, c);
+
+		for (unsigned w = 0; w < WAYS; w++) {
+			if ((uint16_t)(o[w].w3 >> 32) != ep) {
+				e = &o[w];
+				goto write;
+			}
+		}
 	}
+	fc->rnd = fc->rnd * 1103515245u + 12345u;
+	if (((fc->rnd >> 16) & (XVS_FCACHE_REPLACE - 1)) != 0)
+		return;
+	e = &set[(fc->rnd >> 30) & 1];
+write:
 	e->k[0] = k[0];
 	e->k[1] = k[1];
 	e->k[2] = k[2];
@@ -316,24 +322,28 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 		return -1;
 	}
 	ep = epoch_of(fc, gen);
-	/* First choices; the runs not there look at their second choice
-	 * after, its line prefetched for all of them first. */
+	/* First choices; the runs not there look at their next choices
+	 * after, each choice's line prefetched for all of them first. */
 	for (j = 0; j < nu; j++) {
 		if (!set_find(set[j], keys[start[j]], ep, &ans[j])) {
 			set[nm] = set[j];
-			rte_prefetch0(other_set(set[j]));
+			rte_prefetch0(choice_of(set[j], 1));
 			miss[nm] = start[j];
 			mrun[nm++] = j;
 		}
 	}
-	for (i = 0, j = 0; i < nm; i++) {
-		if (set_find(other_set(set[i]), keys[miss[i]], ep, &ans[mrun[i]]))
-			continue;
-		set[j] = set[i];
-		miss[j] = miss[i];
-		mrun[j++] = mrun[i];
+	for (unsigned c = 1; c < CHOICES && nm > 0; c++) {
+		for (i = 0, j = 0; i < nm; i++) {
+			if (set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[mrun[i]]))
+				continue;
+			if (c + 1 < CHOICES)
+				rte_prefetch0(choice_of(set[i], c + 1));
+			set[j] = set[i];
+			miss[j] = miss[i];
+			mrun[j++] = mrun[i];
+		}
+		nm = j;
 	}
-	nm = j;
 	if (nm > 0) {
 		/* mac_spoof's answer first: a source it would adopt (sticky)
 		 * has a side effect and is left to the stage, before anything

@@ -26,11 +26,12 @@
  * under another generation it is empty.
  *
  * Layout: XVS_FCACHE_SETS sets of 2 entries of 32 bytes, a set one cache
- * line (1 MB per worker), the set chosen by CRC32 of the key, and its
- * neighbour (the other line of the same 128 bytes) the second choice of a
- * key whose set is full, looked at only when the first misses. A run of
+ * line (1 MB per worker), the set chosen by CRC32 of the key; a key whose
+ * set is full goes to its neighbour (the other line of the same 128 bytes),
+ * or else to the two other lines of the same 256 bytes, looked at in that
+ * order and only when the ones before miss. A run of
  * frames with one key in a burst shares one lookup and is counted at once.
- * A miss fills a free or stale way of either; it replaces a live entry of
+ * A miss fills a free or stale way of these; it replaces a live entry of
  * its first set only 1 in XVS_FCACHE_REPLACE times (as Open vSwitch's EMC
  * inserts with a probability), so a storm of new flows does not push out
  * the flows the cache holds. No allocation after create.

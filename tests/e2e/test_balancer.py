@@ -283,14 +283,16 @@ def test_conservative_rss_runs_inside_the_balancer(sw2, tmp_path):
     (test_rss.py). With the balancer on (high 100, low 0: it moves no queue
     here) the conservative step runs inside the balancer's sample: the growth
     (or its trial taken back) is the balancer's, logged under "balancer" and
-    counted in balancer show, and the RSS controller of its own logs nothing."""
+    counted in balancer show, and the RSS controller of its own logs nothing.
+    The balancer's sample (2.5 s) is longer than the RSS controller's tick (1 s),
+    so an RSS controller left running would take the step first."""
     scapy_or_skip()
     from scapy.all import Ether, IP, UDP, wrpcap
     pcap = tmp_path / "flows.pcap"
     wrpcap(str(pcap), [Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:99:99") /
                        IP(src="10.1.%d.%d" % (i >> 8, i & 255), dst="10.2.0.1") /
                        UDP(sport=1024 + i, dport=4789) for i in range(512)])
-    bal_set(sw2, enabled="on", interval_ms=200, high=100, low=0)
+    bal_set(sw2, enabled="on", interval_ms=2500, high=100, low=0)
     sw2.ctl("port", "add", "sink", "null")
     sw2.ctl("fdb", "add", "02:00:00:00:99:99", "vlan=1", "port=sink")
     sw2.ctl("port", "add", "src", "pcap", f"path={pcap}", "infinite=on")
