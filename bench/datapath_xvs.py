@@ -19,7 +19,8 @@ xvs configs (every one but xvs-flood installs the static FDB; see XVS_CONFIGS):
   xvs-fdb-sec-acl100 the same plus the port-security set on p1: dhcp-guard, router-guard,
                      storm-limit, mac-spoof (as xvs-fdb-guards)
   xvs-fdb-qos8       xvs-fdb with egress QoS on p2 (qos=on link-rate=1T: never the limit) and
-                     8 classes (default flow + 7 traffic classes by UDP port, qos_classes()):
+                     8 classes (default flow + 7 traffic classes by UDP source port,
+                     qos_classes(): the 10k flows 1250 a class):
                      the cost of classification, hand-off, FIFOs and the scheduler
   ovs-acl100         anchor: ovs-normal-fdb plus 100 OpenFlow rules of the same shape
 Pipeline configs (xvsd --test-faults, which registers the pass-through stages), all as
@@ -119,10 +120,13 @@ XVS_CONFIGS = {
                          p2_opts=["qos=on", "link-rate=1T"], qos_classes=7),
 }
 def qos_classes(n=7):
-    """n traffic classes for the QoS cost config: UDP destination port ranges that
-    split the pcaps' flows between them, with weights 1..n (the default flow: 1)."""
-    step = 65536 // (n + 1)
-    return [["qos", "class", "add", f"c{i}", f"match=udp dport {1 + i * step}-{(i + 1) * step}",
+    """n traffic classes for the QoS cost config, with weights 1..n (the default flow:
+    1): UDP source port ranges that split the 10k-flow pcap's flows (sources 1024 +
+    flow, all to port 9) 1250 a class, the first 1250 and the 1-flow pcap's (1024) in
+    the default flow; bench/micro_qos.c has the same rules."""
+    step, first = 1250, 1024
+    return [["qos", "class", "add", f"c{i}",
+             f"match=udp sport {first + (i + 1) * step}-{first + (i + 2) * step - 1}",
              f"weight={i + 1}"] for i in range(n)]
 
 def acl_rules(n=100):

@@ -2,7 +2,7 @@
 /*
  * micro_qos: what egress QoS costs per packet, in one process, on mbufs of a
  * real mempool (EAL --no-huge): a port with 8 classes (the default flow and 7
- * traffic classes by UDP destination port, as datapath_xvs.py's xvs-fdb-qos8),
+ * traffic classes by UDP source port, as datapath_xvs.py's xvs-fdb-qos8),
  * bursts of 32 64-byte UDP frames spread over the classes. Per burst: the
  * direct transmit (the QoS-off path: xvs_tx_direct to a port whose tx_burst
  * takes the frames back) against classification + hand-off into the class
@@ -10,8 +10,9 @@
  * switch path without the I/O (each burst copied into fresh mbufs as a pcap
  * port does, xvs_l2_forward_burst from port 0 to port 1, the tx flush, the
  * owner's turn; port 1's tx frees the frames) with QoS off and on, for 1
- * flow, 1 flow whose frames spread over the 8 classes, and the 10k flows of
- * bench/'s pcap: the ratio issue 13's target is about (QoS-on rate / QoS-off
+ * flow (the default flow's), 1 flow whose frames spread over the 8 classes,
+ * and the 10k flows of bench/'s pcap, 1250 a class (consecutive flows: a
+ * burst is mostly of one class): the ratio issue 13's target is about (QoS-on rate / QoS-off
  * rate), minus the drivers' share. The minimum over many trials of TSC
  * cycles per packet, so other load on the host does not count.
  *
@@ -41,13 +42,18 @@ struct xvs_dp xvs_dp;
 #define N_RULES 7
 #define FLOW_SETS 313 /* bursts of the 10k-flow set: 10,016 frames */
 
-/* A UDP destination port of class c under the rules of datapath_xvs.py
- * qos_classes(): rule i (class i + 1) is dport 1 + i * 8192 .. (i + 1) * 8192;
- * dport 0 matches none (the default flow, class 0). */
+/* The rules of datapath_xvs.py qos_classes(): rule i (class i + 1) is UDP
+ * source ports SPORT0 + (i + 1) * SPORT_STEP .. + SPORT_STEP - 1, so that the
+ * 10k flows (sources 1024 + flow) split 1250 a class, the first 1250 and the
+ * 1-flow pcap's (1024) in the default flow (class 0). A source port of
+ * class c: */
+#define SPORT0 1024u
+#define SPORT_STEP 1250u
+
 static uint16_t
-dport_of(unsigned c)
+sport_of(unsigned c)
 {
-	return c == 0 ? 0 : (uint16_t)((c - 1) * 8192 + 100);
+	return (uint16_t)(SPORT0 + c * SPORT_STEP + 100);
 }
 
 /* The port takes every frame back into back[] (nothing is freed). */
@@ -270,7 +276,7 @@ main(int argc, char **argv)
 	    xvs_fdb_create(&fp, &xvs_dp.fdb, &err) < 0)
 		return 1;
 	xvs_dp.pool = xvs_dp.flood_pool = mp;
-	/* 8 classes: default + 7 UDP destination port ranges, weights 1..7 */
+	/* 8 classes: default + 7 UDP source port ranges, weights 1..7 */
 	pl->gen = 1;
 	pl->layout_gen = 1;
 	pl->cfg.mode = XVS_QOS_MODE_WEIGHT;
@@ -285,13 +291,16 @@ main(int argc, char **argv)
 
 		snprintf(pl->cfg.cls[i + 1].name, XVS_QOS_NAME_LEN, "c%u", i);
 		pl->cfg.cls[i + 1].weight = i + 1;
-		snprintf(m, sizeof(m), "udp dport %u-%u", 1 + i * 8192, (i + 1) * 8192);
+		snprintf(m, sizeof(m), "udp sport %u-%u", SPORT0 + (i + 1) * SPORT_STEP,
+			 SPORT0 + (i + 2) * SPORT_STEP - 1);
 		if (xvs_qos_match_parse(m, &pl->rules[i], &err) < 0)
 			return 1;
 		pl->rules[i].cls = (uint8_t)(i + 1);
 	}
 	pl->n_rules = N_RULES;
 	pl->need_l34 = true;
+	if (xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err) < 0)
+		return 1;
 	pl->qlimit_bytes = 1u << 30;
 	if (xvs_qos_validate(&pl->cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -307,13 +316,13 @@ main(int argc, char **argv)
 	s->worker[0].qos_owned[0] = 1;
 	for (unsigned i = 0; i < XVS_BURST; i++) {
 		uint8_t *d;
-		uint16_t dport = dport_of(i % 8); /* class i % 8 */
+		uint16_t sport = sport_of(i % 8); /* class i % 8 */
 
 		pkts[i] = rte_pktmbuf_alloc(mp);
 		d = (uint8_t *)rte_pktmbuf_append(pkts[i], sizeof(bench_frame));
 		memcpy(d, bench_frame, sizeof(bench_frame));
-		d[36] = (uint8_t)(dport >> 8);
-		d[37] = (uint8_t)dport;
+		d[34] = (uint8_t)(sport >> 8);
+		d[35] = (uint8_t)sport;
 		xvs_parse_l2(d, sizeof(bench_frame), &l2);
 		xvs_meta_fill(pkts[i], &l2, 0, 1);
 	}
@@ -344,12 +353,14 @@ main(int argc, char **argv)
 			return 1;
 		d = (uint8_t *)rte_pktmbuf_append(one[i], sizeof(bench_frame));
 		memcpy(d, bench_frame, sizeof(bench_frame));
-		d[37] = 9; /* dport 9 as the 1-flow pcap: class 1 */
+		d[34] = SPORT0 >> 8; /* 1024 -> 9 as the 1-flow pcap: the default flow */
+		d[35] = SPORT0 & 0xff;
 		d[36] = 0;
+		d[37] = 9;
 		d = (uint8_t *)rte_pktmbuf_append(spread[i], sizeof(bench_frame));
 		memcpy(d, bench_frame, sizeof(bench_frame));
-		d[36] = (uint8_t)(dport_of(i % 8) >> 8);
-		d[37] = (uint8_t)dport_of(i % 8);
+		d[34] = (uint8_t)(sport_of(i % 8) >> 8);
+		d[35] = (uint8_t)sport_of(i % 8);
 	}
 	for (unsigned i = 0; i < FLOW_SETS * XVS_BURST; i++) {
 		uint8_t f[64];
@@ -372,7 +383,7 @@ main(int argc, char **argv)
 	if (row == 0 || row == 2)
 		compare_switch("1 flow, 8 classes", w, s, q, pl, spread, 1, trials * 50);
 	if (row == 0 || row == 3)
-		compare_switch("10k flows, 1 class", w, s, q, pl, sets, FLOW_SETS, trials / 4 + 1);
+		compare_switch("10k flows, 8 classes", w, s, q, pl, sets, FLOW_SETS, trials / 4 + 1);
 	if (row != 0)
 		return 0;
 

@@ -676,6 +676,20 @@ MUTANTS = [
        "\t\tif (r == 0)\n\t\t\tcontinue;")],
      [e2e("test_acl.py", "survive_restart")]),
 
+    ("qos-classifier-range-edge", "the compiled QoS classifier leaves a port range's last "
+     "port out",
+     [("src/core/qos.c",
+       "\treturn v < 65536 && v >= m->port_lo && v <= m->port_hi;",
+       "\treturn v < 65536 && v >= m->port_lo && v < m->port_hi;")],
+     [unit("test_qos")]),
+
+    ("qos-classifier-last-rule", "the compiled QoS classifier takes the last matching rule, "
+     "not the first",
+     [("src/core/qos.h",
+       "\treturn c->cls[__builtin_ctz(m | 1u << XVS_QOS_RULE_BITS)];",
+       "\treturn c->cls[m == 0 ? XVS_QOS_RULE_BITS : 31 - __builtin_clz(m)];")],
+     [unit("test_qos"), [str(BUILD / "test_qos_dp")]]),
+
     ("qos-idle-banks-credit", "a QoS class back from idle keeps its old virtual tag "
      "(it bursts on waking instead of rejoining at the system's virtual time)",
      [("src/core/qos.c",

@@ -260,6 +260,68 @@ list_parse(const char *t, uint32_t max, uint64_t *mask)
 	return *mask != 0 ? 0 : -1;
 }
 
+/* Does rule m accept port v in direction dir (0 source, 1 destination)?
+ * v 65536: the frame has no ports. */
+static bool
+rule_port_ok(const struct xvs_qos_match *m, unsigned dir, uint32_t v)
+{
+	if ((m->port_lo == 0 && m->port_hi == 0) || (unsigned)!m->port_is_src != dir)
+		return true; /* no port, or the other direction's */
+	return v < 65536 && v >= m->port_lo && v <= m->port_hi;
+}
+
+int
+xvs_qos_classifier_build(struct xvs_qos_classifier *c, const struct xvs_qos_match *rules,
+			 uint32_t n, struct xvs_err *err)
+{
+	uint32_t nb = 0;
+
+	if (n > XVS_QOS_RULE_BITS)
+		return xvs_err_set(err, -EINVAL, "%u traffic class rules, at most %u", n,
+				   XVS_QOS_RULE_BITS);
+	memset(c, 0, sizeof(*c));
+	for (uint32_t r = 0; r < n; r++) {
+		const struct xvs_qos_match *m = &rules[r];
+		uint16_t bit = (uint16_t)(1u << r);
+
+		c->cls[r] = m->cls;
+		for (uint32_t v = 0; v <= 8; v++)
+			if (m->pcp_mask == 0 || (v < 8 && (m->pcp_mask >> v) & 1))
+				c->pcp[v] |= bit;
+		for (uint32_t v = 0; v <= 64; v++)
+			if (m->dscp_mask == 0 || (v < 64 && (m->dscp_mask >> v) & 1))
+				c->dscp[v] |= bit;
+		for (uint32_t v = 0; v <= 256; v++)
+			if (m->proto == 0 || v == m->proto)
+				c->proto[v] |= bit;
+	}
+	for (unsigned dir = 0; dir < 2; dir++) {
+		for (uint32_t hi = 0; hi <= 256; hi++) {
+			uint16_t at[256];
+			bool uniform = true;
+
+			for (uint32_t lo = 0; lo < (hi < 256 ? 256u : 1u); lo++) {
+				uint32_t v = hi < 256 ? hi << 8 | lo : 65536;
+
+				at[lo] = 0;
+				for (uint32_t r = 0; r < n; r++)
+					if (rule_port_ok(&rules[r], dir, v))
+						at[lo] |= (uint16_t)(1u << r);
+				uniform &= at[lo] == at[0];
+			}
+			if (uniform) {
+				c->port[dir][hi] = at[0];
+				continue;
+			}
+			if (nb == XVS_QOS_PORT_BLOCKS) /* at most two a rule: not reached */
+				return xvs_err_set(err, -EINVAL, "traffic class port ranges: too many");
+			memcpy(c->block[nb], at, sizeof(at));
+			c->port[dir][hi] = XVS_QOS_PORT_BLOCK | nb++;
+		}
+	}
+	return 0;
+}
+
 int
 xvs_qos_match_parse(const char *s, struct xvs_qos_match *m, struct xvs_err *err)
 {

@@ -183,6 +183,55 @@ xvs_qos_classify(const struct xvs_qos_match *rules, uint32_t n_rules,
 	return 0;
 }
 
+/* The rules compiled for the datapath: per field, the rules (bit r:
+ * rules[r]) that accept each of its values, so that the rules a frame
+ * matches are the AND of one load per field and its class is the first
+ * one's: xvs_qos_classify's answer without a test per rule (whose cost grew
+ * with the rules a frame passes before its own: all of them for the
+ * default flow). A port by its high byte, or, where a range starts or ends
+ * inside that byte's 256 ports, by its low byte in a block of its own (at
+ * most two a rule). */
+#define XVS_QOS_RULE_BITS XVS_QOS_MAX_CLASSES /* rules a classifier holds */
+#define XVS_QOS_PORT_BLOCKS (2 * XVS_QOS_RULE_BITS)
+#define XVS_QOS_PORT_BLOCK 0x80000000u        /* port[][]: a block's index */
+
+struct xvs_qos_classifier {
+	uint8_t cls[XVS_QOS_RULE_BITS + 1];   /* class of rule r; [RULE_BITS]: 0 */
+	uint16_t pcp[9];                      /* [8]: no priority (untagged) */
+	uint16_t dscp[65];                    /* [64]: not IP */
+	uint16_t proto[257];                  /* [256]: not IP */
+	uint32_t port[2][257];                /* [0] source, [1] destination;
+					       * [256]: no ports */
+	uint16_t block[XVS_QOS_PORT_BLOCKS][256];
+};
+
+/* Compile rules[0..n) into c. -EINVAL when n > XVS_QOS_RULE_BITS. */
+int xvs_qos_classifier_build(struct xvs_qos_classifier *c, const struct xvs_qos_match *rules,
+			     uint32_t n, struct xvs_err *err);
+
+static inline uint32_t
+xvs_qos_classifier_port(const struct xvs_qos_classifier *c, unsigned dir, bool ports,
+			uint16_t port)
+{
+	uint32_t e = c->port[dir][ports ? port >> 8 : 256];
+
+	return e & XVS_QOS_PORT_BLOCK ? c->block[e & 0xffff][port & 0xff] : e;
+}
+
+/* xvs_qos_classify(rules, n, p) of the rules c was built from. */
+static inline uint8_t
+xvs_qos_classifier_run(const struct xvs_qos_classifier *c, const struct xvs_qos_pkt *p)
+{
+	bool ports = p->is_ip && p->has_ports;
+	uint32_t m = (uint32_t)c->pcp[p->has_pcp && p->pcp < 8 ? p->pcp : 8] &
+		     c->dscp[p->is_ip && p->dscp < 64 ? p->dscp : 64] &
+		     c->proto[p->is_ip ? p->proto : 256] &
+		     xvs_qos_classifier_port(c, 0, ports, p->sport) &
+		     xvs_qos_classifier_port(c, 1, ports, p->dport);
+
+	return c->cls[__builtin_ctz(m | 1u << XVS_QOS_RULE_BITS)];
+}
+
 /* ---- Scheduler. --------------------------------------------------------- */
 
 /* Token bucket, in bit-nanoseconds (bits x 1e9) so the refill is exact in

@@ -216,6 +216,8 @@ plan_build(const struct xvs_port *eg, struct xvs_qos_plan *pl, struct xvs_err *e
 	}
 	if (xvs_qos_validate(cfg, &e) < 0)
 		return xvs_err_set(err, e.code, "port %s: %s", ec->name, e.msg);
+	if (xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &e) < 0)
+		return xvs_err_set(err, e.code, "port %s: %s", ec->name, e.msg);
 	/* Room for 20 ms at the capacity per class, at least 1 MB: a TCP
 	 * stream whose guest sends 64 KB TSO frames keeps its class
 	 * backlogged through a loss (with 256 KB, a Live-Migration-like

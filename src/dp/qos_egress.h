@@ -87,6 +87,7 @@ struct xvs_qos_plan {
 	struct xvs_qos_cfg cfg;         /* validated (xvs_qos_validate) */
 	uint32_t n_rules;
 	struct xvs_qos_match rules[XVS_QOS_RULES_MAX]; /* traffic classes, in order */
+	struct xvs_qos_classifier classifier; /* rules compiled (xvs_qos_classifier_build) */
 	bool need_l34;                  /* a rule reads DSCP, protocol or ports */
 	uint8_t src_cls[XVS_QOS_MAX_PORTS]; /* class of frames from a source slot; 0: rules */
 	int8_t pcp[XVS_QOS_MAX_CLASSES];    /* 802.1p priority to mark, -1: leave */
@@ -172,7 +173,7 @@ xvs_qos_classify_w1(const struct xvs_qos_plan *pl, uint64_t w1, const uint8_t *d
 			k.dport = (uint16_t)(d[l4_off + 2] << 8 | d[l4_off + 3]);
 		}
 	}
-	return xvs_qos_classify(pl->rules, pl->n_rules, &k);
+	return xvs_qos_classifier_run(&pl->classifier, &k);
 }
 
 /* The class of frame m from in_port under pl, from its parsed L2 header l2

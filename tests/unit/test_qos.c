@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -837,20 +838,22 @@ test_rate_and_match_parse(void **state)
 	assert_int_equal(xvs_qos_match_parse("proto 0", &m, &err), -EINVAL);
 }
 
+/* 1 LM tcp/6600, 2 SMB tcp/445, 3 iSCSI tcp/3260, 4 PCP 3 (RoCE), 5 DSCP
+ * 46 (EF), 6 heartbeat udp/3343 source. */
+static const struct xvs_qos_match operator_rules[] = {
+	{.proto = 6, .port_lo = 6600, .port_hi = 6600, .cls = 1},
+	{.proto = 6, .port_lo = 445, .port_hi = 445, .cls = 2},
+	{.proto = 6, .port_lo = 3260, .port_hi = 3260, .cls = 3},
+	{.pcp_mask = 1 << 3, .cls = 4},
+	{.dscp_mask = 1ull << 46, .cls = 5},
+	{.proto = 17, .port_lo = 3343, .port_hi = 3343, .port_is_src = true, .cls = 6},
+};
+
 static void
 test_classify(void **state)
 {
 	(void)state;
-	/* 1 LM tcp/6600, 2 SMB tcp/445, 3 iSCSI tcp/3260, 4 PCP 3 (RoCE),
-	 * 5 DSCP 46 (EF), 6 heartbeat udp/3343 source. */
-	const struct xvs_qos_match r[] = {
-		{.proto = 6, .port_lo = 6600, .port_hi = 6600, .cls = 1},
-		{.proto = 6, .port_lo = 445, .port_hi = 445, .cls = 2},
-		{.proto = 6, .port_lo = 3260, .port_hi = 3260, .cls = 3},
-		{.pcp_mask = 1 << 3, .cls = 4},
-		{.dscp_mask = 1ull << 46, .cls = 5},
-		{.proto = 17, .port_lo = 3343, .port_hi = 3343, .port_is_src = true, .cls = 6},
-	};
+	const struct xvs_qos_match *r = operator_rules;
 	struct xvs_qos_pkt p = {.is_ip = true, .proto = 6, .has_ports = true,
 				.sport = 40000, .dport = 6600};
 	struct xvs_err e = {0};
@@ -915,6 +918,104 @@ test_classify(void **state)
 	assert_non_null(strstr(e.msg, "no ports"));
 	assert_int_equal(xvs_qos_match_validate(&bad3, 7, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "does not exist"));
+}
+
+static uint64_t cl_rng = 88172645463325252ull;
+
+static uint32_t
+cl_rand(uint32_t n)
+{
+	cl_rng ^= cl_rng << 13;
+	cl_rng ^= cl_rng >> 7;
+	cl_rng ^= cl_rng << 17;
+	return (uint32_t)(cl_rng % n);
+}
+
+/* A port near an edge of one of rules[0..n) (or any port). */
+static uint16_t
+cl_port(const struct xvs_qos_match *rules, uint32_t n)
+{
+	const struct xvs_qos_match *m = &rules[cl_rand(n > 0 ? n : 1)];
+
+	switch (n > 0 ? cl_rand(6) : 5) {
+	case 0: return (uint16_t)(m->port_lo - 1);
+	case 1: return m->port_lo;
+	case 2: return m->port_hi;
+	case 3: return (uint16_t)(m->port_hi + 1);
+	case 4: return (uint16_t)(m->port_lo + cl_rand(m->port_hi - m->port_lo + 1u));
+	default: return (uint16_t)cl_rand(65536);
+	}
+}
+
+/* The compiled classifier against the rules, in order (xvs_qos_classify):
+ * random rule sets of 0-16 rules (priorities, DSCPs, protocols, source or
+ * destination port ranges, each set or not), random frames with their
+ * ports at the rules' range edges; and the fixed rules of test_classify. */
+static void
+test_classifier_matches_rules(void **state)
+{
+	static const uint8_t protos[] = {6, 17, 132, 1, 47};
+	struct xvs_qos_classifier *c = malloc(sizeof(*c));
+	struct xvs_qos_match r[XVS_QOS_RULE_BITS + 1];
+	struct xvs_err e = {0};
+	uint64_t checked = 0;
+
+	(void)state;
+	assert_non_null(c);
+	for (unsigned set = 0; set < 150; set++) {
+		uint32_t n = set == 0 ? 0 : 1 + cl_rand(XVS_QOS_RULE_BITS);
+
+		memset(r, 0, sizeof(r));
+		for (uint32_t i = 0; i < n; i++) {
+			struct xvs_qos_match *m = &r[i];
+
+			if (cl_rand(3) == 0)
+				m->pcp_mask = (uint8_t)(1 + cl_rand(255));
+			if (cl_rand(3) == 0)
+				m->dscp_mask = (uint64_t)cl_rand(1u << 31) << 32 | cl_rand(1u << 31) | 1;
+			if (cl_rand(2) == 0)
+				m->proto = protos[cl_rand(sizeof(protos))];
+			if (cl_rand(3) != 0) {
+				uint32_t lo = cl_rand(65536), w = cl_rand(4) == 0 ? 0 : cl_rand(3000);
+
+				m->port_lo = (uint16_t)lo;
+				m->port_hi = (uint16_t)(lo + w > 65535 ? 65535 : lo + w);
+				m->port_is_src = cl_rand(2) == 0;
+			}
+			m->cls = (uint8_t)(1 + cl_rand(XVS_QOS_MAX_CLASSES - 1));
+		}
+		assert_int_equal(xvs_qos_classifier_build(c, r, n, &e), 0);
+		for (unsigned k = 0; k < 2000; k++) {
+			struct xvs_qos_pkt p = {
+				.has_pcp = cl_rand(2) == 0, .pcp = (uint8_t)cl_rand(9),
+				.is_ip = cl_rand(8) != 0, .dscp = (uint8_t)cl_rand(66),
+				.proto = cl_rand(4) == 0 ? (uint8_t)cl_rand(256) :
+							   protos[cl_rand(sizeof(protos))],
+				.has_ports = cl_rand(8) != 0,
+				.sport = cl_port(r, n), .dport = cl_port(r, n),
+			};
+			uint8_t want = xvs_qos_classify(r, n, &p), got = xvs_qos_classifier_run(c, &p);
+
+			if (want != got)
+				fail_msg("rule set %u frame %u: class %u, the rules say %u", set, k, got,
+					 want);
+			checked++;
+		}
+	}
+	/* The operator's rules of test_classify. */
+	const struct xvs_qos_match *fixed = operator_rules;
+	struct xvs_qos_pkt p = {.is_ip = true, .proto = 6, .has_ports = true, .sport = 3343,
+				.dport = 445};
+
+	assert_int_equal(xvs_qos_classifier_build(c, fixed, 6, &e), 0);
+	assert_int_equal(xvs_qos_classifier_run(c, &p), 2);
+	p.proto = 17;
+	assert_int_equal(xvs_qos_classifier_run(c, &p), 6);
+	p.has_ports = false;
+	assert_int_equal(xvs_qos_classifier_run(c, &p), 0);
+	assert_int_equal(xvs_qos_classifier_build(c, fixed, XVS_QOS_RULE_BITS + 1, &e), -EINVAL);
+	printf("# classifier: %lu frames, as the rules\n", (unsigned long)checked);
+	free(c);
 }
 
 /* Random loads against the fluid model: random weights 1-100, demands and
@@ -1109,6 +1210,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_classifier_matches_rules),
 		cmocka_unit_test(test_rate_and_match_parse),
 		cmocka_unit_test(test_v1_v2_531),
 		cmocka_unit_test(test_v3_converged),

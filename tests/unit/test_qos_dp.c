@@ -118,6 +118,8 @@ setup(void **state)
 	pl->rules[1].cls = 2;
 	pl->n_rules = 2;
 	pl->need_l34 = true;
+	assert_int_equal(xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err),
+			 0);
 	pl->qlimit_bytes = 1u << 30;
 	xvs_qos_port_free(snap->port[1].qos);
 	memset(snap, 0, sizeof(*snap));
@@ -448,6 +450,8 @@ test_qos_dp_l2_classifies_tags_and_floods(void **state)
 	capacity(1000000000000ull);
 	assert_int_equal(xvs_qos_match_parse("pcp 5", &pl->rules[0], &err), 0);
 	pl->rules[0].cls = 1;
+	assert_int_equal(xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err),
+			 0);
 	l2_ports(5);
 	snap->port[1].vlan.access_vid = 5;
 	snap->port[3].vlan.mode = XVS_VLAN_TRUNK;
@@ -601,6 +605,8 @@ test_qos_dp_segments_keep_their_class(void **state)
 	capacity(1000000000000ull);
 	assert_int_equal(xvs_qos_match_parse("tcp dport 200", &pl->rules[1], &err), 0);
 	pl->rules[1].cls = 2;
+	assert_int_equal(xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err),
+			 0);
 	/* Every free mbuf's class byte 0: the segments' unless copied. */
 	while (n_spare < RTE_DIM(spare) && (m = rte_pktmbuf_alloc(mp)) != NULL) {
 		rte_mbuf_sched_traffic_class_set(m, 0);
