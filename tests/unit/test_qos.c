@@ -1068,7 +1068,9 @@ test_random_loads(void **state)
 
 /* Burst picks are exactly repeated single picks: random settings (weights,
  * caps, strict classes, port pacing), random backlogs and times; the same
- * classes in the same order, the same wake time, the same scheduler state. */
+ * classes in the same order, the same wake time, the same scheduler state.
+ * Every fourth round has equal weights and 64-byte frames, whose tags tie
+ * (the lowest class first). */
 static void
 test_pick_burst(void **state)
 {
@@ -1079,13 +1081,14 @@ test_pick_burst(void **state)
 #define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33)
 	for (int round = 0; round < 300; round++) {
 		uint32_t n = 1 + (uint32_t)(RND() % 8), w[MAXC];
+		bool ties = round % 4 == 0;
 		struct xvs_qos_cfg c;
 		static struct xvs_qos_sched a, bs;
 		uint32_t lens[MAXC][64], head[MAXC], cnt[MAXC];
 		uint64_t t = 1000;
 
 		for (uint32_t i = 0; i < MAXC; i++)
-			w[i] = 1 + (uint32_t)(RND() % 100);
+			w[i] = ties ? 10 : 1 + (uint32_t)(RND() % 100);
 		c = cfg_weights(1 * GBIT, n, w);
 		c.shape_port = RND() % 2;
 		for (uint32_t i = 0; i < n; i++) {
@@ -1114,7 +1117,8 @@ test_pick_burst(void **state)
 				uint32_t add = RND() % 3 == 0 ? (uint32_t)(RND() % 20) : 0;
 
 				for (uint32_t j = 0; j < add && cnt[i] < 64; j++, cnt[i]++)
-					lens[i][(head[i] + cnt[i]) & 63] = 64 + (uint32_t)(RND() % 9000);
+					lens[i][(head[i] + cnt[i]) & 63] =
+						ties ? 64 : 64 + (uint32_t)(RND() % 9000);
 				bl[i] = (struct xvs_qos_backlog){lens[i], 63, head[i], cnt[i]};
 			}
 			got = xvs_qos_pick_burst(&bs, bl, 24, t, out, max, &wb);
