@@ -690,11 +690,32 @@ MUTANTS = [
        "\treturn c->cls[m == 0 ? XVS_QOS_RULE_BITS : 31 - __builtin_clz(m)];")],
      [unit("test_qos"), [str(BUILD / "test_qos_dp")]]),
 
+    ("qos-all-last-active", "a burst taken whole leaves every class inactive, also the one "
+     "whose frame the picks would have sent last (it rejoins at the virtual time, ahead)",
+     [("src/core/qos.c",
+       "\t\tc->active = i == last;",
+       "\t\tc->active = false;")],
+     [unit("test_qos")]),
+
+    ("qos-all-tie-last", "a burst taken whole takes the lowest class of equal last tags as "
+     "the last pick, not the highest",
+     [("src/core/qos.c",
+       "\t\tif ((int64_t)(fin[i] - fin[last]) >= 0)",
+       "\t\tif ((int64_t)(fin[i] - fin[last]) > 0)")],
+     [unit("test_qos")]),
+
+    ("qos-all-no-charge", "a burst taken whole is sent without the scheduler's virtual time "
+     "moving",
+     [("src/core/qos.c",
+       "\ts->vtime = fin[last];\n",
+       "\n")],
+     [unit("test_qos"), [str(BUILD / "test_qos_dp")]]),
+
     ("qos-idle-banks-credit", "a QoS class back from idle keeps its old virtual tag "
      "(it bursts on waking instead of rejoining at the system's virtual time)",
      [("src/core/qos.c",
-       "\t\t\tif (d == 0 || d > TAG_AHEAD_MAX)\n\t\t\t\tc->finish = s->vtime;\n",
-       "\t\t\tif (d == 0)\n\t\t\t\tc->finish = s->vtime;\n")],
+       "\tif (d == 0 || d > TAG_AHEAD_MAX)\n\t\tc->finish = s->vtime;\n",
+       "\tif (d == 0)\n\t\tc->finish = s->vtime;\n")],
      [unit("test_qos")]),
 
     ("qos-cap-not-charged", "a capped QoS class is not charged for what it sends "

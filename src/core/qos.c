@@ -406,6 +406,17 @@ tb_init(struct xvs_qos_tb *tb, uint64_t rate_bps, uint64_t now_ns)
 	tb->last_ns = now_ns;
 }
 
+/* Class c back from idle: it starts at the system's virtual time, unless
+ * its last tag is still ahead of it. */
+static inline void
+rejoin(const struct xvs_qos_sched *s, struct xvs_qos_class *c)
+{
+	uint64_t d = c->finish - s->vtime;
+
+	if (d == 0 || d > TAG_AHEAD_MAX)
+		c->finish = s->vtime;
+}
+
 static void
 tb_refill(struct xvs_qos_tb *tb, uint64_t now_ns)
 {
@@ -506,12 +517,7 @@ xvs_qos_pick(struct xvs_qos_sched *s, const uint32_t *head_len,
 			continue;
 		}
 		if (!c->active) {
-			/* Back from idle: start at the system's virtual time,
-			 * unless its last tag is still ahead of it. */
-			uint64_t d = c->finish - s->vtime;
-
-			if (d == 0 || d > TAG_AHEAD_MAX)
-				c->finish = s->vtime;
+			rejoin(s, c);
 			c->active = true;
 		}
 		uint64_t tag = c->finish + (uint64_t)len * c->inv_w;
@@ -572,10 +578,7 @@ burst_eval(struct xvs_qos_sched *s, uint32_t i, uint32_t len, uint64_t now_ns,
 	if (c->strict != 0)
 		return true;
 	if (!c->active) {
-		uint64_t d = c->finish - s->vtime;
-
-		if (d == 0 || d > TAG_AHEAD_MAX)
-			c->finish = s->vtime;
+		rejoin(s, c);
 		c->active = true;
 	}
 	tag[i] = c->finish + (uint64_t)len * c->inv_w;
@@ -615,6 +618,79 @@ burst_one_class(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b, uint32
 	c->sent_bytes += bytes;
 	c->sent_frames += m;
 	memset(out, (int)i, m);
+	return true;
+}
+
+bool
+xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *len,
+		 uint32_t n, uint32_t extra, uint64_t now_ns)
+{
+	uint64_t fin[XVS_QOS_MAX_CLASSES], bytes[XVS_QOS_MAX_CLASSES] = {0};
+	uint32_t frames[XVS_QOS_MAX_CLASSES] = {0}, seen = 0, last;
+	struct xvs_qos_tb port;
+	int64_t cost = 0;
+
+	if (n == 0 || n > 4096)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t l = len[i] + extra;
+
+		if (cls[i] >= s->n)
+			return false;
+		seen |= 1u << cls[i];
+		cost += tb_cost(l < FRAME_MAX ? l : FRAME_MAX);
+	}
+	for (uint32_t m = seen; m != 0; m &= m - 1) {
+		const struct xvs_qos_class *c = &s->cls[__builtin_ctz(m)];
+
+		if (c->strict != 0 || c->cap.rate_bps != 0)
+			return false;
+	}
+	port = s->port;
+	tb_refill(&port, now_ns);
+	if (port.rate_bps != 0 && port.tokens < cost)
+		return false;
+	s->port = port;
+	/* The picks' first look at the classes (xvs_qos_pick_burst's first
+	 * loop): the empty ones go inactive, the others rejoin. */
+	for (uint32_t i = 0; i < s->n; i++) {
+		struct xvs_qos_class *c = &s->cls[i];
+
+		if (!(seen >> i & 1)) {
+			c->active = false;
+			continue;
+		}
+		if (!c->active)
+			rejoin(s, c);
+		fin[i] = c->finish;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t l = len[i] + extra;
+
+		fin[cls[i]] += (uint64_t)(l < FRAME_MAX ? l : FRAME_MAX) * s->cls[cls[i]].inv_w;
+		bytes[cls[i]] += l;
+		frames[cls[i]]++;
+	}
+	/* The last pick: the largest tag, of equal ones the highest class. Every
+	 * class's frames ran out; the loop looked again at all but that one's. */
+	last = (uint32_t)__builtin_ctz(seen);
+	for (uint32_t m = seen & (seen - 1); m != 0; m &= m - 1) {
+		uint32_t i = (uint32_t)__builtin_ctz(m);
+
+		if ((int64_t)(fin[i] - fin[last]) >= 0)
+			last = i;
+	}
+	for (uint32_t m = seen; m != 0; m &= m - 1) {
+		uint32_t i = (uint32_t)__builtin_ctz(m);
+		struct xvs_qos_class *c = &s->cls[i];
+
+		c->finish = fin[i];
+		c->sent_bytes += bytes[i];
+		c->sent_frames += frames[i];
+		c->active = i == last;
+	}
+	s->vtime = fin[last];
+	s->port.tokens -= s->port.rate_bps != 0 ? cost : 0;
 	return true;
 }
 

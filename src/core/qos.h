@@ -294,6 +294,18 @@ uint32_t xvs_qos_pick_burst(struct xvs_qos_sched *s, const struct xvs_qos_backlo
 			    uint32_t extra, uint64_t now_ns, uint8_t *out, uint32_t max,
 			    uint64_t *wake_ns);
 
+/* A burst of n frames (frame i of class cls[i], len[i] + extra bytes
+ * charged) that is all the scheduler has: may every frame go now? When
+ * each of its classes is weighted and uncapped and the port's bucket holds
+ * them all, the picks of xvs_qos_pick_burst(.., max = n) would take every
+ * frame, and only their order among classes would tell them apart, which a
+ * burst sent at once does not show: the scheduler is left as those picks
+ * leave it (tags, virtual time, buckets, counts, active classes), without
+ * making them, and true is returned; the frames may go in the order they
+ * came. Else false and nothing changed. n <= 4096. */
+bool xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *len,
+		      uint32_t n, uint32_t extra, uint64_t now_ns);
+
 /* ---- 802.1Qbb priority flow control and 802.3x PAUSE (received). ---- */
 
 #define XVS_QOS_ETH_MAC_CTRL 0x8808  /* MAC control ethertype */

@@ -216,8 +216,22 @@ send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xv
 	uint32_t at[XVS_QOS_MAX_CLASSES], slen[XVS_BURST];
 	struct rte_mbuf *ord[XVS_BURST], *burst[XVS_BURST];
 	uint8_t cls[XVS_BURST];
-	uint64_t wake = 0, now_ns;
+	uint64_t wake = 0, now_ns = xvs_tsc_ns(rte_rdtsc());
 
+	if (xvs_qos_pick_all(&q->sched, tc, lens, n, pl->wire_len ? 24 : 0, now_ns)) {
+		/* Every frame may go now: in the order they came, the
+		 * scheduler charged as its picks would have (no sort, no
+		 * search over the classes per frame). */
+		for (uint16_t i = 0; i < n; i++) {
+			q->ctr[tc[i]].sent_frames++;
+			q->ctr[tc[i]].sent_bytes += lens[i];
+			if (pl->any_pcp && pl->pcp[tc[i]] >= 0)
+				mark_pcp(pkts[i], (uint8_t)pl->pcp[tc[i]]);
+		}
+		xvs_tx_direct(w, p, out, pkts, n);
+		*k_out = n;
+		return;
+	}
 	for (uint16_t i = 0; i < n; i++)
 		off[tc[i] + 1]++;
 	for (uint32_t c = 0; c < n_cls; c++)
@@ -231,7 +245,6 @@ send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xv
 	}
 	for (uint32_t c = 0; c < n_cls; c++)
 		bl[c] = (struct xvs_qos_backlog){slen + off[c], UINT32_MAX, 0, off[c + 1] - off[c]};
-	now_ns = xvs_tsc_ns(rte_rdtsc());
 	k = xvs_qos_pick_burst(&q->sched, bl, pl->wire_len ? 24 : 0, now_ns, cls, n, &wake);
 	memcpy(at, off, sizeof(at[0]) * n_cls);
 	for (uint32_t j = 0; j < k; j++) {

@@ -1066,6 +1066,35 @@ test_random_loads(void **state)
 	       "of a 2 ms window at 10G\n", worst * 100, worst_capped * 100);
 }
 
+/* A valid random configuration of n classes at 1 Gbit/s for the burst
+ * tests: weights 1-100 (all 10 with ties), 1 class in cap_in capped, 1 in
+ * strict_in strict, the port paced or not; seed as their RND. */
+static struct xvs_qos_cfg
+random_cfg(uint64_t *seed, uint32_t n, bool ties, unsigned cap_in, unsigned strict_in)
+{
+#define RND() (*seed = *seed * 6364136223846793005ull + 1442695040888963407ull, *seed >> 33)
+	uint32_t w[MAXC];
+	struct xvs_qos_cfg c;
+
+	for (uint32_t i = 0; i < MAXC; i++)
+		w[i] = ties ? 10 : 1 + (uint32_t)(RND() % 100);
+	c = cfg_weights(1 * GBIT, n, w);
+	c.shape_port = RND() % 2;
+	for (uint32_t i = 0; i < n; i++) {
+		if (RND() % cap_in == 0)
+			c.cls[i].max_bps = 10000000ull * (1 + RND() % 50);
+		if (RND() % strict_in == 0) {
+			c.cls[i].weight = 0;
+			c.cls[i].strict = (uint8_t)(1 + RND() % 8);
+		}
+		if (c.cls[i].max_bps != 0 && c.cls[i].weight != 0)
+			c.cls[i].max_bps = 0; /* keep it valid: no cap below a share */
+	}
+	assert_int_equal(xvs_qos_validate(&c, NULL), 0);
+#undef RND
+	return c;
+}
+
 /* Burst picks are exactly repeated single picks: random settings (weights,
  * caps, strict classes, port pacing), random backlogs and times; the same
  * classes in the same order, the same wake time, the same scheduler state.
@@ -1080,28 +1109,13 @@ test_pick_burst(void **state)
 
 #define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33)
 	for (int round = 0; round < 300; round++) {
-		uint32_t n = 1 + (uint32_t)(RND() % 8), w[MAXC];
+		uint32_t n = 1 + (uint32_t)(RND() % 8);
 		bool ties = round % 4 == 0;
-		struct xvs_qos_cfg c;
+		struct xvs_qos_cfg c = random_cfg(&seed, n, ties, 4, 8);
 		static struct xvs_qos_sched a, bs;
 		uint32_t lens[MAXC][64], head[MAXC], cnt[MAXC];
 		uint64_t t = 1000;
 
-		for (uint32_t i = 0; i < MAXC; i++)
-			w[i] = ties ? 10 : 1 + (uint32_t)(RND() % 100);
-		c = cfg_weights(1 * GBIT, n, w);
-		c.shape_port = RND() % 2;
-		for (uint32_t i = 0; i < n; i++) {
-			if (RND() % 4 == 0)
-				c.cls[i].max_bps = 10000000ull * (1 + RND() % 50);
-			if (RND() % 8 == 0) {
-				c.cls[i].weight = 0;
-				c.cls[i].strict = (uint8_t)(1 + RND() % 8);
-			}
-			if (c.cls[i].max_bps != 0 && c.cls[i].weight != 0)
-				c.cls[i].max_bps = 0; /* keep it valid: no cap below a share */
-		}
-		assert_int_equal(xvs_qos_validate(&c, NULL), 0);
 		xvs_qos_sched_init(&a, &c, t);
 		xvs_qos_sched_init(&bs, &c, t);
 		memset(cnt, 0, sizeof(cnt));
@@ -1146,6 +1160,63 @@ test_pick_burst(void **state)
 	}
 #undef RND
 	printf("# burst picks equal to single picks: %lu frames\n", picks);
+}
+
+/* A burst taken whole (xvs_qos_pick_all) leaves the scheduler exactly as
+ * the burst's picks (xvs_qos_pick_burst with max = n) do, with every frame
+ * picked, or refuses and changes nothing: random settings as test_pick_burst's
+ * (caps, strict classes, port pacing), a random history of picks first,
+ * random bursts of 1-32 frames over the classes, ties in every fourth
+ * round. */
+static void
+test_pick_all(void **state)
+{
+	(void)state;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	unsigned long taken = 0, refused = 0;
+
+#define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33)
+	for (int round = 0; round < 400; round++) {
+		uint32_t n = 1 + (uint32_t)(RND() % 8);
+		bool ties = round % 4 == 0;
+		struct xvs_qos_cfg c = random_cfg(&seed, n, ties, 6, 10);
+		static struct xvs_qos_sched a, b, was;
+		uint64_t t = 1000;
+
+		xvs_qos_sched_init(&a, &c, t);
+		for (int step = 0; step < 30; step++) {
+			uint32_t lens[32], blen[MAXC][32], cnt[MAXC] = {0}, k = 1 + (uint32_t)(RND() % 32);
+			struct xvs_qos_backlog bl[MAXC];
+			uint8_t cls[32], out[32];
+			uint32_t got;
+
+			for (uint32_t i = 0; i < k; i++) {
+				cls[i] = (uint8_t)(RND() % n);
+				lens[i] = ties ? 64 : 64 + (uint32_t)(RND() % 9000);
+				blen[cls[i]][cnt[cls[i]]++] = lens[i];
+			}
+			for (uint32_t i = 0; i < MAXC; i++)
+				bl[i] = (struct xvs_qos_backlog){blen[i], 31, 0, i < n ? cnt[i] : 0};
+			was = a;
+			b = a;
+			got = xvs_qos_pick_burst(&b, bl, 24, t, out, k, NULL);
+			if (xvs_qos_pick_all(&a, cls, lens, k, 24, t)) {
+				if (got != k)
+					fail_msg("round %d step %d: taken whole, but the picks took %u of %u",
+						 round, step, got, k);
+				assert_memory_equal(&a, &b, sizeof(a));
+				taken++;
+			} else {
+				assert_memory_equal(&a, &was, sizeof(a));
+				a = b; /* go on from the picks' state */
+				refused++;
+			}
+			t += RND() % 20000;
+		}
+	}
+#undef RND
+	printf("# bursts taken whole as their picks leave it: %lu (refused %lu)\n", taken, refused);
+	assert_true(taken > 1000 && refused > 100);
 }
 
 /* 802.1Qbb PFC and 802.3x PAUSE: parsing and the pause time (quanta of 512
@@ -1231,6 +1302,7 @@ main(void)
 		cmocka_unit_test(test_rate_max_sends),
 		cmocka_unit_test(test_random_loads),
 		cmocka_unit_test(test_pick_burst),
+		cmocka_unit_test(test_pick_all),
 		cmocka_unit_test(test_pause),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

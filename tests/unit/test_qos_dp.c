@@ -491,10 +491,12 @@ test_qos_dp_l2_classifies_tags_and_floods(void **state)
 	memset(&snap->port[3], 0, sizeof(snap->port[3]));
 }
 
-/* The owner's burst of several classes, sent direct (picked from the burst
- * itself), leaves in the order, classes and counts the scheduler gives the
- * same frames queued: the same bursts handed over by another worker and
- * sent by the owner's turn. Weights 1, 2, 4; lengths vary. */
+/* The owner's burst of several classes, sent direct (taken whole:
+ * xvs_qos_pick_all), leaves each class's frames in the order and with the
+ * counts, tags and virtual time the scheduler gives the same frames queued:
+ * the same bursts handed over by another worker and sent by the owner's
+ * turn, which interleaves the classes by their picks; sent direct, a burst
+ * keeps the order it came in. Weights 1, 2, 4; lengths vary. */
 static void
 test_qos_dp_direct_mixed_same_picks(void **state)
 {
@@ -502,6 +504,7 @@ test_qos_dp_direct_mixed_same_picks(void **state)
 	uint32_t seq_a[8 * XVS_BURST];
 	uint8_t cls_a[8 * XVS_BURST];
 	struct xvs_qos_class_ctr ca[3], cb;
+	uint64_t fin_a[3], vtime_a = 0;
 	unsigned n_a = 0;
 
 	for (int run = 0; run < 2; run++) {
@@ -532,20 +535,41 @@ test_qos_dp_direct_mixed_same_picks(void **state)
 			memcpy(seq_a, sent_seq, sizeof(seq_a));
 			memcpy(cls_a, sent_cls, sizeof(cls_a));
 			n_a = n_sent;
-			for (unsigned c = 0; c < 3; c++)
+			for (unsigned c = 0; c < 3; c++) {
 				xvs_qos_class_read(snap->port[1].qos, c, &ca[c]);
+				fin_a[c] = snap->port[1].qos->sched.cls[c].finish;
+			}
+			vtime_a = snap->port[1].qos->sched.vtime;
+			for (unsigned i = 0; i < n_sent; i++)
+				if (sent_seq[i] != i)
+					fail_msg("direct: frame %u went out as %u", sent_seq[i], i);
 			continue;
 		}
 		assert_int_equal(n_sent, n_a);
-		for (unsigned i = 0; i < n_sent; i++)
-			if (sent_seq[i] != seq_a[i] || sent_cls[i] != cls_a[i])
-				fail_msg("frame %u: direct sent %u (class %u), queued %u (class %u)",
-					 i, seq_a[i], cls_a[i], sent_seq[i], sent_cls[i]);
 		for (unsigned c = 0; c < 3; c++) {
+			unsigned ia = 0, ib = 0;
+
+			for (;;) {
+				while (ia < n_a && cls_a[ia] != c)
+					ia++;
+				while (ib < n_sent && sent_cls[ib] != c)
+					ib++;
+				if (ia == n_a || ib == n_sent)
+					break;
+				if (seq_a[ia] != sent_seq[ib])
+					fail_msg("class %u: direct sent %u, queued %u", c, seq_a[ia],
+						 sent_seq[ib]);
+				ia++;
+				ib++;
+			}
+			assert_int_equal(ia, n_a);
+			assert_int_equal(ib, n_sent);
 			xvs_qos_class_read(snap->port[1].qos, c, &cb);
 			assert_int_equal(ca[c].sent_frames, cb.sent_frames);
 			assert_int_equal(ca[c].sent_bytes, cb.sent_bytes);
+			assert_true(snap->port[1].qos->sched.cls[c].finish == fin_a[c]);
 		}
+		assert_true(snap->port[1].qos->sched.vtime == vtime_a);
 	}
 }
 
