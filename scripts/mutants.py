@@ -461,6 +461,20 @@ MUTANTS = [
        "#define CHOICES 2u")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("fcache-runs-no-key-eq", "frames of one flow that the L2 stage's same[] did not join "
+     "(another TOS or length) each miss, are classified and take an entry of their own",
+     [("src/dp/flow_cache.c",
+       "\t\tif (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))",
+       "\t\tif (same == NULL && i > 0 && key_eq(keys[i], keys[start[nu - 1]]))")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("fcache-no-fourth-choice", "an entry written to a key's fourth choice of set is never "
+     "looked up there",
+     [("src/dp/flow_cache.c",
+       "\tfor (unsigned c = 1; c < CHOICES && nm > 0; c++) {",
+       "\tfor (unsigned c = 1; c + 1 < CHOICES && nm > 0; c++) {")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("fcache-run-no-rule", "the frames after the first of a run in a burst get no ACL rule",
      [("src/dp/flow_cache.c",
        "\t\t\tpres[i] = res[j];",

@@ -6,8 +6,9 @@
  * going stale with a generation, no bounded replacement (it fails an add
  * when a bucket is full, and deleting to make room is a writer's job), and
  * its lookup walks signatures, then keys, then data through three arrays;
- * here a set is two adjacent cache lines holding key, generation and answer,
- * written only by the worker that owns it.
+ * here a set is one cache line of two entries holding key, generation and
+ * answer (a key's choices: the four lines of one 256-byte block), written
+ * only by the worker that owns it.
  */
 #include <string.h>
 
@@ -32,8 +33,9 @@
  * line of the same 128 bytes), looked at only when the first misses, and
  * then to the two other lines of the same 256 bytes: with one choice ~4.5 %
  * of 10k flows in 32k ways found no way and missed on every packet, with
- * two ~0.5 % (every frame of theirs classified by the ACL). k[0..2] and the low half of w3 are the key (make_key); the
- * rest of w3 is the epoch it is valid for (0: empty) and the answer. */
+ * two ~0.5 % (every frame of theirs classified by the ACL). k[0..2] and the
+ * low half of w3 are the key (make_key); the rest of w3 is the epoch it is
+ * valid for (0: empty) and the answer. */
 struct fc_ent {
 	uint64_t k[3];
 	uint64_t w3;     /* ports | epoch << 32 | answer << 48 */
@@ -238,9 +240,11 @@ epoch_of(struct xvs_fcache *fc, uint64_t gen)
  * prefetched set[] of each run's first frame start[], their count, or
  * UINT16_MAX when some frame is not one the cache answers. A frame of the
  * run before it (same[i]: the L2 stage compared the bytes the key is made
- * of) joins it without a key; without same, so does a frame whose key is
- * the one before. Inlined with macs constant: the loop is the cache's
- * per-frame cost at 10k flows. */
+ * of) joins it without a key, and so does a frame whose key is the run's
+ * (same_l34 also tells apart frames of one flow whose length, TOS or
+ * fragment field differ: as runs of their own they would miss together
+ * after a publication and each take an entry). Inlined with macs
+ * constant: the loop is the cache's per-frame cost at 10k flows. */
 static inline __attribute__((always_inline)) uint16_t
 runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *same, uint8_t need,
 	bool macs, uint64_t (*keys)[4], struct fc_ent **set, uint16_t *start)
@@ -257,7 +261,7 @@ runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *sam
 		if (unlikely(md->l3 != 4 || (md->flags & need) != need))
 			return UINT16_MAX;
 		make_key(keys[i], b->data[i], md, b->port, macs);
-		if (same == NULL && i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
+		if (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
 			continue;
 		set[nu] = set_of(fc, keys[i], macs);
 		rte_prefetch0(set[nu]);

@@ -791,7 +791,8 @@ stages_free(struct xvs_snap_stage *st, unsigned n)
  * answer is the ACL's, and on the second pass nearly every flow hits.
  * FULL_FLOWS fills 3/8 of the ways; of them, with one choice of set, ~800
  * found their set of two full and missed on every pass, with two (the
- * neighbouring set) ~200, with the four of flow_cache.c ~35. */
+ * neighbouring set) ~200, with three ~57, with the four of flow_cache.c
+ * 35 (the flows and the replacement lottery are the same every run). */
 #define FULL_FLOWS 12288u
 
 static void
@@ -857,7 +858,7 @@ test_pipeline_dp_flow_cache_full_sets(void **state)
 			misses1 = fs.misses;
 	}
 	assert_int_equal(misses1, FULL_FLOWS);
-	if (fs.misses - misses1 > 80)
+	if (fs.misses - misses1 > 40)
 		fail_msg("%lu of %u flows missed again", (unsigned long)(fs.misses - misses1),
 			 FULL_FLOWS);
 	print_message("flow cache: %lu of %u flows missed again\n",
@@ -1074,6 +1075,35 @@ test_pipeline_dp_lazy_meta_pass1_drop(void **state)
 	lazy_done(st, 2, &saved1, &saved3);
 }
 
+/* Frames of one flow whose TOS alternates (the L2 stage's same[] does not
+ * join them: same_l34 compares the TOS byte): */
+static void
+tos_alternating(struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		rte_pktmbuf_mtod(pkts[i], uint8_t *)[15] = i & 1 ? 0x20 : 0;
+}
+
+/* One flow behind the flow cache in frames same[] does not join: one
+ * lookup, one miss and one entry, not one a frame (each would take a way
+ * of the flow's block from other flows). */
+static void
+test_pipeline_dp_lazy_one_flow_one_entry(void **state)
+{
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[2];
+	struct xvs_fcache_stats fs;
+
+	(void)state;
+	lazy_acl_burst(st, "dir=out action=deny proto=tcp", 8, tos_alternating, &fs);
+	assert_int_equal(fs.bypass, 0);
+	assert_int_equal(fs.misses, 1);
+	assert_int_equal(fs.inserts, 1);
+	assert_int_equal(fs.hits, 7);
+	assert_int_equal(n_sent, 8);
+	lazy_done(st, 2, &saved1, &saved3);
+}
+
 /* An ACL rule matching a MAC behind the flow cache, no mac_spoof:
  * the MACs must be in the key (fcache_plan macs). Frames 0 and 1 are one
  * 5-tuple from two sources; the rule denies the second source. Then the
@@ -1195,6 +1225,7 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_own_egress, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_pass1_drop, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_mac_rule, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_one_flow_one_entry, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm, setup),
 	};
 
