@@ -468,6 +468,13 @@ MUTANTS = [
        "\t\tif (same == NULL && i > 0 && key_eq(keys[i], keys[start[nu - 1]]))")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("fcache-insert-copies", "a key already in the flow cache is written again into another "
+     "way when a burst held its flow in two runs",
+     [("src/dp/flow_cache.c",
+       "\t\t\tif (ent_eq(&o[w], k, ep))\n\t\t\t\treturn;\n",
+       "")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("fcache-no-fourth-choice", "an entry written to a key's fourth choice of set is never "
      "looked up there",
      [("src/dp/flow_cache.c",
@@ -490,8 +497,8 @@ MUTANTS = [
     ("fcache-same-shifted", "the flow cache joins a frame to the run before it when the "
      "frame before it was marked, not itself",
      [("src/dp/flow_cache.c",
-       "\t\t\tif (i > 0 && same[i])\n\t\t\t\tcontinue; /* frame i - 1's key",
-       "\t\t\tif (i > 1 && same[i - 1])\n\t\t\t\tcontinue; /* frame i - 1's key")],
+       "\t\tif (same != NULL && i > 0 && same[i])\n\t\t\tcontinue; /* frame i - 1's key",
+       "\t\tif (same != NULL && i > 1 && same[i - 1])\n\t\t\tcontinue; /* frame i - 1's key")],
      [unit("test_acl_dpdk")]),
 
     ("run-dst-flags-lost", "a frame of a run loses the known-destination flag the frame "

@@ -171,8 +171,8 @@ xvs_qos_match_one(const struct xvs_qos_match *m, const struct xvs_qos_pkt *p)
 }
 
 /* First rule matching p, in order; class 0 (default flow) if none does.
- * Inline: the datapath runs it per frame. (A branch-free version, every
- * rule evaluated then the first hit taken, measured slower in micro_qos.) */
+ * The definition of a class: the datapath runs the rules compiled
+ * (xvs_qos_classifier_run), which test_qos checks against this. */
 static inline uint8_t
 xvs_qos_classify(const struct xvs_qos_match *rules, uint32_t n_rules,
 		 const struct xvs_qos_pkt *p)

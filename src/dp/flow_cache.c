@@ -192,7 +192,9 @@ set_of(const struct xvs_fcache *fc, const uint64_t *k, bool macs)
 
 /* Write answer ans of key k into the first of its choices (from set) with
  * a free or stale way, or (1 in XVS_FCACHE_REPLACE) over a live one of its
- * set. */
+ * set; nothing when k is there already (a burst with frames of one flow in
+ * two runs, A B A, misses in both before either is written). Ways fill in
+ * order within an epoch, so a copy comes before the first free way. */
 static inline void
 insert(struct xvs_fcache *fc, struct fc_ent *set, const uint64_t *k, uint64_t ep, uint32_t ans)
 {
@@ -202,6 +204,8 @@ insert(struct xvs_fcache *fc, struct fc_ent *set, const uint64_t *k, uint64_t ep
 		struct fc_ent *o = choice_of(set, c);
 
 		for (unsigned w = 0; w < WAYS; w++) {
+			if (ent_eq(&o[w], k, ep))
+				return;
 			if ((uint16_t)(o[w].w3 >> 32) != ep) {
 				e = &o[w];
 				goto write;
@@ -254,10 +258,8 @@ runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *sam
 	for (uint16_t i = 0; i < b->n; i++) {
 		const struct xvs_pkt_meta *md = b->meta[i];
 
-		if (same != NULL) {
-			if (i > 0 && same[i])
-				continue; /* frame i - 1's key and metadata: its run */
-		}
+		if (same != NULL && i > 0 && same[i])
+			continue; /* frame i - 1's key and metadata: its run */
 		if (unlikely(md->l3 != 4 || (md->flags & need) != need))
 			return UINT16_MAX;
 		make_key(keys[i], b->data[i], md, b->port, macs);

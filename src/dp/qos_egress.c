@@ -201,10 +201,11 @@ mark_pcp(struct rte_mbuf *m, uint8_t pcp)
 }
 
 /* send_direct for a burst of several classes (tc[i]: frame i's, lens[i]:
- * its length): the frames sorted by class, stably, into ord[], each class's
- * lengths a backlog of its own; the scheduler's picks take each class's
- * next frame. pkts[] is left with what was not sent, each class's frames in
- * order (*k_out: how many were sent). */
+ * its length). One the scheduler lets go whole (xvs_qos_pick_all) goes as
+ * it came; else the frames are sorted by class, stably, into ord[], each
+ * class's lengths a backlog of its own, and the scheduler's picks take each
+ * class's next frame. pkts[] is left with what was not sent, each class's
+ * frames in order (*k_out: how many were sent). */
 static void
 send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
 		  uint16_t out, struct rte_mbuf **pkts, uint16_t n, const uint8_t *tc,
@@ -314,8 +315,7 @@ paused(struct xvs_qos_port *q)
  * backlog), so it picks from the burst itself: what it allows now is sent
  * at once, in the order of its picks (no FIFO put and take per frame, no
  * scheduling turn), the rest is queued in order. A burst of several
- * classes is sorted by class first (stable: a class's frames keep their
- * order), the picks then take each class's next frame. Returns false
+ * classes: send_direct_mixed. Returns false
  * (nothing done) when these do not hold. */
 static bool
 send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,

@@ -1104,6 +1104,33 @@ test_pipeline_dp_lazy_one_flow_one_entry(void **state)
 	lazy_done(st, 2, &saved1, &saved3);
 }
 
+/* Frame 1 of another flow (source port 1235), so frames 0 and 2 are one
+ * flow in two runs: */
+static void
+middle_other_flow(struct rte_mbuf **pkts, uint16_t n)
+{
+	(void)n;
+	rte_pktmbuf_mtod(pkts[1], uint8_t *)[35] ^= 1;
+}
+
+/* A flow in two runs of a burst (A B A) misses in both, before either is
+ * written: one entry for it all the same, so it does not take two ways. */
+static void
+test_pipeline_dp_lazy_flow_in_two_runs(void **state)
+{
+	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
+	struct xvs_snap_stage st[2];
+	struct xvs_fcache_stats fs;
+
+	(void)state;
+	lazy_acl_burst(st, "dir=out action=deny proto=tcp", 3, middle_other_flow, &fs);
+	assert_int_equal(fs.bypass, 0);
+	assert_int_equal(fs.misses, 3);
+	assert_int_equal(fs.inserts, 2);
+	assert_int_equal(n_sent, 3);
+	lazy_done(st, 2, &saved1, &saved3);
+}
+
 /* An ACL rule matching a MAC behind the flow cache, no mac_spoof:
  * the MACs must be in the key (fcache_plan macs). Frames 0 and 1 are one
  * 5-tuple from two sources; the rule denies the second source. Then the
@@ -1226,6 +1253,7 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_pass1_drop, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_mac_rule, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_one_flow_one_entry, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_flow_in_two_runs, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm, setup),
 	};
 

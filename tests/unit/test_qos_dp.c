@@ -93,6 +93,16 @@ meta_stale(struct rte_mbuf *m)
 	memset(xvs_meta(m), 0, sizeof(struct xvs_pkt_meta));
 }
 
+/* pl's rules were written: compile them, as plan_build does. */
+static void
+rules_changed(void)
+{
+	struct xvs_err err;
+
+	assert_int_equal(xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err),
+			 0);
+}
+
 /* Port 1 with classes default, c1 (udp dport 100), c2 (udp dport 200), all
  * of weight 1, at capacity_bps (paced), owned by worker 0. */
 static int
@@ -118,8 +128,7 @@ setup(void **state)
 	pl->rules[1].cls = 2;
 	pl->n_rules = 2;
 	pl->need_l34 = true;
-	assert_int_equal(xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err),
-			 0);
+	rules_changed();
 	pl->qlimit_bytes = 1u << 30;
 	xvs_qos_port_free(snap->port[1].qos);
 	memset(snap, 0, sizeof(*snap));
@@ -450,8 +459,7 @@ test_qos_dp_l2_classifies_tags_and_floods(void **state)
 	capacity(1000000000000ull);
 	assert_int_equal(xvs_qos_match_parse("pcp 5", &pl->rules[0], &err), 0);
 	pl->rules[0].cls = 1;
-	assert_int_equal(xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err),
-			 0);
+	rules_changed();
 	l2_ports(5);
 	snap->port[1].vlan.access_vid = 5;
 	snap->port[3].vlan.mode = XVS_VLAN_TRUNK;
@@ -629,8 +637,7 @@ test_qos_dp_segments_keep_their_class(void **state)
 	capacity(1000000000000ull);
 	assert_int_equal(xvs_qos_match_parse("tcp dport 200", &pl->rules[1], &err), 0);
 	pl->rules[1].cls = 2;
-	assert_int_equal(xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err),
-			 0);
+	rules_changed();
 	/* Every free mbuf's class byte 0: the segments' unless copied. */
 	while (n_spare < RTE_DIM(spare) && (m = rte_pktmbuf_alloc(mp)) != NULL) {
 		rte_mbuf_sched_traffic_class_set(m, 0);
