@@ -295,6 +295,9 @@ xvs_qos_classifier_build(struct xvs_qos_classifier *c, const struct xvs_qos_matc
 			if (m->proto == 0 || v == m->proto)
 				c->proto[v] |= bit;
 	}
+	for (uint32_t lo = 0; lo < 256; lo++)
+		c->block[0][lo] = 0xffff;
+	nb = 1;
 	for (unsigned dir = 0; dir < 2; dir++) {
 		for (uint32_t hi = 0; hi <= 256; hi++) {
 			uint16_t at[256];
@@ -310,13 +313,13 @@ xvs_qos_classifier_build(struct xvs_qos_classifier *c, const struct xvs_qos_matc
 				uniform &= at[lo] == at[0];
 			}
 			if (uniform) {
-				c->port[dir][hi] = at[0];
+				c->port[dir][hi] = (struct xvs_qos_port_byte){at[0], 0};
 				continue;
 			}
 			if (nb == XVS_QOS_PORT_BLOCKS) /* at most two a rule: not reached */
 				return xvs_err_set(err, -EINVAL, "traffic class port ranges: too many");
 			memcpy(c->block[nb], at, sizeof(at));
-			c->port[dir][hi] = XVS_QOS_PORT_BLOCK | nb++;
+			c->port[dir][hi] = (struct xvs_qos_port_byte){0xffff, (uint16_t)nb++};
 		}
 	}
 	return 0;

@@ -188,20 +188,26 @@ xvs_qos_classify(const struct xvs_qos_match *rules, uint32_t n_rules,
  * matches are the AND of one load per field and its class is the first
  * one's: xvs_qos_classify's answer without a test per rule (whose cost grew
  * with the rules a frame passes before its own: all of them for the
- * default flow). A port by its high byte, or, where a range starts or ends
- * inside that byte's 256 ports, by its low byte in a block of its own (at
- * most two a rule). */
+ * default flow). A port by its high byte and its low byte: port[][hi]
+ * gives the rules every port of that byte's 256 accepts (mask) and a block
+ * of 256 for its low byte (block 0: every rule), so that a range starting
+ * or ending inside those 256 ports (at most two blocks a rule) costs one
+ * more load, not a branch that the ports of mixed traffic mispredict. */
 #define XVS_QOS_RULE_BITS XVS_QOS_MAX_CLASSES /* rules a classifier holds */
-#define XVS_QOS_PORT_BLOCKS (2 * XVS_QOS_RULE_BITS)
-#define XVS_QOS_PORT_BLOCK 0x80000000u        /* port[][]: a block's index */
+#define XVS_QOS_PORT_BLOCKS (2 * XVS_QOS_RULE_BITS + 1)
+
+struct xvs_qos_port_byte {
+	uint16_t mask;  /* rules the high byte accepts */
+	uint16_t block; /* block[] of the low byte's */
+};
 
 struct xvs_qos_classifier {
 	uint8_t cls[XVS_QOS_RULE_BITS + 1];   /* class of rule r; [RULE_BITS]: 0 */
 	uint16_t pcp[9];                      /* [8]: no priority (untagged) */
 	uint16_t dscp[65];                    /* [64]: not IP */
 	uint16_t proto[257];                  /* [256]: not IP */
-	uint32_t port[2][257];                /* [0] source, [1] destination;
-					       * [256]: no ports */
+	struct xvs_qos_port_byte port[2][257]; /* [0] source, [1] destination;
+						* [256]: no ports */
 	uint16_t block[XVS_QOS_PORT_BLOCKS][256];
 };
 
@@ -213,9 +219,9 @@ static inline uint32_t
 xvs_qos_classifier_port(const struct xvs_qos_classifier *c, unsigned dir, bool ports,
 			uint16_t port)
 {
-	uint32_t e = c->port[dir][ports ? port >> 8 : 256];
+	struct xvs_qos_port_byte e = c->port[dir][ports ? port >> 8 : 256];
 
-	return e & XVS_QOS_PORT_BLOCK ? c->block[e & 0xffff][port & 0xff] : e;
+	return e.mask & c->block[e.block][port & 0xff];
 }
 
 /* xvs_qos_classify(rules, n, p) of the rules c was built from. */

@@ -664,6 +664,97 @@ test_qos_dp_segments_keep_their_class(void **state)
 	assert_int_equal(snap->port[1].qos->ctr[2].sent_frames, n_sent);
 }
 
+/* The L2 stage's classifier (xvs_qos_classify_l2, its own IPv4 parse)
+ * gives every frame the class the flush gives it from its metadata
+ * (xvs_meta_w1, xvs_qos_classify_w1): random IPv4 headers (versions,
+ * header and total lengths, fragments, protocols, DSCP, ports), IPv6,
+ * tagged frames, truncated frames, under rules on each field. */
+static void
+test_qos_dp_l2_class_is_the_metadata_class(void **state)
+{
+	static const char *const rules[] = {"dscp 46", "tcp dport 6600", "udp sport 1000-1999",
+					    "proto 47", "pcp 5", "udp dport 300-40000"};
+	uint64_t seed = 0x2545f4914f6cdd1dull;
+	unsigned per_class[8] = {0};
+	struct xvs_err err;
+
+	(void)state;
+	pl->cfg.n_classes = 7;
+	for (unsigned c = 0; c < 7; c++)
+		pl->cfg.cls[c].weight = 1;
+	for (unsigned r = 0; r < RTE_DIM(rules); r++) {
+		assert_int_equal(xvs_qos_match_parse(rules[r], &pl->rules[r], &err), 0);
+		pl->rules[r].cls = (uint8_t)(r + 1);
+	}
+	pl->n_rules = RTE_DIM(rules);
+	rules_changed();
+#define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33)
+	for (unsigned t = 0; t < 200000; t++) {
+		uint8_t d[128] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
+		bool tag = RND() % 4 == 0, v6 = RND() % 8 == 0;
+		unsigned o = tag ? 18 : 14, len;
+		struct xvs_l2 l2;
+		uint8_t a, b;
+		uint64_t w1;
+
+		if (tag) {
+			d[12] = 0x81, d[14] = (uint8_t)(RND() % 8 << 5), d[15] = 7;
+		}
+		d[o - 2] = v6 ? 0x86 : 0x08, d[o - 1] = v6 ? 0xdd : 0x00;
+		for (unsigned k = o; k < sizeof(d); k++)
+			d[k] = (uint8_t)RND();
+		if (v6) {
+			d[o] = (uint8_t)(0x60 | (RND() % 16));
+			d[o + 6] = RND() % 2 ? 17 : 6;
+		} else {
+			/* mostly sound headers, each field sometimes not */
+			d[o] = RND() % 8 ? (uint8_t)(0x45 + (RND() % 4 == 0 ? RND() % 3 : 0)) : d[o];
+			d[o + 6] = RND() % 4 ? 0x40 : d[o + 6];
+			d[o + 7] = RND() % 4 ? 0 : d[o + 7];
+			d[o + 9] = (uint8_t[]){6, 17, 47, 1, (uint8_t)RND()}[RND() % 5];
+			d[o + 1] = RND() % 8 ? (uint8_t)(RND() % 4 << 2) : (uint8_t)(46 << 2 | RND() % 4);
+		}
+		len = o + 20 + (unsigned)(RND() % (sizeof(d) - o - 19));
+		if (!v6) {
+			unsigned tot = RND() % 4 ? len - o : (unsigned)(RND() % 140);
+
+			d[o + 2] = (uint8_t)(tot >> 8), d[o + 3] = (uint8_t)tot;
+		}
+		if (RND() % 2 == 0) { /* ports in a rule's range */
+			unsigned ihl = (d[o] & 0x0f) * 4u, sp = 900 + (unsigned)(RND() % 1200);
+
+			if (o + ihl + 4 <= sizeof(d)) {
+				d[o + ihl] = (uint8_t)(sp >> 8), d[o + ihl + 1] = (uint8_t)sp;
+				d[o + ihl + 2] = RND() % 2 ? 0x19 : 0x01;
+				d[o + ihl + 3] = RND() % 2 ? 0xc8 : 0x2c;
+			}
+		}
+		if (RND() % 16 == 0)
+			len = o + (unsigned)(RND() % 24); /* truncated */
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+		assert_non_null(m);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)len), d, len);
+		if (xvs_parse_l2(d, len, &l2) != XVS_PARSE_OK) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		a = xvs_qos_classify_l2(pl, m, &l2, 0);
+		w1 = xvs_meta_w1(d, len, &l2, l2.tagged ? XVS_META_TAGGED : 0, l2.pcp);
+		b = xvs_qos_classify_w1(pl, w1, d, len);
+		if (a != b)
+			fail_msg("frame %u (len %u): class %u from the L2 stage, %u from its metadata",
+				 t, len, a, b);
+		per_class[a]++;
+		rte_pktmbuf_free(m);
+	}
+#undef RND
+	for (unsigned c = 0; c < 7; c++) {
+		print_message("# class %u: %u frames\n", c, per_class[c]);
+		assert_true(per_class[c] > 1000);
+	}
+}
+
 int
 main(void)
 {
@@ -681,6 +772,7 @@ main(void)
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_same_picks, setup),
 		cmocka_unit_test_setup(test_qos_dp_direct_mixed_keeps_order, setup),
 		cmocka_unit_test_setup(test_qos_dp_segments_keep_their_class, setup),
+		cmocka_unit_test_setup(test_qos_dp_l2_class_is_the_metadata_class, setup),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
