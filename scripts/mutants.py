@@ -711,6 +711,27 @@ MUTANTS = [
        "\treturn c->cls[m == 0 ? XVS_QOS_RULE_BITS : 31 - __builtin_clz(m)];")],
      [unit("test_qos"), [str(BUILD / "test_qos_dp")]]),
 
+    ("qos-classifier-port-block", "the compiled QoS classifier ignores a port's low byte "
+     "where a range starts or ends inside its high byte's 256",
+     [("src/core/qos.h",
+       "\treturn e.mask & c->block[e.block][port & 0xff];",
+       "\treturn e.mask;")],
+     [unit("test_qos")]),
+
+    ("qos-l2-first-fragment-ports", "the L2 stage classifies a first IPv4 fragment by its "
+     "ports, which the metadata does not give it",
+     [("src/dp/qos_egress.h",
+       "\t\t\t\tif ((xvs_rd16(ip + 6) & 0x3fff) == 0 &&",
+       "\t\t\t\tif ((xvs_rd16(ip + 6) & 0x1fff) == 0 &&")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-all-big-frames", "a burst with a frame of FRAME_MAX or more is taken whole, "
+     "charged unclipped",
+     [("src/core/qos.c",
+       "\tif (big != 0 || extra >= FRAME_MAX)",
+       "\tif (extra >= FRAME_MAX)")],
+     [unit("test_qos")]),
+
     ("qos-all-last-active", "a burst taken whole leaves every class inactive, also the one "
      "whose frame the picks would have sent last (it rejoins at the virtual time, ahead)",
      [("src/core/qos.c",

@@ -626,29 +626,40 @@ burst_one_class(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b, uint32
 
 bool
 xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *len,
-		 uint32_t n, uint32_t extra, uint64_t now_ns)
+		 uint32_t n, uint32_t extra, uint64_t now_ns, struct xvs_qos_sent *sent)
 {
-	uint64_t fin[XVS_QOS_MAX_CLASSES], bytes[XVS_QOS_MAX_CLASSES] = {0};
-	uint32_t frames[XVS_QOS_MAX_CLASSES] = {0}, seen = 0, last;
+	/* Per class, frames (bits 40 on) and bytes in one word: one add per
+	 * frame. A frame's charge is its length + extra, below FRAME_MAX (a
+	 * longer one declines: the picks clip it), so a class's tag moves by
+	 * inv_w x its bytes + extra x frames, and the bucket by their sum. */
+	uint64_t acc[XVS_QOS_MAX_CLASSES] = {0}, fin[XVS_QOS_MAX_CLASSES];
+	uint32_t seen = 0, last, big = 0;
+	uint64_t total = 0;
 	struct xvs_qos_tb port;
-	int64_t cost = 0;
+	int64_t cost;
 
 	if (n == 0 || n > 4096)
 		return false;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t l = len[i] + extra;
+		uint32_t c = cls[i];
 
-		if (cls[i] >= s->n)
+		if (c >= s->n)
 			return false;
-		seen |= 1u << cls[i];
-		cost += tb_cost(l < FRAME_MAX ? l : FRAME_MAX);
+		big |= len[i] >= FRAME_MAX - extra;
+		seen |= 1u << c;
+		acc[c] += (uint64_t)1 << 40 | len[i];
 	}
+	if (big != 0 || extra >= FRAME_MAX)
+		return false;
 	for (uint32_t m = seen; m != 0; m &= m - 1) {
 		const struct xvs_qos_class *c = &s->cls[__builtin_ctz(m)];
 
 		if (c->strict != 0 || c->cap.rate_bps != 0)
 			return false;
+		total += (acc[__builtin_ctz(m)] & ((1ull << 40) - 1)) +
+			 (acc[__builtin_ctz(m)] >> 40) * extra;
 	}
+	cost = tb_cost((uint32_t)total); /* n x FRAME_MAX < 2^32 */
 	port = s->port;
 	tb_refill(&port, now_ns);
 	if (port.rate_bps != 0 && port.tokens < cost)
@@ -665,14 +676,8 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 		}
 		if (!c->active)
 			rejoin(s, c);
-		fin[i] = c->finish;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t l = len[i] + extra;
-
-		fin[cls[i]] += (uint64_t)(l < FRAME_MAX ? l : FRAME_MAX) * s->cls[cls[i]].inv_w;
-		bytes[cls[i]] += l;
-		frames[cls[i]]++;
+		fin[i] = c->finish + ((acc[i] & ((1ull << 40) - 1)) + (acc[i] >> 40) * extra) *
+					     c->inv_w;
 	}
 	/* The last pick: the largest tag, of equal ones the highest class. Every
 	 * class's frames ran out; the loop looked again at all but that one's. */
@@ -683,14 +688,21 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 		if ((int64_t)(fin[i] - fin[last]) >= 0)
 			last = i;
 	}
+	if (sent != NULL)
+		sent->seen = seen;
 	for (uint32_t m = seen; m != 0; m &= m - 1) {
 		uint32_t i = (uint32_t)__builtin_ctz(m);
 		struct xvs_qos_class *c = &s->cls[i];
+		uint64_t frames = acc[i] >> 40, bytes = acc[i] & ((1ull << 40) - 1);
 
 		c->finish = fin[i];
-		c->sent_bytes += bytes[i];
-		c->sent_frames += frames[i];
+		c->sent_bytes += bytes + frames * extra;
+		c->sent_frames += frames;
 		c->active = i == last;
+		if (sent != NULL) {
+			sent->frames[i] = (uint32_t)frames;
+			sent->bytes[i] = bytes;
+		}
 	}
 	s->vtime = fin[last];
 	s->port.tokens -= s->port.rate_bps != 0 ? cost : 0;

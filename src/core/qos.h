@@ -308,9 +308,17 @@ uint32_t xvs_qos_pick_burst(struct xvs_qos_sched *s, const struct xvs_qos_backlo
  * burst sent at once does not show: the scheduler is left as those picks
  * leave it (tags, virtual time, buckets, counts, active classes), without
  * making them, and true is returned; the frames may go in the order they
- * came. Else false and nothing changed. n <= 4096. */
+ * came; *sent (if not NULL) then says what each class sent, for the
+ * caller's counters. Else false and nothing changed (also when a frame's
+ * charge reaches FRAME_MAX, 128 KiB, which the picks clip). n <= 4096. */
+struct xvs_qos_sent {
+	uint32_t seen;                          /* bit c: class c sent */
+	uint32_t frames[XVS_QOS_MAX_CLASSES];   /* of class c, where seen */
+	uint64_t bytes[XVS_QOS_MAX_CLASSES];    /* their len[] (without extra) */
+};
+
 bool xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *len,
-		      uint32_t n, uint32_t extra, uint64_t now_ns);
+		      uint32_t n, uint32_t extra, uint64_t now_ns, struct xvs_qos_sent *sent);
 
 /* ---- 802.1Qbb priority flow control and 802.3x PAUSE (received). ---- */
 

@@ -200,16 +200,41 @@ mark_pcp(struct rte_mbuf *m, uint8_t pcp)
 		m->l2_len += 4; /* offload offsets follow the headers */
 }
 
+/* send_direct for a burst the scheduler lets go whole (xvs_qos_pick_all):
+ * as it came, counted per class. False (nothing done) when it does not. */
+static bool
+send_whole(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
+	   uint16_t out, struct rte_mbuf **pkts, uint16_t n, const uint8_t *tc,
+	   const uint32_t *lens, uint64_t now_ns)
+{
+	const struct xvs_qos_plan *pl = p->qos_plan;
+	struct xvs_qos_sent sent;
+
+	if (!xvs_qos_pick_all(&q->sched, tc, lens, n, pl->wire_len ? 24 : 0, now_ns, &sent))
+		return false;
+	for (uint32_t m = sent.seen; m != 0; m &= m - 1) {
+		uint32_t c = (uint32_t)__builtin_ctz(m);
+
+		q->ctr[c].sent_frames += sent.frames[c];
+		q->ctr[c].sent_bytes += sent.bytes[c];
+	}
+	if (pl->any_pcp)
+		for (uint16_t i = 0; i < n; i++)
+			if (pl->pcp[tc[i]] >= 0)
+				mark_pcp(pkts[i], (uint8_t)pl->pcp[tc[i]]);
+	xvs_tx_direct(w, p, out, pkts, n);
+	return true;
+}
+
 /* send_direct for a burst of several classes (tc[i]: frame i's, lens[i]:
- * its length). One the scheduler lets go whole (xvs_qos_pick_all) goes as
- * it came; else the frames are sorted by class, stably, into ord[], each
- * class's lengths a backlog of its own, and the scheduler's picks take each
- * class's next frame. pkts[] is left with what was not sent, each class's
- * frames in order (*k_out: how many were sent). */
+ * its length) that does not go whole: the frames are sorted by class,
+ * stably, into ord[], each class's lengths a backlog of its own, and the
+ * scheduler's picks take each class's next frame. pkts[] is left with what
+ * was not sent, each class's frames in order (*k_out: how many were sent). */
 static void
 send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
 		  uint16_t out, struct rte_mbuf **pkts, uint16_t n, const uint8_t *tc,
-		  const uint32_t *lens, uint32_t *k_out)
+		  const uint32_t *lens, uint64_t now_ns, uint32_t *k_out)
 {
 	const struct xvs_qos_plan *pl = p->qos_plan;
 	struct xvs_qos_backlog bl[XVS_QOS_MAX_CLASSES];
@@ -217,22 +242,8 @@ send_direct_mixed(struct xvs_worker *w, const struct xvs_snap_port *p, struct xv
 	uint32_t at[XVS_QOS_MAX_CLASSES], slen[XVS_BURST];
 	struct rte_mbuf *ord[XVS_BURST], *burst[XVS_BURST];
 	uint8_t cls[XVS_BURST];
-	uint64_t wake = 0, now_ns = xvs_tsc_ns(rte_rdtsc());
+	uint64_t wake = 0;
 
-	if (xvs_qos_pick_all(&q->sched, tc, lens, n, pl->wire_len ? 24 : 0, now_ns)) {
-		/* Every frame may go now: in the order they came, the
-		 * scheduler charged as its picks would have (no sort, no
-		 * search over the classes per frame). */
-		for (uint16_t i = 0; i < n; i++) {
-			q->ctr[tc[i]].sent_frames++;
-			q->ctr[tc[i]].sent_bytes += lens[i];
-			if (pl->any_pcp && pl->pcp[tc[i]] >= 0)
-				mark_pcp(pkts[i], (uint8_t)pl->pcp[tc[i]]);
-		}
-		xvs_tx_direct(w, p, out, pkts, n);
-		*k_out = n;
-		return;
-	}
 	for (uint16_t i = 0; i < n; i++)
 		off[tc[i] + 1]++;
 	for (uint32_t c = 0; c < n_cls; c++)
@@ -314,9 +325,10 @@ paused(struct xvs_qos_port *q)
  * frames were queued (each class's frames of the burst, in order, the only
  * backlog), so it picks from the burst itself: what it allows now is sent
  * at once, in the order of its picks (no FIFO put and take per frame, no
- * scheduling turn), the rest is queued in order. A burst of several
- * classes: send_direct_mixed. Returns false
- * (nothing done) when these do not hold. */
+ * scheduling turn), the rest is queued in order: a burst the scheduler
+ * lets go whole as it came (send_whole), else one of several classes
+ * through send_direct_mixed. Returns false (nothing done) when these do not
+ * hold. */
 static bool
 send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_port *q,
 	    uint16_t out, struct rte_mbuf **pkts, uint16_t n, uint32_t *k_out)
@@ -338,13 +350,17 @@ send_direct(struct xvs_worker *w, const struct xvs_snap_port *p, struct xvs_qos_
 			return false;
 		lens[i] = pkts[i]->pkt_len;
 	}
+	now_ns = xvs_tsc_ns(rte_rdtsc());
+	if (send_whole(w, p, q, out, pkts, n, tc, lens, now_ns)) {
+		*k_out = n;
+		return true;
+	}
 	if (unlikely(mixed != 0)) {
-		send_direct_mixed(w, p, q, out, pkts, n, tc, lens, k_out);
+		send_direct_mixed(w, p, q, out, pkts, n, tc, lens, now_ns, k_out);
 		return true;
 	}
 	for (uint32_t i = 0; i < n_cls; i++)
 		bl[i] = (struct xvs_qos_backlog){lens, UINT32_MAX, 0, i == c ? n : 0};
-	now_ns = xvs_tsc_ns(rte_rdtsc());
 	k = xvs_qos_pick_burst(&q->sched, bl, pl->wire_len ? 24 : 0, now_ns, cls, n, &wake);
 	for (uint32_t i = 0; i < k; i++)
 		bytes += lens[i];

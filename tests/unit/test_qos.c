@@ -1188,11 +1188,14 @@ test_pick_all(void **state)
 			uint32_t lens[32], blen[MAXC][32], cnt[MAXC] = {0}, k = 1 + (uint32_t)(RND() % 32);
 			struct xvs_qos_backlog bl[MAXC];
 			uint8_t cls[32], out[32];
+			struct xvs_qos_sent sent;
 			uint32_t got;
 
 			for (uint32_t i = 0; i < k; i++) {
 				cls[i] = (uint8_t)(RND() % n);
-				lens[i] = ties ? 64 : 64 + (uint32_t)(RND() % 9000);
+				/* now and then about FRAME_MAX (2^17) with the 24 */
+				lens[i] = ties ? 64 : RND() % 97 == 0 ? 131000 + (uint32_t)(RND() % 100) :
+						 64 + (uint32_t)(RND() % 9000);
 				blen[cls[i]][cnt[cls[i]]++] = lens[i];
 			}
 			for (uint32_t i = 0; i < MAXC; i++)
@@ -1200,11 +1203,24 @@ test_pick_all(void **state)
 			was = a;
 			b = a;
 			got = xvs_qos_pick_burst(&b, bl, 24, t, out, k, NULL);
-			if (xvs_qos_pick_all(&a, cls, lens, k, 24, t)) {
+			memset(&sent, 0xa5, sizeof(sent));
+			if (xvs_qos_pick_all(&a, cls, lens, k, 24, t, &sent)) {
 				if (got != k)
 					fail_msg("round %d step %d: taken whole, but the picks took %u of %u",
 						 round, step, got, k);
 				assert_memory_equal(&a, &b, sizeof(a));
+				/* what each class sent, for the port's counters */
+				for (uint32_t i = 0; i < n; i++) {
+					uint64_t bytes = 0;
+
+					for (uint32_t j = 0; j < cnt[i]; j++)
+						bytes += blen[i][j];
+					assert_int_equal(sent.seen >> i & 1, cnt[i] > 0);
+					if (cnt[i] > 0) {
+						assert_int_equal(sent.frames[i], cnt[i]);
+						assert_int_equal(sent.bytes[i], bytes);
+					}
+				}
 				taken++;
 			} else {
 				assert_memory_equal(&a, &was, sizeof(a));
