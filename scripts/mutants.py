@@ -718,6 +718,13 @@ MUTANTS = [
        "\treturn e.mask;")],
      [unit("test_qos")]),
 
+    ("qos-classifier-uses-one-port", "the compiled QoS classifier looks at the destination "
+     "port's table for a rule on the source port",
+     [("src/core/qos.c",
+       "\t\t\tc->uses |= m->port_is_src ? XVS_QOS_USES_SPORT : XVS_QOS_USES_DPORT;",
+       "\t\t\tc->uses |= XVS_QOS_USES_DPORT;")],
+     [unit("test_qos")]),
+
     ("qos-l2-first-fragment-ports", "the L2 stage classifies a first IPv4 fragment by its "
      "ports, which the metadata does not give it",
      [("src/dp/qos_egress.h",

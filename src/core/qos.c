@@ -285,6 +285,12 @@ xvs_qos_classifier_build(struct xvs_qos_classifier *c, const struct xvs_qos_matc
 		uint16_t bit = (uint16_t)(1u << r);
 
 		c->cls[r] = m->cls;
+		c->all |= bit;
+		c->uses |= (m->pcp_mask != 0 ? XVS_QOS_USES_PCP : 0) |
+			   (m->dscp_mask != 0 ? XVS_QOS_USES_DSCP : 0) |
+			   (m->proto != 0 ? XVS_QOS_USES_PROTO : 0);
+		if (m->port_lo != 0 || m->port_hi != 0)
+			c->uses |= m->port_is_src ? XVS_QOS_USES_SPORT : XVS_QOS_USES_DPORT;
 		for (uint32_t v = 0; v <= 8; v++)
 			if (m->pcp_mask == 0 || (v < 8 && (m->pcp_mask >> v) & 1))
 				c->pcp[v] |= bit;

@@ -209,7 +209,16 @@ struct xvs_qos_classifier {
 	struct xvs_qos_port_byte port[2][257]; /* [0] source, [1] destination;
 						* [256]: no ports */
 	uint16_t block[XVS_QOS_PORT_BLOCKS][256];
+	uint16_t all; /* the rules' bits */
+	uint8_t uses; /* XVS_QOS_USES_*: fields some rule reads (the others'
+		       * tables accept every value: not looked at) */
 };
+
+#define XVS_QOS_USES_PCP 1u
+#define XVS_QOS_USES_DSCP 2u
+#define XVS_QOS_USES_PROTO 4u
+#define XVS_QOS_USES_SPORT 8u
+#define XVS_QOS_USES_DPORT 16u
 
 /* Compile rules[0..n) into c. -EINVAL when n > XVS_QOS_RULE_BITS. */
 int xvs_qos_classifier_build(struct xvs_qos_classifier *c, const struct xvs_qos_match *rules,
@@ -229,12 +238,18 @@ static inline uint8_t
 xvs_qos_classifier_run(const struct xvs_qos_classifier *c, const struct xvs_qos_pkt *p)
 {
 	bool ports = p->is_ip && p->has_ports;
-	uint32_t m = (uint32_t)c->pcp[p->has_pcp && p->pcp < 8 ? p->pcp : 8] &
-		     c->dscp[p->is_ip && p->dscp < 64 ? p->dscp : 64] &
-		     c->proto[p->is_ip ? p->proto : 256] &
-		     xvs_qos_classifier_port(c, 0, ports, p->sport) &
-		     xvs_qos_classifier_port(c, 1, ports, p->dport);
+	uint32_t m = c->all;
 
+	if (c->uses & XVS_QOS_USES_PCP)
+		m &= c->pcp[p->has_pcp && p->pcp < 8 ? p->pcp : 8];
+	if (c->uses & XVS_QOS_USES_DSCP)
+		m &= c->dscp[p->is_ip && p->dscp < 64 ? p->dscp : 64];
+	if (c->uses & XVS_QOS_USES_PROTO)
+		m &= c->proto[p->is_ip ? p->proto : 256];
+	if (c->uses & XVS_QOS_USES_SPORT)
+		m &= xvs_qos_classifier_port(c, 0, ports, p->sport);
+	if (c->uses & XVS_QOS_USES_DPORT)
+		m &= xvs_qos_classifier_port(c, 1, ports, p->dport);
 	return c->cls[__builtin_ctz(m | 1u << XVS_QOS_RULE_BITS)];
 }
 
