@@ -634,13 +634,15 @@ bool
 xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *len,
 		 uint32_t n, uint32_t extra, uint64_t now_ns, struct xvs_qos_sent *sent)
 {
-	/* Per class, frames (bits 40 on) and bytes in one word: one add per
-	 * frame. A frame's charge is its length + extra, below FRAME_MAX (a
-	 * longer one declines: the picks clip it), so a class's tag moves by
-	 * inv_w x its bytes + extra x frames, and the bucket by their sum. */
-	uint64_t acc[XVS_QOS_MAX_CLASSES] = {0}, fin[XVS_QOS_MAX_CLASSES];
+	/* Frames (bits 40 on) and bytes in one word, for the burst (sum)
+	 * and per class (acc, walked again only when there are several): one
+	 * add per frame, in a register for a burst of one class. A frame's
+	 * charge is its length + extra, below FRAME_MAX (a longer one
+	 * declines: the picks clip it), so a class's tag moves by inv_w x its
+	 * bytes + extra x frames, and the bucket by the burst's. */
+	uint64_t acc[XVS_QOS_MAX_CLASSES], fin[XVS_QOS_MAX_CLASSES], sum = 0;
 	uint32_t seen = 0, last, big = 0;
-	uint64_t total = 0;
+	uint64_t total;
 	struct xvs_qos_tb port;
 	int64_t cost;
 
@@ -653,18 +655,25 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 			return false;
 		big |= len[i] >= FRAME_MAX - extra;
 		seen |= 1u << c;
-		acc[c] += (uint64_t)1 << 40 | len[i];
+		sum += (uint64_t)1 << 40 | len[i];
 	}
 	if (big != 0 || extra >= FRAME_MAX)
 		return false;
+	if ((seen & (seen - 1)) == 0) {
+		acc[__builtin_ctz(seen)] = sum;
+	} else {
+		for (uint32_t m = seen; m != 0; m &= m - 1)
+			acc[__builtin_ctz(m)] = 0;
+		for (uint32_t i = 0; i < n; i++)
+			acc[cls[i]] += (uint64_t)1 << 40 | len[i];
+	}
 	for (uint32_t m = seen; m != 0; m &= m - 1) {
 		const struct xvs_qos_class *c = &s->cls[__builtin_ctz(m)];
 
 		if (c->strict != 0 || c->cap.rate_bps != 0)
 			return false;
-		total += (acc[__builtin_ctz(m)] & ((1ull << 40) - 1)) +
-			 (acc[__builtin_ctz(m)] >> 40) * extra;
 	}
+	total = (sum & ((1ull << 40) - 1)) + (sum >> 40) * extra;
 	cost = tb_cost((uint32_t)total); /* n x FRAME_MAX < 2^32 */
 	port = s->port;
 	tb_refill(&port, now_ns);
