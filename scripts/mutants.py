@@ -725,6 +725,20 @@ MUTANTS = [
        "\t\t\tc->uses |= XVS_QOS_USES_DPORT;")],
      [unit("test_qos")]),
 
+    ("qos-classifier-range-from-zero", "the compiled QoS classifier skips the port table "
+     "of a rule whose range starts at port 0 (dport 0-1023)",
+     [("src/core/qos.c",
+       "\t\tif (m->port_lo != 0 || m->port_hi != 0)\n\t\t\tc->uses |=",
+       "\t\tif (m->port_lo != 0)\n\t\t\tc->uses |=")],
+     [unit("test_qos")]),
+
+    ("qos-classifier-blocks-32", "the compiled QoS classifier holds one port block too few "
+     "(16 rules each starting and ending inside a 256-port block are refused)",
+     [("src/core/qos.h",
+       "#define XVS_QOS_PORT_BLOCKS (2 * XVS_QOS_RULE_BITS + 1)",
+       "#define XVS_QOS_PORT_BLOCKS (2 * XVS_QOS_RULE_BITS)")],
+     [unit("test_qos")]),
+
     ("qos-l2-first-fragment-ports", "the L2 stage classifies a first IPv4 fragment by its "
      "ports, which the metadata does not give it",
      [("src/dp/qos_egress.h",
@@ -738,6 +752,27 @@ MUTANTS = [
        "\tif (big != 0 || extra >= FRAME_MAX)",
        "\tif (extra >= FRAME_MAX)")],
      [unit("test_qos")]),
+
+    ("qos-all-tag-wrap", "a burst taken whole whose class's tag moves 2^62 or more "
+     "(absolute mode, a class without a minimum) is compared after the tags wrapped",
+     [("src/core/qos.c",
+       "(acc[i] >> 40) * extra >= TAG_AHEAD_MAX / c->inv_w)",
+       "(acc[i] >> 40) * extra >= UINT64_MAX)")],
+     [unit("test_qos")]),
+
+    ("qos-whole-no-wire-len", "a burst the owner sends whole is charged without the 24 "
+     "bytes of wire overhead a physical link's frames carry",
+     [("src/dp/qos_egress.c",
+       "\tif (!xvs_qos_pick_all(&q->sched, tc, lens, n, pl->wire_len ? 24 : 0, now_ns, &sent))",
+       "\tif (!xvs_qos_pick_all(&q->sched, tc, lens, n, 0, now_ns, &sent))")],
+     [[str(BUILD / "test_qos_dp")]]),
+
+    ("qos-whole-pcp-first-class", "a burst of several classes sent whole is marked with "
+     "the 802.1p priority of its first frame's class",
+     [("src/dp/qos_egress.c",
+       "\t\t\tif (pl->pcp[tc[i]] >= 0)\n\t\t\t\tmark_pcp(pkts[i], (uint8_t)pl->pcp[tc[i]]);",
+       "\t\t\tif (pl->pcp[tc[0]] >= 0)\n\t\t\t\tmark_pcp(pkts[i], (uint8_t)pl->pcp[tc[0]]);")],
+     [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-all-last-active", "a burst taken whole leaves every class inactive, also the one "
      "whose frame the picks would have sent last (it rejoins at the virtual time, ahead)",

@@ -668,9 +668,17 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 			acc[cls[i]] += (uint64_t)1 << 40 | len[i];
 	}
 	for (uint32_t m = seen; m != 0; m &= m - 1) {
-		const struct xvs_qos_class *c = &s->cls[__builtin_ctz(m)];
+		uint32_t i = (uint32_t)__builtin_ctz(m);
+		const struct xvs_qos_class *c = &s->cls[i];
 
 		if (c->strict != 0 || c->cap.rate_bps != 0)
+			return false;
+		/* A tag moving 2^62 or more in one burst (absolute mode: a
+		 * class without a minimum beside large ones has a huge inv_w)
+		 * would make the comparison of the tags below wrap: the picks,
+		 * frame by frame, decide then. */
+		if (c->inv_w != 0 &&
+		    (acc[i] & ((1ull << 40) - 1)) + (acc[i] >> 40) * extra >= TAG_AHEAD_MAX / c->inv_w)
 			return false;
 	}
 	total = (sum & ((1ull << 40) - 1)) + (sum >> 40) * extra;

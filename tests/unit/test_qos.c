@@ -978,6 +978,10 @@ test_classifier_matches_rules(void **state)
 			if (cl_rand(3) != 0) {
 				uint32_t lo = cl_rand(65536), w = cl_rand(4) == 0 ? 0 : cl_rand(3000);
 
+				if (cl_rand(6) == 0)
+					lo = 0; /* from port 0 (0-1023: port_lo 0) */
+				else if (cl_rand(6) == 0)
+					w = 65535; /* to the last port; 0-65535 now and then */
 				m->port_lo = (uint16_t)lo;
 				m->port_hi = (uint16_t)(lo + w > 65535 ? 65535 : lo + w);
 				m->port_is_src = cl_rand(2) == 0;
@@ -1001,6 +1005,22 @@ test_classifier_matches_rules(void **state)
 					 want);
 			checked++;
 		}
+	}
+	/* 16 rules whose ranges all start and end inside 256-port blocks of
+	 * their own, on one direction: 32 blocks, and block 0, the most a
+	 * classifier holds. */
+	memset(r, 0, sizeof(r));
+	for (uint32_t i = 0; i < XVS_QOS_RULE_BITS; i++) {
+		r[i].port_lo = (uint16_t)(i * 4096 + 7);
+		r[i].port_hi = (uint16_t)(i * 4096 + 2048 + 9);
+		r[i].cls = (uint8_t)(1 + i % (XVS_QOS_MAX_CLASSES - 1));
+	}
+	assert_int_equal(xvs_qos_classifier_build(c, r, XVS_QOS_RULE_BITS, &e), 0);
+	for (uint32_t port = 0; port < 65536; port++) {
+		struct xvs_qos_pkt q = {.is_ip = true, .proto = 6, .has_ports = true,
+					.dport = (uint16_t)port};
+
+		assert_int_equal(xvs_qos_classifier_run(c, &q), xvs_qos_classify(r, 16, &q));
 	}
 	/* The operator's rules of test_classify. */
 	const struct xvs_qos_match *fixed = operator_rules;
@@ -1178,10 +1198,24 @@ test_pick_all(void **state)
 #define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33)
 	for (int round = 0; round < 400; round++) {
 		uint32_t n = 1 + (uint32_t)(RND() % 8);
-		bool ties = round % 4 == 0;
+		bool ties = round % 4 == 0, absolute = round % 4 == 1;
 		struct xvs_qos_cfg c = random_cfg(&seed, n, ties, 6, 10);
 		static struct xvs_qos_sched a, b, was;
+		uint32_t extra = round % 3 == 0 ? 0 : 24;
 		uint64_t t = 1000;
+
+		if (absolute) {
+			/* absolute minimums, some classes none (their inv_w
+			 * huge beside a large one's: a burst's tags move by
+			 * more than 2^62), on a 10 Gbit/s link */
+			uint64_t min[MAXC] = {0};
+
+			for (uint32_t i = 0; i < n; i++)
+				min[i] = RND() % 3 == 0 ? 0 : 1000000ull * (1 + RND() % (9000 / n));
+			c = cfg_absolute(10 * GBIT, n, min);
+			c.shape_port = RND() % 2;
+			assert_int_equal(xvs_qos_validate(&c, NULL), 0);
+		}
 
 		xvs_qos_sched_init(&a, &c, t);
 		for (int step = 0; step < 30; step++) {
@@ -1193,8 +1227,10 @@ test_pick_all(void **state)
 
 			for (uint32_t i = 0; i < k; i++) {
 				cls[i] = (uint8_t)(RND() % n);
-				/* now and then about FRAME_MAX (2^17) with the 24 */
+				/* now and then about FRAME_MAX (2^17) with the 24,
+				 * or a 64 KB TSO frame */
 				lens[i] = ties ? 64 : RND() % 97 == 0 ? 131000 + (uint32_t)(RND() % 100) :
+						 RND() % 31 == 0 ? 65536 :
 						 64 + (uint32_t)(RND() % 9000);
 				blen[cls[i]][cnt[cls[i]]++] = lens[i];
 			}
@@ -1202,9 +1238,9 @@ test_pick_all(void **state)
 				bl[i] = (struct xvs_qos_backlog){blen[i], 31, 0, i < n ? cnt[i] : 0};
 			was = a;
 			b = a;
-			got = xvs_qos_pick_burst(&b, bl, 24, t, out, k, NULL);
+			got = xvs_qos_pick_burst(&b, bl, extra, t, out, k, NULL);
 			memset(&sent, 0xa5, sizeof(sent));
-			if (xvs_qos_pick_all(&a, cls, lens, k, 24, t, &sent)) {
+			if (xvs_qos_pick_all(&a, cls, lens, k, extra, t, &sent)) {
 				if (got != k)
 					fail_msg("round %d step %d: taken whole, but the picks took %u of %u",
 						 round, step, got, k);
