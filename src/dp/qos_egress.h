@@ -88,7 +88,8 @@ struct xvs_qos_plan {
 	uint32_t n_rules;
 	struct xvs_qos_match rules[XVS_QOS_RULES_MAX]; /* traffic classes, in order */
 	struct xvs_qos_classifier classifier; /* rules compiled (xvs_qos_classifier_build) */
-	bool need_l34;                  /* a rule reads DSCP, protocol or ports */
+	bool need_l34;                  /* a rule reads DSCP or ports (header bytes; the
+					 * protocol is in the metadata word) */
 	uint8_t src_cls[XVS_QOS_MAX_PORTS]; /* class of frames from a source slot; 0: rules */
 	int8_t pcp[XVS_QOS_MAX_CLASSES];    /* 802.1p priority to mark, -1: leave */
 	bool any_pcp;                   /* some class marks */
@@ -146,8 +147,9 @@ struct xvs_qos_port {
 /* The class of frame d[0..len) under pl's rules (the source port's class
  * is the caller's: pl->src_cls), from w1, bytes 8-15 of its metadata (pcp,
  * l3, l4_proto, flags, l3_off, l4_off: xvs_meta_w1) and its L3/L4 header
- * bytes. The one classifier of both paths: the metadata's at the tx flush
- * and the L2 stage's own (xvs_qos_classify_l2). */
+ * bytes: the tx flush's, from the metadata, and the L2 stage's
+ * (xvs_qos_classify_l2) but for IPv4 under rules on DSCP or ports, which it
+ * reads from the header itself (test_qos_dp holds the two to one class). */
 static inline uint8_t
 xvs_qos_classify_w1(const struct xvs_qos_plan *pl, uint64_t w1, const uint8_t *d, uint32_t len)
 {

@@ -39,6 +39,7 @@ static struct xvs_qos_plan *pl;
  * the class each was sent in. */
 static uint32_t sent_seq[4096];
 static uint8_t sent_cls[4096];
+static int8_t sent_pcp[4096]; /* the 802.1p priority it left with, -1: untagged */
 static unsigned n_sent;
 
 static uint16_t
@@ -46,11 +47,14 @@ record_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t *
 {
 	(void)priv, (void)q;
 	for (uint16_t i = 0; i < n; i++) {
+		const uint8_t *d = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+		bool tagged = d[12] == 0x81 && d[13] == 0x00;
 		uint32_t seq;
 
-		memcpy(&seq, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *, 42), 4);
+		memcpy(&seq, d + (tagged ? 46 : 42), 4);
 		if (n_sent < RTE_DIM(sent_seq)) {
 			sent_cls[n_sent] = rte_mbuf_sched_traffic_class_get(pkts[i]);
+			sent_pcp[n_sent] = tagged ? (int8_t)(d[14] >> 5) : -1;
 			sent_seq[n_sent++] = seq;
 		}
 		*bytes += pkts[i]->pkt_len;
@@ -504,7 +508,8 @@ test_qos_dp_l2_classifies_tags_and_floods(void **state)
  * counts, tags and virtual time the scheduler gives the same frames queued:
  * the same bursts handed over by another worker and sent by the owner's
  * turn, which interleaves the classes by their picks; sent direct, a burst
- * keeps the order it came in. Weights 1, 2, 4; lengths vary. */
+ * keeps the order it came in. Weights 1, 2, 4; lengths vary; frames
+ * charged on the wire (+ 24 bytes); class 2 marks 802.1p priority 5. */
 static void
 test_qos_dp_direct_mixed_same_picks(void **state)
 {
@@ -523,6 +528,9 @@ test_qos_dp_direct_mixed_same_picks(void **state)
 		pl->gen++; /* a new scheduler, from zero tags */
 		for (unsigned c = 0; c < 3; c++)
 			pl->cfg.cls[c].weight = 1u << c;
+		pl->wire_len = true;
+		pl->pcp[2] = 5;
+		pl->any_pcp = true;
 		capacity(1000000000000ull);
 		xvs_qos_service(w0, snap);
 		for (unsigned b = 0; b < 8; b++) {
@@ -539,6 +547,11 @@ test_qos_dp_direct_mixed_same_picks(void **state)
 			xvs_qos_service(w0, snap);
 		}
 		assert_int_equal(n_sent, 8 * XVS_BURST);
+		for (unsigned i = 0; i < n_sent; i++)
+			if (sent_pcp[i] != (sent_cls[i] == 2 ? 5 : -1))
+				fail_msg("%s: frame %u of class %u left with priority %d",
+					 run == 0 ? "direct" : "queued", sent_seq[i], sent_cls[i],
+					 sent_pcp[i]);
 		if (run == 0) {
 			memcpy(seq_a, sent_seq, sizeof(seq_a));
 			memcpy(cls_a, sent_cls, sizeof(cls_a));
@@ -579,6 +592,9 @@ test_qos_dp_direct_mixed_same_picks(void **state)
 		}
 		assert_true(snap->port[1].qos->sched.vtime == vtime_a);
 	}
+	pl->wire_len = false;
+	pl->pcp[2] = -1;
+	pl->any_pcp = false;
 }
 
 /* A paced port: bursts of several classes sent direct while the bucket
