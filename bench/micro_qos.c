@@ -301,7 +301,6 @@ main(int argc, char **argv)
 		pl->rules[i].cls = (uint8_t)(i + 1);
 	}
 	pl->n_rules = N_RULES;
-	pl->need_l34 = true;
 	if (xvs_qos_classifier_build(&pl->classifier, pl->rules, pl->n_rules, &err) < 0)
 		return 1;
 	pl->qlimit_bytes = 1u << 30;

@@ -739,6 +739,13 @@ MUTANTS = [
        "#define XVS_QOS_PORT_BLOCKS (2 * XVS_QOS_RULE_BITS)")],
      [unit("test_qos")]),
 
+    ("qos-l34-without-dscp", "QoS reads the header beyond the metadata word only for "
+     "port rules, so a rule set on DSCP without one on ports sees every frame as DSCP 0",
+     [("src/core/qos.h",
+       "#define XVS_QOS_USES_L34 (XVS_QOS_USES_DSCP | XVS_QOS_USES_SPORT | XVS_QOS_USES_DPORT)",
+       "#define XVS_QOS_USES_L34 (XVS_QOS_USES_SPORT | XVS_QOS_USES_DPORT)")],
+     [[str(BUILD / "test_qos_dp")]]),
+
     ("qos-l2-first-fragment-ports", "the L2 stage classifies a first IPv4 fragment by its "
      "ports, which the metadata does not give it",
      [("src/dp/qos_egress.h",

@@ -219,6 +219,8 @@ struct xvs_qos_classifier {
 #define XVS_QOS_USES_PROTO 4u
 #define XVS_QOS_USES_SPORT 8u
 #define XVS_QOS_USES_DPORT 16u
+/* fields read from the header beyond the metadata word (qos_egress.h) */
+#define XVS_QOS_USES_L34 (XVS_QOS_USES_DSCP | XVS_QOS_USES_SPORT | XVS_QOS_USES_DPORT)
 
 /* Compile rules[0..n) into c. -EINVAL when n > XVS_QOS_RULE_BITS. */
 int xvs_qos_classifier_build(struct xvs_qos_classifier *c, const struct xvs_qos_match *rules,

@@ -209,7 +209,6 @@ plan_build(const struct xvs_port *eg, struct xvs_qos_plan *pl, struct xvs_err *e
 		m = &pl->rules[pl->n_rules++];
 		*m = t->m;
 		m->cls = (uint8_t)(cfg->n_classes - 1);
-		pl->need_l34 |= m->dscp_mask != 0 || m->port_lo != 0 || m->port_hi != 0;
 		if (xvs_qos_match_validate(m, cfg->n_classes, &e) < 0)
 			return xvs_err_set(err, e.code, "port %s: class %s: %s", ec->name, t->name,
 					   e.msg);

@@ -88,8 +88,6 @@ struct xvs_qos_plan {
 	uint32_t n_rules;
 	struct xvs_qos_match rules[XVS_QOS_RULES_MAX]; /* traffic classes, in order */
 	struct xvs_qos_classifier classifier; /* rules compiled (xvs_qos_classifier_build) */
-	bool need_l34;                  /* a rule reads DSCP or ports (header bytes; the
-					 * protocol is in the metadata word) */
 	uint8_t src_cls[XVS_QOS_MAX_PORTS]; /* class of frames from a source slot; 0: rules */
 	int8_t pcp[XVS_QOS_MAX_CLASSES];    /* 802.1p priority to mark, -1: leave */
 	bool any_pcp;                   /* some class marks */
@@ -163,7 +161,7 @@ xvs_qos_classify_w1(const struct xvs_qos_plan *pl, uint64_t w1, const uint8_t *d
 		.proto = (uint8_t)(w1 >> 16),
 	};
 
-	if (k.is_ip && pl->need_l34) {
+	if (k.is_ip && (pl->classifier.uses & XVS_QOS_USES_L34)) {
 		/* RFC 2474: DSCP is the upper 6 bits of the IPv4 TOS byte and
 		 * of the IPv6 traffic class (bits 4-11 of the first word). */
 		if (l3_off + 2u <= len)
@@ -194,7 +192,7 @@ xvs_qos_classify_l2(const struct xvs_qos_plan *pl, const struct rte_mbuf *m,
 
 	if (c != 0 || pl->n_rules == 0)
 		return c;
-	if (likely(l2->ethertype == XVS_ETYPE_IPV4) && pl->need_l34) {
+	if (likely(l2->ethertype == XVS_ETYPE_IPV4) && (pl->classifier.uses & XVS_QOS_USES_L34)) {
 		/* IPv4, the common case: the fields xvs_meta_w1 would give
 		 * (the same checks of RFC 791), read once, without packing
 		 * them into metadata the classifier then unpacks. */

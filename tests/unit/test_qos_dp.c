@@ -131,7 +131,6 @@ setup(void **state)
 	pl->rules[0].cls = 1;
 	pl->rules[1].cls = 2;
 	pl->n_rules = 2;
-	pl->need_l34 = true;
 	rules_changed();
 	pl->qlimit_bytes = 1u << 30;
 	xvs_qos_port_free(snap->port[1].qos);
@@ -680,32 +679,50 @@ test_qos_dp_segments_keep_their_class(void **state)
 	assert_int_equal(snap->port[1].qos->ctr[2].sent_frames, n_sent);
 }
 
-/* The L2 stage's classifier (xvs_qos_classify_l2, its own IPv4 parse)
- * gives every frame the class the flush gives it from its metadata
- * (xvs_meta_w1, xvs_qos_classify_w1): random IPv4 headers (versions,
- * header and total lengths, fragments, protocols, DSCP, ports), IPv6,
- * tagged frames, truncated frames, under rules on each field. */
-static void
-test_qos_dp_l2_class_is_the_metadata_class(void **state)
+/* The class of a frame from the packet parser (xvs_parse_flow) by the rule
+ * walk (xvs_qos_classify, the definition): the L2 stage's classifier
+ * (xvs_qos_classify_l2, its own IPv4 read) and the flush's from the
+ * metadata (xvs_meta_w1, xvs_qos_classify_w1) both give it. */
+static uint8_t
+class_by_rules(const uint8_t *d, uint32_t len, const struct xvs_l2 *l2)
 {
-	static const char *const rules[] = {"dscp 46", "tcp dport 6600", "udp sport 1000-1999",
-					    "proto 47", "pcp 5", "udp dport 300-40000"};
+	struct xvs_qos_pkt p = {.has_pcp = l2->tagged, .pcp = l2->pcp};
+	struct xvs_flow f;
+	const uint8_t *ip = d + l2->l3_off;
+
+	memset(&f, 0, sizeof(f));
+	if (xvs_parse_flow(d, len, l2, &f) == 0 && f.l3 != 0) {
+		p.is_ip = true;
+		p.proto = f.proto;
+		/* RFC 2474: the upper 6 bits of the TOS byte / traffic class */
+		p.dscp = f.l3 == 4 ? (uint8_t)(ip[1] >> 2) :
+				     (uint8_t)(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
+		p.has_ports = f.has_ports;
+		p.sport = rte_be_to_cpu_16(f.sport);
+		p.dport = rte_be_to_cpu_16(f.dport);
+	}
+	return xvs_qos_classify(pl->rules, pl->n_rules, &p);
+}
+
+/* Classify random frames (a fixed seed) under rules[0..n) (class r + 1
+ * for rule r) three ways, which must agree; per_class[c]: frames of class c. */
+static void
+classes_agree(const char *const *rules, unsigned n, unsigned frames, unsigned *per_class)
+{
 	uint64_t seed = 0x2545f4914f6cdd1dull;
-	unsigned per_class[8] = {0};
 	struct xvs_err err;
 
-	(void)state;
-	pl->cfg.n_classes = 7;
-	for (unsigned c = 0; c < 7; c++)
+	pl->cfg.n_classes = n + 1;
+	for (unsigned c = 0; c <= n; c++)
 		pl->cfg.cls[c].weight = 1;
-	for (unsigned r = 0; r < RTE_DIM(rules); r++) {
+	for (unsigned r = 0; r < n; r++) {
 		assert_int_equal(xvs_qos_match_parse(rules[r], &pl->rules[r], &err), 0);
 		pl->rules[r].cls = (uint8_t)(r + 1);
 	}
-	pl->n_rules = RTE_DIM(rules);
+	pl->n_rules = n;
 	rules_changed();
 #define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33)
-	for (unsigned t = 0; t < 200000; t++) {
+	for (unsigned t = 0; t < frames; t++) {
 		uint8_t d[128] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
 		bool tag = RND() % 4 == 0, v6 = RND() % 8 == 0;
 		unsigned o = tag ? 18 : 14, len;
@@ -758,17 +775,38 @@ test_qos_dp_l2_class_is_the_metadata_class(void **state)
 		a = xvs_qos_classify_l2(pl, m, &l2, 0);
 		w1 = xvs_meta_w1(d, len, &l2, l2.tagged ? XVS_META_TAGGED : 0, l2.pcp);
 		b = xvs_qos_classify_w1(pl, w1, d, len);
-		if (a != b)
-			fail_msg("frame %u (len %u): class %u from the L2 stage, %u from its metadata",
-				 t, len, a, b);
+		if (a != b || a != class_by_rules(d, len, &l2))
+			fail_msg("frame %u (len %u): class %u from the L2 stage, %u from its metadata, "
+				 "%u by the rules", t, len, a, b, class_by_rules(d, len, &l2));
 		per_class[a]++;
 		rte_pktmbuf_free(m);
 	}
 #undef RND
+}
+
+/* Random IPv4 headers (versions, header and total lengths, fragments,
+ * protocols, DSCP, ports), IPv6, tagged frames, truncated frames: the L2
+ * stage's class, the metadata's and the rule walk's are one, under rules on
+ * each field, and under rules that read no port (the L2 stage's own IPv4
+ * read is for rules on ports or DSCP). */
+static void
+test_qos_dp_l2_class_is_the_metadata_class(void **state)
+{
+	static const char *const rules[] = {"dscp 46", "tcp dport 6600", "udp sport 1000-1999",
+					    "proto 47", "pcp 5", "udp dport 300-40000"};
+	static const char *const no_ports[] = {"dscp 46", "proto 47", "pcp 5"};
+	unsigned per_class[8] = {0};
+
+	(void)state;
+	classes_agree(rules, RTE_DIM(rules), 200000, per_class);
 	for (unsigned c = 0; c < 7; c++) {
 		print_message("# class %u: %u frames\n", c, per_class[c]);
 		assert_true(per_class[c] > 1000);
 	}
+	memset(per_class, 0, sizeof(per_class));
+	classes_agree(no_ports, RTE_DIM(no_ports), 50000, per_class);
+	for (unsigned c = 0; c < 4; c++)
+		assert_true(per_class[c] > 1000);
 }
 
 int
