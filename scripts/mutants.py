@@ -746,11 +746,18 @@ MUTANTS = [
        "#define XVS_QOS_USES_L34 (XVS_QOS_USES_SPORT | XVS_QOS_USES_DPORT)")],
      [[str(BUILD / "test_qos_dp")]]),
 
+    ("ipv4-header-total-below-ihl", "an IPv4 header whose total length is shorter than the "
+     "header itself is taken as IP (by the parser, the metadata and QoS alike)",
+     [("src/core/pkt_parse.h",
+       "\treturn *ihl >= 20 && *tot >= *ihl && *tot <= len - off;",
+       "\treturn *ihl >= 20 && *tot <= len - off;")],
+     [unit("test_pkt_parse")]),
+
     ("qos-l2-first-fragment-ports", "the L2 stage classifies a first IPv4 fragment by its "
      "ports, which the metadata does not give it",
      [("src/dp/qos_egress.h",
-       "\t\t\t\tif ((xvs_rd16(ip + 6) & 0x3fff) == 0 &&",
-       "\t\t\t\tif ((xvs_rd16(ip + 6) & 0x1fff) == 0 &&")],
+       "\t\t\tif ((xvs_rd16(ip + 6) & 0x3fff) == 0 && xvs_l4_has_ports(k.proto, tot - ihl)) {",
+       "\t\t\tif ((xvs_rd16(ip + 6) & 0x1fff) == 0 && xvs_l4_has_ports(k.proto, tot - ihl)) {")],
      [[str(BUILD / "test_qos_dp")]]),
 
     ("qos-all-big-frames", "a burst with a frame of FRAME_MAX or more is taken whole, "

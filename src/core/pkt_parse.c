@@ -14,13 +14,8 @@
 
 #include "pkt_parse.h"
 
-#define IPV4_MIN_HLEN 20
 #define IPV6_HLEN 40
-#define TCP_MIN_HLEN 20
-#define UDP_HLEN 8
 #define IPPROTO_HOPOPTS_ 0
-#define IPPROTO_TCP_ 6
-#define IPPROTO_UDP_ 17
 #define IPPROTO_ROUTING_ 43
 #define IPPROTO_FRAGMENT_ 44
 #define IPPROTO_DSTOPTS_ 60
@@ -48,19 +43,11 @@ xvs_parse_reason_name(int reason)
 static void
 parse_l4(const uint8_t *frame, uint32_t off, uint32_t end, struct xvs_flow *flow)
 {
-	uint32_t need;
-
 	/* l4_off is 16 bits: a header further in cannot be described. */
 	if (off > UINT16_MAX)
 		return;
 	flow->l4_off = (uint16_t)off;
-	if (flow->proto == IPPROTO_TCP_)
-		need = TCP_MIN_HLEN;
-	else if (flow->proto == IPPROTO_UDP_)
-		need = UDP_HLEN;
-	else
-		return;
-	if (end < off || end - off < need)
+	if (end < off || !xvs_l4_has_ports(flow->proto, end - off))
 		return;
 	memcpy(&flow->sport, frame + off, 2);
 	memcpy(&flow->dport, frame + off + 2, 2);
@@ -74,15 +61,7 @@ parse_ipv4(const uint8_t *frame, uint32_t len, uint32_t off, struct xvs_flow *fl
 	uint32_t ihl, tot_len;
 	uint16_t frag;
 
-	if (len - off < IPV4_MIN_HLEN)
-		return -EINVAL;
-	if ((ip[0] >> 4) != 4)
-		return -EINVAL;
-	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-	tot_len = xvs_rd16(ip + 2);
-	/* RFC 791: IHL counts 32-bit words, minimum 5; the total length covers
-	 * the header. Trailing Ethernet padding beyond tot_len is allowed. */
-	if (ihl < IPV4_MIN_HLEN || tot_len < ihl || tot_len > len - off)
+	if (!xvs_ipv4_header(frame, len, off, &ihl, &tot_len))
 		return -EINVAL;
 
 	flow->l3 = 4;

@@ -53,6 +53,31 @@ xvs_rd16(const uint8_t *p)
 	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
 }
 
+/* The IPv4 header at frame[off..len) as RFC 791 has it: version 4, IHL at
+ * least 5 words, a total length that covers the header and lies within the
+ * frame (trailing Ethernet padding allowed). Its length in *ihl and the
+ * datagram's in *tot, or false: the frame is not IP to whoever asks. The
+ * one check of the parser, the packet metadata and QoS's own read. */
+static inline bool
+xvs_ipv4_header(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t *ihl, uint32_t *tot)
+{
+	const uint8_t *ip = frame + off;
+
+	if (len < off + 20 || (ip[0] >> 4) != 4)
+		return false;
+	*ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	*tot = xvs_rd16(ip + 2);
+	return *ihl >= 20 && *tot >= *ihl && *tot <= len - off;
+}
+
+/* Does an unfragmented datagram of protocol proto with l4_len bytes after
+ * its IP header carry ports? TCP with its 20-byte header, UDP with its 8. */
+static inline bool
+xvs_l4_has_ports(uint8_t proto, uint32_t l4_len)
+{
+	return (proto == 6 && l4_len >= 20) || (proto == 17 && l4_len >= 8);
+}
+
 /* Parse the Ethernet header (and at most one 802.1Q tag) of frame[0..len).
  * Returns XVS_PARSE_OK and fills *out, or a reason code (out is then
  * unspecified). Thread-safe, no side effects. Inline: it runs per frame. */

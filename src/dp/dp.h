@@ -494,13 +494,9 @@ xvs_meta_w1(const uint8_t *d, uint32_t len, const struct xvs_l2 *l2, uint8_t fla
 		memcpy(&w, (const uint8_t *)&t + 8, 8);
 		return w;
 	}
-	/* The checks of pkt_parse.c's parse_ipv4 (RFC 791): a header that
-	 * fails them leaves the frame "not IP" for the stages. */
-	if (len < off + 20 || (ip[0] >> 4) != 4)
-		return base | (uint64_t)flags << 24;
-	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-	tot = xvs_rd16(ip + 2);
-	if (ihl < 20 || tot < ihl || tot > len - off)
+	/* A header that fails RFC 791's checks leaves the frame "not IP"
+	 * for the stages. */
+	if (!xvs_ipv4_header(d, len, off, &ihl, &tot))
 		return base | (uint64_t)flags << 24;
 	proto = ip[9];
 	frag = xvs_rd16(ip + 6);
@@ -510,7 +506,7 @@ xvs_meta_w1(const uint8_t *d, uint32_t len, const struct xvs_l2 *l2, uint8_t fla
 		if ((frag & 0x1fff) != 0)
 			l4_off = 0;
 	} else {
-		if ((proto == 6 && tot - ihl >= 20) || (proto == 17 && tot - ihl >= 8))
+		if (xvs_l4_has_ports(proto, tot - ihl))
 			flags |= XVS_META_HAS_PORTS;
 		if (xvs_meta_guard_clean(d, 4, proto, flags, l4_off))
 			flags |= XVS_META_GUARD_CLEAN;

@@ -194,26 +194,20 @@ xvs_qos_classify_l2(const struct xvs_qos_plan *pl, const struct rte_mbuf *m,
 		return c;
 	if (likely(l2->ethertype == XVS_ETYPE_IPV4) && (pl->classifier.uses & XVS_QOS_USES_L34)) {
 		/* IPv4, the common case: the fields xvs_meta_w1 would give
-		 * (the same checks of RFC 791), read once, without packing
-		 * them into metadata the classifier then unpacks. */
+		 * (its checks), read once, without packing them into metadata
+		 * the classifier then unpacks. */
 		const uint8_t *ip = d + l2->l3_off;
-		uint32_t off = l2->l3_off, ihl, tot;
 		struct xvs_qos_pkt k = {.has_pcp = l2->tagged, .pcp = l2->pcp};
+		uint32_t ihl, tot;
 
-		if (len >= off + 20 && (ip[0] >> 4) == 4) {
-			ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-			tot = xvs_rd16(ip + 2);
-			if (ihl >= 20 && tot >= ihl && tot <= len - off) {
-				k.is_ip = true;
-				k.proto = ip[9];
-				k.dscp = (uint8_t)(ip[1] >> 2);
-				if ((xvs_rd16(ip + 6) & 0x3fff) == 0 &&
-				    ((k.proto == 6 && tot - ihl >= 20) ||
-				     (k.proto == 17 && tot - ihl >= 8))) {
-					k.has_ports = true;
-					k.sport = xvs_rd16(ip + ihl);
-					k.dport = xvs_rd16(ip + ihl + 2);
-				}
+		if (xvs_ipv4_header(d, len, l2->l3_off, &ihl, &tot)) {
+			k.is_ip = true;
+			k.proto = ip[9];
+			k.dscp = (uint8_t)(ip[1] >> 2);
+			if ((xvs_rd16(ip + 6) & 0x3fff) == 0 && xvs_l4_has_ports(k.proto, tot - ihl)) {
+				k.has_ports = true;
+				k.sport = xvs_rd16(ip + ihl);
+				k.dport = xvs_rd16(ip + ihl + 2);
 			}
 		}
 		return xvs_qos_classifier_run(&pl->classifier, &k);
