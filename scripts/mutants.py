@@ -770,8 +770,8 @@ MUTANTS = [
     ("qos-all-tag-wrap", "a burst taken whole whose class's tag moves 2^62 or more "
      "(absolute mode, a class without a minimum) is compared after the tags wrapped",
      [("src/core/qos.c",
-       "(acc[i] >> 40) * extra >= TAG_AHEAD_MAX / c->inv_w)",
-       "(acc[i] >> 40) * extra >= UINT64_MAX)")],
+       "\t\tif (c->inv_w != 0 && chg[i] >= TAG_AHEAD_MAX / c->inv_w)",
+       "\t\tif (c->inv_w != 0 && chg[i] >= UINT64_MAX)")],
      [unit("test_qos")]),
 
     ("qos-whole-no-wire-len", "a burst the owner sends whole is charged without the 24 "

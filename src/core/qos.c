@@ -630,19 +630,36 @@ burst_one_class(struct xvs_qos_sched *s, const struct xvs_qos_backlog *b, uint32
 	return true;
 }
 
+/* xvs_qos_pick_all's sums: frames (from bit 40 on) and bytes in one word,
+ * one add per frame. n x FRAME_MAX < 2^40: the bytes never reach the
+ * frames. */
+#define ACC_FRAME (1ull << 40)
+
+static inline uint64_t
+acc_bytes(uint64_t a)
+{
+	return a & (ACC_FRAME - 1);
+}
+
+/* What a sum is charged: its bytes and extra per frame. */
+static inline uint64_t
+acc_charge(uint64_t a, uint32_t extra)
+{
+	return acc_bytes(a) + (a / ACC_FRAME) * extra;
+}
+
 bool
 xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *len,
 		 uint32_t n, uint32_t extra, uint64_t now_ns, struct xvs_qos_sent *sent)
 {
-	/* Frames (bits 40 on) and bytes in one word, for the burst (sum)
-	 * and per class (acc, walked again only when there are several): one
-	 * add per frame, in a register for a burst of one class. A frame's
-	 * charge is its length + extra, below FRAME_MAX (a longer one
-	 * declines: the picks clip it), so a class's tag moves by inv_w x its
-	 * bytes + extra x frames, and the bucket by the burst's. */
-	uint64_t acc[XVS_QOS_MAX_CLASSES], fin[XVS_QOS_MAX_CLASSES], sum = 0;
+	/* The burst's sum, and each class's (acc: walked again only when
+	 * there are several; a burst of one class stays in a register). A
+	 * frame's charge is its length + extra, below FRAME_MAX (a longer
+	 * one declines: the picks clip it), so a class's tag moves by inv_w x
+	 * its charge, and the bucket by the burst's. */
+	uint64_t acc[XVS_QOS_MAX_CLASSES], chg[XVS_QOS_MAX_CLASSES], fin[XVS_QOS_MAX_CLASSES];
+	uint64_t sum = 0;
 	uint32_t seen = 0, last, big = 0;
-	uint64_t total;
 	struct xvs_qos_tb port;
 	int64_t cost;
 
@@ -655,7 +672,7 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 			return false;
 		big |= len[i] >= FRAME_MAX - extra;
 		seen |= 1u << c;
-		sum += (uint64_t)1 << 40 | len[i];
+		sum += ACC_FRAME | len[i];
 	}
 	if (big != 0 || extra >= FRAME_MAX)
 		return false;
@@ -665,7 +682,7 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 		for (uint32_t m = seen; m != 0; m &= m - 1)
 			acc[__builtin_ctz(m)] = 0;
 		for (uint32_t i = 0; i < n; i++)
-			acc[cls[i]] += (uint64_t)1 << 40 | len[i];
+			acc[cls[i]] += ACC_FRAME | len[i];
 	}
 	for (uint32_t m = seen; m != 0; m &= m - 1) {
 		uint32_t i = (uint32_t)__builtin_ctz(m);
@@ -677,12 +694,11 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 		 * class without a minimum beside large ones has a huge inv_w)
 		 * would make the comparison of the tags below wrap: the picks,
 		 * frame by frame, decide then. */
-		if (c->inv_w != 0 &&
-		    (acc[i] & ((1ull << 40) - 1)) + (acc[i] >> 40) * extra >= TAG_AHEAD_MAX / c->inv_w)
+		chg[i] = acc_charge(acc[i], extra);
+		if (c->inv_w != 0 && chg[i] >= TAG_AHEAD_MAX / c->inv_w)
 			return false;
 	}
-	total = (sum & ((1ull << 40) - 1)) + (sum >> 40) * extra;
-	cost = tb_cost((uint32_t)total); /* n x FRAME_MAX < 2^32 */
+	cost = tb_cost((uint32_t)acc_charge(sum, extra)); /* n x FRAME_MAX < 2^32 */
 	port = s->port;
 	tb_refill(&port, now_ns);
 	if (port.rate_bps != 0 && port.tokens < cost)
@@ -699,8 +715,7 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 		}
 		if (!c->active)
 			rejoin(s, c);
-		fin[i] = c->finish + ((acc[i] & ((1ull << 40) - 1)) + (acc[i] >> 40) * extra) *
-					     c->inv_w;
+		fin[i] = c->finish + chg[i] * c->inv_w;
 	}
 	/* The last pick: the largest tag, of equal ones the highest class. Every
 	 * class's frames ran out; the loop looked again at all but that one's. */
@@ -716,15 +731,14 @@ xvs_qos_pick_all(struct xvs_qos_sched *s, const uint8_t *cls, const uint32_t *le
 	for (uint32_t m = seen; m != 0; m &= m - 1) {
 		uint32_t i = (uint32_t)__builtin_ctz(m);
 		struct xvs_qos_class *c = &s->cls[i];
-		uint64_t frames = acc[i] >> 40, bytes = acc[i] & ((1ull << 40) - 1);
 
 		c->finish = fin[i];
-		c->sent_bytes += bytes + frames * extra;
-		c->sent_frames += frames;
+		c->sent_bytes += chg[i];
+		c->sent_frames += acc[i] / ACC_FRAME;
 		c->active = i == last;
 		if (sent != NULL) {
-			sent->frames[i] = (uint32_t)frames;
-			sent->bytes[i] = bytes;
+			sent->frames[i] = (uint32_t)(acc[i] / ACC_FRAME);
+			sent->bytes[i] = acc_bytes(acc[i]);
 		}
 	}
 	s->vtime = fin[last];
