@@ -298,7 +298,8 @@ const char qos_options_help[] =
 	"  0: the link's reported speed). Classes: the default flow (switch set\n"
 	"  default-flow-weight=N or default-flow-min-bw=R), every port with min-bw-weight=N,\n"
 	"  min-bw=R or max-bw=R (its frames), and traffic classes matched by\n"
-	"  \"tcp|udp|sctp|proto N pcp LIST dscp LIST dport N[-M] sport N[-M]\". Minimums are\n"
-	"  weights or absolutes as switch set bandwidth-mode=weight|absolute|none says;\n"
+	"  \"tcp|udp|sctp|proto N pcp LIST dscp LIST dport N[-M] sport N[-M]\" (ports of tcp\n"
+	"  and udp). Minimums are weights or absolutes as switch set\n"
+	"  bandwidth-mode=weight|absolute|none says;\n"
 	"  caps (max-bw) hold even on an idle link; pcp=P marks 802.1p on egress; strict=L\n"
 	"  (1-8) serves a class before every weighted one (ETS strict priority).\n";

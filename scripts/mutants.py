@@ -753,6 +753,13 @@ MUTANTS = [
        "\treturn *ihl >= 20 && *tot <= len - off;")],
      [unit("test_pkt_parse")]),
 
+    ("qos-sctp-ports-accepted", "a QoS rule on SCTP ports, which the datapath never reads, "
+     "is accepted and matches nothing",
+     [("src/core/pkt_parse.h",
+       "\treturn proto == 6 || proto == 17;",
+       "\treturn proto == 6 || proto == 17 || proto == 132;")],
+     [unit("test_qos")]),
+
     ("qos-l2-first-fragment-ports", "the L2 stage classifies a first IPv4 fragment by its "
      "ports, which the metadata does not give it",
      [("src/dp/qos_egress.h",

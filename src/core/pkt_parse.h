@@ -70,6 +70,14 @@ xvs_ipv4_header(const uint8_t *frame, uint32_t len, uint32_t off, uint32_t *ihl,
 	return *ihl >= 20 && *tot >= *ihl && *tot <= len - off;
 }
 
+/* The IP protocols whose ports xvs reads (for flows, ACLs, QoS): TCP and
+ * UDP. */
+static inline bool
+xvs_l4_proto_has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17;
+}
+
 /* Does an unfragmented datagram of protocol proto with l4_len bytes after
  * its IP header carry ports? TCP with its 20-byte header, UDP with its 8. */
 static inline bool

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pkt_parse.h"
 #include "qos.h"
 
 /* Virtual time per byte of a class of normalized weight w is VSCALE / w.
@@ -193,12 +194,6 @@ bad:
 
 /* ---- Classifier. ---------------------------------------------------------- */
 
-static bool
-proto_has_ports(uint8_t proto)
-{
-	return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136;
-}
-
 int
 xvs_qos_match_validate(const struct xvs_qos_match *m, uint32_t n_classes,
 		       struct xvs_err *err)
@@ -210,9 +205,11 @@ xvs_qos_match_validate(const struct xvs_qos_match *m, uint32_t n_classes,
 	if (ports && m->port_lo > m->port_hi)
 		return xvs_err_set(err, -EINVAL, "qos match: port range %u-%u is empty "
 				   "(matches nothing)", m->port_lo, m->port_hi);
-	if (ports && m->proto != 0 && !proto_has_ports(m->proto))
-		return xvs_err_set(err, -EINVAL, "qos match: IP protocol %u has no ports "
-				   "(matches nothing)", m->proto);
+	/* The ports the datapath reads (pkt_parse.h): a rule on another
+	 * protocol's ports (SCTP, DCCP, UDP-Lite) would match nothing. */
+	if (ports && m->proto != 0 && !xvs_l4_proto_has_ports(m->proto))
+		return xvs_err_set(err, -EINVAL, "qos match: ports of IP protocol %u are not "
+				   "read, only those of tcp and udp (matches nothing)", m->proto);
 	return 0;
 }
 
@@ -396,7 +393,7 @@ xvs_qos_match_parse(const char *s, struct xvs_qos_match *m, struct xvs_err *err)
 		return xvs_err_set(err, -EINVAL, "qos match: empty (it would match every frame; "
 				   "the default flow already does)");
 	if ((m->port_lo != 0 || m->port_hi != 0) && m->proto == 0)
-		return xvs_err_set(err, -EINVAL, "qos match: a port needs tcp, udp or sctp");
+		return xvs_err_set(err, -EINVAL, "qos match: a port needs tcp or udp");
 	return xvs_qos_match_validate(m, 1, err);
 }
 

@@ -144,7 +144,8 @@ int xvs_qos_match_validate(const struct xvs_qos_match *m, uint32_t n_classes,
 /* Parse a match as an operator writes it, tokens separated by spaces, every
  * one must hold: "tcp" | "udp" | "sctp" | "proto N" (IP protocol), "pcp
  * LIST" (802.1p priorities 0-7), "dscp LIST" (0-63), "dport N[-M]" or "sport
- * N[-M]" (L4 port or range; needs tcp, udp or sctp), where LIST is N[,N...].
+ * N[-M]" (L4 port or range; needs tcp or udp, whose ports alone the
+ * datapath reads), where LIST is N[,N...].
  * For example "tcp dport 6600" (Live Migration), "tcp dport 445" (SMB),
  * "pcp 3", "udp dport 3343". m->cls is left 0. Returns 0, or -EINVAL naming
  * the token and the rule; an empty match (matches everything) is refused. */

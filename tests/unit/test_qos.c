@@ -822,12 +822,17 @@ test_rate_and_match_parse(void **state)
 	assert_true(m.dscp_mask == ((1ull << 46) | (7ull << 10)));
 	assert_int_equal(xvs_qos_match_parse("pcp 3,5", &m, &err), 0);
 	assert_int_equal(m.pcp_mask, (1u << 3) | (1u << 5));
-	assert_int_equal(xvs_qos_match_parse("proto 132 dport 9", &m, &err), 0);
+	assert_int_equal(xvs_qos_match_parse("sctp", &m, &err), 0);
 	assert_int_equal(m.proto, 132);
 	/* matching nothing, or everything, or not understood */
 	assert_int_equal(xvs_qos_match_parse("tcp dport 10-5", &m, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "empty"));
 	assert_int_equal(xvs_qos_match_parse("proto 1 dport 5", &m, &err), -EINVAL);
+	/* ports the datapath does not read: SCTP, DCCP, UDP-Lite */
+	assert_int_equal(xvs_qos_match_parse("sctp dport 3868", &m, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "matches nothing"));
+	assert_int_equal(xvs_qos_match_parse("proto 33 sport 5", &m, &err), -EINVAL);
+	assert_int_equal(xvs_qos_match_parse("proto 136 dport 5", &m, &err), -EINVAL);
 	assert_int_equal(xvs_qos_match_parse("dport 5", &m, &err), -EINVAL);
 	assert_int_equal(xvs_qos_match_parse("", &m, &err), -EINVAL);
 	assert_int_equal(xvs_qos_match_parse("icmp", &m, &err), -EINVAL);
@@ -915,7 +920,7 @@ test_classify(void **state)
 	assert_int_equal(xvs_qos_match_validate(&bad1, 7, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "empty"));
 	assert_int_equal(xvs_qos_match_validate(&bad2, 7, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "no ports"));
+	assert_non_null(strstr(e.msg, "only those of tcp and udp"));
 	assert_int_equal(xvs_qos_match_validate(&bad3, 7, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "does not exist"));
 }
