@@ -418,7 +418,7 @@ main(int argc, char **argv)
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0)
 		return 1;
 	xvs_dp.tsc_hz = rte_get_tsc_hz();
-	mp = rte_pktmbuf_pool_create("bench", 12288, 0, XVS_MBUF_PRIV_SIZE,
+	mp = rte_pktmbuf_pool_create("bench", 12288, 256, XVS_MBUF_PRIV_SIZE,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	w = rte_zmalloc("w", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	s = rte_zmalloc("s", sizeof(*s), RTE_CACHE_LINE_SIZE);
