@@ -47,6 +47,16 @@ print_workers(json_t *r)
 		       json_real_value(json_object_get(w, "rx_pps")), i(w, "rx_packets"),
 		       i(w, "tx_packets"), qs[0] ? qs : "-");
 	}
+	/* The policy flow cache, where some worker has used it. */
+	json_array_foreach(json_object_get(r, "workers"), idx, w) {
+		json_t *fc = json_object_get(w, "flow_cache");
+
+		if (fc == NULL || i(fc, "hits") + i(fc, "misses") + i(fc, "bypassed_bursts") == 0)
+			continue;
+		printf("worker %lld flow cache: %lld hits, %lld misses, %lld inserts, "
+		       "%lld bursts bypassed\n", i(w, "worker"), i(fc, "hits"), i(fc, "misses"),
+		       i(fc, "inserts"), i(fc, "bypassed_bursts"));
+	}
 }
 
 /* ---- top ----
@@ -527,7 +537,7 @@ run_top(const struct cmd *c, const char *sock, bool as_json, int argc, char **ar
 }
 
 const struct cmd top_cmds[] = {
-	{{"worker", "stats"}, "worker.stats", ARGS_NONE, "", "per-worker load and queues",
+	{{"worker", "stats"}, "worker.stats", ARGS_NONE, "", "per-worker load, queues and policy flow cache",
 	 print_workers},
 	{{"top", NULL}, "worker.stats", ARGS_NONE, "[--once] [--interval SECONDS]",
 	 "live per-worker load and rates, and QoS classes (q or Ctrl-C quits)", NULL, run_top},

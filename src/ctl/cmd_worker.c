@@ -13,6 +13,7 @@
 #include <rte_malloc.h>
 
 #include "cmd_util.h"
+#include "flow_cache.h"
 #include "log.h"
 #include "params.h"
 #include "xvsd.h"
@@ -79,6 +80,19 @@ m_worker_stats(json_t *params, json_t **result, struct xvs_err *err)
 		json_object_set_new(o, "sleep_cycles", json_integer((json_int_t)wk->sleep_tsc));
 		json_object_set_new(o, "queues", qs);
 		json_object_set_new(o, "queue_busy_pct", qb); /* per queue, as queue.show */
+		{
+			/* The policy flow cache (flow_cache.h): written by the
+			 * worker alone, read here without a lock (aligned
+			 * 64-bit words). */
+			struct xvs_fcache_stats fs;
+
+			xvs_fcache_stats(wk->fcache, &fs);
+			json_object_set_new(o, "flow_cache",
+					    json_pack("{s:I,s:I,s:I,s:I}", "hits", (json_int_t)fs.hits,
+						      "misses", (json_int_t)fs.misses, "inserts",
+						      (json_int_t)fs.inserts, "bypassed_bursts",
+						      (json_int_t)fs.bypass));
+		}
 		json_array_append_new(a, o);
 	}
 	*result = json_pack("{s:o}", "workers", a);
