@@ -468,6 +468,20 @@ MUTANTS = [
        "\t\tif (same == NULL && i > 0 && key_eq(keys[i], keys[start[nu - 1]]))")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("fcache-held-runs-no-key-eq", "held frames of one flow that the L2 stage's same[] did "
+     "not join each miss, are classified and take an entry of their own",
+     [("src/dp/flow_cache.c",
+       "\t\tif (i > 0 && hash[i] == hash[last] && key_eq(key[i], key[last]))",
+       "\t\tif (false && i > 0 && hash[i] == hash[last] && key_eq(key[i], key[last]))")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("fcache-held-same-shifted", "the flow cache joins a held frame to the run before it when "
+     "the frame before it was marked, not itself",
+     [("src/dp/flow_cache.c",
+       "\t\tif (i > 0 && same[i])\n\t\t\tcontinue;\n\t\tif (unlikely(!ok[i]))",
+       "\t\tif (i > 1 && same[i - 1])\n\t\t\tcontinue;\n\t\tif (unlikely(!ok[i]))")],
+     [[str(BUILD / "test_pipeline_dp")], unit("test_acl_dpdk")]),
+
     ("fcache-insert-copies", "a key already in the flow cache is written again into another "
      "way when a burst held its flow in two runs",
      [("src/dp/flow_cache.c",
@@ -538,10 +552,38 @@ MUTANTS = [
 
     ("fcache-key-without-macs", "the policy flow cache leaves the MACs out of its key "
      "also when an answer depends on them (mac_spoof, a MAC rule)",
-     [("src/dp/flow_cache.c",
-       "\tk[0] = macs ? ld64(d) : 0;",
-       "\tk[0] = 0;")],
+     [("src/dp/flow_cache.h",
+       "\t\tmemcpy(&a8, d, 8);     /* dst MAC, src MAC 0-1 */\n",
+       "")],
      [unit("test_acl_dpdk")]),
+
+    ("fcache-key-of-without-macs", "the L2 stage leaves the MACs out of the flow cache keys "
+     "it makes from the headers also when an answer depends on them",
+     [("src/dp/flow_cache.h",
+       "\t\tmemcpy(&a8, d, 8);\n\t\tmemcpy(&a4, d + 8, 4);\n\t}\n\tk1 = ",
+       "\t}\n\tk1 = ")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("fcache-key-of-dhcp", "the key the L2 stage makes from the headers takes a DHCP "
+     "server's reply (UDP from port 67) as one the flow cache answers",
+     [("src/dp/flow_cache.h",
+       "\t\tif (unlikely(ports == 0 || sport == 67 || dport == 68 ",
+       "\t\tif (unlikely(ports == 0 || dport == 68 ")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("fcache-key-of-fragment", "the key the L2 stage makes from the headers takes an IPv4 "
+     "fragment as one the flow cache answers",
+     [("src/dp/flow_cache.h",
+       "\tif (unlikely((xvs_rd16(ip + 6) & 0x3fff) != 0 || tot < 20",
+       "\tif (unlikely((xvs_rd16(ip + 6) & 0x1fff) != 0 || tot < 20")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("fcache-key-of-hash", "the L2 stage hashes a key without its addresses (another set "
+     "than the one the cache writes it to)",
+     [("src/dp/flow_cache.h",
+       "\th = xvs_fcache_crc(k2, xvs_fcache_crc(k1 ^ p4, 0));",
+       "\th = xvs_fcache_crc(k1 ^ p4, 0);")],
+     [[str(BUILD / "test_pipeline_dp")]]),
 
     ("acl-macs-unseen", "the flow cache is told an ACL matches no MAC when a rule does",
      [("src/dp/stages/acl.c",
@@ -558,8 +600,9 @@ MUTANTS = [
     ("meta-held-in-mbuf", "the L2 stage writes the metadata into the mbufs although the "
      "flow cache answers for the stages and nothing after reads it",
      [("src/dp/stage_l2.c",
-       "xvs_meta_fill_at(lazy ? &held[k] : xvs_meta(m), m, &c->l2,",
-       "xvs_meta_fill_at(xvs_meta(m), m, &c->l2,")],
+       "\t\t\t\t\tfhash[k] = hs;\n",
+       "\t\t\t\t\tfhash[k] = hs;\n\t\t\t\t\txvs_meta_fill_at(xvs_meta(m), m, &c->l2, "
+       "in_port, c->vid);\n")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-plan-ignores-mac-rules", "the flow cache leaves the MACs out of its key for "
@@ -576,32 +619,54 @@ MUTANTS = [
        "\t\tst->macs |= rules[i].has_remote_mac;")],
      [unit("test_acl_dpdk")]),
 
-    ("held-meta-wrong-index", "the L2 stage holds a frame's metadata at its index in the "
-     "burst as received, not among the frames kept (a runt dropped before it)",
+    ("held-meta-wrong-index", "the L2 stage keeps a frame's flow cache key and hash at its "
+     "index in the burst as received, not among the frames kept (a runt dropped before it)",
      [("src/dp/stage_l2.c",
-       "xvs_meta_fill_at(lazy ? &held[k] : xvs_meta(m), m, &c->l2,",
-       "xvs_meta_fill_at(lazy ? &held[i] : xvs_meta(m), m, &c->l2,")],
+       "\t\t\t\t\tfok[k] = xvs_fcache_key_of(fkey[k], &hs,",
+       "\t\t\t\t\tfok[k] = xvs_fcache_key_of(fkey[i], &hs,"),
+      ("src/dp/stage_l2.c", "\t\t\t\t\tfhash[k] = hs;", "\t\t\t\t\tfhash[i] = hs;")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
-    ("held-meta-dst-in-mbuf", "storm_limit's known-destination flag goes to the mbuf while "
-     "the metadata is held, so the flow cache never takes a burst",
+    ("held-storm-any-dst", "with storm_limit on, the flow cache answers for held frames to "
+     "an unknown destination too (storm_limit never counts them)",
      [("src/dp/stage_l2.c",
-       "\t\tstruct xvs_pkt_meta *md = held != NULL ? &held[i] : xvs_meta(pkts[i]);",
-       "\t\tstruct xvs_pkt_meta *md = xvs_meta(pkts[i]);")],
+       "\t\t\t\tfok[i] &= cls[i].dst_looked && cls[i].dst_found;",
+       "\t\t\t\tfok[i] &= cls[i].dst_looked;")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("lazy-meta-bypass-unwritten", "the stages run on a burst the flow cache could not "
      "answer without the metadata the L2 stage held out of the mbufs (lazy)",
      [("src/dp/pipeline_run.c",
-       "\tif (held != NULL)\n\t\tmeta_unhold(pkts, held, same, n);\n",
+       "\t\theld->write(held->ctx, NULL, n);\n\t\tmeta_unhold(",
+       "\t\tmeta_unhold(")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("held-arrays-unbuilt", "the burst's data and metadata arrays of a held burst are not "
+     "built when the flow cache has its metadata written (a miss)",
+     [("src/dp/pipeline_run.c",
+       "\tif (!h->built) {\n\t\tarrays_of(h->a, h->pkts, h->n, h->held->meta);",
+       "\tif (false) {\n\t\tarrays_of(h->a, h->pkts, h->n, h->held->meta);")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("lazy-meta-misses-unwritten", "the ACL classifies the flow cache's misses from the "
+     "metadata the L2 stage held back without having it written",
+     [("src/dp/flow_cache.c",
+       "\t\tif (held != NULL)\n\t\t\theld->write(held->ctx, miss, nm);\n",
        "")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("lazy-meta-stateful-unwritten", "the ACL's per-packet path behind the flow cache "
      "(stateful rules) reads a run's frames' metadata the L2 stage left unwritten",
      [("src/dp/flow_cache.c",
-       "\tif (lazy)\n\t\txvs_fcache_meta_runs(b->meta, b->pkts, same, b->n);\n",
-       "")],
+       "\t\txvs_fcache_meta_runs(b->meta, b->pkts, same, b->n);\n\t}\n",
+       "\t}\n")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
+    ("lazy-meta-stateful-held", "the ACL's per-packet path behind the flow cache reads the "
+     "metadata the L2 stage held back without having it written",
+     [("src/dp/flow_cache.c",
+       "\t\theld->write(held->ctx, NULL, b->n);\n\t\txvs_fcache_meta_runs(",
+       "\t\txvs_fcache_meta_runs(")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("lazy-meta-with-egress", "the L2 stage leaves a run's frames without metadata also "
@@ -648,22 +713,22 @@ MUTANTS = [
     ("fcache-guards-skip-flags", "the flow cache standing for the guards alone (no "
      "mac_spoof, no ACL) passes frames the guards would look at",
      [("src/dp/flow_cache.c",
-       "\t\tif (unlikely(md->l3 != 4 || (md->flags & need) != need)) {",
-       "\t\tif (unlikely(plan->acl >= 0 && (md->l3 != 4 || (md->flags & need) != need))) {")],
+       "\t\t\tif (held != NULL ? !held->ok[i] :",
+       "\t\t\tif (held != NULL ? false :")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-no-second-choice", "a flow whose set was full is written to another choice of "
      "set but never looked up there (it misses on every packet)",
      [("src/dp/flow_cache.c",
-       "\t\t\tif (set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[mrun[i]]))",
-       "\t\t\tif (false && set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[mrun[i]]))")],
+       "\t\t\tif (set_find(choice_of(set[i], c), kk[miss[i]], ep, &ans[mrun[i]]))",
+       "\t\t\tif (false && set_find(choice_of(set[i], c), kk[miss[i]], ep, &ans[mrun[i]]))")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-second-choice-wrong-run", "an answer found in a later choice of set goes to "
      "another run of the burst",
      [("src/dp/flow_cache.c",
-       "\t\t\tif (set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[mrun[i]]))",
-       "\t\t\tif (set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[i]))")],
+       "\t\t\tif (set_find(choice_of(set[i], c), kk[miss[i]], ep, &ans[mrun[i]]))",
+       "\t\t\tif (set_find(choice_of(set[i], c), kk[miss[i]], ep, &ans[i]))")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-forgets-spoof", "a flow cache entry passes a source mac_spoof drops",
@@ -1550,7 +1615,8 @@ MUTANTS = [
 
     ("dst-lookup-never-known", "the lookup before the ingress stages never tells storm_limit "
      "a destination is known",
-     [("src/dp/stage_l2.c", "(c->dst_found ? XVS_META_DST_KNOWN : 0)", "0")],
+     [("src/dp/stage_l2.c", "flags = md->flags | XVS_META_DST_LOOKED | (c->dst_found ? XVS_META_DST_KNOWN : 0);",
+       "flags = md->flags | XVS_META_DST_LOOKED;")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("acl-run-hits-once", "the ACL counts a run of packets with one answer as one hit",

@@ -592,29 +592,34 @@ uint16_t xvs_stages_run(struct xvs_worker *w, const struct xvs_snapshot *s,
  * (same may be NULL), for i > 0: frame i has frame i - 1's metadata and
  * policy key (the L2 stage compared their bytes), so the cache takes it
  * into i - 1's run without building its key. held (only with same, and
- * only where xvs_stages_lazy_ok; else NULL): the frames' metadata is not
- * in the mbufs but held[i] is frame i's, for the frames not of a run
- * (same[i] 0; a run's frames have none yet). The cache reads it there, and
- * it is written into the mbufs (runs included) before anything else reads
- * it; when the cache answers for every frame it never is, and the caller
- * must not read it (nothing after the ingress stages does unless
- * xvs_meta_for_egress or the snapshot has qos_ports): a line per frame
- * not written. With changed given,
+ * only where xvs_stages_lazy_ok; else NULL): the frames' metadata is held
+ * back by the caller (flow_cache.h struct xvs_held), which made their
+ * cache keys instead; it is written (held->meta, then into the mbufs, runs
+ * included) only where something reads it: the cache's misses, a burst the
+ * cache does not answer, the ACL's per-packet work. When the cache answers
+ * for every frame it never is, and the caller must not read it (nothing
+ * after the ingress stages does unless xvs_meta_for_egress or the snapshot
+ * has qos_ports): 32 bytes a frame neither made nor written. With changed
+ * given,
  * *changed tells whether any frame was dropped or modified, and orig and
  * mod are written only if so (a burst that passes untouched costs no walk).
  * Worker only. */
+struct xvs_held;
 uint16_t xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 				const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
 				struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns,
-				const uint8_t *same, struct xvs_pkt_meta *held, uint8_t *orig,
+				const uint8_t *same, const struct xvs_held *held, uint8_t *orig,
 				uint8_t *mod, bool *changed);
 
-/* May the L2 stage hold the burst's metadata out of the mbufs (the held
- * of xvs_stages_run_ingress) for ingress stages pipe->in? When w's
- * flow cache stands for them, which reads no run frame's metadata. The
- * caller also checks that nothing reads it after them (no egress stage
- * the frames may reach, xvs_meta_for_egress, and no QoS port). */
-bool xvs_stages_lazy_ok(const struct xvs_worker *w, const struct xvs_snap_pipeline *pipe);
+/* May the L2 stage hold the burst's metadata back (the held of
+ * xvs_stages_run_ingress) for ingress stages pipe->in? When w's flow cache
+ * stands for them (its plan in *plan), which needs no metadata where it
+ * answers. The caller also checks that nothing reads it after them (no
+ * egress stage the frames may reach, xvs_meta_for_egress, and no QoS
+ * port). */
+struct xvs_fcache_plan;
+bool xvs_stages_lazy_ok(const struct xvs_worker *w, const struct xvs_snap_pipeline *pipe,
+			struct xvs_fcache_plan *plan);
 
 /* Buffer m for transmission to port slot out (stage_l2.c). Worker only. */
 void xvs_tx_enqueue(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_t out,

@@ -113,22 +113,6 @@ ld32(const uint8_t *p)
 	return v;
 }
 
-/* The key of frame d (metadata md, IPv4 with its L4 header) on port; its
- * MACs 0 unless macs. */
-static inline void
-make_key(uint64_t *k, const uint8_t *d, const struct xvs_pkt_meta *md, uint16_t port, bool macs)
-{
-	/* A word, not a bool: a bool kept on the stack and read back as a
-	 * word stalls on store forwarding. */
-	uint64_t ports = (md->flags & XVS_META_HAS_PORTS) != 0 ? 1 : 0;
-
-	k[0] = macs ? ld64(d) : 0;                               /* dst MAC, src MAC 0-1 */
-	k[1] = (macs ? ld32(d + 8) : 0) | (uint64_t)port << 32 | (uint64_t)md->vid << 42 |
-	       (uint64_t)md->l4_proto << 54 | ports << 62;
-	k[2] = ld64(d + md->l3_off + 12);                        /* src, dst address */
-	k[3] = ports != 0 ? ld32(d + md->l4_off) : 0;
-}
-
 static inline bool
 key_eq(const uint64_t *a, const uint64_t *b)
 {
@@ -166,28 +150,18 @@ set_find(const struct fc_ent *s, const uint64_t *k, uint64_t ep, uint32_t *ans)
 	return false;
 }
 
-/* CRC32-C step: the instruction itself where the build has it, not
- * rte_hash_crc_8byte, which checks which one to use per call. */
-static inline uint32_t
-crc_step(uint64_t v, uint32_t h)
-{
-#if defined(RTE_ARCH_X86) && defined(__SSE4_2__)
-	return (uint32_t)__builtin_ia32_crc32di(h, v);
-#else
-	return rte_hash_crc_8byte(v, h);
-#endif
-}
-
-/* Key k's set (its MACs hashed only when they are part of it). */
+/* Key k's set. */
 static inline struct fc_ent *
 set_of(const struct xvs_fcache *fc, const uint64_t *k, bool macs)
 {
-	uint32_t h = crc_step(k[1] ^ k[3], 0);
+	return &fc->ent[(xvs_fcache_hash(k, macs) & (XVS_FCACHE_SETS - 1)) * WAYS];
+}
 
-	h = crc_step(k[2], h);
-	if (macs)
-		h = crc_step(k[0], h);
-	return &fc->ent[(h & (XVS_FCACHE_SETS - 1)) * WAYS];
+const uint8_t *
+xvs_fcache_table(const struct xvs_fcache *fc)
+{
+	static_assert(sizeof(struct fc_ent) * WAYS == 64, "xvs_fcache_line: a set a line");
+	return (const uint8_t *)fc->ent;
 }
 
 /* Write answer ans of key k into the first of its choices (from set) with
@@ -240,15 +214,16 @@ epoch_of(struct xvs_fcache *fc, uint64_t gen)
 	return fc->ep;
 }
 
-/* The runs of burst b (fcache_run's first pass): keys[i] and the
- * prefetched set[] of each run's first frame start[], their count, or
- * UINT16_MAX when some frame is not one the cache answers. A frame of the
- * run before it (same[i]: the L2 stage compared the bytes the key is made
- * of) joins it without a key, and so does a frame whose key is the run's
- * (same_l34 also tells apart frames of one flow whose length, TOS or
- * fragment field differ: as runs of their own they would miss together
- * after a publication and each take an entry). Inlined with macs
- * constant: the loop is the cache's per-frame cost at 10k flows. */
+/* The runs of burst b whose metadata is in place (fcache_run's first
+ * pass): their keys made into keys[] from the metadata, the prefetched
+ * set[] of each run's first frame start[], their count, or UINT16_MAX when
+ * some frame is not one the cache answers. A frame of the run before it
+ * (same[i]: the L2 stage compared the bytes the key is made of) joins it
+ * without a key, and so does a frame whose key is the run's (same_l34 also
+ * tells apart frames of one flow whose length, TOS or fragment field
+ * differ: as runs of their own they would miss together after a
+ * publication and each take an entry). Inlined with macs constant: the
+ * loop is the cache's per-frame cost at 10k flows. */
 static inline __attribute__((always_inline)) uint16_t
 runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *same, uint8_t need,
 	bool macs, uint64_t (*keys)[4], struct fc_ent **set, uint16_t *start)
@@ -257,18 +232,61 @@ runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *sam
 
 	for (uint16_t i = 0; i < b->n; i++) {
 		const struct xvs_pkt_meta *md = b->meta[i];
+		uint64_t w1;
 
 		if (same != NULL && i > 0 && same[i])
 			continue; /* frame i - 1's key and metadata: its run */
-		if (unlikely(md->l3 != 4 || (md->flags & need) != need))
+		memcpy(&w1, (const uint8_t *)md + 8, 8);
+		if (unlikely((md->flags & need) != need ||
+			     !xvs_fcache_key(keys[i], b->data[i], w1, b->port, md->vid, macs)))
 			return UINT16_MAX;
-		make_key(keys[i], b->data[i], md, b->port, macs);
 		if (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
 			continue;
 		set[nu] = set_of(fc, keys[i], macs);
 		rte_prefetch0(set[nu]);
 		start[nu++] = i;
 	}
+	return nu;
+}
+
+/* runs_of and the first choices' lookups for a held burst (its keys,
+ * hashes and ok from the L2 stage, the sets prefetched there): the runs'
+ * start[] and count, answers ans[] of those found, and the others listed
+ * as fcache_run's misses (set, miss, mrun; *nm of them, the next choice's
+ * line prefetched); UINT16_MAX when some frame is not one the cache
+ * answers. A frame joins the run before it as in runs_of; the hashes are
+ * compared before the keys. */
+static inline uint16_t
+held_runs(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *same,
+	  const struct xvs_held *held, uint64_t ep, uint32_t *ans, uint16_t *start,
+	  struct fc_ent **set, uint16_t *miss, uint16_t *mrun, uint16_t *nm)
+{
+	const uint64_t (*key)[4] = held->key;
+	const uint32_t *hash = held->hash;
+	const uint8_t *ok = held->ok;
+	struct fc_ent *ent = fc->ent;
+	uint16_t nu = 0, n_miss = 0, last = 0, n = b->n;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct fc_ent *s;
+
+		if (i > 0 && same[i])
+			continue;
+		if (unlikely(!ok[i]))
+			return UINT16_MAX;
+		if (i > 0 && hash[i] == hash[last] && key_eq(key[i], key[last]))
+			continue;
+		s = &ent[(hash[i] & (XVS_FCACHE_SETS - 1)) * WAYS];
+		last = i;
+		if (!set_find(s, key[i], ep, &ans[nu])) {
+			set[n_miss] = s;
+			rte_prefetch0(choice_of(s, 1));
+			miss[n_miss] = i;
+			mrun[n_miss++] = nu;
+		}
+		start[nu++] = i;
+	}
+	*nm = n_miss;
 	return nu;
 }
 
@@ -286,11 +304,12 @@ xvs_fcache_meta_runs(struct xvs_pkt_meta *const *meta, struct rte_mbuf *const *p
 
 int
 xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
-	       const struct xvs_ext_burst *b, const uint8_t *same, bool lazy,
+	       const struct xvs_ext_burst *b, const uint8_t *same, const struct xvs_held *held,
 	       const void *spoof_state, const void *acl_state, uint64_t *acl_ctr,
 	       uint8_t *verdict, uint8_t *reason, uint8_t *by)
 {
 	uint64_t keys[XVS_EXT_BURST_MAX][4];
+	const uint64_t (*kk)[4] = held != NULL ? held->key : (const uint64_t (*)[4])keys;
 	struct fc_ent *set[XVS_EXT_BURST_MAX];
 	uint32_t ans[XVS_EXT_BURST_MAX], res[XVS_EXT_BURST_MAX], mres[XVS_EXT_BURST_MAX];
 	uint16_t start[XVS_EXT_BURST_MAX], miss[XVS_EXT_BURST_MAX], mrun[XVS_EXT_BURST_MAX];
@@ -310,37 +329,49 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 	if (plan->spoof < 0 && plan->acl < 0) {
 		/* The guards pass what they marked clean: nothing to look up. */
 		for (i = 0; i < b->n; i++) {
-			const struct xvs_pkt_meta *md = b->meta[i];
+			const struct xvs_pkt_meta *md;
 
 			if (same != NULL && i > 0 && same[i])
 				continue;
-			if (unlikely(md->l3 != 4 || (md->flags & need) != need)) {
+			if (held != NULL ? !held->ok[i] :
+			    ((md = b->meta[i])->l3 != 4 || (md->flags & need) != need)) {
 				fc->st.bypass++;
 				return -1;
 			}
 		}
 		return 0;
 	}
-	nu = plan->macs ? runs_of(fc, b, same, need, true, keys, set, start)
-			: runs_of(fc, b, same, need, false, keys, set, start);
-	if (unlikely(nu == UINT16_MAX)) {
-		fc->st.bypass++;
-		return -1;
-	}
 	ep = epoch_of(fc, gen);
-	/* First choices; the runs not there look at their next choices
-	 * after, each choice's line prefetched for all of them first. */
-	for (j = 0; j < nu; j++) {
-		if (!set_find(set[j], keys[start[j]], ep, &ans[j])) {
-			set[nm] = set[j];
-			rte_prefetch0(choice_of(set[j], 1));
-			miss[nm] = start[j];
-			mrun[nm++] = j;
+	if (held != NULL) {
+		/* The sets were prefetched with the keys (the L2 stage): runs
+		 * and their first choices in one pass. */
+		nu = held_runs(fc, b, same, held, ep, ans, start, set, miss, mrun, &nm);
+		if (unlikely(nu == UINT16_MAX)) {
+			fc->st.bypass++;
+			return -1;
+		}
+	} else {
+		nu = plan->macs ? runs_of(fc, b, same, need, true, keys, set, start)
+				: runs_of(fc, b, same, need, false, keys, set, start);
+		if (unlikely(nu == UINT16_MAX)) {
+			fc->st.bypass++;
+			return -1;
+		}
+		/* First choices; the runs not there look at their next
+		 * choices after, each choice's line prefetched for all of
+		 * them first. */
+		for (j = 0; j < nu; j++) {
+			if (!set_find(set[j], kk[start[j]], ep, &ans[j])) {
+				set[nm] = set[j];
+				rte_prefetch0(choice_of(set[j], 1));
+				miss[nm] = start[j];
+				mrun[nm++] = j;
+			}
 		}
 	}
 	for (unsigned c = 1; c < CHOICES && nm > 0; c++) {
 		for (i = 0, j = 0; i < nm; i++) {
-			if (set_find(choice_of(set[i], c), keys[miss[i]], ep, &ans[mrun[i]]))
+			if (set_find(choice_of(set[i], c), kk[miss[i]], ep, &ans[mrun[i]]))
 				continue;
 			if (c + 1 < CHOICES)
 				rte_prefetch0(choice_of(set[i], c + 1));
@@ -351,6 +382,9 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 		nm = j;
 	}
 	if (nm > 0) {
+		/* The ACL classifies the misses from their metadata. */
+		if (held != NULL)
+			held->write(held->ctx, miss, nm);
 		/* mac_spoof's answer first: a source it would adopt (sticky)
 		 * has a side effect and is left to the stage, before anything
 		 * was counted or written. */
@@ -377,7 +411,7 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 			uint32_t a = mres[j] | (spoof[j] ? ANS_SPOOF : 0);
 
 			ans[mrun[j]] = a;
-			insert(fc, set[j], keys[miss[j]], ep, a);
+			insert(fc, set[j], kk[miss[j]], ep, a);
 		}
 	}
 	fc->st.misses += nm;
@@ -407,8 +441,10 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 	}
 	/* Per packet: meters, stateful flows, or spoofed frames among them.
 	 * The ACL reads every frame's metadata here. */
-	if (lazy)
+	if (held != NULL) {
+		held->write(held->ctx, NULL, b->n);
 		xvs_fcache_meta_runs(b->meta, b->pkts, same, b->n);
+	}
 	{
 		uint32_t pres[XVS_EXT_BURST_MAX];
 

@@ -41,8 +41,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
 
 #include <xvs/xvs_ext.h>
+
+#include "dp.h"
 
 #define XVS_FCACHE_SETS 16384u  /* x 2 ways: 32768 flows per worker */
 #define XVS_FCACHE_REPLACE 16u  /* a miss replaces a live entry 1 in this many */
@@ -74,12 +79,159 @@ struct xvs_fcache *xvs_fcache_create(int socket);
 void xvs_fcache_free(struct xvs_fcache *fc);
 void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out);
 
+/* A burst whose metadata the L2 stage holds back (xvs_stages_lazy_ok): not
+ * written anywhere yet, and never written when the cache answers every
+ * frame from the keys the L2 stage made in its parse pass. The cache asks
+ * for it (write) only where something reads it: for its misses (the ACL
+ * classifies them), for a burst it does not answer (the stages run), or
+ * for the ACL's per-packet work (meters, stateful flows). */
+struct xvs_held {
+	const struct xvs_fcache_plan *plan; /* the port's stages, as the cache stands for them */
+	struct xvs_pkt_meta *meta;          /* meta[i]: frame i's, once written */
+	const uint64_t (*key)[4];           /* frame i's key (xvs_fcache_key), not for a
+					     * frame of a run (same[i]) */
+	const uint8_t *ok;                  /* frame i is one the cache answers (as key) */
+	const uint32_t *hash;               /* frame i's xvs_fcache_hash, its set prefetched */
+	/* Write meta[idx[0..n)] (idx NULL: of every frame not of a run, whose
+	 * metadata is its run's first frame's); again is harmless. */
+	void (*write)(void *ctx, const uint16_t *idx, uint16_t n);
+	void *ctx;
+};
+
+/* The cache's key of frame d in k[0..4), and whether the cache may answer
+ * for it: IPv4 its guards pass (the metadata's l3 4 and GUARD_CLEAN; with
+ * plan storm also a known unicast destination, which the caller checks).
+ * w1 is bytes 8-15 of the frame's metadata (xvs_meta_w1: protocol, flags,
+ * offsets), port and vid the metadata's in_port and vid: the L2 stage
+ * makes the key from them before any metadata is written, the cache from
+ * the metadata, and the two agree by construction. Its MACs 0 unless
+ * macs. */
+static inline __attribute__((always_inline)) bool
+xvs_fcache_key(uint64_t *k, const uint8_t *d, uint64_t w1, uint16_t port, uint16_t vid,
+	       bool macs)
+{
+	uint8_t l3 = (uint8_t)(w1 >> 8), proto = (uint8_t)(w1 >> 16), flags = (uint8_t)(w1 >> 24);
+	uint16_t l3_off = (uint16_t)(w1 >> 32), l4_off = (uint16_t)(w1 >> 48);
+	/* A word, not a bool: a bool kept on the stack and read back as a
+	 * word stalls on store forwarding. */
+	uint64_t ports = (flags & XVS_META_HAS_PORTS) != 0 ? 1 : 0;
+	uint64_t a8 = 0;
+	uint32_t a4 = 0, p4 = 0;
+
+	if (l3 != 4 || !(flags & XVS_META_GUARD_CLEAN))
+		return false;
+	if (macs) {
+		memcpy(&a8, d, 8);     /* dst MAC, src MAC 0-1 */
+		memcpy(&a4, d + 8, 4); /* src MAC 2-5 */
+	}
+	if (ports != 0)
+		memcpy(&p4, d + l4_off, 4);
+	k[0] = a8;
+	k[1] = a4 | (uint64_t)port << 32 | (uint64_t)vid << 42 | (uint64_t)proto << 54 |
+	       ports << 62;
+	memcpy(&k[2], d + l3_off + 12, 8); /* src, dst address */
+	k[3] = p4;
+	return true;
+}
+
+/* CRC32-C step: the instruction itself where the build has it, not
+ * rte_hash_crc_8byte, which checks which one to use per call. */
+static inline uint32_t
+xvs_fcache_crc(uint64_t v, uint32_t h)
+{
+#if defined(RTE_ARCH_X86) && defined(__SSE4_2__)
+	return (uint32_t)__builtin_ia32_crc32di(h, v);
+#else
+	return rte_hash_crc_8byte(v, h);
+#endif
+}
+
+/* The hash of key k that chooses its set (its MACs hashed only when they
+ * are part of it). */
+static inline uint32_t
+xvs_fcache_hash(const uint64_t *k, bool macs)
+{
+	uint32_t h = xvs_fcache_crc(k[1] ^ k[3], 0);
+
+	h = xvs_fcache_crc(k[2], h);
+	if (macs)
+		h = xvs_fcache_crc(k[0], h);
+	return h;
+}
+
+/* xvs_fcache_key of frame d[0..len) with L2 header l2, and its
+ * xvs_fcache_hash in *hash, made straight from its headers (no metadata
+ * word) for an IPv4 header without options, the common case, and through
+ * xvs_meta_w1 for any other frame: the same key and answer as
+ * xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, ...), ...), in fewer steps
+ * (test_fcache_key_of compares them). The hash is taken from the words in
+ * registers: read back from k, they stalled on store forwarding. */
+static inline __attribute__((always_inline)) bool
+xvs_fcache_key_of(uint64_t *k, uint32_t *hash, const uint8_t *d, uint32_t len,
+		  const struct xvs_l2 *l2, uint16_t port, uint16_t vid, bool macs)
+{
+	uint32_t off = l2->l3_off, tot;
+	const uint8_t *ip = d + off;
+	uint64_t a8 = 0, ports;
+	uint32_t a4 = 0, p4 = 0;
+	uint8_t proto;
+
+	uint64_t k1, k2;
+	uint32_t h;
+
+	if (unlikely(l2->ethertype != XVS_ETYPE_IPV4 || len < off + 20 || ip[0] != 0x45)) {
+		if (!xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, 0, 0), port, vid, macs))
+			return false;
+		*hash = xvs_fcache_hash(k, macs);
+		return true;
+	}
+	/* RFC 791's checks (xvs_ipv4_header), not a fragment, not ICMP */
+	tot = xvs_rd16(ip + 2);
+	proto = ip[9];
+	if (unlikely((xvs_rd16(ip + 6) & 0x3fff) != 0 || tot < 20 || tot > len - off || proto == 1 ||
+		     proto == 58))
+		return false;
+	ports = xvs_l4_has_ports(proto, tot - 20) ? 1 : 0;
+	if (likely(ports != 0))
+		memcpy(&p4, ip + 20, 4);
+	/* UDP: with its ports, and not DHCP (xvs_meta_guard_clean) */
+	if (proto == 17) {
+		uint16_t sport = xvs_rd16(ip + 20), dport = xvs_rd16(ip + 22);
+
+		if (unlikely(ports == 0 || sport == 67 || dport == 68 || sport == 547 ||
+			     dport == 546 || dport == 547))
+			return false;
+	}
+	if (macs) {
+		memcpy(&a8, d, 8);
+		memcpy(&a4, d + 8, 4);
+	}
+	k1 = a4 | (uint64_t)port << 32 | (uint64_t)vid << 42 | (uint64_t)proto << 54 | ports << 62;
+	memcpy(&k2, ip + 12, 8);
+	h = xvs_fcache_crc(k2, xvs_fcache_crc(k1 ^ p4, 0));
+	*hash = macs ? xvs_fcache_crc(a8, h) : h;
+	k[0] = a8;
+	k[1] = k1;
+	k[2] = k2;
+	k[3] = p4;
+	return true;
+}
+
+/* The table of fc, and the line of hash h in it (what a lookup of the key
+ * reads first: prefetch it early). */
+const uint8_t *xvs_fcache_table(const struct xvs_fcache *fc);
+static inline const void *
+xvs_fcache_line(const uint8_t *table, uint32_t h)
+{
+	return table + (size_t)(h & (XVS_FCACHE_SETS - 1)) * 64;
+}
+
 /* Run the policy of plan (stages st[], their states and the ACL's counters
  * acl_ctr) over the ingress burst b under snapshot generation gen; same as
- * xvs_stages_run_ingress has it (dp.h; may be NULL), lazy when the frames
- * of a run have no metadata yet (b->meta[i], in the mbufs or held, is
- * written from the run's first frame before the ACL's per-packet path
- * reads it). Returns
+ * xvs_stages_run_ingress has it (dp.h; may be NULL). held (else NULL): the
+ * burst's metadata is held back (b->meta[i] is held->meta + i), its keys
+ * are held's, and the cache has it written before anything reads it.
+ * Returns
  * -1, having changed nothing but the bypass count, when some frame of b is
  * not one the cache answers (the caller runs the stages); 0 when every
  * frame passes (verdict, reason, by not written); 1 with verdict[i]
@@ -87,11 +239,11 @@ void xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out)
  * dropping stage) set for every frame. Either way the ACL's per-packet work
  * is done. Worker only. */
 int xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan *plan,
-		   const struct xvs_ext_burst *b, const uint8_t *same, bool lazy,
+		   const struct xvs_ext_burst *b, const uint8_t *same, const struct xvs_held *held,
 		   const void *spoof_state, const void *acl_state, uint64_t *acl_ctr,
 		   uint8_t *verdict, uint8_t *reason, uint8_t *by);
 
-/* Write the metadata the L2 stage left unwritten (lazy): frame i of
+/* Write the metadata of a run's frames the L2 stage left unwritten: frame i of
  * pkts[0..n) with same[i] gets frame i - 1's, with its own flow hash, in
  * order, so that every frame of a run has its first frame's; meta[i] is
  * frame i's (in the mbuf, or held by the L2 stage). Worker only. */

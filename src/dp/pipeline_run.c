@@ -219,12 +219,25 @@ struct burst_arrays {
 	struct xvs_pkt_meta *meta[XVS_BURST];
 };
 
-/* b over pkts[0..n) of port at place, its arrays in a; the metadata the
- * mbufs', or held[] (xvs_stages_run_ingress) when not NULL. */
+/* The arrays of burst b over pkts[0..n): the metadata the mbufs', or
+ * held[] when not NULL. */
+static inline void
+arrays_of(struct burst_arrays *a, struct rte_mbuf *const *pkts, uint16_t n,
+	  struct xvs_pkt_meta *held)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		a->data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+		a->len[i] = rte_pktmbuf_data_len(pkts[i]);
+		a->meta[i] = held != NULL ? &held[i] : xvs_meta(pkts[i]);
+	}
+}
+
+/* b over pkts[0..n) of port at place, its arrays in a, built (the mbufs'
+ * metadata) when fill. */
 static inline void
 burst_of(struct xvs_ext_burst *b, struct burst_arrays *a, const struct xvs_worker *w,
 	 uint8_t place, uint16_t port, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns,
-	 struct xvs_pkt_meta *held)
+	 bool fill)
 {
 	memset(b, 0, sizeof(*b));
 	b->size = sizeof(*b);
@@ -237,11 +250,31 @@ burst_of(struct xvs_ext_burst *b, struct burst_arrays *a, const struct xvs_worke
 	b->place = place;
 	b->worker = w->id;
 	b->now_ns = now_ns;
-	for (uint16_t i = 0; i < n; i++) {
-		a->data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
-		a->len[i] = rte_pktmbuf_data_len(pkts[i]);
-		a->meta[i] = held != NULL ? &held[i] : xvs_meta(pkts[i]);
+	if (fill)
+		arrays_of(a, pkts, n, NULL);
+}
+
+/* A held burst's arrays are built only when the flow cache has its
+ * metadata written (a miss, the ACL's per-packet work): answered from its
+ * keys alone, it reads none of them. */
+struct held_arrays {
+	const struct xvs_held *held; /* the L2 stage's */
+	struct burst_arrays *a;
+	struct rte_mbuf *const *pkts;
+	uint16_t n;
+	bool built;
+};
+
+static void
+held_arrays_write(void *ctx, const uint16_t *idx, uint16_t n)
+{
+	struct held_arrays *h = ctx;
+
+	if (!h->built) {
+		arrays_of(h->a, h->pkts, h->n, h->held->meta);
+		h->built = true;
 	}
+	h->held->write(h->held->ctx, idx, n);
 }
 
 /* The burst as it came: survivor i is frame i, none modified. */
@@ -270,7 +303,7 @@ stages_run(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_
 	struct xvs_ext_burst b;
 
 	*changed = false;
-	burst_of(&b, &a, w, place, port, pkts, n, now_ns, NULL);
+	burst_of(&b, &a, w, place, port, pkts, n, now_ns, true);
 	b.emit = emit_cb;
 	b.emit_ctx = &ec;
 	for (unsigned j = 0; j < n_st && n > 0; j++) {
@@ -361,34 +394,46 @@ meta_unhold(struct rte_mbuf **pkts, const struct xvs_pkt_meta *held, const uint8
 }
 
 bool
-xvs_stages_lazy_ok(const struct xvs_worker *w, const struct xvs_snap_pipeline *pipe)
+xvs_stages_lazy_ok(const struct xvs_worker *w, const struct xvs_snap_pipeline *pipe,
+		   struct xvs_fcache_plan *plan)
 {
-	struct xvs_fcache_plan plan;
-
-	return w->fcache != NULL && pipe->n_in > 0 && fcache_plan(pipe->in, pipe->n_in, &plan);
+	return w->fcache != NULL && pipe->n_in > 0 && fcache_plan(pipe->in, pipe->n_in, plan);
 }
 
 uint16_t
 xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 		       const struct xvs_snap_stage *st, unsigned n_st, uint16_t port,
 		       struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns, const uint8_t *same,
-		       struct xvs_pkt_meta *held, uint8_t *orig, uint8_t *mod, bool *changed)
+		       const struct xvs_held *held, uint8_t *orig, uint8_t *mod, bool *changed)
 {
 	uint8_t verdict[XVS_BURST], reason[XVS_BURST], by[XVS_BURST];
-	struct xvs_fcache_plan plan;
+	struct xvs_fcache_plan own;
+	const struct xvs_fcache_plan *plan = &own;
 	struct burst_arrays a;
 	struct xvs_ext_burst b;
+	struct held_arrays ha;
+	struct xvs_held hw;
 	bool ch;
 	uint16_t k = 0;
 	int r;
 
-	if (w->fcache == NULL || n == 0 || !fcache_plan(st, n_st, &plan))
+	if (n == 0)
 		goto stages;
-	burst_of(&b, &a, w, XVS_EXT_INGRESS, port, pkts, n, now_ns, held);
-	r = xvs_fcache_run(w->fcache, s->gen, &plan, &b, same, held != NULL,
-			   plan.spoof >= 0 ? st[plan.spoof].state : NULL,
-			   plan.acl >= 0 ? st[plan.acl].state : NULL,
-			   plan.acl >= 0 ? w->stage_ctr[st[plan.acl].id].v : NULL, verdict, reason,
+	if (held != NULL)
+		plan = held->plan; /* the L2 stage's, xvs_stages_lazy_ok */
+	else if (w->fcache == NULL || !fcache_plan(st, n_st, &own))
+		goto stages;
+	burst_of(&b, &a, w, XVS_EXT_INGRESS, port, pkts, n, now_ns, held == NULL);
+	if (held != NULL) {
+		ha = (struct held_arrays){.held = held, .a = &a, .pkts = pkts, .n = n};
+		hw = *held;
+		hw.write = held_arrays_write;
+		hw.ctx = &ha;
+	}
+	r = xvs_fcache_run(w->fcache, s->gen, plan, &b, same, held != NULL ? &hw : NULL,
+			   plan->spoof >= 0 ? st[plan->spoof].state : NULL,
+			   plan->acl >= 0 ? st[plan->acl].state : NULL,
+			   plan->acl >= 0 ? w->stage_ctr[st[plan->acl].id].v : NULL, verdict, reason,
 			   by);
 	if (r < 0)
 		goto stages;
@@ -414,8 +459,10 @@ xvs_stages_run_ingress(struct xvs_worker *w, const struct xvs_snapshot *s,
 	return k;
 stages:
 	/* The stages read every frame's metadata, from the mbufs. */
-	if (held != NULL)
-		meta_unhold(pkts, held, same, n);
+	if (held != NULL) {
+		held->write(held->ctx, NULL, n);
+		meta_unhold(pkts, held->meta, same, n);
+	}
 	n = stages_run(w, s, st, n_st, XVS_EXT_INGRESS, port, pkts, n, now_ns, orig, mod, &ch);
 	if (ch) {
 		if (changed != NULL)

@@ -25,6 +25,7 @@
 #include <rte_prefetch.h>
 
 #include "dp.h"
+#include "flow_cache.h"
 #include "offload.h"
 #include "qos_egress.h"
 #include "stages.h"
@@ -372,21 +373,21 @@ prepare_keys(struct l2_cls *c)
 /* Look the unicast destinations up before the ingress stages (the keys
  * were prepared in pass 1, so the buckets are in cache), and leave the
  * answers in the metadata for storm_limit (XVS_META_DST_*, dp.h) and in cls
- * for pass 2: one lookup per destination serves both. */
+ * for pass 2: one lookup per destination serves both. held: the metadata is
+ * held back, and written with the answers from cls (held_write). */
 static void
-lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k,
-	    struct xvs_pkt_meta *held)
+lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint16_t k, bool held)
 {
 	uint8_t flags = 0;
 
 	for (uint16_t i = 0; i < k; i++) {
 		struct l2_cls *c = &cls[i];
-		struct xvs_pkt_meta *md = held != NULL ? &held[i] : xvs_meta(pkts[i]);
+		struct xvs_pkt_meta *md = xvs_meta(pkts[i]);
 
 		/* held: its metadata, flags included, is frame i - 1's when it
 		 * is written, and pass 2 takes i - 1's destination (or looks
 		 * it up, dst_looked false, if i - 1 went). */
-		if (held != NULL && run[i])
+		if (held && run[i])
 			continue;
 		if (c->l2.dst[0] & 1)
 			continue;
@@ -407,8 +408,45 @@ lookup_dsts(struct rte_mbuf **pkts, struct l2_cls *cls, const uint8_t *run, uint
 			c->dst_found = xvs_fdb_lookup_key(xvs_dp.fdb, &c->dst, &c->dst_hit);
 		}
 		c->dst_looked = true;
+		if (held)
+			continue;
 		flags = md->flags | XVS_META_DST_LOOKED | (c->dst_found ? XVS_META_DST_KNOWN : 0);
 		md->flags = flags;
+	}
+}
+
+/* The metadata the L2 stage holds back (struct xvs_held): what it is
+ * written from when the flow cache asks for it. */
+struct held_ctx {
+	struct rte_mbuf *const *pkts;
+	const struct l2_cls *cls;
+	const uint8_t *run;
+	struct xvs_pkt_meta *meta;
+	uint16_t in_port;
+};
+
+/* Frame i's metadata, as pass 1 and lookup_dsts would have written it. */
+static inline void
+held_write_one(const struct held_ctx *h, uint16_t i)
+{
+	const struct l2_cls *c = &h->cls[i];
+	struct xvs_pkt_meta *md = &h->meta[i];
+
+	xvs_meta_fill_at(md, h->pkts[i], &c->l2, h->in_port, c->vid);
+	if (c->dst_looked)
+		md->flags |= XVS_META_DST_LOOKED | (c->dst_found ? XVS_META_DST_KNOWN : 0);
+}
+
+static void
+held_write(void *ctx, const uint16_t *idx, uint16_t n)
+{
+	const struct held_ctx *h = ctx;
+
+	for (uint16_t j = 0; j < n; j++) {
+		if (idx != NULL)
+			held_write_one(h, idx[j]);
+		else if (j == 0 || !h->run[j])
+			held_write_one(h, j);
 	}
 }
 
@@ -431,7 +469,7 @@ wants_dsts(const struct xvs_snap_pipeline *pipe)
 static uint16_t
 ingress_stages(struct xvs_worker *w, const struct xvs_snapshot *s, const struct xvs_snap_port *ip,
 	       uint16_t in_port, struct rte_mbuf **pkts, struct l2_cls *cls, uint8_t *run,
-	       uint16_t k, uint64_t now_ns, struct xvs_pkt_meta *held)
+	       uint16_t k, uint64_t now_ns, const struct xvs_held *held)
 {
 	uint8_t orig[XVS_BURST], mod[XVS_BURST];
 	bool changed, prev_mod = false;
@@ -473,22 +511,28 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	struct l2_cls cls[XVS_BURST];
 	uint8_t run[XVS_BURST];  /* with metadata: frame i is of the run of i - 1 (same_l34) */
 	struct xvs_pkt_meta held[XVS_BURST]; /* lazy: the metadata, out of the mbufs */
+	uint64_t fkey[XVS_BURST][4];         /* lazy: the flow cache's keys (xvs_held) */
+	uint8_t fok[XVS_BURST];
+	uint32_t fhash[XVS_BURST];
+	struct xvs_fcache_plan plan;
 	uint64_t now_ns = xvs_tsc_ns(now_tsc);
 	uint64_t bytes = 0;
 	/* Metadata is for stages: filled when this port has ingress stages or
 	 * some port egress ones; a switch without stages never writes it.
 	 * meta_out: read after the ingress stages (egress stages, or QoS
 	 * classifying at the flush from the metadata), so the forward stage
-	 * writes its destination. lazy: the metadata is held here, not in the
-	 * mbufs, and the frames of a run get no copy of their own, which only
-	 * the flow cache's stages can spare (it writes them into the mbufs
-	 * before another reader, xvs_stages_run_ingress): a cache line per
-	 * frame written (m + 1, which nothing else on the path touches),
-	 * saved when the cache answers. */
+	 * writes its destination. lazy: the metadata is held back, and pass 1
+	 * makes each frame's flow cache key from its headers instead, which
+	 * only the flow cache's stages can spare (it has the metadata written,
+	 * into the mbufs too, before another reader: xvs_stages_run_ingress,
+	 * held_write): neither made nor written (a cache line per frame, m +
+	 * 1, which nothing else on the path touches) when the cache answers. */
 	bool egress_meta = xvs_meta_for_egress(s, in_port);
 	bool meta_out = egress_meta || s->qos_ports;
 	bool meta_on = ip->pipe.n_in > 0 || egress_meta;
-	bool lazy = !meta_out && unlikely(ip->pipe.n_in > 0) && xvs_stages_lazy_ok(w, &ip->pipe);
+	bool lazy = !meta_out && unlikely(ip->pipe.n_in > 0) &&
+		    xvs_stages_lazy_ok(w, &ip->pipe, &plan);
+	const uint8_t *ftable = lazy ? xvs_fcache_table(w->fcache) : NULL;
 	/* QoS without stages: the frames for a QoS port are classified here
 	 * from this stage's parse, and only the class is written (no metadata
 	 * fill); runs (run[]) take their class from the frame before. */
@@ -565,11 +609,25 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 			 * bytes compared no longer hold. */
 			run[k] = c->same && !(prio | prio_prev) &&
 				 same_l34(m, pkts[k - 1], c, &cls[k - 1]);
-			if (meta_on && !run[k])
-				xvs_meta_fill_at(lazy ? &held[k] : xvs_meta(m), m, &c->l2,
-						 in_port, c->vid);
-			else if (meta_on && !lazy)
+			if (lazy) {
+				/* No metadata: the flow cache's key, its set
+				 * prefetched (struct xvs_held); a frame of a
+				 * run has its run's. */
+				uint32_t hs = 0;
+
+				if (!run[k]) {
+					fok[k] = xvs_fcache_key_of(fkey[k], &hs,
+								   rte_pktmbuf_mtod(m, const uint8_t *),
+								   rte_pktmbuf_data_len(m), &c->l2,
+								   in_port, c->vid, plan.macs);
+					fhash[k] = hs;
+					rte_prefetch0(xvs_fcache_line(ftable, hs));
+				}
+			} else if (meta_on && !run[k]) {
+				xvs_meta_fill_at(xvs_meta(m), m, &c->l2, in_port, c->vid);
+			} else if (meta_on) {
 				xvs_meta_of_run(m, pkts[k - 1]);
+			}
 		}
 		c->dst_looked = false;
 		if (c->same) {
@@ -588,10 +646,20 @@ drop:
 	w->switched_packets += n;
 	ic->rx_bytes += bytes;
 	if (unlikely(ip->pipe.n_in > 0) && k > 0) {
+		struct held_ctx hc = {.pkts = pkts, .cls = cls, .run = run, .meta = held,
+				      .in_port = in_port};
+		struct xvs_held h = {.plan = &plan, .meta = held, .key = (const uint64_t (*)[4])fkey,
+				     .ok = fok, .hash = fhash, .write = held_write, .ctx = &hc};
+
 		if (wants_dsts(&ip->pipe))
-			lookup_dsts(pkts, cls, run, k, lazy ? held : NULL);
+			lookup_dsts(pkts, cls, run, k, lazy);
+		/* storm_limit counts what is not known unicast: the cache
+		 * answers only for the rest. */
+		for (uint16_t i = 0; lazy && plan.storm && i < k; i++)
+			if (i == 0 || !run[i])
+				fok[i] &= cls[i].dst_looked && cls[i].dst_found;
 		k = ingress_stages(w, s, ip, in_port, pkts, cls, run, k, now_ns,
-				   lazy ? held : NULL);
+				   lazy ? &h : NULL);
 	}
 	/* From here on the metadata is for the egress side (egress stages,
 	 * QoS classifying from it) only: without one, nothing reads the

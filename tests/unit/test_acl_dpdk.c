@@ -711,7 +711,7 @@ run_cached_same(struct xvs_fcache *fc, uint64_t gen, struct burst *b,
 		xvs_meta_guard_mark(b->meta[i], b->data[i]);
 	}
 	memset(b->verdict, 0xee, sizeof(b->verdict));
-	r = xvs_fcache_run(fc, gen, &plan, &eb, same, false, g, st, b->ctr, b->verdict, b->reason,
+	r = xvs_fcache_run(fc, gen, &plan, &eb, same, NULL, g, st, b->ctr, b->verdict, b->reason,
 			   by);
 	if (r == 0) /* every frame passes, nothing written */
 		memset(b->verdict, XVS_VERDICT_PASS, sizeof(b->verdict));

@@ -24,6 +24,7 @@
 #include "dp.h"
 #include "flow_cache.h"
 #include "port_ops.h"
+#include "random_frame.h"
 #include "stages.h"
 
 struct xvs_dp xvs_dp;
@@ -844,7 +845,7 @@ test_pipeline_dp_flow_cache_full_sets(void **state)
 				len[i] = 60;
 			}
 			memset(verdict, XVS_VERDICT_PASS, sizeof(verdict));
-			r = xvs_fcache_run(fc, 1, &plan, &b, NULL, false, NULL, st.state,
+			r = xvs_fcache_run(fc, 1, &plan, &b, NULL, NULL, NULL, st.state,
 					   w->stage_ctr[12].v, verdict, reason, by);
 			assert_int_equal(r, 1);
 			for (unsigned i = 0; i < XVS_BURST; i++)
@@ -911,6 +912,10 @@ poisoned_burst(struct rte_mbuf **pkts, uint16_t n)
  * (may be NULL; after the set-up, before the burst goes), from port 3
  * through dhcp_guard and an ACL of one rule behind the flow cache
  * (lazy_setup), forwarded and flushed; fs: the cache's statistics after. */
+/* lazy_acl_burst with port 1's recording egress stage: the metadata is
+ * written in pass 1 (not held) and the flow cache makes its keys from it. */
+static bool acl_burst_recorder;
+
 static void
 lazy_acl_burst(struct xvs_snap_stage *st, const char *rule, uint16_t n,
 	       void (*edit)(struct rte_mbuf **pkts, uint16_t n), struct xvs_fcache_stats *fs)
@@ -920,7 +925,7 @@ lazy_acl_burst(struct xvs_snap_stage *st, const char *rule, uint16_t n,
 
 	st[0] = stage_with(&xvs_stage_dhcp_guard, 9, NULL, NULL);
 	st[1] = stage_with(&xvs_acl_stage_desc, 12, "1", rule);
-	lazy_setup(st, 2, false, &pops);
+	lazy_setup(st, 2, acl_burst_recorder, &pops);
 	poisoned_burst(pkts, n);
 	if (edit != NULL)
 		edit(pkts, n);
@@ -1072,6 +1077,20 @@ test_pipeline_dp_lazy_meta_pass1_drop(void **state)
 	assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_DENIED], 1);
 	assert_int_equal(n_sent, 1);
 	assert_int_equal(rte_pktmbuf_mtod(sent[0], uint8_t *)[59], 2);
+	/* What the first burst left in the cache: the UDP flow's entry denies
+	 * (with its key at the wrong index, it would hold the TCP frame's
+	 * answer). */
+	{
+		struct rte_mbuf *pkts[2];
+
+		poisoned_burst(pkts, 2);
+		assert_int_equal(xvs_l2_forward_burst(w, snap, 3, pkts, 2, 0), 2);
+		xvs_tx_flush_all(w, snap);
+		xvs_fcache_stats(w->fcache, &fs);
+		assert_true(fs.hits >= 2);
+		assert_int_equal(w->stage_ctr[12].v[XVS_ACL_CTR_DENIED], 3);
+		assert_int_equal(n_sent, 1);
+	}
 	lazy_done(st, 2, &saved1, &saved3);
 }
 
@@ -1111,6 +1130,17 @@ test_pipeline_dp_lazy_one_flow_one_entry(void **state)
 {
 	(void)state;
 	lazy_cache_counts(8, tos_alternating, 1, 1);
+}
+
+/* The same with the metadata in the mbufs (an egress stage reads it): the
+ * cache makes the keys from it, and joins them as well. */
+static void
+test_pipeline_dp_meta_one_flow_one_entry(void **state)
+{
+	(void)state;
+	acl_burst_recorder = true;
+	lazy_cache_counts(8, tos_alternating, 1, 1);
+	acl_burst_recorder = false;
 }
 
 /* Frame 1 of another flow (source port 1235), so frames 0 and 2 are one
@@ -1160,27 +1190,52 @@ test_pipeline_dp_lazy_mac_rule(void **state)
 	lazy_done(st, 2, &saved1, &saved3);
 }
 
-/* storm_limit behind the flow cache (lazy): the forward stage's
- * DST_KNOWN lands in the held metadata, so known unicast never bypasses. */
+/* Four frames to 02:00:00:00:00:dst (02: known, port 1; the last one
+ * broadcast if bcast_last) through
+ * storm_limit at 1 packet a second behind the flow cache (lazy_setup),
+ * forwarded and flushed; fs: the cache's statistics after. Undone by
+ * lazy_storm_done. */
+static struct xvs_snap_port storm_saved1, storm_saved3;
+static struct xvs_snap_stage storm_st[1];
+
+static void
+lazy_storm_burst(uint8_t dst, bool bcast_last, struct xvs_fcache_stats *fs)
+{
+	static struct xvs_port_ops pops;
+	struct rte_mbuf *pkts[4];
+
+	storm_saved1 = snap->port[1];
+	storm_saved3 = snap->port[3];
+	storm_st[0] = stage_with(&xvs_stage_storm_limit, 7, "pps", "1");
+	lazy_setup(storm_st, 1, false, &pops);
+	poisoned_burst(pkts, 4);
+	for (unsigned i = 0; i < 4; i++)
+		rte_pktmbuf_mtod(pkts[i], uint8_t *)[5] = dst;
+	if (bcast_last)
+		memset(rte_pktmbuf_mtod(pkts[3], uint8_t *), 0xff, 6);
+	xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0);
+	xvs_tx_flush_all(w, snap);
+	xvs_fcache_stats(w->fcache, fs);
+}
+
+static void
+lazy_storm_done(void)
+{
+	lazy_done(storm_st, 1, &storm_saved1, &storm_saved3);
+}
+
+/* storm_limit behind the flow cache (lazy): the forward stage's lookup
+ * finds the destination known, so known unicast never bypasses. */
 static void
 test_pipeline_dp_lazy_storm(void **state)
 {
-	static struct xvs_port_ops pops;
-	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
-	struct xvs_snap_stage st[1];
 	struct xvs_fcache_stats fs;
-	struct rte_mbuf *pkts[4];
 
 	(void)state;
-	st[0] = stage_with(&xvs_stage_storm_limit, 7, "pps", "1");
-	lazy_setup(st, 1, false, &pops);
-	poisoned_burst(pkts, 4);
-	xvs_l2_forward_burst(w, snap, 3, pkts, 4, 0);
-	xvs_tx_flush_all(w, snap);
-	xvs_fcache_stats(w->fcache, &fs);
+	lazy_storm_burst(0x02, false, &fs);
 	assert_int_equal(fs.bypass, 0);
 	assert_int_equal(n_sent, 4);
-	lazy_done(st, 1, &saved1, &saved3);
+	lazy_storm_done();
 }
 
 /* Egress stages only on the input port itself (an ACL or mirror that runs
@@ -1227,6 +1282,102 @@ test_pipeline_dp_lazy_meta_own_egress(void **state)
 	lazy_done(st, 2, &saved1, &saved3);
 }
 
+/* A burst the flow cache leaves to the stages, of known unicast and a
+ * broadcast: storm_limit, at 1 packet a second, counts only the broadcast
+ * (the L2 stage's lookup told it the others' destination is known) and
+ * drops none. */
+static void
+test_pipeline_dp_lazy_storm_known_bypassed(void **state)
+{
+	struct xvs_fcache_stats fs;
+
+	(void)state;
+	lazy_storm_burst(0x02, true, &fs);
+	assert_int_equal(fs.bypass, 1);
+	assert_int_equal(w->stage_ctr[7].v[XVS_STAGE_CTR_DROP0], 0);
+	assert_int_equal(w->ctr[3].drop[XVS_DROP_policy], 0);
+	assert_int_equal(w->ctr[3].forwarded, 3);
+	lazy_storm_done();
+}
+
+/* storm_limit behind the flow cache counts unknown unicast: a burst to a
+ * destination the FDB does not know is not one the cache answers, and the
+ * storm stage, at 1 packet a second, drops all but what its bucket
+ * admits. */
+static void
+test_pipeline_dp_lazy_storm_unknown(void **state)
+{
+	struct xvs_fcache_stats fs;
+
+	(void)state;
+	lazy_storm_burst(0x09, false, &fs);
+	assert_int_equal(fs.bypass, 1);
+	assert_true(n_sent < 4);
+	assert_true(w->stage_ctr[7].v[XVS_STAGE_CTR_DROP0] >= 1);
+	lazy_storm_done();
+}
+
+/* The flow cache key the L2 stage makes straight from a frame's headers
+ * (xvs_fcache_key_of) is the one the cache makes from its metadata
+ * (xvs_fcache_key over xvs_meta_w1), with the same hash and answer, on
+ * random frames: tagged or not, IPv4 with sound and broken headers (IHL,
+ * total length, fragments), options, IPv6, TCP, UDP (DHCP ports among
+ * them), ICMP and others, lengths short of the ports, truncated frames;
+ * with and without MACs in the key. */
+static void
+test_pipeline_dp_fcache_key_of(void **state)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	unsigned n_ok = 0, n_ports = 0, n_dhcp = 0, n_not = 0;
+
+	(void)state;
+#define RND() random_frame_next(&seed)
+	for (unsigned t = 0; t < 300000; t++) {
+		static const uint8_t protos[] = {6, 17, 17, 1, 58, 47};
+		static const uint16_t dhcp[] = {67, 68, 546, 547};
+		uint8_t d[128];
+		bool macs = RND() % 2 == 0, v6;
+		uint16_t port = (uint16_t)(RND() % XVS_MAX_PORTS), vid = (uint16_t)(RND() % 4095);
+		uint64_t ka[4] = {0}, kb[4] = {0};
+		uint32_t ha = 0, hb;
+		unsigned o, len, ihl;
+		struct xvs_l2 l2;
+		bool oka, okb;
+
+		for (unsigned k = 0; k < 12; k++)
+			d[k] = (uint8_t)RND();
+		d[0] &= 0xfe, d[6] &= 0xfe, d[11] |= 1; /* a unicast, non-zero source */
+		len = random_frame(d, sizeof(d), &seed, 3, 10, protos, RTE_DIM(protos), &o, &v6);
+		ihl = (d[o] & 0x0f) * 4u;
+		if (RND() % 4 == 0 && o + ihl + 4 <= sizeof(d)) {
+			/* a DHCP port, either side */
+			uint16_t p = dhcp[RND() % 4];
+			unsigned at = o + ihl + (RND() % 2 ? 2 : 0);
+
+			d[at] = (uint8_t)(p >> 8), d[at + 1] = (uint8_t)p;
+		}
+		if (xvs_parse_l2(d, len, &l2) != XVS_PARSE_OK)
+			continue;
+		oka = xvs_fcache_key_of(ka, &ha, d, len, &l2, port, vid, macs);
+		okb = xvs_fcache_key(kb, d, xvs_meta_w1(d, len, &l2, 0, 0), port, vid, macs);
+		assert_int_equal(oka, okb);
+		if (!oka) {
+			n_not++;
+			n_dhcp += !v6 && ihl == 20 && d[o + 9] == 17 && len >= o + 28;
+			continue;
+		}
+		hb = xvs_fcache_hash(kb, macs);
+		assert_memory_equal(ka, kb, sizeof(ka));
+		assert_int_equal(ha, hb);
+		n_ok++;
+		n_ports += (ka[1] >> 62) & 1;
+	}
+#undef RND
+	print_message("# %u keys (%u with ports), %u frames the cache does not answer (%u of "
+		      "them UDP with ports)\n", n_ok, n_ports, n_not, n_dhcp);
+	assert_true(n_ok > 50000 && n_ports > 30000 && n_not > 50000 && n_dhcp > 5000);
+}
+
 int
 main(void)
 {
@@ -1253,8 +1404,12 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_meta_pass1_drop, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_mac_rule, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_one_flow_one_entry, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_meta_one_flow_one_entry, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_flow_in_two_runs, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm_unknown, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm_known_bypassed, setup),
+		cmocka_unit_test(test_pipeline_dp_fcache_key_of),
 	};
 
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)

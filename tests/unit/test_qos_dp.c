@@ -22,6 +22,7 @@
 #include <rte_mbuf.h>
 
 #include "dp.h"
+#include "random_frame.h"
 #include "flow_cache.h"
 #include "pipeline.h"
 #include "port_ops.h"
@@ -721,38 +722,19 @@ classes_agree(const char *const *rules, unsigned n, unsigned frames, unsigned *p
 	}
 	pl->n_rules = n;
 	rules_changed();
-#define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33)
+#define RND() random_frame_next(&seed)
 	for (unsigned t = 0; t < frames; t++) {
+		static const uint8_t protos[] = {6, 17, 47, 1};
 		uint8_t d[128] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
-		bool tag = RND() % 4 == 0, v6 = RND() % 8 == 0;
-		unsigned o = tag ? 18 : 14, len;
+		unsigned o, len;
 		struct xvs_l2 l2;
 		uint8_t a, b;
 		uint64_t w1;
+		bool v6;
 
-		if (tag) {
-			d[12] = 0x81, d[14] = (uint8_t)(RND() % 8 << 5), d[15] = 7;
-		}
-		d[o - 2] = v6 ? 0x86 : 0x08, d[o - 1] = v6 ? 0xdd : 0x00;
-		for (unsigned k = o; k < sizeof(d); k++)
-			d[k] = (uint8_t)RND();
-		if (v6) {
-			d[o] = (uint8_t)(0x60 | (RND() % 16));
-			d[o + 6] = RND() % 2 ? 17 : 6;
-		} else {
-			/* mostly sound headers, each field sometimes not */
-			d[o] = RND() % 8 ? (uint8_t)(0x45 + (RND() % 4 == 0 ? RND() % 3 : 0)) : d[o];
-			d[o + 6] = RND() % 4 ? 0x40 : d[o + 6];
-			d[o + 7] = RND() % 4 ? 0 : d[o + 7];
-			d[o + 9] = (uint8_t[]){6, 17, 47, 1, (uint8_t)RND()}[RND() % 5];
+		len = random_frame(d, sizeof(d), &seed, 4, 8, protos, RTE_DIM(protos), &o, &v6);
+		if (!v6) /* DSCP: mostly 0-3, sometimes 46 (EF) */
 			d[o + 1] = RND() % 8 ? (uint8_t)(RND() % 4 << 2) : (uint8_t)(46 << 2 | RND() % 4);
-		}
-		len = o + 20 + (unsigned)(RND() % (sizeof(d) - o - 19));
-		if (!v6) {
-			unsigned tot = RND() % 4 ? len - o : (unsigned)(RND() % 140);
-
-			d[o + 2] = (uint8_t)(tot >> 8), d[o + 3] = (uint8_t)tot;
-		}
 		if (RND() % 2 == 0) { /* ports in a rule's range */
 			unsigned ihl = (d[o] & 0x0f) * 4u, sp = 900 + (unsigned)(RND() % 1200);
 
@@ -762,8 +744,6 @@ classes_agree(const char *const *rules, unsigned n, unsigned frames, unsigned *p
 				d[o + ihl + 3] = RND() % 2 ? 0xc8 : 0x2c;
 			}
 		}
-		if (RND() % 16 == 0)
-			len = o + (unsigned)(RND() % 24); /* truncated */
 		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 
 		assert_non_null(m);
