@@ -1,15 +1,17 @@
 #!/usr/bin/python3
-"""qos_seconds.py: the memory-only QoS cost (xvs-fdb vs xvs-fdb-qos8) from one-second rates.
+"""qos_seconds.py: the memory-only QoS (or policy) cost from one-second rates.
 
   XVS_ANCHORS=... BENCH_PCAPS=... XB_STATE=/tmp/xbstate_q \\
-  bench/qos_seconds.py [--starts 6] [--secs 8] [--pcap udp64_10kflows.pcap] [TREE...]
+  bench/qos_seconds.py [--starts 6] [--secs 8] [--pcap udp64_10kflows.pcap]
+                       [--configs xvs-fdb,xvs-fdb-qos8] [TREE...]
 
 Starts xvsd (datapath_xvs.py's configs and setup, imported from each TREE's bench/,
-default this tree) with xvs-fdb and xvs-fdb-qos8 alternately, --starts times each
+default this tree) with the two --configs (the base first; e.g. xvs-fdb,xvs-fdb-sec-acl100
+for the port-security set with the 100-rule ACL) alternately, --starts times each
 per tree (trees alternate too), and samples p2's tx rate and the worker thread's CPU
 ticks every second for --secs seconds after 2 s of warm-up. Per start it prints the
 per-second rates per CPU-second; per tree and config the median of the starts'
-medians and of their best seconds, and the QoS-on / QoS-off ratio of both.
+medians and of their best seconds, and the second / base ratio of both.
 
 Why besides datapath_xvs.py: on this VM host the rate of the same build and config
 moves by up to 2x between starts and within one (host interference that neither the
@@ -19,7 +21,6 @@ best second of a start is the switch-level analogue of micro_qos's minimum over 
 """
 import argparse, importlib.util, os, statistics, sys, time
 
-CONFIGS = ("xvs-fdb", "xvs-fdb-qos8")
 
 
 def load(tree):
@@ -54,8 +55,14 @@ def one_start(dx, cfgname, pcap, secs):
             for c in dx.qos_classes(cfg["qos_classes"]):
                 x.ctl(*c)
         x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in dx.fdb_entries(pcap)])
+        opts = list(cfg.get("opts", []))
+        if cfg.get("guards"):
+            srcs = dx.pcap_sources(pcap)
+            opts += ["mac-spoof=on", f"mac={srcs[0]}"] if len(srcs) == 1 else ["mac-spoof=off"]
         x.ctl("port", "add", "p1", "pcap", f"path={os.path.join(dx.PCAPS, pcap)}", "infinite=on",
-              *vlan)
+              *vlan, *opts)
+        if cfg.get("acl"):
+            x.ctl_batch([f"acl add p1 {r}" for r in dx.acl_rules(cfg["acl"])])
         time.sleep(2)
         pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
         hz = os.sysconf("SC_CLK_TCK")
@@ -77,30 +84,35 @@ def main():
     ap.add_argument("--starts", type=int, default=6)
     ap.add_argument("--secs", type=float, default=8)
     ap.add_argument("--pcap", default="udp64_10kflows.pcap")
+    ap.add_argument("--configs", default="xvs-fdb,xvs-fdb-qos8",
+                    help="base,other: two of datapath_xvs.py's XVS_CONFIGS")
     ap.add_argument("trees", nargs="*", default=[os.path.join(os.path.dirname(__file__), "..")])
     a = ap.parse_args()
+    configs = a.configs.split(",")
+    if len(configs) != 2:
+        sys.exit("--configs: two configs, the base first")
+    base, other = configs
     dxs = {t: load(os.path.abspath(t)) for t in a.trees}
     dx0 = next(iter(dxs.values()))
     r = dx0.sh(f"{dx0.ANCHORS}/topo.sh up")  # xvsd runs in the switch namespace
     if r.returncode:
         sys.exit("topo.sh up failed: " + r.stderr)
-    res = {(t, c): [] for t in a.trees for c in CONFIGS}
+    res = {(t, c): [] for t in a.trees for c in configs}
     for i in range(a.starts):
         for t in a.trees:
-            for c in CONFIGS:
+            for c in configs:
                 s = one_start(dxs[t], c, a.pcap, a.secs)
                 res[(t, c)].append(s)
                 print(f"start {i + 1} {t} {c}: Mpps per CPU-s each second",
                       " ".join(f"{v:.2f}" for v in s), flush=True)
     print(f"{a.pcap}, {a.starts} starts of {a.secs:.0f} s each:")
     for t in a.trees:
-        med = {c: statistics.median(statistics.median(s) for s in res[(t, c)] if s) for c in CONFIGS}
-        best = {c: statistics.median(max(s) for s in res[(t, c)] if s) for c in CONFIGS}
-        print(f"  {t}: median second {med['xvs-fdb']:.2f} / {med['xvs-fdb-qos8']:.2f} "
-              f"(ratio {med['xvs-fdb-qos8'] / med['xvs-fdb']:.2f}); best second "
-              f"{best['xvs-fdb']:.2f} / {best['xvs-fdb-qos8']:.2f} "
-              f"(ratio {best['xvs-fdb-qos8'] / best['xvs-fdb']:.2f}) Mpps per CPU-s, "
-              "xvs-fdb / xvs-fdb-qos8")
+        med = {c: statistics.median(statistics.median(s) for s in res[(t, c)] if s) for c in configs}
+        best = {c: statistics.median(max(s) for s in res[(t, c)] if s) for c in configs}
+        print(f"  {t}: median second {med[base]:.2f} / {med[other]:.2f} "
+              f"(ratio {med[other] / med[base]:.2f}); best second "
+              f"{best[base]:.2f} / {best[other]:.2f} "
+              f"(ratio {best[other] / best[base]:.2f}) Mpps per CPU-s, {base} / {other}")
 
 
 if __name__ == "__main__":
