@@ -194,12 +194,17 @@ xvs_fcache_key_of(uint64_t *k, uint32_t *hash, const uint8_t *d, uint32_t len,
 	ports = xvs_l4_has_ports(proto, tot - 20) ? 1 : 0;
 	if (likely(ports != 0))
 		memcpy(&p4, ip + 20, 4);
-	/* UDP: with its ports, and not DHCP (xvs_meta_guard_clean) */
+	/* UDP: with its ports (read only then: they may lie past the
+	 * frame), and not DHCP (xvs_meta_guard_clean) */
 	if (proto == 17) {
-		uint16_t sport = xvs_rd16(ip + 20), dport = xvs_rd16(ip + 22);
+		uint16_t sport, dport;
 
-		if (unlikely(ports == 0 || sport == 67 || dport == 68 || sport == 547 ||
-			     dport == 546 || dport == 547))
+		if (unlikely(ports == 0))
+			return false;
+		sport = xvs_rd16(ip + 20);
+		dport = xvs_rd16(ip + 22);
+		if (unlikely(sport == 67 || dport == 68 || sport == 547 || dport == 546 ||
+			     dport == 547))
 			return false;
 	}
 	if (macs) {
@@ -232,8 +237,9 @@ xvs_fcache_line(const uint8_t *table, uint32_t h)
  * burst's metadata is held back (b->meta[i] is held->meta + i), its keys
  * are held's, and the cache has it written before anything reads it.
  * Returns
- * -1, having changed nothing but the bypass count, when some frame of b is
- * not one the cache answers (the caller runs the stages); 0 when every
+ * -1, having changed nothing but the bypass count (and the cache's epoch,
+ * which the next burst would move anyway), when some frame of b is not one
+ * the cache answers (the caller runs the stages); 0 when every
  * frame passes (verdict, reason, by not written); 1 with verdict[i]
  * (XVS_VERDICT_PASS or _DROP), reason[i] and by[i] (the index in st of the
  * dropping stage) set for every frame. Either way the ACL's per-packet work

@@ -533,6 +533,8 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 	bool lazy = !meta_out && unlikely(ip->pipe.n_in > 0) &&
 		    xvs_stages_lazy_ok(w, &ip->pipe, &plan);
 	const uint8_t *ftable = lazy ? xvs_fcache_table(w->fcache) : NULL;
+	/* the cache looks keys up (else the guards' flags are its answer) */
+	bool flookup = lazy && (plan.spoof >= 0 || plan.acl >= 0);
 	/* QoS without stages: the frames for a QoS port are classified here
 	 * from this stage's parse, and only the class is written (no metadata
 	 * fill); runs (run[]) take their class from the frame before. */
@@ -621,7 +623,8 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 								   rte_pktmbuf_data_len(m), &c->l2,
 								   in_port, c->vid, plan.macs);
 					fhash[k] = hs;
-					rte_prefetch0(xvs_fcache_line(ftable, hs));
+					if (flookup)
+						rte_prefetch0(xvs_fcache_line(ftable, hs));
 				}
 			} else if (meta_on && !run[k]) {
 				xvs_meta_fill_at(xvs_meta(m), m, &c->l2, in_port, c->vid);

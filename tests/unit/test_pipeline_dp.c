@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1323,14 +1325,20 @@ test_pipeline_dp_lazy_storm_unknown(void **state)
  * random frames: tagged or not, IPv4 with sound and broken headers (IHL,
  * total length, fragments), options, IPv6, TCP, UDP (DHCP ports among
  * them), ICMP and others, lengths short of the ports, truncated frames;
- * with and without MACs in the key. */
+ * with and without MACs in the key; neither reads past the frame. */
 static void
 test_pipeline_dp_fcache_key_of(void **state)
 {
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	unsigned n_ok = 0, n_ports = 0, n_dhcp = 0, n_not = 0;
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *page = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *guard, *f;
 
 	(void)state;
+	assert_true(page != MAP_FAILED);
+	guard = page + pg;
+	assert_int_equal(mprotect(guard, (size_t)pg, PROT_NONE), 0);
 #define RND() random_frame_next(&seed)
 	for (unsigned t = 0; t < 300000; t++) {
 		static const uint8_t protos[] = {6, 17, 17, 1, 58, 47};
@@ -1356,10 +1364,14 @@ test_pipeline_dp_fcache_key_of(void **state)
 
 			d[at] = (uint8_t)(p >> 8), d[at + 1] = (uint8_t)p;
 		}
-		if (xvs_parse_l2(d, len, &l2) != XVS_PARSE_OK)
+		/* The frame ends where a page no access is allowed to begins:
+		 * a read past it faults. */
+		f = guard - len;
+		memcpy(f, d, len);
+		if (xvs_parse_l2(f, len, &l2) != XVS_PARSE_OK)
 			continue;
-		oka = xvs_fcache_key_of(ka, &ha, d, len, &l2, port, vid, macs);
-		okb = xvs_fcache_key(kb, d, xvs_meta_w1(d, len, &l2, 0, 0), port, vid, macs);
+		oka = xvs_fcache_key_of(ka, &ha, f, len, &l2, port, vid, macs);
+		okb = xvs_fcache_key(kb, f, xvs_meta_w1(f, len, &l2, 0, 0), port, vid, macs);
 		assert_int_equal(oka, okb);
 		if (!oka) {
 			n_not++;
@@ -1376,6 +1388,7 @@ test_pipeline_dp_fcache_key_of(void **state)
 	print_message("# %u keys (%u with ports), %u frames the cache does not answer (%u of "
 		      "them UDP with ports)\n", n_ok, n_ports, n_not, n_dhcp);
 	assert_true(n_ok > 50000 && n_ports > 30000 && n_not > 50000 && n_dhcp > 5000);
+	munmap(page, (size_t)pg * 2);
 }
 
 int
