@@ -30,6 +30,18 @@
  * destinations on vh0, the guest's peer MAC on p2. An empty file: every
  * frame is dropped as unknown (what shows the lookup is really done).
  *
+ * With "policy-floor" after FDB-FILE it also does, per frame, the least any
+ * per-flow policy answer with xvs's port guards costs (the switch-level
+ * anchor of issue 12's policy target, bench/policy_anchor.py): the IPv4
+ * header checked as the guards must (no options, not a fragment, TCP or
+ * UDP with ports, not DHCP: what xvs's GUARD_CLEAN says), its 5-tuple read
+ * (untagged or one tag), hashed (two CRC32s), its line of a 1 MB table
+ * prefetched for the burst, then the line's four 16-byte keys compared; a
+ * flow not found is written to a free slot of its line, or else to the one
+ * the hash picks. Nothing
+ * else: no metadata, no rule, no counter per rule, no epochs, no second
+ * line.
+ *
  * Once a second the main lcore prints each port's rates in dpdk-testpmd's
  * --stats-period format ("NIC statistics for port N" ... "Rx-pps:" ...
  * "Tx-pps:"), so the PVP scripts read it as they read testpmd-io; on SIGINT
@@ -50,7 +62,9 @@
 #include <rte_hash_crc.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 /* The (MAC, VLAN) key is xvs's FDB key, xvs_fdb_key_of(), an inline of this
  * header (no xvs code is linked): the anchor's lookups cost what xvs's keys
@@ -86,6 +100,13 @@ static unsigned n_ents;
 static uint16_t n_ports;
 static uint64_t vlan_map[MAX_PORTS][4096 / 64]; /* each port's member VLANs */
 static struct counters ctr;
+
+/* The policy floor (policy-floor): 16384 lines of 64 bytes, four 16-byte
+ * keys a line. */
+#define FLOOR_LINES 16384u
+static bool policy_floor;
+static uint64_t (*floor_lines)[8];
+static uint64_t floor_found, floor_written, floor_unclean;
 
 static void
 on_signal(int sig)
@@ -131,6 +152,69 @@ fdb_add(uint64_t key, uint16_t port, uint64_t now)
 	return 0;
 }
 
+/* Frame f's 5-tuple key in k; whether the guards would pass it (as
+ * bench/micro_stages.c's exact_key, the same floor in one process). */
+static inline bool
+floor_key(const uint8_t *f, uint32_t len, uint64_t *k)
+{
+	uint32_t off = f[12] == 0x81 && f[13] == 0 ? 18 : 14;
+	const uint8_t *ip = f + off;
+	uint16_t sport, dport;
+	uint32_t p4;
+
+	if (len < off + 24 || ip[0] != 0x45 || ((ip[6] << 8 | ip[7]) & 0x3fff) != 0 ||
+	    (ip[9] != 6 && ip[9] != 17))
+		return false;
+	sport = (uint16_t)(ip[20] << 8 | ip[21]);
+	dport = (uint16_t)(ip[22] << 8 | ip[23]);
+	if (ip[9] == 17 && (sport == 67 || dport == 68 || sport == 547 || dport == 546 ||
+			    dport == 547))
+		return false;
+	memcpy(&k[0], ip + 12, 8); /* addresses */
+	memcpy(&p4, ip + 20, 4);   /* ports */
+	k[1] = p4 | (uint64_t)ip[9] << 32;
+	return true;
+}
+
+/* The policy floor over a burst: keys and prefetches, then the compares. */
+static void
+floor_burst(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t k[BURST][2], *ln[BURST];
+	uint32_t h[BURST];
+	bool clean[BURST];
+
+	for (uint16_t i = 0; i < n; i++) {
+		clean[i] = floor_key(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				     rte_pktmbuf_data_len(pkts[i]), k[i]);
+		h[i] = rte_hash_crc_8byte(k[i][1], rte_hash_crc_8byte(k[i][0], 0));
+		ln[i] = floor_lines[h[i] % FLOOR_LINES];
+		rte_prefetch0(ln[i]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		uint64_t *l = ln[i], a = k[i][0], b = k[i][1];
+		unsigned w;
+
+		if (!clean[i]) {
+			floor_unclean++;
+		} else if ((((l[0] ^ a) | (l[1] ^ b)) == 0) | (((l[2] ^ a) | (l[3] ^ b)) == 0) |
+			   (((l[4] ^ a) | (l[5] ^ b)) == 0) | (((l[6] ^ a) | (l[7] ^ b)) == 0)) {
+			floor_found++;
+		} else {
+			/* a free slot (no key is all zero), else the hash's */
+			w = (h[i] / FLOOR_LINES) % 4 * 2;
+			for (unsigned j = 0; j < 8; j += 2)
+				if ((l[j] | l[j + 1]) == 0) {
+					w = j;
+					break;
+				}
+			l[w] = a;
+			l[w + 1] = b;
+			floor_written++;
+		}
+	}
+}
+
 /* Switch one burst received on port in: what is described at the top. */
 static void
 switch_burst(uint16_t in, struct rte_mbuf **pkts, uint16_t n, uint64_t now, uint64_t hz)
@@ -141,6 +225,8 @@ switch_burst(uint16_t in, struct rte_mbuf **pkts, uint16_t n, uint64_t now, uint
 	const void *kp[2 * BURST];
 	void *data[2 * BURST];
 
+	if (policy_floor)
+		floor_burst(pkts, n);
 	for (uint16_t i = 0; i < n; i++) {
 		const uint8_t *f = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 		uint16_t vid = NATIVE_VLAN;
@@ -307,8 +393,13 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "EAL init failed\n");
 	argc -= n;
 	argv += n;
-	if (argc != 2)
-		rte_exit(EXIT_FAILURE, "usage: pvprelay EAL-ARGS -- FDB-FILE\n");
+	if (argc == 3 && strcmp(argv[2], "policy-floor") == 0)
+		policy_floor = true;
+	else if (argc != 2)
+		rte_exit(EXIT_FAILURE, "usage: pvprelay EAL-ARGS -- FDB-FILE [policy-floor]\n");
+	if (policy_floor &&
+	    (floor_lines = rte_zmalloc("floor", FLOOR_LINES * 64, 64)) == NULL)
+		rte_exit(EXIT_FAILURE, "no memory for the policy floor's table\n");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	n_ports = rte_eth_dev_count_avail();
@@ -342,6 +433,9 @@ main(int argc, char **argv)
 	       " not learned (table full) %" PRIu64 "\n",
 	       ctr.unknown_dst, ctr.same_port, ctr.vlan, ctr.tx_full, ctr.learned, ctr.moved,
 	       ctr.learn_failed);
+	if (policy_floor)
+		printf("pvprelay: policy floor: found %" PRIu64 " written %" PRIu64
+		       " not clean %" PRIu64 "\n", floor_found, floor_written, floor_unclean);
 	for (uint16_t p = 0; p < n_ports; p++) {
 		rte_eth_dev_stop(p);
 		rte_eth_dev_close(p);
