@@ -632,6 +632,14 @@ test_qos_dp_direct_mixed_keeps_order(void **state)
 		seen[c] = true;
 		last[c] = sent_seq[i];
 	}
+	/* Each class counted its own frames, also those the direct path
+	 * picked frame by frame once the bucket no longer held a burst. */
+	for (unsigned c = 0; c < 3; c++) {
+		struct xvs_qos_class_ctr ctr;
+
+		xvs_qos_class_read(snap->port[1].qos, c, &ctr);
+		assert_int_equal(ctr.sent_frames, (seq + 2 - c) / 3);
+	}
 }
 
 /* A TSO frame to a QoS port that cannot take offloads is segmented in
