@@ -7,7 +7,9 @@
 # runs fail (deterministically caught); it survives if either run passes.
 # The tree is always restored, also on Ctrl-C or an error, and rebuilt.
 #
-#   ./scripts/mutants.sh                 all mutants (about 7 minutes; not run by CI)
+#   ./scripts/mutants.sh                 all mutants (hours: half of them run end-to-end
+#                                        tests, twice, ~2 min a mutant on a 2-CPU VM;
+#                                        the unit-test ones ~5 s each; not run by CI)
 #   ./scripts/mutants.sh 3 12            only mutants 3 and 12
 #   MUTANTS_BASELINE=0 ...               skip the first pass, which requires every
 #                                        selected test set to pass on the unmutated tree
