@@ -560,15 +560,15 @@ MUTANTS = [
     ("fcache-key-of-without-macs", "the L2 stage leaves the MACs out of the flow cache keys "
      "it makes from the headers also when an answer depends on them",
      [("src/dp/flow_cache.h",
-       "\t\tmemcpy(&a8, d, 8);\n\t\tmemcpy(&a4, d + 8, 4);\n\t}\n\tk1 = ",
-       "\t}\n\tk1 = ")],
+       "\t\tmemcpy(&a8, d, 8);\n\t\tmemcpy(&a4, d + 8, 4);\n\t}\n\tk[0] = a8;",
+       "\t}\n\tk[0] = a8;")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-key-of-dhcp", "the key the L2 stage makes from the headers takes a DHCP "
-     "server's reply (UDP from port 67) as one the flow cache answers",
+     "message (UDP to or from its ports) as one the flow cache answers",
      [("src/dp/flow_cache.h",
-       "\t\tif (unlikely(sport == 67 || dport == 68 ",
-       "\t\tif (unlikely(dport == 68 ")],
+       "\tif (proto == 17 && unlikely(ports == 0 || xvs_udp_dhcp_ports(ip + 20)))",
+       "\tif (proto == 17 && unlikely(ports == 0))")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-key-of-fragment", "the key the L2 stage makes from the headers takes an IPv4 "
@@ -576,13 +576,6 @@ MUTANTS = [
      [("src/dp/flow_cache.h",
        "\tif (unlikely((xvs_rd16(ip + 6) & 0x3fff) != 0 || tot < 20",
        "\tif (unlikely((xvs_rd16(ip + 6) & 0x1fff) != 0 || tot < 20")],
-     [[str(BUILD / "test_pipeline_dp")]]),
-
-    ("fcache-key-of-hash", "the L2 stage hashes a key without its addresses (another set "
-     "than the one the cache writes it to)",
-     [("src/dp/flow_cache.h",
-       "\th = xvs_fcache_crc(k2, xvs_fcache_crc(k1 ^ p4, 0));",
-       "\th = xvs_fcache_crc(k1 ^ p4, 0);")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("acl-macs-unseen", "the flow cache is told an ACL matches no MAC when a rule does",
@@ -600,9 +593,9 @@ MUTANTS = [
     ("meta-held-in-mbuf", "the L2 stage writes the metadata into the mbufs although the "
      "flow cache answers for the stages and nothing after reads it",
      [("src/dp/stage_l2.c",
-       "\t\t\t\t\tfhash[k] = hs;\n",
-       "\t\t\t\t\tfhash[k] = hs;\n\t\t\t\t\txvs_meta_fill_at(xvs_meta(m), m, &c->l2, "
-       "in_port, c->vid);\n")],
+       "\t\t\t\t\t\t\t\t   in_port, c->vid, plan.macs);\n",
+       "\t\t\t\t\t\t\t\t   in_port, c->vid, plan.macs);\n"
+       "\t\t\t\t\txvs_meta_fill_at(xvs_meta(m), m, &c->l2, in_port, c->vid);\n")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-plan-ignores-mac-rules", "the flow cache leaves the MACs out of its key for "
@@ -622,9 +615,10 @@ MUTANTS = [
     ("held-meta-wrong-index", "the L2 stage keeps a frame's flow cache key and hash at its "
      "index in the burst as received, not among the frames kept (a runt dropped before it)",
      [("src/dp/stage_l2.c",
-       "\t\t\t\t\tfok[k] = xvs_fcache_key_of(fkey[k], &hs,",
-       "\t\t\t\t\tfok[k] = xvs_fcache_key_of(fkey[i], &hs,"),
-      ("src/dp/stage_l2.c", "\t\t\t\t\tfhash[k] = hs;", "\t\t\t\t\tfhash[i] = hs;")],
+       "\t\t\t\t\tfok[k] = xvs_fcache_key_of(fkey[k],",
+       "\t\t\t\t\tfok[k] = xvs_fcache_key_of(fkey[i],"),
+      ("src/dp/stage_l2.c", "\t\t\t\t\t\tfhash[k] = xvs_fcache_hash(fkey[k], plan.macs);",
+       "\t\t\t\t\t\tfhash[i] = xvs_fcache_hash(fkey[i], plan.macs);")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("held-storm-any-dst", "with storm_limit on, the flow cache answers for held frames to "
@@ -1639,8 +1633,8 @@ MUTANTS = [
 
     ("guard-clean-dhcp-server", "the metadata fill marks a DHCPv4 server's frames clean, so "
      "dhcp_guard lets them through",
-     [("src/dp/dp.h", "if (sport == 67 || dport == 68 || sport == 547",
-       "if (dport == 68 || sport == 547")],
+     [("src/dp/dp.h", "return sport == 67 || dport == 68 || sport == 547",
+       "return dport == 68 || sport == 547")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("guard-clean-icmp", "the metadata fill marks ICMP clean, so router_guard lets router "

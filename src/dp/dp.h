@@ -422,25 +422,25 @@ uint16_t xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s
 #define XVS_META_DST_LOOKED (1u << 6)
 #define XVS_META_DST_KNOWN (1u << 7)
 
+/* Is the UDP header at udp (its ports in the frame) one of a DHCP message
+ * a guard must look at? guard.h: DHCPv4 from 67 or to 68; DHCPv6 from 547
+ * or to 546/547. */
+static inline bool
+xvs_udp_dhcp_ports(const uint8_t *udp)
+{
+	uint16_t sport = xvs_rd16(udp), dport = xvs_rd16(udp + 2);
+
+	return sport == 67 || dport == 68 || sport == 547 || dport == 546 || dport == 547;
+}
+
 /* Does XVS_META_GUARD_CLEAN apply to frame d with these metadata fields?
  * The classifier of guards.c's surely_clean, from the same metadata. */
 static inline __attribute__((always_inline)) bool
 xvs_meta_guard_clean(const uint8_t *d, uint8_t l3, uint8_t proto, uint8_t flags, uint16_t l4_off)
 {
-	uint16_t sport, dport;
-
 	if (l3 == 0 || l4_off == 0 || (flags & XVS_META_FRAGMENT) || proto == 1 || proto == 58)
 		return false;
-	if (proto == 17) {
-		if (!(flags & XVS_META_HAS_PORTS))
-			return false;
-		/* guard.h: DHCPv4 from 67 or to 68; DHCPv6 from 547 or to 546/547. */
-		sport = xvs_rd16(d + l4_off);
-		dport = xvs_rd16(d + l4_off + 2);
-		if (sport == 67 || dport == 68 || sport == 547 || dport == 546 || dport == 547)
-			return false;
-	}
-	return true;
+	return proto != 17 || ((flags & XVS_META_HAS_PORTS) && !xvs_udp_dhcp_ports(d + l4_off));
 }
 
 /* Set XVS_META_GUARD_CLEAN on md (frame d) when it applies. */

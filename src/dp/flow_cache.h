@@ -159,16 +159,14 @@ xvs_fcache_hash(const uint64_t *k, bool macs)
 	return h;
 }
 
-/* xvs_fcache_key of frame d[0..len) with L2 header l2, and its
- * xvs_fcache_hash in *hash, made straight from its headers (no metadata
- * word) for an IPv4 header without options, the common case, and through
- * xvs_meta_w1 for any other frame: the same key and answer as
- * xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, ...), ...), in fewer steps
- * (test_fcache_key_of compares them). The hash is taken from the words in
- * registers: read back from k, they stalled on store forwarding. */
+/* xvs_fcache_key of frame d[0..len) with L2 header l2, made straight from
+ * its headers (no metadata word) for an IPv4 header without options, the
+ * common case, and through xvs_meta_w1 for any other frame: the same key
+ * and answer as xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, ...), ...),
+ * in fewer steps (test_fcache_key_of compares them). */
 static inline __attribute__((always_inline)) bool
-xvs_fcache_key_of(uint64_t *k, uint32_t *hash, const uint8_t *d, uint32_t len,
-		  const struct xvs_l2 *l2, uint16_t port, uint16_t vid, bool macs)
+xvs_fcache_key_of(uint64_t *k, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2,
+		  uint16_t port, uint16_t vid, bool macs)
 {
 	uint32_t off = l2->l3_off, tot;
 	const uint8_t *ip = d + off;
@@ -176,15 +174,8 @@ xvs_fcache_key_of(uint64_t *k, uint32_t *hash, const uint8_t *d, uint32_t len,
 	uint32_t a4 = 0, p4 = 0;
 	uint8_t proto;
 
-	uint64_t k1, k2;
-	uint32_t h;
-
-	if (unlikely(l2->ethertype != XVS_ETYPE_IPV4 || len < off + 20 || ip[0] != 0x45)) {
-		if (!xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, 0, 0), port, vid, macs))
-			return false;
-		*hash = xvs_fcache_hash(k, macs);
-		return true;
-	}
+	if (unlikely(l2->ethertype != XVS_ETYPE_IPV4 || len < off + 20 || ip[0] != 0x45))
+		return xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, 0, 0), port, vid, macs);
 	/* RFC 791's checks (xvs_ipv4_header), not a fragment, not ICMP */
 	tot = xvs_rd16(ip + 2);
 	proto = ip[9];
@@ -194,30 +185,18 @@ xvs_fcache_key_of(uint64_t *k, uint32_t *hash, const uint8_t *d, uint32_t len,
 	ports = xvs_l4_has_ports(proto, tot - 20) ? 1 : 0;
 	if (likely(ports != 0))
 		memcpy(&p4, ip + 20, 4);
-	/* UDP: with its ports (read only then: they may lie past the
-	 * frame), and not DHCP (xvs_meta_guard_clean) */
-	if (proto == 17) {
-		uint16_t sport, dport;
-
-		if (unlikely(ports == 0))
-			return false;
-		sport = xvs_rd16(ip + 20);
-		dport = xvs_rd16(ip + 22);
-		if (unlikely(sport == 67 || dport == 68 || sport == 547 || dport == 546 ||
-			     dport == 547))
-			return false;
-	}
+	/* UDP: with its ports (read only then: they may lie past the frame),
+	 * and not DHCP (xvs_meta_guard_clean) */
+	if (proto == 17 && unlikely(ports == 0 || xvs_udp_dhcp_ports(ip + 20)))
+		return false;
 	if (macs) {
 		memcpy(&a8, d, 8);
 		memcpy(&a4, d + 8, 4);
 	}
-	k1 = a4 | (uint64_t)port << 32 | (uint64_t)vid << 42 | (uint64_t)proto << 54 | ports << 62;
-	memcpy(&k2, ip + 12, 8);
-	h = xvs_fcache_crc(k2, xvs_fcache_crc(k1 ^ p4, 0));
-	*hash = macs ? xvs_fcache_crc(a8, h) : h;
 	k[0] = a8;
-	k[1] = k1;
-	k[2] = k2;
+	k[1] = a4 | (uint64_t)port << 32 | (uint64_t)vid << 42 | (uint64_t)proto << 54 |
+	       ports << 62;
+	memcpy(&k[2], ip + 12, 8);
 	k[3] = p4;
 	return true;
 }

@@ -615,16 +615,15 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 				/* No metadata: the flow cache's key, its set
 				 * prefetched (struct xvs_held); a frame of a
 				 * run has its run's. */
-				uint32_t hs = 0;
-
 				if (!run[k]) {
-					fok[k] = xvs_fcache_key_of(fkey[k], &hs,
+					fok[k] = xvs_fcache_key_of(fkey[k],
 								   rte_pktmbuf_mtod(m, const uint8_t *),
 								   rte_pktmbuf_data_len(m), &c->l2,
 								   in_port, c->vid, plan.macs);
-					fhash[k] = hs;
-					if (flookup)
-						rte_prefetch0(xvs_fcache_line(ftable, hs));
+					if (flookup && fok[k]) {
+						fhash[k] = xvs_fcache_hash(fkey[k], plan.macs);
+						rte_prefetch0(xvs_fcache_line(ftable, fhash[k]));
+					}
 				}
 			} else if (meta_on && !run[k]) {
 				xvs_meta_fill_at(xvs_meta(m), m, &c->l2, in_port, c->vid);
