@@ -95,24 +95,6 @@ xvs_fcache_stats(const struct xvs_fcache *fc, struct xvs_fcache_stats *out)
 		*out = fc->st;
 }
 
-static inline uint64_t
-ld64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint32_t
-ld32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
 static inline bool
 key_eq(const uint64_t *a, const uint64_t *b)
 {
@@ -342,31 +324,23 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 		return 0;
 	}
 	ep = epoch_of(fc, gen);
-	if (held != NULL) {
-		/* The sets were prefetched with the keys (the L2 stage): runs
-		 * and their first choices in one pass. */
-		nu = held_runs(fc, b, same, held, ep, ans, start, set, miss, mrun, &nm);
-		if (unlikely(nu == UINT16_MAX)) {
-			fc->st.bypass++;
-			return -1;
-		}
-	} else {
-		nu = plan->macs ? runs_of(fc, b, same, need, true, keys, set, start)
-				: runs_of(fc, b, same, need, false, keys, set, start);
-		if (unlikely(nu == UINT16_MAX)) {
-			fc->st.bypass++;
-			return -1;
-		}
-		/* First choices; the runs not there look at their next
-		 * choices after, each choice's line prefetched for all of
-		 * them first. */
-		for (j = 0; j < nu; j++) {
-			if (!set_find(set[j], kk[start[j]], ep, &ans[j])) {
-				set[nm] = set[j];
-				rte_prefetch0(choice_of(set[j], 1));
-				miss[nm] = start[j];
-				mrun[nm++] = j;
-			}
+	/* Held keys: their sets were prefetched with them (the L2 stage), and
+	 * the runs and their first choices take one pass. */
+	nu = held != NULL ? held_runs(fc, b, same, held, ep, ans, start, set, miss, mrun, &nm)
+	     : plan->macs ? runs_of(fc, b, same, need, true, keys, set, start)
+			  : runs_of(fc, b, same, need, false, keys, set, start);
+	if (unlikely(nu == UINT16_MAX)) {
+		fc->st.bypass++;
+		return -1;
+	}
+	/* Else first choices; the runs not there look at their next choices
+	 * after, each choice's line prefetched for all of them first. */
+	for (j = 0; held == NULL && j < nu; j++) {
+		if (!set_find(set[j], kk[start[j]], ep, &ans[j])) {
+			set[nm] = set[j];
+			rte_prefetch0(choice_of(set[j], 1));
+			miss[nm] = start[j];
+			mrun[nm++] = j;
 		}
 	}
 	for (unsigned c = 1; c < CHOICES && nm > 0; c++) {
