@@ -345,6 +345,20 @@ def rss_state(r):
     return {k: r.get(k) for k in keys} if r else None
 
 
+def add_p1(x, cfg, pcap, port, vlan):
+    """p1, the pcap port (port: its path arguments, vlan: its VLAN options), with cfg's
+    port options (the guards' mac-spoof set from the pcap's sources) and ACL rules; returns
+    the port options given"""
+    opts = list(cfg.get("opts", []))
+    if cfg.get("guards"):
+        srcs = pcap_sources(pcap)
+        opts += ["mac-spoof=on", f"mac={srcs[0]}"] if len(srcs) == 1 else ["mac-spoof=off"]
+    x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *opts)
+    if cfg.get("acl"):
+        x.ctl_batch([f"acl add p1 {r}" for r in acl_rules(cfg["acl"])])
+    return opts
+
+
 def run_xvs(pcap, mode, a):
     cfg = XVS_CONFIGS[mode]
     workers, cpus = (2, "0,1") if cfg["workers"] == 2 else (1, SW_CORE)
@@ -366,13 +380,7 @@ def run_xvs(pcap, mode, a):
         # the pcap port last: traffic starts with the FDB already in place
         port = ([f"path={split_path(pcap)}", f"queues={SPLIT_QUEUES}"] if split
                 else [f"path={os.path.join(PCAPS, pcap)}"])
-        opts = list(cfg["opts"])
-        if cfg.get("guards"):
-            srcs = pcap_sources(pcap)
-            opts += ["mac-spoof=on", f"mac={srcs[0]}"] if len(srcs) == 1 else ["mac-spoof=off"]
-        x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *opts)
-        if cfg.get("acl"):
-            x.ctl_batch([f"acl add p1 {r}" for r in acl_rules(cfg["acl"])])
+        opts = add_p1(x, cfg, pcap, port, vlan)
         for i in range(cfg.get("stages", 0)):
             x.rpc("test.stage", {"stage": f"passthrough{i}", "port": "p1", "on": True})
         p1_stages = x.ctl("port", "show", "p1", json_out=True)["ports"][0].get("stages", [])

@@ -43,6 +43,7 @@
 #include "micro/bench_switch.h"
 #include "dp.h"
 #include "flow_cache.h"
+#include "policy_floor.h"
 #include "port_ops.h"
 #include "stages.h"
 
@@ -216,21 +217,12 @@ static uint64_t inloop_sum;
 static const uint64_t (*exact_lines)[8];
 static uint64_t exact_hits;
 
-/* Frame m's key in k; whether the guards would pass it. */
+/* Frame m's key in k; whether the guards would pass it (policy_floor.h:
+ * the same floor as pvprelay's at the switch). */
 static inline bool
 exact_key(const struct rte_mbuf *m, uint64_t *k)
 {
-	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	const uint8_t *ip = f + (f[12] == 0x81 && f[13] == 0 ? 18 : 14);
-	uint16_t sport = (uint16_t)(ip[20] << 8 | ip[21]), dport = (uint16_t)(ip[22] << 8 | ip[23]);
-	uint32_t p4;
-
-	memcpy(&k[0], ip + 12, 8); /* addresses */
-	memcpy(&p4, ip + 20, 4);   /* ports */
-	k[1] = p4 | (uint64_t)ip[9] << 32;
-	return ip[0] == 0x45 && ((ip[6] << 8 | ip[7]) & 0x3fff) == 0 &&
-	       (ip[9] == 6 || (ip[9] == 17 && sport != 67 && dport != 68 && sport != 547 &&
-			       dport != 546 && dport != 547));
+	return policy_floor_key(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), k);
 }
 
 static inline uint32_t

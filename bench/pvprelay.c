@@ -70,6 +70,7 @@
  * header (no xvs code is linked): the anchor's lookups cost what xvs's keys
  * cost. */
 #include "fdb.h"
+#include "policy_floor.h"
 
 #define BURST 32
 #define MAX_PORTS 8
@@ -152,30 +153,6 @@ fdb_add(uint64_t key, uint16_t port, uint64_t now)
 	return 0;
 }
 
-/* Frame f's 5-tuple key in k; whether the guards would pass it (as
- * bench/micro_stages.c's exact_key, the same floor in one process). */
-static inline bool
-floor_key(const uint8_t *f, uint32_t len, uint64_t *k)
-{
-	uint32_t off = f[12] == 0x81 && f[13] == 0 ? 18 : 14;
-	const uint8_t *ip = f + off;
-	uint16_t sport, dport;
-	uint32_t p4;
-
-	if (len < off + 24 || ip[0] != 0x45 || ((ip[6] << 8 | ip[7]) & 0x3fff) != 0 ||
-	    (ip[9] != 6 && ip[9] != 17))
-		return false;
-	sport = (uint16_t)(ip[20] << 8 | ip[21]);
-	dport = (uint16_t)(ip[22] << 8 | ip[23]);
-	if (ip[9] == 17 && (sport == 67 || dport == 68 || sport == 547 || dport == 546 ||
-			    dport == 547))
-		return false;
-	memcpy(&k[0], ip + 12, 8); /* addresses */
-	memcpy(&p4, ip + 20, 4);   /* ports */
-	k[1] = p4 | (uint64_t)ip[9] << 32;
-	return true;
-}
-
 /* The policy floor over a burst: keys and prefetches, then the compares. */
 static void
 floor_burst(struct rte_mbuf **pkts, uint16_t n)
@@ -185,7 +162,7 @@ floor_burst(struct rte_mbuf **pkts, uint16_t n)
 	bool clean[BURST];
 
 	for (uint16_t i = 0; i < n; i++) {
-		clean[i] = floor_key(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+		clean[i] = policy_floor_key(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
 				     rte_pktmbuf_data_len(pkts[i]), k[i]);
 		h[i] = rte_hash_crc_8byte(k[i][1], rte_hash_crc_8byte(k[i][0], 0));
 		ln[i] = floor_lines[h[i] % FLOOR_LINES];

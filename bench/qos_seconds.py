@@ -33,6 +33,17 @@ def load(tree):
     return dx
 
 
+_own = None
+
+
+def own():
+    """this tree's datapath_xvs module"""
+    global _own
+    if _own is None:
+        _own = load(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    return _own
+
+
 def worker_ticks(pid):
     for tid in os.listdir(f"/proc/{pid}/task"):
         st = open(f"/proc/{pid}/task/{tid}/stat").read()
@@ -55,14 +66,8 @@ def one_start(dx, cfgname, pcap, secs):
             for c in dx.qos_classes(cfg["qos_classes"]):
                 x.ctl(*c)
         x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in dx.fdb_entries(pcap)])
-        opts = list(cfg.get("opts", []))
-        if cfg.get("guards"):
-            srcs = dx.pcap_sources(pcap)
-            opts += ["mac-spoof=on", f"mac={srcs[0]}"] if len(srcs) == 1 else ["mac-spoof=off"]
-        x.ctl("port", "add", "p1", "pcap", f"path={os.path.join(dx.PCAPS, pcap)}", "infinite=on",
-              *vlan, *opts)
-        if cfg.get("acl"):
-            x.ctl_batch([f"acl add p1 {r}" for r in dx.acl_rules(cfg["acl"])])
+        # p1 set up as this tree's datapath_xvs.py does, for a tree of any age
+        own().add_p1(x, cfg, pcap, [f"path={os.path.join(dx.PCAPS, pcap)}"], vlan)
         time.sleep(2)
         pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
         hz = os.sysconf("SC_CLK_TCK")
