@@ -17,8 +17,20 @@ as bench/qos_seconds.py):
 Prints per config the median of the starts' median seconds and of their best seconds,
 and the ratios bare-floor / bare (what the machine allows a per-flow policy at this
 rate) and xvs-fdb-sec-acl100 / xvs-fdb (what xvs keeps; issue 12's target is 0.80).
+
+  bench/policy_anchor.py --concurrent [--pairs bare:bare-floor,xvs-fdb:xvs-fdb-sec-acl100]
+
+runs each pair's two at once instead, one forwarding thread on each CPU, and swaps
+their CPUs every --period seconds (3), measuring each period but its first second.
+Per two consecutive periods (one in either order) it takes the geometric mean of their
+ratios, and prints the median and range of those over --secs. The host moves each CPU
+between a fast and a slow level on its own, for seconds to minutes (bench/README.md
+"Session 16"), so configs started in turn meet different levels; at once and swapped,
+each config meets both CPUs' levels and they cancel in the mean. A config may name its
+binary (config@BINARY), so that two builds compare the same way; a config against
+itself checks the method (1.0).
 """
-import argparse, importlib.util, os, re, statistics, subprocess, sys, time
+import argparse, importlib.util, math, os, re, statistics, subprocess, sys, threading, time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 PVPRELAY = os.environ.get("PVPRELAY", os.path.join(BENCH, "..", "build", "pvprelay"))
@@ -34,30 +46,183 @@ def load(name):
     return m
 
 
-def bare_start(dx, pcap, secs, floor):
-    """per-second Mpps of pvprelay's port 1 tx (its forwarding lcore polls all the time:
-    Mpps per CPU-second)"""
+def bare_up(dx, pcap, floor, cpu=None, prefix="xbpolicyanchor", binary=None):
+    """pvprelay (or binary) pcap -> null (with the policy floor if floor), its forwarding
+    lcore on CPU cpu (default dx.SW_CORE, the main lcore on 0; with cpu both on cpu)"""
     fdb = os.path.join(os.environ.get("XB_STATE", "/tmp"), "policy-anchor-fdb.txt")
     os.makedirs(os.path.dirname(fdb), exist_ok=True)
     with open(fdb, "w") as f:
         f.writelines(f"{v} {m} 1\n" for v, m in dx.fdb_entries(pcap))
-    cmd = [PVPRELAY, "--no-huge", "-m", "1024", "--no-pci", "-l", f"0,{dx.SW_CORE}",
-           "--main-lcore", "0", "--file-prefix", "xbpolicyanchor", "--log-level", "error",
+    lcores = ["-l", f"0,{dx.SW_CORE}"] if cpu is None else ["--lcores", f"0@{cpu},1@{cpu}"]
+    cmd = [binary or PVPRELAY, "--no-huge", "-m", "1024", "--no-pci", *lcores,
+           "--main-lcore", "0", "--file-prefix", prefix, "--log-level", "error",
            "--vdev", f"net_pcap0,rx_pcap={os.path.join(dx.PCAPS, pcap)},infinite_rx=1",
            "--vdev", "net_null0,no-rx=1", "--", fdb] + (["policy-floor"] if floor else [])
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        time.sleep(2 + secs + 0.5)
-    finally:
-        p.terminate()
-        out = p.communicate(timeout=30)[0]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def bare_check(out, floor):
+    """pvprelay's output out, its run over: its rates, or exit when it failed"""
     rates = [int(r) / 1e6 for r in TX1.findall(out)]
     if not rates or (floor and "policy floor: found" not in out):
         sys.exit(f"pvprelay failed: {out[-1500:]}")
     m = re.search(r"policy floor: found (\d+) written (\d+) not clean (\d+)", out)
     if m and int(m.group(1)) < 10 * int(m.group(2)):
         sys.exit(f"the policy floor's table does not hold the flows: {m.group(0)}")
-    return rates[2:2 + int(secs)]  # after 2 s of warm-up
+    return rates
+
+
+def bare_rates(p, secs, floor):
+    """stop pvprelay p: its per-second Mpps of port 1 tx after 2 s of warm-up (its
+    forwarding lcore polls all the time: Mpps per CPU-second)"""
+    p.terminate()
+    return bare_check(p.communicate(timeout=30)[0], floor)[2:2 + int(secs)]
+
+
+def bare_start(dx, pcap, secs, floor):
+    p = bare_up(dx, pcap, floor)
+    try:
+        time.sleep(2 + secs + 0.5)
+    except BaseException:
+        p.kill()
+        raise
+    return bare_rates(p, secs, floor)
+
+
+def split_cfg(c):
+    """"config[@binary]": (config, binary or None)"""
+    cfg, _, binary = c.partition("@")
+    return cfg, binary or None
+
+
+def worker_tid(pid):
+    """the thread id of pid's (first) DPDK worker lcore, xvsd's or pvprelay's"""
+    for _ in range(50):
+        for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
+            try:
+                name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            except OSError:
+                continue
+            if re.fullmatch(r"(?:rte|lcore)-worker-\d+", name):
+                return int(tid)
+        time.sleep(0.1)
+    sys.exit(f"no DPDK worker thread in process {pid}")
+
+
+class BareRate:
+    """pvprelay p's port 1 tx rates as it prints them once a second, with the time each
+    came (read on a thread of ours): the mean of those that came in a window"""
+
+    def __init__(self, p):
+        self.p, self.got, self.out = p, [], []
+        self.t = threading.Thread(target=self.read, daemon=True)
+        self.t.start()
+
+    def read(self):
+        port1 = False
+        for line in self.p.stdout:
+            self.out.append(line)
+            if "NIC statistics for port" in line:
+                port1 = line.split("port")[1].split()[0] == "1"
+            elif port1 and "Tx-pps:" in line:
+                self.got.append((time.time(), int(line.split()[-1]) / 1e6))
+
+    def mean(self, t0, t1):
+        v = [r for t, r in self.got if t0 < t <= t1]
+        return statistics.mean(v) if v else None
+
+
+def pair_swapping(dx, qs, pcap, cfgs, periods, period):
+    """cfgs[0] and cfgs[1] at once, their forwarding threads moved between CPUs 0 and 1
+    every period seconds (cfgs[0] on CPU 0 first): per period (cfgs[0]'s CPU, the two
+    rates over its last period - 1 seconds, Mpps per CPU-second); the first second
+    after a move is left out"""
+    bare = split_cfg(cfgs[0])[0].startswith("bare")
+    procs, rates, xs, pids = [], [], [], []
+    try:
+        for i, c in enumerate(cfgs):
+            cfg, binary = split_cfg(c)
+            if bare:
+                p = bare_up(dx, pcap, cfg == "bare-floor", i, f"xbpolicypair{i}", binary)
+                procs.append(p)
+                rates.append(BareRate(p))
+                pids.append(p.pid)
+            else:
+                x, pid = qs.xvs_up(dx, cfg, pcap, i, os.path.join(dx.STATE, f"xvs-pair{i}"),
+                                   binary)
+                xs.append(x)
+                pids.append(pid)
+        tids = [worker_tid(pid) for pid in pids]
+        time.sleep(2)
+        out = []
+        for k in range(periods):
+            cpu0 = k % 2
+            for i, tid in enumerate(tids):
+                os.sched_setaffinity(tid, {cpu0 if i == 0 else 1 - cpu0})
+            time.sleep(1)
+            if bare:
+                # a rate printed at t is of the second before t
+                t0 = time.time()
+                time.sleep(period - 1)
+                t1 = time.time()
+                time.sleep(0.1)
+                r = [br.mean(t0 + 0.95, t1 + 0.05) for br in rates]
+            else:
+                meters = [qs.Rate(x, pid) for x, pid in zip(xs, pids)]
+                time.sleep(period - 1)
+                r = [m() for m in meters]
+            out.append((cpu0, r[0], r[1]))
+        if bare:
+            time.sleep(1)
+        return out
+    finally:
+        for x in xs:
+            x.stop()
+        if bare:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
+            for br, c in zip(rates, cfgs):
+                br.t.join(timeout=5)
+                bare_check("".join(br.out), split_cfg(c)[0] == "bare-floor")
+
+
+def concurrent(dx, qs, a):
+    """--concurrent: each pair's two configs at once on CPUs 0 and 1, swapped every
+    --period seconds; the geometric mean of two periods' ratios, one in either order,
+    cancels what each CPU's level (bench/README.md "Session 16") does to either config"""
+    pairs = [p.split(":") for p in a.pairs.split(",")]
+    for pr in pairs:
+        for c in pr:
+            cfg, binary = split_cfg(c)
+            if len(pr) != 2 or not (cfg.startswith("bare") or cfg in dx.XVS_CONFIGS):
+                sys.exit(f"--pairs: base:other, each bare, bare-floor or one of "
+                         f"{', '.join(dx.XVS_CONFIGS)} (@binary optional), not {c}")
+            if binary is not None and not os.access(binary, os.X_OK):
+                sys.exit(f"{binary}: not an executable")
+        if (split_cfg(pr[0])[0].startswith("bare")) != (split_cfg(pr[1])[0].startswith("bare")):
+            sys.exit(f"--pairs {':'.join(pr)}: both bare or both xvsd")
+    periods = max(2, int(a.secs // a.period) // 2 * 2)
+    res = {}
+    for b, o in pairs:
+        for i in range(a.starts):
+            got = pair_swapping(dx, qs, a.pcap, (b, o), periods, a.period)
+            ratios = [(c, y / x) for c, x, y in got if x and y]
+            print(f"start {i + 1} {o} / {b}, per {a.period:.0f} s (CPU of {b}: rates, ratio): " +
+                  ", ".join(f"{c}: {x:.2f} {y:.2f} {y / x:.3f}" for c, x, y in got if x and y),
+                  flush=True)
+            # consecutive periods, one in either order
+            res.setdefault((b, o), []).extend(
+                math.sqrt(r1 * r2) for (c1, r1), (c2, r2) in zip(ratios, ratios[1:]) if c1 != c2)
+    print(f"{a.pcap}: pairs at once, swapped between CPUs every {a.period:.0f} s, {a.starts} "
+          f"start(s) of {periods * a.period:.0f} s; the geometric mean of each two consecutive"
+          " periods' ratios (one in either order), median (range):")
+    for (b, o), g in res.items():
+        if g:
+            print(f"  {o} / {b}: {statistics.median(g):.3f} ({min(g):.3f}-{max(g):.3f})")
+        else:
+            print(f"  {o} / {b}: no period with both rates")
 
 
 def main():
@@ -65,12 +230,26 @@ def main():
     ap.add_argument("--starts", type=int, default=4)
     ap.add_argument("--secs", type=float, default=5)
     ap.add_argument("--pcap", default="udp64_10kflows.pcap")
+    ap.add_argument("--concurrent", action="store_true",
+                    help="run each pair's two configs at once, one on each CPU, then swapped")
+    ap.add_argument("--period", type=float, default=3,
+                    help="--concurrent: seconds between swaps (the first after one not counted)")
+    ap.add_argument("--pairs", default="bare:bare-floor,xvs-fdb:xvs-fdb-sec-acl100",
+                    help="--concurrent: base:other pairs of configs, each bare, bare-floor or "
+                    "an xvsd config, with @BINARY another pvprelay or xvsd (two builds: "
+                    "xvs-fdb-sec-acl100@/tmp/old/xvsd:xvs-fdb-sec-acl100)")
     a = ap.parse_args()
     qs = load("qos_seconds")
     dx = qs.load(os.path.join(BENCH, ".."))
     r = dx.sh(f"{dx.ANCHORS}/topo.sh up")  # xvsd runs in the switch namespace
     if r.returncode:
         sys.exit("topo.sh up failed: " + r.stderr)
+    if a.concurrent:
+        try:
+            concurrent(dx, qs, a)
+        finally:
+            dx.sh(f"{dx.ANCHORS}/topo.sh down")
+        return
     cfgs = ("bare", "bare-floor", "xvs-fdb", "xvs-fdb-sec-acl100")
     res = {c: [] for c in cfgs}
     try:

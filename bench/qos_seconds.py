@@ -53,10 +53,17 @@ def worker_ticks(pid):
     return None
 
 
-def one_start(dx, cfgname, pcap, secs):
-    """per-second Mpps per CPU-second of p2's tx, one xvsd start"""
+def xvs_up(dx, cfgname, pcap, cpu=None, state=None, xvsd=None):
+    """xvsd (or the binary xvsd) with config cfgname forwarding pcap -> null, its worker
+    on CPU cpu (default dx.SW_CORE) and its files in state (default datapath_xvs.py's):
+    (Xvs, pid)"""
     cfg = dx.XVS_CONFIGS[cfgname]
-    x = dx.Xvs(1, dx.SW_CORE, cfg.get("args", ""))
+    x = dx.Xvs(1, str(dx.SW_CORE if cpu is None else cpu), cfg.get("args", ""))
+    if state is not None:
+        x.env["XVS_STATE"] = state
+        x.sock = os.path.join(state, "xvsd.sock")
+    if xvsd is not None:
+        x.env["XVSD"] = xvsd  # bench/lib.sh
     x.start()
     try:
         vlan = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
@@ -68,17 +75,37 @@ def one_start(dx, cfgname, pcap, secs):
         x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in dx.fdb_entries(pcap)])
         # p1 set up as this tree's datapath_xvs.py does, for a tree of any age
         own().add_p1(x, cfg, pcap, [f"path={os.path.join(dx.PCAPS, pcap)}"], vlan)
+        return x, int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
+    except BaseException:
+        x.stop()
+        raise
+
+
+class Rate:
+    """p2's tx rate per CPU-second of the worker since the last call"""
+
+    def __init__(self, x, pid):
+        self.x, self.pid, self.hz = x, pid, os.sysconf("SC_CLK_TCK")
+        self.p, self.w = x.ports()["p2"]["tx_packets"], worker_ticks(pid)
+
+    def __call__(self):
+        p, w = self.x.ports()["p2"]["tx_packets"], worker_ticks(self.pid)
+        r = (p - self.p) / ((w - self.w) / self.hz) / 1e6 if w > self.w else None
+        self.p, self.w = p, w
+        return r
+
+
+def one_start(dx, cfgname, pcap, secs):
+    """per-second Mpps per CPU-second of p2's tx, one xvsd start"""
+    x, pid = xvs_up(dx, cfgname, pcap)
+    try:
         time.sleep(2)
-        pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
-        hz = os.sysconf("SC_CLK_TCK")
-        out = []
-        p0, w0 = x.ports()["p2"]["tx_packets"], worker_ticks(pid)
+        rate, out = Rate(x, pid), []
         for _ in range(int(secs)):
             time.sleep(1)
-            p1, w1 = x.ports()["p2"]["tx_packets"], worker_ticks(pid)
-            if w1 > w0:
-                out.append((p1 - p0) / ((w1 - w0) / hz) / 1e6)
-            p0, w0 = p1, w1
+            r = rate()
+            if r is not None:
+                out.append(r)
         return out
     finally:
         x.stop()
