@@ -347,8 +347,8 @@ def rss_state(r):
 
 def add_p1(x, cfg, pcap, port, vlan):
     """p1, the pcap port (port: its path arguments, vlan: its VLAN options), with cfg's
-    port options (the guards' mac-spoof set from the pcap's sources) and ACL rules; returns
-    the port options given"""
+    port options (the guards' mac-spoof set from the pcap's sources), ACL rules and test
+    pass-through stages; returns the port options given"""
     opts = list(cfg.get("opts", []))
     if cfg.get("guards"):
         srcs = pcap_sources(pcap)
@@ -356,6 +356,8 @@ def add_p1(x, cfg, pcap, port, vlan):
     x.ctl("port", "add", "p1", "pcap", *port, "infinite=on", *vlan, *opts)
     if cfg.get("acl"):
         x.ctl_batch([f"acl add p1 {r}" for r in acl_rules(cfg["acl"])])
+    for i in range(cfg.get("stages", 0)):
+        x.rpc("test.stage", {"stage": f"passthrough{i}", "port": "p1", "on": True})
     return opts
 
 
@@ -381,8 +383,6 @@ def run_xvs(pcap, mode, a):
         port = ([f"path={split_path(pcap)}", f"queues={SPLIT_QUEUES}"] if split
                 else [f"path={os.path.join(PCAPS, pcap)}"])
         opts = add_p1(x, cfg, pcap, port, vlan)
-        for i in range(cfg.get("stages", 0)):
-            x.rpc("test.stage", {"stage": f"passthrough{i}", "port": "p1", "on": True})
         p1_stages = x.ctl("port", "show", "p1", json_out=True)["ports"][0].get("stages", [])
         time.sleep(a.warm)
         pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
