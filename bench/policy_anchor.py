@@ -21,7 +21,8 @@ rate) and xvs-fdb-sec-acl100 / xvs-fdb (what xvs keeps; issue 12's target is 0.8
   bench/policy_anchor.py --concurrent [--pairs bare:bare-floor,xvs-fdb:xvs-fdb-sec-acl100]
 
 runs each pair's two at once instead, one forwarding thread on each CPU, and swaps
-their CPUs every --period seconds (3), measuring each period but its first second.
+their CPUs every --period seconds (3), measuring each period but its first second
+(xvsd per worker CPU-second; pvprelay from the seconds it printed in that time).
 Per two consecutive periods (one in either order) it takes the geometric mean of their
 ratios, and prints the median and range of those over --secs. The host moves each CPU
 between a fast and a slow level on its own, for seconds to minutes (bench/README.md
@@ -49,7 +50,7 @@ def load(name):
 def bare_up(dx, pcap, floor, cpu=None, prefix="xbpolicyanchor", binary=None):
     """pvprelay (or binary) pcap -> null (with the policy floor if floor), its forwarding
     lcore on CPU cpu (default dx.SW_CORE, the main lcore on 0; with cpu both on cpu)"""
-    fdb = os.path.join(os.environ.get("XB_STATE", "/tmp"), "policy-anchor-fdb.txt")
+    fdb = os.path.join(os.environ.get("XB_STATE", "/tmp"), f"{prefix}-fdb.txt")
     os.makedirs(os.path.dirname(fdb), exist_ok=True)
     with open(fdb, "w") as f:
         f.writelines(f"{v} {m} 1\n" for v, m in dx.fdb_entries(pcap))
@@ -132,13 +133,20 @@ class BareRate:
         return statistics.mean(v) if v else None
 
 
+BARE = ("bare", "bare-floor")
+
+
 def pair_swapping(dx, qs, pcap, cfgs, periods, period):
     """cfgs[0] and cfgs[1] at once, their forwarding threads moved between CPUs 0 and 1
-    every period seconds (cfgs[0] on CPU 0 first): per period (cfgs[0]'s CPU, the two
-    rates over its last period - 1 seconds, Mpps per CPU-second); the first second
-    after a move is left out"""
-    bare = split_cfg(cfgs[0])[0].startswith("bare")
+    every period seconds (cfgs[0] on CPU 0 first); the first second after a move is left
+    out. Per period (its index, cfgs[0]'s CPU, the two rates, or None for a rate not
+    measured or a thread found off its CPU at the end): xvsd's rates over the period's
+    last period - 1 seconds, Mpps per worker CPU-second; pvprelay's the mean of the
+    seconds it printed within them (per wall-second: its forwarding lcore polls all
+    the time, and the thread's CPU is checked)"""
+    bare = split_cfg(cfgs[0])[0] in BARE
     procs, rates, xs, pids = [], [], [], []
+    ok = False
     try:
         for i, c in enumerate(cfgs):
             cfg, binary = split_cfg(c)
@@ -156,9 +164,9 @@ def pair_swapping(dx, qs, pcap, cfgs, periods, period):
         time.sleep(2)
         out = []
         for k in range(periods):
-            cpu0 = k % 2
-            for i, tid in enumerate(tids):
-                os.sched_setaffinity(tid, {cpu0 if i == 0 else 1 - cpu0})
+            cpus = (k % 2, 1 - k % 2)
+            for tid, cpu in zip(tids, cpus):
+                os.sched_setaffinity(tid, {cpu})
             time.sleep(1)
             if bare:
                 # a rate printed at t is of the second before t
@@ -171,20 +179,32 @@ def pair_swapping(dx, qs, pcap, cfgs, periods, period):
                 meters = [qs.Rate(x, pid) for x, pid in zip(xs, pids)]
                 time.sleep(period - 1)
                 r = [m() for m in meters]
-            out.append((cpu0, r[0], r[1]))
-        if bare:
-            time.sleep(1)
+            # xvsd widens an idle worker's CPUs and pins it back to its own when busy
+            # (worker.c): a period whose threads did not stay where they were put is
+            # not one of this order
+            if any(os.sched_getaffinity(tid) != {cpu} for tid, cpu in zip(tids, cpus)):
+                r = [None, None]
+            out.append((k, cpus[0], r[0], r[1]))
+        ok = True
         return out
     finally:
         for x in xs:
-            x.stop()
-        if bare:
-            for p in procs:
-                p.terminate()
-            for p in procs:
+            try:
+                x.stop()
+            except Exception as e:  # noqa: stop the other one too
+                print(f"stopping xvsd: {e}", file=sys.stderr)
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
                 p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for br in rates:
+            br.t.join(timeout=5)
+        if ok:  # not over an exception already on its way
             for br, c in zip(rates, cfgs):
-                br.t.join(timeout=5)
                 bare_check("".join(br.out), split_cfg(c)[0] == "bare-floor")
 
 
@@ -196,25 +216,30 @@ def concurrent(dx, qs, a):
     for pr in pairs:
         for c in pr:
             cfg, binary = split_cfg(c)
-            if len(pr) != 2 or not (cfg.startswith("bare") or cfg in dx.XVS_CONFIGS):
+            if len(pr) != 2 or not (cfg in BARE or cfg in dx.XVS_CONFIGS):
                 sys.exit(f"--pairs: base:other, each bare, bare-floor or one of "
                          f"{', '.join(dx.XVS_CONFIGS)} (@binary optional), not {c}")
             if binary is not None and not os.access(binary, os.X_OK):
                 sys.exit(f"{binary}: not an executable")
-        if (split_cfg(pr[0])[0].startswith("bare")) != (split_cfg(pr[1])[0].startswith("bare")):
+        if (split_cfg(pr[0])[0] in BARE) != (split_cfg(pr[1])[0] in BARE):
             sys.exit(f"--pairs {':'.join(pr)}: both bare or both xvsd")
+        if split_cfg(pr[0])[0] in BARE and a.period < 3:
+            sys.exit("--period: at least 3 s with pvprelay (it prints once a second)")
+    if a.period < 2:
+        sys.exit("--period: at least 2 s (the first after a swap is not counted)")
     periods = max(2, int(a.secs // a.period) // 2 * 2)
     res = {}
     for b, o in pairs:
         for i in range(a.starts):
             got = pair_swapping(dx, qs, a.pcap, (b, o), periods, a.period)
-            ratios = [(c, y / x) for c, x, y in got if x and y]
+            ratios = [(k, c, y / x) for k, c, x, y in got if x and y]
             print(f"start {i + 1} {o} / {b}, per {a.period:.0f} s (CPU of {b}: rates, ratio): " +
-                  ", ".join(f"{c}: {x:.2f} {y:.2f} {y / x:.3f}" for c, x, y in got if x and y),
-                  flush=True)
-            # consecutive periods, one in either order
+                  ", ".join(f"{c}: {x:.2f} {y:.2f} {y / x:.3f}" if x and y else f"{c}: -"
+                            for k, c, x, y in got), flush=True)
+            # consecutive periods (one in either order), both measured
             res.setdefault((b, o), []).extend(
-                math.sqrt(r1 * r2) for (c1, r1), (c2, r2) in zip(ratios, ratios[1:]) if c1 != c2)
+                math.sqrt(r1 * r2) for (k1, _, r1), (k2, _, r2) in zip(ratios, ratios[1:])
+                if k2 == k1 + 1)
     print(f"{a.pcap}: pairs at once, swapped between CPUs every {a.period:.0f} s, {a.starts} "
           f"start(s) of {periods * a.period:.0f} s; the geometric mean of each two consecutive"
           " periods' ratios (one in either order), median (range):")
@@ -228,7 +253,9 @@ def concurrent(dx, qs, a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--starts", type=int, default=4)
-    ap.add_argument("--secs", type=float, default=5)
+    ap.add_argument("--secs", type=float, default=5,
+                    help="seconds a start (--concurrent: rounded down to an even number of "
+                    "periods, at least two; 24 gives four means a start)")
     ap.add_argument("--pcap", default="udp64_10kflows.pcap")
     ap.add_argument("--concurrent", action="store_true",
                     help="run each pair's two configs at once, one on each CPU, then swapped")
