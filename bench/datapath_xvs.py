@@ -361,6 +361,25 @@ def add_p1(x, cfg, pcap, port, vlan):
     return opts
 
 
+def add_ports(x, cfg, pcap, port):
+    """cfg's switch on a started xvsd x: p2 (null) with its options and QoS classes,
+    the extra null ports, the pcap's destinations on p2 (cfg fdb) and p1 last (add_p1,
+    port: its path arguments), so that traffic starts with the FDB in place; returns
+    p1's options and the FDB entries of the pcap"""
+    vlan = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
+    x.ctl("port", "add", "p2", "null", *vlan, *cfg.get("p2_opts", []))
+    if cfg.get("qos_classes"):
+        x.ctl("switch", "set", "default-flow-weight=1")
+        for c in qos_classes(cfg["qos_classes"]):
+            x.ctl(*c)
+    for i in range(cfg.get("extra_null", 0)):
+        x.ctl("port", "add", f"p{3 + i}", "null", *vlan)
+    ent = fdb_entries(pcap)
+    if cfg["fdb"]:
+        x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in ent])
+    return add_p1(x, cfg, pcap, port, vlan), ent
+
+
 def run_xvs(pcap, mode, a):
     cfg = XVS_CONFIGS[mode]
     workers, cpus = (2, "0,1") if cfg["workers"] == 2 else (1, SW_CORE)
@@ -368,21 +387,9 @@ def run_xvs(pcap, mode, a):
     try:
         split = ensure_split(pcap) if cfg["split"] else None
         x.start()
-        vlan = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
-        x.ctl("port", "add", "p2", "null", *vlan, *cfg.get("p2_opts", []))
-        if cfg.get("qos_classes"):
-            x.ctl("switch", "set", "default-flow-weight=1")
-            for c in qos_classes(cfg["qos_classes"]):
-                x.ctl(*c)
-        for i in range(cfg.get("extra_null", 0)):
-            x.ctl("port", "add", f"p{3 + i}", "null", *vlan)
-        ent = fdb_entries(pcap)
-        if cfg["fdb"]:
-            x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in ent])
-        # the pcap port last: traffic starts with the FDB already in place
         port = ([f"path={split_path(pcap)}", f"queues={SPLIT_QUEUES}"] if split
                 else [f"path={os.path.join(PCAPS, pcap)}"])
-        opts = add_p1(x, cfg, pcap, port, vlan)
+        opts, ent = add_ports(x, cfg, pcap, port)
         p1_stages = x.ctl("port", "show", "p1", json_out=True)["ports"][0].get("stages", [])
         time.sleep(a.warm)
         pid = int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())

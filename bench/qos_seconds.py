@@ -66,15 +66,8 @@ def xvs_up(dx, cfgname, pcap, cpu=None, state=None, xvsd=None):
         x.env["XVSD"] = xvsd  # bench/lib.sh
     x.start()
     try:
-        vlan = ["vlan-mode=trunk", "trunks=1-4094", "native=1"]
-        x.ctl("port", "add", "p2", "null", *vlan, *cfg.get("p2_opts", []))
-        if cfg.get("qos_classes"):
-            x.ctl("switch", "set", "default-flow-weight=1")
-            for c in dx.qos_classes(cfg["qos_classes"]):
-                x.ctl(*c)
-        x.ctl_batch([f"fdb add {m} vlan={v} port=p2" for v, m in dx.fdb_entries(pcap)])
-        # p1 set up as this tree's datapath_xvs.py does, for a tree of any age
-        own().add_p1(x, cfg, pcap, [f"path={os.path.join(dx.PCAPS, pcap)}"], vlan)
+        # the ports set up as this tree's datapath_xvs.py does, for a tree of any age
+        own().add_ports(x, cfg, pcap, [f"path={os.path.join(dx.PCAPS, pcap)}"])
         return x, int(open(os.path.join(x.env["XVS_STATE"], "xvsd.pid")).read())
     except BaseException:
         x.stop()
