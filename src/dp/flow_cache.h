@@ -102,10 +102,10 @@ struct xvs_held {
  * for it: IPv4 its guards pass (the metadata's l3 4 and GUARD_CLEAN; with
  * plan storm also a known unicast destination, which the caller checks).
  * w1 is bytes 8-15 of the frame's metadata (xvs_meta_w1: protocol, flags,
- * offsets), port and vid the metadata's in_port and vid: the L2 stage
- * makes the key from them before any metadata is written, the cache from
- * the metadata, and the two agree by construction. Its MACs 0 unless
- * macs. */
+ * offsets), port and vid the metadata's in_port and vid: the cache makes
+ * the key from the metadata, xvs_fcache_key_of (the L2 stage, before any
+ * metadata is written) from xvs_meta_w1 for the frames it does not read
+ * directly, and the two agree by construction. Its MACs 0 unless macs. */
 static inline __attribute__((always_inline)) bool
 xvs_fcache_key(uint64_t *k, const uint8_t *d, uint64_t w1, uint16_t port, uint16_t vid,
 	       bool macs)
