@@ -455,6 +455,27 @@ MUTANTS = [
        "\tif (likely(gen == fc->gen) || fc->gen != UINT64_MAX)")],
      [unit("test_acl_dpdk"), e2e("test_acl.py", "flow_cache")]),
 
+    ("fcache-mask-no-local-port", "the flow cache's key leaves out the source port that a "
+     "rule's local-port range reads, so flows the rule tells apart share one answer",
+     [("src/dp/stages/acl.c",
+       "r->remote_ip.family == 4 ? r->remote_ip.len : 0, lp, rp);",
+       "r->remote_ip.family == 4 ? r->remote_ip.len : 0, false, rp);")],
+     [unit("test_acl_dpdk")]),
+
+    ("fcache-mask-dst-as-src", "the flow cache's mask keeps a rule's destination prefix in "
+     "the source address's bits",
+     [("src/dp/flow_cache.c",
+       "(uint64_t)prefix_bytes(dst_bits) << 32;",
+       "(uint64_t)prefix_bytes(dst_bits);")],
+     [unit("test_acl_dpdk")]),
+
+    ("fcache-mask-unused", "the flow cache's keys stay exact: flows that no rule tells apart "
+     "each take an entry",
+     [("src/dp/flow_cache.h",
+       "\tk[3] &= w[3];\n}",
+       "\tk[3] &= w[3] | UINT64_MAX;\n}")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("fcache-two-choices", "a flow whose set is full has two choices of set, not four",
      [("src/dp/flow_cache.c",
        "#define CHOICES 4u",
@@ -593,8 +614,8 @@ MUTANTS = [
     ("meta-held-in-mbuf", "the L2 stage writes the metadata into the mbufs although the "
      "flow cache answers for the stages and nothing after reads it",
      [("src/dp/stage_l2.c",
-       "\t\t\t\t\t\t\t\t   in_port, c->vid, plan.macs);\n",
-       "\t\t\t\t\t\t\t\t   in_port, c->vid, plan.macs);\n"
+       "\t\t\t\t\t\t\t\t   plan.mask);\n",
+       "\t\t\t\t\t\t\t\t   plan.mask);\n"
        "\t\t\t\t\txvs_meta_fill_at(xvs_meta(m), m, &c->l2, in_port, c->vid);\n")],
      [[str(BUILD / "test_pipeline_dp")]]),
 

@@ -139,6 +139,46 @@ set_of(const struct xvs_fcache *fc, const uint64_t *k, bool macs)
 	return &fc->ent[(xvs_fcache_hash(k, macs) & (XVS_FCACHE_SETS - 1)) * WAYS];
 }
 
+const struct xvs_fcache_mask xvs_fcache_mask_exact = {
+	.w = {{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX},
+	      {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX},
+	      {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX}},
+};
+
+/* The MACs (k[0], k[1]'s low half), the port, the protocol and whether
+ * there are ports (k[1] but the VLAN): no answer depends on the VLAN. */
+#define MASK_L2 {UINT64_MAX, ~(0xfffull << 42), 0, 0}
+const struct xvs_fcache_mask xvs_fcache_mask_l2 = {.w = {MASK_L2, MASK_L2, MASK_L2}};
+
+/* The first bits of a 4-byte field in network order, as a mask of the
+ * bytes as they lie in memory (the key loads them as they lie). */
+static uint32_t
+prefix_bytes(unsigned bits)
+{
+	uint8_t b[4] = {0};
+	uint32_t v;
+
+	for (unsigned i = 0; i < 4 && bits > 0; i++) {
+		unsigned n = bits < 8 ? bits : 8;
+
+		b[i] = (uint8_t)(0xff00u >> n);
+		bits -= n;
+	}
+	memcpy(&v, b, 4);
+	return v;
+}
+
+void
+xvs_fcache_mask_add(struct xvs_fcache_mask *m, unsigned c, unsigned src_bits, unsigned dst_bits,
+		    bool sport, bool dport)
+{
+	/* k[2]: source then destination address; k[3]: source then
+	 * destination port, each as it lies in the frame */
+	m->w[c][2] |= (uint64_t)prefix_bytes(src_bits) | (uint64_t)prefix_bytes(dst_bits) << 32;
+	m->w[c][3] |= (uint64_t)prefix_bytes(sport ? 16 : 0) |
+		      (uint64_t)prefix_bytes(dport ? 16 : 0) << 16;
+}
+
 const uint8_t *
 xvs_fcache_table(const struct xvs_fcache *fc)
 {
@@ -208,7 +248,8 @@ epoch_of(struct xvs_fcache *fc, uint64_t gen)
  * loop is the cache's per-frame cost at 10k flows. */
 static inline __attribute__((always_inline)) uint16_t
 runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *same, uint8_t need,
-	bool macs, uint64_t (*keys)[4], struct fc_ent **set, uint16_t *start)
+	bool macs, const struct xvs_fcache_mask *mask, uint64_t (*keys)[4], struct fc_ent **set,
+	uint16_t *start)
 {
 	uint16_t nu = 0;
 
@@ -220,7 +261,7 @@ runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *sam
 			continue; /* frame i - 1's key and metadata: its run */
 		memcpy(&w1, (const uint8_t *)md + 8, 8);
 		if (unlikely((md->flags & need) != need ||
-			     !xvs_fcache_key(keys[i], b->data[i], w1, b->port, md->vid, macs)))
+			     !xvs_fcache_key(keys[i], b->data[i], w1, b->port, md->vid, macs, mask)))
 			return UINT16_MAX;
 		if (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
 			continue;
@@ -327,8 +368,8 @@ xvs_fcache_run(struct xvs_fcache *fc, uint64_t gen, const struct xvs_fcache_plan
 	/* Held keys: their sets were prefetched with them (the L2 stage), and
 	 * the runs and their first choices take one pass. */
 	nu = held != NULL ? held_runs(fc, b, same, held, ep, ans, start, set, miss, mrun, &nm)
-	     : plan->macs ? runs_of(fc, b, same, need, true, keys, set, start)
-			  : runs_of(fc, b, same, need, false, keys, set, start);
+	     : plan->macs ? runs_of(fc, b, same, need, true, plan->mask, keys, set, start)
+			  : runs_of(fc, b, same, need, false, plan->mask, keys, set, start);
 	if (unlikely(nu == UINT16_MAX)) {
 		fc->st.bypass++;
 		return -1;

@@ -14,10 +14,13 @@
  * guards pass it), and, when storm_limit is on the port, unicast to a known
  * destination (XVS_META_DST_KNOWN: never counted); mac_spoof's answer for a
  * source it would adopt (sticky) is never cached. A burst with any other
- * frame runs the stages as before. The key: input port, VLAN, both IPv4
- * addresses, protocol, ports (and whether there are ports), and both MACs
- * when an answer depends on them (plan macs: mac_spoof, or an ACL rule
- * matching a MAC).
+ * frame runs the stages as before. The key: input port, protocol, whether
+ * there are ports, and of the VLAN, both IPv4 addresses and both ports the
+ * bits the port's answers depend on (plan mask, by protocol: an ACL gives
+ * the prefixes and ports its rules for that protocol read, as Open
+ * vSwitch's megaflows leave out what no rule looks at, so flows that no
+ * rule tells apart share one entry); both MACs when an answer depends on
+ * them (plan macs: mac_spoof, or an ACL rule matching a MAC).
  *
  * Validity: an entry holds the cache's epoch it was made in, and the cache
  * starts a new epoch with every snapshot generation it sees (dp.h
@@ -52,6 +55,44 @@
 #define XVS_FCACHE_SETS 16384u  /* x 2 ways: 32768 flows per worker */
 #define XVS_FCACHE_REPLACE 16u  /* a miss replaces a live entry 1 in this many */
 
+/* The classes of protocol a mask tells apart. */
+enum {
+	XVS_FCACHE_TCP,
+	XVS_FCACHE_UDP,
+	XVS_FCACHE_OTHER, /* any other protocol */
+	XVS_FCACHE_CLASSES
+};
+
+static inline unsigned
+xvs_fcache_class(uint8_t proto)
+{
+	return proto == 17 ? XVS_FCACHE_UDP : proto == 6 ? XVS_FCACHE_TCP : XVS_FCACHE_OTHER;
+}
+
+/* The bits of a key (xvs_fcache_key's k[0..4)) that a port's answers
+ * depend on, for a frame of each protocol class: the cache keys a frame on
+ * k & w[class]. Every mask keeps the MACs (zero in a key without them),
+ * the input port, the protocol and whether there are ports. Made by the
+ * control thread (from xvs_fcache_mask_l2 by xvs_fcache_mask_add), read by
+ * workers. */
+struct xvs_fcache_mask {
+	uint64_t w[XVS_FCACHE_CLASSES][4];
+};
+
+/* The mask of answers that read nothing of a frame past its MACs, port and
+ * protocol (mac_spoof alone, or an ACL without rules for IPv4 on the
+ * port's ingress): what xvs_fcache_mask_add adds to. */
+extern const struct xvs_fcache_mask xvs_fcache_mask_l2;
+
+/* Add to class c of m: the first src_bits of the source address and
+ * dst_bits of the destination (0-32), and the source and destination
+ * ports where sport / dport. */
+void xvs_fcache_mask_add(struct xvs_fcache_mask *m, unsigned c, unsigned src_bits,
+			 unsigned dst_bits, bool sport, bool dport);
+
+/* Every bit: keys as exact as they come. */
+extern const struct xvs_fcache_mask xvs_fcache_mask_exact;
+
 /* What of a port's ingress stages the cache stands for (pipeline_run.c
  * fills it from the stage list): indexes into the list, -1 for none. */
 struct xvs_fcache_plan {
@@ -61,6 +102,7 @@ struct xvs_fcache_plan {
 	bool storm;    /* storm_limit is on: only known unicast is cached */
 	bool macs;     /* the answer depends on the MACs (mac_spoof, or an ACL
 			* rule matching one): they are part of the key */
+	const struct xvs_fcache_mask *mask; /* what of the key the answers read */
 };
 
 struct xvs_fcache; /* one worker's, written by that worker only */
@@ -98,7 +140,19 @@ struct xvs_held {
 	void *ctx;
 };
 
-/* The cache's key of frame d in k[0..4), and whether the cache may answer
+/* k &= what of it mask keeps for protocol proto. */
+static inline __attribute__((always_inline)) void
+xvs_fcache_key_mask(uint64_t *k, const struct xvs_fcache_mask *mask, uint8_t proto)
+{
+	const uint64_t *w = mask->w[xvs_fcache_class(proto)];
+
+	k[0] &= w[0];
+	k[1] &= w[1];
+	k[2] &= w[2];
+	k[3] &= w[3];
+}
+
+/* The cache's key of frame d in k[0..4) (masked by mask), and whether the cache may answer
  * for it: IPv4 its guards pass (the metadata's l3 4 and GUARD_CLEAN; with
  * plan storm also a known unicast destination, which the caller checks).
  * w1 is bytes 8-15 of the frame's metadata (xvs_meta_w1: protocol, flags,
@@ -108,7 +162,7 @@ struct xvs_held {
  * directly, and the two agree by construction. Its MACs 0 unless macs. */
 static inline __attribute__((always_inline)) bool
 xvs_fcache_key(uint64_t *k, const uint8_t *d, uint64_t w1, uint16_t port, uint16_t vid,
-	       bool macs)
+	       bool macs, const struct xvs_fcache_mask *mask)
 {
 	uint8_t l3 = (uint8_t)(w1 >> 8), proto = (uint8_t)(w1 >> 16), flags = (uint8_t)(w1 >> 24);
 	uint16_t l3_off = (uint16_t)(w1 >> 32), l4_off = (uint16_t)(w1 >> 48);
@@ -131,6 +185,7 @@ xvs_fcache_key(uint64_t *k, const uint8_t *d, uint64_t w1, uint16_t port, uint16
 	       ports << 62;
 	memcpy(&k[2], d + l3_off + 12, 8); /* src, dst address */
 	k[3] = p4;
+	xvs_fcache_key_mask(k, mask, proto);
 	return true;
 }
 
@@ -166,7 +221,7 @@ xvs_fcache_hash(const uint64_t *k, bool macs)
  * in fewer steps (test_fcache_key_of compares them). */
 static inline __attribute__((always_inline)) bool
 xvs_fcache_key_of(uint64_t *k, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2,
-		  uint16_t port, uint16_t vid, bool macs)
+		  uint16_t port, uint16_t vid, bool macs, const struct xvs_fcache_mask *mask)
 {
 	uint32_t off = l2->l3_off, tot;
 	const uint8_t *ip = d + off;
@@ -175,7 +230,8 @@ xvs_fcache_key_of(uint64_t *k, const uint8_t *d, uint32_t len, const struct xvs_
 	uint8_t proto;
 
 	if (unlikely(l2->ethertype != XVS_ETYPE_IPV4 || len < off + 20 || ip[0] != 0x45))
-		return xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, 0, 0), port, vid, macs);
+		return xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, 0, 0), port, vid, macs,
+				      mask);
 	/* RFC 791's checks (xvs_ipv4_header), not a fragment, not ICMP */
 	tot = xvs_rd16(ip + 2);
 	proto = ip[9];
@@ -198,6 +254,7 @@ xvs_fcache_key_of(uint64_t *k, const uint8_t *d, uint32_t len, const struct xvs_
 	       ports << 62;
 	memcpy(&k[2], ip + 12, 8);
 	k[3] = p4;
+	xvs_fcache_key_mask(k, mask, proto);
 	return true;
 }
 

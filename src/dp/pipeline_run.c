@@ -376,6 +376,7 @@ fcache_plan(const struct xvs_snap_stage *st, unsigned n, struct xvs_fcache_plan 
 		}
 	}
 	p->macs = p->spoof >= 0 || (p->acl >= 0 && xvs_acl_stage_reads_macs(st[p->acl].state));
+	p->mask = xvs_acl_stage_fcache_mask(p->acl >= 0 ? st[p->acl].state : NULL);
 	return true;
 }
 

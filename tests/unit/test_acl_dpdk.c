@@ -698,7 +698,8 @@ run_cached_same(struct xvs_fcache *fc, uint64_t gen, struct burst *b,
 	/* The MACs in the key only when an answer depends on them, as the
 	 * pipeline plans it (pipeline_run.c fcache_plan). */
 	struct xvs_fcache_plan plan = {.spoof = g != NULL ? 0 : -1, .acl = 1, .storm = false,
-				       .macs = g != NULL || xvs_acl_stage_reads_macs(st)};
+				       .macs = g != NULL || xvs_acl_stage_reads_macs(st),
+				       .mask = xvs_acl_stage_fcache_mask(st)};
 	struct xvs_ext_burst eb = ext_of(b, NULL, XVS_ACL_OUT, 0, now_ns);
 	bool ok;
 	int r;
@@ -757,6 +758,148 @@ test_acl_dpdk_reads_macs(void **state)
 	assert_false(xvs_acl_stage_reads_macs(st));
 	ops->state_free(ctx, st);
 	assert_false(xvs_acl_stage_reads_macs(NULL));
+}
+
+/* The bytes of mask m for class c as they lie in a frame: source and
+ * destination address (4 each), source and destination port (2 each). */
+static void
+mask_bytes(const struct xvs_fcache_mask *m, unsigned c, uint8_t *src, uint8_t *dst, uint8_t *sp,
+	   uint8_t *dp)
+{
+	uint8_t w2[8], w3[8];
+
+	memcpy(w2, &m->w[c][2], 8);
+	memcpy(w3, &m->w[c][3], 8);
+	memcpy(src, w2, 4);
+	memcpy(dst, w2 + 4, 4);
+	memcpy(sp, w3, 2);
+	memcpy(dp, w3 + 2, 2);
+}
+
+/* field = its bits under mask m, random ones elsewhere */
+static void
+blend(uint8_t *field, const uint8_t *m, const uint8_t *rnd_bytes, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		field[i] = (uint8_t)((field[i] & m[i]) | (rnd_bytes[i] & ~m[i]));
+}
+
+/* What the flow cache's key keeps of an IPv4 frame on ingress (the ACL's
+ * mask, flow_cache.h) is all its answer depends on: random rule sets, and
+ * for random IPv4 packets others that differ from them only outside the
+ * mask of their protocol, in addresses and ports; the reference matcher
+ * gives both the same answer. And the mask does leave bits out. */
+static void
+test_acl_dpdk_fcache_mask_keeps_answer(void **state)
+{
+	static struct xvs_acl_rule rs[32];
+	unsigned iter, changed = 0, left_out = 0;
+
+	(void)state;
+	rng_state = 0x3a5c0de5;
+	for (iter = 0; iter < 1500; iter++) {
+		unsigned n = 1 + rnd(32), i;
+		const struct xvs_fcache_mask *m;
+		void *st;
+
+		for (i = 0; i < n; i++)
+			rand_rule(&rs[i]);
+		st = compile(rs, n);
+		m = xvs_acl_stage_fcache_mask(st);
+		for (i = 0; i < 40; i++) {
+			struct xvs_acl_pkt p, q;
+			uint8_t ms[4], md[4], msp[2], mdp[2], r[4];
+			uint16_t port;
+			int a, b;
+
+			rand_pkt(&p);
+			if (p.l3 != 4) {
+				p.l3 = 4;
+				rand_addr(4, p.src);
+				rand_addr(4, p.dst);
+			}
+			mask_bytes(m, xvs_fcache_class(p.proto), ms, md, msp, mdp);
+			left_out += ms[3] != 0xff || md[3] != 0xff || msp[1] != 0xff ||
+				    mdp[1] != 0xff;
+			for (unsigned t = 0; t < 4; t++) {
+				q = p;
+				/* a pool address half the time: rules are made of those */
+				if (rnd(2))
+					memcpy(r, pool4[rnd(4)], 4);
+				else
+					for (unsigned j = 0; j < 4; j++)
+						r[j] = (uint8_t)rnd(256);
+				blend(q.src, ms, r, 4);
+				memcpy(r, pool4[rnd(4)], 4);
+				r[3] = (uint8_t)rnd(256);
+				blend(q.dst, md, r, 4);
+				if (p.has_ports) {
+					uint8_t pb[2], rb[2];
+
+					port = (uint16_t)rnd(160);
+					pb[0] = (uint8_t)(p.sport >> 8), pb[1] = (uint8_t)p.sport;
+					rb[0] = (uint8_t)(port >> 8), rb[1] = (uint8_t)port;
+					blend(pb, msp, rb, 2);
+					q.sport = (uint16_t)(pb[0] << 8 | pb[1]);
+					port = (uint16_t)rnd(160);
+					pb[0] = (uint8_t)(p.dport >> 8), pb[1] = (uint8_t)p.dport;
+					rb[0] = (uint8_t)(port >> 8), rb[1] = (uint8_t)port;
+					blend(pb, mdp, rb, 2);
+					q.dport = (uint16_t)(pb[0] << 8 | pb[1]);
+				}
+				changed += memcmp(&p, &q, sizeof(p)) != 0;
+				a = xvs_acl_match_slow(rs, n, &p, XVS_ACL_OUT);
+				b = xvs_acl_match_slow(rs, n, &q, XVS_ACL_OUT);
+				if (a != b)
+					fail_msg("iter %u: rule %d for one packet, %d for one equal "
+						 "to it under the mask", iter, a, b);
+			}
+		}
+		ops->state_free(ctx, st);
+	}
+	print_message("# %u packets changed outside the mask, %u masks leaving bits out\n",
+		      changed, left_out);
+	assert_true(changed > 100000 && left_out > 20000);
+}
+
+/* The benchmark's rule shapes (bench/datapath_xvs.py acl_rules): a UDP
+ * frame's key keeps the destination's /24 and port, not the source's
+ * address or port; a TCP frame's the source's /24 and port. */
+static void
+test_acl_dpdk_fcache_mask_of_rules(void **state)
+{
+	static const char *const lines[] = {
+		"dir=out action=deny remote-ip=172.16.0.0/24 proto=udp remote-port=1000-1100",
+		"dir=both action=deny local-ip=192.168.1.0/24 proto=tcp local-port=2001",
+		"dir=in action=deny remote-ip=10.102.0.0/16",
+		"dir=both action=allow proto=udp",
+	};
+	static const uint8_t none[4], p24[4] = {0xff, 0xff, 0xff, 0}, all[2] = {0xff, 0xff};
+	uint8_t ms[4], md[4], msp[2], mdp[2];
+	const struct xvs_fcache_mask *m;
+	void *st;
+
+	(void)state;
+	st = compile_str(lines, 4);
+	m = xvs_acl_stage_fcache_mask(st);
+	mask_bytes(m, XVS_FCACHE_UDP, ms, md, msp, mdp);
+	assert_memory_equal(ms, none, 4);
+	assert_memory_equal(md, p24, 4);
+	assert_memory_equal(msp, none, 2);
+	assert_memory_equal(mdp, all, 2);
+	mask_bytes(m, XVS_FCACHE_TCP, ms, md, msp, mdp);
+	assert_memory_equal(ms, p24, 4);
+	assert_memory_equal(md, none, 4);
+	assert_memory_equal(msp, all, 2);
+	assert_memory_equal(mdp, none, 2);
+	mask_bytes(m, XVS_FCACHE_OTHER, ms, md, msp, mdp);
+	assert_memory_equal(ms, none, 4);
+	assert_memory_equal(md, none, 4);
+	/* the VLAN never, the port always */
+	assert_int_equal(m->w[XVS_FCACHE_UDP][1] >> 42 & 0xfff, 0);
+	assert_int_equal(m->w[XVS_FCACHE_UDP][1] >> 32 & 0x3ff, 0x3ff);
+	ops->state_free(ctx, st);
+	assert_ptr_equal(xvs_acl_stage_fcache_mask(NULL), &xvs_fcache_mask_l2);
 }
 
 /* The flow cache gives the stages' answers: random rule sets (replaced,
@@ -1030,6 +1173,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acl_dpdk_random_against_reference),
 		cmocka_unit_test(test_acl_dpdk_reads_macs),
+		cmocka_unit_test(test_acl_dpdk_fcache_mask_keeps_answer),
+		cmocka_unit_test(test_acl_dpdk_fcache_mask_of_rules),
 		cmocka_unit_test(test_acl_dpdk_burst_matches_singles),
 		cmocka_unit_test(test_acl_dpdk_runs_match_singles),
 		cmocka_unit_test(test_acl_dpdk_stateful_across_workers),

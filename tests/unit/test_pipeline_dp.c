@@ -801,7 +801,10 @@ stages_free(struct xvs_snap_stage *st, unsigned n)
 static void
 test_pipeline_dp_flow_cache_full_sets(void **state)
 {
-	const struct xvs_fcache_plan plan = {.spoof = -1, .acl = 0, .storm = false};
+	/* exact keys: the flows differ in their source port alone, which the
+	 * ACL's own mask may leave out */
+	const struct xvs_fcache_plan plan = {.spoof = -1, .acl = 0, .storm = false,
+					     .mask = &xvs_fcache_mask_exact};
 	struct rte_mbuf *pkts[XVS_BURST];
 	uint8_t *data[XVS_BURST];
 	uint32_t len[XVS_BURST];
@@ -1105,23 +1108,33 @@ tos_alternating(struct rte_mbuf **pkts, uint16_t n)
 		rte_pktmbuf_mtod(pkts[i], uint8_t *)[15] = i & 1 ? 0x20 : 0;
 }
 
-/* n frames, changed by edit, through dhcp_guard and an ACL behind the
- * flow cache (lazy_acl_burst), all passed: the cache's misses and inserts. */
+/* n frames, changed by edit, through dhcp_guard and the ACL rule behind
+ * the flow cache (lazy_acl_burst), all passed: the cache's misses and
+ * inserts. */
 static void
-lazy_cache_counts(uint16_t n, void (*edit)(struct rte_mbuf **pkts, uint16_t n),
-		  uint64_t misses, uint64_t inserts)
+lazy_cache_counts_rule(const char *rule, uint16_t n,
+		       void (*edit)(struct rte_mbuf **pkts, uint16_t n), uint64_t misses,
+		       uint64_t inserts)
 {
 	struct xvs_snap_port saved1 = snap->port[1], saved3 = snap->port[3];
 	struct xvs_snap_stage st[2];
 	struct xvs_fcache_stats fs;
 
-	lazy_acl_burst(st, "dir=out action=deny proto=tcp", n, edit, &fs);
+	lazy_acl_burst(st, rule, n, edit, &fs);
 	assert_int_equal(fs.bypass, 0);
 	assert_int_equal(fs.misses, misses);
 	assert_int_equal(fs.inserts, inserts);
 	assert_int_equal(fs.hits + fs.misses, n);
 	assert_int_equal(n_sent, n);
 	lazy_done(st, 2, &saved1, &saved3);
+}
+
+/* The same under a rule that reads nothing of a UDP frame (it denies TCP). */
+static void
+lazy_cache_counts(uint16_t n, void (*edit)(struct rte_mbuf **pkts, uint16_t n),
+		  uint64_t misses, uint64_t inserts)
+{
+	lazy_cache_counts_rule("dir=out action=deny proto=tcp", n, edit, misses, inserts);
 }
 
 /* One flow behind the flow cache in frames same[] does not join: one
@@ -1155,12 +1168,37 @@ middle_other_flow(struct rte_mbuf **pkts, uint16_t n)
 }
 
 /* A flow in two runs of a burst (A B A) misses in both, before either is
- * written: one entry for it all the same, so it does not take two ways. */
+ * written: one entry for it all the same, so it does not take two ways.
+ * The rule reads the source port, so B is a flow of its own. */
 static void
 test_pipeline_dp_lazy_flow_in_two_runs(void **state)
 {
 	(void)state;
-	lazy_cache_counts(3, middle_other_flow, 3, 2);
+	lazy_cache_counts_rule("dir=out action=deny proto=udp local-port=7", 3,
+			       middle_other_flow, 3, 2);
+}
+
+/* Each frame from a source port of its own: */
+static void
+sports_distinct(struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		rte_pktmbuf_mtod(pkts[i], uint8_t *)[35] = (uint8_t)(0x10 + i);
+}
+
+/* Flows that no rule tells apart share one entry (the ACL's mask leaves
+ * out what its rules do not read, flow_cache.h): 8 source ports under a
+ * rule for TCP are one lookup, one miss and one entry; under a rule that
+ * reads the source port, 8 of each. */
+static void
+test_pipeline_dp_lazy_mask_shares_entry(void **state)
+{
+	(void)state;
+	lazy_cache_counts(8, sports_distinct, 1, 1);
+	lazy_cache_counts_rule("dir=out action=deny proto=udp local-port=7", 8, sports_distinct,
+			       8, 8);
+	lazy_cache_counts_rule("dir=out action=deny proto=udp remote-port=7", 8, sports_distinct,
+			       1, 1);
 }
 
 /* An ACL rule matching a MAC behind the flow cache, no mac_spoof:
@@ -1325,7 +1363,8 @@ test_pipeline_dp_lazy_storm_unknown(void **state)
  * random frames: tagged or not, IPv4 with sound and broken headers (IHL,
  * total length, fragments), options, IPv6, TCP, UDP (DHCP ports among
  * them), ICMP and others, lengths short of the ports, truncated frames;
- * with and without MACs in the key; neither reads past the frame. */
+ * with and without MACs in the key, exact or under a random mask; neither
+ * reads past the frame. */
 static void
 test_pipeline_dp_fcache_key_of(void **state)
 {
@@ -1349,8 +1388,16 @@ test_pipeline_dp_fcache_key_of(void **state)
 		uint64_t ka[4] = {0}, kb[4] = {0};
 		unsigned o, len, ihl;
 		struct xvs_l2 l2;
+		struct xvs_fcache_mask rm;
+		const struct xvs_fcache_mask *mask = &xvs_fcache_mask_exact;
 		bool oka, okb;
 
+		if (RND() % 2 == 0) {
+			for (unsigned c = 0; c < XVS_FCACHE_CLASSES; c++)
+				for (unsigned j = 0; j < 4; j++)
+					rm.w[c][j] = RND();
+			mask = &rm;
+		}
 		for (unsigned k = 0; k < 12; k++)
 			d[k] = (uint8_t)RND();
 		d[0] &= 0xfe, d[6] &= 0xfe, d[11] |= 1; /* a unicast, non-zero source */
@@ -1369,8 +1416,8 @@ test_pipeline_dp_fcache_key_of(void **state)
 		memcpy(f, d, len);
 		if (xvs_parse_l2(f, len, &l2) != XVS_PARSE_OK)
 			continue;
-		oka = xvs_fcache_key_of(ka, f, len, &l2, port, vid, macs);
-		okb = xvs_fcache_key(kb, f, xvs_meta_w1(f, len, &l2, 0, 0), port, vid, macs);
+		oka = xvs_fcache_key_of(ka, f, len, &l2, port, vid, macs, mask);
+		okb = xvs_fcache_key(kb, f, xvs_meta_w1(f, len, &l2, 0, 0), port, vid, macs, mask);
 		assert_int_equal(oka, okb);
 		if (!oka) {
 			n_not++;
@@ -1379,12 +1426,12 @@ test_pipeline_dp_fcache_key_of(void **state)
 		}
 		assert_memory_equal(ka, kb, sizeof(ka));
 		n_ok++;
-		n_ports += (ka[1] >> 62) & 1;
+		n_ports += mask == &xvs_fcache_mask_exact && ((ka[1] >> 62) & 1);
 	}
 #undef RND
 	print_message("# %u keys (%u with ports), %u frames the cache does not answer (%u of "
 		      "them UDP with ports)\n", n_ok, n_ports, n_not, n_dhcp);
-	assert_true(n_ok > 50000 && n_ports > 30000 && n_not > 50000 && n_dhcp > 5000);
+	assert_true(n_ok > 50000 && n_ports > 15000 && n_not > 50000 && n_dhcp > 5000);
 	munmap(page, (size_t)pg * 2);
 }
 
@@ -1416,6 +1463,7 @@ main(void)
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_one_flow_one_entry, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_meta_one_flow_one_entry, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_flow_in_two_runs, setup),
+		cmocka_unit_test_setup(test_pipeline_dp_lazy_mask_shares_entry, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm_unknown, setup),
 		cmocka_unit_test_setup(test_pipeline_dp_lazy_storm_known_bypassed, setup),

@@ -58,6 +58,7 @@
 #include "acl.h"
 #include "acl_stage.h"
 #include "dp.h"
+#include "flow_cache.h"
 
 #define KIND_V4 0x1u    /* IPv4 packet */
 #define KIND_V6 0x2u    /* IPv6 packet */
@@ -200,6 +201,7 @@ struct acl_state {
 	bool stateful;                  /* some rule is stateful: consult flows */
 	bool metered;                   /* some rule meters */
 	bool macs;                      /* some rule matches a MAC */
+	struct xvs_fcache_mask fmask;   /* what of an ingress key the rules read */
 	unsigned n_rules;
 	struct rule_info *rules;
 	uint64_t *hits_base;            /* per rule: counts carried from the previous state */
@@ -658,6 +660,34 @@ xvs_acl_stage_reads_macs(const void *state)
 	return st != NULL && st->macs;
 }
 
+const struct xvs_fcache_mask *
+xvs_acl_stage_fcache_mask(const void *state)
+{
+	const struct acl_state *st = state;
+
+	return st != NULL ? &st->fmask : &xvs_fcache_mask_l2;
+}
+
+/* Add to m what of an IPv4 frame's key rule r reads on the port's ingress
+ * (local = source): its prefixes and its ports, for the protocols it can
+ * match. A rule that cannot match an IPv4 frame on ingress adds nothing;
+ * the MACs, the protocol and whether there are ports are in every mask. */
+static void
+fmask_add_rule(struct xvs_fcache_mask *m, const struct xvs_acl_rule *r)
+{
+	bool lp = r->has_local_port && (r->local_port_lo != 0 || r->local_port_hi != 0xffff);
+	bool rp = r->has_remote_port && (r->remote_port_lo != 0 || r->remote_port_hi != 0xffff);
+
+	if (!(r->dir & XVS_ACL_OUT) || r->local_ip.family == 6 || r->remote_ip.family == 6)
+		return;
+	for (unsigned c = 0; c < XVS_FCACHE_CLASSES; c++) {
+		if (r->has_proto && xvs_fcache_class(r->proto) != c)
+			continue;
+		xvs_fcache_mask_add(m, c, r->local_ip.family == 4 ? r->local_ip.len : 0,
+				    r->remote_ip.family == 4 ? r->remote_ip.len : 0, lp, rp);
+	}
+}
+
 int
 xvs_acl_stage_apply_runs(const void *state, const struct xvs_ext_burst *b, const uint32_t *res,
 			 const uint16_t *start, uint16_t n_runs, uint8_t *verdict, uint8_t *reason)
@@ -1058,6 +1088,7 @@ acl_config_apply(void *vctx, uint16_t port, const struct xvs_ext_kv *kv, unsigne
 	st->port = port;
 	st->n_workers = (uint16_t)n_workers;
 	st->n_rules = n;
+	st->fmask = xvs_fcache_mask_l2;
 	st->rules = calloc(n + 1, sizeof(*st->rules));
 	st->hits_base = calloc(n + 1, sizeof(*st->hits_base));
 	st->prof = calloc(n + 1, sizeof(*st->prof));
@@ -1072,6 +1103,7 @@ acl_config_apply(void *vctx, uint16_t port, const struct xvs_ext_kv *kv, unsigne
 		ri->timeout_ns = (uint64_t)rules[i].timeout_s * 1000000000ull;
 		st->stateful |= ri->stateful;
 		st->macs |= rules[i].has_local_mac || rules[i].has_remote_mac;
+		fmask_add_rule(&st->fmask, &rules[i]);
 		if (ri->action == XVS_ACL_METER) {
 			/* A packet rate is metered as a byte rate of packets 1 byte long. */
 			struct rte_meter_srtcm_params mp = {

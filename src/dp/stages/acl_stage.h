@@ -93,6 +93,14 @@ void xvs_acl_stage_apply(const void *state, const struct xvs_ext_burst *b, const
  * whatever the frame's MACs)? */
 bool xvs_acl_stage_reads_macs(const void *state);
 
+/* What of the flow cache's key of an IPv4 frame on the port's ingress
+ * (dir=out) state's answer depends on, by protocol: the prefixes and ports
+ * its rules for that protocol read (flow_cache.h struct xvs_fcache_mask);
+ * for a NULL state the base mask. Two frames equal under it get the same
+ * answer from xvs_acl_stage_classify. */
+struct xvs_fcache_mask;
+const struct xvs_fcache_mask *xvs_acl_stage_fcache_mask(const void *state);
+
 /* xvs_acl_stage_apply for runs of frames with one answer each: run j is
  * frames start[j] .. start[j + 1] - 1 of b (the last one to b->n), res[j]
  * its answer. Counts each run at once. Returns 0 when every frame passes
