@@ -476,6 +476,20 @@ MUTANTS = [
        "\tk[3] &= w[3] | UINT64_MAX;\n}")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
+    ("fcache-mask-top-range-free", "a port range up to 65535 is taken for the whole range, "
+     "so the flow cache's key leaves out a port the rule reads",
+     [("src/dp/stages/acl.c",
+       "\tbool lp = r->has_local_port && (r->local_port_lo != 0 || r->local_port_hi != 0xffff);",
+       "\tbool lp = r->has_local_port && r->local_port_hi != 0xffff;")],
+     [unit("test_acl_dpdk")]),
+
+    ("fcache-mask-addresses-unused", "the flow cache's keys keep every bit of both addresses: "
+     "flows that no rule tells apart by address each take an entry",
+     [("src/dp/flow_cache.h",
+       "\tk[2] &= w[2];",
+       "\tk[2] &= w[2] | UINT64_MAX;")],
+     [[str(BUILD / "test_pipeline_dp")]]),
+
     ("fcache-two-choices", "a flow whose set is full has two choices of set, not four",
      [("src/dp/flow_cache.c",
        "#define CHOICES 4u",

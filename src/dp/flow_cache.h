@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The policy flow cache (datapath): one exact-match cache per worker that
+ * The policy flow cache (datapath): one cache per worker, of masked keys, that
  * stands in for a port's port-security stages (mac_spoof, dhcp_guard,
  * router_guard, storm_limit) and its ACL, if any, together: one lookup per packet
  * gives the combined answer of its flow, "spoofed" (mac_spoof drops it) or
@@ -15,12 +15,13 @@
  * destination (XVS_META_DST_KNOWN: never counted); mac_spoof's answer for a
  * source it would adopt (sticky) is never cached. A burst with any other
  * frame runs the stages as before. The key: input port, protocol, whether
- * there are ports, and of the VLAN, both IPv4 addresses and both ports the
- * bits the port's answers depend on (plan mask, by protocol: an ACL gives
- * the prefixes and ports its rules for that protocol read, as Open
- * vSwitch's megaflows leave out what no rule looks at, so flows that no
- * rule tells apart share one entry); both MACs when an answer depends on
- * them (plan macs: mac_spoof, or an ACL rule matching a MAC).
+ * there are ports, and of both IPv4 addresses and both ports the bits the
+ * port's answers depend on (plan mask, by protocol: an ACL gives the
+ * prefixes and ports its rules for that protocol read, as Open vSwitch's
+ * megaflows leave out what no rule looks at, so flows that no rule tells
+ * apart share one entry); never the VLAN, on which no answer depends; both
+ * MACs when an answer depends on them (plan macs: mac_spoof, or an ACL
+ * rule matching a MAC).
  *
  * Validity: an entry holds the cache's epoch it was made in, and the cache
  * starts a new epoch with every snapshot generation it sees (dp.h

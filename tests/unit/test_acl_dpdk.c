@@ -802,8 +802,17 @@ test_acl_dpdk_fcache_mask_keeps_answer(void **state)
 		const struct xvs_fcache_mask *m;
 		void *st;
 
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			rand_rule(&rs[i]);
+			/* ranges to the top, one of them the whole range
+			 * (which reads nothing but that there are ports) */
+			if (rs[i].has_local_port && rnd(3) == 0)
+				rs[i].local_port_lo = (uint16_t)(rnd(2) ? 0 : 1 + rnd(3)),
+				rs[i].local_port_hi = 0xffff;
+			if (rs[i].has_remote_port && rnd(3) == 0)
+				rs[i].remote_port_lo = (uint16_t)(rnd(2) ? 0 : 1 + rnd(3)),
+				rs[i].remote_port_hi = 0xffff;
+		}
 		st = compile(rs, n);
 		m = xvs_acl_stage_fcache_mask(st);
 		for (i = 0; i < 40; i++) {
@@ -818,6 +827,10 @@ test_acl_dpdk_fcache_mask_keeps_answer(void **state)
 				rand_addr(4, p.src);
 				rand_addr(4, p.dst);
 			}
+			if (p.has_ports && rnd(2)) /* ports at the bottom of a range too */
+				p.sport = (uint16_t)rnd(4);
+			if (p.has_ports && rnd(2))
+				p.dport = (uint16_t)rnd(4);
 			mask_bytes(m, xvs_fcache_class(p.proto), ms, md, msp, mdp);
 			left_out += ms[3] != 0xff || md[3] != 0xff || msp[1] != 0xff ||
 				    mdp[1] != 0xff;
@@ -836,12 +849,12 @@ test_acl_dpdk_fcache_mask_keeps_answer(void **state)
 				if (p.has_ports) {
 					uint8_t pb[2], rb[2];
 
-					port = (uint16_t)rnd(160);
+					port = (uint16_t)(rnd(2) ? rnd(4) : rnd(160));
 					pb[0] = (uint8_t)(p.sport >> 8), pb[1] = (uint8_t)p.sport;
 					rb[0] = (uint8_t)(port >> 8), rb[1] = (uint8_t)port;
 					blend(pb, msp, rb, 2);
 					q.sport = (uint16_t)(pb[0] << 8 | pb[1]);
-					port = (uint16_t)rnd(160);
+					port = (uint16_t)(rnd(2) ? rnd(4) : rnd(160));
 					pb[0] = (uint8_t)(p.dport >> 8), pb[1] = (uint8_t)p.dport;
 					rb[0] = (uint8_t)(port >> 8), rb[1] = (uint8_t)port;
 					blend(pb, mdp, rb, 2);

@@ -1186,10 +1186,20 @@ sports_distinct(struct rte_mbuf **pkts, uint16_t n)
 		rte_pktmbuf_mtod(pkts[i], uint8_t *)[35] = (uint8_t)(0x10 + i);
 }
 
+/* Each frame from a source address of its own (10.0.0.16 + i): */
+static void
+sources_distinct(struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		rte_pktmbuf_mtod(pkts[i], uint8_t *)[29] = (uint8_t)(0x10 + i);
+}
+
 /* Flows that no rule tells apart share one entry (the ACL's mask leaves
- * out what its rules do not read, flow_cache.h): 8 source ports under a
- * rule for TCP are one lookup, one miss and one entry; under a rule that
- * reads the source port, 8 of each. */
+ * out what its rules do not read, flow_cache.h): 8 source ports or
+ * addresses under a rule for TCP are one lookup, one miss and one entry;
+ * under a rule that reads the source port, or all of the source address,
+ * 8 of each; under one that reads the destination port, or the source's
+ * /24, one. */
 static void
 test_pipeline_dp_lazy_mask_shares_entry(void **state)
 {
@@ -1199,6 +1209,11 @@ test_pipeline_dp_lazy_mask_shares_entry(void **state)
 			       8, 8);
 	lazy_cache_counts_rule("dir=out action=deny proto=udp remote-port=7", 8, sports_distinct,
 			       1, 1);
+	lazy_cache_counts(8, sources_distinct, 1, 1);
+	lazy_cache_counts_rule("dir=out action=deny proto=udp local-ip=10.0.0.9/32", 8,
+			       sources_distinct, 8, 8);
+	lazy_cache_counts_rule("dir=out action=deny proto=udp local-ip=10.0.9.0/24", 8,
+			       sources_distinct, 1, 1);
 }
 
 /* An ACL rule matching a MAC behind the flow cache, no mac_spoof:

@@ -96,8 +96,9 @@ bool xvs_acl_stage_reads_macs(const void *state);
 /* What of the flow cache's key of an IPv4 frame on the port's ingress
  * (dir=out) state's answer depends on, by protocol: the prefixes and ports
  * its rules for that protocol read (flow_cache.h struct xvs_fcache_mask);
- * for a NULL state the base mask. Two frames equal under it get the same
- * answer from xvs_acl_stage_classify. */
+ * for a NULL state the base mask. Two frames equal under it, and in their
+ * MACs where xvs_acl_stage_reads_macs, get the same answer from
+ * xvs_acl_stage_classify. */
 struct xvs_fcache_mask;
 const struct xvs_fcache_mask *xvs_acl_stage_fcache_mask(const void *state);
 
