@@ -29,7 +29,9 @@ between a fast and a slow level on its own, for seconds to minutes (bench/README
 "Session 16"), so configs started in turn meet different levels; at once and swapped,
 each config meets both CPUs' levels and they cancel in the mean. A config may name its
 binary (config@BINARY), so that two builds compare the same way; a config against
-itself checks the method (1.0).
+itself checks the method (1.0). A pair may be one of each (xvs-fdb:bare): the ratio of
+the two switches' rates, which turns either one's policy ratio into ns a frame of the
+other's.
 """
 import argparse, importlib.util, math, os, re, statistics, subprocess, sys, threading, time
 
@@ -143,22 +145,26 @@ def pair_swapping(dx, qs, pcap, cfgs, periods, period):
     measured or a thread found off its CPU at the end): xvsd's rates over the period's
     last period - 1 seconds, Mpps per worker CPU-second; pvprelay's the mean of the
     seconds it printed within them (per wall-second: its forwarding lcore polls all
-    the time, and the thread's CPU is checked)"""
-    bare = split_cfg(cfgs[0])[0] in BARE
+    the time, and the thread's CPU is checked). The two may be one of each: a pvprelay
+    beside an xvsd compares the two switches' rates"""
+    bare = [split_cfg(c)[0] in BARE for c in cfgs]
     procs, rates, xs, pids = [], [], [], []
+    meter_of = []  # per config: its BareRate, or its (Xvs, pid)
     ok = False
     try:
         for i, c in enumerate(cfgs):
             cfg, binary = split_cfg(c)
-            if bare:
+            if bare[i]:
                 p = bare_up(dx, pcap, cfg == "bare-floor", i, f"xbpolicypair{i}", binary)
                 procs.append(p)
                 rates.append(BareRate(p))
+                meter_of.append(rates[-1])
                 pids.append(p.pid)
             else:
                 x, pid = qs.xvs_up(dx, cfg, pcap, i, os.path.join(dx.STATE, f"xvs-pair{i}"),
                                    binary)
                 xs.append(x)
+                meter_of.append((x, pid))
                 pids.append(pid)
         tids = [worker_tid(pid) for pid in pids]
         time.sleep(2)
@@ -168,17 +174,16 @@ def pair_swapping(dx, qs, pcap, cfgs, periods, period):
             for tid, cpu in zip(tids, cpus):
                 os.sched_setaffinity(tid, {cpu})
             time.sleep(1)
-            if bare:
-                # a rate printed at t is of the second before t
-                t0 = time.time()
-                time.sleep(period - 1)
-                t1 = time.time()
+            meters = [None if b else qs.Rate(*m) for b, m in zip(bare, meter_of)]
+            # a rate pvprelay printed at t is of the second before t
+            t0 = time.time()
+            time.sleep(period - 1)
+            t1 = time.time()
+            r = [None if b else m() for b, m in zip(bare, meters)]
+            if any(bare):
                 time.sleep(0.1)
-                r = [br.mean(t0 + 0.95, t1 + 0.05) for br in rates]
-            else:
-                meters = [qs.Rate(x, pid) for x, pid in zip(xs, pids)]
-                time.sleep(period - 1)
-                r = [m() for m in meters]
+                r = [m.mean(t0 + 0.95, t1 + 0.05) if b else x
+                     for b, m, x in zip(bare, meter_of, r)]
             # xvsd widens an idle worker's CPUs and pins it back to its own when busy
             # (worker.c): a period whose threads did not stay where they were put is
             # not one of this order
@@ -204,7 +209,7 @@ def pair_swapping(dx, qs, pcap, cfgs, periods, period):
         for br in rates:
             br.t.join(timeout=5)
         if ok:  # not over an exception already on its way
-            for br, c in zip(rates, cfgs):
+            for br, c in zip(rates, [c for b, c in zip(bare, cfgs) if b]):
                 bare_check("".join(br.out), split_cfg(c)[0] == "bare-floor")
 
 
@@ -221,9 +226,7 @@ def concurrent(dx, qs, a):
                          f"{', '.join(dx.XVS_CONFIGS)} (@binary optional), not {c}")
             if binary is not None and not os.access(binary, os.X_OK):
                 sys.exit(f"{binary}: not an executable")
-        if (split_cfg(pr[0])[0] in BARE) != (split_cfg(pr[1])[0] in BARE):
-            sys.exit(f"--pairs {':'.join(pr)}: both bare or both xvsd")
-        if split_cfg(pr[0])[0] in BARE and a.period < 3:
+        if any(split_cfg(c)[0] in BARE for c in pr) and a.period < 3:
             sys.exit("--period: at least 3 s with pvprelay (it prints once a second)")
     if a.period < 2:
         sys.exit("--period: at least 2 s (the first after a swap is not counted)")
