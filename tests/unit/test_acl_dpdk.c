@@ -797,7 +797,7 @@ test_acl_dpdk_fcache_mask_keeps_answer(void **state)
 
 	(void)state;
 	rng_state = 0x3a5c0de5;
-	for (iter = 0; iter < 1500; iter++) {
+	for (iter = 0; iter < 300; iter++) {
 		unsigned n = 1 + rnd(32), i;
 		const struct xvs_fcache_mask *m;
 		void *st;
@@ -815,7 +815,7 @@ test_acl_dpdk_fcache_mask_keeps_answer(void **state)
 		}
 		st = compile(rs, n);
 		m = xvs_acl_stage_fcache_mask(st);
-		for (i = 0; i < 40; i++) {
+		for (i = 0; i < 200; i++) {
 			struct xvs_acl_pkt p, q;
 			uint8_t ms[4], md[4], msp[2], mdp[2], r[4];
 			uint16_t port;
