@@ -469,11 +469,11 @@ MUTANTS = [
        "(uint64_t)prefix_bytes(dst_bits);")],
      [unit("test_acl_dpdk")]),
 
-    ("fcache-mask-unused", "the flow cache's keys stay exact: flows that no rule tells apart "
-     "each take an entry",
+    ("fcache-mask-unused", "the flow cache's keys keep every bit of both ports: flows that "
+     "no rule tells apart by port each take an entry",
      [("src/dp/flow_cache.h",
-       "\tk[3] &= w[3];\n}",
-       "\tk[3] &= w[3] | UINT64_MAX;\n}")],
+       "\tk[3] &= mask->c[c].ports;",
+       "\tk[3] &= mask->c[c].ports | UINT64_MAX;")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-mask-top-range-free", "a port range up to 65535 is taken for the whole range, "
@@ -486,8 +486,8 @@ MUTANTS = [
     ("fcache-mask-addresses-unused", "the flow cache's keys keep every bit of both addresses: "
      "flows that no rule tells apart by address each take an entry",
      [("src/dp/flow_cache.h",
-       "\tk[2] &= w[2];",
-       "\tk[2] &= w[2] | UINT64_MAX;")],
+       "\tk[2] &= mask->c[c].addrs;",
+       "\tk[2] &= mask->c[c].addrs | UINT64_MAX;")],
      [[str(BUILD / "test_pipeline_dp")]]),
 
     ("fcache-two-choices", "a flow whose set is full has two choices of set, not four",
@@ -628,8 +628,8 @@ MUTANTS = [
     ("meta-held-in-mbuf", "the L2 stage writes the metadata into the mbufs although the "
      "flow cache answers for the stages and nothing after reads it",
      [("src/dp/stage_l2.c",
-       "\t\t\t\t\t\t\t\t   plan.mask);\n",
-       "\t\t\t\t\t\t\t\t   plan.mask);\n"
+       "\t\t\t\t\t\t\t\t   in_port, plan.macs, plan.mask);\n",
+       "\t\t\t\t\t\t\t\t   in_port, plan.macs, plan.mask);\n"
        "\t\t\t\t\txvs_meta_fill_at(xvs_meta(m), m, &c->l2, in_port, c->vid);\n")],
      [[str(BUILD / "test_pipeline_dp")]]),
 

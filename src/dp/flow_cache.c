@@ -139,16 +139,7 @@ set_of(const struct xvs_fcache *fc, const uint64_t *k, bool macs)
 	return &fc->ent[(xvs_fcache_hash(k, macs) & (XVS_FCACHE_SETS - 1)) * WAYS];
 }
 
-const struct xvs_fcache_mask xvs_fcache_mask_exact = {
-	.w = {{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX},
-	      {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX},
-	      {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX}},
-};
-
-/* The MACs (k[0], k[1]'s low half), the port, the protocol and whether
- * there are ports (k[1] but the VLAN): no answer depends on the VLAN. */
-#define MASK_L2 {UINT64_MAX, ~(0xfffull << 42), 0, 0}
-const struct xvs_fcache_mask xvs_fcache_mask_l2 = {.w = {MASK_L2, MASK_L2, MASK_L2}};
+const struct xvs_fcache_mask xvs_fcache_mask_l2; /* all zero */
 
 /* The first bits of a 4-byte field in network order, as a mask of the
  * bytes as they lie in memory (the key loads them as they lie). */
@@ -172,11 +163,10 @@ void
 xvs_fcache_mask_add(struct xvs_fcache_mask *m, unsigned c, unsigned src_bits, unsigned dst_bits,
 		    bool sport, bool dport)
 {
-	/* k[2]: source then destination address; k[3]: source then
-	 * destination port, each as it lies in the frame */
-	m->w[c][2] |= (uint64_t)prefix_bytes(src_bits) | (uint64_t)prefix_bytes(dst_bits) << 32;
-	m->w[c][3] |= (uint64_t)prefix_bytes(sport ? 16 : 0) |
-		      (uint64_t)prefix_bytes(dport ? 16 : 0) << 16;
+	/* source then destination, each as it lies in the frame */
+	m->c[c].addrs |= (uint64_t)prefix_bytes(src_bits) | (uint64_t)prefix_bytes(dst_bits) << 32;
+	m->c[c].ports |= (uint64_t)prefix_bytes(sport ? 16 : 0) |
+			 (uint64_t)prefix_bytes(dport ? 16 : 0) << 16;
 }
 
 const uint8_t *
@@ -261,7 +251,7 @@ runs_of(struct xvs_fcache *fc, const struct xvs_ext_burst *b, const uint8_t *sam
 			continue; /* frame i - 1's key and metadata: its run */
 		memcpy(&w1, (const uint8_t *)md + 8, 8);
 		if (unlikely((md->flags & need) != need ||
-			     !xvs_fcache_key(keys[i], b->data[i], w1, b->port, md->vid, macs, mask)))
+			     !xvs_fcache_key(keys[i], b->data[i], w1, b->port, macs, mask)))
 			return UINT16_MAX;
 		if (i > 0 && key_eq(keys[i], keys[start[nu - 1]]))
 			continue;

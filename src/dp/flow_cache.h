@@ -19,7 +19,7 @@
  * port's answers depend on (plan mask, by protocol: an ACL gives the
  * prefixes and ports its rules for that protocol read, as Open vSwitch's
  * megaflows leave out what no rule looks at, so flows that no rule tells
- * apart share one entry); never the VLAN, on which no answer depends; both
+ * apart share one entry); not the VLAN, on which no answer depends; both
  * MACs when an answer depends on them (plan macs: mac_spoof, or an ACL
  * rule matching a MAC).
  *
@@ -70,19 +70,23 @@ xvs_fcache_class(uint8_t proto)
 	return proto == 17 ? XVS_FCACHE_UDP : proto == 6 ? XVS_FCACHE_TCP : XVS_FCACHE_OTHER;
 }
 
-/* The bits of a key (xvs_fcache_key's k[0..4)) that a port's answers
- * depend on, for a frame of each protocol class: the cache keys a frame on
- * k & w[class]. Every mask keeps the MACs (zero in a key without them),
- * the input port, the protocol and whether there are ports. Made by the
+/* The bits of a key's addresses and ports (xvs_fcache_key's k[2], k[3])
+ * that a port's answers depend on, for a frame of each protocol class: the
+ * cache keys a frame on them masked so. The rest of a key (MACs, input
+ * port, protocol, whether there are ports) is always all of it. Made by the
  * control thread (from xvs_fcache_mask_l2 by xvs_fcache_mask_add), read by
  * workers. */
 struct xvs_fcache_mask {
-	uint64_t w[XVS_FCACHE_CLASSES][4];
+	struct {
+		uint64_t addrs; /* k[2]: source, destination address */
+		uint64_t ports; /* k[3]: source, destination port */
+	} c[XVS_FCACHE_CLASSES];
 };
 
 /* The mask of answers that read nothing of a frame past its MACs, port and
  * protocol (mac_spoof alone, or an ACL without rules for IPv4 on the
- * port's ingress): what xvs_fcache_mask_add adds to. */
+ * port's ingress): none of the addresses and ports; what
+ * xvs_fcache_mask_add adds to. */
 extern const struct xvs_fcache_mask xvs_fcache_mask_l2;
 
 /* Add to class c of m: the first src_bits of the source address and
@@ -90,9 +94,6 @@ extern const struct xvs_fcache_mask xvs_fcache_mask_l2;
  * ports where sport / dport. */
 void xvs_fcache_mask_add(struct xvs_fcache_mask *m, unsigned c, unsigned src_bits,
 			 unsigned dst_bits, bool sport, bool dport);
-
-/* Every bit: keys as exact as they come. */
-extern const struct xvs_fcache_mask xvs_fcache_mask_exact;
 
 /* What of a port's ingress stages the cache stands for (pipeline_run.c
  * fills it from the stage list): indexes into the list, -1 for none. */
@@ -141,29 +142,28 @@ struct xvs_held {
 	void *ctx;
 };
 
-/* k &= what of it mask keeps for protocol proto. */
+/* k's addresses and ports as mask keeps them for protocol proto. */
 static inline __attribute__((always_inline)) void
 xvs_fcache_key_mask(uint64_t *k, const struct xvs_fcache_mask *mask, uint8_t proto)
 {
-	const uint64_t *w = mask->w[xvs_fcache_class(proto)];
+	unsigned c = xvs_fcache_class(proto);
 
-	k[0] &= w[0];
-	k[1] &= w[1];
-	k[2] &= w[2];
-	k[3] &= w[3];
+	k[2] &= mask->c[c].addrs;
+	k[3] &= mask->c[c].ports;
 }
 
-/* The cache's key of frame d in k[0..4) (masked by mask), and whether the cache may answer
- * for it: IPv4 its guards pass (the metadata's l3 4 and GUARD_CLEAN; with
- * plan storm also a known unicast destination, which the caller checks).
- * w1 is bytes 8-15 of the frame's metadata (xvs_meta_w1: protocol, flags,
- * offsets), port and vid the metadata's in_port and vid: the cache makes
+/* The cache's key of frame d in k[0..4) (addresses and ports masked by
+ * mask), and whether the cache may answer for it: IPv4 its guards pass (the
+ * metadata's l3 4 and GUARD_CLEAN; with plan storm also a known unicast
+ * destination, which the caller checks). w1 is bytes 8-15 of the frame's
+ * metadata (xvs_meta_w1: protocol, flags, offsets), port the metadata's
+ * in_port: the cache makes
  * the key from the metadata, xvs_fcache_key_of (the L2 stage, before any
  * metadata is written) from xvs_meta_w1 for the frames it does not read
  * directly, and the two agree by construction. Its MACs 0 unless macs. */
 static inline __attribute__((always_inline)) bool
-xvs_fcache_key(uint64_t *k, const uint8_t *d, uint64_t w1, uint16_t port, uint16_t vid,
-	       bool macs, const struct xvs_fcache_mask *mask)
+xvs_fcache_key(uint64_t *k, const uint8_t *d, uint64_t w1, uint16_t port, bool macs,
+	       const struct xvs_fcache_mask *mask)
 {
 	uint8_t l3 = (uint8_t)(w1 >> 8), proto = (uint8_t)(w1 >> 16), flags = (uint8_t)(w1 >> 24);
 	uint16_t l3_off = (uint16_t)(w1 >> 32), l4_off = (uint16_t)(w1 >> 48);
@@ -182,8 +182,7 @@ xvs_fcache_key(uint64_t *k, const uint8_t *d, uint64_t w1, uint16_t port, uint16
 	if (ports != 0)
 		memcpy(&p4, d + l4_off, 4);
 	k[0] = a8;
-	k[1] = a4 | (uint64_t)port << 32 | (uint64_t)vid << 42 | (uint64_t)proto << 54 |
-	       ports << 62;
+	k[1] = a4 | (uint64_t)port << 32 | (uint64_t)proto << 54 | ports << 62;
 	memcpy(&k[2], d + l3_off + 12, 8); /* src, dst address */
 	k[3] = p4;
 	xvs_fcache_key_mask(k, mask, proto);
@@ -222,7 +221,7 @@ xvs_fcache_hash(const uint64_t *k, bool macs)
  * in fewer steps (test_fcache_key_of compares them). */
 static inline __attribute__((always_inline)) bool
 xvs_fcache_key_of(uint64_t *k, const uint8_t *d, uint32_t len, const struct xvs_l2 *l2,
-		  uint16_t port, uint16_t vid, bool macs, const struct xvs_fcache_mask *mask)
+		  uint16_t port, bool macs, const struct xvs_fcache_mask *mask)
 {
 	uint32_t off = l2->l3_off, tot;
 	const uint8_t *ip = d + off;
@@ -231,8 +230,7 @@ xvs_fcache_key_of(uint64_t *k, const uint8_t *d, uint32_t len, const struct xvs_
 	uint8_t proto;
 
 	if (unlikely(l2->ethertype != XVS_ETYPE_IPV4 || len < off + 20 || ip[0] != 0x45))
-		return xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, 0, 0), port, vid, macs,
-				      mask);
+		return xvs_fcache_key(k, d, xvs_meta_w1(d, len, l2, 0, 0), port, macs, mask);
 	/* RFC 791's checks (xvs_ipv4_header), not a fragment, not ICMP */
 	tot = xvs_rd16(ip + 2);
 	proto = ip[9];
@@ -251,8 +249,7 @@ xvs_fcache_key_of(uint64_t *k, const uint8_t *d, uint32_t len, const struct xvs_
 		memcpy(&a4, d + 8, 4);
 	}
 	k[0] = a8;
-	k[1] = a4 | (uint64_t)port << 32 | (uint64_t)vid << 42 | (uint64_t)proto << 54 |
-	       ports << 62;
+	k[1] = a4 | (uint64_t)port << 32 | (uint64_t)proto << 54 | ports << 62;
 	memcpy(&k[2], ip + 12, 8);
 	k[3] = p4;
 	xvs_fcache_key_mask(k, mask, proto);

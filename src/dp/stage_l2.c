@@ -619,8 +619,7 @@ xvs_l2_forward_burst(struct xvs_worker *w, const struct xvs_snapshot *s, uint16_
 					fok[k] = xvs_fcache_key_of(fkey[k],
 								   rte_pktmbuf_mtod(m, const uint8_t *),
 								   rte_pktmbuf_data_len(m), &c->l2,
-								   in_port, c->vid, plan.macs,
-								   plan.mask);
+								   in_port, plan.macs, plan.mask);
 					if (flookup && fok[k]) {
 						fhash[k] = xvs_fcache_hash(fkey[k], plan.macs);
 						rte_prefetch0(xvs_fcache_line(ftable, fhash[k]));

@@ -798,13 +798,17 @@ stages_free(struct xvs_snap_stage *st, unsigned n)
  * 35 (the flows and the replacement lottery are the same every run). */
 #define FULL_FLOWS 12288u
 
+/* Every bit of the addresses and ports: keys as exact as they come. */
+static const struct xvs_fcache_mask exact_mask = {
+	.c = {{UINT64_MAX, UINT64_MAX}, {UINT64_MAX, UINT64_MAX}, {UINT64_MAX, UINT64_MAX}}};
+
 static void
 test_pipeline_dp_flow_cache_full_sets(void **state)
 {
 	/* exact keys: the flows differ in their source port alone, which the
 	 * ACL's own mask may leave out */
 	const struct xvs_fcache_plan plan = {.spoof = -1, .acl = 0, .storm = false,
-					     .mask = &xvs_fcache_mask_exact};
+					     .mask = &exact_mask};
 	struct rte_mbuf *pkts[XVS_BURST];
 	uint8_t *data[XVS_BURST];
 	uint32_t len[XVS_BURST];
@@ -1379,12 +1383,13 @@ test_pipeline_dp_lazy_storm_unknown(void **state)
  * total length, fragments), options, IPv6, TCP, UDP (DHCP ports among
  * them), ICMP and others, lengths short of the ports, truncated frames;
  * with and without MACs in the key, exact or under a random mask; neither
- * reads past the frame. */
+ * reads past the frame. A tagged frame's key is the same under another VID:
+ * no answer depends on the VLAN. */
 static void
 test_pipeline_dp_fcache_key_of(void **state)
 {
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
-	unsigned n_ok = 0, n_ports = 0, n_dhcp = 0, n_not = 0;
+	unsigned n_ok = 0, n_ports = 0, n_dhcp = 0, n_not = 0, n_tagged = 0;
 	long pg = sysconf(_SC_PAGESIZE);
 	uint8_t *page = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *guard, *f;
@@ -1399,18 +1404,17 @@ test_pipeline_dp_fcache_key_of(void **state)
 		static const uint16_t dhcp[] = {67, 68, 546, 547};
 		uint8_t d[128];
 		bool macs = RND() % 2 == 0, v6;
-		uint16_t port = (uint16_t)(RND() % XVS_MAX_PORTS), vid = (uint16_t)(RND() % 4095);
+		uint16_t port = (uint16_t)(RND() % XVS_MAX_PORTS);
 		uint64_t ka[4] = {0}, kb[4] = {0};
 		unsigned o, len, ihl;
 		struct xvs_l2 l2;
 		struct xvs_fcache_mask rm;
-		const struct xvs_fcache_mask *mask = &xvs_fcache_mask_exact;
+		const struct xvs_fcache_mask *mask = &exact_mask;
 		bool oka, okb;
 
 		if (RND() % 2 == 0) {
 			for (unsigned c = 0; c < XVS_FCACHE_CLASSES; c++)
-				for (unsigned j = 0; j < 4; j++)
-					rm.w[c][j] = RND();
+				rm.c[c].addrs = RND(), rm.c[c].ports = RND();
 			mask = &rm;
 		}
 		for (unsigned k = 0; k < 12; k++)
@@ -1431,8 +1435,8 @@ test_pipeline_dp_fcache_key_of(void **state)
 		memcpy(f, d, len);
 		if (xvs_parse_l2(f, len, &l2) != XVS_PARSE_OK)
 			continue;
-		oka = xvs_fcache_key_of(ka, f, len, &l2, port, vid, macs, mask);
-		okb = xvs_fcache_key(kb, f, xvs_meta_w1(f, len, &l2, 0, 0), port, vid, macs, mask);
+		oka = xvs_fcache_key_of(ka, f, len, &l2, port, macs, mask);
+		okb = xvs_fcache_key(kb, f, xvs_meta_w1(f, len, &l2, 0, 0), port, macs, mask);
 		assert_int_equal(oka, okb);
 		if (!oka) {
 			n_not++;
@@ -1441,12 +1445,22 @@ test_pipeline_dp_fcache_key_of(void **state)
 		}
 		assert_memory_equal(ka, kb, sizeof(ka));
 		n_ok++;
-		n_ports += mask == &xvs_fcache_mask_exact && ((ka[1] >> 62) & 1);
+		n_ports += (ka[1] >> 62) & 1;
+		if (l2.l3_off == 18) {
+			/* another VID */
+			f[15] ^= 0x5a;
+			assert_int_equal(xvs_parse_l2(f, len, &l2), XVS_PARSE_OK);
+			assert_true(xvs_fcache_key_of(kb, f, len, &l2, port, macs, mask));
+			assert_memory_equal(ka, kb, sizeof(ka));
+			n_tagged++;
+		}
 	}
 #undef RND
-	print_message("# %u keys (%u with ports), %u frames the cache does not answer (%u of "
-		      "them UDP with ports)\n", n_ok, n_ports, n_not, n_dhcp);
-	assert_true(n_ok > 50000 && n_ports > 15000 && n_not > 50000 && n_dhcp > 5000);
+	print_message("# %u keys (%u with ports, %u tagged), %u frames the cache does not "
+		      "answer (%u of them UDP with ports)\n", n_ok, n_ports, n_tagged, n_not,
+		      n_dhcp);
+	assert_true(n_ok > 50000 && n_ports > 30000 && n_tagged > 10000 && n_not > 50000 &&
+		    n_dhcp > 5000);
 	munmap(page, (size_t)pg * 2);
 }
 
