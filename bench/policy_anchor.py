@@ -148,24 +148,19 @@ def pair_swapping(dx, qs, pcap, cfgs, periods, period):
     the time, and the thread's CPU is checked). The two may be one of each: a pvprelay
     beside an xvsd compares the two switches' rates"""
     bare = [split_cfg(c)[0] in BARE for c in cfgs]
-    procs, rates, xs, pids = [], [], [], []
-    meter_of = []  # per config: its BareRate, or its (Xvs, pid)
+    up, pids = [], []  # per config started: its BareRate, or its (Xvs, pid)
     ok = False
     try:
         for i, c in enumerate(cfgs):
             cfg, binary = split_cfg(c)
             if bare[i]:
-                p = bare_up(dx, pcap, cfg == "bare-floor", i, f"xbpolicypair{i}", binary)
-                procs.append(p)
-                rates.append(BareRate(p))
-                meter_of.append(rates[-1])
-                pids.append(p.pid)
+                up.append(BareRate(bare_up(dx, pcap, cfg == "bare-floor", i,
+                                           f"xbpolicypair{i}", binary)))
+                pids.append(up[-1].p.pid)
             else:
-                x, pid = qs.xvs_up(dx, cfg, pcap, i, os.path.join(dx.STATE, f"xvs-pair{i}"),
-                                   binary)
-                xs.append(x)
-                meter_of.append((x, pid))
-                pids.append(pid)
+                up.append(qs.xvs_up(dx, cfg, pcap, i, os.path.join(dx.STATE, f"xvs-pair{i}"),
+                                    binary))
+                pids.append(up[-1][1])
         tids = [worker_tid(pid) for pid in pids]
         time.sleep(2)
         out = []
@@ -174,16 +169,15 @@ def pair_swapping(dx, qs, pcap, cfgs, periods, period):
             for tid, cpu in zip(tids, cpus):
                 os.sched_setaffinity(tid, {cpu})
             time.sleep(1)
-            meters = [None if b else qs.Rate(*m) for b, m in zip(bare, meter_of)]
+            meters = [None if b else qs.Rate(*u) for b, u in zip(bare, up)]
             # a rate pvprelay printed at t is of the second before t
             t0 = time.time()
             time.sleep(period - 1)
             t1 = time.time()
-            r = [None if b else m() for b, m in zip(bare, meters)]
+            r = [m() if m else None for m in meters]
             if any(bare):
                 time.sleep(0.1)
-                r = [m.mean(t0 + 0.95, t1 + 0.05) if b else x
-                     for b, m, x in zip(bare, meter_of, r)]
+                r = [u.mean(t0 + 0.95, t1 + 0.05) if b else x for b, u, x in zip(bare, up, r)]
             # xvsd widens an idle worker's CPUs and pins it back to its own when busy
             # (worker.c): a period whose threads did not stay where they were put is
             # not one of this order
@@ -193,23 +187,24 @@ def pair_swapping(dx, qs, pcap, cfgs, periods, period):
         ok = True
         return out
     finally:
-        for x in xs:
+        brs = [(u, c) for b, u, c in zip(bare, up, cfgs) if b]
+        for b, u in zip(bare, up):
+            if not b:
+                try:
+                    u[0].stop()
+                except Exception as e:  # noqa: stop the other one too
+                    print(f"stopping xvsd: {e}", file=sys.stderr)
+        for br, _ in brs:
+            br.p.terminate()
+        for br, _ in brs:
             try:
-                x.stop()
-            except Exception as e:  # noqa: stop the other one too
-                print(f"stopping xvsd: {e}", file=sys.stderr)
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
+                br.p.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        for br in rates:
+                br.p.kill()
+                br.p.wait()
             br.t.join(timeout=5)
         if ok:  # not over an exception already on its way
-            for br, c in zip(rates, [c for b, c in zip(bare, cfgs) if b]):
+            for br, c in brs:
                 bare_check("".join(br.out), split_cfg(c)[0] == "bare-floor")
 
 
